@@ -1,0 +1,1 @@
+//! Wasm -> IR translation. ENGINE HELPER.
