@@ -1,1 +1,8 @@
-//! wdb debugger
+//! wdb's debugger: sessions, breakpoints, stepping, DWARF, profiling, and the
+//! one API the front ends use (a closed `Command`/`Event` protocol served by a
+//! worker thread).
+//!
+//! Architecture Invariant: this crate never depends on rustyline or eframe.
+
+/// The engine, re-exported so front ends depend on this crate only.
+pub use wdb_engine as engine;
