@@ -335,6 +335,7 @@ pub enum StopReason {
         new: Vec<u8>,
     },
     WasiCall {
+        number: u32,
         name: String,
     },
     /// A paused computation the user asked for, e.g. `until`/`finish` landing.

@@ -1,6 +1,8 @@
 //! What a debugged module is linked against, and typed call arguments.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use wdb_engine::wasi::{self, Output, Stdin, WasiConfig, WasiCtx};
 
 use wdb_engine::module::{ImportKind, Module};
 use wdb_engine::runtime::{Extern, HostError, Linker, Store};
@@ -9,23 +11,67 @@ use wdb_engine::{ValType, Value};
 /// Options for the host environment of a session.
 #[derive(Debug, Clone, Default)]
 pub struct HostOptions {
+    /// `argv[0]`: the program name the guest sees.
+    pub program: String,
     /// Guest arguments after the program name.
     pub args: Vec<String>,
     /// Send guest stdout/stderr to `Event::Output` instead of the terminal.
     pub capture_output: bool,
+    /// Let the guest read the process's stdin (an interactive terminal).
+    pub inherit_stdin: bool,
 }
 
-/// Build the linker for `module`: the WASI host for `wasi_snapshot_preview1`,
+/// Guest output captured for `Event::Output`: (fd, bytes) in order.
+pub type OutputBuffer = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
+
+/// What `link` set up besides the imports.
+pub struct Host {
+    pub imports: Vec<Extern>,
+    pub wasi: Arc<Mutex<WasiCtx>>,
+    pub output: OutputBuffer,
+}
+
+/// Build the imports for `module`: the WASI host for `wasi_snapshot_preview1`,
 /// and a trapping stub for any other function import so modules with a stray
 /// `env` import still open (the call traps with a clear message).
-pub fn link(
-    store: &mut Store,
-    module: &Module,
-    _opts: &HostOptions,
-) -> Result<Vec<Extern>, String> {
+pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Host, String> {
+    let output: OutputBuffer = Arc::default();
+    let sink = |fd: u32| {
+        let buf = output.clone();
+        Output::Sink(Arc::new(move |b: &[u8]| {
+            if let Ok(mut v) = buf.lock() {
+                v.push((fd, b.to_vec()));
+            }
+        }))
+    };
+    let mut argv = vec![opts.program.clone()];
+    argv.extend(opts.args.iter().cloned());
+    let cfg = WasiConfig {
+        args: argv,
+        stdout: if opts.capture_output {
+            sink(1)
+        } else {
+            Output::Inherit
+        },
+        stderr: if opts.capture_output {
+            sink(2)
+        } else {
+            Output::Inherit
+        },
+        stdin: if opts.inherit_stdin {
+            Stdin::Inherit
+        } else {
+            Stdin::Null
+        },
+        ..Default::default()
+    };
+    let wasi = Arc::new(Mutex::new(WasiCtx::new(cfg).map_err(|e| e.to_string())?));
     let mut linker = Linker::new();
+    wasi::add_to_linker(&mut linker, store, wasi.clone()).map_err(|e| e.to_string())?;
     for imp in &module.imports {
-        if let ImportKind::Func(ty) = imp.kind {
+        if let ImportKind::Func(ty) = imp.kind
+            && linker.get(&imp.module, &imp.name).is_none()
+        {
             let name = format!("{}::{}", imp.module, imp.name);
             let ty = module.types[ty as usize].clone();
             linker.func(
@@ -41,7 +87,12 @@ pub fn link(
             );
         }
     }
-    linker.resolve(store, module).map_err(|e| e.to_string())
+    let imports = linker.resolve(store, module).map_err(|e| e.to_string())?;
+    Ok(Host {
+        imports,
+        wasi,
+        output,
+    })
 }
 
 /// Parse textual arguments by a function's parameter types.

@@ -14,6 +14,7 @@ use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutco
 use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
 use wdb_engine::runtime::{InstanceId, InterruptHandle, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, valtype_name};
+use wdb_engine::wasi::{BreakOn, WasiCtx};
 use wdb_engine::{Trap, Value};
 
 use crate::api::*;
@@ -33,6 +34,8 @@ pub struct SessionConfig {
     pub capture_output: bool,
     /// Save and restore breakpoints per module.
     pub persist: bool,
+    /// Let the guest read the process's stdin.
+    pub inherit_stdin: bool,
 }
 
 struct Loaded {
@@ -60,6 +63,8 @@ struct Runtime {
     /// Breakpoint numbers of `ctl.watch`, in order.
     watch_numbers: Vec<u32>,
     patched: HashSet<(FuncAddr, u32)>,
+    wasi: Arc<Mutex<WasiCtx>>,
+    output: host::OutputBuffer,
 }
 
 #[derive(Debug, Clone)]
@@ -330,17 +335,12 @@ impl Session {
             }
             Command::SetVar { lhs, value } => self.set_var(&lhs, &value),
             Command::Print { expr, format } => {
-                let v = self.eval(&expr)?;
-                Ok(vec![Event::Printed {
-                    expr,
-                    text: format_value(v, format),
-                }])
+                let text = self.print(&expr, format)?;
+                Ok(vec![Event::Printed { expr, text }])
             }
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
             Command::Info(what) => self.info(what),
-            Command::WasiLog => Err(
-                "the WASI call log needs the WASI host, which this build does not have yet".into(),
-            ),
+            Command::WasiLog => self.wasi_log(),
             Command::List { .. } => {
                 let l = self.loaded()?;
                 if !l.source.available() {
@@ -355,7 +355,43 @@ impl Session {
     }
 
     fn wasi_available(&self) -> bool {
-        false
+        true
+    }
+
+    /// Guest output captured since the last call (only with `capture_output`).
+    fn drain_output(&self) -> Vec<Event> {
+        let Some(rt) = &self.rt else { return vec![] };
+        let Ok(mut buf) = rt.output.lock() else {
+            return vec![];
+        };
+        buf.drain(..)
+            .map(|(fd, bytes)| Event::Output { fd, bytes })
+            .collect()
+    }
+
+    fn wasi_log(&self) -> Res<Vec<Event>> {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let ctx = rt.wasi.lock().map_err(|_| "WASI context lock poisoned")?;
+        let mut calls: Vec<WasiCallView> = Vec::new();
+        for c in &ctx.log {
+            calls.push(WasiCallView {
+                seq: c.seq,
+                line: c.strace_line(),
+            });
+        }
+        if ctx.log_dropped > 0 {
+            calls.insert(
+                0,
+                WasiCallView {
+                    seq: 0,
+                    line: format!("({} earlier calls dropped)", ctx.log_dropped),
+                },
+            );
+        }
+        Ok(vec![Event::WasiCalls(calls)])
     }
 
     // ---- module -----------------------------------------------------------
@@ -374,7 +410,7 @@ impl Session {
         let module = Module::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let module = Arc::new(module);
         let mut events = Vec::new();
-        let source = Source::new(&module);
+        let source = Source::new(&module, path);
         if let Some(w) = source.warning() {
             events.push(Event::Warning(w));
         }
@@ -566,11 +602,22 @@ impl Session {
                         "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
                     ));
                 }
-                (
-                    f,
-                    disasm::first_instruction(&module, f)
-                        .ok_or("cannot decode the function body")?,
-                )
+                let body = module.body(f).expect("checked above").range.clone();
+                let after_prologue = self
+                    .loaded()?
+                    .source
+                    .info
+                    .functions_named(name)
+                    .into_iter()
+                    .find_map(|fi| {
+                        let mo = module.module_offset_from_code_offset(fi.low_pc);
+                        body.contains(&mo)
+                            .then_some(fi.entry_after_prologue)
+                            .flatten()
+                    });
+                let first = disasm::first_instruction(&module, f)
+                    .ok_or("cannot decode the function body")?;
+                (f, after_prologue.unwrap_or(first))
             }
             BreakSpec::FuncOffset(name, off) => {
                 let f = self.resolve_function(&module, name)?;
@@ -725,6 +772,25 @@ impl Session {
                 rt.patched.insert((f, pc));
             }
         }
+        let mut names = Vec::new();
+        let mut all = false;
+        for b in &self.bps {
+            if let (true, BpKind::CatchWasi(n)) = (b.enabled, &b.kind) {
+                match n {
+                    Some(n) => names.push(n.clone()),
+                    None => all = true,
+                }
+            }
+        }
+        if let Ok(mut ctx) = rt.wasi.lock() {
+            ctx.break_on = if all {
+                Some(BreakOn::All)
+            } else if names.is_empty() {
+                None
+            } else {
+                Some(BreakOn::Names(names))
+            };
+        }
         let mem = rt.store.instance_memory(rt.inst);
         rt.ctl.watch.clear();
         rt.watch_numbers.clear();
@@ -753,13 +819,19 @@ impl Session {
             .interrupt
             .lock()
             .map_err(|_| "interrupt lock poisoned")? = store.interrupt_handle();
+        let program = self.loaded()?.path.file_name().map_or_else(
+            || "module.wasm".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let opts = HostOptions {
+            program,
             args: self.args.clone(),
             capture_output: self.config.capture_output,
+            inherit_stdin: self.config.inherit_stdin,
         };
-        let imports = host::link(&mut store, &module, &opts)?;
+        let host = host::link(&mut store, &module, &opts)?;
         let (inst, start) = store
-            .instantiate(module.clone(), &imports)
+            .instantiate(module.clone(), &host.imports)
             .map_err(|e| e.to_string())?;
         let mut rt = Runtime {
             store,
@@ -770,6 +842,8 @@ impl Session {
             ctl: RunControl::default(),
             watch_numbers: Vec::new(),
             patched: HashSet::new(),
+            wasi: host.wasi,
+            output: host.output,
         };
         if let Some(start) = start {
             let mut exec = Execution::new(&mut rt.store, start, &[]).map_err(|e| e.to_string())?;
@@ -813,11 +887,8 @@ impl Session {
                     )
                 })?;
                 let ty = module.func_type(f);
-                let vals = host::parse_args(
-                    ty.params(),
-                    args,
-                    &format!("{export} {}", signature_string(ty)),
-                )?;
+                let vals =
+                    wdb_engine::args::parse_args_named(export, ty, args).map_err(|e| e.message)?;
                 (f, vals)
             }
         };
@@ -944,6 +1015,7 @@ impl Session {
             }
             Resume::Until => self.until()?,
         };
+        events.extend(self.drain_output());
         events.extend(self.report(outcome));
         Ok(events)
     }
@@ -1004,8 +1076,8 @@ impl Session {
                 .find(|b| b.number == n)
                 .and_then(|b| b.condition.clone());
             if let Some(c) = cond {
-                match self.eval(&c) {
-                    Ok(v) if !expr::truthy(v) => continue,
+                match self.eval_condition(&c) {
+                    Ok(false) => continue,
                     Ok(_) => {}
                     Err(e) => {
                         return Ok(Some(Stop::Warned(
@@ -1212,9 +1284,24 @@ impl Session {
                 let reason = match p {
                     PauseReason::Step => StopReason::Step,
                     PauseReason::Interrupted => StopReason::Interrupted,
-                    PauseReason::HostRequested => StopReason::WasiCall {
-                        name: String::new(),
-                    },
+                    PauseReason::HostRequested => {
+                        let name = self
+                            .rt
+                            .as_ref()
+                            .and_then(|r| {
+                                r.wasi.lock().ok()?.log.back().map(|c| c.func.to_string())
+                            })
+                            .unwrap_or_default();
+                        let hit = self.bps.iter_mut().find(|b| {
+                            b.enabled
+                                && matches!(&b.kind, BpKind::CatchWasi(n) if n.as_ref().is_none_or(|n| *n == name))
+                        });
+                        let number = hit.map_or(0, |b| {
+                            b.hits += 1;
+                            b.number
+                        });
+                        StopReason::WasiCall { number, name }
+                    }
                     PauseReason::Breakpoint { .. } => StopReason::Location,
                     PauseReason::Watchpoint {
                         index,
@@ -1343,7 +1430,15 @@ impl Session {
             .frames()?
             .iter()
             .enumerate()
-            .map(|(i, f)| frame_view(&module, &l.source, i, f))
+            .map(|(i, f)| {
+                let cx = FrameCx {
+                    module: &module,
+                    rt: self.rt.as_ref(),
+                    frame: Some(f.clone()),
+                    depth: i,
+                };
+                frame_view(&module, &l.source, i, f, &cx)
+            })
             .collect())
     }
 
@@ -1427,6 +1522,49 @@ impl Session {
             title: "globals".into(),
             values,
         }])
+    }
+
+    /// Evaluate through DWARF (C-like source expressions) when the module
+    /// has it and the text is not wasm-level (`$l0`, `$g1`, `$s0`).
+    fn eval_dwarf(&self, text: &str) -> Option<Res<crate::dwarf::VarValue>> {
+        let l = self.loaded.as_ref()?;
+        if !l.source.available() || text.contains('$') {
+            return None;
+        }
+        let module = l.module.clone();
+        let frame = self.frames().ok()?.into_iter().nth(self.selected)?;
+        let co = frame.code_offset;
+        let cx = FrameCx {
+            module: &module,
+            rt: self.rt.as_ref(),
+            frame: Some(frame),
+            depth: self.selected,
+        };
+        Some(l.source.info.eval(text, co, &cx))
+    }
+
+    fn print(&self, text: &str, format: Format) -> Res<String> {
+        match self.eval_dwarf(text) {
+            Some(Ok(v)) => Ok(match (format, v.as_i128()) {
+                (Format::Natural, _) | (_, None) => v.to_string(),
+                (f, Some(i)) => format_value(Value::I64(i as i64), f),
+            }),
+            Some(Err(dwarf_err)) => self
+                .eval(text)
+                .map(|v| format_value(v, format))
+                .map_err(|_| dwarf_err),
+            None => self.eval(text).map(|v| format_value(v, format)),
+        }
+    }
+
+    fn eval_condition(&self, text: &str) -> Res<bool> {
+        match self.eval_dwarf(text) {
+            Some(Ok(v)) => v
+                .is_true()
+                .ok_or_else(|| format!("`{text}` is not a truth value")),
+            Some(Err(e)) => self.eval(text).map(expr::truthy).map_err(|_| e),
+            None => self.eval(text).map(expr::truthy),
+        }
     }
 
     fn eval(&self, text: &str) -> Res<Value> {
@@ -1837,6 +1975,33 @@ fn global_index(module: &Module, r: &LocalRef) -> Res<u32> {
     }
 }
 
+impl crate::dwarf::FrameAccess for FrameCx<'_> {
+    fn local(&self, index: u32) -> Option<Value> {
+        self.frame.as_ref()?.locals.get(index as usize).copied()
+    }
+
+    fn global(&self, index: u32) -> Option<Value> {
+        let rt = self.rt?;
+        ((index as usize) < self.module.globals.len()).then(|| {
+            rt.store
+                .global_get(rt.store.instance_global(rt.inst, index))
+        })
+    }
+
+    fn operand(&self, index: u32) -> Option<Value> {
+        let rt = self.rt?;
+        rt.exec
+            .as_ref()?
+            .operand_stack(&rt.store, self.depth)
+            .get(index as usize)
+            .copied()
+    }
+
+    fn read_memory(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        EvalContext::load(self, u32::try_from(addr).ok()?, u32::try_from(len).ok()?).ok()
+    }
+}
+
 impl EvalContext for FrameCx<'_> {
     fn local(&self, r: &LocalRef) -> Result<Value, String> {
         let f = self.frame.as_ref().ok_or("No frame selected.")?;
@@ -1884,7 +2049,44 @@ impl EvalContext for FrameCx<'_> {
     }
 }
 
-fn frame_view(module: &Module, source: &Source, index: usize, f: &FrameInfo) -> FrameView {
+fn frame_view(
+    module: &Module,
+    source: &Source,
+    index: usize,
+    f: &FrameInfo,
+    cx: &FrameCx<'_>,
+) -> FrameView {
+    if source.available() {
+        let vars = source.info.variables(f.code_offset);
+        if !vars.is_empty() {
+            let (mut args, mut locals) = (Vec::new(), Vec::new());
+            for v in vars {
+                let val = source.info.read_var(&v, cx);
+                let nv = NamedValue {
+                    name: v.name.clone(),
+                    value: ValueView {
+                        ty: v.type_name.clone(),
+                        text: val.to_string(),
+                        bits: val.as_i128().unwrap_or(0) as u128,
+                    },
+                };
+                if v.is_param {
+                    args.push(nv)
+                } else {
+                    locals.push(nv)
+                }
+            }
+            return FrameView {
+                index,
+                func_index: f.func_index,
+                func_name: module.display_func_name(f.func_index),
+                code_offset: f.code_offset,
+                args,
+                locals,
+                source: source.location(f.code_offset),
+            };
+        }
+    }
     let nparams = module.func_type(f.func_index).params().len();
     let names = module.names.locals.get(&f.func_index);
     let named = |i: usize, v: &Value| NamedValue {
