@@ -1237,3 +1237,30 @@ fn demote_and_promote() {
         vf64([0.1f32 as f64, -2.0])
     );
 }
+
+#[test]
+fn rounding_quiets_signalling_nans() {
+    // Regression: f32::ceil in a debug build returned the signalling NaN as is.
+    let snan = from_u32([0x7fa0_0000, 0xffa0_0000, 0x7f80_0001, 0]);
+    for op in [
+        SimdOp::F32x4Ceil,
+        SimdOp::F32x4Floor,
+        SimdOp::F32x4Trunc,
+        SimdOp::F32x4Nearest,
+        SimdOp::F32x4Sqrt,
+    ] {
+        let r = to_u32(un(op, snan));
+        assert_eq!(r[..3], [0x7fe0_0000, 0xffe0_0000, 0x7fc0_0001], "{op:?}");
+    }
+    let snan = from_u64([0x7ff4_0000_0000_0000, 0xfff0_0000_0000_0001]);
+    for op in [
+        SimdOp::F64x2Ceil,
+        SimdOp::F64x2Floor,
+        SimdOp::F64x2Trunc,
+        SimdOp::F64x2Nearest,
+        SimdOp::F64x2Sqrt,
+    ] {
+        let r = to_u64(un(op, snan));
+        assert_eq!(r, [0x7ffc_0000_0000_0000, 0xfff8_0000_0000_0001], "{op:?}");
+    }
+}
