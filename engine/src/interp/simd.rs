@@ -40,7 +40,7 @@ macro_rules! simd_ops {
         /// One Wasm 2.0 SIMD operator with its immediates (memarg offset,
         /// lane index). `v128.const` and `i8x16.shuffle` are not here: see
         /// the module documentation.
-        #[derive(Debug, Clone, Copy, PartialEq)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum SimdOp {
             $($mem { offset: u32 },)*
             $($mem_lane { offset: u32, lane: u8 },)*
@@ -795,11 +795,12 @@ fn unary(op: SimdOp, v: u128) -> u128 {
         }
         F32x4DemoteF64x2Zero => {
             let l = to_f64(v);
-            from_f32([l[0] as f32, l[1] as f32, 0.0, 0.0])
+            // Rust leaves the NaN an `as` cast produces unspecified.
+            from_f32([quiet32(l[0] as f32), quiet32(l[1] as f32), 0.0, 0.0])
         }
         F64x2PromoteLowF32x4 => {
             let l = to_f32(v);
-            from_f64([l[0] as f64, l[1] as f64])
+            from_f64([quiet64(l[0] as f64), quiet64(l[1] as f64)])
         }
         _ => unreachable!("{op:?} is not a Shape::Unary op"),
     }
