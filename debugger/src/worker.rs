@@ -11,6 +11,11 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use crate::api::{Event, Request};
 use crate::session::{InterruptSlot, Session, SessionConfig};
 
+/// The channel a front end sends requests on.
+pub type RequestSender = Sender<Request>;
+/// The channel a front end receives events on.
+pub type EventReceiver = Receiver<Event>;
+
 /// What a front end keeps to stop a running guest from another thread.
 #[derive(Clone)]
 pub struct SessionHandle {
