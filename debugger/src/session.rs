@@ -377,10 +377,14 @@ impl Session {
         let ctx = rt.wasi.lock().map_err(|_| "WASI context lock poisoned")?;
         let mut calls: Vec<WasiCallView> = Vec::new();
         for c in &ctx.log {
-            calls.push(WasiCallView {
-                seq: c.seq,
-                line: c.strace_line(),
-            });
+            // Without the timing, so transcripts are stable.
+            let mut line = c.strace_line();
+            if line.ends_with("s>")
+                && let Some(i) = line.rfind(" <")
+            {
+                line.truncate(i);
+            }
+            calls.push(WasiCallView { seq: c.seq, line });
         }
         if ctx.log_dropped > 0 {
             calls.insert(
@@ -1069,6 +1073,7 @@ impl Session {
                 _ => None,
             })
             .collect();
+        let mut hit_temporaries = Vec::new();
         for n in matching {
             let cond = self
                 .bps
@@ -1100,6 +1105,9 @@ impl Session {
                 b.ignore -= 1;
                 continue;
             }
+            if b.temporary {
+                hit_temporaries.push(n);
+            }
             if !matches!(stop, Some(Stop::At(StopReason::Breakpoint { .. }))) {
                 stop = Some(Stop::At(StopReason::Breakpoint {
                     number: n,
@@ -1107,12 +1115,8 @@ impl Session {
                 }));
             }
         }
-        if let Some(Stop::At(StopReason::Breakpoint {
-            number,
-            temporary: true,
-        })) = stop
-        {
-            self.bps.retain(|b| b.number != number);
+        if !hit_temporaries.is_empty() {
+            self.bps.retain(|b| !hit_temporaries.contains(&b.number));
             self.sync_breakpoints();
         }
         let _ = self.save_state();
@@ -1246,7 +1250,17 @@ impl Session {
             }
             let f = self.top_frame().ok_or("no frame")?;
             let depth = self.depth();
-            if depth < d || (depth == d && f.code_offset > start.code_offset) {
+            if depth < d {
+                return Ok(Stop::At(StopReason::Location));
+            }
+            // With DWARF, `until` is `next` that never goes backwards: stop
+            // at a statement of a different line at a greater pc.
+            let src = self.loaded.as_ref().map(|l| &l.source).filter(|s| s.available());
+            let new_line = src.is_none_or(|s| {
+                s.is_stmt_boundary(f.code_offset)
+                    && s.location(f.code_offset).map(|l| l.line) != s.location(start.code_offset).map(|l| l.line)
+            });
+            if depth == d && f.code_offset > start.code_offset && new_line {
                 return Ok(Stop::At(StopReason::Location));
             }
         }
@@ -1264,6 +1278,11 @@ impl Session {
                 Ok(v) => vec![Event::Stopped(v)],
                 Err(e) => vec![Event::Warning(e)],
             },
+            // A command's `_start` returning is a normal exit (wasi-libc calls
+            // proc_exit only for a non-zero status).
+            Stop::Outcome(RunOutcome::Returned(_)) if matches!(self.last_launch, Some(Launch::Start(_))) => {
+                vec![Event::Exited { code: 0 }]
+            }
             Stop::Outcome(RunOutcome::Returned(values)) => {
                 let func = self
                     .rt

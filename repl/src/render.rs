@@ -178,8 +178,8 @@ impl Renderer {
                 }
             }
             Event::Text(t) => {
-                if !t.is_empty() {
-                    let _ = writeln!(out, "{t}");
+                for l in t.lines() {
+                    let _ = writeln!(out, "{}", l.trim_end());
                 }
             }
             Event::Warning(w) => {
@@ -284,12 +284,19 @@ fn bp_where(b: &BreakpointView) -> String {
 
 fn bp_set_line(b: &BreakpointView) -> String {
     match b.kind.as_str() {
-        "breakpoint" => format!(
-            "{} {} at {}",
-            if b.temporary { "Temporary breakpoint" } else { "Breakpoint" },
-            b.number,
-            bp_where(b).trim_start()
-        ),
+        "breakpoint" => {
+            let mut s = format!("{} {}", if b.temporary { "Temporary breakpoint" } else { "Breakpoint" }, b.number);
+            if let Some(co) = b.code_offset {
+                let _ = write!(s, " at code_offset {co:#x}");
+            }
+            if let Some(f) = &b.func_name {
+                let _ = write!(s, ": {f}");
+            }
+            if let Some(src) = &b.source {
+                let _ = write!(s, ", {}:{}", src.file, src.line);
+            }
+            s
+        }
         "catchpoint" => format!("Catchpoint {} ({})", b.number, b.spec),
         "read watchpoint" => format!("Read watchpoint {}: {}", b.number, b.spec),
         "acc watchpoint" => format!("Access watchpoint {}: {}", b.number, b.spec),
