@@ -341,17 +341,59 @@ impl Session {
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
             Command::Info(what) => self.info(what),
             Command::WasiLog => self.wasi_log(),
-            Command::List { .. } => {
-                let l = self.loaded()?;
-                if !l.source.available() {
-                    return Err(
-                        "No source: the module has no DWARF line information (use `disassemble`)."
-                            .into(),
-                    );
-                }
-                Err("source listing is not available yet".into())
-            }
+            Command::List { around } => self.list(around.as_deref()),
         }
+    }
+
+    /// Source lines around the current location, a function or `FILE:LINE`.
+    fn list(&self, around: Option<&str>) -> Res<Vec<Event>> {
+        let l = self.loaded()?;
+        if !l.source.available() {
+            return Err(
+                "No source: the module has no DWARF line information (use `disassemble`).".into(),
+            );
+        }
+        let (file, line, current) = match around {
+            None => {
+                let frames = self
+                    .frames()
+                    .map_err(|_| "No frame selected: use `list FUNC` or `list FILE:LINE`.")?;
+                let f = &frames[self.selected.min(frames.len() - 1)];
+                let loc = l
+                    .source
+                    .location(f.code_offset)
+                    .ok_or("No source line for the current location.")?;
+                (loc.file, loc.line, Some(loc.line))
+            }
+            Some(spec) => match BreakSpec::parse(spec)? {
+                BreakSpec::Line(file, line) => {
+                    let m = l.source.info.resolve_line(&file, line)?;
+                    (m.file, line, None)
+                }
+                other => {
+                    let BpKind::Code { code_offset, .. } = self.resolve_spec(&other)? else {
+                        return Err("not a code location".into());
+                    };
+                    let loc = l
+                        .source
+                        .location(code_offset)
+                        .ok_or("No source line for that location.")?;
+                    (loc.file, loc.line, None)
+                }
+            },
+        };
+        let lines = l
+            .source
+            .file_lines(&file)
+            .ok_or_else(|| format!("cannot read source file {file}"))?;
+        let first = line.saturating_sub(5).max(1);
+        let last = (line + 5).min(lines.len() as u32);
+        let mut out = String::new();
+        for n in first..=last {
+            let mark = if Some(n) == current { "=>" } else { "  " };
+            out.push_str(&format!("{mark}{n:>4}\t{}\n", lines[n as usize - 1]));
+        }
+        Ok(vec![Event::Text(out.trim_end().to_string())])
     }
 
     fn wasi_available(&self) -> bool {
@@ -1255,10 +1297,15 @@ impl Session {
             }
             // With DWARF, `until` is `next` that never goes backwards: stop
             // at a statement of a different line at a greater pc.
-            let src = self.loaded.as_ref().map(|l| &l.source).filter(|s| s.available());
+            let src = self
+                .loaded
+                .as_ref()
+                .map(|l| &l.source)
+                .filter(|s| s.available());
             let new_line = src.is_none_or(|s| {
                 s.is_stmt_boundary(f.code_offset)
-                    && s.location(f.code_offset).map(|l| l.line) != s.location(start.code_offset).map(|l| l.line)
+                    && s.location(f.code_offset).map(|l| l.line)
+                        != s.location(start.code_offset).map(|l| l.line)
             });
             if depth == d && f.code_offset > start.code_offset && new_line {
                 return Ok(Stop::At(StopReason::Location));
@@ -1280,7 +1327,9 @@ impl Session {
             },
             // A command's `_start` returning is a normal exit (wasi-libc calls
             // proc_exit only for a non-zero status).
-            Stop::Outcome(RunOutcome::Returned(_)) if matches!(self.last_launch, Some(Launch::Start(_))) => {
+            Stop::Outcome(RunOutcome::Returned(_))
+                if matches!(self.last_launch, Some(Launch::Start(_))) =>
+            {
                 vec![Event::Exited { code: 0 }]
             }
             Stop::Outcome(RunOutcome::Returned(values)) => {
@@ -1566,7 +1615,10 @@ impl Session {
         match self.eval_dwarf(text) {
             Some(Ok(v)) => Ok(match (format, v.as_i128()) {
                 (Format::Natural, _) | (_, None) => v.to_string(),
-                (f, Some(i)) => format_value(Value::I64(i as i64), f),
+                (f, Some(i)) => match i32::try_from(i) {
+                    Ok(small) => format_value(Value::I32(small), f),
+                    Err(_) => format_value(Value::I64(i as i64), f),
+                },
             }),
             Some(Err(dwarf_err)) => self
                 .eval(text)
@@ -1606,8 +1658,7 @@ impl Session {
     }
 
     fn eval_addr(&self, text: &str) -> Res<u32> {
-        let v = self.eval(text)?;
-        u32::try_from(expr::as_i64(v)).map_err(|_| format!("`{text}` is not a valid address"))
+        expr::as_addr(self.eval(text)?).ok_or_else(|| format!("`{text}` is not a valid address"))
     }
 
     fn memory(&self) -> Res<(&Store, u32)> {
@@ -1730,8 +1781,7 @@ impl Session {
             }
             Expr::Deref(ty, a) => {
                 let addr = self.eval_expr(&a)?;
-                let addr =
-                    u32::try_from(expr::as_i64(addr)).map_err(|_| "bad address".to_string())?;
+                let addr = expr::as_addr(addr).ok_or("bad address")?;
                 self.write_memory(addr, &ty.encode(v))?;
             }
             Expr::Ident(n) => return self.set_var(&format!("${n}"), value),
