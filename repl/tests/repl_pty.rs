@@ -11,7 +11,10 @@ use expectrl::session::OsSession;
 use expectrl::{ControlCode, Expect, Session};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repl/ is inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repl/ is inside the workspace")
+        .to_path_buf()
 }
 
 fn spawn(state: &Path) -> OsSession {
@@ -39,7 +42,8 @@ fn completion_history_and_ctrl_c() {
     s.send("call fibA").unwrap();
     s.send("\t").unwrap();
     s.send(" 10\r").unwrap();
-    s.expect("\r\n[fibArray returned 34]\r\n").expect("completed call ran");
+    s.expect("\r\n[fibArray returned 34]\r\n")
+        .expect("completed call ran");
 
     // Ctrl-C stops a guest that never returns, and the session stays usable.
     s.expect("(wdb) ").unwrap();
@@ -47,10 +51,12 @@ fn completion_history_and_ctrl_c() {
     std::thread::sleep(Duration::from_millis(700));
     s.send(ControlCode::EndOfText).unwrap();
     s.expect("Program interrupted.\r\n").expect("interrupted");
-    s.expect("loop_forever () at ").expect("location after the interrupt");
+    s.expect("loop_forever () at ")
+        .expect("location after the interrupt");
     s.expect("(wdb) ").unwrap();
     s.send("bt\r").unwrap();
-    s.expect("\r\n#0  loop_forever () at ").expect("backtrace of the paused guest");
+    s.expect("\r\n#0  loop_forever () at ")
+        .expect("backtrace of the paused guest");
     s.expect("(wdb) ").unwrap();
     s.send("kill\r").unwrap();
     s.expect("\r\n[execution killed]\r\n").unwrap();
@@ -66,7 +72,8 @@ fn completion_history_and_ctrl_c() {
     s.send("\x1b[A").unwrap(); // Up: `call loop_forever`
     s.send("\x1b[A").unwrap(); // Up: `call fibArray 10`
     s.send("\r").unwrap();
-    s.expect("\r\n[fibArray returned 34]\r\n").expect("history recalled the call");
+    s.expect("\r\n[fibArray returned 34]\r\n")
+        .expect("history recalled the call");
     s.expect("(wdb) ").unwrap();
     s.send(ControlCode::EndOfTransmission).unwrap(); // Ctrl-D at the prompt leaves
     s.expect(expectrl::Eof).expect("Ctrl-D ends the program");
