@@ -42,11 +42,10 @@ impl Source {
 
     pub fn location(&self, code_offset: u32) -> Option<SourceLoc> {
         let l = self.info.location(code_offset)?;
-        (l.line != 0).then(|| SourceLoc {
-            file: l.file,
-            line: l.line,
-            column: l.column,
-        })
+        if l.line == 0 {
+            return None;
+        }
+        Some(SourceLoc { file: l.file, line: l.line, column: l.column })
     }
 
     pub fn is_stmt_boundary(&self, code_offset: u32) -> bool {

@@ -151,14 +151,9 @@ impl Renderer {
                     }
                 }
             }
-            Event::Frames { frames, selected } => {
+            Event::Frames { frames, .. } => {
                 for f in frames {
-                    let mark = if f.index == *selected && frames.len() > 1 {
-                        ""
-                    } else {
-                        ""
-                    };
-                    let _ = writeln!(out, "{mark}{}", self.frame_line(f));
+                    let _ = writeln!(out, "{}", self.frame_line(f));
                 }
             }
             Event::FrameSelected(f) => {
