@@ -28,14 +28,29 @@ use crate::state::{self, SavedBreakpoint, SavedState};
 /// Shared slot for the current store's interrupt flag (a new store per run).
 pub type InterruptSlot = Arc<Mutex<InterruptHandle>>;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SessionConfig {
-    /// Guest output as `Event::Output` (GUI) instead of the process's stdout.
+    /// Guest output as `Event::Output` (after each command) instead of the
+    /// process's stdout.
     pub capture_output: bool,
+    /// Guest output delivered as it is written (a GUI console); wins over
+    /// `capture_output`.
+    pub output_sink: Option<host::OutputSink>,
     /// Save and restore breakpoints per module.
     pub persist: bool,
     /// Let the guest read the process's stdin.
     pub inherit_stdin: bool,
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("capture_output", &self.capture_output)
+            .field("output_sink", &self.output_sink.is_some())
+            .field("persist", &self.persist)
+            .field("inherit_stdin", &self.inherit_stdin)
+            .finish()
+    }
 }
 
 struct Loaded {
@@ -273,7 +288,16 @@ impl Session {
                 ))])
             }
             Command::Watch { addr, len, kind } => {
-                let a = self.eval_addr(&addr)?;
+                // `watch i`: a source variable's address (DWARF), like gdb.
+                let a = match self.eval_dwarf(&format!("&{addr}")) {
+                    Some(Ok(crate::dwarf::VarValue::Pointer { address, .. }))
+                        if is_identifier(&addr) =>
+                    {
+                        u32::try_from(address)
+                            .map_err(|_| format!("`{addr}` is not in linear memory"))?
+                    }
+                    _ => self.eval_addr(&addr)?,
+                };
                 if len == 0 {
                     return Err("a watchpoint needs a length of at least 1 byte".into());
                 }
@@ -873,6 +897,7 @@ impl Session {
             program,
             args: self.args.clone(),
             capture_output: self.config.capture_output,
+            output_sink: self.config.output_sink.clone(),
             inherit_stdin: self.config.inherit_stdin,
         };
         let host = host::link(&mut store, &module, &opts)?;
@@ -1966,6 +1991,13 @@ impl Session {
         }
         Ok(vec![Event::Text(out.trim_end().to_string())])
     }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn first_table(rt: &Runtime) -> Option<wdb_engine::runtime::Extern> {

@@ -45,7 +45,11 @@ impl Source {
         if l.line == 0 {
             return None;
         }
-        Some(SourceLoc { file: l.file, line: l.line, column: l.column })
+        Some(SourceLoc {
+            file: l.file,
+            line: l.line,
+            column: l.column,
+        })
     }
 
     pub fn is_stmt_boundary(&self, code_offset: u32) -> bool {

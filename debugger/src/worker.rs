@@ -63,7 +63,11 @@ pub fn spawn(config: SessionConfig) -> (Sender<Request>, Receiver<Event>, Sessio
                 if runs && ev_tx.send(Event::Running).is_err() {
                     return;
                 }
-                for ev in session.handle(req).into_iter().filter(|e| !matches!(e, Event::Running)) {
+                for ev in session
+                    .handle(req)
+                    .into_iter()
+                    .filter(|e| !matches!(e, Event::Running))
+                {
                     if ev_tx.send(ev).is_err() {
                         return;
                     }

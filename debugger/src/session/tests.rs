@@ -18,6 +18,7 @@ fn session() -> Session {
         capture_output: true,
         persist: false,
         inherit_stdin: false,
+        ..Default::default()
     });
     let ev = s.handle(Request {
         id: 1,
@@ -322,4 +323,66 @@ fn breakpoints_persist_per_module() {
         matches!(ev.as_slice(), [Event::Warning(w)] if w.contains("corrupt")),
         "{ev:?}"
     );
+}
+
+#[test]
+fn output_sink_receives_guest_output_as_written() {
+    let got: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let g = got.clone();
+    let sink: host::OutputSink = Arc::new(move |fd, b| {
+        assert_eq!(fd, 1);
+        g.lock().unwrap().extend_from_slice(b);
+    });
+    let mut s = Session::new(SessionConfig {
+        output_sink: Some(sink),
+        ..Default::default()
+    });
+    s.handle(Request {
+        id: 1,
+        command: Command::Load {
+            path: fib_path(),
+            args: vec![],
+        },
+    });
+    let ev = run(&mut s, call("write_msg", &[]));
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Output { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&got.lock().unwrap()),
+        "from fibArray module\n"
+    );
+}
+
+#[test]
+fn watch_a_source_variable_by_name() {
+    let mut s = session();
+    run(
+        &mut s,
+        Command::SetBreakpoint {
+            spec: BreakSpec::Line("src/fib.c".into(), 12),
+            temporary: false,
+            condition: None,
+        },
+    );
+    run(&mut s, call("fibArray", &["6"]));
+    run(&mut s, Command::Delete(None));
+    let ev = run(
+        &mut s,
+        Command::Watch {
+            addr: "i".into(),
+            len: 4,
+            kind: WatchKind::Write,
+        },
+    );
+    assert!(
+        matches!(&ev[0], Event::BreakpointSet(b) if b.spec.starts_with("0x7ffff0")),
+        "{ev:?}"
+    );
+    let ev = run(&mut s, Command::Continue);
+    let StopReason::Watchpoint { old, new, .. } = &stopped(&ev).reason else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((old[0], new[0]), (2, 3));
 }
