@@ -1254,7 +1254,8 @@ impl Session {
         let start_line = line_of(self, start.code_offset);
         let d0 = self.depth();
         loop {
-            let stop = if over {
+            let before = self.depth();
+            let mut stop = if over {
                 self.next_instruction()?
             } else {
                 Stop::from_step(self.engine_step())
@@ -1265,7 +1266,15 @@ impl Session {
             if self.interrupted() {
                 return Ok(Stop::At(StopReason::Interrupted));
             }
-            let f = self.top_frame().ok_or("no frame")?;
+            let mut f = self.top_frame().ok_or("no frame")?;
+            // `step` into a function without line information runs over it, as gdb does.
+            if self.depth() > before && line_of(self, f.code_offset).is_none() {
+                stop = self.run_until_depth(before)?;
+                if !matches!(stop, Stop::At(StopReason::Step)) {
+                    return Ok(stop);
+                }
+                f = self.top_frame().ok_or("no frame")?;
+            }
             let here = line_of(self, f.code_offset);
             let boundary = self
                 .loaded
