@@ -13,6 +13,7 @@ pub mod interp;
 pub mod ir;
 pub mod module;
 pub mod runtime;
+pub mod spec;
 pub mod translate;
 pub mod trap;
 pub mod value;
