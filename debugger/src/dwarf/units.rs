@@ -36,6 +36,10 @@ pub(crate) struct Cu {
     pub unit: gimli::Unit<R>,
     /// The line program (a split unit's comes from its skeleton).
     line_program: Option<gimli::IncompleteLineProgram<R>>,
+    /// The DWARF and unit the line program's strings resolve in: the
+    /// module's, and the skeleton unit for a split unit.
+    line_dwarf: Arc<gimli::Dwarf<R>>,
+    line_unit: Option<gimli::Unit<R>>,
     comp_dir: String,
     pub lang: Option<gimli::DwLang>,
     /// `code_offset` ranges covered by this unit (dead code at 0 removed).
@@ -197,6 +201,8 @@ fn normalize_path(path: &str) -> String {
 fn join_path(base: &str, rest: &str) -> String {
     if rest.starts_with('/') || base.is_empty() || is_windows_absolute(rest) {
         rest.to_string()
+    } else if base.contains('\\') && !base.contains('/') {
+        format!("{base}\\{rest}")
     } else {
         format!("{base}/{rest}")
     }
@@ -210,7 +216,7 @@ fn is_windows_absolute(p: &str) -> bool {
 /// `path` ends with `suffix` at a path-component boundary.
 fn path_matches(path: &str, suffix: &str) -> bool {
     let suffix = suffix.trim_start_matches("./");
-    path == suffix || path.ends_with(&format!("/{suffix}"))
+    path == suffix || path.ends_with(&format!("/{suffix}")) || path.ends_with(&format!("\\{suffix}"))
 }
 
 /// Dead code is described at address 0 (or a tombstone past the end).
@@ -343,14 +349,16 @@ impl Store {
             .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
             .unwrap_or_default();
         let line_program = skeleton.line_program.clone();
-        let (dwarf, unit) = match self.split_unit(&skeleton) {
-            Some(pair) => pair,
-            None => (self.dwarf.clone(), skeleton),
+        let (dwarf, unit, line_unit) = match self.split_unit(&skeleton) {
+            Some((dwarf, unit)) => (dwarf, unit, Some(skeleton)),
+            None => (self.dwarf.clone(), skeleton, None),
         };
         let lang = lang(&dwarf, &unit);
         let mut cu = Cu {
             dwarf,
             unit,
+            line_dwarf: self.dwarf.clone(),
+            line_unit,
             line_program,
             comp_dir,
             lang,
@@ -787,10 +795,11 @@ impl Cu {
         header: &gimli::LineProgramHeader<R>,
         file: &gimli::FileEntry<R>,
     ) -> String {
-        let name = attr_to_string(&self.dwarf, &self.unit, file.path_name()).unwrap_or_default();
+        let unit = self.line_unit.as_ref().unwrap_or(&self.unit);
+        let name = attr_to_string(&self.line_dwarf, unit, file.path_name()).unwrap_or_default();
         let dir = file
             .directory(header)
-            .and_then(|d| attr_to_string(&self.dwarf, &self.unit, d))
+            .and_then(|d| attr_to_string(&self.line_dwarf, unit, d))
             .unwrap_or_default();
         let base = if file.directory_index() == 0 {
             dir
@@ -971,8 +980,8 @@ impl Cu {
 
     fn decl(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Option<SourceLoc> {
         let file = self
-            .attr_deep(entry, gimli::DW_AT_decl_file)?
-            .udata_value()?;
+            .attr_deep(entry, gimli::DW_AT_decl_file)
+            .and_then(file_index)?;
         let line = self
             .attr_deep(entry, gimli::DW_AT_decl_line)?
             .udata_value()?;
@@ -1062,7 +1071,7 @@ impl Cu {
                             .unwrap_or_else(|| "<inlined>".to_string());
                         let call_file = entry
                             .attr_value(gimli::DW_AT_call_file)
-                            .and_then(|v| v.udata_value());
+                            .and_then(file_index);
                         let call_line = entry
                             .attr_value(gimli::DW_AT_call_line)
                             .and_then(|v| v.udata_value());
@@ -1152,6 +1161,13 @@ impl Cu {
 
     pub fn address_size(&self) -> u8 {
         self.unit.header.address_size()
+    }
+}
+
+fn file_index(v: AttributeValue<R>) -> Option<u64> {
+    match v {
+        AttributeValue::FileIndex(i) => Some(i),
+        other => other.udata_value(),
     }
 }
 
