@@ -124,14 +124,20 @@ fn dwarf_corpus_every_function_maps_and_formats() {
         if biggest.as_ref().is_none_or(|b| size > b.0) {
             biggest = Some((size, path.display().to_string(), elapsed));
         }
-        assert!(info.has_debug_info(), "{}: no units ({warnings:?})", path.display());
+        assert!(
+            info.has_debug_info(),
+            "{}: no units ({warnings:?})",
+            path.display()
+        );
         totals.modules += 1;
         let mut m_sub = 0;
         let mut m_mapped = 0;
         for i in 0..module.bodies.len() {
             let pc = first_instruction(&module, i);
             totals.functions += 1;
-            let Some(func) = info.function_at(pc) else { continue };
+            let Some(func) = info.function_at(pc) else {
+                continue;
+            };
             m_sub += 1;
             if info.location(pc).is_some() {
                 m_mapped += 1;
@@ -169,7 +175,11 @@ fn dwarf_corpus_every_function_maps_and_formats() {
     if let Some((size, path, t)) = &biggest {
         println!("biggest: {path} ({size} bytes): load + first location() in {t:?}");
     }
-    assert!(totals.modules >= 60, "expected at least 60 DWARF modules, found {}", totals.modules);
+    assert!(
+        totals.modules >= 60,
+        "expected at least 60 DWARF modules, found {}",
+        totals.modules
+    );
     let ratio = totals.mapped as f64 / totals.with_subprogram.max(1) as f64;
     assert!(
         ratio >= 0.9,

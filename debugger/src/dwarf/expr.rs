@@ -398,10 +398,10 @@ impl Eval<'_> {
                             .ok_or("cannot read the pointer")?;
                         let mut a = [0u8; 8];
                         a[..size.min(8)].copy_from_slice(&b[..size.min(8)]);
-                        Ok((unit, types::type_of(&e), u64::from_le_bytes(a)))
+                        Ok((unit, types::type_of(cu, &e), u64::from_le_bytes(a)))
                     }
                     gimli::DW_TAG_array_type => match place {
-                        Place::Memory(addr) => Ok((unit, types::type_of(&e), addr)),
+                        Place::Memory(addr) => Ok((unit, types::type_of(cu, &e), addr)),
                         Place::Bytes(_) => Err("the array is not in memory".to_string()),
                     },
                     _ => Err(format!(
@@ -455,7 +455,7 @@ impl Eval<'_> {
         let offset = types::member_offset(cu, &m);
         Ok(Val::Obj {
             unit,
-            ty: types::type_of(&m),
+            ty: types::type_of(cu, &m),
             place: types::sub_place(&place, offset),
         })
     }
@@ -500,7 +500,7 @@ impl Eval<'_> {
                                 "indexing multi-dimensional arrays is not supported".to_string()
                             );
                         }
-                        let elem = types::type_of(&e);
+                        let elem = types::type_of(cu, &e);
                         let size = elem
                             .and_then(|t| types::byte_size(cu, t, 0))
                             .ok_or("element size unknown")?;

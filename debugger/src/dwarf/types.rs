@@ -237,11 +237,8 @@ pub(crate) fn entry(cu: &Cu, off: UnitOffset) -> Option<gimli::DebuggingInformat
     cu.unit.entry(off).ok()
 }
 
-pub(crate) fn type_of(entry: &gimli::DebuggingInformationEntry<R>) -> Option<UnitOffset> {
-    match entry.attr_value(gimli::DW_AT_type) {
-        Some(AttributeValue::UnitRef(off)) => Some(off),
-        _ => None,
-    }
+pub(crate) fn type_of(cu: &Cu, entry: &gimli::DebuggingInformationEntry<R>) -> Option<UnitOffset> {
+    cu.unit_ref(entry.attr_value(gimli::DW_AT_type)?)
 }
 
 fn is_c(cu: &Cu) -> bool {
@@ -269,7 +266,7 @@ pub(crate) fn strip(
             | gimli::DW_TAG_const_type
             | gimli::DW_TAG_volatile_type
             | gimli::DW_TAG_restrict_type
-            | gimli::DW_TAG_atomic_type => off = type_of(&e)?,
+            | gimli::DW_TAG_atomic_type => off = type_of(cu, &e)?,
             _ => return Some((off, e)),
         }
     }
@@ -292,7 +289,7 @@ pub(crate) fn byte_size(cu: &Cu, off: UnitOffset, depth: usize) -> Option<u64> {
         | gimli::DW_TAG_reference_type
         | gimli::DW_TAG_rvalue_reference_type => Some(cu.address_size() as u64),
         gimli::DW_TAG_array_type => {
-            let elem = byte_size(cu, type_of(&e)?, depth + 1)?;
+            let elem = byte_size(cu, type_of(cu, &e)?, depth + 1)?;
             let dims = array_dims(cu, off);
             Some(
                 dims.iter()
@@ -301,7 +298,7 @@ pub(crate) fn byte_size(cu: &Cu, off: UnitOffset, depth: usize) -> Option<u64> {
                     .saturating_mul(elem),
             )
         }
-        _ => byte_size(cu, type_of(&e)?, depth + 1),
+        _ => byte_size(cu, type_of(cu, &e)?, depth + 1),
     }
 }
 
@@ -349,7 +346,7 @@ pub(crate) fn type_name(cu: &Cu, ty: Option<UnitOffset>, depth: usize) -> String
         return "<unknown type>".to_string();
     };
     let name = cu.string_attr(&e, gimli::DW_AT_name);
-    let inner = || type_name(cu, type_of(&e), depth + 1);
+    let inner = || type_name(cu, type_of(cu, &e), depth + 1);
     match e.tag() {
         gimli::DW_TAG_base_type | gimli::DW_TAG_typedef | gimli::DW_TAG_unspecified_type => {
             name.unwrap_or_else(|| "<unnamed>".to_string())
@@ -503,7 +500,7 @@ pub(crate) fn members(
                 out.push((name, e.clone()));
             }
             gimli::DW_TAG_inheritance => {
-                let name = type_name(cu, type_of(e), 0);
+                let name = type_name(cu, type_of(cu, e), 0);
                 out.push((name, e.clone()));
             }
             _ => {}
@@ -618,7 +615,7 @@ impl Reader<'_> {
             Ok(b) => le_uint(&b) as u64,
             Err(v) => return v,
         };
-        if let Some(pointee) = type_of(e)
+        if let Some(pointee) = type_of(self.cu, e)
             && is_char_type(self.cu, pointee)
             && e.tag() == gimli::DW_TAG_pointer_type
         {
@@ -656,7 +653,7 @@ impl Reader<'_> {
             Ok(b) => le_uint(&b),
             Err(v) => return v,
         };
-        let signed = match type_of(e).and_then(|t| strip(self.cu, t)) {
+        let signed = match type_of(self.cu, e).and_then(|t| strip(self.cu, t)) {
             Some((_, base)) => !matches!(
                 base.attr_value(gimli::DW_AT_encoding),
                 Some(AttributeValue::Encoding(
@@ -698,7 +695,7 @@ impl Reader<'_> {
         place: &Place,
         depth: usize,
     ) -> VarValue {
-        let Some(elem) = type_of(e) else {
+        let Some(elem) = type_of(self.cu, e) else {
             return VarValue::Unavailable("array without element type".to_string());
         };
         let dims = array_dims(self.cu, off);
@@ -785,7 +782,7 @@ impl Reader<'_> {
         place: &Place,
         depth: usize,
     ) -> VarValue {
-        let ty = type_of(m);
+        let ty = type_of(self.cu, m);
         let offset = member_offset(self.cu, m);
         if let Some(bits) = m
             .attr_value(gimli::DW_AT_bit_size)
@@ -867,9 +864,9 @@ impl Reader<'_> {
         if name.starts_with("&[") || name.starts_with("&mut [") {
             let data = member("data_ptr")?;
             let (ptr, len) = self.ptr_len(&data, &member("length")?, place)?;
-            let elem = type_of(&data)
+            let elem = type_of(self.cu, &data)
                 .and_then(|p| entry(self.cu, p))
-                .and_then(|p| type_of(&p));
+                .and_then(|p| type_of(self.cu, &p));
             return Some(match self.read_seq(elem, ptr, len, depth) {
                 Ok(elements) => VarValue::Slice { elements, len },
                 Err(v) => v,
@@ -879,7 +876,7 @@ impl Reader<'_> {
         if base == "String"
             && let Some(vec) = member("vec")
         {
-            let vec_ty = type_of(&vec)?;
+            let vec_ty = type_of(self.cu, &vec)?;
             let (vec_off, _) = strip(self.cu, vec_ty)?;
             let (ptr, len) =
                 self.vec_parts(vec_off, &sub_place(place, member_offset(self.cu, &vec)))?;
@@ -938,8 +935,8 @@ impl Reader<'_> {
             asz,
         )?) as u64;
         let buf = ms.iter().find(|(n, _)| n == "buf")?.1.clone();
-        let ptr_off =
-            find_pointer(self.cu, type_of(&buf)?, 0)?.checked_add(member_offset(self.cu, &buf))?;
+        let ptr_off = find_pointer(self.cu, type_of(self.cu, &buf)?, 0)?
+            .checked_add(member_offset(self.cu, &buf))?;
         let ptr = le_uint(&place_bytes(self.frame, place, ptr_off, asz)?) as u64;
         Some((ptr, len))
     }
@@ -977,11 +974,11 @@ impl Reader<'_> {
     ) -> VarValue {
         // The discriminant member, if any (a single-variant enum has none).
         let discr = match vp.attr_value(gimli::DW_AT_discr) {
-            Some(AttributeValue::UnitRef(d)) => entry(self.cu, d),
-            _ => None,
+            Some(v) => self.cu.unit_ref(v).and_then(|d| entry(self.cu, d)),
+            None => None,
         };
         let discr_value = discr.as_ref().and_then(|d| {
-            let size = type_of(d)
+            let size = type_of(self.cu, d)
                 .and_then(|t| byte_size(self.cu, t, 0))
                 .unwrap_or(4)
                 .clamp(1, 16);
@@ -1001,7 +998,7 @@ impl Reader<'_> {
                         // Compare in the discriminant's width.
                         let width = discr
                             .as_ref()
-                            .and_then(|d| type_of(d))
+                            .and_then(|d| type_of(self.cu, d))
                             .and_then(|t| byte_size(self.cu, t, 0))
                             .unwrap_or(8)
                             .min(16) as u32;
@@ -1027,7 +1024,7 @@ impl Reader<'_> {
         };
         let vplace = sub_place(place, member_offset(self.cu, &vmember));
         let mut fields = Vec::new();
-        if let Some((voff, _)) = type_of(&vmember).and_then(|t| strip(self.cu, t)) {
+        if let Some((voff, _)) = type_of(self.cu, &vmember).and_then(|t| strip(self.cu, t)) {
             for (fname, m) in members(self.cu, voff) {
                 let v = self.read_member(&m, &vplace, depth + 1);
                 fields.push((fname, v));
@@ -1044,7 +1041,7 @@ fn template_param(cu: &Cu, off: UnitOffset, name: &str) -> Option<UnitOffset> {
     child_entries(cu, off, gimli::DW_TAG_template_type_parameter)
         .into_iter()
         .find(|e| cu.string_attr(e, gimli::DW_AT_name).as_deref() == Some(name))
-        .and_then(|e| type_of(&e))
+        .and_then(|e| type_of(cu, &e))
 }
 
 /// Byte offset of the first pointer member reached depth-first from `ty`.
@@ -1057,7 +1054,7 @@ fn find_pointer(cu: &Cu, ty: UnitOffset, depth: usize) -> Option<u64> {
         gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => Some(0),
         gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type => {
             for (_, m) in members(cu, off) {
-                if let Some(t) = type_of(&m)
+                if let Some(t) = type_of(cu, &m)
                     && let Some(inner) = find_pointer(cu, t, depth + 1)
                 {
                     return Some(member_offset(cu, &m) + inner);

@@ -216,7 +216,9 @@ fn is_windows_absolute(p: &str) -> bool {
 /// `path` ends with `suffix` at a path-component boundary.
 fn path_matches(path: &str, suffix: &str) -> bool {
     let suffix = suffix.trim_start_matches("./");
-    path == suffix || path.ends_with(&format!("/{suffix}")) || path.ends_with(&format!("\\{suffix}"))
+    path == suffix
+        || path.ends_with(&format!("/{suffix}"))
+        || path.ends_with(&format!("\\{suffix}"))
 }
 
 /// Dead code is described at address 0 (or a tombstone past the end).
@@ -774,10 +776,13 @@ impl Lines {
     }
 
     fn after_prologue(&self, low: u64, high: u64) -> Option<u64> {
-        let (s, _) = self.find(low)?;
-        let rows: Vec<&Row> = self.seqs[s]
-            .rows
+        // Rows of the function, from every sequence overlapping it (some
+        // producers start the line table only after the prologue).
+        let first = self.seqs.partition_point(|s| s.end <= low);
+        let rows: Vec<&Row> = self.seqs[first.min(self.seqs.len())..]
             .iter()
+            .take_while(|s| s.start < high)
+            .flat_map(|s| s.rows.iter())
             .filter(|r| r.addr >= low && r.addr < high)
             .collect();
         if let Some(r) = rows.iter().find(|r| r.prologue_end) {
@@ -932,7 +937,7 @@ impl Cu {
         entry: &gimli::DebuggingInformationEntry<R>,
     ) -> Option<gimli::DebuggingInformationEntry<R>> {
         for at in [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification] {
-            if let Some(AttributeValue::UnitRef(off)) = entry.attr_value(at) {
+            if let Some(off) = entry.attr_value(at).and_then(|v| self.unit_ref(v)) {
                 return self.unit.entry(off).ok();
             }
         }
@@ -1107,8 +1112,8 @@ impl Cu {
     ) -> Option<VarInfo> {
         let name = self.string_attr(entry, gimli::DW_AT_name)?;
         let ty = match self.attr_deep(entry, gimli::DW_AT_type) {
-            Some(AttributeValue::UnitRef(off)) => Some(off),
-            _ => None,
+            Some(v) => self.unit_ref(v),
+            None => None,
         };
         let location = if let Some(v) = entry.attr_value(gimli::DW_AT_location) {
             self.location_at(v, pc)
@@ -1156,6 +1161,16 @@ impl Cu {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// A reference to a DIE of this unit (`DW_FORM_ref*`, or a
+    /// `DW_FORM_ref_addr` that lands inside this unit).
+    pub fn unit_ref(&self, v: AttributeValue<R>) -> Option<UnitOffset> {
+        match v {
+            AttributeValue::UnitRef(off) => Some(off),
+            AttributeValue::DebugInfoRef(off) => off.to_unit_offset(&self.unit.header),
+            _ => None,
         }
     }
 
