@@ -387,3 +387,58 @@ fn no_dwarf_is_an_empty_map() {
     assert_eq!(info.location(0x10), None);
     assert!(info.resolve_line("pi.c", 10).is_err());
 }
+
+#[test]
+fn rust_std_types_and_enums_format() {
+    let (_, info) = load(&workspace().join("fixtures/dwarf/rustprog.wasm"));
+    let m = info.resolve_line("src/main.rs", 64).expect("main_call"); // LINE-MARKER: main_call
+    let pc = m.code_offsets[0];
+    let mut fr = FakeFrame::new(0x1000);
+    let addr = |e: &str, fr: &FakeFrame| address_of(info.eval(e, pc, fr));
+    // cfg: Config { name: String, values: Vec<i32>, limit: Option<u32> }, laid
+    // out where DWARF says (the pointer sits deep inside RawVec).
+    let values_ptr = addr("&cfg.values.buf.inner.ptr.pointer.pointer", &fr);
+    let values_len = addr("&cfg.values.len", &fr);
+    let name_ptr = addr("&cfg.name.vec.buf.inner.ptr.pointer.pointer", &fr);
+    let name_len = addr("&cfg.name.vec.len", &fr);
+    let limit = addr("&cfg.limit", &fr);
+    fr.put_u32(values_ptr, 0x6000);
+    fr.put_u32(values_len, 5);
+    for (i, v) in [3u32, 1, 4, 1, 5].into_iter().enumerate() {
+        fr.put_u32(0x6000 + 4 * i as u32, v);
+    }
+    fr.put_u32(name_ptr, 0x6100);
+    fr.put_u32(name_len, 4);
+    fr.put(0x6100, b"demo");
+    let show = |e: &str, fr: &FakeFrame| info.eval(e, pc, fr).map(|v| v.to_string());
+    assert_eq!(show("cfg.limit", &fr).as_deref(), Ok("None"));
+    fr.put_u32(limit, 1);
+    fr.put_u32(limit + 4, 10);
+    assert_eq!(
+        show("cfg", &fr).as_deref(),
+        Ok("{name = \"demo\", values = vec![3, 1, 4, 1, 5], limit = Some(10)}")
+    );
+    assert_eq!(show("cfg.values.len * 2", &fr).as_deref(), Ok("10"));
+    // A long Vec shows its first 100 elements and its length.
+    fr.put_u32(values_len, 1000);
+    let long = show("cfg.values", &fr).expect("reads");
+    assert!(long.ends_with(", ...] (len 1000)"), "{long}");
+    assert_eq!(long.matches(", ").count(), 100);
+    // shape = Shape::Rect(Point { 0, 0 }, Point { 20, 10 }): tag 1 at offset 0.
+    let shape = addr("&shape", &fr);
+    fr.put_u32(shape, 1);
+    fr.put_u32(shape + 12, 20);
+    fr.put_u32(shape + 16, 10);
+    assert_eq!(
+        show("shape", &fr).as_deref(),
+        Ok("Rect({x = 0, y = 0}, {x = 20, y = 10})")
+    );
+    // others = [Circle { center: origin, radius: 2 }, Empty].
+    let others = addr("&others", &fr);
+    fr.put_u32(others + 4, 2);
+    fr.put_u32(others + 20, 2);
+    assert_eq!(
+        show("others", &fr).as_deref(),
+        Ok("{Circle {center: {x = 0, y = 0}, radius: 2}, Empty}")
+    );
+}
