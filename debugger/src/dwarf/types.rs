@@ -759,10 +759,10 @@ impl Reader<'_> {
             .cu
             .string_attr(e, gimli::DW_AT_name)
             .unwrap_or_default();
-        if self.cu.lang == Some(gimli::DW_LANG_Rust) || name.starts_with('&') {
-            if let Some(v) = self.read_rust(off, &name, place, depth) {
-                return v;
-            }
+        if (self.cu.lang == Some(gimli::DW_LANG_Rust) || name.starts_with('&'))
+            && let Some(v) = self.read_rust(off, &name, place, depth)
+        {
+            return v;
         }
         let mut fields = Vec::new();
         for (fname, m) in members(self.cu, off) {

@@ -168,7 +168,10 @@ fn reader_for(bytes: &Arc<[u8]>, sections: &HashMap<String, Range<usize>>, name:
     }
 }
 
-fn load_file_sections(path: &Path) -> Option<(Arc<[u8]>, HashMap<String, Range<usize>>)> {
+/// A file's bytes and its custom sections (name -> payload range).
+type FileSections = (Arc<[u8]>, HashMap<String, Range<usize>>);
+
+fn load_file_sections(path: &Path) -> Option<FileSections> {
     let bytes: Arc<[u8]> = std::fs::read(path).ok()?.into();
     let sections = scan_custom_sections(&bytes)?;
     Some((bytes, sections))
@@ -744,10 +747,11 @@ fn demangle(linkage: &str, lang: Option<gimli::DwLang>) -> Option<String> {
         return Some(format!("{d:#}"));
     }
     if linkage.starts_with("_Z") {
-        if !rust && let Ok(sym) = cpp_demangle::Symbol::new(linkage.as_bytes()) {
-            if let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default()) {
-                return Some(s);
-            }
+        if !rust
+            && let Ok(sym) = cpp_demangle::Symbol::new(linkage.as_bytes())
+            && let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default())
+        {
+            return Some(s);
         }
         if let Ok(d) = rustc_demangle::try_demangle(linkage) {
             return Some(format!("{d:#}"));
@@ -1061,40 +1065,35 @@ impl Cu {
                         scopes.vars.push((depth, v));
                     }
                 }
-                gimli::DW_TAG_lexical_block => {
-                    if self.die_contains(&entry, pc) {
-                        self.walk_node(child, pc, depth + 1, frame_base, scopes);
-                    }
+                gimli::DW_TAG_lexical_block if self.die_contains(&entry, pc) => {
+                    self.walk_node(child, pc, depth + 1, frame_base, scopes);
                 }
-                gimli::DW_TAG_inlined_subroutine => {
-                    if self.die_contains(&entry, pc) {
-                        let (name, linkage) = self.die_names(&entry);
-                        let name = linkage
-                            .as_deref()
-                            .and_then(|l| demangle(l, self.lang))
-                            .or(name)
-                            .unwrap_or_else(|| "<inlined>".to_string());
-                        let call_file = entry
-                            .attr_value(gimli::DW_AT_call_file)
-                            .and_then(file_index);
-                        let call_line = entry
-                            .attr_value(gimli::DW_AT_call_line)
-                            .and_then(|v| v.udata_value());
-                        let call_column = entry
-                            .attr_value(gimli::DW_AT_call_column)
-                            .and_then(|v| v.udata_value());
-                        let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line)
-                        {
-                            (Some(file), Some(line)) => Some(SourceLoc {
-                                file,
-                                line: line as u32,
-                                column: call_column.unwrap_or(0) as u32,
-                            }),
-                            _ => None,
-                        };
-                        scopes.inlines.push(InlineFrame { name, call_site });
-                        self.walk_node(child, pc, depth + 1, frame_base, scopes);
-                    }
+                gimli::DW_TAG_inlined_subroutine if self.die_contains(&entry, pc) => {
+                    let (name, linkage) = self.die_names(&entry);
+                    let name = linkage
+                        .as_deref()
+                        .and_then(|l| demangle(l, self.lang))
+                        .or(name)
+                        .unwrap_or_else(|| "<inlined>".to_string());
+                    let call_file = entry
+                        .attr_value(gimli::DW_AT_call_file)
+                        .and_then(file_index);
+                    let call_line = entry
+                        .attr_value(gimli::DW_AT_call_line)
+                        .and_then(|v| v.udata_value());
+                    let call_column = entry
+                        .attr_value(gimli::DW_AT_call_column)
+                        .and_then(|v| v.udata_value());
+                    let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line) {
+                        (Some(file), Some(line)) => Some(SourceLoc {
+                            file,
+                            line: line as u32,
+                            column: call_column.unwrap_or(0) as u32,
+                        }),
+                        _ => None,
+                    };
+                    scopes.inlines.push(InlineFrame { name, call_site });
+                    self.walk_node(child, pc, depth + 1, frame_base, scopes);
                 }
                 _ => {}
             }
