@@ -66,7 +66,7 @@ fn run_case(path: &Path) -> Result<String, String> {
         Err(e) => return Ok(format!("instantiation failed: {e}")),
     };
     let mut outcomes = Vec::new();
-    let mut run = |store: &mut Store, f, args: &[Value]| -> Result<String, String> {
+    let run = |store: &mut Store, f, args: &[Value]| -> Result<String, String> {
         let mut exec = Execution::new(store, f, args).map_err(|e| e.to_string())?;
         let mut ctl = RunControl {
             fuel: Some(FUEL),

@@ -404,13 +404,15 @@ impl Execution {
                 if let Some(p) = &mut ctl.profile {
                     bump(&mut p.self_instructions, func);
                 }
-                if !ctl.watch.is_empty() {
-                    if let Some((depth, off, n, write)) = mem_access(&op) {
+                if !ctl.watch.is_empty()
+                    && let Some((depth, off, n, write)) = mem_access(&op)
+                {
+                    {
                         let a = (stack[sp - depth] as u32 as u64) + off as u64;
                         for (index, w) in ctl.watch.iter().enumerate() {
                             let hit = Some(w.memory) == code.memory
                                 && a < w.addr as u64 + w.len as u64
-                                && w.addr as u64 <= a + n as u64 - 1
+                                && (w.addr as u64) < a + n as u64
                                 && ((write && w.on_write) || (!write && w.on_read));
                             if hit && a + n as u64 <= mem.data.len() as u64 {
                                 let r = a as usize..a as usize + n;
@@ -994,8 +996,8 @@ impl Execution {
                 }
                 break 'dispatch;
             }
-            if DEBUG {
-                if let Some(w) = pending.take() {
+            if DEBUG && let Some(w) = pending.take() {
+                {
                     let r = w.addr as usize..w.addr as usize + w.len as usize;
                     let new = mem.data.get(r).map(<[u8]>::to_vec).unwrap_or_default();
                     save!(pc);
