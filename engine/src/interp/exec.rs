@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::ops::*;
-use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
+use super::{
+    Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd_stub as simd,
+};
 use crate::ir::{Code, Op};
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
@@ -975,13 +977,6 @@ impl Execution {
                     Op::I64TruncSatF64U => un!(f64v, s64, |a: f64| a as u64),
                     Op::Simd(s) => {
                         sp = tri!(simd::exec(s, stack, sp, &mut mem.data));
-                    }
-                    Op::V128Const(i) => {
-                        sp = simd::exec_v128_const(code.v128_pool[i as usize], stack, sp);
-                    }
-                    Op::I8x16Shuffle(i) => {
-                        let lanes = code.v128_pool[i as usize].to_le_bytes();
-                        sp = simd::exec_shuffle(lanes, stack, sp);
                     }
                 }
                 break 'dispatch;

@@ -262,11 +262,6 @@ pub enum Op {
 
     /// A fixed-width SIMD instruction, executed by [`crate::interp::simd`].
     Simd(SimdOp),
-    /// `v128.const`: push `Code::v128_pool[i]` (16 bytes do not fit an op).
-    V128Const(u32),
-    /// `i8x16.shuffle` with the lane indices in `Code::v128_pool[i]`
-    /// (little-endian: lane 0 in the low byte).
-    I8x16Shuffle(u32),
 }
 
 /// A translated function: its ops, the pc -> `code_offset` side table and
@@ -290,8 +285,6 @@ pub struct Code {
     pub memory: Option<u32>,
     /// Breakpoints: pc -> the original op patched over.
     pub patched: HashMap<u32, Op>,
-    /// 16-byte immediates of `V128Const` and `I8x16Shuffle`.
-    pub v128_pool: Vec<u128>,
 }
 
 impl Code {

@@ -64,8 +64,6 @@ struct Translator<'a> {
     local_offsets: Vec<u32>,
     local_types: Vec<ValType>,
     code_offset: u32,
-    /// 16-byte immediates (`Code::v128_pool`).
-    v128_pool: Vec<u128>,
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -124,7 +122,6 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         local_offsets,
         local_types,
         code_offset: 0,
-        v128_pool: Vec::new(),
     };
     let mut ops = OperatorsReader::new(reader);
     while !ops.eof() {
@@ -148,7 +145,6 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         local_types: t.local_types,
         memory: inst.memories.first().copied(),
         patched: HashMap::new(),
-        v128_pool: t.v128_pool,
     })
 }
 
@@ -462,14 +458,6 @@ impl Translator<'_> {
             O::I64Const { value } => Op::Const64(value as u64),
             O::F32Const { value } => Op::Const32(value.bits()),
             O::F64Const { value } => Op::Const64(value.bits()),
-            O::V128Const { value } => {
-                self.v128_pool.push(value.i128() as u128);
-                Op::V128Const(self.v128_pool.len() as u32 - 1)
-            }
-            O::I8x16Shuffle { lanes } => {
-                self.v128_pool.push(u128::from_le_bytes(lanes));
-                Op::I8x16Shuffle(self.v128_pool.len() as u32 - 1)
-            }
             O::RefNull { .. } => Op::RefNull,
             O::RefIsNull => Op::RefIsNull,
             O::RefFunc { function_index } => Op::RefFunc(m.funcs[function_index as usize]),
