@@ -340,10 +340,16 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
 }
 
 /// `  #0 func[12] fibArray at code_offset 0x1a3`, one line per frame.
+/// A deep backtrace (stack exhaustion) keeps its first 20 and last 5 frames.
 pub fn format_backtrace(trap: &wdb_engine::Trap) -> Vec<String> {
-    trap.backtrace
+    const HEAD: usize = 20;
+    const TAIL: usize = 5;
+    let n = trap.backtrace.len();
+    let mut lines: Vec<String> = trap
+        .backtrace
         .iter()
         .enumerate()
+        .filter(|(i, _)| n <= HEAD + TAIL + 1 || *i < HEAD || *i >= n - TAIL)
         .map(|(i, f)| {
             let mut s = format!("  #{i} func[{}]", f.func_index);
             if let Some(n) = &f.func_name {
@@ -355,7 +361,14 @@ pub fn format_backtrace(trap: &wdb_engine::Trap) -> Vec<String> {
             }
             s
         })
-        .collect()
+        .collect();
+    if n > HEAD + TAIL + 1 {
+        lines.insert(
+            HEAD,
+            format!("  ... {} frames omitted ...", n - HEAD - TAIL),
+        );
+    }
+    lines
 }
 
 /// `10s`, `500ms`, `2m`, `1.5s`, `100us`; a bare number is seconds.

@@ -837,13 +837,8 @@ impl WasiCtx {
                 return Err(EEXIST);
             }
             if md.is_dir() {
-                let wants_write =
-                    base & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE) != 0
-                        && base != RIGHTS_ALL
-                        && oflags & OFLAGS_DIRECTORY == 0;
-                if oflags & OFLAGS_TRUNC != 0
-                    || (wants_write && base & RIGHT_FD_WRITE != 0 && base & RIGHT_FD_READDIR == 0)
-                {
+                // A directory cannot be opened for writing (POSIX's EISDIR).
+                if oflags & OFLAGS_TRUNC != 0 || base & RIGHT_FD_WRITE != 0 {
                     return Err(EISDIR);
                 }
                 let rights = base & dir_inh & RIGHTS_DIR;
