@@ -298,9 +298,16 @@ impl WasiCtx {
     fn fd_fdstat_get(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
+        let inherited = [
+            matches!(self.stdin, Stdin::Inherit),
+            matches!(self.stdout, Output::Inherit),
+            matches!(self.stderr, Output::Inherit),
+        ];
         let e = self.entry(fd)?;
         let filetype = match &e.kind {
-            FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => FILETYPE_CHARACTER_DEVICE,
+            FdKind::Stdin => stdio_filetype(inherited[0], 0),
+            FdKind::Stdout => stdio_filetype(inherited[1], 1),
+            FdKind::Stderr => stdio_filetype(inherited[2], 2),
             FdKind::File { file } => fs::filetype_of(io(file.metadata())?.file_type()),
             FdKind::Dir { .. } => FILETYPE_DIRECTORY,
         };
@@ -349,15 +356,27 @@ impl WasiCtx {
     fn fd_filestat_get(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
+        let inherited = [
+            matches!(self.stdin, Stdin::Inherit),
+            matches!(self.stdout, Output::Inherit),
+            matches!(self.stderr, Output::Inherit),
+        ];
         let e = self.entry(fd)?;
         let st = match &e.kind {
             FdKind::File { file } => fs::filestat_of(&io(file.metadata())?),
             FdKind::Dir { host, .. } => fs::filestat_of(&io(std::fs::metadata(&*host))?),
-            _ => Filestat {
-                filetype: FILETYPE_CHARACTER_DEVICE,
-                nlink: 1,
-                ..Filestat::default()
-            },
+            k => {
+                let i = match k {
+                    FdKind::Stdin => 0,
+                    FdKind::Stdout => 1,
+                    _ => 2,
+                };
+                Filestat {
+                    filetype: stdio_filetype(inherited[i], i as u8),
+                    nlink: 1,
+                    ..Filestat::default()
+                }
+            }
         };
         m.write(u32a(a, 1), &st.encode())?;
         Ok(None)
@@ -571,7 +590,8 @@ impl WasiCtx {
             ..
         } = &mut e.kind
         else {
-            return Err(ENOTDIR);
+            // wasmtime's answer; Go's runtime relies on it to report ENOTDIR.
+            return Err(EBADF);
         };
         if rights & RIGHT_FD_READDIR == 0 {
             return Err(ENOTCAPABLE);
@@ -1211,6 +1231,24 @@ impl WasiCtx {
         t.push(("fd", fd.to_string()));
         self.entry(fd)?;
         Err(ENOTSOCK)
+    }
+}
+
+/// A character device (a tty to `isatty`) only when the stream is the
+/// host's own and that is a terminal; pipes, files, buffers and sinks are
+/// `UNKNOWN`, as wasmtime reports them.
+fn stdio_filetype(inherited: bool, fd: u8) -> u8 {
+    use std::io::IsTerminal;
+    let tty = inherited
+        && match fd {
+            0 => std::io::stdin().is_terminal(),
+            1 => std::io::stdout().is_terminal(),
+            _ => std::io::stderr().is_terminal(),
+        };
+    if tty {
+        FILETYPE_CHARACTER_DEVICE
+    } else {
+        FILETYPE_UNKNOWN
     }
 }
 
