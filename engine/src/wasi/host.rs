@@ -4,7 +4,6 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::abi::*;
@@ -44,10 +43,22 @@ impl WasiCtx {
         t: &mut Args,
     ) -> Outcome {
         let r: R = match name {
-            "args_get" => self.args_get(m, a),
-            "args_sizes_get" => self.args_sizes_get(m, a),
-            "environ_get" => self.environ_get(m, a),
-            "environ_sizes_get" => self.environ_sizes_get(m, a),
+            "args_get" | "args_sizes_get" | "environ_get" | "environ_sizes_get" => {
+                let names = match name {
+                    "args_get" => ["argv", "argv_buf"],
+                    "environ_get" => ["environ", "environ_buf"],
+                    "args_sizes_get" => ["argc_out", "argv_buf_size_out"],
+                    _ => ["environc_out", "environ_buf_size_out"],
+                };
+                t.push((names[0], format!("{:#x}", u32a(a, 0))));
+                t.push((names[1], format!("{:#x}", u32a(a, 1))));
+                match name {
+                    "args_get" => self.args_get(m, a),
+                    "args_sizes_get" => self.args_sizes_get(m, a),
+                    "environ_get" => self.environ_get(m, a),
+                    _ => self.environ_sizes_get(m, a),
+                }
+            }
             "clock_res_get" => clock_res_get(m, a, t),
             "clock_time_get" => clock_time_get(m, a, t),
             "fd_advise" => self.fd_advise(a, t),
@@ -364,7 +375,7 @@ impl WasiCtx {
         let e = self.entry(fd)?;
         let st = match &e.kind {
             FdKind::File { file } => fs::filestat_of(&io(file.metadata())?),
-            FdKind::Dir { host, .. } => fs::filestat_of(&io(std::fs::metadata(&*host))?),
+            FdKind::Dir { host, .. } => fs::filestat_of(&io(std::fs::metadata(host))?),
             k => {
                 let i = match k {
                     FdKind::Stdin => 0,
@@ -680,6 +691,7 @@ impl WasiCtx {
     // ---- paths ------------------------------------------------------------
 
     /// Resolve a guest path below directory fd `fd` (needing rights `need`).
+    #[allow(clippy::too_many_arguments)]
     fn resolve_at(
         &mut self,
         m: &GuestMem<'_>,
@@ -1374,6 +1386,3 @@ fn random_get(m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
     io(f.read_exact(buf))?;
     Ok(Some(len as u64))
 }
-
-#[allow(dead_code)]
-fn _unused(_: &Path) {}
