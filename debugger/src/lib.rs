@@ -7,3 +7,4 @@
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
 pub mod runner;
+pub mod dwarf;

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::ops::*;
-use super::{
-    Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd_stub as simd,
-};
+use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
 use crate::ir::{Code, Op};
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
@@ -975,6 +973,17 @@ impl Execution {
                     Op::I64TruncSatF32U => un!(f32v, s64, |a: f32| a as u64),
                     Op::I64TruncSatF64S => un!(f64v, s64, |a: f64| a as i64 as u64),
                     Op::I64TruncSatF64U => un!(f64v, s64, |a: f64| a as u64),
+                    Op::V128Const(i) => {
+                        let v = code.v128_pool[i as usize];
+                        if sp + 2 > stack.len() {
+                            stack.resize(sp + 2, 0);
+                        }
+                        sp = simd::exec_v128_const(v, stack, sp);
+                    }
+                    Op::I8x16Shuffle(i) => {
+                        let lanes = code.v128_pool[i as usize].to_le_bytes();
+                        sp = simd::exec_shuffle(lanes, stack, sp);
+                    }
                     Op::Simd(s) => {
                         sp = tri!(simd::exec(s, stack, sp, &mut mem.data));
                     }

@@ -16,11 +16,10 @@
 mod exec;
 mod ops;
 pub mod simd;
-mod simd_stub;
 #[cfg(test)]
 mod tests;
 
-pub use simd_stub::SimdOp;
+pub use simd::SimdOp;
 
 use std::sync::Arc;
 
