@@ -179,7 +179,9 @@ impl Execution {
                 }
             };
         }
-        let stack = &mut self.stack;
+        // A local slice: its pointer and length stay in registers (a `Vec`
+        // behind `self` would be reloaded after every store to the stack).
+        let mut stack: &mut [u64] = &mut self.stack[..];
         macro_rules! un {
             ($from:ident, $to:ident, $f:expr) => {{
                 let a = $from(stack[sp - 1]);
@@ -290,7 +292,8 @@ impl Execution {
                                 let need: usize =
                                     ty.results().iter().map(|&t| Value::slots(t)).sum();
                                 if sp + need > stack.len() {
-                                    stack.resize(sp + need, 0);
+                                    self.stack.resize(sp + need, 0);
+                                    stack = &mut self.stack[..];
                                 }
                                 for (v, &t) in results.iter().zip(ty.results()) {
                                     let n = Value::slots(t);
@@ -342,7 +345,8 @@ impl Execution {
                         trap!(TrapCode::CallStackExhausted);
                     }
                     let grown = (stack.len() * 2).max(need).min(max_slots);
-                    stack.resize(grown, 0);
+                    self.stack.resize(grown, 0);
+                    stack = &mut self.stack[..];
                 }
                 self.frames.last_mut().expect("caller frame").pc = pc as u32;
                 self.frames.push(Frame {
@@ -429,8 +433,7 @@ impl Execution {
                     Op::Unreachable => trap!(TrapCode::Unreachable),
                     Op::Breakpoint => {
                         let here = pc as u32 - 1;
-                        if self.resume_bp == Some((self.frames.len(), here)) {
-                            self.resume_bp = None;
+                        if take_resume(&mut self.resume_bp, self.frames.len(), here) {
                             op = code.patched[&here];
                             continue 'dispatch;
                         }
@@ -976,7 +979,8 @@ impl Execution {
                     Op::V128Const(i) => {
                         let v = code.v128_pool[i as usize];
                         if sp + 2 > stack.len() {
-                            stack.resize(sp + 2, 0);
+                            self.stack.resize(sp + 2, 0);
+                            stack = &mut self.stack[..];
                         }
                         sp = simd::exec_v128_const(v, stack, sp);
                     }
@@ -1006,6 +1010,20 @@ impl Execution {
                 }
             }
         }
+    }
+}
+
+/// Whether we are resuming from the breakpoint at (`depth`, `pc`): then the
+/// original op runs once. Out of line and cold: the plain loop only gets here
+/// on a patched op.
+#[cold]
+#[inline(never)]
+fn take_resume(resume: &mut Option<(usize, u32)>, depth: usize, pc: u32) -> bool {
+    if *resume == Some((depth, pc)) {
+        *resume = None;
+        true
+    } else {
+        false
     }
 }
 
