@@ -414,7 +414,7 @@ impl Eval<'_> {
         }
     }
 
-    fn member(&self, v: Val, name: &str) -> Result<Val, String> {
+    fn member(&self, v: Val, name: &str, auto_deref: bool) -> Result<Val, String> {
         let Val::Obj { unit, ty, place } = v else {
             return Err(format!("no field `{name}` in a computed value"));
         };
@@ -426,6 +426,28 @@ impl Eval<'_> {
             e.tag(),
             gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type | gimli::DW_TAG_union_type
         ) {
+            let is_ref = matches!(
+                e.tag(),
+                gimli::DW_TAG_pointer_type
+                    | gimli::DW_TAG_reference_type
+                    | gimli::DW_TAG_rvalue_reference_type
+            );
+            // Rust (and C++ references) auto-dereference on `.`.
+            if auto_deref
+                && is_ref
+                && (cu.lang == Some(gimli::DW_LANG_Rust) || e.tag() != gimli::DW_TAG_pointer_type)
+            {
+                let (unit, pointee, addr) = self.pointer(Val::Obj { unit, ty, place })?;
+                return self.member(
+                    Val::Obj {
+                        unit,
+                        ty: pointee,
+                        place: Place::Memory(addr),
+                    },
+                    name,
+                    false,
+                );
+            }
             let tn = types::type_name(cu, ty, 0);
             return Err(if e.tag() == gimli::DW_TAG_pointer_type {
                 format!("`{tn}` is a pointer: use `->{name}`")
@@ -470,7 +492,7 @@ impl Eval<'_> {
             Expr::Int(v) => Ok(Val::Value(VarValue::Int(*v))),
             Expr::Member(b, name) => {
                 let v = self.eval(b, d)?;
-                self.member(v, name)
+                self.member(v, name, true)
             }
             Expr::Arrow(b, name) => {
                 let v = self.eval(b, d)?;
@@ -482,6 +504,7 @@ impl Eval<'_> {
                         place: Place::Memory(addr),
                     },
                     name,
+                    false,
                 )
             }
             Expr::Index(b, i) => {
