@@ -442,3 +442,58 @@ fn rust_std_types_and_enums_format() {
         Ok("{Circle {center: {x = 0, y = 0}, radius: 2}, Empty}")
     );
 }
+
+#[test]
+fn rust_inline_frames_and_their_variables() {
+    let (_, info) = load(&workspace().join("fixtures/dwarf/rustprog.wasm"));
+    // llvm-dwarfdump: in rustprog::main, DIE 0x6b05 inlines
+    // box_assume_init_into_vec_unsafe at main.rs:57:17, and inside it 0x6b1e
+    // inlines `<[T]>::into_vec` at boxed.rs:265:44, over [0x1a9d, 0x1b18).
+    let frames = info.inline_frames(0x1a9d);
+    let got: Vec<(&str, Option<(String, u32, u32)>)> = frames
+        .iter()
+        .map(|f| {
+            let site = f.call_site.as_ref().map(|s| {
+                let file = s.file.rsplit('/').next().unwrap_or(&s.file).to_string();
+                (file, s.line, s.column)
+            });
+            (f.name.as_str(), site)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "alloc::slice::<impl [T]>::into_vec",
+                Some(("boxed.rs".to_string(), 265, 44))
+            ),
+            (
+                "alloc::boxed::box_assume_init_into_vec_unsafe",
+                Some(("main.rs".to_string(), 57, 17))
+            ),
+        ]
+    );
+    assert_eq!(
+        info.function_at(0x1a9d).map(|f| f.name),
+        Some("rustprog::main".to_string())
+    );
+    let names: Vec<(String, bool)> = info
+        .variables(0x1a9d)
+        .into_iter()
+        .map(|v| (v.name, v.is_param))
+        .collect();
+    assert!(names.contains(&("b".to_string(), true)), "{names:?}");
+    assert!(names.contains(&("self".to_string(), false)), "{names:?}");
+    // DIE 0x6af5: Box::new_uninit inlined at main.rs:57:17 over [0x1a20, 0x1a2c).
+    let one = info.inline_frames(0x1a20);
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0].name, "alloc::boxed::Box<T>::new_uninit");
+    assert_eq!(
+        one[0].call_site.as_ref().map(|s| (s.line, s.column)),
+        Some((57, 17))
+    );
+    assert!(
+        info.inline_frames(0x1a2c).is_empty(),
+        "the range is half-open"
+    );
+}
