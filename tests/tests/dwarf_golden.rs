@@ -450,7 +450,8 @@ fn rust_inline_frames_and_their_variables() {
     // box_assume_init_into_vec_unsafe at main.rs:57:17, and inside it 0x6b1e
     // inlines `<[T]>::into_vec` at boxed.rs:265:44, over [0x1a9d, 0x1b18).
     let frames = info.inline_frames(0x1a9d);
-    let got: Vec<(&str, Option<(String, u32, u32)>)> = frames
+    type Site = Option<(String, u32, u32)>;
+    let got: Vec<(&str, Site)> = frames
         .iter()
         .map(|f| {
             let site = f.call_site.as_ref().map(|s| {
