@@ -498,3 +498,48 @@ fn rust_inline_frames_and_their_variables() {
         "the range is half-open"
     );
 }
+
+#[test]
+fn cpp_names_demangle() {
+    let (_, info) = load(&corpus().join("dwarf/wasmtime-debug/fraction-norm.wasm"));
+    // DW_AT_linkage_name "_Z3absl" at 0x232.
+    let fs = info.functions_named("abs");
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    assert_eq!(fs[0].name, "abs(long)");
+    assert_eq!(fs[0].linkage_name.as_deref(), Some("_Z3absl"));
+    assert_eq!(fs[0].low_pc, 0x232);
+    assert_eq!(info.functions_named("_Z3absl").len(), 1);
+    assert_eq!(info.functions_named("norm")[0].low_pc, 0x30);
+}
+
+#[test]
+fn location_lists_and_types_in_other_units() {
+    // TinyGo: runtime.hash32's `ptr` has a location list (.debug_loc) that
+    // covers only [0x767, 0x77d) with `DW_OP_WASM_location 0x0 0x0,
+    // DW_OP_stack_value`, and its type `unsafe.Pointer` lives in another
+    // compile unit (DW_FORM_ref_addr).
+    let (_, info) = load(&corpus().join("dwarf/wazero/tinygo-main.wasm"));
+    let f = &info.functions_named("runtime.hash32")[0];
+    assert_eq!((f.low_pc, f.high_pc), (0x767, 0x7ff));
+    let fr = FakeFrame::new(0x1234);
+    let ptr_at = |pc: u32| {
+        info.variables(pc)
+            .into_iter()
+            .find(|v| v.name == "ptr")
+            .expect("ptr in scope")
+    };
+    let early = ptr_at(0x770);
+    assert_eq!(early.type_name, "unsafe.Pointer");
+    assert!(!early.is_optimized_out());
+    assert_eq!(
+        info.read_var(&early, &fr).to_string(),
+        "(unsafe.Pointer) 0x1234"
+    );
+    let late = ptr_at(0x790);
+    assert!(late.is_optimized_out());
+    assert_eq!(info.read_var(&late, &fr).to_string(), "<optimized out>");
+    // Lines start after TinyGo's prologue: the entry maps nowhere, but the
+    // function still has a place to break.
+    assert_eq!(info.location(0x767), None);
+    assert_eq!(f.entry_after_prologue, Some(0x770));
+}
