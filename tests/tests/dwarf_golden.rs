@@ -373,7 +373,9 @@ fn split_dwarf_needs_its_dwp() {
     assert_eq!(names, ["n", "t", "a", "b"]);
     // Without the module's path the .dwp is not found: lines still work
     // (they are in the skeleton), functions and variables do not.
-    let (alone, _) = DebugInfo::load(&module, None);
+    let (alone, warnings) = DebugInfo::load(&module, None);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("split debug info"), "{warnings:?}");
     assert_eq!(alone.location(pc), info.location(pc));
     assert!(alone.functions_named("fib").is_empty());
 }

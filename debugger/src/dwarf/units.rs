@@ -207,6 +207,38 @@ pub(crate) fn attr_to_string(
     Some(r.to_string_lossy().ok()?.into_owned())
 }
 
+/// Where a skeleton unit's `.dwo` file may be: its `dwo_name` under the
+/// unit's `comp_dir`, or beside the module.
+fn dwo_candidates(
+    dwarf: &gimli::Dwarf<R>,
+    skeleton: &gimli::Unit<R>,
+    module_dir: Option<&Path>,
+) -> Vec<PathBuf> {
+    let Some(name) = skeleton
+        .dwo_name()
+        .ok()
+        .flatten()
+        .and_then(|n| attr_to_string(dwarf, skeleton, n))
+    else {
+        return Vec::new();
+    };
+    let dir = module_dir.map(Path::to_path_buf).unwrap_or_default();
+    let comp_dir = skeleton
+        .comp_dir
+        .as_ref()
+        .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
+        .unwrap_or_default();
+    let base_name = Path::new(&name)
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    vec![
+        dir.join(&comp_dir).join(&name),
+        dir.join(&name),
+        dir.join(base_name),
+    ]
+}
+
 /// `a/./b/../c` style cleanup, only of `.` segments and leading `./`.
 fn normalize_path(path: &str) -> String {
     let absolute = path.starts_with('/');
@@ -329,6 +361,24 @@ impl Store {
         if units.is_empty() {
             warnings.push("DWARF: .debug_info has no units".to_string());
         }
+        // Split DWARF without its other half: say so once, at load (only the
+        // first unit is parsed for this).
+        if dwp.is_none()
+            && let Some(first) = units.first()
+            && let Ok(skeleton) = dwarf.unit(first.header.clone())
+            && skeleton.dwo_id.is_some()
+        {
+            let candidates = dwo_candidates(&dwarf, &skeleton, module_dir.as_deref());
+            if !candidates.iter().any(|c| c.is_file()) {
+                let dwo = candidates
+                    .first()
+                    .map_or_else(|| "its .dwo".to_string(), |c| c.display().to_string());
+                warnings.push(format!(
+                    "DWARF: split debug info, but no .dwp beside the module and no {dwo}: \
+                     functions and variables are unavailable (line tables still work)"
+                ));
+            }
+        }
         Some(Arc::new_cyclic(|me| Store {
             me: me.clone(),
             dwarf: Arc::new(dwarf),
@@ -434,29 +484,9 @@ impl Store {
         let split = match split {
             Some(s) => s,
             None => {
-                let name = skeleton.dwo_name().ok()??;
-                let name = attr_to_string(&self.dwarf, skeleton, name)?;
-                let dir = self.module_dir.clone().unwrap_or_default();
-                let comp_dir = skeleton
-                    .comp_dir
-                    .as_ref()
-                    .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
-                    .unwrap_or_default();
-                let mut found = None;
-                let base_name = Path::new(&name)
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_default();
-                for cand in [
-                    dir.join(&comp_dir).join(&name),
-                    dir.join(&name),
-                    dir.join(base_name),
-                ] {
-                    if let Some((bytes, secs)) = load_file_sections(&cand) {
-                        found = Some((bytes, secs));
-                        break;
-                    }
-                }
+                let found = dwo_candidates(&self.dwarf, skeleton, self.module_dir.as_deref())
+                    .iter()
+                    .find_map(|cand| load_file_sections(cand));
                 let (bytes, secs) = found?;
                 let mut dwo = gimli::Dwarf::load(|id| -> Result<R, gimli::Error> {
                     Ok(reader_for(
