@@ -4,7 +4,11 @@
 mod cli;
 mod cmd_run;
 mod cmd_wast;
+mod complete;
 mod debug;
+mod highlight;
+mod parse;
+mod render;
 
 use std::process::ExitCode;
 
