@@ -708,6 +708,22 @@ impl WasiCtx {
         Ok((fs::resolve(&base, &path, follow)?, root))
     }
 
+    /// Like `resolve_at`, for calls that act on the entry itself (never
+    /// following a final symlink, even with a trailing slash).
+    fn resolve_entry_at(
+        &mut self,
+        m: &GuestMem<'_>,
+        fd: u32,
+        need: u64,
+        (ptr, len): (u32, u32),
+        t: &mut Args,
+        key: &'static str,
+    ) -> Result<(Resolved, usize), Errno> {
+        let path = self.path_arg(m, ptr, len, t, key)?;
+        let (base, root) = self.dir(fd, need)?;
+        Ok((fs::resolve_entry(&base, &path)?, root))
+    }
+
     fn path_create_directory(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
@@ -790,13 +806,11 @@ impl WasiCtx {
             "old_path",
         )?;
         t.push(("new_fd", nfd.to_string()));
-        let (new, nroot) = self.resolve_at(
+        let (new, nroot) = self.resolve_entry_at(
             m,
             nfd,
             RIGHT_PATH_LINK_TARGET,
-            u32a(a, 5),
-            u32a(a, 6),
-            false,
+            (u32a(a, 5), u32a(a, 6)),
             t,
             "new_path",
         )?;
@@ -989,13 +1003,11 @@ impl WasiCtx {
     fn path_remove_directory(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
-        let (r, _) = self.resolve_at(
+        let (r, _) = self.resolve_entry_at(
             m,
             fd,
             RIGHT_PATH_REMOVE_DIRECTORY,
-            u32a(a, 1),
-            u32a(a, 2),
-            false,
+            (u32a(a, 1), u32a(a, 2)),
             t,
             "path",
         )?;
@@ -1013,24 +1025,20 @@ impl WasiCtx {
     fn path_rename(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let (ofd, nfd) = (u32a(a, 0), u32a(a, 3));
         t.push(("fd", ofd.to_string()));
-        let (old, oroot) = self.resolve_at(
+        let (old, oroot) = self.resolve_entry_at(
             m,
             ofd,
             RIGHT_PATH_RENAME_SOURCE,
-            u32a(a, 1),
-            u32a(a, 2),
-            false,
+            (u32a(a, 1), u32a(a, 2)),
             t,
             "old_path",
         )?;
         t.push(("new_fd", nfd.to_string()));
-        let (new, nroot) = self.resolve_at(
+        let (new, nroot) = self.resolve_entry_at(
             m,
             nfd,
             RIGHT_PATH_RENAME_TARGET,
-            u32a(a, 4),
-            u32a(a, 5),
-            false,
+            (u32a(a, 4), u32a(a, 5)),
             t,
             "new_path",
         )?;
@@ -1055,13 +1063,11 @@ impl WasiCtx {
         let target = self.path_arg(m, u32a(a, 0), u32a(a, 1), t, "old_path")?;
         let fd = u32a(a, 2);
         t.push(("fd", fd.to_string()));
-        let (r, _) = self.resolve_at(
+        let (r, _) = self.resolve_entry_at(
             m,
             fd,
             RIGHT_PATH_SYMLINK,
-            u32a(a, 3),
-            u32a(a, 4),
-            false,
+            (u32a(a, 3), u32a(a, 4)),
             t,
             "new_path",
         )?;
@@ -1084,13 +1090,11 @@ impl WasiCtx {
     fn path_unlink_file(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
-        let (r, _) = self.resolve_at(
+        let (r, _) = self.resolve_entry_at(
             m,
             fd,
             RIGHT_PATH_UNLINK_FILE,
-            u32a(a, 1),
-            u32a(a, 2),
-            false,
+            (u32a(a, 1), u32a(a, 2)),
             t,
             "path",
         )?;

@@ -649,3 +649,25 @@ fn clocks_and_random() {
     assert_eq!(e.call("proc_raise", &[6]), ENOSYS);
     assert_eq!(e.call("sched_yield", &[]), 0);
 }
+
+#[test]
+fn trailing_slash_never_acts_through_a_symlink() {
+    let mut e = env();
+    std::fs::create_dir(e.root.join("real")).unwrap();
+    symlink("real", &e.root.join("dl"));
+    let (p, l) = e.str_at(1000, "dl/");
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), ENOTDIR);
+    assert!(e.root.join("real").is_dir());
+    assert_eq!(e.call("path_unlink_file", &[3, p, l]), ENOTDIR);
+    assert!(std::fs::symlink_metadata(e.root.join("dl")).is_ok());
+    let (q, m) = e.str_at(1100, "moved");
+    assert_eq!(e.call("path_rename", &[3, p, l, 3, q, m]), ENOTDIR);
+    assert!(e.root.join("real").is_dir());
+    // Without the slash the link itself goes.
+    let (p, l) = e.str_at(1000, "dl");
+    assert_eq!(e.call("path_unlink_file", &[3, p, l]), 0);
+    assert!(e.root.join("real").is_dir());
+    // A directory with a trailing slash is fine.
+    let (p, l) = e.str_at(1000, "real/");
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), 0);
+}
