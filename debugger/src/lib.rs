@@ -19,5 +19,5 @@ pub use session::{Session, SessionConfig};
 
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
-
 pub mod dwarf;
+pub mod runner;

@@ -2,9 +2,10 @@
 //! ranges on first use, its line table and function list on first query.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use gimli::{AttributeValue, Reader as _, UnitOffset};
 use wdb_engine::Module;
@@ -24,6 +25,20 @@ pub(crate) enum VarLocation {
     OptimizedOut,
 }
 
+/// A type DIE: types may live in another unit (`DW_FORM_ref_addr`, as LTO
+/// and TinyGo emit), so a type carries its unit.
+#[derive(Clone)]
+pub(crate) struct Ty {
+    pub cu: Arc<Cu>,
+    pub off: UnitOffset,
+}
+
+impl fmt::Debug for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ty({:#x})", self.off.0)
+    }
+}
+
 struct UnitSlot {
     header: gimli::UnitHeader<R>,
     cu: OnceLock<Option<Arc<Cu>>>,
@@ -36,8 +51,16 @@ pub(crate) struct Cu {
     pub unit: gimli::Unit<R>,
     /// The line program (a split unit's comes from its skeleton).
     line_program: Option<gimli::IncompleteLineProgram<R>>,
+    /// The DWARF and unit the line program's strings resolve in: the
+    /// module's, and the skeleton unit for a split unit.
+    line_dwarf: Arc<gimli::Dwarf<R>>,
+    line_unit: Option<gimli::Unit<R>>,
     comp_dir: String,
     pub lang: Option<gimli::DwLang>,
+    /// The store, to follow references into other units.
+    store: Weak<Store>,
+    /// The DIEs are the module's own (not a split unit's).
+    in_main_dwarf: bool,
     /// `code_offset` ranges covered by this unit (dead code at 0 removed).
     ranges: Vec<Range<u64>>,
     lines: OnceLock<Lines>,
@@ -92,6 +115,8 @@ impl Func {
 
 /// All DWARF of one module.
 pub(crate) struct Store {
+    /// This store, for units to reach their siblings without a cycle.
+    me: Weak<Store>,
     dwarf: Arc<gimli::Dwarf<R>>,
     dwp: Option<gimli::DwarfPackage<R>>,
     module_dir: Option<PathBuf>,
@@ -164,7 +189,10 @@ fn reader_for(bytes: &Arc<[u8]>, sections: &HashMap<String, Range<usize>>, name:
     }
 }
 
-fn load_file_sections(path: &Path) -> Option<(Arc<[u8]>, HashMap<String, Range<usize>>)> {
+/// A file's bytes and its custom sections (name -> payload range).
+type FileSections = (Arc<[u8]>, HashMap<String, Range<usize>>);
+
+fn load_file_sections(path: &Path) -> Option<FileSections> {
     let bytes: Arc<[u8]> = std::fs::read(path).ok()?.into();
     let sections = scan_custom_sections(&bytes)?;
     Some((bytes, sections))
@@ -177,6 +205,38 @@ pub(crate) fn attr_to_string(
 ) -> Option<String> {
     let r = dwarf.attr_string(unit, value).ok()?;
     Some(r.to_string_lossy().ok()?.into_owned())
+}
+
+/// Where a skeleton unit's `.dwo` file may be: its `dwo_name` under the
+/// unit's `comp_dir`, or beside the module.
+fn dwo_candidates(
+    dwarf: &gimli::Dwarf<R>,
+    skeleton: &gimli::Unit<R>,
+    module_dir: Option<&Path>,
+) -> Vec<PathBuf> {
+    let Some(name) = skeleton
+        .dwo_name()
+        .ok()
+        .flatten()
+        .and_then(|n| attr_to_string(dwarf, skeleton, n))
+    else {
+        return Vec::new();
+    };
+    let dir = module_dir.map(Path::to_path_buf).unwrap_or_default();
+    let comp_dir = skeleton
+        .comp_dir
+        .as_ref()
+        .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
+        .unwrap_or_default();
+    let base_name = Path::new(&name)
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    vec![
+        dir.join(&comp_dir).join(&name),
+        dir.join(&name),
+        dir.join(base_name),
+    ]
 }
 
 /// `a/./b/../c` style cleanup, only of `.` segments and leading `./`.
@@ -197,6 +257,8 @@ fn normalize_path(path: &str) -> String {
 fn join_path(base: &str, rest: &str) -> String {
     if rest.starts_with('/') || base.is_empty() || is_windows_absolute(rest) {
         rest.to_string()
+    } else if base.contains('\\') && !base.contains('/') {
+        format!("{base}\\{rest}")
     } else {
         format!("{base}/{rest}")
     }
@@ -210,7 +272,9 @@ fn is_windows_absolute(p: &str) -> bool {
 /// `path` ends with `suffix` at a path-component boundary.
 fn path_matches(path: &str, suffix: &str) -> bool {
     let suffix = suffix.trim_start_matches("./");
-    path == suffix || path.ends_with(&format!("/{suffix}"))
+    path == suffix
+        || path.ends_with(&format!("/{suffix}"))
+        || path.ends_with(&format!("\\{suffix}"))
 }
 
 /// Dead code is described at address 0 (or a tombstone past the end).
@@ -223,7 +287,7 @@ impl Store {
         module: &Module,
         module_path: Option<&Path>,
         warnings: &mut Vec<String>,
-    ) -> Option<Store> {
+    ) -> Option<Arc<Store>> {
         let sections: HashMap<String, Range<usize>> = module
             .custom_sections
             .iter()
@@ -297,7 +361,26 @@ impl Store {
         if units.is_empty() {
             warnings.push("DWARF: .debug_info has no units".to_string());
         }
-        Some(Store {
+        // Split DWARF without its other half: say so once, at load (only the
+        // first unit is parsed for this).
+        if dwp.is_none()
+            && let Some(first) = units.first()
+            && let Ok(skeleton) = dwarf.unit(first.header.clone())
+            && skeleton.dwo_id.is_some()
+        {
+            let candidates = dwo_candidates(&dwarf, &skeleton, module_dir.as_deref());
+            if !candidates.iter().any(|c| c.is_file()) {
+                let dwo = candidates
+                    .first()
+                    .map_or_else(|| "its .dwo".to_string(), |c| c.display().to_string());
+                warnings.push(format!(
+                    "DWARF: split debug info, but no .dwp beside the module and no {dwo}: \
+                     functions and variables are unavailable (line tables still work)"
+                ));
+            }
+        }
+        Some(Arc::new_cyclic(|me| Store {
+            me: me.clone(),
             dwarf: Arc::new(dwarf),
             dwp,
             module_dir,
@@ -305,7 +388,17 @@ impl Store {
             code_len,
             addr_index: OnceLock::new(),
             globals: OnceLock::new(),
-        })
+        }))
+    }
+
+    /// The unit whose `.debug_info` bytes contain `target`.
+    fn unit_containing(&self, target: gimli::DebugInfoOffset) -> Option<usize> {
+        let start = |s: &UnitSlot| s.header.offset().0;
+        let i = self
+            .units
+            .partition_point(|s| start(s) <= target.0)
+            .checked_sub(1)?;
+        Some(i)
     }
 
     pub fn has_units(&self) -> bool {
@@ -343,14 +436,19 @@ impl Store {
             .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
             .unwrap_or_default();
         let line_program = skeleton.line_program.clone();
-        let (dwarf, unit) = match self.split_unit(&skeleton) {
-            Some(pair) => pair,
-            None => (self.dwarf.clone(), skeleton),
+        let (dwarf, unit, line_unit) = match self.split_unit(&skeleton) {
+            Some((dwarf, unit)) => (dwarf, unit, Some(skeleton)),
+            None => (self.dwarf.clone(), skeleton, None),
         };
         let lang = lang(&dwarf, &unit);
+        let in_main_dwarf = line_unit.is_none();
         let mut cu = Cu {
+            store: self.me.clone(),
+            in_main_dwarf,
             dwarf,
             unit,
+            line_dwarf: self.dwarf.clone(),
+            line_unit,
             line_program,
             comp_dir,
             lang,
@@ -386,29 +484,9 @@ impl Store {
         let split = match split {
             Some(s) => s,
             None => {
-                let name = skeleton.dwo_name().ok()??;
-                let name = attr_to_string(&self.dwarf, skeleton, name)?;
-                let dir = self.module_dir.clone().unwrap_or_default();
-                let comp_dir = skeleton
-                    .comp_dir
-                    .as_ref()
-                    .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
-                    .unwrap_or_default();
-                let mut found = None;
-                let base_name = Path::new(&name)
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_default();
-                for cand in [
-                    dir.join(&comp_dir).join(&name),
-                    dir.join(&name),
-                    dir.join(base_name),
-                ] {
-                    if let Some((bytes, secs)) = load_file_sections(&cand) {
-                        found = Some((bytes, secs));
-                        break;
-                    }
-                }
+                let found = dwo_candidates(&self.dwarf, skeleton, self.module_dir.as_deref())
+                    .iter()
+                    .find_map(|cand| load_file_sections(cand));
                 let (bytes, secs) = found?;
                 let mut dwo = gimli::Dwarf::load(|id| -> Result<R, gimli::Error> {
                     Ok(reader_for(
@@ -734,10 +812,11 @@ fn demangle(linkage: &str, lang: Option<gimli::DwLang>) -> Option<String> {
         return Some(format!("{d:#}"));
     }
     if linkage.starts_with("_Z") {
-        if !rust && let Ok(sym) = cpp_demangle::Symbol::new(linkage.as_bytes()) {
-            if let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default()) {
-                return Some(s);
-            }
+        if !rust
+            && let Ok(sym) = cpp_demangle::Symbol::new(linkage.as_bytes())
+            && let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default())
+        {
+            return Some(s);
         }
         if let Ok(d) = rustc_demangle::try_demangle(linkage) {
             return Some(format!("{d:#}"));
@@ -766,10 +845,13 @@ impl Lines {
     }
 
     fn after_prologue(&self, low: u64, high: u64) -> Option<u64> {
-        let (s, _) = self.find(low)?;
-        let rows: Vec<&Row> = self.seqs[s]
-            .rows
+        // Rows of the function, from every sequence overlapping it (some
+        // producers start the line table only after the prologue).
+        let first = self.seqs.partition_point(|s| s.end <= low);
+        let rows: Vec<&Row> = self.seqs[first.min(self.seqs.len())..]
             .iter()
+            .take_while(|s| s.start < high)
+            .flat_map(|s| s.rows.iter())
             .filter(|r| r.addr >= low && r.addr < high)
             .collect();
         if let Some(r) = rows.iter().find(|r| r.prologue_end) {
@@ -787,10 +869,11 @@ impl Cu {
         header: &gimli::LineProgramHeader<R>,
         file: &gimli::FileEntry<R>,
     ) -> String {
-        let name = attr_to_string(&self.dwarf, &self.unit, file.path_name()).unwrap_or_default();
+        let unit = self.line_unit.as_ref().unwrap_or(&self.unit);
+        let name = attr_to_string(&self.line_dwarf, unit, file.path_name()).unwrap_or_default();
         let dir = file
             .directory(header)
-            .and_then(|d| attr_to_string(&self.dwarf, &self.unit, d))
+            .and_then(|d| attr_to_string(&self.line_dwarf, unit, d))
             .unwrap_or_default();
         let base = if file.directory_index() == 0 {
             dir
@@ -923,7 +1006,7 @@ impl Cu {
         entry: &gimli::DebuggingInformationEntry<R>,
     ) -> Option<gimli::DebuggingInformationEntry<R>> {
         for at in [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification] {
-            if let Some(AttributeValue::UnitRef(off)) = entry.attr_value(at) {
+            if let Some(off) = entry.attr_value(at).and_then(|v| self.unit_ref(v)) {
                 return self.unit.entry(off).ok();
             }
         }
@@ -971,8 +1054,8 @@ impl Cu {
 
     fn decl(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Option<SourceLoc> {
         let file = self
-            .attr_deep(entry, gimli::DW_AT_decl_file)?
-            .udata_value()?;
+            .attr_deep(entry, gimli::DW_AT_decl_file)
+            .and_then(file_index)?;
         let line = self
             .attr_deep(entry, gimli::DW_AT_decl_line)?
             .udata_value()?;
@@ -1010,7 +1093,13 @@ impl Cu {
         VarLocation::OptimizedOut
     }
 
-    fn walk_scopes(&self, store: &Store, func: UnitOffset, pc: u64, scopes: &mut Scopes) {
+    fn walk_scopes(
+        self: &Arc<Self>,
+        store: &Store,
+        func: UnitOffset,
+        pc: u64,
+        scopes: &mut Scopes,
+    ) {
         let Ok(mut tree) = self.unit.entries_tree(Some(func)) else {
             return;
         };
@@ -1027,7 +1116,7 @@ impl Cu {
     }
 
     fn walk_node(
-        &self,
+        self: &Arc<Self>,
         node: gimli::EntriesTreeNode<'_, '_, R>,
         pc: u64,
         depth: usize,
@@ -1047,40 +1136,35 @@ impl Cu {
                         scopes.vars.push((depth, v));
                     }
                 }
-                gimli::DW_TAG_lexical_block => {
-                    if self.die_contains(&entry, pc) {
-                        self.walk_node(child, pc, depth + 1, frame_base, scopes);
-                    }
+                gimli::DW_TAG_lexical_block if self.die_contains(&entry, pc) => {
+                    self.walk_node(child, pc, depth + 1, frame_base, scopes);
                 }
-                gimli::DW_TAG_inlined_subroutine => {
-                    if self.die_contains(&entry, pc) {
-                        let (name, linkage) = self.die_names(&entry);
-                        let name = linkage
-                            .as_deref()
-                            .and_then(|l| demangle(l, self.lang))
-                            .or(name)
-                            .unwrap_or_else(|| "<inlined>".to_string());
-                        let call_file = entry
-                            .attr_value(gimli::DW_AT_call_file)
-                            .and_then(|v| v.udata_value());
-                        let call_line = entry
-                            .attr_value(gimli::DW_AT_call_line)
-                            .and_then(|v| v.udata_value());
-                        let call_column = entry
-                            .attr_value(gimli::DW_AT_call_column)
-                            .and_then(|v| v.udata_value());
-                        let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line)
-                        {
-                            (Some(file), Some(line)) => Some(SourceLoc {
-                                file,
-                                line: line as u32,
-                                column: call_column.unwrap_or(0) as u32,
-                            }),
-                            _ => None,
-                        };
-                        scopes.inlines.push(InlineFrame { name, call_site });
-                        self.walk_node(child, pc, depth + 1, frame_base, scopes);
-                    }
+                gimli::DW_TAG_inlined_subroutine if self.die_contains(&entry, pc) => {
+                    let (name, linkage) = self.die_names(&entry);
+                    let name = linkage
+                        .as_deref()
+                        .and_then(|l| demangle(l, self.lang))
+                        .or(name)
+                        .unwrap_or_else(|| "<inlined>".to_string());
+                    let call_file = entry
+                        .attr_value(gimli::DW_AT_call_file)
+                        .and_then(file_index);
+                    let call_line = entry
+                        .attr_value(gimli::DW_AT_call_line)
+                        .and_then(|v| v.udata_value());
+                    let call_column = entry
+                        .attr_value(gimli::DW_AT_call_column)
+                        .and_then(|v| v.udata_value());
+                    let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line) {
+                        (Some(file), Some(line)) => Some(SourceLoc {
+                            file,
+                            line: line as u32,
+                            column: call_column.unwrap_or(0) as u32,
+                        }),
+                        _ => None,
+                    };
+                    scopes.inlines.push(InlineFrame { name, call_site });
+                    self.walk_node(child, pc, depth + 1, frame_base, scopes);
                 }
                 _ => {}
             }
@@ -1089,7 +1173,7 @@ impl Cu {
 
     /// A variable DIE at `pc`; `None` for nameless or artificial-only DIEs.
     pub(crate) fn make_var(
-        &self,
+        self: &Arc<Self>,
         unit_index: usize,
         entry: &gimli::DebuggingInformationEntry<R>,
         pc: u64,
@@ -1098,8 +1182,8 @@ impl Cu {
     ) -> Option<VarInfo> {
         let name = self.string_attr(entry, gimli::DW_AT_name)?;
         let ty = match self.attr_deep(entry, gimli::DW_AT_type) {
-            Some(AttributeValue::UnitRef(off)) => Some(off),
-            _ => None,
+            Some(v) => self.resolve(v),
+            None => None,
         };
         let location = if let Some(v) = entry.attr_value(gimli::DW_AT_location) {
             self.location_at(v, pc)
@@ -1111,7 +1195,7 @@ impl Cu {
         Some(VarInfo {
             name,
             is_param,
-            type_name: super::types::type_name(self, ty, 0),
+            type_name: super::types::type_name(ty.as_ref(), 0),
             decl: self.decl(entry),
             unit: unit_index,
             ty,
@@ -1150,8 +1234,46 @@ impl Cu {
         }
     }
 
+    /// A reference to a DIE of this unit (`DW_FORM_ref*`, or a
+    /// `DW_FORM_ref_addr` that lands inside this unit).
+    pub fn unit_ref(&self, v: AttributeValue<R>) -> Option<UnitOffset> {
+        match v {
+            AttributeValue::UnitRef(off) => Some(off),
+            AttributeValue::DebugInfoRef(off) => off.to_unit_offset(&self.unit.header),
+            _ => None,
+        }
+    }
+
+    /// A reference to a DIE anywhere in the module's `.debug_info`.
+    pub fn resolve(self: &Arc<Self>, v: AttributeValue<R>) -> Option<Ty> {
+        if let Some(off) = self.unit_ref(v.clone()) {
+            return Some(Ty {
+                cu: self.clone(),
+                off,
+            });
+        }
+        let AttributeValue::DebugInfoRef(target) = v else {
+            return None;
+        };
+        if !self.in_main_dwarf {
+            return None;
+        }
+        let store = self.store.upgrade()?;
+        let index = store.unit_containing(target)?;
+        let cu = store.cu(index)?.clone();
+        let off = target.to_unit_offset(&cu.unit.header)?;
+        Some(Ty { cu, off })
+    }
+
     pub fn address_size(&self) -> u8 {
         self.unit.header.address_size()
+    }
+}
+
+fn file_index(v: AttributeValue<R>) -> Option<u64> {
+    match v {
+        AttributeValue::FileIndex(i) => Some(i),
+        other => other.udata_value(),
     }
 }
 

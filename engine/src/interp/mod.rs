@@ -16,11 +16,10 @@
 mod exec;
 mod ops;
 pub mod simd;
-mod simd_stub;
 #[cfg(test)]
 mod tests;
 
-pub use simd_stub::SimdOp;
+pub use simd::SimdOp;
 
 use std::sync::Arc;
 
@@ -482,10 +481,10 @@ impl Store {
         if self.compiled(func).is_none() {
             return;
         }
-        if let Ok(code) = self.code_mut(func) {
-            if let Some(op) = code.patched.remove(&pc) {
-                code.ops[pc as usize] = op;
-            }
+        if let Ok(code) = self.code_mut(func)
+            && let Some(op) = code.patched.remove(&pc)
+        {
+            code.ops[pc as usize] = op;
         }
     }
     /// `code_offset` of the instruction at `pc`.

@@ -260,6 +260,10 @@ pub enum Op {
     I64TruncSatF64S,
     I64TruncSatF64U,
 
+    /// `v128.const`: the value is `Code::v128_pool[i]`.
+    V128Const(u32),
+    /// `i8x16.shuffle`: the lane bytes are `Code::v128_pool[i]`.
+    I8x16Shuffle(u32),
     /// A fixed-width SIMD instruction, executed by [`crate::interp::simd`].
     Simd(SimdOp),
 }
@@ -283,6 +287,8 @@ pub struct Code {
     pub local_types: Vec<ValType>,
     /// Store address of the instance's memory 0.
     pub memory: Option<u32>,
+    /// 16-byte immediates (`v128.const`, `i8x16.shuffle` lanes).
+    pub v128_pool: Vec<u128>,
     /// Breakpoints: pc -> the original op patched over.
     pub patched: HashMap<u32, Op>,
 }

@@ -64,6 +64,7 @@ struct Translator<'a> {
     local_offsets: Vec<u32>,
     local_types: Vec<ValType>,
     code_offset: u32,
+    v128_pool: Vec<u128>,
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -122,6 +123,7 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         local_offsets,
         local_types,
         code_offset: 0,
+        v128_pool: Vec::new(),
     };
     let mut ops = OperatorsReader::new(reader);
     while !ops.eof() {
@@ -144,6 +146,7 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         local_offsets: t.local_offsets,
         local_types: t.local_types,
         memory: inst.memories.first().copied(),
+        v128_pool: t.v128_pool,
         patched: HashMap::new(),
     })
 }
@@ -478,6 +481,14 @@ impl Translator<'_> {
                 elem: m.elems[elem_index as usize],
             },
             O::ElemDrop { elem_index } => Op::ElemDrop(m.elems[elem_index as usize]),
+            O::V128Const { value } => {
+                self.v128_pool.push(u128::from_le_bytes(*value.bytes()));
+                Op::V128Const(self.v128_pool.len() as u32 - 1)
+            }
+            O::I8x16Shuffle { lanes } => {
+                self.v128_pool.push(u128::from_le_bytes(lanes));
+                Op::I8x16Shuffle(self.v128_pool.len() as u32 - 1)
+            }
             ref other => match numeric(other) {
                 Some(op) => op,
                 None => match SimdOp::from_operator(other) {
