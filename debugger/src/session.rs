@@ -477,7 +477,10 @@ impl Session {
     }
 
     fn load(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
-        let module = Module::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let module = Module::from_file(path).map_err(|e| match e.kind {
+            wdb_engine::ErrorKind::Other => e.message,
+            _ => format!("{}: {e}", path.display()),
+        })?;
         let module = Arc::new(module);
         let mut events = Vec::new();
         let source = Source::new(&module, path);
@@ -1108,6 +1111,8 @@ impl Session {
         };
         self.internal = None;
         self.sync_breakpoints();
+        // Hit counts persist once per command, not once per hit.
+        let _ = self.save_state();
         Ok(stop)
     }
 
@@ -1186,7 +1191,6 @@ impl Session {
             self.bps.retain(|b| !hit_temporaries.contains(&b.number));
             self.sync_breakpoints();
         }
-        let _ = self.save_state();
         Ok(stop)
     }
 
