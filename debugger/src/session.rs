@@ -40,6 +40,8 @@ pub struct SessionConfig {
     pub persist: bool,
     /// Let the guest read the process's stdin.
     pub inherit_stdin: bool,
+    /// Where persisted state goes (default: [`state::state_dir`]).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SessionConfig {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("output_sink", &self.output_sink.is_some())
             .field("persist", &self.persist)
             .field("inherit_stdin", &self.inherit_stdin)
+            .field("state_dir", &self.state_dir)
             .finish()
     }
 }
@@ -488,7 +491,11 @@ impl Session {
             events.push(Event::Warning(w));
         }
         let state_file = if self.config.persist {
-            state::state_dir().map(|d| state::state_file(&d, path, &module.bytes))
+            self.config
+                .state_dir
+                .clone()
+                .or_else(state::state_dir)
+                .map(|d| state::state_file(&d, path, &module.bytes))
         } else {
             None
         };
@@ -573,6 +580,10 @@ impl Session {
 
     fn save_state(&self) -> Option<Event> {
         let file = self.loaded.as_ref()?.state_file.as_ref()?;
+        // Nothing to remember and nothing remembered: leave no file behind.
+        if self.bps.is_empty() && !file.exists() {
+            return None;
+        }
         let st = SavedState {
             breakpoints: self
                 .bps

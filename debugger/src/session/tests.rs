@@ -266,21 +266,22 @@ fn breakpoints_persist_per_module() {
     let mk = || {
         let mut s = Session::new(SessionConfig {
             persist: true,
+            state_dir: Some(dir.path().to_path_buf()),
             ..Default::default()
         });
-        s.loaded = None;
-        s
+        let ev = s.handle(Request {
+            id: 1,
+            command: Command::Load {
+                path: fib_path(),
+                args: vec![],
+            },
+        });
+        (s, ev)
     };
-    let mut s = mk();
-    s.handle(Request {
-        id: 1,
-        command: Command::Load {
-            path: fib_path(),
-            args: vec![],
-        },
-    });
-    // Point the session at the temp state file directly (no global env changes in tests).
-    s.loaded.as_mut().unwrap().state_file = Some(file.clone());
+    let (mut s, ev) = mk();
+    assert_eq!(ev.len(), 1, "nothing to restore yet: {ev:?}");
+    run(&mut s, call("add", &["1", "2"]));
+    assert!(!file.exists(), "no breakpoints, no state file");
     run(
         &mut s,
         Command::SetBreakpoint {
@@ -295,18 +296,9 @@ fn breakpoints_persist_per_module() {
     assert_eq!(saved.breakpoints[0].spec, "add");
     assert!(!saved.breakpoints[0].enabled);
     // A new session restores it.
-    let mut s2 = mk();
-    s2.handle(Request {
-        id: 1,
-        command: Command::Load {
-            path: fib_path(),
-            args: vec![],
-        },
-    });
-    s2.loaded.as_mut().unwrap().state_file = Some(file.clone());
-    let ev = s2.restore_state();
+    let (mut s2, ev) = mk();
     assert!(
-        matches!(ev.as_slice(), [Event::Text(t)] if t.contains("Restored 1")),
+        matches!(ev.as_slice(), [Event::Loaded(_), Event::Text(t)] if t.contains("Restored 1")),
         "{ev:?}"
     );
     let Event::Breakpoints(b) = &run(&mut s2, Command::Info(InfoWhat::Breakpoints))[0] else {
@@ -318,9 +310,9 @@ fn breakpoints_persist_per_module() {
     );
     // A corrupt file is a warning, not a failure.
     std::fs::write(&file, "garbage(").unwrap();
-    let ev = s2.restore_state();
+    let (_, ev) = mk();
     assert!(
-        matches!(ev.as_slice(), [Event::Warning(w)] if w.contains("corrupt")),
+        matches!(ev.as_slice(), [Event::Loaded(_), Event::Warning(w)] if w.contains("corrupt")),
         "{ev:?}"
     );
 }
