@@ -19,7 +19,7 @@ use wdb_engine::{Trap, Value};
 
 use crate::api::*;
 use crate::disasm::{self, Disasm};
-use crate::expr::{self, EvalContext, Expr, LocalRef};
+use crate::expr::{self, EvalContext, Expr, LocalRef, MemTy};
 use crate::format::{format_c_string, format_memory, format_value, value_view};
 use crate::host::{self, HostOptions};
 use crate::source::Source;
@@ -1833,7 +1833,12 @@ impl Session {
                 let addr = expr::as_addr(addr).ok_or("bad address")?;
                 self.write_memory(addr, &ty.encode(v))?;
             }
-            Expr::Ident(n) => return self.set_var(&format!("${n}"), value),
+            Expr::Ident(n) => {
+                if let Some(r) = self.set_source_var(&n, v) {
+                    return r;
+                }
+                return self.set_var(&format!("${n}"), value);
+            }
             _ => {
                 return Err(format!(
                     "`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"
@@ -1841,6 +1846,54 @@ impl Session {
             }
         }
         Ok(vec![])
+    }
+
+    /// `set var n = 5` on a DWARF variable that lives in linear memory (the
+    /// usual case at -O0). `None` when there is no such variable.
+    fn set_source_var(&mut self, name: &str, v: Value) -> Option<Res<Vec<Event>>> {
+        let l = self.loaded.as_ref()?;
+        if !l.source.available() {
+            return None;
+        }
+        let frame = self.frames().ok()?.into_iter().nth(self.selected)?;
+        let var = l
+            .source
+            .info
+            .variables(frame.code_offset)
+            .into_iter()
+            .find(|x| x.name == name)?;
+        let ty = match var.type_name.trim_start_matches("const ").trim() {
+            t if t.ends_with('*') => MemTy::U32,
+            "char" | "signed char" | "int8_t" | "i8" | "bool" | "_Bool" => MemTy::I8,
+            "unsigned char" | "uint8_t" | "u8" => MemTy::U8,
+            "short" | "int16_t" | "i16" => MemTy::I16,
+            "unsigned short" | "uint16_t" | "u16" => MemTy::U16,
+            "int" | "long" | "int32_t" | "i32" | "isize" | "size_t" => MemTy::I32,
+            "unsigned int" | "unsigned" | "unsigned long" | "uint32_t" | "u32" | "usize" => {
+                MemTy::U32
+            }
+            "long long" | "int64_t" | "i64" => MemTy::I64,
+            "unsigned long long" | "uint64_t" | "u64" => MemTy::U64,
+            "float" | "f32" => MemTy::F32,
+            "double" | "f64" => MemTy::F64,
+            other => {
+                return Some(Err(format!(
+                    "cannot assign to `{name}` of type {other}: use *(T*)ADDR"
+                )));
+            }
+        };
+        let addr = match self.eval_dwarf(&format!("&{name}")) {
+            Some(Ok(crate::dwarf::VarValue::Pointer { address, .. })) => address,
+            _ => {
+                return Some(Err(format!(
+                    "`{name}` does not live in linear memory here: assign its wasm local ($lN) instead"
+                )));
+            }
+        };
+        let Ok(addr) = u32::try_from(addr) else {
+            return Some(Err(format!("`{name}` is not in linear memory")));
+        };
+        Some(self.write_memory(addr, &ty.encode(v)).map(|()| vec![]))
     }
 
     fn disassemble(&mut self, around: Option<&str>) -> Res<Vec<Event>> {
