@@ -6,5 +6,5 @@
 
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
-pub mod runner;
 pub mod dwarf;
+pub mod runner;
