@@ -4,7 +4,7 @@
 //! drive it. Source-level features go through [`Source`], which is empty
 //! without DWARF, so every command falls back to WebAssembly instructions.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -59,6 +59,9 @@ impl std::fmt::Debug for SessionConfig {
 struct Loaded {
     path: PathBuf,
     module: Arc<Module>,
+    /// Name-section names as the producer wrote them, for the functions whose
+    /// displayed name was demangled (so `break _ZN...` still works).
+    mangled: HashMap<u32, String>,
     disasm: Option<Result<Disasm, String>>,
     source: Source,
     state_file: Option<PathBuf>,
@@ -248,9 +251,22 @@ impl Session {
                 if let Some(c) = &condition {
                     expr::parse(c)?;
                 }
+                let mut events = Vec::new();
+                // A line with no code moves to the next one that has some; say so,
+                // as gdb does, so the user is not surprised where it stops.
+                if let BreakSpec::Line(file, line) = &spec
+                    && let Ok(m) = self.loaded()?.source.info.resolve_line(file, *line)
+                    && m.line != m.requested_line
+                {
+                    events.push(Event::Text(format!(
+                        "Line {} of {file} has no code; using line {}.",
+                        m.requested_line, m.line
+                    )));
+                }
                 let bp = self.add_bp(kind, temporary, condition);
                 self.after_bp_change();
-                Ok(vec![Event::BreakpointSet(bp)])
+                events.push(Event::BreakpointSet(bp));
+                Ok(events)
             }
             Command::Delete(n) => {
                 match n {
@@ -325,6 +341,27 @@ impl Session {
                     selected: self.selected,
                 }])
             }
+            Command::Backtrace { limit } => {
+                let mut frames = self.frame_views()?;
+                let total = frames.len();
+                let n = (limit.unsigned_abs() as usize).min(total);
+                if limit < 0 {
+                    frames.drain(..total - n);
+                } else {
+                    frames.truncate(n);
+                }
+                let mut events = vec![Event::Frames {
+                    frames,
+                    selected: self.selected,
+                }];
+                if n < total {
+                    events.push(Event::Text(format!(
+                        "(More stack frames follow: {} of {total} shown.)",
+                        n
+                    )));
+                }
+                Ok(events)
+            }
             Command::SelectFrame(n) => self.select_frame(n as i64, false),
             Command::MoveFrame(d) => self.select_frame(d, true),
             Command::Locals => {
@@ -361,6 +398,14 @@ impl Session {
                 self.set_var(&lhs, &value)
             }
             Command::SetVar { lhs, value } => self.set_var(&lhs, &value),
+            Command::SubstitutePath { from, to } => {
+                self.loaded()?
+                    .source
+                    .add_substitution(from.clone(), to.clone());
+                Ok(vec![Event::Text(format!(
+                    "Source paths starting with {from} now read from {to}."
+                ))])
+            }
             Command::Print { expr, format } => {
                 let text = self.print(&expr, format)?;
                 Ok(vec![Event::Printed { expr, text }])
@@ -409,10 +454,12 @@ impl Session {
                 }
             },
         };
-        let lines = l
-            .source
-            .file_lines(&file)
-            .ok_or_else(|| format!("cannot read source file {file}"))?;
+        let lines = l.source.file_lines(&file).map_err(|looked| {
+            format!(
+                "cannot read source file {file} (looked in: {}); use `set substitute-path FROM TO`",
+                looked.join(", ")
+            )
+        })?;
         let first = line.saturating_sub(5).max(1);
         let last = (line + 5).min(lines.len() as u32);
         let mut out = String::new();
@@ -480,10 +527,11 @@ impl Session {
     }
 
     fn load(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
-        let module = Module::from_file(path).map_err(|e| match e.kind {
+        let mut module = Module::from_file(path).map_err(|e| match e.kind {
             wdb_engine::ErrorKind::Other => e.message,
             _ => format!("{}: {e}", path.display()),
         })?;
+        let mangled = demangle_names(&mut module.names.functions);
         let module = Arc::new(module);
         let mut events = Vec::new();
         let source = Source::new(&module, path);
@@ -500,6 +548,7 @@ impl Session {
             None
         };
         self.loaded = Some(Loaded {
+            mangled,
             path: path.to_path_buf(),
             module: module.clone(),
             disasm: None,
@@ -623,6 +672,14 @@ impl Session {
                 found.push(i);
             }
         }
+        if let Ok(l) = self.loaded() {
+            found.extend(
+                l.mangled
+                    .iter()
+                    .filter(|(_, n)| *n == name)
+                    .map(|(&i, _)| i),
+            );
+        }
         for e in &module.exports {
             if e.kind == ExternKind::Func && e.name == name {
                 found.push(e.index);
@@ -732,6 +789,15 @@ impl Session {
                 let f = module
                     .func_at_code_offset(co)
                     .ok_or("line maps outside any function")?;
+                // The opening line of a function starts at its prologue, where
+                // arguments are not yet in place: stop after it, as `break FUNC` does.
+                let co = l
+                    .source
+                    .info
+                    .function_at(co)
+                    .filter(|fi| fi.low_pc == co)
+                    .and_then(|fi| fi.entry_after_prologue)
+                    .unwrap_or(co);
                 (f, co)
             }
         };
@@ -2378,3 +2444,24 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
 
 #[cfg(test)]
 mod tests;
+
+/// Replace mangled Rust and C++ names from the name section by the names a
+/// programmer reads (`rustprog::area`, `ns::f(int)`), returning the originals.
+fn demangle_names(names: &mut HashMap<u32, String>) -> HashMap<u32, String> {
+    let mut originals = HashMap::new();
+    for (&i, n) in names.iter_mut() {
+        let pretty = if let Ok(d) = rustc_demangle::try_demangle(n) {
+            Some(format!("{d:#}"))
+        } else if n.starts_with("_Z") {
+            cpp_demangle::Symbol::new(n.as_bytes())
+                .ok()
+                .map(|s| s.to_string())
+        } else {
+            None
+        };
+        if let Some(p) = pretty.filter(|p| p != n) {
+            originals.insert(i, std::mem::replace(n, p));
+        }
+    }
+    originals
+}
