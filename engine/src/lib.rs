@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod interp;
+pub mod jit;
 pub mod ir;
 pub mod module;
 pub mod runtime;
