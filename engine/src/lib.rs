@@ -14,6 +14,7 @@ pub mod jit;
 pub mod ir;
 pub mod module;
 pub mod runtime;
+pub mod spec;
 pub mod translate;
 pub mod trap;
 pub mod value;
