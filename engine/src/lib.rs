@@ -10,8 +10,8 @@
 
 pub mod error;
 pub mod interp;
-pub mod jit;
 pub mod ir;
+pub mod jit;
 pub mod module;
 pub mod runtime;
 pub mod spec;

@@ -118,7 +118,9 @@ fn encode(s: &Saved) -> Result<Vec<u8>> {
             let kind = RELOC_KINDS
                 .iter()
                 .position(|k| *k == r.kind)
-                .ok_or_else(|| compile::jit_error(format!("cannot save relocation {:?}", r.kind)))?;
+                .ok_or_else(|| {
+                    compile::jit_error(format!("cannot save relocation {:?}", r.kind))
+                })?;
             o.push(kind as u8);
             match &r.name {
                 ModuleRelocTarget::User { namespace, index } => {
@@ -169,10 +171,14 @@ impl<'a> Reader<'a> {
         Ok(self.take(1, what)?[0])
     }
     fn u32(&mut self, what: &str) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4, what)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self, what: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8, what)?.try_into().expect("8 bytes"),
+        ))
     }
     fn string(&mut self, what: &str) -> Result<String> {
         let n = self.u32(what)? as usize;
@@ -258,10 +264,7 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
         });
     }
     if r.pos != section.len() {
-        return Err(damaged(format!(
-            "{} trailing bytes",
-            section.len() - r.pos
-        )));
+        return Err(damaged(format!("{} trailing bytes", section.len() - r.pos)));
     }
     Ok(Saved {
         fingerprint,
@@ -294,8 +297,14 @@ pub fn write_shared_object(
     for (name, bytes) in [
         ("wdb_fingerprint", fingerprint.as_bytes().to_vec()),
         ("wdb_wasm", module.bytes.to_vec()),
-        ("wdb_wasm_len", (module.bytes.len() as u64).to_le_bytes().to_vec()),
-        ("wdb_fingerprint_len", (fingerprint.len() as u64).to_le_bytes().to_vec()),
+        (
+            "wdb_wasm_len",
+            (module.bytes.len() as u64).to_le_bytes().to_vec(),
+        ),
+        (
+            "wdb_fingerprint_len",
+            (fingerprint.len() as u64).to_le_bytes().to_vec(),
+        ),
     ] {
         let id = c
             .module

@@ -8,22 +8,21 @@
 //! `define_function_bytes`; the same bytes are what the universal AOT form
 //! stores, so loading it is exactly the second half of this path.
 
+use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module as ClifModule, ModuleReloc};
 
+use super::OptLevel;
 use super::env::VmLayout;
 use super::translate::{FuncEnv, FuncTranslator, clif_type, entry_signature, wasm_signature};
-use super::OptLevel;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
 /// Native code of one function, before it is placed in memory.
-#[derive(Debug, Clone)]
 pub(crate) struct FuncCode {
     pub align: u64,
     pub bytes: Vec<u8>,
@@ -46,12 +45,21 @@ pub(crate) fn jit_error(e: impl std::fmt::Display) -> Error {
 pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
     let mut fb = settings::builder();
     let set = |fb: &mut settings::Builder, k: &str, v: &str| {
-        fb.set(k, v).map_err(|e| jit_error(format!("setting {k}={v}: {e}")))
+        fb.set(k, v)
+            .map_err(|e| jit_error(format!("setting {k}={v}: {e}")))
     };
     set(&mut fb, "opt_level", opt.cranelift_name())?;
     set(&mut fb, "is_pic", if pic { "true" } else { "false" })?;
     set(&mut fb, "enable_multi_ret_implicit_sret", "true")?;
-    set(&mut fb, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    set(
+        &mut fb,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
     let isa_builder = cranelift_native::builder().map_err(jit_error)?;
     isa_builder
         .finish(settings::Flags::new(fb))
@@ -173,7 +181,10 @@ impl<M: ClifModule> Compiler<M> {
     fn translate_body(&mut self, wasm: &Module, ids: &FuncIds, func_index: u32) -> Result<()> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), self.call_conv());
-        self.ctx.func.name = UserFuncName::user(0, ids.bodies[(func_index - wasm.num_imported_funcs) as usize].as_u32());
+        self.ctx.func.name = UserFuncName::user(
+            0,
+            ids.bodies[(func_index - wasm.num_imported_funcs) as usize].as_u32(),
+        );
         let env = FuncEnv {
             module: wasm,
             layout: VmLayout::new(),
@@ -202,15 +213,21 @@ impl<M: ClifModule> Compiler<M> {
         let (vmctx, slots) = (p[0], p[1]);
         let mut args = vec![vmctx];
         for (i, t) in ty.params().iter().enumerate() {
-            args.push(b.ins().load(clif_type(*t), MemFlagsData::trusted(), slots, i as i32 * slot));
+            args.push(b.ins().load(
+                clif_type(*t),
+                MemFlagsData::trusted(),
+                slots,
+                i as i32 * slot,
+            ));
         }
         let call = b.ins().call(callee, &args);
         let results = b.inst_results(call).to_vec();
         for (i, r) in results.iter().enumerate() {
-            b.ins().store(MemFlagsData::trusted(), *r, slots, i as i32 * slot);
+            b.ins()
+                .store(MemFlagsData::trusted(), *r, slots, i as i32 * slot);
         }
         b.ins().return_(&[]);
-        b.finalize();
+        b.finalize(self.module.target_config());
     }
 
     fn finish(&mut self, id: FuncId) -> Result<FuncCode> {
@@ -223,9 +240,8 @@ impl<M: ClifModule> Compiler<M> {
             .max(isa.function_alignment().minimum as u64)
             .max(isa.symbol_alignment());
         let bytes = compiled.code_buffer().to_vec();
-        let relocs: Vec<ModuleReloc> = compiled
-            .buffer
-            .relocs()
+        let mach_relocs = compiled.buffer.relocs().to_vec();
+        let relocs: Vec<ModuleReloc> = mach_relocs
             .iter()
             .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
             .collect();

@@ -321,10 +321,7 @@ impl JitEngine {
                 .collect();
             let globals = data.globals.clone();
             let mem = data.memories.first().copied();
-            ivm.globals = globals
-                .iter()
-                .map(|g| vm::global_cell(store, *g))
-                .collect();
+            ivm.globals = globals.iter().map(|g| vm::global_cell(store, *g)).collect();
             ivm.vmctx.rt = rt;
             ivm.vmctx.mem = match mem {
                 Some(m) => &mut self.mems[m as usize],
@@ -357,8 +354,11 @@ impl JitEngine {
         }
         if let FuncKind::Host(f) = &store.funcs[func as usize].kind {
             let f = f.clone();
-            let mut results: Vec<Value> =
-                ty.results().iter().map(|t| Value::default_for(*t)).collect();
+            let mut results: Vec<Value> = ty
+                .results()
+                .iter()
+                .map(|t| Value::default_for(*t))
+                .collect();
             let mut caller = Caller {
                 store,
                 instance: None,

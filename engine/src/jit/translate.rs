@@ -158,11 +158,12 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .body(self.func_index)
             .expect("only defined functions are translated");
         let range = body.range.clone();
-        let reader = wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+        let reader =
+            wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
         let fbody = wasmparser::FunctionBody::new(reader);
         let mut ops = fbody
             .get_operators_reader()
-            .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset()))?;
+            .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
 
         // Entry block: vmctx, params -> locals.
         let entry = self.b.create_block();
@@ -189,15 +190,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         // Call depth, interrupt and fuel at entry.
         let rt = self.load_rt();
         let l = self.env.layout;
-        let depth = self
-            .b
-            .ins()
-            .load(types::I32, flags(), rt, l.rt_depth);
-        let depth1 = self.b.ins().iadd_imm(depth, 1);
-        let max = self
-            .b
-            .ins()
-            .load(types::I32, flags(), rt, l.rt_max_depth);
+        let depth = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
+        let depth1 = self.b.ins().iadd_imm_s(depth, 1);
+        let max = self.b.ins().load(types::I32, flags(), rt, l.rt_max_depth);
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, depth1, max);
         self.trap_if(over, trap_word::STACK_EXHAUSTED);
         self.b.ins().store(flags(), depth1, rt, l.rt_depth);
@@ -220,7 +215,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         while !ops.eof() {
             let (op, offset) = ops
                 .read_with_offset()
-                .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset()))?;
+                .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
             self.set_offset(offset as usize);
             self.op(op)?;
         }
@@ -229,16 +224,20 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             let results: Vec<ir::Value> = self.stack.drain(..).collect();
             let rt = self.load_rt();
             let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
-            let d1 = self.b.ins().iadd_imm(d, -1);
+            let d1 = self.b.ins().iadd_imm_s(d, -1);
             self.b.ins().store(flags(), d1, rt, l.rt_depth);
             self.b.ins().return_(&results);
         }
-        self.b.finalize();
+        let config = self.clif.target_config();
+        self.b.finalize(config);
         Ok(())
     }
 
     fn set_offset(&mut self, module_offset: usize) {
-        self.code_offset = self.env.module.code_offset_from_module_offset(module_offset);
+        self.code_offset = self
+            .env
+            .module
+            .code_offset_from_module_offset(module_offset);
         self.b.set_srcloc(SourceLoc::new(self.code_offset));
     }
 
@@ -249,16 +248,23 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             t if t.is_vector() => {
                 let z = self.b.ins().iconst(types::I64, 0);
                 let v = self.b.ins().splat(types::I64X2, z);
-                self.b.ins().bitcast(t, MemFlagsData::new().with_endianness(ir::Endianness::Little), v)
+                self.b.ins().bitcast(
+                    t,
+                    MemFlagsData::new().with_endianness(ir::Endianness::Little),
+                    v,
+                )
             }
             t => self.b.ins().iconst(t, 0),
         }
     }
 
     fn load_rt(&mut self) -> ir::Value {
-        self.b
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), self.vmctx, self.env.layout.vmctx_rt)
+        self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            self.env.layout.vmctx_rt,
+        )
     }
 
     /// Reload the memory base and length (after calls and `memory.grow`).
@@ -288,9 +294,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let flag = self.b.ins().load(types::I8, flags(), flag_ptr, 0);
         self.trap_if(flag, trap_word::INTERRUPTED);
         let fuel = self.b.ins().load(types::I64, flags(), rt, l.rt_fuel);
-        let fuel1 = self.b.ins().iadd_imm(fuel, -1);
+        let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
         self.b.ins().store(flags(), fuel1, rt, l.rt_fuel);
-        let out = self.b.ins().icmp_imm(IntCC::SignedLessThan, fuel1, 0);
+        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel1, 0);
         self.trap_if(out, trap_word::OUT_OF_FUEL);
     }
 
@@ -374,7 +380,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     }
 
     fn pop(&mut self) -> ir::Value {
-        self.stack.pop().expect("validated: operand stack not empty")
+        self.stack
+            .pop()
+            .expect("validated: operand stack not empty")
     }
     fn pop2(&mut self) -> (ir::Value, ir::Value) {
         let b = self.pop();
@@ -583,7 +591,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 let index = self.pop();
                 let mut calls = Vec::new();
                 for t in targets.targets() {
-                    let t = t.map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset()))?;
+                    let t = t.map_err(|e| {
+                        Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize)
+                    })?;
                     let (blk, args) = self.branch_target(t);
                     calls.push(self.b.func.dfg.block_call(blk, &Self::args(&args)));
                 }
@@ -688,7 +698,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::MemorySize { .. } => {
                 let len = self.b.use_var(self.mem_len);
-                let pages = self.b.ins().ushr_imm(len, 16);
+                let pages = self.b.ins().ushr_imm_u(len, 16);
                 let v = self.b.ins().ireduce(types::I32, pages);
                 self.push(v);
             }
@@ -781,17 +791,14 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::RefIsNull => {
                 let v = self.pop();
-                let c = self.b.ins().icmp_imm(IntCC::Equal, v, 0);
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
                 let r = self.b.ins().uextend(types::I32, c);
                 self.push(r);
             }
             O::RefFunc { function_index } => {
                 let e = self.func_entry(function_index);
-                let addr = self
-                    .b
-                    .ins()
-                    .load(types::I64, flags(), e, l.func_entry_addr);
-                let v = self.b.ins().iadd_imm(addr, 1);
+                let addr = self.b.ins().load(types::I64, flags(), e, l.func_entry_addr);
+                let v = self.b.ins().iadd_imm_s(addr, 1);
                 self.push(v);
             }
 
@@ -826,10 +833,12 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
 
     fn global_cell(&mut self, index: u32) -> ir::Value {
         let l = self.env.layout;
-        let arr = self
-            .b
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), self.vmctx, l.vmctx_globals);
+        let arr = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            l.vmctx_globals,
+        );
         self.b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), arr, (index * 8) as i32)
@@ -838,13 +847,15 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// Pointer to the `FuncEntry` of function `index` of this instance.
     fn func_entry(&mut self, index: u32) -> ir::Value {
         let l = self.env.layout;
-        let arr = self
-            .b
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), self.vmctx, l.vmctx_funcs);
+        let arr = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            l.vmctx_funcs,
+        );
         self.b
             .ins()
-            .iadd_imm(arr, index as i64 * l.func_entry_size)
+            .iadd_imm_s(arr, index as i64 * l.func_entry_size)
     }
 
     fn call(&mut self, index: u32) -> Result<()> {
@@ -958,7 +969,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn mem_addr(&mut self, memarg: MemArg, size: u32) -> ir::Value {
         let addr = self.pop();
         let a = self.b.ins().uextend(types::I64, addr);
-        let end = self.b.ins().iadd_imm(a, (memarg.offset + size as u64) as i64);
+        let end = self
+            .b
+            .ins()
+            .iadd_imm_s(a, (memarg.offset + size as u64) as i64);
         let len = self.b.use_var(self.mem_len);
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
         self.trap_if(oob, trap_word::MEMORY_OOB);
@@ -967,7 +981,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         if memarg.offset == 0 {
             p
         } else {
-            self.b.ins().iadd_imm(p, memarg.offset as i64)
+            self.b.ins().iadd_imm_s(p, memarg.offset as i64)
         }
     }
 
@@ -1004,7 +1018,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.push(r);
     }
 
-    fn binop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, ir::Value, ir::Value) -> ir::Value) {
+    fn binop(
+        &mut self,
+        f: impl FnOnce(&mut FunctionBuilder<'b>, ir::Value, ir::Value) -> ir::Value,
+    ) {
         let (a, b) = self.pop2();
         let v = f(&mut self.b, a, b);
         self.push(v);
@@ -1019,9 +1036,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn div(&mut self, signed: bool, rem: bool) {
         let (a, b) = self.pop2();
         let ty = self.b.func.dfg.value_type(a);
-        let zero = self.b.ins().icmp_imm(IntCC::Equal, b, 0);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
         self.trap_if(zero, trap_word::DIV_ZERO);
-        let minus1 = self.b.ins().icmp_imm(IntCC::Equal, b, -1);
+        let minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
         let v = if signed {
             let min = if ty == types::I32 {
                 i32::MIN as i64
@@ -1034,7 +1051,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 let b2 = self.b.ins().select(minus1, one, b);
                 self.b.ins().srem(a, b2)
             } else {
-                let is_min = self.b.ins().icmp_imm(IntCC::Equal, a, min);
+                let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, min);
                 let ovf = self.b.ins().band(is_min, minus1);
                 self.trap_if(ovf, trap_word::OVERFLOW);
                 self.b.ins().sdiv(a, b)
@@ -1099,7 +1116,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         match op {
             O::I32Eqz | O::I64Eqz => {
                 let a = self.pop();
-                let c = self.b.ins().icmp_imm(IntCC::Equal, a, 0);
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
                 let r = self.bool_to_i32(c);
                 self.push(r);
             }

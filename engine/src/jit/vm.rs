@@ -296,7 +296,8 @@ extern "C" fn lc_table_size(vmctx: *mut VmCtx, table: u32) -> u32 {
 
 extern "C" fn lc_table_grow(vmctx: *mut VmCtx, table: u32, init: u64, delta: u32) -> u32 {
     let c = cx(vmctx);
-    let t = &mut c.store.tables[c.table_addr(table)];
+    let ta = c.table_addr(table);
+    let t = &mut c.store.tables[ta];
     let old = t.elems.len() as u64;
     let new = old + delta as u64;
     if new > t.max() || t.elems.try_reserve(delta as usize).is_err() {
@@ -404,7 +405,11 @@ extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
         .zip(area.iter())
         .map(|(t, s)| slot_to_value(*t, *s))
         .collect();
-    let mut results: Vec<Value> = ty.results().iter().map(|t| Value::default_for(*t)).collect();
+    let mut results: Vec<Value> = ty
+        .results()
+        .iter()
+        .map(|t| Value::default_for(*t))
+        .collect();
     let instance = c.instance;
     let r = {
         let mut caller = Caller {
