@@ -6,3 +6,4 @@
 
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
+pub mod runner;

@@ -1,10 +1,205 @@
-//! `wdb run`. WASI HELPER owns this file.
+//! `wdb run`: run a module as a command (`_start`) or a reactor
+//! (`--reactor FILE FUNC ARGS` / `--invoke FUNC FILE ARGS`). A thin layer
+//! over `wdb_debugger::runner`; these spellings are a user contract.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use wdb_debugger::engine::interp::{PauseReason, RunOutcome};
+use wdb_debugger::engine::wasi::{Output, Stdin, TraceSink, WasiConfig};
+use wdb_debugger::runner::{self, Mode, RunConfig};
+
+/// Exit status when the guest traps.
+pub const EXIT_TRAP: u8 = 134;
+/// Exit status when `--fuel` runs out.
+pub const EXIT_OUT_OF_FUEL: u8 = 3;
+/// Exit status when `--timeout` fires.
+pub const EXIT_TIMEOUT: u8 = 124;
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModeArg {
+    /// The interpreter (the default for now)
+    #[default]
+    Interp,
+    /// Cranelift JIT (not available yet; will become the default)
+    Jit,
+    /// Ahead-of-time compiled (not available yet)
+    Aot,
+}
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Exit status: the guest's exit code (proc_exit; 0 when _start returns);
+134 when the guest traps; 3 when --fuel runs out; 124 when --timeout fires;
+2 when the module cannot be loaded, linked or called as asked.
+
+Examples:
+  wdb run hello.wasm
+  wdb run --dir data::/ --env HOME=/ prog.wasm arg1 arg2
+  wdb run --reactor fib.wasm fibArray 10
+  wdb run --invoke fibArray fib.wasm 10")]
 pub struct RunArgs {
-    pub file: std::path::PathBuf,
+    /// Reactor mode (WasmEdge's form): the first ARG after FILE is the function to call
+    #[arg(long)]
+    pub reactor: bool,
+    /// Call this export instead of `_start` (wasmtime's form; `_initialize` runs first)
+    #[arg(long, value_name = "FUNC")]
+    pub invoke: Option<String>,
+    /// Preopen a directory: HOST::GUEST (wasmtime), GUEST:HOST (WasmEdge) or DIR
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+    /// Set a guest environment variable (the host environment is not inherited)
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub envs: Vec<String>,
+    /// Stop after N instructions
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+    /// Interrupt the guest after DURATION (10s, 500ms, 2m)
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Largest linear memory (65536, 64MiB, 1GiB)
+    #[arg(long, value_name = "BYTES")]
+    pub max_memory: Option<String>,
+    /// Print one strace-like line per WASI call to stderr
+    #[arg(long)]
+    pub trace_wasi: bool,
+    /// Execution engine (the default will become jit once it lands)
+    #[arg(long, value_enum, default_value_t = ModeArg::Interp)]
+    pub mode: ModeArg,
+    /// The module to run
+    #[arg(value_name = "FILE.wasm")]
+    pub file: PathBuf,
+    /// Arguments for the guest (command) or for FUNC (reactor)
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
+}
+
+/// Turn the command line into a [`RunConfig`].
+pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
+    let mut guest_args = args.args.clone();
+    let invoke = if args.reactor {
+        if args.invoke.is_some() {
+            anyhow::bail!("use either --reactor FILE FUNC or --invoke FUNC FILE, not both");
+        }
+        if guest_args.is_empty() {
+            anyhow::bail!(
+                "--reactor needs a function name after the module: wdb run --reactor FILE.wasm FUNC [ARGS...]"
+            );
+        }
+        let f = guest_args.remove(0);
+        Some((f, guest_args.clone()))
+    } else {
+        args.invoke.clone().map(|f| (f, guest_args.clone()))
+    };
+    let mut env = Vec::new();
+    for e in &args.envs {
+        let (k, v) = e
+            .split_once('=')
+            .with_context(|| format!("--env `{e}`: expected NAME=VALUE"))?;
+        env.push((k.to_string(), v.to_string()));
+    }
+    let mut preopens = Vec::new();
+    for d in &args.dirs {
+        preopens.push(runner::parse_dir(d).map_err(|e| anyhow::anyhow!("--dir {e}"))?);
+    }
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(runner::parse_duration)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--timeout: {e}"))?;
+    let max_memory = args
+        .max_memory
+        .as_deref()
+        .map(runner::parse_bytes)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--max-memory: {e}"))?;
+    // argv[0] is the module's file name, as wasmtime passes it.
+    let program = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().to_string(),
+    );
+    let mut argv = vec![program];
+    if invoke.is_none() {
+        argv.extend(guest_args);
+    }
+    let trace_sink = args.trace_wasi.then(|| {
+        TraceSink(Arc::new(|line: &str| {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }))
+    });
+    Ok(RunConfig {
+        file: args.file.clone(),
+        module: None,
+        mode: match args.mode {
+            ModeArg::Interp => Mode::Interp,
+            ModeArg::Jit => Mode::Jit,
+            ModeArg::Aot => Mode::Aot,
+        },
+        invoke,
+        wasi: WasiConfig {
+            args: argv,
+            env,
+            preopens,
+            stdin: Stdin::Inherit,
+            stdout: Output::Inherit,
+            stderr: Output::Inherit,
+            trace: args.trace_wasi,
+            trace_sink,
+        },
+        fuel: args.fuel,
+        timeout,
+        max_memory,
+        count_instructions: false,
+        host_imports: Vec::new(),
+    })
 }
 
 pub fn main(args: RunArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("wdb run is not built yet ({})", args.file.display())
+    let cfg = config(&args)?;
+    let timeout = args.timeout.clone();
+    let report = runner::run(cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = std::io::stdout().lock();
+    for v in &report.results {
+        writeln!(out, "{v}")?;
+    }
+    out.flush()?;
+    let mut err = std::io::stderr().lock();
+    Ok(match &report.outcome {
+        RunOutcome::Returned(_) => 0,
+        RunOutcome::Exited(c) => *c as u8,
+        RunOutcome::Trapped(trap) => {
+            writeln!(err, "wdb: trap: {}", trap.message)?;
+            for line in runner::format_backtrace(trap) {
+                writeln!(err, "{line}")?;
+            }
+            EXIT_TRAP
+        }
+        RunOutcome::OutOfFuel => {
+            writeln!(
+                err,
+                "wdb: out of fuel after {} instructions",
+                report.instructions.or(args.fuel).unwrap_or(0)
+            )?;
+            EXIT_OUT_OF_FUEL
+        }
+        RunOutcome::Paused(PauseReason::Interrupted) => {
+            writeln!(
+                err,
+                "wdb: interrupted: timeout after {}",
+                timeout.as_deref().unwrap_or("?")
+            )?;
+            EXIT_TIMEOUT
+        }
+        RunOutcome::Paused(other) => {
+            writeln!(err, "wdb: stopped unexpectedly: {other:?}")?;
+            1
+        }
+    })
 }

@@ -1,0 +1,533 @@
+//! Run a module to completion as a command (`_start`) or a reactor (an
+//! exported function, after `_initialize`), with WASI. `wdb run` is a thin
+//! layer over [`run`]; `wdb profile` and the GUI reuse it.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use wdb_engine::args::{format_signature, parse_args_named};
+use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
+use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
+use wdb_engine::runtime::{Extern, HostFunc, Linker, Store, StoreConfig};
+use wdb_engine::value::{FuncAddr, Value, valtype_name};
+use wdb_engine::wasi::{self, WasiCall, WasiConfig, WasiCtx};
+
+/// Which engine runs the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The interpreter (the default for now; the JIT will become the default).
+    #[default]
+    Interp,
+    Jit,
+    Aot,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Interp => "interp",
+            Mode::Jit => "jit",
+            Mode::Aot => "aot",
+        }
+    }
+}
+
+/// What to run and with which limits.
+#[derive(Debug, Clone, Default)]
+pub struct RunConfig {
+    /// The module file (read unless `module` is given; also names errors).
+    pub file: PathBuf,
+    /// An already decoded module.
+    pub module: Option<Arc<Module>>,
+    pub mode: Mode,
+    /// Reactor mode: the export to call and its arguments as text.
+    pub invoke: Option<(String, Vec<String>)>,
+    pub wasi: WasiConfig,
+    /// Stop after this many instructions.
+    pub fuel: Option<u64>,
+    /// Interrupt after this long.
+    pub timeout: Option<Duration>,
+    /// Largest linear memory, in bytes.
+    pub max_memory: Option<u64>,
+    /// Count executed instructions (exact; uses the instrumented executor).
+    pub count_instructions: bool,
+    /// Host functions besides WASI (an embedder's `env` imports).
+    pub host_imports: Vec<HostImport>,
+}
+
+/// A host function the module may import, besides WASI.
+#[derive(Clone)]
+pub struct HostImport {
+    pub module: String,
+    pub name: String,
+    pub ty: wasmparser::FuncType,
+    pub func: HostFunc,
+}
+
+impl fmt::Debug for HostImport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HostImport({}::{} {})",
+            self.module,
+            self.name,
+            signature_string(&self.ty)
+        )
+    }
+}
+
+/// How a run went.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The last outcome: `Returned`, `Exited`, `Trapped`, `OutOfFuel`, or
+    /// `Paused(Interrupted)` on timeout.
+    pub outcome: RunOutcome,
+    /// The invoked function's results (reactor mode).
+    pub results: Vec<Value>,
+    /// The guest's exit code: `proc_exit`'s, or 0 when `_start` returned.
+    pub exit_code: Option<i32>,
+    pub wasi_log: Vec<WasiCall>,
+    /// Executed instructions, with `count_instructions` or `fuel`.
+    pub instructions: Option<u64>,
+    pub elapsed: Duration,
+    /// Whether the timeout fired.
+    pub timed_out: bool,
+    pub module: Arc<Module>,
+}
+
+/// Why a module could not be run (a trap is not an error: see [`RunReport`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunError {
+    pub kind: RunErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunErrorKind {
+    /// The file could not be read, decoded or validated.
+    Load,
+    /// Imports the host cannot satisfy.
+    Link,
+    /// Instantiation failed (a segment out of bounds...).
+    Instantiate,
+    /// Unknown export, wrong arguments, no `_start`.
+    Usage,
+    /// The requested engine is not available.
+    Unavailable,
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
+    RunError {
+        kind,
+        message: message.into(),
+    }
+}
+
+/// Every import that is not a preview1 function of the right type, one per
+/// line, e.g. `env::log (func (param i32))`.
+pub fn unsupported_imports(module: &Module, extra: &[HostImport]) -> Vec<String> {
+    let mut out = Vec::new();
+    for imp in &module.imports {
+        let desc = match imp.kind {
+            ImportKind::Func(t) => {
+                let ty = &module.types[t as usize];
+                let ok = (imp.module == wasi::MODULE
+                    && wasi::func_type(&imp.name).is_some_and(|w| &w == ty))
+                    || extra
+                        .iter()
+                        .any(|h| h.module == imp.module && h.name == imp.name && &h.ty == ty);
+                if ok {
+                    continue;
+                }
+                let sig = signature_string(ty);
+                if sig.is_empty() {
+                    "(func)".to_string()
+                } else {
+                    format!("(func {sig})")
+                }
+            }
+            ImportKind::Memory(m) => format!(
+                "(memory {}{})",
+                m.initial,
+                m.maximum.map(|x| format!(" {x}")).unwrap_or_default()
+            ),
+            ImportKind::Table(t) => format!("(table {} {:?})", t.initial, t.element_type),
+            ImportKind::Global(g) => format!(
+                "(global {}{})",
+                if g.mutable { "mut " } else { "" },
+                valtype_name(g.content_type)
+            ),
+        };
+        out.push(format!("{}::{} {desc}", imp.module, imp.name));
+    }
+    out
+}
+
+/// `  name (param ..) (result ..)` for every exported function.
+pub fn function_exports(module: &Module) -> Vec<String> {
+    module
+        .exports
+        .iter()
+        .filter(|e| e.kind == ExternKind::Func)
+        .map(|e| format_signature(&e.name, module.func_type(e.index)))
+        .collect()
+}
+
+/// Load, link against WASI, instantiate and run.
+pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
+    let t0 = Instant::now();
+    if cfg.mode != Mode::Interp {
+        return Err(err(
+            RunErrorKind::Unavailable,
+            format!(
+                "the {} engine is not available yet, use --mode interp",
+                cfg.mode.name()
+            ),
+        ));
+    }
+    let module = match cfg.module.clone() {
+        Some(m) => m,
+        None => Arc::new(
+            Module::from_file(&cfg.file)
+                .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?,
+        ),
+    };
+    let missing = unsupported_imports(&module, &cfg.host_imports);
+    if !missing.is_empty() {
+        return Err(err(
+            RunErrorKind::Link,
+            format!(
+                "{} imports what wdb run does not provide (only {} is):\n  {}",
+                cfg.file.display(),
+                wasi::MODULE,
+                missing.join("\n  ")
+            ),
+        ));
+    }
+    // Check the invocation before running anything.
+    let call = match &cfg.invoke {
+        None => None,
+        Some((name, args)) => {
+            let Some(idx) = module.exported_func(name) else {
+                let list = function_exports(&module);
+                return Err(err(
+                    RunErrorKind::Usage,
+                    format!(
+                        "no exported function `{name}`; function exports:\n  {}",
+                        if list.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            list.join("\n  ")
+                        }
+                    ),
+                ));
+            };
+            let vals = parse_args_named(name, module.func_type(idx), args)
+                .map_err(|e| err(RunErrorKind::Usage, e.message))?;
+            Some((name.clone(), vals))
+        }
+    };
+    if call.is_none() && module.exported_func("_start").is_none() {
+        let list = function_exports(&module);
+        return Err(err(
+            RunErrorKind::Usage,
+            format!(
+                "{} has no `_start` export (is it a reactor? use --invoke FUNC); function exports:\n  {}",
+                cfg.file.display(),
+                if list.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    list.join("\n  ")
+                }
+            ),
+        ));
+    }
+
+    let mut store_cfg = StoreConfig::default();
+    if let Some(m) = cfg.max_memory {
+        store_cfg.max_memory_bytes = m;
+    }
+    let mut store = Store::new(store_cfg);
+    let ctx = Arc::new(Mutex::new(
+        WasiCtx::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, e.to_string()))?,
+    ));
+    let mut linker = Linker::new();
+    wasi::add_to_linker(&mut linker, &mut store, ctx.clone())
+        .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
+    for h in &cfg.host_imports {
+        linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
+    }
+    let imports = linker
+        .resolve(&store, &module)
+        .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
+    let (inst, start) = store
+        .instantiate(module.clone(), &imports)
+        .map_err(|e| err(RunErrorKind::Instantiate, e.to_string()))?;
+
+    // The timeout thread raises the interrupt flag unless told to stop first.
+    let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
+    let timer = cfg.timeout.map(|d| {
+        let flag = store.interrupt_handle();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = cancel_rx.recv_timeout(d) {
+                flag.store(true, Ordering::SeqCst);
+                true
+            } else {
+                false
+            }
+        })
+    });
+
+    let mut ctl = RunControl {
+        fuel: cfg.fuel,
+        count_instructions: cfg.count_instructions || cfg.fuel.is_some(),
+        ..RunControl::default()
+    };
+    let mut results = Vec::new();
+    let mut outcome = RunOutcome::Returned(Vec::new());
+    let mut steps: Vec<(FuncAddr, Vec<Value>)> = Vec::new();
+    if let Some(s) = start {
+        steps.push((s, Vec::new()));
+    }
+    let export_addr = |store: &Store, name: &str| match store.instance_export(inst, name) {
+        Some(Extern::Func(f)) => Some(f),
+        _ => None,
+    };
+    let main_addr;
+    match &call {
+        None => {
+            main_addr = export_addr(&store, "_start");
+        }
+        Some((name, args)) => {
+            if let Some(init) = export_addr(&store, "_initialize") {
+                steps.push((init, Vec::new()));
+            }
+            main_addr = export_addr(&store, name);
+            if let Some(f) = main_addr {
+                steps.push((f, args.clone()));
+            }
+        }
+    }
+    if call.is_none()
+        && let Some(f) = main_addr
+    {
+        steps.push((f, Vec::new()));
+    }
+    for (func, args) in steps {
+        let mut exec = Execution::new(&mut store, func, &args)
+            .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?;
+        outcome = loop {
+            match exec.run(&mut store, &mut ctl) {
+                // Nothing in `wdb run` asks for pauses; a stray one resumes.
+                RunOutcome::Paused(PauseReason::HostRequested) => continue,
+                o => break o,
+            }
+        };
+        match &outcome {
+            RunOutcome::Returned(v) => {
+                if Some(func) == main_addr {
+                    results = v.clone();
+                }
+            }
+            _ => break,
+        }
+    }
+    let _ = cancel_tx.send(());
+    let timed_out = timer.is_some_and(|t| t.join().unwrap_or(false))
+        && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
+    let exit_code = match &outcome {
+        RunOutcome::Exited(c) => Some(*c),
+        RunOutcome::Returned(_) => Some(0),
+        _ => None,
+    };
+    let wasi_log = ctx
+        .lock()
+        .map(|c| c.log.iter().cloned().collect())
+        .unwrap_or_default();
+    Ok(RunReport {
+        outcome,
+        results,
+        exit_code,
+        wasi_log,
+        instructions: ctl.count_instructions.then_some(ctl.instructions),
+        elapsed: t0.elapsed(),
+        timed_out,
+        module,
+    })
+}
+
+/// `  #0 func[12] fibArray at code_offset 0x1a3`, one line per frame.
+/// A deep backtrace (stack exhaustion) keeps its first 20 and last 5 frames.
+pub fn format_backtrace(trap: &wdb_engine::Trap) -> Vec<String> {
+    const HEAD: usize = 20;
+    const TAIL: usize = 5;
+    let n = trap.backtrace.len();
+    let mut lines: Vec<String> = trap
+        .backtrace
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| n <= HEAD + TAIL + 1 || *i < HEAD || *i >= n - TAIL)
+        .map(|(i, f)| {
+            let mut s = format!("  #{i} func[{}]", f.func_index);
+            if let Some(n) = &f.func_name {
+                s.push(' ');
+                s.push_str(n);
+            }
+            if let Some(o) = f.code_offset {
+                s.push_str(&format!(" at code_offset {o:#x}"));
+            }
+            s
+        })
+        .collect();
+    if n > HEAD + TAIL + 1 {
+        lines.insert(
+            HEAD,
+            format!("  ... {} frames omitted ...", n - HEAD - TAIL),
+        );
+    }
+    lines
+}
+
+/// `10s`, `500ms`, `2m`, `1.5s`, `100us`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (try 10s or 500ms)"))?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" | "secs" => v,
+        "ms" => v / 1e3,
+        "us" | "µs" => v / 1e6,
+        "ns" => v / 1e9,
+        "m" | "min" => v * 60.0,
+        "h" => v * 3600.0,
+        u => {
+            return Err(format!(
+                "unknown duration unit `{u}` in `{s}` (use ns, us, ms, s, m, h)"
+            ));
+        }
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `65536`, `64KiB`, `64MiB`, `4GiB` (binary), `64KB`, `64MB`, `1GB`
+/// (decimal); `K`, `M`, `G` alone are binary.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 64MiB or 65536)"))?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "k" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "KB" | "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        u => {
+            return Err(format!(
+                "unknown size unit `{u}` in `{s}` (use KiB, MiB, GiB, KB, MB, GB)"
+            ));
+        }
+    };
+    v.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// `HOST::GUEST` (wasmtime), `GUEST:HOST` (WasmEdge) or `DIR` (both names).
+pub fn parse_dir(s: &str) -> Result<wasi::Preopen, String> {
+    if s.is_empty() {
+        return Err("empty --dir".into());
+    }
+    let (host, guest) = if let Some((h, g)) = s.split_once("::") {
+        (h, g)
+    } else if let Some((g, h)) = s.split_once(':') {
+        (h, g)
+    } else {
+        (s, s)
+    };
+    if host.is_empty() || guest.is_empty() {
+        return Err(format!("`{s}`: expected HOST::GUEST, GUEST:HOST or DIR"));
+    }
+    Ok(wasi::Preopen {
+        host: PathBuf::from(host),
+        guest: guest.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ok = [
+            ("10s", Duration::from_secs(10)),
+            ("500ms", Duration::from_millis(500)),
+            ("2m", Duration::from_secs(120)),
+            ("1.5s", Duration::from_millis(1500)),
+            ("3", Duration::from_secs(3)),
+            ("100us", Duration::from_micros(100)),
+        ];
+        for (s, d) in ok {
+            assert_eq!(parse_duration(s), Ok(d), "{s}");
+        }
+        for s in ["", "ms", "10x", "-1s", "1.2.3s"] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        let ok = [
+            ("65536", 65536),
+            ("64MiB", 64 << 20),
+            ("64M", 64 << 20),
+            ("1GiB", 1 << 30),
+            ("4KiB", 4096),
+            ("2MB", 2_000_000),
+        ];
+        for (s, n) in ok {
+            assert_eq!(parse_bytes(s), Ok(n), "{s}");
+        }
+        for s in ["", "MiB", "1TiB", "x", "99999999999999999999"] {
+            assert!(parse_bytes(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn dirs() {
+        let p = |h: &str, g: &str| wasi::Preopen {
+            host: PathBuf::from(h),
+            guest: g.to_string(),
+        };
+        assert_eq!(parse_dir("/tmp/x::/"), Ok(p("/tmp/x", "/")));
+        assert_eq!(parse_dir(".:."), Ok(p(".", ".")));
+        assert_eq!(parse_dir("/data:/tmp/x"), Ok(p("/tmp/x", "/data")));
+        assert_eq!(parse_dir("fixtures"), Ok(p("fixtures", "fixtures")));
+        assert!(parse_dir("::x").is_err());
+        assert!(parse_dir("").is_err());
+    }
+}
