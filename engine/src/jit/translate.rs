@@ -57,6 +57,9 @@ pub(crate) fn entry_signature(call_conv: CallConv) -> Signature {
     sig
 }
 
+/// `func_index` for an `Unwind` that records a trap without adding a frame.
+pub(crate) const NO_FRAME: u32 = u32::MAX;
+
 fn unsupported(what: &str) -> Error {
     Error::new(ErrorKind::Other, format!("jit: unsupported: {what}"))
 }
@@ -194,7 +197,12 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let depth1 = self.b.ins().iadd_imm_s(depth, 1);
         let max = self.b.ins().load(types::I32, flags(), rt, l.rt_max_depth);
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, depth1, max);
+        // Like the interpreter, the frame that could not be entered is not
+        // in the backtrace: the trap belongs to the caller's call site.
+        let saved = self.func_index;
+        self.func_index = NO_FRAME;
         self.trap_if(over, trap_word::STACK_EXHAUSTED);
+        self.func_index = saved;
         self.b.ins().store(flags(), depth1, rt, l.rt_depth);
         self.poll();
 

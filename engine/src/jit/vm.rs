@@ -211,7 +211,9 @@ extern "C" fn lc_unwind(vmctx: *mut VmCtx, code: u32, func_index: u32, code_offs
         c.rt.trap = code;
         c.run.frames.clear();
     }
-    c.run.frames.push((c.instance.0, func_index, code_offset));
+    if func_index != super::translate::NO_FRAME {
+        c.run.frames.push((c.instance.0, func_index, code_offset));
+    }
 }
 
 extern "C" fn lc_memory_grow(vmctx: *mut VmCtx, delta: u32) -> u32 {
