@@ -201,6 +201,10 @@ fn main() {
             let path = bench.join(format!("{name}-{build}.wasm"));
             let mut a = vec![format!("{name}.wasm")];
             a.extend(argv.iter().map(|s| s.to_string()));
+            // The unoptimised build is too slow for 1 MiB in a debug-built interpreter.
+            if *name == "sha256" && build == "O0g" {
+                a[1] = "0".to_string();
+            }
             trials.push(Trial::test(format!("bench::{name}-{build}"), move || {
                 compare(&path, Calls::Command(a))
             }));
@@ -228,6 +232,8 @@ fn main() {
                 let ty = module.func_type(idx);
                 if ty.params().iter().all(|t| *t == wdb_engine::ValType::I32)
                     && e.name != "_initialize"
+                    // Never returns: the interrupt stops it at a different point on each engine.
+                    && e.name != "loop_forever"
                 {
                     calls.push((e.name.clone(), ty.params().iter().map(|_| Value::I32(10)).collect()));
                 }

@@ -304,3 +304,30 @@ fn aot_fingerprint_mismatch_is_reported() {
     let err = CompiledModule::load_aot(m).expect_err("mismatch");
     assert!(err.message.contains("was compiled for"), "{}", err.message);
 }
+
+#[test]
+fn shared_object_round_trips() {
+    let bytes = wat::parse_str(NESTED).expect("parses");
+    let module = Arc::new(Module::new(bytes).expect("valid"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let so = dir.path().join("nested.so");
+    aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {}).expect("compiles and links");
+    let compiled = CompiledModule::load_shared_object(&so).expect("loads");
+    assert_eq!(compiled.source, wdb_engine::jit::CodeSource::SharedObject);
+    let m = compiled.module().clone();
+    let mut store = Store::new(StoreConfig::default());
+    let (inst, _) = store.instantiate(m, &[]).expect("instantiates");
+    let mut engine = JitEngine::new(OptLevel::Speed);
+    engine.add_compiled(Arc::new(compiled));
+    assert_eq!(
+        jit_with(&mut engine, &mut store, inst, "rec", &[Value::I32(500)]),
+        RunOutcome::Returned(vec![Value::I32(500)])
+    );
+    let out = jit_with(&mut engine, &mut store, inst, "outer", &[Value::I32(0)]);
+    assert!(matches!(out, RunOutcome::Trapped(ref t) if t.code == TrapCode::IntegerDivideByZero && t.backtrace.len() == 3), "{out:?}");
+}
+
+fn jit_with(e: &mut JitEngine, s: &mut Store, i: InstanceId, name: &str, args: &[Value]) -> RunOutcome {
+    let f = func(s, i, name);
+    e.call(s, f, args, &mut RunControl::default()).expect("runs")
+}

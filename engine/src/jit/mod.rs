@@ -20,6 +20,7 @@
 
 pub mod aot;
 mod compile;
+mod dylib;
 mod env;
 mod translate;
 mod vm;
