@@ -50,7 +50,8 @@ pub fn main(args: CompileArgs) -> anyhow::Result<u8> {
     let opt = args.opt()?;
     let start = Instant::now();
     let module = Arc::new(
-        Module::from_file(&args.file).with_context(|| format!("loading {}", args.file.display()))?,
+        Module::from_file(&args.file)
+            .with_context(|| format!("loading {}", args.file.display()))?,
     );
     let bar = if args.quiet {
         ProgressBar::hidden()

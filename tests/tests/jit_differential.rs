@@ -81,7 +81,8 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
     })
     .map_err(|e| e.to_string())?;
     let mut linker = Linker::new();
-    wasi::add_to_linker(&mut linker, &mut store, Arc::new(Mutex::new(ctx))).map_err(|e| e.to_string())?;
+    wasi::add_to_linker(&mut linker, &mut store, Arc::new(Mutex::new(ctx)))
+        .map_err(|e| e.to_string())?;
     let imports = linker.resolve(&store, &module).map_err(|e| e.to_string())?;
     let (inst, start) = store
         .instantiate(module.clone(), &imports)
@@ -217,7 +218,10 @@ fn main() {
                 &path,
                 Calls::Invoke(vec![
                     ("fibArray".into(), vec![Value::I32(10)]),
-                    ("fibArrayRepeat".into(), vec![Value::I32(1000), Value::I32(50)]),
+                    (
+                        "fibArrayRepeat".into(),
+                        vec![Value::I32(1000), Value::I32(50)],
+                    ),
                 ]),
             )
         }));
@@ -235,7 +239,10 @@ fn main() {
                     // Never returns: the interrupt stops it at a different point on each engine.
                     && e.name != "loop_forever"
                 {
-                    calls.push((e.name.clone(), ty.params().iter().map(|_| Value::I32(10)).collect()));
+                    calls.push((
+                        e.name.clone(),
+                        ty.params().iter().map(|_| Value::I32(10)).collect(),
+                    ));
                 }
             }
         }

@@ -238,7 +238,12 @@ fn aot_section_round_trips() {
     let f = func(&store, inst, "rec");
     assert_eq!(
         engine
-            .call(&mut store, f, &[Value::I32(100)], &mut RunControl::default())
+            .call(
+                &mut store,
+                f,
+                &[Value::I32(100)],
+                &mut RunControl::default()
+            )
             .expect("runs"),
         RunOutcome::Returned(vec![Value::I32(100)])
     );
@@ -311,7 +316,8 @@ fn shared_object_round_trips() {
     let module = Arc::new(Module::new(bytes).expect("valid"));
     let dir = tempfile::tempdir().expect("temp dir");
     let so = dir.path().join("nested.so");
-    aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {}).expect("compiles and links");
+    aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {})
+        .expect("compiles and links");
     let compiled = CompiledModule::load_shared_object(&so).expect("loads");
     assert_eq!(compiled.source, wdb_engine::jit::CodeSource::SharedObject);
     let m = compiled.module().clone();
@@ -324,10 +330,20 @@ fn shared_object_round_trips() {
         RunOutcome::Returned(vec![Value::I32(500)])
     );
     let out = jit_with(&mut engine, &mut store, inst, "outer", &[Value::I32(0)]);
-    assert!(matches!(out, RunOutcome::Trapped(ref t) if t.code == TrapCode::IntegerDivideByZero && t.backtrace.len() == 3), "{out:?}");
+    assert!(
+        matches!(out, RunOutcome::Trapped(ref t) if t.code == TrapCode::IntegerDivideByZero && t.backtrace.len() == 3),
+        "{out:?}"
+    );
 }
 
-fn jit_with(e: &mut JitEngine, s: &mut Store, i: InstanceId, name: &str, args: &[Value]) -> RunOutcome {
+fn jit_with(
+    e: &mut JitEngine,
+    s: &mut Store,
+    i: InstanceId,
+    name: &str,
+    args: &[Value],
+) -> RunOutcome {
     let f = func(s, i, name);
-    e.call(s, f, args, &mut RunControl::default()).expect("runs")
+    e.call(s, f, args, &mut RunControl::default())
+        .expect("runs")
 }

@@ -37,8 +37,9 @@ impl CompiledModule {
         // has none beyond the C runtime's. The user chose to run this file.
         let lib = unsafe { libloading::Library::new(path) }
             .map_err(|e| jit_error(format!("cannot load {}: {e}", path.display())))?;
-        let fingerprint = String::from_utf8(bytes_of(&lib, "wdb_fingerprint", "wdb_fingerprint_len")?)
-            .map_err(|_| jit_error("the shared object's fingerprint is not UTF-8"))?;
+        let fingerprint =
+            String::from_utf8(bytes_of(&lib, "wdb_fingerprint", "wdb_fingerprint_len")?)
+                .map_err(|_| jit_error("the shared object's fingerprint is not UTF-8"))?;
         let isa = compile::host_isa(OptLevel::Speed, true)?;
         let matches = [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize]
             .iter()

@@ -21,6 +21,8 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::{FuncId, Module as ClifModule};
 use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 
+mod simd;
+
 use super::env::{Libcall, VmLayout, trap_word};
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
@@ -1236,7 +1238,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 let n = b.ins().ireduce(I32, a);
                 b.ins().sextend(I64, n)
             }),
-            other => return Err(unsupported(&format!("{other:?}"))),
+            other => return self.simd(other),
         }
         Ok(())
     }

@@ -379,7 +379,7 @@ extern "C" fn lc_resolve_indirect(vmctx: *mut VmCtx, table: u32, idx: u32, type_
 }
 
 extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
-    let mut c = cx(vmctx);
+    let c = cx(vmctx);
     let addr = addr as u32;
     let ty = c.store.func_type(addr).clone();
     let (np, nr) = (ty.params().len(), ty.results().len());
