@@ -192,6 +192,25 @@ impl CompiledModule {
     }
 }
 
+/// Compile-or-load, for runners (`wdb run --mode jit|aot`): a module with a
+/// valid `wdb.aot` section uses its code; one whose section was made for
+/// another machine or wdb version is JIT-compiled with a warning (returned,
+/// for the caller to print); a damaged section is an error.
+pub fn compile_or_load(
+    module: Arc<Module>,
+    opt: OptLevel,
+) -> Result<(CompiledModule, Option<String>)> {
+    match CompiledModule::load_aot(module.clone()) {
+        Ok(Some(c)) => Ok((c, None)),
+        Ok(None) => Ok((CompiledModule::compile(module, opt)?, None)),
+        Err(e) if e.kind == crate::ErrorKind::Malformed => Err(e),
+        Err(e) => {
+            let warning = format!("{}; compiling with the JIT instead", e.message);
+            Ok((CompiledModule::compile(module, opt)?, Some(warning)))
+        }
+    }
+}
+
 /// Per-instance runtime data. Boxed: generated code holds its address.
 struct InstanceVm {
     vmctx: VmCtx,
