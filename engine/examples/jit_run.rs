@@ -6,18 +6,21 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use wdb_engine::Module;
 use wdb_engine::interp::{RunControl, RunOutcome};
 use wdb_engine::jit::{CompiledModule, JitEngine, OptLevel, compile_or_load};
 use wdb_engine::runtime::{Linker, Store, StoreConfig};
 use wdb_engine::wasi::{self, WasiConfig, WasiCtx};
-use wdb_engine::Module;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let file = args.first().ok_or("usage: jit_run FILE [ARGS...]")?;
     let t0 = Instant::now();
     let (compiled, warning) = if file.ends_with(".so") {
-        (CompiledModule::load_shared_object(std::path::Path::new(file))?, None)
+        (
+            CompiledModule::load_shared_object(std::path::Path::new(file))?,
+            None,
+        )
     } else {
         let module = Arc::new(Module::from_file(std::path::Path::new(file))?);
         compile_or_load(module, OptLevel::Speed)?

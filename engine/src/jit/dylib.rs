@@ -65,7 +65,7 @@ impl CompiledModule {
                 // through the signature the compiler gave it.
                 let sym: libloading::Symbol<'_, *const u8> = unsafe { lib.get(name.as_bytes()) }
                     .map_err(|e| jit_error(format!("{}: no `{name}`: {e}", path.display())))?;
-                out.push(*sym as *const u8);
+                out.push(*sym);
             }
         }
         Ok(CompiledModule {

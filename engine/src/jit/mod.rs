@@ -81,6 +81,7 @@ pub enum CodeSource {
     SharedObject,
 }
 
+#[allow(clippy::large_enum_variant)]
 enum CodeHolder {
     Jit(#[allow(dead_code)] JITModule),
     Dylib(#[allow(dead_code)] libloading::Library),
@@ -219,6 +220,9 @@ struct InstanceVm {
     compiled: Arc<CompiledModule>,
 }
 
+// Boxes on purpose: generated code and libcalls hold raw pointers to the
+// vmctxs and to these vectors, so their addresses must not move.
+#[allow(clippy::vec_box, clippy::box_collection)]
 /// Runs compiled code on a [`Store`]. Owns the compiled modules (by module
 /// identity), the per-instance vmctxs and the run state.
 pub struct JitEngine {
@@ -232,6 +236,8 @@ pub struct JitEngine {
     wrappers: Box<Vec<*const u8>>,
     /// Native stack for a run (generated code recurses on it).
     pub stack_size: usize,
+    /// Address of the store last run on: per-instance data is rebuilt when it changes.
+    store_id: usize,
 }
 
 impl std::fmt::Debug for JitEngine {
@@ -267,6 +273,7 @@ impl JitEngine {
             entries: Box::default(),
             wrappers: Box::default(),
             stack_size: 512 << 20,
+            store_id: 0,
         }
     }
 
@@ -280,6 +287,8 @@ impl JitEngine {
         if let Some(c) = self.modules.get(&module_key(module)) {
             return Ok(c.clone());
         }
+        // Not Send: the compiled code belongs to the engine's thread.
+        #[allow(clippy::arc_with_non_send_sync)]
         let c = Arc::new(CompiledModule::compile(module.clone(), self.opt)?);
         self.modules.insert(module_key(module), c.clone());
         Ok(c)
@@ -288,6 +297,13 @@ impl JitEngine {
     /// Compile what is new in the store and rebuild every vmctx's tables
     /// (global cells move when the store grows, so this runs before each call).
     fn prepare(&mut self, store: &mut Store) -> Result<()> {
+        // Instance data is by instance id: start over on another store (a
+        // moved store merely rebuilds it; compiled code is kept either way).
+        let id = store as *const Store as usize;
+        if id != self.store_id || self.instances.len() > store.num_instances() as usize {
+            self.instances.clear();
+            self.store_id = id;
+        }
         for i in self.instances.len()..store.num_instances() as usize {
             let module = store.instance_module(InstanceId(i as u32)).clone();
             let compiled = self.compiled(&module)?;
