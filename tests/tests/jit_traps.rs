@@ -347,3 +347,19 @@ fn jit_with(
     e.call(s, f, args, &mut RunControl::default())
         .expect("runs")
 }
+
+#[test]
+fn engine_and_code_can_move_to_a_worker_thread() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<JitEngine>();
+    send::<Arc<CompiledModule>>();
+    sync::<CompiledModule>();
+    let (mut s, i) = setup(NESTED, |_, _| {});
+    let mut engine = JitEngine::new(OptLevel::Speed);
+    let out =
+        std::thread::spawn(move || jit_with(&mut engine, &mut s, i, "rec", &[Value::I32(10)]))
+            .join()
+            .expect("worker");
+    assert_eq!(out, RunOutcome::Returned(vec![Value::I32(10)]));
+}

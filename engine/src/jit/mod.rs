@@ -287,8 +287,6 @@ impl JitEngine {
         if let Some(c) = self.modules.get(&module_key(module)) {
             return Ok(c.clone());
         }
-        // Not Send: the compiled code belongs to the engine's thread.
-        #[allow(clippy::arc_with_non_send_sync)]
         let c = Arc::new(CompiledModule::compile(module.clone(), self.opt)?);
         self.modules.insert(module_key(module), c.clone());
         Ok(c)

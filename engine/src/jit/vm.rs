@@ -462,3 +462,15 @@ pub(crate) fn global_cell(store: &mut Store, addr: u32) -> *mut u64 {
 pub(crate) fn interrupt_ptr(store: &Store) -> *const u8 {
     store.interrupt.as_ptr() as *const u8
 }
+
+// SAFETY: a `CompiledModule` only holds finalized, immutable machine code (and
+// the JIT module or library that owns it, which is never touched again until
+// drop); its raw pointers are addresses of that code. Sharing or sending it
+// between threads cannot race.
+unsafe impl Send for super::CompiledModule {}
+// SAFETY: as above: nothing reachable through `&CompiledModule` is mutable.
+unsafe impl Sync for super::CompiledModule {}
+// SAFETY: a `JitEngine`'s raw pointers point into its own boxed data and, only
+// during `call` (which borrows it mutably), into the store; moving it to
+// another thread between calls moves all of that along with it.
+unsafe impl Send for super::JitEngine {}
