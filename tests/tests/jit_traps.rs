@@ -363,3 +363,25 @@ fn engine_and_code_can_move_to_a_worker_thread() {
             .expect("worker");
     assert_eq!(out, RunOutcome::Returned(vec![Value::I32(10)]));
 }
+
+#[test]
+fn native_stack_is_guarded_with_a_huge_depth_limit() {
+    // An 8 MiB native stack and no depth limit: the stack guard must trap first.
+    let wat = r#"
+(module
+  (func $big (export "big") (param i32) (result i32)
+    (local v128 v128 v128 v128 v128 v128 v128 v128)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $big (i32.sub (local.get 0) (i32.const 1))))))))
+"#;
+    let (mut s, i) = setup(wat, |_, _| {});
+    s.config.max_call_depth = u32::MAX;
+    let mut engine = JitEngine::new(OptLevel::Speed);
+    engine.stack_size = 8 << 20;
+    let out = jit_with(&mut engine, &mut s, i, "big", &[Value::I32(10_000_000)]);
+    assert!(
+        matches!(out, RunOutcome::Trapped(ref t) if t.code == TrapCode::CallStackExhausted),
+        "{out:?}"
+    );
+}

@@ -22,6 +22,7 @@ pub(crate) struct VmLayout {
     pub rt_max_depth: i32,
     pub rt_interrupt: i32,
     pub rt_fuel: i32,
+    pub rt_stack_limit: i32,
     pub mem_base: i32,
     pub mem_len: i32,
     pub func_entry_size: i64,

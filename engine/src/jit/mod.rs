@@ -266,6 +266,7 @@ impl JitEngine {
                 _pad: 0,
                 interrupt: std::ptr::null(),
                 fuel: 0,
+                stack_limit: 0,
                 run: std::ptr::null_mut(),
             }),
             libcalls: Box::new(vm::libcall_table()),
@@ -427,6 +428,7 @@ impl JitEngine {
             _pad: 0,
             interrupt: vm::interrupt_ptr(store),
             fuel,
+            stack_limit: 0,
             run: &mut run,
         };
         let entry = Entry {
@@ -434,11 +436,12 @@ impl JitEngine {
             vmctx: self.entries[func as usize].vmctx,
             slots: slots.as_mut_ptr(),
         };
+        let stack_size = self.stack_size;
         std::thread::scope(|s| {
             std::thread::Builder::new()
                 .name("wdb-jit".into())
-                .stack_size(self.stack_size)
-                .spawn_scoped(s, move || vm::enter(&entry))
+                .stack_size(stack_size)
+                .spawn_scoped(s, move || vm::enter_on_stack(&entry, stack_size, 1 << 20))
                 .map(|h| h.join())
         })
         .map_err(|e| jit_error(format!("cannot start the JIT thread: {e}")))?

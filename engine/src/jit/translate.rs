@@ -199,6 +199,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let depth1 = self.b.ins().iadd_imm_s(depth, 1);
         let max = self.b.ins().load(types::I32, flags(), rt, l.rt_max_depth);
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, depth1, max);
+        // The native stack too: big frames can exhaust it before the depth limit.
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.b.ins().load(types::I64, flags(), rt, l.rt_stack_limit);
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let over = self.b.ins().bor(over, low);
         // Like the interpreter, the frame that could not be entered is not
         // in the backtrace: the trap belongs to the caller's call site.
         let saved = self.func_index;

@@ -43,6 +43,8 @@ pub(crate) struct RtState {
     pub _pad: u32,
     pub interrupt: *const u8,
     pub fuel: i64,
+    /// Lowest native stack address generated code may use (checked at entry).
+    pub stack_limit: u64,
     pub run: *mut RunCtx,
 }
 
@@ -76,6 +78,7 @@ pub(crate) fn layout() -> VmLayout {
         rt_max_depth: offset_of!(RtState, max_depth) as i32,
         rt_interrupt: offset_of!(RtState, interrupt) as i32,
         rt_fuel: offset_of!(RtState, fuel) as i32,
+        rt_stack_limit: offset_of!(RtState, stack_limit) as i32,
         mem_base: offset_of!(MemCell, base) as i32,
         mem_len: offset_of!(MemCell, len) as i32,
         func_entry_size: std::mem::size_of::<FuncEntry>() as i64,
@@ -112,6 +115,16 @@ pub(crate) struct Entry {
 // SAFETY: the pointers refer to data owned by the caller of `enter`, which
 // blocks until the worker thread has finished with them.
 unsafe impl Send for Entry {}
+
+/// Run an array-call wrapper on the current thread, whose stack is
+/// `stack_size` bytes: generated code traps before using the last `margin`.
+pub(crate) fn enter_on_stack(e: &Entry, stack_size: usize, margin: usize) {
+    let here = std::ptr::addr_of!(*e) as u64;
+    let limit = here.saturating_sub(stack_size.saturating_sub(margin) as u64);
+    // SAFETY: `e.vmctx` is a live vmctx whose `rt` points at the run state.
+    unsafe { (*(*e.vmctx).rt).stack_limit = limit };
+    enter(e);
+}
 
 /// Run an array-call wrapper on the current thread.
 pub(crate) fn enter(e: &Entry) {
