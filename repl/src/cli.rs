@@ -26,6 +26,8 @@ pub enum Command {
     Run(crate::cmd_run::RunArgs),
     /// Run WebAssembly spec test scripts (.wast)
     Wast(crate::cmd_wast::WastArgs),
+    /// Open the desktop inspector
+    Gui(crate::cmd_gui::GuiArgs),
 }
 
 /// `wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]`: the debugger REPL.
