@@ -8,14 +8,17 @@
 //! DWARF or breakpoint syntax. It returns values, or answers a hook it was
 //! given. A guest trap is an outcome ([`RunOutcome::Trapped`]), not an `Err`.
 
+pub mod args;
 pub mod error;
 pub mod interp;
 pub mod ir;
 pub mod module;
 pub mod runtime;
+pub mod spec;
 pub mod translate;
 pub mod trap;
 pub mod value;
+pub mod wasi;
 
 pub use error::{Error, ErrorKind};
 pub use module::Module;

@@ -13,12 +13,25 @@
 //! - Breakpoints patch the internal op at a `pc`; hitting one pauses *before*
 //!   that instruction runs, and resuming executes the original op.
 
+mod exec;
+mod ops;
 pub mod simd;
+mod simd_stub;
+#[cfg(test)]
+mod tests;
 
-use crate::error::Result;
+pub use simd_stub::SimdOp;
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::ir::{Code, Op};
+use crate::module::signature_string;
+use crate::runtime::store::FuncKind;
 use crate::runtime::{InstanceId, Store};
 use crate::trap::Trap;
-use crate::value::{FuncAddr, Value};
+use crate::trap::{BacktraceFrame, TrapCode};
+use crate::value::{FuncAddr, ValType, Value};
 
 /// Why a computation stopped without finishing.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,74 +123,382 @@ pub struct FrameInfo {
     pub locals: Vec<Value>,
 }
 
-/// A computation in progress. ENGINE HELPER: owns the value stack (`Vec<u64>`
-/// slots, v128 = 2 slots) and the frame stack; no host recursion per wasm call.
+/// One activation on the frame stack.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    pub func: FuncAddr,
+    /// Innermost frame: the op about to run. Callers: the op after the call.
+    pub pc: u32,
+    /// Slot index of the frame base (params, then locals, then operands).
+    pub fp: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    NotStarted,
+    Running,
+    Finished,
+}
+
+/// A computation in progress: its own value stack (`u64` slots, v128 = 2
+/// slots) and frame stack; no host recursion per wasm call.
 pub struct Execution {
-    // ENGINE HELPER
+    pub(crate) stack: Vec<u64>,
+    pub(crate) sp: usize,
+    pub(crate) frames: Vec<Frame>,
+    entry: FuncAddr,
+    args: Vec<Value>,
+    results: Vec<ValType>,
+    state: State,
+    /// Paused at a breakpoint at (frame depth, pc): resuming runs the original op.
+    pub(crate) resume_bp: Option<(usize, u32)>,
 }
 
 impl Execution {
     /// Prepare to call `func` with `args` (checked against its type: a wrong
     /// count or type is an `ErrorKind::Usage` error naming the signature).
     pub fn new(store: &mut Store, func: FuncAddr, args: &[Value]) -> Result<Execution> {
-        let _ = (store, func, args);
-        todo!("engine helper")
+        let Some(f) = store.funcs.get(func as usize) else {
+            return Err(Error::usage(format!("no function at address {func}")));
+        };
+        let ty = &f.ty;
+        let ok = ty.params().len() == args.len()
+            && ty.params().iter().zip(args).all(|(&t, a)| a.ty() == t);
+        if !ok {
+            let given: Vec<&str> = args
+                .iter()
+                .map(|a| crate::value::valtype_name(a.ty()))
+                .collect();
+            return Err(Error::usage(format!(
+                "function expects {} but was given ({})",
+                match signature_string(ty) {
+                    s if s.is_empty() => "no arguments".to_string(),
+                    s => s,
+                },
+                given.join(" ")
+            )));
+        }
+        Ok(Execution {
+            stack: Vec::new(),
+            sp: 0,
+            frames: Vec::new(),
+            entry: func,
+            args: args.to_vec(),
+            results: ty.results().to_vec(),
+            state: State::NotStarted,
+            resume_bp: None,
+        })
     }
 
     /// Run until return, trap, breakpoint, interrupt, out of fuel, exit or a pause request.
     pub fn run(&mut self, store: &mut Store, ctl: &mut RunControl) -> RunOutcome {
-        let _ = (store, ctl);
-        todo!("engine helper")
+        if let Some(out) = self.start(store, ctl) {
+            return out;
+        }
+        if ctl.needs_debug() {
+            self.exec::<true>(store, ctl, None)
+        } else {
+            self.exec::<false>(store, ctl, None)
+        }
     }
 
     /// Execute exactly one instruction.
     pub fn step(&mut self, store: &mut Store, ctl: &mut RunControl) -> RunOutcome {
-        let _ = (store, ctl);
-        todo!("engine helper")
+        if let Some(out) = self.start(store, ctl) {
+            return out;
+        }
+        self.exec::<true>(store, ctl, Some(1))
     }
 
     /// True once the computation returned, trapped or exited (it cannot resume).
     pub fn is_finished(&self) -> bool {
-        todo!("engine helper")
+        self.state == State::Finished
+    }
+
+    /// Set up the entry frame on the first run; `Some` when that already
+    /// decided the outcome (a host function, a finished computation).
+    fn start(&mut self, store: &mut Store, ctl: &mut RunControl) -> Option<RunOutcome> {
+        match self.state {
+            State::Running => return None,
+            State::Finished => {
+                return Some(RunOutcome::Trapped(Trap::host(
+                    "the computation has already finished",
+                )));
+            }
+            State::NotStarted => {}
+        }
+        self.state = State::Running;
+        let func = self.entry;
+        if let Some(p) = &mut ctl.profile {
+            bump(&mut p.calls, func);
+        }
+        if let FuncKind::Host(f) = &store.funcs[func as usize].kind {
+            let f = f.clone();
+            self.state = State::Finished;
+            let mut results: Vec<Value> = self
+                .results
+                .iter()
+                .map(|&t| Value::default_for(t))
+                .collect();
+            let mut caller = crate::runtime::Caller {
+                store,
+                instance: None,
+                pause_requested: false,
+            };
+            return Some(match f(&mut caller, &self.args, &mut results) {
+                Ok(()) => RunOutcome::Returned(results),
+                Err(crate::runtime::HostError::Exit(c)) => RunOutcome::Exited(c),
+                Err(crate::runtime::HostError::Trap(m)) => RunOutcome::Trapped(Trap::host(m)),
+            });
+        }
+        let code = match store.code(func) {
+            Ok(c) => c,
+            Err(e) => {
+                self.state = State::Finished;
+                return Some(RunOutcome::Trapped(Trap::host(e.to_string())));
+            }
+        };
+        let need = code.max_height as usize + 16;
+        self.stack = vec![0; need.max(1024).min(store.config.max_stack_slots.max(need))];
+        let mut sp = 0;
+        for a in &self.args {
+            let n = Value::slots(a.ty());
+            a.to_slots(&mut self.stack[sp..sp + n]);
+            sp += n;
+        }
+        self.sp = code.locals_slots as usize;
+        self.frames.push(Frame { func, pc: 0, fp: 0 });
+        None
     }
 
     /// Frames, innermost first (post-mortem after a trap too).
     pub fn frames(&self, store: &Store) -> Vec<FrameInfo> {
-        let _ = store;
-        todo!("engine helper")
+        let n = self.frames.len();
+        let mut out = Vec::with_capacity(n);
+        for (i, f) in self.frames.iter().enumerate().rev() {
+            let Some(code) = store.compiled(f.func) else {
+                continue;
+            };
+            let (instance, func_index) = store
+                .func_origin(f.func)
+                .expect("frames are wasm functions");
+            let pc = if i + 1 == n {
+                f.pc
+            } else {
+                f.pc.saturating_sub(1)
+            };
+            let locals = code
+                .local_types
+                .iter()
+                .zip(&code.local_offsets)
+                .map(|(&t, &off)| {
+                    let at = f.fp as usize + off as usize;
+                    Value::from_slots(t, &self.stack[at..at + Value::slots(t)])
+                })
+                .collect();
+            out.push(FrameInfo {
+                func: f.func,
+                instance,
+                func_index,
+                pc,
+                code_offset: code.offsets.get(pc as usize).copied().unwrap_or(0),
+                locals,
+            });
+        }
+        out
     }
 
     /// The operand stack of frame `depth` (0 = innermost), bottom first, typed.
     pub fn operand_stack(&self, store: &Store, depth: usize) -> Vec<Value> {
-        let _ = (store, depth);
-        todo!("engine helper")
+        let n = self.frames.len();
+        if depth >= n {
+            return Vec::new();
+        }
+        let i = n - 1 - depth;
+        let f = self.frames[i];
+        let Some(code) = store.compiled(f.func) else {
+            return Vec::new();
+        };
+        let base = f.fp as usize + code.locals_slots as usize;
+        let (top, pc, drop_params) = if depth == 0 {
+            (self.sp, f.pc, 0)
+        } else {
+            let callee = self.frames[i + 1];
+            let params = store.func_type(callee.func).params().len();
+            (callee.fp as usize, f.pc.saturating_sub(1), params)
+        };
+        let slots = &self.stack[base.min(top)..top];
+        let (inst, index) = store
+            .func_origin(f.func)
+            .expect("frames are wasm functions");
+        let module = store.instance_module(inst);
+        let code_offset = code.offsets.get(pc as usize).copied().unwrap_or(0);
+        let types = crate::translate::operand_types_at(module, index, code_offset);
+        decode_slots(
+            slots,
+            types.map(|mut t| {
+                t.truncate(t.len().saturating_sub(drop_params));
+                t
+            }),
+        )
     }
 
     pub fn set_local(&mut self, store: &Store, depth: usize, local: u32, v: Value) -> Result<()> {
-        let _ = (store, depth, local, v);
-        todo!("engine helper")
+        let n = self.frames.len();
+        if depth >= n {
+            return Err(Error::usage(format!("no frame {depth}")));
+        }
+        let f = self.frames[n - 1 - depth];
+        let code = store
+            .compiled(f.func)
+            .ok_or_else(|| Error::usage("frame has no code"))?;
+        let Some(&ty) = code.local_types.get(local as usize) else {
+            return Err(Error::usage(format!(
+                "no local {local} (the function has {})",
+                code.local_types.len()
+            )));
+        };
+        if v.ty() != ty {
+            return Err(Error::usage(format!(
+                "local {local} is {}, not {}",
+                crate::value::valtype_name(ty),
+                crate::value::valtype_name(v.ty())
+            )));
+        }
+        let at = f.fp as usize + code.local_offsets[local as usize] as usize;
+        v.to_slots(&mut self.stack[at..at + Value::slots(ty)]);
+        Ok(())
     }
+
+    /// A trap with a backtrace from the current frames.
+    fn backtrace(&self, store: &Store) -> Vec<BacktraceFrame> {
+        self.frames(store)
+            .into_iter()
+            .map(|f| {
+                let module = store.instance_module(f.instance);
+                BacktraceFrame {
+                    func_index: f.func_index,
+                    func_name: module.func_name(f.func_index).map(str::to_string),
+                    code_offset: Some(f.code_offset),
+                }
+            })
+            .collect()
+    }
+}
+
+fn bump(v: &mut Vec<u64>, i: FuncAddr) {
+    let i = i as usize;
+    if v.len() <= i {
+        v.resize(i + 1, 0);
+    }
+    v[i] += 1;
+}
+
+/// Typed values from raw slots; without types, every slot as an `i64`.
+fn decode_slots(slots: &[u64], types: Option<Vec<ValType>>) -> Vec<Value> {
+    if let Some(types) = types {
+        let need: usize = types.iter().map(|&t| Value::slots(t)).sum();
+        if need == slots.len() {
+            let mut at = 0;
+            return types
+                .into_iter()
+                .map(|t| {
+                    let n = Value::slots(t);
+                    let v = Value::from_slots(t, &slots[at..at + n]);
+                    at += n;
+                    v
+                })
+                .collect();
+        }
+    }
+    slots.iter().map(|&s| Value::I64(s as i64)).collect()
 }
 
 /// Breakpoint and pc-map services on the store's translated code.
 impl Store {
+    /// The translated code of wasm function `func`, translating it now if needed.
+    pub(crate) fn code(&mut self, func: FuncAddr) -> Result<Arc<Code>> {
+        let f = self
+            .funcs
+            .get(func as usize)
+            .ok_or_else(|| Error::usage(format!("no function at address {func}")))?;
+        match &f.kind {
+            FuncKind::Wasm { code: Some(c), .. } => Ok(c.clone()),
+            FuncKind::Wasm {
+                instance, index, ..
+            } => {
+                let code = Arc::new(crate::translate::translate(
+                    &self.instances[instance.0 as usize],
+                    *index,
+                )?);
+                if let FuncKind::Wasm { code: slot, .. } = &mut self.funcs[func as usize].kind {
+                    *slot = Some(code.clone());
+                }
+                Ok(code)
+            }
+            FuncKind::Host(_) => Err(Error::usage(format!(
+                "function {func} is a host function and has no code"
+            ))),
+        }
+    }
+
+    /// Already-translated code, if any.
+    pub(crate) fn compiled(&self, func: FuncAddr) -> Option<&Arc<Code>> {
+        match &self.funcs.get(func as usize)?.kind {
+            FuncKind::Wasm { code, .. } => code.as_ref(),
+            FuncKind::Host(_) => None,
+        }
+    }
+
+    fn code_mut(&mut self, func: FuncAddr) -> Result<&mut Code> {
+        self.code(func)?;
+        match &mut self.funcs[func as usize].kind {
+            FuncKind::Wasm { code: Some(c), .. } => Ok(Arc::make_mut(c)),
+            _ => unreachable!("code() translated it"),
+        }
+    }
+
+    /// Number of IR ops of a wasm function (translating it if needed).
+    pub fn code_len(&mut self, func: FuncAddr) -> Result<u32> {
+        Ok(self.code(func)?.ops.len() as u32)
+    }
+
     /// Patch a breakpoint at `pc` of wasm function `func` (translating it first if needed).
     pub fn set_breakpoint(&mut self, func: FuncAddr, pc: u32) -> Result<()> {
-        let _ = (func, pc);
-        todo!("engine helper")
+        let code = self.code_mut(func)?;
+        let Some(op) = code.ops.get(pc as usize).copied() else {
+            return Err(Error::usage(format!(
+                "pc {pc} is past the end of the function ({} ops)",
+                code.ops.len()
+            )));
+        };
+        if op != Op::Breakpoint {
+            code.patched.insert(pc, op);
+            code.ops[pc as usize] = Op::Breakpoint;
+        }
+        Ok(())
     }
     pub fn clear_breakpoint(&mut self, func: FuncAddr, pc: u32) {
-        let _ = (func, pc);
-        todo!("engine helper")
+        if self.compiled(func).is_none() {
+            return;
+        }
+        if let Ok(code) = self.code_mut(func) {
+            if let Some(op) = code.patched.remove(&pc) {
+                code.ops[pc as usize] = op;
+            }
+        }
     }
     /// `code_offset` of the instruction at `pc`.
     pub fn code_offset_from_pc(&mut self, func: FuncAddr, pc: u32) -> Option<u32> {
-        let _ = (func, pc);
-        todo!("engine helper")
+        self.code(func).ok()?.offsets.get(pc as usize).copied()
     }
     /// The first `pc` whose `code_offset` is >= `code_offset` within `func`.
     pub fn pc_from_code_offset(&mut self, func: FuncAddr, code_offset: u32) -> Option<u32> {
-        let _ = (func, code_offset);
-        todo!("engine helper")
+        let code = self.code(func).ok()?;
+        let i = code.offsets.partition_point(|&o| o < code_offset);
+        (i < code.offsets.len()).then_some(i as u32)
     }
 }
+
+#[allow(dead_code)]
+fn _trap_code_used(_: TrapCode) {}

@@ -65,7 +65,11 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
     let mut resources = None;
     let mut func_validators = Vec::new();
 
-    for payload in Parser::new(0).parse_all(&bytes) {
+    // Decode with exactly the Wasm 2.0 features too: with all features on,
+    // the readers accept e.g. 64-bit LEBs for memory limits.
+    let mut parser = Parser::new(0);
+    parser.set_features(WASM_FEATURES);
+    for payload in parser.parse_all(&bytes) {
         let payload = payload
             .map_err(|e| Error::from_wasmparser(ErrorKind::Malformed, &e).with_section(current))?;
         if let Some((id, range)) = payload.as_section() {

@@ -1,22 +1,106 @@
 //! The store: owns every runtime object. Addresses (`FuncAddr`, memory,
 //! table and global addresses) are indices into its vectors.
-//!
-//! ENGINE HELPER: fill in the private representation and bodies; keep the
-//! public signatures (other crates and helpers code against them).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasmparser::{FuncType, GlobalType, MemoryType, TableType};
 
 use super::{Extern, HostFunc, InstanceId, InterruptHandle, StoreConfig};
-use crate::error::Result;
-use crate::module::Module;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ir::Code;
+use crate::module::{ConstExpr, ConstOp, DataMode, ElementMode, ExternKind, Module};
 use crate::value::{FuncAddr, Value};
+
+pub const PAGE_SIZE: u64 = 65536;
+
+pub(crate) enum FuncKind {
+    Wasm {
+        instance: InstanceId,
+        index: u32,
+        /// Translated on first call (or when a breakpoint is set in it).
+        code: Option<Arc<Code>>,
+    },
+    Host(HostFunc),
+}
+
+pub(crate) struct FuncInst {
+    pub ty: FuncType,
+    /// Canonical (interned) type id: structural equality is id equality.
+    pub type_id: u32,
+    pub kind: FuncKind,
+}
+
+pub(crate) struct MemInst {
+    pub ty: MemoryType,
+    pub data: Vec<u8>,
+}
+
+impl MemInst {
+    /// Maximum size in pages, from the type and the store's limit.
+    pub fn max_pages(&self, config: &StoreConfig) -> u64 {
+        let by_config = config.max_memory_bytes / PAGE_SIZE;
+        let by_spec = 65536;
+        self.ty
+            .maximum
+            .unwrap_or(by_spec)
+            .min(by_spec)
+            .min(by_config)
+    }
+}
+
+pub(crate) struct TableInst {
+    pub ty: TableType,
+    /// Encoded references: 0 is null, otherwise address + 1.
+    pub elems: Vec<u64>,
+}
+
+impl TableInst {
+    pub fn max(&self) -> u64 {
+        self.ty
+            .maximum
+            .unwrap_or(u32::MAX as u64)
+            .min(u32::MAX as u64)
+    }
+}
+
+pub(crate) struct GlobalInst {
+    pub ty: GlobalType,
+    /// Slots: v128 uses both, everything else `bits[0]`.
+    pub bits: [u64; 2],
+}
+
+pub(crate) struct InstanceData {
+    pub module: Arc<Module>,
+    pub funcs: Vec<FuncAddr>,
+    pub tables: Vec<u32>,
+    pub memories: Vec<u32>,
+    pub globals: Vec<u32>,
+    pub datas: Vec<u32>,
+    pub elems: Vec<u32>,
+    /// Module type index -> canonical type id.
+    pub type_ids: Vec<u32>,
+    pub exports: HashMap<String, Extern>,
+}
 
 pub struct Store {
     pub config: StoreConfig,
     pub(crate) interrupt: InterruptHandle,
-    // ENGINE HELPER: funcs, memories, tables, globals, instances, datas, elems...
+    pub(crate) types: Vec<FuncType>,
+    type_ids: HashMap<FuncType, u32>,
+    pub(crate) funcs: Vec<FuncInst>,
+    pub(crate) memories: Vec<MemInst>,
+    pub(crate) tables: Vec<TableInst>,
+    pub(crate) globals: Vec<GlobalInst>,
+    pub(crate) instances: Vec<InstanceData>,
+    /// Data segments (empty once dropped).
+    pub(crate) datas: Vec<Arc<[u8]>>,
+    /// Element segments as encoded references (empty once dropped).
+    pub(crate) elems: Vec<Arc<[u64]>>,
+}
+
+fn limit(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Limit, message)
 }
 
 impl Store {
@@ -24,6 +108,15 @@ impl Store {
         Store {
             config,
             interrupt: Default::default(),
+            types: Vec::new(),
+            type_ids: HashMap::new(),
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+            datas: Vec::new(),
+            elems: Vec::new(),
         }
     }
 
@@ -32,21 +125,98 @@ impl Store {
         self.interrupt.clone()
     }
 
+    /// The canonical id of a function type: equal types get equal ids.
+    pub fn intern_type(&mut self, ty: &FuncType) -> u32 {
+        if let Some(&id) = self.type_ids.get(ty) {
+            return id;
+        }
+        let id = self.types.len() as u32;
+        self.types.push(ty.clone());
+        self.type_ids.insert(ty.clone(), id);
+        id
+    }
+
     pub fn add_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
-        let _ = (ty, f);
-        todo!("engine helper")
+        let type_id = self.intern_type(&ty);
+        self.funcs.push(FuncInst {
+            ty,
+            type_id,
+            kind: FuncKind::Host(f),
+        });
+        (self.funcs.len() - 1) as FuncAddr
     }
+
     pub fn add_memory(&mut self, ty: MemoryType) -> Result<u32> {
-        let _ = ty;
-        todo!("engine helper")
+        let mem = MemInst {
+            ty,
+            data: Vec::new(),
+        };
+        if ty.initial > mem.max_pages(&self.config) {
+            return Err(limit(format!(
+                "memory of {} pages exceeds the limit of {} bytes",
+                ty.initial, self.config.max_memory_bytes
+            )));
+        }
+        let mut mem = mem;
+        mem.data = vec![0; (ty.initial * PAGE_SIZE) as usize];
+        self.memories.push(mem);
+        Ok((self.memories.len() - 1) as u32)
     }
+
     pub fn add_table(&mut self, ty: TableType, init: Value) -> Result<u32> {
-        let _ = (ty, init);
-        todo!("engine helper")
+        if ty.initial > 10_000_000 {
+            return Err(limit(format!(
+                "table of {} elements is too large",
+                ty.initial
+            )));
+        }
+        let mut slot = [0u64; 2];
+        init.to_slots(&mut slot);
+        self.tables.push(TableInst {
+            ty,
+            elems: vec![slot[0]; ty.initial as usize],
+        });
+        Ok((self.tables.len() - 1) as u32)
     }
+
     pub fn add_global(&mut self, ty: GlobalType, value: Value) -> Result<u32> {
-        let _ = (ty, value);
-        todo!("engine helper")
+        if value.ty() != ty.content_type
+            && !(matches!(ty.content_type, wasmparser::ValType::Ref(_))
+                && matches!(value.ty(), wasmparser::ValType::Ref(_)))
+        {
+            return Err(Error::usage(format!(
+                "global of type {} given a {} value",
+                crate::value::valtype_name(ty.content_type),
+                crate::value::valtype_name(value.ty())
+            )));
+        }
+        let mut bits = [0u64; 2];
+        value.to_slots(&mut bits[..Value::slots(ty.content_type)]);
+        self.globals.push(GlobalInst { ty, bits });
+        Ok((self.globals.len() - 1) as u32)
+    }
+
+    fn eval_const(&self, inst: &InstanceData, e: &ConstExpr) -> Result<Value> {
+        // Wasm 2.0 constant expressions are a single instruction.
+        let op =
+            e.0.first()
+                .ok_or_else(|| Error::instantiate("empty constant expression"))?;
+        Ok(match *op {
+            ConstOp::I32Const(v) => Value::I32(v),
+            ConstOp::I64Const(v) => Value::I64(v),
+            ConstOp::F32Const(v) => Value::F32(v),
+            ConstOp::F64Const(v) => Value::F64(v),
+            ConstOp::V128Const(v) => Value::V128(v),
+            ConstOp::RefNull(t) => {
+                if t.is_func_ref() {
+                    Value::FuncRef(None)
+                } else {
+                    Value::ExternRef(None)
+                }
+            }
+            ConstOp::RefFunc(i) => Value::FuncRef(Some(inst.funcs[i as usize])),
+            ConstOp::GlobalGet(g) => self.global_get(inst.globals[g as usize]),
+        })
     }
 
     /// Link and initialise an instance: allocate its objects, apply active
@@ -57,74 +227,259 @@ impl Store {
         module: Arc<Module>,
         imports: &[Extern],
     ) -> Result<(InstanceId, Option<FuncAddr>)> {
-        let _ = (module, imports);
-        todo!("engine helper")
+        if imports.len() != module.imports.len() {
+            return Err(Error::link(format!(
+                "expected {} imports, got {}",
+                module.imports.len(),
+                imports.len()
+            )));
+        }
+        let id = InstanceId(self.instances.len() as u32);
+        let mut inst = InstanceData {
+            module: module.clone(),
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            datas: Vec::new(),
+            elems: Vec::new(),
+            type_ids: Vec::new(),
+            exports: HashMap::new(),
+        };
+        for ty in &module.types {
+            inst.type_ids.push(self.intern_type(ty));
+        }
+        for (imp, ext) in module.imports.iter().zip(imports) {
+            match (imp.kind, *ext) {
+                (crate::module::ImportKind::Func(_), Extern::Func(a)) => inst.funcs.push(a),
+                (crate::module::ImportKind::Table(_), Extern::Table(a)) => inst.tables.push(a),
+                (crate::module::ImportKind::Memory(_), Extern::Memory(a)) => inst.memories.push(a),
+                (crate::module::ImportKind::Global(_), Extern::Global(a)) => inst.globals.push(a),
+                _ => {
+                    return Err(Error::link(format!(
+                        "incompatible import type for {}::{}",
+                        imp.module, imp.name
+                    )));
+                }
+            }
+        }
+        // Allocate everything first; nothing observable happens until the
+        // segments are applied, and a failure there leaves the objects
+        // allocated (as the spec says: they may be shared through imports).
+        let first_func = self.funcs.len() as u32;
+        for i in module.num_imported_funcs..module.num_funcs() {
+            let ty = module.func_type(i).clone();
+            let type_id = inst.type_ids[module.func_types[i as usize] as usize];
+            self.funcs.push(FuncInst {
+                ty,
+                type_id,
+                kind: FuncKind::Wasm {
+                    instance: id,
+                    index: i,
+                    code: None,
+                },
+            });
+            inst.funcs
+                .push(first_func + (i - module.num_imported_funcs));
+        }
+        for &ty in &module.tables[module.num_imported_tables as usize..] {
+            let init = if ty.element_type.is_func_ref() {
+                Value::FuncRef(None)
+            } else {
+                Value::ExternRef(None)
+            };
+            inst.tables.push(self.add_table(ty, init)?);
+        }
+        for &ty in &module.memories[module.num_imported_memories as usize..] {
+            inst.memories.push(self.add_memory(ty)?);
+        }
+        for (i, &ty) in module.globals[module.num_imported_globals as usize..]
+            .iter()
+            .enumerate()
+        {
+            let v = self.eval_const(&inst, &module.global_inits[i])?;
+            inst.globals.push(self.add_global(ty, v)?);
+        }
+        for e in &module.exports {
+            let ext = match e.kind {
+                ExternKind::Func => Extern::Func(inst.funcs[e.index as usize]),
+                ExternKind::Table => Extern::Table(inst.tables[e.index as usize]),
+                ExternKind::Memory => Extern::Memory(inst.memories[e.index as usize]),
+                ExternKind::Global => Extern::Global(inst.globals[e.index as usize]),
+            };
+            inst.exports.insert(e.name.clone(), ext);
+        }
+        for seg in &module.elements {
+            let mut items = Vec::with_capacity(seg.items.len());
+            for item in &seg.items {
+                let mut s = [0u64; 2];
+                self.eval_const(&inst, item)?.to_slots(&mut s);
+                items.push(s[0]);
+            }
+            self.elems.push(items.into());
+            inst.elems.push((self.elems.len() - 1) as u32);
+        }
+        for seg in &module.datas {
+            self.datas.push(module.bytes[seg.range.clone()].into());
+            inst.datas.push((self.datas.len() - 1) as u32);
+        }
+
+        // Apply active segments in order: elements, then data.
+        let mut failure = None;
+        for (i, seg) in module.elements.iter().enumerate() {
+            let addr = inst.elems[i] as usize;
+            match &seg.mode {
+                ElementMode::Active { table, offset } => {
+                    let off = self.eval_const(&inst, offset)?.as_i32().unwrap_or(0) as u32;
+                    let t = &mut self.tables[inst.tables[*table as usize] as usize];
+                    let items = &self.elems[addr];
+                    let end = off as u64 + items.len() as u64;
+                    if end > t.elems.len() as u64 {
+                        failure = Some("out of bounds table access");
+                        break;
+                    }
+                    t.elems[off as usize..end as usize].copy_from_slice(items);
+                    self.elems[addr] = Arc::from([]);
+                }
+                ElementMode::Declared => self.elems[addr] = Arc::from([]),
+                ElementMode::Passive => {}
+            }
+        }
+        if failure.is_none() {
+            for (i, seg) in module.datas.iter().enumerate() {
+                let addr = inst.datas[i] as usize;
+                if let DataMode::Active { memory, offset } = &seg.mode {
+                    let off = self.eval_const(&inst, offset)?.as_i32().unwrap_or(0) as u32;
+                    let m = &mut self.memories[inst.memories[*memory as usize] as usize];
+                    let bytes = &self.datas[addr];
+                    let end = off as u64 + bytes.len() as u64;
+                    if end > m.data.len() as u64 {
+                        failure = Some("out of bounds memory access");
+                        break;
+                    }
+                    m.data[off as usize..end as usize].copy_from_slice(bytes);
+                    self.datas[addr] = Arc::from([]);
+                }
+            }
+        }
+        let start = module.start.map(|s| inst.funcs[s as usize]);
+        self.instances.push(inst);
+        if let Some(msg) = failure {
+            return Err(Error::instantiate(msg));
+        }
+        Ok((id, start))
+    }
+
+    pub(crate) fn instance(&self, inst: InstanceId) -> &InstanceData {
+        &self.instances[inst.0 as usize]
     }
 
     pub fn instance_module(&self, inst: InstanceId) -> &Arc<Module> {
-        let _ = inst;
-        todo!("engine helper")
+        &self.instance(inst).module
     }
     pub fn instance_export(&self, inst: InstanceId, name: &str) -> Option<Extern> {
-        let _ = (inst, name);
-        todo!("engine helper")
+        self.instance(inst).exports.get(name).copied()
     }
     /// The address of a function by its index in the instance's module.
     pub fn instance_func(&self, inst: InstanceId, func_index: u32) -> FuncAddr {
-        let _ = (inst, func_index);
-        todo!("engine helper")
+        self.instance(inst).funcs[func_index as usize]
     }
     /// The instance's exported `memory`, else its memory 0.
     pub fn instance_memory(&self, inst: InstanceId) -> Option<u32> {
-        let _ = inst;
-        todo!("engine helper")
+        let i = self.instance(inst);
+        if let Some(Extern::Memory(m)) = i.exports.get("memory") {
+            return Some(*m);
+        }
+        i.memories.first().copied()
     }
     pub fn instance_global(&self, inst: InstanceId, global_index: u32) -> u32 {
-        let _ = (inst, global_index);
-        todo!("engine helper")
+        self.instance(inst).globals[global_index as usize]
+    }
+    pub fn instance_table(&self, inst: InstanceId, table_index: u32) -> u32 {
+        self.instance(inst).tables[table_index as usize]
+    }
+    pub fn num_instances(&self) -> u32 {
+        self.instances.len() as u32
+    }
+    pub fn num_funcs(&self) -> u32 {
+        self.funcs.len() as u32
     }
 
     pub fn func_type(&self, func: FuncAddr) -> &FuncType {
-        let _ = func;
-        todo!("engine helper")
+        &self.funcs[func as usize].ty
     }
     /// For a wasm function: its instance and index in that instance's module.
     pub fn func_origin(&self, func: FuncAddr) -> Option<(InstanceId, u32)> {
-        let _ = func;
-        todo!("engine helper")
+        match self.funcs.get(func as usize)?.kind {
+            FuncKind::Wasm {
+                instance, index, ..
+            } => Some((instance, index)),
+            FuncKind::Host(_) => None,
+        }
     }
 
     pub fn memory(&self, addr: u32) -> &[u8] {
-        let _ = addr;
-        todo!("engine helper")
+        &self.memories[addr as usize].data
     }
     pub fn memory_mut(&mut self, addr: u32) -> &mut [u8] {
-        let _ = addr;
-        todo!("engine helper")
+        &mut self.memories[addr as usize].data
+    }
+    pub fn memory_type(&self, addr: u32) -> MemoryType {
+        self.memories[addr as usize].ty
     }
     /// Grow by `delta` pages; the old size in pages, or `None` (wasm's -1).
     pub fn memory_grow(&mut self, addr: u32, delta: u64) -> Option<u64> {
-        let _ = (addr, delta);
-        todo!("engine helper")
+        let m = &mut self.memories[addr as usize];
+        let max = m.max_pages(&self.config);
+        grow_memory(&mut m.data, max, delta)
     }
     pub fn global_get(&self, addr: u32) -> Value {
-        let _ = addr;
-        todo!("engine helper")
+        let g = &self.globals[addr as usize];
+        Value::from_slots(g.ty.content_type, &g.bits)
     }
     pub fn global_set(&mut self, addr: u32, v: Value) -> Result<()> {
-        let _ = (addr, v);
-        todo!("engine helper")
+        let g = &mut self.globals[addr as usize];
+        if v.ty() != g.ty.content_type {
+            return Err(Error::usage(format!(
+                "global of type {} given a {} value",
+                crate::value::valtype_name(g.ty.content_type),
+                crate::value::valtype_name(v.ty())
+            )));
+        }
+        let n = Value::slots(g.ty.content_type);
+        v.to_slots(&mut g.bits[..n]);
+        Ok(())
     }
     pub fn global_type(&self, addr: u32) -> GlobalType {
-        let _ = addr;
-        todo!("engine helper")
+        self.globals[addr as usize].ty
     }
     pub fn table_get(&self, addr: u32, index: u32) -> Option<Value> {
-        let _ = (addr, index);
-        todo!("engine helper")
+        let t = &self.tables[addr as usize];
+        let bits = *t.elems.get(index as usize)?;
+        Some(Value::from_slots(
+            wasmparser::ValType::Ref(t.ty.element_type),
+            &[bits],
+        ))
     }
     pub fn table_size(&self, addr: u32) -> u32 {
-        let _ = addr;
-        todo!("engine helper")
+        self.tables[addr as usize].elems.len() as u32
     }
+    pub fn table_type(&self, addr: u32) -> TableType {
+        self.tables[addr as usize].ty
+    }
+}
+
+/// Grow a memory's bytes by `delta` pages up to `max_pages`; the old size in
+/// pages, or `None` when refused.
+pub(crate) fn grow_memory(data: &mut Vec<u8>, max_pages: u64, delta: u64) -> Option<u64> {
+    let old = data.len() as u64 / PAGE_SIZE;
+    let new = old.checked_add(delta)?;
+    if new > max_pages {
+        return None;
+    }
+    if delta > 0 {
+        data.try_reserve_exact((delta * PAGE_SIZE) as usize).ok()?;
+        data.resize((new * PAGE_SIZE) as usize, 0);
+    }
+    Some(old)
 }

@@ -1,1 +1,688 @@
-//! Wasm -> IR translation. ENGINE HELPER.
+//! Wasm function body -> [`Code`]: one pass over the operators, re-running a
+//! `wasmparser` function validator alongside so every instruction's operand
+//! types (and so slot heights: a `v128` is two slots) are known.
+//!
+//! Each instance gets its own translation: store addresses of functions,
+//! globals, tables, memories and segments are resolved here, so the
+//! interpreter never goes through the instance's index maps.
+
+use std::collections::HashMap;
+
+use wasmparser::{
+    BinaryReader, BlockType, FuncToValidate, FuncValidator, FuncValidatorAllocations, Operator,
+    OperatorsReader, ValidatorResources,
+};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::interp::SimdOp;
+use crate::ir::{Code, Op};
+use crate::module::Module;
+use crate::runtime::store::InstanceData;
+use crate::value::{ValType, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+struct Ctrl {
+    kind: Kind,
+    /// Slot height (from fp) below the block's params.
+    height: u32,
+    param_slots: u32,
+    result_slots: u32,
+    /// Operand count below the block's params.
+    mirror_len: usize,
+    loop_pc: u32,
+    /// Ops whose branch target is this block's end.
+    fixups: Vec<usize>,
+    /// The `if`'s conditional branch to its `else` (or end).
+    else_fixup: Option<usize>,
+    /// Code after an unconditional branch, until this block ends.
+    unreachable: bool,
+}
+
+fn slots(ty: ValType) -> u32 {
+    Value::slots(ty) as u32
+}
+
+struct Translator<'a> {
+    module: &'a Module,
+    inst: &'a InstanceData,
+    validator: FuncValidator<ValidatorResources>,
+    ops: Vec<Op>,
+    offsets: Vec<u32>,
+    /// Slot height (from fp) after each operand on the validator's stack.
+    mirror: Vec<u32>,
+    ctrl: Vec<Ctrl>,
+    locals_slots: u32,
+    max_height: u32,
+    local_offsets: Vec<u32>,
+    local_types: Vec<ValType>,
+    code_offset: u32,
+}
+
+fn invalid(e: wasmparser::BinaryReaderError) -> Error {
+    Error::from_wasmparser(ErrorKind::Invalid, &e)
+}
+
+/// Translate defined function `func_index` of `inst`'s module.
+pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
+    let module = &*inst.module;
+    let body = module
+        .body(func_index)
+        .ok_or_else(|| Error::usage(format!("function {func_index} is an import")))?;
+    let resources = module
+        .resources
+        .clone()
+        .ok_or_else(|| Error::new(ErrorKind::Other, "module has no validator resources"))?;
+    let fv = FuncToValidate {
+        resources,
+        index: func_index,
+        ty: module.func_types[func_index as usize],
+        features: crate::module::WASM_FEATURES,
+    };
+    let mut validator = fv.into_validator(FuncValidatorAllocations::default());
+    let mut reader = BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
+    validator.read_locals(&mut reader).map_err(invalid)?;
+    let ty = module.func_type(func_index);
+    let local_types = module.local_types(func_index);
+    let mut local_offsets = Vec::with_capacity(local_types.len());
+    let mut at = 0;
+    for &t in &local_types {
+        local_offsets.push(at);
+        at += slots(t);
+    }
+    let param_slots: u32 = ty.params().iter().map(|&t| slots(t)).sum();
+    let result_slots: u32 = ty.results().iter().map(|&t| slots(t)).sum();
+    let mut t = Translator {
+        module,
+        inst,
+        validator,
+        ops: Vec::new(),
+        offsets: Vec::new(),
+        mirror: Vec::new(),
+        ctrl: vec![Ctrl {
+            kind: Kind::Func,
+            height: at,
+            param_slots: 0,
+            result_slots,
+            mirror_len: 0,
+            loop_pc: 0,
+            fixups: Vec::new(),
+            else_fixup: None,
+            unreachable: false,
+        }],
+        locals_slots: at,
+        max_height: at,
+        local_offsets,
+        local_types,
+        code_offset: 0,
+    };
+    let mut ops = OperatorsReader::new(reader);
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().map_err(invalid)?;
+        t.code_offset = module.code_offset_from_module_offset(offset as usize);
+        t.op(offset, &op)?;
+        if t.ctrl.is_empty() {
+            break;
+        }
+    }
+    ops.finish().map_err(invalid)?;
+    Ok(Code {
+        ops: t.ops,
+        offsets: t.offsets,
+        param_slots,
+        locals_slots: t.locals_slots,
+        result_slots,
+        // Slack for SIMD temporaries and the call sequence.
+        max_height: t.max_height + 4,
+        local_offsets: t.local_offsets,
+        local_types: t.local_types,
+        memory: inst.memories.first().copied(),
+        patched: HashMap::new(),
+    })
+}
+
+impl Translator<'_> {
+    fn h(&self) -> u32 {
+        self.mirror.last().copied().unwrap_or(self.locals_slots)
+    }
+
+    fn height_at(&self, len: usize) -> u32 {
+        if len == 0 {
+            self.locals_slots
+        } else {
+            self.mirror[len - 1]
+        }
+    }
+
+    fn emit(&mut self, op: Op) -> usize {
+        self.ops.push(op);
+        self.offsets.push(self.code_offset);
+        self.ops.len() - 1
+    }
+
+    fn pc(&self) -> u32 {
+        self.ops.len() as u32
+    }
+
+    /// Bring the mirror in line with the validator after an instruction that
+    /// popped at most `max_pops` operands.
+    fn sync(&mut self, max_pops: usize) {
+        let keep = self.mirror.len().saturating_sub(max_pops);
+        self.sync_from(keep);
+    }
+
+    fn sync_from(&mut self, keep: usize) {
+        let h1 = self.validator.operand_stack_height() as usize;
+        self.mirror.truncate(keep.min(h1));
+        while self.mirror.len() < h1 {
+            let depth = h1 - 1 - self.mirror.len();
+            let s = match self.validator.get_operand_type(depth) {
+                Some(Some(t)) => slots(t),
+                _ => 1,
+            };
+            let h = self.h() + s;
+            self.mirror.push(h);
+        }
+        self.max_height = self.max_height.max(self.h());
+    }
+
+    fn top_type(&self, depth: usize) -> Option<ValType> {
+        self.validator.get_operand_type(depth).flatten()
+    }
+
+    fn block_type_slots(&self, bt: BlockType) -> (u32, u32, usize) {
+        match bt {
+            BlockType::Empty => (0, 0, 0),
+            BlockType::Type(t) => (0, slots(t), 0),
+            BlockType::FuncType(i) => {
+                let ft = &self.module.types[i as usize];
+                (
+                    ft.params().iter().map(|&t| slots(t)).sum(),
+                    ft.results().iter().map(|&t| slots(t)).sum(),
+                    ft.params().len(),
+                )
+            }
+        }
+    }
+
+    fn push_ctrl(&mut self, kind: Kind, bt: BlockType) {
+        let (param_slots, result_slots, nparams) = self.block_type_slots(bt);
+        let unreachable = self.ctrl.last().is_some_and(|c| c.unreachable);
+        let mirror_len = self.mirror.len().saturating_sub(nparams);
+        let height = self.height_at(mirror_len);
+        self.ctrl.push(Ctrl {
+            kind,
+            height,
+            param_slots,
+            result_slots,
+            mirror_len,
+            loop_pc: self.pc(),
+            fixups: Vec::new(),
+            else_fixup: None,
+            unreachable,
+        });
+    }
+
+    fn patch(&mut self, at: usize, target: u32) {
+        match &mut self.ops[at] {
+            Op::Br(t) | Op::BrIfNez(t) | Op::BrIfEqz(t) => *t = target,
+            Op::BrDrop { target: t, .. } | Op::BrIfNezDrop { target: t, .. } => *t = target,
+            other => unreachable!("patching a non-branch {other:?}"),
+        }
+    }
+
+    /// Emit a branch to the label `depth` levels out. `cond`: a `br_if`.
+    fn branch(&mut self, depth: u32, cond: bool) {
+        let idx = self.ctrl.len() - 1 - depth as usize;
+        let h = self.h();
+        let c = &self.ctrl[idx];
+        if c.kind == Kind::Func {
+            let keep = c.result_slots;
+            if cond {
+                let pc = self.pc();
+                self.emit(Op::BrIfEqz(pc + 2));
+            }
+            self.emit(Op::Return { keep });
+            return;
+        }
+        let (keep, target) = if c.kind == Kind::Loop {
+            (c.param_slots, c.loop_pc)
+        } else {
+            (c.result_slots, u32::MAX)
+        };
+        let drop = h - c.height - keep;
+        let op = match (cond, drop) {
+            (false, 0) => Op::Br(target),
+            (false, _) => Op::BrDrop { target, drop, keep },
+            (true, 0) => Op::BrIfNez(target),
+            (true, _) => Op::BrIfNezDrop { target, drop, keep },
+        };
+        let at = self.emit(op);
+        if self.ctrl[idx].kind != Kind::Loop {
+            self.ctrl[idx].fixups.push(at);
+        }
+    }
+
+    fn set_unreachable(&mut self) {
+        if let Some(c) = self.ctrl.last_mut() {
+            c.unreachable = true;
+        }
+    }
+
+    fn op(&mut self, offset: u64, op: &Operator<'_>) -> Result<()> {
+        let unreachable = self.ctrl.last().is_some_and(|c| c.unreachable);
+        // Types needed from before the instruction.
+        let pre_top = self.top_type(0);
+        let pre_second = self.top_type(1);
+        let h0 = self.h();
+        self.validator.op(offset, op).map_err(invalid)?;
+        use Operator as O;
+        match *op {
+            O::Block { blockty } => {
+                self.push_ctrl(Kind::Block, blockty);
+                return Ok(());
+            }
+            O::Loop { blockty } => {
+                self.push_ctrl(Kind::Loop, blockty);
+                return Ok(());
+            }
+            O::If { blockty } => {
+                if !unreachable {
+                    self.mirror.pop();
+                }
+                let at = (!unreachable).then(|| self.emit(Op::BrIfEqz(u32::MAX)));
+                self.push_ctrl(Kind::If, blockty);
+                self.ctrl.last_mut().expect("just pushed").else_fixup = at;
+                return Ok(());
+            }
+            O::Else => {
+                let c = self.ctrl.last().expect("validated: else inside if");
+                if !c.unreachable {
+                    let at = self.emit(Op::Br(u32::MAX));
+                    self.ctrl.last_mut().expect("checked").fixups.push(at);
+                }
+                let pc = self.pc();
+                let c = self.ctrl.last_mut().expect("checked");
+                c.kind = Kind::Else;
+                let parent_unreachable =
+                    self.ctrl.len() >= 2 && self.ctrl[self.ctrl.len() - 2].unreachable;
+                let c = self.ctrl.last_mut().expect("checked");
+                c.unreachable = parent_unreachable;
+                if let Some(at) = c.else_fixup.take() {
+                    self.patch(at, pc);
+                }
+                let keep = self.ctrl.last().expect("checked").mirror_len;
+                self.sync_from(keep);
+                return Ok(());
+            }
+            O::End => {
+                let c = self.ctrl.pop().expect("validated: balanced end");
+                if c.kind == Kind::Func {
+                    let at = self.emit(Op::Return {
+                        keep: c.result_slots,
+                    });
+                    let pc = at as u32;
+                    for f in c.fixups {
+                        self.patch(f, pc);
+                    }
+                    return Ok(());
+                }
+                let pc = self.pc();
+                for &f in &c.fixups {
+                    self.patch(f, pc);
+                }
+                if let Some(at) = c.else_fixup {
+                    self.patch(at, pc);
+                }
+                self.sync_from(c.mirror_len);
+                return Ok(());
+            }
+            _ => {}
+        }
+        if unreachable {
+            return Ok(());
+        }
+        let m = self.inst;
+        let e = match *op {
+            O::Unreachable => {
+                self.emit(Op::Unreachable);
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::Nop => return Ok(()),
+            O::Br { relative_depth } => {
+                self.branch(relative_depth, false);
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::BrIf { relative_depth } => {
+                self.mirror.pop();
+                self.branch(relative_depth, true);
+                return Ok(());
+            }
+            O::BrTable { ref targets } => {
+                self.mirror.pop();
+                let len = targets.len();
+                self.emit(Op::BrTable { len });
+                for t in targets.targets() {
+                    self.branch(t.map_err(invalid)?, false);
+                }
+                self.branch(targets.default(), false);
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::Return => {
+                let keep = self.ctrl[0].result_slots;
+                self.emit(Op::Return { keep });
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::Call { function_index } => {
+                let n = self.module.func_type(function_index).params().len();
+                self.emit(Op::Call(m.funcs[function_index as usize]));
+                self.sync(n);
+                return Ok(());
+            }
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let n = self.module.types[type_index as usize].params().len();
+                self.emit(Op::CallIndirect {
+                    table: m.tables[table_index as usize],
+                    type_id: m.type_ids[type_index as usize],
+                });
+                self.sync(n + 1);
+                return Ok(());
+            }
+            O::Drop => Op::Drop(pre_top.map_or(1, slots)),
+            O::Select | O::TypedSelect { .. } => {
+                if pre_second == Some(ValType::V128) {
+                    Op::Select2
+                } else {
+                    Op::Select
+                }
+            }
+            O::LocalGet { local_index } => self.local_op(local_index, Op::LocalGet, Op::LocalGet2),
+            O::LocalSet { local_index } => self.local_op(local_index, Op::LocalSet, Op::LocalSet2),
+            O::LocalTee { local_index } => self.local_op(local_index, Op::LocalTee, Op::LocalTee2),
+            O::GlobalGet { global_index } => {
+                let a = m.globals[global_index as usize];
+                if self.module.globals[global_index as usize].content_type == ValType::V128 {
+                    Op::GlobalGet2(a)
+                } else {
+                    Op::GlobalGet(a)
+                }
+            }
+            O::GlobalSet { global_index } => {
+                let a = m.globals[global_index as usize];
+                if self.module.globals[global_index as usize].content_type == ValType::V128 {
+                    Op::GlobalSet2(a)
+                } else {
+                    Op::GlobalSet(a)
+                }
+            }
+            O::I32Load { memarg } | O::F32Load { memarg } => Op::I32Load(memarg.offset as u32),
+            O::I64Load { memarg } | O::F64Load { memarg } => Op::I64Load(memarg.offset as u32),
+            O::I32Load8S { memarg } => Op::I32Load8S(memarg.offset as u32),
+            O::I32Load8U { memarg } => Op::I32Load8U(memarg.offset as u32),
+            O::I32Load16S { memarg } => Op::I32Load16S(memarg.offset as u32),
+            O::I32Load16U { memarg } => Op::I32Load16U(memarg.offset as u32),
+            O::I64Load8S { memarg } => Op::I64Load8S(memarg.offset as u32),
+            O::I64Load8U { memarg } => Op::I64Load8U(memarg.offset as u32),
+            O::I64Load16S { memarg } => Op::I64Load16S(memarg.offset as u32),
+            O::I64Load16U { memarg } => Op::I64Load16U(memarg.offset as u32),
+            O::I64Load32S { memarg } => Op::I64Load32S(memarg.offset as u32),
+            O::I64Load32U { memarg } => Op::I64Load32U(memarg.offset as u32),
+            O::I32Store { memarg } | O::F32Store { memarg } => Op::I32Store(memarg.offset as u32),
+            O::I64Store { memarg } | O::F64Store { memarg } => Op::I64Store(memarg.offset as u32),
+            O::I32Store8 { memarg } => Op::I32Store8(memarg.offset as u32),
+            O::I32Store16 { memarg } => Op::I32Store16(memarg.offset as u32),
+            O::I64Store8 { memarg } => Op::I64Store8(memarg.offset as u32),
+            O::I64Store16 { memarg } => Op::I64Store16(memarg.offset as u32),
+            O::I64Store32 { memarg } => Op::I64Store32(memarg.offset as u32),
+            O::MemorySize { .. } => Op::MemorySize,
+            O::MemoryGrow { .. } => Op::MemoryGrow,
+            O::MemoryInit { data_index, .. } => Op::MemoryInit(m.datas[data_index as usize]),
+            O::DataDrop { data_index } => Op::DataDrop(m.datas[data_index as usize]),
+            O::MemoryCopy { .. } => Op::MemoryCopy,
+            O::MemoryFill { .. } => Op::MemoryFill,
+            O::I32Const { value } => Op::Const32(value as u32),
+            O::I64Const { value } => Op::Const64(value as u64),
+            O::F32Const { value } => Op::Const32(value.bits()),
+            O::F64Const { value } => Op::Const64(value.bits()),
+            O::RefNull { .. } => Op::RefNull,
+            O::RefIsNull => Op::RefIsNull,
+            O::RefFunc { function_index } => Op::RefFunc(m.funcs[function_index as usize]),
+            O::TableGet { table } => Op::TableGet(m.tables[table as usize]),
+            O::TableSet { table } => Op::TableSet(m.tables[table as usize]),
+            O::TableSize { table } => Op::TableSize(m.tables[table as usize]),
+            O::TableGrow { table } => Op::TableGrow(m.tables[table as usize]),
+            O::TableFill { table } => Op::TableFill(m.tables[table as usize]),
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => Op::TableCopy {
+                dst: m.tables[dst_table as usize],
+                src: m.tables[src_table as usize],
+            },
+            O::TableInit { elem_index, table } => Op::TableInit {
+                table: m.tables[table as usize],
+                elem: m.elems[elem_index as usize],
+            },
+            O::ElemDrop { elem_index } => Op::ElemDrop(m.elems[elem_index as usize]),
+            ref other => match numeric(other) {
+                Some(op) => op,
+                None => match SimdOp::from_operator(other) {
+                    Some(s) => Op::Simd(s),
+                    None => {
+                        return Err(Error::at(
+                            ErrorKind::Other,
+                            format!("unsupported instruction {other:?}"),
+                            offset as usize,
+                        ));
+                    }
+                },
+            },
+        };
+        let _ = h0;
+        if e != Op::Drop(0) {
+            self.emit(e);
+        }
+        self.sync(3);
+        Ok(())
+    }
+
+    fn local_op(&self, index: u32, one: fn(u32) -> Op, two: fn(u32) -> Op) -> Op {
+        let off = self.local_offsets[index as usize];
+        if self.local_types[index as usize] == ValType::V128 {
+            two(off)
+        } else {
+            one(off)
+        }
+    }
+}
+
+fn numeric(op: &Operator<'_>) -> Option<Op> {
+    use Operator as O;
+    Some(match op {
+        O::I32Eqz => Op::I32Eqz,
+        O::I32Eq => Op::I32Eq,
+        O::I32Ne => Op::I32Ne,
+        O::I32LtS => Op::I32LtS,
+        O::I32LtU => Op::I32LtU,
+        O::I32GtS => Op::I32GtS,
+        O::I32GtU => Op::I32GtU,
+        O::I32LeS => Op::I32LeS,
+        O::I32LeU => Op::I32LeU,
+        O::I32GeS => Op::I32GeS,
+        O::I32GeU => Op::I32GeU,
+        O::I64Eqz => Op::I64Eqz,
+        O::I64Eq => Op::I64Eq,
+        O::I64Ne => Op::I64Ne,
+        O::I64LtS => Op::I64LtS,
+        O::I64LtU => Op::I64LtU,
+        O::I64GtS => Op::I64GtS,
+        O::I64GtU => Op::I64GtU,
+        O::I64LeS => Op::I64LeS,
+        O::I64LeU => Op::I64LeU,
+        O::I64GeS => Op::I64GeS,
+        O::I64GeU => Op::I64GeU,
+        O::F32Eq => Op::F32Eq,
+        O::F32Ne => Op::F32Ne,
+        O::F32Lt => Op::F32Lt,
+        O::F32Gt => Op::F32Gt,
+        O::F32Le => Op::F32Le,
+        O::F32Ge => Op::F32Ge,
+        O::F64Eq => Op::F64Eq,
+        O::F64Ne => Op::F64Ne,
+        O::F64Lt => Op::F64Lt,
+        O::F64Gt => Op::F64Gt,
+        O::F64Le => Op::F64Le,
+        O::F64Ge => Op::F64Ge,
+        O::I32Clz => Op::I32Clz,
+        O::I32Ctz => Op::I32Ctz,
+        O::I32Popcnt => Op::I32Popcnt,
+        O::I32Add => Op::I32Add,
+        O::I32Sub => Op::I32Sub,
+        O::I32Mul => Op::I32Mul,
+        O::I32DivS => Op::I32DivS,
+        O::I32DivU => Op::I32DivU,
+        O::I32RemS => Op::I32RemS,
+        O::I32RemU => Op::I32RemU,
+        O::I32And => Op::I32And,
+        O::I32Or => Op::I32Or,
+        O::I32Xor => Op::I32Xor,
+        O::I32Shl => Op::I32Shl,
+        O::I32ShrS => Op::I32ShrS,
+        O::I32ShrU => Op::I32ShrU,
+        O::I32Rotl => Op::I32Rotl,
+        O::I32Rotr => Op::I32Rotr,
+        O::I64Clz => Op::I64Clz,
+        O::I64Ctz => Op::I64Ctz,
+        O::I64Popcnt => Op::I64Popcnt,
+        O::I64Add => Op::I64Add,
+        O::I64Sub => Op::I64Sub,
+        O::I64Mul => Op::I64Mul,
+        O::I64DivS => Op::I64DivS,
+        O::I64DivU => Op::I64DivU,
+        O::I64RemS => Op::I64RemS,
+        O::I64RemU => Op::I64RemU,
+        O::I64And => Op::I64And,
+        O::I64Or => Op::I64Or,
+        O::I64Xor => Op::I64Xor,
+        O::I64Shl => Op::I64Shl,
+        O::I64ShrS => Op::I64ShrS,
+        O::I64ShrU => Op::I64ShrU,
+        O::I64Rotl => Op::I64Rotl,
+        O::I64Rotr => Op::I64Rotr,
+        O::F32Abs => Op::F32Abs,
+        O::F32Neg => Op::F32Neg,
+        O::F32Ceil => Op::F32Ceil,
+        O::F32Floor => Op::F32Floor,
+        O::F32Trunc => Op::F32Trunc,
+        O::F32Nearest => Op::F32Nearest,
+        O::F32Sqrt => Op::F32Sqrt,
+        O::F32Add => Op::F32Add,
+        O::F32Sub => Op::F32Sub,
+        O::F32Mul => Op::F32Mul,
+        O::F32Div => Op::F32Div,
+        O::F32Min => Op::F32Min,
+        O::F32Max => Op::F32Max,
+        O::F32Copysign => Op::F32Copysign,
+        O::F64Abs => Op::F64Abs,
+        O::F64Neg => Op::F64Neg,
+        O::F64Ceil => Op::F64Ceil,
+        O::F64Floor => Op::F64Floor,
+        O::F64Trunc => Op::F64Trunc,
+        O::F64Nearest => Op::F64Nearest,
+        O::F64Sqrt => Op::F64Sqrt,
+        O::F64Add => Op::F64Add,
+        O::F64Sub => Op::F64Sub,
+        O::F64Mul => Op::F64Mul,
+        O::F64Div => Op::F64Div,
+        O::F64Min => Op::F64Min,
+        O::F64Max => Op::F64Max,
+        O::F64Copysign => Op::F64Copysign,
+        O::I32WrapI64 => Op::I32WrapI64,
+        O::I32TruncF32S => Op::I32TruncF32S,
+        O::I32TruncF32U => Op::I32TruncF32U,
+        O::I32TruncF64S => Op::I32TruncF64S,
+        O::I32TruncF64U => Op::I32TruncF64U,
+        O::I64ExtendI32S => Op::I64ExtendI32S,
+        O::I64ExtendI32U => Op::I64ExtendI32U,
+        O::I64TruncF32S => Op::I64TruncF32S,
+        O::I64TruncF32U => Op::I64TruncF32U,
+        O::I64TruncF64S => Op::I64TruncF64S,
+        O::I64TruncF64U => Op::I64TruncF64U,
+        O::F32ConvertI32S => Op::F32ConvertI32S,
+        O::F32ConvertI32U => Op::F32ConvertI32U,
+        O::F32ConvertI64S => Op::F32ConvertI64S,
+        O::F32ConvertI64U => Op::F32ConvertI64U,
+        O::F32DemoteF64 => Op::F32DemoteF64,
+        O::F64ConvertI32S => Op::F64ConvertI32S,
+        O::F64ConvertI32U => Op::F64ConvertI32U,
+        O::F64ConvertI64S => Op::F64ConvertI64S,
+        O::F64ConvertI64U => Op::F64ConvertI64U,
+        O::F64PromoteF32 => Op::F64PromoteF32,
+        // Reinterpretations are free: slots are untyped bits.
+        O::I32ReinterpretF32
+        | O::F32ReinterpretI32
+        | O::I64ReinterpretF64
+        | O::F64ReinterpretI64 => return Some(Op::Drop(0)),
+        O::I32Extend8S => Op::I32Extend8S,
+        O::I32Extend16S => Op::I32Extend16S,
+        O::I64Extend8S => Op::I64Extend8S,
+        O::I64Extend16S => Op::I64Extend16S,
+        O::I64Extend32S => Op::I64Extend32S,
+        O::I32TruncSatF32S => Op::I32TruncSatF32S,
+        O::I32TruncSatF32U => Op::I32TruncSatF32U,
+        O::I32TruncSatF64S => Op::I32TruncSatF64S,
+        O::I32TruncSatF64U => Op::I32TruncSatF64U,
+        O::I64TruncSatF32S => Op::I64TruncSatF32S,
+        O::I64TruncSatF32U => Op::I64TruncSatF32U,
+        O::I64TruncSatF64S => Op::I64TruncSatF64S,
+        O::I64TruncSatF64U => Op::I64TruncSatF64U,
+        _ => return None,
+    })
+}
+
+/// Operand types just before the instruction at `code_offset` of defined
+/// function `func_index`, bottom first (debug-time only: re-runs the validator).
+pub(crate) fn operand_types_at(
+    module: &Module,
+    func_index: u32,
+    code_offset: u32,
+) -> Option<Vec<ValType>> {
+    let body = module.body(func_index)?;
+    let fv = FuncToValidate {
+        resources: module.resources.clone()?,
+        index: func_index,
+        ty: module.func_types[func_index as usize],
+        features: crate::module::WASM_FEATURES,
+    };
+    let mut v = fv.into_validator(FuncValidatorAllocations::default());
+    let mut reader = BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
+    v.read_locals(&mut reader).ok()?;
+    let target = module.module_offset_from_code_offset(code_offset) as u64;
+    let mut ops = OperatorsReader::new(reader);
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset().ok()?;
+        if offset >= target {
+            break;
+        }
+        v.op(offset, &op).ok()?;
+    }
+    let h = v.operand_stack_height() as usize;
+    (0..h)
+        .rev()
+        .map(|d| v.get_operand_type(d).map(|t| t.unwrap_or(ValType::I32)))
+        .collect()
+}

@@ -1,0 +1,1169 @@
+//! Compilation units, parsed lazily: unit headers at load, a unit's DIEs and
+//! ranges on first use, its line table and function list on first query.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use gimli::{AttributeValue, Reader as _, UnitOffset};
+use wdb_engine::Module;
+
+use super::{FrameAccess, FunctionInfo, InlineFrame, LineMatch, R, SourceLoc, VarInfo, VarValue};
+
+/// Deepest DIE nesting we walk (guards against malformed, cyclic input).
+const MAX_DIE_DEPTH: usize = 64;
+
+/// Where a variable lives at one `code_offset`, already resolved through its
+/// location list.
+#[derive(Debug, Clone)]
+pub(crate) enum VarLocation {
+    Expr(gimli::Expression<R>),
+    /// `DW_AT_const_value`: the bytes of the value (little-endian).
+    Const(Vec<u8>),
+    OptimizedOut,
+}
+
+struct UnitSlot {
+    header: gimli::UnitHeader<R>,
+    cu: OnceLock<Option<Arc<Cu>>>,
+}
+
+/// A parsed compilation unit.
+pub(crate) struct Cu {
+    /// The DWARF the DIEs live in: the module's, or a split unit's (`.dwp`/`.dwo`).
+    pub dwarf: Arc<gimli::Dwarf<R>>,
+    pub unit: gimli::Unit<R>,
+    /// The line program (a split unit's comes from its skeleton).
+    line_program: Option<gimli::IncompleteLineProgram<R>>,
+    comp_dir: String,
+    pub lang: Option<gimli::DwLang>,
+    /// `code_offset` ranges covered by this unit (dead code at 0 removed).
+    ranges: Vec<Range<u64>>,
+    lines: OnceLock<Lines>,
+    funcs: OnceLock<Vec<Func>>,
+}
+
+#[derive(Default)]
+struct Lines {
+    /// Rendered file path per line-program file index.
+    files: Vec<String>,
+    /// Address-sorted sequences, each with address-sorted rows.
+    seqs: Vec<Seq>,
+}
+
+struct Seq {
+    start: u64,
+    end: u64,
+    rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    addr: u64,
+    file: u32,
+    line: u32,
+    column: u32,
+    is_stmt: bool,
+    prologue_end: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Func {
+    pub offset: UnitOffset,
+    ranges: Vec<Range<u64>>,
+    low: u64,
+    high: u64,
+    pub name: String,
+    linkage: Option<String>,
+    /// Demangled without hash, when a linkage name demangles.
+    qualified: Option<String>,
+    decl: Option<SourceLoc>,
+}
+
+impl Func {
+    fn contains(&self, pc: u64) -> bool {
+        self.ranges.iter().any(|r| r.contains(&pc))
+    }
+    fn display_name(&self) -> String {
+        self.qualified.clone().unwrap_or_else(|| self.name.clone())
+    }
+}
+
+/// All DWARF of one module.
+pub(crate) struct Store {
+    dwarf: Arc<gimli::Dwarf<R>>,
+    dwp: Option<gimli::DwarfPackage<R>>,
+    module_dir: Option<PathBuf>,
+    units: Vec<UnitSlot>,
+    /// Length of the code section payload: valid `code_offset`s are below it.
+    code_len: u64,
+    /// Sorted, non-dead unit ranges: (start, end, unit index).
+    addr_index: OnceLock<Vec<(u64, u64, usize)>>,
+    /// Global variables by name: (unit, DIE).
+    globals: OnceLock<HashMap<String, Vec<(usize, UnitOffset)>>>,
+}
+
+fn empty_reader() -> R {
+    gimli::EndianArcSlice::new(Arc::from(&[][..]), gimli::LittleEndian)
+}
+
+/// Custom sections of a wasm file as name -> payload range, for `.dwp`/`.dwo`
+/// files, which need not validate as modules.
+fn scan_custom_sections(bytes: &[u8]) -> Option<HashMap<String, Range<usize>>> {
+    fn leb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+        let mut result = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = *bytes.get(*pos)?;
+            *pos += 1;
+            if shift < 64 {
+                result |= u64::from(b & 0x7f) << shift;
+            }
+            shift += 7;
+            if b & 0x80 == 0 {
+                return Some(result);
+            }
+            if shift > 70 {
+                return None;
+            }
+        }
+    }
+    if bytes.get(0..4)? != b"\0asm" {
+        return None;
+    }
+    let mut out = HashMap::new();
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = bytes[pos];
+        pos += 1;
+        let size = usize::try_from(leb(bytes, &mut pos)?).ok()?;
+        let end = pos.checked_add(size)?;
+        if end > bytes.len() {
+            return None;
+        }
+        if id == 0 {
+            let mut p = pos;
+            let name_len = usize::try_from(leb(bytes, &mut p)?).ok()?;
+            let name_end = p.checked_add(name_len)?;
+            if name_end > end {
+                return None;
+            }
+            let name = String::from_utf8_lossy(&bytes[p..name_end]).into_owned();
+            out.insert(name, name_end..end);
+        }
+        pos = end;
+    }
+    Some(out)
+}
+
+fn reader_for(bytes: &Arc<[u8]>, sections: &HashMap<String, Range<usize>>, name: &str) -> R {
+    match sections.get(name) {
+        Some(r) => gimli::EndianArcSlice::new(bytes.clone(), gimli::LittleEndian).range(r.clone()),
+        None => empty_reader(),
+    }
+}
+
+fn load_file_sections(path: &Path) -> Option<(Arc<[u8]>, HashMap<String, Range<usize>>)> {
+    let bytes: Arc<[u8]> = std::fs::read(path).ok()?.into();
+    let sections = scan_custom_sections(&bytes)?;
+    Some((bytes, sections))
+}
+
+pub(crate) fn attr_to_string(
+    dwarf: &gimli::Dwarf<R>,
+    unit: &gimli::Unit<R>,
+    value: AttributeValue<R>,
+) -> Option<String> {
+    let r = dwarf.attr_string(unit, value).ok()?;
+    Some(r.to_string_lossy().ok()?.into_owned())
+}
+
+/// `a/./b/../c` style cleanup, only of `.` segments and leading `./`.
+fn normalize_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+fn join_path(base: &str, rest: &str) -> String {
+    if rest.starts_with('/') || base.is_empty() || is_windows_absolute(rest) {
+        rest.to_string()
+    } else {
+        format!("{base}/{rest}")
+    }
+}
+
+fn is_windows_absolute(p: &str) -> bool {
+    let b = p.as_bytes();
+    b.len() > 2 && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/')
+}
+
+/// `path` ends with `suffix` at a path-component boundary.
+fn path_matches(path: &str, suffix: &str) -> bool {
+    let suffix = suffix.trim_start_matches("./");
+    path == suffix || path.ends_with(&format!("/{suffix}"))
+}
+
+/// Dead code is described at address 0 (or a tombstone past the end).
+fn live_range(r: &Range<u64>, code_len: u64) -> bool {
+    r.start != 0 && r.start < r.end && r.start < code_len
+}
+
+impl Store {
+    pub fn load(
+        module: &Module,
+        module_path: Option<&Path>,
+        warnings: &mut Vec<String>,
+    ) -> Option<Store> {
+        let sections: HashMap<String, Range<usize>> = module
+            .custom_sections
+            .iter()
+            .filter(|c| c.name.starts_with(".debug_"))
+            .map(|c| (c.name.clone(), c.data.clone()))
+            .collect();
+        if !sections.contains_key(".debug_info") {
+            return None;
+        }
+        let bytes = module.bytes.clone();
+        let dwarf = gimli::Dwarf::load(|id| -> Result<R, gimli::Error> {
+            Ok(reader_for(&bytes, &sections, id.name()))
+        })
+        .ok()?;
+        let mut units = Vec::new();
+        let mut iter = dwarf.units();
+        loop {
+            match iter.next() {
+                Ok(Some(header)) => units.push(UnitSlot {
+                    header,
+                    cu: OnceLock::new(),
+                }),
+                Ok(None) => break,
+                Err(e) => {
+                    warnings.push(format!(
+                        "DWARF: stopped reading .debug_info unit headers: {e}"
+                    ));
+                    break;
+                }
+            }
+        }
+        let code_len = module
+            .bodies
+            .last()
+            .map_or(0, |b| (b.range.end - module.code_section_start) as u64);
+        let module_dir = module_path.and_then(|p| p.parent()).map(Path::to_path_buf);
+        let mut dwp = None;
+        if let Some(path) = module_path {
+            let mut candidates = vec![PathBuf::from(format!("{}.dwp", path.display()))];
+            candidates.push(path.with_extension("dwp"));
+            for cand in candidates {
+                if !cand.is_file() {
+                    continue;
+                }
+                match load_file_sections(&cand) {
+                    Some((bytes, secs)) => {
+                        let loaded = gimli::DwarfPackage::load(
+                            |id| -> Result<R, gimli::Error> {
+                                Ok(reader_for(
+                                    &bytes,
+                                    &secs,
+                                    id.dwo_name().unwrap_or(id.name()),
+                                ))
+                            },
+                            empty_reader(),
+                        );
+                        match loaded {
+                            Ok(p) => {
+                                dwp = Some(p);
+                                break;
+                            }
+                            Err(e) => {
+                                warnings.push(format!("DWARF: cannot read {}: {e}", cand.display()))
+                            }
+                        }
+                    }
+                    None => warnings.push(format!("DWARF: {} is not a wasm file", cand.display())),
+                }
+            }
+        }
+        if units.is_empty() {
+            warnings.push("DWARF: .debug_info has no units".to_string());
+        }
+        Some(Store {
+            dwarf: Arc::new(dwarf),
+            dwp,
+            module_dir,
+            units,
+            code_len,
+            addr_index: OnceLock::new(),
+            globals: OnceLock::new(),
+        })
+    }
+
+    pub fn has_units(&self) -> bool {
+        !self.units.is_empty()
+    }
+
+    /// The parsed unit `index`, or `None` when it cannot be parsed.
+    pub fn cu(&self, index: usize) -> Option<&Arc<Cu>> {
+        let slot = self.units.get(index)?;
+        slot.cu
+            .get_or_init(|| self.parse_unit(&slot.header).map(Arc::new))
+            .as_ref()
+    }
+
+    fn parse_unit(&self, header: &gimli::UnitHeader<R>) -> Option<Cu> {
+        let skeleton = self.dwarf.unit(header.clone()).ok()?;
+        let lang = |dwarf: &gimli::Dwarf<R>, unit: &gimli::Unit<R>| -> Option<gimli::DwLang> {
+            let _ = dwarf;
+            let mut entries = unit.entries();
+            let root = entries.next_dfs().ok()??;
+            match root.attr_value(gimli::DW_AT_language) {
+                Some(AttributeValue::Language(l)) => Some(l),
+                _ => None,
+            }
+        };
+        let mut ranges: Vec<Range<u64>> = Vec::new();
+        if let Ok(mut iter) = self.dwarf.unit_ranges(&skeleton) {
+            while let Ok(Some(r)) = iter.next() {
+                ranges.push(r.begin..r.end);
+            }
+        }
+        let comp_dir = skeleton
+            .comp_dir
+            .as_ref()
+            .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
+            .unwrap_or_default();
+        let line_program = skeleton.line_program.clone();
+        let (dwarf, unit) = match self.split_unit(&skeleton) {
+            Some(pair) => pair,
+            None => (self.dwarf.clone(), skeleton),
+        };
+        let lang = lang(&dwarf, &unit);
+        let mut cu = Cu {
+            dwarf,
+            unit,
+            line_program,
+            comp_dir,
+            lang,
+            ranges: Vec::new(),
+            lines: OnceLock::new(),
+            funcs: OnceLock::new(),
+        };
+        ranges.retain(|r| live_range(r, self.code_len));
+        if ranges.is_empty() {
+            // No unit ranges: fall back to the line table's sequences.
+            ranges = cu
+                .lines(self.code_len)
+                .seqs
+                .iter()
+                .map(|s| s.start..s.end)
+                .collect();
+        }
+        cu.ranges = ranges;
+        Some(cu)
+    }
+
+    /// The split unit of a skeleton, from the `.dwp` or a `.dwo` file.
+    fn split_unit(
+        &self,
+        skeleton: &gimli::Unit<R>,
+    ) -> Option<(Arc<gimli::Dwarf<R>>, gimli::Unit<R>)> {
+        let dwo_id = skeleton.dwo_id?;
+        let split = if let Some(dwp) = &self.dwp {
+            dwp.find_cu(dwo_id, &self.dwarf).ok()?
+        } else {
+            None
+        };
+        let split = match split {
+            Some(s) => s,
+            None => {
+                let name = skeleton.dwo_name().ok()??;
+                let name = attr_to_string(&self.dwarf, skeleton, name)?;
+                let dir = self.module_dir.clone().unwrap_or_default();
+                let comp_dir = skeleton
+                    .comp_dir
+                    .as_ref()
+                    .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
+                    .unwrap_or_default();
+                let mut found = None;
+                let base_name = Path::new(&name)
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
+                for cand in [
+                    dir.join(&comp_dir).join(&name),
+                    dir.join(&name),
+                    dir.join(base_name),
+                ] {
+                    if let Some((bytes, secs)) = load_file_sections(&cand) {
+                        found = Some((bytes, secs));
+                        break;
+                    }
+                }
+                let (bytes, secs) = found?;
+                let mut dwo = gimli::Dwarf::load(|id| -> Result<R, gimli::Error> {
+                    Ok(reader_for(
+                        &bytes,
+                        &secs,
+                        id.dwo_name().unwrap_or(id.name()),
+                    ))
+                })
+                .ok()?;
+                dwo.make_dwo(&self.dwarf);
+                dwo
+            }
+        };
+        let header = split.units().next().ok()??;
+        let mut unit = split.unit(header).ok()?;
+        unit.copy_relocated_attributes(skeleton);
+        Some((Arc::new(split), unit))
+    }
+
+    fn addr_index(&self) -> &Vec<(u64, u64, usize)> {
+        self.addr_index.get_or_init(|| {
+            let mut idx = Vec::new();
+            for i in 0..self.units.len() {
+                if let Some(cu) = self.cu(i) {
+                    for r in &cu.ranges {
+                        idx.push((r.start, r.end, i));
+                    }
+                }
+            }
+            idx.sort_unstable();
+            idx
+        })
+    }
+
+    /// Units whose ranges contain `pc` (usually one).
+    fn units_at(&self, pc: u64) -> Vec<usize> {
+        let idx = self.addr_index();
+        let end = idx.partition_point(|&(start, _, _)| start <= pc);
+        let mut out: Vec<usize> = Vec::new();
+        // Overlapping ranges are rare; look back a little for them.
+        for &(start, stop, unit) in idx[..end].iter().rev().take(64) {
+            if start <= pc && pc < stop && !out.contains(&unit) {
+                out.push(unit);
+            }
+        }
+        out
+    }
+
+    fn row_at(&self, pc: u64) -> Option<(Arc<Cu>, usize, usize)> {
+        for u in self.units_at(pc) {
+            let cu = self.cu(u)?.clone();
+            let lines = cu.lines(self.code_len);
+            if let Some((s, r)) = lines.find(pc) {
+                return Some((cu, s, r));
+            }
+        }
+        None
+    }
+
+    pub fn location(&self, pc: u64) -> Option<SourceLoc> {
+        let (cu, s, r) = self.row_at(pc)?;
+        let lines = cu.lines(self.code_len);
+        let row = lines.seqs[s].rows[r];
+        if row.line == 0 {
+            return None;
+        }
+        Some(SourceLoc {
+            file: lines
+                .files
+                .get(row.file as usize)
+                .cloned()
+                .unwrap_or_default(),
+            line: row.line,
+            column: row.column,
+        })
+    }
+
+    pub fn is_stmt_boundary(&self, pc: u64) -> bool {
+        let Some((cu, s, _)) = self.row_at(pc) else {
+            return false;
+        };
+        let rows = &cu.lines(self.code_len).seqs[s].rows;
+        let first = rows.partition_point(|r| r.addr < pc);
+        let at: Vec<&Row> = rows[first..].iter().take_while(|r| r.addr == pc).collect();
+        let Some(last) = at.last() else { return false };
+        if last.line == 0 || !at.iter().any(|r| r.is_stmt) {
+            return false;
+        }
+        match first.checked_sub(1).map(|i| rows[i]) {
+            Some(prev) => prev.line != last.line || prev.file != last.file,
+            None => true,
+        }
+    }
+
+    pub fn line_range(&self, pc: u64) -> Option<Range<u32>> {
+        let (cu, s, r) = self.row_at(pc)?;
+        let seq = &cu.lines(self.code_len).seqs[s];
+        let rows = &seq.rows;
+        let key = (rows[r].file, rows[r].line);
+        let mut lo = r;
+        while lo > 0 && (rows[lo - 1].file, rows[lo - 1].line) == key {
+            lo -= 1;
+        }
+        let mut hi = r + 1;
+        while hi < rows.len() && (rows[hi].file, rows[hi].line) == key {
+            hi += 1;
+        }
+        let end = rows.get(hi).map_or(seq.end, |row| row.addr);
+        Some(rows[lo].addr as u32..end as u32)
+    }
+
+    pub fn source_files(&self) -> Vec<String> {
+        let mut set = BTreeSet::new();
+        for i in 0..self.units.len() {
+            if let Some(cu) = self.cu(i) {
+                for f in cu.file_names() {
+                    if !f.is_empty() {
+                        set.insert(f);
+                    }
+                }
+            }
+        }
+        set.into_iter().collect()
+    }
+
+    pub fn resolve_line(&self, file: &str, line: u32) -> Result<LineMatch, String> {
+        // Match file names on line-table headers first: only matching units'
+        // rows get decoded.
+        let mut matched_files = BTreeSet::new();
+        let mut units = Vec::new();
+        for i in 0..self.units.len() {
+            let Some(cu) = self.cu(i) else { continue };
+            let names = cu.file_names();
+            let hits: Vec<String> = names
+                .into_iter()
+                .filter(|f| path_matches(f, file))
+                .collect();
+            if !hits.is_empty() {
+                matched_files.extend(hits);
+                units.push(i);
+            }
+        }
+        if matched_files.is_empty() {
+            return Err(format!("no source file matches `{file}`"));
+        }
+        if matched_files.len() > 1 {
+            let list: Vec<String> = matched_files.into_iter().collect();
+            return Err(format!("`{file}` is ambiguous: {}", list.join(", ")));
+        }
+        let full = matched_files.into_iter().next().expect("one file matched");
+        // Every (line, code_offset) where a run of rows for the file starts.
+        let mut starts: Vec<(u32, u64, bool)> = Vec::new();
+        for &u in &units {
+            let Some(cu) = self.cu(u) else { continue };
+            let lines = cu.lines(self.code_len);
+            for seq in &lines.seqs {
+                let mut prev: Option<(u32, u32)> = None;
+                for row in &seq.rows {
+                    let is_file = lines
+                        .files
+                        .get(row.file as usize)
+                        .is_some_and(|f| *f == full);
+                    let key = (row.file, row.line);
+                    if is_file && row.line != 0 && prev != Some(key) {
+                        starts.push((row.line, row.addr, row.is_stmt));
+                    }
+                    prev = Some(key);
+                }
+            }
+        }
+        let target = starts.iter().filter(|s| s.0 >= line).map(|s| s.0).min();
+        let Some(target) = target else {
+            return Err(format!("{full} has no code at or after line {line}"));
+        };
+        let mut offsets: Vec<u32> = starts
+            .iter()
+            .filter(|s| s.0 == target && s.2)
+            .map(|s| s.1 as u32)
+            .collect();
+        if offsets.is_empty() {
+            offsets = starts
+                .iter()
+                .filter(|s| s.0 == target)
+                .map(|s| s.1 as u32)
+                .collect();
+        }
+        offsets.sort_unstable();
+        offsets.dedup();
+        Ok(LineMatch {
+            file: full,
+            requested_line: line,
+            line: target,
+            code_offsets: offsets,
+        })
+    }
+
+    /// The innermost function with code at `pc`, and its unit.
+    pub(crate) fn func_at(&self, pc: u64) -> Option<(usize, Arc<Cu>, Func)> {
+        for u in self.units_at(pc) {
+            let cu = self.cu(u)?.clone();
+            let best = cu
+                .funcs(self)
+                .iter()
+                .filter(|f| f.contains(pc))
+                .min_by_key(|f| f.high - f.low)
+                .cloned();
+            if let Some(f) = best {
+                return Some((u, cu, f));
+            }
+        }
+        None
+    }
+
+    fn function_info(&self, cu: &Cu, f: &Func) -> FunctionInfo {
+        let lines = cu.lines(self.code_len);
+        FunctionInfo {
+            name: f.display_name(),
+            linkage_name: f.linkage.clone(),
+            low_pc: f.low as u32,
+            high_pc: f.high as u32,
+            decl: f.decl.clone(),
+            entry_after_prologue: lines.after_prologue(f.low, f.high).map(|a| a as u32),
+        }
+    }
+
+    pub fn function_at(&self, pc: u64) -> Option<FunctionInfo> {
+        let (_, cu, f) = self.func_at(pc)?;
+        Some(self.function_info(&cu, &f))
+    }
+
+    pub fn functions_named(&self, query: &str) -> Vec<FunctionInfo> {
+        let mut out: Vec<FunctionInfo> = Vec::new();
+        for i in 0..self.units.len() {
+            let Some(cu) = self.cu(i) else { continue };
+            for f in cu.funcs(self) {
+                if name_matches(f, query) && !out.iter().any(|o| o.low_pc == f.low as u32) {
+                    out.push(self.function_info(cu, f));
+                }
+            }
+        }
+        out.sort_by_key(|f| f.low_pc);
+        out
+    }
+
+    pub fn inline_frames(&self, pc: u64) -> Vec<InlineFrame> {
+        let Some((_, cu, f)) = self.func_at(pc) else {
+            return Vec::new();
+        };
+        let mut scopes = Scopes::default();
+        cu.walk_scopes(self, f.offset, pc, &mut scopes);
+        scopes.inlines.reverse();
+        scopes.inlines
+    }
+
+    pub fn variables(&self, pc: u64) -> Vec<VarInfo> {
+        let Some((u, cu, f)) = self.func_at(pc) else {
+            return Vec::new();
+        };
+        let mut scopes = Scopes {
+            unit: u,
+            ..Scopes::default()
+        };
+        cu.walk_scopes(self, f.offset, pc, &mut scopes);
+        let mut params: Vec<(usize, VarInfo)> = Vec::new();
+        let mut locals: Vec<(usize, VarInfo)> = Vec::new();
+        for (depth, v) in scopes.vars {
+            if v.is_param {
+                params.push((depth, v))
+            } else {
+                locals.push((depth, v))
+            }
+        }
+        // Innermost scope first; declaration order within a scope (stable sort).
+        params.sort_by_key(|p| std::cmp::Reverse(p.0));
+        locals.sort_by_key(|p| std::cmp::Reverse(p.0));
+        params.into_iter().chain(locals).map(|p| p.1).collect()
+    }
+
+    pub fn read_var(&self, var: &VarInfo, frame: &dyn FrameAccess) -> VarValue {
+        super::types::read_var(self, var, frame)
+    }
+
+    /// Global variables named `name` (first match per unit).
+    pub fn global_named(&self, name: &str) -> Option<VarInfo> {
+        let globals = self.globals.get_or_init(|| {
+            let mut map: HashMap<String, Vec<(usize, UnitOffset)>> = HashMap::new();
+            for i in 0..self.units.len() {
+                if let Some(cu) = self.cu(i) {
+                    cu.collect_globals(i, &mut map);
+                }
+            }
+            map
+        });
+        let &(u, off) = globals.get(name)?.first()?;
+        let cu = self.cu(u)?;
+        let entry = cu.unit.entry(off).ok()?;
+        cu.make_var(u, &entry, 0, None, false)
+    }
+}
+
+fn name_matches(f: &Func, query: &str) -> bool {
+    if f.name == query || f.linkage.as_deref() == Some(query) {
+        return true;
+    }
+    let Some(q) = &f.qualified else { return false };
+    // C++ demangled names carry parameters: match on the part before them.
+    let base = q.split('(').next().unwrap_or(q);
+    [q.as_str(), base]
+        .iter()
+        .any(|n| *n == query || n.ends_with(&format!("::{query}")))
+}
+
+#[derive(Default)]
+struct Scopes {
+    unit: usize,
+    vars: Vec<(usize, VarInfo)>,
+    inlines: Vec<InlineFrame>,
+}
+
+fn demangle(linkage: &str, lang: Option<gimli::DwLang>) -> Option<String> {
+    let rust = lang == Some(gimli::DW_LANG_Rust) || linkage.starts_with("_R");
+    if rust && let Ok(d) = rustc_demangle::try_demangle(linkage) {
+        return Some(format!("{d:#}"));
+    }
+    if linkage.starts_with("_Z") {
+        if !rust && let Ok(sym) = cpp_demangle::Symbol::new(linkage.as_bytes()) {
+            if let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default()) {
+                return Some(s);
+            }
+        }
+        if let Ok(d) = rustc_demangle::try_demangle(linkage) {
+            return Some(format!("{d:#}"));
+        }
+    }
+    None
+}
+
+impl Lines {
+    /// (sequence, row) of the row covering `pc`.
+    fn find(&self, pc: u64) -> Option<(usize, usize)> {
+        let s = self
+            .seqs
+            .partition_point(|s| s.start <= pc)
+            .checked_sub(1)?;
+        // Sequences do not overlap once dead code is dropped; check a few back
+        // in case they do.
+        for si in (s.saturating_sub(4)..=s).rev() {
+            let seq = &self.seqs[si];
+            if pc >= seq.start && pc < seq.end {
+                let r = seq.rows.partition_point(|r| r.addr <= pc).checked_sub(1)?;
+                return Some((si, r));
+            }
+        }
+        None
+    }
+
+    fn after_prologue(&self, low: u64, high: u64) -> Option<u64> {
+        let (s, _) = self.find(low)?;
+        let rows: Vec<&Row> = self.seqs[s]
+            .rows
+            .iter()
+            .filter(|r| r.addr >= low && r.addr < high)
+            .collect();
+        if let Some(r) = rows.iter().find(|r| r.prologue_end) {
+            return Some(r.addr);
+        }
+        rows.iter()
+            .find(|r| r.addr > low && r.is_stmt && r.line != 0)
+            .map(|r| r.addr)
+    }
+}
+
+impl Cu {
+    fn render_file(
+        &self,
+        header: &gimli::LineProgramHeader<R>,
+        file: &gimli::FileEntry<R>,
+    ) -> String {
+        let name = attr_to_string(&self.dwarf, &self.unit, file.path_name()).unwrap_or_default();
+        let dir = file
+            .directory(header)
+            .and_then(|d| attr_to_string(&self.dwarf, &self.unit, d))
+            .unwrap_or_default();
+        let base = if file.directory_index() == 0 {
+            dir
+        } else {
+            join_path(&self.comp_dir, &dir)
+        };
+        normalize_path(&join_path(&base, &name))
+    }
+
+    /// Rendered file paths by line-program file index.
+    fn file_table(&self) -> Vec<String> {
+        let Some(program) = &self.line_program else {
+            return Vec::new();
+        };
+        let header = program.header();
+        let n = header.file_names().len() as u64;
+        // DWARF 4 indexes files from 1, DWARF 5 from 0.
+        (0..=n)
+            .map(|i| {
+                header
+                    .file(i)
+                    .map(|f| self.render_file(header, f))
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    fn file_names(&self) -> Vec<String> {
+        match self.lines.get() {
+            Some(l) => l.files.clone(),
+            None => self.file_table(),
+        }
+    }
+
+    fn lines(&self, code_len: u64) -> &Lines {
+        self.lines.get_or_init(|| {
+            let Some(program) = self.line_program.clone() else {
+                return Lines::default();
+            };
+            let files = self.file_table();
+            let mut seqs = Vec::new();
+            let mut rows: Vec<Row> = Vec::new();
+            let mut iter = program.rows();
+            while let Ok(Some((_, row))) = iter.next_row() {
+                let addr = row.address();
+                if row.end_sequence() {
+                    if let Some(first) = rows.first() {
+                        let seq = Seq {
+                            start: first.addr,
+                            end: addr,
+                            rows: std::mem::take(&mut rows),
+                        };
+                        if live_range(&(seq.start..seq.end), code_len) {
+                            seqs.push(seq);
+                        }
+                    }
+                    rows.clear();
+                    continue;
+                }
+                rows.push(Row {
+                    addr,
+                    file: row.file_index() as u32,
+                    line: row.line().map_or(0, |l| l.get() as u32),
+                    column: match row.column() {
+                        gimli::ColumnType::LeftEdge => 0,
+                        gimli::ColumnType::Column(c) => c.get() as u32,
+                    },
+                    is_stmt: row.is_stmt(),
+                    prologue_end: row.prologue_end(),
+                });
+            }
+            for seq in &mut seqs {
+                seq.rows.sort_by_key(|r| r.addr);
+            }
+            seqs.sort_by_key(|s| s.start);
+            Lines { files, seqs }
+        })
+    }
+
+    /// The `decl_file` path for a file index of this unit.
+    fn file_path(&self, index: u64) -> Option<String> {
+        let program = self.line_program.as_ref()?;
+        let header = program.header();
+        header.file(index).map(|f| self.render_file(header, f))
+    }
+
+    fn funcs(&self, store: &Store) -> &Vec<Func> {
+        self.funcs.get_or_init(|| {
+            let mut out = Vec::new();
+            let mut entries = self.unit.entries();
+            while let Ok(Some(entry)) = entries.next_dfs() {
+                if entry.tag() != gimli::DW_TAG_subprogram {
+                    continue;
+                }
+                let mut ranges = Vec::new();
+                if let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) {
+                    while let Ok(Some(r)) = iter.next() {
+                        let r = r.begin..r.end;
+                        if live_range(&r, store.code_len) {
+                            ranges.push(r);
+                        }
+                    }
+                }
+                if ranges.is_empty() {
+                    continue;
+                }
+                let low = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+                let high = ranges.iter().map(|r| r.end).max().unwrap_or(0);
+                let (name, linkage) = self.die_names(entry);
+                let qualified = linkage.as_deref().and_then(|l| demangle(l, self.lang));
+                out.push(Func {
+                    offset: entry.offset(),
+                    ranges,
+                    low,
+                    high,
+                    name: name.unwrap_or_default(),
+                    linkage,
+                    qualified,
+                    decl: self.decl(entry),
+                });
+            }
+            out.sort_by_key(|f| f.low);
+            out
+        })
+    }
+
+    /// Follow `DW_AT_abstract_origin` / `DW_AT_specification` within the unit.
+    fn origin(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R>,
+    ) -> Option<gimli::DebuggingInformationEntry<R>> {
+        for at in [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification] {
+            if let Some(AttributeValue::UnitRef(off)) = entry.attr_value(at) {
+                return self.unit.entry(off).ok();
+            }
+        }
+        None
+    }
+
+    /// An attribute, looked up through the origin chain.
+    pub fn attr_deep(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R>,
+        at: gimli::DwAt,
+    ) -> Option<AttributeValue<R>> {
+        if let Some(v) = entry.attr_value(at) {
+            return Some(v);
+        }
+        let mut cur = self.origin(entry)?;
+        for _ in 0..4 {
+            if let Some(v) = cur.attr_value(at) {
+                return Some(v);
+            }
+            cur = self.origin(&cur)?;
+        }
+        None
+    }
+
+    pub fn string_attr(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R>,
+        at: gimli::DwAt,
+    ) -> Option<String> {
+        let v = self.attr_deep(entry, at)?;
+        attr_to_string(&self.dwarf, &self.unit, v)
+    }
+
+    fn die_names(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R>,
+    ) -> (Option<String>, Option<String>) {
+        let name = self.string_attr(entry, gimli::DW_AT_name);
+        let linkage = self
+            .string_attr(entry, gimli::DW_AT_linkage_name)
+            .or_else(|| self.string_attr(entry, gimli::DW_AT_MIPS_linkage_name));
+        (name, linkage)
+    }
+
+    fn decl(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Option<SourceLoc> {
+        let file = self
+            .attr_deep(entry, gimli::DW_AT_decl_file)?
+            .udata_value()?;
+        let line = self
+            .attr_deep(entry, gimli::DW_AT_decl_line)?
+            .udata_value()?;
+        Some(SourceLoc {
+            file: self.file_path(file)?,
+            line: line as u32,
+            column: 0,
+        })
+    }
+
+    fn die_contains(&self, entry: &gimli::DebuggingInformationEntry<R>, pc: u64) -> bool {
+        let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) else {
+            return false;
+        };
+        while let Ok(Some(r)) = iter.next() {
+            if r.begin <= pc && pc < r.end {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Resolve a location attribute at `pc` (through a location list).
+    fn location_at(&self, value: AttributeValue<R>, pc: u64) -> VarLocation {
+        if let Some(expr) = value.exprloc_value() {
+            return VarLocation::Expr(expr);
+        }
+        if let Ok(Some(mut iter)) = self.dwarf.attr_locations(&self.unit, value) {
+            while let Ok(Some(entry)) = iter.next() {
+                if entry.range.begin <= pc && pc < entry.range.end {
+                    return VarLocation::Expr(entry.data);
+                }
+            }
+        }
+        VarLocation::OptimizedOut
+    }
+
+    fn walk_scopes(&self, store: &Store, func: UnitOffset, pc: u64, scopes: &mut Scopes) {
+        let Ok(mut tree) = self.unit.entries_tree(Some(func)) else {
+            return;
+        };
+        let Ok(root) = tree.root() else { return };
+        let frame_base = match root.entry().attr_value(gimli::DW_AT_frame_base) {
+            Some(v) => match self.location_at(v, pc) {
+                VarLocation::Expr(e) => Some(e),
+                _ => None,
+            },
+            None => None,
+        };
+        let _ = store;
+        self.walk_node(root, pc, 0, frame_base.as_ref(), scopes);
+    }
+
+    fn walk_node(
+        &self,
+        node: gimli::EntriesTreeNode<'_, '_, R>,
+        pc: u64,
+        depth: usize,
+        frame_base: Option<&gimli::Expression<R>>,
+        scopes: &mut Scopes,
+    ) {
+        if depth > MAX_DIE_DEPTH {
+            return;
+        }
+        let mut children = node.children();
+        while let Ok(Some(child)) = children.next() {
+            let entry = child.entry().clone();
+            match entry.tag() {
+                gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
+                    let is_param = entry.tag() == gimli::DW_TAG_formal_parameter;
+                    if let Some(v) = self.make_var(scopes.unit, &entry, pc, frame_base, is_param) {
+                        scopes.vars.push((depth, v));
+                    }
+                }
+                gimli::DW_TAG_lexical_block => {
+                    if self.die_contains(&entry, pc) {
+                        self.walk_node(child, pc, depth + 1, frame_base, scopes);
+                    }
+                }
+                gimli::DW_TAG_inlined_subroutine => {
+                    if self.die_contains(&entry, pc) {
+                        let (name, linkage) = self.die_names(&entry);
+                        let name = linkage
+                            .as_deref()
+                            .and_then(|l| demangle(l, self.lang))
+                            .or(name)
+                            .unwrap_or_else(|| "<inlined>".to_string());
+                        let call_file = entry
+                            .attr_value(gimli::DW_AT_call_file)
+                            .and_then(|v| v.udata_value());
+                        let call_line = entry
+                            .attr_value(gimli::DW_AT_call_line)
+                            .and_then(|v| v.udata_value());
+                        let call_column = entry
+                            .attr_value(gimli::DW_AT_call_column)
+                            .and_then(|v| v.udata_value());
+                        let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line)
+                        {
+                            (Some(file), Some(line)) => Some(SourceLoc {
+                                file,
+                                line: line as u32,
+                                column: call_column.unwrap_or(0) as u32,
+                            }),
+                            _ => None,
+                        };
+                        scopes.inlines.push(InlineFrame { name, call_site });
+                        self.walk_node(child, pc, depth + 1, frame_base, scopes);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// A variable DIE at `pc`; `None` for nameless or artificial-only DIEs.
+    pub(crate) fn make_var(
+        &self,
+        unit_index: usize,
+        entry: &gimli::DebuggingInformationEntry<R>,
+        pc: u64,
+        frame_base: Option<&gimli::Expression<R>>,
+        is_param: bool,
+    ) -> Option<VarInfo> {
+        let name = self.string_attr(entry, gimli::DW_AT_name)?;
+        let ty = match self.attr_deep(entry, gimli::DW_AT_type) {
+            Some(AttributeValue::UnitRef(off)) => Some(off),
+            _ => None,
+        };
+        let location = if let Some(v) = entry.attr_value(gimli::DW_AT_location) {
+            self.location_at(v, pc)
+        } else if let Some(v) = self.attr_deep(entry, gimli::DW_AT_const_value) {
+            const_bytes(&v).map_or(VarLocation::OptimizedOut, VarLocation::Const)
+        } else {
+            VarLocation::OptimizedOut
+        };
+        Some(VarInfo {
+            name,
+            is_param,
+            type_name: super::types::type_name(self, ty, 0),
+            decl: self.decl(entry),
+            unit: unit_index,
+            ty,
+            location,
+            frame_base: frame_base.cloned(),
+        })
+    }
+
+    fn collect_globals(
+        &self,
+        unit_index: usize,
+        map: &mut HashMap<String, Vec<(usize, UnitOffset)>>,
+    ) {
+        let mut entries = self.unit.entries();
+        // Depth of the subprogram we are inside, if any: its variables are not globals.
+        let mut in_func: Option<isize> = None;
+        while let Ok(Some(entry)) = entries.next_dfs() {
+            let depth = entry.depth();
+            if in_func.is_some_and(|d| depth <= d) {
+                in_func = None;
+            }
+            if in_func.is_some() {
+                continue;
+            }
+            match entry.tag() {
+                gimli::DW_TAG_subprogram | gimli::DW_TAG_lexical_block => in_func = Some(depth),
+                gimli::DW_TAG_variable if entry.attr_value(gimli::DW_AT_location).is_some() => {
+                    if let Some(name) = self.string_attr(entry, gimli::DW_AT_name) {
+                        map.entry(name)
+                            .or_default()
+                            .push((unit_index, entry.offset()));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn address_size(&self) -> u8 {
+        self.unit.header.address_size()
+    }
+}
+
+fn const_bytes(v: &AttributeValue<R>) -> Option<Vec<u8>> {
+    match v {
+        AttributeValue::Block(b) => b.to_slice().ok().map(|s| s.into_owned()),
+        AttributeValue::Sdata(i) => Some(i.to_le_bytes().to_vec()),
+        AttributeValue::Udata(u) => Some(u.to_le_bytes().to_vec()),
+        AttributeValue::Data1(u) => Some(vec![*u]),
+        AttributeValue::Data2(u) => Some(u.to_le_bytes().to_vec()),
+        AttributeValue::Data4(u) => Some(u.to_le_bytes().to_vec()),
+        AttributeValue::Data8(u) => Some(u.to_le_bytes().to_vec()),
+        _ => None,
+    }
+}

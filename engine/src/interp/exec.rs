@@ -1,0 +1,1046 @@
+//! The executor: one loop, generic over `DEBUG`, so the plain path pays
+//! nothing for fuel, counters, watchpoints or stepping.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::ops::*;
+use super::{
+    Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd_stub as simd,
+};
+use crate::ir::{Code, Op};
+use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
+use crate::runtime::{Caller, HostError, Store};
+use crate::trap::{Trap, TrapCode};
+use crate::value::Value;
+
+const NO_MEMORY: u32 = u32::MAX;
+
+/// The current instance's memory 0, taken out of the store while wasm code
+/// runs (one indirection less per access) and put back whenever anything
+/// else may look at it: host calls, pauses, the end of the run.
+struct Mem {
+    addr: u32,
+    data: Vec<u8>,
+}
+
+impl Mem {
+    fn switch(&mut self, store: &mut Store, addr: Option<u32>) {
+        let addr = addr.unwrap_or(NO_MEMORY);
+        if addr != self.addr {
+            self.flush(store);
+            if addr != NO_MEMORY {
+                self.data = std::mem::take(&mut store.memories[addr as usize].data);
+            }
+            self.addr = addr;
+        }
+    }
+    fn flush(&mut self, store: &mut Store) {
+        if self.addr != NO_MEMORY {
+            store.memories[self.addr as usize].data = std::mem::take(&mut self.data);
+            self.addr = NO_MEMORY;
+        }
+    }
+}
+
+#[inline(always)]
+fn ea(addr: u64, offset: u32, len: usize, mem_len: usize) -> Result<usize, TrapCode> {
+    let a = (addr as u32 as u64) + offset as u64;
+    if a + len as u64 > mem_len as u64 {
+        Err(TrapCode::MemoryOutOfBounds)
+    } else {
+        Ok(a as usize)
+    }
+}
+
+/// What a memory op touches, for watchpoints: (address operand depth, bytes, write).
+fn mem_access(op: &Op) -> Option<(usize, u32, usize, bool)> {
+    Some(match *op {
+        Op::I32Load(o)
+        | Op::I32Load8S(o)
+        | Op::I32Load8U(o)
+        | Op::I32Load16S(o)
+        | Op::I32Load16U(o)
+        | Op::I64Load8S(o)
+        | Op::I64Load8U(o)
+        | Op::I64Load16S(o)
+        | Op::I64Load16U(o)
+        | Op::I64Load32S(o)
+        | Op::I64Load32U(o)
+        | Op::I64Load(o) => {
+            let n = match op {
+                Op::I32Load8S(_) | Op::I32Load8U(_) | Op::I64Load8S(_) | Op::I64Load8U(_) => 1,
+                Op::I32Load16S(_) | Op::I32Load16U(_) | Op::I64Load16S(_) | Op::I64Load16U(_) => 2,
+                Op::I64Load(_) => 8,
+                _ => 4,
+            };
+            (1, o, n, false)
+        }
+        Op::I32Store(o) | Op::I64Store32(o) => (2, o, 4, true),
+        Op::I64Store(o) => (2, o, 8, true),
+        Op::I32Store8(o) | Op::I64Store8(o) => (2, o, 1, true),
+        Op::I32Store16(o) | Op::I64Store16(o) => (2, o, 2, true),
+        _ => return None,
+    })
+}
+
+struct PendingWatch {
+    index: usize,
+    addr: u32,
+    len: u32,
+    write: bool,
+    old: Vec<u8>,
+}
+
+impl Execution {
+    pub(super) fn exec<const DEBUG: bool>(
+        &mut self,
+        store: &mut Store,
+        ctl: &mut RunControl,
+        steps: Option<u64>,
+    ) -> RunOutcome {
+        let mut mem = Mem {
+            addr: NO_MEMORY,
+            data: Vec::new(),
+        };
+        let out = self.exec_inner::<DEBUG>(store, ctl, steps, &mut mem);
+        mem.flush(store);
+        if let RunOutcome::Trapped(t) = &out {
+            let _ = t;
+        }
+        out
+    }
+
+    fn finish_trap(
+        &mut self,
+        store: &Store,
+        code: TrapCode,
+        message: Option<String>,
+    ) -> RunOutcome {
+        self.state = State::Finished;
+        let mut t = Trap::new(code);
+        if let Some(m) = message {
+            t.message = m;
+        }
+        t.backtrace = self.backtrace(store);
+        RunOutcome::Trapped(t)
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn exec_inner<const DEBUG: bool>(
+        &mut self,
+        store: &mut Store,
+        ctl: &mut RunControl,
+        mut steps: Option<u64>,
+        mem: &mut Mem,
+    ) -> RunOutcome {
+        let interrupt = store.interrupt.clone();
+        let max_depth = store.config.max_call_depth as usize;
+        let max_slots = store.config.max_stack_slots;
+        let top = *self.frames.last().expect("a running execution has a frame");
+        let mut func = top.func;
+        let mut pc = top.pc as usize;
+        let mut fp = top.fp as usize;
+        let mut sp = self.sp;
+        let mut code: Arc<Code> = store
+            .compiled(func)
+            .expect("running code is translated")
+            .clone();
+        mem.switch(store, code.memory);
+        let mut pending: Option<PendingWatch> = None;
+
+        // Leave the loop with the machine state written back.
+        macro_rules! save {
+            ($pc:expr) => {{
+                self.sp = sp;
+                let f = self.frames.last_mut().expect("frame");
+                f.pc = $pc as u32;
+            }};
+        }
+        macro_rules! trap {
+            ($code:expr) => {{
+                save!(pc - 1);
+                mem.flush(store);
+                return self.finish_trap(store, $code, None);
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(c) => trap!(c),
+                }
+            };
+        }
+        macro_rules! interrupted {
+            () => {
+                if interrupt.load(Ordering::Relaxed) {
+                    interrupt.store(false, Ordering::Relaxed);
+                    save!(pc);
+                    return RunOutcome::Paused(PauseReason::Interrupted);
+                }
+            };
+        }
+        let stack = &mut self.stack;
+        macro_rules! un {
+            ($from:ident, $to:ident, $f:expr) => {{
+                let a = $from(stack[sp - 1]);
+                stack[sp - 1] = $to($f(a));
+            }};
+        }
+        macro_rules! bin {
+            ($from:ident, $to:ident, $f:expr) => {{
+                let b = $from(stack[sp - 1]);
+                let a = $from(stack[sp - 2]);
+                sp -= 1;
+                stack[sp - 1] = $to($f(a, b));
+            }};
+        }
+        macro_rules! load {
+            ($o:expr, $n:literal, $conv:expr) => {{
+                let a = tri!(ea(stack[sp - 1], $o, $n, mem.data.len()));
+                let bytes: [u8; $n] = mem.data[a..a + $n].try_into().expect("length checked");
+                stack[sp - 1] = $conv(bytes);
+            }};
+        }
+        macro_rules! store_ {
+            ($o:expr, $n:literal, $conv:expr) => {{
+                let v = stack[sp - 1];
+                let a = tri!(ea(stack[sp - 2], $o, $n, mem.data.len()));
+                sp -= 2;
+                let bytes: [u8; $n] = $conv(v);
+                mem.data[a..a + $n].copy_from_slice(&bytes);
+            }};
+        }
+        macro_rules! branch {
+            ($target:expr) => {{
+                let t = $target as usize;
+                if t < pc {
+                    pc = t;
+                    interrupted!();
+                } else {
+                    pc = t;
+                }
+            }};
+        }
+        macro_rules! drop_keep {
+            ($drop:expr, $keep:expr) => {{
+                let keep = $keep as usize;
+                let drop = $drop as usize;
+                stack.copy_within(sp - keep..sp, sp - keep - drop);
+                sp -= drop;
+            }};
+        }
+        // Enter wasm function or call host function `$f`.
+        macro_rules! call {
+            ($f:expr) => {{
+                let f: u32 = $f;
+                if DEBUG {
+                    if let Some(p) = &mut ctl.profile {
+                        bump(&mut p.calls, f);
+                    }
+                }
+                match &store.funcs[f as usize].kind {
+                    FuncKind::Wasm { code: Some(c), .. } => {
+                        let callee = c.clone();
+                        enter!(f, callee);
+                    }
+                    FuncKind::Wasm { code: None, .. } => {
+                        let callee = match store.code(f) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                save!(pc - 1);
+                                mem.flush(store);
+                                return self.finish_trap(
+                                    store,
+                                    TrapCode::Host,
+                                    Some(e.to_string()),
+                                );
+                            }
+                        };
+                        enter!(f, callee);
+                    }
+                    FuncKind::Host(h) => {
+                        let h = h.clone();
+                        let ty = store.funcs[f as usize].ty.clone();
+                        let mut args = Vec::with_capacity(ty.params().len());
+                        let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
+                        let mut at = sp - nslots;
+                        for &t in ty.params() {
+                            let n = Value::slots(t);
+                            args.push(Value::from_slots(t, &stack[at..at + n]));
+                            at += n;
+                        }
+                        sp -= nslots;
+                        let mut results: Vec<Value> = ty
+                            .results()
+                            .iter()
+                            .map(|&t| Value::default_for(t))
+                            .collect();
+                        mem.flush(store);
+                        let instance = store.func_origin(func).map(|o| o.0);
+                        let mut caller = Caller {
+                            store: &mut *store,
+                            instance,
+                            pause_requested: false,
+                        };
+                        let r = h(&mut caller, &args, &mut results);
+                        let pause = caller.pause_requested;
+                        mem.switch(store, code.memory);
+                        match r {
+                            Ok(()) => {
+                                let need: usize =
+                                    ty.results().iter().map(|&t| Value::slots(t)).sum();
+                                if sp + need > stack.len() {
+                                    stack.resize(sp + need, 0);
+                                }
+                                for (v, &t) in results.iter().zip(ty.results()) {
+                                    let n = Value::slots(t);
+                                    if v.ty() != t {
+                                        save!(pc - 1);
+                                        mem.flush(store);
+                                        return self.finish_trap(
+                                            store,
+                                            TrapCode::Host,
+                                            Some(
+                                                "host function returned a value of the wrong type"
+                                                    .into(),
+                                            ),
+                                        );
+                                    }
+                                    v.to_slots(&mut stack[sp..sp + n]);
+                                    sp += n;
+                                }
+                            }
+                            Err(HostError::Trap(m)) => {
+                                save!(pc - 1);
+                                mem.flush(store);
+                                return self.finish_trap(store, TrapCode::Host, Some(m));
+                            }
+                            Err(HostError::Exit(c)) => {
+                                save!(pc - 1);
+                                self.state = State::Finished;
+                                return RunOutcome::Exited(c);
+                            }
+                        }
+                        if pause {
+                            save!(pc);
+                            return RunOutcome::Paused(PauseReason::HostRequested);
+                        }
+                    }
+                }
+            }};
+        }
+        macro_rules! enter {
+            ($f:expr, $callee:expr) => {{
+                let callee: Arc<Code> = $callee;
+                if self.frames.len() >= max_depth {
+                    trap!(TrapCode::CallStackExhausted);
+                }
+                let new_fp = sp - callee.param_slots as usize;
+                let need = new_fp + callee.max_height as usize;
+                if need > stack.len() {
+                    if need > max_slots {
+                        trap!(TrapCode::CallStackExhausted);
+                    }
+                    let grown = (stack.len() * 2).max(need).min(max_slots);
+                    stack.resize(grown, 0);
+                }
+                self.frames.last_mut().expect("caller frame").pc = pc as u32;
+                self.frames.push(Frame {
+                    func: $f,
+                    pc: 0,
+                    fp: new_fp as u32,
+                });
+                let locals_end = new_fp + callee.locals_slots as usize;
+                stack[sp..locals_end].fill(0);
+                sp = locals_end;
+                fp = new_fp;
+                pc = 0;
+                func = $f;
+                if callee.memory.unwrap_or(NO_MEMORY) != mem.addr {
+                    mem.switch(store, callee.memory);
+                }
+                code = callee;
+                interrupted!();
+            }};
+        }
+
+        loop {
+            let mut op = code.ops[pc];
+            if DEBUG {
+                if op == Op::Breakpoint {
+                    if self.resume_bp == Some((self.frames.len(), pc as u32)) {
+                        self.resume_bp = None;
+                        op = code.patched[&(pc as u32)];
+                    } else {
+                        save!(pc);
+                        self.resume_bp = Some((self.frames.len(), pc as u32));
+                        return RunOutcome::Paused(PauseReason::Breakpoint {
+                            func,
+                            pc: pc as u32,
+                        });
+                    }
+                }
+                if let Some(s) = steps {
+                    if s == 0 {
+                        save!(pc);
+                        return RunOutcome::Paused(PauseReason::Step);
+                    }
+                    steps = Some(s - 1);
+                }
+                if let Some(f) = ctl.fuel {
+                    if f == 0 {
+                        save!(pc);
+                        return RunOutcome::OutOfFuel;
+                    }
+                    ctl.fuel = Some(f - 1);
+                }
+                if ctl.count_instructions {
+                    ctl.instructions += 1;
+                }
+                if let Some(p) = &mut ctl.profile {
+                    bump(&mut p.self_instructions, func);
+                }
+                if !ctl.watch.is_empty() {
+                    if let Some((depth, off, n, write)) = mem_access(&op) {
+                        let a = (stack[sp - depth] as u32 as u64) + off as u64;
+                        for (index, w) in ctl.watch.iter().enumerate() {
+                            let hit = Some(w.memory) == code.memory
+                                && a < w.addr as u64 + w.len as u64
+                                && w.addr as u64 <= a + n as u64 - 1
+                                && ((write && w.on_write) || (!write && w.on_read));
+                            if hit && a + n as u64 <= mem.data.len() as u64 {
+                                let r = a as usize..a as usize + n;
+                                pending = Some(PendingWatch {
+                                    index,
+                                    addr: a as u32,
+                                    len: n as u32,
+                                    write,
+                                    old: mem.data[r].to_vec(),
+                                });
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            pc += 1;
+            'dispatch: loop {
+                match op {
+                    Op::Unreachable => trap!(TrapCode::Unreachable),
+                    Op::Breakpoint => {
+                        let here = pc as u32 - 1;
+                        if self.resume_bp == Some((self.frames.len(), here)) {
+                            self.resume_bp = None;
+                            op = code.patched[&here];
+                            continue 'dispatch;
+                        }
+                        save!(here);
+                        self.resume_bp = Some((self.frames.len(), here));
+                        return RunOutcome::Paused(PauseReason::Breakpoint { func, pc: here });
+                    }
+                    Op::Br(t) => branch!(t),
+                    Op::BrDrop { target, drop, keep } => {
+                        drop_keep!(drop, keep);
+                        branch!(target);
+                    }
+                    Op::BrIfNez(t) => {
+                        sp -= 1;
+                        if stack[sp] as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BrIfEqz(t) => {
+                        sp -= 1;
+                        if stack[sp] as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BrIfNezDrop { target, drop, keep } => {
+                        sp -= 1;
+                        if stack[sp] as u32 != 0 {
+                            drop_keep!(drop, keep);
+                            branch!(target);
+                        }
+                    }
+                    Op::BrTable { len } => {
+                        sp -= 1;
+                        let i = (stack[sp] as u32).min(len);
+                        pc += i as usize;
+                    }
+                    Op::Return { keep } => {
+                        let keep = keep as usize;
+                        stack.copy_within(sp - keep..sp, fp);
+                        sp = fp + keep;
+                        self.frames.pop();
+                        match self.frames.last() {
+                            None => {
+                                self.sp = sp;
+                                self.state = State::Finished;
+                                let mut at = 0;
+                                let results = self
+                                    .results
+                                    .iter()
+                                    .map(|&t| {
+                                        let n = Value::slots(t);
+                                        let v = Value::from_slots(t, &stack[at..at + n]);
+                                        at += n;
+                                        v
+                                    })
+                                    .collect();
+                                return RunOutcome::Returned(results);
+                            }
+                            Some(f) => {
+                                func = f.func;
+                                pc = f.pc as usize;
+                                fp = f.fp as usize;
+                                code = store.compiled(func).expect("caller is translated").clone();
+                                if code.memory.unwrap_or(NO_MEMORY) != mem.addr {
+                                    mem.switch(store, code.memory);
+                                }
+                            }
+                        }
+                    }
+                    Op::Call(f) => call!(f),
+                    Op::CallIndirect { table, type_id } => {
+                        sp -= 1;
+                        let i = stack[sp] as u32;
+                        let t = &store.tables[table as usize];
+                        let Some(&r) = t.elems.get(i as usize) else {
+                            trap!(TrapCode::UndefinedElement);
+                        };
+                        if r == 0 {
+                            trap!(TrapCode::UninitializedElement);
+                        }
+                        let f = (r - 1) as u32;
+                        if store.funcs[f as usize].type_id != type_id {
+                            trap!(TrapCode::IndirectCallTypeMismatch);
+                        }
+                        call!(f);
+                    }
+                    Op::Drop(n) => sp -= n as usize,
+                    Op::Select => {
+                        sp -= 2;
+                        if stack[sp + 1] as u32 == 0 {
+                            stack[sp - 1] = stack[sp];
+                        }
+                    }
+                    Op::Select2 => {
+                        sp -= 3;
+                        if stack[sp + 2] as u32 == 0 {
+                            stack[sp - 2] = stack[sp];
+                            stack[sp - 1] = stack[sp + 1];
+                        }
+                    }
+                    Op::LocalGet(o) => {
+                        stack[sp] = stack[fp + o as usize];
+                        sp += 1;
+                    }
+                    Op::LocalSet(o) => {
+                        sp -= 1;
+                        stack[fp + o as usize] = stack[sp];
+                    }
+                    Op::LocalTee(o) => stack[fp + o as usize] = stack[sp - 1],
+                    Op::LocalGet2(o) => {
+                        let at = fp + o as usize;
+                        stack[sp] = stack[at];
+                        stack[sp + 1] = stack[at + 1];
+                        sp += 2;
+                    }
+                    Op::LocalSet2(o) => {
+                        sp -= 2;
+                        let at = fp + o as usize;
+                        stack[at] = stack[sp];
+                        stack[at + 1] = stack[sp + 1];
+                    }
+                    Op::LocalTee2(o) => {
+                        let at = fp + o as usize;
+                        stack[at] = stack[sp - 2];
+                        stack[at + 1] = stack[sp - 1];
+                    }
+                    Op::GlobalGet(g) => {
+                        stack[sp] = store.globals[g as usize].bits[0];
+                        sp += 1;
+                    }
+                    Op::GlobalSet(g) => {
+                        sp -= 1;
+                        store.globals[g as usize].bits[0] = stack[sp];
+                    }
+                    Op::GlobalGet2(g) => {
+                        let b = store.globals[g as usize].bits;
+                        stack[sp] = b[0];
+                        stack[sp + 1] = b[1];
+                        sp += 2;
+                    }
+                    Op::GlobalSet2(g) => {
+                        sp -= 2;
+                        store.globals[g as usize].bits = [stack[sp], stack[sp + 1]];
+                    }
+                    Op::I32Load(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
+                    Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
+                    Op::I32Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
+                    Op::I32Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
+                    Op::I32Load16S(o) => {
+                        load!(o, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
+                    }
+                    Op::I32Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
+                    Op::I64Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
+                    Op::I64Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
+                    Op::I64Load16S(o) => load!(o, 2, |b| i16::from_le_bytes(b) as i64 as u64),
+                    Op::I64Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
+                    Op::I64Load32S(o) => load!(o, 4, |b| i32::from_le_bytes(b) as i64 as u64),
+                    Op::I64Load32U(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
+                    Op::I32Store(o) => store_!(o, 4, |v: u64| (v as u32).to_le_bytes()),
+                    Op::I64Store(o) => store_!(o, 8, |v: u64| v.to_le_bytes()),
+                    Op::I32Store8(o) | Op::I64Store8(o) => store_!(o, 1, |v: u64| [v as u8]),
+                    Op::I32Store16(o) | Op::I64Store16(o) => {
+                        store_!(o, 2, |v: u64| (v as u16).to_le_bytes())
+                    }
+                    Op::I64Store32(o) => store_!(o, 4, |v: u64| (v as u32).to_le_bytes()),
+                    Op::MemorySize => {
+                        stack[sp] = mem.data.len() as u64 / PAGE_SIZE;
+                        sp += 1;
+                    }
+                    Op::MemoryGrow => {
+                        let delta = stack[sp - 1] as u32 as u64;
+                        let max = store.memories[mem.addr as usize].max_pages(&store.config);
+                        stack[sp - 1] = match grow_memory(&mut mem.data, max, delta) {
+                            Some(old) => old,
+                            None => u32::MAX as u64,
+                        };
+                    }
+                    Op::MemoryInit(d) => {
+                        let n = stack[sp - 1] as u32 as usize;
+                        let s = stack[sp - 2] as u32 as usize;
+                        let dst = stack[sp - 3] as u32 as usize;
+                        sp -= 3;
+                        let data = &store.datas[d as usize];
+                        if s + n > data.len() || dst + n > mem.data.len() {
+                            trap!(TrapCode::MemoryOutOfBounds);
+                        }
+                        mem.data[dst..dst + n].copy_from_slice(&data[s..s + n]);
+                    }
+                    Op::DataDrop(d) => store.datas[d as usize] = Arc::from([]),
+                    Op::MemoryCopy => {
+                        let n = stack[sp - 1] as u32 as usize;
+                        let s = stack[sp - 2] as u32 as usize;
+                        let dst = stack[sp - 3] as u32 as usize;
+                        sp -= 3;
+                        if s + n > mem.data.len() || dst + n > mem.data.len() {
+                            trap!(TrapCode::MemoryOutOfBounds);
+                        }
+                        mem.data.copy_within(s..s + n, dst);
+                    }
+                    Op::MemoryFill => {
+                        let n = stack[sp - 1] as u32 as usize;
+                        let v = stack[sp - 2] as u8;
+                        let dst = stack[sp - 3] as u32 as usize;
+                        sp -= 3;
+                        if dst + n > mem.data.len() {
+                            trap!(TrapCode::MemoryOutOfBounds);
+                        }
+                        mem.data[dst..dst + n].fill(v);
+                    }
+                    Op::Const32(v) => {
+                        stack[sp] = v as u64;
+                        sp += 1;
+                    }
+                    Op::Const64(v) => {
+                        stack[sp] = v;
+                        sp += 1;
+                    }
+                    Op::RefNull => {
+                        stack[sp] = 0;
+                        sp += 1;
+                    }
+                    Op::RefIsNull => stack[sp - 1] = (stack[sp - 1] == 0) as u64,
+                    Op::RefFunc(f) => {
+                        stack[sp] = f as u64 + 1;
+                        sp += 1;
+                    }
+                    Op::TableGet(t) => {
+                        let i = stack[sp - 1] as u32 as usize;
+                        match store.tables[t as usize].elems.get(i) {
+                            Some(&r) => stack[sp - 1] = r,
+                            None => trap!(TrapCode::TableOutOfBounds),
+                        }
+                    }
+                    Op::TableSet(t) => {
+                        let r = stack[sp - 1];
+                        let i = stack[sp - 2] as u32 as usize;
+                        sp -= 2;
+                        match store.tables[t as usize].elems.get_mut(i) {
+                            Some(slot) => *slot = r,
+                            None => trap!(TrapCode::TableOutOfBounds),
+                        }
+                    }
+                    Op::TableSize(t) => {
+                        stack[sp] = store.tables[t as usize].elems.len() as u64;
+                        sp += 1;
+                    }
+                    Op::TableGrow(t) => {
+                        let n = stack[sp - 1] as u32 as u64;
+                        let init = stack[sp - 2];
+                        sp -= 1;
+                        let tab = &mut store.tables[t as usize];
+                        let old = tab.elems.len() as u64;
+                        stack[sp - 1] = if old + n <= tab.max() && old + n <= 10_000_000 {
+                            tab.elems.resize((old + n) as usize, init);
+                            old
+                        } else {
+                            u32::MAX as u64
+                        };
+                    }
+                    Op::TableFill(t) => {
+                        let n = stack[sp - 1] as u32 as usize;
+                        let r = stack[sp - 2];
+                        let i = stack[sp - 3] as u32 as usize;
+                        sp -= 3;
+                        let tab = &mut store.tables[t as usize];
+                        if i + n > tab.elems.len() {
+                            trap!(TrapCode::TableOutOfBounds);
+                        }
+                        tab.elems[i..i + n].fill(r);
+                    }
+                    Op::TableCopy { dst, src } => {
+                        let n = stack[sp - 1] as u32 as usize;
+                        let s = stack[sp - 2] as u32 as usize;
+                        let d = stack[sp - 3] as u32 as usize;
+                        sp -= 3;
+                        if s + n > store.tables[src as usize].elems.len()
+                            || d + n > store.tables[dst as usize].elems.len()
+                        {
+                            trap!(TrapCode::TableOutOfBounds);
+                        }
+                        if src == dst {
+                            store.tables[dst as usize].elems.copy_within(s..s + n, d);
+                        } else {
+                            let items: Vec<u64> =
+                                store.tables[src as usize].elems[s..s + n].to_vec();
+                            store.tables[dst as usize].elems[d..d + n].copy_from_slice(&items);
+                        }
+                    }
+                    Op::TableInit { table, elem } => {
+                        let n = stack[sp - 1] as u32 as usize;
+                        let s = stack[sp - 2] as u32 as usize;
+                        let d = stack[sp - 3] as u32 as usize;
+                        sp -= 3;
+                        let items = store.elems[elem as usize].clone();
+                        let tab = &mut store.tables[table as usize];
+                        if s + n > items.len() || d + n > tab.elems.len() {
+                            trap!(TrapCode::TableOutOfBounds);
+                        }
+                        tab.elems[d..d + n].copy_from_slice(&items[s..s + n]);
+                    }
+                    Op::ElemDrop(e) => store.elems[e as usize] = Arc::from([]),
+
+                    Op::I32Eqz => un!(i32v, b2s, |a: i32| a == 0),
+                    Op::I32Eq => bin!(i32v, b2s, |a, b| a == b),
+                    Op::I32Ne => bin!(i32v, b2s, |a, b| a != b),
+                    Op::I32LtS => bin!(i32v, b2s, |a, b| a < b),
+                    Op::I32LtU => bin!(u32v, b2s, |a, b| a < b),
+                    Op::I32GtS => bin!(i32v, b2s, |a, b| a > b),
+                    Op::I32GtU => bin!(u32v, b2s, |a, b| a > b),
+                    Op::I32LeS => bin!(i32v, b2s, |a, b| a <= b),
+                    Op::I32LeU => bin!(u32v, b2s, |a, b| a <= b),
+                    Op::I32GeS => bin!(i32v, b2s, |a, b| a >= b),
+                    Op::I32GeU => bin!(u32v, b2s, |a, b| a >= b),
+                    Op::I64Eqz => un!(i64v, b2s, |a: i64| a == 0),
+                    Op::I64Eq => bin!(i64v, b2s, |a, b| a == b),
+                    Op::I64Ne => bin!(i64v, b2s, |a, b| a != b),
+                    Op::I64LtS => bin!(i64v, b2s, |a, b| a < b),
+                    Op::I64LtU => bin!(u64v, b2s, |a, b| a < b),
+                    Op::I64GtS => bin!(i64v, b2s, |a, b| a > b),
+                    Op::I64GtU => bin!(u64v, b2s, |a, b| a > b),
+                    Op::I64LeS => bin!(i64v, b2s, |a, b| a <= b),
+                    Op::I64LeU => bin!(u64v, b2s, |a, b| a <= b),
+                    Op::I64GeS => bin!(i64v, b2s, |a, b| a >= b),
+                    Op::I64GeU => bin!(u64v, b2s, |a, b| a >= b),
+                    Op::F32Eq => bin!(f32v, b2s, |a, b| a == b),
+                    Op::F32Ne => bin!(f32v, b2s, |a, b| a != b),
+                    Op::F32Lt => bin!(f32v, b2s, |a, b| a < b),
+                    Op::F32Gt => bin!(f32v, b2s, |a, b| a > b),
+                    Op::F32Le => bin!(f32v, b2s, |a, b| a <= b),
+                    Op::F32Ge => bin!(f32v, b2s, |a, b| a >= b),
+                    Op::F64Eq => bin!(f64v, b2s, |a, b| a == b),
+                    Op::F64Ne => bin!(f64v, b2s, |a, b| a != b),
+                    Op::F64Lt => bin!(f64v, b2s, |a, b| a < b),
+                    Op::F64Gt => bin!(f64v, b2s, |a, b| a > b),
+                    Op::F64Le => bin!(f64v, b2s, |a, b| a <= b),
+                    Op::F64Ge => bin!(f64v, b2s, |a, b| a >= b),
+                    Op::I32Clz => un!(u32v, s32, |a: u32| a.leading_zeros()),
+                    Op::I32Ctz => un!(u32v, s32, |a: u32| a.trailing_zeros()),
+                    Op::I32Popcnt => un!(u32v, s32, |a: u32| a.count_ones()),
+                    Op::I32Add => bin!(u32v, s32, u32::wrapping_add),
+                    Op::I32Sub => bin!(u32v, s32, u32::wrapping_sub),
+                    Op::I32Mul => bin!(u32v, s32, u32::wrapping_mul),
+                    Op::I32DivS => {
+                        let b = i32v(stack[sp - 1]);
+                        let a = i32v(stack[sp - 2]);
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        if a == i32::MIN && b == -1 {
+                            trap!(TrapCode::IntegerOverflow);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = a.wrapping_div(b) as u32 as u64;
+                    }
+                    Op::I32DivU => {
+                        let b = u32v(stack[sp - 1]);
+                        let a = u32v(stack[sp - 2]);
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = (a / b) as u64;
+                    }
+                    Op::I32RemS => {
+                        let b = i32v(stack[sp - 1]);
+                        let a = i32v(stack[sp - 2]);
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = a.wrapping_rem(b) as u32 as u64;
+                    }
+                    Op::I32RemU => {
+                        let b = u32v(stack[sp - 1]);
+                        let a = u32v(stack[sp - 2]);
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = (a % b) as u64;
+                    }
+                    Op::I32And => bin!(u32v, s32, |a, b| a & b),
+                    Op::I32Or => bin!(u32v, s32, |a, b| a | b),
+                    Op::I32Xor => bin!(u32v, s32, |a, b| a ^ b),
+                    Op::I32Shl => bin!(u32v, s32, |a: u32, b: u32| a.wrapping_shl(b)),
+                    Op::I32ShrS => bin!(u32v, s32, |a: u32, b: u32| (a as i32).wrapping_shr(b)
+                        as u32),
+                    Op::I32ShrU => bin!(u32v, s32, |a: u32, b: u32| a.wrapping_shr(b)),
+                    Op::I32Rotl => bin!(u32v, s32, |a: u32, b: u32| a.rotate_left(b % 32)),
+                    Op::I32Rotr => bin!(u32v, s32, |a: u32, b: u32| a.rotate_right(b % 32)),
+                    Op::I64Clz => un!(u64v, s64, |a: u64| a.leading_zeros() as u64),
+                    Op::I64Ctz => un!(u64v, s64, |a: u64| a.trailing_zeros() as u64),
+                    Op::I64Popcnt => un!(u64v, s64, |a: u64| a.count_ones() as u64),
+                    Op::I64Add => bin!(u64v, s64, u64::wrapping_add),
+                    Op::I64Sub => bin!(u64v, s64, u64::wrapping_sub),
+                    Op::I64Mul => bin!(u64v, s64, u64::wrapping_mul),
+                    Op::I64DivS => {
+                        let b = i64v(stack[sp - 1]);
+                        let a = i64v(stack[sp - 2]);
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        if a == i64::MIN && b == -1 {
+                            trap!(TrapCode::IntegerOverflow);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = a.wrapping_div(b) as u64;
+                    }
+                    Op::I64DivU => {
+                        let b = stack[sp - 1];
+                        let a = stack[sp - 2];
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = a / b;
+                    }
+                    Op::I64RemS => {
+                        let b = i64v(stack[sp - 1]);
+                        let a = i64v(stack[sp - 2]);
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = a.wrapping_rem(b) as u64;
+                    }
+                    Op::I64RemU => {
+                        let b = stack[sp - 1];
+                        let a = stack[sp - 2];
+                        if b == 0 {
+                            trap!(TrapCode::IntegerDivideByZero);
+                        }
+                        sp -= 1;
+                        stack[sp - 1] = a % b;
+                    }
+                    Op::I64And => bin!(u64v, s64, |a, b| a & b),
+                    Op::I64Or => bin!(u64v, s64, |a, b| a | b),
+                    Op::I64Xor => bin!(u64v, s64, |a, b| a ^ b),
+                    Op::I64Shl => bin!(u64v, s64, |a: u64, b: u64| a.wrapping_shl(b as u32)),
+                    Op::I64ShrS => {
+                        bin!(
+                            u64v,
+                            s64,
+                            |a: u64, b: u64| (a as i64).wrapping_shr(b as u32) as u64
+                        )
+                    }
+                    Op::I64ShrU => bin!(u64v, s64, |a: u64, b: u64| a.wrapping_shr(b as u32)),
+                    Op::I64Rotl => bin!(u64v, s64, |a: u64, b: u64| a.rotate_left((b % 64) as u32)),
+                    Op::I64Rotr => {
+                        bin!(u64v, s64, |a: u64, b: u64| a.rotate_right((b % 64) as u32))
+                    }
+                    Op::F32Abs => un!(u32v, s32, |a: u32| a & 0x7fff_ffff),
+                    Op::F32Neg => un!(u32v, s32, |a: u32| a ^ 0x8000_0000),
+                    Op::F32Ceil => un!(f32v, sf32, |a| f32_round(a, f32::ceil)),
+                    Op::F32Floor => un!(f32v, sf32, |a| f32_round(a, f32::floor)),
+                    Op::F32Trunc => un!(f32v, sf32, |a| f32_round(a, f32::trunc)),
+                    Op::F32Nearest => un!(f32v, sf32, f32_nearest),
+                    Op::F32Sqrt => un!(f32v, sf32, f32::sqrt),
+                    Op::F32Add => bin!(f32v, sf32, |a, b| a + b),
+                    Op::F32Sub => bin!(f32v, sf32, |a, b| a - b),
+                    Op::F32Mul => bin!(f32v, sf32, |a, b| a * b),
+                    Op::F32Div => bin!(f32v, sf32, |a, b| a / b),
+                    Op::F32Min => bin!(f32v, sf32, f32_min),
+                    Op::F32Max => bin!(f32v, sf32, f32_max),
+                    Op::F32Copysign => {
+                        bin!(u32v, s32, |a: u32, b: u32| (a & 0x7fff_ffff)
+                            | (b & 0x8000_0000))
+                    }
+                    Op::F64Abs => un!(u64v, s64, |a: u64| a & 0x7fff_ffff_ffff_ffff),
+                    Op::F64Neg => un!(u64v, s64, |a: u64| a ^ 0x8000_0000_0000_0000),
+                    Op::F64Ceil => un!(f64v, sf64, |a| f64_round(a, f64::ceil)),
+                    Op::F64Floor => un!(f64v, sf64, |a| f64_round(a, f64::floor)),
+                    Op::F64Trunc => un!(f64v, sf64, |a| f64_round(a, f64::trunc)),
+                    Op::F64Nearest => un!(f64v, sf64, f64_nearest),
+                    Op::F64Sqrt => un!(f64v, sf64, f64::sqrt),
+                    Op::F64Add => bin!(f64v, sf64, |a, b| a + b),
+                    Op::F64Sub => bin!(f64v, sf64, |a, b| a - b),
+                    Op::F64Mul => bin!(f64v, sf64, |a, b| a * b),
+                    Op::F64Div => bin!(f64v, sf64, |a, b| a / b),
+                    Op::F64Min => bin!(f64v, sf64, f64_min),
+                    Op::F64Max => bin!(f64v, sf64, f64_max),
+                    Op::F64Copysign => bin!(u64v, s64, |a: u64, b: u64| (a
+                        & 0x7fff_ffff_ffff_ffff)
+                        | (b & 0x8000_0000_0000_0000)),
+                    Op::I32WrapI64 => un!(u64v, s64, |a: u64| a as u32 as u64),
+                    Op::I32TruncF32S => {
+                        let v = tri!(i32_trunc_f32_s(f32v(stack[sp - 1])));
+                        stack[sp - 1] = v as u32 as u64;
+                    }
+                    Op::I32TruncF32U => {
+                        let v = tri!(i32_trunc_f32_u(f32v(stack[sp - 1])));
+                        stack[sp - 1] = v as u64;
+                    }
+                    Op::I32TruncF64S => {
+                        let v = tri!(i32_trunc_f64_s(f64v(stack[sp - 1])));
+                        stack[sp - 1] = v as u32 as u64;
+                    }
+                    Op::I32TruncF64U => {
+                        let v = tri!(i32_trunc_f64_u(f64v(stack[sp - 1])));
+                        stack[sp - 1] = v as u64;
+                    }
+                    Op::I64ExtendI32S => un!(i32v, s64, |a: i32| a as i64 as u64),
+                    Op::I64ExtendI32U => un!(u32v, s64, |a: u32| a as u64),
+                    Op::I64TruncF32S => {
+                        let v = tri!(i64_trunc_f32_s(f32v(stack[sp - 1])));
+                        stack[sp - 1] = v as u64;
+                    }
+                    Op::I64TruncF32U => {
+                        let v = tri!(i64_trunc_f32_u(f32v(stack[sp - 1])));
+                        stack[sp - 1] = v;
+                    }
+                    Op::I64TruncF64S => {
+                        let v = tri!(i64_trunc_f64_s(f64v(stack[sp - 1])));
+                        stack[sp - 1] = v as u64;
+                    }
+                    Op::I64TruncF64U => {
+                        let v = tri!(i64_trunc_f64_u(f64v(stack[sp - 1])));
+                        stack[sp - 1] = v;
+                    }
+                    Op::F32ConvertI32S => un!(i32v, sf32, |a: i32| a as f32),
+                    Op::F32ConvertI32U => un!(u32v, sf32, |a: u32| a as f32),
+                    Op::F32ConvertI64S => un!(i64v, sf32, |a: i64| a as f32),
+                    Op::F32ConvertI64U => un!(u64v, sf32, |a: u64| a as f32),
+                    Op::F32DemoteF64 => un!(f64v, sf32, |a: f64| a as f32),
+                    Op::F64ConvertI32S => un!(i32v, sf64, |a: i32| a as f64),
+                    Op::F64ConvertI32U => un!(u32v, sf64, |a: u32| a as f64),
+                    Op::F64ConvertI64S => un!(i64v, sf64, |a: i64| a as f64),
+                    Op::F64ConvertI64U => un!(u64v, sf64, |a: u64| a as f64),
+                    Op::F64PromoteF32 => un!(f32v, sf64, |a: f32| a as f64),
+                    Op::I32Extend8S => un!(u32v, s32, |a: u32| a as i8 as i32 as u32),
+                    Op::I32Extend16S => un!(u32v, s32, |a: u32| a as i16 as i32 as u32),
+                    Op::I64Extend8S => un!(u64v, s64, |a: u64| a as i8 as i64 as u64),
+                    Op::I64Extend16S => un!(u64v, s64, |a: u64| a as i16 as i64 as u64),
+                    Op::I64Extend32S => un!(u64v, s64, |a: u64| a as i32 as i64 as u64),
+                    Op::I32TruncSatF32S => un!(f32v, s32, |a: f32| a as i32 as u32),
+                    Op::I32TruncSatF32U => un!(f32v, s32, |a: f32| a as u32),
+                    Op::I32TruncSatF64S => un!(f64v, s32, |a: f64| a as i32 as u32),
+                    Op::I32TruncSatF64U => un!(f64v, s32, |a: f64| a as u32),
+                    Op::I64TruncSatF32S => un!(f32v, s64, |a: f32| a as i64 as u64),
+                    Op::I64TruncSatF32U => un!(f32v, s64, |a: f32| a as u64),
+                    Op::I64TruncSatF64S => un!(f64v, s64, |a: f64| a as i64 as u64),
+                    Op::I64TruncSatF64U => un!(f64v, s64, |a: f64| a as u64),
+                    Op::Simd(s) => {
+                        sp = tri!(simd::exec(s, stack, sp, &mut mem.data));
+                    }
+                }
+                break 'dispatch;
+            }
+            if DEBUG {
+                if let Some(w) = pending.take() {
+                    let r = w.addr as usize..w.addr as usize + w.len as usize;
+                    let new = mem.data.get(r).map(<[u8]>::to_vec).unwrap_or_default();
+                    save!(pc);
+                    return RunOutcome::Paused(PauseReason::Watchpoint {
+                        index: w.index,
+                        addr: w.addr,
+                        len: w.len,
+                        write: w.write,
+                        old: w.old,
+                        new,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn i32v(x: u64) -> i32 {
+    x as u32 as i32
+}
+#[inline(always)]
+fn u32v(x: u64) -> u32 {
+    x as u32
+}
+#[inline(always)]
+fn i64v(x: u64) -> i64 {
+    x as i64
+}
+#[inline(always)]
+fn u64v(x: u64) -> u64 {
+    x
+}
+#[inline(always)]
+fn f32v(x: u64) -> f32 {
+    f32::from_bits(x as u32)
+}
+#[inline(always)]
+fn f64v(x: u64) -> f64 {
+    f64::from_bits(x)
+}
+#[inline(always)]
+fn b2s(b: bool) -> u64 {
+    b as u64
+}
+#[inline(always)]
+fn s32(v: u32) -> u64 {
+    v as u64
+}
+#[inline(always)]
+fn s64(v: u64) -> u64 {
+    v
+}
+#[inline(always)]
+fn sf32(v: f32) -> u64 {
+    v.to_bits() as u64
+}
+#[inline(always)]
+fn sf64(v: f64) -> u64 {
+    v.to_bits()
+}
