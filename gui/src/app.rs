@@ -146,10 +146,14 @@ impl WdbApp {
                     self.send(Command::Frames);
                     self.send(Command::Stack);
                 }
-                if self.state.module.is_some() {
+                // Globals and the WASI log exist once something has run.
+                let ran = !matches!(self.state.run_state(), RunState::Idle | RunState::NoModule);
+                if ran {
                     self.send(Command::Globals);
-                    self.send(Command::Info(wdb_debugger::api::InfoWhat::Breakpoints));
                     self.send(Command::WasiLog);
+                }
+                if self.state.module.is_some() {
+                    self.send(Command::Info(wdb_debugger::api::InfoWhat::Breakpoints));
                 }
             }
         }
@@ -182,7 +186,7 @@ impl WdbApp {
             i.raw
                 .dropped_files
                 .iter()
-                .filter_map(|f| f.path.clone())
+                .map(|f| f.path().to_path_buf())
                 .find(|p| p.extension().is_some_and(|e| e == "wasm"))
         })
     }
@@ -205,7 +209,7 @@ impl WdbApp {
         egui::Panel::top("menu").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.menu_button("File", |ui| {
-                    if ui.button("Open…").clicked() {
+                    if ui.button("Open...").clicked() {
                         self.state = DebugState::default();
                     }
                     ui.separator();
@@ -318,9 +322,11 @@ impl WdbApp {
                 });
                 ui.separator();
                 match self.prefs.bottom_tab {
-                    BottomTab::Console => {
-                        commands.extend(panels::console::console_ui(ui, &self.state, &mut self.view))
-                    }
+                    BottomTab::Console => commands.extend(panels::console::console_ui(
+                        ui,
+                        &self.state,
+                        &mut self.view,
+                    )),
                     BottomTab::Wasi => commands.extend(panels::wasi::wasi_ui(
                         ui,
                         &self.state,
@@ -344,9 +350,11 @@ impl WdbApp {
                     &self.prefs,
                     &mut self.view,
                 )),
-                CentralTab::Memory => {
-                    commands.extend(panels::memory::memory_ui(ui, &mut self.state, &mut self.view))
-                }
+                CentralTab::Memory => commands.extend(panels::memory::memory_ui(
+                    ui,
+                    &mut self.state,
+                    &mut self.view,
+                )),
             }
         });
     }

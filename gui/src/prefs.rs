@@ -78,8 +78,7 @@ impl Prefs {
         use anyhow::Context as _;
         let path = Prefs::path().context("no config directory")?;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let text = ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())?;
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))

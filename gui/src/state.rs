@@ -19,10 +19,16 @@ pub enum RunState {
     /// Loaded, nothing running.
     Idle,
     Running,
-    Paused { reason: String, at: String },
+    Paused {
+        reason: String,
+        at: String,
+    },
     Trapped(String),
     Exited(i32),
-    Returned { func: String, values: String },
+    Returned {
+        func: String,
+        values: String,
+    },
 }
 
 impl RunState {
@@ -242,9 +248,13 @@ impl DebugState {
                 t if t.contains("arg") => self.args = values,
                 t if t.contains("stack") => self.stack = values,
                 t if t.contains("global") => self.globals = values,
-                _ => self.log.push((LogKind::Info, format!("{title}: {}", named_text(&values)))),
+                _ => self
+                    .log
+                    .push((LogKind::Info, format!("{title}: {}", named_text(&values)))),
             },
-            Event::Printed { expr, text } => self.log.push((LogKind::Info, format!("{expr} = {text}"))),
+            Event::Printed { expr, text } => {
+                self.log.push((LogKind::Info, format!("{expr} = {text}")))
+            }
             Event::Memory(view) => {
                 let mut addr = view.addr;
                 for chunk in view.bytes.chunks(MemoryCache::CHUNK as usize) {
@@ -261,7 +271,8 @@ impl DebugState {
             Event::Text(t) => self.log.push((LogKind::Info, t)),
             Event::Warning(w) => self.log.push((LogKind::Warning, w)),
             Event::CommandFailed { id, message } => {
-                self.log.push((LogKind::Error, format!("command {id}: {message}")));
+                self.log
+                    .push((LogKind::Error, format!("command {id}: {message}")));
             }
             Event::Done { .. } => {}
         }
@@ -277,7 +288,7 @@ pub fn stop_reason_text(r: &StopReason) -> String {
         StopReason::Watchpoint { number, addr, .. } => {
             format!("watchpoint {number} at {addr:#x}")
         }
-        StopReason::WasiCall { name } => format!("WASI call {name}"),
+        StopReason::WasiCall { number, name } => format!("catchpoint {number}: WASI call {name}"),
         StopReason::Location => "location reached".into(),
     }
 }
@@ -286,7 +297,11 @@ pub fn values_text(values: &[ValueView]) -> String {
     match values {
         [] => "nothing".into(),
         [v] => v.text.clone(),
-        vs => vs.iter().map(|v| v.text.as_str()).collect::<Vec<_>>().join(", "),
+        vs => vs
+            .iter()
+            .map(|v| v.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 

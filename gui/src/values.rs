@@ -7,8 +7,12 @@ use wdb_debugger::engine::ValType;
 pub fn check_arg(ty: ValType, text: &str) -> Result<(), String> {
     let t = text.trim().replace('_', "");
     let ok = match ty {
-        ValType::I32 => parse_int(&t).is_some_and(|v| i32::try_from(v).is_ok() || u32::try_from(v).is_ok()),
-        ValType::I64 => parse_int(&t).is_some_and(|v| i64::try_from(v).is_ok() || u64::try_from(v).is_ok()),
+        ValType::I32 => {
+            parse_int(&t).is_some_and(|v| i32::try_from(v).is_ok() || u32::try_from(v).is_ok())
+        }
+        ValType::I64 => {
+            parse_int(&t).is_some_and(|v| i64::try_from(v).is_ok() || u64::try_from(v).is_ok())
+        }
         ValType::F32 | ValType::F64 => parse_float(&t),
         ValType::V128 => t
             .strip_prefix("0x")
@@ -20,7 +24,10 @@ pub fn check_arg(ty: ValType, text: &str) -> Result<(), String> {
     } else if t.is_empty() {
         Err("a value is required".into())
     } else {
-        Err(format!("`{text}` is not a valid {}", wdb_debugger::engine::value::valtype_name(ty)))
+        Err(format!(
+            "`{text}` is not a valid {}",
+            wdb_debugger::engine::value::valtype_name(ty)
+        ))
     }
 }
 

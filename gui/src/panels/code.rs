@@ -47,6 +47,7 @@ pub fn code_ui(
                 m.exports
                     .iter()
                     .filter(|e| e.kind == wdb_debugger::engine::module::ExternKind::Func)
+                    .filter(|e| !e.name.starts_with('_'))
                     .map(|e| e.index)
                     .find(|i| disasm.func(*i).is_some())
             })
@@ -56,10 +57,12 @@ pub fn code_ui(
         ui.weak("(the module defines no functions)");
         return out;
     };
-    let selected_name = disasm.func(func).map(|f| f.name.clone()).unwrap_or_default();
+    let selected_name = disasm
+        .func(func)
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
     ui.horizontal(|ui| {
-        ui.label("Function:");
-        egui::ComboBox::from_id_salt("code_func")
+        egui::ComboBox::new("code_func", "Function")
             .selected_text(&selected_name)
             .height(400.0)
             .show_ui(ui, |ui| {
@@ -84,7 +87,9 @@ pub fn code_ui(
         .filter(|(f, _)| *f == func)
         .and_then(|(_, off)| lines.iter().position(|l| l.code_offset == Some(off)));
     let spacing = ui.spacing().item_spacing.y;
-    let mut area = egui::ScrollArea::both().auto_shrink(false).id_salt(("code", func));
+    let mut area = egui::ScrollArea::both()
+        .auto_shrink(false)
+        .id_salt(("code", func));
     if view.code_scroll_pending {
         view.code_scroll_pending = false;
         if let Some(row) = current_row {
@@ -106,29 +111,33 @@ pub fn code_ui(
             let painter = ui.painter_at(rect.expand2(Vec2::new(0.0, 1.0)));
             if Some(row) == current_row {
                 painter.rect_filled(rect, 0.0, current_bg);
-                painter.text(
-                    rect.left_center() + Vec2::new(GUTTER, 0.0),
-                    egui::Align2::LEFT_CENTER,
-                    "➡",
-                    egui::FontId::monospace(11.0),
+                // An arrow in the gutter, drawn (not a glyph: the default fonts lack one).
+                let tip = rect.left_center() + Vec2::new(GUTTER + 12.0, 0.0);
+                painter.add(egui::Shape::convex_polygon(
+                    vec![tip, tip + Vec2::new(-8.0, -5.0), tip + Vec2::new(-8.0, 5.0)],
                     ui.visuals().warn_fg_color,
-                );
+                    egui::Stroke::NONE,
+                ));
             }
             if let Some(off) = line.code_offset {
-                let gutter =
-                    egui::Rect::from_min_size(rect.min, Vec2::new(GUTTER, ROW_HEIGHT));
-                let resp = ui.interact(gutter, ui.id().with(("bp", off)), Sense::click());
+                let gutter = egui::Rect::from_min_size(rect.min, Vec2::new(GUTTER, ROW_HEIGHT));
+                let resp = ui.interact(gutter, ui.scope_id().with(("bp", off)), Sense::click());
                 let label = format!("Toggle breakpoint at {off:#x}");
                 resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
                 let bp = breakpoints
                     .iter()
                     .find(|b| b.code_offset == Some(off) && b.kind == "breakpoint");
                 let centre = gutter.center();
+                let red = Color32::from_rgb(220, 50, 50);
                 match bp {
-                    Some(b) if b.enabled => painter.circle_filled(centre, 5.0, Color32::from_rgb(220, 50, 50)),
-                    Some(_) => painter.circle_stroke(centre, 5.0, (1.5, Color32::from_rgb(220, 50, 50))),
+                    Some(b) if b.enabled => {
+                        painter.circle_filled(centre, 5.0, red);
+                    }
+                    Some(_) => {
+                        painter.circle_stroke(centre, 5.0, (1.5, red));
+                    }
                     None if resp.hovered() => {
-                        painter.circle_filled(centre, 5.0, Color32::from_rgba_unmultiplied(220, 50, 50, 90))
+                        painter.circle_filled(centre, 5.0, red.gamma_multiply(0.4));
                     }
                     None => {}
                 }

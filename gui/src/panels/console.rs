@@ -13,7 +13,8 @@ pub fn console_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
         // shown disabled so the gap is visible, not hidden.
         ui.add_enabled(
             false,
-            egui::TextEdit::singleline(&mut view.stdin_line).hint_text("guest stdin (not supported by the session yet)"),
+            egui::TextEdit::singleline(&mut view.stdin_line)
+                .hint_text("guest stdin (not supported by the session yet)"),
         )
         .labelled_by(label.id);
     });
@@ -30,7 +31,10 @@ pub fn console_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                 } else {
                     ui.visuals().text_color()
                 };
-                ui.colored_label(color, egui::RichText::new(text.trim_end_matches('\n')).monospace());
+                ui.colored_label(
+                    color,
+                    egui::RichText::new(text.trim_end_matches('\n')).monospace(),
+                );
             }
         });
     out

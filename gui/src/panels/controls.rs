@@ -15,14 +15,14 @@ pub fn controls_ui(ui: &mut egui::Ui, state: &DebugState) -> (Vec<Command>, bool
     let is_command = state.module.as_ref().is_some_and(|m| m.kind == "command");
 
     if ui
-        .add_enabled(!running && is_command, egui::Button::new("▶ Run"))
+        .add_enabled(!running && is_command, egui::Button::new("Run"))
         .on_hover_text("Instantiate fresh and run _start")
         .clicked()
     {
         out.push(Command::Run { args: None });
     }
     let buttons = [
-        ("⏵ Continue", "F5", Command::Continue),
+        ("Continue", "F5", Command::Continue),
         ("Step into", "F11", Command::Step),
         ("Step over", "F10", Command::Next),
         ("Step out", "Shift+F11", Command::Finish),
@@ -38,21 +38,18 @@ pub fn controls_ui(ui: &mut egui::Ui, state: &DebugState) -> (Vec<Command>, bool
         }
     }
     if ui
-        .add_enabled(running, egui::Button::new("⏸ Pause"))
+        .add_enabled(running, egui::Button::new("Pause"))
         .clicked()
     {
         pause = true;
     }
     if ui
-        .add_enabled(!running, egui::Button::new("⟲ Restart"))
+        .add_enabled(!running, egui::Button::new("Restart"))
         .clicked()
     {
         out.push(Command::Restart);
     }
-    if ui
-        .add_enabled(paused, egui::Button::new("■ Kill"))
-        .clicked()
-    {
+    if ui.add_enabled(paused, egui::Button::new("Kill")).clicked() {
         out.push(Command::Kill);
     }
     ui.separator();

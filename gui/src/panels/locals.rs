@@ -19,42 +19,63 @@ pub fn values_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) ->
         egui::CollapsingHeader::new(format!("{title} ({})", values.len()))
             .default_open(title != "Globals")
             .show(ui, |ui| {
-                egui::Grid::new(title).striped(true).num_columns(3).show(ui, |ui| {
-                    for v in values {
-                        ui.monospace(&v.name);
-                        ui.weak(&v.value.ty);
-                        let editing_this = view
-                            .editing
-                            .as_ref()
-                            .is_some_and(|(p, n, _)| p == title && *n == v.name);
-                        if editing_this {
-                            let (_, _, text) = view.editing.as_mut().expect("checked above");
-                            let r = ui.add(egui::TextEdit::singleline(text).desired_width(90.0));
-                            r.request_focus();
-                            if r.lost_focus() {
-                                let (_, name, value) = view.editing.take().expect("checked above");
-                                if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                                    out.push(if title == "Globals" {
-                                        Command::SetGlobal { global: name, value }
-                                    } else {
-                                        Command::SetLocal { local: name, value }
-                                    });
+                if values.is_empty() {
+                    ui.weak("(none)");
+                    return;
+                }
+                egui::Grid::new(title)
+                    .striped(true)
+                    .num_columns(3)
+                    .show(ui, |ui| {
+                        for v in values {
+                            ui.monospace(&v.name);
+                            ui.weak(&v.value.ty);
+                            let editing_this = view
+                                .editing
+                                .as_ref()
+                                .is_some_and(|(p, n, _)| p == title && *n == v.name);
+                            if editing_this {
+                                let (_, _, text) = view.editing.as_mut().expect("checked above");
+                                let r =
+                                    ui.add(egui::TextEdit::singleline(text).desired_width(90.0));
+                                r.request_focus();
+                                if r.lost_focus() {
+                                    let (_, name, value) =
+                                        view.editing.take().expect("checked above");
+                                    if ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                                        out.push(if title == "Globals" {
+                                            Command::SetGlobal {
+                                                global: name,
+                                                value,
+                                            }
+                                        } else {
+                                            Command::SetLocal { local: name, value }
+                                        });
+                                    }
+                                }
+                            } else {
+                                let r = ui.add(
+                                    egui::Label::new(
+                                        egui::RichText::new(&v.value.text).monospace(),
+                                    )
+                                    .sense(egui::Sense::click()),
+                                );
+                                let r = if editable {
+                                    r.on_hover_text("Click to edit")
+                                } else {
+                                    r
+                                };
+                                if editable && r.clicked() {
+                                    view.editing = Some((
+                                        title.to_string(),
+                                        v.name.clone(),
+                                        v.value.text.clone(),
+                                    ));
                                 }
                             }
-                        } else {
-                            let r = ui.add(
-                                egui::Label::new(egui::RichText::new(&v.value.text).monospace())
-                                    .sense(egui::Sense::click()),
-                            );
-                            let r = if editable { r.on_hover_text("Click to edit") } else { r };
-                            if editable && r.clicked() {
-                                view.editing =
-                                    Some((title.to_string(), v.name.clone(), v.value.text.clone()));
-                            }
+                            ui.end_row();
                         }
-                        ui.end_row();
-                    }
-                });
+                    });
             });
     }
     out

@@ -35,7 +35,9 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
             )
             .labelled_by(l.id);
         let parsed = parse_u64(&view.mem_goto).filter(|a| *a < size);
-        let go = ui.add_enabled(parsed.is_some(), egui::Button::new("Go")).clicked()
+        let go = ui
+            .add_enabled(parsed.is_some(), egui::Button::new("Go"))
+            .clicked()
             || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
         if go && let Some(a) = parsed {
             goto(view, a as u32);
@@ -45,7 +47,10 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
             .read(view.mem_cursor, 4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
         if ui
-            .add_enabled(ptr.is_some_and(|p| u64::from(p) < size), egui::Button::new("Follow pointer"))
+            .add_enabled(
+                ptr.is_some_and(|p| u64::from(p) < size),
+                egui::Button::new("Follow pointer"),
+            )
             .on_hover_text("Go to the address stored (u32, little-endian) at the cursor")
             .clicked()
             && let Some(p) = ptr
@@ -54,7 +59,10 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
         }
         let (lo, hi) = selection(view);
         if ui
-            .add_enabled(can_read, egui::Button::new(format!("Watch {} byte(s)", hi - lo + 1)))
+            .add_enabled(
+                can_read,
+                egui::Button::new(format!("Watch {} byte(s)", hi - lo + 1)),
+            )
             .on_hover_text("Stop when the selection is written (shift-click extends it)")
             .clicked()
         {
@@ -75,7 +83,9 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
 
     let total_rows = (size / u64::from(BYTES_PER_ROW)) as usize;
     let spacing = ui.spacing().item_spacing.y;
-    let mut area = egui::ScrollArea::vertical().auto_shrink(false).id_salt("hex");
+    let mut area = egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .id_salt("hex");
     if let Some(a) = view.mem_scroll_to.take() {
         let row = (a / BYTES_PER_ROW) as f32;
         area = area.vertical_scroll_offset((row * (ROW_HEIGHT + spacing) - 40.0).max(0.0));
@@ -109,8 +119,9 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
                 for i in 0..BYTES_PER_ROW {
                     let a = addr + i;
                     let byte = state.memory.byte(a);
-                    let mut text = egui::RichText::new(byte.map_or("··".into(), |b| format!("{b:02x}")))
-                        .monospace();
+                    let mut text =
+                        egui::RichText::new(byte.map_or("--".into(), |b| format!("{b:02x}")))
+                            .monospace();
                     if state.memory.changed(a) {
                         text = text.color(changed_color).strong();
                     }
@@ -157,28 +168,57 @@ fn selection(view: &ViewState) -> (u32, u32) {
 
 fn inspector_ui(ui: &mut egui::Ui, mem: &MemoryCache, cursor: u32) {
     ui.strong(format!("At {cursor:#010x}"));
-    let bytes: Vec<Option<u8>> = (0..8).map(|i| cursor.checked_add(i).and_then(|a| mem.byte(a))).collect();
+    let bytes: Vec<Option<u8>> = (0..8)
+        .map(|i| cursor.checked_add(i).and_then(|a| mem.byte(a)))
+        .collect();
     let take = |n: usize| -> Option<Vec<u8>> { bytes[..n].iter().copied().collect() };
     let rows: Vec<(&str, Option<String>)> = vec![
         ("i8", take(1).map(|b| (b[0] as i8).to_string())),
         ("u8", take(1).map(|b| b[0].to_string())),
-        ("i16", take(2).map(|b| i16::from_le_bytes([b[0], b[1]]).to_string())),
-        ("u16", take(2).map(|b| u16::from_le_bytes([b[0], b[1]]).to_string())),
-        ("i32", take(4).map(|b| i32::from_le_bytes(arr(&b)).to_string())),
-        ("u32", take(4).map(|b| u32::from_le_bytes(arr(&b)).to_string())),
-        ("i64", take(8).map(|b| i64::from_le_bytes(arr(&b)).to_string())),
-        ("u64", take(8).map(|b| u64::from_le_bytes(arr(&b)).to_string())),
-        ("f32", take(4).map(|b| f32::from_le_bytes(arr(&b)).to_string())),
-        ("f64", take(8).map(|b| f64::from_le_bytes(arr(&b)).to_string())),
+        (
+            "i16",
+            take(2).map(|b| i16::from_le_bytes([b[0], b[1]]).to_string()),
+        ),
+        (
+            "u16",
+            take(2).map(|b| u16::from_le_bytes([b[0], b[1]]).to_string()),
+        ),
+        (
+            "i32",
+            take(4).map(|b| i32::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "u32",
+            take(4).map(|b| u32::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "i64",
+            take(8).map(|b| i64::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "u64",
+            take(8).map(|b| u64::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "f32",
+            take(4).map(|b| f32::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "f64",
+            take(8).map(|b| f64::from_le_bytes(arr(&b)).to_string()),
+        ),
         ("C string", c_string(mem, cursor)),
     ];
-    egui::Grid::new("inspector_grid").num_columns(2).striped(true).show(ui, |ui| {
-        for (name, value) in rows {
-            ui.label(name);
-            ui.monospace(value.unwrap_or_else(|| "—".into()));
-            ui.end_row();
-        }
-    });
+    egui::Grid::new("inspector_grid")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (name, value) in rows {
+                ui.label(name);
+                ui.monospace(value.unwrap_or_else(|| "-".into()));
+                ui.end_row();
+            }
+        });
 }
 
 fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
@@ -196,5 +236,5 @@ fn c_string(mem: &MemoryCache, addr: u32) -> Option<String> {
             b => s.push(b),
         }
     }
-    Some(format!("\"{}\"…", s.escape_ascii()))
+    Some(format!("\"{}\"...", s.escape_ascii()))
 }

@@ -7,71 +7,84 @@ pub fn module_ui(ui: &mut egui::Ui, state: &DebugState) {
     let Some(m) = &state.module else {
         return;
     };
-    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
-        egui::Grid::new("module_summary").num_columns(2).show(ui, |ui| {
-            ui.label("File");
-            ui.monospace(&m.path);
-            ui.end_row();
-            ui.label("Size");
-            ui.label(format!("{} bytes", m.size));
-            ui.end_row();
-            ui.label("Kind");
-            ui.label(&m.kind);
-            ui.end_row();
-            ui.label("Functions");
-            ui.label(m.functions.len().to_string());
-            ui.end_row();
-            ui.label("DWARF");
-            ui.label(if m.has_dwarf { "present" } else { "absent" });
-            ui.end_row();
-        });
-        egui::CollapsingHeader::new(format!("Sections ({})", m.sections.len()))
-            .default_open(true)
-            .show(ui, |ui| {
-                egui::Grid::new("sections").striped(true).num_columns(3).show(ui, |ui| {
-                    for s in &m.sections {
-                        ui.monospace(&s.name);
-                        ui.monospace(format!("{:#x}", s.module_offset));
-                        ui.label(format!("{} B", s.size));
-                        ui.end_row();
-                    }
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            egui::Grid::new("module_summary")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    ui.label("File");
+                    ui.monospace(&m.path);
+                    ui.end_row();
+                    ui.label("Size");
+                    ui.label(format!("{} bytes", m.size));
+                    ui.end_row();
+                    ui.label("Kind");
+                    ui.label(&m.kind);
+                    ui.end_row();
+                    ui.label("Functions");
+                    ui.label(m.functions.len().to_string());
+                    ui.end_row();
+                    ui.label("DWARF");
+                    ui.label(if m.has_dwarf { "present" } else { "absent" });
+                    ui.end_row();
                 });
+            egui::CollapsingHeader::new(format!("Sections ({})", m.sections.len()))
+                .default_open(true)
+                .show(ui, |ui| {
+                    egui::Grid::new("sections")
+                        .striped(true)
+                        .num_columns(3)
+                        .show(ui, |ui| {
+                            for s in &m.sections {
+                                ui.monospace(&s.name);
+                                ui.monospace(format!("{:#x}", s.module_offset));
+                                ui.label(format!("{} B", s.size));
+                                ui.end_row();
+                            }
+                        });
+                });
+            egui::CollapsingHeader::new(format!("Imports ({})", m.imports.len())).show(ui, |ui| {
+                for i in &m.imports {
+                    ui.monospace(format!(
+                        "{}.{} {} {}",
+                        i.module, i.name, i.kind, i.signature
+                    ));
+                }
             });
-        egui::CollapsingHeader::new(format!("Imports ({})", m.imports.len())).show(ui, |ui| {
-            for i in &m.imports {
-                ui.monospace(format!("{}.{} {} {}", i.module, i.name, i.kind, i.signature));
-            }
-        });
-        egui::CollapsingHeader::new(format!("Exports ({})", m.exports.len())).show(ui, |ui| {
-            for e in &m.exports {
-                ui.monospace(format!("{} {} {}", e.kind, e.name, e.signature));
-            }
-        });
-        if let Some(sm) = &state.static_module {
-            egui::CollapsingHeader::new(format!("Custom sections ({})", sm.custom_sections.len()))
+            egui::CollapsingHeader::new(format!("Exports ({})", m.exports.len())).show(ui, |ui| {
+                for e in &m.exports {
+                    ui.monospace(format!("{} {} {}", e.kind, e.name, e.signature));
+                }
+            });
+            if let Some(sm) = &state.static_module {
+                egui::CollapsingHeader::new(format!(
+                    "Custom sections ({})",
+                    sm.custom_sections.len()
+                ))
                 .show(ui, |ui| {
                     for c in &sm.custom_sections {
                         ui.monospace(format!("{} ({} B)", c.name, c.data.len()));
                     }
                 });
-            if let Some(data) = sm.custom_section("producers") {
-                egui::CollapsingHeader::new("Producers").default_open(true).show(ui, |ui| {
-                    match parse_producers(data) {
-                        Some(fields) => {
-                            for (field, values) in fields {
-                                for (name, version) in values {
-                                    ui.label(format!("{field}: {name} {version}"));
+                if let Some(data) = sm.custom_section("producers") {
+                    egui::CollapsingHeader::new("Producers")
+                        .default_open(true)
+                        .show(ui, |ui| match parse_producers(data) {
+                            Some(fields) => {
+                                for (field, values) in fields {
+                                    for (name, version) in values {
+                                        ui.label(format!("{field}: {name} {version}"));
+                                    }
                                 }
                             }
-                        }
-                        None => {
-                            ui.weak("(malformed producers section)");
-                        }
-                    }
-                });
+                            None => {
+                                ui.weak("(malformed producers section)");
+                            }
+                        });
+                }
             }
-        }
-    });
+        });
 }
 
 /// The `producers` custom section: fields of (name, version) pairs.

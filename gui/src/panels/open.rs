@@ -10,7 +10,7 @@ pub fn open_ui(ui: &mut egui::Ui, prefs: &Prefs, view: &mut ViewState) -> Option
     let mut open = None;
     ui.vertical_centered(|ui| {
         ui.add_space(60.0);
-        ui.heading("wdb — WebAssembly debugger");
+        ui.heading("wdb - WebAssembly debugger");
         ui.add_space(20.0);
         ui.label("Open a module: type its path, pick a recent file, or drop a .wasm here.");
         ui.add_space(10.0);

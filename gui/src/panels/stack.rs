@@ -19,7 +19,10 @@ pub fn call_stack_ui(ui: &mut egui::Ui, state: &DebugState) -> Vec<Command> {
                 };
                 let text = format!("#{} {}+{:#x}{loc}", f.index, f.func_name, f.code_offset);
                 if ui
-                    .selectable_label(f.index == state.selected_frame, egui::RichText::new(text).monospace())
+                    .selectable_label(
+                        f.index == state.selected_frame,
+                        egui::RichText::new(text).monospace(),
+                    )
                     .clicked()
                 {
                     out.push(Command::SelectFrame(f.index));

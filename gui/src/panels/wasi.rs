@@ -30,7 +30,9 @@ pub fn wasi_ui(
         .labelled_by(l.id);
         if ui.button("Catch").clicked() {
             let name = view.wasi_catch.trim();
-            out.push(Command::CatchWasi((!name.is_empty()).then(|| name.to_string())));
+            out.push(Command::CatchWasi(
+                (!name.is_empty()).then(|| name.to_string()),
+            ));
         }
         if ui.button("Refresh").clicked() {
             out.push(Command::WasiLog);
