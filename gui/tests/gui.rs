@@ -15,11 +15,16 @@ use wdb_gui::state::RunState;
 use wdb_gui::{Prefs, WdbApp};
 
 fn fixture(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("fixtures")
-        .join(name);
-    assert!(p.exists(), "fixture missing: looked for {}", p.display());
+    // Relative to the package (cargo's working directory for tests), so
+    // the path shown in the window, and so the snapshot, is the same on
+    // every checkout.
+    let p = PathBuf::from("../fixtures").join(name);
+    assert!(
+        p.exists(),
+        "fixture missing: looked for {} from {}",
+        p.display(),
+        env!("CARGO_MANIFEST_DIR")
+    );
     p
 }
 
