@@ -87,8 +87,11 @@ pub fn module_ui(ui: &mut egui::Ui, state: &DebugState) {
         });
 }
 
-/// The `producers` custom section: fields of (name, version) pairs.
-pub fn parse_producers(data: &[u8]) -> Option<Vec<(String, Vec<(String, String)>)>> {
+/// One `producers` field (`language`, `processed-by`, `sdk`) and its (name, version) pairs.
+pub type ProducerField = (String, Vec<(String, String)>);
+
+/// The `producers` custom section.
+pub fn parse_producers(data: &[u8]) -> Option<Vec<ProducerField>> {
     let mut r = Reader { data, pos: 0 };
     let n = r.leb()?;
     let mut out = Vec::new();
