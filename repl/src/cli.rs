@@ -28,6 +28,8 @@ pub enum Command {
     Wast(crate::cmd_wast::WastArgs),
     /// Compile a module ahead of time (universal `.wasm` with native code, or `.so`)
     Compile(crate::cmd_compile::CompileArgs),
+    /// Open the desktop inspector
+    Gui(crate::cmd_gui::GuiArgs),
 }
 
 /// `wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]`: the debugger REPL.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod cmd_compile;
+mod cmd_gui;
 mod cmd_run;
 mod cmd_wast;
 mod complete;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Run(args)) => cmd_run::main(args),
         Some(cli::Command::Wast(args)) => cmd_wast::main(args),
         Some(cli::Command::Compile(args)) => cmd_compile::main(args),
+        Some(cli::Command::Gui(args)) => cmd_gui::main(args),
         None => debug::main(cli.debug),
     };
     match result {
