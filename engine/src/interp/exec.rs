@@ -1196,6 +1196,94 @@ impl Execution {
                         st!(sp - 1) = st!(fp + b as usize);
                         pc += 1;
                     }
+                    Op::BinLLT { k, a, b, d } => {
+                        let v = k.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::BinLIT { k, a, imm, d } => {
+                        let v = k.eval(st!(fp + a as usize), sext(imm));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::BinL { k, b } => {
+                        st!(sp - 1) = k.eval(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::BinLS { k, b, d } => {
+                        sp -= 1;
+                        st!(fp + d as usize) = k.eval(st!(sp), st!(fp + b as usize));
+                        pc += 2;
+                    }
+                    Op::BinLBrNez { k, b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinLBrEqz { k, b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), st!(fp + b as usize)) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinI { k, imm } => {
+                        st!(sp - 1) = k.eval(st!(sp - 1), sext(imm));
+                        pc += 1;
+                    }
+                    Op::BinIS { k, imm, d } => {
+                        sp -= 1;
+                        st!(fp + d as usize) = k.eval(st!(sp), sext(imm));
+                        pc += 2;
+                    }
+                    Op::BinIBrNez { k, imm, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), sext(imm)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinIBrEqz { k, imm, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), sext(imm)) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::TeeBrNez { d, t } => {
+                        sp -= 1;
+                        let v = st!(sp);
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                        if v as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::TeeBrEqz { d, t } => {
+                        sp -= 1;
+                        let v = st!(sp);
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                        if v as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::StoreLI { k, a, imm, off } => {
+                        pc += 2;
+                        tri!(store_kind(
+                            k,
+                            st!(fp + a as usize),
+                            off,
+                            sext(imm),
+                            &mut mem.data
+                        ));
+                    }
                     Op::BrNezL { a, t } => {
                         pc += 1;
                         if st!(fp + a as usize) as u32 != 0 {

@@ -385,6 +385,83 @@ pub enum Op {
         a: u32,
         b: u32,
     },
+    /// `local.get a; local.get b; bin; local.tee d` (span 4).
+    BinLLT {
+        k: BinKind,
+        a: u32,
+        b: u32,
+        d: u32,
+    },
+    /// `local.get a; const imm; bin; local.tee d` (span 4).
+    BinLIT {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get b; bin`: the left operand on the stack (span 2).
+    BinL {
+        k: BinKind,
+        b: u32,
+    },
+    /// `local.get b; bin; local.set d` (span 3).
+    BinLS {
+        k: BinKind,
+        b: u32,
+        d: u32,
+    },
+    /// `local.get b; bin; br_if t` (span 3).
+    BinLBrNez {
+        k: BinKind,
+        b: u32,
+        t: u32,
+    },
+    /// `local.get b; bin; if` (span 3).
+    BinLBrEqz {
+        k: BinKind,
+        b: u32,
+        t: u32,
+    },
+    /// `const imm; bin` (span 2).
+    BinI {
+        k: BinKind,
+        imm: u32,
+    },
+    /// `const imm; bin; local.set d` (span 3).
+    BinIS {
+        k: BinKind,
+        imm: u32,
+        d: u32,
+    },
+    /// `const imm; bin; br_if t` (span 3).
+    BinIBrNez {
+        k: BinKind,
+        imm: u32,
+        t: u32,
+    },
+    /// `const imm; bin; if` (span 3).
+    BinIBrEqz {
+        k: BinKind,
+        imm: u32,
+        t: u32,
+    },
+    /// `local.tee d; br_if t` (span 2).
+    TeeBrNez {
+        d: u32,
+        t: u32,
+    },
+    /// `local.tee d; if` (span 2).
+    TeeBrEqz {
+        d: u32,
+        t: u32,
+    },
+    /// `local.get a; const imm; store off` (span 3).
+    StoreLI {
+        k: StoreKind,
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
     /// `local.get a; br_if t` (span 2).
     BrNezL {
         a: u32,

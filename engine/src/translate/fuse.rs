@@ -37,8 +37,20 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
                     _ => return None,
                 });
             }
+            if let Some(imm) = imm(op)
+                && let Some(k) = at(1).and_then(BinKind::of)
+            {
+                return Some(match at(2) {
+                    Some(Op::LocalSet(d)) => Op::BinIS { k, imm, d },
+                    Some(Op::BrIfNez(t)) => Op::BinIBrNez { k, imm, t },
+                    Some(Op::BrIfEqz(t)) => Op::BinIBrEqz { k, imm, t },
+                    _ => Op::BinI { k, imm },
+                });
+            }
             return match (op, at(1)?) {
                 (Op::Const32(v), Op::LocalSet(d)) => Some(Op::Const32S { v, d }),
+                (Op::LocalTee(d), Op::BrIfNez(t)) => Some(Op::TeeBrNez { d, t }),
+                (Op::LocalTee(d), Op::BrIfEqz(t)) => Some(Op::TeeBrEqz { d, t }),
                 (Op::LocalSet(a), Op::LocalGet(b)) => Some(Op::SetGetL { a, b }),
                 _ => None,
             };
@@ -50,6 +62,7 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
         if let Some(k) = at(2).and_then(BinKind::of) {
             return Some(match at(3) {
                 Some(Op::LocalSet(d)) => Op::BinLLS { k, a, b, d },
+                Some(Op::LocalTee(d)) => Op::BinLLT { k, a, b, d },
                 Some(Op::BrIfNez(t)) => Op::BinLLBrNez { k, a, b, t },
                 Some(Op::BrIfEqz(t)) => Op::BinLLBrEqz { k, a, b, t },
                 _ => Op::BinLL { k, a, b },
@@ -66,9 +79,25 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
     {
         return Some(match at(3) {
             Some(Op::LocalSet(d)) => Op::BinLIS { k, a, imm, d },
+            Some(Op::LocalTee(d)) => Op::BinLIT { k, a, imm, d },
             Some(Op::BrIfNez(t)) => Op::BinLIBrNez { k, a, imm, t },
             Some(Op::BrIfEqz(t)) => Op::BinLIBrEqz { k, a, imm, t },
             _ => Op::BinLI { k, a, imm },
+        });
+    }
+    if let Some(imm) = imm(op1)
+        && let Some((k, off)) = at(2).and_then(StoreKind::of)
+    {
+        return Some(Op::StoreLI { k, a, imm, off });
+    }
+    // local.get b; bin: the left operand is already on the stack.
+    if let Some(k) = BinKind::of(op1) {
+        let b = a;
+        return Some(match at(2) {
+            Some(Op::LocalSet(d)) => Op::BinLS { k, b, d },
+            Some(Op::BrIfNez(t)) => Op::BinLBrNez { k, b, t },
+            Some(Op::BrIfEqz(t)) => Op::BinLBrEqz { k, b, t },
+            _ => Op::BinL { k, b },
         });
     }
     if let Some((k, off)) = LoadKind::of(op1) {
@@ -105,8 +134,20 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::BinLLBrNez { .. }
         | Op::BinLLBrEqz { .. }
         | Op::BinLIBrNez { .. }
-        | Op::BinLIBrEqz { .. } => 4,
-        Op::BinLL { .. } | Op::BinLI { .. } | Op::LoadLS { .. } | Op::StoreLL { .. } => 3,
+        | Op::BinLIBrEqz { .. }
+        | Op::BinLLT { .. }
+        | Op::BinLIT { .. } => 4,
+        Op::BinLL { .. }
+        | Op::BinLI { .. }
+        | Op::LoadLS { .. }
+        | Op::StoreLL { .. }
+        | Op::StoreLI { .. }
+        | Op::BinLS { .. }
+        | Op::BinLBrNez { .. }
+        | Op::BinLBrEqz { .. }
+        | Op::BinIS { .. }
+        | Op::BinIBrNez { .. }
+        | Op::BinIBrEqz { .. } => 3,
         Op::BinS { .. }
         | Op::BinT { .. }
         | Op::BinBrNez { .. }
@@ -116,6 +157,10 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::CopyL { .. }
         | Op::GetLL { .. }
         | Op::SetGetL { .. }
+        | Op::BinL { .. }
+        | Op::BinI { .. }
+        | Op::TeeBrNez { .. }
+        | Op::TeeBrEqz { .. }
         | Op::BrNezL { .. }
         | Op::BrEqzL { .. } => 2,
         _ => 1,
