@@ -1284,6 +1284,41 @@ impl Execution {
                             &mut mem.data
                         ));
                     }
+                    Op::UnL { k, a } => {
+                        st!(sp) = k.eval(st!(fp + a as usize));
+                        sp += 1;
+                        pc += 1;
+                    }
+                    Op::UnLS { k, a, d } => {
+                        st!(fp + d as usize) = k.eval(st!(fp + a as usize));
+                        pc += 2;
+                    }
+                    Op::EqzBrNez { t } => {
+                        sp -= 1;
+                        pc += 1;
+                        if st!(sp) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::EqzBrEqz { t } => {
+                        sp -= 1;
+                        pc += 1;
+                        if st!(sp) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::EqzLBrNez { a, t } => {
+                        pc += 2;
+                        if st!(fp + a as usize) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::EqzLBrEqz { a, t } => {
+                        pc += 2;
+                        if st!(fp + a as usize) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
                     Op::BrNezL { a, t } => {
                         pc += 1;
                         if st!(fp + a as usize) as u32 != 0 {

@@ -11,7 +11,7 @@
 //! `Code::unfused`, and patching a breakpoint unfuses the function
 //! (`Code::unfuse`), so stepping and breakpoints see every instruction.
 
-use crate::ir::{BinKind, LoadKind, Op, StoreKind};
+use crate::ir::{BinKind, LoadKind, Op, StoreKind, UnKind};
 
 /// A 32-bit immediate that sign-extends back to the constant `op` pushes.
 fn imm(op: Op) -> Option<u32> {
@@ -48,6 +48,8 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
                 });
             }
             return match (op, at(1)?) {
+                (Op::I32Eqz, Op::BrIfNez(t)) => Some(Op::EqzBrNez { t }),
+                (Op::I32Eqz, Op::BrIfEqz(t)) => Some(Op::EqzBrEqz { t }),
                 (Op::Const32(v), Op::LocalSet(d)) => Some(Op::Const32S { v, d }),
                 (Op::LocalTee(d), Op::BrIfNez(t)) => Some(Op::TeeBrNez { d, t }),
                 (Op::LocalTee(d), Op::BrIfEqz(t)) => Some(Op::TeeBrEqz { d, t }),
@@ -100,6 +102,19 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
             _ => Op::BinL { k, b },
         });
     }
+    if op1 == Op::I32Eqz {
+        match at(2) {
+            Some(Op::BrIfNez(t)) => return Some(Op::EqzLBrNez { a, t }),
+            Some(Op::BrIfEqz(t)) => return Some(Op::EqzLBrEqz { a, t }),
+            _ => {}
+        }
+    }
+    if let Some(k) = UnKind::of(op1) {
+        return Some(match at(2) {
+            Some(Op::LocalSet(d)) => Op::UnLS { k, a, d },
+            _ => Op::UnL { k, a },
+        });
+    }
     if let Some((k, off)) = LoadKind::of(op1) {
         return Some(match at(2) {
             Some(Op::LocalSet(d)) => Op::LoadLS { k, a, off, d },
@@ -147,7 +162,10 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::BinLBrEqz { .. }
         | Op::BinIS { .. }
         | Op::BinIBrNez { .. }
-        | Op::BinIBrEqz { .. } => 3,
+        | Op::BinIBrEqz { .. }
+        | Op::UnLS { .. }
+        | Op::EqzLBrNez { .. }
+        | Op::EqzLBrEqz { .. } => 3,
         Op::BinS { .. }
         | Op::BinT { .. }
         | Op::BinBrNez { .. }
@@ -158,6 +176,9 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::GetLL { .. }
         | Op::SetGetL { .. }
         | Op::BinL { .. }
+        | Op::UnL { .. }
+        | Op::EqzBrNez { .. }
+        | Op::EqzBrEqz { .. }
         | Op::BinI { .. }
         | Op::TeeBrNez { .. }
         | Op::TeeBrEqz { .. }

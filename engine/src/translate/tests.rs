@@ -48,6 +48,17 @@ const LOOPS: &str = r#"(module
     (if (i64.lt_s (local.get $y) (i64.const 0))
       (then (local.set $y (i64.sub (i64.const 0) (local.get $y)))))
     (i64.add (local.get $y) (i64.shl (local.get $x) (i64.const 40))))
+  (func (export "ext") (param $x i32) (result i64) (local $y i64) (local $w i32)
+    (local.set $y (i64.extend_i32_s (local.get $x)))
+    (local.set $w (i32.wrap_i64 (local.get $y)))
+    (if (i32.eqz (local.get $x)) (then (return (i64.const 99))))
+    (block $b
+      (br_if $b (i32.eqz (local.get $w)))
+      (local.set $y (i64.add (local.get $y) (i64.extend_i32_u (local.get $w)))))
+    (block $c
+      (br_if $c (i32.eqz (i32.and (local.get $w) (i32.const 1))))
+      (local.set $y (i64.mul (local.get $y) (i64.const 3))))
+    (local.get $y))
   (func (export "oob") (param $p i32) (result i32)
     (i32.load offset=4 (local.get $p))))"#;
 
@@ -99,6 +110,9 @@ fn plain_and_debug_paths_agree() {
         ("sum", vec![Value::I32(0)]),
         ("wide", vec![Value::I64(7)]),
         ("wide", vec![Value::I64(-5)]),
+        ("ext", vec![Value::I32(0)]),
+        ("ext", vec![Value::I32(-7)]),
+        ("ext", vec![Value::I32(6)]),
     ] {
         let mut store = Store::new(StoreConfig::default());
         let inst = instantiate(&mut store, LOOPS);
