@@ -491,6 +491,32 @@ pub enum Op {
         a: u32,
         t: u32,
     },
+    /// `local.get a; const imm; bin; local.tee a; br_if t` (span 5): a loop
+    /// counter step and test.
+    BinLIUpdBrNez {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        t: u32,
+    },
+    /// `local.get b; div/rem` (span 2).
+    DivL {
+        k: DivKind,
+        b: u32,
+    },
+    /// `local.get a; local.get b; div/rem` (span 3).
+    DivLL {
+        k: DivKind,
+        a: u32,
+        b: u32,
+    },
+    /// `local.get a; local.get b; div/rem; local.set d` (span 4).
+    DivLLS {
+        k: DivKind,
+        a: u32,
+        b: u32,
+        d: u32,
+    },
     /// `local.get a; br_if t` (span 2).
     BrNezL {
         a: u32,
@@ -690,6 +716,71 @@ impl BinKind {
             K::F64Le => (d(a) <= d(b)) as u64,
             K::F64Ge => (d(a) >= d(b)) as u64,
         }
+    }
+}
+
+/// The division and remainder operators superinstructions fuse (they trap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DivKind {
+    I32DivS,
+    I32DivU,
+    I32RemS,
+    I32RemU,
+    I64DivS,
+    I64DivU,
+    I64RemS,
+    I64RemU,
+}
+
+impl DivKind {
+    /// The fusable division or remainder `op` is, if any.
+    pub fn of(op: Op) -> Option<DivKind> {
+        Some(match op {
+            Op::I32DivS => DivKind::I32DivS,
+            Op::I32DivU => DivKind::I32DivU,
+            Op::I32RemS => DivKind::I32RemS,
+            Op::I32RemU => DivKind::I32RemU,
+            Op::I64DivS => DivKind::I64DivS,
+            Op::I64DivU => DivKind::I64DivU,
+            Op::I64RemS => DivKind::I64RemS,
+            Op::I64RemU => DivKind::I64RemU,
+            _ => return None,
+        })
+    }
+
+    /// Apply to two slots, trapping like the unfused op.
+    #[inline(always)]
+    pub fn eval(self, a: u64, b: u64) -> Result<u64, crate::trap::TrapCode> {
+        use crate::trap::TrapCode;
+        let (x, y) = (a as u32, b as u32);
+        let zero = match self {
+            DivKind::I32DivS | DivKind::I32DivU | DivKind::I32RemS | DivKind::I32RemU => y == 0,
+            _ => b == 0,
+        };
+        if zero {
+            return Err(TrapCode::IntegerDivideByZero);
+        }
+        Ok(match self {
+            DivKind::I32DivS => {
+                if x as i32 == i32::MIN && y as i32 == -1 {
+                    return Err(TrapCode::IntegerOverflow);
+                }
+                (x as i32).wrapping_div(y as i32) as u32 as u64
+            }
+            DivKind::I32DivU => (x / y) as u64,
+            DivKind::I32RemS => (x as i32).wrapping_rem(y as i32) as u32 as u64,
+            DivKind::I32RemU => (x % y) as u64,
+            DivKind::I64DivS => {
+                if a as i64 == i64::MIN && b as i64 == -1 {
+                    return Err(TrapCode::IntegerOverflow);
+                }
+                (a as i64).wrapping_div(b as i64) as u64
+            }
+            DivKind::I64DivU => a / b,
+            DivKind::I64RemS => (a as i64).wrapping_rem(b as i64) as u64,
+            DivKind::I64RemU => a % b,
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 //! `Code::unfused`, and patching a breakpoint unfuses the function
 //! (`Code::unfuse`), so stepping and breakpoints see every instruction.
 
-use crate::ir::{BinKind, LoadKind, Op, StoreKind, UnKind};
+use crate::ir::{BinKind, DivKind, LoadKind, Op, StoreKind, UnKind};
 
 /// A 32-bit immediate that sign-extends back to the constant `op` pushes.
 fn imm(op: Op) -> Option<u32> {
@@ -73,12 +73,23 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
         if let Some((k, off)) = at(2).and_then(StoreKind::of) {
             return Some(Op::StoreLL { k, a, b, off });
         }
+        if let Some(k) = at(2).and_then(DivKind::of) {
+            return Some(match at(3) {
+                Some(Op::LocalSet(d)) => Op::DivLLS { k, a, b, d },
+                _ => Op::DivLL { k, a, b },
+            });
+        }
         return Some(Op::GetLL { a, b });
     }
     // local.get a; const; bin [; local.set d | br_if]
     if let Some(imm) = imm(op1)
         && let Some(k) = at(2).and_then(BinKind::of)
     {
+        if at(3) == Some(Op::LocalTee(a))
+            && let Some(Op::BrIfNez(t)) = at(4)
+        {
+            return Some(Op::BinLIUpdBrNez { k, a, imm, t });
+        }
         return Some(match at(3) {
             Some(Op::LocalSet(d)) => Op::BinLIS { k, a, imm, d },
             Some(Op::LocalTee(d)) => Op::BinLIT { k, a, imm, d },
@@ -101,6 +112,9 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
             Some(Op::BrIfEqz(t)) => Op::BinLBrEqz { k, b, t },
             _ => Op::BinL { k, b },
         });
+    }
+    if let Some(k) = DivKind::of(op1) {
+        return Some(Op::DivL { k, b: a });
     }
     if op1 == Op::I32Eqz {
         match at(2) {
@@ -151,7 +165,9 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::BinLIBrNez { .. }
         | Op::BinLIBrEqz { .. }
         | Op::BinLLT { .. }
-        | Op::BinLIT { .. } => 4,
+        | Op::BinLIT { .. }
+        | Op::DivLLS { .. } => 4,
+        Op::BinLIUpdBrNez { .. } => 5,
         Op::BinLL { .. }
         | Op::BinLI { .. }
         | Op::LoadLS { .. }
@@ -164,6 +180,7 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::BinIBrNez { .. }
         | Op::BinIBrEqz { .. }
         | Op::UnLS { .. }
+        | Op::DivLL { .. }
         | Op::EqzLBrNez { .. }
         | Op::EqzLBrEqz { .. } => 3,
         Op::BinS { .. }
@@ -177,6 +194,7 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::SetGetL { .. }
         | Op::BinL { .. }
         | Op::UnL { .. }
+        | Op::DivL { .. }
         | Op::EqzBrNez { .. }
         | Op::EqzBrEqz { .. }
         | Op::BinI { .. }
