@@ -146,9 +146,9 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
 /// Fuse `ops` in place; returns the unfused ops (parallel to `ops`).
 pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
     let unfused = ops.to_vec();
-    for i in 0..ops.len() {
+    for (i, op) in ops.iter_mut().enumerate() {
         if let Some(f) = fuse_at(&unfused, i) {
-            ops[i] = f;
+            *op = f;
         }
     }
     unfused
