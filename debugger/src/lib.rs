@@ -8,3 +8,4 @@
 pub use wdb_engine as engine;
 pub mod runner;
 pub mod dwarf;
+pub mod profile;

@@ -237,6 +237,9 @@ impl Execution {
                     if let Some(p) = &mut ctl.profile {
                         bump(&mut p.calls, f);
                     }
+                    if let Some(s) = &mut ctl.stacks {
+                        s.enter(f);
+                    }
                 }
                 match &store.funcs[f as usize].kind {
                     FuncKind::Wasm { code: Some(c), .. } => {
@@ -260,6 +263,12 @@ impl Execution {
                     }
                     FuncKind::Host(h) => {
                         let h = h.clone();
+                        if DEBUG {
+                            // A host call is a leaf context with no instructions.
+                            if let Some(s) = &mut ctl.stacks {
+                                s.leave();
+                            }
+                        }
                         let ty = store.funcs[f as usize].ty.clone();
                         let mut args = Vec::with_capacity(ty.params().len());
                         let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
@@ -400,6 +409,9 @@ impl Execution {
                 if let Some(p) = &mut ctl.profile {
                     bump(&mut p.self_instructions, func);
                 }
+                if let Some(s) = &mut ctl.stacks {
+                    s.instruction(func, pc);
+                }
                 if !ctl.watch.is_empty() {
                     if let Some((depth, off, n, write)) = mem_access(&op) {
                         let a = (stack[sp - depth] as u32 as u64) + off as u64;
@@ -472,6 +484,11 @@ impl Execution {
                         stack.copy_within(sp - keep..sp, fp);
                         sp = fp + keep;
                         self.frames.pop();
+                        if DEBUG {
+                            if let Some(s) = &mut ctl.stacks {
+                                s.leave();
+                            }
+                        }
                         match self.frames.last() {
                             None => {
                                 self.sp = sp;
