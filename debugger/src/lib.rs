@@ -6,6 +6,6 @@
 
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
-pub mod runner;
 pub mod dwarf;
 pub mod profile;
+pub mod runner;

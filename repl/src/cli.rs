@@ -26,6 +26,8 @@ pub enum Command {
     Run(crate::cmd_run::RunArgs),
     /// Run WebAssembly spec test scripts (.wast)
     Wast(crate::cmd_wast::WastArgs),
+    /// Profile a module: interp, JIT and AOT side by side, per function and line
+    Profile(crate::cmd_profile::ProfileArgs),
 }
 
 /// `wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]`: the debugger REPL.

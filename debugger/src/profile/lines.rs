@@ -52,7 +52,11 @@ fn candidates(module_path: &Path, file: &str) -> Vec<PathBuf> {
     }
     let dir = module_path.parent().unwrap_or(Path::new("."));
     for anc in dir.ancestors().take(4) {
-        let base = if anc.as_os_str().is_empty() { Path::new(".") } else { anc };
+        let base = if anc.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            anc
+        };
         out.push(base.join(p));
     }
     out.push(p.to_path_buf());
@@ -126,7 +130,12 @@ pub(super) fn attribute(
         let func = by_func
             .iter()
             .max_by_key(|(f, c)| (**c, std::cmp::Reverse(**f)))
-            .map(|(f, _)| names.get(f).map(|n| n.1.clone()).unwrap_or_else(|| format!("host#{f}")))
+            .map(|(f, _)| {
+                names
+                    .get(f)
+                    .map(|n| n.1.clone())
+                    .unwrap_or_else(|| format!("host#{f}"))
+            })
             .unwrap_or_default();
         rep.hot.push(HotLine {
             file,

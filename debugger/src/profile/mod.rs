@@ -31,7 +31,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use wdb_engine::interp::{Execution, FuncCounters, PauseReason, RunControl, RunOutcome, StackProfile};
+use wdb_engine::interp::{
+    Execution, FuncCounters, PauseReason, RunControl, RunOutcome, StackProfile,
+};
 use wdb_engine::module::Module;
 use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value};
@@ -222,7 +224,9 @@ fn capture() -> (Output, Arc<Mutex<Vec<u8>>>) {
 }
 
 fn take(buf: &Arc<Mutex<Vec<u8>>>) -> Vec<u8> {
-    buf.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    buf.lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
 }
 
 impl ProfileConfig {
@@ -332,7 +336,10 @@ pub fn demangle(name: &str) -> String {
     name.to_string()
 }
 
-fn run_instrumented(cfg: &ProfileConfig, module: &Arc<Module>) -> Result<Instrumented, ProfileError> {
+fn run_instrumented(
+    cfg: &ProfileConfig,
+    module: &Arc<Module>,
+) -> Result<Instrumented, ProfileError> {
     let e = |m: String| ProfileError(m);
     let mut store = Store::new(StoreConfig::default());
     let (out, buf) = capture();
@@ -341,7 +348,9 @@ fn run_instrumented(cfg: &ProfileConfig, module: &Arc<Module>) -> Result<Instrum
     ));
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, ctx).map_err(|x| e(x.to_string()))?;
-    let imports = linker.resolve(&store, module).map_err(|x| e(x.to_string()))?;
+    let imports = linker
+        .resolve(&store, module)
+        .map_err(|x| e(x.to_string()))?;
     let (inst, start) = store
         .instantiate(module.clone(), &imports)
         .map_err(|x| e(x.to_string()))?;
@@ -358,8 +367,8 @@ fn run_instrumented(cfg: &ProfileConfig, module: &Arc<Module>) -> Result<Instrum
             if let Some(init) = export(&store, "_initialize") {
                 steps.push((init, Vec::new()));
             }
-            let f = export(&store, name)
-                .ok_or_else(|| e(format!("no exported function `{name}`")))?;
+            let f =
+                export(&store, name).ok_or_else(|| e(format!("no exported function `{name}`")))?;
             let idx = module.exported_func(name).expect("exported");
             let vals = wdb_engine::args::parse_args_named(name, module.func_type(idx), args)
                 .map_err(|x| e(x.message))?;
@@ -400,7 +409,10 @@ fn run_instrumented(cfg: &ProfileConfig, module: &Arc<Module>) -> Result<Instrum
     let mut names = HashMap::new();
     let nfuncs = module.func_types.len() as u32;
     for i in 0..nfuncs {
-        names.insert(store.instance_func(inst, i), (Some(i), display_name(module, i)));
+        names.insert(
+            store.instance_func(inst, i),
+            (Some(i), display_name(module, i)),
+        );
     }
     let stacks = ctl.stacks.take().expect("set above");
     let mut pc_offsets = HashMap::new();
@@ -493,7 +505,10 @@ fn function_rows(ins: &Instrumented) -> (Vec<FuncRow>, Vec<String>) {
     let mut disagreements = Vec::new();
     let get = |v: &Vec<u64>, f: FuncAddr| v.get(f as usize).copied().unwrap_or(0);
     for (&f, a) in &acc {
-        let (calls, self_i) = (get(&ins.counters.calls, f), get(&ins.counters.self_instructions, f));
+        let (calls, self_i) = (
+            get(&ins.counters.calls, f),
+            get(&ins.counters.self_instructions, f),
+        );
         if (calls, self_i) != (a.calls, a.self_i) {
             disagreements.push(format!(
                 "internal: function {f}: call-stack profile says {} calls / {} instructions, flat counters {calls} / {self_i}",
@@ -532,7 +547,10 @@ fn function_rows(ins: &Instrumented) -> (Vec<FuncRow>, Vec<String>) {
 }
 
 /// Folded stacks (`outer;inner WEIGHT`), one line per context with weight.
-fn folded(ins: &Instrumented, weight: impl Fn(&wdb_engine::interp::profile::StackNode) -> u64) -> Vec<String> {
+fn folded(
+    ins: &Instrumented,
+    weight: impl Fn(&wdb_engine::interp::profile::StackNode) -> u64,
+) -> Vec<String> {
     let st = &ins.stacks;
     let mut out = Vec::new();
     for (i, node) in st.nodes.iter().enumerate().skip(1) {
@@ -567,7 +585,8 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             p(what, done, total);
         }
     };
-    let total_steps = 1 + cfg.modes.len() as u64 * runs as u64 + cfg.native.is_some() as u64 * runs as u64;
+    let total_steps =
+        1 + cfg.modes.len() as u64 * runs as u64 + cfg.native.is_some() as u64 * runs as u64;
     let mut done = 0u64;
 
     let t_load = Instant::now();
@@ -623,7 +642,11 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         let mut cpus = Vec::new();
         let baseline = sys::reset_peak_rss();
         for i in 0..runs {
-            progress(&format!("{} run {}/{runs}", mode.name(), i + 1), done, total_steps);
+            progress(
+                &format!("{} run {}/{runs}", mode.name(), i + 1),
+                done,
+                total_steps,
+            );
             let (out, buf) = capture();
             let c0 = sys::thread_cpu();
             let w0 = Instant::now();
@@ -664,7 +687,8 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             rep.cpu = Stats::of(&cpus);
             rep.instructions = Some(ins.instructions);
             rep.linear_memory_bytes = ins.memory_bytes;
-            rep.peak_rss_delta_bytes = baseline.and_then(|b| sys::peak_rss().map(|p| p as i64 - b as i64));
+            rep.peak_rss_delta_bytes =
+                baseline.and_then(|b| sys::peak_rss().map(|p| p as i64 - b as i64));
             if rep.outcome.as_deref() != Some(ins.outcome.as_str()) {
                 mismatches.push(format!(
                     "{}: outcome `{}` differs from the instrumented interpreter run's `{}`",
@@ -677,10 +701,16 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         modes.push(rep);
     }
     if modes.iter().any(|m| m.mode == "jit" || m.mode == "aot") {
-        notes.push("jit/aot: compile time is inside run time until the runner reports it separately".into());
+        notes.push(
+            "jit/aot: compile time is inside run time until the runner reports it separately"
+                .into(),
+        );
     }
     if modes.iter().any(|m| m.peak_rss_delta_bytes.is_some()) {
-        notes.push("peak RSS: VmHWM over VmRSS before the timed runs (reset via /proc/self/clear_refs)".into());
+        notes.push(
+            "peak RSS: VmHWM over VmRSS before the timed runs (reset via /proc/self/clear_refs)"
+                .into(),
+        );
     } else {
         notes.push("peak RSS: not measurable here (no /proc/self/clear_refs)".into());
     }
@@ -688,7 +718,11 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
     let native = match &cfg.native {
         Some(cmd) => {
             let r = native::run(cmd, runs, &mut |i| {
-                progress(&format!("native run {}/{runs}", i + 1), done + i as u64, total_steps)
+                progress(
+                    &format!("native run {}/{runs}", i + 1),
+                    done + i as u64,
+                    total_steps,
+                )
             })
             .map_err(ProfileError)?;
             done += runs as u64;
@@ -714,7 +748,13 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
     notes.extend(disagreements);
     let sampled_ns: u64 = ins.stacks.nodes.iter().map(|n| n.self_nanos).sum();
     let lines = if cfg.lines {
-        Some(lines::attribute(&cfg.file, &module, &ins.stacks, &ins.pc_offsets, &ins.names))
+        Some(lines::attribute(
+            &cfg.file,
+            &module,
+            &ins.stacks,
+            &ins.pc_offsets,
+            &ins.names,
+        ))
     } else {
         None
     };
@@ -740,7 +780,10 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
 fn first_difference(a: &[u8], b: &[u8]) -> String {
     match a.iter().zip(b).position(|(x, y)| x != y) {
         Some(i) => format!(", first difference at byte {i}"),
-        None if a.len() != b.len() => format!(", one is a prefix of the other up to byte {}", a.len().min(b.len())),
+        None if a.len() != b.len() => format!(
+            ", one is a prefix of the other up to byte {}",
+            a.len().min(b.len())
+        ),
         None => String::new(),
     }
 }

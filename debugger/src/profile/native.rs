@@ -56,11 +56,18 @@ pub fn run(cmd: &str, runs: u32, progress: &mut dyn FnMut(u32)) -> Result<Native
         walls.push(t0.elapsed());
         let text = String::from_utf8_lossy(&out.stdout);
         let mut lines = text.lines();
-        stdout_bytes = lines.next().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+        stdout_bytes = lines
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
         exit_code = lines.next().and_then(|l| l.trim().parse().ok());
         match parse_times(&text) {
             Some(c) => cpus.push(c),
-            None => return Err(format!("--native: could not read CPU times from bash `times`: {text:?}")),
+            None => {
+                return Err(format!(
+                    "--native: could not read CPU times from bash `times`: {text:?}"
+                ));
+            }
         }
     }
     if exit_code != Some(0) {

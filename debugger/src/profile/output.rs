@@ -50,7 +50,9 @@ pub fn ms(v: f64) -> String {
 
 fn stats(s: &Option<Stats>) -> String {
     match s {
-        Some(s) if s.runs > 1 => format!("{} [{}..{}]", ms(s.median_ms), ms(s.min_ms), ms(s.max_ms)),
+        Some(s) if s.runs > 1 => {
+            format!("{} [{}..{}]", ms(s.median_ms), ms(s.min_ms), ms(s.max_ms))
+        }
         Some(s) => ms(s.median_ms),
         None => "-".into(),
     }
@@ -93,7 +95,11 @@ fn ratio(r: Option<f64>) -> String {
 fn pad(s: &str, w: usize, right: bool) -> String {
     let visible = strip_ansi(s).chars().count();
     let fill = " ".repeat(w.saturating_sub(visible));
-    if right { format!("{fill}{s}") } else { format!("{s}{fill}") }
+    if right {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    }
 }
 
 fn strip_ansi(s: &str) -> String {
@@ -116,7 +122,11 @@ impl ProfileReport {
     pub fn render_table(&self, color: bool) -> String {
         let p = Paint(color);
         let mut o = String::new();
-        let _ = writeln!(o, "{}", p.bold(&format!("wdb profile {}: {}", self.file, self.invocation)));
+        let _ = writeln!(
+            o,
+            "{}",
+            p.bold(&format!("wdb profile {}: {}", self.file, self.invocation))
+        );
 
         // Modes side by side: one row per figure, one column per mode.
         let mut cols: Vec<(String, Vec<String>)> = Vec::new();
@@ -178,10 +188,18 @@ impl ProfileReport {
             let _ = writeln!(o, "{}", line.trim_end());
         }
         if let Some(n) = &self.native {
-            let _ = writeln!(o, "{}", p.dim(&format!("native: `{}` (CPU from bash `times`)", n.command)));
+            let _ = writeln!(
+                o,
+                "{}",
+                p.dim(&format!("native: `{}` (CPU from bash `times`)", n.command))
+            );
         }
         if self.stdout_mismatches.is_empty() {
-            let _ = writeln!(o, "guest stdout: identical in every mode that ran ({} bytes)", self.stdout.len());
+            let _ = writeln!(
+                o,
+                "guest stdout: identical in every mode that ran ({} bytes)",
+                self.stdout.len()
+            );
         } else {
             let _ = writeln!(o, "{}", p.red("GUEST OUTPUT DIFFERS BETWEEN MODES:"));
             for m in &self.stdout_mismatches {
@@ -209,7 +227,11 @@ impl ProfileReport {
         for f in self.functions.iter().take(30) {
             let self_pct = f.self_instructions as f64 * 100.0 / total;
             let pct = format!("{self_pct:.1}%");
-            let pct = if self_pct >= 20.0 { p.yellow(&pct) } else { pct };
+            let pct = if self_pct >= 20.0 {
+                p.yellow(&pct)
+            } else {
+                pct
+            };
             let _ = writeln!(
                 o,
                 "{:>12} {:>15} {} {:>15} {:>6.1}% {:>10} {:>10}  {}",
@@ -224,13 +246,24 @@ impl ProfileReport {
             );
         }
         if self.functions.len() > 30 {
-            let _ = writeln!(o, "{}", p.dim(&format!("  ... {} more functions (--json has all)", self.functions.len() - 30)));
+            let _ = writeln!(
+                o,
+                "{}",
+                p.dim(&format!(
+                    "  ... {} more functions (--json has all)",
+                    self.functions.len() - 30
+                ))
+            );
         }
 
         if let Some(l) = &self.lines {
             let _ = writeln!(o);
             if !l.has_debug_info {
-                let _ = writeln!(o, "{}", p.yellow("--lines: the module has no DWARF line information"));
+                let _ = writeln!(
+                    o,
+                    "{}",
+                    p.yellow("--lines: the module has no DWARF line information")
+                );
             } else {
                 let _ = writeln!(
                     o,
@@ -284,8 +317,12 @@ impl ProfileReport {
         if self.folded.is_empty() {
             return Err("no wasm instructions were executed: nothing to draw".into());
         }
-        inferno::flamegraph::from_lines(&mut opts, self.folded.iter().map(String::as_str), &mut out)
-            .map_err(|e| format!("flame graph: {e}"))?;
+        inferno::flamegraph::from_lines(
+            &mut opts,
+            self.folded.iter().map(String::as_str),
+            &mut out,
+        )
+        .map_err(|e| format!("flame graph: {e}"))?;
         Ok(out)
     }
 
@@ -356,11 +393,16 @@ fn mode_cells(m: &ModeReport, p: &Paint) -> Vec<String> {
         stats(&m.wall),
         stats(&m.cpu),
         m.instructions.map_or("-".into(), thousands),
-        m.linear_memory_bytes.map_or("-".into(), |b| bytes(b as i64)),
+        m.linear_memory_bytes
+            .map_or("-".into(), |b| bytes(b as i64)),
         m.peak_rss_delta_bytes.map_or("n/a".into(), bytes),
         m.outcome.clone().unwrap_or_default(),
         m.stdout_bytes.map_or("-".into(), |b| format!("{b} B")),
-        if m.mode == "interp" { "1.00x".into() } else { p.green(&ratio(m.speedup_vs_interp)) },
+        if m.mode == "interp" {
+            "1.00x".into()
+        } else {
+            p.green(&ratio(m.speedup_vs_interp))
+        },
         ratio(m.speedup_vs_native),
     ]
 }
