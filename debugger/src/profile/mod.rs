@@ -3,7 +3,7 @@
 //! stacks and source lines.
 //!
 //! How each figure is obtained (the table says it too):
-//! - run time: wall and thread CPU time (`/proc/thread-self/schedstat`) of
+//! - run time: wall and thread CPU time (`CLOCK_THREAD_CPUTIME_ID`) of
 //!   `runner::run` on the plain (uninstrumented) path, median of N runs;
 //! - instructions, calls, self/inclusive instructions: counted exactly by the
 //!   interpreter's DEBUG executor in one extra, instrumented run;

@@ -3,11 +3,17 @@
 
 use std::time::Duration;
 
-/// CPU time of the calling thread (`/proc/thread-self/schedstat`, ns).
+/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`, ns precision;
+/// `/proc` figures only advance at scheduler ticks).
+#[cfg(unix)]
 pub fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Some(Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+pub fn thread_cpu() -> Option<Duration> {
+    None
 }
 
 /// A `kB` field of `/proc/self/status`, in bytes.
