@@ -484,10 +484,8 @@ impl Execution {
                         stack.copy_within(sp - keep..sp, fp);
                         sp = fp + keep;
                         self.frames.pop();
-                        if DEBUG {
-                            if let Some(s) = &mut ctl.stacks {
-                                s.leave();
-                            }
+                        if DEBUG && let Some(s) = &mut ctl.stacks {
+                            s.leave();
                         }
                         match self.frames.last() {
                             None => {
