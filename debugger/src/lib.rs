@@ -4,6 +4,19 @@
 //!
 //! Architecture Invariant: this crate never depends on rustyline or eframe.
 
+pub mod api;
+pub mod disasm;
+pub mod expr;
+pub mod format;
+pub mod host;
+pub mod session;
+pub mod source;
+pub mod state;
+pub mod worker;
+
+pub use api::{Command, Event, Request};
+pub use session::{Session, SessionConfig};
+
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
 pub mod dwarf;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use wdb_engine::args::{format_signature, parse_args_named};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
 use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
-use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
+use wdb_engine::runtime::{Extern, HostFunc, Linker, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value, valtype_name};
 use wdb_engine::wasi::{self, WasiCall, WasiConfig, WasiCtx};
 
@@ -54,6 +54,29 @@ pub struct RunConfig {
     pub max_memory: Option<u64>,
     /// Count executed instructions (exact; uses the instrumented executor).
     pub count_instructions: bool,
+    /// Host functions besides WASI (an embedder's `env` imports).
+    pub host_imports: Vec<HostImport>,
+}
+
+/// A host function the module may import, besides WASI.
+#[derive(Clone)]
+pub struct HostImport {
+    pub module: String,
+    pub name: String,
+    pub ty: wasmparser::FuncType,
+    pub func: HostFunc,
+}
+
+impl fmt::Debug for HostImport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "HostImport({}::{} {})",
+            self.module,
+            self.name,
+            signature_string(&self.ty)
+        )
+    }
 }
 
 /// How a run went.
@@ -114,14 +137,17 @@ fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
 
 /// Every import that is not a preview1 function of the right type, one per
 /// line, e.g. `env::log (func (param i32))`.
-pub fn unsupported_imports(module: &Module) -> Vec<String> {
+pub fn unsupported_imports(module: &Module, extra: &[HostImport]) -> Vec<String> {
     let mut out = Vec::new();
     for imp in &module.imports {
         let desc = match imp.kind {
             ImportKind::Func(t) => {
                 let ty = &module.types[t as usize];
-                let ok = imp.module == wasi::MODULE
-                    && wasi::func_type(&imp.name).is_some_and(|w| &w == ty);
+                let ok = (imp.module == wasi::MODULE
+                    && wasi::func_type(&imp.name).is_some_and(|w| &w == ty))
+                    || extra
+                        .iter()
+                        .any(|h| h.module == imp.module && h.name == imp.name && &h.ty == ty);
                 if ok {
                     continue;
                 }
@@ -178,7 +204,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                 .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?,
         ),
     };
-    let missing = unsupported_imports(&module);
+    let missing = unsupported_imports(&module, &cfg.host_imports);
     if !missing.is_empty() {
         return Err(err(
             RunErrorKind::Link,
@@ -240,6 +266,9 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, ctx.clone())
         .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
+    for h in &cfg.host_imports {
+        linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
+    }
     let imports = linker
         .resolve(&store, &module)
         .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
@@ -340,10 +369,16 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
 }
 
 /// `  #0 func[12] fibArray at code_offset 0x1a3`, one line per frame.
+/// A deep backtrace (stack exhaustion) keeps its first 20 and last 5 frames.
 pub fn format_backtrace(trap: &wdb_engine::Trap) -> Vec<String> {
-    trap.backtrace
+    const HEAD: usize = 20;
+    const TAIL: usize = 5;
+    let n = trap.backtrace.len();
+    let mut lines: Vec<String> = trap
+        .backtrace
         .iter()
         .enumerate()
+        .filter(|(i, _)| n <= HEAD + TAIL + 1 || *i < HEAD || *i >= n - TAIL)
         .map(|(i, f)| {
             let mut s = format!("  #{i} func[{}]", f.func_index);
             if let Some(n) = &f.func_name {
@@ -355,7 +390,14 @@ pub fn format_backtrace(trap: &wdb_engine::Trap) -> Vec<String> {
             }
             s
         })
-        .collect()
+        .collect();
+    if n > HEAD + TAIL + 1 {
+        lines.insert(
+            HEAD,
+            format!("  ... {} frames omitted ...", n - HEAD - TAIL),
+        );
+    }
+    lines
 }
 
 /// `10s`, `500ms`, `2m`, `1.5s`, `100us`; a bare number is seconds.

@@ -120,7 +120,12 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         .map(runner::parse_bytes)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--max-memory: {e}"))?;
-    let mut argv = vec![args.file.display().to_string()];
+    // argv[0] is the module's file name, as wasmtime passes it.
+    let program = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
+        |n| n.to_string_lossy().to_string(),
+    );
+    let mut argv = vec![program];
     if invoke.is_none() {
         argv.extend(guest_args);
     }
@@ -152,6 +157,7 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         timeout,
         max_memory,
         count_instructions: false,
+        host_imports: Vec::new(),
     })
 }
 

@@ -5,7 +5,11 @@ mod cli;
 mod cmd_profile;
 mod cmd_run;
 mod cmd_wast;
+mod complete;
 mod debug;
+mod highlight;
+mod parse;
+mod render;
 
 use std::process::ExitCode;
 

@@ -82,6 +82,61 @@ fn first_instruction(module: &Module, body_index: usize) -> u32 {
     module.code_offset_from_module_offset(pos)
 }
 
+/// Time each lazy step on one big module; loading must stay cheap.
+fn scale_report(path: &Path) {
+    let module = Module::from_file(path).expect("loads");
+    let debug_bytes: usize = module
+        .custom_sections
+        .iter()
+        .filter(|c| c.name.starts_with(".debug_"))
+        .map(|c| c.data.len())
+        .sum();
+    let t = Instant::now();
+    let (info, _) = DebugInfo::load(&module, Some(path));
+    let load = t.elapsed();
+    // A function in the second half that has DWARF (std's do, the test's
+    // may not), found with a separate instance so `info` stays cold.
+    let (probe, _) = DebugInfo::load(&module, Some(path));
+    let (pc, name) = (module.bodies.len() / 2..module.bodies.len())
+        .map(|i| first_instruction(&module, i))
+        .find_map(|pc| probe.function_at(pc).map(|f| (pc, f.name)))
+        .expect("a function with DWARF");
+    let t = Instant::now();
+    let first = info.location(pc);
+    let first_location = t.elapsed();
+    let t = Instant::now();
+    let _ = info.location(pc + 1);
+    let second_location = t.elapsed();
+    let t = Instant::now();
+    let vars = info.variables(pc);
+    let variables = t.elapsed();
+    let t = Instant::now();
+    let named = info.functions_named(&name);
+    let all_functions = t.elapsed();
+    let t = Instant::now();
+    let files = info.source_files();
+    let source_files = t.elapsed();
+    println!(
+        "scale: {} ({} bytes, {debug_bytes} bytes of DWARF): load {load:?}, first location() {first_location:?} \
+         ({first:?}), second {second_location:?}, variables() {variables:?} ({} vars), \
+         functions_named() over all units {all_functions:?} ({} hits for {name:?}), source_files() {source_files:?} ({} files)",
+        path.display(),
+        module.bytes.len(),
+        vars.len(),
+        named.len(),
+        files.len()
+    );
+    assert!(
+        load.as_millis() < 100,
+        "DebugInfo::load must only read unit headers: took {load:?}"
+    );
+    assert!(first.is_some() && !named.is_empty(), "{name} at {pc:#x}");
+    assert!(
+        second_location <= first_location,
+        "the second query must hit the cache: {second_location:?} vs {first_location:?}"
+    );
+}
+
 #[derive(Default, Debug)]
 struct Totals {
     modules: usize,
@@ -172,9 +227,9 @@ fn dwarf_corpus_every_function_maps_and_formats() {
     }
     println!("{totals:?}");
     println!("skipped (not Wasm 2.0): {not_wasm2:#?}");
-    if let Some((size, path, t)) = &biggest {
-        println!("biggest: {path} ({size} bytes): load + first location() in {t:?}");
-    }
+    let (size, path, t) = biggest.expect("some module has DWARF");
+    println!("biggest: {path} ({size} bytes): load + first location() in {t:?}");
+    scale_report(Path::new(&path));
     assert!(
         totals.modules >= 60,
         "expected at least 60 DWARF modules, found {}",

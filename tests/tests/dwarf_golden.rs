@@ -373,7 +373,9 @@ fn split_dwarf_needs_its_dwp() {
     assert_eq!(names, ["n", "t", "a", "b"]);
     // Without the module's path the .dwp is not found: lines still work
     // (they are in the skeleton), functions and variables do not.
-    let (alone, _) = DebugInfo::load(&module, None);
+    let (alone, warnings) = DebugInfo::load(&module, None);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("split debug info"), "{warnings:?}");
     assert_eq!(alone.location(pc), info.location(pc));
     assert!(alone.functions_named("fib").is_empty());
 }
@@ -441,4 +443,105 @@ fn rust_std_types_and_enums_format() {
         show("others", &fr).as_deref(),
         Ok("{Circle {center: {x = 0, y = 0}, radius: 2}, Empty}")
     );
+}
+
+#[test]
+fn rust_inline_frames_and_their_variables() {
+    let (_, info) = load(&workspace().join("fixtures/dwarf/rustprog.wasm"));
+    // llvm-dwarfdump: in rustprog::main, DIE 0x6b05 inlines
+    // box_assume_init_into_vec_unsafe at main.rs:57:17, and inside it 0x6b1e
+    // inlines `<[T]>::into_vec` at boxed.rs:265:44, over [0x1a9d, 0x1b18).
+    let frames = info.inline_frames(0x1a9d);
+    type Site = Option<(String, u32, u32)>;
+    let got: Vec<(&str, Site)> = frames
+        .iter()
+        .map(|f| {
+            let site = f.call_site.as_ref().map(|s| {
+                let file = s.file.rsplit('/').next().unwrap_or(&s.file).to_string();
+                (file, s.line, s.column)
+            });
+            (f.name.as_str(), site)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "alloc::slice::<impl [T]>::into_vec",
+                Some(("boxed.rs".to_string(), 265, 44))
+            ),
+            (
+                "alloc::boxed::box_assume_init_into_vec_unsafe",
+                Some(("main.rs".to_string(), 57, 17))
+            ),
+        ]
+    );
+    assert_eq!(
+        info.function_at(0x1a9d).map(|f| f.name),
+        Some("rustprog::main".to_string())
+    );
+    let names: Vec<(String, bool)> = info
+        .variables(0x1a9d)
+        .into_iter()
+        .map(|v| (v.name, v.is_param))
+        .collect();
+    assert!(names.contains(&("b".to_string(), true)), "{names:?}");
+    assert!(names.contains(&("self".to_string(), false)), "{names:?}");
+    // DIE 0x6af5: Box::new_uninit inlined at main.rs:57:17 over [0x1a20, 0x1a2c).
+    let one = info.inline_frames(0x1a20);
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0].name, "alloc::boxed::Box<T>::new_uninit");
+    assert_eq!(
+        one[0].call_site.as_ref().map(|s| (s.line, s.column)),
+        Some((57, 17))
+    );
+    assert!(
+        info.inline_frames(0x1a2c).is_empty(),
+        "the range is half-open"
+    );
+}
+
+#[test]
+fn cpp_names_demangle() {
+    let (_, info) = load(&corpus().join("dwarf/wasmtime-debug/fraction-norm.wasm"));
+    // DW_AT_linkage_name "_Z3absl" at 0x232.
+    let fs = info.functions_named("abs");
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    assert_eq!(fs[0].name, "abs(long)");
+    assert_eq!(fs[0].linkage_name.as_deref(), Some("_Z3absl"));
+    assert_eq!(fs[0].low_pc, 0x232);
+    assert_eq!(info.functions_named("_Z3absl").len(), 1);
+    assert_eq!(info.functions_named("norm")[0].low_pc, 0x30);
+}
+
+#[test]
+fn location_lists_and_types_in_other_units() {
+    // TinyGo: runtime.hash32's `ptr` has a location list (.debug_loc) that
+    // covers only [0x767, 0x77d) with `DW_OP_WASM_location 0x0 0x0,
+    // DW_OP_stack_value`, and its type `unsafe.Pointer` lives in another
+    // compile unit (DW_FORM_ref_addr).
+    let (_, info) = load(&corpus().join("dwarf/wazero/tinygo-main.wasm"));
+    let f = &info.functions_named("runtime.hash32")[0];
+    assert_eq!((f.low_pc, f.high_pc), (0x767, 0x7ff));
+    let fr = FakeFrame::new(0x1234);
+    let ptr_at = |pc: u32| {
+        info.variables(pc)
+            .into_iter()
+            .find(|v| v.name == "ptr")
+            .expect("ptr in scope")
+    };
+    let early = ptr_at(0x770);
+    assert_eq!(early.type_name, "unsafe.Pointer");
+    assert!(!early.is_optimized_out());
+    assert_eq!(
+        info.read_var(&early, &fr).to_string(),
+        "(unsafe.Pointer) 0x1234"
+    );
+    let late = ptr_at(0x790);
+    assert!(late.is_optimized_out());
+    assert_eq!(info.read_var(&late, &fr).to_string(), "<optimized out>");
+    // Lines start after TinyGo's prologue: the entry maps nowhere, but the
+    // function still has a place to break.
+    assert_eq!(info.location(0x767), None);
+    assert_eq!(f.entry_after_prologue, Some(0x770));
 }

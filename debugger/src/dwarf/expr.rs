@@ -3,11 +3,9 @@
 //! variables. C-like: `a.b`, `p->x`, `arr[3]`, `*p`, `&x`, integer
 //! arithmetic, comparisons, `&&`, `||`, `!`.
 
-use gimli::UnitOffset;
-
 use super::loc::Place;
 use super::types::{self, VarValue};
-use super::units::Store;
+use super::units::{Store, Ty};
 use super::{FrameAccess, VarInfo};
 
 /// Deepest nesting the parser accepts (parentheses, unary chains).
@@ -282,17 +280,9 @@ pub fn parse_expr(s: &str) -> Result<Expr, String> {
 /// An intermediate value: an object with a type and a place, a computed
 /// value, or a pointer made by `&`.
 enum Val {
-    Obj {
-        unit: usize,
-        ty: Option<UnitOffset>,
-        place: Place,
-    },
+    Obj { ty: Option<Ty>, place: Place },
     Value(VarValue),
-    Ptr {
-        unit: usize,
-        pointee: Option<UnitOffset>,
-        addr: u64,
-    },
+    Ptr { pointee: Option<Ty>, addr: u64 },
 }
 
 struct Eval<'a> {
@@ -315,35 +305,28 @@ pub(crate) fn evaluate(
         vars: None,
     };
     let v = ev.eval(e, 0)?;
-    ev.finish(v)
+    Ok(ev.finish(v))
+}
+
+fn is_ref_tag(tag: gimli::DwTag) -> bool {
+    matches!(
+        tag,
+        gimli::DW_TAG_pointer_type
+            | gimli::DW_TAG_reference_type
+            | gimli::DW_TAG_rvalue_reference_type
+    )
 }
 
 impl Eval<'_> {
-    fn finish(&self, v: Val) -> Result<VarValue, String> {
-        Ok(match v {
-            Val::Obj { unit, ty, place } => {
-                let cu = self.store.cu(unit).ok_or("unit cannot be read")?;
-                types::read_typed(cu, ty, &place, self.frame)
-            }
+    fn finish(&self, v: Val) -> VarValue {
+        match v {
+            Val::Obj { ty, place } => types::read_typed(ty.as_ref(), &place, self.frame),
             Val::Value(v) => v,
-            Val::Ptr {
-                unit,
-                pointee,
-                addr,
-            } => {
-                let cu = self.store.cu(unit).ok_or("unit cannot be read")?;
-                let inner = types::type_name(cu, pointee, 0);
-                let type_name = if inner.ends_with('*') {
-                    format!("{inner}*")
-                } else {
-                    format!("{inner} *")
-                };
-                VarValue::Pointer {
-                    type_name,
-                    address: addr,
-                }
-            }
-        })
+            Val::Ptr { pointee, addr } => VarValue::Pointer {
+                type_name: types::pointer_to(&types::type_name(pointee.as_ref(), 0), "*"),
+                address: addr,
+            },
+        }
     }
 
     fn lookup(&mut self, name: &str) -> Result<Val, String> {
@@ -360,91 +343,96 @@ impl Eval<'_> {
             .or_else(|| self.store.global_named(name))
             .ok_or_else(|| format!("no variable `{name}` in scope"))?;
         match types::var_place(self.store, &var, self.frame)? {
-            Some(place) => Ok(Val::Obj {
-                unit: var.unit,
-                ty: var.ty,
-                place,
-            }),
+            Some(place) => Ok(Val::Obj { ty: var.ty, place }),
             None => Ok(Val::Value(VarValue::OptimizedOut)),
         }
     }
 
     fn int(&self, v: Val) -> Result<i128, String> {
-        let value = self.finish(v)?;
+        let value = self.finish(v);
         value
             .as_i128()
             .ok_or_else(|| format!("`{value}` is not a number"))
     }
 
-    /// (unit, pointee type, address) of a pointer or an array in memory.
-    fn pointer(&self, v: Val) -> Result<(usize, Option<UnitOffset>, u64), String> {
+    /// (pointee type, address) of a pointer or an array in memory.
+    fn pointer(&self, v: Val) -> Result<(Option<Ty>, u64), String> {
         match v {
-            Val::Ptr {
-                unit,
-                pointee,
-                addr,
-            } => Ok((unit, pointee, addr)),
-            Val::Obj { unit, ty, place } => {
-                let cu = self.store.cu(unit).ok_or("unit cannot be read")?;
-                let (_, e) = ty
-                    .and_then(|t| types::strip(cu, t))
+            Val::Ptr { pointee, addr } => Ok((pointee, addr)),
+            Val::Obj { ty, place } => {
+                let (t, e) = ty
+                    .as_ref()
+                    .and_then(types::strip)
                     .ok_or("value has no type")?;
-                match e.tag() {
-                    gimli::DW_TAG_pointer_type
-                    | gimli::DW_TAG_reference_type
-                    | gimli::DW_TAG_rvalue_reference_type => {
-                        let size = cu.address_size() as usize;
-                        let b = types::place_bytes(self.frame, &place, 0, size)
-                            .ok_or("cannot read the pointer")?;
-                        let mut a = [0u8; 8];
-                        a[..size.min(8)].copy_from_slice(&b[..size.min(8)]);
-                        Ok((unit, types::type_of(cu, &e), u64::from_le_bytes(a)))
-                    }
-                    gimli::DW_TAG_array_type => match place {
-                        Place::Memory(addr) => Ok((unit, types::type_of(cu, &e), addr)),
+                if is_ref_tag(e.tag()) {
+                    let size = t.cu.address_size() as usize;
+                    let b = types::place_bytes(self.frame, &place, 0, size)
+                        .ok_or("cannot read the pointer")?;
+                    let mut a = [0u8; 8];
+                    a[..size.min(8)].copy_from_slice(&b[..size.min(8)]);
+                    Ok((types::type_of(&t.cu, &e), u64::from_le_bytes(a)))
+                } else if e.tag() == gimli::DW_TAG_array_type {
+                    match place {
+                        Place::Memory(addr) => Ok((types::type_of(&t.cu, &e), addr)),
                         Place::Bytes(_) => Err("the array is not in memory".to_string()),
-                    },
-                    _ => Err(format!(
+                    }
+                } else {
+                    Err(format!(
                         "`{}` is not a pointer",
-                        types::type_name(cu, ty, 0)
-                    )),
+                        types::type_name(ty.as_ref(), 0)
+                    ))
                 }
             }
             Val::Value(v) => Err(format!("`{v}` is not a pointer")),
         }
     }
 
-    fn member(&self, v: Val, name: &str) -> Result<Val, String> {
-        let Val::Obj { unit, ty, place } = v else {
+    fn member(&self, v: Val, name: &str, auto_deref: bool) -> Result<Val, String> {
+        let Val::Obj { ty, place } = v else {
             return Err(format!("no field `{name}` in a computed value"));
         };
-        let cu = self.store.cu(unit).ok_or("unit cannot be read")?;
-        let (off, e) = ty
-            .and_then(|t| types::strip(cu, t))
+        let (t, e) = ty
+            .as_ref()
+            .and_then(types::strip)
             .ok_or("value has no type")?;
         if !matches!(
             e.tag(),
             gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type | gimli::DW_TAG_union_type
         ) {
-            let tn = types::type_name(cu, ty, 0);
+            // Rust (and C++ references) auto-dereference on `.`.
+            if auto_deref
+                && is_ref_tag(e.tag())
+                && (t.cu.lang == Some(gimli::DW_LANG_Rust) || e.tag() != gimli::DW_TAG_pointer_type)
+            {
+                let (pointee, addr) = self.pointer(Val::Obj { ty, place })?;
+                return self.member(
+                    Val::Obj {
+                        ty: pointee,
+                        place: Place::Memory(addr),
+                    },
+                    name,
+                    false,
+                );
+            }
+            let tn = types::type_name(ty.as_ref(), 0);
             return Err(if e.tag() == gimli::DW_TAG_pointer_type {
                 format!("`{tn}` is a pointer: use `->{name}`")
             } else {
                 format!("`{tn}` has no fields")
             });
         }
-        let (_, m) = types::members(cu, off)
+        let (_, m) = types::members(&t)
             .into_iter()
             .find(|(n, _)| n == name)
-            .ok_or_else(|| format!("`{}` has no field `{name}`", types::type_name(cu, ty, 0)))?;
+            .ok_or_else(|| {
+                format!(
+                    "`{}` has no field `{name}`",
+                    types::type_name(ty.as_ref(), 0)
+                )
+            })?;
         if m.attr_value(gimli::DW_AT_bit_size).is_some() {
             // Bitfields are not addressable: read the value now.
-            let mut reader = types::Reader {
-                cu,
-                frame: self.frame,
-                budget: 10_000,
-            };
-            let fields = reader.read(ty, &place, 0);
+            let fields = types::read_typed(ty.as_ref(), &place, self.frame);
             if let VarValue::Struct { fields } = fields
                 && let Some((_, v)) = fields.into_iter().find(|(n, _)| n == name)
             {
@@ -452,10 +440,9 @@ impl Eval<'_> {
             }
             return Err(format!("cannot read bitfield `{name}`"));
         }
-        let offset = types::member_offset(cu, &m);
+        let offset = types::member_offset(&t.cu, &m);
         Ok(Val::Obj {
-            unit,
-            ty: types::type_of(cu, &m),
+            ty: types::type_of(&t.cu, &m),
             place: types::sub_place(&place, offset),
         })
     }
@@ -470,18 +457,18 @@ impl Eval<'_> {
             Expr::Int(v) => Ok(Val::Value(VarValue::Int(*v))),
             Expr::Member(b, name) => {
                 let v = self.eval(b, d)?;
-                self.member(v, name)
+                self.member(v, name, true)
             }
             Expr::Arrow(b, name) => {
                 let v = self.eval(b, d)?;
-                let (unit, pointee, addr) = self.pointer(v)?;
+                let (pointee, addr) = self.pointer(v)?;
                 self.member(
                     Val::Obj {
-                        unit,
                         ty: pointee,
                         place: Place::Memory(addr),
                     },
                     name,
+                    false,
                 )
             }
             Expr::Index(b, i) => {
@@ -490,40 +477,33 @@ impl Eval<'_> {
                     self.int(v)?
                 };
                 let v = self.eval(b, d)?;
-                if let Val::Obj { unit, ty, place } = &v {
-                    let cu = self.store.cu(*unit).ok_or("unit cannot be read")?;
-                    if let Some((off, e)) = ty.and_then(|t| types::strip(cu, t))
-                        && e.tag() == gimli::DW_TAG_array_type
-                    {
-                        if types::array_dims(cu, off).len() > 1 {
-                            return Err(
-                                "indexing multi-dimensional arrays is not supported".to_string()
-                            );
-                        }
-                        let elem = types::type_of(cu, &e);
-                        let size = elem
-                            .and_then(|t| types::byte_size(cu, t, 0))
-                            .ok_or("element size unknown")?;
-                        let offset = (idx as i64 as u64).wrapping_mul(size);
-                        let place = match place {
-                            Place::Memory(a) => Place::Memory(a.wrapping_add(offset)),
-                            p @ Place::Bytes(_) => types::sub_place(p, offset),
-                        };
-                        return Ok(Val::Obj {
-                            unit: *unit,
-                            ty: elem,
-                            place,
-                        });
+                if let Val::Obj { ty, place } = &v
+                    && let Some((t, e)) = ty.as_ref().and_then(types::strip)
+                    && e.tag() == gimli::DW_TAG_array_type
+                {
+                    if types::array_dims(&t).len() > 1 {
+                        return Err(
+                            "indexing multi-dimensional arrays is not supported".to_string()
+                        );
                     }
+                    let elem = types::type_of(&t.cu, &e);
+                    let size = elem
+                        .as_ref()
+                        .and_then(|t| types::byte_size(t, 0))
+                        .ok_or("element size unknown")?;
+                    let offset = (idx as i64 as u64).wrapping_mul(size);
+                    return Ok(Val::Obj {
+                        ty: elem,
+                        place: types::sub_place(place, offset),
+                    });
                 }
-                let (unit, pointee, addr) = self.pointer(v)?;
-                let cu = self.store.cu(unit).ok_or("unit cannot be read")?;
+                let (pointee, addr) = self.pointer(v)?;
                 let size = pointee
-                    .and_then(|t| types::byte_size(cu, t, 0))
+                    .as_ref()
+                    .and_then(|t| types::byte_size(t, 0))
                     .ok_or("cannot index a `void *`")?;
                 let a = addr.wrapping_add((idx as i64 as u64).wrapping_mul(size));
                 Ok(Val::Obj {
-                    unit,
                     ty: pointee,
                     place: Place::Memory(a),
                 })
@@ -534,26 +514,20 @@ impl Eval<'_> {
                     UnOp::Neg => Ok(Val::Value(VarValue::Int(self.int(v)?.wrapping_neg()))),
                     UnOp::Not => Ok(Val::Value(VarValue::Int((self.int(v)? == 0) as i128))),
                     UnOp::Deref => {
-                        let (unit, pointee, addr) = self.pointer(v)?;
+                        let (pointee, addr) = self.pointer(v)?;
                         if pointee.is_none() {
                             return Err("cannot dereference a `void *`".to_string());
                         }
                         Ok(Val::Obj {
-                            unit,
                             ty: pointee,
                             place: Place::Memory(addr),
                         })
                     }
                     UnOp::AddrOf => match v {
                         Val::Obj {
-                            unit,
                             ty,
                             place: Place::Memory(addr),
-                        } => Ok(Val::Ptr {
-                            unit,
-                            pointee: ty,
-                            addr,
-                        }),
+                        } => Ok(Val::Ptr { pointee: ty, addr }),
                         Val::Obj { .. } => {
                             Err("the value is not in memory (it lives in a wasm local)".to_string())
                         }

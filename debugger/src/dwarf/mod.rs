@@ -96,7 +96,7 @@ pub struct VarInfo {
     pub type_name: String,
     pub decl: Option<SourceLoc>,
     pub(crate) unit: usize,
-    pub(crate) ty: Option<gimli::UnitOffset>,
+    pub(crate) ty: Option<units::Ty>,
     pub(crate) location: VarLocation,
     pub(crate) frame_base: Option<gimli::Expression<R>>,
 }
@@ -142,12 +142,7 @@ impl DebugInfo {
     pub fn load(module: &Module, module_path: Option<&Path>) -> (DebugInfo, Vec<String>) {
         let mut warnings = Vec::new();
         let store = Store::load(module, module_path, &mut warnings);
-        (
-            DebugInfo {
-                store: store.map(Arc::new),
-            },
-            warnings,
-        )
+        (DebugInfo { store }, warnings)
     }
 
     pub fn has_debug_info(&self) -> bool {

@@ -4,10 +4,12 @@
 
 use std::fmt;
 
-use gimli::{AttributeValue, UnitOffset};
+use std::sync::Arc;
+
+use gimli::AttributeValue;
 
 use super::loc::{self, ExprContext, Place};
-use super::units::{Cu, Store, VarLocation};
+use super::units::{Cu, Store, Ty, VarLocation};
 use super::{FrameAccess, R, VarInfo};
 
 /// Deepest type nesting we follow (cyclic or absurd types stop here).
@@ -233,12 +235,13 @@ impl fmt::Display for VarValue {
 
 // ---------------------------------------------------------------- type DIEs
 
-pub(crate) fn entry(cu: &Cu, off: UnitOffset) -> Option<gimli::DebuggingInformationEntry<R>> {
-    cu.unit.entry(off).ok()
+pub(crate) fn entry(t: &Ty) -> Option<gimli::DebuggingInformationEntry<R>> {
+    t.cu.unit.entry(t.off).ok()
 }
 
-pub(crate) fn type_of(cu: &Cu, entry: &gimli::DebuggingInformationEntry<R>) -> Option<UnitOffset> {
-    cu.unit_ref(entry.attr_value(gimli::DW_AT_type)?)
+/// The `DW_AT_type` of a DIE of `cu` (possibly in another unit).
+pub(crate) fn type_of(cu: &Arc<Cu>, entry: &gimli::DebuggingInformationEntry<R>) -> Option<Ty> {
+    cu.resolve(entry.attr_value(gimli::DW_AT_type)?)
 }
 
 fn is_c(cu: &Cu) -> bool {
@@ -255,29 +258,27 @@ fn is_c(cu: &Cu) -> bool {
 }
 
 /// Follow typedefs and qualifiers to the underlying type.
-pub(crate) fn strip(
-    cu: &Cu,
-    mut off: UnitOffset,
-) -> Option<(UnitOffset, gimli::DebuggingInformationEntry<R>)> {
+pub(crate) fn strip(t: &Ty) -> Option<(Ty, gimli::DebuggingInformationEntry<R>)> {
+    let mut t = t.clone();
     for _ in 0..MAX_TYPE_DEPTH {
-        let e = entry(cu, off)?;
+        let e = entry(&t)?;
         match e.tag() {
             gimli::DW_TAG_typedef
             | gimli::DW_TAG_const_type
             | gimli::DW_TAG_volatile_type
             | gimli::DW_TAG_restrict_type
-            | gimli::DW_TAG_atomic_type => off = type_of(cu, &e)?,
-            _ => return Some((off, e)),
+            | gimli::DW_TAG_atomic_type => t = type_of(&t.cu, &e)?,
+            _ => return Some((t, e)),
         }
     }
     None
 }
 
-pub(crate) fn byte_size(cu: &Cu, off: UnitOffset, depth: usize) -> Option<u64> {
+pub(crate) fn byte_size(t: &Ty, depth: usize) -> Option<u64> {
     if depth > MAX_TYPE_DEPTH {
         return None;
     }
-    let e = entry(cu, off)?;
+    let e = entry(t)?;
     if let Some(s) = e
         .attr_value(gimli::DW_AT_byte_size)
         .and_then(|v| v.udata_value())
@@ -287,10 +288,10 @@ pub(crate) fn byte_size(cu: &Cu, off: UnitOffset, depth: usize) -> Option<u64> {
     match e.tag() {
         gimli::DW_TAG_pointer_type
         | gimli::DW_TAG_reference_type
-        | gimli::DW_TAG_rvalue_reference_type => Some(cu.address_size() as u64),
+        | gimli::DW_TAG_rvalue_reference_type => Some(t.cu.address_size() as u64),
         gimli::DW_TAG_array_type => {
-            let elem = byte_size(cu, type_of(cu, &e)?, depth + 1)?;
-            let dims = array_dims(cu, off);
+            let elem = byte_size(&type_of(&t.cu, &e)?, depth + 1)?;
+            let dims = array_dims(t);
             Some(
                 dims.iter()
                     .map(|d| d.unwrap_or(0))
@@ -298,13 +299,13 @@ pub(crate) fn byte_size(cu: &Cu, off: UnitOffset, depth: usize) -> Option<u64> {
                     .saturating_mul(elem),
             )
         }
-        _ => byte_size(cu, type_of(cu, &e)?, depth + 1),
+        _ => byte_size(&type_of(&t.cu, &e)?, depth + 1),
     }
 }
 
-pub(crate) fn array_dims(cu: &Cu, off: UnitOffset) -> Vec<Option<u64>> {
+pub(crate) fn array_dims(t: &Ty) -> Vec<Option<u64>> {
     let mut dims = Vec::new();
-    let Ok(mut tree) = cu.unit.entries_tree(Some(off)) else {
+    let Ok(mut tree) = t.cu.unit.entries_tree(Some(t.off)) else {
         return dims;
     };
     let Ok(root) = tree.root() else { return dims };
@@ -326,7 +327,7 @@ pub(crate) fn array_dims(cu: &Cu, off: UnitOffset) -> Vec<Option<u64>> {
                     .attr_value(gimli::DW_AT_lower_bound)
                     .and_then(|v| v.sdata_value())
                     .unwrap_or(0);
-                u64::try_from(upper - lower + 1).ok()
+                u64::try_from(upper.checked_sub(lower)?.checked_add(1)?).ok()
             });
         dims.push(count);
     }
@@ -335,18 +336,19 @@ pub(crate) fn array_dims(cu: &Cu, off: UnitOffset) -> Vec<Option<u64>> {
 
 /// A type's name as users write it: `struct point *`, `const char *`,
 /// `int [8]`, `&str`.
-pub(crate) fn type_name(cu: &Cu, ty: Option<UnitOffset>, depth: usize) -> String {
-    let Some(off) = ty else {
+pub(crate) fn type_name(ty: Option<&Ty>, depth: usize) -> String {
+    let Some(t) = ty else {
         return "void".to_string();
     };
     if depth > MAX_TYPE_DEPTH {
         return "...".to_string();
     }
-    let Some(e) = entry(cu, off) else {
+    let Some(e) = entry(t) else {
         return "<unknown type>".to_string();
     };
+    let cu = &t.cu;
     let name = cu.string_attr(&e, gimli::DW_AT_name);
-    let inner = || type_name(cu, type_of(cu, &e), depth + 1);
+    let inner = || type_name(type_of(cu, &e).as_ref(), depth + 1);
     match e.tag() {
         gimli::DW_TAG_base_type | gimli::DW_TAG_typedef | gimli::DW_TAG_unspecified_type => {
             name.unwrap_or_else(|| "<unnamed>".to_string())
@@ -374,7 +376,7 @@ pub(crate) fn type_name(cu: &Cu, ty: Option<UnitOffset>, depth: usize) -> String
         gimli::DW_TAG_restrict_type => qualify(&inner(), "restrict"),
         gimli::DW_TAG_atomic_type => qualify(&inner(), "_Atomic"),
         gimli::DW_TAG_array_type => {
-            let dims: String = array_dims(cu, off)
+            let dims: String = array_dims(t)
                 .iter()
                 .map(|d| d.map_or("[]".to_string(), |n| format!("[{n}]")))
                 .collect();
@@ -385,7 +387,8 @@ pub(crate) fn type_name(cu: &Cu, ty: Option<UnitOffset>, depth: usize) -> String
     }
 }
 
-fn pointer_to(inner: &str, sigil: &str) -> String {
+/// `T *` for a pointee named `T`.
+pub(crate) fn pointer_to(inner: &str, sigil: &str) -> String {
     if inner.ends_with('*') || inner.ends_with('&') {
         format!("{inner}{sigil}")
     } else if let Some(ret) = inner.strip_suffix(" (...)") {
@@ -406,7 +409,6 @@ fn qualify(inner: &str, q: &str) -> String {
 // ---------------------------------------------------------------- reading
 
 pub(crate) struct Reader<'a> {
-    pub cu: &'a Cu,
     pub frame: &'a dyn FrameAccess,
     pub budget: usize,
 }
@@ -441,7 +443,13 @@ pub(crate) fn place_bytes(
 pub(crate) fn sub_place(place: &Place, offset: u64) -> Place {
     match place {
         Place::Memory(a) => Place::Memory(a.wrapping_add(offset)),
-        Place::Bytes(b) => Place::Bytes(b.get(offset as usize..).unwrap_or(&[]).to_vec()),
+        Place::Bytes(b) => Place::Bytes(
+            usize::try_from(offset)
+                .ok()
+                .and_then(|o| b.get(o..))
+                .unwrap_or(&[])
+                .to_vec(),
+        ),
     }
 }
 
@@ -481,13 +489,11 @@ pub(crate) fn member_offset(cu: &Cu, e: &gimli::DebuggingInformationEntry<R>) ->
     }
 }
 
-/// Members of a struct/union/class: (name, DIE).
-pub(crate) fn members(
-    cu: &Cu,
-    off: UnitOffset,
-) -> Vec<(String, gimli::DebuggingInformationEntry<R>)> {
+/// Members of a struct/union/class: (name, DIE of `t`'s unit).
+pub(crate) fn members(t: &Ty) -> Vec<(String, gimli::DebuggingInformationEntry<R>)> {
     let mut out = Vec::new();
-    let Ok(mut tree) = cu.unit.entries_tree(Some(off)) else {
+    let cu = &t.cu;
+    let Ok(mut tree) = cu.unit.entries_tree(Some(t.off)) else {
         return out;
     };
     let Ok(root) = tree.root() else { return out };
@@ -500,7 +506,7 @@ pub(crate) fn members(
                 out.push((name, e.clone()));
             }
             gimli::DW_TAG_inheritance => {
-                let name = type_name(cu, type_of(cu, e), 0);
+                let name = type_name(type_of(cu, e).as_ref(), 0);
                 out.push((name, e.clone()));
             }
             _ => {}
@@ -509,13 +515,9 @@ pub(crate) fn members(
     out
 }
 
-fn child_entries(
-    cu: &Cu,
-    off: UnitOffset,
-    tag: gimli::DwTag,
-) -> Vec<gimli::DebuggingInformationEntry<R>> {
+fn child_entries(t: &Ty, tag: gimli::DwTag) -> Vec<gimli::DebuggingInformationEntry<R>> {
     let mut out = Vec::new();
-    let Ok(mut tree) = cu.unit.entries_tree(Some(off)) else {
+    let Ok(mut tree) = t.cu.unit.entries_tree(Some(t.off)) else {
         return out;
     };
     let Ok(root) = tree.root() else { return out };
@@ -528,8 +530,8 @@ fn child_entries(
     out
 }
 
-pub(crate) fn is_char_type(cu: &Cu, off: UnitOffset) -> bool {
-    let Some((_, e)) = strip(cu, off) else {
+pub(crate) fn is_char_type(t: &Ty) -> bool {
+    let Some((_, e)) = strip(t) else {
         return false;
     };
     if e.tag() != gimli::DW_TAG_base_type {
@@ -547,8 +549,10 @@ pub(crate) fn is_char_type(cu: &Cu, off: UnitOffset) -> bool {
     ) && size == Some(1)
 }
 
+type Die = gimli::DebuggingInformationEntry<R>;
+
 impl Reader<'_> {
-    pub fn read(&mut self, ty: Option<UnitOffset>, place: &Place, depth: usize) -> VarValue {
+    pub fn read(&mut self, ty: Option<&Ty>, place: &Place, depth: usize) -> VarValue {
         if self.budget == 0 || depth > MAX_TYPE_DEPTH {
             return VarValue::Elided;
         }
@@ -556,18 +560,18 @@ impl Reader<'_> {
         let Some(ty) = ty else {
             return VarValue::Unavailable("no type".to_string());
         };
-        let Some((off, e)) = strip(self.cu, ty) else {
+        let Some((t, e)) = strip(ty) else {
             return VarValue::Unavailable("bad type".to_string());
         };
         match e.tag() {
             gimli::DW_TAG_base_type => self.read_base(&e, place),
             gimli::DW_TAG_pointer_type
             | gimli::DW_TAG_reference_type
-            | gimli::DW_TAG_rvalue_reference_type => self.read_pointer(off, &e, place),
-            gimli::DW_TAG_enumeration_type => self.read_enum(off, &e, place),
-            gimli::DW_TAG_array_type => self.read_array(off, &e, place, depth),
+            | gimli::DW_TAG_rvalue_reference_type => self.read_pointer(&t, &e, place),
+            gimli::DW_TAG_enumeration_type => self.read_enum(&t, &e, place),
+            gimli::DW_TAG_array_type => self.read_array(&t, &e, place, depth),
             gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type | gimli::DW_TAG_union_type => {
-                self.read_struct(off, &e, place, depth)
+                self.read_struct(&t, &e, place, depth)
             }
             gimli::DW_TAG_subroutine_type => VarValue::Unavailable("a function".to_string()),
             _ => VarValue::Unavailable(format!("unsupported type {}", e.tag())),
@@ -584,7 +588,7 @@ impl Reader<'_> {
         })
     }
 
-    fn read_base(&mut self, e: &gimli::DebuggingInformationEntry<R>, place: &Place) -> VarValue {
+    fn read_base(&mut self, e: &Die, place: &Place) -> VarValue {
         let size = e
             .attr_value(gimli::DW_AT_byte_size)
             .and_then(|v| v.udata_value())
@@ -604,19 +608,14 @@ impl Reader<'_> {
         decode_base(enc, size, raw)
     }
 
-    fn read_pointer(
-        &mut self,
-        off: UnitOffset,
-        e: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-    ) -> VarValue {
-        let size = self.cu.address_size() as usize;
+    fn read_pointer(&mut self, t: &Ty, e: &Die, place: &Place) -> VarValue {
+        let size = t.cu.address_size() as usize;
         let address = match self.bytes(place, 0, size) {
             Ok(b) => le_uint(&b) as u64,
             Err(v) => return v,
         };
-        if let Some(pointee) = type_of(self.cu, e)
-            && is_char_type(self.cu, pointee)
+        if let Some(pointee) = type_of(&t.cu, e)
+            && is_char_type(&pointee)
             && e.tag() == gimli::DW_TAG_pointer_type
         {
             if address == 0 {
@@ -637,23 +636,18 @@ impl Reader<'_> {
             };
         }
         VarValue::Pointer {
-            type_name: type_name(self.cu, Some(off), 0),
+            type_name: type_name(Some(t), 0),
             address,
         }
     }
 
-    fn read_enum(
-        &mut self,
-        off: UnitOffset,
-        e: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-    ) -> VarValue {
-        let size = byte_size(self.cu, off, 0).unwrap_or(4).clamp(1, 16);
+    fn read_enum(&mut self, t: &Ty, e: &Die, place: &Place) -> VarValue {
+        let size = byte_size(t, 0).unwrap_or(4).clamp(1, 16);
         let raw = match self.bytes(place, 0, size as usize) {
             Ok(b) => le_uint(&b),
             Err(v) => return v,
         };
-        let signed = match type_of(self.cu, e).and_then(|t| strip(self.cu, t)) {
+        let signed = match type_of(&t.cu, e).and_then(|b| strip(&b)) {
             Some((_, base)) => !matches!(
                 base.attr_value(gimli::DW_AT_encoding),
                 Some(AttributeValue::Encoding(
@@ -668,7 +662,7 @@ impl Reader<'_> {
             raw as i128
         };
         let mut name = None;
-        for en in child_entries(self.cu, off, gimli::DW_TAG_enumerator) {
+        for en in child_entries(t, gimli::DW_TAG_enumerator) {
             let Some(cv) = en.attr_value(gimli::DW_AT_const_value) else {
                 continue;
             };
@@ -681,35 +675,29 @@ impl Reader<'_> {
                 },
             };
             if cv == value {
-                name = self.cu.string_attr(&en, gimli::DW_AT_name);
+                name = t.cu.string_attr(&en, gimli::DW_AT_name);
                 break;
             }
         }
         VarValue::Enum { name, value }
     }
 
-    fn read_array(
-        &mut self,
-        off: UnitOffset,
-        e: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-        depth: usize,
-    ) -> VarValue {
-        let Some(elem) = type_of(self.cu, e) else {
+    fn read_array(&mut self, t: &Ty, e: &Die, place: &Place, depth: usize) -> VarValue {
+        let Some(elem) = type_of(&t.cu, e) else {
             return VarValue::Unavailable("array without element type".to_string());
         };
-        let dims = array_dims(self.cu, off);
-        self.read_dims(elem, &dims, place, depth)
+        let dims = array_dims(t);
+        self.read_dims(&elem, &dims, place, depth)
     }
 
     fn read_dims(
         &mut self,
-        elem: UnitOffset,
+        elem: &Ty,
         dims: &[Option<u64>],
         place: &Place,
         depth: usize,
     ) -> VarValue {
-        let Some(elem_size) = byte_size(self.cu, elem, 0) else {
+        let Some(elem_size) = byte_size(elem, 0) else {
             return VarValue::Unavailable("element size unknown".to_string());
         };
         let len = dims.first().copied().flatten().unwrap_or(0);
@@ -719,7 +707,7 @@ impl Reader<'_> {
             .map(|d| d.unwrap_or(0))
             .product::<u64>()
             .saturating_mul(elem_size);
-        if rest.is_empty() && is_char_type(self.cu, elem) {
+        if rest.is_empty() && is_char_type(elem) {
             let n = len.min(MAX_STRING as u64) as usize;
             return match self.bytes(place, 0, n) {
                 Ok(b) => {
@@ -745,58 +733,44 @@ impl Reader<'_> {
         VarValue::Array { elements, len }
     }
 
-    fn read_struct(
-        &mut self,
-        off: UnitOffset,
-        e: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-        depth: usize,
-    ) -> VarValue {
+    fn read_struct(&mut self, t: &Ty, e: &Die, place: &Place, depth: usize) -> VarValue {
         if e.attr_value(gimli::DW_AT_declaration).is_some() {
             return VarValue::Unavailable("incomplete type".to_string());
         }
-        let name = self
-            .cu
-            .string_attr(e, gimli::DW_AT_name)
-            .unwrap_or_default();
-        if (self.cu.lang == Some(gimli::DW_LANG_Rust) || name.starts_with('&'))
-            && let Some(v) = self.read_rust(off, &name, place, depth)
+        let name = t.cu.string_attr(e, gimli::DW_AT_name).unwrap_or_default();
+        if (t.cu.lang == Some(gimli::DW_LANG_Rust) || name.starts_with('&'))
+            && let Some(v) = self.read_rust(t, &name, place, depth)
         {
             return v;
         }
         let mut fields = Vec::new();
-        for (fname, m) in members(self.cu, off) {
+        for (fname, m) in members(t) {
             if self.budget == 0 {
                 fields.push((fname, VarValue::Elided));
                 break;
             }
-            let v = self.read_member(&m, place, depth);
+            let v = self.read_member(&t.cu, &m, place, depth);
             fields.push((fname, v));
         }
         VarValue::Struct { fields }
     }
 
-    fn read_member(
-        &mut self,
-        m: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-        depth: usize,
-    ) -> VarValue {
-        let ty = type_of(self.cu, m);
-        let offset = member_offset(self.cu, m);
+    fn read_member(&mut self, cu: &Arc<Cu>, m: &Die, place: &Place, depth: usize) -> VarValue {
+        let ty = type_of(cu, m);
+        let offset = member_offset(cu, m);
         if let Some(bits) = m
             .attr_value(gimli::DW_AT_bit_size)
             .and_then(|v| v.udata_value())
         {
-            return self.read_bitfield(m, ty, offset, bits, place);
+            return self.read_bitfield(m, ty.as_ref(), offset, bits, place);
         }
-        self.read(ty, &sub_place(place, offset), depth + 1)
+        self.read(ty.as_ref(), &sub_place(place, offset), depth + 1)
     }
 
     fn read_bitfield(
         &mut self,
-        m: &gimli::DebuggingInformationEntry<R>,
-        ty: Option<UnitOffset>,
+        m: &Die,
+        ty: Option<&Ty>,
         offset: u64,
         bits: u64,
         place: &Place,
@@ -817,19 +791,22 @@ impl Reader<'_> {
             let storage = m
                 .attr_value(gimli::DW_AT_byte_size)
                 .and_then(|v| v.udata_value())
-                .or_else(|| ty.and_then(|t| byte_size(self.cu, t, 0)))
+                .or_else(|| ty.and_then(|t| byte_size(t, 0)))
                 .unwrap_or(4);
-            (offset, (storage * 8).saturating_sub(bo + bits))
+            (offset, storage.saturating_mul(8).saturating_sub(bo + bits))
         } else {
             (offset, 0)
         };
+        if shift >= 64 {
+            return VarValue::Unavailable("bitfield offset out of range".to_string());
+        }
         let n = ((shift + bits).div_ceil(8)) as usize;
         let raw = match self.bytes(place, byte, n.min(16)) {
             Ok(b) => le_uint(&b),
             Err(v) => return v,
         };
         let v = (raw >> shift) & ((1u128 << bits) - 1);
-        let signed = ty.and_then(|t| strip(self.cu, t)).is_some_and(|(_, b)| {
+        let signed = ty.and_then(strip).is_some_and(|(_, b)| {
             matches!(
                 b.attr_value(gimli::DW_AT_encoding),
                 Some(AttributeValue::Encoding(
@@ -844,18 +821,13 @@ impl Reader<'_> {
         }
     }
 
-    /// Rust's standard containers and enums; `None` when `off` is a plain struct.
-    fn read_rust(
-        &mut self,
-        off: UnitOffset,
-        name: &str,
-        place: &Place,
-        depth: usize,
-    ) -> Option<VarValue> {
-        let ms = members(self.cu, off);
+    /// Rust's standard containers and enums; `None` when `t` is a plain struct.
+    fn read_rust(&mut self, t: &Ty, name: &str, place: &Place, depth: usize) -> Option<VarValue> {
+        let cu = &t.cu;
+        let ms = members(t);
         let member = |n: &str| ms.iter().find(|(mn, _)| mn == n).map(|(_, e)| e.clone());
         if name == "&str" || name == "&mut str" {
-            let (ptr, len) = self.ptr_len(&member("data_ptr")?, &member("length")?, place)?;
+            let (ptr, len) = self.ptr_len(cu, &member("data_ptr")?, &member("length")?, place)?;
             return Some(match read_bytes_capped(self.frame, ptr, len) {
                 Some((b, cut)) => VarValue::Text(lossy(&b, cut)),
                 None => VarValue::Unavailable(format!("cannot read memory at {ptr:#x}")),
@@ -863,11 +835,12 @@ impl Reader<'_> {
         }
         if name.starts_with("&[") || name.starts_with("&mut [") {
             let data = member("data_ptr")?;
-            let (ptr, len) = self.ptr_len(&data, &member("length")?, place)?;
-            let elem = type_of(self.cu, &data)
-                .and_then(|p| entry(self.cu, p))
-                .and_then(|p| type_of(self.cu, &p));
-            return Some(match self.read_seq(elem, ptr, len, depth) {
+            let (ptr, len) = self.ptr_len(cu, &data, &member("length")?, place)?;
+            let elem = type_of(cu, &data).and_then(|p| {
+                let pe = entry(&p)?;
+                type_of(&p.cu, &pe)
+            });
+            return Some(match self.read_seq(elem.as_ref(), ptr, len, depth) {
                 Ok(elements) => VarValue::Slice { elements, len },
                 Err(v) => v,
             });
@@ -876,47 +849,40 @@ impl Reader<'_> {
         if base == "String"
             && let Some(vec) = member("vec")
         {
-            let vec_ty = type_of(self.cu, &vec)?;
-            let (vec_off, _) = strip(self.cu, vec_ty)?;
-            let (ptr, len) =
-                self.vec_parts(vec_off, &sub_place(place, member_offset(self.cu, &vec)))?;
+            let (vec_t, _) = strip(&type_of(cu, &vec)?)?;
+            let (ptr, len) = self.vec_parts(&vec_t, &sub_place(place, member_offset(cu, &vec)))?;
             return Some(match read_bytes_capped(self.frame, ptr, len) {
                 Some((b, cut)) => VarValue::Text(lossy(&b, cut)),
                 None => VarValue::Unavailable(format!("cannot read memory at {ptr:#x}")),
             });
         }
         if name.starts_with("Vec<") || name.starts_with("alloc::vec::Vec<") {
-            let elem = template_param(self.cu, off, "T");
-            let (ptr, len) = self.vec_parts(off, place)?;
-            return Some(match self.read_seq(elem, ptr, len, depth) {
+            let elem = template_param(t, "T");
+            let (ptr, len) = self.vec_parts(t, place)?;
+            return Some(match self.read_seq(elem.as_ref(), ptr, len, depth) {
                 Ok(elements) => VarValue::Vec { elements, len },
                 Err(v) => v,
             });
         }
-        let parts = child_entries(self.cu, off, gimli::DW_TAG_variant_part);
+        let parts = child_entries(t, gimli::DW_TAG_variant_part);
         if let Some(vp) = parts.first() {
-            return Some(self.read_rust_enum(vp.offset(), vp, place, depth));
+            return Some(self.read_rust_enum(cu, vp, place, depth));
         }
         None
     }
 
-    fn ptr_len(
-        &mut self,
-        data: &gimli::DebuggingInformationEntry<R>,
-        length: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-    ) -> Option<(u64, u64)> {
-        let asz = self.cu.address_size() as usize;
+    fn ptr_len(&mut self, cu: &Cu, data: &Die, length: &Die, place: &Place) -> Option<(u64, u64)> {
+        let asz = cu.address_size() as usize;
         let ptr = le_uint(&place_bytes(
             self.frame,
             place,
-            member_offset(self.cu, data),
+            member_offset(cu, data),
             asz,
         )?) as u64;
         let len = le_uint(&place_bytes(
             self.frame,
             place,
-            member_offset(self.cu, length),
+            member_offset(cu, length),
             asz,
         )?) as u64;
         Some((ptr, len))
@@ -924,32 +890,32 @@ impl Reader<'_> {
 
     /// (data pointer, len) of a `Vec`: `len` is a member, the pointer is the
     /// first pointer found inside `buf` (RawVec's layout changes across releases).
-    fn vec_parts(&mut self, vec_off: UnitOffset, place: &Place) -> Option<(u64, u64)> {
-        let ms = members(self.cu, vec_off);
+    fn vec_parts(&mut self, vec_t: &Ty, place: &Place) -> Option<(u64, u64)> {
+        let cu = &vec_t.cu;
+        let ms = members(vec_t);
         let len_m = ms.iter().find(|(n, _)| n == "len")?.1.clone();
-        let asz = self.cu.address_size() as usize;
+        let asz = cu.address_size() as usize;
         let len = le_uint(&place_bytes(
             self.frame,
             place,
-            member_offset(self.cu, &len_m),
+            member_offset(cu, &len_m),
             asz,
         )?) as u64;
         let buf = ms.iter().find(|(n, _)| n == "buf")?.1.clone();
-        let ptr_off = find_pointer(self.cu, type_of(self.cu, &buf)?, 0)?
-            .checked_add(member_offset(self.cu, &buf))?;
+        let ptr_off = find_pointer(&type_of(cu, &buf)?, 0)?.checked_add(member_offset(cu, &buf))?;
         let ptr = le_uint(&place_bytes(self.frame, place, ptr_off, asz)?) as u64;
         Some((ptr, len))
     }
 
     fn read_seq(
         &mut self,
-        elem: Option<UnitOffset>,
+        elem: Option<&Ty>,
         ptr: u64,
         len: u64,
         depth: usize,
     ) -> Result<Vec<VarValue>, VarValue> {
         let elem = elem.ok_or_else(|| VarValue::Unavailable("element type unknown".to_string()))?;
-        let size = byte_size(self.cu, elem, 0)
+        let size = byte_size(elem, 0)
             .ok_or_else(|| VarValue::Unavailable("element size unknown".to_string()))?;
         let mut out = Vec::new();
         for i in 0..len.min(MAX_ELEMENTS) {
@@ -965,68 +931,65 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn read_rust_enum(
-        &mut self,
-        _vp_off: UnitOffset,
-        vp: &gimli::DebuggingInformationEntry<R>,
-        place: &Place,
-        depth: usize,
-    ) -> VarValue {
+    fn read_rust_enum(&mut self, cu: &Arc<Cu>, vp: &Die, place: &Place, depth: usize) -> VarValue {
         // The discriminant member, if any (a single-variant enum has none).
         let discr = match vp.attr_value(gimli::DW_AT_discr) {
-            Some(v) => self.cu.unit_ref(v).and_then(|d| entry(self.cu, d)),
+            Some(v) => cu.resolve(v).and_then(|d| entry(&d)),
             None => None,
         };
+        let discr_size = discr
+            .as_ref()
+            .and_then(|d| type_of(cu, d))
+            .and_then(|t| byte_size(&t, 0))
+            .unwrap_or(4)
+            .clamp(1, 16);
         let discr_value = discr.as_ref().and_then(|d| {
-            let size = type_of(self.cu, d)
-                .and_then(|t| byte_size(self.cu, t, 0))
-                .unwrap_or(4)
-                .clamp(1, 16);
-            let b = place_bytes(self.frame, place, member_offset(self.cu, d), size as usize)?;
+            let b = place_bytes(self.frame, place, member_offset(cu, d), discr_size as usize)?;
             Some(le_uint(&b))
         });
-        let variants = child_entries(self.cu, vp.offset(), gimli::DW_TAG_variant);
+        let vp_t = Ty {
+            cu: cu.clone(),
+            off: vp.offset(),
+        };
+        let mask = if discr_size >= 16 {
+            u128::MAX
+        } else {
+            (1u128 << (8 * discr_size)) - 1
+        };
         let mut chosen = None;
         let mut default = None;
-        for v in &variants {
+        for v in child_entries(&vp_t, gimli::DW_TAG_variant) {
             match v.attr_value(gimli::DW_AT_discr_value) {
                 Some(dv) => {
                     let dv = dv
                         .udata_value()
                         .or_else(|| dv.sdata_value().map(|s| s as u64));
-                    if let (Some(dv), Some(actual)) = (dv, discr_value) {
-                        // Compare in the discriminant's width.
-                        let width = discr
-                            .as_ref()
-                            .and_then(|d| type_of(self.cu, d))
-                            .and_then(|t| byte_size(self.cu, t, 0))
-                            .unwrap_or(8)
-                            .min(16) as u32;
-                        let mask = if width >= 16 {
-                            u128::MAX
-                        } else {
-                            (1u128 << (8 * width)) - 1
-                        };
-                        if (dv as u128) & mask == actual & mask {
-                            chosen = Some(v.clone());
-                            break;
-                        }
+                    // Compare in the discriminant's width.
+                    if let (Some(dv), Some(actual)) = (dv, discr_value)
+                        && (dv as u128) & mask == actual & mask
+                    {
+                        chosen = Some(v);
+                        break;
                     }
                 }
-                None => default = Some(v.clone()),
+                None => default = Some(v),
             }
         }
         let Some(variant) = chosen.or(default) else {
             return VarValue::Unavailable("unknown enum variant".to_string());
         };
-        let Some((vname, vmember)) = members(self.cu, variant.offset()).into_iter().next() else {
+        let variant_t = Ty {
+            cu: cu.clone(),
+            off: variant.offset(),
+        };
+        let Some((vname, vmember)) = members(&variant_t).into_iter().next() else {
             return VarValue::Unavailable("empty enum variant".to_string());
         };
-        let vplace = sub_place(place, member_offset(self.cu, &vmember));
+        let vplace = sub_place(place, member_offset(cu, &vmember));
         let mut fields = Vec::new();
-        if let Some((voff, _)) = type_of(self.cu, &vmember).and_then(|t| strip(self.cu, t)) {
-            for (fname, m) in members(self.cu, voff) {
-                let v = self.read_member(&m, &vplace, depth + 1);
+        if let Some((vt, _)) = type_of(cu, &vmember).and_then(|t| strip(&t)) {
+            for (fname, m) in members(&vt) {
+                let v = self.read_member(&vt.cu, &m, &vplace, depth + 1);
                 fields.push((fname, v));
             }
         }
@@ -1037,27 +1000,27 @@ impl Reader<'_> {
     }
 }
 
-fn template_param(cu: &Cu, off: UnitOffset, name: &str) -> Option<UnitOffset> {
-    child_entries(cu, off, gimli::DW_TAG_template_type_parameter)
+fn template_param(t: &Ty, name: &str) -> Option<Ty> {
+    child_entries(t, gimli::DW_TAG_template_type_parameter)
         .into_iter()
-        .find(|e| cu.string_attr(e, gimli::DW_AT_name).as_deref() == Some(name))
-        .and_then(|e| type_of(cu, &e))
+        .find(|e| t.cu.string_attr(e, gimli::DW_AT_name).as_deref() == Some(name))
+        .and_then(|e| type_of(&t.cu, &e))
 }
 
 /// Byte offset of the first pointer member reached depth-first from `ty`.
-fn find_pointer(cu: &Cu, ty: UnitOffset, depth: usize) -> Option<u64> {
+fn find_pointer(ty: &Ty, depth: usize) -> Option<u64> {
     if depth > 8 {
         return None;
     }
-    let (off, e) = strip(cu, ty)?;
+    let (t, e) = strip(ty)?;
     match e.tag() {
         gimli::DW_TAG_pointer_type | gimli::DW_TAG_reference_type => Some(0),
         gimli::DW_TAG_structure_type | gimli::DW_TAG_class_type => {
-            for (_, m) in members(cu, off) {
-                if let Some(t) = type_of(cu, &m)
-                    && let Some(inner) = find_pointer(cu, t, depth + 1)
+            for (_, m) in members(&t) {
+                if let Some(mt) = type_of(&t.cu, &m)
+                    && let Some(inner) = find_pointer(&mt, depth + 1)
                 {
-                    return Some(member_offset(cu, &m) + inner);
+                    return Some(member_offset(&t.cu, &m) + inner);
                 }
             }
             None
@@ -1173,24 +1136,15 @@ pub(crate) fn var_place(
 }
 
 pub(crate) fn read_var(store: &Store, var: &VarInfo, frame: &dyn FrameAccess) -> VarValue {
-    let Some(cu) = store.cu(var.unit) else {
-        return VarValue::Unavailable("unit cannot be read".to_string());
-    };
     match var_place(store, var, frame) {
-        Ok(Some(place)) => read_typed(cu, var.ty, &place, frame),
+        Ok(Some(place)) => read_typed(var.ty.as_ref(), &place, frame),
         Ok(None) => VarValue::OptimizedOut,
         Err(e) => VarValue::Unavailable(e),
     }
 }
 
-pub(crate) fn read_typed(
-    cu: &Cu,
-    ty: Option<UnitOffset>,
-    place: &Place,
-    frame: &dyn FrameAccess,
-) -> VarValue {
+pub(crate) fn read_typed(ty: Option<&Ty>, place: &Place, frame: &dyn FrameAccess) -> VarValue {
     let mut reader = Reader {
-        cu,
         frame,
         budget: VALUE_BUDGET,
     };

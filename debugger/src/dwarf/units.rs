@@ -2,9 +2,10 @@
 //! ranges on first use, its line table and function list on first query.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use gimli::{AttributeValue, Reader as _, UnitOffset};
 use wdb_engine::Module;
@@ -22,6 +23,20 @@ pub(crate) enum VarLocation {
     /// `DW_AT_const_value`: the bytes of the value (little-endian).
     Const(Vec<u8>),
     OptimizedOut,
+}
+
+/// A type DIE: types may live in another unit (`DW_FORM_ref_addr`, as LTO
+/// and TinyGo emit), so a type carries its unit.
+#[derive(Clone)]
+pub(crate) struct Ty {
+    pub cu: Arc<Cu>,
+    pub off: UnitOffset,
+}
+
+impl fmt::Debug for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ty({:#x})", self.off.0)
+    }
 }
 
 struct UnitSlot {
@@ -42,6 +57,10 @@ pub(crate) struct Cu {
     line_unit: Option<gimli::Unit<R>>,
     comp_dir: String,
     pub lang: Option<gimli::DwLang>,
+    /// The store, to follow references into other units.
+    store: Weak<Store>,
+    /// The DIEs are the module's own (not a split unit's).
+    in_main_dwarf: bool,
     /// `code_offset` ranges covered by this unit (dead code at 0 removed).
     ranges: Vec<Range<u64>>,
     lines: OnceLock<Lines>,
@@ -96,6 +115,8 @@ impl Func {
 
 /// All DWARF of one module.
 pub(crate) struct Store {
+    /// This store, for units to reach their siblings without a cycle.
+    me: Weak<Store>,
     dwarf: Arc<gimli::Dwarf<R>>,
     dwp: Option<gimli::DwarfPackage<R>>,
     module_dir: Option<PathBuf>,
@@ -186,6 +207,38 @@ pub(crate) fn attr_to_string(
     Some(r.to_string_lossy().ok()?.into_owned())
 }
 
+/// Where a skeleton unit's `.dwo` file may be: its `dwo_name` under the
+/// unit's `comp_dir`, or beside the module.
+fn dwo_candidates(
+    dwarf: &gimli::Dwarf<R>,
+    skeleton: &gimli::Unit<R>,
+    module_dir: Option<&Path>,
+) -> Vec<PathBuf> {
+    let Some(name) = skeleton
+        .dwo_name()
+        .ok()
+        .flatten()
+        .and_then(|n| attr_to_string(dwarf, skeleton, n))
+    else {
+        return Vec::new();
+    };
+    let dir = module_dir.map(Path::to_path_buf).unwrap_or_default();
+    let comp_dir = skeleton
+        .comp_dir
+        .as_ref()
+        .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
+        .unwrap_or_default();
+    let base_name = Path::new(&name)
+        .file_name()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    vec![
+        dir.join(&comp_dir).join(&name),
+        dir.join(&name),
+        dir.join(base_name),
+    ]
+}
+
 /// `a/./b/../c` style cleanup, only of `.` segments and leading `./`.
 fn normalize_path(path: &str) -> String {
     let absolute = path.starts_with('/');
@@ -234,7 +287,7 @@ impl Store {
         module: &Module,
         module_path: Option<&Path>,
         warnings: &mut Vec<String>,
-    ) -> Option<Store> {
+    ) -> Option<Arc<Store>> {
         let sections: HashMap<String, Range<usize>> = module
             .custom_sections
             .iter()
@@ -308,7 +361,26 @@ impl Store {
         if units.is_empty() {
             warnings.push("DWARF: .debug_info has no units".to_string());
         }
-        Some(Store {
+        // Split DWARF without its other half: say so once, at load (only the
+        // first unit is parsed for this).
+        if dwp.is_none()
+            && let Some(first) = units.first()
+            && let Ok(skeleton) = dwarf.unit(first.header.clone())
+            && skeleton.dwo_id.is_some()
+        {
+            let candidates = dwo_candidates(&dwarf, &skeleton, module_dir.as_deref());
+            if !candidates.iter().any(|c| c.is_file()) {
+                let dwo = candidates
+                    .first()
+                    .map_or_else(|| "its .dwo".to_string(), |c| c.display().to_string());
+                warnings.push(format!(
+                    "DWARF: split debug info, but no .dwp beside the module and no {dwo}: \
+                     functions and variables are unavailable (line tables still work)"
+                ));
+            }
+        }
+        Some(Arc::new_cyclic(|me| Store {
+            me: me.clone(),
             dwarf: Arc::new(dwarf),
             dwp,
             module_dir,
@@ -316,7 +388,17 @@ impl Store {
             code_len,
             addr_index: OnceLock::new(),
             globals: OnceLock::new(),
-        })
+        }))
+    }
+
+    /// The unit whose `.debug_info` bytes contain `target`.
+    fn unit_containing(&self, target: gimli::DebugInfoOffset) -> Option<usize> {
+        let start = |s: &UnitSlot| s.header.offset().0;
+        let i = self
+            .units
+            .partition_point(|s| start(s) <= target.0)
+            .checked_sub(1)?;
+        Some(i)
     }
 
     pub fn has_units(&self) -> bool {
@@ -359,7 +441,10 @@ impl Store {
             None => (self.dwarf.clone(), skeleton, None),
         };
         let lang = lang(&dwarf, &unit);
+        let in_main_dwarf = line_unit.is_none();
         let mut cu = Cu {
+            store: self.me.clone(),
+            in_main_dwarf,
             dwarf,
             unit,
             line_dwarf: self.dwarf.clone(),
@@ -399,29 +484,9 @@ impl Store {
         let split = match split {
             Some(s) => s,
             None => {
-                let name = skeleton.dwo_name().ok()??;
-                let name = attr_to_string(&self.dwarf, skeleton, name)?;
-                let dir = self.module_dir.clone().unwrap_or_default();
-                let comp_dir = skeleton
-                    .comp_dir
-                    .as_ref()
-                    .and_then(|d| d.to_string_lossy().ok().map(|s| s.into_owned()))
-                    .unwrap_or_default();
-                let mut found = None;
-                let base_name = Path::new(&name)
-                    .file_name()
-                    .map(PathBuf::from)
-                    .unwrap_or_default();
-                for cand in [
-                    dir.join(&comp_dir).join(&name),
-                    dir.join(&name),
-                    dir.join(base_name),
-                ] {
-                    if let Some((bytes, secs)) = load_file_sections(&cand) {
-                        found = Some((bytes, secs));
-                        break;
-                    }
-                }
+                let found = dwo_candidates(&self.dwarf, skeleton, self.module_dir.as_deref())
+                    .iter()
+                    .find_map(|cand| load_file_sections(cand));
                 let (bytes, secs) = found?;
                 let mut dwo = gimli::Dwarf::load(|id| -> Result<R, gimli::Error> {
                     Ok(reader_for(
@@ -1028,7 +1093,13 @@ impl Cu {
         VarLocation::OptimizedOut
     }
 
-    fn walk_scopes(&self, store: &Store, func: UnitOffset, pc: u64, scopes: &mut Scopes) {
+    fn walk_scopes(
+        self: &Arc<Self>,
+        store: &Store,
+        func: UnitOffset,
+        pc: u64,
+        scopes: &mut Scopes,
+    ) {
         let Ok(mut tree) = self.unit.entries_tree(Some(func)) else {
             return;
         };
@@ -1045,7 +1116,7 @@ impl Cu {
     }
 
     fn walk_node(
-        &self,
+        self: &Arc<Self>,
         node: gimli::EntriesTreeNode<'_, '_, R>,
         pc: u64,
         depth: usize,
@@ -1102,7 +1173,7 @@ impl Cu {
 
     /// A variable DIE at `pc`; `None` for nameless or artificial-only DIEs.
     pub(crate) fn make_var(
-        &self,
+        self: &Arc<Self>,
         unit_index: usize,
         entry: &gimli::DebuggingInformationEntry<R>,
         pc: u64,
@@ -1111,7 +1182,7 @@ impl Cu {
     ) -> Option<VarInfo> {
         let name = self.string_attr(entry, gimli::DW_AT_name)?;
         let ty = match self.attr_deep(entry, gimli::DW_AT_type) {
-            Some(v) => self.unit_ref(v),
+            Some(v) => self.resolve(v),
             None => None,
         };
         let location = if let Some(v) = entry.attr_value(gimli::DW_AT_location) {
@@ -1124,7 +1195,7 @@ impl Cu {
         Some(VarInfo {
             name,
             is_param,
-            type_name: super::types::type_name(self, ty, 0),
+            type_name: super::types::type_name(ty.as_ref(), 0),
             decl: self.decl(entry),
             unit: unit_index,
             ty,
@@ -1171,6 +1242,27 @@ impl Cu {
             AttributeValue::DebugInfoRef(off) => off.to_unit_offset(&self.unit.header),
             _ => None,
         }
+    }
+
+    /// A reference to a DIE anywhere in the module's `.debug_info`.
+    pub fn resolve(self: &Arc<Self>, v: AttributeValue<R>) -> Option<Ty> {
+        if let Some(off) = self.unit_ref(v.clone()) {
+            return Some(Ty {
+                cu: self.clone(),
+                off,
+            });
+        }
+        let AttributeValue::DebugInfoRef(target) = v else {
+            return None;
+        };
+        if !self.in_main_dwarf {
+            return None;
+        }
+        let store = self.store.upgrade()?;
+        let index = store.unit_containing(target)?;
+        let cu = store.cu(index)?.clone();
+        let off = target.to_unit_offset(&cu.unit.header)?;
+        Some(Ty { cu, off })
     }
 
     pub fn address_size(&self) -> u8 {

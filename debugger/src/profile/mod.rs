@@ -62,6 +62,8 @@ pub struct ProfileConfig {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub preopens: Vec<wasi::Preopen>,
+    /// Host functions besides WASI (as `wdb run` takes them).
+    pub host_imports: Vec<runner::HostImport>,
     pub modes: Vec<Mode>,
     /// Timed runs per mode (and for `native`).
     pub runs: u32,
@@ -83,6 +85,7 @@ impl Default for ProfileConfig {
             args: Vec::new(),
             env: Vec::new(),
             preopens: Vec::new(),
+            host_imports: Vec::new(),
             modes: ALL_MODES.to_vec(),
             runs: 5,
             native: None,
@@ -254,6 +257,7 @@ impl ProfileConfig {
             mode,
             invoke: self.invoke.clone(),
             wasi: self.wasi(stdout),
+            host_imports: self.host_imports.clone(),
             ..RunConfig::default()
         }
     }
@@ -348,6 +352,9 @@ fn run_instrumented(
     ));
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, ctx).map_err(|x| e(x.to_string()))?;
+    for h in &cfg.host_imports {
+        linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
+    }
     let imports = linker
         .resolve(&store, module)
         .map_err(|x| e(x.to_string()))?;
@@ -598,7 +605,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         ),
     };
     let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
-    let missing = runner::unsupported_imports(&module);
+    let missing = runner::unsupported_imports(&module, &cfg.host_imports);
     if !missing.is_empty() {
         return Err(ProfileError(format!(
             "{} imports what wdb does not provide (only {} is):\n  {}",

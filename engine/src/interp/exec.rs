@@ -179,7 +179,9 @@ impl Execution {
                 }
             };
         }
-        let stack = &mut self.stack;
+        // A local slice: its pointer and length stay in registers (a `Vec`
+        // behind `self` would be reloaded after every store to the stack).
+        let mut stack: &mut [u64] = &mut self.stack[..];
         macro_rules! un {
             ($from:ident, $to:ident, $f:expr) => {{
                 let a = $from(stack[sp - 1]);
@@ -299,7 +301,8 @@ impl Execution {
                                 let need: usize =
                                     ty.results().iter().map(|&t| Value::slots(t)).sum();
                                 if sp + need > stack.len() {
-                                    stack.resize(sp + need, 0);
+                                    self.stack.resize(sp + need, 0);
+                                    stack = &mut self.stack[..];
                                 }
                                 for (v, &t) in results.iter().zip(ty.results()) {
                                     let n = Value::slots(t);
@@ -351,7 +354,8 @@ impl Execution {
                         trap!(TrapCode::CallStackExhausted);
                     }
                     let grown = (stack.len() * 2).max(need).min(max_slots);
-                    stack.resize(grown, 0);
+                    self.stack.resize(grown, 0);
+                    stack = &mut self.stack[..];
                 }
                 self.frames.last_mut().expect("caller frame").pc = pc as u32;
                 self.frames.push(Frame {
@@ -412,13 +416,15 @@ impl Execution {
                 if let Some(s) = &mut ctl.stacks {
                     s.instruction(func, pc);
                 }
-                if !ctl.watch.is_empty() {
-                    if let Some((depth, off, n, write)) = mem_access(&op) {
+                if !ctl.watch.is_empty()
+                    && let Some((depth, off, n, write)) = mem_access(&op)
+                {
+                    {
                         let a = (stack[sp - depth] as u32 as u64) + off as u64;
                         for (index, w) in ctl.watch.iter().enumerate() {
                             let hit = Some(w.memory) == code.memory
                                 && a < w.addr as u64 + w.len as u64
-                                && w.addr as u64 <= a + n as u64 - 1
+                                && (w.addr as u64) < a + n as u64
                                 && ((write && w.on_write) || (!write && w.on_read));
                             if hit && a + n as u64 <= mem.data.len() as u64 {
                                 let r = a as usize..a as usize + n;
@@ -441,8 +447,7 @@ impl Execution {
                     Op::Unreachable => trap!(TrapCode::Unreachable),
                     Op::Breakpoint => {
                         let here = pc as u32 - 1;
-                        if self.resume_bp == Some((self.frames.len(), here)) {
-                            self.resume_bp = None;
+                        if take_resume(&mut self.resume_bp, self.frames.len(), here) {
                             op = code.patched[&here];
                             continue 'dispatch;
                         }
@@ -991,7 +996,8 @@ impl Execution {
                     Op::V128Const(i) => {
                         let v = code.v128_pool[i as usize];
                         if sp + 2 > stack.len() {
-                            stack.resize(sp + 2, 0);
+                            self.stack.resize(sp + 2, 0);
+                            stack = &mut self.stack[..];
                         }
                         sp = simd::exec_v128_const(v, stack, sp);
                     }
@@ -1005,8 +1011,8 @@ impl Execution {
                 }
                 break 'dispatch;
             }
-            if DEBUG {
-                if let Some(w) = pending.take() {
+            if DEBUG && let Some(w) = pending.take() {
+                {
                     let r = w.addr as usize..w.addr as usize + w.len as usize;
                     let new = mem.data.get(r).map(<[u8]>::to_vec).unwrap_or_default();
                     save!(pc);
@@ -1021,6 +1027,20 @@ impl Execution {
                 }
             }
         }
+    }
+}
+
+/// Whether we are resuming from the breakpoint at (`depth`, `pc`): then the
+/// original op runs once. Out of line and cold: the plain loop only gets here
+/// on a patched op.
+#[cold]
+#[inline(never)]
+fn take_resume(resume: &mut Option<(usize, u32)>, depth: usize, pc: u32) -> bool {
+    if *resume == Some((depth, pc)) {
+        *resume = None;
+        true
+    } else {
+        false
     }
 }
 

@@ -493,10 +493,10 @@ impl Store {
         if self.compiled(func).is_none() {
             return;
         }
-        if let Ok(code) = self.code_mut(func) {
-            if let Some(op) = code.patched.remove(&pc) {
-                code.ops[pc as usize] = op;
-            }
+        if let Ok(code) = self.code_mut(func)
+            && let Some(op) = code.patched.remove(&pc)
+        {
+            code.ops[pc as usize] = op;
         }
     }
     /// `code_offset` of the instruction at `pc`.

@@ -127,6 +127,20 @@ pub fn resolve(base: &Path, path: &str, follow_final: bool) -> Result<Resolved, 
     })
 }
 
+/// Resolve the entry a path names without following a final symlink even
+/// when the path ends in `/` (for unlink, rmdir, rename, link and symlink,
+/// which act on the entry itself); `trailing_slash` records the slash so the
+/// caller can apply POSIX's "must be a directory" rule to the entry.
+pub fn resolve_entry(base: &Path, path: &str) -> Result<Resolved, Errno> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return resolve(base, path, false);
+    }
+    let mut r = resolve(base, trimmed, false)?;
+    r.trailing_slash = trimmed.len() != path.len();
+    Ok(r)
+}
+
 /// Non-empty, non-`.` components of a path.
 fn split(path: &str) -> VecDeque<String> {
     path.split('/')

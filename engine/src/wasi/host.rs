@@ -4,7 +4,6 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::abi::*;
@@ -44,10 +43,22 @@ impl WasiCtx {
         t: &mut Args,
     ) -> Outcome {
         let r: R = match name {
-            "args_get" => self.args_get(m, a),
-            "args_sizes_get" => self.args_sizes_get(m, a),
-            "environ_get" => self.environ_get(m, a),
-            "environ_sizes_get" => self.environ_sizes_get(m, a),
+            "args_get" | "args_sizes_get" | "environ_get" | "environ_sizes_get" => {
+                let names = match name {
+                    "args_get" => ["argv", "argv_buf"],
+                    "environ_get" => ["environ", "environ_buf"],
+                    "args_sizes_get" => ["argc_out", "argv_buf_size_out"],
+                    _ => ["environc_out", "environ_buf_size_out"],
+                };
+                t.push((names[0], format!("{:#x}", u32a(a, 0))));
+                t.push((names[1], format!("{:#x}", u32a(a, 1))));
+                match name {
+                    "args_get" => self.args_get(m, a),
+                    "args_sizes_get" => self.args_sizes_get(m, a),
+                    "environ_get" => self.environ_get(m, a),
+                    _ => self.environ_sizes_get(m, a),
+                }
+            }
             "clock_res_get" => clock_res_get(m, a, t),
             "clock_time_get" => clock_time_get(m, a, t),
             "fd_advise" => self.fd_advise(a, t),
@@ -298,9 +309,16 @@ impl WasiCtx {
     fn fd_fdstat_get(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
+        let inherited = [
+            matches!(self.stdin, Stdin::Inherit),
+            matches!(self.stdout, Output::Inherit),
+            matches!(self.stderr, Output::Inherit),
+        ];
         let e = self.entry(fd)?;
         let filetype = match &e.kind {
-            FdKind::Stdin | FdKind::Stdout | FdKind::Stderr => FILETYPE_CHARACTER_DEVICE,
+            FdKind::Stdin => stdio_filetype(inherited[0], 0),
+            FdKind::Stdout => stdio_filetype(inherited[1], 1),
+            FdKind::Stderr => stdio_filetype(inherited[2], 2),
             FdKind::File { file } => fs::filetype_of(io(file.metadata())?.file_type()),
             FdKind::Dir { .. } => FILETYPE_DIRECTORY,
         };
@@ -349,15 +367,27 @@ impl WasiCtx {
     fn fd_filestat_get(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
+        let inherited = [
+            matches!(self.stdin, Stdin::Inherit),
+            matches!(self.stdout, Output::Inherit),
+            matches!(self.stderr, Output::Inherit),
+        ];
         let e = self.entry(fd)?;
         let st = match &e.kind {
             FdKind::File { file } => fs::filestat_of(&io(file.metadata())?),
-            FdKind::Dir { host, .. } => fs::filestat_of(&io(std::fs::metadata(&*host))?),
-            _ => Filestat {
-                filetype: FILETYPE_CHARACTER_DEVICE,
-                nlink: 1,
-                ..Filestat::default()
-            },
+            FdKind::Dir { host, .. } => fs::filestat_of(&io(std::fs::metadata(host))?),
+            k => {
+                let i = match k {
+                    FdKind::Stdin => 0,
+                    FdKind::Stdout => 1,
+                    _ => 2,
+                };
+                Filestat {
+                    filetype: stdio_filetype(inherited[i], i as u8),
+                    nlink: 1,
+                    ..Filestat::default()
+                }
+            }
         };
         m.write(u32a(a, 1), &st.encode())?;
         Ok(None)
@@ -571,7 +601,8 @@ impl WasiCtx {
             ..
         } = &mut e.kind
         else {
-            return Err(ENOTDIR);
+            // wasmtime's answer; Go's runtime relies on it to report ENOTDIR.
+            return Err(EBADF);
         };
         if rights & RIGHT_FD_READDIR == 0 {
             return Err(ENOTCAPABLE);
@@ -660,6 +691,7 @@ impl WasiCtx {
     // ---- paths ------------------------------------------------------------
 
     /// Resolve a guest path below directory fd `fd` (needing rights `need`).
+    #[allow(clippy::too_many_arguments)]
     fn resolve_at(
         &mut self,
         m: &GuestMem<'_>,
@@ -674,6 +706,22 @@ impl WasiCtx {
         let path = self.path_arg(m, ptr, len, t, key)?;
         let (base, root) = self.dir(fd, need)?;
         Ok((fs::resolve(&base, &path, follow)?, root))
+    }
+
+    /// Like `resolve_at`, for calls that act on the entry itself (never
+    /// following a final symlink, even with a trailing slash).
+    fn resolve_entry_at(
+        &mut self,
+        m: &GuestMem<'_>,
+        fd: u32,
+        need: u64,
+        (ptr, len): (u32, u32),
+        t: &mut Args,
+        key: &'static str,
+    ) -> Result<(Resolved, usize), Errno> {
+        let path = self.path_arg(m, ptr, len, t, key)?;
+        let (base, root) = self.dir(fd, need)?;
+        Ok((fs::resolve_entry(&base, &path)?, root))
     }
 
     fn path_create_directory(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
@@ -758,13 +806,11 @@ impl WasiCtx {
             "old_path",
         )?;
         t.push(("new_fd", nfd.to_string()));
-        let (new, nroot) = self.resolve_at(
+        let (new, nroot) = self.resolve_entry_at(
             m,
             nfd,
             RIGHT_PATH_LINK_TARGET,
-            u32a(a, 5),
-            u32a(a, 6),
-            false,
+            (u32a(a, 5), u32a(a, 6)),
             t,
             "new_path",
         )?;
@@ -837,13 +883,8 @@ impl WasiCtx {
                 return Err(EEXIST);
             }
             if md.is_dir() {
-                let wants_write =
-                    base & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE) != 0
-                        && base != RIGHTS_ALL
-                        && oflags & OFLAGS_DIRECTORY == 0;
-                if oflags & OFLAGS_TRUNC != 0
-                    || (wants_write && base & RIGHT_FD_WRITE != 0 && base & RIGHT_FD_READDIR == 0)
-                {
+                // A directory cannot be opened for writing (POSIX's EISDIR).
+                if oflags & OFLAGS_TRUNC != 0 || base & RIGHT_FD_WRITE != 0 {
                     return Err(EISDIR);
                 }
                 let rights = base & dir_inh & RIGHTS_DIR;
@@ -962,13 +1003,11 @@ impl WasiCtx {
     fn path_remove_directory(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
-        let (r, _) = self.resolve_at(
+        let (r, _) = self.resolve_entry_at(
             m,
             fd,
             RIGHT_PATH_REMOVE_DIRECTORY,
-            u32a(a, 1),
-            u32a(a, 2),
-            false,
+            (u32a(a, 1), u32a(a, 2)),
             t,
             "path",
         )?;
@@ -986,24 +1025,20 @@ impl WasiCtx {
     fn path_rename(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let (ofd, nfd) = (u32a(a, 0), u32a(a, 3));
         t.push(("fd", ofd.to_string()));
-        let (old, oroot) = self.resolve_at(
+        let (old, oroot) = self.resolve_entry_at(
             m,
             ofd,
             RIGHT_PATH_RENAME_SOURCE,
-            u32a(a, 1),
-            u32a(a, 2),
-            false,
+            (u32a(a, 1), u32a(a, 2)),
             t,
             "old_path",
         )?;
         t.push(("new_fd", nfd.to_string()));
-        let (new, nroot) = self.resolve_at(
+        let (new, nroot) = self.resolve_entry_at(
             m,
             nfd,
             RIGHT_PATH_RENAME_TARGET,
-            u32a(a, 4),
-            u32a(a, 5),
-            false,
+            (u32a(a, 4), u32a(a, 5)),
             t,
             "new_path",
         )?;
@@ -1028,13 +1063,11 @@ impl WasiCtx {
         let target = self.path_arg(m, u32a(a, 0), u32a(a, 1), t, "old_path")?;
         let fd = u32a(a, 2);
         t.push(("fd", fd.to_string()));
-        let (r, _) = self.resolve_at(
+        let (r, _) = self.resolve_entry_at(
             m,
             fd,
             RIGHT_PATH_SYMLINK,
-            u32a(a, 3),
-            u32a(a, 4),
-            false,
+            (u32a(a, 3), u32a(a, 4)),
             t,
             "new_path",
         )?;
@@ -1057,13 +1090,11 @@ impl WasiCtx {
     fn path_unlink_file(&mut self, m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
         let fd = u32a(a, 0);
         t.push(("fd", fd.to_string()));
-        let (r, _) = self.resolve_at(
+        let (r, _) = self.resolve_entry_at(
             m,
             fd,
             RIGHT_PATH_UNLINK_FILE,
-            u32a(a, 1),
-            u32a(a, 2),
-            false,
+            (u32a(a, 1), u32a(a, 2)),
             t,
             "path",
         )?;
@@ -1219,6 +1250,24 @@ impl WasiCtx {
     }
 }
 
+/// A character device (a tty to `isatty`) only when the stream is the
+/// host's own and that is a terminal; pipes, files, buffers and sinks are
+/// `UNKNOWN`, as wasmtime reports them.
+fn stdio_filetype(inherited: bool, fd: u8) -> u8 {
+    use std::io::IsTerminal;
+    let tty = inherited
+        && match fd {
+            0 => std::io::stdin().is_terminal(),
+            1 => std::io::stdout().is_terminal(),
+            _ => std::io::stderr().is_terminal(),
+        };
+    if tty {
+        FILETYPE_CHARACTER_DEVICE
+    } else {
+        FILETYPE_UNKNOWN
+    }
+}
+
 fn sizes(m: &mut GuestMem<'_>, a: &[u64], items: &[Vec<u8>]) -> R {
     let total: usize = items.iter().map(|s| s.len() + 1).sum();
     m.write_u32(u32a(a, 0), items.len() as u32)?;
@@ -1341,6 +1390,3 @@ fn random_get(m: &mut GuestMem<'_>, a: &[u64], t: &mut Args) -> R {
     io(f.read_exact(buf))?;
     Ok(Some(len as u64))
 }
-
-#[allow(dead_code)]
-fn _unused(_: &Path) {}

@@ -524,3 +524,150 @@ fn flags_decode_by_name() {
     assert_eq!(flag_names(0, OFLAGS_NAMES), "0");
     assert_eq!(flag_names(0x41, FDFLAGS_NAMES), "APPEND|0x40");
 }
+
+#[test]
+fn path_open_flags() {
+    let mut e = env();
+    assert_eq!(
+        e.open(3, "inside.txt", true, CREAT | OFLAGS_EXCL, RW),
+        Err(EEXIST)
+    );
+    assert_eq!(
+        e.open(3, "inside.txt", true, OFLAGS_DIRECTORY, RW),
+        Err(ENOTDIR)
+    );
+    assert_eq!(
+        e.open(3, "new", true, CREAT | OFLAGS_DIRECTORY, RW),
+        Err(EINVAL)
+    );
+    assert_eq!(e.open(3, "missing", true, 0, RW), Err(ENOENT));
+    assert_eq!(e.open(3, "missing/x", true, CREAT, RW), Err(ENOENT));
+    assert_eq!(e.open(3, "inside.txt/x", true, CREAT, RW), Err(ENOTDIR));
+    assert_eq!(e.open(3, ".", true, 0, RIGHT_FD_WRITE), Err(EISDIR));
+    let d = e.open(3, ".", true, OFLAGS_DIRECTORY, RIGHTS_DIR).unwrap();
+    assert_eq!(e.call("fd_fdstat_get", &[d as u64, 400]), 0);
+    assert_eq!(e.mem[400], FILETYPE_DIRECTORY);
+    // TRUNC empties the file; EXCL creates a new one.
+    let f = e.open(3, "inside.txt", true, OFLAGS_TRUNC, RW).unwrap();
+    assert_eq!(std::fs::read(e.root.join("inside.txt")).unwrap(), b"");
+    assert_eq!(e.write_fd(f, b"abc"), 0);
+    let g = e.open(3, "fresh", true, CREAT | OFLAGS_EXCL, RW).unwrap();
+    assert!(e.root.join("fresh").exists());
+    // APPEND set later makes writes go to the end.
+    assert_eq!(e.call("fd_seek", &[f as u64, 0, WHENCE_SET as u64, 300]), 0);
+    assert_eq!(
+        e.call("fd_fdstat_set_flags", &[f as u64, FDFLAGS_APPEND as u64]),
+        0
+    );
+    assert_eq!(e.write_fd(f, b"def"), 0);
+    assert_eq!(std::fs::read(e.root.join("inside.txt")).unwrap(), b"abcdef");
+    // Rights can only shrink.
+    assert_eq!(
+        e.call("fd_fdstat_set_rights", &[g as u64, RIGHT_FD_READ, 0]),
+        0
+    );
+    assert_eq!(
+        e.call(
+            "fd_fdstat_set_rights",
+            &[g as u64, RIGHT_FD_READ | RIGHT_FD_WRITE, 0]
+        ),
+        ENOTCAPABLE
+    );
+    assert_eq!(e.write_fd(g, b"x"), EBADF);
+    assert_eq!(
+        e.call("fd_seek", &[g as u64, 0, WHENCE_END as u64, 300]),
+        ENOTCAPABLE
+    );
+    // Renumber moves the entry and closes the target.
+    assert_eq!(e.call("fd_renumber", &[f as u64, g as u64]), 0);
+    assert_eq!(e.call("fd_close", &[f as u64]), EBADF);
+    assert_eq!(e.write_fd(g, b"!"), 0);
+    assert_eq!(
+        std::fs::read(e.root.join("inside.txt")).unwrap(),
+        b"abcdef!"
+    );
+}
+
+#[test]
+fn directories_create_remove_and_readlink() {
+    let mut e = env();
+    let (p, l) = e.str_at(1000, "d");
+    assert_eq!(e.call("path_create_directory", &[3, p, l]), 0);
+    assert_eq!(e.call("path_create_directory", &[3, p, l]), EEXIST);
+    let (q, m) = e.str_at(1100, "d/f");
+    let f = e.open(3, "d/f", true, CREAT, RW).unwrap();
+    assert_eq!(e.call("fd_close", &[f as u64]), 0);
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), ENOTEMPTY);
+    assert_eq!(e.call("path_unlink_file", &[3, p, l]), EISDIR);
+    assert_eq!(e.call("path_remove_directory", &[3, q, m]), ENOTDIR);
+    assert_eq!(e.call("path_unlink_file", &[3, q, m]), 0);
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), 0);
+    // The preopen itself cannot be removed.
+    let (p, l) = e.str_at(1000, ".");
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), EBUSY);
+    assert!(e.root.exists());
+    // readlink returns the target text, truncated to the buffer.
+    let (t, tl) = e.str_at(1200, "inside.txt");
+    let (n, nl) = e.str_at(1300, "ln");
+    assert_eq!(e.call("path_symlink", &[t, tl, 3, n, nl]), 0);
+    assert_eq!(e.call("path_readlink", &[3, n, nl, 4000, 100, 200]), 0);
+    assert_eq!(e.u32_at(200), 10);
+    assert_eq!(&e.mem[4000..4010], b"inside.txt");
+    assert_eq!(e.call("path_readlink", &[3, n, nl, 4000, 4, 200]), 0);
+    assert_eq!(e.u32_at(200), 4);
+    assert_eq!(e.call("path_readlink", &[3, t, tl, 4000, 100, 200]), EINVAL);
+    // Following the in-sandbox link reaches the file.
+    assert!(e.open(3, "ln", true, 0, RW).is_ok());
+}
+
+#[test]
+fn clocks_and_random() {
+    let mut e = env();
+    for id in [
+        CLOCK_REALTIME,
+        CLOCK_MONOTONIC,
+        CLOCK_PROCESS_CPUTIME,
+        CLOCK_THREAD_CPUTIME,
+    ] {
+        assert_eq!(
+            e.call("clock_time_get", &[id as u64, 0, 100]),
+            0,
+            "clock {id}"
+        );
+        assert_eq!(e.call("clock_res_get", &[id as u64, 108]), 0, "clock {id}");
+        assert!(u64::from_le_bytes(e.mem[108..116].try_into().unwrap()) >= 1);
+    }
+    assert_eq!(e.call("clock_time_get", &[9, 0, 100]), EINVAL);
+    assert_eq!(
+        e.call("clock_time_get", &[CLOCK_REALTIME as u64, 0, 100]),
+        0
+    );
+    let now = u64::from_le_bytes(e.mem[100..108].try_into().unwrap());
+    assert!(now > 1_600_000_000 * 1_000_000_000, "realtime {now}");
+    assert_eq!(e.call("random_get", &[2000, 64]), 0);
+    assert!(e.mem[2000..2064].iter().any(|&b| b != 0));
+    assert_eq!(e.call("proc_raise", &[6]), ENOSYS);
+    assert_eq!(e.call("sched_yield", &[]), 0);
+}
+
+#[test]
+fn trailing_slash_never_acts_through_a_symlink() {
+    let mut e = env();
+    std::fs::create_dir(e.root.join("real")).unwrap();
+    symlink("real", &e.root.join("dl"));
+    let (p, l) = e.str_at(1000, "dl/");
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), ENOTDIR);
+    assert!(e.root.join("real").is_dir());
+    assert_eq!(e.call("path_unlink_file", &[3, p, l]), ENOTDIR);
+    assert!(std::fs::symlink_metadata(e.root.join("dl")).is_ok());
+    let (q, m) = e.str_at(1100, "moved");
+    assert_eq!(e.call("path_rename", &[3, p, l, 3, q, m]), ENOTDIR);
+    assert!(e.root.join("real").is_dir());
+    // Without the slash the link itself goes.
+    let (p, l) = e.str_at(1000, "dl");
+    assert_eq!(e.call("path_unlink_file", &[3, p, l]), 0);
+    assert!(e.root.join("real").is_dir());
+    // A directory with a trailing slash is fine.
+    let (p, l) = e.str_at(1000, "real/");
+    assert_eq!(e.call("path_remove_directory", &[3, p, l]), 0);
+}

@@ -1,0 +1,491 @@
+//! The one API the front ends use: a closed [`Command`] / [`Event`] protocol.
+//! Every view type is plain data with public fields, so the REPL and the GUI
+//! render it however they like and never touch engine state.
+
+use std::path::PathBuf;
+
+/// A command with the id the front end chose; every event it causes that can
+/// fail carries the id back (`CommandFailed { id, .. }`).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: u64,
+    pub command: Command,
+}
+
+/// Where a breakpoint goes, as the user spelled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakSpec {
+    /// An export or name-section function name (exact match).
+    Function(String),
+    /// `FUNC+OFFSET`: byte offset into the function's body (`code_offset`
+    /// relative to the function's first byte).
+    FuncOffset(String, u32),
+    /// `*0xCODE_OFFSET`.
+    CodeOffset(u32),
+    /// `FILE:LINE` (needs DWARF).
+    Line(String, u32),
+}
+
+impl BreakSpec {
+    /// `fib`, `fib+12`, `*0x1a3`, `fib.c:12`.
+    pub fn parse(s: &str) -> Result<BreakSpec, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(
+                "a location is required: FUNC, FUNC+OFFSET, *0xCODE_OFFSET or FILE:LINE".into(),
+            );
+        }
+        if let Some(rest) = s.strip_prefix('*') {
+            return parse_u32(rest.trim())
+                .map(BreakSpec::CodeOffset)
+                .ok_or_else(|| format!("bad code offset `{rest}`"));
+        }
+        if let Some((file, line)) = s.rsplit_once(':')
+            && !file.is_empty()
+            && let Ok(line) = line.parse::<u32>()
+        {
+            return Ok(BreakSpec::Line(file.to_string(), line));
+        }
+        if let Some((f, off)) = s.rsplit_once('+')
+            && !f.is_empty()
+        {
+            let off = parse_u32(off.trim()).ok_or_else(|| format!("bad offset `{off}`"))?;
+            return Ok(BreakSpec::FuncOffset(f.trim().to_string(), off));
+        }
+        Ok(BreakSpec::Function(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for BreakSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BreakSpec::Function(n) => write!(f, "{n}"),
+            BreakSpec::FuncOffset(n, o) => write!(f, "{n}+{o:#x}"),
+            BreakSpec::CodeOffset(o) => write!(f, "*{o:#x}"),
+            BreakSpec::Line(file, l) => write!(f, "{file}:{l}"),
+        }
+    }
+}
+
+/// `123`, `0x7b`, `0b1111011`.
+pub fn parse_u32(s: &str) -> Option<u32> {
+    parse_u64(s).and_then(|v| u32::try_from(v).ok())
+}
+
+pub fn parse_u64(s: &str) -> Option<u64> {
+    let s = s.trim().replace('_', "");
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else if let Some(b) = s.strip_prefix("0b") {
+        u64::from_str_radix(b, 2).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchKind {
+    /// `watch`: stop on writes.
+    Write,
+    /// `rwatch`: stop on reads.
+    Read,
+    /// `awatch`: stop on any access.
+    Access,
+}
+
+/// gdb's print formats: `/x /d /u /t /f /c` (`Natural` = by type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Natural,
+    Hex,
+    Signed,
+    Unsigned,
+    Binary,
+    Float,
+    Char,
+}
+
+impl Format {
+    pub fn from_char(c: char) -> Option<Format> {
+        Some(match c {
+            'x' => Format::Hex,
+            'd' => Format::Signed,
+            'u' => Format::Unsigned,
+            't' => Format::Binary,
+            'f' => Format::Float,
+            'c' => Format::Char,
+            _ => return None,
+        })
+    }
+}
+
+/// `x/NFU`: how to show memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExamineFormat {
+    pub count: u32,
+    /// `x d u t f c` for units, `s` strings, `i` instructions.
+    pub letter: char,
+    /// Unit size in bytes: 1 (b), 2 (h), 4 (w), 8 (g).
+    pub unit: u32,
+}
+
+impl Default for ExamineFormat {
+    fn default() -> Self {
+        ExamineFormat {
+            count: 1,
+            letter: 'x',
+            unit: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InfoWhat {
+    Exports,
+    Imports,
+    Functions,
+    Globals,
+    Memory,
+    Tables,
+    Sections,
+    Wasi,
+    Breakpoints,
+    Frame,
+    Locals,
+    Args,
+    Source,
+}
+
+/// Everything a front end can ask of a session. Closed: a front end cannot
+/// reach the engine any other way.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Open a module (replaces the current one; restores saved breakpoints).
+    Load {
+        path: PathBuf,
+        args: Vec<String>,
+    },
+    /// Instantiate fresh and run `_start` with these arguments (empty: the previous ones).
+    Run {
+        args: Option<Vec<String>>,
+    },
+    /// Call an export with textual arguments (typed by its signature).
+    Call {
+        export: String,
+        args: Vec<String>,
+    },
+    Continue,
+    StepInstruction,
+    NextInstruction,
+    Step,
+    Next,
+    Finish,
+    Until,
+    Kill,
+    Restart,
+    /// Stop a running guest (also available as [`crate::worker::SessionHandle::interrupt`]).
+    Interrupt,
+    SetBreakpoint {
+        spec: BreakSpec,
+        temporary: bool,
+        condition: Option<String>,
+    },
+    /// Delete one breakpoint/watchpoint, or all with `None`.
+    Delete(Option<u32>),
+    Enable(u32, bool),
+    Condition(u32, Option<String>),
+    Ignore(u32, u32),
+    Watch {
+        addr: String,
+        len: u32,
+        kind: WatchKind,
+    },
+    CatchWasi(Option<String>),
+    Frames,
+    SelectFrame(usize),
+    /// Move the selected frame outwards (`up`, positive) or inwards (`down`, negative).
+    MoveFrame(i64),
+    Locals,
+    Args,
+    Stack,
+    Globals,
+    ReadMemory {
+        addr: String,
+        format: ExamineFormat,
+    },
+    WriteMemory {
+        addr: u32,
+        bytes: Vec<u8>,
+    },
+    SetLocal {
+        local: String,
+        value: String,
+    },
+    SetGlobal {
+        global: String,
+        value: String,
+    },
+    /// `set var LHS = EXPR` (a local, a global or `*(T*)ADDR`).
+    SetVar {
+        lhs: String,
+        value: String,
+    },
+    Print {
+        expr: String,
+        format: Format,
+    },
+    /// WAT around the current pc (or a function by name).
+    Disassemble {
+        around: Option<String>,
+    },
+    Info(InfoWhat),
+    WasiLog,
+    /// The source lines around the current location (needs DWARF).
+    List {
+        around: Option<String>,
+    },
+}
+
+/// Something the session reports. A failure is an event, never a dead worker.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Loaded(ModuleView),
+    /// A computation started (the GUI shows progress and a Pause button).
+    Running,
+    Stopped(StopView),
+    Returned {
+        func: String,
+        values: Vec<ValueView>,
+    },
+    /// `finish` ended the selected frame with these values.
+    FinishReturned {
+        func: String,
+        values: Vec<ValueView>,
+    },
+    Trapped {
+        message: String,
+        backtrace: Vec<FrameView>,
+    },
+    Exited {
+        code: i32,
+    },
+    /// Guest output when the session was asked to capture it (the GUI).
+    Output {
+        fd: u32,
+        bytes: Vec<u8>,
+    },
+    BreakpointSet(BreakpointView),
+    Breakpoints(Vec<BreakpointView>),
+    Frames {
+        frames: Vec<FrameView>,
+        selected: usize,
+    },
+    /// The selected frame changed.
+    FrameSelected(FrameView),
+    /// Named values: locals, args, globals, the operand stack.
+    Values {
+        title: String,
+        values: Vec<NamedValue>,
+    },
+    /// One printed expression.
+    Printed {
+        expr: String,
+        text: String,
+    },
+    Memory(MemoryView),
+    Disassembly(Vec<DisasmLine>),
+    WasiCalls(Vec<WasiCallView>),
+    /// Free-form text (info listings, notes, warnings).
+    Text(String),
+    Warning(String),
+    CommandFailed {
+        id: u64,
+        message: String,
+    },
+    /// The command is done: front ends waiting for a reply can stop here.
+    Done {
+        id: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct StopView {
+    pub reason: StopReason,
+    pub frame: FrameView,
+    /// The instruction about to run.
+    pub instruction: Option<DisasmLine>,
+    /// The source line about to run (DWARF).
+    pub source_line: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopReason {
+    Breakpoint {
+        number: u32,
+        temporary: bool,
+    },
+    Step,
+    Interrupted,
+    Watchpoint {
+        number: u32,
+        addr: u32,
+        write: bool,
+        old: Vec<u8>,
+        new: Vec<u8>,
+    },
+    WasiCall {
+        number: u32,
+        name: String,
+    },
+    /// A paused computation the user asked for, e.g. `until`/`finish` landing.
+    Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct ValueView {
+    /// `i32`, `f64`, ...
+    pub ty: String,
+    /// Natural rendering.
+    pub text: String,
+    /// Raw bits (for hex/binary views).
+    pub bits: u128,
+}
+
+#[derive(Debug, Clone)]
+pub struct NamedValue {
+    pub name: String,
+    pub value: ValueView,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceLoc {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct FrameView {
+    /// 0 = innermost.
+    pub index: usize,
+    pub func_index: u32,
+    pub func_name: String,
+    pub code_offset: u32,
+    pub args: Vec<NamedValue>,
+    pub locals: Vec<NamedValue>,
+    pub source: Option<SourceLoc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BreakpointView {
+    pub number: u32,
+    /// `breakpoint`, `watchpoint`, `read watchpoint`, `acc watchpoint`, `catchpoint`.
+    pub kind: String,
+    pub spec: String,
+    pub enabled: bool,
+    pub temporary: bool,
+    pub func_name: Option<String>,
+    pub code_offset: Option<u32>,
+    pub source: Option<SourceLoc>,
+    pub condition: Option<String>,
+    pub ignore_count: u32,
+    pub hits: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MemoryView {
+    pub addr: u32,
+    pub format: ExamineFormat,
+    /// Pre-formatted lines (`0x1000: 0x01 0x02 ...`).
+    pub lines: Vec<String>,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DisasmLine {
+    pub code_offset: Option<u32>,
+    pub text: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct WasiCallView {
+    pub seq: u64,
+    pub line: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExportView {
+    pub name: String,
+    pub kind: String,
+    pub index: u32,
+    /// `(param i32) (result i32)` for functions.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportView {
+    pub module: String,
+    pub name: String,
+    pub kind: String,
+    pub signature: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SectionView {
+    pub name: String,
+    pub module_offset: usize,
+    pub size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionView {
+    pub index: u32,
+    pub name: String,
+    pub signature: String,
+    pub imported: bool,
+    /// `code_offset` of the body's first byte, for defined functions.
+    pub code_offset: Option<u32>,
+    pub size: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModuleView {
+    /// The file name as given (not canonicalised, so transcripts stay stable).
+    pub path: String,
+    pub size: usize,
+    pub exports: Vec<ExportView>,
+    pub imports: Vec<ImportView>,
+    pub sections: Vec<SectionView>,
+    pub functions: Vec<FunctionView>,
+    pub has_dwarf: bool,
+    /// `command` (has `_start`), `reactor` (has `_initialize`) or `library`.
+    pub kind: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn break_specs_parse() {
+        let cases = [
+            ("fib", BreakSpec::Function("fib".into())),
+            ("fib+12", BreakSpec::FuncOffset("fib".into(), 12)),
+            ("fib+0x10", BreakSpec::FuncOffset("fib".into(), 16)),
+            ("*0x1a3", BreakSpec::CodeOffset(0x1a3)),
+            ("src/fib.c:12", BreakSpec::Line("src/fib.c".into(), 12)),
+            (
+                "std::rt::lang_start",
+                BreakSpec::Function("std::rt::lang_start".into()),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(BreakSpec::parse(text).unwrap(), want, "{text}");
+        }
+        assert!(BreakSpec::parse("*zz").is_err());
+        assert!(BreakSpec::parse("").is_err());
+        assert!(BreakSpec::parse("f+q").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! WAT disassembly with `code_offset`s, from `wasmprinter`, printed once per
+//! module (lazily, on the first stop) and indexed by offset.
+
+use std::collections::BTreeMap;
+
+use wdb_engine::Module;
+
+pub struct Disasm {
+    /// (module_offset, text) per printed line, file order.
+    lines: Vec<(Option<usize>, String)>,
+    /// module_offset -> index in `lines`.
+    by_offset: BTreeMap<usize, usize>,
+}
+
+impl Disasm {
+    pub fn new(module: &Module) -> Result<Disasm, String> {
+        let mut storage = String::new();
+        let cfg = wasmprinter::Config::new();
+        let iter = cfg
+            .offsets_and_lines(&module.bytes, &mut storage)
+            .map_err(|e| format!("cannot disassemble: {e}"))?;
+        let mut lines = Vec::new();
+        let mut by_offset = BTreeMap::new();
+        for (off, text) in iter {
+            let text = text.trim_matches('\n').trim_end().to_string();
+            if let Some(o) = off {
+                by_offset.entry(o as usize).or_insert(lines.len());
+            }
+            lines.push((off.map(|o| o as usize), text));
+        }
+        Ok(Disasm { lines, by_offset })
+    }
+
+    /// The instruction line at exactly `module_offset`.
+    pub fn line_at(&self, module_offset: usize) -> Option<&str> {
+        self.by_offset
+            .get(&module_offset)
+            .map(|&i| self.lines[i].1.trim())
+    }
+
+    /// Lines whose offsets fall in `range` (a function body), with their offsets.
+    pub fn lines_in(&self, range: std::ops::Range<usize>) -> Vec<(usize, &str)> {
+        let Some((_, &first)) = self.by_offset.range(range.clone()).next() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (off, text) in &self.lines[first..] {
+            match off {
+                Some(o) if *o >= range.end => break,
+                Some(o) => out.push((*o, text.as_str())),
+                None => {}
+            }
+        }
+        // Strip the indentation every line of the body shares.
+        let indent = out
+            .iter()
+            .map(|(_, t)| t.len() - t.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        out.into_iter().map(|(o, t)| (o, &t[indent..])).collect()
+    }
+
+    /// The `module_offset`s of the instructions from `module_offset` on (for `x/Ni`).
+    pub fn offsets_from(&self, module_offset: usize) -> impl Iterator<Item = (usize, &str)> {
+        self.by_offset
+            .range(module_offset..)
+            .map(|(&o, &i)| (o, self.lines[i].1.trim()))
+    }
+}
+
+/// The `code_offset` of the instruction after the one at `code_offset`
+/// (the return site of a call), decoded with wasmparser.
+pub fn next_instruction(module: &Module, code_offset: u32) -> Option<u32> {
+    let start = module.module_offset_from_code_offset(code_offset);
+    let func = module.func_at_code_offset(code_offset)?;
+    let body = module.body(func)?;
+    let reader = wasmparser::BinaryReader::new(&module.bytes[start..body.range.end], start as u64);
+    let mut ops = wasmparser::OperatorsReader::new(reader);
+    ops.read().ok()?;
+    let next = ops.original_position() as usize;
+    (next < body.range.end).then(|| module.code_offset_from_module_offset(next))
+}
+
+/// The `code_offset` of a defined function's first instruction (after its locals).
+pub fn first_instruction(module: &Module, func_index: u32) -> Option<u32> {
+    let body = module.body(func_index)?;
+    let reader =
+        wasmparser::BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
+    let fb = wasmparser::FunctionBody::new(reader);
+    let ops = fb.get_operators_reader().ok()?;
+    Some(module.code_offset_from_module_offset(ops.original_position() as usize))
+}

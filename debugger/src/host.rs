@@ -1,0 +1,202 @@
+//! What a debugged module is linked against, and typed call arguments.
+
+use std::sync::{Arc, Mutex};
+
+use wdb_engine::wasi::{self, Output, Stdin, WasiConfig, WasiCtx};
+
+use wdb_engine::module::{ImportKind, Module};
+use wdb_engine::runtime::{Extern, HostError, Linker, Store};
+use wdb_engine::{ValType, Value};
+
+/// Options for the host environment of a session.
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    /// `argv[0]`: the program name the guest sees.
+    pub program: String,
+    /// Guest arguments after the program name.
+    pub args: Vec<String>,
+    /// Send guest stdout/stderr to `Event::Output` instead of the terminal.
+    pub capture_output: bool,
+    /// Let the guest read the process's stdin (an interactive terminal).
+    pub inherit_stdin: bool,
+}
+
+/// Guest output captured for `Event::Output`: (fd, bytes) in order.
+pub type OutputBuffer = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
+
+/// What `link` set up besides the imports.
+pub struct Host {
+    pub imports: Vec<Extern>,
+    pub wasi: Arc<Mutex<WasiCtx>>,
+    pub output: OutputBuffer,
+}
+
+/// Build the imports for `module`: the WASI host for `wasi_snapshot_preview1`,
+/// and a trapping stub for any other function import so modules with a stray
+/// `env` import still open (the call traps with a clear message).
+pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Host, String> {
+    let output: OutputBuffer = Arc::default();
+    let sink = |fd: u32| {
+        let buf = output.clone();
+        Output::Sink(Arc::new(move |b: &[u8]| {
+            if let Ok(mut v) = buf.lock() {
+                v.push((fd, b.to_vec()));
+            }
+        }))
+    };
+    let mut argv = vec![opts.program.clone()];
+    argv.extend(opts.args.iter().cloned());
+    let cfg = WasiConfig {
+        args: argv,
+        stdout: if opts.capture_output {
+            sink(1)
+        } else {
+            Output::Inherit
+        },
+        stderr: if opts.capture_output {
+            sink(2)
+        } else {
+            Output::Inherit
+        },
+        stdin: if opts.inherit_stdin {
+            Stdin::Inherit
+        } else {
+            Stdin::Null
+        },
+        ..Default::default()
+    };
+    let wasi = Arc::new(Mutex::new(WasiCtx::new(cfg).map_err(|e| e.to_string())?));
+    let mut linker = Linker::new();
+    wasi::add_to_linker(&mut linker, store, wasi.clone()).map_err(|e| e.to_string())?;
+    for imp in &module.imports {
+        if let ImportKind::Func(ty) = imp.kind
+            && linker.get(&imp.module, &imp.name).is_none()
+        {
+            let name = format!("{}::{}", imp.module, imp.name);
+            let ty = module.types[ty as usize].clone();
+            linker.func(
+                store,
+                &imp.module,
+                &imp.name,
+                ty,
+                Arc::new(move |_, _, _| {
+                    Err(HostError::Trap(format!(
+                        "host function {name} is not available"
+                    )))
+                }),
+            );
+        }
+    }
+    let imports = linker.resolve(store, module).map_err(|e| e.to_string())?;
+    Ok(Host {
+        imports,
+        wasi,
+        output,
+    })
+}
+
+/// Parse textual arguments by a function's parameter types.
+pub fn parse_args(
+    params: &[ValType],
+    args: &[String],
+    signature: &str,
+) -> Result<Vec<Value>, String> {
+    if params.len() != args.len() {
+        return Err(format!(
+            "expected {} argument{} for {signature}, got {}",
+            params.len(),
+            if params.len() == 1 { "" } else { "s" },
+            args.len()
+        ));
+    }
+    params
+        .iter()
+        .zip(args)
+        .map(|(ty, a)| parse_value(*ty, a))
+        .collect()
+}
+
+/// One argument: integers in decimal or `0x` hex (negative allowed), floats
+/// as numbers, `nan`, `inf`.
+pub fn parse_value(ty: ValType, a: &str) -> Result<Value, String> {
+    let bad = || {
+        format!(
+            "`{a}` is not a valid {}",
+            wdb_engine::value::valtype_name(ty)
+        )
+    };
+    let int = |a: &str| -> Option<i128> {
+        let (neg, body) = a.strip_prefix('-').map_or((false, a), |r| (true, r));
+        let v = crate::api::parse_u64(body)? as i128;
+        Some(if neg { -v } else { v })
+    };
+    Ok(match ty {
+        ValType::I32 => {
+            let v = int(a).ok_or_else(bad)?;
+            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
+                return Err(bad());
+            }
+            Value::I32(v as i64 as i32)
+        }
+        ValType::I64 => {
+            let v = int(a).ok_or_else(bad)?;
+            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
+                return Err(bad());
+            }
+            Value::I64(v as i64)
+        }
+        ValType::F32 => Value::F32(a.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Value::F64(a.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        _ => {
+            return Err(format!(
+                "cannot pass a {} from the command line",
+                wdb_engine::value::valtype_name(ty)
+            ));
+        }
+    })
+}
+
+/// Convert a computed value to a local's / global's type (for `set var`).
+pub fn convert(v: Value, ty: ValType) -> Result<Value, String> {
+    use crate::expr::{as_f64, as_i64};
+    Ok(match ty {
+        ValType::I32 => Value::I32(as_i64(v) as i32),
+        ValType::I64 => Value::I64(as_i64(v)),
+        ValType::F32 => Value::F32((as_f64(v) as f32).to_bits()),
+        ValType::F64 => Value::F64(as_f64(v).to_bits()),
+        _ if v.ty() == ty => v,
+        _ => {
+            return Err(format!(
+                "cannot assign to a {}",
+                wdb_engine::value::valtype_name(ty)
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_arguments() {
+        let p = [ValType::I32, ValType::I64, ValType::F64];
+        let got = parse_args(&p, &["-1".into(), "0x10".into(), "0.25".into()], "sig").unwrap();
+        assert_eq!(
+            got,
+            [
+                Value::I32(-1),
+                Value::I64(16),
+                Value::F64(0.25f64.to_bits())
+            ]
+        );
+        assert_eq!(
+            parse_value(ValType::I32, "4294967295").unwrap(),
+            Value::I32(-1)
+        );
+        assert!(parse_value(ValType::I32, "4294967296").is_err());
+        assert!(parse_value(ValType::I32, "x").is_err());
+        let e = parse_args(&p, &[], "(param i32 i64 f64)").unwrap_err();
+        assert_eq!(e, "expected 3 arguments for (param i32 i64 f64), got 0");
+    }
+}

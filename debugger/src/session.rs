@@ -1,0 +1,2228 @@
+//! The debugging session: one module, its runtime (store, instance, paused
+//! execution), breakpoints and stepping. [`Session::handle`] turns one
+//! [`Command`] into events; the worker thread and the REPL's batch mode both
+//! drive it. Source-level features go through [`Source`], which is empty
+//! without DWARF, so every command falls back to WebAssembly instructions.
+
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome, WatchRange};
+use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
+use wdb_engine::runtime::{InstanceId, InterruptHandle, Store, StoreConfig};
+use wdb_engine::value::{FuncAddr, valtype_name};
+use wdb_engine::wasi::{BreakOn, WasiCtx};
+use wdb_engine::{Trap, Value};
+
+use crate::api::*;
+use crate::disasm::{self, Disasm};
+use crate::expr::{self, EvalContext, Expr, LocalRef};
+use crate::format::{format_c_string, format_memory, format_value, value_view};
+use crate::host::{self, HostOptions};
+use crate::source::Source;
+use crate::state::{self, SavedBreakpoint, SavedState};
+
+/// Shared slot for the current store's interrupt flag (a new store per run).
+pub type InterruptSlot = Arc<Mutex<InterruptHandle>>;
+
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    /// Guest output as `Event::Output` (GUI) instead of the process's stdout.
+    pub capture_output: bool,
+    /// Save and restore breakpoints per module.
+    pub persist: bool,
+    /// Let the guest read the process's stdin.
+    pub inherit_stdin: bool,
+}
+
+struct Loaded {
+    path: PathBuf,
+    module: Arc<Module>,
+    disasm: Option<Result<Disasm, String>>,
+    source: Source,
+    state_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+enum Launch {
+    Start(Vec<String>),
+    Call(String, Vec<String>),
+}
+
+struct Runtime {
+    store: Store,
+    inst: InstanceId,
+    initialized: bool,
+    exec: Option<Execution>,
+    /// Function index of the export being run (for `Returned`).
+    exec_func: Option<u32>,
+    ctl: RunControl,
+    /// Breakpoint numbers of `ctl.watch`, in order.
+    watch_numbers: Vec<u32>,
+    patched: HashSet<(FuncAddr, u32)>,
+    wasi: Arc<Mutex<WasiCtx>>,
+    output: host::OutputBuffer,
+}
+
+#[derive(Debug, Clone)]
+enum BpKind {
+    Code {
+        spec: BreakSpec,
+        func_index: u32,
+        code_offset: u32,
+    },
+    Watch {
+        addr: u32,
+        len: u32,
+        kind: WatchKind,
+    },
+    CatchWasi(Option<String>),
+}
+
+#[derive(Debug, Clone)]
+struct Breakpoint {
+    number: u32,
+    kind: BpKind,
+    enabled: bool,
+    temporary: bool,
+    condition: Option<String>,
+    ignore: u32,
+    hits: u32,
+}
+
+/// A stop the debugger set for itself (`next` over a call, `finish`): a
+/// location and the frame depth at which it counts.
+#[derive(Debug, Clone, Copy)]
+struct InternalStop {
+    func: FuncAddr,
+    pc: u32,
+    max_depth: usize,
+}
+
+pub struct Session {
+    loaded: Option<Loaded>,
+    rt: Option<Runtime>,
+    bps: Vec<Breakpoint>,
+    next_bp: u32,
+    selected: usize,
+    interrupt: InterruptSlot,
+    config: SessionConfig,
+    args: Vec<String>,
+    last_launch: Option<Launch>,
+    internal: Option<InternalStop>,
+}
+
+type Res<T> = Result<T, String>;
+
+impl Session {
+    pub fn new(config: SessionConfig) -> Session {
+        Session {
+            loaded: None,
+            rt: None,
+            bps: Vec::new(),
+            next_bp: 1,
+            selected: 0,
+            interrupt: Arc::new(Mutex::new(InterruptHandle::default())),
+            config,
+            args: Vec::new(),
+            last_launch: None,
+            internal: None,
+        }
+    }
+
+    /// The slot holding the running store's interrupt flag.
+    pub fn interrupt_slot(&self) -> InterruptSlot {
+        self.interrupt.clone()
+    }
+
+    /// Names a front end can complete: exports and named functions.
+    pub fn function_names(&self) -> Vec<String> {
+        let Some(l) = &self.loaded else {
+            return Vec::new();
+        };
+        let mut v: Vec<String> = l.module.names.functions.values().cloned().collect();
+        v.extend(
+            l.module
+                .exports
+                .iter()
+                .filter(|e| e.kind == ExternKind::Func)
+                .map(|e| e.name.clone()),
+        );
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Run one command. Never panics: an engine panic becomes a failure and
+    /// the execution it interrupted is discarded.
+    pub fn handle(&mut self, req: Request) -> Vec<Event> {
+        let id = req.id;
+        let r = std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch(req.command)));
+        match r {
+            Ok(Ok(evs)) => evs,
+            Ok(Err(message)) => vec![Event::CommandFailed { id, message }],
+            Err(p) => {
+                let what = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                if let Some(rt) = &mut self.rt {
+                    rt.exec = None;
+                }
+                self.internal = None;
+                vec![Event::CommandFailed {
+                    id,
+                    message: format!("internal error: {what} (the execution was discarded)"),
+                }]
+            }
+        }
+    }
+
+    fn dispatch(&mut self, cmd: Command) -> Res<Vec<Event>> {
+        match cmd {
+            Command::Load { path, args } => self.load(&path, args),
+            Command::Run { args } => {
+                let args = args.unwrap_or_else(|| self.args.clone());
+                self.args = args.clone();
+                self.launch(Launch::Start(args))
+            }
+            Command::Call { export, args } => self.launch(Launch::Call(export, args)),
+            Command::Continue => self.resume(Resume::Continue),
+            Command::StepInstruction => self.resume(Resume::StepInstruction),
+            Command::NextInstruction => self.resume(Resume::NextInstruction),
+            Command::Step => self.resume(Resume::Step),
+            Command::Next => self.resume(Resume::Next),
+            Command::Finish => self.resume(Resume::Finish),
+            Command::Until => self.resume(Resume::Until),
+            Command::Kill => {
+                let rt = self.rt.as_mut().ok_or("The program is not being run.")?;
+                if rt.exec.take().is_none() {
+                    return Err("The program is not being run.".into());
+                }
+                self.internal = None;
+                Ok(vec![Event::Text("[execution killed]".into())])
+            }
+            Command::Restart => {
+                let launch = self
+                    .last_launch
+                    .clone()
+                    .ok_or("nothing to restart: use `run` or `call` first")?;
+                self.rt = None;
+                self.launch(launch)
+            }
+            Command::Interrupt => {
+                self.interrupt
+                    .lock()
+                    .map_err(|_| "interrupt lock poisoned")?
+                    .store(true, Ordering::SeqCst);
+                Ok(vec![])
+            }
+            Command::SetBreakpoint {
+                spec,
+                temporary,
+                condition,
+            } => {
+                let kind = self.resolve_spec(&spec)?;
+                if let Some(c) = &condition {
+                    expr::parse(c)?;
+                }
+                let bp = self.add_bp(kind, temporary, condition);
+                self.after_bp_change();
+                Ok(vec![Event::BreakpointSet(bp)])
+            }
+            Command::Delete(n) => {
+                match n {
+                    None => self.bps.clear(),
+                    Some(n) => {
+                        let before = self.bps.len();
+                        self.bps.retain(|b| b.number != n);
+                        if self.bps.len() == before {
+                            return Err(format!("No breakpoint number {n}."));
+                        }
+                    }
+                }
+                self.after_bp_change();
+                Ok(vec![])
+            }
+            Command::Enable(n, on) => {
+                self.bp_mut(n)?.enabled = on;
+                self.after_bp_change();
+                Ok(vec![])
+            }
+            Command::Condition(n, c) => {
+                if let Some(c) = &c {
+                    expr::parse(c)?;
+                }
+                let bp = self.bp_mut(n)?;
+                bp.condition = c.clone();
+                self.after_bp_change();
+                Ok(vec![Event::Text(match c {
+                    Some(_) => format!("Condition set on breakpoint {n}."),
+                    None => format!("Breakpoint {n} now unconditional."),
+                })])
+            }
+            Command::Ignore(n, count) => {
+                self.bp_mut(n)?.ignore = count;
+                self.after_bp_change();
+                Ok(vec![Event::Text(format!(
+                    "Will ignore next {count} crossings of breakpoint {n}."
+                ))])
+            }
+            Command::Watch { addr, len, kind } => {
+                let a = self.eval_addr(&addr)?;
+                if len == 0 {
+                    return Err("a watchpoint needs a length of at least 1 byte".into());
+                }
+                let bp = self.add_bp(BpKind::Watch { addr: a, len, kind }, false, None);
+                self.after_bp_change();
+                Ok(vec![Event::BreakpointSet(bp)])
+            }
+            Command::CatchWasi(name) => {
+                if !self.wasi_available() {
+                    return Err(
+                        "catch wasi needs the WASI host, which this build does not have yet".into(),
+                    );
+                }
+                let bp = self.add_bp(BpKind::CatchWasi(name), false, None);
+                self.after_bp_change();
+                Ok(vec![Event::BreakpointSet(bp)])
+            }
+            Command::Frames => {
+                let frames = self.frame_views()?;
+                Ok(vec![Event::Frames {
+                    frames,
+                    selected: self.selected,
+                }])
+            }
+            Command::SelectFrame(n) => self.select_frame(n as i64, false),
+            Command::MoveFrame(d) => self.select_frame(d, true),
+            Command::Locals => {
+                let f = self.selected_frame_view()?;
+                Ok(vec![Event::Values {
+                    title: "locals".into(),
+                    values: f.locals,
+                }])
+            }
+            Command::Args => {
+                let f = self.selected_frame_view()?;
+                Ok(vec![Event::Values {
+                    title: "args".into(),
+                    values: f.args,
+                }])
+            }
+            Command::Stack => self.stack(),
+            Command::Globals => self.globals(),
+            Command::ReadMemory { addr, format } => self.read_memory(&addr, format),
+            Command::WriteMemory { addr, bytes } => {
+                self.write_memory(addr, &bytes)?;
+                Ok(vec![])
+            }
+            Command::SetLocal { local, value } => {
+                self.set_var(&format!("${}", local.trim_start_matches('$')), &value)
+            }
+            Command::SetGlobal { global, value } => {
+                let g = global.trim_start_matches('$');
+                let lhs = if g.chars().all(|c| c.is_ascii_digit()) {
+                    format!("$g{g}")
+                } else {
+                    format!("$g:{g}")
+                };
+                self.set_var(&lhs, &value)
+            }
+            Command::SetVar { lhs, value } => self.set_var(&lhs, &value),
+            Command::Print { expr, format } => {
+                let text = self.print(&expr, format)?;
+                Ok(vec![Event::Printed { expr, text }])
+            }
+            Command::Disassemble { around } => self.disassemble(around.as_deref()),
+            Command::Info(what) => self.info(what),
+            Command::WasiLog => self.wasi_log(),
+            Command::List { .. } => {
+                let l = self.loaded()?;
+                if !l.source.available() {
+                    return Err(
+                        "No source: the module has no DWARF line information (use `disassemble`)."
+                            .into(),
+                    );
+                }
+                Err("source listing is not available yet".into())
+            }
+        }
+    }
+
+    fn wasi_available(&self) -> bool {
+        true
+    }
+
+    /// Guest output captured since the last call (only with `capture_output`).
+    fn drain_output(&self) -> Vec<Event> {
+        let Some(rt) = &self.rt else { return vec![] };
+        let Ok(mut buf) = rt.output.lock() else {
+            return vec![];
+        };
+        buf.drain(..)
+            .map(|(fd, bytes)| Event::Output { fd, bytes })
+            .collect()
+    }
+
+    fn wasi_log(&self) -> Res<Vec<Event>> {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let ctx = rt.wasi.lock().map_err(|_| "WASI context lock poisoned")?;
+        let mut calls: Vec<WasiCallView> = Vec::new();
+        for c in &ctx.log {
+            // Without the timing, so transcripts are stable.
+            let mut line = c.strace_line();
+            if line.ends_with("s>")
+                && let Some(i) = line.rfind(" <")
+            {
+                line.truncate(i);
+            }
+            calls.push(WasiCallView { seq: c.seq, line });
+        }
+        if ctx.log_dropped > 0 {
+            calls.insert(
+                0,
+                WasiCallView {
+                    seq: 0,
+                    line: format!("({} earlier calls dropped)", ctx.log_dropped),
+                },
+            );
+        }
+        Ok(vec![Event::WasiCalls(calls)])
+    }
+
+    // ---- module -----------------------------------------------------------
+
+    fn loaded(&self) -> Res<&Loaded> {
+        self.loaded
+            .as_ref()
+            .ok_or_else(|| "No module loaded.".to_string())
+    }
+
+    fn module(&self) -> Res<Arc<Module>> {
+        Ok(self.loaded()?.module.clone())
+    }
+
+    fn load(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
+        let module = Module::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let module = Arc::new(module);
+        let mut events = Vec::new();
+        let source = Source::new(&module, path);
+        if let Some(w) = source.warning() {
+            events.push(Event::Warning(w));
+        }
+        let state_file = if self.config.persist {
+            state::state_dir().map(|d| state::state_file(&d, path, &module.bytes))
+        } else {
+            None
+        };
+        self.loaded = Some(Loaded {
+            path: path.to_path_buf(),
+            module: module.clone(),
+            disasm: None,
+            source,
+            state_file,
+        });
+        self.rt = None;
+        self.bps.clear();
+        self.next_bp = 1;
+        self.args = args;
+        self.last_launch = None;
+        events.insert(0, Event::Loaded(module_view(path, &module, false)));
+        events.extend(self.restore_state());
+        Ok(events)
+    }
+
+    fn restore_state(&mut self) -> Vec<Event> {
+        let Some(file) = self.loaded.as_ref().and_then(|l| l.state_file.clone()) else {
+            return vec![];
+        };
+        let st = match state::load(&file) {
+            Ok(Some(st)) => st,
+            Ok(None) => return vec![],
+            Err(w) => return vec![Event::Warning(w)],
+        };
+        let mut events = Vec::new();
+        let mut restored = 0;
+        for sb in st.breakpoints {
+            let kind = if let Some(w) = sb.spec.strip_prefix("watch:") {
+                let parts: Vec<&str> = w.split(':').collect();
+                match parts.as_slice() {
+                    [a, l, k] => {
+                        let kind = match *k {
+                            "r" => WatchKind::Read,
+                            "a" => WatchKind::Access,
+                            _ => WatchKind::Write,
+                        };
+                        match (parse_u32(a), parse_u32(l)) {
+                            (Some(addr), Some(len)) => Ok(BpKind::Watch { addr, len, kind }),
+                            _ => Err("bad watchpoint".to_string()),
+                        }
+                    }
+                    _ => Err("bad watchpoint".to_string()),
+                }
+            } else if let Some(c) = sb.spec.strip_prefix("catch:") {
+                Ok(BpKind::CatchWasi((!c.is_empty()).then(|| c.to_string())))
+            } else {
+                BreakSpec::parse(&sb.spec).and_then(|s| self.resolve_spec(&s))
+            };
+            match kind {
+                Ok(kind) => {
+                    let n = self.next_bp;
+                    self.next_bp += 1;
+                    self.bps.push(Breakpoint {
+                        number: n,
+                        kind,
+                        enabled: sb.enabled,
+                        temporary: sb.temporary,
+                        condition: sb.condition,
+                        ignore: sb.ignore_count,
+                        hits: sb.hits,
+                    });
+                    restored += 1;
+                }
+                Err(e) => events.push(Event::Warning(format!(
+                    "saved breakpoint `{}` dropped: {e}",
+                    sb.spec
+                ))),
+            }
+        }
+        if restored > 0 {
+            events.push(Event::Text(format!(
+                "Restored {restored} breakpoint(s) from the last session."
+            )));
+        }
+        events
+    }
+
+    fn save_state(&self) -> Option<Event> {
+        let file = self.loaded.as_ref()?.state_file.as_ref()?;
+        let st = SavedState {
+            breakpoints: self
+                .bps
+                .iter()
+                .filter(|b| !b.temporary)
+                .map(|b| SavedBreakpoint {
+                    spec: match &b.kind {
+                        BpKind::Code { spec, .. } => spec.to_string(),
+                        BpKind::Watch { addr, len, kind } => format!(
+                            "watch:{addr:#x}:{len}:{}",
+                            match kind {
+                                WatchKind::Read => "r",
+                                WatchKind::Access => "a",
+                                WatchKind::Write => "w",
+                            }
+                        ),
+                        BpKind::CatchWasi(n) => format!("catch:{}", n.clone().unwrap_or_default()),
+                    },
+                    enabled: b.enabled,
+                    temporary: b.temporary,
+                    condition: b.condition.clone(),
+                    ignore_count: b.ignore,
+                    hits: b.hits,
+                })
+                .collect(),
+            ..Default::default()
+        };
+        state::save(file, &st).err().map(Event::Warning)
+    }
+
+    // ---- breakpoints ------------------------------------------------------
+
+    fn resolve_function(&self, module: &Module, name: &str) -> Res<u32> {
+        let mut found: Vec<u32> = Vec::new();
+        for (&i, n) in &module.names.functions {
+            if n == name {
+                found.push(i);
+            }
+        }
+        for e in &module.exports {
+            if e.kind == ExternKind::Func && e.name == name {
+                found.push(e.index);
+            }
+        }
+        if let Some(idx) = name
+            .strip_prefix("func[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|n| n.parse().ok())
+        {
+            found.push(idx);
+        }
+        found.sort();
+        found.dedup();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                let mut cands: Vec<&str> = module
+                    .names
+                    .functions
+                    .values()
+                    .map(String::as_str)
+                    .chain(
+                        module
+                            .exports
+                            .iter()
+                            .filter(|e| e.kind == ExternKind::Func)
+                            .map(|e| e.name.as_str()),
+                    )
+                    .filter(|n| n.contains(name))
+                    .collect();
+                cands.sort();
+                cands.dedup();
+                if cands.is_empty() {
+                    Err(format!("Function \"{name}\" not defined."))
+                } else {
+                    cands.truncate(10);
+                    Err(format!(
+                        "Function \"{name}\" not defined. Did you mean: {}",
+                        cands.join(", ")
+                    ))
+                }
+            }
+            many => Err(format!(
+                "\"{name}\" is ambiguous: {}",
+                many.iter()
+                    .map(|i| format!("func[{i}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    fn resolve_spec(&self, spec: &BreakSpec) -> Res<BpKind> {
+        let module = self.module()?;
+        let (func_index, code_offset) = match spec {
+            BreakSpec::Function(name) => {
+                let f = self.resolve_function(&module, name)?;
+                if module.body(f).is_none() {
+                    return Err(format!(
+                        "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
+                    ));
+                }
+                let body = module.body(f).expect("checked above").range.clone();
+                let after_prologue = self
+                    .loaded()?
+                    .source
+                    .info
+                    .functions_named(name)
+                    .into_iter()
+                    .find_map(|fi| {
+                        let mo = module.module_offset_from_code_offset(fi.low_pc);
+                        body.contains(&mo)
+                            .then_some(fi.entry_after_prologue)
+                            .flatten()
+                    });
+                let first = disasm::first_instruction(&module, f)
+                    .ok_or("cannot decode the function body")?;
+                (f, after_prologue.unwrap_or(first))
+            }
+            BreakSpec::FuncOffset(name, off) => {
+                let f = self.resolve_function(&module, name)?;
+                let body = module
+                    .body(f)
+                    .ok_or_else(|| format!("\"{name}\" is an imported function"))?;
+                let co = module.code_offset_from_module_offset(body.range.start) + off;
+                if module.module_offset_from_code_offset(co) >= body.range.end {
+                    return Err(format!(
+                        "offset {off:#x} is past the end of {name} ({} bytes)",
+                        body.range.len()
+                    ));
+                }
+                (f, co)
+            }
+            BreakSpec::CodeOffset(co) => {
+                let f = module
+                    .func_at_code_offset(*co)
+                    .ok_or_else(|| format!("code_offset {co:#x} is not inside a function body"))?;
+                (f, *co)
+            }
+            BreakSpec::Line(file, line) => {
+                let l = self.loaded()?;
+                let offs = l.source.resolve_line(file, *line)?;
+                let co = *offs
+                    .first()
+                    .ok_or_else(|| format!("no code for {file}:{line}"))?;
+                let f = module
+                    .func_at_code_offset(co)
+                    .ok_or("line maps outside any function")?;
+                (f, co)
+            }
+        };
+        Ok(BpKind::Code {
+            spec: spec.clone(),
+            func_index,
+            code_offset,
+        })
+    }
+
+    fn add_bp(
+        &mut self,
+        kind: BpKind,
+        temporary: bool,
+        condition: Option<String>,
+    ) -> BreakpointView {
+        let n = self.next_bp;
+        self.next_bp += 1;
+        self.bps.push(Breakpoint {
+            number: n,
+            kind,
+            enabled: true,
+            temporary,
+            condition,
+            ignore: 0,
+            hits: 0,
+        });
+        let bp = self.bps.last().expect("just pushed").clone();
+        self.bp_view(&bp)
+    }
+
+    fn bp_mut(&mut self, n: u32) -> Res<&mut Breakpoint> {
+        self.bps
+            .iter_mut()
+            .find(|b| b.number == n)
+            .ok_or_else(|| format!("No breakpoint number {n}."))
+    }
+
+    fn after_bp_change(&mut self) {
+        self.sync_breakpoints();
+        let _ = self.save_state();
+    }
+
+    fn bp_view(&self, b: &Breakpoint) -> BreakpointView {
+        let module = self.loaded.as_ref().map(|l| l.module.clone());
+        let (kind, spec, func_name, code_offset) = match &b.kind {
+            BpKind::Code {
+                spec,
+                func_index,
+                code_offset,
+            } => (
+                "breakpoint",
+                spec.to_string(),
+                module.as_ref().map(|m| m.display_func_name(*func_index)),
+                Some(*code_offset),
+            ),
+            BpKind::Watch { addr, len, kind } => (
+                match kind {
+                    WatchKind::Write => "watchpoint",
+                    WatchKind::Read => "read watchpoint",
+                    WatchKind::Access => "acc watchpoint",
+                },
+                format!("{addr:#x} ({len} byte{})", if *len == 1 { "" } else { "s" }),
+                None,
+                None,
+            ),
+            BpKind::CatchWasi(n) => (
+                "catchpoint",
+                format!("wasi {}", n.as_deref().unwrap_or("(any)")),
+                None,
+                None,
+            ),
+        };
+        let source = code_offset.and_then(|co| self.loaded.as_ref()?.source.location(co));
+        BreakpointView {
+            number: b.number,
+            kind: kind.into(),
+            spec,
+            enabled: b.enabled,
+            temporary: b.temporary,
+            func_name,
+            code_offset,
+            source,
+            condition: b.condition.clone(),
+            ignore_count: b.ignore,
+            hits: b.hits,
+        }
+    }
+
+    /// Make the store's patched breakpoints equal the enabled ones plus the
+    /// debugger's own internal stop, and the watch list equal the watchpoints.
+    fn sync_breakpoints(&mut self) {
+        let Some(rt) = self.rt.as_mut() else { return };
+        let mut want = HashSet::new();
+        for b in &self.bps {
+            if let (
+                true,
+                BpKind::Code {
+                    func_index,
+                    code_offset,
+                    ..
+                },
+            ) = (b.enabled, &b.kind)
+            {
+                let func = rt.store.instance_func(rt.inst, *func_index);
+                if let Some(pc) = rt.store.pc_from_code_offset(func, *code_offset) {
+                    want.insert((func, pc));
+                }
+            }
+        }
+        if let Some(s) = self.internal {
+            want.insert((s.func, s.pc));
+        }
+        let old: Vec<_> = rt.patched.difference(&want).copied().collect();
+        for (f, pc) in old {
+            rt.store.clear_breakpoint(f, pc);
+            rt.patched.remove(&(f, pc));
+        }
+        let new: Vec<_> = want.difference(&rt.patched).copied().collect();
+        for (f, pc) in new {
+            if rt.store.set_breakpoint(f, pc).is_ok() {
+                rt.patched.insert((f, pc));
+            }
+        }
+        let mut names = Vec::new();
+        let mut all = false;
+        for b in &self.bps {
+            if let (true, BpKind::CatchWasi(n)) = (b.enabled, &b.kind) {
+                match n {
+                    Some(n) => names.push(n.clone()),
+                    None => all = true,
+                }
+            }
+        }
+        if let Ok(mut ctx) = rt.wasi.lock() {
+            ctx.break_on = if all {
+                Some(BreakOn::All)
+            } else if names.is_empty() {
+                None
+            } else {
+                Some(BreakOn::Names(names))
+            };
+        }
+        let mem = rt.store.instance_memory(rt.inst);
+        rt.ctl.watch.clear();
+        rt.watch_numbers.clear();
+        if let Some(memory) = mem {
+            for b in &self.bps {
+                if let (true, BpKind::Watch { addr, len, kind }) = (b.enabled, &b.kind) {
+                    rt.ctl.watch.push(WatchRange {
+                        memory,
+                        addr: *addr,
+                        len: *len,
+                        on_read: *kind != WatchKind::Write,
+                        on_write: *kind != WatchKind::Read,
+                    });
+                    rt.watch_numbers.push(b.number);
+                }
+            }
+        }
+    }
+
+    // ---- running ----------------------------------------------------------
+
+    fn instantiate(&mut self) -> Res<()> {
+        let module = self.module()?;
+        let mut store = Store::new(StoreConfig::default());
+        *self
+            .interrupt
+            .lock()
+            .map_err(|_| "interrupt lock poisoned")? = store.interrupt_handle();
+        let program = self.loaded()?.path.file_name().map_or_else(
+            || "module.wasm".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let opts = HostOptions {
+            program,
+            args: self.args.clone(),
+            capture_output: self.config.capture_output,
+            inherit_stdin: self.config.inherit_stdin,
+        };
+        let host = host::link(&mut store, &module, &opts)?;
+        let (inst, start) = store
+            .instantiate(module.clone(), &host.imports)
+            .map_err(|e| e.to_string())?;
+        let mut rt = Runtime {
+            store,
+            inst,
+            initialized: false,
+            exec: None,
+            exec_func: None,
+            ctl: RunControl::default(),
+            watch_numbers: Vec::new(),
+            patched: HashSet::new(),
+            wasi: host.wasi,
+            output: host.output,
+        };
+        if let Some(start) = start {
+            let mut exec = Execution::new(&mut rt.store, start, &[]).map_err(|e| e.to_string())?;
+            match exec.run(&mut rt.store, &mut RunControl::default()) {
+                RunOutcome::Returned(_) => {}
+                RunOutcome::Trapped(t) => return Err(format!("the start function trapped: {t}")),
+                other => return Err(format!("the start function did not finish: {other:?}")),
+            }
+        }
+        self.rt = Some(rt);
+        self.internal = None;
+        Ok(())
+    }
+
+    fn launch(&mut self, launch: Launch) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let mut events = Vec::new();
+        let (func_index, args) = match &launch {
+            Launch::Start(args) => {
+                let f = module.exported_func("_start").ok_or_else(|| {
+                    format!(
+                        "the module has no _start (it is a {}): use `call EXPORT ARGS`",
+                        module_kind(&module)
+                    )
+                })?;
+                self.args = args.clone();
+                self.rt = None;
+                (f, Vec::new())
+            }
+            Launch::Call(export, args) => {
+                let f = module.exported_func(export).ok_or_else(|| {
+                    let names: Vec<&str> = module
+                        .exports
+                        .iter()
+                        .filter(|e| e.kind == ExternKind::Func)
+                        .map(|e| e.name.as_str())
+                        .collect();
+                    format!(
+                        "no exported function `{export}`; exports: {}",
+                        names.join(", ")
+                    )
+                })?;
+                let ty = module.func_type(f);
+                let vals =
+                    wdb_engine::args::parse_args_named(export, ty, args).map_err(|e| e.message)?;
+                (f, vals)
+            }
+        };
+        if let Some(rt) = &self.rt
+            && rt.exec.as_ref().is_some_and(|e| !e.is_finished())
+        {
+            events.push(Event::Text("[the paused call was abandoned]".into()));
+        }
+        if self.rt.is_none() {
+            self.instantiate()?;
+        }
+        self.last_launch = Some(launch.clone());
+        // A reactor's `_initialize` runs once, before the first call, without stopping.
+        if let Launch::Call(..) = launch {
+            let rt = self.rt.as_mut().expect("instantiated above");
+            if !rt.initialized {
+                rt.initialized = true;
+                if let Some(init) = module.exported_func("_initialize") {
+                    let addr = rt.store.instance_func(rt.inst, init);
+                    let mut exec =
+                        Execution::new(&mut rt.store, addr, &[]).map_err(|e| e.to_string())?;
+                    match exec.run(&mut rt.store, &mut RunControl::default()) {
+                        RunOutcome::Returned(_) => {}
+                        RunOutcome::Trapped(t) => return Err(format!("_initialize trapped: {t}")),
+                        RunOutcome::Exited(c) => {
+                            return Err(format!("_initialize exited with code {c}"));
+                        }
+                        other => return Err(format!("_initialize did not finish: {other:?}")),
+                    }
+                }
+            }
+        }
+        self.internal = None;
+        self.sync_breakpoints();
+        let rt = self.rt.as_mut().expect("instantiated above");
+        let addr = rt.store.instance_func(rt.inst, func_index);
+        rt.exec = Some(Execution::new(&mut rt.store, addr, &args).map_err(|e| e.to_string())?);
+        rt.exec_func = Some(func_index);
+        self.selected = 0;
+        events.extend(self.resume(Resume::Continue)?);
+        Ok(events)
+    }
+
+    fn live(&mut self) -> Res<&mut Runtime> {
+        match self.rt.as_mut() {
+            Some(rt) if rt.exec.as_ref().is_some_and(|e| !e.is_finished()) => Ok(rt),
+            _ => Err("The program is not being run.".into()),
+        }
+    }
+
+    fn depth(&self) -> usize {
+        let rt = self.rt.as_ref().expect("live runtime");
+        rt.exec.as_ref().map_or(0, |e| e.frames(&rt.store).len())
+    }
+
+    fn top_frame(&self) -> Option<FrameInfo> {
+        let rt = self.rt.as_ref()?;
+        rt.exec.as_ref()?.frames(&rt.store).into_iter().next()
+    }
+
+    fn clear_interrupt(&self) {
+        if let Ok(h) = self.interrupt.lock() {
+            h.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .lock()
+            .map(|h| h.load(Ordering::SeqCst))
+            .unwrap_or(false)
+    }
+
+    /// One engine step, stepping off a patched breakpoint first if needed.
+    fn engine_step(&mut self) -> RunOutcome {
+        let rt = self.rt.as_mut().expect("live runtime");
+        let exec = rt.exec.as_mut().expect("live execution");
+        exec.step(&mut rt.store, &mut rt.ctl)
+    }
+
+    /// Continue: step off a patched breakpoint at the current pc, then run.
+    fn engine_run(&mut self) -> RunOutcome {
+        let at_patched = self.top_frame().is_some_and(|f| {
+            self.rt
+                .as_ref()
+                .is_some_and(|rt| rt.patched.contains(&(f.func, f.pc)))
+        });
+        if at_patched {
+            match self.engine_step() {
+                RunOutcome::Paused(PauseReason::Step) => {}
+                other => return other,
+            }
+        }
+        let rt = self.rt.as_mut().expect("live runtime");
+        let exec = rt.exec.as_mut().expect("live execution");
+        exec.run(&mut rt.store, &mut rt.ctl)
+    }
+
+    fn resume(&mut self, how: Resume) -> Res<Vec<Event>> {
+        self.live()?;
+        self.clear_interrupt();
+        self.selected = 0;
+        let mut events = vec![Event::Running];
+        let outcome = match how {
+            Resume::Continue => self.run_to_stop(None)?,
+            Resume::StepInstruction => Stop::from_step(self.engine_step()),
+            Resume::NextInstruction => self.next_instruction()?,
+            Resume::Step => self.source_step(false)?,
+            Resume::Next => self.source_step(true)?,
+            Resume::Finish => {
+                let (stop, finished) = self.finish()?;
+                if let Some((name, n)) = finished
+                    && let Stop::At(StopReason::Location) = stop
+                {
+                    let rt = self.rt.as_ref().expect("live");
+                    let stack = rt.exec.as_ref().expect("live").operand_stack(&rt.store, 0);
+                    let values = stack[stack.len().saturating_sub(n)..]
+                        .iter()
+                        .map(|v| value_view(*v))
+                        .collect();
+                    events.push(Event::FinishReturned { func: name, values });
+                }
+                stop
+            }
+            Resume::Until => self.until()?,
+        };
+        events.extend(self.drain_output());
+        events.extend(self.report(outcome));
+        Ok(events)
+    }
+
+    /// Run until something the user should see.
+    fn run_to_stop(&mut self, internal: Option<InternalStop>) -> Res<Stop> {
+        self.internal = internal;
+        self.sync_breakpoints();
+        let stop = loop {
+            let out = self.engine_run();
+            match out {
+                RunOutcome::Paused(PauseReason::Breakpoint { func, pc }) => {
+                    if let Some(stop) = self.breakpoint_hit(func, pc)? {
+                        break stop;
+                    }
+                }
+                other => break Stop::from_step(other),
+            }
+        };
+        self.internal = None;
+        self.sync_breakpoints();
+        Ok(stop)
+    }
+
+    /// Decide whether a breakpoint pause is a user-visible stop.
+    fn breakpoint_hit(&mut self, func: FuncAddr, pc: u32) -> Res<Option<Stop>> {
+        let depth = self.depth();
+        let mut stop = None;
+        if let Some(s) = self.internal
+            && s.func == func
+            && s.pc == pc
+            && depth <= s.max_depth
+        {
+            stop = Some(Stop::At(StopReason::Location));
+        }
+        let rt = self.rt.as_mut().expect("live");
+        let matching: Vec<u32> = self
+            .bps
+            .iter()
+            .filter(|b| b.enabled)
+            .filter_map(|b| match &b.kind {
+                BpKind::Code {
+                    func_index,
+                    code_offset,
+                    ..
+                } => {
+                    let f = rt.store.instance_func(rt.inst, *func_index);
+                    (f == func && rt.store.pc_from_code_offset(f, *code_offset) == Some(pc))
+                        .then_some(b.number)
+                }
+                _ => None,
+            })
+            .collect();
+        let mut hit_temporaries = Vec::new();
+        for n in matching {
+            let cond = self
+                .bps
+                .iter()
+                .find(|b| b.number == n)
+                .and_then(|b| b.condition.clone());
+            if let Some(c) = cond {
+                match self.eval_condition(&c) {
+                    Ok(false) => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Ok(Some(Stop::Warned(
+                            format!("Error in testing condition for breakpoint {n}: {e}"),
+                            Box::new(Stop::At(StopReason::Breakpoint {
+                                number: n,
+                                temporary: false,
+                            })),
+                        )));
+                    }
+                }
+            }
+            let b = self
+                .bps
+                .iter_mut()
+                .find(|b| b.number == n)
+                .expect("matched above");
+            b.hits += 1;
+            if b.ignore > 0 {
+                b.ignore -= 1;
+                continue;
+            }
+            if b.temporary {
+                hit_temporaries.push(n);
+            }
+            if !matches!(stop, Some(Stop::At(StopReason::Breakpoint { .. }))) {
+                stop = Some(Stop::At(StopReason::Breakpoint {
+                    number: n,
+                    temporary: b.temporary,
+                }));
+            }
+        }
+        if !hit_temporaries.is_empty() {
+            self.bps.retain(|b| !hit_temporaries.contains(&b.number));
+            self.sync_breakpoints();
+        }
+        let _ = self.save_state();
+        Ok(stop)
+    }
+
+    /// `nexti`: one instruction, running over a call with an internal stop
+    /// at its return site (checked by frame depth, so recursion is right).
+    fn next_instruction(&mut self) -> Res<Stop> {
+        let d = self.depth();
+        let out = self.engine_step();
+        if !matches!(out, RunOutcome::Paused(PauseReason::Step)) {
+            return Ok(Stop::from_step(out));
+        }
+        if self.depth() <= d {
+            return Ok(Stop::At(StopReason::Step));
+        }
+        self.run_until_depth(d)
+    }
+
+    /// Run until the frame stack is back to `d` frames, at the return site
+    /// of the call frame `d` is making.
+    fn run_until_depth(&mut self, d: usize) -> Res<Stop> {
+        let module = self.module()?;
+        let rt = self.rt.as_mut().expect("live");
+        let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
+        let caller = &frames[frames.len() - d];
+        let ret = disasm::next_instruction(&module, caller.code_offset)
+            .and_then(|co| rt.store.pc_from_code_offset(caller.func, co));
+        match ret {
+            Some(pc) => {
+                let stop = InternalStop {
+                    func: caller.func,
+                    pc,
+                    max_depth: d,
+                };
+                let s = self.run_to_stop(Some(stop))?;
+                Ok(match s {
+                    Stop::At(StopReason::Location) => Stop::At(StopReason::Step),
+                    other => other,
+                })
+            }
+            // No return site (the call is the body's last instruction): step until the depth drops.
+            None => loop {
+                if self.interrupted() {
+                    break Ok(Stop::At(StopReason::Interrupted));
+                }
+                let out = self.engine_step();
+                if !matches!(out, RunOutcome::Paused(PauseReason::Step)) {
+                    break Ok(Stop::from_step(out));
+                }
+                if self.depth() <= d {
+                    break Ok(Stop::At(StopReason::Step));
+                }
+            },
+        }
+    }
+
+    /// `step`/`next`: by source line with DWARF, by instruction without.
+    fn source_step(&mut self, over: bool) -> Res<Stop> {
+        let start = self.top_frame().ok_or("no frame")?;
+        let line_of = |s: &Self, co: u32| {
+            s.loaded
+                .as_ref()
+                .and_then(|l| l.source.location(co))
+                .map(|l| (l.file, l.line))
+        };
+        let start_line = line_of(self, start.code_offset);
+        let d0 = self.depth();
+        loop {
+            let stop = if over {
+                self.next_instruction()?
+            } else {
+                Stop::from_step(self.engine_step())
+            };
+            if !matches!(stop, Stop::At(StopReason::Step)) || start_line.is_none() {
+                return Ok(stop);
+            }
+            if self.interrupted() {
+                return Ok(Stop::At(StopReason::Interrupted));
+            }
+            let f = self.top_frame().ok_or("no frame")?;
+            let here = line_of(self, f.code_offset);
+            let boundary = self
+                .loaded
+                .as_ref()
+                .is_some_and(|l| l.source.is_stmt_boundary(f.code_offset));
+            let depth_changed = self.depth() != d0;
+            if here.is_some() && boundary && (here != start_line || depth_changed) {
+                return Ok(stop);
+            }
+        }
+    }
+
+    /// `finish`: run until the selected frame returns. Returns the stop and,
+    /// when it landed in the caller, the finished function's name and result count.
+    fn finish(&mut self) -> Res<(Stop, Option<(String, usize)>)> {
+        let module = self.module()?;
+        let d = self.depth();
+        let sel = self.selected.min(d.saturating_sub(1));
+        let rt = self.rt.as_ref().expect("live");
+        let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
+        let f = &frames[sel];
+        let name = module.display_func_name(f.func_index);
+        let nres = module.func_type(f.func_index).results().len();
+        if sel + 1 >= d {
+            // The outermost frame: finishing it returns from the call.
+            return Ok((self.run_to_stop(None)?, None));
+        }
+        let target = d - sel - 1;
+        Ok((
+            self.run_until_depth(target).map(|s| match s {
+                Stop::At(StopReason::Step) => Stop::At(StopReason::Location),
+                o => o,
+            })?,
+            Some((name, nres)),
+        ))
+    }
+
+    /// `until`: the next instruction at a greater pc in this frame (leaves a loop).
+    fn until(&mut self) -> Res<Stop> {
+        let start = self.top_frame().ok_or("no frame")?;
+        let d = self.depth();
+        loop {
+            let s = self.next_instruction()?;
+            if !matches!(s, Stop::At(StopReason::Step)) {
+                return Ok(s);
+            }
+            if self.interrupted() {
+                return Ok(Stop::At(StopReason::Interrupted));
+            }
+            let f = self.top_frame().ok_or("no frame")?;
+            let depth = self.depth();
+            if depth < d {
+                return Ok(Stop::At(StopReason::Location));
+            }
+            // With DWARF, `until` is `next` that never goes backwards: stop
+            // at a statement of a different line at a greater pc.
+            let src = self
+                .loaded
+                .as_ref()
+                .map(|l| &l.source)
+                .filter(|s| s.available());
+            let new_line = src.is_none_or(|s| {
+                s.is_stmt_boundary(f.code_offset)
+                    && s.location(f.code_offset).map(|l| l.line)
+                        != s.location(start.code_offset).map(|l| l.line)
+            });
+            if depth == d && f.code_offset > start.code_offset && new_line {
+                return Ok(Stop::At(StopReason::Location));
+            }
+        }
+    }
+
+    /// Turn a stop into events.
+    fn report(&mut self, stop: Stop) -> Vec<Event> {
+        match stop {
+            Stop::Warned(w, inner) => {
+                let mut v = vec![Event::Warning(w)];
+                v.extend(self.report(*inner));
+                v
+            }
+            Stop::At(reason) => match self.stop_view(reason) {
+                Ok(v) => vec![Event::Stopped(v)],
+                Err(e) => vec![Event::Warning(e)],
+            },
+            // A command's `_start` returning is a normal exit (wasi-libc calls
+            // proc_exit only for a non-zero status).
+            Stop::Outcome(RunOutcome::Returned(_))
+                if matches!(self.last_launch, Some(Launch::Start(_))) =>
+            {
+                vec![Event::Exited { code: 0 }]
+            }
+            Stop::Outcome(RunOutcome::Returned(values)) => {
+                let func = self
+                    .rt
+                    .as_ref()
+                    .and_then(|r| r.exec_func)
+                    .zip(self.loaded.as_ref())
+                    .map(|(f, l)| l.module.display_func_name(f))
+                    .unwrap_or_default();
+                vec![Event::Returned {
+                    func,
+                    values: values.into_iter().map(value_view).collect(),
+                }]
+            }
+            Stop::Outcome(RunOutcome::Trapped(t)) => self.trap_events(t),
+            Stop::Outcome(RunOutcome::Exited(code)) => vec![Event::Exited { code }],
+            Stop::Outcome(RunOutcome::OutOfFuel) => vec![Event::Warning("out of fuel".into())],
+            Stop::Outcome(RunOutcome::Paused(p)) => {
+                let reason = match p {
+                    PauseReason::Step => StopReason::Step,
+                    PauseReason::Interrupted => StopReason::Interrupted,
+                    PauseReason::HostRequested => {
+                        let name = self
+                            .rt
+                            .as_ref()
+                            .and_then(|r| {
+                                r.wasi.lock().ok()?.log.back().map(|c| c.func.to_string())
+                            })
+                            .unwrap_or_default();
+                        let hit = self.bps.iter_mut().find(|b| {
+                            b.enabled
+                                && matches!(&b.kind, BpKind::CatchWasi(n) if n.as_ref().is_none_or(|n| *n == name))
+                        });
+                        let number = hit.map_or(0, |b| {
+                            b.hits += 1;
+                            b.number
+                        });
+                        StopReason::WasiCall { number, name }
+                    }
+                    PauseReason::Breakpoint { .. } => StopReason::Location,
+                    PauseReason::Watchpoint {
+                        index,
+                        addr,
+                        write,
+                        old,
+                        new,
+                        ..
+                    } => {
+                        let number = self
+                            .rt
+                            .as_ref()
+                            .and_then(|r| r.watch_numbers.get(index).copied())
+                            .unwrap_or(0);
+                        if let Some(b) = self.bps.iter_mut().find(|b| b.number == number) {
+                            b.hits += 1;
+                        }
+                        StopReason::Watchpoint {
+                            number,
+                            addr,
+                            write,
+                            old,
+                            new,
+                        }
+                    }
+                };
+                if reason == StopReason::Interrupted {
+                    self.clear_interrupt();
+                }
+                self.report(Stop::At(reason))
+            }
+        }
+    }
+
+    fn trap_events(&mut self, t: Trap) -> Vec<Event> {
+        let backtrace = self.frame_views().unwrap_or_default();
+        let backtrace = if backtrace.is_empty() {
+            // The engine gave no post-mortem frames: use the trap's own backtrace.
+            let module = self.loaded.as_ref().map(|l| l.module.clone());
+            t.backtrace
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FrameView {
+                    index: i,
+                    func_index: f.func_index,
+                    func_name: f.func_name.clone().unwrap_or_else(|| {
+                        module.as_ref().map_or_else(
+                            || format!("func[{}]", f.func_index),
+                            |m| m.display_func_name(f.func_index),
+                        )
+                    }),
+                    code_offset: f.code_offset.unwrap_or(0),
+                    args: vec![],
+                    locals: vec![],
+                    source: f
+                        .code_offset
+                        .and_then(|co| self.loaded.as_ref()?.source.location(co)),
+                })
+                .collect()
+        } else {
+            backtrace
+        };
+        vec![Event::Trapped {
+            message: t.message,
+            backtrace,
+        }]
+    }
+
+    fn stop_view(&mut self, reason: StopReason) -> Res<StopView> {
+        let frame = self.selected_frame_view()?;
+        let instruction = self.instruction_line(frame.code_offset);
+        let source_line = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.source.line_text(frame.code_offset));
+        Ok(StopView {
+            reason,
+            frame,
+            instruction,
+            source_line,
+        })
+    }
+
+    fn disasm(&mut self) -> Res<&Disasm> {
+        let l = self.loaded.as_mut().ok_or("No module loaded.")?;
+        if l.disasm.is_none() {
+            l.disasm = Some(Disasm::new(&l.module));
+        }
+        l.disasm
+            .as_ref()
+            .expect("set above")
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn instruction_line(&mut self, code_offset: u32) -> Option<DisasmLine> {
+        let mo = self
+            .loaded
+            .as_ref()?
+            .module
+            .module_offset_from_code_offset(code_offset);
+        let text = self.disasm().ok()?.line_at(mo)?.to_string();
+        Some(DisasmLine {
+            code_offset: Some(code_offset),
+            text,
+            current: true,
+        })
+    }
+
+    // ---- inspecting -------------------------------------------------------
+
+    fn frames(&self) -> Res<Vec<FrameInfo>> {
+        let rt = self.rt.as_ref().ok_or("No stack.")?;
+        let exec = rt.exec.as_ref().ok_or("No stack.")?;
+        let f = exec.frames(&rt.store);
+        if f.is_empty() {
+            return Err("No stack.".into());
+        }
+        Ok(f)
+    }
+
+    fn frame_views(&self) -> Res<Vec<FrameView>> {
+        let module = self.module()?;
+        let l = self.loaded()?;
+        Ok(self
+            .frames()?
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let cx = FrameCx {
+                    module: &module,
+                    rt: self.rt.as_ref(),
+                    frame: Some(f.clone()),
+                    depth: i,
+                };
+                frame_view(&module, &l.source, i, f, &cx)
+            })
+            .collect())
+    }
+
+    fn selected_frame_view(&self) -> Res<FrameView> {
+        let mut v = self.frame_views()?;
+        let i = self.selected.min(v.len() - 1);
+        Ok(v.swap_remove(i))
+    }
+
+    fn select_frame(&mut self, n: i64, relative: bool) -> Res<Vec<Event>> {
+        let frames = self.frame_views()?;
+        let target = if relative {
+            self.selected as i64 + n
+        } else {
+            n
+        };
+        if target < 0 {
+            return Err("Bottom (innermost) frame selected; you cannot go down.".into());
+        }
+        if target as usize >= frames.len() {
+            return Err(if relative {
+                "Initial frame selected; you cannot go up.".into()
+            } else {
+                format!("No frame at level {n}.")
+            });
+        }
+        self.selected = target as usize;
+        let f = frames
+            .into_iter()
+            .nth(self.selected)
+            .expect("checked above");
+        let instruction = self.instruction_line(f.code_offset);
+        let mut ev = vec![Event::FrameSelected(f)];
+        if let Some(i) = instruction {
+            ev.push(Event::Disassembly(vec![i]));
+        }
+        Ok(ev)
+    }
+
+    fn stack(&self) -> Res<Vec<Event>> {
+        let rt = self.rt.as_ref().ok_or("No stack.")?;
+        let exec = rt.exec.as_ref().ok_or("No stack.")?;
+        let _ = self.frames()?;
+        let stack = exec.operand_stack(&rt.store, self.selected);
+        let values = stack
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, v)| NamedValue {
+                name: format!("$s{i}"),
+                value: value_view(*v),
+            })
+            .collect();
+        Ok(vec![Event::Values {
+            title: "operand stack (top first)".into(),
+            values,
+        }])
+    }
+
+    fn globals(&self) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let values = (0..module.globals.len() as u32)
+            .map(|i| {
+                let addr = rt.store.instance_global(rt.inst, i);
+                let name = module
+                    .names
+                    .globals
+                    .get(&i)
+                    .map_or_else(|| format!("$g{i}"), |n| format!("$g{i} {n}"));
+                NamedValue {
+                    name,
+                    value: value_view(rt.store.global_get(addr)),
+                }
+            })
+            .collect();
+        Ok(vec![Event::Values {
+            title: "globals".into(),
+            values,
+        }])
+    }
+
+    /// Evaluate through DWARF (C-like source expressions) when the module
+    /// has it and the text is not wasm-level (`$l0`, `$g1`, `$s0`).
+    fn eval_dwarf(&self, text: &str) -> Option<Res<crate::dwarf::VarValue>> {
+        let l = self.loaded.as_ref()?;
+        if !l.source.available() || text.contains('$') {
+            return None;
+        }
+        let module = l.module.clone();
+        let frame = self.frames().ok()?.into_iter().nth(self.selected)?;
+        let co = frame.code_offset;
+        let cx = FrameCx {
+            module: &module,
+            rt: self.rt.as_ref(),
+            frame: Some(frame),
+            depth: self.selected,
+        };
+        Some(l.source.info.eval(text, co, &cx))
+    }
+
+    fn print(&self, text: &str, format: Format) -> Res<String> {
+        match self.eval_dwarf(text) {
+            Some(Ok(v)) => Ok(match (format, v.as_i128()) {
+                (Format::Natural, _) | (_, None) => v.to_string(),
+                (f, Some(i)) => format_value(Value::I64(i as i64), f),
+            }),
+            Some(Err(dwarf_err)) => self
+                .eval(text)
+                .map(|v| format_value(v, format))
+                .map_err(|_| dwarf_err),
+            None => self.eval(text).map(|v| format_value(v, format)),
+        }
+    }
+
+    fn eval_condition(&self, text: &str) -> Res<bool> {
+        match self.eval_dwarf(text) {
+            Some(Ok(v)) => v
+                .is_true()
+                .ok_or_else(|| format!("`{text}` is not a truth value")),
+            Some(Err(e)) => self.eval(text).map(expr::truthy).map_err(|_| e),
+            None => self.eval(text).map(expr::truthy),
+        }
+    }
+
+    fn eval(&self, text: &str) -> Res<Value> {
+        let e = expr::parse(text)?;
+        self.eval_expr(&e)
+    }
+
+    fn eval_expr(&self, e: &Expr) -> Res<Value> {
+        let module = self.module()?;
+        let cx = FrameCx {
+            module: &module,
+            rt: self.rt.as_ref(),
+            frame: self
+                .frames()
+                .ok()
+                .and_then(|f| f.into_iter().nth(self.selected)),
+            depth: self.selected,
+        };
+        expr::eval(e, &cx)
+    }
+
+    fn eval_addr(&self, text: &str) -> Res<u32> {
+        let v = self.eval(text)?;
+        u32::try_from(expr::as_i64(v)).map_err(|_| format!("`{text}` is not a valid address"))
+    }
+
+    fn memory(&self) -> Res<(&Store, u32)> {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let m = rt
+            .store
+            .instance_memory(rt.inst)
+            .ok_or("The module has no memory.")?;
+        Ok((&rt.store, m))
+    }
+
+    fn read_memory(&mut self, addr: &str, f: ExamineFormat) -> Res<Vec<Event>> {
+        let a = self.eval_addr(addr)?;
+        if f.letter == 'i' {
+            let module = self.module()?;
+            let mo = module.module_offset_from_code_offset(a);
+            let lines: Vec<DisasmLine> = self
+                .disasm()?
+                .offsets_from(mo)
+                .take(f.count as usize)
+                .map(|(o, t)| DisasmLine {
+                    code_offset: Some((o - module.code_section_start) as u32),
+                    text: t.to_string(),
+                    current: false,
+                })
+                .collect();
+            return Ok(vec![Event::Disassembly(lines)]);
+        }
+        let (store, m) = self.memory()?;
+        let mem = store.memory(m);
+        if f.letter == 's' {
+            let mut lines = Vec::new();
+            let mut at = a as usize;
+            for _ in 0..f.count {
+                if at >= mem.len() {
+                    return Err(format!("Cannot access memory at address {at:#x}"));
+                }
+                let end = (at + 4096).min(mem.len());
+                let s = &mem[at..end];
+                lines.push(format_c_string(at as u32, s));
+                at += s.iter().position(|&b| b == 0).map_or(s.len(), |p| p + 1);
+            }
+            return Ok(vec![Event::Memory(MemoryView {
+                addr: a,
+                format: f,
+                lines,
+                bytes: vec![],
+            })]);
+        }
+        let len = f.count as usize * f.unit as usize;
+        let end = a as usize + len;
+        if end > mem.len() {
+            return Err(format!(
+                "Cannot access memory at address {:#x}",
+                a as usize + len.min(mem.len().saturating_sub(a as usize))
+            ));
+        }
+        let bytes = mem[a as usize..end].to_vec();
+        Ok(vec![Event::Memory(MemoryView {
+            addr: a,
+            format: f,
+            lines: format_memory(a, &bytes, f),
+            bytes,
+        })])
+    }
+
+    fn write_memory(&mut self, addr: u32, bytes: &[u8]) -> Res<()> {
+        let rt = self
+            .rt
+            .as_mut()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let m = rt
+            .store
+            .instance_memory(rt.inst)
+            .ok_or("The module has no memory.")?;
+        let mem = rt.store.memory_mut(m);
+        let end = addr as usize + bytes.len();
+        if end > mem.len() {
+            return Err(format!("Cannot access memory at address {addr:#x}"));
+        }
+        mem[addr as usize..end].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    fn set_var(&mut self, lhs: &str, value: &str) -> Res<Vec<Event>> {
+        let target = expr::parse(lhs)?;
+        let v = self.eval(value)?;
+        let module = self.module()?;
+        match target {
+            Expr::Local(r) => {
+                let frames = self.frames()?;
+                let f = frames.get(self.selected).ok_or("No frame selected.")?;
+                let idx = local_index(&module, f, &r)?;
+                let ty = module.local_types(f.func_index)[idx as usize];
+                let v = host::convert(v, ty)?;
+                let depth = self.selected;
+                let rt = self.rt.as_mut().expect("frames exist");
+                rt.exec
+                    .as_mut()
+                    .expect("frames exist")
+                    .set_local(&rt.store, depth, idx, v)
+                    .map_err(|e| e.to_string())?;
+            }
+            Expr::Global(r) => {
+                let idx = global_index(&module, &r)?;
+                let rt = self
+                    .rt
+                    .as_mut()
+                    .ok_or("The module is not instantiated yet.")?;
+                let addr = rt.store.instance_global(rt.inst, idx);
+                let gt = rt.store.global_type(addr);
+                if !gt.mutable {
+                    return Err(format!("global {idx} is immutable"));
+                }
+                let v = host::convert(v, gt.content_type)?;
+                rt.store.global_set(addr, v).map_err(|e| e.to_string())?;
+            }
+            Expr::Deref(ty, a) => {
+                let addr = self.eval_expr(&a)?;
+                let addr =
+                    u32::try_from(expr::as_i64(addr)).map_err(|_| "bad address".to_string())?;
+                self.write_memory(addr, &ty.encode(v))?;
+            }
+            Expr::Ident(n) => return self.set_var(&format!("${n}"), value),
+            _ => {
+                return Err(format!(
+                    "`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"
+                ));
+            }
+        }
+        Ok(vec![])
+    }
+
+    fn disassemble(&mut self, around: Option<&str>) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let (func, current) = match around {
+            Some(name) => (self.resolve_function(&module, name)?, None),
+            None => {
+                let frames = self
+                    .frames()
+                    .map_err(|_| "No frame selected: `disassemble FUNC` works without one.")?;
+                let f = &frames[self.selected.min(frames.len() - 1)];
+                (f.func_index, Some(f.code_offset))
+            }
+        };
+        let body = module
+            .body(func)
+            .ok_or("an imported function has no code")?
+            .range
+            .clone();
+        let cs = module.code_section_start;
+        let lines: Vec<DisasmLine> = self
+            .disasm()?
+            .lines_in(body)
+            .into_iter()
+            .map(|(o, t)| {
+                let co = (o - cs) as u32;
+                DisasmLine {
+                    code_offset: Some(co),
+                    text: t.to_string(),
+                    current: Some(co) == current,
+                }
+            })
+            .collect();
+        let mut ev = vec![Event::Text(format!(
+            "Dump of function {} {}:",
+            module.display_func_name(func),
+            signature_string(module.func_type(func))
+        ))];
+        ev.push(Event::Disassembly(lines));
+        Ok(ev)
+    }
+
+    fn info(&mut self, what: InfoWhat) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let mut out = String::new();
+        use std::fmt::Write as _;
+        match what {
+            InfoWhat::Breakpoints => {
+                return Ok(vec![Event::Breakpoints(
+                    self.bps.iter().map(|b| self.bp_view(b)).collect(),
+                )]);
+            }
+            InfoWhat::Locals => return self.dispatch(Command::Locals),
+            InfoWhat::Args => return self.dispatch(Command::Args),
+            InfoWhat::Globals => return self.globals(),
+            InfoWhat::Frame => {
+                let f = self.selected_frame_view()?;
+                let _ = writeln!(
+                    out,
+                    "Stack level {}, func[{}] {} at code_offset {:#x}",
+                    f.index, f.func_index, f.func_name, f.code_offset
+                );
+                let _ = writeln!(
+                    out,
+                    " signature: {}",
+                    signature_string(module.func_type(f.func_index))
+                );
+                if let Some(s) = &f.source {
+                    let _ = writeln!(out, " source: {}:{}", s.file, s.line);
+                }
+                let _ = write!(out, " args: {}, locals: {}", f.args.len(), f.locals.len());
+            }
+            InfoWhat::Exports => {
+                let v = module_view(&self.loaded()?.path, &module, false);
+                for e in v.exports {
+                    let _ = writeln!(out, "{:<8} {:<24} {}", e.kind, e.name, e.signature);
+                }
+            }
+            InfoWhat::Imports => {
+                let v = module_view(&self.loaded()?.path, &module, false);
+                for i in v.imports {
+                    let _ = writeln!(
+                        out,
+                        "{:<8} {}::{} {}",
+                        i.kind, i.module, i.name, i.signature
+                    );
+                }
+            }
+            InfoWhat::Functions => {
+                let v = module_view(&self.loaded()?.path, &module, false);
+                for f in v.functions {
+                    let _ = writeln!(
+                        out,
+                        "{:>5} {:<32} {}{}",
+                        f.index,
+                        f.name,
+                        f.signature,
+                        if f.imported {
+                            "  (imported)".to_string()
+                        } else {
+                            format!(
+                                "  @ code_offset {:#x}, {} bytes",
+                                f.code_offset.unwrap_or(0),
+                                f.size
+                            )
+                        }
+                    );
+                }
+            }
+            InfoWhat::Sections => {
+                for s in &module.sections {
+                    let _ = writeln!(
+                        out,
+                        "{:<24} module_offset {:#08x} size {}",
+                        s.name,
+                        s.range.start,
+                        s.range.len()
+                    );
+                }
+            }
+            InfoWhat::Memory => {
+                for (i, m) in module.memories.iter().enumerate() {
+                    let _ = write!(
+                        out,
+                        "memory {i}: min {} pages, max {}",
+                        m.initial,
+                        m.maximum.map_or("none".to_string(), |x| x.to_string())
+                    );
+                    if let Some(rt) = &self.rt
+                        && let Some(a) = rt.store.instance_memory(rt.inst)
+                        && i == 0
+                    {
+                        let len = rt.store.memory(a).len();
+                        let _ = write!(out, ", current {} pages ({len} bytes)", len / 65536);
+                    }
+                    out.push('\n');
+                }
+                if module.memories.is_empty() {
+                    out.push_str("no memory\n");
+                }
+            }
+            InfoWhat::Tables => {
+                for (i, t) in module.tables.iter().enumerate() {
+                    let _ = write!(
+                        out,
+                        "table {i}: {} min {} max {}",
+                        if t.element_type.is_func_ref() {
+                            "funcref"
+                        } else {
+                            "externref"
+                        },
+                        t.initial,
+                        t.maximum.map_or("none".to_string(), |x| x.to_string())
+                    );
+                    if let Some(rt) = &self.rt
+                        && let Some(Some(wdb_engine::runtime::Extern::Table(a))) =
+                            (i == 0).then(|| first_table(rt))
+                    {
+                        let _ = write!(out, ", current size {}", rt.store.table_size(a));
+                    }
+                    out.push('\n');
+                }
+                if module.tables.is_empty() {
+                    out.push_str("no table\n");
+                }
+            }
+            InfoWhat::Wasi => return self.dispatch(Command::WasiLog),
+            InfoWhat::Source => {
+                let l = self.loaded()?;
+                out = l.source.describe();
+            }
+        }
+        Ok(vec![Event::Text(out.trim_end().to_string())])
+    }
+}
+
+fn first_table(rt: &Runtime) -> Option<wdb_engine::runtime::Extern> {
+    let m = rt.store.instance_module(rt.inst);
+    m.exports
+        .iter()
+        .find(|e| e.kind == ExternKind::Table)
+        .and_then(|e| rt.store.instance_export(rt.inst, &e.name))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Resume {
+    Continue,
+    StepInstruction,
+    NextInstruction,
+    Step,
+    Next,
+    Finish,
+    Until,
+}
+
+/// What running produced, before it is turned into events.
+enum Stop {
+    At(StopReason),
+    Outcome(RunOutcome),
+    Warned(String, Box<Stop>),
+}
+
+impl Stop {
+    fn from_step(o: RunOutcome) -> Stop {
+        match o {
+            RunOutcome::Paused(PauseReason::Step) => Stop::At(StopReason::Step),
+            other => Stop::Outcome(other),
+        }
+    }
+}
+
+struct FrameCx<'a> {
+    module: &'a Module,
+    rt: Option<&'a Runtime>,
+    frame: Option<FrameInfo>,
+    depth: usize,
+}
+
+fn local_index(module: &Module, f: &FrameInfo, r: &LocalRef) -> Res<u32> {
+    match r {
+        LocalRef::Index(i) if (*i as usize) < f.locals.len() => Ok(*i),
+        LocalRef::Index(i) => Err(format!(
+            "no local $l{i}: {} has {} locals",
+            module.display_func_name(f.func_index),
+            f.locals.len()
+        )),
+        LocalRef::Name(n) => module
+            .names
+            .locals
+            .get(&f.func_index)
+            .and_then(|m| m.iter().find(|(_, v)| *v == n).map(|(k, _)| *k))
+            .ok_or_else(|| format!("No symbol \"{n}\" in current context.")),
+    }
+}
+
+fn global_index(module: &Module, r: &LocalRef) -> Res<u32> {
+    match r {
+        LocalRef::Index(i) if (*i as usize) < module.globals.len() => Ok(*i),
+        LocalRef::Index(i) => Err(format!(
+            "no global $g{i}: the module has {}",
+            module.globals.len()
+        )),
+        LocalRef::Name(n) => module
+            .names
+            .globals
+            .iter()
+            .find(|(_, v)| *v == n)
+            .map(|(k, _)| *k)
+            .ok_or_else(|| format!("No global named \"{n}\".")),
+    }
+}
+
+impl crate::dwarf::FrameAccess for FrameCx<'_> {
+    fn local(&self, index: u32) -> Option<Value> {
+        self.frame.as_ref()?.locals.get(index as usize).copied()
+    }
+
+    fn global(&self, index: u32) -> Option<Value> {
+        let rt = self.rt?;
+        ((index as usize) < self.module.globals.len()).then(|| {
+            rt.store
+                .global_get(rt.store.instance_global(rt.inst, index))
+        })
+    }
+
+    fn operand(&self, index: u32) -> Option<Value> {
+        let rt = self.rt?;
+        rt.exec
+            .as_ref()?
+            .operand_stack(&rt.store, self.depth)
+            .get(index as usize)
+            .copied()
+    }
+
+    fn read_memory(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        EvalContext::load(self, u32::try_from(addr).ok()?, u32::try_from(len).ok()?).ok()
+    }
+}
+
+impl EvalContext for FrameCx<'_> {
+    fn local(&self, r: &LocalRef) -> Result<Value, String> {
+        let f = self.frame.as_ref().ok_or("No frame selected.")?;
+        match local_index(self.module, f, r) {
+            Ok(i) => Ok(f.locals[i as usize]),
+            // `$__stack_pointer` and friends: a global by name.
+            Err(e) => match r {
+                LocalRef::Name(_) => self.global(r).map_err(|_| e),
+                _ => Err(e),
+            },
+        }
+    }
+
+    fn global(&self, r: &LocalRef) -> Result<Value, String> {
+        let rt = self.rt.ok_or("The module is not instantiated yet.")?;
+        let i = global_index(self.module, r)?;
+        Ok(rt.store.global_get(rt.store.instance_global(rt.inst, i)))
+    }
+
+    fn stack(&self, n: u32) -> Result<Value, String> {
+        let rt = self.rt.ok_or("No stack.")?;
+        let exec = rt.exec.as_ref().ok_or("No stack.")?;
+        let s = exec.operand_stack(&rt.store, self.depth);
+        s.iter()
+            .rev()
+            .nth(n as usize)
+            .copied()
+            .ok_or_else(|| format!("the operand stack has {} values", s.len()))
+    }
+
+    fn load(&self, addr: u32, len: u32) -> Result<Vec<u8>, String> {
+        let rt = self.rt.ok_or("The module is not instantiated yet.")?;
+        let m = rt
+            .store
+            .instance_memory(rt.inst)
+            .ok_or("The module has no memory.")?;
+        let mem = rt.store.memory(m);
+        mem.get(addr as usize..addr as usize + len as usize)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("Cannot access memory at address {addr:#x}"))
+    }
+
+    fn ident(&self, name: &str) -> Result<Value, String> {
+        self.local(&LocalRef::Name(name.to_string()))
+    }
+}
+
+fn frame_view(
+    module: &Module,
+    source: &Source,
+    index: usize,
+    f: &FrameInfo,
+    cx: &FrameCx<'_>,
+) -> FrameView {
+    if source.available() {
+        let vars = source.info.variables(f.code_offset);
+        if !vars.is_empty() {
+            let (mut args, mut locals) = (Vec::new(), Vec::new());
+            for v in vars {
+                let val = source.info.read_var(&v, cx);
+                let nv = NamedValue {
+                    name: v.name.clone(),
+                    value: ValueView {
+                        ty: v.type_name.clone(),
+                        text: val.to_string(),
+                        bits: val.as_i128().unwrap_or(0) as u128,
+                    },
+                };
+                if v.is_param {
+                    args.push(nv)
+                } else {
+                    locals.push(nv)
+                }
+            }
+            return FrameView {
+                index,
+                func_index: f.func_index,
+                func_name: module.display_func_name(f.func_index),
+                code_offset: f.code_offset,
+                args,
+                locals,
+                source: source.location(f.code_offset),
+            };
+        }
+    }
+    let nparams = module.func_type(f.func_index).params().len();
+    let names = module.names.locals.get(&f.func_index);
+    let named = |i: usize, v: &Value| NamedValue {
+        name: names
+            .and_then(|m| m.get(&(i as u32)))
+            .cloned()
+            .unwrap_or_else(|| format!("$l{i}")),
+        value: value_view(*v),
+    };
+    let all: Vec<NamedValue> = f
+        .locals
+        .iter()
+        .enumerate()
+        .map(|(i, v)| named(i, v))
+        .collect();
+    let (args, locals) = all.split_at(nparams.min(all.len()));
+    FrameView {
+        index,
+        func_index: f.func_index,
+        func_name: module.display_func_name(f.func_index),
+        code_offset: f.code_offset,
+        args: args.to_vec(),
+        locals: locals.to_vec(),
+        source: source.location(f.code_offset),
+    }
+}
+
+fn module_kind(m: &Module) -> &'static str {
+    if m.exported_func("_start").is_some() {
+        "command"
+    } else if m.exported_func("_initialize").is_some() {
+        "reactor"
+    } else {
+        "library"
+    }
+}
+
+/// The module as plain data.
+pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
+    let kind_name = |k: ExternKind| match k {
+        ExternKind::Func => "func",
+        ExternKind::Table => "table",
+        ExternKind::Memory => "memory",
+        ExternKind::Global => "global",
+    };
+    let exports = m
+        .exports
+        .iter()
+        .map(|e| ExportView {
+            name: e.name.clone(),
+            kind: kind_name(e.kind).into(),
+            index: e.index,
+            signature: if e.kind == ExternKind::Func {
+                signature_string(m.func_type(e.index))
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let imports = m
+        .imports
+        .iter()
+        .map(|i| {
+            let (kind, signature) = match i.kind {
+                ImportKind::Func(t) => ("func", signature_string(&m.types[t as usize])),
+                ImportKind::Table(_) => ("table", String::new()),
+                ImportKind::Memory(_) => ("memory", String::new()),
+                ImportKind::Global(g) => ("global", valtype_name(g.content_type).to_string()),
+            };
+            ImportView {
+                module: i.module.clone(),
+                name: i.name.clone(),
+                kind: kind.into(),
+                signature,
+            }
+        })
+        .collect();
+    let sections = m
+        .sections
+        .iter()
+        .map(|s| SectionView {
+            name: s.name.clone(),
+            module_offset: s.range.start,
+            size: s.range.len(),
+        })
+        .collect();
+    let functions = (0..m.num_funcs())
+        .map(|i| {
+            let body = m.body(i);
+            FunctionView {
+                index: i,
+                name: m.display_func_name(i),
+                signature: signature_string(m.func_type(i)),
+                imported: body.is_none(),
+                code_offset: body.map(|b| m.code_offset_from_module_offset(b.range.start)),
+                size: body.map_or(0, |b| b.range.len() as u32),
+            }
+        })
+        .collect();
+    ModuleView {
+        path: path.display().to_string(),
+        size: m.bytes.len(),
+        exports,
+        imports,
+        sections,
+        functions,
+        has_dwarf: has_dwarf || m.custom_section(".debug_info").is_some(),
+        kind: module_kind(m).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+// Session tests need a running engine; see repl/tests for end-to-end transcripts.

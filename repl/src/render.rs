@@ -1,0 +1,460 @@
+//! Events to text, gdb-style. Output is stable enough to diff: no timings,
+//! no absolute paths unless the user gave them.
+
+use std::fmt::Write as _;
+
+use wdb_debugger::api::{
+    BreakpointView, DisasmLine, Event, FrameView, NamedValue, StopReason, StopView, ValueView,
+};
+
+use crate::highlight::Highlighter;
+
+/// Terminal styling: colours only on a terminal and never with `NO_COLOR`.
+pub struct Style {
+    pub color: bool,
+    pub highlighter: Option<Highlighter>,
+}
+
+impl Style {
+    pub fn plain() -> Style {
+        Style {
+            color: false,
+            highlighter: None,
+        }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn func(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+
+    fn addr(&self, s: &str) -> String {
+        self.paint("34", s)
+    }
+
+    fn err(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+
+    fn wat(&self, s: &str) -> String {
+        match &self.highlighter {
+            Some(h) if self.color => h.highlight_line(s),
+            _ => s.to_string(),
+        }
+    }
+}
+
+/// Renders events; remembers the last stop so `stepi` within one function
+/// prints just the instruction.
+pub struct Renderer {
+    pub style: Style,
+    last_func: Option<u32>,
+}
+
+impl Renderer {
+    pub fn new(style: Style) -> Renderer {
+        Renderer {
+            style,
+            last_func: None,
+        }
+    }
+
+    /// Text for one event; `failed` is set for a `CommandFailed`.
+    pub fn render(&mut self, ev: &Event, out: &mut String, failed: &mut bool) {
+        match ev {
+            Event::Loaded(m) => {
+                let _ = writeln!(
+                    out,
+                    "Reading {}: {} module, {} bytes, {} functions, {} exports{}",
+                    m.path,
+                    m.kind,
+                    m.size,
+                    m.functions.len(),
+                    m.exports.len(),
+                    if m.has_dwarf { ", with DWARF" } else { "" }
+                );
+            }
+            Event::Running | Event::Done { .. } => {}
+            Event::Stopped(s) => self.stopped(s, out),
+            Event::Returned { func, values } => {
+                self.last_func = None;
+                if values.is_empty() {
+                    let _ = writeln!(out, "[{func} returned]");
+                } else {
+                    let _ = writeln!(out, "[{func} returned {}]", join_values(values));
+                }
+            }
+            Event::FinishReturned { func, values } => {
+                let _ = writeln!(out, "Run till exit from {}", self.style.func(func));
+                if !values.is_empty() {
+                    let _ = writeln!(out, "Value returned: {}", join_values(values));
+                }
+            }
+            Event::Trapped { message, backtrace } => {
+                self.last_func = None;
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    self.style.err(&format!("Program trapped: {message}"))
+                );
+                for f in backtrace {
+                    let _ = writeln!(out, "{}", self.frame_line(f));
+                }
+            }
+            Event::Exited { code } => {
+                self.last_func = None;
+                let _ = writeln!(out, "[exited with code {code}]");
+            }
+            Event::Output { bytes, .. } => out.push_str(&String::from_utf8_lossy(bytes)),
+            Event::BreakpointSet(b) => {
+                let _ = writeln!(out, "{}", bp_set_line(b));
+            }
+            Event::Breakpoints(bs) => {
+                if bs.is_empty() {
+                    let _ = writeln!(out, "No breakpoints or watchpoints.");
+                    return;
+                }
+                let _ = writeln!(out, "Num  Type             Disp Enb Hits What");
+                for b in bs {
+                    let _ = writeln!(
+                        out,
+                        "{:<4} {:<16} {:<4} {:<3} {:<4} {}",
+                        b.number,
+                        b.kind,
+                        if b.temporary { "del" } else { "keep" },
+                        if b.enabled { "y" } else { "n" },
+                        b.hits,
+                        bp_where(b)
+                    );
+                    if let Some(c) = &b.condition {
+                        let _ = writeln!(out, "\tstop only if {c}");
+                    }
+                    if b.ignore_count > 0 {
+                        let _ = writeln!(out, "\tignore next {} hits", b.ignore_count);
+                    }
+                }
+            }
+            Event::Frames { frames, selected } => {
+                for f in frames {
+                    let mark = if f.index == *selected && frames.len() > 1 {
+                        ""
+                    } else {
+                        ""
+                    };
+                    let _ = writeln!(out, "{mark}{}", self.frame_line(f));
+                }
+            }
+            Event::FrameSelected(f) => {
+                let _ = writeln!(out, "{}", self.frame_line(f));
+            }
+            Event::Values { title, values } => {
+                if values.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        match title.as_str() {
+                            "locals" => "No locals.",
+                            "args" => "No arguments.",
+                            "globals" => "No globals.",
+                            _ => "(empty)",
+                        }
+                    );
+                }
+                if title.starts_with("operand stack") && !values.is_empty() {
+                    let _ = writeln!(out, "Operand stack (top first):");
+                }
+                for v in values {
+                    let _ = writeln!(
+                        out,
+                        "{} = {}",
+                        v.name,
+                        value_text(&v.value, title == "globals")
+                    );
+                }
+            }
+            Event::Printed { expr, text } => {
+                let _ = writeln!(out, "{expr} = {text}");
+            }
+            Event::Memory(m) => {
+                for l in &m.lines {
+                    let _ = writeln!(out, "{l}");
+                }
+            }
+            Event::Disassembly(lines) => {
+                for l in lines {
+                    let _ = writeln!(out, "{}", self.disasm_line(l));
+                }
+            }
+            Event::WasiCalls(calls) => {
+                if calls.is_empty() {
+                    let _ = writeln!(out, "No WASI calls yet.");
+                }
+                for c in calls {
+                    let _ = writeln!(out, "{}", c.line);
+                }
+            }
+            Event::Text(t) => {
+                for l in t.lines() {
+                    let _ = writeln!(out, "{}", l.trim_end());
+                }
+            }
+            Event::Warning(w) => {
+                let _ = writeln!(out, "warning: {w}");
+            }
+            Event::CommandFailed { message, .. } => {
+                *failed = true;
+                let _ = writeln!(out, "{}", self.style.err(&format!("error: {message}")));
+            }
+        }
+    }
+
+    fn stopped(&mut self, s: &StopView, out: &mut String) {
+        let f = &s.frame;
+        let same_func = self.last_func == Some(f.func_index);
+        self.last_func = Some(f.func_index);
+        match &s.reason {
+            StopReason::Breakpoint { number, temporary } => {
+                let kind = if *temporary {
+                    "Temporary breakpoint"
+                } else {
+                    "Breakpoint"
+                };
+                let _ = writeln!(out, "{kind} {number}, {}", self.frame_desc(f));
+            }
+            StopReason::Interrupted => {
+                let _ = writeln!(out, "Program interrupted.");
+                let _ = writeln!(out, "{}", self.frame_desc(f));
+            }
+            StopReason::Watchpoint {
+                number,
+                addr,
+                write,
+                old,
+                new,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "Watchpoint {number}: {} at {addr:#x}",
+                    if *write { "write" } else { "read" }
+                );
+                if *write {
+                    let _ = writeln!(out, "Old value = {}", hex_bytes(old));
+                    let _ = writeln!(out, "New value = {}", hex_bytes(new));
+                } else {
+                    let _ = writeln!(out, "Value = {}", hex_bytes(new));
+                }
+                let _ = writeln!(out, "{}", self.frame_desc(f));
+            }
+            StopReason::WasiCall { number, name } => {
+                let _ = writeln!(
+                    out,
+                    "Catchpoint {number} (returned from wasi {name}), {}",
+                    self.frame_desc(f)
+                );
+            }
+            StopReason::Step | StopReason::Location => {
+                if !same_func || matches!(s.reason, StopReason::Location) {
+                    let _ = writeln!(out, "{}", self.frame_desc(f));
+                }
+            }
+        }
+        if let Some(src) = &s.source_line {
+            let _ = writeln!(out, "{src}");
+        }
+        if let Some(i) = &s.instruction {
+            let _ = writeln!(out, "{}", self.disasm_line(i));
+        }
+    }
+
+    fn disasm_line(&self, l: &DisasmLine) -> String {
+        let off = l
+            .code_offset
+            .map_or_else(String::new, |o| format!("{o:#x}:"));
+        let mark = if l.current { "=> " } else { "   " };
+        format!(
+            "{mark}{} {}",
+            self.style.addr(&format!("{off:<8}")),
+            self.style.wat(&l.text)
+        )
+    }
+
+    /// `fibArray (n=10) at src/fib.c:7` or `... at code_offset 0x1a3`.
+    fn frame_desc(&self, f: &FrameView) -> String {
+        let args: Vec<String> = f
+            .args
+            .iter()
+            .map(|a| format!("{}={}", a.name, a.value.text))
+            .collect();
+        let at = match &f.source {
+            Some(s) => format!("{}:{}", s.file, s.line),
+            None => format!("code_offset {:#x}", f.code_offset),
+        };
+        format!(
+            "{} ({}) at {}",
+            self.style.func(&f.func_name),
+            args.join(", "),
+            self.style.addr(&at)
+        )
+    }
+
+    fn frame_line(&self, f: &FrameView) -> String {
+        format!("#{:<2} {}", f.index, self.frame_desc(f))
+    }
+}
+
+fn hex_bytes(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn join_values(v: &[ValueView]) -> String {
+    v.iter()
+        .map(|v| v.text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn value_text(v: &ValueView, with_type: bool) -> String {
+    if with_type {
+        format!("{} ({})", v.text, v.ty)
+    } else {
+        v.text.clone()
+    }
+}
+
+fn bp_where(b: &BreakpointView) -> String {
+    let mut s = String::new();
+    if let Some(f) = &b.func_name {
+        s.push_str(f);
+    }
+    if let Some(src) = &b.source {
+        let _ = write!(s, " at {}:{}", src.file, src.line);
+    } else if let Some(co) = b.code_offset {
+        let _ = write!(s, " at code_offset {co:#x}");
+    }
+    if s.is_empty() { b.spec.clone() } else { s }
+}
+
+fn bp_set_line(b: &BreakpointView) -> String {
+    match b.kind.as_str() {
+        "breakpoint" => {
+            let mut s = format!(
+                "{} {}",
+                if b.temporary {
+                    "Temporary breakpoint"
+                } else {
+                    "Breakpoint"
+                },
+                b.number
+            );
+            if let Some(co) = b.code_offset {
+                let _ = write!(s, " at code_offset {co:#x}");
+            }
+            if let Some(f) = &b.func_name {
+                let _ = write!(s, ": {f}");
+            }
+            if let Some(src) = &b.source {
+                let _ = write!(s, ", {}:{}", src.file, src.line);
+            }
+            s
+        }
+        "catchpoint" => format!("Catchpoint {} ({})", b.number, b.spec),
+        "read watchpoint" => format!("Read watchpoint {}: {}", b.number, b.spec),
+        "acc watchpoint" => format!("Access watchpoint {}: {}", b.number, b.spec),
+        _ => format!("Watchpoint {}: {}", b.number, b.spec),
+    }
+}
+
+#[allow(dead_code)]
+fn named(v: &NamedValue) -> String {
+    format!("{}={}", v.name, v.value.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wdb_debugger::api::SourceLoc;
+
+    fn frame(src: bool) -> FrameView {
+        FrameView {
+            index: 0,
+            func_index: 3,
+            func_name: "fibArray".into(),
+            code_offset: 0x1a3,
+            args: vec![NamedValue {
+                name: "n".into(),
+                value: ValueView {
+                    ty: "i32".into(),
+                    text: "10".into(),
+                    bits: 10,
+                },
+            }],
+            locals: vec![],
+            source: src.then(|| SourceLoc {
+                file: "src/fib.c".into(),
+                line: 7,
+                column: 0,
+            }),
+        }
+    }
+
+    fn render(ev: Event) -> String {
+        let mut r = Renderer::new(Style::plain());
+        let mut s = String::new();
+        let mut failed = false;
+        r.render(&ev, &mut s, &mut failed);
+        s
+    }
+
+    #[test]
+    fn breakpoint_stop_is_one_line_then_the_instruction() {
+        let ev = Event::Stopped(StopView {
+            reason: StopReason::Breakpoint {
+                number: 1,
+                temporary: false,
+            },
+            frame: frame(false),
+            instruction: Some(DisasmLine {
+                code_offset: Some(0x1a3),
+                text: "local.get 0".into(),
+                current: true,
+            }),
+            source_line: None,
+        });
+        assert_eq!(
+            render(ev),
+            "Breakpoint 1, fibArray (n=10) at code_offset 0x1a3\n=> 0x1a3:   local.get 0\n"
+        );
+    }
+
+    #[test]
+    fn source_locations_and_exit() {
+        let ev = Event::Frames {
+            frames: vec![frame(true)],
+            selected: 0,
+        };
+        assert_eq!(render(ev), "#0  fibArray (n=10) at src/fib.c:7\n");
+        assert_eq!(render(Event::Exited { code: 3 }), "[exited with code 3]\n");
+        let mut r = Renderer::new(Style::plain());
+        let (mut s, mut failed) = (String::new(), false);
+        r.render(
+            &Event::CommandFailed {
+                id: 1,
+                message: "nope".into(),
+            },
+            &mut s,
+            &mut failed,
+        );
+        assert!(failed);
+        assert_eq!(s, "error: nope\n");
+    }
+}

@@ -1,0 +1,452 @@
+//! `wdb run` as users call it: the binary's stdout, stderr and exit status.
+//! The fixtures' outputs are compared with wasmtime's, recorded once into
+//! `tests/data/wasmtime/` (regenerate with `WDB_RECORD_WASMTIME=1` and a
+//! `wasmtime` on PATH).
+//!
+//! The binary is looked up next to this test's executable (`target/debug/wdb`);
+//! `cargo test --workspace` builds it. When it is missing the test fails and
+//! says how to build it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tinygo(name: &str) -> PathBuf {
+    workspace().join("../shared/corpus/tinygo").join(name)
+}
+
+fn wdb_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/debug/deps/<test>");
+    dir.join("wdb")
+}
+
+fn wdb(args: &[&str]) -> Output {
+    let bin = wdb_path();
+    assert!(
+        bin.exists(),
+        "wdb binary not found at {}: build it with `cargo build -p wdb` (or run `cargo test --workspace`)",
+        bin.display()
+    );
+    Command::new(&bin)
+        .current_dir(workspace())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wdb")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn check(out: &Output, status: i32, stdout: &str, stderr_has: &[&str]) {
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(status),
+        "stdout: {so}\nstderr: {se}"
+    );
+    assert_eq!(so, stdout, "stderr: {se}");
+    for s in stderr_has {
+        assert!(se.contains(s), "stderr lacks {s:?}:\n{se}");
+    }
+}
+
+#[test]
+fn reactor_both_spellings_print_results() {
+    check(
+        &wdb(&["run", "--reactor", "fixtures/fib.wasm", "fibArray", "10"]),
+        0,
+        "34\n",
+        &[],
+    );
+    check(
+        &wdb(&["run", "--invoke", "fibArray", "fixtures/fib.wasm", "10"]),
+        0,
+        "34\n",
+        &[],
+    );
+    check(
+        &wdb(&[
+            "run",
+            "--invoke",
+            "mul64",
+            "fixtures/fib.wasm",
+            "-5",
+            "9223372036854775807",
+        ]),
+        0,
+        "-9223372036854775803\n",
+        &[],
+    );
+    check(
+        &wdb(&["run", "--invoke", "fdiv", "fixtures/fib.wasm", "1", "-inf"]),
+        0,
+        "-0\n",
+        &[],
+    );
+}
+
+#[test]
+fn wrong_arguments_print_the_signature() {
+    check(
+        &wdb(&[
+            "run",
+            "--reactor",
+            "fixtures/fib.wasm",
+            "fibArray",
+            "1",
+            "2",
+        ]),
+        2,
+        "",
+        &["fibArray: expected (param i32) (result i32), got 2 arguments"],
+    );
+    check(
+        &wdb(&["run", "--invoke", "add", "fixtures/fib.wasm", "1", "x"]),
+        2,
+        "",
+        &[
+            "add: argument 2 `x` is not a valid i32",
+            "expected (param i32 i32) (result i32)",
+        ],
+    );
+}
+
+#[test]
+fn unknown_export_lists_function_exports() {
+    check(
+        &wdb(&["run", "--invoke", "nope", "fixtures/fib.wasm"]),
+        2,
+        "",
+        &[
+            "no exported function `nope`",
+            "  fibArray (param i32) (result i32)",
+            "  mul64 (param i64 i64) (result i64)",
+        ],
+    );
+    check(
+        &wdb(&["run", "fixtures/fib.wasm"]),
+        2,
+        "",
+        &["has no `_start` export", "  fib (param i32) (result i32)"],
+    );
+}
+
+#[test]
+fn trap_prints_message_and_backtrace_and_exits_134() {
+    let out = wdb(&["run", "--invoke", "divide", "fixtures/fib.wasm", "1", "0"]);
+    check(
+        &out,
+        134,
+        "",
+        &["wdb: trap: integer divide by zero\n", "  #0 func["],
+    );
+    let se = text(&out.stderr);
+    let frame = se
+        .lines()
+        .find(|l| l.starts_with("  #0 "))
+        .expect("a frame");
+    assert!(frame.contains(" divide at code_offset 0x"), "{frame}");
+    // A guest panic: names from the name section, innermost first.
+    let out = wdb(&[
+        "run",
+        tinygo("wazero-dwarf-main.wasm").to_str().expect("utf-8"),
+    ]);
+    check(
+        &out,
+        134,
+        "panic: NOOOOOOOOOOOOOOO\n",
+        &[
+            "wdb: trap: unreachable",
+            "runtime._panic at code_offset",
+            "main.c at",
+            "_start at",
+        ],
+    );
+    // Stack exhaustion: a deep backtrace is shortened.
+    let out = wdb(&[
+        "run",
+        "--invoke",
+        "recurse",
+        "fixtures/fib.wasm",
+        "100000000",
+    ]);
+    check(
+        &out,
+        134,
+        "",
+        &["wdb: trap: call stack exhausted", "frames omitted"],
+    );
+    assert!(text(&out.stderr).lines().count() < 40);
+}
+
+#[test]
+fn exit_code_is_the_guests() {
+    check(
+        &wdb(&["run", "--env", "HELLO_EXIT=7", "fixtures/hello.wasm"]),
+        7,
+        "Hello, wdb!\n",
+        &[],
+    );
+    check(
+        &wdb(&["run", "fixtures/hello.wasm", "a", "b c", "--not-a-wdb-flag"]),
+        0,
+        "Hello, wdb!\nargv[1]=a\nargv[2]=b c\nargv[3]=--not-a-wdb-flag\n",
+        &[],
+    );
+}
+
+#[test]
+fn fuel_and_timeout_stop_runaway_guests() {
+    check(
+        &wdb(&[
+            "run",
+            "--fuel",
+            "100000",
+            "--invoke",
+            "loop_forever",
+            "fixtures/fib.wasm",
+        ]),
+        3,
+        "",
+        &["wdb: out of fuel after 100000 instructions"],
+    );
+    let t0 = std::time::Instant::now();
+    check(
+        &wdb(&[
+            "run",
+            "--timeout",
+            "300ms",
+            "--invoke",
+            "loop_forever",
+            "fixtures/fib.wasm",
+        ]),
+        124,
+        "",
+        &["wdb: interrupted: timeout after 300ms"],
+    );
+    assert!(t0.elapsed() < std::time::Duration::from_secs(20));
+    // Enough fuel: the run completes normally.
+    check(
+        &wdb(&[
+            "run",
+            "--fuel",
+            "10000000",
+            "--reactor",
+            "fixtures/fib.wasm",
+            "fibArray",
+            "10",
+        ]),
+        0,
+        "34\n",
+        &[],
+    );
+    check(
+        &wdb(&["run", "--timeout", "10x", "fixtures/hello.wasm"]),
+        2,
+        "",
+        &["--timeout", "unknown duration unit"],
+    );
+}
+
+#[test]
+fn max_memory_limits_the_guest() {
+    check(
+        &wdb(&["run", "--max-memory", "1", "fixtures/pi.wasm", "10"]),
+        2,
+        "",
+        &["exceeds the limit"],
+    );
+    check(
+        &wdb(&["run", "--max-memory", "64MiB", "fixtures/pi.wasm", "10"]),
+        0,
+        "3.1415926535\n",
+        &[],
+    );
+    check(
+        &wdb(&["run", "--max-memory", "lots", "fixtures/pi.wasm"]),
+        2,
+        "",
+        &["--max-memory"],
+    );
+}
+
+#[test]
+fn trace_wasi_prints_one_line_per_call() {
+    let out = wdb(&["run", "--trace-wasi", "fixtures/hello.wasm", "x"]);
+    check(
+        &out,
+        0,
+        "Hello, wdb!\nargv[1]=x\n",
+        &["args_sizes_get(", "fd_write(fd=1, iovs=["],
+    );
+    let se = text(&out.stderr);
+    for l in se.lines() {
+        assert!(
+            l.contains(") = ") && l.ends_with("s>"),
+            "not a trace line: {l}"
+        );
+    }
+    // Without the flag, stderr stays empty.
+    check(
+        &wdb(&["run", "fixtures/hello.wasm"]),
+        0,
+        "Hello, wdb!\n",
+        &[],
+    );
+    assert!(wdb(&["run", "fixtures/hello.wasm"]).stderr.is_empty());
+}
+
+#[test]
+fn only_interp_mode_is_available() {
+    for m in ["jit", "aot"] {
+        check(
+            &wdb(&["run", "--mode", m, "fixtures/hello.wasm"]),
+            2,
+            "",
+            &["not available yet, use --mode interp"],
+        );
+    }
+    check(
+        &wdb(&["run", "--mode", "interp", "fixtures/hello.wasm"]),
+        0,
+        "Hello, wdb!\n",
+        &[],
+    );
+}
+
+#[test]
+fn non_wasi_imports_are_named_before_running() {
+    let f = tinygo("wazero-bench-case.wasm");
+    check(
+        &wdb(&["run", f.to_str().expect("utf-8")]),
+        2,
+        "",
+        &[
+            "imports what wdb run does not provide",
+            "env::get_random_string (func (param i32 i32))",
+        ],
+    );
+}
+
+#[test]
+fn dir_spellings_preopen_directories() {
+    let cat = tinygo("wazero-wasi-cat.wasm");
+    let cat = cat.to_str().expect("utf-8");
+    for dir in ["tests/data/wasi/tree::/", "/:tests/data/wasi/tree"] {
+        check(
+            &wdb(&["run", "--dir", dir, cat, "/test.txt"]),
+            0,
+            "greet filesystem\n",
+            &[],
+        );
+    }
+    // Same name on both sides.
+    check(
+        &wdb(&[
+            "run",
+            "--dir",
+            "tests/data/wasi/tree",
+            cat,
+            "tests/data/wasi/tree/test.txt",
+        ]),
+        0,
+        "greet filesystem\n",
+        &[],
+    );
+    // Nothing preopened: the guest cannot open the file.
+    let out = wdb(&["run", cat, "/test.txt"]);
+    assert_ne!(out.status.code(), Some(0));
+    check(
+        &wdb(&["run", "--dir", "does/not/exist::/", cat, "/x"]),
+        2,
+        "",
+        &["cannot preopen does/not/exist"],
+    );
+}
+
+/// Fixture runs compared with wasmtime's recorded stdout and status.
+#[test]
+fn fixtures_match_wasmtime() {
+    let cases: &[(&str, &[&str])] = &[
+        ("hello", &["fixtures/hello.wasm", "a", "b c"]),
+        (
+            "hello-exit",
+            &["--env", "HELLO_EXIT=5", "fixtures/hello.wasm"],
+        ),
+        ("pi-100", &["fixtures/pi.wasm", "100"]),
+        ("pi-debug-30", &["fixtures/pi-debug.wasm", "30"]),
+        (
+            "fib-fibArray-10",
+            &["--invoke", "fibArray", "fixtures/fib.wasm", "10"],
+        ),
+        (
+            "fib-fib-20",
+            &["--invoke", "fib", "fixtures/fib.wasm", "20"],
+        ),
+        (
+            "fib-add",
+            &["--invoke", "add", "fixtures/fib.wasm", "2147483647", "1"],
+        ),
+        (
+            "fib-fdiv",
+            &["--invoke", "fdiv", "fixtures/fib.wasm", "1", "3"],
+        ),
+        (
+            "fib-write_msg",
+            &["--invoke", "write_msg", "fixtures/fib.wasm"],
+        ),
+        (
+            "fib-divide-0",
+            &["--invoke", "divide", "fixtures/fib.wasm", "1", "0"],
+        ),
+        ("rustprog", &["fixtures/dwarf/rustprog.wasm"]),
+        ("structs", &["fixtures/dwarf/structs.wasm"]),
+    ];
+    let dir = workspace().join("tests/data/wasmtime");
+    let record = std::env::var_os("WDB_RECORD_WASMTIME").is_some();
+    let mut failures = Vec::new();
+    for (name, args) in cases {
+        let so = dir.join(format!("fixture-{name}.stdout"));
+        let st = dir.join(format!("fixture-{name}.status"));
+        if record {
+            let out = Command::new("wasmtime")
+                .current_dir(workspace())
+                .arg("run")
+                .args(*args)
+                .stdin(Stdio::null())
+                .output()
+                .expect("wasmtime on PATH to record");
+            std::fs::write(&so, &out.stdout).expect("write");
+            std::fs::write(&st, format!("{}\n", out.status.code().unwrap_or(-1))).expect("write");
+        }
+        let want_out = std::fs::read_to_string(&so).unwrap_or_else(|e| {
+            panic!("{}: {e} (record with WDB_RECORD_WASMTIME=1)", so.display())
+        });
+        let want_status: i32 = std::fs::read_to_string(&st)
+            .unwrap_or_else(|e| panic!("{}: {e}", st.display()))
+            .trim()
+            .parse()
+            .expect("a status");
+        let mut full = vec!["run"];
+        full.extend_from_slice(args);
+        let out = wdb(&full);
+        let got = text(&out.stdout);
+        if got != want_out || out.status.code() != Some(want_status) {
+            failures.push(format!(
+                "{name}: wdb status {:?} stdout {got:?}; wasmtime status {want_status} stdout {want_out:?}; wdb stderr {}",
+                out.status.code(),
+                text(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
