@@ -128,6 +128,7 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<u8> {
                 .expect("a valid template")
                 .progress_chars("=> "),
         );
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
         b
     });
     if let Some(b) = &bar {

@@ -213,8 +213,22 @@ impl ProfileReport {
             o,
             "{}",
             p.bold(&format!(
-                "Functions (interp): calls and instructions counted exactly; ms sampled every {} instructions ({} sampled)",
+                "Functions (interp): calls and instructions counted exactly; ms sampled every {} instructions",
                 self.sample_every,
+            ))
+        );
+        let plain = self
+            .modes
+            .iter()
+            .find(|m| m.mode == "interp")
+            .and_then(|m| m.cpu)
+            .map(|c| format!(" (a plain run took {} CPU)", ms(c.median_ms)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{}",
+            p.dim(&format!(
+                "ms are from the instrumented run: {} sampled in all{plain}",
                 ms(self.sampled_ms)
             ))
         );
