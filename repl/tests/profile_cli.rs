@@ -94,3 +94,35 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("--runs"), "{err}");
 }
+
+#[test]
+fn differing_guest_output_exits_1_loudly() {
+    let text = r#"(module
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (drop (call $random (i32.const 0) (i32.const 8)))
+        (i32.store (i32.const 16) (i32.const 0))
+        (i32.store (i32.const 20) (i32.const 8))
+        (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 32)))))"#;
+    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
+    let mut m: wast::Wat<'_> = wast::parser::parse(&buf).expect("parses");
+    let path = std::env::temp_dir().join(format!("wdb-profile-random-{}.wasm", std::process::id()));
+    std::fs::write(&path, m.encode().expect("encodes")).expect("written");
+    let (code, out, err) = wdb(&[
+        "profile",
+        path.to_str().expect("utf-8"),
+        "--modes",
+        "interp",
+        "--runs",
+        "2",
+    ]);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("THE GUEST'S OUTPUT DIFFERS BETWEEN MODES"),
+        "{err}"
+    );
+    assert!(out.contains("GUEST OUTPUT DIFFERS"), "{out}");
+}

@@ -329,3 +329,34 @@ fn bad_invocations_are_errors() {
     let cfg = interp_only(root().join("fixtures/does-not-exist.wasm"));
     assert!(profile::profile(cfg).is_err());
 }
+
+/// A guest whose output differs from run to run (8 random bytes to stdout).
+pub const RANDOM_OUTPUT: &str = r#"(module
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $random (i32.const 0) (i32.const 8)))
+    (i32.store (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (i32.const 8))
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 32)))))"#;
+
+#[test]
+fn differing_guest_output_is_reported() {
+    let mut cfg = interp_only(PathBuf::from("random.wasm"));
+    cfg.module = Some(wat(RANDOM_OUTPUT));
+    cfg.runs = 3;
+    let r = profile::profile(cfg).expect("profiles");
+    assert_eq!(r.stdout.len(), 8);
+    // 64 random bits: the chance that all three runs match is 3 * 2^-64.
+    assert_eq!(r.stdout_mismatches.len(), 3, "{:?}", r.stdout_mismatches);
+    assert!(r.stdout_mismatches[0].starts_with("interp run 1: guest stdout differs"));
+    let table = r.render_table(false);
+    assert!(
+        table.contains("GUEST OUTPUT DIFFERS BETWEEN MODES"),
+        "{table}"
+    );
+    // Host calls appear as leaf contexts with calls and no instructions.
+    let w = func(&r, "wasi_snapshot_preview1::fd_write");
+    assert_eq!((w.calls, w.self_instructions), (1, 0));
+}

@@ -374,8 +374,12 @@ fn run_instrumented(
             if let Some(init) = export(&store, "_initialize") {
                 steps.push((init, Vec::new()));
             }
-            let f =
-                export(&store, name).ok_or_else(|| e(format!("no exported function `{name}`")))?;
+            let f = export(&store, name).ok_or_else(|| {
+                e(format!(
+                    "no exported function `{name}`; function exports:\n  {}",
+                    runner::function_exports(module).join("\n  ")
+                ))
+            })?;
             let idx = module.exported_func(name).expect("exported");
             let vals = wdb_engine::args::parse_args_named(name, module.func_type(idx), args)
                 .map_err(|x| e(x.message))?;
@@ -383,7 +387,13 @@ fn run_instrumented(
             f
         }
         None => {
-            let f = export(&store, "_start").ok_or_else(|| e("no `_start` export".into()))?;
+            let f = export(&store, "_start").ok_or_else(|| {
+                e(format!(
+                    "{} has no `_start` export (is it a reactor? use --invoke FUNC); function exports:\n  {}",
+                    cfg.file.display(),
+                    runner::function_exports(module).join("\n  ")
+                ))
+            })?;
             steps.push((f, Vec::new()));
             f
         }
