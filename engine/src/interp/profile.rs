@@ -118,10 +118,13 @@ impl StackProfile {
             v[pc] += 1;
         }
         if self.sample_every != 0 {
-            self.until_sample -= 1;
-            if self.until_sample == 0 {
+            // `<= 1`, not `== 0` after decrementing: `sample_every` is public
+            // and may be changed after construction.
+            if self.until_sample <= 1 {
                 self.until_sample = self.sample_every;
                 self.sample();
+            } else {
+                self.until_sample -= 1;
             }
         }
     }
