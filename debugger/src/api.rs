@@ -203,6 +203,10 @@ pub enum Command {
     },
     CatchWasi(Option<String>),
     Frames,
+    /// `bt N`: the innermost N frames (`bt -N`: the outermost N).
+    Backtrace {
+        limit: i64,
+    },
     SelectFrame(usize),
     /// Move the selected frame outwards (`up`, positive) or inwards (`down`, negative).
     MoveFrame(i64),
@@ -225,6 +229,11 @@ pub enum Command {
     SetGlobal {
         global: String,
         value: String,
+    },
+    /// `set substitute-path FROM TO`: sources moved since the build.
+    SubstitutePath {
+        from: String,
+        to: String,
     },
     /// `set var LHS = EXPR` (a local, a global or `*(T*)ADDR`).
     SetVar {

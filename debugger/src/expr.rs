@@ -344,6 +344,14 @@ fn dollar(n: &str) -> Expr {
     }
 }
 
+/// A 32-bit address: an i32 counts as unsigned, an i64 must fit.
+pub fn as_addr(v: Value) -> Option<u32> {
+    match v {
+        Value::I32(x) => Some(x as u32),
+        other => u32::try_from(as_i64(other)).ok(),
+    }
+}
+
 pub fn as_i64(v: Value) -> i64 {
     match v {
         Value::I32(x) => x as i64,
@@ -392,9 +400,8 @@ pub fn eval(e: &Expr, cx: &dyn EvalContext) -> Result<Value, String> {
         Expr::Stack(n) => cx.stack(*n)?,
         Expr::Ident(n) => cx.ident(n)?,
         Expr::Deref(ty, a) => {
-            let addr = as_i64(eval(a, cx)?);
-            let addr =
-                u32::try_from(addr).map_err(|_| format!("address {addr:#x} is out of range"))?;
+            let v = eval(a, cx)?;
+            let addr = as_addr(v).ok_or_else(|| format!("address {v} is out of range"))?;
             let bytes = cx.load(addr, ty.size())?;
             ty.decode(&bytes)
         }

@@ -9,7 +9,7 @@ use wdb_engine::runtime::{Extern, HostError, Linker, Store};
 use wdb_engine::{ValType, Value};
 
 /// Options for the host environment of a session.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct HostOptions {
     /// `argv[0]`: the program name the guest sees.
     pub program: String,
@@ -17,9 +17,14 @@ pub struct HostOptions {
     pub args: Vec<String>,
     /// Send guest stdout/stderr to `Event::Output` instead of the terminal.
     pub capture_output: bool,
+    /// Send guest stdout/stderr here as they are written (wins over `capture_output`).
+    pub output_sink: Option<OutputSink>,
     /// Let the guest read the process's stdin (an interactive terminal).
     pub inherit_stdin: bool,
 }
+
+/// Receives guest output as it is written: (fd, bytes).
+pub type OutputSink = Arc<dyn Fn(u32, &[u8]) + Send + Sync>;
 
 /// Guest output captured for `Event::Output`: (fd, bytes) in order.
 pub type OutputBuffer = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
@@ -44,19 +49,23 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
             }
         }))
     };
+    let to_sink = |fd: u32, f: &OutputSink| {
+        let f = f.clone();
+        Output::Sink(Arc::new(move |b: &[u8]| f(fd, b)))
+    };
     let mut argv = vec![opts.program.clone()];
     argv.extend(opts.args.iter().cloned());
     let cfg = WasiConfig {
         args: argv,
-        stdout: if opts.capture_output {
-            sink(1)
-        } else {
-            Output::Inherit
+        stdout: match &opts.output_sink {
+            Some(f) => to_sink(1, f),
+            None if opts.capture_output => sink(1),
+            None => Output::Inherit,
         },
-        stderr: if opts.capture_output {
-            sink(2)
-        } else {
-            Output::Inherit
+        stderr: match &opts.output_sink {
+            Some(f) => to_sink(2, f),
+            None if opts.capture_output => sink(2),
+            None => Output::Inherit,
         },
         stdin: if opts.inherit_stdin {
             Stdin::Inherit

@@ -4,7 +4,7 @@
 //! drive it. Source-level features go through [`Source`], which is empty
 //! without DWARF, so every command falls back to WebAssembly instructions.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -19,7 +19,7 @@ use wdb_engine::{Trap, Value};
 
 use crate::api::*;
 use crate::disasm::{self, Disasm};
-use crate::expr::{self, EvalContext, Expr, LocalRef};
+use crate::expr::{self, EvalContext, Expr, LocalRef, MemTy};
 use crate::format::{format_c_string, format_memory, format_value, value_view};
 use crate::host::{self, HostOptions};
 use crate::source::Source;
@@ -28,19 +28,40 @@ use crate::state::{self, SavedBreakpoint, SavedState};
 /// Shared slot for the current store's interrupt flag (a new store per run).
 pub type InterruptSlot = Arc<Mutex<InterruptHandle>>;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SessionConfig {
-    /// Guest output as `Event::Output` (GUI) instead of the process's stdout.
+    /// Guest output as `Event::Output` (after each command) instead of the
+    /// process's stdout.
     pub capture_output: bool,
+    /// Guest output delivered as it is written (a GUI console); wins over
+    /// `capture_output`.
+    pub output_sink: Option<host::OutputSink>,
     /// Save and restore breakpoints per module.
     pub persist: bool,
     /// Let the guest read the process's stdin.
     pub inherit_stdin: bool,
+    /// Where persisted state goes (default: [`state::state_dir`]).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("capture_output", &self.capture_output)
+            .field("output_sink", &self.output_sink.is_some())
+            .field("persist", &self.persist)
+            .field("inherit_stdin", &self.inherit_stdin)
+            .field("state_dir", &self.state_dir)
+            .finish()
+    }
 }
 
 struct Loaded {
     path: PathBuf,
     module: Arc<Module>,
+    /// Name-section names as the producer wrote them, for the functions whose
+    /// displayed name was demangled (so `break _ZN...` still works).
+    mangled: HashMap<u32, String>,
     disasm: Option<Result<Disasm, String>>,
     source: Source,
     state_file: Option<PathBuf>,
@@ -230,9 +251,22 @@ impl Session {
                 if let Some(c) = &condition {
                     expr::parse(c)?;
                 }
+                let mut events = Vec::new();
+                // A line with no code moves to the next one that has some; say so,
+                // as gdb does, so the user is not surprised where it stops.
+                if let BreakSpec::Line(file, line) = &spec
+                    && let Ok(m) = self.loaded()?.source.info.resolve_line(file, *line)
+                    && m.line != m.requested_line
+                {
+                    events.push(Event::Text(format!(
+                        "Line {} of {file} has no code; using line {}.",
+                        m.requested_line, m.line
+                    )));
+                }
                 let bp = self.add_bp(kind, temporary, condition);
                 self.after_bp_change();
-                Ok(vec![Event::BreakpointSet(bp)])
+                events.push(Event::BreakpointSet(bp));
+                Ok(events)
             }
             Command::Delete(n) => {
                 match n {
@@ -273,7 +307,16 @@ impl Session {
                 ))])
             }
             Command::Watch { addr, len, kind } => {
-                let a = self.eval_addr(&addr)?;
+                // `watch i`: a source variable's address (DWARF), like gdb.
+                let a = match self.eval_dwarf(&format!("&{addr}")) {
+                    Some(Ok(crate::dwarf::VarValue::Pointer { address, .. }))
+                        if is_identifier(&addr) =>
+                    {
+                        u32::try_from(address)
+                            .map_err(|_| format!("`{addr}` is not in linear memory"))?
+                    }
+                    _ => self.eval_addr(&addr)?,
+                };
                 if len == 0 {
                     return Err("a watchpoint needs a length of at least 1 byte".into());
                 }
@@ -297,6 +340,27 @@ impl Session {
                     frames,
                     selected: self.selected,
                 }])
+            }
+            Command::Backtrace { limit } => {
+                let mut frames = self.frame_views()?;
+                let total = frames.len();
+                let n = (limit.unsigned_abs() as usize).min(total);
+                if limit < 0 {
+                    frames.drain(..total - n);
+                } else {
+                    frames.truncate(n);
+                }
+                let mut events = vec![Event::Frames {
+                    frames,
+                    selected: self.selected,
+                }];
+                if n < total {
+                    events.push(Event::Text(format!(
+                        "(More stack frames follow: {} of {total} shown.)",
+                        n
+                    )));
+                }
+                Ok(events)
             }
             Command::SelectFrame(n) => self.select_frame(n as i64, false),
             Command::MoveFrame(d) => self.select_frame(d, true),
@@ -334,6 +398,14 @@ impl Session {
                 self.set_var(&lhs, &value)
             }
             Command::SetVar { lhs, value } => self.set_var(&lhs, &value),
+            Command::SubstitutePath { from, to } => {
+                self.loaded()?
+                    .source
+                    .add_substitution(from.clone(), to.clone());
+                Ok(vec![Event::Text(format!(
+                    "Source paths starting with {from} now read from {to}."
+                ))])
+            }
             Command::Print { expr, format } => {
                 let text = self.print(&expr, format)?;
                 Ok(vec![Event::Printed { expr, text }])
@@ -341,17 +413,61 @@ impl Session {
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
             Command::Info(what) => self.info(what),
             Command::WasiLog => self.wasi_log(),
-            Command::List { .. } => {
-                let l = self.loaded()?;
-                if !l.source.available() {
-                    return Err(
-                        "No source: the module has no DWARF line information (use `disassemble`)."
-                            .into(),
-                    );
-                }
-                Err("source listing is not available yet".into())
-            }
+            Command::List { around } => self.list(around.as_deref()),
         }
+    }
+
+    /// Source lines around the current location, a function or `FILE:LINE`.
+    fn list(&self, around: Option<&str>) -> Res<Vec<Event>> {
+        let l = self.loaded()?;
+        if !l.source.available() {
+            return Err(
+                "No source: the module has no DWARF line information (use `disassemble`).".into(),
+            );
+        }
+        let (file, line, current) = match around {
+            None => {
+                let frames = self
+                    .frames()
+                    .map_err(|_| "No frame selected: use `list FUNC` or `list FILE:LINE`.")?;
+                let f = &frames[self.selected.min(frames.len() - 1)];
+                let loc = l
+                    .source
+                    .location(f.code_offset)
+                    .ok_or("No source line for the current location.")?;
+                (loc.file, loc.line, Some(loc.line))
+            }
+            Some(spec) => match BreakSpec::parse(spec)? {
+                BreakSpec::Line(file, line) => {
+                    let m = l.source.info.resolve_line(&file, line)?;
+                    (m.file, line, None)
+                }
+                other => {
+                    let BpKind::Code { code_offset, .. } = self.resolve_spec(&other)? else {
+                        return Err("not a code location".into());
+                    };
+                    let loc = l
+                        .source
+                        .location(code_offset)
+                        .ok_or("No source line for that location.")?;
+                    (loc.file, loc.line, None)
+                }
+            },
+        };
+        let lines = l.source.file_lines(&file).map_err(|looked| {
+            format!(
+                "cannot read source file {file} (looked in: {}); use `set substitute-path FROM TO`",
+                looked.join(", ")
+            )
+        })?;
+        let first = line.saturating_sub(5).max(1);
+        let last = (line + 5).min(lines.len() as u32);
+        let mut out = String::new();
+        for n in first..=last {
+            let mark = if Some(n) == current { "=>" } else { "  " };
+            out.push_str(&format!("{mark}{n:>4}\t{}\n", lines[n as usize - 1]));
+        }
+        Ok(vec![Event::Text(out.trim_end().to_string())])
     }
 
     fn wasi_available(&self) -> bool {
@@ -411,7 +527,11 @@ impl Session {
     }
 
     fn load(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
-        let module = Module::from_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut module = Module::from_file(path).map_err(|e| match e.kind {
+            wdb_engine::ErrorKind::Other => e.message,
+            _ => format!("{}: {e}", path.display()),
+        })?;
+        let mangled = demangle_names(&mut module.names.functions);
         let module = Arc::new(module);
         let mut events = Vec::new();
         let source = Source::new(&module, path);
@@ -419,11 +539,16 @@ impl Session {
             events.push(Event::Warning(w));
         }
         let state_file = if self.config.persist {
-            state::state_dir().map(|d| state::state_file(&d, path, &module.bytes))
+            self.config
+                .state_dir
+                .clone()
+                .or_else(state::state_dir)
+                .map(|d| state::state_file(&d, path, &module.bytes))
         } else {
             None
         };
         self.loaded = Some(Loaded {
+            mangled,
             path: path.to_path_buf(),
             module: module.clone(),
             disasm: None,
@@ -504,6 +629,10 @@ impl Session {
 
     fn save_state(&self) -> Option<Event> {
         let file = self.loaded.as_ref()?.state_file.as_ref()?;
+        // Nothing to remember and nothing remembered: leave no file behind.
+        if self.bps.is_empty() && !file.exists() {
+            return None;
+        }
         let st = SavedState {
             breakpoints: self
                 .bps
@@ -542,6 +671,14 @@ impl Session {
             if n == name {
                 found.push(i);
             }
+        }
+        if let Ok(l) = self.loaded() {
+            found.extend(
+                l.mangled
+                    .iter()
+                    .filter(|(_, n)| *n == name)
+                    .map(|(&i, _)| i),
+            );
         }
         for e in &module.exports {
             if e.kind == ExternKind::Func && e.name == name {
@@ -652,6 +789,15 @@ impl Session {
                 let f = module
                     .func_at_code_offset(co)
                     .ok_or("line maps outside any function")?;
+                // The opening line of a function starts at its prologue, where
+                // arguments are not yet in place: stop after it, as `break FUNC` does.
+                let co = l
+                    .source
+                    .info
+                    .function_at(co)
+                    .filter(|fi| fi.low_pc == co)
+                    .and_then(|fi| fi.entry_after_prologue)
+                    .unwrap_or(co);
                 (f, co)
             }
         };
@@ -831,6 +977,7 @@ impl Session {
             program,
             args: self.args.clone(),
             capture_output: self.config.capture_output,
+            output_sink: self.config.output_sink.clone(),
             inherit_stdin: self.config.inherit_stdin,
         };
         let host = host::link(&mut store, &module, &opts)?;
@@ -1041,6 +1188,8 @@ impl Session {
         };
         self.internal = None;
         self.sync_breakpoints();
+        // Hit counts persist once per command, not once per hit.
+        let _ = self.save_state();
         Ok(stop)
     }
 
@@ -1119,7 +1268,6 @@ impl Session {
             self.bps.retain(|b| !hit_temporaries.contains(&b.number));
             self.sync_breakpoints();
         }
-        let _ = self.save_state();
         Ok(stop)
     }
 
@@ -1187,7 +1335,8 @@ impl Session {
         let start_line = line_of(self, start.code_offset);
         let d0 = self.depth();
         loop {
-            let stop = if over {
+            let before = self.depth();
+            let mut stop = if over {
                 self.next_instruction()?
             } else {
                 Stop::from_step(self.engine_step())
@@ -1198,7 +1347,15 @@ impl Session {
             if self.interrupted() {
                 return Ok(Stop::At(StopReason::Interrupted));
             }
-            let f = self.top_frame().ok_or("no frame")?;
+            let mut f = self.top_frame().ok_or("no frame")?;
+            // `step` into a function without line information runs over it, as gdb does.
+            if self.depth() > before && line_of(self, f.code_offset).is_none() {
+                stop = self.run_until_depth(before)?;
+                if !matches!(stop, Stop::At(StopReason::Step)) {
+                    return Ok(stop);
+                }
+                f = self.top_frame().ok_or("no frame")?;
+            }
             let here = line_of(self, f.code_offset);
             let boundary = self
                 .loaded
@@ -1573,7 +1730,10 @@ impl Session {
         match self.eval_dwarf(text) {
             Some(Ok(v)) => Ok(match (format, v.as_i128()) {
                 (Format::Natural, _) | (_, None) => v.to_string(),
-                (f, Some(i)) => format_value(Value::I64(i as i64), f),
+                (f, Some(i)) => match i32::try_from(i) {
+                    Ok(small) => format_value(Value::I32(small), f),
+                    Err(_) => format_value(Value::I64(i as i64), f),
+                },
             }),
             Some(Err(dwarf_err)) => self
                 .eval(text)
@@ -1613,8 +1773,7 @@ impl Session {
     }
 
     fn eval_addr(&self, text: &str) -> Res<u32> {
-        let v = self.eval(text)?;
-        u32::try_from(expr::as_i64(v)).map_err(|_| format!("`{text}` is not a valid address"))
+        expr::as_addr(self.eval(text)?).ok_or_else(|| format!("`{text}` is not a valid address"))
     }
 
     fn memory(&self) -> Res<(&Store, u32)> {
@@ -1737,11 +1896,15 @@ impl Session {
             }
             Expr::Deref(ty, a) => {
                 let addr = self.eval_expr(&a)?;
-                let addr =
-                    u32::try_from(expr::as_i64(addr)).map_err(|_| "bad address".to_string())?;
+                let addr = expr::as_addr(addr).ok_or("bad address")?;
                 self.write_memory(addr, &ty.encode(v))?;
             }
-            Expr::Ident(n) => return self.set_var(&format!("${n}"), value),
+            Expr::Ident(n) => {
+                if let Some(r) = self.set_source_var(&n, v) {
+                    return r;
+                }
+                return self.set_var(&format!("${n}"), value);
+            }
             _ => {
                 return Err(format!(
                     "`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"
@@ -1749,6 +1912,54 @@ impl Session {
             }
         }
         Ok(vec![])
+    }
+
+    /// `set var n = 5` on a DWARF variable that lives in linear memory (the
+    /// usual case at -O0). `None` when there is no such variable.
+    fn set_source_var(&mut self, name: &str, v: Value) -> Option<Res<Vec<Event>>> {
+        let l = self.loaded.as_ref()?;
+        if !l.source.available() {
+            return None;
+        }
+        let frame = self.frames().ok()?.into_iter().nth(self.selected)?;
+        let var = l
+            .source
+            .info
+            .variables(frame.code_offset)
+            .into_iter()
+            .find(|x| x.name == name)?;
+        let ty = match var.type_name.trim_start_matches("const ").trim() {
+            t if t.ends_with('*') => MemTy::U32,
+            "char" | "signed char" | "int8_t" | "i8" | "bool" | "_Bool" => MemTy::I8,
+            "unsigned char" | "uint8_t" | "u8" => MemTy::U8,
+            "short" | "int16_t" | "i16" => MemTy::I16,
+            "unsigned short" | "uint16_t" | "u16" => MemTy::U16,
+            "int" | "long" | "int32_t" | "i32" | "isize" | "size_t" => MemTy::I32,
+            "unsigned int" | "unsigned" | "unsigned long" | "uint32_t" | "u32" | "usize" => {
+                MemTy::U32
+            }
+            "long long" | "int64_t" | "i64" => MemTy::I64,
+            "unsigned long long" | "uint64_t" | "u64" => MemTy::U64,
+            "float" | "f32" => MemTy::F32,
+            "double" | "f64" => MemTy::F64,
+            other => {
+                return Some(Err(format!(
+                    "cannot assign to `{name}` of type {other}: use *(T*)ADDR"
+                )));
+            }
+        };
+        let addr = match self.eval_dwarf(&format!("&{name}")) {
+            Some(Ok(crate::dwarf::VarValue::Pointer { address, .. })) => address,
+            _ => {
+                return Some(Err(format!(
+                    "`{name}` does not live in linear memory here: assign its wasm local ($lN) instead"
+                )));
+            }
+        };
+        let Ok(addr) = u32::try_from(addr) else {
+            return Some(Err(format!("`{name}` is not in linear memory")));
+        };
+        Some(self.write_memory(addr, &ty.encode(v)).map(|()| vec![]))
     }
 
     fn disassemble(&mut self, around: Option<&str>) -> Res<Vec<Event>> {
@@ -1923,6 +2134,13 @@ impl Session {
         }
         Ok(vec![Event::Text(out.trim_end().to_string())])
     }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let s = s.trim();
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn first_table(rt: &Runtime) -> Option<wdb_engine::runtime::Extern> {
@@ -2226,3 +2444,24 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
 
 #[cfg(test)]
 mod tests;
+
+/// Replace mangled Rust and C++ names from the name section by the names a
+/// programmer reads (`rustprog::area`, `ns::f(int)`), returning the originals.
+fn demangle_names(names: &mut HashMap<u32, String>) -> HashMap<u32, String> {
+    let mut originals = HashMap::new();
+    for (&i, n) in names.iter_mut() {
+        let pretty = if let Ok(d) = rustc_demangle::try_demangle(n) {
+            Some(format!("{d:#}"))
+        } else if n.starts_with("_Z") {
+            cpp_demangle::Symbol::new(n.as_bytes())
+                .ok()
+                .map(|s| s.to_string())
+        } else {
+            None
+        };
+        if let Some(p) = pretty.filter(|p| p != n) {
+            originals.insert(i, std::mem::replace(n, p));
+        }
+    }
+    originals
+}

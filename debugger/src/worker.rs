@@ -8,7 +8,7 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
-use crate::api::{Event, Request};
+use crate::api::{Command, Event, Request};
 use crate::session::{InterruptSlot, Session, SessionConfig};
 
 /// The channel a front end sends requests on.
@@ -45,7 +45,29 @@ pub fn spawn(config: SessionConfig) -> (Sender<Request>, Receiver<Event>, Sessio
         .spawn(move || {
             for req in req_rx {
                 let id = req.id;
-                for ev in session.handle(req) {
+                // Say "running" before a command that may run for long, so a
+                // GUI can show progress and a Pause button meanwhile.
+                let runs = matches!(
+                    req.command,
+                    Command::Run { .. }
+                        | Command::Call { .. }
+                        | Command::Continue
+                        | Command::Step
+                        | Command::Next
+                        | Command::StepInstruction
+                        | Command::NextInstruction
+                        | Command::Finish
+                        | Command::Until
+                        | Command::Restart
+                );
+                if runs && ev_tx.send(Event::Running).is_err() {
+                    return;
+                }
+                for ev in session
+                    .handle(req)
+                    .into_iter()
+                    .filter(|e| !matches!(e, Event::Running))
+                {
                     if ev_tx.send(ev).is_err() {
                         return;
                     }

@@ -26,6 +26,10 @@ pub enum Command {
     Run(crate::cmd_run::RunArgs),
     /// Run WebAssembly spec test scripts (.wast)
     Wast(crate::cmd_wast::WastArgs),
+    /// Compile a module ahead of time (universal `.wasm` with native code, or `.so`)
+    Compile(crate::cmd_compile::CompileArgs),
+    /// Open the desktop inspector
+    Gui(crate::cmd_gui::GuiArgs),
     /// Profile a module: interp, JIT and AOT side by side, per function and line
     Profile(crate::cmd_profile::ProfileArgs),
 }

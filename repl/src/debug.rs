@@ -214,6 +214,7 @@ fn batch(file: &Path, args: Vec<String>, lines: impl Iterator<Item = String>) ->
         capture_output: false,
         persist: true,
         inherit_stdin: false,
+        ..Default::default()
     });
     let mut repl = Repl {
         backend: SyncBackend {
@@ -235,7 +236,7 @@ fn batch(file: &Path, args: Vec<String>, lines: impl Iterator<Item = String>) ->
     }
     for line in lines {
         let line = line.trim_end();
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
         let _ = writeln!(out, "(wdb) {line}");
@@ -261,6 +262,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
         capture_output: false,
         persist: true,
         inherit_stdin: true,
+        ..Default::default()
     });
     let running = Arc::new(AtomicBool::new(false));
     {

@@ -2,6 +2,8 @@
 //! in its own module; errors are printed once, here, with their context chain.
 
 mod cli;
+mod cmd_compile;
+mod cmd_gui;
 mod cmd_profile;
 mod cmd_run;
 mod cmd_wast;
@@ -20,6 +22,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(cli::Command::Run(args)) => cmd_run::main(args),
         Some(cli::Command::Wast(args)) => cmd_wast::main(args),
+        Some(cli::Command::Compile(args)) => cmd_compile::main(args),
+        Some(cli::Command::Gui(args)) => cmd_gui::main(args),
         Some(cli::Command::Profile(args)) => cmd_profile::main(args),
         None => debug::main(cli.debug),
     };

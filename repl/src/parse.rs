@@ -153,8 +153,8 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["backtrace", "bt", "where"],
-        usage: "backtrace",
-        help: "Show the call stack.",
+        usage: "backtrace [N|-N]",
+        help: "Show the call stack (the innermost N frames, or the outermost N).",
     },
     CmdInfo {
         names: &["frame", "f"],
@@ -193,8 +193,8 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["set"],
-        usage: "set var LHS = EXPR",
-        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR).",
+        usage: "set var LHS = EXPR | set substitute-path FROM TO",
+        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR); or map moved source paths.",
     },
     CmdInfo {
         names: &["disassemble", "disas"],
@@ -344,7 +344,11 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             ["wasi", n] => cmd(C::CatchWasi(Some(n.to_string()))),
             _ => usage("catch"),
         },
-        "backtrace" | "bt" | "where" => cmd(C::Frames),
+        "backtrace" | "bt" | "where" if rest.is_empty() => cmd(C::Frames),
+        "backtrace" | "bt" | "where" => match rest.parse::<i64>() {
+            Ok(limit) if limit != 0 => cmd(C::Backtrace { limit }),
+            _ => usage("backtrace"),
+        },
         "frame" | "f" => match words.as_slice() {
             [] => cmd(C::MoveFrame(0)),
             ["variable"] | ["var"] | ["v"] => cmd(C::Locals),
@@ -385,6 +389,16 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 addr: rest.to_string(),
                 format,
             })
+        }
+        "set" if rest.starts_with("substitute-path") => {
+            let args: Vec<&str> = rest.split_whitespace().skip(1).collect();
+            match args.as_slice() {
+                [from, to] => cmd(C::SubstitutePath {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                }),
+                _ => usage("set"),
+            }
         }
         "set" => {
             let body = rest

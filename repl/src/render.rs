@@ -9,6 +9,9 @@ use wdb_debugger::api::{
 
 use crate::highlight::Highlighter;
 
+/// Frames shown with a trap message (deep recursion would flood the screen).
+const TRAP_FRAMES: usize = 12;
+
 /// Terminal styling: colours only on a terminal and never with `NO_COLOR`.
 pub struct Style {
     pub color: bool,
@@ -104,8 +107,15 @@ impl Renderer {
                     "{}",
                     self.style.err(&format!("Program trapped: {message}"))
                 );
-                for f in backtrace {
+                for f in backtrace.iter().take(TRAP_FRAMES) {
                     let _ = writeln!(out, "{}", self.frame_line(f));
+                }
+                if backtrace.len() > TRAP_FRAMES {
+                    let _ = writeln!(
+                        out,
+                        "(... {} more frames: `bt` shows them all)",
+                        backtrace.len() - TRAP_FRAMES
+                    );
                 }
             }
             Event::Exited { code } => {
@@ -141,14 +151,9 @@ impl Renderer {
                     }
                 }
             }
-            Event::Frames { frames, selected } => {
+            Event::Frames { frames, .. } => {
                 for f in frames {
-                    let mark = if f.index == *selected && frames.len() > 1 {
-                        ""
-                    } else {
-                        ""
-                    };
-                    let _ = writeln!(out, "{mark}{}", self.frame_line(f));
+                    let _ = writeln!(out, "{}", self.frame_line(f));
                 }
             }
             Event::FrameSelected(f) => {
@@ -163,7 +168,7 @@ impl Renderer {
                             "locals" => "No locals.",
                             "args" => "No arguments.",
                             "globals" => "No globals.",
-                            _ => "(empty)",
+                            _ => "Operand stack is empty.",
                         }
                     );
                 }

@@ -210,6 +210,7 @@ fn c_struct_values_format() {
     );
     let s = &vars[0];
     assert_eq!(s.type_name, "const shape_t *");
+    assert_eq!(s.location_text(), "fbreg+28");
     assert_eq!(
         info.read_var(s, &fr).to_string(),
         "(const shape_t *) 0x2000"
@@ -537,7 +538,9 @@ fn location_lists_and_types_in_other_units() {
         info.read_var(&early, &fr).to_string(),
         "(unsafe.Pointer) 0x1234"
     );
+    assert_eq!(early.location_text(), "wasm-local 0; stack-value");
     let late = ptr_at(0x790);
+    assert_eq!(late.location_text(), "<optimized out>");
     assert!(late.is_optimized_out());
     assert_eq!(info.read_var(&late, &fr).to_string(), "<optimized out>");
     // Lines start after TinyGo's prologue: the entry maps nowhere, but the

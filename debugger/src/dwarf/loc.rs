@@ -23,6 +23,8 @@ pub(crate) enum Place {
 
 const MAX_OPS: usize = 1000;
 const MAX_STACK: usize = 1000;
+/// Total bytes a value may be assembled from with `DW_OP_piece`.
+const MAX_PIECES_BYTES: usize = 1 << 16;
 
 fn value_bytes(v: Value) -> Vec<u8> {
     match v {
@@ -133,7 +135,10 @@ pub(crate) fn evaluate(
                 implicit = Some(data.to_slice().map_err(|e| e.to_string())?.into_owned());
             }
             Operation::Piece { size_in_bits, .. } => {
-                let size = (size_in_bits / 8) as usize;
+                let size = usize::try_from(size_in_bits / 8)
+                    .ok()
+                    .filter(|&s| pieces.len() + s <= MAX_PIECES_BYTES)
+                    .ok_or("DWARF piece too large")?;
                 let mut bytes = if let Some(b) = implicit.take() {
                     b
                 } else if stack_value {

@@ -99,9 +99,43 @@ pub struct VarInfo {
     pub(crate) ty: Option<units::Ty>,
     pub(crate) location: VarLocation,
     pub(crate) frame_base: Option<gimli::Expression<R>>,
+    pub(crate) encoding: gimli::Encoding,
 }
 
 impl VarInfo {
+    /// Where the variable lives at this `code_offset`, for `info locals -v`:
+    /// `fbreg+28`, `wasm-local 3; stack-value`, `const`, `<optimized out>`.
+    pub fn location_text(&self) -> String {
+        let expr = match &self.location {
+            VarLocation::OptimizedOut => return "<optimized out>".to_string(),
+            VarLocation::Const(_) => return "const".to_string(),
+            VarLocation::Expr(e) => e,
+        };
+        let mut r = expr.0.clone();
+        let mut parts = Vec::new();
+        while !gimli::Reader::is_empty(&r) && parts.len() < 32 {
+            let Ok(op) = gimli::Operation::parse(&mut r, self.encoding) else {
+                parts.push("<bad expression>".to_string());
+                break;
+            };
+            parts.push(match op {
+                gimli::Operation::WasmLocal { index } => format!("wasm-local {index}"),
+                gimli::Operation::WasmGlobal { index } => format!("wasm-global {index}"),
+                gimli::Operation::WasmStack { index } => format!("wasm-operand {index}"),
+                gimli::Operation::FrameOffset { offset } => format!("fbreg{offset:+}"),
+                gimli::Operation::StackValue => "stack-value".to_string(),
+                gimli::Operation::Address { address } => format!("addr {address:#x}"),
+                gimli::Operation::PlusConstant { value } => format!("plus {value}"),
+                gimli::Operation::Deref { .. } => "deref".to_string(),
+                gimli::Operation::Piece { size_in_bits, .. } => {
+                    format!("piece {}", size_in_bits / 8)
+                }
+                other => format!("{other:?}"),
+            });
+        }
+        parts.join("; ")
+    }
+
     /// True when the variable has no location at this `code_offset`.
     pub fn is_optimized_out(&self) -> bool {
         matches!(self.location, VarLocation::OptimizedOut)

@@ -251,6 +251,30 @@ fn display_forms() {
         (VarValue::OptimizedOut, "<optimized out>"),
         (VarValue::Int(-3), "-3"),
         (VarValue::Float(0.25), "0.25"),
+        (
+            super::types::decode_base(gimli::DW_ATE_float, 4, 0.1f32.to_bits() as u128),
+            "0.1",
+        ),
+        (
+            super::types::decode_base(gimli::DW_ATE_float, 8, 2.5f64.to_bits() as u128),
+            "2.5",
+        ),
+        (
+            super::types::decode_base(gimli::DW_ATE_signed, 2, 0xfffe),
+            "-2",
+        ),
+        (
+            super::types::decode_base(gimli::DW_ATE_unsigned, 2, 0xfffe),
+            "65534",
+        ),
+        (
+            super::types::decode_base(gimli::DW_ATE_boolean, 1, 1),
+            "true",
+        ),
+        (
+            super::types::decode_base(gimli::DW_ATE_UTF, 4, 'λ' as u128),
+            "'λ'",
+        ),
         (VarValue::CChar(119), "119 'w'"),
         (VarValue::CChar(0), "0 '\\0'"),
         (VarValue::Char('é'), "'é'"),

@@ -31,6 +31,8 @@ pub enum VarValue {
     Int(i128),
     UInt(u128),
     Float(f64),
+    /// A 32-bit float, kept so it prints with its own shortest form (`0.1`).
+    Float32(f32),
     Bool(bool),
     /// A C `char`: shown as its number and character.
     CChar(i64),
@@ -93,6 +95,7 @@ impl VarValue {
                 Some(address as i128)
             }
             VarValue::Float(f) if f.is_finite() => Some(f as i128),
+            VarValue::Float32(f) if f.is_finite() => Some(f as i128),
             _ => None,
         }
     }
@@ -162,6 +165,7 @@ impl fmt::Display for VarValue {
             VarValue::Int(v) => write!(f, "{v}"),
             VarValue::UInt(v) => write!(f, "{v}"),
             VarValue::Float(v) => write!(f, "{v}"),
+            VarValue::Float32(v) => write!(f, "{v}"),
             VarValue::Bool(b) => write!(f, "{b}"),
             VarValue::CChar(c) => write_c_char(f, *c),
             VarValue::Char(c) => write!(f, "{c:?}"),
@@ -1087,7 +1091,7 @@ pub(crate) fn read_c_string(frame: &dyn FrameAccess, address: u64) -> Option<(St
 pub(crate) fn decode_base(enc: gimli::DwAte, size: u64, raw: u128) -> VarValue {
     let bits = (size * 8) as u32;
     match enc {
-        gimli::DW_ATE_float if size == 4 => VarValue::Float(f32::from_bits(raw as u32) as f64),
+        gimli::DW_ATE_float if size == 4 => VarValue::Float32(f32::from_bits(raw as u32)),
         gimli::DW_ATE_float if size == 8 => VarValue::Float(f64::from_bits(raw as u64)),
         gimli::DW_ATE_float => VarValue::Unavailable(format!("{bits}-bit float")),
         gimli::DW_ATE_boolean => VarValue::Bool(raw != 0),

@@ -1201,6 +1201,7 @@ impl Cu {
             ty,
             location,
             frame_base: frame_base.cloned(),
+            encoding: self.unit.encoding(),
         })
     }
 

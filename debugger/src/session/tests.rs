@@ -1,1 +1,380 @@
-// Session tests need a running engine; see repl/tests for end-to-end transcripts.
+//! Session tests through the synchronous API and the worker (the REPL's
+//! golden transcripts in `repl/tests` cover rendering end to end).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::*;
+use crate::worker;
+
+fn fib_path() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/fib.wasm");
+    assert!(p.exists(), "missing fixture {}", p.display());
+    p
+}
+
+fn session() -> Session {
+    let mut s = Session::new(SessionConfig {
+        capture_output: true,
+        persist: false,
+        inherit_stdin: false,
+        ..Default::default()
+    });
+    let ev = s.handle(Request {
+        id: 1,
+        command: Command::Load {
+            path: fib_path(),
+            args: vec![],
+        },
+    });
+    assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+    s
+}
+
+fn run(s: &mut Session, c: Command) -> Vec<Event> {
+    s.handle(Request { id: 7, command: c })
+}
+
+fn call(export: &str, args: &[&str]) -> Command {
+    Command::Call {
+        export: export.into(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+fn stopped(ev: &[Event]) -> &StopView {
+    ev.iter()
+        .find_map(|e| {
+            if let Event::Stopped(v) = e {
+                Some(v)
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| panic!("no stop in {ev:?}"))
+}
+
+fn returned(ev: &[Event]) -> Vec<String> {
+    ev.iter()
+        .find_map(|e| {
+            if let Event::Returned { values, .. } = e {
+                Some(values.iter().map(|v| v.text.clone()).collect())
+            } else {
+                None
+            }
+        })
+        .unwrap_or_else(|| panic!("no return in {ev:?}"))
+}
+
+#[test]
+fn breakpoint_condition_and_hit_counts() {
+    let mut s = session();
+    let bp = Command::SetBreakpoint {
+        spec: BreakSpec::Function("fib".into()),
+        temporary: false,
+        condition: Some("n == 1".into()),
+    };
+    assert!(matches!(
+        run(&mut s, bp).as_slice(),
+        [Event::BreakpointSet(_)]
+    ));
+    let ev = run(&mut s, call("fib", &["3"]));
+    let st = stopped(&ev);
+    assert_eq!(
+        st.reason,
+        StopReason::Breakpoint {
+            number: 1,
+            temporary: false
+        }
+    );
+    assert_eq!(st.frame.args[0].value.text, "1");
+    // Frames: fib(1) <- fib(2) <- fib(3).
+    let ev = run(&mut s, Command::Frames);
+    let Event::Frames { frames, .. } = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(
+        frames
+            .iter()
+            .map(|f| f.args[0].value.text.as_str())
+            .collect::<Vec<_>>(),
+        ["1", "2", "3"]
+    );
+    run(&mut s, Command::Delete(None));
+    assert_eq!(returned(&run(&mut s, Command::Continue)), ["2"]);
+}
+
+#[test]
+fn trap_keeps_the_session_and_frames() {
+    let mut s = session();
+    let ev = run(&mut s, call("divide", &["7", "0"]));
+    let Some(Event::Trapped { message, backtrace }) =
+        ev.iter().find(|e| matches!(e, Event::Trapped { .. }))
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(message, "integer divide by zero");
+    assert_eq!(backtrace[0].func_name, "divide");
+    // Post-mortem inspection works; resuming does not.
+    assert!(matches!(
+        run(&mut s, Command::Args).as_slice(),
+        [Event::Values { .. }]
+    ));
+    assert!(matches!(
+        run(&mut s, Command::Continue).as_slice(),
+        [Event::CommandFailed { id: 7, .. }]
+    ));
+    assert_eq!(returned(&run(&mut s, call("add", &["2", "3"]))), ["5"]);
+}
+
+#[test]
+fn nexti_steps_over_calls_and_finish_returns_values() {
+    let mut s = session();
+    run(
+        &mut s,
+        Command::SetBreakpoint {
+            spec: BreakSpec::Function("fib".into()),
+            temporary: true,
+            condition: None,
+        },
+    );
+    run(&mut s, call("fib", &["10"]));
+    // nexti until the frame depth stays 1 while passing the recursive calls.
+    let mut seen_call = false;
+    for _ in 0..200 {
+        let ev = run(&mut s, Command::NextInstruction);
+        if ev.iter().any(|e| matches!(e, Event::Returned { .. })) {
+            break;
+        }
+        let st = stopped(&ev);
+        seen_call |= st
+            .instruction
+            .as_ref()
+            .is_some_and(|i| i.text.starts_with("call"));
+        let Event::Frames { frames, .. } = &run(&mut s, Command::Frames)[0] else {
+            panic!()
+        };
+        assert_eq!(
+            frames.len(),
+            1,
+            "nexti entered a call at {:?}",
+            st.instruction
+        );
+    }
+    assert!(seen_call, "never stepped over a call");
+    // stepi into fib's recursion, then finish back out with a value.
+    let mut s = session();
+    run(
+        &mut s,
+        Command::SetBreakpoint {
+            spec: BreakSpec::Function("fib".into()),
+            temporary: false,
+            condition: Some("n == 3".into()),
+        },
+    );
+    run(&mut s, call("fib", &["5"]));
+    let ev = run(&mut s, Command::Finish);
+    let Some(Event::FinishReturned { func, values }) = ev
+        .iter()
+        .find(|e| matches!(e, Event::FinishReturned { .. }))
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((func.as_str(), values[0].text.as_str()), ("fib", "2"));
+}
+
+#[test]
+fn worker_interrupts_a_running_guest_and_keeps_serving() {
+    let (tx, rx, handle) = worker::spawn(SessionConfig::default());
+    tx.send(Request {
+        id: 1,
+        command: Command::Load {
+            path: fib_path(),
+            args: vec![],
+        },
+    })
+    .unwrap();
+    tx.send(Request {
+        id: 2,
+        command: call("loop_forever", &[]),
+    })
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    handle.interrupt();
+    let mut stop = None;
+    while let Ok(ev) = rx.recv_timeout(Duration::from_secs(20)) {
+        match ev {
+            Event::Stopped(v) => stop = Some(v.reason),
+            Event::Done { id: 2 } => break,
+            _ => {}
+        }
+    }
+    assert_eq!(stop, Some(StopReason::Interrupted));
+    // Still serving: a bad command fails, a good one works.
+    tx.send(Request {
+        id: 3,
+        command: Command::SelectFrame(99),
+    })
+    .unwrap();
+    tx.send(Request {
+        id: 4,
+        command: call("add", &["1", "1"]),
+    })
+    .unwrap();
+    let evs: Vec<Event> = std::iter::from_fn(|| rx.recv_timeout(Duration::from_secs(20)).ok())
+        .take_while(|e| !matches!(e, Event::Done { id: 4 }))
+        .collect();
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::CommandFailed { id: 3, .. })),
+        "{evs:?}"
+    );
+    assert_eq!(returned(&evs), ["2"]);
+}
+
+#[test]
+fn captured_output_and_wasi_catch() {
+    let mut s = session();
+    let ev = run(&mut s, call("write_msg", &[]));
+    let out: Vec<u8> = ev
+        .iter()
+        .filter_map(|e| {
+            if let Event::Output { bytes, .. } = e {
+                Some(bytes.clone())
+            } else {
+                None
+            }
+        })
+        .flatten()
+        .collect();
+    assert_eq!(String::from_utf8_lossy(&out), "from fibArray module\n");
+    run(&mut s, Command::CatchWasi(Some("fd_write".into())));
+    let ev = run(&mut s, call("write_msg", &[]));
+    assert_eq!(
+        stopped(&ev).reason,
+        StopReason::WasiCall {
+            number: 1,
+            name: "fd_write".into()
+        }
+    );
+}
+
+#[test]
+fn breakpoints_persist_per_module() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = state::state_file(dir.path(), &fib_path(), &std::fs::read(fib_path()).unwrap());
+    let mk = || {
+        let mut s = Session::new(SessionConfig {
+            persist: true,
+            state_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        });
+        let ev = s.handle(Request {
+            id: 1,
+            command: Command::Load {
+                path: fib_path(),
+                args: vec![],
+            },
+        });
+        (s, ev)
+    };
+    let (mut s, ev) = mk();
+    assert_eq!(ev.len(), 1, "nothing to restore yet: {ev:?}");
+    run(&mut s, call("add", &["1", "2"]));
+    assert!(!file.exists(), "no breakpoints, no state file");
+    run(
+        &mut s,
+        Command::SetBreakpoint {
+            spec: BreakSpec::Function("add".into()),
+            temporary: false,
+            condition: Some("a > 1".into()),
+        },
+    );
+    run(&mut s, Command::Enable(1, false));
+    let saved = state::load(&file).unwrap().expect("saved");
+    assert_eq!(saved.breakpoints.len(), 1);
+    assert_eq!(saved.breakpoints[0].spec, "add");
+    assert!(!saved.breakpoints[0].enabled);
+    // A new session restores it.
+    let (mut s2, ev) = mk();
+    assert!(
+        matches!(ev.as_slice(), [Event::Loaded(_), Event::Text(t)] if t.contains("Restored 1")),
+        "{ev:?}"
+    );
+    let Event::Breakpoints(b) = &run(&mut s2, Command::Info(InfoWhat::Breakpoints))[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (b[0].condition.as_deref(), b[0].enabled),
+        (Some("a > 1"), false)
+    );
+    // A corrupt file is a warning, not a failure.
+    std::fs::write(&file, "garbage(").unwrap();
+    let (_, ev) = mk();
+    assert!(
+        matches!(ev.as_slice(), [Event::Loaded(_), Event::Warning(w)] if w.contains("corrupt")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn output_sink_receives_guest_output_as_written() {
+    let got: Arc<Mutex<Vec<u8>>> = Arc::default();
+    let g = got.clone();
+    let sink: host::OutputSink = Arc::new(move |fd, b| {
+        assert_eq!(fd, 1);
+        g.lock().unwrap().extend_from_slice(b);
+    });
+    let mut s = Session::new(SessionConfig {
+        output_sink: Some(sink),
+        ..Default::default()
+    });
+    s.handle(Request {
+        id: 1,
+        command: Command::Load {
+            path: fib_path(),
+            args: vec![],
+        },
+    });
+    let ev = run(&mut s, call("write_msg", &[]));
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Output { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&got.lock().unwrap()),
+        "from fibArray module\n"
+    );
+}
+
+#[test]
+fn watch_a_source_variable_by_name() {
+    let mut s = session();
+    run(
+        &mut s,
+        Command::SetBreakpoint {
+            spec: BreakSpec::Line("src/fib.c".into(), 12),
+            temporary: false,
+            condition: None,
+        },
+    );
+    run(&mut s, call("fibArray", &["6"]));
+    run(&mut s, Command::Delete(None));
+    let ev = run(
+        &mut s,
+        Command::Watch {
+            addr: "i".into(),
+            len: 4,
+            kind: WatchKind::Write,
+        },
+    );
+    assert!(
+        matches!(&ev[0], Event::BreakpointSet(b) if b.spec.starts_with("0x7ffff0")),
+        "{ev:?}"
+    );
+    let ev = run(&mut s, Command::Continue);
+    let StopReason::Watchpoint { old, new, .. } = &stopped(&ev).reason else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((old[0], new[0]), (2, 3));
+}

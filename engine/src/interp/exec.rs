@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::ops::*;
 use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
-use crate::ir::{Code, Op};
+use crate::ir::{Code, LoadKind, Op, StoreKind};
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
 use crate::trap::{Trap, TrapCode};
@@ -49,6 +49,70 @@ fn ea(addr: u64, offset: u32, len: usize, mem_len: usize) -> Result<usize, TrapC
     } else {
         Ok(a as usize)
     }
+}
+
+/// The current function's translated code (it must be translated).
+fn code_of(store: &Store, func: u32) -> *const Code {
+    Arc::as_ptr(store.compiled(func).expect("running code is translated"))
+}
+
+/// A 32-bit superinstruction immediate as a slot (i32 users read the low half).
+#[inline(always)]
+fn sext(imm: u32) -> u64 {
+    imm as i32 as i64 as u64
+}
+
+/// `N` bytes of memory at `a`, which the caller checked (`ea`).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn read_bytes<const N: usize>(data: &[u8], a: usize) -> [u8; N] {
+    debug_assert!(a + N <= data.len());
+    // SAFETY: `ea` checked `a + N <= data.len()` just before.
+    unsafe { data.as_ptr().add(a).cast::<[u8; N]>().read_unaligned() }
+}
+
+/// Write `N` bytes of memory at `a`, which the caller checked (`ea`).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn write_bytes<const N: usize>(data: &mut [u8], a: usize, bytes: [u8; N]) {
+    debug_assert!(a + N <= data.len());
+    // SAFETY: `ea` checked `a + N <= data.len()` just before.
+    unsafe {
+        data.as_mut_ptr()
+            .add(a)
+            .cast::<[u8; N]>()
+            .write_unaligned(bytes)
+    }
+}
+
+#[inline(always)]
+fn load_kind(k: LoadKind, addr: u64, off: u32, data: &[u8]) -> Result<u64, TrapCode> {
+    Ok(match k {
+        LoadKind::I32 => u32::from_le_bytes(read_bytes(data, ea(addr, off, 4, data.len())?)) as u64,
+        LoadKind::I64 => u64::from_le_bytes(read_bytes(data, ea(addr, off, 8, data.len())?)),
+        LoadKind::I32_8S => {
+            read_bytes::<1>(data, ea(addr, off, 1, data.len())?)[0] as i8 as i32 as u32 as u64
+        }
+        LoadKind::I32_8U => read_bytes::<1>(data, ea(addr, off, 1, data.len())?)[0] as u64,
+        LoadKind::I32_16S => {
+            i16::from_le_bytes(read_bytes(data, ea(addr, off, 2, data.len())?)) as i32 as u32 as u64
+        }
+        LoadKind::I32_16U => {
+            u16::from_le_bytes(read_bytes(data, ea(addr, off, 2, data.len())?)) as u64
+        }
+    })
+}
+
+#[inline(always)]
+fn store_kind(k: StoreKind, addr: u64, off: u32, v: u64, data: &mut [u8]) -> Result<(), TrapCode> {
+    let len = data.len();
+    match k {
+        StoreKind::I32 => write_bytes(data, ea(addr, off, 4, len)?, (v as u32).to_le_bytes()),
+        StoreKind::I64 => write_bytes(data, ea(addr, off, 8, len)?, v.to_le_bytes()),
+        StoreKind::I32_8 => write_bytes(data, ea(addr, off, 1, len)?, [v as u8]),
+        StoreKind::I32_16 => write_bytes(data, ea(addr, off, 2, len)?, (v as u16).to_le_bytes()),
+    }
+    Ok(())
 }
 
 /// What a memory op touches, for watchpoints: (address operand depth, bytes, write).
@@ -124,7 +188,9 @@ impl Execution {
         RunOutcome::Trapped(t)
     }
 
-    #[allow(clippy::too_many_lines)]
+    // The hot loop reads the value stack and the current function's ops
+    // without bounds checks; each `unsafe` block states the invariant.
+    #[allow(clippy::too_many_lines, unsafe_code)]
     fn exec_inner<const DEBUG: bool>(
         &mut self,
         store: &mut Store,
@@ -140,11 +206,20 @@ impl Execution {
         let mut pc = top.pc as usize;
         let mut fp = top.fp as usize;
         let mut sp = self.sp;
-        let mut code: Arc<Code> = store
-            .compiled(func)
-            .expect("running code is translated")
-            .clone();
-        mem.switch(store, code.memory);
+        // The current function's code, kept alive by its `Arc` in
+        // `store.funcs` (translated code is never dropped or replaced while
+        // the store lives); re-read from the store after a host call, which
+        // may patch breakpoints through `&mut Store`.
+        let mut code_ptr: *const Code = code_of(store, func);
+        macro_rules! code {
+            () => {{
+                // SAFETY: `code_ptr` points into a live `Arc<Code>` (see above)
+                // and nothing mutates it while this reference is used.
+                unsafe { &*code_ptr }
+            }};
+        }
+        let mut ops: *const Op = code!().ops.as_ptr();
+        mem.switch(store, code!().memory);
         let mut pending: Option<PendingWatch> = None;
 
         // Leave the loop with the machine state written back.
@@ -182,34 +257,49 @@ impl Execution {
         // A local slice: its pointer and length stay in registers (a `Vec`
         // behind `self` would be reloaded after every store to the stack).
         let mut stack: &mut [u64] = &mut self.stack[..];
+        // A value-stack slot without a bounds check.
+        macro_rules! st {
+            ($i:expr) => {
+                *{
+                    let i: usize = $i;
+                    debug_assert!(i < stack.len(), "slot {i} past the stack");
+                    // SAFETY: every slot index the loop uses is below
+                    // `fp + max_height` of the running function (the translator
+                    // bounds operand heights, locals and temporaries by
+                    // `max_height`), and function entry (`enter!`) makes
+                    // `stack.len() >= fp + max_height`.
+                    unsafe { stack.get_unchecked_mut(i) }
+                }
+            };
+        }
         macro_rules! un {
             ($from:ident, $to:ident, $f:expr) => {{
-                let a = $from(stack[sp - 1]);
-                stack[sp - 1] = $to($f(a));
+                let a = $from(st!(sp - 1));
+                st!(sp - 1) = $to($f(a));
             }};
         }
         macro_rules! bin {
             ($from:ident, $to:ident, $f:expr) => {{
-                let b = $from(stack[sp - 1]);
-                let a = $from(stack[sp - 2]);
+                let b = $from(st!(sp - 1));
+                let a = $from(st!(sp - 2));
                 sp -= 1;
-                stack[sp - 1] = $to($f(a, b));
+                st!(sp - 1) = $to($f(a, b));
             }};
         }
         macro_rules! load {
             ($o:expr, $n:literal, $conv:expr) => {{
-                let a = tri!(ea(stack[sp - 1], $o, $n, mem.data.len()));
-                let bytes: [u8; $n] = mem.data[a..a + $n].try_into().expect("length checked");
-                stack[sp - 1] = $conv(bytes);
+                let a = tri!(ea(st!(sp - 1), $o, $n, mem.data.len()));
+                let bytes: [u8; $n] = read_bytes(&mem.data, a);
+                st!(sp - 1) = $conv(bytes);
             }};
         }
         macro_rules! store_ {
             ($o:expr, $n:literal, $conv:expr) => {{
-                let v = stack[sp - 1];
-                let a = tri!(ea(stack[sp - 2], $o, $n, mem.data.len()));
+                let v = st!(sp - 1);
+                let a = tri!(ea(st!(sp - 2), $o, $n, mem.data.len()));
                 sp -= 2;
                 let bytes: [u8; $n] = $conv(v);
-                mem.data[a..a + $n].copy_from_slice(&bytes);
+                write_bytes(&mut mem.data, a, bytes);
             }};
         }
         macro_rules! branch {
@@ -245,7 +335,7 @@ impl Execution {
                 }
                 match &store.funcs[f as usize].kind {
                     FuncKind::Wasm { code: Some(c), .. } => {
-                        let callee = c.clone();
+                        let callee = Arc::as_ptr(c);
                         enter!(f, callee);
                     }
                     FuncKind::Wasm { code: None, .. } => {
@@ -261,7 +351,7 @@ impl Execution {
                                 );
                             }
                         };
-                        enter!(f, callee);
+                        enter!(f, Arc::as_ptr(&callee));
                     }
                     FuncKind::Host(h) => {
                         let h = h.clone();
@@ -295,7 +385,9 @@ impl Execution {
                         };
                         let r = h(&mut caller, &args, &mut results);
                         let pause = caller.pause_requested;
-                        mem.switch(store, code.memory);
+                        code_ptr = code_of(store, func);
+                        ops = code!().ops.as_ptr();
+                        mem.switch(store, code!().memory);
                         match r {
                             Ok(()) => {
                                 let need: usize =
@@ -343,7 +435,9 @@ impl Execution {
         }
         macro_rules! enter {
             ($f:expr, $callee:expr) => {{
-                let callee: Arc<Code> = $callee;
+                let callee_ptr: *const Code = $callee;
+                // SAFETY: a live `Arc<Code>` in `store.funcs` (see `code_ptr`).
+                let callee: &Code = unsafe { &*callee_ptr };
                 if self.frames.len() >= max_depth {
                     trap!(TrapCode::CallStackExhausted);
                 }
@@ -372,18 +466,27 @@ impl Execution {
                 if callee.memory.unwrap_or(NO_MEMORY) != mem.addr {
                     mem.switch(store, callee.memory);
                 }
-                code = callee;
+                code_ptr = callee_ptr;
+                ops = callee.ops.as_ptr();
                 interrupted!();
             }};
         }
 
         loop {
-            let mut op = code.ops[pc];
+            debug_assert!(pc < code!().ops.len(), "pc {pc} past the code");
+            // SAFETY: the translator ends every function with `Return` and
+            // resolves every branch target to a pc inside it, so `pc` is in
+            // range of the current function's ops (length fixed at translation).
+            let mut op = unsafe { *ops.add(pc) };
             if DEBUG {
+                if op != Op::Breakpoint {
+                    // One wasm instruction per op: no superinstructions.
+                    op = code!().unfused[pc];
+                }
                 if op == Op::Breakpoint {
                     if self.resume_bp == Some((self.frames.len(), pc as u32)) {
                         self.resume_bp = None;
-                        op = code.patched[&(pc as u32)];
+                        op = code!().patched[&(pc as u32)];
                     } else {
                         save!(pc);
                         self.resume_bp = Some((self.frames.len(), pc as u32));
@@ -420,9 +523,9 @@ impl Execution {
                     && let Some((depth, off, n, write)) = mem_access(&op)
                 {
                     {
-                        let a = (stack[sp - depth] as u32 as u64) + off as u64;
+                        let a = (st!(sp - depth) as u32 as u64) + off as u64;
                         for (index, w) in ctl.watch.iter().enumerate() {
-                            let hit = Some(w.memory) == code.memory
+                            let hit = Some(w.memory) == code!().memory
                                 && a < w.addr as u64 + w.len as u64
                                 && (w.addr as u64) < a + n as u64
                                 && ((write && w.on_write) || (!write && w.on_read));
@@ -448,7 +551,7 @@ impl Execution {
                     Op::Breakpoint => {
                         let here = pc as u32 - 1;
                         if take_resume(&mut self.resume_bp, self.frames.len(), here) {
-                            op = code.patched[&here];
+                            op = code!().patched[&here];
                             continue 'dispatch;
                         }
                         save!(here);
@@ -462,26 +565,26 @@ impl Execution {
                     }
                     Op::BrIfNez(t) => {
                         sp -= 1;
-                        if stack[sp] as u32 != 0 {
+                        if st!(sp) as u32 != 0 {
                             branch!(t);
                         }
                     }
                     Op::BrIfEqz(t) => {
                         sp -= 1;
-                        if stack[sp] as u32 == 0 {
+                        if st!(sp) as u32 == 0 {
                             branch!(t);
                         }
                     }
                     Op::BrIfNezDrop { target, drop, keep } => {
                         sp -= 1;
-                        if stack[sp] as u32 != 0 {
+                        if st!(sp) as u32 != 0 {
                             drop_keep!(drop, keep);
                             branch!(target);
                         }
                     }
                     Op::BrTable { len } => {
                         sp -= 1;
-                        let i = (stack[sp] as u32).min(len);
+                        let i = (st!(sp) as u32).min(len);
                         pc += i as usize;
                     }
                     Op::Return { keep } => {
@@ -513,9 +616,10 @@ impl Execution {
                                 func = f.func;
                                 pc = f.pc as usize;
                                 fp = f.fp as usize;
-                                code = store.compiled(func).expect("caller is translated").clone();
-                                if code.memory.unwrap_or(NO_MEMORY) != mem.addr {
-                                    mem.switch(store, code.memory);
+                                code_ptr = code_of(store, func);
+                                ops = code!().ops.as_ptr();
+                                if code!().memory.unwrap_or(NO_MEMORY) != mem.addr {
+                                    mem.switch(store, code!().memory);
                                 }
                             }
                         }
@@ -523,7 +627,7 @@ impl Execution {
                     Op::Call(f) => call!(f),
                     Op::CallIndirect { table, type_id } => {
                         sp -= 1;
-                        let i = stack[sp] as u32;
+                        let i = st!(sp) as u32;
                         let t = &store.tables[table as usize];
                         let Some(&r) = t.elems.get(i as usize) else {
                             trap!(TrapCode::UndefinedElement);
@@ -540,60 +644,60 @@ impl Execution {
                     Op::Drop(n) => sp -= n as usize,
                     Op::Select => {
                         sp -= 2;
-                        if stack[sp + 1] as u32 == 0 {
-                            stack[sp - 1] = stack[sp];
+                        if st!(sp + 1) as u32 == 0 {
+                            st!(sp - 1) = st!(sp);
                         }
                     }
                     Op::Select2 => {
                         sp -= 3;
-                        if stack[sp + 2] as u32 == 0 {
-                            stack[sp - 2] = stack[sp];
-                            stack[sp - 1] = stack[sp + 1];
+                        if st!(sp + 2) as u32 == 0 {
+                            st!(sp - 2) = st!(sp);
+                            st!(sp - 1) = st!(sp + 1);
                         }
                     }
                     Op::LocalGet(o) => {
-                        stack[sp] = stack[fp + o as usize];
+                        st!(sp) = st!(fp + o as usize);
                         sp += 1;
                     }
                     Op::LocalSet(o) => {
                         sp -= 1;
-                        stack[fp + o as usize] = stack[sp];
+                        st!(fp + o as usize) = st!(sp);
                     }
-                    Op::LocalTee(o) => stack[fp + o as usize] = stack[sp - 1],
+                    Op::LocalTee(o) => st!(fp + o as usize) = st!(sp - 1),
                     Op::LocalGet2(o) => {
                         let at = fp + o as usize;
-                        stack[sp] = stack[at];
-                        stack[sp + 1] = stack[at + 1];
+                        st!(sp) = st!(at);
+                        st!(sp + 1) = st!(at + 1);
                         sp += 2;
                     }
                     Op::LocalSet2(o) => {
                         sp -= 2;
                         let at = fp + o as usize;
-                        stack[at] = stack[sp];
-                        stack[at + 1] = stack[sp + 1];
+                        st!(at) = st!(sp);
+                        st!(at + 1) = st!(sp + 1);
                     }
                     Op::LocalTee2(o) => {
                         let at = fp + o as usize;
-                        stack[at] = stack[sp - 2];
-                        stack[at + 1] = stack[sp - 1];
+                        st!(at) = st!(sp - 2);
+                        st!(at + 1) = st!(sp - 1);
                     }
                     Op::GlobalGet(g) => {
-                        stack[sp] = store.globals[g as usize].bits[0];
+                        st!(sp) = store.globals[g as usize].bits[0];
                         sp += 1;
                     }
                     Op::GlobalSet(g) => {
                         sp -= 1;
-                        store.globals[g as usize].bits[0] = stack[sp];
+                        store.globals[g as usize].bits[0] = st!(sp);
                     }
                     Op::GlobalGet2(g) => {
                         let b = store.globals[g as usize].bits;
-                        stack[sp] = b[0];
-                        stack[sp + 1] = b[1];
+                        st!(sp) = b[0];
+                        st!(sp + 1) = b[1];
                         sp += 2;
                     }
                     Op::GlobalSet2(g) => {
                         sp -= 2;
-                        store.globals[g as usize].bits = [stack[sp], stack[sp + 1]];
+                        store.globals[g as usize].bits = [st!(sp), st!(sp + 1)];
                     }
                     Op::I32Load(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
                     Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
@@ -617,21 +721,21 @@ impl Execution {
                     }
                     Op::I64Store32(o) => store_!(o, 4, |v: u64| (v as u32).to_le_bytes()),
                     Op::MemorySize => {
-                        stack[sp] = mem.data.len() as u64 / PAGE_SIZE;
+                        st!(sp) = mem.data.len() as u64 / PAGE_SIZE;
                         sp += 1;
                     }
                     Op::MemoryGrow => {
-                        let delta = stack[sp - 1] as u32 as u64;
+                        let delta = st!(sp - 1) as u32 as u64;
                         let max = store.memories[mem.addr as usize].max_pages(&store.config);
-                        stack[sp - 1] = match grow_memory(&mut mem.data, max, delta) {
+                        st!(sp - 1) = match grow_memory(&mut mem.data, max, delta) {
                             Some(old) => old,
                             None => u32::MAX as u64,
                         };
                     }
                     Op::MemoryInit(d) => {
-                        let n = stack[sp - 1] as u32 as usize;
-                        let s = stack[sp - 2] as u32 as usize;
-                        let dst = stack[sp - 3] as u32 as usize;
+                        let n = st!(sp - 1) as u32 as usize;
+                        let s = st!(sp - 2) as u32 as usize;
+                        let dst = st!(sp - 3) as u32 as usize;
                         sp -= 3;
                         let data = &store.datas[d as usize];
                         if s + n > data.len() || dst + n > mem.data.len() {
@@ -641,9 +745,9 @@ impl Execution {
                     }
                     Op::DataDrop(d) => store.datas[d as usize] = Arc::from([]),
                     Op::MemoryCopy => {
-                        let n = stack[sp - 1] as u32 as usize;
-                        let s = stack[sp - 2] as u32 as usize;
-                        let dst = stack[sp - 3] as u32 as usize;
+                        let n = st!(sp - 1) as u32 as usize;
+                        let s = st!(sp - 2) as u32 as usize;
+                        let dst = st!(sp - 3) as u32 as usize;
                         sp -= 3;
                         if s + n > mem.data.len() || dst + n > mem.data.len() {
                             trap!(TrapCode::MemoryOutOfBounds);
@@ -651,9 +755,9 @@ impl Execution {
                         mem.data.copy_within(s..s + n, dst);
                     }
                     Op::MemoryFill => {
-                        let n = stack[sp - 1] as u32 as usize;
-                        let v = stack[sp - 2] as u8;
-                        let dst = stack[sp - 3] as u32 as usize;
+                        let n = st!(sp - 1) as u32 as usize;
+                        let v = st!(sp - 2) as u8;
+                        let dst = st!(sp - 3) as u32 as usize;
                         sp -= 3;
                         if dst + n > mem.data.len() {
                             trap!(TrapCode::MemoryOutOfBounds);
@@ -661,32 +765,32 @@ impl Execution {
                         mem.data[dst..dst + n].fill(v);
                     }
                     Op::Const32(v) => {
-                        stack[sp] = v as u64;
+                        st!(sp) = v as u64;
                         sp += 1;
                     }
                     Op::Const64(v) => {
-                        stack[sp] = v;
+                        st!(sp) = v;
                         sp += 1;
                     }
                     Op::RefNull => {
-                        stack[sp] = 0;
+                        st!(sp) = 0;
                         sp += 1;
                     }
-                    Op::RefIsNull => stack[sp - 1] = (stack[sp - 1] == 0) as u64,
+                    Op::RefIsNull => st!(sp - 1) = (st!(sp - 1) == 0) as u64,
                     Op::RefFunc(f) => {
-                        stack[sp] = f as u64 + 1;
+                        st!(sp) = f as u64 + 1;
                         sp += 1;
                     }
                     Op::TableGet(t) => {
-                        let i = stack[sp - 1] as u32 as usize;
+                        let i = st!(sp - 1) as u32 as usize;
                         match store.tables[t as usize].elems.get(i) {
-                            Some(&r) => stack[sp - 1] = r,
+                            Some(&r) => st!(sp - 1) = r,
                             None => trap!(TrapCode::TableOutOfBounds),
                         }
                     }
                     Op::TableSet(t) => {
-                        let r = stack[sp - 1];
-                        let i = stack[sp - 2] as u32 as usize;
+                        let r = st!(sp - 1);
+                        let i = st!(sp - 2) as u32 as usize;
                         sp -= 2;
                         match store.tables[t as usize].elems.get_mut(i) {
                             Some(slot) => *slot = r,
@@ -694,16 +798,16 @@ impl Execution {
                         }
                     }
                     Op::TableSize(t) => {
-                        stack[sp] = store.tables[t as usize].elems.len() as u64;
+                        st!(sp) = store.tables[t as usize].elems.len() as u64;
                         sp += 1;
                     }
                     Op::TableGrow(t) => {
-                        let n = stack[sp - 1] as u32 as u64;
-                        let init = stack[sp - 2];
+                        let n = st!(sp - 1) as u32 as u64;
+                        let init = st!(sp - 2);
                         sp -= 1;
                         let tab = &mut store.tables[t as usize];
                         let old = tab.elems.len() as u64;
-                        stack[sp - 1] = if old + n <= tab.max() && old + n <= 10_000_000 {
+                        st!(sp - 1) = if old + n <= tab.max() && old + n <= 10_000_000 {
                             tab.elems.resize((old + n) as usize, init);
                             old
                         } else {
@@ -711,9 +815,9 @@ impl Execution {
                         };
                     }
                     Op::TableFill(t) => {
-                        let n = stack[sp - 1] as u32 as usize;
-                        let r = stack[sp - 2];
-                        let i = stack[sp - 3] as u32 as usize;
+                        let n = st!(sp - 1) as u32 as usize;
+                        let r = st!(sp - 2);
+                        let i = st!(sp - 3) as u32 as usize;
                         sp -= 3;
                         let tab = &mut store.tables[t as usize];
                         if i + n > tab.elems.len() {
@@ -722,9 +826,9 @@ impl Execution {
                         tab.elems[i..i + n].fill(r);
                     }
                     Op::TableCopy { dst, src } => {
-                        let n = stack[sp - 1] as u32 as usize;
-                        let s = stack[sp - 2] as u32 as usize;
-                        let d = stack[sp - 3] as u32 as usize;
+                        let n = st!(sp - 1) as u32 as usize;
+                        let s = st!(sp - 2) as u32 as usize;
+                        let d = st!(sp - 3) as u32 as usize;
                         sp -= 3;
                         if s + n > store.tables[src as usize].elems.len()
                             || d + n > store.tables[dst as usize].elems.len()
@@ -740,9 +844,9 @@ impl Execution {
                         }
                     }
                     Op::TableInit { table, elem } => {
-                        let n = stack[sp - 1] as u32 as usize;
-                        let s = stack[sp - 2] as u32 as usize;
-                        let d = stack[sp - 3] as u32 as usize;
+                        let n = st!(sp - 1) as u32 as usize;
+                        let s = st!(sp - 2) as u32 as usize;
+                        let d = st!(sp - 3) as u32 as usize;
                         sp -= 3;
                         let items = store.elems[elem as usize].clone();
                         let tab = &mut store.tables[table as usize];
@@ -794,8 +898,8 @@ impl Execution {
                     Op::I32Sub => bin!(u32v, s32, u32::wrapping_sub),
                     Op::I32Mul => bin!(u32v, s32, u32::wrapping_mul),
                     Op::I32DivS => {
-                        let b = i32v(stack[sp - 1]);
-                        let a = i32v(stack[sp - 2]);
+                        let b = i32v(st!(sp - 1));
+                        let a = i32v(st!(sp - 2));
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
@@ -803,34 +907,34 @@ impl Execution {
                             trap!(TrapCode::IntegerOverflow);
                         }
                         sp -= 1;
-                        stack[sp - 1] = a.wrapping_div(b) as u32 as u64;
+                        st!(sp - 1) = a.wrapping_div(b) as u32 as u64;
                     }
                     Op::I32DivU => {
-                        let b = u32v(stack[sp - 1]);
-                        let a = u32v(stack[sp - 2]);
+                        let b = u32v(st!(sp - 1));
+                        let a = u32v(st!(sp - 2));
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
                         sp -= 1;
-                        stack[sp - 1] = (a / b) as u64;
+                        st!(sp - 1) = (a / b) as u64;
                     }
                     Op::I32RemS => {
-                        let b = i32v(stack[sp - 1]);
-                        let a = i32v(stack[sp - 2]);
+                        let b = i32v(st!(sp - 1));
+                        let a = i32v(st!(sp - 2));
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
                         sp -= 1;
-                        stack[sp - 1] = a.wrapping_rem(b) as u32 as u64;
+                        st!(sp - 1) = a.wrapping_rem(b) as u32 as u64;
                     }
                     Op::I32RemU => {
-                        let b = u32v(stack[sp - 1]);
-                        let a = u32v(stack[sp - 2]);
+                        let b = u32v(st!(sp - 1));
+                        let a = u32v(st!(sp - 2));
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
                         sp -= 1;
-                        stack[sp - 1] = (a % b) as u64;
+                        st!(sp - 1) = (a % b) as u64;
                     }
                     Op::I32And => bin!(u32v, s32, |a, b| a & b),
                     Op::I32Or => bin!(u32v, s32, |a, b| a | b),
@@ -848,8 +952,8 @@ impl Execution {
                     Op::I64Sub => bin!(u64v, s64, u64::wrapping_sub),
                     Op::I64Mul => bin!(u64v, s64, u64::wrapping_mul),
                     Op::I64DivS => {
-                        let b = i64v(stack[sp - 1]);
-                        let a = i64v(stack[sp - 2]);
+                        let b = i64v(st!(sp - 1));
+                        let a = i64v(st!(sp - 2));
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
@@ -857,34 +961,34 @@ impl Execution {
                             trap!(TrapCode::IntegerOverflow);
                         }
                         sp -= 1;
-                        stack[sp - 1] = a.wrapping_div(b) as u64;
+                        st!(sp - 1) = a.wrapping_div(b) as u64;
                     }
                     Op::I64DivU => {
-                        let b = stack[sp - 1];
-                        let a = stack[sp - 2];
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
                         sp -= 1;
-                        stack[sp - 1] = a / b;
+                        st!(sp - 1) = a / b;
                     }
                     Op::I64RemS => {
-                        let b = i64v(stack[sp - 1]);
-                        let a = i64v(stack[sp - 2]);
+                        let b = i64v(st!(sp - 1));
+                        let a = i64v(st!(sp - 2));
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
                         sp -= 1;
-                        stack[sp - 1] = a.wrapping_rem(b) as u64;
+                        st!(sp - 1) = a.wrapping_rem(b) as u64;
                     }
                     Op::I64RemU => {
-                        let b = stack[sp - 1];
-                        let a = stack[sp - 2];
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
                         if b == 0 {
                             trap!(TrapCode::IntegerDivideByZero);
                         }
                         sp -= 1;
-                        stack[sp - 1] = a % b;
+                        st!(sp - 1) = a % b;
                     }
                     Op::I64And => bin!(u64v, s64, |a, b| a & b),
                     Op::I64Or => bin!(u64v, s64, |a, b| a | b),
@@ -937,38 +1041,38 @@ impl Execution {
                         | (b & 0x8000_0000_0000_0000)),
                     Op::I32WrapI64 => un!(u64v, s64, |a: u64| a as u32 as u64),
                     Op::I32TruncF32S => {
-                        let v = tri!(i32_trunc_f32_s(f32v(stack[sp - 1])));
-                        stack[sp - 1] = v as u32 as u64;
+                        let v = tri!(i32_trunc_f32_s(f32v(st!(sp - 1))));
+                        st!(sp - 1) = v as u32 as u64;
                     }
                     Op::I32TruncF32U => {
-                        let v = tri!(i32_trunc_f32_u(f32v(stack[sp - 1])));
-                        stack[sp - 1] = v as u64;
+                        let v = tri!(i32_trunc_f32_u(f32v(st!(sp - 1))));
+                        st!(sp - 1) = v as u64;
                     }
                     Op::I32TruncF64S => {
-                        let v = tri!(i32_trunc_f64_s(f64v(stack[sp - 1])));
-                        stack[sp - 1] = v as u32 as u64;
+                        let v = tri!(i32_trunc_f64_s(f64v(st!(sp - 1))));
+                        st!(sp - 1) = v as u32 as u64;
                     }
                     Op::I32TruncF64U => {
-                        let v = tri!(i32_trunc_f64_u(f64v(stack[sp - 1])));
-                        stack[sp - 1] = v as u64;
+                        let v = tri!(i32_trunc_f64_u(f64v(st!(sp - 1))));
+                        st!(sp - 1) = v as u64;
                     }
                     Op::I64ExtendI32S => un!(i32v, s64, |a: i32| a as i64 as u64),
                     Op::I64ExtendI32U => un!(u32v, s64, |a: u32| a as u64),
                     Op::I64TruncF32S => {
-                        let v = tri!(i64_trunc_f32_s(f32v(stack[sp - 1])));
-                        stack[sp - 1] = v as u64;
+                        let v = tri!(i64_trunc_f32_s(f32v(st!(sp - 1))));
+                        st!(sp - 1) = v as u64;
                     }
                     Op::I64TruncF32U => {
-                        let v = tri!(i64_trunc_f32_u(f32v(stack[sp - 1])));
-                        stack[sp - 1] = v;
+                        let v = tri!(i64_trunc_f32_u(f32v(st!(sp - 1))));
+                        st!(sp - 1) = v;
                     }
                     Op::I64TruncF64S => {
-                        let v = tri!(i64_trunc_f64_s(f64v(stack[sp - 1])));
-                        stack[sp - 1] = v as u64;
+                        let v = tri!(i64_trunc_f64_s(f64v(st!(sp - 1))));
+                        st!(sp - 1) = v as u64;
                     }
                     Op::I64TruncF64U => {
-                        let v = tri!(i64_trunc_f64_u(f64v(stack[sp - 1])));
-                        stack[sp - 1] = v;
+                        let v = tri!(i64_trunc_f64_u(f64v(st!(sp - 1))));
+                        st!(sp - 1) = v;
                     }
                     Op::F32ConvertI32S => un!(i32v, sf32, |a: i32| a as f32),
                     Op::F32ConvertI32U => un!(u32v, sf32, |a: u32| a as f32),
@@ -993,8 +1097,134 @@ impl Execution {
                     Op::I64TruncSatF32U => un!(f32v, s64, |a: f32| a as u64),
                     Op::I64TruncSatF64S => un!(f64v, s64, |a: f64| a as i64 as u64),
                     Op::I64TruncSatF64U => un!(f64v, s64, |a: f64| a as u64),
+                    // Superinstructions (plain path only; see `translate::fuse`).
+                    // On entry `pc` is the fused op's pc + 1; a trap first
+                    // moves `pc` past the original op that traps.
+                    Op::BinLL { k, a, b } => {
+                        st!(sp) = k.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::BinLI { k, a, imm } => {
+                        st!(sp) = k.eval(st!(fp + a as usize), sext(imm));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::BinLLS { k, a, b, d } => {
+                        st!(fp + d as usize) = k.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::BinLIS { k, a, imm, d } => {
+                        st!(fp + d as usize) = k.eval(st!(fp + a as usize), sext(imm));
+                        pc += 3;
+                    }
+                    Op::BinLLBrNez { k, a, b, t } => {
+                        pc += 3;
+                        if k.eval(st!(fp + a as usize), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinLLBrEqz { k, a, b, t } => {
+                        pc += 3;
+                        if k.eval(st!(fp + a as usize), st!(fp + b as usize)) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinLIBrNez { k, a, imm, t } => {
+                        pc += 3;
+                        if k.eval(st!(fp + a as usize), sext(imm)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinLIBrEqz { k, a, imm, t } => {
+                        pc += 3;
+                        if k.eval(st!(fp + a as usize), sext(imm)) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinS { k, d } => {
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
+                        sp -= 2;
+                        st!(fp + d as usize) = k.eval(a, b);
+                        pc += 1;
+                    }
+                    Op::BinT { k, d } => {
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
+                        sp -= 1;
+                        let v = k.eval(a, b);
+                        st!(sp - 1) = v;
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                    }
+                    Op::BinBrNez { k, t } => {
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
+                        sp -= 2;
+                        pc += 1;
+                        if k.eval(a, b) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinBrEqz { k, t } => {
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
+                        sp -= 2;
+                        pc += 1;
+                        if k.eval(a, b) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::LoadL { k, a, off } => {
+                        pc += 1;
+                        st!(sp) = tri!(load_kind(k, st!(fp + a as usize), off, &mem.data));
+                        sp += 1;
+                    }
+                    Op::LoadLS { k, a, off, d } => {
+                        pc += 1;
+                        st!(fp + d as usize) =
+                            tri!(load_kind(k, st!(fp + a as usize), off, &mem.data));
+                        pc += 1;
+                    }
+                    Op::StoreLL { k, a, b, off } => {
+                        pc += 2;
+                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
+                        tri!(store_kind(k, addr, off, v, &mut mem.data));
+                    }
+                    Op::Const32S { v, d } => {
+                        st!(fp + d as usize) = v as u64;
+                        pc += 1;
+                    }
+                    Op::CopyL { a, d } => {
+                        st!(fp + d as usize) = st!(fp + a as usize);
+                        pc += 1;
+                    }
+                    Op::GetLL { a, b } => {
+                        st!(sp) = st!(fp + a as usize);
+                        st!(sp + 1) = st!(fp + b as usize);
+                        sp += 2;
+                        pc += 1;
+                    }
+                    Op::SetGetL { a, b } => {
+                        st!(fp + a as usize) = st!(sp - 1);
+                        st!(sp - 1) = st!(fp + b as usize);
+                        pc += 1;
+                    }
+                    Op::BrNezL { a, t } => {
+                        pc += 1;
+                        if st!(fp + a as usize) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BrEqzL { a, t } => {
+                        pc += 1;
+                        if st!(fp + a as usize) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
                     Op::V128Const(i) => {
-                        let v = code.v128_pool[i as usize];
+                        let v = code!().v128_pool[i as usize];
                         if sp + 2 > stack.len() {
                             self.stack.resize(sp + 2, 0);
                             stack = &mut self.stack[..];
@@ -1002,7 +1232,7 @@ impl Execution {
                         sp = simd::exec_v128_const(v, stack, sp);
                     }
                     Op::I8x16Shuffle(i) => {
-                        let lanes = code.v128_pool[i as usize].to_le_bytes();
+                        let lanes = code!().v128_pool[i as usize].to_le_bytes();
                         sp = simd::exec_shuffle(lanes, stack, sp);
                     }
                     Op::Simd(s) => {

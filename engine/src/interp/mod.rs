@@ -477,6 +477,8 @@ impl Store {
     /// Patch a breakpoint at `pc` of wasm function `func` (translating it first if needed).
     pub fn set_breakpoint(&mut self, func: FuncAddr, pc: u32) -> Result<()> {
         let code = self.code_mut(func)?;
+        // No superinstruction may run past a breakpoint.
+        code.unfuse();
         let Some(op) = code.ops.get(pc as usize).copied() else {
             return Err(Error::usage(format!(
                 "pc {pc} is past the end of the function ({} ops)",

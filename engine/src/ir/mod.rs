@@ -266,6 +266,375 @@ pub enum Op {
     I8x16Shuffle(u32),
     /// A fixed-width SIMD instruction, executed by [`crate::interp::simd`].
     Simd(SimdOp),
+
+    // Superinstructions (see `crate::translate::fuse`). A fused op at `pc`
+    // does the work of the original ops at `pc..pc + span` and continues at
+    // `pc + span`; those originals stay in place (in `ops`, and all of them in
+    // `Code::unfused`), so every pc is still an entry point and a wasm
+    // instruction. `L` = a local (slot offset), `I` = an immediate
+    // (sign-extended to 64 bits), `S` = result to a local, `Br*` = then `br_if`.
+    /// `local.get a; local.get b; bin` (span 3).
+    BinLL {
+        k: BinKind,
+        a: u32,
+        b: u32,
+    },
+    /// `local.get a; const imm; bin` (span 3).
+    BinLI {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+    },
+    /// `local.get a; local.get b; bin; local.set d` (span 4).
+    BinLLS {
+        k: BinKind,
+        a: u32,
+        b: u32,
+        d: u32,
+    },
+    /// `local.get a; const imm; bin; local.set d` (span 4).
+    BinLIS {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get a; local.get b; bin; br_if` (span 4): branch if the result is non-zero.
+    BinLLBrNez {
+        k: BinKind,
+        a: u32,
+        b: u32,
+        t: u32,
+    },
+    /// `local.get a; local.get b; bin; if` (span 4): branch if the result is zero.
+    BinLLBrEqz {
+        k: BinKind,
+        a: u32,
+        b: u32,
+        t: u32,
+    },
+    BinLIBrNez {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        t: u32,
+    },
+    BinLIBrEqz {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        t: u32,
+    },
+    /// `bin; local.set d` (span 2).
+    BinS {
+        k: BinKind,
+        d: u32,
+    },
+    /// `bin; local.tee d` (span 2).
+    BinT {
+        k: BinKind,
+        d: u32,
+    },
+    /// `bin; br_if t` (span 2).
+    BinBrNez {
+        k: BinKind,
+        t: u32,
+    },
+    /// `bin; if` (span 2).
+    BinBrEqz {
+        k: BinKind,
+        t: u32,
+    },
+    /// `local.get a; load off` (span 2).
+    LoadL {
+        k: LoadKind,
+        a: u32,
+        off: u32,
+    },
+    /// `local.get a; load off; local.set d` (span 3).
+    LoadLS {
+        k: LoadKind,
+        a: u32,
+        off: u32,
+        d: u32,
+    },
+    /// `local.get a; local.get b; store off` (span 3).
+    StoreLL {
+        k: StoreKind,
+        a: u32,
+        b: u32,
+        off: u32,
+    },
+    /// `i32.const v; local.set d` (span 2).
+    Const32S {
+        v: u32,
+        d: u32,
+    },
+    /// `local.get a; local.set d` (span 2).
+    CopyL {
+        a: u32,
+        d: u32,
+    },
+    /// `local.get a; local.get b` (span 2).
+    GetLL {
+        a: u32,
+        b: u32,
+    },
+    /// `local.set a; local.get b` (span 2).
+    SetGetL {
+        a: u32,
+        b: u32,
+    },
+    /// `local.get a; br_if t` (span 2).
+    BrNezL {
+        a: u32,
+        t: u32,
+    },
+    /// `local.get a; if` (span 2).
+    BrEqzL {
+        a: u32,
+        t: u32,
+    },
+}
+
+/// The binary operators superinstructions fuse (none of them traps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum BinKind {
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I32And,
+    I32Or,
+    I32Xor,
+    I32Shl,
+    I32ShrS,
+    I32ShrU,
+    I32Rotl,
+    I32Rotr,
+    I32Eq,
+    I32Ne,
+    I32LtS,
+    I32LtU,
+    I32GtS,
+    I32GtU,
+    I32LeS,
+    I32LeU,
+    I32GeS,
+    I32GeU,
+    I64Add,
+    I64Sub,
+    I64Mul,
+    I64And,
+    I64Or,
+    I64Xor,
+    I64Shl,
+    I64ShrS,
+    I64ShrU,
+    I64Eq,
+    I64Ne,
+    I64LtS,
+    I64LtU,
+    I64GtS,
+    I64GtU,
+    I64LeS,
+    I64LeU,
+    I64GeS,
+    I64GeU,
+    F32Add,
+    F32Sub,
+    F32Mul,
+    F32Div,
+    F64Add,
+    F64Sub,
+    F64Mul,
+    F64Div,
+    F64Eq,
+    F64Ne,
+    F64Lt,
+    F64Gt,
+    F64Le,
+    F64Ge,
+}
+
+impl BinKind {
+    /// The fusable binary operator `op` is, if any.
+    pub fn of(op: Op) -> Option<BinKind> {
+        use BinKind as K;
+        Some(match op {
+            Op::I32Add => K::I32Add,
+            Op::I32Sub => K::I32Sub,
+            Op::I32Mul => K::I32Mul,
+            Op::I32And => K::I32And,
+            Op::I32Or => K::I32Or,
+            Op::I32Xor => K::I32Xor,
+            Op::I32Shl => K::I32Shl,
+            Op::I32ShrS => K::I32ShrS,
+            Op::I32ShrU => K::I32ShrU,
+            Op::I32Rotl => K::I32Rotl,
+            Op::I32Rotr => K::I32Rotr,
+            Op::I32Eq => K::I32Eq,
+            Op::I32Ne => K::I32Ne,
+            Op::I32LtS => K::I32LtS,
+            Op::I32LtU => K::I32LtU,
+            Op::I32GtS => K::I32GtS,
+            Op::I32GtU => K::I32GtU,
+            Op::I32LeS => K::I32LeS,
+            Op::I32LeU => K::I32LeU,
+            Op::I32GeS => K::I32GeS,
+            Op::I32GeU => K::I32GeU,
+            Op::I64Add => K::I64Add,
+            Op::I64Sub => K::I64Sub,
+            Op::I64Mul => K::I64Mul,
+            Op::I64And => K::I64And,
+            Op::I64Or => K::I64Or,
+            Op::I64Xor => K::I64Xor,
+            Op::I64Shl => K::I64Shl,
+            Op::I64ShrS => K::I64ShrS,
+            Op::I64ShrU => K::I64ShrU,
+            Op::I64Eq => K::I64Eq,
+            Op::I64Ne => K::I64Ne,
+            Op::I64LtS => K::I64LtS,
+            Op::I64LtU => K::I64LtU,
+            Op::I64GtS => K::I64GtS,
+            Op::I64GtU => K::I64GtU,
+            Op::I64LeS => K::I64LeS,
+            Op::I64LeU => K::I64LeU,
+            Op::I64GeS => K::I64GeS,
+            Op::I64GeU => K::I64GeU,
+            Op::F32Add => K::F32Add,
+            Op::F32Sub => K::F32Sub,
+            Op::F32Mul => K::F32Mul,
+            Op::F32Div => K::F32Div,
+            Op::F64Add => K::F64Add,
+            Op::F64Sub => K::F64Sub,
+            Op::F64Mul => K::F64Mul,
+            Op::F64Div => K::F64Div,
+            Op::F64Eq => K::F64Eq,
+            Op::F64Ne => K::F64Ne,
+            Op::F64Lt => K::F64Lt,
+            Op::F64Gt => K::F64Gt,
+            Op::F64Le => K::F64Le,
+            Op::F64Ge => K::F64Ge,
+            _ => return None,
+        })
+    }
+
+    /// Apply to two slots; the result slot follows the interpreter's
+    /// convention (i32 results zero-extended, booleans 0/1).
+    #[inline(always)]
+    pub fn eval(self, a: u64, b: u64) -> u64 {
+        use BinKind as K;
+        let (x, y) = (a as u32, b as u32);
+        let (fx, fy) = (f32::from_bits(x), f32::from_bits(y));
+        let (dx, dy) = (f64::from_bits(a), f64::from_bits(b));
+        match self {
+            K::I32Add => x.wrapping_add(y) as u64,
+            K::I32Sub => x.wrapping_sub(y) as u64,
+            K::I32Mul => x.wrapping_mul(y) as u64,
+            K::I32And => (x & y) as u64,
+            K::I32Or => (x | y) as u64,
+            K::I32Xor => (x ^ y) as u64,
+            K::I32Shl => x.wrapping_shl(y) as u64,
+            K::I32ShrS => (x as i32).wrapping_shr(y) as u32 as u64,
+            K::I32ShrU => x.wrapping_shr(y) as u64,
+            K::I32Rotl => x.rotate_left(y % 32) as u64,
+            K::I32Rotr => x.rotate_right(y % 32) as u64,
+            K::I32Eq => (x == y) as u64,
+            K::I32Ne => (x != y) as u64,
+            K::I32LtS => ((x as i32) < (y as i32)) as u64,
+            K::I32LtU => (x < y) as u64,
+            K::I32GtS => ((x as i32) > (y as i32)) as u64,
+            K::I32GtU => (x > y) as u64,
+            K::I32LeS => ((x as i32) <= (y as i32)) as u64,
+            K::I32LeU => (x <= y) as u64,
+            K::I32GeS => ((x as i32) >= (y as i32)) as u64,
+            K::I32GeU => (x >= y) as u64,
+            K::I64Add => a.wrapping_add(b),
+            K::I64Sub => a.wrapping_sub(b),
+            K::I64Mul => a.wrapping_mul(b),
+            K::I64And => a & b,
+            K::I64Or => a | b,
+            K::I64Xor => a ^ b,
+            K::I64Shl => a.wrapping_shl(b as u32),
+            K::I64ShrS => (a as i64).wrapping_shr(b as u32) as u64,
+            K::I64ShrU => a.wrapping_shr(b as u32),
+            K::I64Eq => (a == b) as u64,
+            K::I64Ne => (a != b) as u64,
+            K::I64LtS => ((a as i64) < (b as i64)) as u64,
+            K::I64LtU => (a < b) as u64,
+            K::I64GtS => ((a as i64) > (b as i64)) as u64,
+            K::I64GtU => (a > b) as u64,
+            K::I64LeS => ((a as i64) <= (b as i64)) as u64,
+            K::I64LeU => (a <= b) as u64,
+            K::I64GeS => ((a as i64) >= (b as i64)) as u64,
+            K::I64GeU => (a >= b) as u64,
+            K::F32Add => (fx + fy).to_bits() as u64,
+            K::F32Sub => (fx - fy).to_bits() as u64,
+            K::F32Mul => (fx * fy).to_bits() as u64,
+            K::F32Div => (fx / fy).to_bits() as u64,
+            K::F64Add => (dx + dy).to_bits(),
+            K::F64Sub => (dx - dy).to_bits(),
+            K::F64Mul => (dx * dy).to_bits(),
+            K::F64Div => (dx / dy).to_bits(),
+            K::F64Eq => (dx == dy) as u64,
+            K::F64Ne => (dx != dy) as u64,
+            K::F64Lt => (dx < dy) as u64,
+            K::F64Gt => (dx > dy) as u64,
+            K::F64Le => (dx <= dy) as u64,
+            K::F64Ge => (dx >= dy) as u64,
+        }
+    }
+}
+
+/// The loads superinstructions fuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LoadKind {
+    I32,
+    I64,
+    I32_8S,
+    I32_8U,
+    I32_16S,
+    I32_16U,
+}
+
+impl LoadKind {
+    /// The fusable load `op` is, with its static offset.
+    pub fn of(op: Op) -> Option<(LoadKind, u32)> {
+        Some(match op {
+            Op::I32Load(o) => (LoadKind::I32, o),
+            Op::I64Load(o) => (LoadKind::I64, o),
+            Op::I32Load8S(o) => (LoadKind::I32_8S, o),
+            Op::I32Load8U(o) => (LoadKind::I32_8U, o),
+            Op::I32Load16S(o) => (LoadKind::I32_16S, o),
+            Op::I32Load16U(o) => (LoadKind::I32_16U, o),
+            _ => return None,
+        })
+    }
+}
+
+/// The stores superinstructions fuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StoreKind {
+    I32,
+    I64,
+    I32_8,
+    I32_16,
+}
+
+impl StoreKind {
+    /// The fusable store `op` is, with its static offset.
+    pub fn of(op: Op) -> Option<(StoreKind, u32)> {
+        Some(match op {
+            Op::I32Store(o) => (StoreKind::I32, o),
+            Op::I64Store(o) => (StoreKind::I64, o),
+            Op::I32Store8(o) => (StoreKind::I32_8, o),
+            Op::I32Store16(o) => (StoreKind::I32_16, o),
+            _ => return None,
+        })
+    }
 }
 
 /// A translated function: its ops, the pc -> `code_offset` side table and
@@ -291,14 +660,27 @@ pub struct Code {
     pub v128_pool: Vec<u128>,
     /// Breakpoints: pc -> the original op patched over.
     pub patched: HashMap<u32, Op>,
+    /// The ops before fusion (parallel to `ops`): what the debug executor
+    /// runs, one wasm instruction per op, so stepping, fuel, counters and
+    /// watchpoints stay exact.
+    pub unfused: Vec<Op>,
 }
 
 impl Code {
     /// The op at `pc` as translated (looking through a breakpoint patch).
     pub fn original_op(&self, pc: u32) -> Option<Op> {
-        match self.ops.get(pc as usize)? {
-            Op::Breakpoint => self.patched.get(&pc).copied(),
-            op => Some(*op),
+        self.unfused.get(pc as usize).copied()
+    }
+
+    /// Undo superinstructions (keeping breakpoint patches), so that no fused
+    /// op runs past a breakpoint: called before patching one. The plain path
+    /// then runs this function unfused, which costs speed only in functions
+    /// that had a breakpoint.
+    pub fn unfuse(&mut self) {
+        for (op, &orig) in self.ops.iter_mut().zip(&self.unfused) {
+            if *op != Op::Breakpoint {
+                *op = orig;
+            }
         }
     }
 }

@@ -6,6 +6,10 @@
 //! globals, tables, memories and segments are resolved here, so the
 //! interpreter never goes through the instance's index maps.
 
+pub(crate) mod fuse;
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 
 use wasmparser::{
@@ -135,8 +139,11 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         }
     }
     ops.finish().map_err(invalid)?;
+    let mut fused = t.ops;
+    let unfused = fuse::fuse(&mut fused);
     Ok(Code {
-        ops: t.ops,
+        ops: fused,
+        unfused,
         offsets: t.offsets,
         param_slots,
         locals_slots: t.locals_slots,

@@ -1,0 +1,156 @@
+//! Superinstructions: the fused code keeps every original op in place, and
+//! the plain (fused) path computes and traps exactly like the debug
+//! (unfused) path.
+
+use std::sync::Arc;
+
+use super::fuse::span;
+use crate::interp::{Execution, RunControl, RunOutcome};
+use crate::ir::Op;
+use crate::module::Module;
+use crate::runtime::{Extern, InstanceId, Linker, Store, StoreConfig};
+use crate::trap::TrapCode;
+use crate::value::{FuncAddr, Value};
+
+fn instantiate(store: &mut Store, wat: &str) -> InstanceId {
+    let bytes = wat::parse_str(wat).expect("test module parses");
+    let module = Arc::new(Module::new(bytes).expect("test module is valid"));
+    let imports = Linker::new().resolve(store, &module).expect("no imports");
+    let (inst, _) = store.instantiate(module, &imports).expect("instantiates");
+    inst
+}
+
+fn export(store: &Store, inst: InstanceId, name: &str) -> FuncAddr {
+    match store.instance_export(inst, name) {
+        Some(Extern::Func(f)) => f,
+        other => panic!("no function export {name}: {other:?}"),
+    }
+}
+
+/// Shaped like clang output: -O2 (`local.get; local.get; add`, compare and
+/// `br_if`) and -O0 (`local.get; i32.load; local.set` chains, stores).
+const LOOPS: &str = r#"(module
+  (memory 1)
+  (func (export "sum") (param $n i32) (result i32) (local $acc i32) (local $i i32)
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $top
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (local.get $i)))
+        (i32.store offset=8 (local.get $i) (local.get $acc))
+        (local.set $acc (i32.xor (local.get $acc) (i32.load offset=8 (local.get $i))))
+        (local.set $acc (i32.add (local.get $acc) (i32.load8_u offset=8 (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $top (i32.lt_s (local.get $i) (i32.const 1000000)))))
+    (local.get $acc))
+  (func (export "wide") (param $x i64) (result i64) (local $y i64)
+    (local.set $y (i64.mul (local.get $x) (i64.const -3)))
+    (if (i64.lt_s (local.get $y) (i64.const 0))
+      (then (local.set $y (i64.sub (i64.const 0) (local.get $y)))))
+    (i64.add (local.get $y) (i64.shl (local.get $x) (i64.const 40))))
+  (func (export "oob") (param $p i32) (result i32)
+    (i32.load offset=4 (local.get $p))))"#;
+
+fn run(store: &mut Store, f: FuncAddr, args: &[Value], debug: bool) -> RunOutcome {
+    let mut exec = Execution::new(store, f, args).expect("arguments fit");
+    let mut ctl = RunControl {
+        count_instructions: debug,
+        ..RunControl::default()
+    };
+    exec.run(store, &mut ctl)
+}
+
+#[test]
+fn fused_ops_keep_the_originals_after_them() {
+    let mut store = Store::new(StoreConfig::default());
+    let inst = instantiate(&mut store, LOOPS);
+    let f = export(&store, inst, "sum");
+    let code = store.code(f).expect("translates");
+    assert_eq!(code.ops.len(), code.unfused.len());
+    assert_eq!(code.ops.len(), code.offsets.len());
+    let mut fused = 0;
+    for (i, (&op, &orig)) in code.ops.iter().zip(&code.unfused).enumerate() {
+        if op != orig {
+            fused += 1;
+            assert!(
+                span(op) > 1,
+                "{op:?} at {i} replaced {orig:?} but is not fused"
+            );
+            assert!(span(orig) == 1, "unfused op {orig:?} at {i}");
+        }
+    }
+    assert!(
+        fused >= 5,
+        "expected superinstructions in the loop, got {fused}"
+    );
+    assert!(
+        code.ops
+            .iter()
+            .any(|op| matches!(op, Op::BinLLBrNez { .. }))
+    );
+    assert!(code.ops.iter().any(|op| matches!(op, Op::LoadL { .. })));
+    assert!(code.ops.iter().any(|op| matches!(op, Op::StoreLL { .. })));
+}
+
+#[test]
+fn plain_and_debug_paths_agree() {
+    for (name, args) in [
+        ("sum", vec![Value::I32(1000)]),
+        ("sum", vec![Value::I32(0)]),
+        ("wide", vec![Value::I64(7)]),
+        ("wide", vec![Value::I64(-5)]),
+    ] {
+        let mut store = Store::new(StoreConfig::default());
+        let inst = instantiate(&mut store, LOOPS);
+        let f = export(&store, inst, name);
+        let plain = run(&mut store, f, &args, false);
+        let mut store = Store::new(StoreConfig::default());
+        let inst = instantiate(&mut store, LOOPS);
+        let f = export(&store, inst, name);
+        let debug = run(&mut store, f, &args, true);
+        assert!(matches!(plain, RunOutcome::Returned(_)), "{plain:?}");
+        assert_eq!(plain, debug, "{name} {args:?}");
+    }
+}
+
+#[test]
+fn a_trap_inside_a_fused_op_reports_the_trapping_instruction() {
+    let mut store = Store::new(StoreConfig::default());
+    let inst = instantiate(&mut store, LOOPS);
+    let f = export(&store, inst, "oob");
+    let code = store.code(f).expect("translates");
+    assert!(matches!(code.ops[0], Op::LoadL { .. }), "{:?}", code.ops);
+    let load_offset = code.offsets[1];
+    let out = run(&mut store, f, &[Value::I32(65534)], false);
+    let RunOutcome::Trapped(t) = out else {
+        panic!("expected a trap, got {out:?}");
+    };
+    assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
+    assert_eq!(t.backtrace[0].code_offset, Some(load_offset));
+}
+
+#[test]
+fn a_breakpoint_inside_a_fused_sequence_is_hit() {
+    let mut store = Store::new(StoreConfig::default());
+    let inst = instantiate(&mut store, LOOPS);
+    let f = export(&store, inst, "sum");
+    let code = store.code(f).expect("translates");
+    let (i, op) = code
+        .ops
+        .iter()
+        .enumerate()
+        .find(|(_, op)| span(**op) >= 3)
+        .map(|(i, op)| (i, *op))
+        .expect("a long superinstruction");
+    let inside = (i + span(op) - 1) as u32;
+    store.set_breakpoint(f, inside).expect("sets");
+    let mut exec = Execution::new(&mut store, f, &[Value::I32(10)]).expect("arguments fit");
+    let out = exec.run(&mut store, &mut RunControl::default());
+    assert_eq!(
+        out,
+        RunOutcome::Paused(crate::interp::PauseReason::Breakpoint {
+            func: f,
+            pc: inside
+        })
+    );
+}

@@ -1,0 +1,171 @@
+//! Disassembly of one function (WAT from wasmprinter, highlighted), the
+//! current instruction highlighted and followed, and a gutter where a click
+//! toggles a breakpoint.
+
+use egui::{Color32, Sense, Vec2};
+use wdb_debugger::api::{BreakSpec, Command};
+
+use crate::app::ViewState;
+use crate::prefs::Prefs;
+use crate::state::DebugState;
+
+const ROW_HEIGHT: f32 = 16.0;
+const GUTTER: f32 = 18.0;
+
+pub fn code_ui(
+    ui: &mut egui::Ui,
+    state: &mut DebugState,
+    prefs: &Prefs,
+    view: &mut ViewState,
+) -> Vec<Command> {
+    let mut out = Vec::new();
+    let current = state.current_frame().map(|f| (f.func_index, f.code_offset));
+    if state.stop_generation != view.seen_stop {
+        view.seen_stop = state.stop_generation;
+        if prefs.follow_current
+            && let Some((func, _)) = current
+        {
+            view.code_func = Some(func);
+            view.code_scroll_pending = true;
+        }
+    }
+    let DebugState {
+        disassembly,
+        breakpoints,
+        static_module,
+        ..
+    } = state;
+    let Some(disasm) = disassembly.as_mut() else {
+        ui.weak("(no disassembly)");
+        return out;
+    };
+    if view.code_func.is_none() {
+        // Start on the first exported function: what users call first.
+        view.code_func = static_module
+            .as_ref()
+            .and_then(|m| {
+                m.exports
+                    .iter()
+                    .filter(|e| e.kind == wdb_debugger::engine::module::ExternKind::Func)
+                    .filter(|e| !e.name.starts_with('_'))
+                    .map(|e| e.index)
+                    .find(|i| disasm.func(*i).is_some())
+            })
+            .or_else(|| disasm.funcs.first().map(|f| f.func_index));
+    }
+    let Some(func) = view.code_func else {
+        ui.weak("(the module defines no functions)");
+        return out;
+    };
+    let selected_name = disasm
+        .func(func)
+        .map(|f| f.name.clone())
+        .unwrap_or_default();
+    ui.horizontal(|ui| {
+        egui::ComboBox::new("code_func", "Function")
+            .selected_text(&selected_name)
+            .height(400.0)
+            .show_ui(ui, |ui| {
+                for f in &disasm.funcs {
+                    if ui.selectable_label(f.func_index == func, &f.name).clicked() {
+                        view.code_func = Some(f.func_index);
+                    }
+                }
+            });
+        if let Some((cf, off)) = current
+            && ui.button("Go to current").clicked()
+        {
+            view.code_func = Some(cf);
+            view.code_scroll_pending = true;
+            let _ = off;
+        }
+    });
+    ui.separator();
+
+    let (lines, jobs) = disasm.highlighted(func, prefs.dark);
+    let current_row = current
+        .filter(|(f, _)| *f == func)
+        .and_then(|(_, off)| lines.iter().position(|l| l.code_offset == Some(off)));
+    let spacing = ui.spacing().item_spacing.y;
+    let mut area = egui::ScrollArea::both()
+        .auto_shrink(false)
+        .id_salt(("code", func));
+    if view.code_scroll_pending {
+        view.code_scroll_pending = false;
+        if let Some(row) = current_row {
+            let y = (row as f32 * (ROW_HEIGHT + spacing) - 120.0).max(0.0);
+            area = area.vertical_scroll_offset(y);
+        }
+    }
+    let current_bg = if prefs.dark {
+        Color32::from_rgb(70, 60, 20)
+    } else {
+        Color32::from_rgb(255, 240, 170)
+    };
+    area.show_rows(ui, ROW_HEIGHT, lines.len(), |ui, rows| {
+        for row in rows {
+            let line = &lines[row];
+            let job = &jobs[row];
+            let width = ui.available_width().max(600.0);
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(width, ROW_HEIGHT), Sense::hover());
+            let painter = ui.painter_at(rect.expand2(Vec2::new(0.0, 1.0)));
+            if Some(row) == current_row {
+                painter.rect_filled(rect, 0.0, current_bg);
+                // An arrow in the gutter, drawn (not a glyph: the default fonts lack one).
+                let tip = rect.left_center() + Vec2::new(GUTTER + 12.0, 0.0);
+                painter.add(egui::Shape::convex_polygon(
+                    vec![tip, tip + Vec2::new(-8.0, -5.0), tip + Vec2::new(-8.0, 5.0)],
+                    ui.visuals().warn_fg_color,
+                    egui::Stroke::NONE,
+                ));
+            }
+            if let Some(off) = line.code_offset {
+                let gutter = egui::Rect::from_min_size(rect.min, Vec2::new(GUTTER, ROW_HEIGHT));
+                let resp = ui.interact(gutter, ui.scope_id().with(("bp", off)), Sense::click());
+                let label = format!("Toggle breakpoint at {off:#x}");
+                resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+                let bp = breakpoints
+                    .iter()
+                    .find(|b| b.code_offset == Some(off) && b.kind == "breakpoint");
+                let centre = gutter.center();
+                let red = Color32::from_rgb(220, 50, 50);
+                match bp {
+                    Some(b) if b.enabled => {
+                        painter.circle_filled(centre, 5.0, red);
+                    }
+                    Some(_) => {
+                        painter.circle_stroke(centre, 5.0, (1.5, red));
+                    }
+                    None if resp.hovered() => {
+                        painter.circle_filled(centre, 5.0, red.gamma_multiply(0.4));
+                    }
+                    None => {}
+                }
+                if resp.clicked() {
+                    out.push(match bp {
+                        Some(b) => Command::Delete(Some(b.number)),
+                        None => Command::SetBreakpoint {
+                            spec: BreakSpec::CodeOffset(off),
+                            temporary: false,
+                            condition: None,
+                        },
+                    });
+                }
+                painter.text(
+                    rect.left_center() + Vec2::new(GUTTER + 16.0, 0.0),
+                    egui::Align2::LEFT_CENTER,
+                    format!("{off:06x}"),
+                    egui::FontId::monospace(11.0),
+                    ui.visuals().weak_text_color(),
+                );
+            }
+            let galley = painter.layout_job(job.clone());
+            painter.galley(
+                rect.left_center() + Vec2::new(GUTTER + 76.0, -galley.size().y / 2.0),
+                galley,
+                ui.visuals().text_color(),
+            );
+        }
+    });
+    out
+}

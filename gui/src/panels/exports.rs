@@ -1,0 +1,118 @@
+//! Exported functions with their signatures and an invoke form: typed inputs
+//! validated as you type, an engine choice, Call, results, time taken and a
+//! re-runnable history. A call stops at breakpoints like any other run.
+
+use wdb_debugger::api::Command;
+use wdb_debugger::engine::module::{ExternKind, signature_string};
+
+use crate::app::ViewState;
+use crate::state::{DebugState, RunState};
+use crate::values::check_arg;
+
+pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let Some(module) = &state.static_module else {
+        return out;
+    };
+    let busy = matches!(
+        state.run_state(),
+        RunState::Running | RunState::Paused { .. }
+    );
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("engine", "Engine")
+                    .selected_text("Interpreter")
+                    .show_ui(ui, |ui| {
+                        let _ = ui.selectable_label(true, "Interpreter");
+                        ui.add_enabled(false, egui::Button::selectable(false, "JIT (coming)"));
+                        ui.add_enabled(false, egui::Button::selectable(false, "AOT (coming)"));
+                    });
+            });
+            ui.separator();
+            for export in module.exports.iter().filter(|e| e.kind == ExternKind::Func) {
+                let ty = module.func_type(export.index);
+                let params = ty.params().to_vec();
+                let inputs = view
+                    .call_inputs
+                    .entry(export.name.clone())
+                    .or_insert_with(|| vec![String::new(); params.len()]);
+                ui.group(|ui| {
+                    ui.set_min_width(ui.available_width());
+                    ui.horizontal_wrapped(|ui| {
+                        ui.strong(&export.name);
+                        ui.monospace(signature_string(ty));
+                    });
+                    let mut all_ok = true;
+                    ui.horizontal_wrapped(|ui| {
+                        for (i, (p, text)) in params.iter().zip(inputs.iter_mut()).enumerate() {
+                            let label = ui.label(format!(
+                                "{}:",
+                                wdb_debugger::engine::value::valtype_name(*p)
+                            ));
+                            let check = check_arg(*p, text);
+                            all_ok &= check.is_ok();
+                            let show_error = check.is_err() && !text.is_empty();
+                            let mut edit = egui::TextEdit::singleline(text)
+                                .desired_width(70.0)
+                                .id_salt((&export.name, i));
+                            if show_error {
+                                edit = edit.text_color(ui.visuals().error_fg_color);
+                            }
+                            let r = ui.add(edit).labelled_by(label.id);
+                            if let Err(e) = check {
+                                r.on_hover_text(e);
+                            }
+                        }
+                        let call = ui.add_enabled(all_ok && !busy, egui::Button::new("Call"));
+                        let call = if busy {
+                            call.on_disabled_hover_text("a call is already running or paused")
+                        } else {
+                            call
+                        };
+                        if call.clicked() {
+                            out.push(Command::Call {
+                                export: export.name.clone(),
+                                args: inputs.iter().map(|s| s.trim().to_string()).collect(),
+                            });
+                        }
+                    });
+                    if let Some(last) = view.history.iter().rev().find(|c| c.export == export.name)
+                    {
+                        ui.label(format!(
+                            "= {}   ({:.3} ms)",
+                            last.outcome,
+                            last.elapsed.as_secs_f64() * 1e3
+                        ));
+                    }
+                });
+            }
+            if !view.history.is_empty() {
+                ui.separator();
+                ui.strong("History");
+                for rec in view.history.iter().rev() {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .add_enabled(!busy, egui::Button::new("Re-run").small())
+                            .on_hover_text("Run again")
+                            .clicked()
+                        {
+                            out.push(Command::Call {
+                                export: rec.export.clone(),
+                                args: rec.args.clone(),
+                            });
+                        }
+                        ui.monospace(format!(
+                            "{}({}) = {} [{:.3} ms]",
+                            rec.export,
+                            rec.args.join(", "),
+                            rec.outcome,
+                            rec.elapsed.as_secs_f64() * 1e3
+                        ));
+                    });
+                }
+            }
+        });
+    out
+}

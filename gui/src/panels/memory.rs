@@ -1,0 +1,240 @@
+//! A virtualised hex view over the whole linear memory: only the visible
+//! rows are fetched from the worker (`ReadMemory`, in aligned chunks), bytes
+//! changed since the previous stop are highlighted, and a data inspector
+//! decodes the bytes at the cursor.
+
+use wdb_debugger::api::{Command, ExamineFormat, WatchKind, parse_u64};
+
+use crate::app::ViewState;
+use crate::state::{DebugState, MemoryCache, RunState};
+
+const BYTES_PER_ROW: u32 = 16;
+const ROW_HEIGHT: f32 = 16.0;
+
+pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState) -> Vec<Command> {
+    let mut out = Vec::new();
+    let size: u64 = state
+        .static_module
+        .as_ref()
+        .and_then(|m| m.memories.first())
+        .map_or(0, |m| m.initial.saturating_mul(65536))
+        .min(1 << 32);
+    if size == 0 {
+        ui.weak("(this module has no linear memory)");
+        return out;
+    }
+    let can_read = !matches!(state.run_state(), RunState::Running | RunState::NoModule);
+
+    ui.horizontal(|ui| {
+        let l = ui.label("Go to:");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.mem_goto)
+                    .desired_width(110.0)
+                    .hint_text("0x1000"),
+            )
+            .labelled_by(l.id);
+        let parsed = parse_u64(&view.mem_goto).filter(|a| *a < size);
+        let go = ui
+            .add_enabled(parsed.is_some(), egui::Button::new("Go"))
+            .clicked()
+            || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        if go && let Some(a) = parsed {
+            goto(view, a as u32);
+        }
+        let ptr = state
+            .memory
+            .read(view.mem_cursor, 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        if ui
+            .add_enabled(
+                ptr.is_some_and(|p| u64::from(p) < size),
+                egui::Button::new("Follow pointer"),
+            )
+            .on_hover_text("Go to the address stored (u32, little-endian) at the cursor")
+            .clicked()
+            && let Some(p) = ptr
+        {
+            goto(view, p);
+        }
+        let (lo, hi) = selection(view);
+        if ui
+            .add_enabled(
+                can_read,
+                egui::Button::new(format!("Watch {} byte(s)", hi - lo + 1)),
+            )
+            .on_hover_text("Stop when the selection is written (shift-click extends it)")
+            .clicked()
+        {
+            out.push(Command::Watch {
+                addr: format!("{lo:#x}"),
+                len: hi - lo + 1,
+                kind: WatchKind::Write,
+            });
+        }
+        ui.label(format!("{} KiB", size / 1024));
+    });
+    ui.separator();
+
+    egui::Panel::right("inspector")
+        .resizable(false)
+        .exact_size(230.0)
+        .show(ui, |ui| inspector_ui(ui, &state.memory, view.mem_cursor));
+
+    let total_rows = (size / u64::from(BYTES_PER_ROW)) as usize;
+    let spacing = ui.spacing().item_spacing.y;
+    let mut area = egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .id_salt("hex");
+    if let Some(a) = view.mem_scroll_to.take() {
+        let row = (a / BYTES_PER_ROW) as f32;
+        area = area.vertical_scroll_offset((row * (ROW_HEIGHT + spacing) - 40.0).max(0.0));
+    }
+    let (lo, hi) = selection(view);
+    let changed_color = ui.visuals().warn_fg_color;
+    let sel_bg = ui.visuals().selection.bg_fill;
+    area.show_rows(ui, ROW_HEIGHT, total_rows, |ui, rows| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        for row in rows {
+            let addr = row as u32 * BYTES_PER_ROW;
+            let base = addr - addr % MemoryCache::CHUNK;
+            if can_read
+                && !state.memory.chunks.contains_key(&base)
+                && state.memory.requested.insert(base)
+            {
+                out.push(Command::ReadMemory {
+                    addr: format!("{base:#x}"),
+                    format: ExamineFormat {
+                        count: MemoryCache::CHUNK,
+                        letter: 'x',
+                        unit: 1,
+                    },
+                });
+            }
+            ui.horizontal(|ui| {
+                ui.set_height(ROW_HEIGHT);
+                ui.monospace(format!("{addr:08x}"));
+                ui.add_space(6.0);
+                let mut ascii = String::with_capacity(16);
+                for i in 0..BYTES_PER_ROW {
+                    let a = addr + i;
+                    let byte = state.memory.byte(a);
+                    let mut text =
+                        egui::RichText::new(byte.map_or("--".into(), |b| format!("{b:02x}")))
+                            .monospace();
+                    if state.memory.changed(a) {
+                        text = text.color(changed_color).strong();
+                    }
+                    if (lo..=hi).contains(&a) {
+                        text = text.background_color(sel_bg);
+                    }
+                    let r = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                    if r.clicked() {
+                        if ui.input(|i| i.modifiers.shift) {
+                            view.mem_sel_end = a;
+                        } else {
+                            view.mem_cursor = a;
+                            view.mem_sel_end = a;
+                        }
+                    }
+                    if i == 7 {
+                        ui.add_space(4.0);
+                    }
+                    ascii.push(match byte {
+                        Some(b) if b.is_ascii_graphic() || b == b' ' => b as char,
+                        Some(_) => '.',
+                        None => ' ',
+                    });
+                }
+                ui.add_space(6.0);
+                ui.monospace(ascii);
+            });
+        }
+    });
+    out
+}
+
+fn goto(view: &mut ViewState, addr: u32) {
+    view.mem_cursor = addr;
+    view.mem_sel_end = addr;
+    view.mem_scroll_to = Some(addr);
+}
+
+/// The inclusive selected range, in address order.
+fn selection(view: &ViewState) -> (u32, u32) {
+    let (a, b) = (view.mem_cursor, view.mem_sel_end);
+    (a.min(b), a.max(b))
+}
+
+fn inspector_ui(ui: &mut egui::Ui, mem: &MemoryCache, cursor: u32) {
+    ui.strong(format!("At {cursor:#010x}"));
+    let bytes: Vec<Option<u8>> = (0..8)
+        .map(|i| cursor.checked_add(i).and_then(|a| mem.byte(a)))
+        .collect();
+    let take = |n: usize| -> Option<Vec<u8>> { bytes[..n].iter().copied().collect() };
+    let rows: Vec<(&str, Option<String>)> = vec![
+        ("i8", take(1).map(|b| (b[0] as i8).to_string())),
+        ("u8", take(1).map(|b| b[0].to_string())),
+        (
+            "i16",
+            take(2).map(|b| i16::from_le_bytes([b[0], b[1]]).to_string()),
+        ),
+        (
+            "u16",
+            take(2).map(|b| u16::from_le_bytes([b[0], b[1]]).to_string()),
+        ),
+        (
+            "i32",
+            take(4).map(|b| i32::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "u32",
+            take(4).map(|b| u32::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "i64",
+            take(8).map(|b| i64::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "u64",
+            take(8).map(|b| u64::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "f32",
+            take(4).map(|b| f32::from_le_bytes(arr(&b)).to_string()),
+        ),
+        (
+            "f64",
+            take(8).map(|b| f64::from_le_bytes(arr(&b)).to_string()),
+        ),
+        ("C string", c_string(mem, cursor)),
+    ];
+    egui::Grid::new("inspector_grid")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (name, value) in rows {
+                ui.label(name);
+                ui.monospace(value.unwrap_or_else(|| "-".into()));
+                ui.end_row();
+            }
+        });
+}
+
+fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0; N];
+    a.copy_from_slice(&b[..N]);
+    a
+}
+
+/// Up to 64 cached bytes before a NUL, shown with escapes.
+fn c_string(mem: &MemoryCache, addr: u32) -> Option<String> {
+    let mut s = Vec::new();
+    for i in 0..64 {
+        match mem.byte(addr.checked_add(i)?)? {
+            0 => return Some(format!("\"{}\"", s.escape_ascii())),
+            b => s.push(b),
+        }
+    }
+    Some(format!("\"{}\"...", s.escape_ascii()))
+}

@@ -1,0 +1,314 @@
+//! A mirror of the debugger's state, updated only from [`Event`]s. Panels
+//! read it; nothing here talks to the engine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wdb_debugger::api::{
+    BreakpointView, Event, FrameView, ModuleView, NamedValue, StopReason, StopView, ValueView,
+    WasiCallView,
+};
+use wdb_debugger::engine::Module;
+
+use crate::disasm::Disassembly;
+
+/// What the guest is doing, as the Controls panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    NoModule,
+    /// Loaded, nothing running.
+    Idle,
+    Running,
+    Paused {
+        reason: String,
+        at: String,
+    },
+    Trapped(String),
+    Exited(i32),
+    Returned {
+        func: String,
+        values: String,
+    },
+}
+
+impl RunState {
+    pub fn is_paused(&self) -> bool {
+        matches!(self, RunState::Paused { .. })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            RunState::NoModule => "no module".into(),
+            RunState::Idle => "ready".into(),
+            RunState::Running => "running".into(),
+            RunState::Paused { reason, at } => format!("paused at {at} ({reason})"),
+            RunState::Trapped(m) => format!("trapped: {m}"),
+            RunState::Exited(c) => format!("exited with {c}"),
+            RunState::Returned { func, values } => format!("{func} returned {values}"),
+        }
+    }
+}
+
+/// Bytes of linear memory fetched from the worker, in aligned chunks.
+#[derive(Default)]
+pub struct MemoryCache {
+    pub chunks: BTreeMap<u32, Vec<u8>>,
+    /// The chunks as they were at the previous stop, to highlight changes.
+    pub previous: BTreeMap<u32, Vec<u8>>,
+    /// Chunks asked for and not yet answered.
+    pub requested: std::collections::HashSet<u32>,
+}
+
+impl MemoryCache {
+    pub const CHUNK: u32 = 256;
+
+    pub fn byte(&self, addr: u32) -> Option<u8> {
+        let base = addr - addr % Self::CHUNK;
+        self.chunks
+            .get(&base)
+            .and_then(|c| c.get((addr - base) as usize).copied())
+    }
+
+    /// Whether `addr` holds a different byte than at the previous stop.
+    pub fn changed(&self, addr: u32) -> bool {
+        let base = addr - addr % Self::CHUNK;
+        match (self.chunks.get(&base), self.previous.get(&base)) {
+            (Some(now), Some(before)) => {
+                let i = (addr - base) as usize;
+                now.get(i) != before.get(i)
+            }
+            _ => false,
+        }
+    }
+
+    /// `len` bytes from `addr` if all are cached.
+    pub fn read(&self, addr: u32, len: u32) -> Option<Vec<u8>> {
+        (0..len)
+            .map(|i| addr.checked_add(i).and_then(|a| self.byte(a)))
+            .collect()
+    }
+
+    /// A new stop: everything may have changed; keep the old bytes to compare.
+    fn invalidate(&mut self) {
+        let now = std::mem::take(&mut self.chunks);
+        if !now.is_empty() {
+            self.previous = now;
+        }
+        self.requested.clear();
+    }
+}
+
+/// A log line: info text, a warning or a failed command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogKind {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Default)]
+pub struct DebugState {
+    pub module: Option<ModuleView>,
+    /// The decoded module, for static views (custom sections, producers, WAT).
+    pub static_module: Option<Arc<Module>>,
+    pub disassembly: Option<Disassembly>,
+    pub run: Option<RunState>,
+    pub stop: Option<StopView>,
+    pub frames: Vec<FrameView>,
+    pub selected_frame: usize,
+    pub locals: Vec<NamedValue>,
+    pub args: Vec<NamedValue>,
+    pub stack: Vec<NamedValue>,
+    pub globals: Vec<NamedValue>,
+    pub breakpoints: Vec<BreakpointView>,
+    pub memory: MemoryCache,
+    pub wasi: Vec<WasiCallView>,
+    /// Guest output: (fd, text).
+    pub console: Vec<(u32, String)>,
+    pub log: Vec<(LogKind, String)>,
+    pub last_return: Option<(String, Vec<ValueView>)>,
+    /// Bumped on every stop, so panels can follow the current location once.
+    pub stop_generation: u64,
+}
+
+/// What the app must do after an event: refresh views that a stop invalidated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Effects {
+    pub refresh: bool,
+    pub finished_call: bool,
+}
+
+impl DebugState {
+    pub fn run_state(&self) -> RunState {
+        self.run.clone().unwrap_or(if self.module.is_some() {
+            RunState::Idle
+        } else {
+            RunState::NoModule
+        })
+    }
+
+    /// The frame the panels follow: the selected one, else the stop's.
+    pub fn current_frame(&self) -> Option<&FrameView> {
+        self.frames
+            .get(self.selected_frame)
+            .or_else(|| self.stop.as_ref().map(|s| &s.frame))
+    }
+
+    pub fn apply(&mut self, event: Event) -> Effects {
+        let mut fx = Effects::default();
+        match event {
+            Event::Loaded(m) => {
+                *self = DebugState {
+                    static_module: self.static_module.take(),
+                    disassembly: self.disassembly.take(),
+                    console: std::mem::take(&mut self.console),
+                    log: std::mem::take(&mut self.log),
+                    ..DebugState::default()
+                };
+                self.log.push((LogKind::Info, format!("loaded {}", m.path)));
+                self.module = Some(m);
+                fx.refresh = true;
+            }
+            Event::Running => self.run = Some(RunState::Running),
+            Event::Stopped(stop) => {
+                self.run = Some(RunState::Paused {
+                    reason: stop_reason_text(&stop.reason),
+                    at: format!("{}+{:#x}", stop.frame.func_name, stop.frame.code_offset),
+                });
+                self.selected_frame = 0;
+                self.frames = vec![stop.frame.clone()];
+                self.locals = stop.frame.locals.clone();
+                self.args = stop.frame.args.clone();
+                self.stop = Some(stop);
+                self.stop_generation += 1;
+                self.memory.invalidate();
+                fx.refresh = true;
+            }
+            Event::Returned { func, values } | Event::FinishReturned { func, values } => {
+                self.run = Some(RunState::Returned {
+                    func: func.clone(),
+                    values: values_text(&values),
+                });
+                self.stop = None;
+                self.frames.clear();
+                self.last_return = Some((func, values));
+                self.memory.invalidate();
+                fx.refresh = true;
+                fx.finished_call = true;
+            }
+            Event::Trapped { message, backtrace } => {
+                self.run = Some(RunState::Trapped(message));
+                self.frames = backtrace;
+                self.selected_frame = 0;
+                self.stop = None;
+                self.memory.invalidate();
+                fx.refresh = true;
+                fx.finished_call = true;
+            }
+            Event::Exited { code } => {
+                self.run = Some(RunState::Exited(code));
+                self.stop = None;
+                self.frames.clear();
+                fx.refresh = true;
+                fx.finished_call = true;
+            }
+            Event::Output { fd, bytes } => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                match self.console.last_mut() {
+                    Some((last_fd, last)) if *last_fd == fd && !last.ends_with('\n') => {
+                        last.push_str(&text)
+                    }
+                    _ => self.console.push((fd, text)),
+                }
+            }
+            Event::BreakpointSet(bp) => {
+                self.breakpoints.retain(|b| b.number != bp.number);
+                self.breakpoints.push(bp);
+                self.breakpoints.sort_by_key(|b| b.number);
+            }
+            Event::Breakpoints(bps) => self.breakpoints = bps,
+            Event::Frames { frames, selected } => {
+                self.frames = frames;
+                self.selected_frame = selected;
+                if let Some(f) = self.frames.get(selected) {
+                    self.locals = f.locals.clone();
+                    self.args = f.args.clone();
+                }
+            }
+            Event::FrameSelected(frame) => {
+                self.selected_frame = frame.index;
+                self.locals = frame.locals.clone();
+                self.args = frame.args.clone();
+                if let Some(f) = self.frames.get_mut(frame.index) {
+                    *f = frame;
+                }
+            }
+            Event::Values { title, values } => match title.to_ascii_lowercase().as_str() {
+                t if t.contains("local") => self.locals = values,
+                t if t.contains("arg") => self.args = values,
+                t if t.contains("stack") => self.stack = values,
+                t if t.contains("global") => self.globals = values,
+                _ => self
+                    .log
+                    .push((LogKind::Info, format!("{title}: {}", named_text(&values)))),
+            },
+            Event::Printed { expr, text } => {
+                self.log.push((LogKind::Info, format!("{expr} = {text}")))
+            }
+            Event::Memory(view) => {
+                let mut addr = view.addr;
+                for chunk in view.bytes.chunks(MemoryCache::CHUNK as usize) {
+                    let base = addr - addr % MemoryCache::CHUNK;
+                    if base == addr {
+                        self.memory.requested.remove(&base);
+                        self.memory.chunks.insert(base, chunk.to_vec());
+                    }
+                    addr = addr.saturating_add(MemoryCache::CHUNK);
+                }
+            }
+            Event::Disassembly(_) => {}
+            Event::WasiCalls(calls) => self.wasi = calls,
+            Event::Text(t) => self.log.push((LogKind::Info, t)),
+            Event::Warning(w) => self.log.push((LogKind::Warning, w)),
+            Event::CommandFailed { id, message } => {
+                self.log
+                    .push((LogKind::Error, format!("command {id}: {message}")));
+            }
+            Event::Done { .. } => {}
+        }
+        fx
+    }
+}
+
+pub fn stop_reason_text(r: &StopReason) -> String {
+    match r {
+        StopReason::Breakpoint { number, .. } => format!("breakpoint {number}"),
+        StopReason::Step => "step".into(),
+        StopReason::Interrupted => "interrupted".into(),
+        StopReason::Watchpoint { number, addr, .. } => {
+            format!("watchpoint {number} at {addr:#x}")
+        }
+        StopReason::WasiCall { number, name } => format!("catchpoint {number}: WASI call {name}"),
+        StopReason::Location => "location reached".into(),
+    }
+}
+
+pub fn values_text(values: &[ValueView]) -> String {
+    match values {
+        [] => "nothing".into(),
+        [v] => v.text.clone(),
+        vs => vs
+            .iter()
+            .map(|v| v.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn named_text(values: &[NamedValue]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{}={}", v.name, v.value.text))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

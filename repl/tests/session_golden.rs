@@ -1,0 +1,107 @@
+//! Golden transcripts: every `fixtures/sessions/*.wdb` script runs through the
+//! real `wdb` binary in batch mode and its output (plus exit status) must
+//! equal the committed `.out`. `UPDATE_GOLDEN=1 cargo test -p wdb` rewrites them.
+//!
+//! A script's first lines name the module and guest arguments:
+//! `# module: fixtures/fib.wasm` and `# args: 20`. Paths are relative to the
+//! workspace root (the corpus lives at `../shared/corpus`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repl/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn header<'a>(script: &'a str, key: &str) -> Option<&'a str> {
+    script
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(&format!("# {key}:")).map(str::trim))
+}
+
+/// Run one script; returns the transcript.
+fn run_script(root: &Path, script_path: &Path) -> String {
+    let script = std::fs::read_to_string(script_path).expect("read script");
+    let module = header(&script, "module")
+        .unwrap_or_else(|| panic!("{}: no `# module:` line", script_path.display()));
+    assert!(
+        root.join(module).exists(),
+        "{}: module {module} not found under {} (the corpus is expected at <workspace>/../shared/corpus)",
+        script_path.display(),
+        root.display()
+    );
+    let state = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wdb"));
+    cmd.current_dir(root)
+        .arg(module)
+        .arg("--batch")
+        .arg(script_path)
+        .env("WDB_STATE_DIR", state.path())
+        .env("NO_COLOR", "1");
+    if let Some(args) = header(&script, "args") {
+        cmd.arg("--").args(args.split_whitespace());
+    }
+    let out = cmd.output().expect("run wdb");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.stderr.is_empty() {
+        text.push_str("--- stderr ---\n");
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    text.push_str(&format!(
+        "[wdb exit status {}]\n",
+        out.status.code().unwrap_or(-1)
+    ));
+    text
+}
+
+#[test]
+fn session_transcripts_match() {
+    let root = workspace_root();
+    let dir = root.join("fixtures/sessions");
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wdb"))
+        .collect();
+    scripts.sort();
+    assert!(
+        scripts.len() >= 6,
+        "expected the session scripts in {}",
+        dir.display()
+    );
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut failures = Vec::new();
+    for s in &scripts {
+        let got = run_script(&root, s);
+        let golden = s.with_extension("out");
+        if update {
+            std::fs::write(&golden, &got).expect("write golden");
+            continue;
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_default();
+        if got != want {
+            let diff_line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(got.lines().count().min(want.lines().count()));
+            failures.push(format!(
+                "{}: differs from {} at line {}:\n  got:  {:?}\n  want: {:?}",
+                s.display(),
+                golden.display(),
+                diff_line + 1,
+                got.lines().nth(diff_line),
+                want.lines().nth(diff_line)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(UPDATE_GOLDEN=1 regenerates)",
+        failures.join("\n")
+    );
+}
