@@ -346,6 +346,9 @@ impl Execution {
                     if let Some(p) = &mut ctl.profile {
                         bump(&mut p.calls, f);
                     }
+                    if let Some(s) = &mut ctl.stacks {
+                        s.enter(f);
+                    }
                 }
                 match &store.funcs[f as usize].kind {
                     FuncKind::Wasm { code: Some(c), .. } => {
@@ -369,6 +372,12 @@ impl Execution {
                     }
                     FuncKind::Host(h) => {
                         let h = h.clone();
+                        if DEBUG {
+                            // A host call is a leaf context with no instructions.
+                            if let Some(s) = &mut ctl.stacks {
+                                s.leave();
+                            }
+                        }
                         let ty = store.funcs[f as usize].ty.clone();
                         let mut args = Vec::with_capacity(ty.params().len());
                         let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
@@ -524,6 +533,9 @@ impl Execution {
                 if let Some(p) = &mut ctl.profile {
                     bump(&mut p.self_instructions, func);
                 }
+                if let Some(s) = &mut ctl.stacks {
+                    s.instruction(func, pc);
+                }
                 if !ctl.watch.is_empty()
                     && let Some((depth, off, n, write)) = mem_access(&op)
                 {
@@ -597,6 +609,9 @@ impl Execution {
                         stack.copy_within(sp - keep..sp, fp);
                         sp = fp + keep;
                         self.frames.pop();
+                        if DEBUG && let Some(s) = &mut ctl.stacks {
+                            s.leave();
+                        }
                         match self.frames.last() {
                             None => {
                                 self.sp = sp;
