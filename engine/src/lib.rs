@@ -12,6 +12,7 @@ pub mod args;
 pub mod error;
 pub mod interp;
 pub mod ir;
+pub mod jit;
 pub mod module;
 pub mod runtime;
 pub mod spec;

@@ -26,6 +26,8 @@ pub enum Command {
     Run(crate::cmd_run::RunArgs),
     /// Run WebAssembly spec test scripts (.wast)
     Wast(crate::cmd_wast::WastArgs),
+    /// Compile a module ahead of time (universal `.wasm` with native code, or `.so`)
+    Compile(crate::cmd_compile::CompileArgs),
 }
 
 /// `wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]`: the debugger REPL.

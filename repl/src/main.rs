@@ -2,6 +2,7 @@
 //! in its own module; errors are printed once, here, with their context chain.
 
 mod cli;
+mod cmd_compile;
 mod cmd_run;
 mod cmd_wast;
 mod complete;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(cli::Command::Run(args)) => cmd_run::main(args),
         Some(cli::Command::Wast(args)) => cmd_wast::main(args),
+        Some(cli::Command::Compile(args)) => cmd_compile::main(args),
         None => debug::main(cli.debug),
     };
     match result {

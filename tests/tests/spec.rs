@@ -42,7 +42,7 @@ fn main() {
     files.sort();
     let skips = skips();
     let mut trials = Vec::new();
-    for engine in [Engine::Interp] {
+    for engine in [Engine::Interp, Engine::Jit, Engine::Aot] {
         for path in &files {
             let name = path
                 .file_stem()

@@ -29,6 +29,10 @@ use crate::value::{FuncAddr, Value};
 #[non_exhaustive]
 pub enum Engine {
     Interp,
+    /// Cranelift JIT ([`crate::jit`]).
+    Jit,
+    /// Cranelift code saved in a universal module (`wdb.aot` section) and loaded back.
+    Aot,
 }
 
 /// The result of one `.wast` file.
@@ -110,6 +114,7 @@ struct Runner {
     named: HashMap<String, InstanceId>,
     definitions: HashMap<String, Vec<u8>>,
     last: Option<InstanceId>,
+    jit: crate::jit::JitEngine,
 }
 
 fn ft(params: &[wasmparser::ValType], results: &[wasmparser::ValType]) -> wasmparser::FuncType {
@@ -182,6 +187,7 @@ impl Runner {
             named: HashMap::new(),
             definitions: HashMap::new(),
             last: None,
+            jit: crate::jit::JitEngine::new(crate::jit::OptLevel::Speed),
         }
     }
 
@@ -192,12 +198,30 @@ impl Runner {
                     Execution::new(&mut self.store, func, args).map_err(|e| e.to_string())?;
                 Ok(exec.run(&mut self.store, &mut RunControl::default()))
             }
+            Engine::Jit | Engine::Aot => self
+                .jit
+                .call(&mut self.store, func, args, &mut RunControl::default())
+                .map_err(|e| e.to_string()),
         }
     }
 
     /// Decode, link, instantiate and run the start function.
     fn instantiate(&mut self, bytes: Vec<u8>) -> Result<InstanceId, String> {
-        let module = Arc::new(Module::new(bytes).map_err(|e| e.to_string())?);
+        let mut module = Arc::new(Module::new(bytes).map_err(|e| e.to_string())?);
+        if self.engine == Engine::Aot {
+            // Compile to a universal module, decode that, and load its code.
+            let aot = crate::jit::aot::compile_universal(
+                &module,
+                crate::jit::OptLevel::Speed,
+                &mut |_, _| {},
+            )
+            .map_err(|e| e.to_string())?;
+            module = Arc::new(Module::new(aot).map_err(|e| e.to_string())?);
+            let compiled = crate::jit::CompiledModule::load_aot(module.clone())
+                .map_err(|e| e.to_string())?
+                .ok_or("the compiled module has no wdb.aot section")?;
+            self.jit.add_compiled(Arc::new(compiled));
+        }
         let imports = self
             .linker
             .resolve(&self.store, &module)

@@ -1,0 +1,334 @@
+//! Ahead-of-time forms (WasmEdge's two):
+//! - universal module: the original bytes plus a custom section `wdb.aot`
+//!   holding every function's native code, relocations and a fingerprint
+//!   (wdb + Cranelift version, target triple, CPU features, opt level). Any
+//!   runtime can still run the module; wdb loads the code instead of compiling.
+//! - shared object: `cranelift-object` + `cc -shared` (see [`write_shared_object`]).
+//!
+//! Section layout (little-endian): magic `WDBAOT1\0`, fingerprint (u32 len +
+//! UTF-8), opt level (u8), function count (u32), then per function: align
+//! (u64), code (u32 len + bytes), relocation count (u32), per relocation:
+//! offset (u32), kind (u8, index in `RELOC_KINDS`), target tag (u8: 0 user
+//! function `namespace:index`, 1 libcall by name, 2 function+offset), target
+//! data, addend (i64).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::ir::LibCall;
+use cranelift_module::{FuncId, ModuleReloc, ModuleRelocTarget};
+
+use super::OptLevel;
+use super::compile::{self, Compiler, FuncCode};
+use crate::error::{Error, ErrorKind, Result};
+use crate::module::Module;
+
+pub const SECTION: &str = "wdb.aot";
+const MAGIC: &[u8; 8] = b"WDBAOT1\0";
+
+const RELOC_KINDS: &[Reloc] = &[
+    Reloc::Abs4,
+    Reloc::Abs8,
+    Reloc::X86PCRel4,
+    Reloc::X86CallPCRel4,
+    Reloc::X86CallPLTRel4,
+    Reloc::X86GOTPCRel4,
+    Reloc::Arm64Call,
+    Reloc::Aarch64AdrPrelPgHi21,
+    Reloc::Aarch64AddAbsLo12Nc,
+    Reloc::RiscvCallPlt,
+];
+
+fn damaged(what: impl Into<String>) -> Error {
+    Error::new(
+        ErrorKind::Malformed,
+        format!("damaged `{SECTION}` section: {}", what.into()),
+    )
+}
+
+pub(crate) struct Saved {
+    pub fingerprint: String,
+    pub opt: OptLevel,
+    pub funcs: Vec<FuncCode>,
+}
+
+/// Compile `module` and return its bytes with a `wdb.aot` section appended
+/// (any previous one is ignored: the new one comes last and wins on load).
+pub fn compile_universal(
+    module: &Arc<Module>,
+    opt: OptLevel,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<u8>> {
+    let isa = compile::host_isa(opt, false)?;
+    let fingerprint = compile::fingerprint(&*isa, opt);
+    let jit = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
+        isa,
+        cranelift_module::default_libcall_names(),
+    ));
+    let mut c = Compiler::new(jit);
+    let ids = c.declare(module)?;
+    let funcs = c.compile_all(module, &ids, progress)?;
+    let payload = encode(&Saved {
+        fingerprint,
+        opt,
+        funcs,
+    })?;
+    let mut out = module.bytes.to_vec();
+    let mut body = Vec::new();
+    leb(&mut body, SECTION.len() as u64);
+    body.extend_from_slice(SECTION.as_bytes());
+    body.extend_from_slice(&payload);
+    out.push(0);
+    leb(&mut out, body.len() as u64);
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+fn leb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn encode(s: &Saved) -> Result<Vec<u8>> {
+    let mut o = Vec::new();
+    o.extend_from_slice(MAGIC);
+    o.extend_from_slice(&(s.fingerprint.len() as u32).to_le_bytes());
+    o.extend_from_slice(s.fingerprint.as_bytes());
+    o.push(match s.opt {
+        OptLevel::None => 0,
+        OptLevel::Speed => 1,
+        OptLevel::SpeedAndSize => 2,
+    });
+    o.extend_from_slice(&(s.funcs.len() as u32).to_le_bytes());
+    for f in &s.funcs {
+        o.extend_from_slice(&f.align.to_le_bytes());
+        o.extend_from_slice(&(f.bytes.len() as u32).to_le_bytes());
+        o.extend_from_slice(&f.bytes);
+        o.extend_from_slice(&(f.relocs.len() as u32).to_le_bytes());
+        for r in &f.relocs {
+            o.extend_from_slice(&r.offset.to_le_bytes());
+            let kind = RELOC_KINDS
+                .iter()
+                .position(|k| *k == r.kind)
+                .ok_or_else(|| {
+                    compile::jit_error(format!("cannot save relocation {:?}", r.kind))
+                })?;
+            o.push(kind as u8);
+            match &r.name {
+                ModuleRelocTarget::User { namespace, index } => {
+                    o.push(0);
+                    o.extend_from_slice(&namespace.to_le_bytes());
+                    o.extend_from_slice(&index.to_le_bytes());
+                }
+                ModuleRelocTarget::LibCall(lc) => {
+                    o.push(1);
+                    let name = lc.to_string();
+                    o.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                    o.extend_from_slice(name.as_bytes());
+                }
+                ModuleRelocTarget::FunctionOffset(id, off) => {
+                    o.push(2);
+                    o.extend_from_slice(&id.as_u32().to_le_bytes());
+                    o.extend_from_slice(&off.to_le_bytes());
+                }
+                other => {
+                    return Err(compile::jit_error(format!(
+                        "cannot save relocation target {other}"
+                    )));
+                }
+            }
+            o.extend_from_slice(&r.addend.to_le_bytes());
+        }
+    }
+    Ok(o)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.b.len())
+            .ok_or_else(|| damaged(format!("truncated at byte {} reading {what}", self.pos)))?;
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u32(&mut self, what: &str) -> Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4, what)?.try_into().expect("4 bytes"),
+        ))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8, what)?.try_into().expect("8 bytes"),
+        ))
+    }
+    fn string(&mut self, what: &str) -> Result<String> {
+        let n = self.u32(what)? as usize;
+        let b = self.take(n, what)?;
+        String::from_utf8(b.to_vec()).map_err(|_| damaged(format!("{what} is not UTF-8")))
+    }
+}
+
+pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
+    let mut r = Reader { b: section, pos: 0 };
+    if r.take(8, "magic")? != MAGIC {
+        return Err(damaged("bad magic (not written by this wdb version?)"));
+    }
+    let fingerprint = r.string("fingerprint")?;
+    let opt = match r.u8("opt level")? {
+        0 => OptLevel::None,
+        1 => OptLevel::Speed,
+        2 => OptLevel::SpeedAndSize,
+        n => return Err(damaged(format!("unknown opt level {n}"))),
+    };
+    let n = r.u32("function count")?;
+    let mut funcs = Vec::new();
+    for i in 0..n {
+        let align = r.u64("alignment")?;
+        if !align.is_power_of_two() || align > 4096 {
+            return Err(damaged(format!("function {i}: bad alignment {align}")));
+        }
+        let len = r.u32("code length")? as usize;
+        let bytes = r.take(len, "code")?.to_vec();
+        let nrel = r.u32("relocation count")?;
+        let mut relocs = Vec::new();
+        for _ in 0..nrel {
+            let offset = r.u32("relocation offset")?;
+            if offset as usize >= len {
+                return Err(damaged(format!(
+                    "function {i}: relocation at {offset} past its {len} code bytes"
+                )));
+            }
+            let k = r.u8("relocation kind")? as usize;
+            let kind = *RELOC_KINDS
+                .get(k)
+                .ok_or_else(|| damaged(format!("function {i}: unknown relocation kind {k}")))?;
+            let name = match r.u8("relocation target")? {
+                0 => {
+                    let namespace = r.u32("namespace")?;
+                    let index = r.u32("index")?;
+                    if index >= n {
+                        return Err(damaged(format!(
+                            "function {i}: relocation to function {index} of {n}"
+                        )));
+                    }
+                    ModuleRelocTarget::User { namespace, index }
+                }
+                1 => {
+                    let s = r.string("libcall name")?;
+                    let lc: LibCall = s
+                        .parse()
+                        .map_err(|_| damaged(format!("unknown libcall `{s}`")))?;
+                    ModuleRelocTarget::LibCall(lc)
+                }
+                2 => {
+                    let id = r.u32("function")?;
+                    let off = r.u32("offset")?;
+                    if id >= n {
+                        return Err(damaged(format!("function {i}: bad function offset target")));
+                    }
+                    ModuleRelocTarget::FunctionOffset(FuncId::from_u32(id), off)
+                }
+                t => return Err(damaged(format!("unknown relocation target tag {t}"))),
+            };
+            let addend = r.u64("addend")? as i64;
+            relocs.push(ModuleReloc {
+                offset,
+                kind,
+                name,
+                addend,
+            });
+        }
+        funcs.push(FuncCode {
+            align,
+            bytes,
+            relocs,
+        });
+    }
+    if r.pos != section.len() {
+        return Err(damaged(format!("{} trailing bytes", section.len() - r.pos)));
+    }
+    Ok(Saved {
+        fingerprint,
+        opt,
+        funcs,
+    })
+}
+
+/// Compile `module` into a native object with `cranelift-object` (PIC) and
+/// link it with the system `cc -shared` into `out`.
+pub fn write_shared_object(
+    module: &Arc<Module>,
+    opt: OptLevel,
+    out: &Path,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<()> {
+    use cranelift_module::{DataDescription, Linkage, Module as _};
+    let isa = compile::host_isa(opt, true)?;
+    let fingerprint = compile::fingerprint(&*isa, opt);
+    let builder = cranelift_object::ObjectBuilder::new(
+        isa,
+        "wdb_aot",
+        cranelift_module::default_libcall_names(),
+    )
+    .map_err(compile::jit_error)?;
+    let mut c = Compiler::new(cranelift_object::ObjectModule::new(builder));
+    let ids = c.declare(module)?;
+    c.compile_all(module, &ids, progress)?;
+    // The fingerprint and the wasm bytes travel inside the object.
+    for (name, bytes) in [
+        ("wdb_fingerprint", fingerprint.as_bytes().to_vec()),
+        ("wdb_wasm", module.bytes.to_vec()),
+        (
+            "wdb_wasm_len",
+            (module.bytes.len() as u64).to_le_bytes().to_vec(),
+        ),
+        (
+            "wdb_fingerprint_len",
+            (fingerprint.len() as u64).to_le_bytes().to_vec(),
+        ),
+    ] {
+        let id = c
+            .module
+            .declare_data(name, Linkage::Export, false, false)
+            .map_err(compile::jit_error)?;
+        let mut d = DataDescription::new();
+        d.define(bytes.into_boxed_slice());
+        c.module.define_data(id, &d).map_err(compile::jit_error)?;
+    }
+    let product = c.module.finish();
+    let obj = product.emit().map_err(compile::jit_error)?;
+    let obj_path = out.with_extension("o");
+    std::fs::write(&obj_path, obj)
+        .map_err(|e| compile::jit_error(format!("writing {}: {e}", obj_path.display())))?;
+    let status = std::process::Command::new("cc")
+        .arg("-shared")
+        .arg("-o")
+        .arg(out)
+        .arg(&obj_path)
+        .status()
+        .map_err(|e| compile::jit_error(format!("running cc: {e}")))?;
+    let _ = std::fs::remove_file(&obj_path);
+    if !status.success() {
+        return Err(compile::jit_error(format!("cc -shared failed: {status}")));
+    }
+    Ok(())
+}

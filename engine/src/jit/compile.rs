@@ -1,0 +1,257 @@
+//! Driving Cranelift, the way `cranelift-jit-demo` does: one owner of the
+//! reusable `FunctionBuilderContext` and `codegen::Context`, a short-lived
+//! [`FuncTranslator`] per function, and declare -> define -> finalize. Generic
+//! over `cranelift_module::Module`, so the JIT (`JITModule`) and the shared
+//! object form (`ObjectModule`) share every line of it.
+//!
+//! Every function is compiled to bytes + relocations first and then handed to
+//! `define_function_bytes`; the same bytes are what the universal AOT form
+//! stores, so loading it is exactly the second half of this path.
+
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, UserFuncName};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{FuncId, Linkage, Module as ClifModule, ModuleReloc};
+
+use super::OptLevel;
+use super::env::VmLayout;
+use super::translate::{FuncEnv, FuncTranslator, clif_type, entry_signature, wasm_signature};
+use crate::error::{Error, ErrorKind, Result};
+use crate::module::Module;
+
+/// Native code of one function, before it is placed in memory.
+pub(crate) struct FuncCode {
+    pub align: u64,
+    pub bytes: Vec<u8>,
+    pub relocs: Vec<ModuleReloc>,
+}
+
+/// Cranelift ids of a module's functions: bodies then array-call wrappers,
+/// one of each per defined function, declared in that order (so the ids are
+/// the same every time, which the AOT relocations rely on).
+pub(crate) struct FuncIds {
+    pub bodies: Vec<FuncId>,
+    pub wrappers: Vec<FuncId>,
+}
+
+pub(crate) fn jit_error(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Other, format!("jit: {e}"))
+}
+
+/// The host ISA with wdb's flags. `pic` is for objects linked into a shared library.
+pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
+    let mut fb = settings::builder();
+    let set = |fb: &mut settings::Builder, k: &str, v: &str| {
+        fb.set(k, v)
+            .map_err(|e| jit_error(format!("setting {k}={v}: {e}")))
+    };
+    set(&mut fb, "opt_level", opt.cranelift_name())?;
+    set(&mut fb, "is_pic", if pic { "true" } else { "false" })?;
+    set(&mut fb, "enable_multi_ret_implicit_sret", "true")?;
+    set(
+        &mut fb,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
+    let isa_builder = cranelift_native::builder().map_err(jit_error)?;
+    isa_builder
+        .finish(settings::Flags::new(fb))
+        .map_err(jit_error)
+}
+
+/// wdb version + Cranelift version + target triple + CPU features + opt level:
+/// AOT code is only reused when all of these match.
+pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
+    let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
+    format!(
+        "wdb {} cranelift 0.135 {} [{}] opt={}",
+        env!("CARGO_PKG_VERSION"),
+        isa.triple(),
+        features.join(","),
+        opt.cranelift_name()
+    )
+}
+
+pub(crate) struct Compiler<M: ClifModule> {
+    pub module: M,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+}
+
+impl<M: ClifModule> Compiler<M> {
+    pub(crate) fn new(module: M) -> Self {
+        let ctx = module.make_context();
+        Compiler {
+            module,
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+        }
+    }
+
+    fn call_conv(&self) -> CallConv {
+        self.module.isa().default_call_conv()
+    }
+
+    /// Step 1, declare: every body and wrapper, with an exported symbol name
+    /// (`wdb_f{index}`, `wdb_e{index}`) so a shared object can be dlsym'ed.
+    pub(crate) fn declare(&mut self, wasm: &Module) -> Result<FuncIds> {
+        let cc = self.call_conv();
+        let mut ids = FuncIds {
+            bodies: Vec::new(),
+            wrappers: Vec::new(),
+        };
+        for i in wasm.num_imported_funcs..wasm.num_funcs() {
+            let sig = wasm_signature(wasm.func_type(i), cc);
+            let id = self
+                .module
+                .declare_function(&format!("wdb_f{i}"), Linkage::Export, &sig)
+                .map_err(jit_error)?;
+            ids.bodies.push(id);
+        }
+        for i in wasm.num_imported_funcs..wasm.num_funcs() {
+            let id = self
+                .module
+                .declare_function(&format!("wdb_e{i}"), Linkage::Export, &entry_signature(cc))
+                .map_err(jit_error)?;
+            ids.wrappers.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Step 2, define: translate and compile every function to bytes, define
+    /// it in the module, and return the bytes (the AOT form stores them).
+    pub(crate) fn compile_all(
+        &mut self,
+        wasm: &Module,
+        ids: &FuncIds,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<FuncCode>> {
+        let n = ids.bodies.len();
+        let total = 2 * n;
+        let mut out = Vec::with_capacity(total);
+        for (i, id) in ids.bodies.iter().enumerate() {
+            let func_index = wasm.num_imported_funcs + i as u32;
+            self.translate_body(wasm, ids, func_index).map_err(|e| {
+                Error::new(
+                    e.kind,
+                    format!(
+                        "compiling function {}: {}",
+                        wasm.display_func_name(func_index),
+                        e.message
+                    ),
+                )
+            })?;
+            out.push(self.finish(*id)?);
+            progress(out.len(), total);
+        }
+        for (i, id) in ids.wrappers.iter().enumerate() {
+            let func_index = wasm.num_imported_funcs + i as u32;
+            self.build_wrapper(wasm, ids.bodies[i], func_index);
+            out.push(self.finish(*id)?);
+            progress(out.len(), total);
+        }
+        Ok(out)
+    }
+
+    /// Define functions from bytes compiled earlier (the AOT load path).
+    pub(crate) fn define_all(&mut self, ids: &FuncIds, code: &[FuncCode]) -> Result<()> {
+        let all = ids.bodies.iter().chain(ids.wrappers.iter());
+        if code.len() != ids.bodies.len() * 2 {
+            return Err(jit_error(format!(
+                "AOT section holds {} functions, the module needs {}",
+                code.len(),
+                ids.bodies.len() * 2
+            )));
+        }
+        for (id, c) in all.zip(code) {
+            self.module
+                .define_function_bytes(*id, c.align, &c.bytes, &c.relocs)
+                .map_err(jit_error)?;
+        }
+        Ok(())
+    }
+
+    fn translate_body(&mut self, wasm: &Module, ids: &FuncIds, func_index: u32) -> Result<()> {
+        self.module.clear_context(&mut self.ctx);
+        self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), self.call_conv());
+        self.ctx.func.name = UserFuncName::user(
+            0,
+            ids.bodies[(func_index - wasm.num_imported_funcs) as usize].as_u32(),
+        );
+        let env = FuncEnv {
+            module: wasm,
+            layout: VmLayout::new(),
+            call_conv: self.call_conv(),
+            body_ids: &ids.bodies,
+        };
+        let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        FuncTranslator::new(builder, &env, &mut self.module, func_index).translate()
+    }
+
+    /// `(vmctx, slots)`: load the params from 16-byte slots, call the body,
+    /// store the results back into the slots.
+    fn build_wrapper(&mut self, wasm: &Module, body: FuncId, func_index: u32) {
+        self.module.clear_context(&mut self.ctx);
+        let cc = self.call_conv();
+        self.ctx.func.signature = entry_signature(cc);
+        let ty = wasm.func_type(func_index).clone();
+        let callee = self.module.declare_func_in_func(body, &mut self.ctx.func);
+        let slot = VmLayout::new().slot_size;
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let p = b.block_params(blk).to_vec();
+        let (vmctx, slots) = (p[0], p[1]);
+        let mut args = vec![vmctx];
+        for (i, t) in ty.params().iter().enumerate() {
+            args.push(b.ins().load(
+                clif_type(*t),
+                MemFlagsData::trusted(),
+                slots,
+                i as i32 * slot,
+            ));
+        }
+        let call = b.ins().call(callee, &args);
+        let results = b.inst_results(call).to_vec();
+        for (i, r) in results.iter().enumerate() {
+            b.ins()
+                .store(MemFlagsData::trusted(), *r, slots, i as i32 * slot);
+        }
+        b.ins().return_(&[]);
+        b.finalize(self.module.target_config());
+    }
+
+    fn finish(&mut self, id: FuncId) -> Result<FuncCode> {
+        let isa = self.module.isa();
+        let compiled = self
+            .ctx
+            .compile(isa, &mut ControlPlane::default())
+            .map_err(|e| jit_error(format!("{:?}", e.inner)))?;
+        let align = (compiled.buffer.alignment as u64)
+            .max(isa.function_alignment().minimum as u64)
+            .max(isa.symbol_alignment());
+        let bytes = compiled.code_buffer().to_vec();
+        let mach_relocs = compiled.buffer.relocs().to_vec();
+        let relocs: Vec<ModuleReloc> = mach_relocs
+            .iter()
+            .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
+            .collect();
+        self.module
+            .define_function_bytes(id, align, &bytes, &relocs)
+            .map_err(jit_error)?;
+        Ok(FuncCode {
+            align,
+            bytes,
+            relocs,
+        })
+    }
+}

@@ -1,0 +1,121 @@
+//! The runtime layout as the translator sees it: vmctx field offsets, the
+//! libcall table and the trap codes. This is the one place the translator
+//! learns how the runtime is laid out (wasmtime's `FuncEnvironment` idea): the
+//! offsets come from the `#[repr(C)]` structs in [`super::vm`], so the two can
+//! never drift apart.
+
+use cranelift_codegen::ir::{AbiParam, Signature, types};
+use cranelift_codegen::isa::CallConv;
+
+use super::vm;
+
+/// Byte offsets of the runtime structures the generated code reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VmLayout {
+    pub vmctx_rt: i32,
+    pub vmctx_mem: i32,
+    pub vmctx_globals: i32,
+    pub vmctx_funcs: i32,
+    pub vmctx_libcalls: i32,
+    pub rt_trap: i32,
+    pub rt_depth: i32,
+    pub rt_max_depth: i32,
+    pub rt_interrupt: i32,
+    pub rt_fuel: i32,
+    pub mem_base: i32,
+    pub mem_len: i32,
+    pub func_entry_size: i64,
+    pub func_entry_code: i32,
+    pub func_entry_vmctx: i32,
+    pub func_entry_addr: i32,
+    /// Size of one value in an args/results area (`u128`, v128 fits).
+    pub slot_size: i32,
+}
+
+impl VmLayout {
+    pub(crate) fn new() -> VmLayout {
+        vm::layout()
+    }
+}
+
+/// Runtime services generated code calls through the vmctx's libcall table.
+/// Every libcall takes the caller's vmctx first. Traps are reported through
+/// the run state's trap word, which the caller checks after the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub(crate) enum Libcall {
+    /// (code, func_index, code_offset): record a trap (code != 0) or, with
+    /// code 0, append a frame to the backtrace of the trap in flight.
+    Unwind,
+    MemoryGrow,
+    MemoryFill,
+    MemoryCopy,
+    MemoryInit,
+    DataDrop,
+    TableGet,
+    TableSet,
+    TableSize,
+    TableGrow,
+    TableFill,
+    TableCopy,
+    TableInit,
+    ElemDrop,
+    /// (table, index, type_index) -> pointer to the callee's `FuncEntry`.
+    ResolveIndirect,
+    /// (func_addr, slots): call any function through an args/results area.
+    CallHost,
+}
+
+pub(crate) const NUM_LIBCALLS: usize = Libcall::CallHost as usize + 1;
+
+impl Libcall {
+    /// Parameter types after the vmctx, and the result type.
+    fn types(self) -> (&'static [types::Type], Option<types::Type>) {
+        use types::{I32, I64};
+        match self {
+            Libcall::Unwind => (&[I32, I32, I32], None),
+            Libcall::MemoryGrow => (&[I32], Some(I32)),
+            Libcall::MemoryFill | Libcall::MemoryCopy => (&[I32, I32, I32], None),
+            Libcall::MemoryInit => (&[I32, I32, I32, I32], None),
+            Libcall::DataDrop | Libcall::ElemDrop => (&[I32], None),
+            Libcall::TableGet => (&[I32, I32], Some(I64)),
+            Libcall::TableSet => (&[I32, I32, I64], None),
+            Libcall::TableSize => (&[I32], Some(I32)),
+            Libcall::TableGrow => (&[I32, I64, I32], Some(I32)),
+            Libcall::TableFill => (&[I32, I32, I64, I32], None),
+            Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], None),
+            Libcall::ResolveIndirect => (&[I32, I32, I32], Some(I64)),
+            Libcall::CallHost => (&[I64, I64], None),
+        }
+    }
+
+    pub(crate) fn signature(self, call_conv: CallConv) -> Signature {
+        let mut sig = Signature::new(call_conv);
+        sig.params.push(AbiParam::new(types::I64));
+        let (params, ret) = self.types();
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(ret.map(AbiParam::new));
+        sig
+    }
+}
+
+/// Trap words in the run state. 0 means "no trap".
+pub(crate) mod trap_word {
+    pub const UNREACHABLE: u32 = 1;
+    pub const DIV_ZERO: u32 = 2;
+    pub const OVERFLOW: u32 = 3;
+    pub const BAD_CONVERSION: u32 = 4;
+    pub const MEMORY_OOB: u32 = 5;
+    pub const TABLE_OOB: u32 = 6;
+    pub const INDIRECT_MISMATCH: u32 = 7;
+    pub const UNDEFINED_ELEMENT: u32 = 8;
+    pub const UNINITIALIZED_ELEMENT: u32 = 9;
+    pub const NULL_REFERENCE: u32 = 10;
+    pub const STACK_EXHAUSTED: u32 = 11;
+    /// A host function trapped; its message is kept on the Rust side.
+    pub const HOST: u32 = 12;
+    pub const INTERRUPTED: u32 = 13;
+    pub const OUT_OF_FUEL: u32 = 14;
+    /// `proc_exit`; the code is kept on the Rust side.
+    pub const EXIT: u32 = 15;
+}

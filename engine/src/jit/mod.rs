@@ -1,0 +1,515 @@
+//! The Cranelift backends: wasm -> CLIF ([`translate`]), the vmctx layout
+//! ([`env`], [`vm`]), the JIT (`JITModule`) and the AOT forms ([`aot`]: a
+//! universal module with a `wdb.aot` custom section, or a shared object).
+//!
+//! Code runs on the SAME [`Store`] the interpreter uses: memories are the
+//! store's bytes, globals are the store's cells, tables and segments are
+//! reached through libcalls. Traps are explicit checks (no signal handlers)
+//! and come back as the same [`Trap`] values the interpreter produces, with an
+//! exact wasm backtrace.
+//!
+//! Usage: `let mut jit = JitEngine::new(OptLevel::Speed);` then
+//! `jit.call(&mut store, func_addr, &args, &mut ctl)`. Every instance in the
+//! store is compiled on first use (or given precompiled code with
+//! [`JitEngine::add_compiled`]). A `JitEngine` belongs to one store.
+//!
+//! Differences from the interpreter: fuel counts function entries and loop
+//! iterations (not instructions); `RunControl` counters, profiles and
+//! watchpoints are not supported (use the interpreter for those); a host
+//! function's `request_pause` is ignored.
+
+pub mod aot;
+mod compile;
+mod dylib;
+mod env;
+mod translate;
+mod vm;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cranelift_jit::{JITBuilder, JITModule};
+
+use crate::error::{Error, Result};
+use crate::interp::{PauseReason, RunControl, RunOutcome};
+use crate::module::Module;
+use crate::runtime::store::FuncKind;
+use crate::runtime::{Caller, HostError, InstanceId, Store};
+use crate::trap::{BacktraceFrame, Trap, TrapCode};
+use crate::value::{FuncAddr, Value};
+use compile::{Compiler, jit_error};
+use env::{NUM_LIBCALLS, trap_word};
+use vm::{Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
+
+/// Cranelift optimisation level (`--opt-level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptLevel {
+    None,
+    #[default]
+    Speed,
+    SpeedAndSize,
+}
+
+impl OptLevel {
+    pub(crate) fn cranelift_name(self) -> &'static str {
+        match self {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        }
+    }
+
+    /// `none|speed|speed_and_size`, or `0|1|2` (`-O0..-O2`).
+    pub fn parse(s: &str) -> Option<OptLevel> {
+        match s {
+            "none" | "0" | "O0" => Some(OptLevel::None),
+            "speed" | "1" | "O1" => Some(OptLevel::Speed),
+            "speed_and_size" | "2" | "O2" => Some(OptLevel::SpeedAndSize),
+            _ => None,
+        }
+    }
+}
+
+/// Where a compiled module's code came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeSource {
+    Jit,
+    /// Loaded from a universal module's `wdb.aot` section.
+    AotSection,
+    /// Loaded from a shared object (`wdb compile -o X.so`).
+    SharedObject,
+}
+
+#[allow(clippy::large_enum_variant)]
+enum CodeHolder {
+    Jit(#[allow(dead_code)] JITModule),
+    Dylib(#[allow(dead_code)] libloading::Library),
+}
+
+/// Native code for every function of one module.
+pub struct CompiledModule {
+    module: Arc<Module>,
+    _code: CodeHolder,
+    /// Body and array-call wrapper pointers, by defined-function index.
+    bodies: Vec<*const u8>,
+    wrappers: Vec<*const u8>,
+    pub source: CodeSource,
+    pub compile_time: Duration,
+}
+
+impl std::fmt::Debug for CompiledModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledModule")
+            .field("funcs", &self.bodies.len())
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+fn new_jit_module(opt: OptLevel) -> Result<JITModule> {
+    let isa = compile::host_isa(opt, false)?;
+    let builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    Ok(JITModule::new(builder))
+}
+
+impl CompiledModule {
+    /// JIT-compile every function of `module`.
+    pub fn compile(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_with_progress(module, opt, &mut |_, _| {})
+    }
+
+    /// As [`CompiledModule::compile`], reporting `(done, total)` functions.
+    pub fn compile_with_progress(
+        module: Arc<Module>,
+        opt: OptLevel,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<CompiledModule> {
+        let start = Instant::now();
+        let mut c = Compiler::new(new_jit_module(opt)?);
+        // Declare, define, finalize.
+        let ids = c.declare(&module)?;
+        c.compile_all(&module, &ids, progress)?;
+        Self::finalize(module, c.module, &ids, CodeSource::Jit, start)
+    }
+
+    /// Load code saved by `wdb compile` in the module's `wdb.aot` section.
+    /// `Ok(None)` when there is no section; an error when it is damaged or
+    /// was made for another machine/version (the caller warns and JITs).
+    pub fn load_aot(module: Arc<Module>) -> Result<Option<CompiledModule>> {
+        let start = Instant::now();
+        let Some(section) = module.custom_section(aot::SECTION) else {
+            return Ok(None);
+        };
+        let saved = aot::decode(section)?;
+        let opt = saved.opt;
+        let isa = compile::host_isa(opt, false)?;
+        let here = compile::fingerprint(&*isa, opt);
+        if saved.fingerprint != here {
+            return Err(Error::new(
+                crate::ErrorKind::Other,
+                format!(
+                    "AOT code was compiled for `{}`, this machine is `{}`",
+                    saved.fingerprint, here
+                ),
+            ));
+        }
+        let mut c = Compiler::new(new_jit_module(opt)?);
+        let ids = c.declare(&module)?;
+        c.define_all(&ids, &saved.funcs)?;
+        Self::finalize(module, c.module, &ids, CodeSource::AotSection, start).map(Some)
+    }
+
+    fn finalize(
+        module: Arc<Module>,
+        mut jit: JITModule,
+        ids: &compile::FuncIds,
+        source: CodeSource,
+        start: Instant,
+    ) -> Result<CompiledModule> {
+        jit.finalize_definitions().map_err(jit_error)?;
+        let bodies = ids
+            .bodies
+            .iter()
+            .map(|id| jit.get_finalized_function(*id))
+            .collect();
+        let wrappers = ids
+            .wrappers
+            .iter()
+            .map(|id| jit.get_finalized_function(*id))
+            .collect();
+        Ok(CompiledModule {
+            module,
+            _code: CodeHolder::Jit(jit),
+            bodies,
+            wrappers,
+            source,
+            compile_time: start.elapsed(),
+        })
+    }
+
+    pub fn module(&self) -> &Arc<Module> {
+        &self.module
+    }
+}
+
+/// Compile-or-load, for runners (`wdb run --mode jit|aot`): a module with a
+/// valid `wdb.aot` section uses its code; one whose section was made for
+/// another machine or wdb version is JIT-compiled with a warning (returned,
+/// for the caller to print); a damaged section is an error.
+pub fn compile_or_load(
+    module: Arc<Module>,
+    opt: OptLevel,
+) -> Result<(CompiledModule, Option<String>)> {
+    match CompiledModule::load_aot(module.clone()) {
+        Ok(Some(c)) => Ok((c, None)),
+        Ok(None) => Ok((CompiledModule::compile(module, opt)?, None)),
+        Err(e) if e.kind == crate::ErrorKind::Malformed => Err(e),
+        Err(e) => {
+            let warning = format!("{}; compiling with the JIT instead", e.message);
+            Ok((CompiledModule::compile(module, opt)?, Some(warning)))
+        }
+    }
+}
+
+/// Per-instance runtime data. Boxed: generated code holds its address.
+struct InstanceVm {
+    vmctx: VmCtx,
+    globals: Vec<*mut u64>,
+    funcs: Vec<FuncEntry>,
+    compiled: Arc<CompiledModule>,
+}
+
+// Boxes on purpose: generated code and libcalls hold raw pointers to the
+// vmctxs and to these vectors, so their addresses must not move.
+#[allow(clippy::vec_box, clippy::box_collection)]
+/// Runs compiled code on a [`Store`]. Owns the compiled modules (by module
+/// identity), the per-instance vmctxs and the run state.
+pub struct JitEngine {
+    opt: OptLevel,
+    modules: HashMap<usize, Arc<CompiledModule>>,
+    instances: Vec<Box<InstanceVm>>,
+    rt: Box<RtState>,
+    libcalls: Box<[usize; NUM_LIBCALLS]>,
+    mems: Box<Vec<MemCell>>,
+    entries: Box<Vec<FuncEntry>>,
+    wrappers: Box<Vec<*const u8>>,
+    /// Native stack for a run (generated code recurses on it).
+    pub stack_size: usize,
+    /// Address of the store last run on: per-instance data is rebuilt when it changes.
+    store_id: usize,
+}
+
+impl std::fmt::Debug for JitEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitEngine")
+            .field("opt", &self.opt)
+            .field("modules", &self.modules.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn module_key(m: &Arc<Module>) -> usize {
+    Arc::as_ptr(m) as usize
+}
+
+impl JitEngine {
+    pub fn new(opt: OptLevel) -> JitEngine {
+        JitEngine {
+            opt,
+            modules: HashMap::new(),
+            instances: Vec::new(),
+            rt: Box::new(RtState {
+                trap: 0,
+                depth: 0,
+                max_depth: 0,
+                _pad: 0,
+                interrupt: std::ptr::null(),
+                fuel: 0,
+                run: std::ptr::null_mut(),
+            }),
+            libcalls: Box::new(vm::libcall_table()),
+            mems: Box::default(),
+            entries: Box::default(),
+            wrappers: Box::default(),
+            stack_size: 512 << 20,
+            store_id: 0,
+        }
+    }
+
+    /// Use `compiled` for every instance of its module (e.g. AOT code).
+    pub fn add_compiled(&mut self, compiled: Arc<CompiledModule>) {
+        self.modules.insert(module_key(&compiled.module), compiled);
+    }
+
+    /// The compiled code of `module`, compiling it now if needed.
+    pub fn compiled(&mut self, module: &Arc<Module>) -> Result<Arc<CompiledModule>> {
+        if let Some(c) = self.modules.get(&module_key(module)) {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(CompiledModule::compile(module.clone(), self.opt)?);
+        self.modules.insert(module_key(module), c.clone());
+        Ok(c)
+    }
+
+    /// Compile what is new in the store and rebuild every vmctx's tables
+    /// (global cells move when the store grows, so this runs before each call).
+    fn prepare(&mut self, store: &mut Store) -> Result<()> {
+        // Instance data is by instance id: start over on another store (a
+        // moved store merely rebuilds it; compiled code is kept either way).
+        let id = store as *const Store as usize;
+        if id != self.store_id || self.instances.len() > store.num_instances() as usize {
+            self.instances.clear();
+            self.store_id = id;
+        }
+        for i in self.instances.len()..store.num_instances() as usize {
+            let module = store.instance_module(InstanceId(i as u32)).clone();
+            let compiled = self.compiled(&module)?;
+            self.instances.push(Box::new(InstanceVm {
+                vmctx: VmCtx {
+                    rt: std::ptr::null_mut(),
+                    mem: std::ptr::null_mut(),
+                    globals: std::ptr::null(),
+                    funcs: std::ptr::null(),
+                    libcalls: std::ptr::null(),
+                    instance: i as u32,
+                },
+                globals: Vec::new(),
+                funcs: Vec::new(),
+                compiled,
+            }));
+        }
+        vm::refresh_mem_cells(store, &mut self.mems);
+        let n = store.num_funcs() as usize;
+        self.entries.clear();
+        self.wrappers.clear();
+        for addr in 0..n {
+            let (code, vmctx, wrapper) = match store.funcs[addr].kind {
+                FuncKind::Wasm {
+                    instance, index, ..
+                } => {
+                    let ivm = &mut self.instances[instance.0 as usize];
+                    let d = (index - ivm.compiled.module.num_imported_funcs) as usize;
+                    (
+                        ivm.compiled.bodies[d],
+                        &mut ivm.vmctx as *mut VmCtx,
+                        ivm.compiled.wrappers[d],
+                    )
+                }
+                FuncKind::Host(_) => (std::ptr::null(), std::ptr::null_mut(), std::ptr::null()),
+            };
+            self.entries.push(FuncEntry {
+                code,
+                vmctx,
+                addr: addr as u64,
+            });
+            self.wrappers.push(wrapper);
+        }
+        let rt: *mut RtState = &mut *self.rt;
+        for (i, ivm) in self.instances.iter_mut().enumerate() {
+            let data = store.instance(InstanceId(i as u32));
+            ivm.funcs = data
+                .funcs
+                .iter()
+                .map(|a| self.entries[*a as usize])
+                .collect();
+            let globals = data.globals.clone();
+            let mem = data.memories.first().copied();
+            ivm.globals = globals.iter().map(|g| vm::global_cell(store, *g)).collect();
+            ivm.vmctx.rt = rt;
+            ivm.vmctx.mem = match mem {
+                Some(m) => &mut self.mems[m as usize],
+                None => std::ptr::null_mut(),
+            };
+            ivm.vmctx.globals = ivm.globals.as_ptr();
+            ivm.vmctx.funcs = ivm.funcs.as_ptr();
+            ivm.vmctx.libcalls = self.libcalls.as_ptr();
+        }
+        Ok(())
+    }
+
+    /// Call `func` with `args` on `store`. A wrong argument count or type, or
+    /// a module that fails to compile, is an `Err`; a trap is an outcome.
+    pub fn call(
+        &mut self,
+        store: &mut Store,
+        func: FuncAddr,
+        args: &[Value],
+        ctl: &mut RunControl,
+    ) -> Result<RunOutcome> {
+        let ty = store.func_type(func).clone();
+        let arg_types: Vec<_> = args.iter().map(|a| a.ty()).collect();
+        if arg_types != ty.params() {
+            return Err(Error::usage(format!(
+                "function expects {}, given {} argument(s)",
+                crate::module::signature_string(&ty),
+                args.len()
+            )));
+        }
+        if let FuncKind::Host(f) = &store.funcs[func as usize].kind {
+            let f = f.clone();
+            let mut results: Vec<Value> = ty
+                .results()
+                .iter()
+                .map(|t| Value::default_for(*t))
+                .collect();
+            let mut caller = Caller {
+                store,
+                instance: None,
+                pause_requested: false,
+            };
+            return Ok(match f(&mut caller, args, &mut results) {
+                Ok(()) => RunOutcome::Returned(results),
+                Err(HostError::Trap(m)) => RunOutcome::Trapped(Trap::host(m)),
+                Err(HostError::Exit(c)) => RunOutcome::Exited(c),
+            });
+        }
+        self.prepare(store)?;
+
+        let mut slots: Vec<u128> = vec![0; args.len().max(ty.results().len()).max(1)];
+        for (s, a) in slots.iter_mut().zip(args) {
+            *s = vm::value_to_slot(a);
+        }
+        let mut run = RunCtx {
+            store: store as *mut Store,
+            mems: &mut *self.mems,
+            entries: &*self.entries,
+            wrappers: &*self.wrappers,
+            host_message: None,
+            exit_code: 0,
+            frames: Vec::new(),
+        };
+        let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
+        *self.rt = RtState {
+            trap: 0,
+            depth: 0,
+            max_depth: store.config.max_call_depth,
+            _pad: 0,
+            interrupt: vm::interrupt_ptr(store),
+            fuel,
+            run: &mut run,
+        };
+        let entry = Entry {
+            wrapper: self.wrappers[func as usize],
+            vmctx: self.entries[func as usize].vmctx,
+            slots: slots.as_mut_ptr(),
+        };
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("wdb-jit".into())
+                .stack_size(self.stack_size)
+                .spawn_scoped(s, move || vm::enter(&entry))
+                .map(|h| h.join())
+        })
+        .map_err(|e| jit_error(format!("cannot start the JIT thread: {e}")))?
+        .map_err(|_| jit_error("the JIT thread panicked"))?;
+        self.rt.run = std::ptr::null_mut();
+        if let Some(f) = ctl.fuel.as_mut() {
+            *f = self.rt.fuel.max(0) as u64;
+        }
+
+        let trap = self.rt.trap;
+        let backtrace = || {
+            run.frames
+                .iter()
+                .map(|&(inst, func_index, code_offset)| {
+                    let m = store.instance_module(InstanceId(inst));
+                    BacktraceFrame {
+                        func_index,
+                        func_name: m.func_name(func_index).map(str::to_string),
+                        code_offset: Some(code_offset),
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let trapped = |code: TrapCode| {
+            let mut t = Trap::new(code);
+            t.backtrace = backtrace();
+            RunOutcome::Trapped(t)
+        };
+        Ok(match trap {
+            0 => RunOutcome::Returned(
+                ty.results()
+                    .iter()
+                    .zip(&slots)
+                    .map(|(t, s)| vm::slot_to_value(*t, *s))
+                    .collect(),
+            ),
+            trap_word::INTERRUPTED => RunOutcome::Paused(PauseReason::Interrupted),
+            trap_word::OUT_OF_FUEL => RunOutcome::OutOfFuel,
+            trap_word::EXIT => RunOutcome::Exited(run.exit_code),
+            trap_word::HOST => {
+                let mut t = Trap::host(run.host_message.clone().unwrap_or_default());
+                t.backtrace = backtrace();
+                RunOutcome::Trapped(t)
+            }
+            trap_word::UNREACHABLE => trapped(TrapCode::Unreachable),
+            trap_word::DIV_ZERO => trapped(TrapCode::IntegerDivideByZero),
+            trap_word::OVERFLOW => trapped(TrapCode::IntegerOverflow),
+            trap_word::BAD_CONVERSION => trapped(TrapCode::InvalidConversionToInteger),
+            trap_word::MEMORY_OOB => trapped(TrapCode::MemoryOutOfBounds),
+            trap_word::TABLE_OOB => trapped(TrapCode::TableOutOfBounds),
+            trap_word::INDIRECT_MISMATCH => trapped(TrapCode::IndirectCallTypeMismatch),
+            trap_word::UNDEFINED_ELEMENT => trapped(TrapCode::UndefinedElement),
+            trap_word::UNINITIALIZED_ELEMENT => trapped(TrapCode::UninitializedElement),
+            trap_word::NULL_REFERENCE => trapped(TrapCode::NullReference),
+            trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
+            other => return Err(jit_error(format!("unknown trap word {other}"))),
+        })
+    }
+
+    /// Call an export by name on instance `inst`.
+    pub fn call_export(
+        &mut self,
+        store: &mut Store,
+        inst: InstanceId,
+        name: &str,
+        args: &[Value],
+        ctl: &mut RunControl,
+    ) -> Result<RunOutcome> {
+        match store.instance_export(inst, name) {
+            Some(crate::runtime::Extern::Func(f)) => self.call(store, f, args, ctl),
+            _ => Err(Error::usage(format!("no exported function `{name}`"))),
+        }
+    }
+}

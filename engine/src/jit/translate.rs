@@ -1,0 +1,1259 @@
+//! One wasm function body -> Cranelift IR. A `FuncTranslator` lives for one
+//! function: it walks the operators with `wasmparser`, keeps the wasm operand
+//! stack as SSA values and the control stack as Cranelift blocks, and calls
+//! `set_srcloc(code_offset)` before every operator so a native pc maps back to
+//! wasm (and then to a source line).
+//!
+//! Traps never use signals: every check branches to a cold block that calls
+//! the `Unwind` libcall with the trap word and this site's `code_offset`, then
+//! returns. After every call the caller checks the run state's trap word and,
+//! if set, appends its own frame and returns too, so the backtrace is exact.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    self, AbiParam, BlockArg, InstBuilder, JumpTableData, MemFlagsData, Signature, SourceLoc,
+    StackSlotData, StackSlotKind, Type, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, Variable};
+use cranelift_module::{FuncId, Module as ClifModule};
+use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
+
+mod simd;
+
+use super::env::{Libcall, VmLayout, trap_word};
+use crate::error::{Error, ErrorKind, Result};
+use crate::module::Module;
+
+/// The Cranelift type of a wasm value type. References are `i64`: 0 is null,
+/// otherwise the store address + 1 (the interpreter's slot encoding).
+pub(crate) fn clif_type(ty: ValType) -> Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
+        ValType::Ref(_) => types::I64,
+    }
+}
+
+/// `(vmctx, params...) -> results`: the native signature of every wasm function.
+pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
+/// `(vmctx, slots)`: the array-call entry wrapper of a function, used by the host.
+pub(crate) fn entry_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    sig
+}
+
+/// `func_index` for an `Unwind` that records a trap without adding a frame.
+pub(crate) const NO_FRAME: u32 = u32::MAX;
+
+fn unsupported(what: &str) -> Error {
+    Error::new(ErrorKind::Other, format!("jit: unsupported: {what}"))
+}
+
+/// What the translator needs to know about the module being compiled.
+pub(crate) struct FuncEnv<'m> {
+    pub module: &'m Module,
+    pub layout: VmLayout,
+    pub call_conv: CallConv,
+    /// Cranelift ids of the defined functions' bodies, by function index - imports.
+    pub body_ids: &'m [FuncId],
+}
+
+enum CtrlKind {
+    Block,
+    Loop { header: ir::Block },
+    If { else_block: Option<ir::Block> },
+}
+
+struct Ctrl {
+    kind: CtrlKind,
+    /// Continuation after `end`, with one param per result.
+    next: ir::Block,
+    params: Vec<Type>,
+    results: Vec<Type>,
+    /// Operand stack height below this frame's params.
+    height: usize,
+    /// Some branch targets `next`.
+    next_reached: bool,
+}
+
+pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
+    b: FunctionBuilder<'b>,
+    env: &'a FuncEnv<'a>,
+    clif: &'a mut M,
+    func_index: u32,
+    result_types: Vec<Type>,
+    vmctx: ir::Value,
+    locals: Vec<Variable>,
+    mem_base: Variable,
+    mem_len: Variable,
+    stack: Vec<ir::Value>,
+    ctrl: Vec<Ctrl>,
+    reachable: bool,
+    /// Nesting depth of blocks opened while unreachable.
+    dead_depth: u32,
+    code_offset: u32,
+    callees: HashMap<u32, ir::FuncRef>,
+    sigs: HashMap<u32, ir::SigRef>,
+    libcall_sigs: HashMap<Libcall, ir::SigRef>,
+}
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
+    pub(crate) fn new(
+        b: FunctionBuilder<'b>,
+        env: &'a FuncEnv<'a>,
+        clif: &'a mut M,
+        func_index: u32,
+    ) -> Self {
+        let mut b = b;
+        let mem_base = b.declare_var(types::I64);
+        let mem_len = b.declare_var(types::I64);
+        let result_types = env
+            .module
+            .func_type(func_index)
+            .results()
+            .iter()
+            .map(|t| clif_type(*t))
+            .collect();
+        FuncTranslator {
+            b,
+            env,
+            clif,
+            func_index,
+            result_types,
+            vmctx: ir::Value::from_u32(0),
+            locals: Vec::new(),
+            mem_base,
+            mem_len,
+            stack: Vec::new(),
+            ctrl: Vec::new(),
+            reachable: true,
+            dead_depth: 0,
+            code_offset: 0,
+            callees: HashMap::new(),
+            sigs: HashMap::new(),
+            libcall_sigs: HashMap::new(),
+        }
+    }
+
+    /// Translate the whole body and finalize the builder.
+    pub(crate) fn translate(mut self) -> Result<()> {
+        let module = self.env.module;
+        let body = module
+            .body(self.func_index)
+            .expect("only defined functions are translated");
+        let range = body.range.clone();
+        let reader =
+            wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+        let fbody = wasmparser::FunctionBody::new(reader);
+        let mut ops = fbody
+            .get_operators_reader()
+            .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
+
+        // Entry block: vmctx, params -> locals.
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.b.seal_block(entry);
+        self.set_offset(range.start);
+        let params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
+        self.vmctx = params[0];
+        let local_types = module.local_types(self.func_index);
+        for (i, ty) in local_types.iter().enumerate() {
+            let ct = clif_type(*ty);
+            let var = self.b.declare_var(ct);
+            let init = if i + 1 < params.len() {
+                params[i + 1]
+            } else {
+                self.zero(ct)
+            };
+            self.b.def_var(var, init);
+            self.locals.push(var);
+        }
+        self.reload_memory();
+
+        // Call depth, interrupt and fuel at entry.
+        let rt = self.load_rt();
+        let l = self.env.layout;
+        let depth = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
+        let depth1 = self.b.ins().iadd_imm_s(depth, 1);
+        let max = self.b.ins().load(types::I32, flags(), rt, l.rt_max_depth);
+        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, depth1, max);
+        // Like the interpreter, the frame that could not be entered is not
+        // in the backtrace: the trap belongs to the caller's call site.
+        let saved = self.func_index;
+        self.func_index = NO_FRAME;
+        self.trap_if(over, trap_word::STACK_EXHAUSTED);
+        self.func_index = saved;
+        self.b.ins().store(flags(), depth1, rt, l.rt_depth);
+        self.poll();
+
+        // The function body is a block whose continuation returns.
+        let exit = self.b.create_block();
+        for t in self.result_types.clone() {
+            self.b.append_block_param(exit, t);
+        }
+        self.ctrl.push(Ctrl {
+            kind: CtrlKind::Block,
+            next: exit,
+            params: vec![],
+            results: self.result_types.clone(),
+            height: 0,
+            next_reached: false,
+        });
+
+        while !ops.eof() {
+            let (op, offset) = ops
+                .read_with_offset()
+                .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
+            self.set_offset(offset as usize);
+            self.op(op)?;
+        }
+        // The final `end` switched to `exit` (if reachable): return from there.
+        if self.reachable {
+            let results: Vec<ir::Value> = self.stack.drain(..).collect();
+            let rt = self.load_rt();
+            let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
+            let d1 = self.b.ins().iadd_imm_s(d, -1);
+            self.b.ins().store(flags(), d1, rt, l.rt_depth);
+            self.b.ins().return_(&results);
+        }
+        let config = self.clif.target_config();
+        self.b.finalize(config);
+        Ok(())
+    }
+
+    fn set_offset(&mut self, module_offset: usize) {
+        self.code_offset = self
+            .env
+            .module
+            .code_offset_from_module_offset(module_offset);
+        self.b.set_srcloc(SourceLoc::new(self.code_offset));
+    }
+
+    fn zero(&mut self, t: Type) -> ir::Value {
+        match t {
+            types::F32 => self.b.ins().f32const(0.0),
+            types::F64 => self.b.ins().f64const(0.0),
+            t if t.is_vector() => {
+                let z = self.b.ins().iconst(types::I64, 0);
+                let v = self.b.ins().splat(types::I64X2, z);
+                self.b.ins().bitcast(
+                    t,
+                    MemFlagsData::new().with_endianness(ir::Endianness::Little),
+                    v,
+                )
+            }
+            t => self.b.ins().iconst(t, 0),
+        }
+    }
+
+    fn load_rt(&mut self) -> ir::Value {
+        self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            self.env.layout.vmctx_rt,
+        )
+    }
+
+    /// Reload the memory base and length (after calls and `memory.grow`).
+    fn reload_memory(&mut self) {
+        if self.env.module.memories.is_empty() {
+            let z = self.b.ins().iconst(types::I64, 0);
+            self.b.def_var(self.mem_base, z);
+            self.b.def_var(self.mem_len, z);
+            return;
+        }
+        let l = self.env.layout;
+        let cell = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), self.vmctx, l.vmctx_mem);
+        let base = self.b.ins().load(types::I64, flags(), cell, l.mem_base);
+        let len = self.b.ins().load(types::I64, flags(), cell, l.mem_len);
+        self.b.def_var(self.mem_base, base);
+        self.b.def_var(self.mem_len, len);
+    }
+
+    /// Interrupt flag and fuel, at function entry and loop headers.
+    fn poll(&mut self) {
+        let l = self.env.layout;
+        let rt = self.load_rt();
+        let flag_ptr = self.b.ins().load(types::I64, flags(), rt, l.rt_interrupt);
+        let flag = self.b.ins().load(types::I8, flags(), flag_ptr, 0);
+        self.trap_if(flag, trap_word::INTERRUPTED);
+        let fuel = self.b.ins().load(types::I64, flags(), rt, l.rt_fuel);
+        let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
+        self.b.ins().store(flags(), fuel1, rt, l.rt_fuel);
+        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel1, 0);
+        self.trap_if(out, trap_word::OUT_OF_FUEL);
+    }
+
+    fn return_zeros(&mut self) {
+        let zeros: Vec<ir::Value> = self
+            .result_types
+            .clone()
+            .into_iter()
+            .map(|t| self.zero(t))
+            .collect();
+        self.b.ins().return_(&zeros);
+    }
+
+    /// Branch to a cold block that records `code` at this site and returns.
+    fn trap_if(&mut self, cond: ir::Value, code: u32) {
+        let trap = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.seal_block(trap);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(trap);
+        self.unwind_and_return(code);
+        self.b.switch_to_block(cont);
+    }
+
+    fn unwind_and_return(&mut self, code: u32) {
+        let c = self.b.ins().iconst(types::I32, code as i64);
+        let f = self.b.ins().iconst(types::I32, self.func_index as i64);
+        let o = self.b.ins().iconst(types::I32, self.code_offset as i64);
+        self.libcall(Libcall::Unwind, &[c, f, o]);
+        self.return_zeros();
+    }
+
+    fn trap_here(&mut self, code: u32) {
+        self.unwind_and_return(code);
+        self.reachable = false;
+    }
+
+    /// After a call: if the callee trapped, add this frame and return.
+    fn check_trap(&mut self) {
+        let rt = self.load_rt();
+        let w = self
+            .b
+            .ins()
+            .load(types::I32, flags(), rt, self.env.layout.rt_trap);
+        let trap = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(w, trap, &[], cont, &[]);
+        self.b.seal_block(trap);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(trap);
+        self.unwind_and_return(0);
+        self.b.switch_to_block(cont);
+    }
+
+    fn libcall(&mut self, lc: Libcall, args: &[ir::Value]) -> Option<ir::Value> {
+        let sig = match self.libcall_sigs.get(&lc) {
+            Some(s) => *s,
+            None => {
+                let s = self.b.import_signature(lc.signature(self.env.call_conv));
+                self.libcall_sigs.insert(lc, s);
+                s
+            }
+        };
+        let table = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            self.env.layout.vmctx_libcalls,
+        );
+        let f = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), table, (lc as i32) * 8);
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call).first().copied()
+    }
+
+    fn pop(&mut self) -> ir::Value {
+        self.stack
+            .pop()
+            .expect("validated: operand stack not empty")
+    }
+    fn pop2(&mut self) -> (ir::Value, ir::Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+    fn pop3(&mut self) -> (ir::Value, ir::Value, ir::Value) {
+        let c = self.pop();
+        let (a, b) = self.pop2();
+        (a, b, c)
+    }
+    fn push(&mut self, v: ir::Value) {
+        self.stack.push(v);
+    }
+    fn peekn(&self, n: usize) -> Vec<ir::Value> {
+        self.stack[self.stack.len() - n..].to_vec()
+    }
+
+    fn block_types(&self, bt: BlockType) -> (Vec<Type>, Vec<Type>) {
+        match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![clif_type(t)]),
+            BlockType::FuncType(i) => {
+                let ft = &self.env.module.types[i as usize];
+                (
+                    ft.params().iter().map(|t| clif_type(*t)).collect(),
+                    ft.results().iter().map(|t| clif_type(*t)).collect(),
+                )
+            }
+        }
+    }
+
+    fn new_block_with(&mut self, tys: &[Type]) -> ir::Block {
+        let blk = self.b.create_block();
+        for t in tys {
+            self.b.append_block_param(blk, *t);
+        }
+        blk
+    }
+
+    fn args(vals: &[ir::Value]) -> Vec<BlockArg> {
+        vals.iter().map(|v| BlockArg::Value(*v)).collect()
+    }
+
+    /// Block and arguments a branch to relative depth `depth` jumps to.
+    fn branch_target(&mut self, depth: u32) -> (ir::Block, Vec<ir::Value>) {
+        let i = self.ctrl.len() - 1 - depth as usize;
+        let (blk, n) = match self.ctrl[i].kind {
+            CtrlKind::Loop { header } => (header, self.ctrl[i].params.len()),
+            _ => {
+                self.ctrl[i].next_reached = true;
+                (self.ctrl[i].next, self.ctrl[i].results.len())
+            }
+        };
+        (blk, self.peekn(n))
+    }
+
+    fn op(&mut self, op: Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                    self.dead_depth += 1;
+                    return Ok(());
+                }
+                Operator::Else if self.dead_depth == 0 => {}
+                Operator::End if self.dead_depth == 0 => {}
+                Operator::End => {
+                    self.dead_depth -= 1;
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            }
+        }
+        use Operator as O;
+        let l = self.env.layout;
+        match op {
+            O::Nop => {}
+            O::Unreachable => self.trap_here(trap_word::UNREACHABLE),
+            O::Block { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let next = self.new_block_with(&results);
+                let height = self.stack.len() - params.len();
+                self.ctrl.push(Ctrl {
+                    kind: CtrlKind::Block,
+                    next,
+                    params,
+                    results,
+                    height,
+                    next_reached: false,
+                });
+            }
+            O::Loop { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let header = self.new_block_with(&params);
+                let next = self.new_block_with(&results);
+                let args = self.peekn(params.len());
+                self.b.ins().jump(header, &Self::args(&args));
+                self.b.switch_to_block(header);
+                let height = self.stack.len() - params.len();
+                self.stack.truncate(height);
+                let hp = self.b.block_params(header).to_vec();
+                self.stack.extend(hp);
+                self.ctrl.push(Ctrl {
+                    kind: CtrlKind::Loop { header },
+                    next,
+                    params,
+                    results,
+                    height,
+                    next_reached: false,
+                });
+                self.poll();
+            }
+            O::If { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let cond = self.pop();
+                let then_b = self.new_block_with(&params);
+                let else_b = self.new_block_with(&params);
+                let next = self.new_block_with(&results);
+                let args = Self::args(&self.peekn(params.len()));
+                self.b.ins().brif(cond, then_b, &args, else_b, &args);
+                self.b.seal_block(then_b);
+                self.b.seal_block(else_b);
+                self.b.switch_to_block(then_b);
+                let height = self.stack.len() - params.len();
+                self.stack.truncate(height);
+                let tp = self.b.block_params(then_b).to_vec();
+                self.stack.extend(tp);
+                self.ctrl.push(Ctrl {
+                    kind: CtrlKind::If {
+                        else_block: Some(else_b),
+                    },
+                    next,
+                    params,
+                    results,
+                    height,
+                    next_reached: false,
+                });
+            }
+            O::Else => {
+                let frame = self.ctrl.last_mut().expect("validated: else inside if");
+                if self.reachable {
+                    frame.next_reached = true;
+                    let next = frame.next;
+                    let n = frame.results.len();
+                    let args = Self::args(&self.peekn(n));
+                    self.b.ins().jump(next, &args);
+                }
+                let frame = self.ctrl.last_mut().expect("validated");
+                let else_b = match &mut frame.kind {
+                    CtrlKind::If { else_block } => else_block.take().expect("one else per if"),
+                    _ => unreachable!("validated: else matches an if"),
+                };
+                let height = frame.height;
+                self.stack.truncate(height);
+                self.b.switch_to_block(else_b);
+                let ep = self.b.block_params(else_b).to_vec();
+                self.stack.extend(ep);
+                self.reachable = true;
+            }
+            O::End => {
+                let frame = self.ctrl.pop().expect("validated: end matches a frame");
+                let mut reached = frame.next_reached;
+                if self.reachable {
+                    let args = Self::args(&self.peekn(frame.results.len()));
+                    self.b.ins().jump(frame.next, &args);
+                    reached = true;
+                }
+                self.stack.truncate(frame.height);
+                match frame.kind {
+                    CtrlKind::Loop { header } => self.b.seal_block(header),
+                    CtrlKind::If {
+                        else_block: Some(else_b),
+                    } => {
+                        // An `if` without `else`: its params flow through.
+                        self.b.switch_to_block(else_b);
+                        let ep = self.b.block_params(else_b).to_vec();
+                        self.b.ins().jump(frame.next, &Self::args(&ep));
+                        reached = true;
+                    }
+                    _ => {}
+                }
+                self.b.seal_block(frame.next);
+                if reached {
+                    self.b.switch_to_block(frame.next);
+                    let np = self.b.block_params(frame.next).to_vec();
+                    self.stack.extend(np);
+                    self.reachable = true;
+                } else {
+                    self.reachable = false;
+                }
+            }
+            O::Br { relative_depth } => {
+                let (blk, args) = self.branch_target(relative_depth);
+                self.b.ins().jump(blk, &Self::args(&args));
+                self.reachable = false;
+            }
+            O::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (blk, args) = self.branch_target(relative_depth);
+                let cont = self.b.create_block();
+                self.b.ins().brif(cond, blk, &Self::args(&args), cont, &[]);
+                self.b.seal_block(cont);
+                self.b.switch_to_block(cont);
+            }
+            O::BrTable { targets } => {
+                let index = self.pop();
+                let mut calls = Vec::new();
+                for t in targets.targets() {
+                    let t = t.map_err(|e| {
+                        Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize)
+                    })?;
+                    let (blk, args) = self.branch_target(t);
+                    calls.push(self.b.func.dfg.block_call(blk, &Self::args(&args)));
+                }
+                let (blk, args) = self.branch_target(targets.default());
+                let def = self.b.func.dfg.block_call(blk, &Self::args(&args));
+                let jt = self.b.create_jump_table(JumpTableData::new(def, &calls));
+                self.b.ins().br_table(index, jt);
+                self.reachable = false;
+            }
+            O::Return => {
+                let (blk, args) = self.branch_target(self.ctrl.len() as u32 - 1);
+                self.b.ins().jump(blk, &Self::args(&args));
+                self.reachable = false;
+            }
+            O::Call { function_index } => self.call(function_index)?,
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let idx = self.pop();
+                let t = self.b.ins().iconst(types::I32, table_index as i64);
+                let ty = self.b.ins().iconst(types::I32, type_index as i64);
+                let entry = self
+                    .libcall(Libcall::ResolveIndirect, &[t, idx, ty])
+                    .expect("resolve returns a pointer");
+                self.check_trap();
+                let ft = self.env.module.types[type_index as usize].clone();
+                self.call_entry(entry, type_index, &ft);
+            }
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::TypedSelect { .. } => {
+                let (a, bv, c) = self.pop3();
+                let v = self.b.ins().select(c, a, bv);
+                self.push(v);
+            }
+            O::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[local_index as usize]);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated");
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            O::GlobalGet { global_index } => {
+                let ty = clif_type(self.env.module.globals[global_index as usize].content_type);
+                let cell = self.global_cell(global_index);
+                let v = self.b.ins().load(ty, flags(), cell, 0);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let cell = self.global_cell(global_index);
+                self.b.ins().store(flags(), v, cell, 0);
+            }
+
+            // Memory.
+            O::I32Load { memarg } => self.load(memarg, types::I32, 4, Ext::None),
+            O::I64Load { memarg } => self.load(memarg, types::I64, 8, Ext::None),
+            O::F32Load { memarg } => self.load(memarg, types::F32, 4, Ext::None),
+            O::F64Load { memarg } => self.load(memarg, types::F64, 8, Ext::None),
+            O::V128Load { memarg } => self.load(memarg, types::I8X16, 16, Ext::None),
+            O::I32Load8S { memarg } => self.load(memarg, types::I32, 1, Ext::S),
+            O::I32Load8U { memarg } => self.load(memarg, types::I32, 1, Ext::U),
+            O::I32Load16S { memarg } => self.load(memarg, types::I32, 2, Ext::S),
+            O::I32Load16U { memarg } => self.load(memarg, types::I32, 2, Ext::U),
+            O::I64Load8S { memarg } => self.load(memarg, types::I64, 1, Ext::S),
+            O::I64Load8U { memarg } => self.load(memarg, types::I64, 1, Ext::U),
+            O::I64Load16S { memarg } => self.load(memarg, types::I64, 2, Ext::S),
+            O::I64Load16U { memarg } => self.load(memarg, types::I64, 2, Ext::U),
+            O::I64Load32S { memarg } => self.load(memarg, types::I64, 4, Ext::S),
+            O::I64Load32U { memarg } => self.load(memarg, types::I64, 4, Ext::U),
+            O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg }
+            | O::V128Store { memarg } => {
+                let v = self.pop();
+                let size = self.b.func.dfg.value_type(v).bytes();
+                let p = self.mem_addr(memarg, size);
+                self.b.ins().store(le(), v, p, 0);
+            }
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                let v = self.pop();
+                let p = self.mem_addr(memarg, 1);
+                self.b.ins().istore8(le(), v, p, 0);
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                let v = self.pop();
+                let p = self.mem_addr(memarg, 2);
+                self.b.ins().istore16(le(), v, p, 0);
+            }
+            O::I64Store32 { memarg } => {
+                let v = self.pop();
+                let p = self.mem_addr(memarg, 4);
+                self.b.ins().istore32(le(), v, p, 0);
+            }
+            O::MemorySize { .. } => {
+                let len = self.b.use_var(self.mem_len);
+                let pages = self.b.ins().ushr_imm_u(len, 16);
+                let v = self.b.ins().ireduce(types::I32, pages);
+                self.push(v);
+            }
+            O::MemoryGrow { .. } => {
+                let d = self.pop();
+                let r = self
+                    .libcall(Libcall::MemoryGrow, &[d])
+                    .expect("memory.grow returns");
+                self.reload_memory();
+                self.push(r);
+            }
+            O::MemoryFill { .. } => {
+                let (d, v, n) = self.pop3();
+                self.libcall(Libcall::MemoryFill, &[d, v, n]);
+                self.check_trap();
+            }
+            O::MemoryCopy { .. } => {
+                let (d, s, n) = self.pop3();
+                self.libcall(Libcall::MemoryCopy, &[d, s, n]);
+                self.check_trap();
+            }
+            O::MemoryInit { data_index, .. } => {
+                let (d, s, n) = self.pop3();
+                let seg = self.b.ins().iconst(types::I32, data_index as i64);
+                self.libcall(Libcall::MemoryInit, &[seg, d, s, n]);
+                self.check_trap();
+            }
+            O::DataDrop { data_index } => {
+                let seg = self.b.ins().iconst(types::I32, data_index as i64);
+                self.libcall(Libcall::DataDrop, &[seg]);
+            }
+
+            // Tables and references.
+            O::TableGet { table } => {
+                let i = self.pop();
+                let t = self.b.ins().iconst(types::I32, table as i64);
+                let v = self.libcall(Libcall::TableGet, &[t, i]).expect("returns");
+                self.check_trap();
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let (i, v) = self.pop2();
+                let t = self.b.ins().iconst(types::I32, table as i64);
+                self.libcall(Libcall::TableSet, &[t, i, v]);
+                self.check_trap();
+            }
+            O::TableSize { table } => {
+                let t = self.b.ins().iconst(types::I32, table as i64);
+                let v = self.libcall(Libcall::TableSize, &[t]).expect("returns");
+                self.push(v);
+            }
+            O::TableGrow { table } => {
+                let (init, delta) = self.pop2();
+                let t = self.b.ins().iconst(types::I32, table as i64);
+                let v = self
+                    .libcall(Libcall::TableGrow, &[t, init, delta])
+                    .expect("returns");
+                self.push(v);
+            }
+            O::TableFill { table } => {
+                let (d, v, n) = self.pop3();
+                let t = self.b.ins().iconst(types::I32, table as i64);
+                self.libcall(Libcall::TableFill, &[t, d, v, n]);
+                self.check_trap();
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let (d, s, n) = self.pop3();
+                let dt = self.b.ins().iconst(types::I32, dst_table as i64);
+                let st = self.b.ins().iconst(types::I32, src_table as i64);
+                self.libcall(Libcall::TableCopy, &[dt, st, d, s, n]);
+                self.check_trap();
+            }
+            O::TableInit { elem_index, table } => {
+                let (d, s, n) = self.pop3();
+                let t = self.b.ins().iconst(types::I32, table as i64);
+                let e = self.b.ins().iconst(types::I32, elem_index as i64);
+                self.libcall(Libcall::TableInit, &[t, e, d, s, n]);
+                self.check_trap();
+            }
+            O::ElemDrop { elem_index } => {
+                let e = self.b.ins().iconst(types::I32, elem_index as i64);
+                self.libcall(Libcall::ElemDrop, &[e]);
+            }
+            O::RefNull { .. } => {
+                let v = self.b.ins().iconst(types::I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => {
+                let v = self.pop();
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+                let r = self.b.ins().uextend(types::I32, c);
+                self.push(r);
+            }
+            O::RefFunc { function_index } => {
+                let e = self.func_entry(function_index);
+                let addr = self.b.ins().load(types::I64, flags(), e, l.func_entry_addr);
+                let v = self.b.ins().iadd_imm_s(addr, 1);
+                self.push(v);
+            }
+
+            // Constants.
+            O::I32Const { value } => {
+                let v = self.b.ins().iconst(types::I32, value as i64);
+                self.push(v);
+            }
+            O::I64Const { value } => {
+                let v = self.b.ins().iconst(types::I64, value);
+                self.push(v);
+            }
+            O::F32Const { value } => {
+                let v = self
+                    .b
+                    .ins()
+                    .f32const(ir::immediates::Ieee32::with_bits(value.bits()));
+                self.push(v);
+            }
+            O::F64Const { value } => {
+                let v = self
+                    .b
+                    .ins()
+                    .f64const(ir::immediates::Ieee64::with_bits(value.bits()));
+                self.push(v);
+            }
+
+            op => self.numeric(op)?,
+        }
+        Ok(())
+    }
+
+    fn global_cell(&mut self, index: u32) -> ir::Value {
+        let l = self.env.layout;
+        let arr = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            l.vmctx_globals,
+        );
+        self.b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), arr, (index * 8) as i32)
+    }
+
+    /// Pointer to the `FuncEntry` of function `index` of this instance.
+    fn func_entry(&mut self, index: u32) -> ir::Value {
+        let l = self.env.layout;
+        let arr = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            l.vmctx_funcs,
+        );
+        self.b
+            .ins()
+            .iadd_imm_s(arr, index as i64 * l.func_entry_size)
+    }
+
+    fn call(&mut self, index: u32) -> Result<()> {
+        let module = self.env.module;
+        let ty = module.func_type(index).clone();
+        let n = ty.params().len();
+        let args: Vec<ir::Value> = self.stack.split_off(self.stack.len() - n);
+        if index >= module.num_imported_funcs {
+            let fref = match self.callees.get(&index) {
+                Some(f) => *f,
+                None => {
+                    let id = self.env.body_ids[(index - module.num_imported_funcs) as usize];
+                    let f = self.clif.declare_func_in_func(id, self.b.func);
+                    self.callees.insert(index, f);
+                    f
+                }
+            };
+            let mut all = vec![self.vmctx];
+            all.extend(args);
+            let call = self.b.ins().call(fref, &all);
+            let results = self.b.inst_results(call).to_vec();
+            self.after_call(results);
+        } else {
+            self.stack.extend(args);
+            let entry = self.func_entry(index);
+            self.call_entry(entry, module.func_types[index as usize], &ty);
+        }
+        Ok(())
+    }
+
+    fn after_call(&mut self, results: Vec<ir::Value>) {
+        self.check_trap();
+        self.reload_memory();
+        self.stack.extend(results);
+    }
+
+    /// Call through a `FuncEntry`: a compiled function with its own vmctx, or
+    /// (code == null) a host function through the `CallHost` libcall.
+    fn call_entry(&mut self, entry: ir::Value, type_index: u32, ty: &FuncType) {
+        let l = self.env.layout;
+        let n = ty.params().len();
+        let args: Vec<ir::Value> = self.stack.split_off(self.stack.len() - n);
+        let result_types: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
+        let code = self
+            .b
+            .ins()
+            .load(types::I64, flags(), entry, l.func_entry_code);
+        let wasm_b = self.b.create_block();
+        let host_b = self.b.create_block();
+        let merge = self.new_block_with(&result_types);
+        self.b.ins().brif(code, wasm_b, &[], host_b, &[]);
+        self.b.seal_block(wasm_b);
+        self.b.seal_block(host_b);
+
+        self.b.switch_to_block(wasm_b);
+        let callee_vmctx = self
+            .b
+            .ins()
+            .load(types::I64, flags(), entry, l.func_entry_vmctx);
+        let sig = match self.sigs.get(&type_index) {
+            Some(s) => *s,
+            None => {
+                let s = self
+                    .b
+                    .import_signature(wasm_signature(ty, self.env.call_conv));
+                self.sigs.insert(type_index, s);
+                s
+            }
+        };
+        let mut all = vec![callee_vmctx];
+        all.extend(args.iter().copied());
+        let call = self.b.ins().call_indirect(sig, code, &all);
+        let results = self.b.inst_results(call).to_vec();
+        self.b.ins().jump(merge, &Self::args(&results));
+
+        self.b.switch_to_block(host_b);
+        let slots = n.max(ty.results().len()).max(1) as u32;
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            slots * l.slot_size as u32,
+            4,
+        ));
+        let area = self.b.ins().stack_addr(types::I64, ss, 0);
+        for (i, a) in args.iter().enumerate() {
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), *a, area, i as i32 * l.slot_size);
+        }
+        let addr = self
+            .b
+            .ins()
+            .load(types::I64, flags(), entry, l.func_entry_addr);
+        self.libcall(Libcall::CallHost, &[addr, area]);
+        let mut results = Vec::new();
+        for (i, t) in result_types.iter().enumerate() {
+            results.push(self.b.ins().load(
+                *t,
+                MemFlagsData::trusted(),
+                area,
+                i as i32 * l.slot_size,
+            ));
+        }
+        self.b.ins().jump(merge, &Self::args(&results));
+        self.b.seal_block(merge);
+        self.b.switch_to_block(merge);
+        let results = self.b.block_params(merge).to_vec();
+        self.after_call(results);
+    }
+
+    /// Bounds-check `addr + offset + size <= len` and return the native address.
+    fn mem_addr(&mut self, memarg: MemArg, size: u32) -> ir::Value {
+        let addr = self.pop();
+        let a = self.b.ins().uextend(types::I64, addr);
+        let end = self
+            .b
+            .ins()
+            .iadd_imm_s(a, (memarg.offset + size as u64) as i64);
+        let len = self.b.use_var(self.mem_len);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+        self.trap_if(oob, trap_word::MEMORY_OOB);
+        let base = self.b.use_var(self.mem_base);
+        let p = self.b.ins().iadd(base, a);
+        if memarg.offset == 0 {
+            p
+        } else {
+            self.b.ins().iadd_imm_s(p, memarg.offset as i64)
+        }
+    }
+
+    fn load(&mut self, memarg: MemArg, ty: Type, size: u32, ext: Ext) {
+        let p = self.mem_addr(memarg, size);
+        let ins = self.b.ins();
+        let v = match (ext, size) {
+            (Ext::None, _) => ins.load(ty, le(), p, 0),
+            (Ext::S, 1) => ins.sload8(ty, le(), p, 0),
+            (Ext::U, 1) => ins.uload8(ty, le(), p, 0),
+            (Ext::S, 2) => ins.sload16(ty, le(), p, 0),
+            (Ext::U, 2) => ins.uload16(ty, le(), p, 0),
+            (Ext::S, _) => ins.sload32(le(), p, 0),
+            (Ext::U, _) => ins.uload32(le(), p, 0),
+        };
+        self.push(v);
+    }
+
+    fn bool_to_i32(&mut self, c: ir::Value) -> ir::Value {
+        self.b.ins().uextend(types::I32, c)
+    }
+
+    fn icmp(&mut self, cc: IntCC) {
+        let (a, b) = self.pop2();
+        let c = self.b.ins().icmp(cc, a, b);
+        let r = self.bool_to_i32(c);
+        self.push(r);
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        let (a, b) = self.pop2();
+        let c = self.b.ins().fcmp(cc, a, b);
+        let r = self.bool_to_i32(c);
+        self.push(r);
+    }
+
+    fn binop(
+        &mut self,
+        f: impl FnOnce(&mut FunctionBuilder<'b>, ir::Value, ir::Value) -> ir::Value,
+    ) {
+        let (a, b) = self.pop2();
+        let v = f(&mut self.b, a, b);
+        self.push(v);
+    }
+
+    fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder<'b>, ir::Value) -> ir::Value) {
+        let a = self.pop();
+        let v = f(&mut self.b, a);
+        self.push(v);
+    }
+
+    fn div(&mut self, signed: bool, rem: bool) {
+        let (a, b) = self.pop2();
+        let ty = self.b.func.dfg.value_type(a);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        self.trap_if(zero, trap_word::DIV_ZERO);
+        let minus1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+        let v = if signed {
+            let min = if ty == types::I32 {
+                i32::MIN as i64
+            } else {
+                i64::MIN
+            };
+            if rem {
+                // INT_MIN % -1 is 0 in wasm; divide by 1 instead so it cannot fault.
+                let one = self.b.ins().iconst(ty, 1);
+                let b2 = self.b.ins().select(minus1, one, b);
+                self.b.ins().srem(a, b2)
+            } else {
+                let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, min);
+                let ovf = self.b.ins().band(is_min, minus1);
+                self.trap_if(ovf, trap_word::OVERFLOW);
+                self.b.ins().sdiv(a, b)
+            }
+        } else if rem {
+            self.b.ins().urem(a, b)
+        } else {
+            self.b.ins().udiv(a, b)
+        };
+        self.push(v);
+    }
+
+    /// Trapping float -> int conversion: NaN and out-of-range trap, then a
+    /// saturating conversion that can no longer fault.
+    fn trunc(&mut self, to: Type, signed: bool) {
+        let x = self.pop();
+        let fty = self.b.func.dfg.value_type(x);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+        self.trap_if(nan, trap_word::BAD_CONVERSION);
+        let bits = to.bits() as i32;
+        // Valid iff lo < x < hi (lo exclusive) or lo <= x < hi (lo inclusive).
+        let (lo, lo_inclusive, hi) = if signed {
+            let hi = 2f64.powi(bits - 1);
+            let lo_excl = -hi - 1.0;
+            // -2^(N-1) - 1 is exact only as an f64 with N = 32.
+            let exact = fty == types::F64 && bits == 32;
+            if exact {
+                (lo_excl, false, hi)
+            } else {
+                (-hi, true, hi)
+            }
+        } else {
+            (-1.0, false, 2f64.powi(bits))
+        };
+        let (lo_v, hi_v) = if fty == types::F32 {
+            (
+                self.b.ins().f32const(lo as f32),
+                self.b.ins().f32const(hi as f32),
+            )
+        } else {
+            (self.b.ins().f64const(lo), self.b.ins().f64const(hi))
+        };
+        let below = if lo_inclusive {
+            self.b.ins().fcmp(FloatCC::LessThan, x, lo_v)
+        } else {
+            self.b.ins().fcmp(FloatCC::LessThanOrEqual, x, lo_v)
+        };
+        let above = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, hi_v);
+        let out = self.b.ins().bor(below, above);
+        self.trap_if(out, trap_word::OVERFLOW);
+        let v = if signed {
+            self.b.ins().fcvt_to_sint_sat(to, x)
+        } else {
+            self.b.ins().fcvt_to_uint_sat(to, x)
+        };
+        self.push(v);
+    }
+
+    fn numeric(&mut self, op: Operator<'_>) -> Result<()> {
+        use Operator as O;
+        use types::{F32, F64, I32, I64};
+        match op {
+            O::I32Eqz | O::I64Eqz => {
+                let a = self.pop();
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+                let r = self.bool_to_i32(c);
+                self.push(r);
+            }
+            O::I32Eq | O::I64Eq => self.icmp(IntCC::Equal),
+            O::I32Ne | O::I64Ne => self.icmp(IntCC::NotEqual),
+            O::I32LtS | O::I64LtS => self.icmp(IntCC::SignedLessThan),
+            O::I32LtU | O::I64LtU => self.icmp(IntCC::UnsignedLessThan),
+            O::I32GtS | O::I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            O::I32GtU | O::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
+            O::I32LeS | O::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
+            O::I32LeU | O::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
+            O::I32GeS | O::I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
+            O::I32GeU | O::I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
+            O::F32Eq | O::F64Eq => self.fcmp(FloatCC::Equal),
+            O::F32Ne | O::F64Ne => self.fcmp(FloatCC::NotEqual),
+            O::F32Lt | O::F64Lt => self.fcmp(FloatCC::LessThan),
+            O::F32Gt | O::F64Gt => self.fcmp(FloatCC::GreaterThan),
+            O::F32Le | O::F64Le => self.fcmp(FloatCC::LessThanOrEqual),
+            O::F32Ge | O::F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
+
+            O::I32Clz | O::I64Clz => self.unop(|b, a| b.ins().clz(a)),
+            O::I32Ctz | O::I64Ctz => self.unop(|b, a| b.ins().ctz(a)),
+            O::I32Popcnt | O::I64Popcnt => self.unop(|b, a| b.ins().popcnt(a)),
+            O::I32Add | O::I64Add => self.binop(|b, x, y| b.ins().iadd(x, y)),
+            O::I32Sub | O::I64Sub => self.binop(|b, x, y| b.ins().isub(x, y)),
+            O::I32Mul | O::I64Mul => self.binop(|b, x, y| b.ins().imul(x, y)),
+            O::I32DivS | O::I64DivS => self.div(true, false),
+            O::I32DivU | O::I64DivU => self.div(false, false),
+            O::I32RemS | O::I64RemS => self.div(true, true),
+            O::I32RemU | O::I64RemU => self.div(false, true),
+            O::I32And | O::I64And => self.binop(|b, x, y| b.ins().band(x, y)),
+            O::I32Or | O::I64Or => self.binop(|b, x, y| b.ins().bor(x, y)),
+            O::I32Xor | O::I64Xor => self.binop(|b, x, y| b.ins().bxor(x, y)),
+            O::I32Shl | O::I64Shl => self.binop(|b, x, y| b.ins().ishl(x, y)),
+            O::I32ShrS | O::I64ShrS => self.binop(|b, x, y| b.ins().sshr(x, y)),
+            O::I32ShrU | O::I64ShrU => self.binop(|b, x, y| b.ins().ushr(x, y)),
+            O::I32Rotl | O::I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
+            O::I32Rotr | O::I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
+
+            O::F32Abs | O::F64Abs => self.unop(|b, a| b.ins().fabs(a)),
+            O::F32Neg | O::F64Neg => self.unop(|b, a| b.ins().fneg(a)),
+            O::F32Ceil | O::F64Ceil => self.unop(|b, a| b.ins().ceil(a)),
+            O::F32Floor | O::F64Floor => self.unop(|b, a| b.ins().floor(a)),
+            O::F32Trunc | O::F64Trunc => self.unop(|b, a| b.ins().trunc(a)),
+            O::F32Nearest | O::F64Nearest => self.unop(|b, a| b.ins().nearest(a)),
+            O::F32Sqrt | O::F64Sqrt => self.unop(|b, a| b.ins().sqrt(a)),
+            O::F32Add | O::F64Add => self.binop(|b, x, y| b.ins().fadd(x, y)),
+            O::F32Sub | O::F64Sub => self.binop(|b, x, y| b.ins().fsub(x, y)),
+            O::F32Mul | O::F64Mul => self.binop(|b, x, y| b.ins().fmul(x, y)),
+            O::F32Div | O::F64Div => self.binop(|b, x, y| b.ins().fdiv(x, y)),
+            O::F32Min | O::F64Min => self.binop(|b, x, y| b.ins().fmin(x, y)),
+            O::F32Max | O::F64Max => self.binop(|b, x, y| b.ins().fmax(x, y)),
+            O::F32Copysign | O::F64Copysign => self.binop(|b, x, y| b.ins().fcopysign(x, y)),
+
+            O::I32WrapI64 => self.unop(|b, a| b.ins().ireduce(I32, a)),
+            O::I64ExtendI32S => self.unop(|b, a| b.ins().sextend(I64, a)),
+            O::I64ExtendI32U => self.unop(|b, a| b.ins().uextend(I64, a)),
+            O::I32TruncF32S | O::I32TruncF64S => self.trunc(I32, true),
+            O::I32TruncF32U | O::I32TruncF64U => self.trunc(I32, false),
+            O::I64TruncF32S | O::I64TruncF64S => self.trunc(I64, true),
+            O::I64TruncF32U | O::I64TruncF64U => self.trunc(I64, false),
+            O::I32TruncSatF32S | O::I32TruncSatF64S => {
+                self.unop(|b, a| b.ins().fcvt_to_sint_sat(I32, a))
+            }
+            O::I32TruncSatF32U | O::I32TruncSatF64U => {
+                self.unop(|b, a| b.ins().fcvt_to_uint_sat(I32, a))
+            }
+            O::I64TruncSatF32S | O::I64TruncSatF64S => {
+                self.unop(|b, a| b.ins().fcvt_to_sint_sat(I64, a))
+            }
+            O::I64TruncSatF32U | O::I64TruncSatF64U => {
+                self.unop(|b, a| b.ins().fcvt_to_uint_sat(I64, a))
+            }
+            O::F32ConvertI32S | O::F32ConvertI64S => {
+                self.unop(|b, a| b.ins().fcvt_from_sint(F32, a))
+            }
+            O::F32ConvertI32U | O::F32ConvertI64U => {
+                self.unop(|b, a| b.ins().fcvt_from_uint(F32, a))
+            }
+            O::F64ConvertI32S | O::F64ConvertI64S => {
+                self.unop(|b, a| b.ins().fcvt_from_sint(F64, a))
+            }
+            O::F64ConvertI32U | O::F64ConvertI64U => {
+                self.unop(|b, a| b.ins().fcvt_from_uint(F64, a))
+            }
+            O::F32DemoteF64 => self.unop(|b, a| b.ins().fdemote(F32, a)),
+            O::F64PromoteF32 => self.unop(|b, a| b.ins().fpromote(F64, a)),
+            O::I32ReinterpretF32 => self.unop(|b, a| b.ins().bitcast(I32, MemFlagsData::new(), a)),
+            O::I64ReinterpretF64 => self.unop(|b, a| b.ins().bitcast(I64, MemFlagsData::new(), a)),
+            O::F32ReinterpretI32 => self.unop(|b, a| b.ins().bitcast(F32, MemFlagsData::new(), a)),
+            O::F64ReinterpretI64 => self.unop(|b, a| b.ins().bitcast(F64, MemFlagsData::new(), a)),
+            O::I32Extend8S => self.unop(|b, a| {
+                let n = b.ins().ireduce(types::I8, a);
+                b.ins().sextend(I32, n)
+            }),
+            O::I32Extend16S => self.unop(|b, a| {
+                let n = b.ins().ireduce(types::I16, a);
+                b.ins().sextend(I32, n)
+            }),
+            O::I64Extend8S => self.unop(|b, a| {
+                let n = b.ins().ireduce(types::I8, a);
+                b.ins().sextend(I64, n)
+            }),
+            O::I64Extend16S => self.unop(|b, a| {
+                let n = b.ins().ireduce(types::I16, a);
+                b.ins().sextend(I64, n)
+            }),
+            O::I64Extend32S => self.unop(|b, a| {
+                let n = b.ins().ireduce(I32, a);
+                b.ins().sextend(I64, n)
+            }),
+            other => return self.simd(other),
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Ext {
+    None,
+    S,
+    U,
+}
+
+/// Wasm memory is little-endian; accesses may be unaligned; bounds are checked.
+fn le() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_notrap()
+        .with_endianness(ir::Endianness::Little)
+}

@@ -1,0 +1,476 @@
+//! The JIT call boundary: the `#[repr(C)]` structures generated code reads
+//! (vmctx, run state, memory cells, function entries), the libcalls it calls
+//! back into, and the one function that enters native code.
+//!
+//! Layout (all offsets reach the translator through [`super::env::VmLayout`]):
+//! - `VmCtx` (one per instance): pointers to the run state, the memory cell,
+//!   the global cells (the store's own `[u64; 2]` slots), the function entries
+//!   (one per function index: code, callee vmctx, store address) and the
+//!   libcall table.
+//! - `RtState` (one per engine): trap word, call depth and limit, interrupt
+//!   flag pointer, fuel, and the Rust-side run context the libcalls use.
+//!
+//! Results of wasm functions come back through Cranelift's multi-return
+//! (`enable_multi_ret_implicit_sret`); the host enters through a per-function
+//! array-call wrapper `(vmctx, slots)` whose 16-byte slots hold the arguments
+//! and then the results.
+
+#![allow(unsafe_code)]
+
+use std::mem::offset_of;
+use std::sync::Arc;
+
+use super::env::{Libcall, NUM_LIBCALLS, VmLayout, trap_word};
+use crate::runtime::store::FuncKind;
+use crate::runtime::{Caller, HostError, InstanceId, Store};
+use crate::value::Value;
+
+#[repr(C)]
+pub(crate) struct VmCtx {
+    pub rt: *mut RtState,
+    pub mem: *mut MemCell,
+    pub globals: *const *mut u64,
+    pub funcs: *const FuncEntry,
+    pub libcalls: *const usize,
+    pub instance: u32,
+}
+
+#[repr(C)]
+pub(crate) struct RtState {
+    pub trap: u32,
+    pub depth: u32,
+    pub max_depth: u32,
+    pub _pad: u32,
+    pub interrupt: *const u8,
+    pub fuel: i64,
+    pub run: *mut RunCtx,
+}
+
+#[repr(C)]
+pub(crate) struct MemCell {
+    pub base: *mut u8,
+    pub len: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct FuncEntry {
+    /// Native body `(vmctx, params...) -> results`, or null for a host function.
+    pub code: *const u8,
+    pub vmctx: *mut VmCtx,
+    /// Store address (`FuncAddr`).
+    pub addr: u64,
+}
+
+pub(crate) const SLOT_SIZE: i32 = 16;
+
+pub(crate) fn layout() -> VmLayout {
+    VmLayout {
+        vmctx_rt: offset_of!(VmCtx, rt) as i32,
+        vmctx_mem: offset_of!(VmCtx, mem) as i32,
+        vmctx_globals: offset_of!(VmCtx, globals) as i32,
+        vmctx_funcs: offset_of!(VmCtx, funcs) as i32,
+        vmctx_libcalls: offset_of!(VmCtx, libcalls) as i32,
+        rt_trap: offset_of!(RtState, trap) as i32,
+        rt_depth: offset_of!(RtState, depth) as i32,
+        rt_max_depth: offset_of!(RtState, max_depth) as i32,
+        rt_interrupt: offset_of!(RtState, interrupt) as i32,
+        rt_fuel: offset_of!(RtState, fuel) as i32,
+        mem_base: offset_of!(MemCell, base) as i32,
+        mem_len: offset_of!(MemCell, len) as i32,
+        func_entry_size: std::mem::size_of::<FuncEntry>() as i64,
+        func_entry_code: offset_of!(FuncEntry, code) as i32,
+        func_entry_vmctx: offset_of!(FuncEntry, vmctx) as i32,
+        func_entry_addr: offset_of!(FuncEntry, addr) as i32,
+        slot_size: SLOT_SIZE,
+    }
+}
+
+/// Rust-side state of one run, reached by libcalls through `RtState::run`.
+pub(crate) struct RunCtx {
+    pub store: *mut Store,
+    /// Every memory cell of the store, by memory address.
+    pub mems: *mut Vec<MemCell>,
+    /// Function entries by store address.
+    pub entries: *const Vec<FuncEntry>,
+    /// Array-call wrappers by store address (null for host functions).
+    pub wrappers: *const Vec<*const u8>,
+    pub host_message: Option<String>,
+    pub exit_code: i32,
+    /// (instance, func_index, code_offset), innermost first.
+    pub frames: Vec<(u32, u32, u32)>,
+}
+
+/// Everything needed to enter native code, bundled so it can cross to the
+/// big-stack worker thread.
+pub(crate) struct Entry {
+    pub wrapper: *const u8,
+    pub vmctx: *mut VmCtx,
+    pub slots: *mut u128,
+}
+
+// SAFETY: the pointers refer to data owned by the caller of `enter`, which
+// blocks until the worker thread has finished with them.
+unsafe impl Send for Entry {}
+
+/// Run an array-call wrapper on the current thread.
+pub(crate) fn enter(e: &Entry) {
+    // SAFETY: `wrapper` was produced by the compiler for the signature
+    // `extern "C" fn(vmctx, slots)`, and is kept alive by the compiled module
+    // that the caller holds; `vmctx` and `slots` are valid for the call.
+    unsafe {
+        let f: extern "C" fn(*mut VmCtx, *mut u128) = std::mem::transmute(e.wrapper);
+        f(e.vmctx, e.slots);
+    }
+}
+
+/// The libcall table, in [`Libcall`] order.
+pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
+    let mut t = [0usize; NUM_LIBCALLS];
+    t[Libcall::Unwind as usize] = lc_unwind as *const () as usize;
+    t[Libcall::MemoryGrow as usize] = lc_memory_grow as *const () as usize;
+    t[Libcall::MemoryFill as usize] = lc_memory_fill as *const () as usize;
+    t[Libcall::MemoryCopy as usize] = lc_memory_copy as *const () as usize;
+    t[Libcall::MemoryInit as usize] = lc_memory_init as *const () as usize;
+    t[Libcall::DataDrop as usize] = lc_data_drop as *const () as usize;
+    t[Libcall::TableGet as usize] = lc_table_get as *const () as usize;
+    t[Libcall::TableSet as usize] = lc_table_set as *const () as usize;
+    t[Libcall::TableSize as usize] = lc_table_size as *const () as usize;
+    t[Libcall::TableGrow as usize] = lc_table_grow as *const () as usize;
+    t[Libcall::TableFill as usize] = lc_table_fill as *const () as usize;
+    t[Libcall::TableCopy as usize] = lc_table_copy as *const () as usize;
+    t[Libcall::TableInit as usize] = lc_table_init as *const () as usize;
+    t[Libcall::ElemDrop as usize] = lc_elem_drop as *const () as usize;
+    t[Libcall::ResolveIndirect as usize] = lc_resolve_indirect as *const () as usize;
+    t[Libcall::CallHost as usize] = lc_call_host as *const () as usize;
+    t
+}
+
+/// The pieces a libcall works with.
+struct Cx<'a> {
+    rt: &'a mut RtState,
+    run: &'a mut RunCtx,
+    store: &'a mut Store,
+    instance: InstanceId,
+}
+
+fn cx<'a>(vmctx: *mut VmCtx) -> Cx<'a> {
+    // SAFETY: generated code passes its own vmctx, which points at a live
+    // `VmCtx` whose `rt` points at the engine's run state; during a run,
+    // `rt.run` points at the `RunCtx` on the entering thread's stack frame and
+    // `run.store` at the store the run borrowed mutably. Generated code holds
+    // no Rust references, so these are the only live references.
+    unsafe {
+        let v = &*vmctx;
+        let rt = &mut *v.rt;
+        let run = &mut *rt.run;
+        let store = &mut *run.store;
+        Cx {
+            rt,
+            run,
+            store,
+            instance: InstanceId(v.instance),
+        }
+    }
+}
+
+impl Cx<'_> {
+    fn trap(&mut self, code: u32) {
+        self.rt.trap = code;
+    }
+    fn mem_addr(&self) -> Option<u32> {
+        self.store.instance(self.instance).memories.first().copied()
+    }
+    fn table_addr(&self, t: u32) -> usize {
+        self.store.instance(self.instance).tables[t as usize] as usize
+    }
+    /// Point every memory cell at its memory's current bytes.
+    fn refresh_mems(&mut self) {
+        // SAFETY: `mems` points at the engine's cell vector, alive for the run
+        // and only touched here and in `JitEngine` between runs.
+        let mems = unsafe { &mut *self.run.mems };
+        refresh_mem_cells(self.store, mems);
+    }
+}
+
+pub(crate) fn refresh_mem_cells(store: &mut Store, mems: &mut Vec<MemCell>) {
+    let n = store.memories.len();
+    mems.resize_with(n, || MemCell {
+        base: std::ptr::null_mut(),
+        len: 0,
+    });
+    for (cell, m) in mems.iter_mut().zip(store.memories.iter_mut()) {
+        cell.base = m.data.as_mut_ptr();
+        cell.len = m.data.len() as u64;
+    }
+}
+
+extern "C" fn lc_unwind(vmctx: *mut VmCtx, code: u32, func_index: u32, code_offset: u32) {
+    let c = cx(vmctx);
+    if code != 0 {
+        c.rt.trap = code;
+        c.run.frames.clear();
+    }
+    if func_index != super::translate::NO_FRAME {
+        c.run.frames.push((c.instance.0, func_index, code_offset));
+    }
+}
+
+extern "C" fn lc_memory_grow(vmctx: *mut VmCtx, delta: u32) -> u32 {
+    let mut c = cx(vmctx);
+    let Some(m) = c.mem_addr() else {
+        return u32::MAX;
+    };
+    let r = c.store.memory_grow(m, delta as u64);
+    c.refresh_mems();
+    r.map_or(u32::MAX, |old| old as u32)
+}
+
+fn range_ok(start: u32, len: u32, size: usize) -> bool {
+    start as u64 + len as u64 <= size as u64
+}
+
+extern "C" fn lc_memory_fill(vmctx: *mut VmCtx, dst: u32, val: u32, len: u32) {
+    let mut c = cx(vmctx);
+    let m = c.mem_addr().expect("validated: memory.fill needs a memory");
+    let mem = c.store.memory_mut(m);
+    if !range_ok(dst, len, mem.len()) {
+        return c.trap(trap_word::MEMORY_OOB);
+    }
+    mem[dst as usize..(dst + len) as usize].fill(val as u8);
+}
+
+extern "C" fn lc_memory_copy(vmctx: *mut VmCtx, dst: u32, src: u32, len: u32) {
+    let mut c = cx(vmctx);
+    let m = c.mem_addr().expect("validated: memory.copy needs a memory");
+    let mem = c.store.memory_mut(m);
+    if !range_ok(dst, len, mem.len()) || !range_ok(src, len, mem.len()) {
+        return c.trap(trap_word::MEMORY_OOB);
+    }
+    mem.copy_within(src as usize..(src + len) as usize, dst as usize);
+}
+
+extern "C" fn lc_memory_init(vmctx: *mut VmCtx, seg: u32, dst: u32, src: u32, len: u32) {
+    let mut c = cx(vmctx);
+    let m = c.mem_addr().expect("validated: memory.init needs a memory");
+    let d = c.store.instance(c.instance).datas[seg as usize] as usize;
+    let data = c.store.datas[d].clone();
+    let mem = c.store.memory_mut(m);
+    if !range_ok(dst, len, mem.len()) || !range_ok(src, len, data.len()) {
+        return c.trap(trap_word::MEMORY_OOB);
+    }
+    mem[dst as usize..(dst + len) as usize]
+        .copy_from_slice(&data[src as usize..(src + len) as usize]);
+}
+
+extern "C" fn lc_data_drop(vmctx: *mut VmCtx, seg: u32) {
+    let c = cx(vmctx);
+    let d = c.store.instance(c.instance).datas[seg as usize] as usize;
+    c.store.datas[d] = Arc::from([]);
+}
+
+extern "C" fn lc_table_get(vmctx: *mut VmCtx, table: u32, idx: u32) -> u64 {
+    let mut c = cx(vmctx);
+    let t = c.table_addr(table);
+    match c.store.tables[t].elems.get(idx as usize) {
+        Some(v) => *v,
+        None => {
+            c.trap(trap_word::TABLE_OOB);
+            0
+        }
+    }
+}
+
+extern "C" fn lc_table_set(vmctx: *mut VmCtx, table: u32, idx: u32, val: u64) {
+    let mut c = cx(vmctx);
+    let t = c.table_addr(table);
+    match c.store.tables[t].elems.get_mut(idx as usize) {
+        Some(v) => *v = val,
+        None => c.trap(trap_word::TABLE_OOB),
+    }
+}
+
+extern "C" fn lc_table_size(vmctx: *mut VmCtx, table: u32) -> u32 {
+    let c = cx(vmctx);
+    let t = c.table_addr(table);
+    c.store.tables[t].elems.len() as u32
+}
+
+extern "C" fn lc_table_grow(vmctx: *mut VmCtx, table: u32, init: u64, delta: u32) -> u32 {
+    let c = cx(vmctx);
+    let ta = c.table_addr(table);
+    let t = &mut c.store.tables[ta];
+    let old = t.elems.len() as u64;
+    let new = old + delta as u64;
+    if new > t.max() || t.elems.try_reserve(delta as usize).is_err() {
+        return u32::MAX;
+    }
+    t.elems.resize(new as usize, init);
+    old as u32
+}
+
+extern "C" fn lc_table_fill(vmctx: *mut VmCtx, table: u32, dst: u32, val: u64, len: u32) {
+    let mut c = cx(vmctx);
+    let t = c.table_addr(table);
+    let elems = &mut c.store.tables[t].elems;
+    if !range_ok(dst, len, elems.len()) {
+        return c.trap(trap_word::TABLE_OOB);
+    }
+    elems[dst as usize..(dst + len) as usize].fill(val);
+}
+
+extern "C" fn lc_table_copy(vmctx: *mut VmCtx, dt: u32, st: u32, dst: u32, src: u32, len: u32) {
+    let mut c = cx(vmctx);
+    let (d, s) = (c.table_addr(dt), c.table_addr(st));
+    let (dl, sl) = (c.store.tables[d].elems.len(), c.store.tables[s].elems.len());
+    if !range_ok(dst, len, dl) || !range_ok(src, len, sl) {
+        return c.trap(trap_word::TABLE_OOB);
+    }
+    if d == s {
+        c.store.tables[d]
+            .elems
+            .copy_within(src as usize..(src + len) as usize, dst as usize);
+    } else {
+        let tmp: Vec<u64> = c.store.tables[s].elems[src as usize..(src + len) as usize].to_vec();
+        c.store.tables[d].elems[dst as usize..(dst + len) as usize].copy_from_slice(&tmp);
+    }
+}
+
+extern "C" fn lc_table_init(vmctx: *mut VmCtx, table: u32, seg: u32, dst: u32, src: u32, len: u32) {
+    let mut c = cx(vmctx);
+    let t = c.table_addr(table);
+    let e = c.store.instance(c.instance).elems[seg as usize] as usize;
+    let items = c.store.elems[e].clone();
+    let elems = &mut c.store.tables[t].elems;
+    if !range_ok(dst, len, elems.len()) || !range_ok(src, len, items.len()) {
+        return c.trap(trap_word::TABLE_OOB);
+    }
+    elems[dst as usize..(dst + len) as usize]
+        .copy_from_slice(&items[src as usize..(src + len) as usize]);
+}
+
+extern "C" fn lc_elem_drop(vmctx: *mut VmCtx, seg: u32) {
+    let c = cx(vmctx);
+    let e = c.store.instance(c.instance).elems[seg as usize] as usize;
+    c.store.elems[e] = Arc::from([]);
+}
+
+extern "C" fn lc_resolve_indirect(vmctx: *mut VmCtx, table: u32, idx: u32, type_index: u32) -> u64 {
+    let mut c = cx(vmctx);
+    let t = c.table_addr(table);
+    let Some(&r) = c.store.tables[t].elems.get(idx as usize) else {
+        c.trap(trap_word::UNDEFINED_ELEMENT);
+        return 0;
+    };
+    if r == 0 {
+        c.trap(trap_word::UNINITIALIZED_ELEMENT);
+        return 0;
+    }
+    let addr = (r - 1) as usize;
+    let expected = c.store.instance(c.instance).type_ids[type_index as usize];
+    if c.store.funcs[addr].type_id != expected {
+        c.trap(trap_word::INDIRECT_MISMATCH);
+        return 0;
+    }
+    // SAFETY: `entries` is the engine's entry vector, alive and unmodified
+    // for the whole run; the returned pointer is only read during the run.
+    let entries = unsafe { &*c.run.entries };
+    &entries[addr] as *const FuncEntry as u64
+}
+
+extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
+    let c = cx(vmctx);
+    let addr = addr as u32;
+    let ty = c.store.func_type(addr).clone();
+    let (np, nr) = (ty.params().len(), ty.results().len());
+    // SAFETY: generated code passes an area of max(params, results, 1) slots.
+    let area = unsafe { std::slice::from_raw_parts_mut(slots, np.max(nr).max(1)) };
+    let f = match &c.store.funcs[addr as usize].kind {
+        FuncKind::Host(f) => f.clone(),
+        FuncKind::Wasm { .. } => {
+            // A wasm function reached through the generic path: enter its wrapper.
+            // SAFETY: as for `entries` in `lc_resolve_indirect`.
+            let wrapper = unsafe { (&*c.run.wrappers)[addr as usize] };
+            let entries = unsafe { &*c.run.entries };
+            let e = Entry {
+                wrapper,
+                vmctx: entries[addr as usize].vmctx,
+                slots,
+            };
+            enter(&e);
+            return;
+        }
+    };
+    let args: Vec<Value> = ty
+        .params()
+        .iter()
+        .zip(area.iter())
+        .map(|(t, s)| slot_to_value(*t, *s))
+        .collect();
+    let mut results: Vec<Value> = ty
+        .results()
+        .iter()
+        .map(|t| Value::default_for(*t))
+        .collect();
+    let instance = c.instance;
+    let r = {
+        let mut caller = Caller {
+            store: c.store,
+            instance: Some(instance),
+            pause_requested: false,
+        };
+        f(&mut caller, &args, &mut results)
+    };
+    let mut c = cx(vmctx);
+    c.refresh_mems();
+    match r {
+        Ok(()) => {
+            for (s, v) in area.iter_mut().zip(&results) {
+                *s = value_to_slot(v);
+            }
+        }
+        Err(HostError::Trap(msg)) => {
+            c.run.host_message = Some(msg);
+            c.run.frames.clear();
+            c.trap(trap_word::HOST);
+        }
+        Err(HostError::Exit(code)) => {
+            c.run.exit_code = code;
+            c.run.frames.clear();
+            c.trap(trap_word::EXIT);
+        }
+    }
+}
+
+pub(crate) fn value_to_slot(v: &Value) -> u128 {
+    let mut s = [0u64; 2];
+    let n = Value::slots(v.ty());
+    v.to_slots(&mut s[..n]);
+    s[0] as u128 | ((s[1] as u128) << 64)
+}
+
+pub(crate) fn slot_to_value(ty: wasmparser::ValType, s: u128) -> Value {
+    Value::from_slots(ty, &[s as u64, (s >> 64) as u64])
+}
+
+/// Pointer to a global's cell in the store (its `[u64; 2]` slots).
+pub(crate) fn global_cell(store: &mut Store, addr: u32) -> *mut u64 {
+    store.globals[addr as usize].bits.as_mut_ptr()
+}
+
+/// The interrupt flag's byte.
+pub(crate) fn interrupt_ptr(store: &Store) -> *const u8 {
+    store.interrupt.as_ptr() as *const u8
+}
+
+// SAFETY: a `CompiledModule` only holds finalized, immutable machine code (and
+// the JIT module or library that owns it, which is never touched again until
+// drop); its raw pointers are addresses of that code. Sharing or sending it
+// between threads cannot race.
+unsafe impl Send for super::CompiledModule {}
+// SAFETY: as above: nothing reachable through `&CompiledModule` is mutable.
+unsafe impl Sync for super::CompiledModule {}
+// SAFETY: a `JitEngine`'s raw pointers point into its own boxed data and, only
+// during `call` (which borrows it mutably), into the store; moving it to
+// another thread between calls moves all of that along with it.
+unsafe impl Send for super::JitEngine {}

@@ -1,0 +1,274 @@
+//! Interpreter vs JIT, on real programs: the benchmark fixtures (WASI
+//! commands with small arguments, and the `fibarray` reactor), the `fib.wasm`
+//! reactor's exports, and the wazero fuzz regressions. For each program both
+//! engines must agree on every call's outcome (values, trap message and
+//! backtrace, exit code), on the guest's stdout, and on a hash of the final
+//! linear memory. One trial per program.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
+use wdb_engine::jit::{JitEngine, OptLevel};
+use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
+use wdb_engine::value::FuncAddr;
+use wdb_engine::wasi::{self, Output, WasiConfig, WasiCtx};
+use wdb_engine::{Module, Value};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Eng {
+    Interp,
+    Jit,
+}
+
+/// What a program did, in a form two engines can be compared on.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    calls: Vec<String>,
+    stdout: Vec<u8>,
+    memory_hash: Option<u64>,
+}
+
+enum Calls {
+    /// A WASI command: `_start` with these argv.
+    Command(Vec<String>),
+    /// `_initialize` if present, then these exports with these arguments.
+    Invoke(Vec<(String, Vec<Value>)>),
+    /// Run the start function, then every exported function with zero arguments.
+    AllExports,
+}
+
+fn describe(o: &RunOutcome) -> String {
+    match o {
+        RunOutcome::Trapped(t) => {
+            let frames: Vec<String> = t
+                .backtrace
+                .iter()
+                .map(|f| format!("{}@{:?}", f.func_index, f.code_offset))
+                .collect();
+            format!("trap `{}` at [{}]", t.message, frames.join(" "))
+        }
+        RunOutcome::Returned(v) => format!("returned {v:?}"),
+        RunOutcome::Paused(PauseReason::Interrupted) => "timed out".to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
+    let module = Arc::new(Module::new(bytes.to_vec()).map_err(|e| e.to_string())?);
+    let mut store = Store::new(StoreConfig::default());
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let sink = out.clone();
+    let argv = match calls {
+        Calls::Command(a) => a.clone(),
+        _ => vec!["prog".to_string()],
+    };
+    let ctx = WasiCtx::new(WasiConfig {
+        args: argv,
+        stdout: Output::Sink(Arc::new(move |b: &[u8]| {
+            sink.lock().expect("stdout lock").extend_from_slice(b)
+        })),
+        ..WasiConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let mut linker = Linker::new();
+    wasi::add_to_linker(&mut linker, &mut store, Arc::new(Mutex::new(ctx)))
+        .map_err(|e| e.to_string())?;
+    let imports = linker.resolve(&store, &module).map_err(|e| e.to_string())?;
+    let (inst, start) = store
+        .instantiate(module.clone(), &imports)
+        .map_err(|e| e.to_string())?;
+
+    // A runaway fuzz case is stopped by the interrupt flag on both engines.
+    let flag = store.interrupt_handle();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let timer = std::thread::spawn(move || {
+        if done_rx.recv_timeout(Duration::from_secs(60)).is_err() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+
+    let export = |store: &Store, name: &str| match store.instance_export(inst, name) {
+        Some(Extern::Func(f)) => Some(f),
+        _ => None,
+    };
+    let mut steps: Vec<(String, FuncAddr, Vec<Value>)> = Vec::new();
+    if let Some(s) = start {
+        steps.push(("start".into(), s, vec![]));
+    }
+    match calls {
+        Calls::Command(_) => {
+            let f = export(&store, "_start").ok_or("no _start")?;
+            steps.push(("_start".into(), f, vec![]));
+        }
+        Calls::Invoke(list) => {
+            if let Some(f) = export(&store, "_initialize") {
+                steps.push(("_initialize".into(), f, vec![]));
+            }
+            for (name, args) in list {
+                let f = export(&store, name).ok_or(format!("no export {name}"))?;
+                steps.push((name.clone(), f, args.clone()));
+            }
+        }
+        Calls::AllExports => {
+            for e in &module.exports {
+                if let Some(f) = export(&store, &e.name) {
+                    let args = store
+                        .func_type(f)
+                        .params()
+                        .iter()
+                        .map(|t| Value::default_for(*t))
+                        .collect();
+                    steps.push((e.name.clone(), f, args));
+                }
+            }
+        }
+    }
+    let mut jit = JitEngine::new(OptLevel::Speed);
+    let mut observed = Vec::new();
+    for (name, f, args) in steps {
+        let outcome = match eng {
+            Eng::Interp => {
+                let mut exec = Execution::new(&mut store, f, &args).map_err(|e| e.to_string())?;
+                exec.run(&mut store, &mut RunControl::default())
+            }
+            Eng::Jit => jit
+                .call(&mut store, f, &args, &mut RunControl::default())
+                .map_err(|e| e.to_string())?,
+        };
+        let stop = !matches!(outcome, RunOutcome::Returned(_));
+        observed.push(format!("{name}: {}", describe(&outcome)));
+        if stop && !matches!(calls, Calls::AllExports) {
+            break;
+        }
+    }
+    let _ = done_tx.send(());
+    let _ = timer.join();
+    let memory_hash = store.instance_memory(inst).map(|m| {
+        let mut h = DefaultHasher::new();
+        store.memory(m).hash(&mut h);
+        h.finish()
+    });
+    let stdout = out.lock().expect("stdout lock").clone();
+    Ok(Observed {
+        calls: observed,
+        stdout,
+        memory_hash,
+    })
+}
+
+fn compare(path: &Path, calls: Calls) -> Result<(), Failed> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let a = run(Eng::Interp, &bytes, &calls);
+    let b = run(Eng::Jit, &bytes, &calls);
+    match (&a, &b) {
+        (Ok(a), Ok(b)) if a == b => {
+            println!("{}: {:?}", path.display(), a.calls);
+            Ok(())
+        }
+        (Err(a), Err(b)) if a == b => Ok(()),
+        _ => Err(format!(
+            "{}: engines disagree\n  interp: {a:?}\n  jit:    {b:?}",
+            path.display()
+        )
+        .into()),
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = root();
+    let mut trials = Vec::new();
+    let bench = root.join("fixtures/bench");
+    let commands: &[(&str, &[&str])] = &[
+        ("pi", &["200"]),
+        ("fib", &["18"]),
+        ("sieve", &["100000"]),
+        ("nbody", &["1000"]),
+        // The argument is MiB; even 1 MiB is too slow for a debug-built interpreter.
+        ("sha256", &["0"]),
+        ("quicksort", &["20000"]),
+    ];
+    for (name, argv) in commands {
+        for build in ["O2", "O0g"] {
+            let path = bench.join(format!("{name}-{build}.wasm"));
+            let mut a = vec![format!("{name}.wasm")];
+            a.extend(argv.iter().map(|s| s.to_string()));
+
+            trials.push(Trial::test(format!("bench::{name}-{build}"), move || {
+                compare(&path, Calls::Command(a))
+            }));
+        }
+    }
+    for build in ["O2", "O0g"] {
+        let path = bench.join(format!("fibarray-{build}.wasm"));
+        trials.push(Trial::test(format!("bench::fibarray-{build}"), move || {
+            compare(
+                &path,
+                Calls::Invoke(vec![
+                    ("fibArray".into(), vec![Value::I32(10)]),
+                    (
+                        "fibArrayRepeat".into(),
+                        vec![Value::I32(1000), Value::I32(50)],
+                    ),
+                ]),
+            )
+        }));
+    }
+    let fib = root.join("fixtures/fib.wasm");
+    trials.push(Trial::test("fixtures::fib", move || {
+        let module = Module::new(std::fs::read(&fib).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        let mut calls = Vec::new();
+        for e in &module.exports {
+            if let Some(idx) = module.exported_func(&e.name) {
+                let ty = module.func_type(idx);
+                if ty.params().iter().all(|t| *t == wdb_engine::ValType::I32)
+                    && e.name != "_initialize"
+                    // Never returns: the interrupt stops it at a different point on each engine.
+                    && e.name != "loop_forever"
+                {
+                    calls.push((
+                        e.name.clone(),
+                        ty.params().iter().map(|_| Value::I32(10)).collect(),
+                    ));
+                }
+            }
+        }
+        if calls.is_empty() {
+            return Err("fib.wasm exports no i32 functions".into());
+        }
+        compare(&fib, Calls::Invoke(calls))
+    }));
+
+    let fuzz = root.join("../shared/corpus/regressions/wazero-fuzzcases");
+    match std::fs::read_dir(&fuzz) {
+        Ok(rd) => {
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                .collect();
+            files.sort();
+            for p in files {
+                let name = p.file_stem().expect("name").to_string_lossy().to_string();
+                trials.push(Trial::test(format!("fuzz::{name}"), move || {
+                    compare(&p, Calls::AllExports)
+                }));
+            }
+        }
+        Err(e) => {
+            let msg = format!("fuzz corpus missing: looked in {} ({e})", fuzz.display());
+            trials.push(Trial::test("fuzz_corpus_present", move || Err(msg.into())));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
