@@ -1255,15 +1255,10 @@ impl Session {
             }
             // With DWARF, `until` is `next` that never goes backwards: stop
             // at a statement of a different line at a greater pc.
-            let src = self
-                .loaded
-                .as_ref()
-                .map(|l| &l.source)
-                .filter(|s| s.available());
+            let src = self.loaded.as_ref().map(|l| &l.source).filter(|s| s.available());
             let new_line = src.is_none_or(|s| {
                 s.is_stmt_boundary(f.code_offset)
-                    && s.location(f.code_offset).map(|l| l.line)
-                        != s.location(start.code_offset).map(|l| l.line)
+                    && s.location(f.code_offset).map(|l| l.line) != s.location(start.code_offset).map(|l| l.line)
             });
             if depth == d && f.code_offset > start.code_offset && new_line {
                 return Ok(Stop::At(StopReason::Location));
@@ -1285,9 +1280,7 @@ impl Session {
             },
             // A command's `_start` returning is a normal exit (wasi-libc calls
             // proc_exit only for a non-zero status).
-            Stop::Outcome(RunOutcome::Returned(_))
-                if matches!(self.last_launch, Some(Launch::Start(_))) =>
-            {
+            Stop::Outcome(RunOutcome::Returned(_)) if matches!(self.last_launch, Some(Launch::Start(_))) => {
                 vec![Event::Exited { code: 0 }]
             }
             Stop::Outcome(RunOutcome::Returned(values)) => {
