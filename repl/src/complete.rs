@@ -34,12 +34,7 @@ impl WdbHelper {
 }
 
 /// Candidates for the word ending at `pos` (pure, for tests).
-pub fn candidates(
-    line: &str,
-    pos: usize,
-    exports: &[String],
-    functions: &[String],
-) -> (usize, Vec<String>) {
+pub fn candidates(line: &str, pos: usize, exports: &[String], functions: &[String]) -> (usize, Vec<String>) {
     let before = &line[..pos];
     let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let word = &before[start..];
@@ -56,46 +51,18 @@ pub fn candidates(
             "call" | "invoke" => exports,
             "break" | "b" | "br" | "tbreak" | "disassemble" | "disas" => functions,
             "info" | "i" => {
-                let subs = [
-                    "breakpoints",
-                    "frame",
-                    "locals",
-                    "args",
-                    "exports",
-                    "imports",
-                    "functions",
-                    "globals",
-                    "memory",
-                    "tables",
-                    "sections",
-                    "wasi",
-                    "source",
-                ];
-                return (
-                    start,
-                    subs.iter()
-                        .filter(|s| s.starts_with(word))
-                        .map(|s| s.to_string())
-                        .collect(),
-                );
+                let subs = ["breakpoints", "frame", "locals", "args", "exports", "imports", "functions", "globals", "memory", "tables", "sections", "wasi", "source"];
+                return (start, subs.iter().filter(|s| s.starts_with(word)).map(|s| s.to_string()).collect());
             }
             "help" | "h" => {
                 return (
                     start,
-                    COMMANDS
-                        .iter()
-                        .map(|c| c.names[0])
-                        .filter(|n| n.starts_with(word))
-                        .map(str::to_string)
-                        .collect(),
+                    COMMANDS.iter().map(|c| c.names[0]).filter(|n| n.starts_with(word)).map(str::to_string).collect(),
                 );
             }
             _ => &[],
         };
-        pool.iter()
-            .filter(|n| n.starts_with(word))
-            .cloned()
-            .collect()
+        pool.iter().filter(|n| n.starts_with(word)).cloned().collect()
     };
     out.sort();
     out.dedup();
@@ -105,29 +72,13 @@ pub fn candidates(
 impl Completer for WdbHelper {
     type Candidate = Pair;
 
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(&self, line: &str, pos: usize, ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let (start, c) = candidates(line, pos, &self.exports, &self.functions);
         let first = line.split_whitespace().next().unwrap_or("");
-        if c.is_empty()
-            && start > 0
-            && matches!(first, "run" | "r" | "file" | "load" | "call" | "invoke")
-        {
+        if c.is_empty() && start > 0 && matches!(first, "run" | "r" | "file" | "load" | "call" | "invoke") {
             return self.files.complete(line, pos, ctx);
         }
-        Ok((
-            start,
-            c.into_iter()
-                .map(|s| Pair {
-                    display: s.clone(),
-                    replacement: s,
-                })
-                .collect(),
-        ))
+        Ok((start, c.into_iter().map(|s| Pair { display: s.clone(), replacement: s }).collect()))
     }
 }
 
@@ -141,11 +92,7 @@ impl Hinter for WdbHelper {
 
 impl Highlighter for WdbHelper {
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
-        if self.color {
-            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
-        } else {
-            Cow::Borrowed(hint)
-        }
+        if self.color { Cow::Owned(format!("\x1b[2m{hint}\x1b[0m")) } else { Cow::Borrowed(hint) }
     }
 }
 
@@ -161,13 +108,7 @@ mod tests {
     fn completes_commands_then_names() {
         let ex = vec!["fibArray".to_string(), "fib".to_string(), "add".to_string()];
         let (s, c) = candidates("disa", 4, &ex, &ex);
-        assert_eq!(
-            (s, c),
-            (
-                0,
-                vec!["disable".to_string(), "disas".into(), "disassemble".into()]
-            )
-        );
+        assert_eq!((s, c), (0, vec!["disable".to_string(), "disas".into(), "disassemble".into()]));
         let (s, c) = candidates("call fi", 7, &ex, &ex);
         assert_eq!((s, c), (5, vec!["fib".to_string(), "fibArray".into()]));
         let (_, c) = candidates("info br", 7, &ex, &ex);

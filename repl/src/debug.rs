@@ -24,15 +24,15 @@ use crate::parse::{self, Parsed, ReplAction};
 use crate::render::{Renderer, Style};
 
 pub fn main(args: crate::cli::DebugArgs) -> anyhow::Result<u8> {
-    let file = args.file.clone().ok_or_else(|| {
-        anyhow!("no module given: usage: wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]")
-    })?;
+    let file = args
+        .file
+        .clone()
+        .ok_or_else(|| anyhow!("no module given: usage: wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]"))?;
     if let Some(script) = &args.batch {
         let text = if script == Path::new("-") {
             std::io::read_to_string(std::io::stdin()).context("reading the script from stdin")?
         } else {
-            std::fs::read_to_string(script)
-                .with_context(|| format!("reading {}", script.display()))?
+            std::fs::read_to_string(script).with_context(|| format!("reading {}", script.display()))?
         };
         return Ok(batch(&file, args.args, text.lines().map(str::to_string)));
     }
@@ -60,10 +60,7 @@ struct SyncBackend {
 impl Backend for SyncBackend {
     fn run(&mut self, cmd: Command, sink: &mut dyn FnMut(&Event)) {
         self.next_id += 1;
-        for ev in self.session.handle(Request {
-            id: self.next_id,
-            command: cmd,
-        }) {
+        for ev in self.session.handle(Request { id: self.next_id, command: cmd }) {
             sink(&ev);
         }
     }
@@ -88,10 +85,7 @@ impl Backend for WorkerBackend {
         let id = self.next_id;
         self.running.store(true, Ordering::SeqCst);
         if self.tx.send(Request { id, command: cmd }).is_err() {
-            sink(&Event::CommandFailed {
-                id,
-                message: "the session thread is gone".into(),
-            });
+            sink(&Event::CommandFailed { id, message: "the session thread is gone".into() });
             self.running.store(false, Ordering::SeqCst);
             return;
         }
@@ -100,10 +94,7 @@ impl Backend for WorkerBackend {
                 Ok(Event::Done { id: d }) if d == id => break,
                 Ok(ev) => sink(&ev),
                 Err(_) => {
-                    sink(&Event::CommandFailed {
-                        id,
-                        message: "the session thread is gone".into(),
-                    });
+                    sink(&Event::CommandFailed { id, message: "the session thread is gone".into() });
                     break;
                 }
             }
@@ -173,18 +164,8 @@ impl<B: Backend> Repl<B> {
         let functions = &mut self.functions;
         self.backend.run(cmd, &mut |ev| {
             if let Event::Loaded(m) = ev {
-                *exports = m
-                    .exports
-                    .iter()
-                    .filter(|e| e.kind == "func")
-                    .map(|e| e.name.clone())
-                    .collect();
-                *functions = m
-                    .functions
-                    .iter()
-                    .filter(|f| !f.imported)
-                    .map(|f| f.name.clone())
-                    .collect();
+                *exports = m.exports.iter().filter(|e| e.kind == "func").map(|e| e.name.clone()).collect();
+                *functions = m.functions.iter().filter(|f| !f.imported).map(|f| f.name.clone()).collect();
                 functions.extend(exports.iter().cloned());
             }
             let mut s = String::new();
@@ -192,44 +173,27 @@ impl<B: Backend> Repl<B> {
             let _ = out.write_all(s.as_bytes());
             let _ = out.flush();
         });
-        if failed {
-            LineResult::Failed
-        } else {
-            LineResult::Ok
-        }
+        if failed { LineResult::Failed } else { LineResult::Ok }
     }
 }
 
 fn load_command(file: &Path, args: Vec<String>) -> Command {
-    Command::Load {
-        path: file.to_path_buf(),
-        args,
-    }
+    Command::Load { path: file.to_path_buf(), args }
 }
 
 /// Run lines without a line editor. Returns the exit code: 0, or 1 if any
 /// command failed.
 fn batch(file: &Path, args: Vec<String>, lines: impl Iterator<Item = String>) -> u8 {
-    let session = Session::new(SessionConfig {
-        capture_output: false,
-        persist: true,
-        inherit_stdin: false,
-    });
+    let session = Session::new(SessionConfig { capture_output: false, persist: true, inherit_stdin: false });
     let mut repl = Repl {
-        backend: SyncBackend {
-            session,
-            next_id: 0,
-        },
+        backend: SyncBackend { session, next_id: 0 },
         renderer: Renderer::new(Style::plain()),
         exports: Vec::new(),
         functions: Vec::new(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut any_failed = matches!(
-        repl.command(load_command(file, args), &mut out),
-        LineResult::Failed
-    );
+    let mut any_failed = matches!(repl.command(load_command(file, args), &mut out), LineResult::Failed);
     if any_failed {
         return 1;
     }
@@ -257,11 +221,7 @@ fn history_file() -> Option<PathBuf> {
 
 fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
     let color = use_color();
-    let (tx, rx, handle) = worker::spawn(SessionConfig {
-        capture_output: false,
-        persist: true,
-        inherit_stdin: true,
-    });
+    let (tx, rx, handle) = worker::spawn(SessionConfig { capture_output: false, persist: true, inherit_stdin: true });
     let running = Arc::new(AtomicBool::new(false));
     {
         let running = running.clone();
@@ -279,12 +239,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
         highlighter: if color { Highlighter::new().ok() } else { None },
     };
     let mut repl = Repl {
-        backend: WorkerBackend {
-            tx,
-            rx,
-            running,
-            next_id: 0,
-        },
+        backend: WorkerBackend { tx, rx, running, next_id: 0 },
         renderer: Renderer::new(style),
         exports: Vec::new(),
         functions: Vec::new(),
@@ -299,8 +254,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
         .max_history_size(5000)
         .context("configuring the line editor")?
         .build();
-    let mut rl: Editor<WdbHelper, DefaultHistory> =
-        Editor::with_config(config).context("starting the line editor")?;
+    let mut rl: Editor<WdbHelper, DefaultHistory> = Editor::with_config(config).context("starting the line editor")?;
     let mut helper = WdbHelper::new(color);
     helper.exports = repl.exports.clone();
     helper.functions = repl.functions.clone();
@@ -328,19 +282,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
                 let word = line.split_whitespace().next().unwrap_or("");
                 last_repeatable = matches!(
                     word,
-                    "step"
-                        | "s"
-                        | "next"
-                        | "n"
-                        | "stepi"
-                        | "si"
-                        | "nexti"
-                        | "ni"
-                        | "continue"
-                        | "c"
-                        | "cont"
-                        | "until"
-                        | "u"
+                    "step" | "s" | "next" | "n" | "stepi" | "si" | "nexti" | "ni" | "continue" | "c" | "cont" | "until" | "u"
                 )
                 .then(|| line.clone());
                 if let LineResult::Quit = repl.exec(&line, &mut stdout.lock()) {

@@ -15,8 +15,7 @@ pub struct Highlighter {
 
 impl Highlighter {
     pub fn new() -> Result<Highlighter, String> {
-        let def =
-            SyntaxDefinition::load_from_str(WAT_SYNTAX, true, None).map_err(|e| e.to_string())?;
+        let def = SyntaxDefinition::load_from_str(WAT_SYNTAX, true, None).map_err(|e| e.to_string())?;
         let mut b = SyntaxSetBuilder::new();
         b.add(def);
         let syntaxes = b.build();

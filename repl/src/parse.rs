@@ -41,196 +41,44 @@ pub struct CmdInfo {
 }
 
 pub const COMMANDS: &[CmdInfo] = &[
-    CmdInfo {
-        names: &["run", "r"],
-        usage: "run [ARGS...]",
-        help: "Instantiate afresh and run _start with ARGS (a command module).",
-    },
-    CmdInfo {
-        names: &["call", "invoke"],
-        usage: "call EXPORT [ARGS...]",
-        help: "Call an exported function (a reactor's _initialize runs once first).",
-    },
-    CmdInfo {
-        names: &["continue", "c", "cont"],
-        usage: "continue",
-        help: "Resume until a breakpoint, trap, exit or return.",
-    },
-    CmdInfo {
-        names: &["stepi", "si"],
-        usage: "stepi",
-        help: "Execute one instruction, entering calls.",
-    },
-    CmdInfo {
-        names: &["nexti", "ni"],
-        usage: "nexti",
-        help: "Execute one instruction, running over calls.",
-    },
-    CmdInfo {
-        names: &["step", "s"],
-        usage: "step",
-        help: "Step one source line (one instruction without DWARF), entering calls.",
-    },
-    CmdInfo {
-        names: &["next", "n"],
-        usage: "next",
-        help: "Step one source line (one instruction without DWARF), over calls.",
-    },
-    CmdInfo {
-        names: &["finish", "fin"],
-        usage: "finish",
-        help: "Run until the selected frame returns; print its values.",
-    },
-    CmdInfo {
-        names: &["until", "u"],
-        usage: "until",
-        help: "Run to the next greater pc in this frame (leave a loop).",
-    },
-    CmdInfo {
-        names: &["kill", "k"],
-        usage: "kill",
-        help: "Discard the paused execution.",
-    },
-    CmdInfo {
-        names: &["restart"],
-        usage: "restart",
-        help: "Re-instantiate and repeat the last run or call.",
-    },
-    CmdInfo {
-        names: &["break", "b", "br"],
-        usage: "break FUNC | FUNC+OFFSET | *0xCODE_OFFSET | FILE:LINE [if COND]",
-        help: "Set a breakpoint.",
-    },
-    CmdInfo {
-        names: &["tbreak"],
-        usage: "tbreak LOCATION [if COND]",
-        help: "Set a breakpoint deleted when first hit.",
-    },
-    CmdInfo {
-        names: &["delete", "d"],
-        usage: "delete [N]",
-        help: "Delete breakpoint N, or all.",
-    },
-    CmdInfo {
-        names: &["disable"],
-        usage: "disable N",
-        help: "Disable breakpoint N.",
-    },
-    CmdInfo {
-        names: &["enable"],
-        usage: "enable N",
-        help: "Enable breakpoint N.",
-    },
-    CmdInfo {
-        names: &["condition"],
-        usage: "condition N [EXPR]",
-        help: "Stop at breakpoint N only if EXPR is non-zero (no EXPR: always).",
-    },
-    CmdInfo {
-        names: &["ignore"],
-        usage: "ignore N COUNT",
-        help: "Pass breakpoint N COUNT times without stopping.",
-    },
-    CmdInfo {
-        names: &["watch"],
-        usage: "watch ADDR [LEN]",
-        help: "Stop when memory [ADDR, ADDR+LEN) is written (LEN defaults to 4).",
-    },
-    CmdInfo {
-        names: &["rwatch"],
-        usage: "rwatch ADDR [LEN]",
-        help: "Stop when the memory is read.",
-    },
-    CmdInfo {
-        names: &["awatch"],
-        usage: "awatch ADDR [LEN]",
-        help: "Stop when the memory is read or written.",
-    },
-    CmdInfo {
-        names: &["catch"],
-        usage: "catch wasi [NAME]",
-        help: "Stop after WASI calls (all, or the one named).",
-    },
-    CmdInfo {
-        names: &["backtrace", "bt", "where"],
-        usage: "backtrace",
-        help: "Show the call stack.",
-    },
-    CmdInfo {
-        names: &["frame", "f"],
-        usage: "frame [N]",
-        help: "Select frame N (or show the selected one).",
-    },
-    CmdInfo {
-        names: &["up"],
-        usage: "up [N]",
-        help: "Select the caller's frame.",
-    },
-    CmdInfo {
-        names: &["down"],
-        usage: "down [N]",
-        help: "Select the callee's frame.",
-    },
-    CmdInfo {
-        names: &["stack"],
-        usage: "stack",
-        help: "Show the operand stack of the selected frame ($s0 is the top).",
-    },
-    CmdInfo {
-        names: &["globals"],
-        usage: "globals",
-        help: "Show the instance's globals.",
-    },
-    CmdInfo {
-        names: &["print", "p", "expression", "expr"],
-        usage: "print[/FMT] EXPR",
-        help: "Evaluate EXPR: $l0, $NAME, $g1, $s0, *(i32*)ADDR, DWARF variables; FMT is x d u t f c.",
-    },
-    CmdInfo {
-        names: &["x"],
-        usage: "x/NFU ADDR",
-        help: "Examine memory: N units, F in x d u t f c s i, U in b h w g.",
-    },
-    CmdInfo {
-        names: &["set"],
-        usage: "set var LHS = EXPR",
-        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR).",
-    },
-    CmdInfo {
-        names: &["disassemble", "disas"],
-        usage: "disassemble [FUNC]",
-        help: "Show WAT with code offsets; => marks the current instruction.",
-    },
-    CmdInfo {
-        names: &["list", "l"],
-        usage: "list",
-        help: "Show source lines around the current location (DWARF).",
-    },
-    CmdInfo {
-        names: &["info", "i"],
-        usage: "info breakpoints|frame|locals|args|exports|imports|functions|globals|memory|tables|sections|wasi|source",
-        help: "Show information.",
-    },
-    CmdInfo {
-        names: &["wasi"],
-        usage: "wasi",
-        help: "Show the WASI call log (strace-like).",
-    },
-    CmdInfo {
-        names: &["mode"],
-        usage: "mode interp|jit|aot",
-        help: "Choose the engine (only interp is available).",
-    },
-    CmdInfo {
-        names: &["help", "h"],
-        usage: "help [COMMAND]",
-        help: "Show help.",
-    },
-    CmdInfo {
-        names: &["quit", "q", "exit"],
-        usage: "quit",
-        help: "Leave wdb.",
-    },
+    CmdInfo { names: &["run", "r"], usage: "run [ARGS...]", help: "Instantiate afresh and run _start with ARGS (a command module)." },
+    CmdInfo { names: &["call", "invoke"], usage: "call EXPORT [ARGS...]", help: "Call an exported function (a reactor's _initialize runs once first)." },
+    CmdInfo { names: &["continue", "c", "cont"], usage: "continue", help: "Resume until a breakpoint, trap, exit or return." },
+    CmdInfo { names: &["stepi", "si"], usage: "stepi", help: "Execute one instruction, entering calls." },
+    CmdInfo { names: &["nexti", "ni"], usage: "nexti", help: "Execute one instruction, running over calls." },
+    CmdInfo { names: &["step", "s"], usage: "step", help: "Step one source line (one instruction without DWARF), entering calls." },
+    CmdInfo { names: &["next", "n"], usage: "next", help: "Step one source line (one instruction without DWARF), over calls." },
+    CmdInfo { names: &["finish", "fin"], usage: "finish", help: "Run until the selected frame returns; print its values." },
+    CmdInfo { names: &["until", "u"], usage: "until", help: "Run to the next greater pc in this frame (leave a loop)." },
+    CmdInfo { names: &["kill", "k"], usage: "kill", help: "Discard the paused execution." },
+    CmdInfo { names: &["restart"], usage: "restart", help: "Re-instantiate and repeat the last run or call." },
+    CmdInfo { names: &["break", "b", "br"], usage: "break FUNC | FUNC+OFFSET | *0xCODE_OFFSET | FILE:LINE [if COND]", help: "Set a breakpoint." },
+    CmdInfo { names: &["tbreak"], usage: "tbreak LOCATION [if COND]", help: "Set a breakpoint deleted when first hit." },
+    CmdInfo { names: &["delete", "d"], usage: "delete [N]", help: "Delete breakpoint N, or all." },
+    CmdInfo { names: &["disable"], usage: "disable N", help: "Disable breakpoint N." },
+    CmdInfo { names: &["enable"], usage: "enable N", help: "Enable breakpoint N." },
+    CmdInfo { names: &["condition"], usage: "condition N [EXPR]", help: "Stop at breakpoint N only if EXPR is non-zero (no EXPR: always)." },
+    CmdInfo { names: &["ignore"], usage: "ignore N COUNT", help: "Pass breakpoint N COUNT times without stopping." },
+    CmdInfo { names: &["watch"], usage: "watch ADDR [LEN]", help: "Stop when memory [ADDR, ADDR+LEN) is written (LEN defaults to 4)." },
+    CmdInfo { names: &["rwatch"], usage: "rwatch ADDR [LEN]", help: "Stop when the memory is read." },
+    CmdInfo { names: &["awatch"], usage: "awatch ADDR [LEN]", help: "Stop when the memory is read or written." },
+    CmdInfo { names: &["catch"], usage: "catch wasi [NAME]", help: "Stop after WASI calls (all, or the one named)." },
+    CmdInfo { names: &["backtrace", "bt", "where"], usage: "backtrace", help: "Show the call stack." },
+    CmdInfo { names: &["frame", "f"], usage: "frame [N]", help: "Select frame N (or show the selected one)." },
+    CmdInfo { names: &["up"], usage: "up [N]", help: "Select the caller's frame." },
+    CmdInfo { names: &["down"], usage: "down [N]", help: "Select the callee's frame." },
+    CmdInfo { names: &["stack"], usage: "stack", help: "Show the operand stack of the selected frame ($s0 is the top)." },
+    CmdInfo { names: &["globals"], usage: "globals", help: "Show the instance's globals." },
+    CmdInfo { names: &["print", "p", "expression", "expr"], usage: "print[/FMT] EXPR", help: "Evaluate EXPR: $l0, $NAME, $g1, $s0, *(i32*)ADDR, DWARF variables; FMT is x d u t f c." },
+    CmdInfo { names: &["x"], usage: "x/NFU ADDR", help: "Examine memory: N units, F in x d u t f c s i, U in b h w g." },
+    CmdInfo { names: &["set"], usage: "set var LHS = EXPR", help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR)." },
+    CmdInfo { names: &["disassemble", "disas"], usage: "disassemble [FUNC]", help: "Show WAT with code offsets; => marks the current instruction." },
+    CmdInfo { names: &["list", "l"], usage: "list", help: "Show source lines around the current location (DWARF)." },
+    CmdInfo { names: &["info", "i"], usage: "info breakpoints|frame|locals|args|exports|imports|functions|globals|memory|tables|sections|wasi|source", help: "Show information." },
+    CmdInfo { names: &["wasi"], usage: "wasi", help: "Show the WASI call log (strace-like)." },
+    CmdInfo { names: &["mode"], usage: "mode interp|jit|aot", help: "Choose the engine (only interp is available)." },
+    CmdInfo { names: &["help", "h"], usage: "help [COMMAND]", help: "Show help." },
+    CmdInfo { names: &["quit", "q", "exit"], usage: "quit", help: "Leave wdb." },
 ];
 
 pub fn find_command(name: &str) -> Option<&'static CmdInfo> {
@@ -272,18 +120,12 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         return err(format!("`{name}` takes no /FORMAT"));
     }
     let opt_count = |w: &[&str]| -> Result<i64, ParseError> {
-        w.first()
-            .map_or(Ok(1), |s| number(s, "count").map(i64::from))
+        w.first().map_or(Ok(1), |s| number(s, "count").map(i64::from))
     };
     match name {
-        "run" | "r" => cmd(C::Run {
-            args: (!words.is_empty()).then(|| words.iter().map(|s| s.to_string()).collect()),
-        }),
+        "run" | "r" => cmd(C::Run { args: (!words.is_empty()).then(|| words.iter().map(|s| s.to_string()).collect()) }),
         "call" | "invoke" => match words.split_first() {
-            Some((e, args)) => cmd(C::Call {
-                export: e.to_string(),
-                args: args.iter().map(|s| s.to_string()).collect(),
-            }),
+            Some((e, args)) => cmd(C::Call { export: e.to_string(), args: args.iter().map(|s| s.to_string()).collect() }),
             None => usage("call"),
         },
         "continue" | "c" | "cont" => cmd(C::Continue),
@@ -306,17 +148,11 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             _ => usage(name),
         },
         "condition" => match words.split_first() {
-            Some((n, e)) => cmd(C::Condition(
-                number(n, "breakpoint number")?,
-                (!e.is_empty()).then(|| e.join(" ")),
-            )),
+            Some((n, e)) => cmd(C::Condition(number(n, "breakpoint number")?, (!e.is_empty()).then(|| e.join(" ")))),
             None => usage("condition"),
         },
         "ignore" => match words.as_slice() {
-            [n, c] => cmd(C::Ignore(
-                number(n, "breakpoint number")?,
-                number(c, "count")?,
-            )),
+            [n, c] => cmd(C::Ignore(number(n, "breakpoint number")?, number(c, "count")?)),
             _ => usage("ignore"),
         },
         "watch" | "rwatch" | "awatch" => {
@@ -326,16 +162,8 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 _ => WatchKind::Access,
             };
             match words.as_slice() {
-                [a] => cmd(C::Watch {
-                    addr: a.to_string(),
-                    len: 4,
-                    kind,
-                }),
-                [a, l] => cmd(C::Watch {
-                    addr: a.to_string(),
-                    len: number(l, "length")?,
-                    kind,
-                }),
+                [a] => cmd(C::Watch { addr: a.to_string(), len: 4, kind }),
+                [a, l] => cmd(C::Watch { addr: a.to_string(), len: number(l, "length")?, kind }),
                 _ => usage(name),
             }
         }
@@ -362,53 +190,33 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                     let mut cs = f.chars();
                     match (cs.next().and_then(Format::from_char), cs.next()) {
                         (Some(f), None) => f,
-                        _ => {
-                            return err(format!("bad print format `/{f}`: use x, d, u, t, f or c"));
-                        }
+                        _ => return err(format!("bad print format `/{f}`: use x, d, u, t, f or c")),
                     }
                 }
             };
             if rest.is_empty() {
                 return usage("print");
             }
-            cmd(C::Print {
-                expr: rest.to_string(),
-                format,
-            })
+            cmd(C::Print { expr: rest.to_string(), format })
         }
         "x" => {
             let format = parse_examine(slash.unwrap_or(""))?;
             if rest.is_empty() {
                 return usage("x");
             }
-            cmd(C::ReadMemory {
-                addr: rest.to_string(),
-                format,
-            })
+            cmd(C::ReadMemory { addr: rest.to_string(), format })
         }
         "set" => {
-            let body = rest
-                .strip_prefix("var ")
-                .or_else(|| rest.strip_prefix("variable "))
-                .unwrap_or(rest);
+            let body = rest.strip_prefix("var ").or_else(|| rest.strip_prefix("variable ")).unwrap_or(rest);
             match body.split_once('=') {
-                Some((l, r))
-                    if !l.trim().is_empty() && !r.trim().is_empty() && !r.starts_with('=') =>
-                {
-                    cmd(C::SetVar {
-                        lhs: l.trim().to_string(),
-                        value: r.trim().to_string(),
-                    })
+                Some((l, r)) if !l.trim().is_empty() && !r.trim().is_empty() && !r.starts_with('=') => {
+                    cmd(C::SetVar { lhs: l.trim().to_string(), value: r.trim().to_string() })
                 }
                 _ => usage("set"),
             }
         }
-        "disassemble" | "disas" => cmd(C::Disassemble {
-            around: words.first().map(|s| s.to_string()),
-        }),
-        "list" | "l" => cmd(C::List {
-            around: words.first().map(|s| s.to_string()),
-        }),
+        "disassemble" | "disas" => cmd(C::Disassemble { around: words.first().map(|s| s.to_string()) }),
+        "list" | "l" => cmd(C::List { around: words.first().map(|s| s.to_string()) }),
         "info" | "i" => {
             let what = match words.first().copied() {
                 Some("breakpoints" | "break" | "b" | "watchpoints") => InfoWhat::Breakpoints,
@@ -437,10 +245,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "help" | "h" => act(ReplAction::Help(words.first().map(|s| s.to_string()))),
         "quit" | "q" | "exit" => act(ReplAction::Quit),
         "load" | "file" => match words.as_slice() {
-            [p] => cmd(C::Load {
-                path: PathBuf::from(p),
-                args: vec![],
-            }),
+            [p] => cmd(C::Load { path: PathBuf::from(p), args: vec![] }),
             _ => err("usage: file PATH.wasm"),
         },
         // lldb spellings.
@@ -469,21 +274,12 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "process" => match words.as_slice() {
             ["continue"] => cmd(C::Continue),
             ["kill"] => cmd(C::Kill),
-            ["launch", args @ ..] => cmd(C::Run {
-                args: Some(args.iter().map(|s| s.to_string()).collect()),
-            }),
+            ["launch", args @ ..] => cmd(C::Run { args: Some(args.iter().map(|s| s.to_string()).collect()) }),
             ["interrupt"] => cmd(C::Interrupt),
             _ => err("usage: process continue|kill|launch|interrupt"),
         },
         "memory" => match words.as_slice() {
-            ["read", a] => cmd(C::ReadMemory {
-                addr: a.to_string(),
-                format: ExamineFormat {
-                    count: 32,
-                    letter: 'x',
-                    unit: 1,
-                },
-            }),
+            ["read", a] => cmd(C::ReadMemory { addr: a.to_string(), format: ExamineFormat { count: 32, letter: 'x', unit: 1 } }),
             _ => err("usage: memory read ADDR"),
         },
         other => err(unknown(other)),
@@ -499,11 +295,7 @@ fn parse_break(rest: &str, temporary: bool) -> Result<Parsed, ParseError> {
         return usage(if temporary { "tbreak" } else { "break" });
     }
     let spec = BreakSpec::parse(loc).map_err(ParseError)?;
-    Ok(Parsed::Command(Command::SetBreakpoint {
-        spec,
-        temporary,
-        condition: cond,
-    }))
+    Ok(Parsed::Command(Command::SetBreakpoint { spec, temporary, condition: cond }))
 }
 
 /// `x/NFU`: `4xw`, `s`, `16xb`, `2i`.
@@ -511,9 +303,7 @@ pub fn parse_examine(f: &str) -> Result<ExamineFormat, ParseError> {
     let mut fmt = ExamineFormat::default();
     let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
     if !digits.is_empty() {
-        fmt.count = digits
-            .parse()
-            .map_err(|_| ParseError(format!("bad count in /{f}")))?;
+        fmt.count = digits.parse().map_err(|_| ParseError(format!("bad count in /{f}")))?;
     }
     for c in f[digits.len()..].chars() {
         match c {
@@ -522,11 +312,7 @@ pub fn parse_examine(f: &str) -> Result<ExamineFormat, ParseError> {
             'h' => fmt.unit = 2,
             'w' => fmt.unit = 4,
             'g' => fmt.unit = 8,
-            _ => {
-                return err(format!(
-                    "bad examine format letter `{c}` in /{f}: use N, then x d u t f c s i, then b h w g"
-                ));
-            }
+            _ => return err(format!("bad examine format letter `{c}` in /{f}: use N, then x d u t f c s i, then b h w g")),
         }
     }
     if fmt.letter == 'c' && !f.contains(['h', 'w', 'g']) {
@@ -550,9 +336,7 @@ pub fn unknown(name: &str) -> String {
         .filter(|(d, n)| *d <= 2.max(n.len() / 3))
         .min();
     match best {
-        Some((_, n)) => {
-            format!("Undefined command: \"{name}\".  Did you mean \"{n}\"?  Try \"help\".")
-        }
+        Some((_, n)) => format!("Undefined command: \"{name}\".  Did you mean \"{n}\"?  Try \"help\"."),
         None => format!("Undefined command: \"{name}\".  Try \"help\"."),
     }
 }
@@ -575,8 +359,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 pub fn help(topic: Option<&str>) -> Result<String, ParseError> {
     match topic {
         None => {
-            let mut s =
-                String::from("Commands (gdb short forms and some lldb spellings work too):\n");
+            let mut s = String::from("Commands (gdb short forms and some lldb spellings work too):\n");
             for c in COMMANDS {
                 s.push_str(&format!("  {:<44} {}\n", c.usage, c.help));
             }
@@ -588,11 +371,7 @@ pub fn help(topic: Option<&str>) -> Result<String, ParseError> {
                 "usage: {}\n{}{}",
                 c.usage,
                 c.help,
-                if c.names.len() > 1 {
-                    format!("\naliases: {}", c.names[1..].join(", "))
-                } else {
-                    String::new()
-                }
+                if c.names.len() > 1 { format!("\naliases: {}", c.names[1..].join(", ")) } else { String::new() }
             )),
             None => Err(ParseError(unknown(t))),
         },

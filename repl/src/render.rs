@@ -17,18 +17,11 @@ pub struct Style {
 
 impl Style {
     pub fn plain() -> Style {
-        Style {
-            color: false,
-            highlighter: None,
-        }
+        Style { color: false, highlighter: None }
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
 
     fn func(&self, s: &str) -> String {
@@ -60,10 +53,7 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn new(style: Style) -> Renderer {
-        Renderer {
-            style,
-            last_func: None,
-        }
+        Renderer { style, last_func: None }
     }
 
     /// Text for one event; `failed` is set for a `CommandFailed`.
@@ -99,11 +89,7 @@ impl Renderer {
             }
             Event::Trapped { message, backtrace } => {
                 self.last_func = None;
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    self.style.err(&format!("Program trapped: {message}"))
-                );
+                let _ = writeln!(out, "{}", self.style.err(&format!("Program trapped: {message}")));
                 for f in backtrace {
                     let _ = writeln!(out, "{}", self.frame_line(f));
                 }
@@ -143,11 +129,7 @@ impl Renderer {
             }
             Event::Frames { frames, selected } => {
                 for f in frames {
-                    let mark = if f.index == *selected && frames.len() > 1 {
-                        ""
-                    } else {
-                        ""
-                    };
+                    let mark = if f.index == *selected && frames.len() > 1 { "" } else { "" };
                     let _ = writeln!(out, "{mark}{}", self.frame_line(f));
                 }
             }
@@ -171,12 +153,7 @@ impl Renderer {
                     let _ = writeln!(out, "Operand stack (top first):");
                 }
                 for v in values {
-                    let _ = writeln!(
-                        out,
-                        "{} = {}",
-                        v.name,
-                        value_text(&v.value, title == "globals")
-                    );
+                    let _ = writeln!(out, "{} = {}", v.name, value_text(&v.value, title == "globals"));
                 }
             }
             Event::Printed { expr, text } => {
@@ -221,24 +198,14 @@ impl Renderer {
         self.last_func = Some(f.func_index);
         match &s.reason {
             StopReason::Breakpoint { number, temporary } => {
-                let kind = if *temporary {
-                    "Temporary breakpoint"
-                } else {
-                    "Breakpoint"
-                };
+                let kind = if *temporary { "Temporary breakpoint" } else { "Breakpoint" };
                 let _ = writeln!(out, "{kind} {number}, {}", self.frame_desc(f));
             }
             StopReason::Interrupted => {
                 let _ = writeln!(out, "Program interrupted.");
                 let _ = writeln!(out, "{}", self.frame_desc(f));
             }
-            StopReason::Watchpoint {
-                number,
-                addr,
-                write,
-                old,
-                new,
-            } => {
+            StopReason::Watchpoint { number, addr, write, old, new } => {
                 let _ = writeln!(
                     out,
                     "Watchpoint {number}: {} at {addr:#x}",
@@ -253,11 +220,7 @@ impl Renderer {
                 let _ = writeln!(out, "{}", self.frame_desc(f));
             }
             StopReason::WasiCall { number, name } => {
-                let _ = writeln!(
-                    out,
-                    "Catchpoint {number} (returned from wasi {name}), {}",
-                    self.frame_desc(f)
-                );
+                let _ = writeln!(out, "Catchpoint {number} (returned from wasi {name}), {}", self.frame_desc(f));
             }
             StopReason::Step | StopReason::Location => {
                 if !same_func || matches!(s.reason, StopReason::Location) {
@@ -274,34 +237,19 @@ impl Renderer {
     }
 
     fn disasm_line(&self, l: &DisasmLine) -> String {
-        let off = l
-            .code_offset
-            .map_or_else(String::new, |o| format!("{o:#x}:"));
+        let off = l.code_offset.map_or_else(String::new, |o| format!("{o:#x}:"));
         let mark = if l.current { "=> " } else { "   " };
-        format!(
-            "{mark}{} {}",
-            self.style.addr(&format!("{off:<8}")),
-            self.style.wat(&l.text)
-        )
+        format!("{mark}{} {}", self.style.addr(&format!("{off:<8}")), self.style.wat(&l.text))
     }
 
     /// `fibArray (n=10) at src/fib.c:7` or `... at code_offset 0x1a3`.
     fn frame_desc(&self, f: &FrameView) -> String {
-        let args: Vec<String> = f
-            .args
-            .iter()
-            .map(|a| format!("{}={}", a.name, a.value.text))
-            .collect();
+        let args: Vec<String> = f.args.iter().map(|a| format!("{}={}", a.name, a.value.text)).collect();
         let at = match &f.source {
             Some(s) => format!("{}:{}", s.file, s.line),
             None => format!("code_offset {:#x}", f.code_offset),
         };
-        format!(
-            "{} ({}) at {}",
-            self.style.func(&f.func_name),
-            args.join(", "),
-            self.style.addr(&at)
-        )
+        format!("{} ({}) at {}", self.style.func(&f.func_name), args.join(", "), self.style.addr(&at))
     }
 
     fn frame_line(&self, f: &FrameView) -> String {
@@ -310,25 +258,15 @@ impl Renderer {
 }
 
 fn hex_bytes(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
 }
 
 fn join_values(v: &[ValueView]) -> String {
-    v.iter()
-        .map(|v| v.text.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    v.iter().map(|v| v.text.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 fn value_text(v: &ValueView, with_type: bool) -> String {
-    if with_type {
-        format!("{} ({})", v.text, v.ty)
-    } else {
-        v.text.clone()
-    }
+    if with_type { format!("{} ({})", v.text, v.ty) } else { v.text.clone() }
 }
 
 fn bp_where(b: &BreakpointView) -> String {
@@ -347,15 +285,7 @@ fn bp_where(b: &BreakpointView) -> String {
 fn bp_set_line(b: &BreakpointView) -> String {
     match b.kind.as_str() {
         "breakpoint" => {
-            let mut s = format!(
-                "{} {}",
-                if b.temporary {
-                    "Temporary breakpoint"
-                } else {
-                    "Breakpoint"
-                },
-                b.number
-            );
+            let mut s = format!("{} {}", if b.temporary { "Temporary breakpoint" } else { "Breakpoint" }, b.number);
             if let Some(co) = b.code_offset {
                 let _ = write!(s, " at code_offset {co:#x}");
             }
@@ -392,18 +322,10 @@ mod tests {
             code_offset: 0x1a3,
             args: vec![NamedValue {
                 name: "n".into(),
-                value: ValueView {
-                    ty: "i32".into(),
-                    text: "10".into(),
-                    bits: 10,
-                },
+                value: ValueView { ty: "i32".into(), text: "10".into(), bits: 10 },
             }],
             locals: vec![],
-            source: src.then(|| SourceLoc {
-                file: "src/fib.c".into(),
-                line: 7,
-                column: 0,
-            }),
+            source: src.then(|| SourceLoc { file: "src/fib.c".into(), line: 7, column: 0 }),
         }
     }
 
@@ -418,16 +340,9 @@ mod tests {
     #[test]
     fn breakpoint_stop_is_one_line_then_the_instruction() {
         let ev = Event::Stopped(StopView {
-            reason: StopReason::Breakpoint {
-                number: 1,
-                temporary: false,
-            },
+            reason: StopReason::Breakpoint { number: 1, temporary: false },
             frame: frame(false),
-            instruction: Some(DisasmLine {
-                code_offset: Some(0x1a3),
-                text: "local.get 0".into(),
-                current: true,
-            }),
+            instruction: Some(DisasmLine { code_offset: Some(0x1a3), text: "local.get 0".into(), current: true }),
             source_line: None,
         });
         assert_eq!(
@@ -438,22 +353,12 @@ mod tests {
 
     #[test]
     fn source_locations_and_exit() {
-        let ev = Event::Frames {
-            frames: vec![frame(true)],
-            selected: 0,
-        };
+        let ev = Event::Frames { frames: vec![frame(true)], selected: 0 };
         assert_eq!(render(ev), "#0  fibArray (n=10) at src/fib.c:7\n");
         assert_eq!(render(Event::Exited { code: 3 }), "[exited with code 3]\n");
         let mut r = Renderer::new(Style::plain());
         let (mut s, mut failed) = (String::new(), false);
-        r.render(
-            &Event::CommandFailed {
-                id: 1,
-                message: "nope".into(),
-            },
-            &mut s,
-            &mut failed,
-        );
+        r.render(&Event::CommandFailed { id: 1, message: "nope".into() }, &mut s, &mut failed);
         assert!(failed);
         assert_eq!(s, "error: nope\n");
     }

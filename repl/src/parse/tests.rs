@@ -6,14 +6,8 @@ fn commands_parse() {
     let table: &[(&str, &str)] = &[
         ("run", "Run { args: None }"),
         ("r a b", "Run { args: Some([\"a\", \"b\"]) }"),
-        (
-            "call fibArray 10",
-            "Call { export: \"fibArray\", args: [\"10\"] }",
-        ),
-        (
-            "invoke add 1 2",
-            "Call { export: \"add\", args: [\"1\", \"2\"] }",
-        ),
+        ("call fibArray 10", "Call { export: \"fibArray\", args: [\"10\"] }"),
+        ("invoke add 1 2", "Call { export: \"add\", args: [\"1\", \"2\"] }"),
         ("c", "Continue"),
         ("si", "StepInstruction"),
         ("ni", "NextInstruction"),
@@ -23,18 +17,9 @@ fn commands_parse() {
         ("until", "Until"),
         ("kill", "Kill"),
         ("restart", "Restart"),
-        (
-            "b fibArray",
-            "SetBreakpoint { spec: Function(\"fibArray\"), temporary: false, condition: None }",
-        ),
-        (
-            "break fib if $l0 == 3",
-            "SetBreakpoint { spec: Function(\"fib\"), temporary: false, condition: Some(\"$l0 == 3\") }",
-        ),
-        (
-            "tbreak *0x1a3",
-            "SetBreakpoint { spec: CodeOffset(419), temporary: true, condition: None }",
-        ),
+        ("b fibArray", "SetBreakpoint { spec: Function(\"fibArray\"), temporary: false, condition: None }"),
+        ("break fib if $l0 == 3", "SetBreakpoint { spec: Function(\"fib\"), temporary: false, condition: Some(\"$l0 == 3\") }"),
+        ("tbreak *0x1a3", "SetBreakpoint { spec: CodeOffset(419), temporary: true, condition: None }"),
         ("b fib+4", "FuncOffset(\"fib\", 4)"),
         ("b src/fib.c:12", "Line(\"src/fib.c\", 12)"),
         ("delete", "Delete(None)"),
@@ -44,14 +29,8 @@ fn commands_parse() {
         ("condition 1 $l0 > 2", "Condition(1, Some(\"$l0 > 2\"))"),
         ("condition 1", "Condition(1, None)"),
         ("ignore 1 3", "Ignore(1, 3)"),
-        (
-            "watch 0x1000",
-            "Watch { addr: \"0x1000\", len: 4, kind: Write }",
-        ),
-        (
-            "rwatch 0x1000 8",
-            "Watch { addr: \"0x1000\", len: 8, kind: Read }",
-        ),
+        ("watch 0x1000", "Watch { addr: \"0x1000\", len: 4, kind: Write }"),
+        ("rwatch 0x1000 8", "Watch { addr: \"0x1000\", len: 8, kind: Read }"),
         ("awatch $l1", "kind: Access"),
         ("catch wasi", "CatchWasi(None)"),
         ("catch wasi fd_write", "CatchWasi(Some(\"fd_write\"))"),
@@ -66,28 +45,13 @@ fn commands_parse() {
         ("p $l0", "Print { expr: \"$l0\", format: Natural }"),
         ("p/x $l0 + 1", "Print { expr: \"$l0 + 1\", format: Hex }"),
         ("print/t 5", "format: Binary"),
-        (
-            "x/16xb 0x1000",
-            "ReadMemory { addr: \"0x1000\", format: ExamineFormat { count: 16, letter: 'x', unit: 1 } }",
-        ),
-        (
-            "x/4dw $g0",
-            "ExamineFormat { count: 4, letter: 'd', unit: 4 }",
-        ),
-        (
-            "x/2xg 8",
-            "ExamineFormat { count: 2, letter: 'x', unit: 8 }",
-        ),
+        ("x/16xb 0x1000", "ReadMemory { addr: \"0x1000\", format: ExamineFormat { count: 16, letter: 'x', unit: 1 } }"),
+        ("x/4dw $g0", "ExamineFormat { count: 4, letter: 'd', unit: 4 }"),
+        ("x/2xg 8", "ExamineFormat { count: 2, letter: 'x', unit: 8 }"),
         ("x/s 0x400", "letter: 's'"),
-        (
-            "x/3i 0x1a3",
-            "ExamineFormat { count: 3, letter: 'i', unit: 4 }",
-        ),
+        ("x/3i 0x1a3", "ExamineFormat { count: 3, letter: 'i', unit: 4 }"),
         ("set var $l0 = 5", "SetVar { lhs: \"$l0\", value: \"5\" }"),
-        (
-            "set var *(i32*)0x1000 = -1",
-            "SetVar { lhs: \"*(i32*)0x1000\", value: \"-1\" }",
-        ),
+        ("set var *(i32*)0x1000 = -1", "SetVar { lhs: \"*(i32*)0x1000\", value: \"-1\" }"),
         ("set $g0 = 1", "SetVar { lhs: \"$g0\", value: \"1\" }"),
         ("disas", "Disassemble { around: None }"),
         ("disassemble fib", "Disassemble { around: Some(\"fib\") }"),
@@ -127,14 +91,8 @@ fn commands_parse() {
 fn repl_actions() {
     assert!(matches!(parse("q"), Ok(Parsed::Action(ReplAction::Quit))));
     assert!(matches!(parse(""), Ok(Parsed::Action(ReplAction::Empty))));
-    assert!(matches!(
-        parse("# comment"),
-        Ok(Parsed::Action(ReplAction::Empty))
-    ));
-    assert!(matches!(
-        parse("help break"),
-        Ok(Parsed::Action(ReplAction::Help(Some(_))))
-    ));
+    assert!(matches!(parse("# comment"), Ok(Parsed::Action(ReplAction::Empty))));
+    assert!(matches!(parse("help break"), Ok(Parsed::Action(ReplAction::Help(Some(_))))));
     assert!(matches!(parse("mode jit"), Ok(Parsed::Action(ReplAction::Mode(m))) if m == "jit"));
 }
 
@@ -144,14 +102,8 @@ fn errors_are_helpful() {
         Err(e) => e.0,
         Ok(p) => panic!("{l} parsed: {p:?}"),
     };
-    assert_eq!(
-        e("contnue"),
-        "Undefined command: \"contnue\".  Did you mean \"continue\"?  Try \"help\"."
-    );
-    assert_eq!(
-        e("zzzzzzzz"),
-        "Undefined command: \"zzzzzzzz\".  Try \"help\"."
-    );
+    assert_eq!(e("contnue"), "Undefined command: \"contnue\".  Did you mean \"continue\"?  Try \"help\".");
+    assert_eq!(e("zzzzzzzz"), "Undefined command: \"zzzzzzzz\".  Try \"help\".");
     assert!(e("break").starts_with("usage: break"));
     assert!(e("call").starts_with("usage: call"));
     assert!(e("x/4q 0").contains("bad examine format"));
