@@ -392,7 +392,8 @@ fn a_64_mib_data_segment_loads_and_is_readable() {
             .i32_load8_u(we::MemArg {
                 offset: 0,
                 align: 0,
-                memory_index: 0,
+                target: we::MemArgTarget::Memory(0),
+                ordering: None,
             })
             .end();
         code.function(&f);
@@ -500,15 +501,15 @@ fn ten_thousand_nested_blocks_load_and_run() {
         let mut ins = f.instructions();
         for i in 0..DEPTH {
             if i % 2 == 0 {
-                ins = ins.block(we::BlockType::Empty);
+                ins.block(we::BlockType::Empty);
             } else {
-                ins = ins.loop_(we::BlockType::Empty);
+                ins.loop_(we::BlockType::Empty);
             }
         }
         // Branch out of the outermost block from the innermost one.
-        ins = ins.br(DEPTH - 1);
+        ins.br(DEPTH - 1);
         for _ in 0..DEPTH {
-            ins = ins.end();
+            ins.end();
         }
         ins.i32_const(7).end();
         code.function(&f);
