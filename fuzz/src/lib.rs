@@ -291,7 +291,10 @@ fn state_of(store: &Store, module: &Module, inst: InstanceId) -> String {
         let n = store.table_size(addr);
         let mut h = DefaultHasher::new();
         for i in 0..n {
-            store.table_get(addr, i).map(|v| format!("{v:?}")).hash(&mut h);
+            store
+                .table_get(addr, i)
+                .map(|v| format!("{v:?}"))
+                .hash(&mut h);
         }
         s.push_str(&format!("table {t}: {n} elements, hash {:x}\n", h.finish()));
     }
@@ -363,10 +366,7 @@ pub fn diff_exec_wasm(wasm: &[u8]) {
 /// (name, params) of the WASI functions the guest below wraps; every one
 /// returns an errno (i32).
 const WASI_FUNCS: &[(&str, &str)] = &[
-    (
-        "path_open",
-        "i32 i32 i32 i32 i32 i64 i64 i32 i32",
-    ),
+    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
     ("path_symlink", "i32 i32 i32 i32 i32"),
     ("path_link", "i32 i32 i32 i32 i32 i32 i32"),
     ("path_rename", "i32 i32 i32 i32 i32 i32"),
@@ -438,10 +438,7 @@ impl Fixture {
             .expect("canary times");
         drop(f);
         let md = std::fs::metadata(&canary).expect("canary metadata");
-        let canary_meta = (
-            md.accessed().expect("atime"),
-            md.modified().expect("mtime"),
-        );
+        let canary_meta = (md.accessed().expect("atime"), md.modified().expect("mtime"));
         let wasm = wat::parse_str(wasi_guest_wat()).expect("guest parses");
         let module = Arc::new(Module::new(wasm).expect("guest validates"));
         Fixture {
@@ -474,7 +471,10 @@ impl Fixture {
         let links: &[(&str, String)] = &[
             ("up", "..".into()),
             ("abs", self.canary.display().to_string()),
-            ("absdir", self.base.join("outside_dir").display().to_string()),
+            (
+                "absdir",
+                self.base.join("outside_dir").display().to_string(),
+            ),
             ("rel_out", "../canary.txt".into()),
             ("chain1", "chain2".into()),
             ("chain2", "dir/../up/canary.txt".into()),
@@ -736,7 +736,10 @@ impl Guest<'_> {
                 let p = self.path(path);
                 let (pp, pl) = self.put(PATH_B, &p);
                 let fd = self.fd(fd);
-                self.call("path_symlink", &[I32(tp), I32(tl), I32(fd), I32(pp), I32(pl)]);
+                self.call(
+                    "path_symlink",
+                    &[I32(tp), I32(tl), I32(fd), I32(pp), I32(pl)],
+                );
             }
             Op::Link {
                 old_fd,
@@ -812,7 +815,13 @@ impl Guest<'_> {
                 let fd = self.fd(fd);
                 self.call(
                     "path_filestat_get",
-                    &[I32(fd), I32(*follow as i32), I32(pp), I32(pl), I32(BUF as i32)],
+                    &[
+                        I32(fd),
+                        I32(*follow as i32),
+                        I32(pp),
+                        I32(pl),
+                        I32(BUF as i32),
+                    ],
                 );
             }
             Op::SetTimes(fd, follow, p, flags) => {
@@ -839,7 +848,12 @@ impl Guest<'_> {
                 self.put(BUF, &[0; BUF_LEN as usize]);
                 let errno = self.call(
                     "fd_read",
-                    &[I32(fd), I32(IOVEC_PTR as i32), I32(1), I32(RESULT_PTR as i32)],
+                    &[
+                        I32(fd),
+                        I32(IOVEC_PTR as i32),
+                        I32(1),
+                        I32(RESULT_PTR as i32),
+                    ],
                 );
                 if errno == 0 {
                     let m = self.store.memory(self.mem);
@@ -858,7 +872,12 @@ impl Guest<'_> {
                 self.put(IOVEC_PTR, &iov);
                 self.call(
                     "fd_write",
-                    &[I32(fd), I32(IOVEC_PTR as i32), I32(1), I32(RESULT_PTR as i32)],
+                    &[
+                        I32(fd),
+                        I32(IOVEC_PTR as i32),
+                        I32(1),
+                        I32(RESULT_PTR as i32),
+                    ],
                 );
             }
             Op::Readdir(fd) => {

@@ -79,7 +79,12 @@ fn main() {
         let t = target.to_string();
         trials.push(Trial::test(format!("{target}/has_seeds"), move || {
             if found == 0 {
-                Err(format!("no inputs for {t} in {} or {}", seeds.display(), regressions.display()).into())
+                Err(format!(
+                    "no inputs for {t} in {} or {}",
+                    seeds.display(),
+                    regressions.display()
+                )
+                .into())
             } else {
                 Ok(())
             }

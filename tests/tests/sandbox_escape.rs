@@ -118,7 +118,11 @@ impl Guest {
     fn open(&mut self, dirfd: i32, path: &str, lookup: i32, oflags: i32) -> Result<i32, i32> {
         let (p, l) = self.put(PATH_A, path.as_bytes());
         // All rights, except that a directory cannot be opened for writing.
-        let all = Value::I64(if oflags & O_DIRECTORY != 0 { !(1 << 6) } else { -1 });
+        let all = Value::I64(if oflags & O_DIRECTORY != 0 {
+            !(1 << 6)
+        } else {
+            -1
+        });
         let e = self.call(
             "path_open",
             &[
@@ -133,7 +137,11 @@ impl Guest {
                 Value::I32(RESULT),
             ],
         );
-        if e == 0 { Ok(self.u32_at(RESULT) as i32) } else { Err(e) }
+        if e == 0 {
+            Ok(self.u32_at(RESULT) as i32)
+        } else {
+            Err(e)
+        }
     }
 
     fn read(&mut self, fd: i32) -> Result<Vec<u8>, i32> {
@@ -141,7 +149,12 @@ impl Guest {
         self.put(IOV, &iov);
         let e = self.call(
             "fd_read",
-            &[Value::I32(fd), Value::I32(IOV), Value::I32(1), Value::I32(RESULT)],
+            &[
+                Value::I32(fd),
+                Value::I32(IOV),
+                Value::I32(1),
+                Value::I32(RESULT),
+            ],
         );
         if e != 0 {
             return Err(e);
@@ -152,11 +165,20 @@ impl Guest {
 
     fn write(&mut self, fd: i32, data: &[u8]) -> i32 {
         self.put(BUF, data);
-        let iov = [(BUF as u32).to_le_bytes(), (data.len() as u32).to_le_bytes()].concat();
+        let iov = [
+            (BUF as u32).to_le_bytes(),
+            (data.len() as u32).to_le_bytes(),
+        ]
+        .concat();
         self.put(IOV, &iov);
         self.call(
             "fd_write",
-            &[Value::I32(fd), Value::I32(IOV), Value::I32(1), Value::I32(RESULT)],
+            &[
+                Value::I32(fd),
+                Value::I32(IOV),
+                Value::I32(1),
+                Value::I32(RESULT),
+            ],
         )
     }
 
@@ -175,7 +197,15 @@ impl Guest {
         let (op, ol, np, nl) = self.two_paths(old, new);
         self.call(
             "path_link",
-            &[Value::I32(old_fd), Value::I32(follow), op, ol, Value::I32(new_fd), np, nl],
+            &[
+                Value::I32(old_fd),
+                Value::I32(follow),
+                op,
+                ol,
+                Value::I32(new_fd),
+                np,
+                nl,
+            ],
         )
     }
 
@@ -207,7 +237,11 @@ fn dotdot_and_absolute_paths_are_not_capable() {
         for lookup in [0, FOLLOW] {
             assert_eq!(g.open(ROOT, path, lookup, 0), Err(ENOTCAPABLE), "{path:?}");
         }
-        assert_eq!(g.open(ROOT, path, 0, O_CREAT), Err(ENOTCAPABLE), "create {path:?}");
+        assert_eq!(
+            g.open(ROOT, path, 0, O_CREAT),
+            Err(ENOTCAPABLE),
+            "create {path:?}"
+        );
     }
     // Through a file: not a directory, before `..` is even considered.
     assert_eq!(
@@ -215,7 +249,10 @@ fn dotdot_and_absolute_paths_are_not_capable() {
         Err(ENOTDIR)
     );
     // The second preopen is no way back up either.
-    assert_eq!(g.open(OTHER, "../sandbox/file.txt", FOLLOW, 0), Err(ENOTCAPABLE));
+    assert_eq!(
+        g.open(OTHER, "../sandbox/file.txt", FOLLOW, 0),
+        Err(ENOTCAPABLE)
+    );
     assert_eq!(g.open(OTHER, "../canary.txt", FOLLOW, 0), Err(ENOTCAPABLE));
     // `..` that stays inside is fine.
     let fd = g.open(ROOT, "dir/../file.txt", FOLLOW, 0).expect("inside");
@@ -226,9 +263,20 @@ fn dotdot_and_absolute_paths_are_not_capable() {
 fn symlinks_out_of_the_sandbox_are_not_followed() {
     let mut g = guest();
     // Pre-made links: absolute, relative, through a chain, to a directory outside.
-    for path in ["abs", "rel_out", "chain1", "up/canary.txt", "absdir/secret", "dirlink/../up/canary.txt"] {
+    for path in [
+        "abs",
+        "rel_out",
+        "chain1",
+        "up/canary.txt",
+        "absdir/secret",
+        "dirlink/../up/canary.txt",
+    ] {
         assert_eq!(g.open(ROOT, path, FOLLOW, 0), Err(ENOTCAPABLE), "{path:?}");
-        assert_eq!(g.open(ROOT, path, FOLLOW, O_CREAT | O_TRUNC), Err(ENOTCAPABLE), "{path:?}");
+        assert_eq!(
+            g.open(ROOT, path, FOLLOW, O_CREAT | O_TRUNC),
+            Err(ENOTCAPABLE),
+            "{path:?}"
+        );
     }
     assert_eq!(g.open(ROOT, "loop", FOLLOW, 0), Err(ELOOP));
     // Not following the last component: the link itself, which cannot be opened as a file.
@@ -244,7 +292,11 @@ fn symlinks_out_of_the_sandbox_are_not_followed() {
     }
     assert_eq!(g.symlink("mine", ROOT, "mine2"), 0);
     assert_eq!(g.symlink("dir/../mine2", ROOT, "mine3"), 0);
-    assert_eq!(g.open(ROOT, "mine3", FOLLOW, 0), Err(ENOTCAPABLE), "chained");
+    assert_eq!(
+        g.open(ROOT, "mine3", FOLLOW, 0),
+        Err(ENOTCAPABLE),
+        "chained"
+    );
     // Creating the link outside is refused too.
     assert_eq!(g.symlink("file.txt", ROOT, "../escaped"), ENOTCAPABLE);
     assert_eq!(g.symlink("file.txt", ROOT, "up/escaped"), ENOTCAPABLE);
@@ -267,7 +319,10 @@ fn hard_links_cannot_reach_outside() {
     // Not following `abs` links the symlink itself, inside; following it through that copy still fails.
     let e = g.link(ROOT, 0, "abs", ROOT, "abs_copy");
     assert!(e == 0 || e == ENOTCAPABLE, "errno {e}");
-    assert_eq!(g.open(ROOT, "abs_copy", FOLLOW, 0).err(), Some(if e == 0 { ENOTCAPABLE } else { ENOENT }));
+    assert_eq!(
+        g.open(ROOT, "abs_copy", FOLLOW, 0).err(),
+        Some(if e == 0 { ENOTCAPABLE } else { ENOENT })
+    );
     assert_eq!(g.link(ROOT, 0, "file.txt", ROOT, "hl_inside"), 0);
     assert_eq!(g.link(ROOT, 0, "file.txt", ROOT, "hl_inside"), EEXIST);
 }
@@ -277,10 +332,22 @@ fn renames_stay_inside_one_preopen() {
     let mut g = guest();
     assert_eq!(g.rename(ROOT, "file.txt", OTHER, "moved.txt"), EXDEV);
     assert_eq!(g.rename(OTHER, "file2.txt", ROOT, "moved.txt"), EXDEV);
-    assert_eq!(g.rename(ROOT, "file.txt", ROOT, "../moved.txt"), ENOTCAPABLE);
-    assert_eq!(g.rename(ROOT, "file.txt", ROOT, "up/moved.txt"), ENOTCAPABLE);
-    assert_eq!(g.rename(ROOT, "../canary.txt", ROOT, "stolen.txt"), ENOTCAPABLE);
-    assert_eq!(g.rename(ROOT, "up/canary.txt", ROOT, "stolen.txt"), ENOTCAPABLE);
+    assert_eq!(
+        g.rename(ROOT, "file.txt", ROOT, "../moved.txt"),
+        ENOTCAPABLE
+    );
+    assert_eq!(
+        g.rename(ROOT, "file.txt", ROOT, "up/moved.txt"),
+        ENOTCAPABLE
+    );
+    assert_eq!(
+        g.rename(ROOT, "../canary.txt", ROOT, "stolen.txt"),
+        ENOTCAPABLE
+    );
+    assert_eq!(
+        g.rename(ROOT, "up/canary.txt", ROOT, "stolen.txt"),
+        ENOTCAPABLE
+    );
     // Renaming the link that points outside moves the link, not the canary.
     assert_eq!(g.rename(ROOT, "abs", ROOT, "abs_moved"), 0);
     assert_eq!(g.open(ROOT, "abs_moved", FOLLOW, 0), Err(ENOTCAPABLE));
@@ -310,19 +377,33 @@ fn forged_fd_numbers_are_bad_descriptors() {
     assert_eq!(g.call("fd_close", &[Value::I32(fd)]), EBADF);
     // Renumbering onto a preopen, then using the old number, is no way out.
     let fd = g.open(ROOT, "dir", FOLLOW, O_DIRECTORY).expect("open dir");
-    assert_eq!(g.call("fd_renumber", &[Value::I32(fd), Value::I32(OTHER)]), 0);
+    assert_eq!(
+        g.call("fd_renumber", &[Value::I32(fd), Value::I32(OTHER)]),
+        0
+    );
     assert_eq!(g.open(OTHER, "../canary.txt", FOLLOW, 0), Err(ENOTCAPABLE));
-    assert_eq!(g.open(fd, "inner.txt", FOLLOW, 0), Err(EBADF), "the renumbered-from fd");
-    let inner = g.open(OTHER, "inner.txt", FOLLOW, 0).expect("renumbered dir");
+    assert_eq!(
+        g.open(fd, "inner.txt", FOLLOW, 0),
+        Err(EBADF),
+        "the renumbered-from fd"
+    );
+    let inner = g
+        .open(OTHER, "inner.txt", FOLLOW, 0)
+        .expect("renumbered dir");
     assert_eq!(g.read(inner).expect("read"), b"inner\n");
 }
 
 #[test]
 fn writes_and_creates_stay_inside() {
     let mut g = guest();
-    let fd = g.open(ROOT, "new.txt", FOLLOW, O_CREAT).expect("create inside");
+    let fd = g
+        .open(ROOT, "new.txt", FOLLOW, O_CREAT)
+        .expect("create inside");
     assert_eq!(g.write(fd, b"hello"), 0);
-    assert_eq!(std::fs::read(g.fx.root.join("new.txt")).expect("created"), b"hello");
+    assert_eq!(
+        std::fs::read(g.fx.root.join("new.txt")).expect("created"),
+        b"hello"
+    );
     // O_CREAT through a dangling link to outside must not create the target.
     assert_eq!(g.symlink("../created_outside.txt", ROOT, "dangling"), 0);
     assert_eq!(g.open(ROOT, "dangling", FOLLOW, O_CREAT), Err(ENOTCAPABLE));
