@@ -681,3 +681,44 @@ fn a_100_mb_module_opens_in_the_debugger_quickly() {
     // Debug build on a shared machine: generous, but catches quadratic work.
     assert!(took < Duration::from_secs(60), "took {took:?}");
 }
+
+/// Regression: the JIT's `table.grow` had no element limit (the interpreter
+/// stops at 10,000,000), so the engines disagreed and a guest could make the
+/// JIT allocate and zero gigabytes of table.
+#[test]
+fn jit_table_grow_past_ten_million_elements_returns_minus_one() {
+    let wat = r#"(module
+      (table $t 1 funcref)
+      (func (export "grow") (param i32) (result i32)
+        (table.grow $t (ref.null func) (local.get 0)))
+      (func (export "size") (result i32) (table.size $t)))"#;
+    for eng in ENGINES {
+        let mut m = instantiate(wat);
+        let grow = |m: &mut Inst, n: i32| m.call(eng, "grow", &[Value::I32(n)]);
+        assert_eq!(
+            grow(&mut m, 20_000_000),
+            RunOutcome::Returned(vec![Value::I32(-1)]),
+            "{eng:?}"
+        );
+        assert_eq!(
+            grow(&mut m, -1),
+            RunOutcome::Returned(vec![Value::I32(-1)]),
+            "{eng:?}"
+        );
+        assert_eq!(
+            grow(&mut m, 9_999_999),
+            RunOutcome::Returned(vec![Value::I32(1)]),
+            "{eng:?}"
+        );
+        assert_eq!(
+            grow(&mut m, 1),
+            RunOutcome::Returned(vec![Value::I32(-1)]),
+            "{eng:?}"
+        );
+        assert_eq!(
+            m.call(eng, "size", &[]),
+            RunOutcome::Returned(vec![Value::I32(10_000_000)]),
+            "{eng:?}"
+        );
+    }
+}
