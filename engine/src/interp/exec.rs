@@ -824,7 +824,9 @@ impl Execution {
                         sp -= 1;
                         let tab = &mut store.tables[t as usize];
                         let old = tab.elems.len() as u64;
-                        st!(sp - 1) = if old + n <= tab.max() && old + n <= 10_000_000 {
+                        st!(sp - 1) = if old + n <= tab.max()
+                            && old + n <= crate::runtime::store::MAX_TABLE_ELEMS
+                        {
                             tab.elems.resize((old + n) as usize, init);
                             old
                         } else {

@@ -315,7 +315,10 @@ extern "C" fn lc_table_grow(vmctx: *mut VmCtx, table: u32, init: u64, delta: u32
     let t = &mut c.store.tables[ta];
     let old = t.elems.len() as u64;
     let new = old + delta as u64;
-    if new > t.max() || t.elems.try_reserve(delta as usize).is_err() {
+    if new > t.max()
+        || new > crate::runtime::store::MAX_TABLE_ELEMS
+        || t.elems.try_reserve(delta as usize).is_err()
+    {
         return u32::MAX;
     }
     t.elems.resize(new as usize, init);

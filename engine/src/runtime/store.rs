@@ -14,6 +14,10 @@ use crate::value::{FuncAddr, Value};
 
 pub const PAGE_SIZE: u64 = 65536;
 
+/// Largest table any engine creates or grows to, in elements (80 MB of
+/// references): `table.grow` past it returns -1 in every engine.
+pub const MAX_TABLE_ELEMS: u64 = 10_000_000;
+
 pub(crate) enum FuncKind {
     Wasm {
         instance: InstanceId,
@@ -164,7 +168,7 @@ impl Store {
     }
 
     pub fn add_table(&mut self, ty: TableType, init: Value) -> Result<u32> {
-        if ty.initial > 10_000_000 {
+        if ty.initial > MAX_TABLE_ELEMS {
             return Err(limit(format!(
                 "table of {} elements is too large",
                 ty.initial

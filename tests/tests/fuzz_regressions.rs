@@ -1,0 +1,94 @@
+//! Replays the fuzz targets' inputs as plain tests: the committed seed
+//! corpora (`fuzz/corpus/<target>/seed-*`) and every input that once crashed
+//! a target (`tests/data/regressions/<target>/*`), through the same checks
+//! the fuzz targets run (`fuzz/src/lib.rs`, included here as a module). One
+//! trial per input, named `<target>/<file>`.
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod fuzz;
+
+const TARGETS: &[&str] = &["decode", "diff_exec", "wasi_paths", "repl_parse"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn check(target: &str, path: &Path) -> Result<(), Failed> {
+    let data = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let is_wasm = path.extension().is_some_and(|e| e == "wasm");
+    let target = target.to_string();
+    let r = std::panic::catch_unwind(move || match target.as_str() {
+        "decode" => fuzz::decode(&data),
+        "diff_exec" if is_wasm => fuzz::diff_exec_wasm(&data),
+        "diff_exec" => fuzz::diff_exec(&data),
+        "wasi_paths" => {
+            let fx = fuzz::Fixture::new();
+            fuzz::wasi_paths_with(&fx, &data);
+        }
+        "repl_parse" => fuzz::repl_parse(&data),
+        other => panic!("unknown target {other}"),
+    });
+    r.map_err(|e| {
+        let msg = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "panic".into());
+        Failed::from(msg)
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    for target in TARGETS {
+        let seeds = root().join("fuzz/corpus").join(target);
+        let regressions = root().join("tests/data/regressions").join(target);
+        let mut found = 0;
+        for dir in [&seeds, &regressions] {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = rd
+                .map(|e| e.expect("directory entry").path())
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    dir != &seeds
+                        || p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("seed-"))
+                })
+                .collect();
+            files.sort();
+            for f in files {
+                found += 1;
+                let kind = if dir == &seeds { "seed" } else { "regression" };
+                let name = format!(
+                    "{target}/{kind}/{}",
+                    f.file_name().expect("file name").to_string_lossy()
+                );
+                let t = target.to_string();
+                trials.push(Trial::test(name, move || check(&t, &f)));
+            }
+        }
+        // The seed corpus is part of the repository: its absence is an error.
+        let t = target.to_string();
+        trials.push(Trial::test(format!("{target}/has_seeds"), move || {
+            if found == 0 {
+                Err(format!(
+                    "no inputs for {t} in {} or {}",
+                    seeds.display(),
+                    regressions.display()
+                )
+                .into())
+            } else {
+                Ok(())
+            }
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
