@@ -28,14 +28,23 @@ fn fixture(name: &str) -> PathBuf {
     p
 }
 
-fn fib_harness() -> Harness<'static, WdbApp> {
+fn harness(file: &str) -> Harness<'static, WdbApp> {
     let mut app = WdbApp::new(Prefs::default(), Box::new(SyncBackend::new()));
-    app.open(fixture("fib.wasm"), Vec::new());
+    app.open(fixture(file), Vec::new());
+    // Decoding runs on a background thread; the tests want its views at once.
+    app.wait_for_open();
+    assert!(!app.is_opening());
+    // Scrolling to a line animates over a few frames.
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(64)
         .build_ui_state(|ui, app: &mut WdbApp| app.ui(ui), app);
     h.run();
     h
+}
+
+fn fib_harness() -> Harness<'static, WdbApp> {
+    harness("fib.wasm")
 }
 
 /// The node of `role` labelled `label` nearest below the export's title in
@@ -206,4 +215,154 @@ fn snapshot_comparison_fails_on_a_real_change() {
         "a light-theme window matched the dark reference"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn source_gutter_breakpoint_pauses_on_the_line_with_dwarf_locals() {
+    let mut h = harness("dwarf/structs.wasm");
+    h.run();
+    let view = &h.state().view;
+    assert_eq!(
+        view.source_file.as_deref(),
+        Some("dwarf/structs.c"),
+        "the source view starts on the file the module is named after; files {:?}",
+        h.state().state.source_files
+    );
+    // Scroll to line 91 the way a person would: type it in the Line box.
+    h.get_by_label("Line:").focus();
+    h.run();
+    h.get_by_label("Line:").type_text("91");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    h.get_by_label("Toggle breakpoint at line 91").click();
+    h.run();
+    let bps = &h.state().state.breakpoints;
+    assert_eq!(bps.len(), 1, "{:?}", h.state().state.log);
+    assert_eq!(bps[0].source.as_ref().map(|s| s.line), Some(91));
+
+    h.get_by_label("Run").click();
+    h.run();
+    h.run();
+    let run = h.state().state.run_state();
+    assert!(
+        matches!(&run, RunState::Paused { at, .. } if at.starts_with("__original_main+")),
+        "{run:?}; log {:?}",
+        h.state().state.log
+    );
+    // The current line is highlighted (and labelled for screen readers).
+    h.get_by_label("Current line 91");
+    // The locals are the C variables DWARF describes, not wasm locals.
+    let names: Vec<_> = h
+        .state()
+        .state
+        .locals
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "sq") && names.iter().any(|n| n == "ratio"),
+        "{names:?}"
+    );
+    h.get_by_label("ratio");
+
+    // Step over a source line (F10): the next line is current.
+    h.key_press(egui::Key::F10);
+    h.run();
+    h.run();
+    let line = h
+        .state()
+        .state
+        .stop
+        .as_ref()
+        .and_then(|s| s.frame.source.as_ref())
+        .map(|s| s.line);
+    assert!(line.is_some_and(|l| l > 91), "{line:?}");
+    h.get_by_label(&format!("Current line {}", line.unwrap_or(0)));
+
+    // Clicking the marked gutter again deletes the breakpoint.
+    h.get_by_label("Line:").focus();
+    h.run();
+    h.state_mut().view.source_goto.clear();
+    h.get_by_label("Line:").type_text("91");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    h.get_by_label("Toggle breakpoint at line 91").click();
+    h.run();
+    assert!(h.state().state.breakpoints.is_empty());
+}
+
+#[test]
+fn missing_source_says_where_it_looked() {
+    let mut h = harness("dwarf/structs.wasm");
+    h.state_mut().view.source_file = Some("nowhere/gone.c".into());
+    h.run();
+    h.run();
+    h.get_by_label_contains("cannot read source file nowhere/gone.c (looked in:");
+}
+
+#[test]
+fn wasi_table_lists_calls_with_errno_and_bytes_and_breaks_on_one() {
+    let mut h = harness("hello.wasm");
+    h.state_mut().prefs.bottom_tab = wdb_gui::prefs::BottomTab::Wasi;
+    h.get_by_label("Run").click();
+    h.run();
+    h.run();
+    let calls = &h.state().state.wasi;
+    let write = calls
+        .iter()
+        .find(|c| c.func == "fd_write")
+        .unwrap_or_else(|| panic!("no fd_write in {calls:?}"));
+    assert_eq!(write.errno_name, "ESUCCESS");
+    assert!(write.bytes.is_some_and(|b| b > 0), "{write:?}");
+    h.get_all_by_label("fd_write")
+        .next()
+        .expect("a fd_write row");
+    h.get_all_by_label("ESUCCESS")
+        .next()
+        .expect("a result cell");
+
+    // The filter hides other calls.
+    h.get_by_label("Filter:").focus();
+    h.run();
+    h.get_by_label("Filter:").type_text("environ");
+    h.run();
+    assert!(h.query_by_label("fd_write").is_none());
+    h.get_by_label("environ_sizes_get");
+
+    // "break" on a row sets a catchpoint on that call.
+    h.get_all_by_label("break")
+        .next()
+        .expect("a break button")
+        .click();
+    h.run();
+    let bps = &h.state().state.breakpoints;
+    assert!(
+        bps.iter()
+            .any(|b| b.kind == "catchpoint" && b.spec.contains("environ_sizes_get")),
+        "{bps:?}"
+    );
+}
+
+#[test]
+fn console_stdin_reaches_the_guest() {
+    // hello.wasm echoes nothing; what matters is that the line is queued for
+    // the guest and shown. The session-level test reads it back in a guest.
+    let mut h = harness("hello.wasm");
+    h.get_by_label("stdin:").focus();
+    h.run();
+    h.get_by_label("stdin:").type_text("typed line");
+    h.run();
+    h.get_by_label("Send").click();
+    h.run();
+    assert!(
+        h.state()
+            .state
+            .console
+            .iter()
+            .any(|(fd, t)| *fd == 0 && t == "typed line\n"),
+        "{:?}",
+        h.state().state.console
+    );
 }

@@ -1,3 +1,6 @@
+//! The Code tab: with DWARF, the source file beside the disassembly; without,
+//! the disassembly alone.
+//!
 //! Disassembly of one function (WAT from wasmprinter, highlighted), the
 //! current instruction highlighted and followed, and a gutter where a click
 //! toggles a breakpoint.
@@ -13,6 +16,28 @@ const ROW_HEIGHT: f32 = 16.0;
 const GUTTER: f32 = 18.0;
 
 pub fn code_ui(
+    ui: &mut egui::Ui,
+    state: &mut DebugState,
+    prefs: &Prefs,
+    view: &mut ViewState,
+) -> Vec<Command> {
+    let has_dwarf = state.module.as_ref().is_some_and(|m| m.has_dwarf);
+    if !has_dwarf {
+        return disasm_ui(ui, state, prefs, view);
+    }
+    let mut out = Vec::new();
+    ui.columns(2, |cols| {
+        cols[0].push_id("source_column", |ui| {
+            out.extend(super::source::source_ui(ui, state, prefs, view));
+        });
+        cols[1].push_id("disasm_column", |ui| {
+            out.extend(disasm_ui(ui, state, prefs, view));
+        });
+    });
+    out
+}
+
+pub fn disasm_ui(
     ui: &mut egui::Ui,
     state: &mut DebugState,
     prefs: &Prefs,
@@ -106,7 +131,7 @@ pub fn code_ui(
         for row in rows {
             let line = &lines[row];
             let job = &jobs[row];
-            let width = ui.available_width().max(600.0);
+            let width = ui.available_width().max(420.0);
             let (rect, _) = ui.allocate_exact_size(Vec2::new(width, ROW_HEIGHT), Sense::hover());
             let painter = ui.painter_at(rect.expand2(Vec2::new(0.0, 1.0)));
             if Some(row) == current_row {

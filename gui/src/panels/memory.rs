@@ -13,12 +13,7 @@ const ROW_HEIGHT: f32 = 16.0;
 
 pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState) -> Vec<Command> {
     let mut out = Vec::new();
-    let size: u64 = state
-        .static_module
-        .as_ref()
-        .and_then(|m| m.memories.first())
-        .map_or(0, |m| m.initial.saturating_mul(65536))
-        .min(1 << 32);
+    let size = memory_size(state);
     if size == 0 {
         ui.weak("(this module has no linear memory)");
         return out;
@@ -237,4 +232,20 @@ fn c_string(mem: &MemoryCache, addr: u32) -> Option<String> {
         }
     }
     Some(format!("\"{}\"...", s.escape_ascii()))
+}
+
+/// The live memory's size from the last read (it follows `memory.grow`),
+/// else the module's initial size.
+pub fn memory_size(state: &DebugState) -> u64 {
+    state
+        .memory_size
+        .or_else(|| {
+            state
+                .static_module
+                .as_ref()
+                .and_then(|m| m.memories.first())
+                .map(|m| m.initial.saturating_mul(65536))
+        })
+        .unwrap_or(0)
+        .min(1 << 32)
 }
