@@ -49,6 +49,12 @@ pub struct ViewState {
     /// Inclusive selection end (shift-click).
     pub mem_sel_end: u32,
     pub mem_scroll_to: Option<u32>,
+    /// The first row shown in the hex view (16 bytes a row).
+    pub mem_top_row: u64,
+    /// Wheel movement not yet worth a whole row, in pixels.
+    pub mem_scroll_px: f32,
+    /// A hex row's measured height with spacing (0 until drawn once).
+    pub mem_row_step: f32,
     pub wasi_filter: String,
     pub wasi_catch: String,
     pub stdin_line: String,

@@ -366,3 +366,79 @@ fn console_stdin_reaches_the_guest() {
         h.state().state.console
     );
 }
+
+#[test]
+fn memory_view_reaches_the_end_of_4_gib_and_scrolls_there_by_rows() {
+    let mut h = fib_harness();
+    h.state_mut().prefs.central_tab = wdb_gui::prefs::CentralTab::Memory;
+    // As if the guest had grown its memory to the 4 GiB maximum.
+    h.state_mut().state.memory_size = Some(1 << 32);
+    h.run();
+    h.get_by_label("Go to:").focus();
+    h.run();
+    h.get_by_label("Go to:").type_text("0xfffffff0");
+    h.run();
+    h.get_by_label("Go").click();
+    h.run();
+    h.get_by_label("fffffff0");
+    let top = h.state().view.mem_top_row;
+    // The wheel moves by whole rows even this far in (f32 pixels would not).
+    let hex = h.get_by_label("fffffff0").rect().center();
+    h.hover_at(hex);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, 3.0),
+        modifiers: egui::Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    for _ in 0..30 {
+        h.step();
+    }
+    let after = h.state().view.mem_top_row;
+    assert!(
+        after < top && top - after < 100,
+        "the wheel moved from row {top} to {after}"
+    );
+    h.get_by_label(&format!("{:08x}", after * 16));
+}
+
+#[test]
+fn memory_watch_button_sets_a_watchpoint_that_fires() {
+    let mut h = fib_harness();
+    // Instantiate, so memory and __stack_pointer exist.
+    call_export(&mut h, "fib", "5");
+    h.state_mut().prefs.central_tab = wdb_gui::prefs::CentralTab::Memory;
+    h.state_mut().prefs.left_tab = wdb_gui::prefs::LeftTab::Exports;
+    h.run();
+    let sp = h
+        .state()
+        .state
+        .globals
+        .iter()
+        .find(|g| g.name.contains("stack_pointer"))
+        .map(|g| g.value.bits as u32)
+        .unwrap_or_else(|| panic!("no __stack_pointer in {:?}", h.state().state.globals));
+    // fibArray's first store is `i32.store offset=12` to sp-16: at sp-4.
+    let target = sp - 4;
+    h.get_by_label("Go to:").focus();
+    h.run();
+    h.get_by_label("Go to:").type_text(&format!("{target:#x}"));
+    h.run();
+    h.get_by_label("Go").click();
+    h.run();
+    h.get_by_label("Watch 1 byte(s)").click();
+    h.run();
+    let bps = &h.state().state.breakpoints;
+    assert!(
+        bps.iter().any(|b| b.kind.contains("watchpoint")),
+        "{bps:?}; log {:?}",
+        h.state().state.log
+    );
+    call_export(&mut h, "fibArray", "10");
+    let run = h.state().state.run_state();
+    assert!(
+        matches!(&run, RunState::Paused { reason, .. } if reason.starts_with("watchpoint")),
+        "{run:?}"
+    );
+}

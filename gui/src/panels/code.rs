@@ -133,7 +133,11 @@ pub fn disasm_ui(
             let job = &jobs[row];
             let width = ui.available_width().max(420.0);
             let (rect, _) = ui.allocate_exact_size(Vec2::new(width, ROW_HEIGHT), Sense::hover());
-            let painter = ui.painter_at(rect.expand2(Vec2::new(0.0, 1.0)));
+            // Clip to the visible part of the scroll area, not just the row:
+            // a wide row must not paint over the neighbouring column.
+            let painter = ui
+                .painter()
+                .with_clip_rect(rect.expand2(Vec2::new(0.0, 1.0)).intersect(ui.clip_rect()));
             if Some(row) == current_row {
                 painter.rect_filled(rect, 0.0, current_bg);
                 // An arrow in the gutter, drawn (not a glyph: the default fonts lack one).

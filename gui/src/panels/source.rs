@@ -85,10 +85,10 @@ pub fn source_ui(
     };
 
     ui.horizontal(|ui| {
-        egui::ComboBox::new("source_file", "Source")
+        egui::ComboBox::new("source_file", "File")
             .selected_text(&file)
             .height(400.0)
-            .width(260.0)
+            .width((ui.available_width() - 190.0).max(80.0))
             .show_ui(ui, |ui| {
                 for f in &state.source_files {
                     if ui.selectable_label(*f == file, f).clicked() {
@@ -160,7 +160,11 @@ pub fn source_ui(
             let width = ui.available_width().max(500.0);
             let (rect, row_resp) =
                 ui.allocate_exact_size(Vec2::new(width, ROW_HEIGHT), Sense::hover());
-            let painter = ui.painter_at(rect.expand2(Vec2::new(0.0, 1.0)));
+            // Clip to the visible part of the scroll area, not just the row:
+            // a wide row must not paint over the neighbouring column.
+            let painter = ui
+                .painter()
+                .with_clip_rect(rect.expand2(Vec2::new(0.0, 1.0)).intersect(ui.clip_rect()));
             if Some(line) == current_line {
                 // For screen readers (and the tests): which line is current.
                 let label = format!("Current line {line}");
