@@ -250,6 +250,12 @@ pub enum Command {
     },
     Info(InfoWhat),
     WasiLog,
+    /// `profile run [ARGS]` / `profile call EXPORT ARGS`: the same work in
+    /// the interpreter, JIT and AOT, side by side (as `wdb profile`).
+    Profile {
+        invoke: Option<(String, Vec<String>)>,
+        args: Vec<String>,
+    },
     /// The source lines around the current location (needs DWARF).
     List {
         around: Option<String>,
@@ -317,6 +323,8 @@ pub enum Event {
     /// Free-form text (info listings, notes, warnings).
     Text(String),
     Warning(String),
+    /// The result of `Command::Profile`.
+    Profile(Box<crate::profile::ProfileReport>),
     CommandFailed {
         id: u64,
         message: String,

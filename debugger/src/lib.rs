@@ -20,4 +20,5 @@ pub use session::{Session, SessionConfig};
 /// The engine, re-exported so front ends depend on this crate only.
 pub use wdb_engine as engine;
 pub mod dwarf;
+pub mod profile;
 pub mod runner;

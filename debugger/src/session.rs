@@ -417,6 +417,19 @@ impl Session {
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
             Command::Info(what) => self.info(what),
             Command::WasiLog => self.wasi_log(),
+            Command::Profile { invoke, args } => {
+                let l = self.loaded()?;
+                let cfg = crate::profile::ProfileConfig {
+                    file: l.path.clone(),
+                    module: Some(l.module.clone()),
+                    invoke,
+                    args,
+                    runs: 3,
+                    ..Default::default()
+                };
+                let report = crate::profile::profile(cfg).map_err(|e| e.to_string())?;
+                Ok(vec![Event::Profile(Box::new(report))])
+            }
             Command::List { around } => self.list(around.as_deref()),
             Command::SourceFiles => {
                 let l = self.loaded()?;

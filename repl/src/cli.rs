@@ -30,6 +30,8 @@ pub enum Command {
     Compile(crate::cmd_compile::CompileArgs),
     /// Open the desktop inspector
     Gui(crate::cmd_gui::GuiArgs),
+    /// Profile a module: interp, JIT and AOT side by side, per function and line
+    Profile(crate::cmd_profile::ProfileArgs),
 }
 
 /// `wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]`: the debugger REPL.

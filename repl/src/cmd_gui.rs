@@ -12,7 +12,14 @@ pub struct GuiArgs {
     pub args: Vec<String>,
 }
 
+#[cfg(feature = "gui")]
 pub fn main(args: GuiArgs) -> anyhow::Result<u8> {
     wdb_gui::run(args.file, args.args)?;
     Ok(0)
+}
+
+#[cfg(not(feature = "gui"))]
+pub fn main(args: GuiArgs) -> anyhow::Result<u8> {
+    let _ = args;
+    anyhow::bail!("this wdb was built without the desktop inspector (cargo feature `gui`)")
 }

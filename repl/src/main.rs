@@ -4,6 +4,7 @@
 mod cli;
 mod cmd_compile;
 mod cmd_gui;
+mod cmd_profile;
 mod cmd_run;
 mod cmd_wast;
 mod complete;
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Wast(args)) => cmd_wast::main(args),
         Some(cli::Command::Compile(args)) => cmd_compile::main(args),
         Some(cli::Command::Gui(args)) => cmd_gui::main(args),
+        Some(cli::Command::Profile(args)) => cmd_profile::main(args),
         None => debug::main(cli.debug),
     };
     match result {

@@ -217,6 +217,11 @@ pub const COMMANDS: &[CmdInfo] = &[
         help: "Show the WASI call log (strace-like).",
     },
     CmdInfo {
+        names: &["profile"],
+        usage: "profile run [ARGS] | profile call EXPORT ARGS...",
+        help: "Run the same work in the interpreter, JIT and AOT; time, instructions and hot functions side by side.",
+    },
+    CmdInfo {
         names: &["mode"],
         usage: "mode interp|jit|aot",
         help: "Choose the engine (only interp is available).",
@@ -444,6 +449,20 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             cmd(C::Info(what))
         }
         "wasi" => cmd(C::WasiLog),
+        "profile" => match words.as_slice() {
+            ["run", args @ ..] => cmd(C::Profile {
+                invoke: None,
+                args: args.iter().map(|s| s.to_string()).collect(),
+            }),
+            ["call" | "invoke", export, args @ ..] => cmd(C::Profile {
+                invoke: Some((
+                    export.to_string(),
+                    args.iter().map(|s| s.to_string()).collect(),
+                )),
+                args: Vec::new(),
+            }),
+            _ => usage("profile"),
+        },
         "mode" => match words.as_slice() {
             [m] => act(ReplAction::Mode(m.to_string())),
             _ => usage("mode"),

@@ -226,6 +226,7 @@ impl Renderer {
                     let _ = writeln!(out, "{}", l.trim_end());
                 }
             }
+            Event::Profile(report) => out.push_str(&report.render_table(self.style.color)),
             Event::Warning(w) => {
                 let _ = writeln!(out, "warning: {w}");
             }

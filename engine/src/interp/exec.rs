@@ -245,6 +245,23 @@ impl Execution {
                 }
             };
         }
+        // A fused op's fallible step: on a trap, first push the operands the
+        // unfused ops would have left on the stack (post-mortem inspection).
+        macro_rules! ftri {
+            ($e:expr, [$($push:expr),*]) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(c) => {
+                        $(
+                            let v: u64 = $push;
+                            st!(sp) = v;
+                            sp += 1;
+                        )*
+                        trap!(c)
+                    }
+                }
+            };
+        }
         macro_rules! interrupted {
             () => {
                 if interrupt.load(Ordering::Relaxed) {
@@ -329,6 +346,9 @@ impl Execution {
                     if let Some(p) = &mut ctl.profile {
                         bump(&mut p.calls, f);
                     }
+                    if let Some(s) = &mut ctl.stacks {
+                        s.enter(f);
+                    }
                 }
                 match &store.funcs[f as usize].kind {
                     FuncKind::Wasm { code: Some(c), .. } => {
@@ -352,6 +372,12 @@ impl Execution {
                     }
                     FuncKind::Host(h) => {
                         let h = h.clone();
+                        if DEBUG {
+                            // A host call is a leaf context with no instructions.
+                            if let Some(s) = &mut ctl.stacks {
+                                s.leave();
+                            }
+                        }
                         let ty = store.funcs[f as usize].ty.clone();
                         let mut args = Vec::with_capacity(ty.params().len());
                         let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
@@ -507,6 +533,9 @@ impl Execution {
                 if let Some(p) = &mut ctl.profile {
                     bump(&mut p.self_instructions, func);
                 }
+                if let Some(s) = &mut ctl.stacks {
+                    s.instruction(func, pc);
+                }
                 if !ctl.watch.is_empty()
                     && let Some((depth, off, n, write)) = mem_access(&op)
                 {
@@ -580,6 +609,9 @@ impl Execution {
                         stack.copy_within(sp - keep..sp, fp);
                         sp = fp + keep;
                         self.frames.pop();
+                        if DEBUG && let Some(s) = &mut ctl.stacks {
+                            s.leave();
+                        }
                         match self.frames.last() {
                             None => {
                                 self.sp = sp;
@@ -1163,19 +1195,20 @@ impl Execution {
                     }
                     Op::LoadL { k, a, off } => {
                         pc += 1;
-                        st!(sp) = tri!(load_kind(k, st!(fp + a as usize), off, &mem.data));
+                        let addr = st!(fp + a as usize);
+                        st!(sp) = ftri!(load_kind(k, addr, off, &mem.data), [addr]);
                         sp += 1;
                     }
                     Op::LoadLS { k, a, off, d } => {
                         pc += 1;
-                        st!(fp + d as usize) =
-                            tri!(load_kind(k, st!(fp + a as usize), off, &mem.data));
+                        let addr = st!(fp + a as usize);
+                        st!(fp + d as usize) = ftri!(load_kind(k, addr, off, &mem.data), [addr]);
                         pc += 1;
                     }
                     Op::StoreLL { k, a, b, off } => {
                         pc += 2;
                         let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
-                        tri!(store_kind(k, addr, off, v, &mut mem.data));
+                        ftri!(store_kind(k, addr, off, v, &mut mem.data), [addr, v]);
                     }
                     Op::Const32S { v, d } => {
                         st!(fp + d as usize) = v as u64;
@@ -1194,6 +1227,152 @@ impl Execution {
                     Op::SetGetL { a, b } => {
                         st!(fp + a as usize) = st!(sp - 1);
                         st!(sp - 1) = st!(fp + b as usize);
+                        pc += 1;
+                    }
+                    Op::BinLLT { k, a, b, d } => {
+                        let v = k.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::BinLIT { k, a, imm, d } => {
+                        let v = k.eval(st!(fp + a as usize), sext(imm));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::BinL { k, b } => {
+                        st!(sp - 1) = k.eval(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::BinLS { k, b, d } => {
+                        sp -= 1;
+                        st!(fp + d as usize) = k.eval(st!(sp), st!(fp + b as usize));
+                        pc += 2;
+                    }
+                    Op::BinLBrNez { k, b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinLBrEqz { k, b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), st!(fp + b as usize)) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinI { k, imm } => {
+                        st!(sp - 1) = k.eval(st!(sp - 1), sext(imm));
+                        pc += 1;
+                    }
+                    Op::BinIS { k, imm, d } => {
+                        sp -= 1;
+                        st!(fp + d as usize) = k.eval(st!(sp), sext(imm));
+                        pc += 2;
+                    }
+                    Op::BinIBrNez { k, imm, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), sext(imm)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinIBrEqz { k, imm, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if k.eval(st!(sp), sext(imm)) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::TeeBrNez { d, t } => {
+                        sp -= 1;
+                        let v = st!(sp);
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                        if v as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::TeeBrEqz { d, t } => {
+                        sp -= 1;
+                        let v = st!(sp);
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                        if v as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::StoreLI { k, a, imm, off } => {
+                        pc += 2;
+                        let addr = st!(fp + a as usize);
+                        ftri!(
+                            store_kind(k, addr, off, sext(imm), &mut mem.data),
+                            [addr, sext(imm)]
+                        );
+                    }
+                    Op::UnL { k, a } => {
+                        st!(sp) = k.eval(st!(fp + a as usize));
+                        sp += 1;
+                        pc += 1;
+                    }
+                    Op::UnLS { k, a, d } => {
+                        st!(fp + d as usize) = k.eval(st!(fp + a as usize));
+                        pc += 2;
+                    }
+                    Op::EqzBrNez { t } => {
+                        sp -= 1;
+                        pc += 1;
+                        if st!(sp) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::EqzBrEqz { t } => {
+                        sp -= 1;
+                        pc += 1;
+                        if st!(sp) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::EqzLBrNez { a, t } => {
+                        pc += 2;
+                        if st!(fp + a as usize) as u32 == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::EqzLBrEqz { a, t } => {
+                        pc += 2;
+                        if st!(fp + a as usize) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::BinLIUpdBrNez { k, a, imm, t } => {
+                        let v = k.eval(st!(fp + a as usize), sext(imm));
+                        st!(fp + a as usize) = v;
+                        pc += 4;
+                        if v as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::DivL { k, b } => {
+                        pc += 1;
+                        let y = st!(fp + b as usize);
+                        st!(sp - 1) = ftri!(k.eval(st!(sp - 1), y), [y]);
+                    }
+                    Op::DivLL { k, a, b } => {
+                        pc += 2;
+                        let (x, y) = (st!(fp + a as usize), st!(fp + b as usize));
+                        st!(sp) = ftri!(k.eval(x, y), [x, y]);
+                        sp += 1;
+                    }
+                    Op::DivLLS { k, a, b, d } => {
+                        pc += 2;
+                        let (x, y) = (st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = ftri!(k.eval(x, y), [x, y]);
                         pc += 1;
                     }
                     Op::BrNezL { a, t } => {

@@ -15,10 +15,12 @@
 
 mod exec;
 mod ops;
+pub mod profile;
 pub mod simd;
 #[cfg(test)]
 mod tests;
 
+pub use profile::StackProfile;
 pub use simd::SimdOp;
 
 use std::sync::Arc;
@@ -87,6 +89,8 @@ pub struct RunControl {
     /// Per-function counters, indexed by `FuncAddr` (resized as needed):
     /// calls, and instructions executed in the function's own body.
     pub profile: Option<FuncCounters>,
+    /// Call-stack-aware profile (calling-context tree; see [`profile`]).
+    pub stacks: Option<StackProfile>,
     /// Watched memory ranges.
     pub watch: Vec<WatchRange>,
 }
@@ -103,6 +107,7 @@ impl RunControl {
         self.fuel.is_some()
             || self.count_instructions
             || self.profile.is_some()
+            || self.stacks.is_some()
             || !self.watch.is_empty()
     }
 }
@@ -231,9 +236,16 @@ impl Execution {
         if let Some(p) = &mut ctl.profile {
             bump(&mut p.calls, func);
         }
+        if let Some(s) = &mut ctl.stacks {
+            s.reset_stack();
+            s.enter(func);
+        }
         if let FuncKind::Host(f) = &store.funcs[func as usize].kind {
             let f = f.clone();
             self.state = State::Finished;
+            if let Some(s) = &mut ctl.stacks {
+                s.leave();
+            }
             let mut results: Vec<Value> = self
                 .results
                 .iter()

@@ -385,6 +385,138 @@ pub enum Op {
         a: u32,
         b: u32,
     },
+    /// `local.get a; local.get b; bin; local.tee d` (span 4).
+    BinLLT {
+        k: BinKind,
+        a: u32,
+        b: u32,
+        d: u32,
+    },
+    /// `local.get a; const imm; bin; local.tee d` (span 4).
+    BinLIT {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get b; bin`: the left operand on the stack (span 2).
+    BinL {
+        k: BinKind,
+        b: u32,
+    },
+    /// `local.get b; bin; local.set d` (span 3).
+    BinLS {
+        k: BinKind,
+        b: u32,
+        d: u32,
+    },
+    /// `local.get b; bin; br_if t` (span 3).
+    BinLBrNez {
+        k: BinKind,
+        b: u32,
+        t: u32,
+    },
+    /// `local.get b; bin; if` (span 3).
+    BinLBrEqz {
+        k: BinKind,
+        b: u32,
+        t: u32,
+    },
+    /// `const imm; bin` (span 2).
+    BinI {
+        k: BinKind,
+        imm: u32,
+    },
+    /// `const imm; bin; local.set d` (span 3).
+    BinIS {
+        k: BinKind,
+        imm: u32,
+        d: u32,
+    },
+    /// `const imm; bin; br_if t` (span 3).
+    BinIBrNez {
+        k: BinKind,
+        imm: u32,
+        t: u32,
+    },
+    /// `const imm; bin; if` (span 3).
+    BinIBrEqz {
+        k: BinKind,
+        imm: u32,
+        t: u32,
+    },
+    /// `local.tee d; br_if t` (span 2).
+    TeeBrNez {
+        d: u32,
+        t: u32,
+    },
+    /// `local.tee d; if` (span 2).
+    TeeBrEqz {
+        d: u32,
+        t: u32,
+    },
+    /// `local.get a; const imm; store off` (span 3).
+    StoreLI {
+        k: StoreKind,
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
+    /// `local.get a; un` (span 2).
+    UnL {
+        k: UnKind,
+        a: u32,
+    },
+    /// `local.get a; un; local.set d` (span 3).
+    UnLS {
+        k: UnKind,
+        a: u32,
+        d: u32,
+    },
+    /// `i32.eqz; br_if t` (span 2): branch if the top is zero.
+    EqzBrNez {
+        t: u32,
+    },
+    /// `i32.eqz; if` (span 2): branch if the top is non-zero.
+    EqzBrEqz {
+        t: u32,
+    },
+    /// `local.get a; i32.eqz; br_if t` (span 3): branch if local `a` is zero.
+    EqzLBrNez {
+        a: u32,
+        t: u32,
+    },
+    /// `local.get a; i32.eqz; if` (span 3): branch if local `a` is non-zero.
+    EqzLBrEqz {
+        a: u32,
+        t: u32,
+    },
+    /// `local.get a; const imm; bin; local.tee a; br_if t` (span 5): a loop
+    /// counter step and test.
+    BinLIUpdBrNez {
+        k: BinKind,
+        a: u32,
+        imm: u32,
+        t: u32,
+    },
+    /// `local.get b; div/rem` (span 2).
+    DivL {
+        k: DivKind,
+        b: u32,
+    },
+    /// `local.get a; local.get b; div/rem` (span 3).
+    DivLL {
+        k: DivKind,
+        a: u32,
+        b: u32,
+    },
+    /// `local.get a; local.get b; div/rem; local.set d` (span 4).
+    DivLLS {
+        k: DivKind,
+        a: u32,
+        b: u32,
+        d: u32,
+    },
     /// `local.get a; br_if t` (span 2).
     BrNezL {
         a: u32,
@@ -526,8 +658,8 @@ impl BinKind {
     pub fn eval(self, a: u64, b: u64) -> u64 {
         use BinKind as K;
         let (x, y) = (a as u32, b as u32);
-        let (fx, fy) = (f32::from_bits(x), f32::from_bits(y));
-        let (dx, dy) = (f64::from_bits(a), f64::from_bits(b));
+        let f = |v: u32| f32::from_bits(v);
+        let d = |v: u64| f64::from_bits(v);
         match self {
             K::I32Add => x.wrapping_add(y) as u64,
             K::I32Sub => x.wrapping_sub(y) as u64,
@@ -569,20 +701,138 @@ impl BinKind {
             K::I64LeU => (a <= b) as u64,
             K::I64GeS => ((a as i64) >= (b as i64)) as u64,
             K::I64GeU => (a >= b) as u64,
-            K::F32Add => (fx + fy).to_bits() as u64,
-            K::F32Sub => (fx - fy).to_bits() as u64,
-            K::F32Mul => (fx * fy).to_bits() as u64,
-            K::F32Div => (fx / fy).to_bits() as u64,
-            K::F64Add => (dx + dy).to_bits(),
-            K::F64Sub => (dx - dy).to_bits(),
-            K::F64Mul => (dx * dy).to_bits(),
-            K::F64Div => (dx / dy).to_bits(),
-            K::F64Eq => (dx == dy) as u64,
-            K::F64Ne => (dx != dy) as u64,
-            K::F64Lt => (dx < dy) as u64,
-            K::F64Gt => (dx > dy) as u64,
-            K::F64Le => (dx <= dy) as u64,
-            K::F64Ge => (dx >= dy) as u64,
+            K::F32Add => (f(x) + f(y)).to_bits() as u64,
+            K::F32Sub => (f(x) - f(y)).to_bits() as u64,
+            K::F32Mul => (f(x) * f(y)).to_bits() as u64,
+            K::F32Div => (f(x) / f(y)).to_bits() as u64,
+            K::F64Add => (d(a) + d(b)).to_bits(),
+            K::F64Sub => (d(a) - d(b)).to_bits(),
+            K::F64Mul => (d(a) * d(b)).to_bits(),
+            K::F64Div => (d(a) / d(b)).to_bits(),
+            K::F64Eq => (d(a) == d(b)) as u64,
+            K::F64Ne => (d(a) != d(b)) as u64,
+            K::F64Lt => (d(a) < d(b)) as u64,
+            K::F64Gt => (d(a) > d(b)) as u64,
+            K::F64Le => (d(a) <= d(b)) as u64,
+            K::F64Ge => (d(a) >= d(b)) as u64,
+        }
+    }
+}
+
+/// The division and remainder operators superinstructions fuse (they trap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum DivKind {
+    I32DivS,
+    I32DivU,
+    I32RemS,
+    I32RemU,
+    I64DivS,
+    I64DivU,
+    I64RemS,
+    I64RemU,
+}
+
+impl DivKind {
+    /// The fusable division or remainder `op` is, if any.
+    pub fn of(op: Op) -> Option<DivKind> {
+        Some(match op {
+            Op::I32DivS => DivKind::I32DivS,
+            Op::I32DivU => DivKind::I32DivU,
+            Op::I32RemS => DivKind::I32RemS,
+            Op::I32RemU => DivKind::I32RemU,
+            Op::I64DivS => DivKind::I64DivS,
+            Op::I64DivU => DivKind::I64DivU,
+            Op::I64RemS => DivKind::I64RemS,
+            Op::I64RemU => DivKind::I64RemU,
+            _ => return None,
+        })
+    }
+
+    /// Apply to two slots, trapping like the unfused op.
+    #[inline(always)]
+    pub fn eval(self, a: u64, b: u64) -> Result<u64, crate::trap::TrapCode> {
+        use crate::trap::TrapCode;
+        let (x, y) = (a as u32, b as u32);
+        let zero = match self {
+            DivKind::I32DivS | DivKind::I32DivU | DivKind::I32RemS | DivKind::I32RemU => y == 0,
+            _ => b == 0,
+        };
+        if zero {
+            return Err(TrapCode::IntegerDivideByZero);
+        }
+        Ok(match self {
+            DivKind::I32DivS => {
+                if x as i32 == i32::MIN && y as i32 == -1 {
+                    return Err(TrapCode::IntegerOverflow);
+                }
+                (x as i32).wrapping_div(y as i32) as u32 as u64
+            }
+            DivKind::I32DivU => (x / y) as u64,
+            DivKind::I32RemS => (x as i32).wrapping_rem(y as i32) as u32 as u64,
+            DivKind::I32RemU => (x % y) as u64,
+            DivKind::I64DivS => {
+                if a as i64 == i64::MIN && b as i64 == -1 {
+                    return Err(TrapCode::IntegerOverflow);
+                }
+                (a as i64).wrapping_div(b as i64) as u64
+            }
+            DivKind::I64DivU => a / b,
+            DivKind::I64RemS => (a as i64).wrapping_rem(b as i64) as u64,
+            DivKind::I64RemU => a % b,
+        })
+    }
+}
+
+/// The unary operators superinstructions fuse (none of them traps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum UnKind {
+    I32Eqz,
+    I64Eqz,
+    I32WrapI64,
+    I64ExtendI32S,
+    I64ExtendI32U,
+    I32Extend8S,
+    I32Extend16S,
+    F64ConvertI32S,
+    F64PromoteF32,
+    F32DemoteF64,
+}
+
+impl UnKind {
+    /// The fusable unary operator `op` is, if any.
+    pub fn of(op: Op) -> Option<UnKind> {
+        Some(match op {
+            Op::I32Eqz => UnKind::I32Eqz,
+            Op::I64Eqz => UnKind::I64Eqz,
+            Op::I32WrapI64 => UnKind::I32WrapI64,
+            Op::I64ExtendI32S => UnKind::I64ExtendI32S,
+            Op::I64ExtendI32U => UnKind::I64ExtendI32U,
+            Op::I32Extend8S => UnKind::I32Extend8S,
+            Op::I32Extend16S => UnKind::I32Extend16S,
+            Op::F64ConvertI32S => UnKind::F64ConvertI32S,
+            Op::F64PromoteF32 => UnKind::F64PromoteF32,
+            Op::F32DemoteF64 => UnKind::F32DemoteF64,
+            _ => return None,
+        })
+    }
+
+    /// Apply to a slot (same slot convention as [`BinKind::eval`]).
+    #[inline(always)]
+    pub fn eval(self, a: u64) -> u64 {
+        let x = a as u32;
+        match self {
+            UnKind::I32Eqz => (x == 0) as u64,
+            UnKind::I64Eqz => (a == 0) as u64,
+            UnKind::I32WrapI64 => x as u64,
+            UnKind::I64ExtendI32S => x as i32 as i64 as u64,
+            UnKind::I64ExtendI32U => x as u64,
+            UnKind::I32Extend8S => x as i8 as i32 as u32 as u64,
+            UnKind::I32Extend16S => x as i16 as i32 as u32 as u64,
+            UnKind::F64ConvertI32S => (x as i32 as f64).to_bits(),
+            UnKind::F64PromoteF32 => (f32::from_bits(x) as f64).to_bits(),
+            UnKind::F32DemoteF64 => (f64::from_bits(a) as f32).to_bits() as u64,
         }
     }
 }

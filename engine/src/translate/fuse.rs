@@ -11,7 +11,7 @@
 //! `Code::unfused`, and patching a breakpoint unfuses the function
 //! (`Code::unfuse`), so stepping and breakpoints see every instruction.
 
-use crate::ir::{BinKind, LoadKind, Op, StoreKind};
+use crate::ir::{BinKind, DivKind, LoadKind, Op, StoreKind, UnKind};
 
 /// A 32-bit immediate that sign-extends back to the constant `op` pushes.
 fn imm(op: Op) -> Option<u32> {
@@ -37,8 +37,22 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
                     _ => return None,
                 });
             }
+            if let Some(imm) = imm(op)
+                && let Some(k) = at(1).and_then(BinKind::of)
+            {
+                return Some(match at(2) {
+                    Some(Op::LocalSet(d)) => Op::BinIS { k, imm, d },
+                    Some(Op::BrIfNez(t)) => Op::BinIBrNez { k, imm, t },
+                    Some(Op::BrIfEqz(t)) => Op::BinIBrEqz { k, imm, t },
+                    _ => Op::BinI { k, imm },
+                });
+            }
             return match (op, at(1)?) {
+                (Op::I32Eqz, Op::BrIfNez(t)) => Some(Op::EqzBrNez { t }),
+                (Op::I32Eqz, Op::BrIfEqz(t)) => Some(Op::EqzBrEqz { t }),
                 (Op::Const32(v), Op::LocalSet(d)) => Some(Op::Const32S { v, d }),
+                (Op::LocalTee(d), Op::BrIfNez(t)) => Some(Op::TeeBrNez { d, t }),
+                (Op::LocalTee(d), Op::BrIfEqz(t)) => Some(Op::TeeBrEqz { d, t }),
                 (Op::LocalSet(a), Op::LocalGet(b)) => Some(Op::SetGetL { a, b }),
                 _ => None,
             };
@@ -50,6 +64,7 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
         if let Some(k) = at(2).and_then(BinKind::of) {
             return Some(match at(3) {
                 Some(Op::LocalSet(d)) => Op::BinLLS { k, a, b, d },
+                Some(Op::LocalTee(d)) => Op::BinLLT { k, a, b, d },
                 Some(Op::BrIfNez(t)) => Op::BinLLBrNez { k, a, b, t },
                 Some(Op::BrIfEqz(t)) => Op::BinLLBrEqz { k, a, b, t },
                 _ => Op::BinLL { k, a, b },
@@ -58,17 +73,60 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
         if let Some((k, off)) = at(2).and_then(StoreKind::of) {
             return Some(Op::StoreLL { k, a, b, off });
         }
+        if let Some(k) = at(2).and_then(DivKind::of) {
+            return Some(match at(3) {
+                Some(Op::LocalSet(d)) => Op::DivLLS { k, a, b, d },
+                _ => Op::DivLL { k, a, b },
+            });
+        }
         return Some(Op::GetLL { a, b });
     }
     // local.get a; const; bin [; local.set d | br_if]
     if let Some(imm) = imm(op1)
         && let Some(k) = at(2).and_then(BinKind::of)
     {
+        if at(3) == Some(Op::LocalTee(a))
+            && let Some(Op::BrIfNez(t)) = at(4)
+        {
+            return Some(Op::BinLIUpdBrNez { k, a, imm, t });
+        }
         return Some(match at(3) {
             Some(Op::LocalSet(d)) => Op::BinLIS { k, a, imm, d },
+            Some(Op::LocalTee(d)) => Op::BinLIT { k, a, imm, d },
             Some(Op::BrIfNez(t)) => Op::BinLIBrNez { k, a, imm, t },
             Some(Op::BrIfEqz(t)) => Op::BinLIBrEqz { k, a, imm, t },
             _ => Op::BinLI { k, a, imm },
+        });
+    }
+    if let Some(imm) = imm(op1)
+        && let Some((k, off)) = at(2).and_then(StoreKind::of)
+    {
+        return Some(Op::StoreLI { k, a, imm, off });
+    }
+    // local.get b; bin: the left operand is already on the stack.
+    if let Some(k) = BinKind::of(op1) {
+        let b = a;
+        return Some(match at(2) {
+            Some(Op::LocalSet(d)) => Op::BinLS { k, b, d },
+            Some(Op::BrIfNez(t)) => Op::BinLBrNez { k, b, t },
+            Some(Op::BrIfEqz(t)) => Op::BinLBrEqz { k, b, t },
+            _ => Op::BinL { k, b },
+        });
+    }
+    if let Some(k) = DivKind::of(op1) {
+        return Some(Op::DivL { k, b: a });
+    }
+    if op1 == Op::I32Eqz {
+        match at(2) {
+            Some(Op::BrIfNez(t)) => return Some(Op::EqzLBrNez { a, t }),
+            Some(Op::BrIfEqz(t)) => return Some(Op::EqzLBrEqz { a, t }),
+            _ => {}
+        }
+    }
+    if let Some(k) = UnKind::of(op1) {
+        return Some(match at(2) {
+            Some(Op::LocalSet(d)) => Op::UnLS { k, a, d },
+            _ => Op::UnL { k, a },
         });
     }
     if let Some((k, off)) = LoadKind::of(op1) {
@@ -88,9 +146,9 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
 /// Fuse `ops` in place; returns the unfused ops (parallel to `ops`).
 pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
     let unfused = ops.to_vec();
-    for i in 0..ops.len() {
+    for (i, op) in ops.iter_mut().enumerate() {
         if let Some(f) = fuse_at(&unfused, i) {
-            ops[i] = f;
+            *op = f;
         }
     }
     unfused
@@ -105,8 +163,26 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::BinLLBrNez { .. }
         | Op::BinLLBrEqz { .. }
         | Op::BinLIBrNez { .. }
-        | Op::BinLIBrEqz { .. } => 4,
-        Op::BinLL { .. } | Op::BinLI { .. } | Op::LoadLS { .. } | Op::StoreLL { .. } => 3,
+        | Op::BinLIBrEqz { .. }
+        | Op::BinLLT { .. }
+        | Op::BinLIT { .. }
+        | Op::DivLLS { .. } => 4,
+        Op::BinLIUpdBrNez { .. } => 5,
+        Op::BinLL { .. }
+        | Op::BinLI { .. }
+        | Op::LoadLS { .. }
+        | Op::StoreLL { .. }
+        | Op::StoreLI { .. }
+        | Op::BinLS { .. }
+        | Op::BinLBrNez { .. }
+        | Op::BinLBrEqz { .. }
+        | Op::BinIS { .. }
+        | Op::BinIBrNez { .. }
+        | Op::BinIBrEqz { .. }
+        | Op::UnLS { .. }
+        | Op::DivLL { .. }
+        | Op::EqzLBrNez { .. }
+        | Op::EqzLBrEqz { .. } => 3,
         Op::BinS { .. }
         | Op::BinT { .. }
         | Op::BinBrNez { .. }
@@ -116,6 +192,14 @@ pub(crate) fn span(op: Op) -> usize {
         | Op::CopyL { .. }
         | Op::GetLL { .. }
         | Op::SetGetL { .. }
+        | Op::BinL { .. }
+        | Op::UnL { .. }
+        | Op::DivL { .. }
+        | Op::EqzBrNez { .. }
+        | Op::EqzBrEqz { .. }
+        | Op::BinI { .. }
+        | Op::TeeBrNez { .. }
+        | Op::TeeBrEqz { .. }
         | Op::BrNezL { .. }
         | Op::BrEqzL { .. } => 2,
         _ => 1,

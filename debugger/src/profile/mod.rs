@@ -1,0 +1,806 @@
+//! `wdb profile`: run the same work in every engine mode, side by side, and
+//! attribute the interpreter's exact instruction counts to functions, call
+//! stacks and source lines.
+//!
+//! How each figure is obtained (the table says it too):
+//! - run time: wall and thread CPU time (`CLOCK_THREAD_CPUTIME_ID`) of
+//!   `runner::run` on the plain (uninstrumented) path, median of N runs;
+//! - instructions, calls, self/inclusive instructions: counted exactly by the
+//!   interpreter's DEBUG executor in one extra, instrumented run;
+//! - per-function time: sampled in that instrumented run (every
+//!   `sample_every` instructions the wall time since the previous sample is
+//!   charged to the call stack executing then);
+//! - memory: linear memory size at the end (exact) and the process's peak
+//!   RSS over its baseline (`VmHWM` after resetting it through
+//!   `/proc/self/clear_refs`), where Linux lets us measure it.
+//!
+//! JIT/AOT plug in through [`runner::run`]'s `mode`: a mode the runner
+//! refuses with `RunErrorKind::Unavailable` is shown as "not available in
+//! this build"; nothing here needs to change when it becomes available.
+
+mod lines;
+mod native;
+mod output;
+mod sys;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use wdb_engine::interp::{
+    Execution, FuncCounters, PauseReason, RunControl, RunOutcome, StackProfile,
+};
+use wdb_engine::module::Module;
+use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
+use wdb_engine::value::{FuncAddr, Value};
+use wdb_engine::wasi::{self, Output, Stdin, WasiConfig, WasiCtx};
+
+use crate::runner::{self, Mode, RunConfig, RunErrorKind};
+
+pub use lines::{HotLine, LinesReport};
+pub use native::NativeReport;
+
+/// Every mode, in table order.
+pub const ALL_MODES: [Mode; 3] = [Mode::Interp, Mode::Jit, Mode::Aot];
+
+/// Called while profiling: (what is running, steps done, total steps).
+pub type Progress = Arc<dyn Fn(&str, u64, u64) + Send + Sync>;
+
+/// What to profile.
+#[derive(Clone)]
+pub struct ProfileConfig {
+    pub file: PathBuf,
+    /// An already decoded module (else `file` is read).
+    pub module: Option<Arc<Module>>,
+    /// Reactor: export and its arguments as text. `None`: `_start` with `args`.
+    pub invoke: Option<(String, Vec<String>)>,
+    /// Guest arguments after `argv[0]` (command mode).
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub preopens: Vec<wasi::Preopen>,
+    /// Host functions besides WASI (as `wdb run` takes them).
+    pub host_imports: Vec<runner::HostImport>,
+    pub modes: Vec<Mode>,
+    /// Timed runs per mode (and for `native`).
+    pub runs: u32,
+    /// A native command to compare with, run through `bash -c`.
+    pub native: Option<String>,
+    /// Attribute instructions to source lines through DWARF.
+    pub lines: bool,
+    /// Instructions between time samples in the instrumented run.
+    pub sample_every: u32,
+    pub progress: Option<Progress>,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        ProfileConfig {
+            file: PathBuf::new(),
+            module: None,
+            invoke: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            preopens: Vec::new(),
+            host_imports: Vec::new(),
+            modes: ALL_MODES.to_vec(),
+            runs: 5,
+            native: None,
+            lines: false,
+            sample_every: 4096,
+            progress: None,
+        }
+    }
+}
+
+/// Median, min and max of N measurements, in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Stats {
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub runs: usize,
+}
+
+impl Stats {
+    pub fn of(durations: &[Duration]) -> Option<Stats> {
+        if durations.is_empty() {
+            return None;
+        }
+        let mut v: Vec<f64> = durations.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Stats {
+            median_ms: median,
+            min_ms: v[0],
+            max_ms: v[n - 1],
+            runs: n,
+        })
+    }
+}
+
+/// One engine mode's column.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeReport {
+    pub mode: String,
+    /// `None` when the mode ran; else why not ("not available in this build").
+    pub unavailable: Option<String>,
+    /// Decode + validate (interp); compile or load for jit/aot once the
+    /// runner reports it separately (until then it is inside `wall`).
+    pub load_ms: Option<f64>,
+    pub wall: Option<Stats>,
+    pub cpu: Option<Stats>,
+    /// Exact, from the interpreter (the same program executes the same
+    /// instructions in every mode).
+    pub instructions: Option<u64>,
+    /// Linear memory 0 at the end of the instrumented run.
+    pub linear_memory_bytes: Option<u64>,
+    /// Peak RSS over the baseline before the timed runs (None: not measurable).
+    pub peak_rss_delta_bytes: Option<i64>,
+    /// How the run ended (`returned 34`, `exit 0`, `trap: ...`).
+    pub outcome: Option<String>,
+    pub stdout_bytes: Option<usize>,
+    /// interp median CPU / this mode's median CPU.
+    pub speedup_vs_interp: Option<f64>,
+    /// native median CPU / this mode's median CPU (below 1: slower than native).
+    pub speedup_vs_native: Option<f64>,
+}
+
+/// One function, from the interpreter's instrumented run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FuncRow {
+    /// Index in the module's function space (`None` for host functions of
+    /// other modules, which cannot happen with WASI-only imports).
+    pub func_index: Option<u32>,
+    pub name: String,
+    /// Exact.
+    pub calls: u64,
+    /// Exact: instructions executed in this function's own body.
+    pub self_instructions: u64,
+    /// Exact: including callees (recursion counted once).
+    pub incl_instructions: u64,
+    /// Sampled (instrumented run).
+    pub self_ms: f64,
+    pub incl_ms: f64,
+    pub samples: u64,
+}
+
+/// Everything `wdb profile` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileReport {
+    pub file: String,
+    /// `fib 20` or `_start` with its argv.
+    pub invocation: String,
+    pub modes: Vec<ModeReport>,
+    pub native: Option<NativeReport>,
+    /// Sorted by inclusive instructions, then self.
+    pub functions: Vec<FuncRow>,
+    /// Exact total from the instrumented run.
+    pub instructions: u64,
+    /// Sampled time of the instrumented run, and the sampling period.
+    pub sampled_ms: f64,
+    pub sample_every: u32,
+    /// `a;b;c COUNT` lines, weighted by self instructions (exact).
+    pub folded: Vec<String>,
+    /// The same stacks weighted by sampled nanoseconds.
+    pub folded_time: Vec<String>,
+    pub lines: Option<LinesReport>,
+    /// Guest stdout differences between modes (empty: identical).
+    pub stdout_mismatches: Vec<String>,
+    /// How figures were obtained, and warnings.
+    pub notes: Vec<String>,
+    /// The guest's stdout (from the instrumented interpreter run).
+    #[serde(skip)]
+    pub stdout: Vec<u8>,
+}
+
+/// Why profiling could not start (a trap is an outcome, not an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileError(pub String);
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+/// A byte sink the guest's stdout goes to.
+fn capture() -> (Output, Arc<Mutex<Vec<u8>>>) {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let b = buf.clone();
+    let sink: wasi::Sink = Arc::new(move |bytes: &[u8]| {
+        if let Ok(mut v) = b.lock() {
+            v.extend_from_slice(bytes);
+        }
+    });
+    (Output::Sink(sink), buf)
+}
+
+fn take(buf: &Arc<Mutex<Vec<u8>>>) -> Vec<u8> {
+    buf.lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default()
+}
+
+impl ProfileConfig {
+    fn wasi(&self, stdout: Output) -> WasiConfig {
+        let mut argv = vec![self.file.display().to_string()];
+        if self.invoke.is_none() {
+            argv.extend(self.args.iter().cloned());
+        }
+        WasiConfig {
+            args: argv,
+            env: self.env.clone(),
+            preopens: self.preopens.clone(),
+            stdin: Stdin::Null,
+            stdout,
+            stderr: Output::Sink(Arc::new(|_: &[u8]| {})),
+            trace: false,
+            trace_sink: None,
+        }
+    }
+
+    fn run_config(&self, module: &Arc<Module>, mode: Mode, stdout: Output) -> RunConfig {
+        RunConfig {
+            file: self.file.clone(),
+            module: Some(module.clone()),
+            mode,
+            invoke: self.invoke.clone(),
+            wasi: self.wasi(stdout),
+            host_imports: self.host_imports.clone(),
+            ..RunConfig::default()
+        }
+    }
+
+    fn invocation(&self) -> String {
+        match &self.invoke {
+            Some((f, a)) => std::iter::once(f.clone())
+                .chain(a.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => std::iter::once("_start".to_string())
+                .chain(self.args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+fn outcome_text(outcome: &RunOutcome, results: &[Value]) -> String {
+    match outcome {
+        RunOutcome::Returned(_) if results.is_empty() => "returned".into(),
+        RunOutcome::Returned(_) => format!(
+            "returned {}",
+            results
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        RunOutcome::Exited(c) => format!("exit {c}"),
+        RunOutcome::Trapped(t) => format!("trap: {}", t.message),
+        RunOutcome::OutOfFuel => "out of fuel".into(),
+        RunOutcome::Paused(p) => format!("paused: {p:?}"),
+    }
+}
+
+/// The interpreter's instrumented run: exact counts, stacks, sampled time.
+struct Instrumented {
+    outcome: String,
+    stdout: Vec<u8>,
+    instructions: u64,
+    counters: FuncCounters,
+    stacks: StackProfile,
+    memory_bytes: Option<u64>,
+    /// Function address -> (module function index, display name).
+    names: HashMap<FuncAddr, (Option<u32>, String)>,
+    /// Per function address, per pc: code_offset (for `--lines`).
+    pc_offsets: HashMap<FuncAddr, Vec<u32>>,
+}
+
+fn display_name(module: &Module, index: u32) -> String {
+    if index < module.num_imported_funcs {
+        let mut n = 0;
+        for imp in &module.imports {
+            if let wdb_engine::module::ImportKind::Func(_) = imp.kind {
+                if n == index {
+                    return format!("{}::{}", imp.module, imp.name);
+                }
+                n += 1;
+            }
+        }
+    }
+    match module.func_name(index) {
+        Some(n) => demangle(n),
+        None => format!("func[{index}]"),
+    }
+}
+
+/// Rust (legacy and v0) and Itanium C++ names, shown demangled.
+pub fn demangle(name: &str) -> String {
+    if let Ok(d) = rustc_demangle::try_demangle(name) {
+        return format!("{d:#}");
+    }
+    if name.starts_with("_Z")
+        && let Ok(sym) = cpp_demangle::Symbol::new(name)
+        && let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default())
+    {
+        return s;
+    }
+    name.to_string()
+}
+
+fn run_instrumented(
+    cfg: &ProfileConfig,
+    module: &Arc<Module>,
+) -> Result<Instrumented, ProfileError> {
+    let e = |m: String| ProfileError(m);
+    let mut store = Store::new(StoreConfig::default());
+    let (out, buf) = capture();
+    let ctx = Arc::new(Mutex::new(
+        WasiCtx::new(cfg.wasi(out)).map_err(|x| e(x.to_string()))?,
+    ));
+    let mut linker = Linker::new();
+    wasi::add_to_linker(&mut linker, &mut store, ctx).map_err(|x| e(x.to_string()))?;
+    for h in &cfg.host_imports {
+        linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
+    }
+    let imports = linker
+        .resolve(&store, module)
+        .map_err(|x| e(x.to_string()))?;
+    let (inst, start) = store
+        .instantiate(module.clone(), &imports)
+        .map_err(|x| e(x.to_string()))?;
+    let export = |store: &Store, name: &str| match store.instance_export(inst, name) {
+        Some(Extern::Func(f)) => Some(f),
+        _ => None,
+    };
+    let mut steps: Vec<(FuncAddr, Vec<Value>)> = Vec::new();
+    if let Some(s) = start {
+        steps.push((s, Vec::new()));
+    }
+    let main = match &cfg.invoke {
+        Some((name, args)) => {
+            if let Some(init) = export(&store, "_initialize") {
+                steps.push((init, Vec::new()));
+            }
+            let f = export(&store, name).ok_or_else(|| {
+                e(format!(
+                    "no exported function `{name}`; function exports:\n  {}",
+                    runner::function_exports(module).join("\n  ")
+                ))
+            })?;
+            let idx = module.exported_func(name).expect("exported");
+            let vals = wdb_engine::args::parse_args_named(name, module.func_type(idx), args)
+                .map_err(|x| e(x.message))?;
+            steps.push((f, vals));
+            f
+        }
+        None => {
+            let f = export(&store, "_start").ok_or_else(|| {
+                e(format!(
+                    "{} has no `_start` export (is it a reactor? use --invoke FUNC); function exports:\n  {}",
+                    cfg.file.display(),
+                    runner::function_exports(module).join("\n  ")
+                ))
+            })?;
+            steps.push((f, Vec::new()));
+            f
+        }
+    };
+    let mut ctl = RunControl {
+        count_instructions: true,
+        profile: Some(FuncCounters::default()),
+        stacks: Some(StackProfile::new(cfg.sample_every, cfg.lines)),
+        ..RunControl::default()
+    };
+    let mut outcome = RunOutcome::Returned(Vec::new());
+    let mut results = Vec::new();
+    for (func, args) in steps {
+        let mut exec = Execution::new(&mut store, func, &args).map_err(|x| e(x.to_string()))?;
+        outcome = loop {
+            match exec.run(&mut store, &mut ctl) {
+                RunOutcome::Paused(PauseReason::HostRequested) => continue,
+                o => break o,
+            }
+        };
+        match &outcome {
+            RunOutcome::Returned(v) if func == main => results = v.clone(),
+            RunOutcome::Returned(_) => {}
+            _ => break,
+        }
+    }
+    let memory_bytes = store
+        .instance_memory(inst)
+        .map(|m| store.memory(m).len() as u64);
+    let mut names = HashMap::new();
+    let nfuncs = module.func_types.len() as u32;
+    for i in 0..nfuncs {
+        names.insert(
+            store.instance_func(inst, i),
+            (Some(i), display_name(module, i)),
+        );
+    }
+    let stacks = ctl.stacks.take().expect("set above");
+    let mut pc_offsets = HashMap::new();
+    if cfg.lines {
+        for (f, counts) in stacks.pc_counts.iter().enumerate() {
+            if counts.is_empty() {
+                continue;
+            }
+            let f = f as FuncAddr;
+            let offs = (0..counts.len() as u32)
+                .map(|pc| store.code_offset_from_pc(f, pc).unwrap_or(0))
+                .collect();
+            pc_offsets.insert(f, offs);
+        }
+    }
+    Ok(Instrumented {
+        outcome: outcome_text(&outcome, &results),
+        stdout: take(&buf),
+        instructions: ctl.instructions,
+        counters: ctl.profile.take().expect("set above"),
+        stacks,
+        memory_bytes,
+        names,
+        pc_offsets,
+    })
+}
+
+/// Per-function rows from the calling-context tree: self figures summed
+/// over every context of the function, inclusive figures over the subtrees
+/// of its outermost contexts (so recursion is counted once).
+fn function_rows(ins: &Instrumented) -> (Vec<FuncRow>, Vec<String>) {
+    let st = &ins.stacks;
+    let n = st.nodes.len();
+    // Subtree totals, children after parents in `nodes`, so walk backwards.
+    let mut sub_instr = vec![0u64; n];
+    let mut sub_nanos = vec![0u64; n];
+    let mut sub_samples = vec![0u64; n];
+    for i in (0..n).rev() {
+        let node = &st.nodes[i];
+        sub_instr[i] += node.self_instructions;
+        sub_nanos[i] += node.self_nanos;
+        sub_samples[i] += node.samples;
+        if i != 0 {
+            let p = node.parent as usize;
+            sub_instr[p] += sub_instr[i];
+            sub_nanos[p] += sub_nanos[i];
+            sub_samples[p] += sub_samples[i];
+        }
+    }
+    #[derive(Default)]
+    struct Acc {
+        calls: u64,
+        self_i: u64,
+        incl_i: u64,
+        self_ns: u64,
+        incl_ns: u64,
+        samples: u64,
+    }
+    let mut acc: HashMap<FuncAddr, Acc> = HashMap::new();
+    // Depth-first with the multiset of functions on the current path.
+    let mut on_path: HashMap<FuncAddr, u32> = HashMap::new();
+    let mut todo: Vec<(u32, bool)> = vec![(0, false)];
+    while let Some((i, leaving)) = todo.pop() {
+        let node = &st.nodes[i as usize];
+        if i != 0 {
+            if leaving {
+                if let Some(c) = on_path.get_mut(&node.func) {
+                    *c -= 1;
+                }
+                continue;
+            }
+            let a = acc.entry(node.func).or_default();
+            a.calls += node.calls;
+            a.self_i += node.self_instructions;
+            a.self_ns += node.self_nanos;
+            a.samples += node.samples;
+            let depth = on_path.entry(node.func).or_insert(0);
+            if *depth == 0 {
+                a.incl_i += sub_instr[i as usize];
+                a.incl_ns += sub_nanos[i as usize];
+            }
+            *depth += 1;
+            todo.push((i, true));
+        }
+        for &(_, c) in node.children.iter().rev() {
+            todo.push((c, false));
+        }
+    }
+    // The engine's flat counters must agree with the tree.
+    let mut disagreements = Vec::new();
+    let get = |v: &Vec<u64>, f: FuncAddr| v.get(f as usize).copied().unwrap_or(0);
+    for (&f, a) in &acc {
+        let (calls, self_i) = (
+            get(&ins.counters.calls, f),
+            get(&ins.counters.self_instructions, f),
+        );
+        if (calls, self_i) != (a.calls, a.self_i) {
+            disagreements.push(format!(
+                "internal: function {f}: call-stack profile says {} calls / {} instructions, flat counters {calls} / {self_i}",
+                a.calls, a.self_i
+            ));
+        }
+    }
+    let mut rows: Vec<FuncRow> = acc
+        .into_iter()
+        .map(|(f, a)| {
+            let (func_index, name) = ins
+                .names
+                .get(&f)
+                .cloned()
+                .unwrap_or((None, format!("host#{f}")));
+            FuncRow {
+                func_index,
+                name,
+                calls: a.calls,
+                self_instructions: a.self_i,
+                incl_instructions: a.incl_i,
+                self_ms: a.self_ns as f64 / 1e6,
+                incl_ms: a.incl_ns as f64 / 1e6,
+                samples: a.samples,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.incl_instructions
+            .cmp(&a.incl_instructions)
+            .then(b.self_instructions.cmp(&a.self_instructions))
+            .then(b.calls.cmp(&a.calls))
+            .then(a.name.cmp(&b.name))
+    });
+    (rows, disagreements)
+}
+
+/// Folded stacks (`outer;inner WEIGHT`), one line per context with weight.
+fn folded(
+    ins: &Instrumented,
+    weight: impl Fn(&wdb_engine::interp::profile::StackNode) -> u64,
+) -> Vec<String> {
+    let st = &ins.stacks;
+    let mut out = Vec::new();
+    for (i, node) in st.nodes.iter().enumerate().skip(1) {
+        let w = weight(node);
+        if w == 0 {
+            continue;
+        }
+        let names: Vec<String> = st
+            .stack_of(i as u32)
+            .into_iter()
+            .map(|f| {
+                ins.names
+                    .get(&f)
+                    .map(|n| n.1.clone())
+                    .unwrap_or_else(|| format!("host#{f}"))
+                    // `;` separates frames and the last space the count.
+                    .replace(';', ":")
+                    .replace(' ', "\u{a0}")
+            })
+            .collect();
+        out.push(format!("{} {w}", names.join(";")));
+    }
+    out.sort();
+    out
+}
+
+/// Run everything `cfg` asks for and collect the report.
+pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
+    let runs = cfg.runs.max(1);
+    let progress = |what: &str, done: u64, total: u64| {
+        if let Some(p) = &cfg.progress {
+            p(what, done, total);
+        }
+    };
+    let total_steps =
+        1 + cfg.modes.len() as u64 * runs as u64 + cfg.native.is_some() as u64 * runs as u64;
+    let mut done = 0u64;
+
+    let t_load = Instant::now();
+    let module = match cfg.module.clone() {
+        Some(m) => m,
+        None => Arc::new(
+            Module::from_file(&cfg.file)
+                .map_err(|e| ProfileError(format!("{}: {e}", cfg.file.display())))?,
+        ),
+    };
+    let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
+    let missing = runner::unsupported_imports(&module, &cfg.host_imports);
+    if !missing.is_empty() {
+        return Err(ProfileError(format!(
+            "{} imports what wdb does not provide (only {} is):\n  {}",
+            cfg.file.display(),
+            wasi::MODULE,
+            missing.join("\n  ")
+        )));
+    }
+    let mut notes = vec![
+        "run time: wall and thread CPU time of plain (uninstrumented) runs, median of N".to_string(),
+        "instructions, calls, self/incl instructions: counted exactly (interpreter, instrumented run)".to_string(),
+        format!(
+            "self/incl ms: sampled every {} instructions in the instrumented run (slower than a plain run)",
+            cfg.sample_every
+        ),
+    ];
+
+    progress("interp (instrumented)", done, total_steps);
+    let ins = run_instrumented(&cfg, &module)?;
+    done += 1;
+    let reference = ins.stdout.clone();
+    let mut mismatches = Vec::new();
+
+    let mut modes = Vec::new();
+    for &mode in &cfg.modes {
+        let mut rep = ModeReport {
+            mode: mode.name().to_string(),
+            unavailable: None,
+            load_ms: None,
+            wall: None,
+            cpu: None,
+            instructions: None,
+            linear_memory_bytes: None,
+            peak_rss_delta_bytes: None,
+            outcome: None,
+            stdout_bytes: None,
+            speedup_vs_interp: None,
+            speedup_vs_native: None,
+        };
+        let mut walls = Vec::new();
+        let mut cpus = Vec::new();
+        let baseline = sys::reset_peak_rss();
+        for i in 0..runs {
+            progress(
+                &format!("{} run {}/{runs}", mode.name(), i + 1),
+                done,
+                total_steps,
+            );
+            let (out, buf) = capture();
+            let c0 = sys::thread_cpu();
+            let w0 = Instant::now();
+            let r = runner::run(cfg.run_config(&module, mode, out));
+            let wall = w0.elapsed();
+            let cpu = sys::thread_cpu().zip(c0).map(|(a, b)| a.saturating_sub(b));
+            done += 1;
+            let r = match r {
+                Ok(r) => r,
+                Err(e) if e.kind == RunErrorKind::Unavailable => {
+                    rep.unavailable = Some("not available in this build".into());
+                    done += (runs - i - 1) as u64;
+                    break;
+                }
+                Err(e) => return Err(ProfileError(format!("{} mode: {e}", mode.name()))),
+            };
+            walls.push(wall);
+            if let Some(c) = cpu {
+                cpus.push(c);
+            }
+            let got = take(&buf);
+            if got != reference {
+                mismatches.push(format!(
+                    "{} run {}: guest stdout differs from the instrumented interpreter run ({} vs {} bytes{})",
+                    mode.name(),
+                    i + 1,
+                    got.len(),
+                    reference.len(),
+                    first_difference(&got, &reference)
+                ));
+            }
+            rep.outcome = Some(outcome_text(&r.outcome, &r.results));
+            rep.stdout_bytes = Some(got.len());
+        }
+        if rep.unavailable.is_none() {
+            rep.load_ms = (mode == Mode::Interp).then_some(load_ms);
+            rep.wall = Stats::of(&walls);
+            rep.cpu = Stats::of(&cpus);
+            rep.instructions = Some(ins.instructions);
+            rep.linear_memory_bytes = ins.memory_bytes;
+            rep.peak_rss_delta_bytes =
+                baseline.and_then(|b| sys::peak_rss().map(|p| p as i64 - b as i64));
+            if rep.outcome.as_deref() != Some(ins.outcome.as_str()) {
+                mismatches.push(format!(
+                    "{}: outcome `{}` differs from the instrumented interpreter run's `{}`",
+                    mode.name(),
+                    rep.outcome.as_deref().unwrap_or("?"),
+                    ins.outcome
+                ));
+            }
+        }
+        modes.push(rep);
+    }
+    if modes.iter().any(|m| m.mode == "jit" || m.mode == "aot") {
+        notes.push(
+            "jit/aot: compile time is inside run time until the runner reports it separately"
+                .into(),
+        );
+    }
+    if modes.iter().any(|m| m.peak_rss_delta_bytes.is_some()) {
+        notes.push(
+            "peak RSS: VmHWM over VmRSS before the timed runs (reset via /proc/self/clear_refs)"
+                .into(),
+        );
+    } else {
+        notes.push("peak RSS: not measurable here (no /proc/self/clear_refs)".into());
+    }
+
+    let native = match &cfg.native {
+        Some(cmd) => {
+            let r = native::run(cmd, runs, &mut |i| {
+                progress(
+                    &format!("native run {}/{runs}", i + 1),
+                    done + i as u64,
+                    total_steps,
+                )
+            })
+            .map_err(ProfileError)?;
+            done += runs as u64;
+            Some(r)
+        }
+        None => None,
+    };
+    progress("done", done, total_steps);
+
+    let interp_cpu = modes
+        .iter()
+        .find(|m| m.mode == "interp")
+        .and_then(|m| m.cpu.map(|c| c.median_ms));
+    let native_cpu = native.as_ref().and_then(|n| n.cpu.map(|c| c.median_ms));
+    for m in &mut modes {
+        if let Some(c) = m.cpu.map(|c| c.median_ms).filter(|&c| c > 0.0) {
+            m.speedup_vs_interp = interp_cpu.map(|i| i / c);
+            m.speedup_vs_native = native_cpu.map(|n| n / c);
+        }
+    }
+
+    let (functions, disagreements) = function_rows(&ins);
+    notes.extend(disagreements);
+    let sampled_ns: u64 = ins.stacks.nodes.iter().map(|n| n.self_nanos).sum();
+    let lines = if cfg.lines {
+        Some(lines::attribute(
+            &cfg.file,
+            &module,
+            &ins.stacks,
+            &ins.pc_offsets,
+            &ins.names,
+        ))
+    } else {
+        None
+    };
+    Ok(ProfileReport {
+        file: cfg.file.display().to_string(),
+        invocation: cfg.invocation(),
+        modes,
+        native,
+        folded: folded(&ins, |n| n.self_instructions),
+        folded_time: folded(&ins, |n| n.self_nanos),
+        functions,
+        instructions: ins.instructions,
+        sampled_ms: sampled_ns as f64 / 1e6,
+        sample_every: cfg.sample_every,
+        lines,
+        stdout_mismatches: mismatches,
+        notes,
+        stdout: ins.stdout,
+    })
+}
+
+/// `, first difference at byte N` for two outputs.
+fn first_difference(a: &[u8], b: &[u8]) -> String {
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => format!(", first difference at byte {i}"),
+        None if a.len() != b.len() => format!(
+            ", one is a prefix of the other up to byte {}",
+            a.len().min(b.len())
+        ),
+        None => String::new(),
+    }
+}
