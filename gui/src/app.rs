@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
-use wdb_debugger::api::{Command, Request};
+use wdb_debugger::api::{Command, Event, Request};
 use wdb_debugger::engine::Module;
 
 use crate::backend::Backend;
@@ -73,6 +73,10 @@ pub struct ViewState {
     pub source_requested: std::collections::HashSet<String>,
     pub source_files_requested: bool,
     pub source_cache: crate::source::SourceCache,
+    /// A profile was asked for and has not arrived (or failed) yet.
+    pub profiling: bool,
+    /// The Profile panel's "call" box: `EXPORT ARGS...`.
+    pub profile_call: String,
 }
 
 /// A module being decoded and printed on a background thread.
@@ -219,6 +223,9 @@ impl WdbApp {
             }
             let mut refresh = false;
             for event in events {
+                if matches!(event, Event::Profile(_) | Event::CommandFailed { .. }) {
+                    self.view.profiling = false;
+                }
                 let fx = self.state.apply(event);
                 refresh |= fx.refresh;
                 if fx.finished_call
@@ -453,7 +460,11 @@ impl WdbApp {
                         &mut self.view,
                     )),
                     BottomTab::Log => panels::log::log_ui(ui, &self.state),
-                    BottomTab::Profile => panels::profile::profile_ui(ui),
+                    BottomTab::Profile => commands.extend(panels::profile::profile_ui(
+                        ui,
+                        &self.state,
+                        &mut self.view,
+                    )),
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -135,6 +135,8 @@ pub struct DebugState {
     pub source_files: Vec<String>,
     /// Source texts fetched so far, by DWARF file name.
     pub sources: std::collections::HashMap<String, SourceTextView>,
+    /// The last `Command::Profile` report.
+    pub profile: Option<Box<wdb_debugger::profile::ProfileReport>>,
 }
 
 /// What the app must do after an event: refresh views that a stop invalidated.
@@ -142,6 +144,7 @@ pub struct DebugState {
 pub struct Effects {
     pub refresh: bool,
     pub finished_call: bool,
+    pub profiled: bool,
 }
 
 impl DebugState {
@@ -276,6 +279,10 @@ impl DebugState {
             Event::Disassembly(_) => {}
             Event::WasiCalls(calls) => self.wasi = calls,
             Event::SourceFiles(files) => self.source_files = files,
+            Event::Profile(report) => {
+                self.profile = Some(report);
+                fx.profiled = true;
+            }
             Event::SourceText(text) => {
                 self.sources.insert(text.file.clone(), text);
             }
