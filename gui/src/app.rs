@@ -79,10 +79,13 @@ pub struct ViewState {
     pub profile_call: String,
 }
 
+/// What the background decode hands back: the module, its WAT, a warning.
+type Decoded = Result<(Module, Disassembly, Option<String>), String>;
+
 /// A module being decoded and printed on a background thread.
 struct Opening {
     path: PathBuf,
-    result: crossbeam_channel::Receiver<Result<(Module, Disassembly, Option<String>), String>>,
+    result: crossbeam_channel::Receiver<Decoded>,
 }
 
 pub struct WdbApp {
@@ -169,7 +172,7 @@ impl WdbApp {
         }
     }
 
-    fn finish_open(&mut self, r: Option<Result<(Module, Disassembly, Option<String>), String>>) {
+    fn finish_open(&mut self, r: Option<Decoded>) {
         let Some(o) = self.opening.take() else { return };
         match r {
             Some(Ok((module, disasm, err))) => {
@@ -422,8 +425,11 @@ impl WdbApp {
             });
         egui::Panel::right("right")
             .default_size(300.0)
+            .max_size(340.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
+                // Scrolls both ways: long frames or values must not widen
+                // the panel over the code view.
+                egui::ScrollArea::both().auto_shrink(false).show(ui, |ui| {
                     commands.extend(panels::stack::call_stack_ui(ui, &self.state));
                     commands.extend(panels::locals::values_ui(ui, &self.state, &mut self.view));
                     commands.extend(panels::breakpoints::breakpoints_ui(ui, &self.state));

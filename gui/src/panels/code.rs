@@ -27,6 +27,12 @@ pub fn code_ui(
     }
     let mut out = Vec::new();
     ui.columns(2, |cols| {
+        // Each column clips to itself: a long line or header must not draw
+        // over its neighbour.
+        for c in cols.iter_mut() {
+            let clip = c.max_rect().intersect(c.clip_rect());
+            c.set_clip_rect(clip);
+        }
         cols[0].push_id("source_column", |ui| {
             out.extend(super::source::source_ui(ui, state, prefs, view));
         });
@@ -98,7 +104,10 @@ pub fn disasm_ui(
                 }
             });
         if let Some((cf, off)) = current
-            && ui.button("Go to current").clicked()
+            && ui
+                .button("Current")
+                .on_hover_text("Show the current instruction")
+                .clicked()
         {
             view.code_func = Some(cf);
             view.code_scroll_pending = true;

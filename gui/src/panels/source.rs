@@ -88,7 +88,7 @@ pub fn source_ui(
         egui::ComboBox::new("source_file", "File")
             .selected_text(&file)
             .height(400.0)
-            .width((ui.available_width() - 190.0).max(80.0))
+            .width((ui.available_width() - 200.0).max(80.0))
             .show_ui(ui, |ui| {
                 for f in &state.source_files {
                     if ui.selectable_label(*f == file, f).clicked() {
@@ -97,7 +97,10 @@ pub fn source_ui(
                 }
             });
         if let Some(loc) = &current
-            && ui.button("Go to current line").clicked()
+            && ui
+                .button("Current")
+                .on_hover_text("Show the current line")
+                .clicked()
         {
             view.source_file = Some(loc.file.clone());
             view.source_scroll_pending = true;

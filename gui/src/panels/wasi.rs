@@ -92,13 +92,13 @@ pub fn wasi_ui(
         .striped(true)
         .auto_shrink(false)
         .column(Column::exact(44.0))
+        .column(Column::exact(46.0))
         .column(Column::exact(80.0))
         .column(Column::exact(70.0))
         .column(Column::exact(120.0))
         .column(Column::remainder().at_least(120.0).clip(true))
         .column(Column::exact(80.0))
         .column(Column::exact(60.0))
-        .column(Column::exact(50.0))
         .header(18.0, |mut h| {
             for title in [
                 "#",
@@ -120,16 +120,25 @@ pub fn wasi_ui(
                 let c = rows[row.index()];
                 if c.func.is_empty() {
                     // The "earlier calls dropped" note.
-                    row.col(|_| {});
-                    row.col(|_| {});
-                    row.col(|_| {});
-                    row.col(|ui| mono(ui, &c.line));
                     for _ in 0..4 {
+                        row.col(|_| {});
+                    }
+                    row.col(|ui| mono(ui, &c.line));
+                    for _ in 0..3 {
                         row.col(|_| {});
                     }
                     return;
                 }
                 row.col(|ui| mono(ui, &c.seq.to_string()));
+                row.col(|ui| {
+                    if ui
+                        .small_button("break")
+                        .on_hover_text(format!("Stop after every {} call", c.func))
+                        .clicked()
+                    {
+                        out.push(Command::CatchWasi(Some(c.func.clone())));
+                    }
+                });
                 row.col(|ui| mono(ui, &format!("+{:.6}s", c.start.as_secs_f64())));
                 row.col(|ui| mono(ui, &duration_text(c.duration)));
                 row.col(|ui| mono(ui, &c.func));
@@ -147,15 +156,6 @@ pub fn wasi_ui(
                     }
                 });
                 row.col(|ui| mono(ui, &c.bytes.map_or(String::new(), |b| b.to_string())));
-                row.col(|ui| {
-                    if ui
-                        .small_button("break")
-                        .on_hover_text(format!("Stop after every {} call", c.func))
-                        .clicked()
-                    {
-                        out.push(Command::CatchWasi(Some(c.func.clone())));
-                    }
-                });
             });
         });
     out
