@@ -260,6 +260,12 @@ pub enum Command {
     List {
         around: Option<String>,
     },
+    /// The source files named by the DWARF line tables (`Event::SourceFiles`).
+    SourceFiles,
+    /// A whole source file as DWARF names it (`Event::SourceText`).
+    SourceFile {
+        file: String,
+    },
 }
 
 /// Something the session reports. A failure is an event, never a dead worker.
@@ -311,6 +317,9 @@ pub enum Event {
     Memory(MemoryView),
     Disassembly(Vec<DisasmLine>),
     WasiCalls(Vec<WasiCallView>),
+    /// The source files named by the DWARF line tables, sorted.
+    SourceFiles(Vec<String>),
+    SourceText(SourceTextView),
     /// Free-form text (info listings, notes, warnings).
     Text(String),
     Warning(String),
@@ -417,6 +426,8 @@ pub struct MemoryView {
     /// Pre-formatted lines (`0x1000: 0x01 0x02 ...`).
     pub lines: Vec<String>,
     pub bytes: Vec<u8>,
+    /// The live memory's size in bytes when read (it grows with `memory.grow`).
+    pub memory_size: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -426,10 +437,35 @@ pub struct DisasmLine {
     pub current: bool,
 }
 
-#[derive(Debug, Clone)]
+/// One WASI call as the engine recorded it.
+#[derive(Debug, Clone, Default)]
 pub struct WasiCallView {
     pub seq: u64,
+    /// strace-like, without the timing (stable in transcripts).
     pub line: String,
+    /// `fd_write`; empty for the "earlier calls dropped" note.
+    pub func: String,
+    /// Decoded arguments: (name, value).
+    pub args: Vec<(String, String)>,
+    pub errno: u16,
+    /// `ESUCCESS`, `EBADF`, ...
+    pub errno_name: String,
+    /// Bytes read or written, when the call moves data.
+    pub bytes: Option<u64>,
+    /// Since the WASI context was created.
+    pub start: std::time::Duration,
+    pub duration: std::time::Duration,
+}
+
+/// A source file's text, or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct SourceTextView {
+    /// The name as DWARF spells it (what `FILE:LINE` breakpoints take).
+    pub file: String,
+    /// Empty when the file could not be read.
+    pub lines: Vec<String>,
+    /// Where the file was looked for, when it was not found.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone)]

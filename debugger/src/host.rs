@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use wdb_engine::wasi::{self, Output, Stdin, WasiConfig, WasiCtx};
+use wdb_engine::wasi::{self, Output, SharedStdin, Stdin, WasiConfig, WasiCtx};
 
 use wdb_engine::module::{ImportKind, Module};
 use wdb_engine::runtime::{Extern, HostError, Linker, Store};
@@ -21,6 +21,8 @@ pub struct HostOptions {
     pub output_sink: Option<OutputSink>,
     /// Let the guest read the process's stdin (an interactive terminal).
     pub inherit_stdin: bool,
+    /// Guest stdin from a buffer the front end appends to (wins over `inherit_stdin`).
+    pub stdin_pipe: Option<SharedStdin>,
 }
 
 /// Receives guest output as it is written: (fd, bytes).
@@ -67,7 +69,9 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
             None if opts.capture_output => sink(2),
             None => Output::Inherit,
         },
-        stdin: if opts.inherit_stdin {
+        stdin: if let Some(q) = &opts.stdin_pipe {
+            Stdin::Shared(q.clone())
+        } else if opts.inherit_stdin {
             Stdin::Inherit
         } else {
             Stdin::Null

@@ -40,6 +40,9 @@ pub struct SessionConfig {
     pub persist: bool,
     /// Let the guest read the process's stdin.
     pub inherit_stdin: bool,
+    /// Guest stdin from a buffer the front end appends to, even while the
+    /// guest runs (the GUI console); wins over `inherit_stdin`.
+    pub stdin_pipe: Option<wdb_engine::wasi::SharedStdin>,
     /// Where persisted state goes (default: [`state::state_dir`]).
     pub state_dir: Option<PathBuf>,
 }
@@ -51,6 +54,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("output_sink", &self.output_sink.is_some())
             .field("persist", &self.persist)
             .field("inherit_stdin", &self.inherit_stdin)
+            .field("stdin_pipe", &self.stdin_pipe.is_some())
             .field("state_dir", &self.state_dir)
             .finish()
     }
@@ -427,6 +431,28 @@ impl Session {
                 Ok(vec![Event::Profile(Box::new(report))])
             }
             Command::List { around } => self.list(around.as_deref()),
+            Command::SourceFiles => {
+                let l = self.loaded()?;
+                Ok(vec![Event::SourceFiles(l.source.info.source_files())])
+            }
+            Command::SourceFile { file } => {
+                let l = self.loaded()?;
+                let (lines, error) = match l.source.file_lines(&file) {
+                    Ok(lines) => (lines, None),
+                    Err(looked) => (
+                        Vec::new(),
+                        Some(format!(
+                            "cannot read source file {file} (looked in: {}); use `set substitute-path FROM TO`",
+                            looked.join(", ")
+                        )),
+                    ),
+                };
+                Ok(vec![Event::SourceText(SourceTextView {
+                    file,
+                    lines,
+                    error,
+                })])
+            }
         }
     }
 
@@ -513,7 +539,21 @@ impl Session {
             {
                 line.truncate(i);
             }
-            calls.push(WasiCallView { seq: c.seq, line });
+            calls.push(WasiCallView {
+                seq: c.seq,
+                line,
+                func: c.func.to_string(),
+                args: c
+                    .args
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), v.clone()))
+                    .collect(),
+                errno: c.errno,
+                errno_name: c.errno_name.to_string(),
+                bytes: c.bytes,
+                start: c.start,
+                duration: c.duration,
+            });
         }
         if ctx.log_dropped > 0 {
             calls.insert(
@@ -521,6 +561,7 @@ impl Session {
                 WasiCallView {
                     seq: 0,
                     line: format!("({} earlier calls dropped)", ctx.log_dropped),
+                    ..WasiCallView::default()
                 },
             );
         }
@@ -992,6 +1033,7 @@ impl Session {
             capture_output: self.config.capture_output,
             output_sink: self.config.output_sink.clone(),
             inherit_stdin: self.config.inherit_stdin,
+            stdin_pipe: self.config.stdin_pipe.clone(),
         };
         let host = host::link(&mut store, &module, &opts)?;
         let (inst, start) = store
@@ -1837,6 +1879,7 @@ impl Session {
                 format: f,
                 lines,
                 bytes: vec![],
+                memory_size: mem.len() as u64,
             })]);
         }
         let len = f.count as usize * f.unit as usize;
@@ -1853,6 +1896,7 @@ impl Session {
             format: f,
             lines: format_memory(a, &bytes, f),
             bytes,
+            memory_size: mem.len() as u64,
         })])
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
-use wdb_debugger::api::{Command, Request};
+use wdb_debugger::api::{Command, Event, Request};
 use wdb_debugger::engine::Module;
 
 use crate::backend::Backend;
@@ -49,12 +49,43 @@ pub struct ViewState {
     /// Inclusive selection end (shift-click).
     pub mem_sel_end: u32,
     pub mem_scroll_to: Option<u32>,
+    /// The first row shown in the hex view (16 bytes a row).
+    pub mem_top_row: u64,
+    /// Wheel movement not yet worth a whole row, in pixels.
+    pub mem_scroll_px: f32,
+    /// A hex row's measured height with spacing (0 until drawn once).
+    pub mem_row_step: f32,
     pub wasi_filter: String,
     pub wasi_catch: String,
     pub stdin_line: String,
     /// (panel, name, text) of the value being edited in place.
     pub editing: Option<(String, String, String)>,
     pub error: Option<String>,
+    /// The source file shown (a DWARF file name).
+    pub source_file: Option<String>,
+    pub source_scroll_pending: bool,
+    /// A line to scroll the source view to on the next frame.
+    pub source_scroll_to: Option<u32>,
+    /// The "Line:" box's text.
+    pub source_goto: String,
+    pub source_seen_stop: u64,
+    /// Source files asked for (answered or not), so each is asked once.
+    pub source_requested: std::collections::HashSet<String>,
+    pub source_files_requested: bool,
+    pub source_cache: crate::source::SourceCache,
+    /// A profile was asked for and has not arrived (or failed) yet.
+    pub profiling: bool,
+    /// The Profile panel's "call" box: `EXPORT ARGS...`.
+    pub profile_call: String,
+}
+
+/// What the background decode hands back: the module, its WAT, a warning.
+type Decoded = Result<(Module, Disassembly, Option<String>), String>;
+
+/// A module being decoded and printed on a background thread.
+struct Opening {
+    path: PathBuf,
+    result: crossbeam_channel::Receiver<Decoded>,
 }
 
 pub struct WdbApp {
@@ -64,6 +95,7 @@ pub struct WdbApp {
     backend: Box<dyn Backend>,
     next_id: u64,
     pending_call: Option<PendingCall>,
+    opening: Option<Opening>,
     /// Write preferences to disk when they change (off in tests).
     pub persist: bool,
     saved_prefs: Prefs,
@@ -79,25 +111,84 @@ impl WdbApp {
             backend,
             next_id: 1,
             pending_call: None,
+            opening: None,
             persist: false,
         }
     }
 
-    /// Open a module: decode it here for the static views, and load it in the session.
+    /// Open a module: the session loads it on its thread, and a background
+    /// thread decodes and prints it for the static views (a big module would
+    /// freeze the window if that ran here).
     pub fn open(&mut self, path: PathBuf, args: Vec<String>) {
-        match Module::from_file(&path) {
-            Ok(module) => {
-                let (disasm, err) = Disassembly::new(&module);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let p = path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wdb-gui-open".into())
+            .spawn(move || {
+                let r = Module::from_file(&p)
+                    .map(|m| {
+                        let (d, e) = Disassembly::new(&m);
+                        (m, d, e)
+                    })
+                    .map_err(|e| format!("cannot open {}: {e}", p.display()));
+                // The app may have gone; nothing to tell then.
+                let _ = tx.send(r);
+            });
+        if let Err(e) = spawned {
+            self.view.error = Some(format!("cannot start decoding {}: {e}", path.display()));
+            return;
+        }
+        self.state.static_module = None;
+        self.state.disassembly = None;
+        self.view = ViewState::default();
+        self.prefs.add_recent(&path);
+        self.opening = Some(Opening {
+            path: path.clone(),
+            result: rx,
+        });
+        self.send(Command::Load { path, args });
+    }
+
+    /// Whether a module is still being decoded for the static views.
+    pub fn is_opening(&self) -> bool {
+        self.opening.is_some()
+    }
+
+    /// Block until the background decode ends (tests, which need the views at once).
+    pub fn wait_for_open(&mut self) {
+        if let Some(o) = &self.opening {
+            let r = o.result.recv();
+            self.finish_open(r.ok());
+        }
+    }
+
+    fn poll_open(&mut self) {
+        if let Some(o) = &self.opening {
+            match o.result.try_recv() {
+                Ok(r) => self.finish_open(Some(r)),
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+                Err(crossbeam_channel::TryRecvError::Disconnected) => self.finish_open(None),
+            }
+        }
+    }
+
+    fn finish_open(&mut self, r: Option<Decoded>) {
+        let Some(o) = self.opening.take() else { return };
+        match r {
+            Some(Ok((module, disasm, err))) => {
                 if let Some(e) = err {
                     self.state.log.push((LogKind::Warning, e));
                 }
                 self.state.static_module = Some(Arc::new(module));
                 self.state.disassembly = Some(disasm);
-                self.view = ViewState::default();
-                self.prefs.add_recent(&path);
-                self.send(Command::Load { path, args });
             }
-            Err(e) => self.view.error = Some(format!("cannot open {}: {e}", path.display())),
+            Some(Err(e)) => self.view.error = Some(e),
+            None => {
+                self.view.error = Some(format!(
+                    "decoding {} stopped unexpectedly",
+                    o.path.display()
+                ))
+            }
         }
     }
 
@@ -114,6 +205,14 @@ impl WdbApp {
         self.backend.send(Request { id, command });
     }
 
+    /// Append a line to the guest's stdin (it reads it at its next `fd_read`),
+    /// and echo it in the console.
+    pub fn feed_stdin(&mut self, mut line: String) {
+        line.push('\n');
+        self.backend.feed_stdin(line.as_bytes());
+        self.state.console.push((0, line));
+    }
+
     pub fn interrupt(&self) {
         self.backend.interrupt();
     }
@@ -127,6 +226,9 @@ impl WdbApp {
             }
             let mut refresh = false;
             for event in events {
+                if matches!(event, Event::Profile(_) | Event::CommandFailed { .. }) {
+                    self.view.profiling = false;
+                }
                 let fx = self.state.apply(event);
                 refresh |= fx.refresh;
                 if fx.finished_call
@@ -154,6 +256,12 @@ impl WdbApp {
                 }
                 if self.state.module.is_some() {
                     self.send(Command::Info(wdb_debugger::api::InfoWhat::Breakpoints));
+                }
+                if self.state.module.as_ref().is_some_and(|m| m.has_dwarf)
+                    && !self.view.source_files_requested
+                {
+                    self.view.source_files_requested = true;
+                    self.send(Command::SourceFiles);
                 }
             }
         }
@@ -200,6 +308,7 @@ impl WdbApp {
             egui::Visuals::light()
         });
         self.pump_events();
+        self.poll_open();
         if let Some(path) = self.dropped_file(&ctx) {
             self.open(path, Vec::new());
         }
@@ -247,8 +356,23 @@ impl WdbApp {
         if let Some(path) = open {
             self.open(path, Vec::new());
         }
+        // Deleting or toggling says so in text only: ask for the list again.
+        let breakpoints_changed = commands.iter().any(|c| {
+            matches!(
+                c,
+                Command::Delete(_)
+                    | Command::Enable(..)
+                    | Command::Condition(..)
+                    | Command::Ignore(..)
+                    | Command::Watch { .. }
+                    | Command::CatchWasi(_)
+            )
+        });
         for c in commands {
             self.send(c);
+        }
+        if breakpoints_changed {
+            self.send(Command::Info(wdb_debugger::api::InfoWhat::Breakpoints));
         }
         if self.persist && self.prefs != self.saved_prefs {
             if let Err(e) = self.prefs.save() {
@@ -258,6 +382,9 @@ impl WdbApp {
         }
         // The worker wakes us on events; this only keeps the clock in
         // "running" displays moving.
+        if self.opening.is_some() {
+            ctx.request_repaint_after(Duration::from_millis(30));
+        }
         if self.state.run_state() == RunState::Running || self.pending_call.is_some() {
             ctx.request_repaint_after(Duration::from_millis(250));
         }
@@ -298,8 +425,11 @@ impl WdbApp {
             });
         egui::Panel::right("right")
             .default_size(300.0)
+            .max_size(340.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
+                // Scrolls both ways: long frames or values must not widen
+                // the panel over the code view.
+                egui::ScrollArea::both().auto_shrink(false).show(ui, |ui| {
                     commands.extend(panels::stack::call_stack_ui(ui, &self.state));
                     commands.extend(panels::locals::values_ui(ui, &self.state, &mut self.view));
                     commands.extend(panels::breakpoints::breakpoints_ui(ui, &self.state));
@@ -322,11 +452,13 @@ impl WdbApp {
                 });
                 ui.separator();
                 match self.prefs.bottom_tab {
-                    BottomTab::Console => commands.extend(panels::console::console_ui(
-                        ui,
-                        &self.state,
-                        &mut self.view,
-                    )),
+                    BottomTab::Console => {
+                        if let Some(line) =
+                            panels::console::console_ui(ui, &self.state, &mut self.view)
+                        {
+                            self.feed_stdin(line);
+                        }
+                    }
                     BottomTab::Wasi => commands.extend(panels::wasi::wasi_ui(
                         ui,
                         &self.state,
@@ -334,7 +466,11 @@ impl WdbApp {
                         &mut self.view,
                     )),
                     BottomTab::Log => panels::log::log_ui(ui, &self.state),
-                    BottomTab::Profile => panels::profile::profile_ui(ui),
+                    BottomTab::Profile => commands.extend(panels::profile::profile_ui(
+                        ui,
+                        &self.state,
+                        &mut self.view,
+                    )),
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -12,9 +12,19 @@ pub trait Backend {
     fn poll(&mut self) -> Vec<Event>;
     /// Ask a running guest to stop (works while the worker is busy).
     fn interrupt(&self);
+    /// Append bytes to the guest's stdin (works while the worker is busy).
+    fn feed_stdin(&self, bytes: &[u8]);
+}
+
+fn push_stdin(pipe: &SharedStdin, bytes: &[u8]) {
+    // A poisoned lock means a guest read panicked; its session reports that.
+    if let Ok(mut q) = pipe.lock() {
+        q.extend(bytes);
+    }
 }
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
+use wdb_debugger::engine::wasi::SharedStdin;
 use wdb_debugger::session::{Session, SessionConfig};
 use wdb_debugger::worker::{self, SessionHandle};
 
@@ -24,11 +34,13 @@ pub struct WorkerBackend {
     requests: Sender<Request>,
     events: Receiver<Event>,
     handle: SessionHandle,
+    stdin: SharedStdin,
 }
 
 impl WorkerBackend {
     pub fn spawn(ctx: egui::Context) -> std::io::Result<WorkerBackend> {
-        let (requests, worker_events, handle) = worker::spawn(gui_session_config());
+        let stdin = SharedStdin::default();
+        let (requests, worker_events, handle) = worker::spawn(gui_session_config(&stdin));
         let (tx, events) = unbounded();
         std::thread::Builder::new()
             .name("wdb-gui-events".into())
@@ -44,6 +56,7 @@ impl WorkerBackend {
             requests,
             events,
             handle,
+            stdin,
         })
     }
 }
@@ -64,6 +77,10 @@ impl Backend for WorkerBackend {
     fn interrupt(&self) {
         self.handle.interrupt();
     }
+
+    fn feed_stdin(&self, bytes: &[u8]) {
+        push_stdin(&self.stdin, bytes);
+    }
 }
 
 /// The session run synchronously on the UI thread: each request is handled
@@ -71,13 +88,16 @@ impl Backend for WorkerBackend {
 pub struct SyncBackend {
     session: Session,
     queued: Vec<Event>,
+    stdin: SharedStdin,
 }
 
 impl SyncBackend {
     pub fn new() -> SyncBackend {
+        let stdin = SharedStdin::default();
         SyncBackend {
-            session: Session::new(gui_session_config()),
+            session: Session::new(gui_session_config(&stdin)),
             queued: Vec::new(),
+            stdin,
         }
     }
 }
@@ -100,13 +120,18 @@ impl Backend for SyncBackend {
     }
 
     fn interrupt(&self) {}
+
+    fn feed_stdin(&self, bytes: &[u8]) {
+        push_stdin(&self.stdin, bytes);
+    }
 }
 
 /// Guest output comes to the Console panel, not the terminal; breakpoints
 /// are not saved per module by the GUI (the REPL owns that behaviour).
-fn gui_session_config() -> SessionConfig {
+fn gui_session_config(stdin: &SharedStdin) -> SessionConfig {
     SessionConfig {
         capture_output: true,
+        stdin_pipe: Some(stdin.clone()),
         ..SessionConfig::default()
     }
 }

@@ -12,6 +12,7 @@ pub mod backend;
 pub mod disasm;
 pub mod panels;
 pub mod prefs;
+pub mod source;
 pub mod state;
 pub mod values;
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wdb_debugger::api::{
-    BreakpointView, Event, FrameView, ModuleView, NamedValue, StopReason, StopView, ValueView,
-    WasiCallView,
+    BreakpointView, Event, FrameView, ModuleView, NamedValue, SourceTextView, StopReason, StopView,
+    ValueView, WasiCallView,
 };
 use wdb_debugger::engine::Module;
 
@@ -129,6 +129,14 @@ pub struct DebugState {
     pub last_return: Option<(String, Vec<ValueView>)>,
     /// Bumped on every stop, so panels can follow the current location once.
     pub stop_generation: u64,
+    /// The live memory's size in bytes, from the last read (None before one).
+    pub memory_size: Option<u64>,
+    /// The source files DWARF names (empty without DWARF).
+    pub source_files: Vec<String>,
+    /// Source texts fetched so far, by DWARF file name.
+    pub sources: std::collections::HashMap<String, SourceTextView>,
+    /// The last `Command::Profile` report.
+    pub profile: Option<Box<wdb_debugger::profile::ProfileReport>>,
 }
 
 /// What the app must do after an event: refresh views that a stop invalidated.
@@ -136,6 +144,7 @@ pub struct DebugState {
 pub struct Effects {
     pub refresh: bool,
     pub finished_call: bool,
+    pub profiled: bool,
 }
 
 impl DebugState {
@@ -256,6 +265,7 @@ impl DebugState {
                 self.log.push((LogKind::Info, format!("{expr} = {text}")))
             }
             Event::Memory(view) => {
+                self.memory_size = Some(view.memory_size);
                 let mut addr = view.addr;
                 for chunk in view.bytes.chunks(MemoryCache::CHUNK as usize) {
                     let base = addr - addr % MemoryCache::CHUNK;
@@ -268,6 +278,14 @@ impl DebugState {
             }
             Event::Disassembly(_) => {}
             Event::WasiCalls(calls) => self.wasi = calls,
+            Event::SourceFiles(files) => self.source_files = files,
+            Event::Profile(report) => {
+                self.profile = Some(report);
+                fx.profiled = true;
+            }
+            Event::SourceText(text) => {
+                self.sources.insert(text.file.clone(), text);
+            }
             Event::Text(t) => self.log.push((LogKind::Info, t)),
             Event::Warning(w) => self.log.push((LogKind::Warning, w)),
             Event::CommandFailed { id, message } => {

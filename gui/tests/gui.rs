@@ -28,14 +28,23 @@ fn fixture(name: &str) -> PathBuf {
     p
 }
 
-fn fib_harness() -> Harness<'static, WdbApp> {
+fn harness(file: &str) -> Harness<'static, WdbApp> {
     let mut app = WdbApp::new(Prefs::default(), Box::new(SyncBackend::new()));
-    app.open(fixture("fib.wasm"), Vec::new());
+    app.open(fixture(file), Vec::new());
+    // Decoding runs on a background thread; the tests want its views at once.
+    app.wait_for_open();
+    assert!(!app.is_opening());
+    // Scrolling to a line animates over a few frames.
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(64)
         .build_ui_state(|ui, app: &mut WdbApp| app.ui(ui), app);
     h.run();
     h
+}
+
+fn fib_harness() -> Harness<'static, WdbApp> {
+    harness("fib.wasm")
 }
 
 /// The node of `role` labelled `label` nearest below the export's title in
@@ -206,4 +215,230 @@ fn snapshot_comparison_fails_on_a_real_change() {
         "a light-theme window matched the dark reference"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn source_gutter_breakpoint_pauses_on_the_line_with_dwarf_locals() {
+    let mut h = harness("dwarf/structs.wasm");
+    h.run();
+    let view = &h.state().view;
+    assert_eq!(
+        view.source_file.as_deref(),
+        Some("dwarf/structs.c"),
+        "the source view starts on the file the module is named after; files {:?}",
+        h.state().state.source_files
+    );
+    // Scroll to line 91 the way a person would: type it in the Line box.
+    h.get_by_label("Line:").focus();
+    h.run();
+    h.get_by_label("Line:").type_text("91");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    h.get_by_label("Toggle breakpoint at line 91").click();
+    h.run();
+    let bps = &h.state().state.breakpoints;
+    assert_eq!(bps.len(), 1, "{:?}", h.state().state.log);
+    assert_eq!(bps[0].source.as_ref().map(|s| s.line), Some(91));
+
+    h.get_by_label("Run").click();
+    h.run();
+    h.run();
+    let run = h.state().state.run_state();
+    assert!(
+        matches!(&run, RunState::Paused { at, .. } if at.starts_with("__original_main+")),
+        "{run:?}; log {:?}",
+        h.state().state.log
+    );
+    // The current line is highlighted (and labelled for screen readers).
+    h.get_by_label("Current line 91");
+    // The locals are the C variables DWARF describes, not wasm locals.
+    let names: Vec<_> = h
+        .state()
+        .state
+        .locals
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "sq") && names.iter().any(|n| n == "ratio"),
+        "{names:?}"
+    );
+    h.get_by_label("ratio");
+
+    // Step over a source line (F10): the next line is current.
+    h.key_press(egui::Key::F10);
+    h.run();
+    h.run();
+    let line = h
+        .state()
+        .state
+        .stop
+        .as_ref()
+        .and_then(|s| s.frame.source.as_ref())
+        .map(|s| s.line);
+    assert!(line.is_some_and(|l| l > 91), "{line:?}");
+    h.get_by_label(&format!("Current line {}", line.unwrap_or(0)));
+
+    // Clicking the marked gutter again deletes the breakpoint.
+    h.get_by_label("Line:").focus();
+    h.run();
+    h.state_mut().view.source_goto.clear();
+    h.get_by_label("Line:").type_text("91");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    h.get_by_label("Toggle breakpoint at line 91").click();
+    h.run();
+    assert!(h.state().state.breakpoints.is_empty());
+}
+
+#[test]
+fn missing_source_says_where_it_looked() {
+    let mut h = harness("dwarf/structs.wasm");
+    h.state_mut().view.source_file = Some("nowhere/gone.c".into());
+    h.run();
+    h.run();
+    h.get_by_label_contains("cannot read source file nowhere/gone.c (looked in:");
+}
+
+#[test]
+fn wasi_table_lists_calls_with_errno_and_bytes_and_breaks_on_one() {
+    let mut h = harness("hello.wasm");
+    h.state_mut().prefs.bottom_tab = wdb_gui::prefs::BottomTab::Wasi;
+    h.get_by_label("Run").click();
+    h.run();
+    h.run();
+    let calls = &h.state().state.wasi;
+    let write = calls
+        .iter()
+        .find(|c| c.func == "fd_write")
+        .unwrap_or_else(|| panic!("no fd_write in {calls:?}"));
+    assert_eq!(write.errno_name, "ESUCCESS");
+    assert!(write.bytes.is_some_and(|b| b > 0), "{write:?}");
+    h.get_all_by_label("fd_write")
+        .next()
+        .expect("a fd_write row");
+    h.get_all_by_label("ESUCCESS")
+        .next()
+        .expect("a result cell");
+
+    // The filter hides other calls.
+    h.get_by_label("Filter:").focus();
+    h.run();
+    h.get_by_label("Filter:").type_text("environ");
+    h.run();
+    assert!(h.query_by_label("fd_write").is_none());
+    h.get_by_label("environ_sizes_get");
+
+    // "break" on a row sets a catchpoint on that call.
+    h.get_all_by_label("break")
+        .next()
+        .expect("a break button")
+        .click();
+    h.run();
+    let bps = &h.state().state.breakpoints;
+    assert!(
+        bps.iter()
+            .any(|b| b.kind == "catchpoint" && b.spec.contains("environ_sizes_get")),
+        "{bps:?}"
+    );
+}
+
+#[test]
+fn console_stdin_reaches_the_guest() {
+    // hello.wasm echoes nothing; what matters is that the line is queued for
+    // the guest and shown. The session-level test reads it back in a guest.
+    let mut h = harness("hello.wasm");
+    h.get_by_label("stdin:").focus();
+    h.run();
+    h.get_by_label("stdin:").type_text("typed line");
+    h.run();
+    h.get_by_label("Send").click();
+    h.run();
+    assert!(
+        h.state()
+            .state
+            .console
+            .iter()
+            .any(|(fd, t)| *fd == 0 && t == "typed line\n"),
+        "{:?}",
+        h.state().state.console
+    );
+}
+
+#[test]
+fn memory_view_reaches_the_end_of_4_gib_and_scrolls_there_by_rows() {
+    let mut h = fib_harness();
+    h.state_mut().prefs.central_tab = wdb_gui::prefs::CentralTab::Memory;
+    // As if the guest had grown its memory to the 4 GiB maximum.
+    h.state_mut().state.memory_size = Some(1 << 32);
+    h.run();
+    h.get_by_label("Go to:").focus();
+    h.run();
+    h.get_by_label("Go to:").type_text("0xfffffff0");
+    h.run();
+    h.get_by_label("Go").click();
+    h.run();
+    h.get_by_label("fffffff0");
+    let top = h.state().view.mem_top_row;
+    // The wheel moves by whole rows even this far in (f32 pixels would not).
+    let hex = h.get_by_label("fffffff0").rect().center();
+    h.hover_at(hex);
+    h.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Line,
+        delta: egui::vec2(0.0, 3.0),
+        modifiers: egui::Modifiers::NONE,
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    for _ in 0..30 {
+        h.step();
+    }
+    let after = h.state().view.mem_top_row;
+    assert!(
+        after < top && top - after < 100,
+        "the wheel moved from row {top} to {after}"
+    );
+    h.get_by_label(&format!("{:08x}", after * 16));
+}
+
+#[test]
+fn memory_watch_button_sets_a_watchpoint_that_fires() {
+    let mut h = fib_harness();
+    // Instantiate, so memory and __stack_pointer exist.
+    call_export(&mut h, "fib", "5");
+    h.state_mut().prefs.central_tab = wdb_gui::prefs::CentralTab::Memory;
+    h.state_mut().prefs.left_tab = wdb_gui::prefs::LeftTab::Exports;
+    h.run();
+    let sp = h
+        .state()
+        .state
+        .globals
+        .iter()
+        .find(|g| g.name.contains("stack_pointer"))
+        .map(|g| g.value.bits as u32)
+        .unwrap_or_else(|| panic!("no __stack_pointer in {:?}", h.state().state.globals));
+    // fibArray's first store is `i32.store offset=12` to sp-16: at sp-4.
+    let target = sp - 4;
+    h.get_by_label("Go to:").focus();
+    h.run();
+    h.get_by_label("Go to:").type_text(&format!("{target:#x}"));
+    h.run();
+    h.get_by_label("Go").click();
+    h.run();
+    h.get_by_label("Watch 1 byte(s)").click();
+    h.run();
+    let bps = &h.state().state.breakpoints;
+    assert!(
+        bps.iter().any(|b| b.kind.contains("watchpoint")),
+        "{bps:?}; log {:?}",
+        h.state().state.log
+    );
+    call_export(&mut h, "fibArray", "10");
+    let run = h.state().state.run_state();
+    assert!(
+        matches!(&run, RunState::Paused { reason, .. } if reason.starts_with("watchpoint")),
+        "{run:?}"
+    );
 }

@@ -205,6 +205,22 @@ impl Renderer {
                     let _ = writeln!(out, "{}", c.line);
                 }
             }
+            // The GUI's source view asks for these; the REPL uses `list`.
+            Event::SourceFiles(files) => {
+                for f in files {
+                    let _ = writeln!(out, "{f}");
+                }
+            }
+            Event::SourceText(src) => match &src.error {
+                Some(e) => {
+                    let _ = writeln!(out, "{e}");
+                }
+                None => {
+                    for (n, l) in src.lines.iter().enumerate() {
+                        let _ = writeln!(out, "{:>4}\t{l}", n + 1);
+                    }
+                }
+            },
             Event::Text(t) => {
                 for l in t.lines() {
                     let _ = writeln!(out, "{}", l.trim_end());

@@ -378,3 +378,78 @@ fn watch_a_source_variable_by_name() {
     };
     assert_eq!((old[0], new[0]), (2, 3));
 }
+
+#[test]
+fn source_files_and_text_for_the_gui() {
+    let mut s = session();
+    let ev = run(&mut s, Command::SourceFiles);
+    let Some(Event::SourceFiles(files)) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    let fib_c = files
+        .iter()
+        .find(|f| f.ends_with("fib.c"))
+        .unwrap_or_else(|| panic!("no fib.c in {files:?}"))
+        .clone();
+    let ev = run(&mut s, Command::SourceFile { file: fib_c });
+    let Some(Event::SourceText(t)) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    assert!(t.error.is_none(), "{t:?}");
+    assert!(t.lines.iter().any(|l| l.contains("fibArray")), "{t:?}");
+    let ev = run(
+        &mut s,
+        Command::SourceFile {
+            file: "nowhere/gone.c".into(),
+        },
+    );
+    let Some(Event::SourceText(t)) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    let e = t.error.as_deref().unwrap_or_default();
+    assert!(e.contains("looked in:") && e.contains("gone.c"), "{e}");
+}
+
+#[test]
+fn wasi_calls_carry_structured_fields() {
+    let mut s = session();
+    run(&mut s, call("write_msg", &[]));
+    let ev = run(&mut s, Command::WasiLog);
+    let Some(Event::WasiCalls(calls)) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    let w = calls
+        .iter()
+        .find(|c| c.func == "fd_write")
+        .unwrap_or_else(|| panic!("{calls:?}"));
+    assert_eq!(w.errno, 0);
+    assert_eq!(w.errno_name, "ESUCCESS");
+    assert!(w.bytes.is_some_and(|b| b > 0), "{w:?}");
+    assert!(w.args.iter().any(|(k, v)| k == "fd" && v == "1"), "{w:?}");
+}
+
+#[test]
+fn memory_reads_report_the_live_size() {
+    let mut s = session();
+    run(&mut s, call("fib", &["3"]));
+    let ev = run(
+        &mut s,
+        Command::ReadMemory {
+            addr: "0".into(),
+            format: ExamineFormat {
+                count: 4,
+                letter: 'x',
+                unit: 1,
+            },
+        },
+    );
+    let Some(Event::Memory(m)) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    let rt = s.rt.as_ref().expect("instantiated");
+    let live = rt
+        .store
+        .instance_memory(rt.inst)
+        .map(|a| rt.store.memory(a).len() as u64);
+    assert_eq!(Some(m.memory_size), live);
+}

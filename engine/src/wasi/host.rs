@@ -537,6 +537,14 @@ impl WasiCtx {
                         self.stdin_pos += n;
                         n
                     }
+                    Stdin::Shared(q) => {
+                        let mut q = q.lock().map_err(|_| EIO)?;
+                        let n = q.len().min(want);
+                        for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
+                            *dst = src;
+                        }
+                        n
+                    }
                     Stdin::Inherit => {
                         if want == 0 {
                             0
@@ -1190,6 +1198,7 @@ impl WasiCtx {
                                     Stdin::Bytes(b) => {
                                         b.len().saturating_sub(self.stdin_pos) as u64
                                     }
+                                    Stdin::Shared(q) => q.lock().map_or(0, |q| q.len() as u64),
                                     _ => 0,
                                 };
                                 encode_event(*userdata, 0, ty, avail, 0)

@@ -47,7 +47,14 @@ pub enum Stdin {
     /// Always at end of file.
     #[default]
     Null,
+    /// A buffer another thread appends to (a GUI console's input line). A
+    /// read takes what is there; an empty buffer reads as end of file, so a
+    /// guest never blocks the thread that runs it.
+    Shared(SharedStdin),
 }
+
+/// The buffer behind [`Stdin::Shared`]: bytes not yet read, oldest first.
+pub type SharedStdin = Arc<Mutex<VecDeque<u8>>>;
 
 /// A byte sink for guest output (the GUI's console, a test's buffer).
 pub type Sink = Arc<dyn Fn(&[u8]) + Send + Sync>;

@@ -671,3 +671,17 @@ fn trailing_slash_never_acts_through_a_symlink() {
     let (p, l) = e.str_at(1000, "real/");
     assert_eq!(e.call("path_remove_directory", &[3, p, l]), 0);
 }
+
+#[test]
+fn shared_stdin_reads_what_was_appended_then_eof() {
+    let mut e = env();
+    let q = super::SharedStdin::default();
+    e.ctx.stdin = super::Stdin::Shared(q.clone());
+    assert_eq!(e.read_fd(0, 16), Ok(vec![]), "empty reads as end of file");
+    q.lock().unwrap().extend(b"abc\nde");
+    assert_eq!(e.read_fd(0, 4), Ok(b"abc\n".to_vec()));
+    // Appended while the guest holds part of it: the rest follows in order.
+    q.lock().unwrap().extend(b"f\n");
+    assert_eq!(e.read_fd(0, 16), Ok(b"def\n".to_vec()));
+    assert_eq!(e.read_fd(0, 16), Ok(vec![]));
+}

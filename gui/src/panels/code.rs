@@ -1,3 +1,6 @@
+//! The Code tab: with DWARF, the source file beside the disassembly; without,
+//! the disassembly alone.
+//!
 //! Disassembly of one function (WAT from wasmprinter, highlighted), the
 //! current instruction highlighted and followed, and a gutter where a click
 //! toggles a breakpoint.
@@ -13,6 +16,34 @@ const ROW_HEIGHT: f32 = 16.0;
 const GUTTER: f32 = 18.0;
 
 pub fn code_ui(
+    ui: &mut egui::Ui,
+    state: &mut DebugState,
+    prefs: &Prefs,
+    view: &mut ViewState,
+) -> Vec<Command> {
+    let has_dwarf = state.module.as_ref().is_some_and(|m| m.has_dwarf);
+    if !has_dwarf {
+        return disasm_ui(ui, state, prefs, view);
+    }
+    let mut out = Vec::new();
+    ui.columns(2, |cols| {
+        // Each column clips to itself: a long line or header must not draw
+        // over its neighbour.
+        for c in cols.iter_mut() {
+            let clip = c.max_rect().intersect(c.clip_rect());
+            c.set_clip_rect(clip);
+        }
+        cols[0].push_id("source_column", |ui| {
+            out.extend(super::source::source_ui(ui, state, prefs, view));
+        });
+        cols[1].push_id("disasm_column", |ui| {
+            out.extend(disasm_ui(ui, state, prefs, view));
+        });
+    });
+    out
+}
+
+pub fn disasm_ui(
     ui: &mut egui::Ui,
     state: &mut DebugState,
     prefs: &Prefs,
@@ -73,7 +104,10 @@ pub fn code_ui(
                 }
             });
         if let Some((cf, off)) = current
-            && ui.button("Go to current").clicked()
+            && ui
+                .button("Current")
+                .on_hover_text("Show the current instruction")
+                .clicked()
         {
             view.code_func = Some(cf);
             view.code_scroll_pending = true;
@@ -106,9 +140,13 @@ pub fn code_ui(
         for row in rows {
             let line = &lines[row];
             let job = &jobs[row];
-            let width = ui.available_width().max(600.0);
+            let width = ui.available_width().max(420.0);
             let (rect, _) = ui.allocate_exact_size(Vec2::new(width, ROW_HEIGHT), Sense::hover());
-            let painter = ui.painter_at(rect.expand2(Vec2::new(0.0, 1.0)));
+            // Clip to the visible part of the scroll area, not just the row:
+            // a wide row must not paint over the neighbouring column.
+            let painter = ui
+                .painter()
+                .with_clip_rect(rect.expand2(Vec2::new(0.0, 1.0)).intersect(ui.clip_rect()));
             if Some(row) == current_row {
                 painter.rect_filled(rect, 0.0, current_bg);
                 // An arrow in the gutter, drawn (not a glyph: the default fonts lack one).

@@ -1,22 +1,30 @@
-//! Guest stdout (normal colour) and stderr (red), captured by the session.
-
-use wdb_debugger::api::Command;
+//! Guest stdout (normal colour), stderr (red) and the stdin typed here
+//! (dimmed), captured by the session. A line typed in the stdin box is
+//! appended to the guest's stdin buffer, even while the guest runs; a guest
+//! that reads an empty buffer sees end of file, so type before it reads.
 
 use crate::app::ViewState;
 use crate::state::DebugState;
 
-pub fn console_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -> Vec<Command> {
-    let out = Vec::new();
+/// Returns a line the user entered for the guest's stdin.
+pub fn console_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -> Option<String> {
+    let mut entered = None;
     ui.horizontal(|ui| {
         let label = ui.label("stdin:");
-        // The debugger API has no command to feed guest stdin yet: the box is
-        // shown disabled so the gap is visible, not hidden.
-        ui.add_enabled(
-            false,
-            egui::TextEdit::singleline(&mut view.stdin_line)
-                .hint_text("guest stdin (not supported by the session yet)"),
-        )
-        .labelled_by(label.id);
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.stdin_line)
+                    .desired_width(ui.available_width() - 60.0)
+                    .hint_text("a line for the guest's stdin (Enter sends it)"),
+            )
+            .labelled_by(label.id);
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Send").clicked() || enter {
+            entered = Some(std::mem::take(&mut view.stdin_line));
+            if enter {
+                r.request_focus();
+            }
+        }
     });
     egui::ScrollArea::vertical()
         .stick_to_bottom(true)
@@ -26,10 +34,10 @@ pub fn console_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                 ui.weak("(no guest output yet)");
             }
             for (fd, text) in &state.console {
-                let color = if *fd == 2 {
-                    ui.visuals().error_fg_color
-                } else {
-                    ui.visuals().text_color()
+                let color = match fd {
+                    0 => ui.visuals().weak_text_color(),
+                    2 => ui.visuals().error_fg_color,
+                    _ => ui.visuals().text_color(),
                 };
                 ui.colored_label(
                     color,
@@ -37,5 +45,5 @@ pub fn console_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                 );
             }
         });
-    out
+    entered
 }

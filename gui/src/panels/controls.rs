@@ -21,12 +21,34 @@ pub fn controls_ui(ui: &mut egui::Ui, state: &DebugState) -> (Vec<Command>, bool
     {
         out.push(Command::Run { args: None });
     }
+    // With DWARF the session steps by source line; without, by instruction.
+    let unit = if state.module.as_ref().is_some_and(|m| m.has_dwarf) {
+        "source line"
+    } else {
+        "instruction"
+    };
     let buttons = [
-        ("Continue", "F5", Command::Continue),
-        ("Step into", "F11", Command::Step),
-        ("Step over", "F10", Command::Next),
-        ("Step out", "Shift+F11", Command::Finish),
-        ("Step instruction", "stepi", Command::StepInstruction),
+        ("Continue", "F5".to_string(), Command::Continue),
+        (
+            "Step into",
+            format!("F11: to the next {unit}, into calls"),
+            Command::Step,
+        ),
+        (
+            "Step over",
+            format!("F10: to the next {unit}, over calls"),
+            Command::Next,
+        ),
+        (
+            "Step out",
+            "Shift+F11: run until the selected frame returns".to_string(),
+            Command::Finish,
+        ),
+        (
+            "Step instruction",
+            "One WebAssembly instruction (stepi)".to_string(),
+            Command::StepInstruction,
+        ),
     ];
     for (label, key, command) in buttons {
         if ui

@@ -13,12 +13,7 @@ const ROW_HEIGHT: f32 = 16.0;
 
 pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState) -> Vec<Command> {
     let mut out = Vec::new();
-    let size: u64 = state
-        .static_module
-        .as_ref()
-        .and_then(|m| m.memories.first())
-        .map_or(0, |m| m.initial.saturating_mul(65536))
-        .min(1 << 32);
+    let size = memory_size(state);
     if size == 0 {
         ui.weak("(this module has no linear memory)");
         return out;
@@ -81,75 +76,122 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
         .exact_size(230.0)
         .show(ui, |ui| inspector_ui(ui, &state.memory, view.mem_cursor));
 
-    let total_rows = (size / u64::from(BYTES_PER_ROW)) as usize;
-    let spacing = ui.spacing().item_spacing.y;
-    let mut area = egui::ScrollArea::vertical()
-        .auto_shrink(false)
-        .id_salt("hex");
+    // Our own virtual scrolling over a row index: egui's ScrollArea keeps
+    // its offset in f32 pixels, which at 4 GiB (2^28 rows, ~5e9 px) rounds
+    // to hundreds of pixels, so the wheel would stall near the end.
+    let total_rows = size / u64::from(BYTES_PER_ROW);
+    // The height a row really takes (measured last frame: labels may be
+    // taller than ROW_HEIGHT with a bigger font), so the rows shown fit.
+    let row_step = if view.mem_row_step > 0.0 {
+        view.mem_row_step
+    } else {
+        ROW_HEIGHT + ui.spacing().item_spacing.y
+    };
+    let visible = ((ui.available_height() / row_step).floor() as u64).clamp(1, 512);
+    let max_top = total_rows.saturating_sub(visible);
     if let Some(a) = view.mem_scroll_to.take() {
-        let row = (a / BYTES_PER_ROW) as f32;
-        area = area.vertical_scroll_offset((row * (ROW_HEIGHT + spacing) - 40.0).max(0.0));
+        view.mem_top_row = (u64::from(a / BYTES_PER_ROW)).saturating_sub(2);
     }
+    let area = ui.available_rect_before_wrap();
+    let hover = ui.interact(area, ui.scope_id().with("hex_wheel"), egui::Sense::hover());
+    if hover.contains_pointer() {
+        let (dy, keys) = ui.input(|i| {
+            let page = visible.saturating_sub(1).max(1) as f32 * row_step;
+            let mut keys = 0.0;
+            if i.key_pressed(egui::Key::PageDown) {
+                keys -= page;
+            }
+            if i.key_pressed(egui::Key::PageUp) {
+                keys += page;
+            }
+            (i.smooth_scroll_delta.y, keys)
+        });
+        view.mem_scroll_px -= dy + keys;
+        let whole = (view.mem_scroll_px / row_step).trunc();
+        view.mem_scroll_px -= whole * row_step;
+        view.mem_top_row = if whole < 0.0 {
+            view.mem_top_row.saturating_sub((-whole) as u64)
+        } else {
+            view.mem_top_row.saturating_add(whole as u64)
+        };
+    }
+    view.mem_top_row = view.mem_top_row.min(max_top);
+    let first = view.mem_top_row;
+    let rows = first..(first + visible).min(total_rows);
     let (lo, hi) = selection(view);
     let changed_color = ui.visuals().warn_fg_color;
     let sel_bg = ui.visuals().selection.bg_fill;
-    area.show_rows(ui, ROW_HEIGHT, total_rows, |ui, rows| {
-        ui.spacing_mut().item_spacing.x = 4.0;
-        for row in rows {
-            let addr = row as u32 * BYTES_PER_ROW;
-            let base = addr - addr % MemoryCache::CHUNK;
-            if can_read
-                && !state.memory.chunks.contains_key(&base)
-                && state.memory.requested.insert(base)
-            {
-                out.push(Command::ReadMemory {
-                    addr: format!("{base:#x}"),
-                    format: ExamineFormat {
-                        count: MemoryCache::CHUNK,
-                        letter: 'x',
-                        unit: 1,
-                    },
-                });
-            }
-            ui.horizontal(|ui| {
-                ui.set_height(ROW_HEIGHT);
-                ui.monospace(format!("{addr:08x}"));
-                ui.add_space(6.0);
-                let mut ascii = String::with_capacity(16);
-                for i in 0..BYTES_PER_ROW {
-                    let a = addr + i;
-                    let byte = state.memory.byte(a);
-                    let mut text =
-                        egui::RichText::new(byte.map_or("--".into(), |b| format!("{b:02x}")))
-                            .monospace();
-                    if state.memory.changed(a) {
-                        text = text.color(changed_color).strong();
-                    }
-                    if (lo..=hi).contains(&a) {
-                        text = text.background_color(sel_bg);
-                    }
-                    let r = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
-                    if r.clicked() {
-                        if ui.input(|i| i.modifiers.shift) {
-                            view.mem_sel_end = a;
-                        } else {
-                            view.mem_cursor = a;
-                            view.mem_sel_end = a;
-                        }
-                    }
-                    if i == 7 {
-                        ui.add_space(4.0);
-                    }
-                    ascii.push(match byte {
-                        Some(b) if b.is_ascii_graphic() || b == b' ' => b as char,
-                        Some(_) => '.',
-                        None => ' ',
+    ui.horizontal_top(|ui| {
+        // The scroll bar: a vertical slider over the row index (top at the top).
+        let bar = egui::Slider::new(&mut view.mem_top_row, max_top..=0)
+            .vertical()
+            .show_value(false);
+        ui.spacing_mut().slider_width = (visible as f32 * row_step).max(40.0);
+        ui.add(bar).on_hover_text("Scroll through the whole memory");
+        ui.vertical(|ui| {
+            ui.spacing_mut().item_spacing.x = 4.0;
+            for row in rows {
+                let addr = row as u32 * BYTES_PER_ROW;
+                let base = addr - addr % MemoryCache::CHUNK;
+                if can_read
+                    && !state.memory.chunks.contains_key(&base)
+                    && state.memory.requested.insert(base)
+                {
+                    out.push(Command::ReadMemory {
+                        addr: format!("{base:#x}"),
+                        format: ExamineFormat {
+                            count: MemoryCache::CHUNK,
+                            letter: 'x',
+                            unit: 1,
+                        },
                     });
                 }
-                ui.add_space(6.0);
-                ui.monospace(ascii);
-            });
-        }
+                let row_top = ui.cursor().top();
+                ui.horizontal(|ui| {
+                    ui.set_height(ROW_HEIGHT);
+                    ui.monospace(format!("{addr:08x}"));
+                    ui.add_space(6.0);
+                    let mut ascii = String::with_capacity(16);
+                    for i in 0..BYTES_PER_ROW {
+                        let a = addr + i;
+                        let byte = state.memory.byte(a);
+                        let mut text =
+                            egui::RichText::new(byte.map_or("--".into(), |b| format!("{b:02x}")))
+                                .monospace();
+                        if state.memory.changed(a) {
+                            text = text.color(changed_color).strong();
+                        }
+                        if (lo..=hi).contains(&a) {
+                            text = text.background_color(sel_bg);
+                        }
+                        let r = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                        if r.clicked() {
+                            if ui.input(|i| i.modifiers.shift) {
+                                view.mem_sel_end = a;
+                            } else {
+                                view.mem_cursor = a;
+                                view.mem_sel_end = a;
+                            }
+                        }
+                        if i == 7 {
+                            ui.add_space(4.0);
+                        }
+                        ascii.push(match byte {
+                            Some(b) if b.is_ascii_graphic() || b == b' ' => b as char,
+                            Some(_) => '.',
+                            None => ' ',
+                        });
+                    }
+                    ui.add_space(6.0);
+                    ui.monospace(ascii);
+                });
+                let step = ui.cursor().top() - row_top;
+                if step > 0.0 && (step - view.mem_row_step).abs() > 0.5 {
+                    view.mem_row_step = step;
+                    ui.ctx().request_repaint();
+                }
+            }
+        });
     });
     out
 }
@@ -237,4 +279,20 @@ fn c_string(mem: &MemoryCache, addr: u32) -> Option<String> {
         }
     }
     Some(format!("\"{}\"...", s.escape_ascii()))
+}
+
+/// The live memory's size from the last read (it follows `memory.grow`),
+/// else the module's initial size.
+pub fn memory_size(state: &DebugState) -> u64 {
+    state
+        .memory_size
+        .or_else(|| {
+            state
+                .static_module
+                .as_ref()
+                .and_then(|m| m.memories.first())
+                .map(|m| m.initial.saturating_mul(65536))
+        })
+        .unwrap_or(0)
+        .min(1 << 32)
 }

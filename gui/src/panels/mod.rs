@@ -12,5 +12,6 @@ pub mod memory;
 pub mod module;
 pub mod open;
 pub mod profile;
+pub mod source;
 pub mod stack;
 pub mod wasi;
