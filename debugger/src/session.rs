@@ -22,6 +22,7 @@ use crate::disasm::{self, Disasm};
 use crate::expr::{self, EvalContext, Expr, LocalRef, MemTy};
 use crate::format::{format_c_string, format_memory, format_value, value_view};
 use crate::host::{self, HostOptions};
+use crate::runner::Mode;
 use crate::source::Source;
 use crate::state::{self, SavedBreakpoint, SavedState};
 
@@ -134,6 +135,12 @@ pub struct Session {
     args: Vec<String>,
     last_launch: Option<Launch>,
     internal: Option<InternalStop>,
+    /// The engine for `run`/`call` (`mode`); breakpoints still stop in jit/aot.
+    mode: Mode,
+    /// Compiled code for the loaded module (jit/aot), kept between runs.
+    jit: Option<Box<wdb_engine::jit::JitEngine>>,
+    /// A JIT call suspended while an interpreted function it entered runs.
+    jit_run: Option<mixed::JitRun>,
 }
 
 type Res<T> = Result<T, String>;
@@ -151,7 +158,15 @@ impl Session {
             args: Vec::new(),
             last_launch: None,
             internal: None,
+            mode: Mode::Interp,
+            jit: None,
+            jit_run: None,
         }
+    }
+
+    /// The engine `run` and `call` use.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The slot holding the running store's interrupt flag.
@@ -220,6 +235,7 @@ impl Session {
             Command::Finish => self.resume(Resume::Finish),
             Command::Until => self.resume(Resume::Until),
             Command::Kill => {
+                self.abandon_jit();
                 let rt = self.rt.as_mut().ok_or("The program is not being run.")?;
                 if rt.exec.take().is_none() {
                     return Err("The program is not being run.".into());
@@ -232,6 +248,7 @@ impl Session {
                     .last_launch
                     .clone()
                     .ok_or("nothing to restart: use `run` or `call` first")?;
+                self.abandon_jit();
                 self.rt = None;
                 self.launch(launch)
             }
@@ -411,7 +428,15 @@ impl Session {
                 Ok(vec![Event::Printed { expr, text }])
             }
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
+            Command::Info(InfoWhat::Mode) => Ok(vec![Event::Text(self.mode_text())]),
             Command::Info(what) => self.info(what),
+            Command::SetMode(m) => {
+                if m != self.mode {
+                    self.jit = None;
+                }
+                self.mode = m;
+                Ok(vec![Event::Text(self.mode_text())])
+            }
             Command::WasiLog => self.wasi_log(),
             Command::List { around } => self.list(around.as_deref()),
         }
@@ -555,6 +580,8 @@ impl Session {
             source,
             state_file,
         });
+        self.abandon_jit();
+        self.jit = None;
         self.rt = None;
         self.bps.clear();
         self.next_bp = 1;
@@ -1048,6 +1075,7 @@ impl Session {
         {
             events.push(Event::Text("[the paused call was abandoned]".into()));
         }
+        self.abandon_jit();
         if self.rt.is_none() {
             self.instantiate()?;
         }
@@ -1074,11 +1102,24 @@ impl Session {
         }
         self.internal = None;
         self.sync_breakpoints();
+        let use_jit = self.uses_jit();
         let rt = self.rt.as_mut().expect("instantiated above");
         let addr = rt.store.instance_func(rt.inst, func_index);
-        rt.exec = Some(Execution::new(&mut rt.store, addr, &args).map_err(|e| e.to_string())?);
         rt.exec_func = Some(func_index);
         self.selected = 0;
+        if use_jit {
+            // Native code until a function with a breakpoint is entered.
+            rt.exec = None;
+            self.clear_interrupt();
+            events.push(Event::Running);
+            let (stop, note) = self.start_jit(addr, args)?;
+            if let Some(n) = note {
+                events.push(Event::Warning(n));
+            }
+            events.extend(self.report_stop(stop)?);
+            return Ok(events);
+        }
+        rt.exec = Some(Execution::new(&mut rt.store, addr, &args).map_err(|e| e.to_string())?);
         events.extend(self.resume(Resume::Continue)?);
         Ok(events)
     }
@@ -1166,9 +1207,44 @@ impl Session {
             }
             Resume::Until => self.until()?,
         };
-        events.extend(self.drain_output());
-        events.extend(self.report(outcome));
+        events.extend(self.report_stop(outcome)?);
         Ok(events)
+    }
+
+    /// Events for a stop. Under a JIT run, an interpreted function that
+    /// ended (returned, trapped, exited) hands its outcome back to the JIT
+    /// code first, which runs on to the next stop or the end.
+    fn report_stop(&mut self, mut stop: Stop) -> Res<Vec<Event>> {
+        while self.in_jit_run() {
+            match stop {
+                Stop::Outcome(
+                    o @ (RunOutcome::Returned(_)
+                    | RunOutcome::Trapped(_)
+                    | RunOutcome::Exited(_)
+                    | RunOutcome::OutOfFuel),
+                ) => stop = self.back_to_jit(o)?,
+                other => {
+                    stop = other;
+                    break;
+                }
+            }
+        }
+        let mut events = self.drain_output();
+        events.extend(self.report(stop));
+        Ok(events)
+    }
+
+    fn mode_text(&self) -> String {
+        let what = match self.mode {
+            Mode::Interp => "the interpreter",
+            Mode::Jit => {
+                "JIT code until a function with a breakpoint is entered, then the interpreter"
+            }
+            Mode::Aot => {
+                "AOT code (the module's wdb.aot section) until a function with a breakpoint is entered, then the interpreter"
+            }
+        };
+        format!("Engine: {} ({what})", self.mode.name())
     }
 
     /// Run until something the user should see.
@@ -2131,6 +2207,7 @@ impl Session {
                 let l = self.loaded()?;
                 out = l.source.describe();
             }
+            InfoWhat::Mode => out = self.mode_text(),
         }
         Ok(vec![Event::Text(out.trim_end().to_string())])
     }
@@ -2444,6 +2521,8 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
 
 #[cfg(test)]
 mod tests;
+
+mod mixed;
 
 /// Replace mangled Rust and C++ names from the name section by the names a
 /// programmer reads (`rustprog::area`, `ns::f(int)`), returning the originals.

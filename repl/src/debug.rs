@@ -144,20 +144,6 @@ impl<B: Backend> Repl<B> {
                         LineResult::Failed
                     }
                 },
-                ReplAction::Mode(m) => match m.as_str() {
-                    "interp" => {
-                        let _ = writeln!(out, "Engine: interp");
-                        LineResult::Ok
-                    }
-                    "jit" | "aot" => {
-                        let _ = writeln!(out, "error: mode {m} is not available yet (only interp)");
-                        LineResult::Failed
-                    }
-                    _ => {
-                        let _ = writeln!(out, "error: usage: mode interp|jit|aot");
-                        LineResult::Failed
-                    }
-                },
             },
             Err(e) => {
                 let _ = writeln!(out, "error: {e}");
