@@ -377,6 +377,12 @@ impl Session {
                         n
                     )));
                 }
+                if self.in_jit_run() && n == total {
+                    events.push(Event::Text(
+                        "(Below: the JIT code that called the outermost frame; its frames are not shown.)"
+                            .into(),
+                    ));
+                }
                 Ok(events)
             }
             Command::SelectFrame(n) => self.select_frame(n as i64, false),
@@ -1215,8 +1221,13 @@ impl Session {
     /// ended (returned, trapped, exited) hands its outcome back to the JIT
     /// code first, which runs on to the next stop or the end.
     fn report_stop(&mut self, mut stop: Stop) -> Res<Vec<Event>> {
+        let mut warnings = Vec::new();
         while self.in_jit_run() {
             match stop {
+                Stop::Warned(w, inner) => {
+                    warnings.push(Event::Warning(w));
+                    stop = *inner;
+                }
                 Stop::Outcome(
                     o @ (RunOutcome::Returned(_)
                     | RunOutcome::Trapped(_)
@@ -1229,7 +1240,8 @@ impl Session {
                 }
             }
         }
-        let mut events = self.drain_output();
+        let mut events = warnings;
+        events.extend(self.drain_output());
         events.extend(self.report(stop));
         Ok(events)
     }
@@ -1456,7 +1468,20 @@ impl Session {
         let name = module.display_func_name(f.func_index);
         let nres = module.func_type(f.func_index).results().len();
         if sel + 1 >= d {
-            // The outermost frame: finishing it returns from the call.
+            // The outermost frame: finishing it returns from the call (under
+            // a JIT run, to JIT code, which runs on to the next stop).
+            if self.in_jit_run() {
+                let stop = self.run_to_stop(None)?;
+                return Ok((
+                    Stop::Warned(
+                        format!(
+                            "Run till exit from {name}: its caller is JIT code, which runs on to the next stop."
+                        ),
+                        Box::new(stop),
+                    ),
+                    None,
+                ));
+            }
             return Ok((self.run_to_stop(None)?, None));
         }
         let target = d - sel - 1;
@@ -1597,7 +1622,9 @@ impl Session {
 
     fn trap_events(&mut self, t: Trap) -> Vec<Event> {
         let backtrace = self.frame_views().unwrap_or_default();
-        let backtrace = if backtrace.is_empty() {
+        // Fewer post-mortem frames than the trap has: JIT frames below an
+        // interpreted function (mode jit); the trap's backtrace has them all.
+        let backtrace = if backtrace.len() < t.backtrace.len() {
             // The engine gave no post-mortem frames: use the trap's own backtrace.
             let module = self.loaded.as_ref().map(|l| l.module.clone());
             t.backtrace

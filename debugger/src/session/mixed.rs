@@ -208,8 +208,10 @@ impl Session {
                 self.jit = Some(jit);
                 let rt = self.rt.as_mut().ok_or("not instantiated")?;
                 rt.store = store;
-                rt.exec = None;
                 let outcome = outcome?;
+                if !matches!(outcome, RunOutcome::Trapped(_)) {
+                    rt.exec = None;
+                }
                 Ok(match outcome {
                     RunOutcome::Paused(PauseReason::Interrupted) => Stop::Warned(
                         "interrupted in JIT code: the call was abandoned (use `mode interp` to stop inside)"
@@ -244,7 +246,10 @@ impl Session {
     pub(super) fn back_to_jit(&mut self, outcome: RunOutcome) -> Res<Stop> {
         let breaks = self.jit_break_funcs();
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
-        rt.exec = None;
+        // A trapped execution stays for post-mortem frames (with arguments).
+        if !matches!(outcome, RunOutcome::Trapped(_)) {
+            rt.exec = None;
+        }
         let store = std::mem::replace(&mut rt.store, Store::new(StoreConfig::default()));
         let run = self.jit_run.as_mut().ok_or("no JIT run")?;
         if let Err(e) = run.to_jit.send(Resume {
