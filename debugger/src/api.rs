@@ -155,6 +155,8 @@ pub enum InfoWhat {
     Locals,
     Args,
     Source,
+    /// The engine `run`/`call` use (`info mode`).
+    Mode,
 }
 
 /// Everything a front end can ask of a session. Closed: a front end cannot
@@ -184,6 +186,9 @@ pub enum Command {
     Until,
     Kill,
     Restart,
+    /// Choose the engine for `run`/`call`: the interpreter, or JIT/AOT code
+    /// that enters the interpreter at functions with breakpoints.
+    SetMode(crate::runner::Mode),
     /// Stop a running guest (also available as [`crate::worker::SessionHandle::interrupt`]).
     Interrupt,
     SetBreakpoint {

@@ -10,18 +10,21 @@ use std::time::{Duration, Instant};
 
 use wdb_engine::args::{format_signature, parse_args_named};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
+use wdb_engine::jit::{CompiledModule, JitEngine, OptLevel};
 use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
 use wdb_engine::runtime::{Extern, HostFunc, Linker, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value, valtype_name};
-use wdb_engine::wasi::{self, WasiCall, WasiConfig, WasiCtx};
+use wdb_engine::wasi::{self, TraceSink, WasiCall, WasiConfig, WasiCtx};
 
 /// Which engine runs the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// The interpreter (the default for now; the JIT will become the default).
-    #[default]
+    /// The interpreter: exact fuel (instructions), counters, profiles.
     Interp,
+    /// Cranelift JIT, compiled when the run starts (compile time included).
+    #[default]
     Jit,
+    /// Native code saved by `wdb compile` (a universal module or a `.so`).
     Aot,
 }
 
@@ -31,6 +34,24 @@ impl Mode {
             Mode::Interp => "interp",
             Mode::Jit => "jit",
             Mode::Aot => "aot",
+        }
+    }
+
+    /// `interp|jit|aot` (also `interpreter`).
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "interp" | "interpreter" => Some(Mode::Interp),
+            "jit" => Some(Mode::Jit),
+            "aot" => Some(Mode::Aot),
+            _ => None,
+        }
+    }
+
+    /// What `--fuel N` counts in this mode.
+    pub fn fuel_unit(self) -> &'static str {
+        match self {
+            Mode::Interp => "instructions",
+            Mode::Jit | Mode::Aot => "function entries and loop iterations",
         }
     }
 }
@@ -46,14 +67,22 @@ pub struct RunConfig {
     /// Reactor mode: the export to call and its arguments as text.
     pub invoke: Option<(String, Vec<String>)>,
     pub wasi: WasiConfig,
-    /// Stop after this many instructions.
+    /// Stop after this much fuel: instructions in the interpreter, function
+    /// entries + loop iterations in JIT/AOT code ([`Mode::fuel_unit`]).
     pub fuel: Option<u64>,
     /// Interrupt after this long.
     pub timeout: Option<Duration>,
     /// Largest linear memory, in bytes.
     pub max_memory: Option<u64>,
-    /// Count executed instructions (exact; uses the instrumented executor).
+    /// Count executed instructions (exact; uses the instrumented executor;
+    /// interpreter only, ignored by JIT/AOT).
     pub count_instructions: bool,
+    /// Cranelift optimisation level for `Mode::Jit` (and an AOT fallback).
+    pub opt_level: OptLevel,
+    /// Receives notes and warnings meant for stderr (e.g. "no AOT section"),
+    /// printed before the guest runs. Without a sink they are only kept in
+    /// [`RunReport::notes`].
+    pub note_sink: Option<TraceSink>,
     /// Host functions besides WASI (an embedder's `env` imports).
     pub host_imports: Vec<HostImport>,
 }
@@ -90,8 +119,17 @@ pub struct RunReport {
     /// The guest's exit code: `proc_exit`'s, or 0 when `_start` returned.
     pub exit_code: Option<i32>,
     pub wasi_log: Vec<WasiCall>,
-    /// Executed instructions, with `count_instructions` or `fuel`.
+    /// Executed instructions, with `count_instructions` or `fuel`
+    /// (interpreter only: JIT code does not count instructions).
     pub instructions: Option<u64>,
+    /// Fuel left at the end, with `fuel` (in the mode's unit).
+    pub fuel_left: Option<u64>,
+    /// The engine that ran the code.
+    pub mode: Mode,
+    /// Notes and warnings (also sent to `note_sink`).
+    pub notes: Vec<String>,
+    /// Time spent compiling or loading native code (JIT/AOT), included in `elapsed`.
+    pub compile_time: Duration,
     pub elapsed: Duration,
     /// Whether the timeout fired.
     pub timed_out: bool,
@@ -188,17 +226,34 @@ pub fn function_exports(module: &Module) -> Vec<String> {
 /// Load, link against WASI, instantiate and run.
 pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let t0 = Instant::now();
-    if cfg.mode != Mode::Interp {
-        return Err(err(
-            RunErrorKind::Unavailable,
-            format!(
-                "the {} engine is not available yet, use --mode interp",
-                cfg.mode.name()
-            ),
-        ));
-    }
+    let mut notes = Vec::new();
+    let mut note = |s: String| {
+        if let Some(sink) = &cfg.note_sink {
+            (sink.0)(&s);
+        }
+        notes.push(s);
+    };
+    // A `.so` holds the wasm bytes as well as the code.
+    let mut precompiled = None;
+    let is_so = cfg.file.extension().is_some_and(|e| e == "so");
     let module = match cfg.module.clone() {
         Some(m) => m,
+        None if is_so => {
+            if cfg.mode != Mode::Aot {
+                return Err(err(
+                    RunErrorKind::Load,
+                    format!(
+                        "{}: a shared object runs only with --mode aot",
+                        cfg.file.display()
+                    ),
+                ));
+            }
+            let c = CompiledModule::load_shared_object(&cfg.file)
+                .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
+            let m = c.module().clone();
+            precompiled = Some(c);
+            m
+        }
         None => Arc::new(
             Module::from_file(&cfg.file)
                 .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?,
@@ -290,9 +345,65 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         })
     });
 
+    // Native code: compiled now (JIT, compile time counts in the run) or
+    // loaded (AOT); a module without an AOT section is compiled with a note,
+    // one made for another machine falls back to the JIT with a warning.
+    let t_compile = Instant::now();
+    let mut jit = match cfg.mode {
+        Mode::Interp => None,
+        Mode::Jit => {
+            let c = CompiledModule::compile(module.clone(), cfg.opt_level)
+                .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
+            Some(c)
+        }
+        Mode::Aot => Some(match precompiled.take() {
+            Some(c) => c,
+            None => match CompiledModule::load_aot(module.clone()) {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    note(format!(
+                        "wdb: note: {} has no AOT section: compiling now; use `wdb compile`",
+                        cfg.file.display()
+                    ));
+                    CompiledModule::compile(module.clone(), cfg.opt_level).map_err(|e| {
+                        err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
+                    })?
+                }
+                Err(e) if e.kind == wdb_engine::ErrorKind::Malformed => {
+                    return Err(err(
+                        RunErrorKind::Load,
+                        format!("{}: {e}", cfg.file.display()),
+                    ));
+                }
+                Err(e) => {
+                    note(format!(
+                        "wdb: warning: {}; compiling with the JIT instead",
+                        e.message
+                    ));
+                    CompiledModule::compile(module.clone(), cfg.opt_level).map_err(|e| {
+                        err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
+                    })?
+                }
+            },
+        }),
+    }
+    .map(|c| {
+        let mut j = JitEngine::new(cfg.opt_level);
+        j.add_compiled(Arc::new(c));
+        j
+    });
+    let compile_time = if jit.is_some() {
+        t_compile.elapsed()
+    } else {
+        Duration::ZERO
+    };
+
     let mut ctl = RunControl {
         fuel: cfg.fuel,
-        count_instructions: cfg.count_instructions || cfg.fuel.is_some(),
+        // JIT code counts fuel per function entry and loop iteration, never
+        // instructions.
+        count_instructions: cfg.mode == Mode::Interp
+            && (cfg.count_instructions || cfg.fuel.is_some()),
         ..RunControl::default()
     };
     let mut results = Vec::new();
@@ -326,13 +437,18 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         steps.push((f, Vec::new()));
     }
     for (func, args) in steps {
-        let mut exec = Execution::new(&mut store, func, &args)
-            .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?;
-        outcome = loop {
-            match exec.run(&mut store, &mut ctl) {
-                // Nothing in `wdb run` asks for pauses; a stray one resumes.
-                RunOutcome::Paused(PauseReason::HostRequested) => continue,
-                o => break o,
+        outcome = if let Some(jit) = jit.as_mut() {
+            jit.call(&mut store, func, &args, &mut ctl)
+                .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?
+        } else {
+            let mut exec = Execution::new(&mut store, func, &args)
+                .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?;
+            loop {
+                match exec.run(&mut store, &mut ctl) {
+                    // Nothing in `wdb run` asks for pauses; a stray one resumes.
+                    RunOutcome::Paused(PauseReason::HostRequested) => continue,
+                    o => break o,
+                }
             }
         };
         match &outcome {
@@ -362,6 +478,10 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         exit_code,
         wasi_log,
         instructions: ctl.count_instructions.then_some(ctl.instructions),
+        fuel_left: ctl.fuel,
+        mode: cfg.mode,
+        notes,
+        compile_time,
         elapsed: t0.elapsed(),
         timed_out,
         module,

@@ -22,6 +22,7 @@ use crate::disasm::{self, Disasm};
 use crate::expr::{self, EvalContext, Expr, LocalRef, MemTy};
 use crate::format::{format_c_string, format_memory, format_value, value_view};
 use crate::host::{self, HostOptions};
+use crate::runner::Mode;
 use crate::source::Source;
 use crate::state::{self, SavedBreakpoint, SavedState};
 
@@ -138,6 +139,12 @@ pub struct Session {
     args: Vec<String>,
     last_launch: Option<Launch>,
     internal: Option<InternalStop>,
+    /// The engine for `run`/`call` (`mode`); breakpoints still stop in jit/aot.
+    mode: Mode,
+    /// Compiled code for the loaded module (jit/aot), kept between runs.
+    jit: Option<Box<wdb_engine::jit::JitEngine>>,
+    /// A JIT call suspended while an interpreted function it entered runs.
+    jit_run: Option<mixed::JitRun>,
 }
 
 type Res<T> = Result<T, String>;
@@ -155,7 +162,15 @@ impl Session {
             args: Vec::new(),
             last_launch: None,
             internal: None,
+            mode: Mode::Interp,
+            jit: None,
+            jit_run: None,
         }
+    }
+
+    /// The engine `run` and `call` use.
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The slot holding the running store's interrupt flag.
@@ -224,6 +239,7 @@ impl Session {
             Command::Finish => self.resume(Resume::Finish),
             Command::Until => self.resume(Resume::Until),
             Command::Kill => {
+                self.abandon_jit();
                 let rt = self.rt.as_mut().ok_or("The program is not being run.")?;
                 if rt.exec.take().is_none() {
                     return Err("The program is not being run.".into());
@@ -236,6 +252,7 @@ impl Session {
                     .last_launch
                     .clone()
                     .ok_or("nothing to restart: use `run` or `call` first")?;
+                self.abandon_jit();
                 self.rt = None;
                 self.launch(launch)
             }
@@ -364,6 +381,12 @@ impl Session {
                         n
                     )));
                 }
+                if self.in_jit_run() && n == total {
+                    events.push(Event::Text(
+                        "(Below: the JIT code that called the outermost frame; its frames are not shown.)"
+                            .into(),
+                    ));
+                }
                 Ok(events)
             }
             Command::SelectFrame(n) => self.select_frame(n as i64, false),
@@ -415,7 +438,15 @@ impl Session {
                 Ok(vec![Event::Printed { expr, text }])
             }
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
+            Command::Info(InfoWhat::Mode) => Ok(vec![Event::Text(self.mode_text())]),
             Command::Info(what) => self.info(what),
+            Command::SetMode(m) => {
+                if m != self.mode {
+                    self.jit = None;
+                }
+                self.mode = m;
+                Ok(vec![Event::Text(self.mode_text())])
+            }
             Command::WasiLog => self.wasi_log(),
             Command::Profile { invoke, args } => {
                 let l = self.loaded()?;
@@ -609,6 +640,8 @@ impl Session {
             source,
             state_file,
         });
+        self.abandon_jit();
+        self.jit = None;
         self.rt = None;
         self.bps.clear();
         self.next_bp = 1;
@@ -1103,6 +1136,7 @@ impl Session {
         {
             events.push(Event::Text("[the paused call was abandoned]".into()));
         }
+        self.abandon_jit();
         if self.rt.is_none() {
             self.instantiate()?;
         }
@@ -1129,11 +1163,24 @@ impl Session {
         }
         self.internal = None;
         self.sync_breakpoints();
+        let use_jit = self.uses_jit();
         let rt = self.rt.as_mut().expect("instantiated above");
         let addr = rt.store.instance_func(rt.inst, func_index);
-        rt.exec = Some(Execution::new(&mut rt.store, addr, &args).map_err(|e| e.to_string())?);
         rt.exec_func = Some(func_index);
         self.selected = 0;
+        if use_jit {
+            // Native code until a function with a breakpoint is entered.
+            rt.exec = None;
+            self.clear_interrupt();
+            events.push(Event::Running);
+            let (stop, note) = self.start_jit(addr, args)?;
+            if let Some(n) = note {
+                events.push(Event::Warning(n));
+            }
+            events.extend(self.report_stop(stop)?);
+            return Ok(events);
+        }
+        rt.exec = Some(Execution::new(&mut rt.store, addr, &args).map_err(|e| e.to_string())?);
         events.extend(self.resume(Resume::Continue)?);
         Ok(events)
     }
@@ -1221,9 +1268,50 @@ impl Session {
             }
             Resume::Until => self.until()?,
         };
-        events.extend(self.drain_output());
-        events.extend(self.report(outcome));
+        events.extend(self.report_stop(outcome)?);
         Ok(events)
+    }
+
+    /// Events for a stop. Under a JIT run, an interpreted function that
+    /// ended (returned, trapped, exited) hands its outcome back to the JIT
+    /// code first, which runs on to the next stop or the end.
+    fn report_stop(&mut self, mut stop: Stop) -> Res<Vec<Event>> {
+        let mut warnings = Vec::new();
+        while self.in_jit_run() {
+            match stop {
+                Stop::Warned(w, inner) => {
+                    warnings.push(Event::Warning(w));
+                    stop = *inner;
+                }
+                Stop::Outcome(
+                    o @ (RunOutcome::Returned(_)
+                    | RunOutcome::Trapped(_)
+                    | RunOutcome::Exited(_)
+                    | RunOutcome::OutOfFuel),
+                ) => stop = self.back_to_jit(o)?,
+                other => {
+                    stop = other;
+                    break;
+                }
+            }
+        }
+        let mut events = warnings;
+        events.extend(self.drain_output());
+        events.extend(self.report(stop));
+        Ok(events)
+    }
+
+    fn mode_text(&self) -> String {
+        let what = match self.mode {
+            Mode::Interp => "the interpreter",
+            Mode::Jit => {
+                "JIT code until a function with a breakpoint is entered, then the interpreter"
+            }
+            Mode::Aot => {
+                "AOT code (the module's wdb.aot section) until a function with a breakpoint is entered, then the interpreter"
+            }
+        };
+        format!("Engine: {} ({what})", self.mode.name())
     }
 
     /// Run until something the user should see.
@@ -1435,7 +1523,20 @@ impl Session {
         let name = module.display_func_name(f.func_index);
         let nres = module.func_type(f.func_index).results().len();
         if sel + 1 >= d {
-            // The outermost frame: finishing it returns from the call.
+            // The outermost frame: finishing it returns from the call (under
+            // a JIT run, to JIT code, which runs on to the next stop).
+            if self.in_jit_run() {
+                let stop = self.run_to_stop(None)?;
+                return Ok((
+                    Stop::Warned(
+                        format!(
+                            "Run till exit from {name}: its caller is JIT code, which runs on to the next stop."
+                        ),
+                        Box::new(stop),
+                    ),
+                    None,
+                ));
+            }
             return Ok((self.run_to_stop(None)?, None));
         }
         let target = d - sel - 1;
@@ -1576,7 +1677,9 @@ impl Session {
 
     fn trap_events(&mut self, t: Trap) -> Vec<Event> {
         let backtrace = self.frame_views().unwrap_or_default();
-        let backtrace = if backtrace.is_empty() {
+        // Fewer post-mortem frames than the trap has: JIT frames below an
+        // interpreted function (mode jit); the trap's backtrace has them all.
+        let backtrace = if backtrace.len() < t.backtrace.len() {
             // The engine gave no post-mortem frames: use the trap's own backtrace.
             let module = self.loaded.as_ref().map(|l| l.module.clone());
             t.backtrace
@@ -2188,6 +2291,7 @@ impl Session {
                 let l = self.loaded()?;
                 out = l.source.describe();
             }
+            InfoWhat::Mode => out = self.mode_text(),
         }
         Ok(vec![Event::Text(out.trim_end().to_string())])
     }
@@ -2501,6 +2605,8 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
 
 #[cfg(test)]
 mod tests;
+
+mod mixed;
 
 /// Replace mangled Rust and C++ names from the name section by the names a
 /// programmer reads (`rustprog::area`, `ns::f(int)`), returning the originals.

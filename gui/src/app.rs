@@ -39,6 +39,9 @@ pub struct ViewState {
     pub open_path: String,
     /// Export name -> argument texts.
     pub call_inputs: std::collections::HashMap<String, Vec<String>>,
+    /// The engine chosen in the Exports panel (sent as `Command::SetMode`);
+    /// `None`: the session's default, the interpreter.
+    pub engine: Option<wdb_debugger::runner::Mode>,
     pub history: Vec<CallRecord>,
     pub code_func: Option<u32>,
     /// Scroll the code view to the current line on the next frame.

@@ -20,12 +20,12 @@ pub const EXIT_TIMEOUT: u8 = 124;
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModeArg {
-    /// The interpreter (the default for now)
-    #[default]
+    /// The interpreter (exact --fuel in instructions)
     Interp,
-    /// Cranelift JIT (not available yet; will become the default)
+    /// Cranelift JIT, compiled at start (compile time is part of the run)
+    #[default]
     Jit,
-    /// Ahead-of-time compiled (not available yet)
+    /// Native code from `wdb compile FILE -o OUT.wasm` (or OUT.so); a plain module is compiled now
     Aot,
 }
 
@@ -34,6 +34,17 @@ pub enum ModeArg {
 Exit status: the guest's exit code (proc_exit; 0 when _start returns);
 134 when the guest traps; 3 when --fuel runs out; 124 when --timeout fires;
 2 when the module cannot be loaded, linked or called as asked.
+
+Modes: --mode jit (the default) compiles with Cranelift before running;
+--mode aot runs code saved by `wdb compile FILE -o OUT.wasm` (or OUT.so),
+compiling a plain module now with a note, and falling back to the JIT with a
+warning when the code was made for another machine or wdb version;
+--mode interp interprets. Traps, backtraces and exit codes are the same in
+every mode.
+
+Fuel: with --mode interp, --fuel N stops after N wasm instructions; with
+--mode jit|aot it stops after N function entries + loop iterations (JIT code
+does not count instructions).
 
 Examples:
   wdb run hello.wasm
@@ -53,7 +64,7 @@ pub struct RunArgs {
     /// Set a guest environment variable (the host environment is not inherited)
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub envs: Vec<String>,
-    /// Stop after N instructions
+    /// Stop after N units of fuel: instructions (interp) or function entries + loop iterations (jit, aot)
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
     /// Interrupt the guest after DURATION (10s, 500ms, 2m)
@@ -65,8 +76,8 @@ pub struct RunArgs {
     /// Print one strace-like line per WASI call to stderr
     #[arg(long)]
     pub trace_wasi: bool,
-    /// Execution engine (the default will become jit once it lands)
-    #[arg(long, value_enum, default_value_t = ModeArg::Interp)]
+    /// Execution engine
+    #[arg(long, value_enum, default_value_t = ModeArg::Jit)]
     pub mode: ModeArg,
     /// The module to run
     #[arg(value_name = "FILE.wasm")]
@@ -158,6 +169,10 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         max_memory,
         count_instructions: false,
         host_imports: Vec::new(),
+        note_sink: Some(TraceSink(Arc::new(|line: &str| {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }))),
+        ..RunConfig::default()
     })
 }
 
@@ -184,8 +199,9 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         RunOutcome::OutOfFuel => {
             writeln!(
                 err,
-                "wdb: out of fuel after {} instructions",
-                report.instructions.or(args.fuel).unwrap_or(0)
+                "wdb: out of fuel after {} {}",
+                report.instructions.or(args.fuel).unwrap_or(0),
+                report.mode.fuel_unit()
             )?;
             EXIT_OUT_OF_FUEL
         }

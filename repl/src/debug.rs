@@ -144,20 +144,6 @@ impl<B: Backend> Repl<B> {
                         LineResult::Failed
                     }
                 },
-                ReplAction::Mode(m) => match m.as_str() {
-                    "interp" => {
-                        let _ = writeln!(out, "Engine: interp");
-                        LineResult::Ok
-                    }
-                    "jit" | "aot" => {
-                        let _ = writeln!(out, "error: mode {m} is not available yet (only interp)");
-                        LineResult::Failed
-                    }
-                    _ => {
-                        let _ = writeln!(out, "error: usage: mode interp|jit|aot");
-                        LineResult::Failed
-                    }
-                },
             },
             Err(e) => {
                 let _ = writeln!(out, "error: {e}");
@@ -225,8 +211,9 @@ fn batch(file: &Path, args: Vec<String>, lines: impl Iterator<Item = String>) ->
         exports: Vec::new(),
         functions: Vec::new(),
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Not locked for the whole script: under `mode jit` the guest writes
+    // from the JIT's thread while a command runs.
+    let mut out = std::io::stdout();
     let mut any_failed = matches!(
         repl.command(load_command(file, args), &mut out),
         LineResult::Failed
@@ -291,8 +278,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
         exports: Vec::new(),
         functions: Vec::new(),
     };
-    let stdout = std::io::stdout();
-    if let LineResult::Failed = repl.command(load_command(file, args), &mut stdout.lock()) {
+    if let LineResult::Failed = repl.command(load_command(file, args), &mut std::io::stdout()) {
         return Ok(1);
     }
     let config = Config::builder()
@@ -345,7 +331,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
                         | "u"
                 )
                 .then(|| line.clone());
-                if let LineResult::Quit = repl.exec(&line, &mut stdout.lock()) {
+                if let LineResult::Quit = repl.exec(&line, &mut std::io::stdout()) {
                     break;
                 }
                 if let Some(h) = rl.helper_mut() {

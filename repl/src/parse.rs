@@ -13,7 +13,6 @@ use wdb_debugger::api::{
 pub enum ReplAction {
     Quit,
     Help(Option<String>),
-    Mode(String),
     /// An empty line (repeats the last step/continue interactively).
     Empty,
 }
@@ -208,7 +207,7 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["info", "i"],
-        usage: "info breakpoints|frame|locals|args|exports|imports|functions|globals|memory|tables|sections|wasi|source",
+        usage: "info breakpoints|frame|locals|args|exports|imports|functions|globals|memory|tables|sections|wasi|source|mode",
         help: "Show information.",
     },
     CmdInfo {
@@ -223,8 +222,8 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["mode"],
-        usage: "mode interp|jit|aot",
-        help: "Choose the engine (only interp is available).",
+        usage: "mode [interp|jit|aot]",
+        help: "Choose the engine for run/call (alone: show it). jit/aot run native code until a function with a breakpoint is entered, then interpret it.",
     },
     CmdInfo {
         names: &["help", "h"],
@@ -443,6 +442,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 Some("sections") => InfoWhat::Sections,
                 Some("wasi") => InfoWhat::Wasi,
                 Some("source") => InfoWhat::Source,
+                Some("mode" | "engine") => InfoWhat::Mode,
                 Some("stack") => return cmd(C::Frames),
                 _ => return usage("info"),
             };
@@ -464,7 +464,11 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             _ => usage("profile"),
         },
         "mode" => match words.as_slice() {
-            [m] => act(ReplAction::Mode(m.to_string())),
+            [] => cmd(C::Info(InfoWhat::Mode)),
+            [m] => match wdb_debugger::runner::Mode::parse(m) {
+                Some(m) => cmd(C::SetMode(m)),
+                None => err(format!("unknown mode `{m}`: use interp, jit or aot")),
+            },
             _ => usage("mode"),
         },
         "help" | "h" => act(ReplAction::Help(words.first().map(|s| s.to_string()))),

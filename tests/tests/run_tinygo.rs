@@ -17,7 +17,10 @@ use wdb_debugger::engine::interp::RunOutcome;
 use wdb_debugger::engine::runtime::{Caller, HostError};
 use wdb_debugger::engine::value::{ValType, Value};
 use wdb_debugger::engine::wasi::{Output, Preopen, Stdin, WasiConfig};
-use wdb_debugger::runner::{self, HostImport, RunConfig};
+use wdb_debugger::runner::{self, HostImport, Mode, RunConfig};
+use wdb_engine::jit::OptLevel;
+use wdb_engine::jit::aot::compile_universal;
+use wdb_engine::module::Module;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -131,7 +134,7 @@ const DIFF_CASES: &[Case] = &[
     },
 ];
 
-/// stdout and the process exit status `wdb run` would give.
+/// stdout and the process exit status `wdb run` would give (default mode).
 fn run_in_process(
     file: &Path,
     invoke: Option<(&str, Vec<String>)>,
@@ -139,6 +142,31 @@ fn run_in_process(
     args: &[&str],
     host_imports: Vec<HostImport>,
 ) -> Result<(String, i32), Failed> {
+    run_in_mode(Mode::default(), file, invoke, tree, args, host_imports)
+}
+
+/// A universal module (with a `wdb.aot` section) for `--mode aot` runs.
+fn aot_module(file: &Path) -> Result<Arc<Module>, Failed> {
+    let m = Arc::new(Module::from_file(file).map_err(|e| e.to_string())?);
+    let bytes =
+        compile_universal(&m, OptLevel::Speed, &mut |_, _| {}).map_err(|e| e.to_string())?;
+    Ok(Arc::new(Module::new(bytes).map_err(|e| e.to_string())?))
+}
+
+/// As [`run_in_process`], with the engine `mode` (aot: a universal module
+/// compiled here, so the AOT loader is what runs).
+fn run_in_mode(
+    mode: Mode,
+    file: &Path,
+    invoke: Option<(&str, Vec<String>)>,
+    tree: bool,
+    args: &[&str],
+    host_imports: Vec<HostImport>,
+) -> Result<(String, i32), Failed> {
+    let module = match mode {
+        Mode::Aot => Some(aot_module(file)?),
+        _ => None,
+    };
     let out = Arc::new(Mutex::new(Vec::new()));
     let o = out.clone();
     let mut argv = vec![
@@ -177,6 +205,8 @@ fn run_in_process(
         },
         timeout: Some(Duration::from_secs(60)),
         host_imports,
+        mode,
+        module,
         ..RunConfig::default()
     })
     .map_err(|e| e.to_string())?;
@@ -220,8 +250,8 @@ fn record(case: &Case) -> Result<(), Failed> {
     Ok(())
 }
 
-fn diff_case(case: &Case) -> Result<(), Failed> {
-    if std::env::var_os("WDB_RECORD_WASMTIME").is_some() {
+fn diff_case(case: &Case, mode: Mode) -> Result<(), Failed> {
+    if mode == Mode::Interp && std::env::var_os("WDB_RECORD_WASMTIME").is_some() {
         record(case)?;
     }
     let (so, st) = expected_paths(case.name);
@@ -239,7 +269,8 @@ fn diff_case(case: &Case) -> Result<(), Failed> {
     let invoke = case
         .invoke
         .map(|f| (f, case.args.iter().map(|s| s.to_string()).collect()));
-    let (out, status) = run_in_process(
+    let (out, status) = run_in_mode(
+        mode,
         &corpus().join(case.file),
         invoke,
         case.tree,
@@ -408,10 +439,14 @@ fn main() {
             Err(format!("TinyGo corpus not found: looked in {}", at.display()).into())
         }));
     } else {
-        for case in DIFF_CASES {
-            trials.push(Trial::test(format!("wasmtime/{}", case.name), move || {
-                diff_case(case)
-            }));
+        // Every engine must give wasmtime's output.
+        for mode in [Mode::Interp, Mode::Jit, Mode::Aot] {
+            for case in DIFF_CASES {
+                trials.push(Trial::test(
+                    format!("wasmtime/{}/{}", mode.name(), case.name),
+                    move || diff_case(case, mode),
+                ));
+            }
         }
         trials.push(Trial::test("reactor/allocation-greet", greet));
         trials.push(Trial::test("command/bench-case", bench_case));

@@ -16,7 +16,10 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value as Json;
 use wdb_debugger::engine::interp::RunOutcome;
 use wdb_debugger::engine::wasi::{Output, Preopen, Stdin, WasiConfig};
-use wdb_debugger::runner::{self, RunConfig};
+use wdb_debugger::runner::{self, Mode, RunConfig};
+use wdb_engine::jit::OptLevel;
+use wdb_engine::jit::aot::compile_universal;
+use wdb_engine::module::Module;
 
 /// `suite/name` -> why it fails.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[];
@@ -119,7 +122,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn run_one(wasm: &Path) -> Result<(), Failed> {
+fn run_one(wasm: &Path, mode: Mode) -> Result<(), Failed> {
     let json_path = wasm.with_extension("json");
     let json: Option<Json> = if json_path.exists() {
         let text = std::fs::read_to_string(&json_path).map_err(|e| format!("{e}"))?;
@@ -149,8 +152,20 @@ fn run_one(wasm: &Path) -> Result<(), Failed> {
         .to_string();
     let mut args = vec![name];
     args.extend(spec.args.clone());
+    // aot: a universal module made here, so the AOT loader is what runs.
+    let module = match mode {
+        Mode::Aot => {
+            let m = Arc::new(Module::from_file(wasm).map_err(|e| e.to_string())?);
+            let bytes = compile_universal(&m, OptLevel::Speed, &mut |_, _| {})
+                .map_err(|e| e.to_string())?;
+            Some(Arc::new(Module::new(bytes).map_err(|e| e.to_string())?))
+        }
+        _ => None,
+    };
     let cfg = RunConfig {
         file: wasm.to_path_buf(),
+        mode,
+        module,
         wasi: WasiConfig {
             args,
             env: spec.env.clone(),
@@ -227,7 +242,10 @@ fn main() {
                 .iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, r)| *r);
-            trials.push(Trial::test(name, move || match (run_one(&wasm), expected_fail) {
+            // Every engine runs every test, with the same expectations.
+            for mode in [Mode::Interp, Mode::Jit, Mode::Aot] {
+                let wasm = wasm.clone();
+                trials.push(Trial::test(format!("{}/{name}", mode.name()), move || match (run_one(&wasm, mode), expected_fail) {
                 (Ok(()), None) => Ok(()),
                 (Err(e), None) => Err(e),
                 (Err(_), Some(_)) => Ok(()),
@@ -236,6 +254,7 @@ fn main() {
                 )
                 .into()),
             }));
+            }
         }
     }
     if found == 0 {

@@ -17,6 +17,7 @@ pub(crate) struct VmLayout {
     pub vmctx_globals: i32,
     pub vmctx_funcs: i32,
     pub vmctx_libcalls: i32,
+    pub vmctx_break_funcs: i32,
     pub rt_trap: i32,
     pub rt_depth: i32,
     pub rt_max_depth: i32,
@@ -65,9 +66,12 @@ pub(crate) enum Libcall {
     ResolveIndirect,
     /// (func_addr, slots): call any function through an args/results area.
     CallHost,
+    /// (func_index, slots): a function whose break flag is set was entered;
+    /// the debug hook runs it (in the interpreter) and writes its results.
+    EnterDebug,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::CallHost as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::EnterDebug as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -87,6 +91,7 @@ impl Libcall {
             Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], None),
             Libcall::ResolveIndirect => (&[I32, I32, I32], Some(I64)),
             Libcall::CallHost => (&[I64, I64], None),
+            Libcall::EnterDebug => (&[I32, I64], None),
         }
     }
 
@@ -119,4 +124,6 @@ pub(crate) mod trap_word {
     pub const OUT_OF_FUEL: u32 = 14;
     /// `proc_exit`; the code is kept on the Rust side.
     pub const EXIT: u32 = 15;
+    /// The debug hook trapped, exited or gave up; the outcome is kept on the Rust side.
+    pub const DEBUG_OUTCOME: u32 = 16;
 }

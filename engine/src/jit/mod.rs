@@ -25,7 +25,7 @@ mod env;
 mod translate;
 mod vm;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -212,6 +212,50 @@ pub fn compile_or_load(
     }
 }
 
+/// Runs a function that JIT code entered while its break flag was set (see
+/// [`JitEngine::call_debug`]): typically in the interpreter, on the same
+/// store, pausing for the user as it likes. Returning `Returned(results)`
+/// resumes the JIT code with those results; any other outcome (a trap, an
+/// exit, `Paused` for "abandon the run") unwinds the JIT frames and becomes
+/// the call's outcome, with the JIT frames appended to a trap's backtrace.
+pub trait DebugHook {
+    fn enter(
+        &mut self,
+        store: &mut Store,
+        func: FuncAddr,
+        args: &[Value],
+        flags: &mut BreakFlags<'_>,
+    ) -> RunOutcome;
+}
+
+/// The per-function break flags of a run, to change them from a hook.
+pub struct BreakFlags<'a> {
+    pub(crate) tables: &'a mut Vec<Box<[u8]>>,
+}
+
+impl BreakFlags<'_> {
+    /// Flag exactly `funcs` (store addresses; host functions are ignored).
+    pub fn set(&mut self, store: &Store, funcs: &HashSet<FuncAddr>) {
+        fill_break_tables(self.tables, store, funcs);
+    }
+}
+
+fn fill_break_tables(tables: &mut [Box<[u8]>], store: &Store, funcs: &HashSet<FuncAddr>) {
+    for t in tables.iter_mut() {
+        t.fill(0);
+    }
+    for &f in funcs {
+        if let Some(FuncKind::Wasm {
+            instance, index, ..
+        }) = store.funcs.get(f as usize).map(|x| &x.kind)
+            && let Some(t) = tables.get_mut(instance.0 as usize)
+            && let Some(b) = t.get_mut(*index as usize)
+        {
+            *b = 1;
+        }
+    }
+}
+
 /// Per-instance runtime data. Boxed: generated code holds its address.
 struct InstanceVm {
     vmctx: VmCtx,
@@ -234,6 +278,8 @@ pub struct JitEngine {
     mems: Box<Vec<MemCell>>,
     entries: Box<Vec<FuncEntry>>,
     wrappers: Box<Vec<*const u8>>,
+    /// Break flags by instance, then function index (all zero without a hook).
+    break_tables: Box<Vec<Box<[u8]>>>,
     /// Native stack for a run (generated code recurses on it).
     pub stack_size: usize,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
@@ -273,6 +319,7 @@ impl JitEngine {
             mems: Box::default(),
             entries: Box::default(),
             wrappers: Box::default(),
+            break_tables: Box::default(),
             stack_size: 512 << 20,
             store_id: 0,
         }
@@ -314,6 +361,7 @@ impl JitEngine {
                     funcs: std::ptr::null(),
                     libcalls: std::ptr::null(),
                     instance: i as u32,
+                    break_funcs: std::ptr::null(),
                 },
                 globals: Vec::new(),
                 funcs: Vec::new(),
@@ -346,8 +394,14 @@ impl JitEngine {
             });
             self.wrappers.push(wrapper);
         }
+        self.break_tables.truncate(self.instances.len());
+        for ivm in &self.instances[self.break_tables.len()..] {
+            let n = ivm.compiled.module.num_funcs() as usize;
+            self.break_tables.push(vec![0u8; n].into_boxed_slice());
+        }
         let rt: *mut RtState = &mut *self.rt;
         for (i, ivm) in self.instances.iter_mut().enumerate() {
+            ivm.vmctx.break_funcs = self.break_tables[i].as_ptr();
             let data = store.instance(InstanceId(i as u32));
             ivm.funcs = data
                 .funcs
@@ -378,6 +432,33 @@ impl JitEngine {
         args: &[Value],
         ctl: &mut RunControl,
     ) -> Result<RunOutcome> {
+        self.call_inner(store, func, args, ctl, None)
+    }
+
+    /// As [`JitEngine::call`], but entering any function in `break_funcs`
+    /// (store addresses) calls `hook` instead of its native code; the hook
+    /// may change the flags. Functions without a flag cost one byte load and
+    /// a branch at entry.
+    pub fn call_debug(
+        &mut self,
+        store: &mut Store,
+        func: FuncAddr,
+        args: &[Value],
+        ctl: &mut RunControl,
+        break_funcs: &HashSet<FuncAddr>,
+        hook: &mut dyn DebugHook,
+    ) -> Result<RunOutcome> {
+        self.call_inner(store, func, args, ctl, Some((break_funcs, hook)))
+    }
+
+    fn call_inner(
+        &mut self,
+        store: &mut Store,
+        func: FuncAddr,
+        args: &[Value],
+        ctl: &mut RunControl,
+        debug: Option<(&HashSet<FuncAddr>, &mut dyn DebugHook)>,
+    ) -> Result<RunOutcome> {
         let ty = store.func_type(func).clone();
         let arg_types: Vec<_> = args.iter().map(|a| a.ty()).collect();
         if arg_types != ty.params() {
@@ -406,6 +487,16 @@ impl JitEngine {
             });
         }
         self.prepare(store)?;
+        let hook = match debug {
+            Some((funcs, hook)) => {
+                fill_break_tables(&mut self.break_tables, store, funcs);
+                Some(vm::erase_hook(hook))
+            }
+            None => {
+                fill_break_tables(&mut self.break_tables, store, &HashSet::new());
+                None
+            }
+        };
 
         let mut slots: Vec<u128> = vec![0; args.len().max(ty.results().len()).max(1)];
         for (s, a) in slots.iter_mut().zip(args) {
@@ -419,6 +510,9 @@ impl JitEngine {
             host_message: None,
             exit_code: 0,
             frames: Vec::new(),
+            hook,
+            break_tables: &mut *self.break_tables,
+            debug_outcome: None,
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         *self.rt = RtState {
@@ -447,6 +541,8 @@ impl JitEngine {
         .map_err(|e| jit_error(format!("cannot start the JIT thread: {e}")))?
         .map_err(|_| jit_error("the JIT thread panicked"))?;
         self.rt.run = std::ptr::null_mut();
+        run.hook = None;
+        let debug_outcome = run.debug_outcome.take();
         if let Some(f) = ctl.fuel.as_mut() {
             *f = self.rt.fuel.max(0) as u64;
         }
@@ -481,6 +577,14 @@ impl JitEngine {
             trap_word::INTERRUPTED => RunOutcome::Paused(PauseReason::Interrupted),
             trap_word::OUT_OF_FUEL => RunOutcome::OutOfFuel,
             trap_word::EXIT => RunOutcome::Exited(run.exit_code),
+            trap_word::DEBUG_OUTCOME => match debug_outcome {
+                Some(RunOutcome::Trapped(mut t)) => {
+                    t.backtrace.extend(backtrace());
+                    RunOutcome::Trapped(t)
+                }
+                Some(o) => o,
+                None => return Err(jit_error("a debug outcome went missing")),
+            },
             trap_word::HOST => {
                 let mut t = Trap::host(run.host_message.clone().unwrap_or_default());
                 t.backtrace = backtrace();

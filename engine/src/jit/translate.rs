@@ -178,6 +178,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.set_offset(range.start);
         let params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
         self.vmctx = params[0];
+        self.debug_entry_check(&params[1..]);
         let local_types = module.local_types(self.func_index);
         for (i, ty) in local_types.iter().enumerate() {
             let ct = clif_type(*ty);
@@ -246,6 +247,72 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let config = self.clif.target_config();
         self.b.finalize(config);
         Ok(())
+    }
+
+    /// `if vmctx.break_funcs[func_index] != 0`: hand this call to the debug
+    /// hook (`EnterDebug`), which runs it elsewhere and writes its results,
+    /// and return them. Two loads and a branch when no flag is set.
+    fn debug_entry_check(&mut self, params: &[ir::Value]) {
+        let l = self.env.layout;
+        let table = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            l.vmctx_break_funcs,
+        );
+        let flag = self
+            .b
+            .ins()
+            .load(types::I8, flags(), table, self.func_index as i32);
+        let debug = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(debug);
+        self.b.ins().brif(flag, debug, &[], cont, &[]);
+        self.b.seal_block(debug);
+        self.b.seal_block(cont);
+
+        self.b.switch_to_block(debug);
+        let n = params.len().max(self.result_types.len()).max(1) as u32;
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            n * l.slot_size as u32,
+            4,
+        ));
+        let area = self.b.ins().stack_addr(types::I64, ss, 0);
+        for (i, p) in params.iter().enumerate() {
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), *p, area, i as i32 * l.slot_size);
+        }
+        let f = self.b.ins().iconst(types::I32, self.func_index as i64);
+        self.libcall(Libcall::EnterDebug, &[f, area]);
+        // A trap (or exit) in the hook: unwind without adding this frame (the
+        // interpreter's backtrace already has it); callers add theirs.
+        let rt = self.load_rt();
+        let w = self.b.ins().load(types::I32, flags(), rt, l.rt_trap);
+        let trapped = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.set_cold_block(trapped);
+        self.b.ins().brif(w, trapped, &[], done, &[]);
+        self.b.seal_block(trapped);
+        self.b.seal_block(done);
+        self.b.switch_to_block(trapped);
+        self.return_zeros();
+        self.b.switch_to_block(done);
+        let results: Vec<ir::Value> = self
+            .result_types
+            .clone()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                self.b
+                    .ins()
+                    .load(*t, MemFlagsData::trusted(), area, i as i32 * l.slot_size)
+            })
+            .collect();
+        self.b.ins().return_(&results);
+
+        self.b.switch_to_block(cont);
     }
 
     fn set_offset(&mut self, module_offset: usize) {

@@ -33,6 +33,8 @@ pub(crate) struct VmCtx {
     pub funcs: *const FuncEntry,
     pub libcalls: *const usize,
     pub instance: u32,
+    /// One byte per function index: nonzero sends an entry to the debug hook.
+    pub break_funcs: *const u8,
 }
 
 #[repr(C)]
@@ -73,6 +75,7 @@ pub(crate) fn layout() -> VmLayout {
         vmctx_globals: offset_of!(VmCtx, globals) as i32,
         vmctx_funcs: offset_of!(VmCtx, funcs) as i32,
         vmctx_libcalls: offset_of!(VmCtx, libcalls) as i32,
+        vmctx_break_funcs: offset_of!(VmCtx, break_funcs) as i32,
         rt_trap: offset_of!(RtState, trap) as i32,
         rt_depth: offset_of!(RtState, depth) as i32,
         rt_max_depth: offset_of!(RtState, max_depth) as i32,
@@ -102,6 +105,12 @@ pub(crate) struct RunCtx {
     pub exit_code: i32,
     /// (instance, func_index, code_offset), innermost first.
     pub frames: Vec<(u32, u32, u32)>,
+    /// The debug hook of this run, if any (see [`super::DebugHook`]).
+    pub hook: Option<*mut (dyn super::DebugHook + 'static)>,
+    /// Per-instance break flags (the tables the vmctxs point at).
+    pub break_tables: *mut Vec<Box<[u8]>>,
+    /// What the hook's run ended with, when it did not return normally.
+    pub debug_outcome: Option<crate::interp::RunOutcome>,
 }
 
 /// Everything needed to enter native code, bundled so it can cross to the
@@ -156,6 +165,7 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::ElemDrop as usize] = lc_elem_drop as *const () as usize;
     t[Libcall::ResolveIndirect as usize] = lc_resolve_indirect as *const () as usize;
     t[Libcall::CallHost as usize] = lc_call_host as *const () as usize;
+    t[Libcall::EnterDebug as usize] = lc_enter_debug as *const () as usize;
     t
 }
 
@@ -490,3 +500,58 @@ unsafe impl Sync for super::CompiledModule {}
 // during `call` (which borrows it mutably), into the store; moving it to
 // another thread between calls moves all of that along with it.
 unsafe impl Send for super::JitEngine {}
+
+extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128) {
+    let mut c = cx(vmctx);
+    let addr = c.store.instance(c.instance).funcs[func_index as usize];
+    let ty = c.store.func_type(addr).clone();
+    let (np, nr) = (ty.params().len(), ty.results().len());
+    // SAFETY: generated code passes an area of max(params, results, 1) slots.
+    let area = unsafe { std::slice::from_raw_parts_mut(slots, np.max(nr).max(1)) };
+    let args: Vec<Value> = ty
+        .params()
+        .iter()
+        .zip(area.iter())
+        .map(|(t, s)| slot_to_value(*t, *s))
+        .collect();
+    let Some(hook) = c.run.hook else {
+        // Flags are only set with a hook; without one, say so as a trap.
+        c.run.host_message = Some("a debug entry without a debug hook".into());
+        return c.trap(trap_word::HOST);
+    };
+    // SAFETY: `hook` and `break_tables` point at data borrowed by the
+    // `JitEngine::call_debug` frame below us, which outlives this call; no
+    // other reference to them is live while generated code is stopped here.
+    let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
+    let mut flags = super::BreakFlags { tables };
+    let outcome = hook.enter(c.store, addr, &args, &mut flags);
+    // The interpreter may have grown a memory.
+    c.refresh_mems();
+    match outcome {
+        crate::interp::RunOutcome::Returned(vals) => {
+            for (s, v) in area.iter_mut().zip(&vals) {
+                *s = value_to_slot(v);
+            }
+        }
+        other => {
+            // The interpreted frames are in the outcome's backtrace; the JIT
+            // frames below add theirs while unwinding.
+            c.run.frames.clear();
+            c.run.debug_outcome = Some(other);
+            c.rt.trap = trap_word::DEBUG_OUTCOME;
+        }
+    }
+}
+
+/// A hook pointer for [`RunCtx::hook`]: the lifetime bound is erased, so the
+/// caller must clear the pointer before the hook's borrow ends
+/// (`JitEngine::call_debug` does, right after the run).
+pub(crate) fn erase_hook(h: &mut dyn super::DebugHook) -> *mut (dyn super::DebugHook + 'static) {
+    let p: *mut (dyn super::DebugHook + '_) = h;
+    // SAFETY: only the lifetime bound changes (same layout); see above.
+    unsafe {
+        std::mem::transmute::<*mut (dyn super::DebugHook + '_), *mut (dyn super::DebugHook + 'static)>(
+            p,
+        )
+    }
+}

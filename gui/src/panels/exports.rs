@@ -22,13 +22,29 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.horizontal(|ui| {
+                use wdb_debugger::runner::Mode;
+                let label = |m: Mode| match m {
+                    Mode::Interp => "Interpreter",
+                    Mode::Jit => "JIT",
+                    Mode::Aot => "AOT",
+                };
+                let before = view.engine.unwrap_or(Mode::Interp);
+                let mut engine = before;
                 egui::ComboBox::new("engine", "Engine")
-                    .selected_text("Interpreter")
+                    .selected_text(label(engine))
                     .show_ui(ui, |ui| {
-                        let _ = ui.selectable_label(true, "Interpreter");
-                        ui.add_enabled(false, egui::Button::selectable(false, "JIT (coming)"));
-                        ui.add_enabled(false, egui::Button::selectable(false, "AOT (coming)"));
+                        for m in [Mode::Interp, Mode::Jit, Mode::Aot] {
+                            ui.selectable_value(&mut engine, m, label(m))
+                                .on_hover_text(match m {
+                                    Mode::Interp => "Every instruction interpreted",
+                                    _ => "Native code until a function with a breakpoint is entered, then the interpreter",
+                                });
+                        }
                     });
+                if engine != before {
+                    view.engine = Some(engine);
+                    out.push(Command::SetMode(engine));
+                }
             });
             ui.separator();
             for export in module.exports.iter().filter(|e| e.kind == ExternKind::Func) {

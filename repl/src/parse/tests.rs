@@ -1,4 +1,5 @@
 use super::*;
+use wdb_debugger::runner::Mode;
 
 /// Table test: each line parses to a command whose Debug form contains the text.
 #[test]
@@ -135,7 +136,27 @@ fn repl_actions() {
         parse("help break"),
         Ok(Parsed::Action(ReplAction::Help(Some(_))))
     ));
-    assert!(matches!(parse("mode jit"), Ok(Parsed::Action(ReplAction::Mode(m))) if m == "jit"));
+    assert!(matches!(
+        parse("mode jit"),
+        Ok(Parsed::Command(Command::SetMode(Mode::Jit)))
+    ));
+    assert!(matches!(
+        parse("mode interp"),
+        Ok(Parsed::Command(Command::SetMode(Mode::Interp)))
+    ));
+    assert!(matches!(
+        parse("mode aot"),
+        Ok(Parsed::Command(Command::SetMode(Mode::Aot)))
+    ));
+    assert!(matches!(
+        parse("mode"),
+        Ok(Parsed::Command(Command::Info(InfoWhat::Mode)))
+    ));
+    assert!(matches!(
+        parse("info mode"),
+        Ok(Parsed::Command(Command::Info(InfoWhat::Mode)))
+    ));
+    assert!(parse("mode fast").is_err());
 }
 
 #[test]

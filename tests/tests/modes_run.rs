@@ -1,0 +1,133 @@
+//! `wdb run --mode interp|jit|aot` through the binary: the same stdout,
+//! stderr (trap message and wasm backtrace) and exit status in every mode.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn wdb() -> PathBuf {
+    let p = root().join("target/debug/wdb");
+    assert!(
+        p.exists(),
+        "{} not built: run `cargo build -p wdb` first",
+        p.display()
+    );
+    p
+}
+
+/// (stdout, stderr, status) of `wdb run --mode MODE ARGS...`.
+fn run(mode: &str, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(wdb())
+        .current_dir(root())
+        .arg("run")
+        .arg("--mode")
+        .arg(mode)
+        .args(args)
+        .output()
+        .expect("run wdb");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Every mode gives the interpreter's result; aot's one extra stderr line
+/// is the "no AOT section" note.
+fn same_in_every_mode(args: &[&str]) -> (String, String, i32) {
+    let want = run("interp", args);
+    for mode in ["jit", "aot"] {
+        let (o, e, s) = run(mode, args);
+        let e: String = e
+            .lines()
+            .filter(|l| !l.contains("no AOT section: compiling now"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            (&o, &e, s),
+            (&want.0, &want.1, want.2),
+            "--mode {mode} {args:?}"
+        );
+    }
+    want
+}
+
+#[test]
+fn hello_pi_and_fib_exports() {
+    let (o, _, s) = same_in_every_mode(&["fixtures/hello.wasm"]);
+    assert_eq!((o.as_str(), s), ("Hello, wdb!\n", 0));
+    let (o, _, s) = same_in_every_mode(&["fixtures/pi.wasm", "200"]);
+    assert!(o.starts_with("3.14159265358979323846") && s == 0, "{o}");
+    for (f, args, want) in [
+        ("fibArray", vec!["10"], "34\n"),
+        ("fib", vec!["20"], "6765\n"),
+        ("add", vec!["2", "3"], "5\n"),
+        ("mul64", vec!["3000000000", "3"], "9000000000\n"),
+    ] {
+        let mut a = vec!["--invoke", f, "fixtures/fib.wasm"];
+        a.extend(args);
+        let (o, _, s) = same_in_every_mode(&a);
+        assert_eq!((o.as_str(), s), (want, 0), "{f}");
+    }
+}
+
+#[test]
+fn traps_print_the_same_backtrace_in_every_mode() {
+    let (_, e, s) = same_in_every_mode(&["--invoke", "divide", "fixtures/fib.wasm", "7", "0"]);
+    assert_eq!(s, 134);
+    assert!(
+        e.contains("wdb: trap: integer divide by zero\n  #0 func[11] divide at code_offset"),
+        "{e}"
+    );
+    let (_, e, s) = same_in_every_mode(&["--invoke", "recurse", "fixtures/fib.wasm", "0"]);
+    assert_eq!(s, 134);
+    assert!(e.contains("frames omitted"), "{e}");
+}
+
+#[test]
+fn fuel_is_described_per_mode() {
+    let (_, e, s) = run(
+        "interp",
+        &["--fuel", "5", "--invoke", "fib", "fixtures/fib.wasm", "20"],
+    );
+    assert_eq!(s, 3);
+    assert!(e.contains("out of fuel after 5 instructions"), "{e}");
+    let (_, e, s) = run(
+        "jit",
+        &["--fuel", "5", "--invoke", "fib", "fixtures/fib.wasm", "20"],
+    );
+    assert_eq!(s, 3);
+    assert!(
+        e.contains("out of fuel after 5 function entries and loop iterations"),
+        "{e}"
+    );
+    assert!(!e.contains("instructions"), "{e}");
+}
+
+#[test]
+fn universal_module_runs_with_aot_and_plain_module_gets_a_note() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("fib.aot.wasm");
+    let st = Command::new(wdb())
+        .current_dir(root())
+        .args(["compile", "fixtures/fib.wasm", "-o"])
+        .arg(&out)
+        .status()
+        .expect("wdb compile");
+    assert!(st.success());
+    let o = out.to_string_lossy().to_string();
+    let (so, e, s) = run("aot", &["--invoke", "fib", &o, "20"]);
+    assert_eq!((so.as_str(), s), ("6765\n", 0));
+    assert!(!e.contains("no AOT section"), "{e}");
+    let (_, e, _) = run("aot", &["--invoke", "fib", "fixtures/fib.wasm", "20"]);
+    assert!(
+        e.contains("no AOT section: compiling now; use `wdb compile`"),
+        "{e}"
+    );
+}
