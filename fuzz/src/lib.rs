@@ -22,6 +22,7 @@ use wdb_engine::{ErrorKind, Module, Value};
 /// mod tests` would not resolve from here); the suite replays the REPL corpus
 /// through the `wdb` binary instead.
 #[cfg(not(test))]
+#[rustfmt::skip]
 #[path = "../../repl/src/parse.rs"]
 #[allow(dead_code, clippy::all)]
 pub mod repl_parse_src;

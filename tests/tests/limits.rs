@@ -578,20 +578,29 @@ fn wdb_run_timeout_and_fuel_end_loop_forever_with_documented_codes() {
         took >= Duration::from_millis(900) && took < Duration::from_secs(15),
         "--timeout 1s took {took:?}"
     );
-    let out = wdb(&[
-        "run",
-        "--fuel",
-        "5000000",
-        "--invoke",
-        "loop_forever",
-        "fixtures/fib.wasm",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("out of fuel after 5000000 instructions"),
-        "{stderr}"
-    );
+    // Fuel means instructions in the interpreter and function entries plus
+    // loop iterations in JIT code (the default mode); each says which.
+    for (mode, unit) in [
+        ("interp", "instructions"),
+        ("jit", "function entries and loop iterations"),
+    ] {
+        let out = wdb(&[
+            "run",
+            "--mode",
+            mode,
+            "--fuel",
+            "5000000",
+            "--invoke",
+            "loop_forever",
+            "fixtures/fib.wasm",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{mode}: {stderr}");
+        assert!(
+            stderr.contains(&format!("out of fuel after 5000000 {unit}")),
+            "{mode}: {stderr}"
+        );
+    }
 }
 
 #[test]

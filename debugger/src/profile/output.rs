@@ -154,7 +154,7 @@ impl ProfileReport {
             "load (decode+validate)",
             "run wall, median [min..max]",
             "run CPU, median [min..max]",
-            "instructions (counted)",
+            "instructions (interp count)",
             "linear memory at end",
             "peak RSS over baseline",
             "outcome",
