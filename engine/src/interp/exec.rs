@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::ops::*;
 use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
-use crate::ir::{Code, LoadKind, Op, StoreKind};
+use crate::ir::{BinKind, Code, LoadKind, Op, StoreKind};
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
 use crate::trap::{Trap, TrapCode};
@@ -1371,6 +1371,166 @@ impl Execution {
                         if st!(fp + a as usize) as u32 == 0 {
                             branch!(t);
                         }
+                    }
+                    Op::I32AddLIS { a, imm, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        pc += 3;
+                    }
+                    Op::I32AddLIT { a, imm, d } => {
+                        let v = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::I32AddLI { a, imm } => {
+                        st!(sp) = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::I32AddLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32SubLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Sub.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32AndLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32And.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32ShlLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Shl.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32LtSLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32LtS.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I64AddLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::F64AddLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::F64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::F64MulLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::F64Mul.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::F64MulLL { a, b } => {
+                        st!(sp) = BinKind::F64Mul.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::F64MulL { b } => {
+                        st!(sp - 1) = BinKind::F64Mul.eval(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::I32AddL { b } => {
+                        st!(sp - 1) = BinKind::I32Add.eval(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::I32AddT { d } => {
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
+                        sp -= 1;
+                        let v = BinKind::I32Add.eval(a, b);
+                        st!(sp - 1) = v;
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                    }
+                    Op::I32AddI { imm } => {
+                        st!(sp - 1) = BinKind::I32Add.eval(st!(sp - 1), sext(imm));
+                        pc += 1;
+                    }
+                    Op::I32LtSLBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I32LtS.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I32GtSLBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I32GtS.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I64LtULBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I64LtU.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I64NeLBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I64Ne.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I64AddLLT { a, b, d } => {
+                        let v = BinKind::I64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::I32LoadLS { a, off, d } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(fp + d as usize) =
+                            ftri!(load_kind(LoadKind::I32, addr, off, &mem.data), [addr]);
+                        pc += 1;
+                    }
+                    Op::I64LoadLS { a, off, d } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(fp + d as usize) =
+                            ftri!(load_kind(LoadKind::I64, addr, off, &mem.data), [addr]);
+                        pc += 1;
+                    }
+                    Op::I32LoadL { a, off } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(sp) = ftri!(load_kind(LoadKind::I32, addr, off, &mem.data), [addr]);
+                        sp += 1;
+                    }
+                    Op::I64LoadL { a, off } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(sp) = ftri!(load_kind(LoadKind::I64, addr, off, &mem.data), [addr]);
+                        sp += 1;
+                    }
+                    Op::I32StoreLL { a, b, off } => {
+                        pc += 2;
+                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
+                        ftri!(
+                            store_kind(StoreKind::I32, addr, off, v, &mut mem.data),
+                            [addr, v]
+                        );
+                    }
+                    Op::I64StoreLL { a, b, off } => {
+                        pc += 2;
+                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
+                        ftri!(
+                            store_kind(StoreKind::I64, addr, off, v, &mut mem.data),
+                            [addr, v]
+                        );
                     }
                     Op::V128Const(i) => {
                         let v = code!().v128_pool[i as usize];
