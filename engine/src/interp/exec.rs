@@ -188,6 +188,93 @@ impl Execution {
         RunOutcome::Trapped(t)
     }
 
+    /// Call host function `f` with its arguments on top of the stack (below
+    /// `sp`) for the wasm function `caller_func`, whose next op is at `pc`.
+    /// Out of line so the hot loop keeps fewer values live. Returns the new
+    /// `sp` (the results pushed) with `mem` switched back to the caller's
+    /// memory, or the outcome that ends the run (state saved).
+    #[cold]
+    #[inline(never)]
+    fn call_host(
+        &mut self,
+        store: &mut Store,
+        mem: &mut Mem,
+        caller_func: u32,
+        f: u32,
+        mut sp: usize,
+        pc: usize,
+    ) -> Result<usize, RunOutcome> {
+        let FuncKind::Host(h) = &store.funcs[f as usize].kind else {
+            unreachable!("call_host is only called for host functions")
+        };
+        let h = h.clone();
+        let ty = store.funcs[f as usize].ty.clone();
+        let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
+        let mut args = Vec::with_capacity(ty.params().len());
+        let mut at = sp - nslots;
+        for &t in ty.params() {
+            let n = Value::slots(t);
+            args.push(Value::from_slots(t, &self.stack[at..at + n]));
+            at += n;
+        }
+        sp -= nslots;
+        let mut results: Vec<Value> = ty
+            .results()
+            .iter()
+            .map(|&t| Value::default_for(t))
+            .collect();
+        mem.flush(store);
+        let instance = store.func_origin(caller_func).map(|o| o.0);
+        let mut caller = Caller {
+            store: &mut *store,
+            instance,
+            pause_requested: false,
+        };
+        let r = h(&mut caller, &args, &mut results);
+        let pause = caller.pause_requested;
+        let save = |this: &mut Self, sp: usize, pc: usize| {
+            this.sp = sp;
+            this.frames.last_mut().expect("frame").pc = pc as u32;
+        };
+        match r {
+            Ok(()) => {
+                let need: usize = ty.results().iter().map(|&t| Value::slots(t)).sum();
+                if sp + need > self.stack.len() {
+                    self.stack.resize(sp + need, 0);
+                }
+                for (v, &t) in results.iter().zip(ty.results()) {
+                    let n = Value::slots(t);
+                    if v.ty() != t {
+                        save(self, sp, pc - 1);
+                        return Err(self.finish_trap(
+                            store,
+                            TrapCode::Host,
+                            Some("host function returned a value of the wrong type".into()),
+                        ));
+                    }
+                    v.to_slots(&mut self.stack[sp..sp + n]);
+                    sp += n;
+                }
+            }
+            Err(HostError::Trap(m)) => {
+                save(self, sp, pc - 1);
+                return Err(self.finish_trap(store, TrapCode::Host, Some(m)));
+            }
+            Err(HostError::Exit(c)) => {
+                save(self, sp, pc - 1);
+                self.state = State::Finished;
+                return Err(RunOutcome::Exited(c));
+            }
+        }
+        if pause {
+            save(self, sp, pc);
+            return Err(RunOutcome::Paused(PauseReason::HostRequested));
+        }
+        let memory = store.compiled(caller_func).and_then(|c| c.memory);
+        mem.switch(store, memory);
+        Ok(sp)
+    }
+
     // The hot loop reads the value stack and the current function's ops
     // without bounds checks; each `unsafe` block states the invariant.
     #[allow(clippy::too_many_lines, unsafe_code)]
@@ -367,76 +454,14 @@ impl Execution {
                         };
                         enter!(f, Arc::as_ptr(&callee));
                     }
-                    FuncKind::Host(h) => {
-                        let h = h.clone();
-                        let ty = store.funcs[f as usize].ty.clone();
-                        let mut args = Vec::with_capacity(ty.params().len());
-                        let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
-                        let mut at = sp - nslots;
-                        for &t in ty.params() {
-                            let n = Value::slots(t);
-                            args.push(Value::from_slots(t, &stack[at..at + n]));
-                            at += n;
+                    FuncKind::Host(_) => {
+                        match self.call_host(store, mem, func, f, sp, pc) {
+                            Ok(new_sp) => sp = new_sp,
+                            Err(out) => return out,
                         }
-                        sp -= nslots;
-                        let mut results: Vec<Value> = ty
-                            .results()
-                            .iter()
-                            .map(|&t| Value::default_for(t))
-                            .collect();
-                        mem.flush(store);
-                        let instance = store.func_origin(func).map(|o| o.0);
-                        let mut caller = Caller {
-                            store: &mut *store,
-                            instance,
-                            pause_requested: false,
-                        };
-                        let r = h(&mut caller, &args, &mut results);
-                        let pause = caller.pause_requested;
+                        stack = &mut self.stack[..];
                         code_ptr = code_of(store, func);
                         ops = code!().ops.as_ptr();
-                        mem.switch(store, code!().memory);
-                        match r {
-                            Ok(()) => {
-                                let need: usize =
-                                    ty.results().iter().map(|&t| Value::slots(t)).sum();
-                                if sp + need > stack.len() {
-                                    self.stack.resize(sp + need, 0);
-                                    stack = &mut self.stack[..];
-                                }
-                                for (v, &t) in results.iter().zip(ty.results()) {
-                                    let n = Value::slots(t);
-                                    if v.ty() != t {
-                                        save!(pc - 1);
-                                        mem.flush(store);
-                                        return self.finish_trap(
-                                            store,
-                                            TrapCode::Host,
-                                            Some(
-                                                "host function returned a value of the wrong type"
-                                                    .into(),
-                                            ),
-                                        );
-                                    }
-                                    v.to_slots(&mut stack[sp..sp + n]);
-                                    sp += n;
-                                }
-                            }
-                            Err(HostError::Trap(m)) => {
-                                save!(pc - 1);
-                                mem.flush(store);
-                                return self.finish_trap(store, TrapCode::Host, Some(m));
-                            }
-                            Err(HostError::Exit(c)) => {
-                                save!(pc - 1);
-                                self.state = State::Finished;
-                                return RunOutcome::Exited(c);
-                            }
-                        }
-                        if pause {
-                            save!(pc);
-                            return RunOutcome::Paused(PauseReason::HostRequested);
-                        }
                     }
                 }
             }};
