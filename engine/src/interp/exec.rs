@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::ops::*;
 use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
-use crate::ir::{Code, LoadKind, Op, StoreKind};
+use crate::ir::{BinKind, Code, LoadKind, Op, StoreKind};
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
 use crate::trap::{Trap, TrapCode};
@@ -186,6 +186,93 @@ impl Execution {
         }
         t.backtrace = self.backtrace(store);
         RunOutcome::Trapped(t)
+    }
+
+    /// Call host function `f` with its arguments on top of the stack (below
+    /// `sp`) for the wasm function `caller_func`, whose next op is at `pc`.
+    /// Out of line so the hot loop keeps fewer values live. Returns the new
+    /// `sp` (the results pushed) with `mem` switched back to the caller's
+    /// memory, or the outcome that ends the run (state saved).
+    #[cold]
+    #[inline(never)]
+    fn call_host(
+        &mut self,
+        store: &mut Store,
+        mem: &mut Mem,
+        caller_func: u32,
+        f: u32,
+        mut sp: usize,
+        pc: usize,
+    ) -> Result<usize, RunOutcome> {
+        let FuncKind::Host(h) = &store.funcs[f as usize].kind else {
+            unreachable!("call_host is only called for host functions")
+        };
+        let h = h.clone();
+        let ty = store.funcs[f as usize].ty.clone();
+        let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
+        let mut args = Vec::with_capacity(ty.params().len());
+        let mut at = sp - nslots;
+        for &t in ty.params() {
+            let n = Value::slots(t);
+            args.push(Value::from_slots(t, &self.stack[at..at + n]));
+            at += n;
+        }
+        sp -= nslots;
+        let mut results: Vec<Value> = ty
+            .results()
+            .iter()
+            .map(|&t| Value::default_for(t))
+            .collect();
+        mem.flush(store);
+        let instance = store.func_origin(caller_func).map(|o| o.0);
+        let mut caller = Caller {
+            store: &mut *store,
+            instance,
+            pause_requested: false,
+        };
+        let r = h(&mut caller, &args, &mut results);
+        let pause = caller.pause_requested;
+        let save = |this: &mut Self, sp: usize, pc: usize| {
+            this.sp = sp;
+            this.frames.last_mut().expect("frame").pc = pc as u32;
+        };
+        match r {
+            Ok(()) => {
+                let need: usize = ty.results().iter().map(|&t| Value::slots(t)).sum();
+                if sp + need > self.stack.len() {
+                    self.stack.resize(sp + need, 0);
+                }
+                for (v, &t) in results.iter().zip(ty.results()) {
+                    let n = Value::slots(t);
+                    if v.ty() != t {
+                        save(self, sp, pc - 1);
+                        return Err(self.finish_trap(
+                            store,
+                            TrapCode::Host,
+                            Some("host function returned a value of the wrong type".into()),
+                        ));
+                    }
+                    v.to_slots(&mut self.stack[sp..sp + n]);
+                    sp += n;
+                }
+            }
+            Err(HostError::Trap(m)) => {
+                save(self, sp, pc - 1);
+                return Err(self.finish_trap(store, TrapCode::Host, Some(m)));
+            }
+            Err(HostError::Exit(c)) => {
+                save(self, sp, pc - 1);
+                self.state = State::Finished;
+                return Err(RunOutcome::Exited(c));
+            }
+        }
+        if pause {
+            save(self, sp, pc);
+            return Err(RunOutcome::Paused(PauseReason::HostRequested));
+        }
+        let memory = store.compiled(caller_func).and_then(|c| c.memory);
+        mem.switch(store, memory);
+        Ok(sp)
     }
 
     // The hot loop reads the value stack and the current function's ops
@@ -370,82 +457,20 @@ impl Execution {
                         };
                         enter!(f, Arc::as_ptr(&callee));
                     }
-                    FuncKind::Host(h) => {
-                        let h = h.clone();
+                    FuncKind::Host(_) => {
                         if DEBUG {
                             // A host call is a leaf context with no instructions.
                             if let Some(s) = &mut ctl.stacks {
                                 s.leave();
                             }
                         }
-                        let ty = store.funcs[f as usize].ty.clone();
-                        let mut args = Vec::with_capacity(ty.params().len());
-                        let nslots: usize = ty.params().iter().map(|&t| Value::slots(t)).sum();
-                        let mut at = sp - nslots;
-                        for &t in ty.params() {
-                            let n = Value::slots(t);
-                            args.push(Value::from_slots(t, &stack[at..at + n]));
-                            at += n;
+                        match self.call_host(store, mem, func, f, sp, pc) {
+                            Ok(new_sp) => sp = new_sp,
+                            Err(out) => return out,
                         }
-                        sp -= nslots;
-                        let mut results: Vec<Value> = ty
-                            .results()
-                            .iter()
-                            .map(|&t| Value::default_for(t))
-                            .collect();
-                        mem.flush(store);
-                        let instance = store.func_origin(func).map(|o| o.0);
-                        let mut caller = Caller {
-                            store: &mut *store,
-                            instance,
-                            pause_requested: false,
-                        };
-                        let r = h(&mut caller, &args, &mut results);
-                        let pause = caller.pause_requested;
+                        stack = &mut self.stack[..];
                         code_ptr = code_of(store, func);
                         ops = code!().ops.as_ptr();
-                        mem.switch(store, code!().memory);
-                        match r {
-                            Ok(()) => {
-                                let need: usize =
-                                    ty.results().iter().map(|&t| Value::slots(t)).sum();
-                                if sp + need > stack.len() {
-                                    self.stack.resize(sp + need, 0);
-                                    stack = &mut self.stack[..];
-                                }
-                                for (v, &t) in results.iter().zip(ty.results()) {
-                                    let n = Value::slots(t);
-                                    if v.ty() != t {
-                                        save!(pc - 1);
-                                        mem.flush(store);
-                                        return self.finish_trap(
-                                            store,
-                                            TrapCode::Host,
-                                            Some(
-                                                "host function returned a value of the wrong type"
-                                                    .into(),
-                                            ),
-                                        );
-                                    }
-                                    v.to_slots(&mut stack[sp..sp + n]);
-                                    sp += n;
-                                }
-                            }
-                            Err(HostError::Trap(m)) => {
-                                save!(pc - 1);
-                                mem.flush(store);
-                                return self.finish_trap(store, TrapCode::Host, Some(m));
-                            }
-                            Err(HostError::Exit(c)) => {
-                                save!(pc - 1);
-                                self.state = State::Finished;
-                                return RunOutcome::Exited(c);
-                            }
-                        }
-                        if pause {
-                            save!(pc);
-                            return RunOutcome::Paused(PauseReason::HostRequested);
-                        }
                     }
                 }
             }};
@@ -1388,6 +1413,166 @@ impl Execution {
                         if st!(fp + a as usize) as u32 == 0 {
                             branch!(t);
                         }
+                    }
+                    Op::I32AddLIS { a, imm, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        pc += 3;
+                    }
+                    Op::I32AddLIT { a, imm, d } => {
+                        let v = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::I32AddLI { a, imm } => {
+                        st!(sp) = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::I32AddLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32SubLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Sub.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32AndLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32And.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32ShlLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32Shl.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I32LtSLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I32LtS.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::I64AddLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::I64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::F64AddLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::F64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::F64MulLLS { a, b, d } => {
+                        st!(fp + d as usize) =
+                            BinKind::F64Mul.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::F64MulLL { a, b } => {
+                        st!(sp) = BinKind::F64Mul.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::F64MulL { b } => {
+                        st!(sp - 1) = BinKind::F64Mul.eval(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::I32AddL { b } => {
+                        st!(sp - 1) = BinKind::I32Add.eval(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::I32AddT { d } => {
+                        let b = st!(sp - 1);
+                        let a = st!(sp - 2);
+                        sp -= 1;
+                        let v = BinKind::I32Add.eval(a, b);
+                        st!(sp - 1) = v;
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                    }
+                    Op::I32AddI { imm } => {
+                        st!(sp - 1) = BinKind::I32Add.eval(st!(sp - 1), sext(imm));
+                        pc += 1;
+                    }
+                    Op::I32LtSLBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I32LtS.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I32GtSLBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I32GtS.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I64LtULBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I64LtU.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I64NeLBrNez { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if BinKind::I64Ne.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::I64AddLLT { a, b, d } => {
+                        let v = BinKind::I64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::I32LoadLS { a, off, d } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(fp + d as usize) =
+                            ftri!(load_kind(LoadKind::I32, addr, off, &mem.data), [addr]);
+                        pc += 1;
+                    }
+                    Op::I64LoadLS { a, off, d } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(fp + d as usize) =
+                            ftri!(load_kind(LoadKind::I64, addr, off, &mem.data), [addr]);
+                        pc += 1;
+                    }
+                    Op::I32LoadL { a, off } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(sp) = ftri!(load_kind(LoadKind::I32, addr, off, &mem.data), [addr]);
+                        sp += 1;
+                    }
+                    Op::I64LoadL { a, off } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(sp) = ftri!(load_kind(LoadKind::I64, addr, off, &mem.data), [addr]);
+                        sp += 1;
+                    }
+                    Op::I32StoreLL { a, b, off } => {
+                        pc += 2;
+                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
+                        ftri!(
+                            store_kind(StoreKind::I32, addr, off, v, &mut mem.data),
+                            [addr, v]
+                        );
+                    }
+                    Op::I64StoreLL { a, b, off } => {
+                        pc += 2;
+                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
+                        ftri!(
+                            store_kind(StoreKind::I64, addr, off, v, &mut mem.data),
+                            [addr, v]
+                        );
                     }
                     Op::V128Const(i) => {
                         let v = code!().v128_pool[i as usize];

@@ -148,7 +148,7 @@ pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
     let unfused = ops.to_vec();
     for (i, op) in ops.iter_mut().enumerate() {
         if let Some(f) = fuse_at(&unfused, i) {
-            *op = f;
+            *op = f.specialize();
         }
     }
     unfused
@@ -157,7 +157,7 @@ pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
 /// How many original ops the op at `pc` stands for (1 for a plain op).
 #[cfg(test)]
 pub(crate) fn span(op: Op) -> usize {
-    match op {
+    match op.generic() {
         Op::BinLLS { .. }
         | Op::BinLIS { .. }
         | Op::BinLLBrNez { .. }
