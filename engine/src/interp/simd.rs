@@ -1034,4 +1034,3 @@ fn extmul_i32(a: u128, b: u128, high: bool, signed: bool) -> u128 {
 
 #[cfg(test)]
 mod tests;
-
