@@ -1,1 +1,28 @@
-//! integration tests live in tests/tests
+//! Helpers shared by the integration tests in `tests/tests`.
+
+use std::path::{Path, PathBuf};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// The files with extension `ext` in a corpus directory, sorted. When the
+/// directory is missing, run a single failing trial named `{what}_corpus_present`
+/// that says where it looked, and exit: a missing corpus never passes silently.
+pub fn corpus_files_or_exit(args: &Arguments, dir: &Path, ext: &str, what: &str) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == ext))
+                .collect();
+            files.sort();
+            files
+        }
+        Err(e) => {
+            let msg = format!("{what} corpus missing: looked in {} ({e})", dir.display());
+            let t = Trial::test(format!("{what}_corpus_present"), move || {
+                Err(Failed::from(msg))
+            });
+            libtest_mimic::run(args, vec![t]).exit();
+        }
+    }
+}

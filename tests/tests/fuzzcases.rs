@@ -100,18 +100,7 @@ fn run_case(path: &Path) -> Result<String, String> {
 fn main() {
     let args = Arguments::from_args();
     let dir = corpus_dir();
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-            .collect(),
-        Err(e) => {
-            let msg = format!("fuzzcase corpus missing: looked in {} ({e})", dir.display());
-            let t = Trial::test("fuzzcases_corpus_present", move || Err(Failed::from(msg)));
-            libtest_mimic::run(&args, vec![t]).exit();
-        }
-    };
-    files.sort();
+    let files = wdb_tests::corpus_files_or_exit(&args, &dir, "wasm", "fuzzcase");
     let trials = files
         .into_iter()
         .map(|path| {

@@ -28,18 +28,7 @@ fn skips() -> Vec<(String, usize)> {
 fn main() {
     let args = Arguments::from_args();
     let dir = corpus_dir();
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "wast"))
-            .collect(),
-        Err(e) => {
-            let msg = format!("spec corpus missing: looked in {} ({e})", dir.display());
-            let t = Trial::test("spec_corpus_present", move || Err(Failed::from(msg)));
-            libtest_mimic::run(&args, vec![t]).exit();
-        }
-    };
-    files.sort();
+    let files = wdb_tests::corpus_files_or_exit(&args, &dir, "wast", "spec");
     let skips = skips();
     let mut trials = Vec::new();
     for engine in [Engine::Interp, Engine::Jit, Engine::Aot] {
