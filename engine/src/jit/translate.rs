@@ -112,6 +112,11 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     callees: HashMap<u32, ir::FuncRef>,
     sigs: HashMap<u32, ir::SigRef>,
     libcall_sigs: HashMap<Libcall, ir::SigRef>,
+    /// Loaded once in the entry block (which dominates every use): the run
+    /// state, the interrupt flag's address and the global cell array.
+    rt: Option<ir::Value>,
+    flag_ptr: Option<ir::Value>,
+    globals: Option<ir::Value>,
 }
 
 fn flags() -> MemFlagsData {
@@ -153,6 +158,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             callees: HashMap::new(),
             sigs: HashMap::new(),
             libcall_sigs: HashMap::new(),
+            rt: None,
+            flag_ptr: None,
+            globals: None,
         }
     }
 
@@ -192,6 +200,20 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             self.locals.push(var);
         }
         self.reload_memory();
+        let rt = self.load_rt();
+        self.rt = Some(rt);
+        let fp = self
+            .b
+            .ins()
+            .load(types::I64, flags(), rt, self.env.layout.rt_interrupt);
+        self.flag_ptr = Some(fp);
+        let globals = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.vmctx,
+            self.env.layout.vmctx_globals,
+        );
+        self.globals = Some(globals);
 
         // Call depth, interrupt and fuel at entry.
         let rt = self.load_rt();
@@ -341,6 +363,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     }
 
     fn load_rt(&mut self) -> ir::Value {
+        if let Some(rt) = self.rt {
+            return rt;
+        }
         self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -372,7 +397,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn poll(&mut self) {
         let l = self.env.layout;
         let rt = self.load_rt();
-        let flag_ptr = self.b.ins().load(types::I64, flags(), rt, l.rt_interrupt);
+        let flag_ptr = match self.flag_ptr {
+            Some(p) => p,
+            None => self.b.ins().load(types::I64, flags(), rt, l.rt_interrupt),
+        };
         let flag = self.b.ins().load(types::I8, flags(), flag_ptr, 0);
         self.trap_if(flag, trap_word::INTERRUPTED);
         let fuel = self.b.ins().load(types::I64, flags(), rt, l.rt_fuel);
@@ -914,13 +942,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     }
 
     fn global_cell(&mut self, index: u32) -> ir::Value {
-        let l = self.env.layout;
-        let arr = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.vmctx,
-            l.vmctx_globals,
-        );
+        let arr = self.globals.expect("loaded at entry");
         self.b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), arr, (index * 8) as i32)
