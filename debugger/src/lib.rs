@@ -5,6 +5,7 @@
 //! Architecture Invariant: this crate never depends on rustyline or eframe.
 
 pub mod api;
+pub mod code_cache;
 pub mod disasm;
 pub mod expr;
 pub mod format;

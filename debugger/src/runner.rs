@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use wdb_engine::args::{format_signature, parse_args_named};
+
+use crate::code_cache::{self, CacheUse};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{CompiledModule, JitEngine, OptLevel};
 use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
@@ -79,6 +81,10 @@ pub struct RunConfig {
     pub count_instructions: bool,
     /// Cranelift optimisation level for `Mode::Jit` (and an AOT fallback).
     pub opt_level: OptLevel,
+    /// `Mode::Jit`: keep compiled code in this directory and reuse it on the
+    /// next run of the same module (see [`crate::code_cache`]); `None`
+    /// compiles every time (what `wdb profile` wants to measure).
+    pub code_cache: Option<PathBuf>,
     /// Receives notes and warnings meant for stderr (e.g. "no AOT section"),
     /// printed before the guest runs. Without a sink they are only kept in
     /// [`RunReport::notes`].
@@ -130,6 +136,8 @@ pub struct RunReport {
     pub notes: Vec<String>,
     /// Time spent compiling or loading native code (JIT/AOT), included in `elapsed`.
     pub compile_time: Duration,
+    /// Whether the JIT's code came from the code cache.
+    pub code_cache: CacheUse,
     pub elapsed: Duration,
     /// Whether the timeout fired.
     pub timed_out: bool,
@@ -349,11 +357,20 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // loaded (AOT); a module without an AOT section is compiled with a note,
     // one made for another machine falls back to the JIT with a warning.
     let t_compile = Instant::now();
+    let mut cache_use = CacheUse::Off;
     let mut jit = match cfg.mode {
         Mode::Interp => None,
         Mode::Jit => {
-            let c = CompiledModule::compile(module.clone(), cfg.opt_level)
-                .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
+            let c = match &cfg.code_cache {
+                Some(dir) => {
+                    code_cache::compile(dir, module.clone(), cfg.opt_level).map(|(c, u)| {
+                        cache_use = u;
+                        c
+                    })
+                }
+                None => CompiledModule::compile(module.clone(), cfg.opt_level),
+            }
+            .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
             Some(c)
         }
         Mode::Aot => Some(match precompiled.take() {
@@ -482,6 +499,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         mode: cfg.mode,
         notes,
         compile_time,
+        code_cache: cache_use,
         elapsed: t0.elapsed(),
         timed_out,
         module,

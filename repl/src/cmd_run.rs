@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use wdb_debugger::code_cache;
 use wdb_debugger::engine::interp::{PauseReason, RunOutcome};
 use wdb_debugger::engine::wasi::{Output, Stdin, TraceSink, WasiConfig};
 use wdb_debugger::runner::{self, Mode, RunConfig};
@@ -22,7 +23,7 @@ pub const EXIT_TIMEOUT: u8 = 124;
 pub enum ModeArg {
     /// The interpreter (exact --fuel in instructions)
     Interp,
-    /// Cranelift JIT, compiled at start (compile time is part of the run)
+    /// Cranelift JIT, compiled at start (compile time is part of the run; cached, see --no-cache)
     #[default]
     Jit,
     /// Native code from `wdb compile FILE -o OUT.wasm` (or OUT.so); a plain module is compiled now
@@ -35,7 +36,10 @@ Exit status: the guest's exit code (proc_exit; 0 when _start returns);
 134 when the guest traps; 3 when --fuel runs out; 124 when --timeout fires;
 2 when the module cannot be loaded, linked or called as asked.
 
-Modes: --mode jit (the default) compiles with Cranelift before running;
+Modes: --mode jit (the default) compiles with Cranelift before running and
+keeps the code in a cache, as wasmtime does, so the next run of the same
+module loads it instead ($WDB_CACHE_DIR, else $XDG_CACHE_HOME/wdb/code, else
+~/.cache/wdb/code; at most 512 MiB, least recently used entries go first);
 --mode aot runs code saved by `wdb compile FILE -o OUT.wasm` (or OUT.so),
 compiling a plain module now with a note, and falling back to the JIT with a
 warning when the code was made for another machine or wdb version;
@@ -79,6 +83,9 @@ pub struct RunArgs {
     /// Execution engine
     #[arg(long, value_enum, default_value_t = ModeArg::Jit)]
     pub mode: ModeArg,
+    /// With --mode jit: compile every time, neither reading nor writing the code cache
+    #[arg(long)]
+    pub no_cache: bool,
     /// The module to run
     #[arg(value_name = "FILE.wasm")]
     pub file: PathBuf,
@@ -168,6 +175,11 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
         timeout,
         max_memory,
         count_instructions: false,
+        code_cache: if args.no_cache {
+            None
+        } else {
+            code_cache::default_dir()
+        },
         host_imports: Vec::new(),
         note_sink: Some(TraceSink(Arc::new(|line: &str| {
             let _ = writeln!(std::io::stderr().lock(), "{line}");

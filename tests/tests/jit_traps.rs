@@ -275,9 +275,29 @@ fn with_section(module: &Module, payload: &[u8]) -> Vec<u8> {
 fn damaged_aot_section_is_a_clear_error() {
     let bytes = wat::parse_str(NESTED).expect("parses");
     let module = Module::new(bytes).expect("valid");
+    // A real section with one code byte flipped: without the checksum this
+    // would load and run damaged native code.
+    let good = aot::compile_universal(
+        &Arc::new(Module::new(module.bytes.to_vec()).expect("valid")),
+        OptLevel::Speed,
+        &mut |_, _| {},
+    )
+    .expect("compiles");
+    let sec = Module::new(good.clone())
+        .expect("valid")
+        .custom_sections
+        .iter()
+        .find(|c| c.name == aot::SECTION)
+        .expect("section")
+        .data
+        .clone();
+    let mut flipped = good[sec.clone()].to_vec();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x01;
     for (payload, expect) in [
         (&b"nonsense"[..], "bad magic"),
-        (&b"WDBAOT1\0\xff\xff"[..], "truncated"),
+        (&b"WDBAOT2\0\xff\xff"[..], "checksum mismatch"),
+        (&flipped[..], "checksum mismatch"),
     ] {
         let m = Arc::new(Module::new(with_section(&module, payload)).expect("valid"));
         let err = CompiledModule::load_aot(m).expect_err("damaged section is an error");
@@ -286,7 +306,14 @@ fn damaged_aot_section_is_a_clear_error() {
             "{}",
             err.message
         );
+        assert_eq!(err.kind, wdb_engine::ErrorKind::Malformed);
     }
+    // The previous format is not damage: it asks for a recompile (and `wdb
+    // run` falls back to the JIT with that warning).
+    let m = Arc::new(Module::new(with_section(&module, b"WDBAOT1\0\xff\xff")).expect("valid"));
+    let err = CompiledModule::load_aot(m).expect_err("old format");
+    assert!(err.message.contains("older wdb"), "{}", err.message);
+    assert_ne!(err.kind, wdb_engine::ErrorKind::Malformed);
 }
 
 #[test]
@@ -305,6 +332,7 @@ fn aot_fingerprint_mismatch_is_reported() {
         .clone();
     let mut damaged = out;
     damaged[sec.start + 12] ^= 0x20;
+    aot::reseal(&mut damaged[sec.clone()]);
     let m = Arc::new(Module::new(damaged).expect("valid"));
     let err = CompiledModule::load_aot(m).expect_err("mismatch");
     assert!(err.message.contains("was compiled for"), "{}", err.message);

@@ -37,9 +37,81 @@ fn wdb(args: &[&str]) -> Output {
     Command::new(&bin)
         .current_dir(workspace())
         .args(args)
+        // The JIT's code cache: keep test runs out of ~/.cache.
+        .env(
+            "WDB_CACHE_DIR",
+            std::env::temp_dir().join("wdb-tests-code-cache"),
+        )
         .stdin(Stdio::null())
         .output()
         .expect("run wdb")
+}
+
+fn cache_entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |rd| {
+        rd.flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "wdbcode"))
+            .count()
+    })
+}
+
+#[test]
+fn jit_code_cache_is_reused_and_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let bin = wdb_path();
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--reactor", "fixtures/fib.wasm", "fibArray", "10"]);
+        Command::new(&bin)
+            .current_dir(workspace())
+            .args(&args)
+            .env("WDB_CACHE_DIR", dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wdb")
+    };
+    // --no-cache neither reads nor writes it.
+    check(&run(&["--no-cache"]), 0, "34\n", &[]);
+    assert_eq!(cache_entries(dir.path()), 0);
+    // The first JIT run stores the code, the second loads it: same answer.
+    check(&run(&[]), 0, "34\n", &[]);
+    assert_eq!(cache_entries(dir.path()), 1);
+    check(&run(&["--mode", "jit"]), 0, "34\n", &[]);
+    assert_eq!(cache_entries(dir.path()), 1);
+    // A damaged entry is recompiled and replaced, silently.
+    let entry = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let n = bytes.len();
+    for b in &mut bytes[n - 64..] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&entry, &bytes).unwrap();
+    check(&run(&[]), 0, "34\n", &[]);
+    check(&run(&[]), 0, "34\n", &[]);
+    // The interpreter never touches it.
+    let other = tempfile::tempdir().unwrap();
+    let out = Command::new(wdb_path())
+        .current_dir(workspace())
+        .args([
+            "run",
+            "--mode",
+            "interp",
+            "--reactor",
+            "fixtures/fib.wasm",
+            "fibArray",
+            "10",
+        ])
+        .env("WDB_CACHE_DIR", other.path())
+        .output()
+        .unwrap();
+    check(&out, 0, "34\n", &[]);
+    assert_eq!(cache_entries(other.path()), 0);
 }
 
 fn text(b: &[u8]) -> String {

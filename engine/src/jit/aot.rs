@@ -10,7 +10,8 @@
 //! (u64), code (u32 len + bytes), relocation count (u32), per relocation:
 //! offset (u32), kind (u8, index in `RELOC_KINDS`), target tag (u8: 0 user
 //! function `namespace:index`, 1 libcall by name, 2 function+offset), target
-//! data, addend (i64).
+//! data, addend (i64); last, a checksum (u64) of everything before it, so a
+//! damaged code byte is an error instead of native code that runs.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +26,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
 pub const SECTION: &str = "wdb.aot";
-const MAGIC: &[u8; 8] = b"WDBAOT1\0";
+const MAGIC: &[u8; 8] = b"WDBAOT2\0";
+/// The previous layout (no checksum): refused with a hint to recompile.
+const OLD_MAGIC: &[u8; 8] = b"WDBAOT1\0";
 
 const RELOC_KINDS: &[Reloc] = &[
     Reloc::Abs4,
@@ -69,11 +72,7 @@ pub fn compile_universal(
     let mut c = Compiler::new(jit);
     let ids = c.declare(module)?;
     let funcs = c.compile_all(module, &ids, progress)?;
-    let payload = encode(&Saved {
-        fingerprint,
-        opt,
-        funcs,
-    })?;
+    let payload = encode_payload(fingerprint, opt, funcs)?;
     let mut out = module.bytes.to_vec();
     let mut body = Vec::new();
     leb(&mut body, SECTION.len() as u64);
@@ -83,6 +82,19 @@ pub fn compile_universal(
     leb(&mut out, body.len() as u64);
     out.extend_from_slice(&body);
     Ok(out)
+}
+
+/// A `wdb.aot` section payload for compiled functions.
+pub(crate) fn encode_payload(
+    fingerprint: String,
+    opt: OptLevel,
+    funcs: Vec<FuncCode>,
+) -> Result<Vec<u8>> {
+    encode(&Saved {
+        fingerprint,
+        opt,
+        funcs,
+    })
 }
 
 fn leb(out: &mut Vec<u8>, mut v: u64) {
@@ -148,7 +160,35 @@ fn encode(s: &Saved) -> Result<Vec<u8>> {
             o.extend_from_slice(&r.addend.to_le_bytes());
         }
     }
+    let sum = checksum(&o);
+    o.extend_from_slice(&sum.to_le_bytes());
     Ok(o)
+}
+
+/// Recompute the checksum at the end of a `wdb.aot` payload after editing
+/// it (tests use it to fake code made on another machine).
+#[doc(hidden)]
+pub fn reseal(payload: &mut [u8]) {
+    if let Some((body, sum)) = payload.split_last_chunk_mut::<8>() {
+        *sum = checksum(body).to_le_bytes();
+    }
+}
+
+/// A 64-bit checksum of a payload. Every step is a bijection of the state,
+/// so a change confined to one 8-byte word is always detected; it catches
+/// damage, it is not a defence against deliberate tampering.
+fn checksum(b: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = (b.len() as u64) ^ 0x5744_4241_4f54_3221;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        h = (h ^ w).wrapping_mul(K).rotate_left(29);
+    }
+    for &x in words.remainder() {
+        h = (h ^ x as u64).wrapping_mul(K).rotate_left(29);
+    }
+    h ^ (h >> 32)
 }
 
 struct Reader<'a> {
@@ -188,10 +228,25 @@ impl<'a> Reader<'a> {
 }
 
 pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
-    let mut r = Reader { b: section, pos: 0 };
-    if r.take(8, "magic")? != MAGIC {
+    if section.starts_with(OLD_MAGIC) {
+        return Err(Error::new(
+            ErrorKind::Other,
+            "AOT code was written by an older wdb: run `wdb compile` again",
+        ));
+    }
+    if !section.starts_with(MAGIC) {
         return Err(damaged("bad magic (not written by this wdb version?)"));
     }
+    let Some((body, sum)) = section.split_last_chunk::<8>() else {
+        return Err(damaged("truncated"));
+    };
+    if checksum(body) != u64::from_le_bytes(*sum) {
+        return Err(damaged(
+            "checksum mismatch (the file was changed or truncated after `wdb compile`)",
+        ));
+    }
+    let mut r = Reader { b: body, pos: 0 };
+    r.take(8, "magic")?;
     let fingerprint = r.string("fingerprint")?;
     let opt = match r.u8("opt level")? {
         0 => OptLevel::None,
@@ -263,8 +318,8 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             relocs,
         });
     }
-    if r.pos != section.len() {
-        return Err(damaged(format!("{} trailing bytes", section.len() - r.pos)));
+    if r.pos != body.len() {
+        return Err(damaged(format!("{} trailing bytes", body.len() - r.pos)));
     }
     Ok(Saved {
         fingerprint,

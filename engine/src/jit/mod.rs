@@ -79,6 +79,8 @@ pub enum CodeSource {
     AotSection,
     /// Loaded from a shared object (`wdb compile -o X.so`).
     SharedObject,
+    /// Loaded from a code cache entry (an earlier JIT compile of the same bytes).
+    Cache,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -133,14 +135,48 @@ impl CompiledModule {
         Self::finalize(module, c.module, &ids, CodeSource::Jit, start)
     }
 
+    /// JIT-compile every function, and also return the code as a `wdb.aot`
+    /// section payload, for a code cache to keep (see
+    /// [`CompiledModule::load_aot_payload`]).
+    pub fn compile_with_payload(
+        module: Arc<Module>,
+        opt: OptLevel,
+    ) -> Result<(CompiledModule, Vec<u8>)> {
+        let start = Instant::now();
+        let mut c = Compiler::new(new_jit_module(opt)?);
+        let fingerprint = compile::fingerprint(cranelift_module::Module::isa(&c.module), opt);
+        let ids = c.declare(&module)?;
+        let funcs = c.compile_all(&module, &ids, &mut |_, _| {})?;
+        let payload = aot::encode_payload(fingerprint, opt, funcs)?;
+        let compiled = Self::finalize(module, c.module, &ids, CodeSource::Jit, start)?;
+        Ok((compiled, payload))
+    }
+
     /// Load code saved by `wdb compile` in the module's `wdb.aot` section.
     /// `Ok(None)` when there is no section; an error when it is damaged or
     /// was made for another machine/version (the caller warns and JITs).
     pub fn load_aot(module: Arc<Module>) -> Result<Option<CompiledModule>> {
-        let start = Instant::now();
         let Some(section) = module.custom_section(aot::SECTION) else {
             return Ok(None);
         };
+        let section = section.to_vec();
+        Self::load_payload(module, &section, CodeSource::AotSection).map(Some)
+    }
+
+    /// Load code from a `wdb.aot` payload kept apart from the module (a code
+    /// cache entry made by [`CompiledModule::compile_with_payload`] for these
+    /// exact module bytes: the caller checks that). Errors as for
+    /// [`CompiledModule::load_aot`].
+    pub fn load_aot_payload(module: Arc<Module>, payload: &[u8]) -> Result<CompiledModule> {
+        Self::load_payload(module, payload, CodeSource::Cache)
+    }
+
+    fn load_payload(
+        module: Arc<Module>,
+        section: &[u8],
+        source: CodeSource,
+    ) -> Result<CompiledModule> {
+        let start = Instant::now();
         let saved = aot::decode(section)?;
         let opt = saved.opt;
         let isa = compile::host_isa(opt, false)?;
@@ -157,7 +193,7 @@ impl CompiledModule {
         let mut c = Compiler::new(new_jit_module(opt)?);
         let ids = c.declare(&module)?;
         c.define_all(&ids, &saved.funcs)?;
-        Self::finalize(module, c.module, &ids, CodeSource::AotSection, start).map(Some)
+        Self::finalize(module, c.module, &ids, source, start)
     }
 
     fn finalize(
@@ -191,6 +227,15 @@ impl CompiledModule {
     pub fn module(&self) -> &Arc<Module> {
         &self.module
     }
+}
+
+/// The fingerprint of code compiled on this machine at `opt` (wdb and
+/// Cranelift versions, target, CPU features, opt level): what a `wdb.aot`
+/// section or a code cache entry must match to be loaded.
+pub fn fingerprint(opt: OptLevel) -> String {
+    compile::host_isa(opt, false)
+        .map(|isa| compile::fingerprint(&*isa, opt))
+        .unwrap_or_else(|e| format!("no host ISA: {e}"))
 }
 
 /// Compile-or-load, for runners (`wdb run --mode jit|aot`): a module with a

@@ -103,6 +103,11 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     locals: Vec<Variable>,
     mem_base: Variable,
     mem_len: Variable,
+    /// The run's fuel, kept in a register: loaded at entry, written back to
+    /// the run state before every call, libcall and return, reloaded after
+    /// calls. A loop then pays a register decrement, not a memory
+    /// read-modify-write chain, per iteration.
+    fuel: Variable,
     stack: Vec<ir::Value>,
     ctrl: Vec<Ctrl>,
     reachable: bool,
@@ -133,6 +138,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let mut b = b;
         let mem_base = b.declare_var(types::I64);
         let mem_len = b.declare_var(types::I64);
+        let fuel = b.declare_var(types::I64);
         let result_types = env
             .module
             .func_type(func_index)
@@ -150,6 +156,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             locals: Vec::new(),
             mem_base,
             mem_len,
+            fuel,
             stack: Vec::new(),
             ctrl: Vec::new(),
             reachable: true,
@@ -186,6 +193,15 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.set_offset(range.start);
         let params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
         self.vmctx = params[0];
+        // Fuel first: every return path below (the debug hook's too) writes
+        // it back.
+        let rt = self.load_rt();
+        self.rt = Some(rt);
+        let fuel = self
+            .b
+            .ins()
+            .load(types::I64, flags(), rt, self.env.layout.rt_fuel);
+        self.b.def_var(self.fuel, fuel);
         self.debug_entry_check(&params[1..]);
         let local_types = module.local_types(self.func_index);
         for (i, ty) in local_types.iter().enumerate() {
@@ -201,7 +217,6 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         }
         self.reload_memory();
         let rt = self.load_rt();
-        self.rt = Some(rt);
         let fp = self
             .b
             .ins()
@@ -264,6 +279,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
             let d1 = self.b.ins().iadd_imm_s(d, -1);
             self.b.ins().store(flags(), d1, rt, l.rt_depth);
+            self.spill_fuel();
             self.b.ins().return_(&results);
         }
         let config = self.clif.target_config();
@@ -332,6 +348,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                     .load(*t, MemFlagsData::trusted(), area, i as i32 * l.slot_size)
             })
             .collect();
+        self.spill_fuel();
         self.b.ins().return_(&results);
 
         self.b.switch_to_block(cont);
@@ -393,6 +410,26 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.def_var(self.mem_len, len);
     }
 
+    /// Write the fuel register back to the run state (before anything that
+    /// can run other code, read it, or leave this function).
+    fn spill_fuel(&mut self) {
+        let rt = self.load_rt();
+        let fuel = self.b.use_var(self.fuel);
+        self.b
+            .ins()
+            .store(flags(), fuel, rt, self.env.layout.rt_fuel);
+    }
+
+    /// Take the fuel back after a call (the callee spent some).
+    fn reload_fuel(&mut self) {
+        let rt = self.load_rt();
+        let fuel = self
+            .b
+            .ins()
+            .load(types::I64, flags(), rt, self.env.layout.rt_fuel);
+        self.b.def_var(self.fuel, fuel);
+    }
+
     /// Interrupt flag and fuel, at function entry and loop headers.
     fn poll(&mut self) {
         let l = self.env.layout;
@@ -401,11 +438,14 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             Some(p) => p,
             None => self.b.ins().load(types::I64, flags(), rt, l.rt_interrupt),
         };
-        let flag = self.b.ins().load(types::I8, flags(), flag_ptr, 0);
+        // An atomic load: another thread sets the flag, and a plain load
+        // in a loop without stores would be merged with the one at entry by
+        // Cranelift's redundant-load elimination (a plain `mov` on x86).
+        let flag = self.b.ins().atomic_load(types::I8, flags(), flag_ptr);
         self.trap_if(flag, trap_word::INTERRUPTED);
-        let fuel = self.b.ins().load(types::I64, flags(), rt, l.rt_fuel);
+        let fuel = self.b.use_var(self.fuel);
         let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
-        self.b.ins().store(flags(), fuel1, rt, l.rt_fuel);
+        self.b.def_var(self.fuel, fuel1);
         let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel1, 0);
         self.trap_if(out, trap_word::OUT_OF_FUEL);
     }
@@ -417,6 +457,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .into_iter()
             .map(|t| self.zero(t))
             .collect();
+        self.spill_fuel();
         self.b.ins().return_(&zeros);
     }
 
@@ -485,8 +526,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .load(types::I64, MemFlagsData::trusted(), table, (lc as i32) * 8);
         let mut all = vec![self.vmctx];
         all.extend_from_slice(args);
+        self.spill_fuel();
         let call = self.b.ins().call_indirect(sig, f, &all);
-        self.b.inst_results(call).first().copied()
+        let result = self.b.inst_results(call).first().copied();
+        self.reload_fuel();
+        result
     }
 
     fn pop(&mut self) -> ir::Value {
@@ -979,8 +1023,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             };
             let mut all = vec![self.vmctx];
             all.extend(args);
+            self.spill_fuel();
             let call = self.b.ins().call(fref, &all);
             let results = self.b.inst_results(call).to_vec();
+            self.reload_fuel();
             self.after_call(results);
         } else {
             self.stack.extend(args);
@@ -1031,8 +1077,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         };
         let mut all = vec![callee_vmctx];
         all.extend(args.iter().copied());
+        self.spill_fuel();
         let call = self.b.ins().call_indirect(sig, code, &all);
         let results = self.b.inst_results(call).to_vec();
+        self.reload_fuel();
         self.b.ins().jump(merge, &Self::args(&results));
 
         self.b.switch_to_block(host_b);
