@@ -406,6 +406,10 @@ pub struct FrameView {
     pub args: Vec<NamedValue>,
     pub locals: Vec<NamedValue>,
     pub source: Option<SourceLoc>,
+    /// An inlined call (DWARF `DW_TAG_inlined_subroutine`) inside the wasm
+    /// function `func_index`: `source` is the line in the inlined body (the
+    /// innermost frame) or the call site of the frame inside it.
+    pub inlined: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -422,6 +426,22 @@ pub struct BreakpointView {
     pub condition: Option<String>,
     pub ignore_count: u32,
     pub hits: u32,
+    /// Every place a code breakpoint stops (more than one for a function
+    /// that was inlined); empty for watchpoints and catchpoints.
+    pub locations: Vec<BreakLocation>,
+}
+
+/// One place a breakpoint stops.
+#[derive(Debug, Clone)]
+pub struct BreakLocation {
+    pub code_offset: u32,
+    /// The function as the user knows it: the inlined function for an
+    /// inlined copy.
+    pub func_name: String,
+    pub source: Option<SourceLoc>,
+    /// An inlined copy, in the wasm function `in_func`.
+    pub inlined: bool,
+    pub in_func: String,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use wdb_debugger::api::{
-    BreakpointView, DisasmLine, Event, FrameView, NamedValue, StopReason, StopView, ValueView,
+    BreakLocation, BreakpointView, DisasmLine, Event, FrameView, NamedValue, StopReason, StopView,
+    ValueView,
 };
 
 use crate::highlight::Highlighter;
@@ -58,7 +59,8 @@ impl Style {
 /// prints just the instruction.
 pub struct Renderer {
     pub style: Style,
-    last_func: Option<u32>,
+    /// The function of the last stop (wasm index and shown name).
+    last_func: Option<(u32, String)>,
 }
 
 impl Renderer {
@@ -143,6 +145,17 @@ impl Renderer {
                         b.hits,
                         bp_where(b)
                     );
+                    if b.locations.len() > 1 {
+                        for (i, l) in b.locations.iter().enumerate() {
+                            let _ = writeln!(
+                                out,
+                                "{:<26} {:<3}      {}",
+                                format!("{}.{}", b.number, i + 1),
+                                if b.enabled { "y" } else { "n" },
+                                location_where(l)
+                            );
+                        }
+                    }
                     if let Some(c) = &b.condition {
                         let _ = writeln!(out, "\tstop only if {c}");
                     }
@@ -239,8 +252,11 @@ impl Renderer {
 
     fn stopped(&mut self, s: &StopView, out: &mut String) {
         let f = &s.frame;
-        let same_func = self.last_func == Some(f.func_index);
-        self.last_func = Some(f.func_index);
+        // An inlined frame is a function of its own: same wasm function,
+        // different name.
+        let key = (f.func_index, f.func_name.clone());
+        let same_func = self.last_func.as_ref() == Some(&key);
+        self.last_func = Some(key);
         match &s.reason {
             StopReason::Breakpoint { number, temporary } => {
                 let kind = if *temporary {
@@ -327,7 +343,8 @@ impl Renderer {
     }
 
     fn frame_line(&self, f: &FrameView) -> String {
-        format!("#{:<2} {}", f.index, self.frame_desc(f))
+        let inlined = if f.inlined { " [inlined]" } else { "" };
+        format!("#{:<2} {}{inlined}", f.index, self.frame_desc(f))
     }
 }
 
@@ -353,7 +370,28 @@ fn value_text(v: &ValueView, with_type: bool) -> String {
     }
 }
 
+/// `mix at dwarf/inline.c:16 (inlined in compute, code_offset 0x3e)`.
+fn location_where(l: &BreakLocation) -> String {
+    let mut s = l.func_name.clone();
+    if let Some(src) = &l.source {
+        let _ = write!(s, " at {}:{}", src.file, src.line);
+    }
+    if l.inlined {
+        let _ = write!(
+            s,
+            " (inlined in {}, code_offset {:#x})",
+            l.in_func, l.code_offset
+        );
+    } else {
+        let _ = write!(s, " (code_offset {:#x})", l.code_offset);
+    }
+    s
+}
+
 fn bp_where(b: &BreakpointView) -> String {
+    if b.locations.len() > 1 {
+        return format!("<{} locations>", b.locations.len());
+    }
     let mut s = String::new();
     if let Some(f) = &b.func_name {
         s.push_str(f);
@@ -386,6 +424,15 @@ fn bp_set_line(b: &BreakpointView) -> String {
             }
             if let Some(src) = &b.source {
                 let _ = write!(s, ", {}:{}", src.file, src.line);
+            }
+            match b.locations.as_slice() {
+                [one] if one.inlined => {
+                    let _ = write!(s, " (inlined in {})", one.in_func);
+                }
+                [_, _, ..] => {
+                    let _ = write!(s, " ({} locations)", b.locations.len());
+                }
+                _ => {}
             }
             s
         }
@@ -426,6 +473,7 @@ mod tests {
                 line: 7,
                 column: 0,
             }),
+            inlined: false,
         }
     }
 
