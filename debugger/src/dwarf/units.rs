@@ -1219,6 +1219,9 @@ impl Cu {
                 }
                 gimli::DW_TAG_inlined_subroutine if self.die_contains(&entry, pc) => {
                     let inl = self.inlined_instance(&entry);
+                    if !inl.ranges.iter().any(|r| r.contains(&pc)) {
+                        continue;
+                    }
                     let id = entry
                         .offset()
                         .to_debug_info_offset(&self.unit.header)
@@ -1243,12 +1246,29 @@ impl Cu {
 
     /// Name, ranges, entry and call site of an inlined-subroutine DIE.
     fn inlined_instance(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Inlined {
-        let (name, linkage) = self.die_names(entry);
-        let qualified = linkage.as_deref().and_then(|l| demangle(l, self.lang));
+        let (mut name, mut linkage) = self.die_names(entry);
+        let mut lang = self.lang;
+        // The abstract origin may live in another unit (TinyGo, LTO).
+        if name.is_none()
+            && linkage.is_none()
+            && let Some(AttributeValue::DebugInfoRef(target)) =
+                entry.attr_value(gimli::DW_AT_abstract_origin)
+            && self.in_main_dwarf
+            && let Some(store) = self.store.upgrade()
+            && let Some(cu) = store.unit_containing(target).and_then(|i| store.cu(i))
+            && let Some(off) = target.to_unit_offset(&cu.unit.header)
+            && let Ok(origin) = cu.unit.entry(off)
+        {
+            (name, linkage) = cu.die_names(&origin);
+            lang = cu.lang;
+        }
+        let qualified = linkage.as_deref().and_then(|l| demangle(l, lang));
         let mut ranges = Vec::new();
         if let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) {
             while let Ok(Some(r)) = iter.next() {
-                if r.begin < r.end {
+                // Dead code is at 0; a range past 4 GiB is broken (TinyGo
+                // writes high_pc 2^32).
+                if r.begin != 0 && r.begin < r.end && r.end <= u64::from(u32::MAX) {
                     ranges.push(r.begin..r.end);
                 }
             }

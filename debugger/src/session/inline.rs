@@ -419,3 +419,6 @@ impl Stop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
