@@ -551,12 +551,14 @@ impl Session {
         })?;
         let first = line.saturating_sub(5).max(1);
         let last = (line + 5).min(lines.len() as u32);
-        let mut out = String::new();
-        for n in first..=last {
-            let mark = if Some(n) == current { "=>" } else { "  " };
-            out.push_str(&format!("{mark}{n:>4}\t{}\n", lines[n as usize - 1]));
-        }
-        Ok(vec![Event::Text(out.trim_end().to_string())])
+        Ok(vec![Event::Source(SourceView {
+            language: source_language(&file),
+            path: file,
+            lines: (first..=last)
+                .map(|n| (n, lines[n as usize - 1].clone()))
+                .collect(),
+            current,
+        })])
     }
 
     fn wasi_available(&self) -> bool {
@@ -1734,16 +1736,25 @@ impl Session {
     fn stop_view(&mut self, reason: StopReason) -> Res<StopView> {
         let frame = self.selected_frame_view()?;
         let instruction = self.instruction_line(frame.code_offset);
-        let source_line = frame.source.as_ref().and_then(|loc| {
+        let source = frame.source.as_ref().and_then(|loc| {
             let lines = self.loaded.as_ref()?.source.file_lines(&loc.file).ok()?;
             let text = lines.get((loc.line as usize).checked_sub(1)?)?;
-            Some(format!("{}\t{}", loc.line, text))
+            Some(SourceView {
+                path: loc.file.clone(),
+                language: source_language(&loc.file),
+                lines: vec![(loc.line, text.clone())],
+                current: Some(loc.line),
+            })
         });
+        let source_line = source
+            .as_ref()
+            .map(|s| format!("{}\t{}", s.lines[0].0, s.lines[0].1));
         Ok(StopView {
             reason,
             frame,
             instruction,
             source_line,
+            source,
         })
     }
 

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use wdb_debugger::api::{
-    BreakLocation, BreakpointView, DisasmLine, Event, FrameView, NamedValue, StopReason, StopView,
-    ValueView,
+    BreakLocation, BreakpointView, DisasmLine, Event, FrameView, NamedValue, SourceView,
+    StopReason, StopView, ValueView,
 };
 
 use crate::highlight::Highlighter;
@@ -234,6 +234,11 @@ impl Renderer {
                     }
                 }
             },
+            Event::Source(v) => {
+                for line in self.source_lines(v) {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
             Event::Text(t) => {
                 for l in t.lines() {
                     let _ = writeln!(out, "{}", l.trim_end());
@@ -303,12 +308,47 @@ impl Renderer {
                 }
             }
         }
-        if let Some(src) = &s.source_line {
+        if let Some(v) = &s.source {
+            for (n, text) in v.lines.iter().zip(self.coloured(v)) {
+                let _ = writeln!(out, "{}\t{text}", n.0);
+            }
+        } else if let Some(src) = &s.source_line {
             let _ = writeln!(out, "{src}");
         }
         if let Some(i) = &s.instruction {
             let _ = writeln!(out, "{}", self.disasm_line(i));
         }
+    }
+
+    /// The text of a listing's lines, coloured by language when colour is on.
+    fn coloured(&self, v: &SourceView) -> Vec<String> {
+        let plain = || v.lines.iter().map(|l| l.1.clone()).collect();
+        match (&self.style.highlighter, &v.language) {
+            (Some(h), Some(lang)) if self.style.color => {
+                let texts: Vec<&str> = v.lines.iter().map(|l| l.1.as_str()).collect();
+                h.highlight_source(lang, &texts).unwrap_or_else(plain)
+            }
+            _ => plain(),
+        }
+    }
+
+    /// `list` output: `=>  12\tTEXT` for the current line, `    13\tTEXT` else.
+    fn source_lines(&self, v: &SourceView) -> Vec<String> {
+        v.lines
+            .iter()
+            .zip(self.coloured(v))
+            .map(|((n, _), text)| {
+                let current = v.current == Some(*n);
+                let mark = if current { "=>" } else { "  " };
+                let num = format!("{mark}{n:>4}");
+                let num = if current {
+                    self.style.paint("1;33", &num)
+                } else {
+                    num
+                };
+                format!("{num}\t{text}").trim_end().to_string()
+            })
+            .collect()
     }
 
     fn disasm_line(&self, l: &DisasmLine) -> String {
@@ -499,11 +539,35 @@ mod tests {
                 current: true,
             }),
             source_line: None,
+            source: None,
         });
         assert_eq!(
             render(ev),
             "Breakpoint 1, fibArray (n=10) at code_offset 0x1a3\n=> 0x1a3:   local.get 0\n"
         );
+    }
+
+    #[test]
+    fn source_listing_is_plain_without_colour_and_highlighted_with_it() {
+        let v = SourceView {
+            path: "dwarf/inline.c".into(),
+            language: Some("c".into()),
+            lines: vec![(11, "    int r = v * k; // c".into()), (12, "".into())],
+            current: Some(11),
+        };
+        assert_eq!(
+            render(Event::Source(v.clone())),
+            "=>  11\t    int r = v * k; // c\n    12\n"
+        );
+        let mut r = Renderer::new(Style {
+            color: true,
+            highlighter: Some(Highlighter::new().expect("grammars")),
+        });
+        let (mut s, mut failed) = (String::new(), false);
+        r.render(&Event::Source(v), &mut s, &mut failed);
+        let first = s.lines().next().expect("a line");
+        assert!(first.starts_with("\x1b[1;33m=>  11\x1b[0m\t"), "{first:?}");
+        assert!(first.matches("\x1b[38;2;").count() >= 3, "{first:?}");
     }
 
     #[test]
