@@ -1797,9 +1797,7 @@ impl Session {
     }
 
     fn selected_frame_view(&self) -> Res<FrameView> {
-        let mut v = self.frame_views()?;
-        let i = self.selected.min(v.len() - 1);
-        Ok(v.swap_remove(i))
+        self.frame_view_at(self.selected)
     }
 
     fn select_frame(&mut self, n: i64, relative: bool) -> Res<Vec<Event>> {

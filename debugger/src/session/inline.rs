@@ -127,21 +127,47 @@ impl Session {
 
     /// Every frame the user sees, innermost first.
     pub(super) fn vframes(&self) -> Res<Vec<VFrame>> {
+        self.vframes_upto(usize::MAX)
+    }
+
+    /// The frames up to number `n` at least (all when there are fewer):
+    /// only the wasm frames needed are looked up in the DWARF.
+    fn vframes_upto(&self, n: usize) -> Res<Vec<VFrame>> {
         let l = self.loaded()?;
         let frames = self.frames()?;
         let hide = self.hidden_now(&frames[0], frames.len());
-        Ok(frames
-            .iter()
-            .enumerate()
-            .flat_map(|(i, f)| expand(&l.source, i, f, if i == 0 { hide } else { 0 }))
-            .collect())
+        let mut out = Vec::new();
+        for (i, f) in frames.iter().enumerate() {
+            if out.len() > n {
+                break;
+            }
+            out.extend(expand(&l.source, i, f, if i == 0 { hide } else { 0 }));
+        }
+        Ok(out)
     }
 
     /// The selected frame (clamped to the outermost).
     pub(super) fn selected_vframe(&self) -> Res<VFrame> {
-        let mut v = self.vframes()?;
+        let mut v = self.vframes_upto(self.selected)?;
         let i = self.selected.min(v.len() - 1);
         Ok(v.swap_remove(i))
+    }
+
+    /// The view of frame `n` (clamped to the outermost), without reading
+    /// the variables of the others.
+    pub(super) fn frame_view_at(&self, n: usize) -> Res<crate::api::FrameView> {
+        let module = self.module()?;
+        let l = self.loaded()?;
+        let mut v = self.vframes_upto(n)?;
+        let i = n.min(v.len() - 1);
+        let vf = v.swap_remove(i);
+        let cx = FrameCx {
+            module: &module,
+            rt: self.rt.as_ref(),
+            frame: Some(vf.info.clone()),
+            depth: vf.phys,
+        };
+        Ok(frame_view(&module, &l.source, i, &vf, &cx))
     }
 
     /// The wasm frame index of the selected frame.
