@@ -325,6 +325,8 @@ pub enum Event {
     /// The source files named by the DWARF line tables, sorted.
     SourceFiles(Vec<String>),
     SourceText(SourceTextView),
+    /// Source lines around a location (`list`), for front ends to colour.
+    Source(SourceView),
     /// Free-form text (info listings, notes, warnings).
     Text(String),
     Warning(String),
@@ -346,8 +348,40 @@ pub struct StopView {
     pub frame: FrameView,
     /// The instruction about to run.
     pub instruction: Option<DisasmLine>,
-    /// The source line about to run (DWARF).
+    /// The source line about to run (DWARF), as `LINE\tTEXT`.
     pub source_line: Option<String>,
+    /// The same line as structured data, for front ends to colour.
+    pub source: Option<SourceView>,
+}
+
+/// Lines of one source file, with what a front end needs to colour them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceView {
+    /// The file as DWARF names it.
+    pub path: String,
+    /// `c`, `cpp`, `rust`, `go`, `zig`, or `None` when unknown (from the
+    /// file name's extension).
+    pub language: Option<String>,
+    /// (1-based line number, text), in order.
+    pub lines: Vec<(u32, String)>,
+    /// The line about to run in the selected frame, when it is listed.
+    pub current: Option<u32>,
+}
+
+/// The language of a source file, from its extension.
+pub fn source_language(path: &str) -> Option<String> {
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(
+        match ext.as_str() {
+            "c" | "h" => "c",
+            "cc" | "cpp" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "ipp" | "inl" => "cpp",
+            "rs" => "rust",
+            "go" => "go",
+            "zig" => "zig",
+            _ => return None,
+        }
+        .to_string(),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -406,6 +440,10 @@ pub struct FrameView {
     pub args: Vec<NamedValue>,
     pub locals: Vec<NamedValue>,
     pub source: Option<SourceLoc>,
+    /// An inlined call (DWARF `DW_TAG_inlined_subroutine`) inside the wasm
+    /// function `func_index`: `source` is the line in the inlined body (the
+    /// innermost frame) or the call site of the frame inside it.
+    pub inlined: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -422,6 +460,22 @@ pub struct BreakpointView {
     pub condition: Option<String>,
     pub ignore_count: u32,
     pub hits: u32,
+    /// Every place a code breakpoint stops (more than one for a function
+    /// that was inlined); empty for watchpoints and catchpoints.
+    pub locations: Vec<BreakLocation>,
+}
+
+/// One place a breakpoint stops.
+#[derive(Debug, Clone)]
+pub struct BreakLocation {
+    pub code_offset: u32,
+    /// The function as the user knows it: the inlined function for an
+    /// inlined copy.
+    pub func_name: String,
+    pub source: Option<SourceLoc>,
+    /// An inlined copy, in the wasm function `in_func`.
+    pub inlined: bool,
+    pub in_func: String,
 }
 
 #[derive(Debug, Clone)]

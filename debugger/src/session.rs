@@ -99,6 +99,9 @@ enum BpKind {
         spec: BreakSpec,
         func_index: u32,
         code_offset: u32,
+        /// More locations as (func_index, code_offset): every inlined copy
+        /// of a function (`break FUNC`).
+        more: Vec<(u32, u32)>,
     },
     Watch {
         addr: u32,
@@ -106,6 +109,23 @@ enum BpKind {
         kind: WatchKind,
     },
     CatchWasi(Option<String>),
+}
+
+impl BpKind {
+    /// Every (func_index, code_offset) a code breakpoint stops at.
+    fn code_locations(&self) -> Vec<(u32, u32)> {
+        match self {
+            BpKind::Code {
+                func_index,
+                code_offset,
+                more,
+                ..
+            } => std::iter::once((*func_index, *code_offset))
+                .chain(more.iter().copied())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +165,8 @@ pub struct Session {
     jit: Option<Box<wdb_engine::jit::JitEngine>>,
     /// A JIT call suspended while an interpreted function it entered runs.
     jit_run: Option<mixed::JitRun>,
+    /// Inlined frames hidden at this stop (the user sees their call site).
+    hidden_inline: Option<inline::Hidden>,
 }
 
 type Res<T> = Result<T, String>;
@@ -165,6 +187,7 @@ impl Session {
             mode: Mode::Interp,
             jit: None,
             jit_run: None,
+            hidden_inline: None,
         }
     }
 
@@ -497,14 +520,10 @@ impl Session {
         }
         let (file, line, current) = match around {
             None => {
-                let frames = self
-                    .frames()
+                let vf = self
+                    .selected_vframe()
                     .map_err(|_| "No frame selected: use `list FUNC` or `list FILE:LINE`.")?;
-                let f = &frames[self.selected.min(frames.len() - 1)];
-                let loc = l
-                    .source
-                    .location(f.code_offset)
-                    .ok_or("No source line for the current location.")?;
+                let loc = vf.loc.ok_or("No source line for the current location.")?;
                 (loc.file, loc.line, Some(loc.line))
             }
             Some(spec) => match BreakSpec::parse(spec)? {
@@ -532,12 +551,14 @@ impl Session {
         })?;
         let first = line.saturating_sub(5).max(1);
         let last = (line + 5).min(lines.len() as u32);
-        let mut out = String::new();
-        for n in first..=last {
-            let mark = if Some(n) == current { "=>" } else { "  " };
-            out.push_str(&format!("{mark}{n:>4}\t{}\n", lines[n as usize - 1]));
-        }
-        Ok(vec![Event::Text(out.trim_end().to_string())])
+        Ok(vec![Event::Source(SourceView {
+            language: source_language(&file),
+            path: file,
+            lines: (first..=last)
+                .map(|n| (n, lines[n as usize - 1].clone()))
+                .collect(),
+            current,
+        })])
     }
 
     fn wasi_available(&self) -> bool {
@@ -822,9 +843,34 @@ impl Session {
 
     fn resolve_spec(&self, spec: &BreakSpec) -> Res<BpKind> {
         let module = self.module()?;
+        let mut more = Vec::new();
         let (func_index, code_offset) = match spec {
             BreakSpec::Function(name) => {
-                let f = self.resolve_function(&module, name)?;
+                // Inlined copies (DWARF) are locations too; a function that
+                // was only inlined has no wasm function of its own.
+                let inlined: Vec<(u32, u32)> = self
+                    .loaded()?
+                    .source
+                    .info
+                    .inline_instances_named(name)
+                    .into_iter()
+                    .filter_map(|i| Some((module.func_at_code_offset(i.entry)?, i.entry)))
+                    .collect();
+                let f = match self.resolve_function(&module, name) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let Some((&first, rest)) = inlined.split_first() else {
+                            return Err(e);
+                        };
+                        return Ok(BpKind::Code {
+                            spec: spec.clone(),
+                            func_index: first.0,
+                            code_offset: first.1,
+                            more: rest.to_vec(),
+                        });
+                    }
+                };
+                more = inlined;
                 if module.body(f).is_none() {
                     return Err(format!(
                         "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
@@ -888,10 +934,12 @@ impl Session {
                 (f, co)
             }
         };
+        more.retain(|&(_, co)| co != code_offset);
         Ok(BpKind::Code {
             spec: spec.clone(),
             func_index,
             code_offset,
+            more,
         })
     }
 
@@ -935,6 +983,7 @@ impl Session {
                 spec,
                 func_index,
                 code_offset,
+                ..
             } => (
                 "breakpoint",
                 spec.to_string(),
@@ -958,7 +1007,18 @@ impl Session {
                 None,
             ),
         };
-        let source = code_offset.and_then(|co| self.loaded.as_ref()?.source.location(co));
+        let locations: Vec<BreakLocation> = b
+            .kind
+            .code_locations()
+            .into_iter()
+            .map(|(f, co)| self.break_location(f, co, &b.kind))
+            .collect();
+        // The first location names the breakpoint (an inlined function's
+        // frame, not the wasm function it was inlined into).
+        let (func_name, source) = match locations.first() {
+            Some(l) => (Some(l.func_name.clone()), l.source.clone()),
+            None => (func_name, None),
+        };
         BreakpointView {
             number: b.number,
             kind: kind.into(),
@@ -971,6 +1031,7 @@ impl Session {
             condition: b.condition.clone(),
             ignore_count: b.ignore,
             hits: b.hits,
+            locations,
         }
     }
 
@@ -979,18 +1040,10 @@ impl Session {
     fn sync_breakpoints(&mut self) {
         let Some(rt) = self.rt.as_mut() else { return };
         let mut want = HashSet::new();
-        for b in &self.bps {
-            if let (
-                true,
-                BpKind::Code {
-                    func_index,
-                    code_offset,
-                    ..
-                },
-            ) = (b.enabled, &b.kind)
-            {
-                let func = rt.store.instance_func(rt.inst, *func_index);
-                if let Some(pc) = rt.store.pc_from_code_offset(func, *code_offset) {
+        for b in self.bps.iter().filter(|b| b.enabled) {
+            for (func_index, code_offset) in b.kind.code_locations() {
+                let func = rt.store.instance_func(rt.inst, func_index);
+                if let Some(pc) = rt.store.pc_from_code_offset(func, code_offset) {
                     want.insert((func, pc));
                 }
             }
@@ -1243,7 +1296,10 @@ impl Session {
     fn resume(&mut self, how: Resume) -> Res<Vec<Event>> {
         self.live()?;
         self.clear_interrupt();
-        self.selected = 0;
+        // `finish` ends the frame the user selected (`up`, then `finish`);
+        // everything else starts from the innermost frame, where breakpoint
+        // conditions are evaluated too.
+        let selected = std::mem::take(&mut self.selected);
         let mut events = vec![Event::Running];
         let outcome = match how {
             Resume::Continue => self.run_to_stop(None)?,
@@ -1252,7 +1308,7 @@ impl Session {
             Resume::Step => self.source_step(false)?,
             Resume::Next => self.source_step(true)?,
             Resume::Finish => {
-                let (stop, finished) = self.finish()?;
+                let (stop, finished) = self.finish(selected)?;
                 if let Some((name, n)) = finished
                     && let Stop::At(StopReason::Location) = stop
                 {
@@ -1330,6 +1386,10 @@ impl Session {
             }
         };
         self.internal = None;
+        match stop.breakpoint_number() {
+            Some(n) => self.hide_at_breakpoint(n),
+            None => self.hidden_inline = None,
+        }
         self.sync_breakpoints();
         // Hit counts persist once per command, not once per hit.
         let _ = self.save_state();
@@ -1352,17 +1412,15 @@ impl Session {
             .bps
             .iter()
             .filter(|b| b.enabled)
-            .filter_map(|b| match &b.kind {
-                BpKind::Code {
-                    func_index,
-                    code_offset,
-                    ..
-                } => {
-                    let f = rt.store.instance_func(rt.inst, *func_index);
-                    (f == func && rt.store.pc_from_code_offset(f, *code_offset) == Some(pc))
-                        .then_some(b.number)
-                }
-                _ => None,
+            .filter_map(|b| {
+                b.kind
+                    .code_locations()
+                    .into_iter()
+                    .any(|(func_index, code_offset)| {
+                        let f = rt.store.instance_func(rt.inst, func_index);
+                        f == func && rt.store.pc_from_code_offset(f, code_offset) == Some(pc)
+                    })
+                    .then_some(b.number)
             })
             .collect();
         let mut hit_temporaries = Vec::new();
@@ -1466,57 +1524,20 @@ impl Session {
         }
     }
 
-    /// `step`/`next`: by source line with DWARF, by instruction without.
-    fn source_step(&mut self, over: bool) -> Res<Stop> {
-        let start = self.top_frame().ok_or("no frame")?;
-        let line_of = |s: &Self, co: u32| {
-            s.loaded
-                .as_ref()
-                .and_then(|l| l.source.location(co))
-                .map(|l| (l.file, l.line))
-        };
-        let start_line = line_of(self, start.code_offset);
-        let d0 = self.depth();
-        loop {
-            let before = self.depth();
-            let mut stop = if over {
-                self.next_instruction()?
-            } else {
-                Stop::from_step(self.engine_step())
-            };
-            if !matches!(stop, Stop::At(StopReason::Step)) || start_line.is_none() {
-                return Ok(stop);
-            }
-            if self.interrupted() {
-                return Ok(Stop::At(StopReason::Interrupted));
-            }
-            let mut f = self.top_frame().ok_or("no frame")?;
-            // `step` into a function without line information runs over it, as gdb does.
-            if self.depth() > before && line_of(self, f.code_offset).is_none() {
-                stop = self.run_until_depth(before)?;
-                if !matches!(stop, Stop::At(StopReason::Step)) {
-                    return Ok(stop);
-                }
-                f = self.top_frame().ok_or("no frame")?;
-            }
-            let here = line_of(self, f.code_offset);
-            let boundary = self
-                .loaded
-                .as_ref()
-                .is_some_and(|l| l.source.is_stmt_boundary(f.code_offset));
-            let depth_changed = self.depth() != d0;
-            if here.is_some() && boundary && (here != start_line || depth_changed) {
-                return Ok(stop);
-            }
-        }
-    }
-
     /// `finish`: run until the selected frame returns. Returns the stop and,
     /// when it landed in the caller, the finished function's name and result count.
-    fn finish(&mut self) -> Res<(Stop, Option<(String, usize)>)> {
+    fn finish(&mut self, selected: usize) -> Res<(Stop, Option<(String, usize)>)> {
+        let vframe = self
+            .vframes()?
+            .into_iter()
+            .nth(selected)
+            .ok_or("No frame selected.")?;
+        if let Some(done) = self.finish_inline(&vframe)? {
+            return Ok(done);
+        }
         let module = self.module()?;
         let d = self.depth();
-        let sel = self.selected.min(d.saturating_sub(1));
+        let sel = vframe.phys.min(d.saturating_sub(1));
         let rt = self.rt.as_ref().expect("live");
         let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
         let f = &frames[sel];
@@ -1700,6 +1721,7 @@ impl Session {
                     source: f
                         .code_offset
                         .and_then(|co| self.loaded.as_ref()?.source.location(co)),
+                    inlined: false,
                 })
                 .collect()
         } else {
@@ -1714,15 +1736,25 @@ impl Session {
     fn stop_view(&mut self, reason: StopReason) -> Res<StopView> {
         let frame = self.selected_frame_view()?;
         let instruction = self.instruction_line(frame.code_offset);
-        let source_line = self
-            .loaded
+        let source = frame.source.as_ref().and_then(|loc| {
+            let lines = self.loaded.as_ref()?.source.file_lines(&loc.file).ok()?;
+            let text = lines.get((loc.line as usize).checked_sub(1)?)?;
+            Some(SourceView {
+                path: loc.file.clone(),
+                language: source_language(&loc.file),
+                lines: vec![(loc.line, text.clone())],
+                current: Some(loc.line),
+            })
+        });
+        let source_line = source
             .as_ref()
-            .and_then(|l| l.source.line_text(frame.code_offset));
+            .map(|s| format!("{}\t{}", s.lines[0].0, s.lines[0].1));
         Ok(StopView {
             reason,
             frame,
             instruction,
             source_line,
+            source,
         })
     }
 
@@ -1764,29 +1796,8 @@ impl Session {
         Ok(f)
     }
 
-    fn frame_views(&self) -> Res<Vec<FrameView>> {
-        let module = self.module()?;
-        let l = self.loaded()?;
-        Ok(self
-            .frames()?
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let cx = FrameCx {
-                    module: &module,
-                    rt: self.rt.as_ref(),
-                    frame: Some(f.clone()),
-                    depth: i,
-                };
-                frame_view(&module, &l.source, i, f, &cx)
-            })
-            .collect())
-    }
-
     fn selected_frame_view(&self) -> Res<FrameView> {
-        let mut v = self.frame_views()?;
-        let i = self.selected.min(v.len() - 1);
-        Ok(v.swap_remove(i))
+        self.frame_view_at(self.selected)
     }
 
     fn select_frame(&mut self, n: i64, relative: bool) -> Res<Vec<Event>> {
@@ -1823,7 +1834,7 @@ impl Session {
         let rt = self.rt.as_ref().ok_or("No stack.")?;
         let exec = rt.exec.as_ref().ok_or("No stack.")?;
         let _ = self.frames()?;
-        let stack = exec.operand_stack(&rt.store, self.selected);
+        let stack = exec.operand_stack(&rt.store, self.selected_phys());
         let values = stack
             .iter()
             .rev()
@@ -1873,15 +1884,15 @@ impl Session {
             return None;
         }
         let module = l.module.clone();
-        let frame = self.frames().ok()?.into_iter().nth(self.selected)?;
-        let co = frame.code_offset;
+        let vf = self.selected_vframe().ok()?;
+        let co = vf.info.code_offset;
         let cx = FrameCx {
             module: &module,
             rt: self.rt.as_ref(),
-            frame: Some(frame),
-            depth: self.selected,
+            frame: Some(vf.info),
+            depth: vf.phys,
         };
-        Some(l.source.info.eval(text, co, &cx))
+        Some(l.source.info.eval_in_frame(text, co, vf.level, &cx))
     }
 
     fn print(&self, text: &str, format: Format) -> Res<String> {
@@ -1924,8 +1935,8 @@ impl Session {
             frame: self
                 .frames()
                 .ok()
-                .and_then(|f| f.into_iter().nth(self.selected)),
-            depth: self.selected,
+                .and_then(|f| f.into_iter().nth(self.selected_phys())),
+            depth: self.selected_phys(),
         };
         expr::eval(e, &cx)
     }
@@ -2028,11 +2039,11 @@ impl Session {
         match target {
             Expr::Local(r) => {
                 let frames = self.frames()?;
-                let f = frames.get(self.selected).ok_or("No frame selected.")?;
+                let depth = self.selected_phys();
+                let f = frames.get(depth).ok_or("No frame selected.")?;
                 let idx = local_index(&module, f, &r)?;
                 let ty = module.local_types(f.func_index)[idx as usize];
                 let v = host::convert(v, ty)?;
-                let depth = self.selected;
                 let rt = self.rt.as_mut().expect("frames exist");
                 rt.exec
                     .as_mut()
@@ -2081,11 +2092,11 @@ impl Session {
         if !l.source.available() {
             return None;
         }
-        let frame = self.frames().ok()?.into_iter().nth(self.selected)?;
+        let vf = self.selected_vframe().ok()?;
         let var = l
             .source
             .info
-            .variables(frame.code_offset)
+            .variables_in_frame(vf.info.code_offset, vf.level)
             .into_iter()
             .find(|x| x.name == name)?;
         let ty = match var.type_name.trim_start_matches("const ").trim() {
@@ -2130,7 +2141,7 @@ impl Session {
                 let frames = self
                     .frames()
                     .map_err(|_| "No frame selected: `disassemble FUNC` works without one.")?;
-                let f = &frames[self.selected.min(frames.len() - 1)];
+                let f = &frames[self.selected_phys().min(frames.len() - 1)];
                 (f.func_index, Some(f.code_offset))
             }
         };
@@ -2454,16 +2465,19 @@ impl EvalContext for FrameCx<'_> {
     }
 }
 
+/// A frame as the user sees it: DWARF variables of its (inlined) scope, or
+/// the wasm locals when the function has no DWARF variables.
 fn frame_view(
     module: &Module,
     source: &Source,
     index: usize,
-    f: &FrameInfo,
+    vf: &inline::VFrame,
     cx: &FrameCx<'_>,
 ) -> FrameView {
+    let f = &vf.info;
     if source.available() {
-        let vars = source.info.variables(f.code_offset);
-        if !vars.is_empty() {
+        let vars = source.info.variables_in_frame(f.code_offset, vf.level);
+        if !vars.is_empty() || vf.inline.is_some() {
             let (mut args, mut locals) = (Vec::new(), Vec::new());
             for v in vars {
                 let val = source.info.read_var(&v, cx);
@@ -2484,11 +2498,12 @@ fn frame_view(
             return FrameView {
                 index,
                 func_index: f.func_index,
-                func_name: module.display_func_name(f.func_index),
+                func_name: inline::frame_name(module, vf),
                 code_offset: f.code_offset,
                 args,
                 locals,
-                source: source.location(f.code_offset),
+                source: vf.loc.clone(),
+                inlined: vf.inline.is_some(),
             };
         }
     }
@@ -2515,7 +2530,8 @@ fn frame_view(
         code_offset: f.code_offset,
         args: args.to_vec(),
         locals: locals.to_vec(),
-        source: source.location(f.code_offset),
+        source: vf.loc.clone(),
+        inlined: false,
     }
 }
 
@@ -2606,6 +2622,7 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
 #[cfg(test)]
 mod tests;
 
+mod inline;
 mod mixed;
 
 /// Replace mangled Rust and C++ names from the name section by the names a

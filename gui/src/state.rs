@@ -283,6 +283,8 @@ impl DebugState {
                 self.profile = Some(report);
                 fx.profiled = true;
             }
+            // The source panel follows the selected frame itself.
+            Event::Source(_) => {}
             Event::SourceText(text) => {
                 self.sources.insert(text.file.clone(), text);
             }

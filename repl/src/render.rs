@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use wdb_debugger::api::{
-    BreakpointView, DisasmLine, Event, FrameView, NamedValue, StopReason, StopView, ValueView,
+    BreakLocation, BreakpointView, DisasmLine, Event, FrameView, NamedValue, SourceView,
+    StopReason, StopView, ValueView,
 };
 
 use crate::highlight::Highlighter;
@@ -58,7 +59,8 @@ impl Style {
 /// prints just the instruction.
 pub struct Renderer {
     pub style: Style,
-    last_func: Option<u32>,
+    /// The function of the last stop (wasm index and shown name).
+    last_func: Option<(u32, String)>,
 }
 
 impl Renderer {
@@ -143,6 +145,17 @@ impl Renderer {
                         b.hits,
                         bp_where(b)
                     );
+                    if b.locations.len() > 1 {
+                        for (i, l) in b.locations.iter().enumerate() {
+                            let _ = writeln!(
+                                out,
+                                "{:<26} {:<3}      {}",
+                                format!("{}.{}", b.number, i + 1),
+                                if b.enabled { "y" } else { "n" },
+                                location_where(l)
+                            );
+                        }
+                    }
                     if let Some(c) = &b.condition {
                         let _ = writeln!(out, "\tstop only if {c}");
                     }
@@ -221,6 +234,11 @@ impl Renderer {
                     }
                 }
             },
+            Event::Source(v) => {
+                for line in self.source_lines(v) {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
             Event::Text(t) => {
                 for l in t.lines() {
                     let _ = writeln!(out, "{}", l.trim_end());
@@ -239,8 +257,11 @@ impl Renderer {
 
     fn stopped(&mut self, s: &StopView, out: &mut String) {
         let f = &s.frame;
-        let same_func = self.last_func == Some(f.func_index);
-        self.last_func = Some(f.func_index);
+        // An inlined frame is a function of its own: same wasm function,
+        // different name.
+        let key = (f.func_index, f.func_name.clone());
+        let same_func = self.last_func.as_ref() == Some(&key);
+        self.last_func = Some(key);
         match &s.reason {
             StopReason::Breakpoint { number, temporary } => {
                 let kind = if *temporary {
@@ -287,12 +308,47 @@ impl Renderer {
                 }
             }
         }
-        if let Some(src) = &s.source_line {
+        if let Some(v) = &s.source {
+            for (n, text) in v.lines.iter().zip(self.coloured(v)) {
+                let _ = writeln!(out, "{}\t{text}", n.0);
+            }
+        } else if let Some(src) = &s.source_line {
             let _ = writeln!(out, "{src}");
         }
         if let Some(i) = &s.instruction {
             let _ = writeln!(out, "{}", self.disasm_line(i));
         }
+    }
+
+    /// The text of a listing's lines, coloured by language when colour is on.
+    fn coloured(&self, v: &SourceView) -> Vec<String> {
+        let plain = || v.lines.iter().map(|l| l.1.clone()).collect();
+        match (&self.style.highlighter, &v.language) {
+            (Some(h), Some(lang)) if self.style.color => {
+                let texts: Vec<&str> = v.lines.iter().map(|l| l.1.as_str()).collect();
+                h.highlight_source(lang, &texts).unwrap_or_else(plain)
+            }
+            _ => plain(),
+        }
+    }
+
+    /// `list` output: `=>  12\tTEXT` for the current line, `    13\tTEXT` else.
+    fn source_lines(&self, v: &SourceView) -> Vec<String> {
+        v.lines
+            .iter()
+            .zip(self.coloured(v))
+            .map(|((n, _), text)| {
+                let current = v.current == Some(*n);
+                let mark = if current { "=>" } else { "  " };
+                let num = format!("{mark}{n:>4}");
+                let num = if current {
+                    self.style.paint("1;33", &num)
+                } else {
+                    num
+                };
+                format!("{num}\t{text}").trim_end().to_string()
+            })
+            .collect()
     }
 
     fn disasm_line(&self, l: &DisasmLine) -> String {
@@ -327,7 +383,8 @@ impl Renderer {
     }
 
     fn frame_line(&self, f: &FrameView) -> String {
-        format!("#{:<2} {}", f.index, self.frame_desc(f))
+        let inlined = if f.inlined { " [inlined]" } else { "" };
+        format!("#{:<2} {}{inlined}", f.index, self.frame_desc(f))
     }
 }
 
@@ -353,7 +410,28 @@ fn value_text(v: &ValueView, with_type: bool) -> String {
     }
 }
 
+/// `mix at dwarf/inline.c:16 (inlined in compute, code_offset 0x3e)`.
+fn location_where(l: &BreakLocation) -> String {
+    let mut s = l.func_name.clone();
+    if let Some(src) = &l.source {
+        let _ = write!(s, " at {}:{}", src.file, src.line);
+    }
+    if l.inlined {
+        let _ = write!(
+            s,
+            " (inlined in {}, code_offset {:#x})",
+            l.in_func, l.code_offset
+        );
+    } else {
+        let _ = write!(s, " (code_offset {:#x})", l.code_offset);
+    }
+    s
+}
+
 fn bp_where(b: &BreakpointView) -> String {
+    if b.locations.len() > 1 {
+        return format!("<{} locations>", b.locations.len());
+    }
     let mut s = String::new();
     if let Some(f) = &b.func_name {
         s.push_str(f);
@@ -386,6 +464,15 @@ fn bp_set_line(b: &BreakpointView) -> String {
             }
             if let Some(src) = &b.source {
                 let _ = write!(s, ", {}:{}", src.file, src.line);
+            }
+            match b.locations.as_slice() {
+                [one] if one.inlined => {
+                    let _ = write!(s, " (inlined in {})", one.in_func);
+                }
+                [_, _, ..] => {
+                    let _ = write!(s, " ({} locations)", b.locations.len());
+                }
+                _ => {}
             }
             s
         }
@@ -426,6 +513,7 @@ mod tests {
                 line: 7,
                 column: 0,
             }),
+            inlined: false,
         }
     }
 
@@ -451,11 +539,35 @@ mod tests {
                 current: true,
             }),
             source_line: None,
+            source: None,
         });
         assert_eq!(
             render(ev),
             "Breakpoint 1, fibArray (n=10) at code_offset 0x1a3\n=> 0x1a3:   local.get 0\n"
         );
+    }
+
+    #[test]
+    fn source_listing_is_plain_without_colour_and_highlighted_with_it() {
+        let v = SourceView {
+            path: "dwarf/inline.c".into(),
+            language: Some("c".into()),
+            lines: vec![(11, "    int r = v * k; // c".into()), (12, "".into())],
+            current: Some(11),
+        };
+        assert_eq!(
+            render(Event::Source(v.clone())),
+            "=>  11\t    int r = v * k; // c\n    12\n"
+        );
+        let mut r = Renderer::new(Style {
+            color: true,
+            highlighter: Some(Highlighter::new().expect("grammars")),
+        });
+        let (mut s, mut failed) = (String::new(), false);
+        r.render(&Event::Source(v), &mut s, &mut failed);
+        let first = s.lines().next().expect("a line");
+        assert!(first.starts_with("\x1b[1;33m=>  11\x1b[0m\t"), "{first:?}");
+        assert!(first.matches("\x1b[38;2;").count() >= 3, "{first:?}");
     }
 
     #[test]

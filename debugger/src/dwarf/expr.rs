@@ -288,6 +288,8 @@ enum Val {
 struct Eval<'a> {
     store: &'a Store,
     pc: u64,
+    /// The inline frame whose variables are visible; `None`: every scope.
+    inline_frame: Option<usize>,
     frame: &'a dyn FrameAccess,
     vars: Option<Vec<VarInfo>>,
 }
@@ -296,11 +298,13 @@ pub(crate) fn evaluate(
     store: &Store,
     e: &Expr,
     pc: u64,
+    inline_frame: Option<usize>,
     frame: &dyn FrameAccess,
 ) -> Result<VarValue, String> {
     let mut ev = Eval {
         store,
         pc,
+        inline_frame,
         frame,
         vars: None,
     };
@@ -331,7 +335,7 @@ impl Eval<'_> {
 
     fn lookup(&mut self, name: &str) -> Result<Val, String> {
         if self.vars.is_none() {
-            self.vars = Some(self.store.variables(self.pc));
+            self.vars = Some(self.store.variables_in_frame(self.pc, self.inline_frame));
         }
         let vars = self.vars.as_ref().expect("just filled");
         // Locals (innermost first) shadow parameters, which shadow globals.

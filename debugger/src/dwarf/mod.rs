@@ -86,6 +86,38 @@ pub struct InlineFrame {
     pub name: String,
     /// Where it was inlined (the call site).
     pub call_site: Option<SourceLoc>,
+    /// The `DW_TAG_inlined_subroutine` DIE's `.debug_info` offset: tells two
+    /// instances of one function apart (`next` runs over an instance it
+    /// was not in when it started).
+    pub id: u64,
+    /// The `code_offset` ranges of this inlined instance, sorted.
+    pub ranges: Vec<Range<u32>>,
+    /// Where the instance begins: `DW_AT_entry_pc`, else its lowest address.
+    pub entry: u32,
+}
+
+impl InlineFrame {
+    pub fn contains(&self, code_offset: u32) -> bool {
+        self.ranges.iter().any(|r| r.contains(&code_offset))
+    }
+
+    /// True when `code_offset` is where the instance is entered: its entry
+    /// or the start of one of its ranges (optimized code may run a later
+    /// range first).
+    pub fn starts_at(&self, code_offset: u32) -> bool {
+        self.entry == code_offset || self.ranges.iter().any(|r| r.start == code_offset)
+    }
+}
+
+/// One inlined copy of a function, for `break FUNC`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineInstance {
+    /// The inlined function's name (demangled, as [`FunctionInfo::name`]).
+    pub name: String,
+    /// Where to break: `DW_AT_entry_pc`, else the lowest address.
+    pub entry: u32,
+    pub ranges: Vec<Range<u32>>,
+    pub call_site: Option<SourceLoc>,
 }
 
 /// A variable or parameter in scope at a `code_offset`.
@@ -233,6 +265,42 @@ impl DebugInfo {
             .unwrap_or_default()
     }
 
+    /// Inlined copies of the functions `name` matches (as
+    /// [`DebugInfo::functions_named`] matches), sorted by entry.
+    pub fn inline_instances_named(&self, name: &str) -> Vec<InlineInstance> {
+        self.store
+            .as_ref()
+            .map(|s| s.inline_instances_named(name))
+            .unwrap_or_default()
+    }
+
+    /// Variables of one frame at `code_offset`, with inlining: frame 0 is
+    /// the innermost inlined function (or the function itself when nothing
+    /// is inlined here), frame `inline_frames(code_offset).len()` the
+    /// function whose code it is. Parameters first, innermost scope first.
+    pub fn variables_in_frame(&self, code_offset: u32, frame: usize) -> Vec<VarInfo> {
+        self.store
+            .as_ref()
+            .map(|s| s.variables_in_frame(code_offset as u64, Some(frame)))
+            .unwrap_or_default()
+    }
+
+    /// [`DebugInfo::eval`] in one inline frame (numbered as in
+    /// [`DebugInfo::variables_in_frame`]).
+    pub fn eval_in_frame(
+        &self,
+        expr: &str,
+        code_offset: u32,
+        inline_frame: usize,
+        frame: &dyn FrameAccess,
+    ) -> Result<VarValue, String> {
+        let ast = parse_expr(expr)?;
+        match &self.store {
+            Some(s) => expr::evaluate(s, &ast, code_offset as u64, Some(inline_frame), frame),
+            None => Err("no debug info (the module has no DWARF)".to_string()),
+        }
+    }
+
     /// Variables in scope at `code_offset`: parameters first, then locals,
     /// innermost scope first.
     pub fn variables(&self, code_offset: u32) -> Vec<VarInfo> {
@@ -260,7 +328,7 @@ impl DebugInfo {
     ) -> Result<VarValue, String> {
         let ast = parse_expr(expr)?;
         match &self.store {
-            Some(s) => expr::evaluate(s, &ast, code_offset as u64, frame),
+            Some(s) => expr::evaluate(s, &ast, code_offset as u64, None, frame),
             None => Err("no debug info (the module has no DWARF)".to_string()),
         }
     }

@@ -10,7 +10,10 @@ use std::sync::{Arc, OnceLock, Weak};
 use gimli::{AttributeValue, Reader as _, UnitOffset};
 use wdb_engine::Module;
 
-use super::{FrameAccess, FunctionInfo, InlineFrame, LineMatch, R, SourceLoc, VarInfo, VarValue};
+use super::{
+    FrameAccess, FunctionInfo, InlineFrame, InlineInstance, LineMatch, R, SourceLoc, VarInfo,
+    VarValue,
+};
 
 /// Deepest DIE nesting we walk (guards against malformed, cyclic input).
 const MAX_DIE_DEPTH: usize = 64;
@@ -65,6 +68,19 @@ pub(crate) struct Cu {
     ranges: Vec<Range<u64>>,
     lines: OnceLock<Lines>,
     funcs: OnceLock<Vec<Func>>,
+    /// Every `DW_TAG_inlined_subroutine` with code (for `break FUNC`).
+    inlined: OnceLock<Vec<Inlined>>,
+}
+
+/// One inlined instance, as `break FUNC` needs it.
+#[derive(Debug, Clone)]
+struct Inlined {
+    name: String,
+    linkage: Option<String>,
+    qualified: Option<String>,
+    entry: u64,
+    ranges: Vec<Range<u64>>,
+    call_site: Option<SourceLoc>,
 }
 
 #[derive(Default)]
@@ -455,6 +471,7 @@ impl Store {
             ranges: Vec::new(),
             lines: OnceLock::new(),
             funcs: OnceLock::new(),
+            inlined: OnceLock::new(),
         };
         ranges.retain(|r| live_range(r, self.code_len));
         if ranges.is_empty() {
@@ -742,6 +759,12 @@ impl Store {
     }
 
     pub fn variables(&self, pc: u64) -> Vec<VarInfo> {
+        self.variables_in_frame(pc, None)
+    }
+
+    /// Variables at `pc` of one inline frame (0 = innermost; see
+    /// [`super::DebugInfo::variables_in_frame`]), or of every scope.
+    pub fn variables_in_frame(&self, pc: u64, frame: Option<usize>) -> Vec<VarInfo> {
         let Some((u, cu, f)) = self.func_at(pc) else {
             return Vec::new();
         };
@@ -750,9 +773,20 @@ impl Store {
             ..Scopes::default()
         };
         cu.walk_scopes(self, f.offset, pc, &mut scopes);
+        // Inline level counted from the function outwards-in.
+        let level = match frame {
+            Some(n) => match scopes.inlines.len().checked_sub(n) {
+                Some(l) => Some(l),
+                None => return Vec::new(),
+            },
+            None => None,
+        };
         let mut params: Vec<(usize, VarInfo)> = Vec::new();
         let mut locals: Vec<(usize, VarInfo)> = Vec::new();
-        for (depth, v) in scopes.vars {
+        for (depth, var_level, v) in scopes.vars {
+            if level.is_some_and(|l| l != var_level) {
+                continue;
+            }
             if v.is_param {
                 params.push((depth, v))
             } else {
@@ -763,6 +797,35 @@ impl Store {
         params.sort_by_key(|p| std::cmp::Reverse(p.0));
         locals.sort_by_key(|p| std::cmp::Reverse(p.0));
         params.into_iter().chain(locals).map(|p| p.1).collect()
+    }
+
+    pub fn inline_instances_named(&self, query: &str) -> Vec<InlineInstance> {
+        let mut out: Vec<InlineInstance> = Vec::new();
+        for i in 0..self.units.len() {
+            let Some(cu) = self.cu(i) else { continue };
+            for inl in cu.inlined(self) {
+                if names_match(
+                    &inl.name,
+                    inl.linkage.as_deref(),
+                    inl.qualified.as_deref(),
+                    query,
+                ) && !out.iter().any(|o| o.entry == inl.entry as u32)
+                {
+                    out.push(InlineInstance {
+                        name: inl.display_name(),
+                        entry: inl.entry as u32,
+                        ranges: inl
+                            .ranges
+                            .iter()
+                            .map(|r| r.start as u32..r.end as u32)
+                            .collect(),
+                        call_site: inl.call_site.clone(),
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|i| i.entry);
+        out
     }
 
     pub fn read_var(&self, var: &VarInfo, frame: &dyn FrameAccess) -> VarValue {
@@ -788,13 +851,17 @@ impl Store {
 }
 
 fn name_matches(f: &Func, query: &str) -> bool {
-    if f.name == query || f.linkage.as_deref() == Some(query) {
+    names_match(&f.name, f.linkage.as_deref(), f.qualified.as_deref(), query)
+}
+
+fn names_match(name: &str, linkage: Option<&str>, qualified: Option<&str>, query: &str) -> bool {
+    if name == query || linkage == Some(query) {
         return true;
     }
-    let Some(q) = &f.qualified else { return false };
+    let Some(q) = qualified else { return false };
     // C++ demangled names carry parameters: match on the part before them.
     let base = q.split('(').next().unwrap_or(q);
-    [q.as_str(), base]
+    [q, base]
         .iter()
         .any(|n| *n == query || n.ends_with(&format!("::{query}")))
 }
@@ -802,8 +869,16 @@ fn name_matches(f: &Func, query: &str) -> bool {
 #[derive(Default)]
 struct Scopes {
     unit: usize,
-    vars: Vec<(usize, VarInfo)>,
+    /// (scope depth, inline level, variable).
+    vars: Vec<(usize, usize, VarInfo)>,
+    /// Outermost first while walking.
     inlines: Vec<InlineFrame>,
+}
+
+impl Inlined {
+    fn display_name(&self) -> String {
+        self.qualified.clone().unwrap_or_else(|| self.name.clone())
+    }
 }
 
 fn demangle(linkage: &str, lang: Option<gimli::DwLang>) -> Option<String> {
@@ -1115,6 +1190,9 @@ impl Cu {
         self.walk_node(root, pc, 0, frame_base.as_ref(), scopes);
     }
 
+    /// Variables and inlined calls under `node` that contain `pc`. `depth`
+    /// counts nested scopes; `scopes.inlines.len()` is the inline level a
+    /// variable belongs to (0: the function itself).
     fn walk_node(
         self: &Arc<Self>,
         node: gimli::EntriesTreeNode<'_, '_, R>,
@@ -1133,42 +1211,124 @@ impl Cu {
                 gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
                     let is_param = entry.tag() == gimli::DW_TAG_formal_parameter;
                     if let Some(v) = self.make_var(scopes.unit, &entry, pc, frame_base, is_param) {
-                        scopes.vars.push((depth, v));
+                        scopes.vars.push((depth, scopes.inlines.len(), v));
                     }
                 }
                 gimli::DW_TAG_lexical_block if self.die_contains(&entry, pc) => {
                     self.walk_node(child, pc, depth + 1, frame_base, scopes);
                 }
                 gimli::DW_TAG_inlined_subroutine if self.die_contains(&entry, pc) => {
-                    let (name, linkage) = self.die_names(&entry);
-                    let name = linkage
-                        .as_deref()
-                        .and_then(|l| demangle(l, self.lang))
-                        .or(name)
-                        .unwrap_or_else(|| "<inlined>".to_string());
-                    let call_file = entry
-                        .attr_value(gimli::DW_AT_call_file)
-                        .and_then(file_index);
-                    let call_line = entry
-                        .attr_value(gimli::DW_AT_call_line)
-                        .and_then(|v| v.udata_value());
-                    let call_column = entry
-                        .attr_value(gimli::DW_AT_call_column)
-                        .and_then(|v| v.udata_value());
-                    let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line) {
-                        (Some(file), Some(line)) => Some(SourceLoc {
-                            file,
-                            line: line as u32,
-                            column: call_column.unwrap_or(0) as u32,
-                        }),
-                        _ => None,
-                    };
-                    scopes.inlines.push(InlineFrame { name, call_site });
+                    let inl = self.inlined_instance(&entry);
+                    if !inl.ranges.iter().any(|r| r.contains(&pc)) {
+                        continue;
+                    }
+                    let id = entry
+                        .offset()
+                        .to_debug_info_offset(&self.unit.header)
+                        .map_or(entry.offset().0 as u64, |o| o.0 as u64);
+                    scopes.inlines.push(InlineFrame {
+                        name: inl.display_name(),
+                        call_site: inl.call_site,
+                        id,
+                        ranges: inl
+                            .ranges
+                            .iter()
+                            .map(|r| r.start as u32..r.end as u32)
+                            .collect(),
+                        entry: inl.entry as u32,
+                    });
                     self.walk_node(child, pc, depth + 1, frame_base, scopes);
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Name, ranges, entry and call site of an inlined-subroutine DIE.
+    fn inlined_instance(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Inlined {
+        let (mut name, mut linkage) = self.die_names(entry);
+        let mut lang = self.lang;
+        // The abstract origin may live in another unit (TinyGo, LTO).
+        if name.is_none()
+            && linkage.is_none()
+            && let Some(AttributeValue::DebugInfoRef(target)) =
+                entry.attr_value(gimli::DW_AT_abstract_origin)
+            && self.in_main_dwarf
+            && let Some(store) = self.store.upgrade()
+            && let Some(cu) = store.unit_containing(target).and_then(|i| store.cu(i))
+            && let Some(off) = target.to_unit_offset(&cu.unit.header)
+            && let Ok(origin) = cu.unit.entry(off)
+        {
+            (name, linkage) = cu.die_names(&origin);
+            lang = cu.lang;
+        }
+        let qualified = linkage.as_deref().and_then(|l| demangle(l, lang));
+        let mut ranges = Vec::new();
+        if let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) {
+            while let Ok(Some(r)) = iter.next() {
+                // Dead code is at 0; a range past 4 GiB is broken (TinyGo
+                // writes high_pc 2^32).
+                if r.begin != 0 && r.begin < r.end && r.end <= u64::from(u32::MAX) {
+                    ranges.push(r.begin..r.end);
+                }
+            }
+        }
+        ranges.sort_by_key(|r| r.start);
+        let low = ranges.first().map_or(0, |r| r.start);
+        let entry_pc = match entry.attr_value(gimli::DW_AT_entry_pc) {
+            Some(AttributeValue::Addr(a)) => Some(a),
+            Some(AttributeValue::DebugAddrIndex(i)) => self.dwarf.address(&self.unit, i).ok(),
+            // DWARF 5: a constant is an offset from the low address.
+            Some(v) => v.udata_value().map(|o| low + o),
+            None => None,
+        };
+        let call_file = entry
+            .attr_value(gimli::DW_AT_call_file)
+            .and_then(file_index);
+        let call_line = entry
+            .attr_value(gimli::DW_AT_call_line)
+            .and_then(|v| v.udata_value());
+        let call_column = entry
+            .attr_value(gimli::DW_AT_call_column)
+            .and_then(|v| v.udata_value());
+        let call_site = match (call_file.and_then(|f| self.file_path(f)), call_line) {
+            (Some(file), Some(line)) => Some(SourceLoc {
+                file,
+                line: line as u32,
+                column: call_column.unwrap_or(0) as u32,
+            }),
+            _ => None,
+        };
+        Inlined {
+            name: name.unwrap_or_else(|| "<inlined>".to_string()),
+            linkage,
+            qualified,
+            entry: entry_pc
+                .filter(|e| ranges.iter().any(|r| r.contains(e)))
+                .unwrap_or(low),
+            ranges,
+            call_site,
+        }
+    }
+
+    /// Every inlined instance with live code in this unit.
+    fn inlined(&self, store: &Store) -> &Vec<Inlined> {
+        self.inlined.get_or_init(|| {
+            let mut out = Vec::new();
+            let mut entries = self.unit.entries();
+            while let Ok(Some(entry)) = entries.next_dfs() {
+                if entry.tag() != gimli::DW_TAG_inlined_subroutine {
+                    continue;
+                }
+                let mut inl = self.inlined_instance(entry);
+                inl.ranges.retain(|r| live_range(r, store.code_len));
+                if !inl.ranges.is_empty() && live_range(&(inl.entry..inl.entry + 1), store.code_len)
+                {
+                    out.push(inl);
+                }
+            }
+            out
+        })
     }
 
     /// A variable DIE at `pc`; `None` for nameless or artificial-only DIEs.

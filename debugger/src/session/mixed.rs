@@ -113,12 +113,8 @@ impl Session {
         self.bps
             .iter()
             .filter(|b| b.enabled)
-            .filter_map(|b| match &b.kind {
-                BpKind::Code { func_index, .. } => {
-                    Some(rt.store.instance_func(rt.inst, *func_index))
-                }
-                _ => None,
-            })
+            .flat_map(|b| b.kind.code_locations())
+            .map(|(func_index, _)| rt.store.instance_func(rt.inst, func_index))
             .collect()
     }
 

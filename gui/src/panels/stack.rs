@@ -17,7 +17,11 @@ pub fn call_stack_ui(ui: &mut egui::Ui, state: &DebugState) -> Vec<Command> {
                     Some(s) => format!(" at {}:{}", s.file, s.line),
                     None => String::new(),
                 };
-                let text = format!("#{} {}+{:#x}{loc}", f.index, f.func_name, f.code_offset);
+                let inlined = if f.inlined { " [inlined]" } else { "" };
+                let text = format!(
+                    "#{} {}+{:#x}{loc}{inlined}",
+                    f.index, f.func_name, f.code_offset
+                );
                 if ui
                     .selectable_label(
                         f.index == state.selected_frame,
