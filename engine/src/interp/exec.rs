@@ -255,6 +255,63 @@ impl Execution {
         out
     }
 
+    /// Write the loop's machine state back: `sp` and the current frame's
+    /// `pc`. Out of line and cold, so the index arithmetic stays off the
+    /// dispatch path (only pauses, traps and host calls need it).
+    #[cold]
+    #[inline(never)]
+    fn save_state(&mut self, sp: Slot, base: *mut u64, pc: Ip, ops: *const Op) {
+        self.sp = sp.idx(base);
+        self.frames.last_mut().expect("frame").pc = pc.pc(ops) as u32;
+    }
+
+    /// The plain loop reached the patched breakpoint before `pc`: the
+    /// original op to run once when resuming from it, else the pause (state
+    /// saved). Out of line and cold, so the dispatch path computes nothing
+    /// for it.
+    #[cold]
+    #[inline(never)]
+    fn hit_breakpoint(
+        &mut self,
+        code: &Code,
+        func: u32,
+        sp: Slot,
+        base: *mut u64,
+        pc: Ip,
+        ops: *const Op,
+    ) -> Result<Op, RunOutcome> {
+        let here = (pc - 1).pc(ops) as u32;
+        if self.resume_bp == Some((self.frames.len(), here)) {
+            self.resume_bp = None;
+            return Ok(code.patched[&here]);
+        }
+        self.save_state(sp, base, pc - 1, ops);
+        self.resume_bp = Some((self.frames.len(), here));
+        Err(RunOutcome::Paused(PauseReason::Breakpoint {
+            func,
+            pc: here,
+        }))
+    }
+
+    /// End the run with a trap at the op before `pc` (see `save_state`).
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn trap_out(
+        &mut self,
+        store: &mut Store,
+        mem: &mut Mem,
+        code: TrapCode,
+        sp: Slot,
+        base: *mut u64,
+        pc: Ip,
+        ops: *const Op,
+    ) -> RunOutcome {
+        self.save_state(sp, base, pc - 1, ops);
+        mem.flush(store);
+        self.finish_trap(store, code, None)
+    }
+
     fn finish_trap(
         &mut self,
         store: &Store,
@@ -400,16 +457,12 @@ impl Execution {
         macro_rules! save {
             ($pc:expr) => {{
                 let at: Ip = $pc;
-                self.sp = sp.idx(base);
-                let f = self.frames.last_mut().expect("frame");
-                f.pc = at.pc(ops) as u32;
+                self.save_state(sp, base, at, ops);
             }};
         }
         macro_rules! trap {
             ($code:expr) => {{
-                save!(pc - 1);
-                mem.flush(store);
-                return self.finish_trap(store, $code, None);
+                return self.trap_out(store, mem, $code, sp, base, pc, ops);
             }};
         }
         macro_rules! tri {
@@ -844,16 +897,13 @@ impl Execution {
             'dispatch: loop {
                 match op {
                     Op::Unreachable => trap!(TrapCode::Unreachable),
-                    Op::Breakpoint => {
-                        let here = (pc - 1).pc(ops) as u32;
-                        if take_resume(&mut self.resume_bp, self.frames.len(), here) {
-                            op = code!().patched[&here];
+                    Op::Breakpoint => match self.hit_breakpoint(code!(), func, sp, base, pc, ops) {
+                        Ok(original) => {
+                            op = original;
                             continue 'dispatch;
                         }
-                        save!(pc - 1);
-                        self.resume_bp = Some((self.frames.len(), here));
-                        return RunOutcome::Paused(PauseReason::Breakpoint { func, pc: here });
-                    }
+                        Err(out) => return out,
+                    },
                     Op::Br(t) => branch!(t),
                     Op::BrDrop { target, drop, keep } => {
                         drop_keep!(drop, keep);
@@ -1802,6 +1852,45 @@ impl Execution {
                         ));
                         sp -= 2;
                     }
+                    Op::I32AddLITLoad { a, imm, d } => {
+                        pc += 4;
+                        let addr = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        st!(fp + d as usize) = addr;
+                        st!(sp) = ftri!(load_kind(LoadKind::I32, addr, 0, &mem.data), [addr]);
+                        sp += 1;
+                    }
+                    Op::I32MulIAddT { imm, d } => {
+                        let x = st!(sp - 1);
+                        let y = st!(sp - 2);
+                        sp -= 1;
+                        let v = BinKind::I32Add.eval(y, BinKind::I32Mul.eval(x, sext(imm)));
+                        st!(sp - 1) = v;
+                        st!(fp + d as usize) = v;
+                        pc += 3;
+                    }
+                    Op::I32MulLIAddT { a, imm, d } => {
+                        let x = BinKind::I32Mul.eval(st!(fp + a as usize), sext(imm));
+                        let v = BinKind::I32Add.eval(st!(sp - 1), x);
+                        st!(sp - 1) = v;
+                        st!(fp + d as usize) = v;
+                        pc += 4;
+                    }
+                    Op::I32DivSLStore { b, off } => {
+                        pc += 1;
+                        let y = st!(fp + b as usize);
+                        let q = ftri!(DivKind::I32DivS.eval(st!(sp - 1), y), [y]);
+                        st!(sp - 1) = q;
+                        pc += 1;
+                        // On a trap both operands are still on the stack, as unfused.
+                        tri!(store_kind(
+                            StoreKind::I32,
+                            st!(sp - 2),
+                            off,
+                            q,
+                            &mut mem.data
+                        ));
+                        sp -= 2;
+                    }
                     Op::I64AddLLTLtULBr { a, b, d, c, t } => {
                         let v = st!(fp + a as usize).wrapping_add(st!(fp + b as usize));
                         st!(fp + d as usize) = v;
@@ -1865,20 +1954,6 @@ impl Execution {
                 }
             }
         }
-    }
-}
-
-/// Whether we are resuming from the breakpoint at (`depth`, `pc`): then the
-/// original op runs once. Out of line and cold: the plain loop only gets here
-/// on a patched op.
-#[cold]
-#[inline(never)]
-fn take_resume(resume: &mut Option<(usize, u32)>, depth: usize, pc: u32) -> bool {
-    if *resume == Some((depth, pc)) {
-        *resume = None;
-        true
-    } else {
-        false
     }
 }
 

@@ -574,6 +574,29 @@ pub enum Op {
         imm: u32,
         t: u32,
     },
+    /// `local.get a; i32.const imm; i32.add; local.tee d; i32.load 0`
+    /// (span 5): a pointer step and a load through it.
+    I32AddLITLoad {
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `i32.const imm; i32.mul; i32.add; local.tee d` (span 4): `y + x * imm`.
+    I32MulIAddT {
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get a; i32.const imm; i32.mul; i32.add; local.tee d` (span 5).
+    I32MulLIAddT {
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get b; i32.div_s; i32.store off` (span 3).
+    I32DivSLStore {
+        b: u32,
+        off: u32,
+    },
     /// `I32AddLITNeLBr` for i64 (`imm` sign-extended).
     I64AddLITNeLBr {
         a: u16,

@@ -97,6 +97,13 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
                 });
             }
             if let Some(imm) = imm(op)
+                && at(1) == Some(Op::I32Mul)
+                && at(2) == Some(Op::I32Add)
+                && let Some(Op::LocalTee(d)) = at(3)
+            {
+                return Some(Op::I32MulIAddT { imm, d });
+            }
+            if let Some(imm) = imm(op)
                 && let Some(k) = at(1).and_then(BinKind::of)
             {
                 return Some(match at(2) {
@@ -157,6 +164,18 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
     if let Some(imm) = imm(op1)
         && let Some(k) = at(2).and_then(BinKind::of)
     {
+        if k == BinKind::I32Mul
+            && at(3) == Some(Op::I32Add)
+            && let Some(Op::LocalTee(d)) = at(4)
+        {
+            return Some(Op::I32MulLIAddT { a, imm, d });
+        }
+        if k == BinKind::I32Add
+            && let Some(Op::LocalTee(d)) = at(3)
+            && at(4) == Some(Op::I32Load(0))
+        {
+            return Some(Op::I32AddLITLoad { a, imm, d });
+        }
         if k == BinKind::I32Add
             && let Some((k, off)) = at(3).and_then(LoadKind::of)
         {
@@ -195,6 +214,11 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
             Some(Op::BrIfEqz(t)) => Op::BinLBrEqz { k, b, t },
             _ => Op::BinL { k, b },
         });
+    }
+    if op1 == Op::I32DivS
+        && let Some(Op::I32Store(off)) = at(2)
+    {
+        return Some(Op::I32DivSLStore { b: a, off });
     }
     if let Some(k) = DivKind::of(op1) {
         return Some(Op::DivL { k, b: a });
@@ -241,7 +265,9 @@ pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
 pub fn span(op: Op) -> usize {
     match op.generic() {
         Op::I64AddLLTLtULBr { .. } | Op::I32AddLITNeLBr { .. } | Op::I64AddLITNeLBr { .. } => 7,
-        Op::LoadLI { .. } | Op::I32AddLTeeStore { .. } => 4,
+        Op::I32AddLITLoad { .. } | Op::I32MulLIAddT { .. } => 5,
+        Op::LoadLI { .. } | Op::I32AddLTeeStore { .. } | Op::I32MulIAddT { .. } => 4,
+        Op::I32DivSLStore { .. } => 3,
         Op::GetLLoad { .. } => 3,
         Op::TeeStore { .. } => 2,
         Op::BinLLS { .. }

@@ -80,7 +80,8 @@ const LOOPS: &str = r#"(module
       (i32.store (local.get $p)
         (local.tee $b (i32.add (i32.load (i32.add (local.get $p) (i32.const -8))) (local.get $b))))
       (br_if $l (i32.ne (local.tee $p (i32.add (local.get $p) (i32.const 4))) (local.get $end))))
-    (i32.add (local.get $b) (i32.load offset=4 (local.get $p))))
+    (i32.add (i32.add (local.get $b) (i32.load offset=4 (local.get $p)))
+      (i32.load (local.tee $p (i32.add (local.get $p) (i32.const -4))))))
   ;; -O2 sieve: 64-bit loop steps tested with `lt_u` and `ne`.
   (func (export "steps") (param $n i64) (result i64) (local $i i64) (local $s i64) (local $k i64)
     (local.set $k (i64.const 3))
@@ -92,6 +93,23 @@ const LOOPS: &str = r#"(module
       (local.set $s (i64.xor (i64.shl (local.get $s) (i64.const 1)) (local.get $i)))
       (br_if $b (i64.ne (local.get $n) (local.tee $i (i64.add (local.get $i) (i64.const 1))))))
     (local.get $s))
+  ;; -O2 pi: multiply-accumulate, then divide and store.
+  (func (export "spigot") (param $d i32) (result i32) (local $p i32) (local $acc i32) (local $i i32)
+    (local.set $p (i32.const 64))
+    (local.set $i (i32.const 10))
+    (loop $l
+      (i32.store (local.get $p)
+        (i32.div_s
+          (local.tee $acc
+            (i32.add (local.get $acc) (i32.mul (i32.add (local.get $i) (local.get $i)) (i32.const 10000))))
+          (local.get $d)))
+      (i32.store (local.get $p)
+        (i32.div_s
+          (local.tee $acc (i32.add (i32.load (local.get $p)) (i32.mul (local.get $i) (i32.const 3))))
+          (local.get $d)))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const -1)))))
+    (i32.add (local.get $acc) (i32.load (i32.const 64))))
   (func (export "tee_oob") (param $p i32) (result i32) (local $x i32)
     (i32.store offset=4 (local.get $p) (local.tee $x (i32.const 7)))
     (local.get $x))
@@ -163,8 +181,13 @@ fn plain_and_debug_paths_agree() {
         ("fibs", vec![Value::I32(40)]),
         ("fibs", vec![Value::I32(1)]),
         ("fibs", vec![Value::I32(20000)]),
+        ("fibs", vec![Value::I32(16378)]),
+        ("fibs", vec![Value::I32(16379)]),
         ("steps", vec![Value::I64(1000)]),
         ("steps", vec![Value::I64(1)]),
+        ("spigot", vec![Value::I32(7)]),
+        ("spigot", vec![Value::I32(0)]),
+        ("spigot", vec![Value::I32(-3)]),
         ("tee_oob", vec![Value::I32(8)]),
         ("tee_oob", vec![Value::I32(65532)]),
         ("getload_oob", vec![Value::I32(3), Value::I32(16)]),
@@ -242,10 +265,22 @@ fn fused_ops(name: &str) -> Vec<Op> {
 #[test]
 fn loop_steps_loads_and_tee_stores_fuse() {
     let fibs = fused_ops("fibs");
-    for want in ["I32LoadLI", "I32AddLTeeStore", "I32AddLITNeLBr"] {
+    for want in [
+        "I32LoadLI",
+        "I32AddLTeeStore",
+        "I32AddLITNeLBr",
+        "I32AddLITLoad",
+    ] {
         assert!(
             fibs.iter().any(|op| format!("{op:?}").starts_with(want)),
             "no {want} in {fibs:?}"
+        );
+    }
+    let spigot = fused_ops("spigot");
+    for want in ["I32MulLIAddT", "I32MulIAddT", "I32DivSLStore"] {
+        assert!(
+            spigot.iter().any(|op| format!("{op:?}").starts_with(want)),
+            "no {want} in {spigot:?}"
         );
     }
     let steps = fused_ops("steps");
