@@ -469,6 +469,12 @@ impl Store {
         }
     }
 
+    /// The translated code of wasm function `func` (translating it if
+    /// needed), for tools that look at the IR (op statistics, benches).
+    pub fn translated_code(&mut self, func: FuncAddr) -> Result<Arc<Code>> {
+        self.code(func)
+    }
+
     /// Number of IR ops of a wasm function (translating it if needed).
     pub fn code_len(&mut self, func: FuncAddr) -> Result<u32> {
         Ok(self.code(func)?.ops.len() as u32)

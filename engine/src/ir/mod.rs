@@ -527,6 +527,84 @@ pub enum Op {
         a: u32,
         t: u32,
     },
+    /// `local.get a; const imm; i32.add; load off` (span 4): a load from
+    /// `local + imm` (the add wraps at 32 bits, as in wasm).
+    LoadLI {
+        k: LoadKind,
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
+    /// `local.get a; local.get b; load off` (span 3): pushes local `a` and
+    /// the value loaded from local `b`.
+    GetLLoad {
+        k: LoadKind,
+        a: u32,
+        b: u32,
+        off: u32,
+    },
+    /// `local.tee d; store off` (span 2).
+    TeeStore {
+        k: StoreKind,
+        d: u32,
+        off: u32,
+    },
+    /// `local.get b; i32.add; local.tee d; i32.store off` (span 4).
+    I32AddLTeeStore {
+        b: u32,
+        d: u32,
+        off: u32,
+    },
+    /// `local.get a; local.get b; i64.add; local.tee d; local.get c;
+    /// i64.lt_u; br_if t` (span 7): a loop step and bound test. Locals are
+    /// slot offsets below 2^16 (else the sequence is not fused).
+    I64AddLLTLtULBr {
+        a: u16,
+        b: u16,
+        d: u16,
+        c: u16,
+        t: u32,
+    },
+    /// `local.get a; i32.const imm; i32.add; local.tee d; local.get c;
+    /// i32.ne; br_if t`, or the same with `local.get c` first (span 7).
+    I32AddLITNeLBr {
+        a: u16,
+        d: u16,
+        c: u16,
+        imm: u32,
+        t: u32,
+    },
+    /// `local.get a; i32.const imm; i32.add; local.tee d; i32.load 0`
+    /// (span 5): a pointer step and a load through it.
+    I32AddLITLoad {
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `i32.const imm; i32.mul; i32.add; local.tee d` (span 4): `y + x * imm`.
+    I32MulIAddT {
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get a; i32.const imm; i32.mul; i32.add; local.tee d` (span 5).
+    I32MulLIAddT {
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `local.get b; i32.div_s; i32.store off` (span 3).
+    I32DivSLStore {
+        b: u32,
+        off: u32,
+    },
+    /// `I32AddLITNeLBr` for i64 (`imm` sign-extended).
+    I64AddLITNeLBr {
+        a: u16,
+        d: u16,
+        c: u16,
+        imm: u32,
+        t: u32,
+    },
 
     // Specialized superinstructions: the hottest (shape, operator) pairs of
     // the bench workloads (clang -O2 and -O0) get an op of their own, so they
@@ -678,6 +756,130 @@ pub enum Op {
         b: u32,
         off: u32,
     },
+    /// `StoreLI` with `StoreKind::I32_8`.
+    I32Store8LI {
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
+    /// `StoreLI` with `StoreKind::I32`.
+    I32StoreLI {
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
+    /// `DivL` with `DivKind::I32DivS`.
+    I32DivSL {
+        b: u32,
+    },
+    /// `DivLL` with `DivKind::I32RemS`.
+    I32RemSLL {
+        a: u32,
+        b: u32,
+    },
+    /// `BinI` with `BinKind::I32Mul`.
+    I32MulI {
+        imm: u32,
+    },
+    /// `BinI` with `BinKind::I32Shl`.
+    I32ShlI {
+        imm: u32,
+    },
+    /// `BinL` with `BinKind::I32Mul`.
+    I32MulL {
+        b: u32,
+    },
+    /// `BinBrNez` with `BinKind::I32Ne`.
+    I32NeBrNez {
+        t: u32,
+    },
+    /// `BinBrNez` with `BinKind::I32Eq`.
+    I32EqBrNez {
+        t: u32,
+    },
+    /// `BinBrNez` with `BinKind::I32GtS`.
+    I32GtSBrNez {
+        t: u32,
+    },
+    /// `BinT` with `BinKind::F64Sub`.
+    F64SubT {
+        d: u32,
+    },
+    /// `BinT` with `BinKind::F64Div`.
+    F64DivT {
+        d: u32,
+    },
+    /// `BinS` with `BinKind::I32Add`.
+    I32AddS {
+        d: u32,
+    },
+    /// `BinS` with `BinKind::I32Sub`.
+    I32SubS {
+        d: u32,
+    },
+    /// `BinLLBrNez` with `BinKind::I32LeS`.
+    I32LeSLLBrNez {
+        a: u32,
+        b: u32,
+        t: u32,
+    },
+    /// `BinLIT` with `BinKind::I64Add`.
+    I64AddLIT {
+        a: u32,
+        imm: u32,
+        d: u32,
+    },
+    /// `BinLLT` with `BinKind::I32Add`.
+    I32AddLLT {
+        a: u32,
+        b: u32,
+        d: u32,
+    },
+    /// `BinLIUpdBrNez` with `BinKind::I32Add`.
+    I32AddLIUpdBrNez {
+        a: u32,
+        imm: u32,
+        t: u32,
+    },
+    /// `BinIBrNez` with `BinKind::I32GtU`.
+    I32GtUIBrNez {
+        imm: u32,
+        t: u32,
+    },
+    /// `LoadLI` with `LoadKind::I32`.
+    I32LoadLI {
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
+    /// `LoadLI` with `LoadKind::I64`.
+    I64LoadLI {
+        a: u32,
+        imm: u32,
+        off: u32,
+    },
+    /// `GetLLoad` with `LoadKind::I32`.
+    I32GetLLoad {
+        a: u32,
+        b: u32,
+        off: u32,
+    },
+    /// `GetLLoad` with `LoadKind::I64`.
+    I64GetLLoad {
+        a: u32,
+        b: u32,
+        off: u32,
+    },
+    /// `TeeStore` with `StoreKind::I32`.
+    I32TeeStore {
+        d: u32,
+        off: u32,
+    },
+    /// `TeeStore` with `StoreKind::I64`.
+    I64TeeStore {
+        d: u32,
+        off: u32,
+    },
 }
 
 /// The specialized superinstructions and the generic shape each stands for.
@@ -731,6 +933,31 @@ specialized! {
     I64LoadL = LoadL { a, off } LoadKind::I64;
     I32StoreLL = StoreLL { a, b, off } StoreKind::I32;
     I64StoreLL = StoreLL { a, b, off } StoreKind::I64;
+    I32Store8LI = StoreLI { a, imm, off } StoreKind::I32_8;
+    I32StoreLI = StoreLI { a, imm, off } StoreKind::I32;
+    I32DivSL = DivL { b } DivKind::I32DivS;
+    I32RemSLL = DivLL { a, b } DivKind::I32RemS;
+    I32MulI = BinI { imm } BinKind::I32Mul;
+    I32ShlI = BinI { imm } BinKind::I32Shl;
+    I32MulL = BinL { b } BinKind::I32Mul;
+    I32NeBrNez = BinBrNez { t } BinKind::I32Ne;
+    I32EqBrNez = BinBrNez { t } BinKind::I32Eq;
+    I32GtSBrNez = BinBrNez { t } BinKind::I32GtS;
+    F64SubT = BinT { d } BinKind::F64Sub;
+    F64DivT = BinT { d } BinKind::F64Div;
+    I32AddS = BinS { d } BinKind::I32Add;
+    I32SubS = BinS { d } BinKind::I32Sub;
+    I32LeSLLBrNez = BinLLBrNez { a, b, t } BinKind::I32LeS;
+    I64AddLIT = BinLIT { a, imm, d } BinKind::I64Add;
+    I32AddLLT = BinLLT { a, b, d } BinKind::I32Add;
+    I32AddLIUpdBrNez = BinLIUpdBrNez { a, imm, t } BinKind::I32Add;
+    I32GtUIBrNez = BinIBrNez { imm, t } BinKind::I32GtU;
+    I32LoadLI = LoadLI { a, imm, off } LoadKind::I32;
+    I64LoadLI = LoadLI { a, imm, off } LoadKind::I64;
+    I32GetLLoad = GetLLoad { a, b, off } LoadKind::I32;
+    I64GetLLoad = GetLLoad { a, b, off } LoadKind::I64;
+    I32TeeStore = TeeStore { d, off } StoreKind::I32;
+    I64TeeStore = TeeStore { d, off } StoreKind::I64;
 }
 
 /// The binary operators superinstructions fuse (none of them traps).

@@ -22,8 +22,67 @@ fn imm(op: Op) -> Option<u32> {
     }
 }
 
+/// A local slot offset that fits the narrow (u16) fields of the loop ops.
+fn narrow(a: u32) -> Option<u16> {
+    u16::try_from(a).ok()
+}
+
+/// Loop step-and-test sequences (span 7), see `Op::I64AddLLTLtULBr` and
+/// `Op::I32AddLITNeLBr`.
+fn fuse_loop(ops: &[Op], i: usize) -> Option<Op> {
+    let w = ops.get(i..i + 7)?;
+    match *w {
+        [
+            Op::LocalGet(a),
+            Op::LocalGet(b),
+            Op::I64Add,
+            Op::LocalTee(d),
+            Op::LocalGet(c),
+            Op::I64LtU,
+            Op::BrIfNez(t),
+        ] => Some(Op::I64AddLLTLtULBr {
+            a: narrow(a)?,
+            b: narrow(b)?,
+            d: narrow(d)?,
+            c: narrow(c)?,
+            t,
+        }),
+        // `local.get c` before or after the step: `ne` is symmetric.
+        [
+            Op::LocalGet(a),
+            k,
+            add,
+            Op::LocalTee(d),
+            Op::LocalGet(c),
+            ne,
+            Op::BrIfNez(t),
+        ]
+        | [
+            Op::LocalGet(c),
+            Op::LocalGet(a),
+            k,
+            add,
+            Op::LocalTee(d),
+            ne,
+            Op::BrIfNez(t),
+        ] => {
+            let imm = imm(k)?;
+            let (a, d, c) = (narrow(a)?, narrow(d)?, narrow(c)?);
+            match (add, ne) {
+                (Op::I32Add, Op::I32Ne) => Some(Op::I32AddLITNeLBr { a, d, c, imm, t }),
+                (Op::I64Add, Op::I64Ne) => Some(Op::I64AddLITNeLBr { a, d, c, imm, t }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The fused op for the sequence starting at `ops[i]`, if any.
 fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
+    if let Some(op) = fuse_loop(ops, i) {
+        return Some(op);
+    }
     let at = |j: usize| ops.get(i + j).copied();
     let a = match at(0)? {
         Op::LocalGet(a) => a,
@@ -38,6 +97,13 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
                 });
             }
             if let Some(imm) = imm(op)
+                && at(1) == Some(Op::I32Mul)
+                && at(2) == Some(Op::I32Add)
+                && let Some(Op::LocalTee(d)) = at(3)
+            {
+                return Some(Op::I32MulIAddT { imm, d });
+            }
+            if let Some(imm) = imm(op)
                 && let Some(k) = at(1).and_then(BinKind::of)
             {
                 return Some(match at(2) {
@@ -46,6 +112,11 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
                     Some(Op::BrIfEqz(t)) => Op::BinIBrEqz { k, imm, t },
                     _ => Op::BinI { k, imm },
                 });
+            }
+            if let Op::LocalTee(d) = op
+                && let Some((k, off)) = at(1).and_then(StoreKind::of)
+            {
+                return Some(Op::TeeStore { k, d, off });
             }
             return match (op, at(1)?) {
                 (Op::I32Eqz, Op::BrIfNez(t)) => Some(Op::EqzBrNez { t }),
@@ -73,11 +144,19 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
         if let Some((k, off)) = at(2).and_then(StoreKind::of) {
             return Some(Op::StoreLL { k, a, b, off });
         }
+        if let Some((k, off)) = at(2).and_then(LoadKind::of) {
+            return Some(Op::GetLLoad { k, a, b, off });
+        }
         if let Some(k) = at(2).and_then(DivKind::of) {
             return Some(match at(3) {
                 Some(Op::LocalSet(d)) => Op::DivLLS { k, a, b, d },
                 _ => Op::DivLL { k, a, b },
             });
+        }
+        // A longer group starting at `local.get b` saves more dispatches:
+        // leave `local.get a` plain and let the next pc fuse.
+        if fuse_at(ops, i + 1).is_some_and(|op| span(op) >= 3) {
+            return None;
         }
         return Some(Op::GetLL { a, b });
     }
@@ -85,6 +164,23 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
     if let Some(imm) = imm(op1)
         && let Some(k) = at(2).and_then(BinKind::of)
     {
+        if k == BinKind::I32Mul
+            && at(3) == Some(Op::I32Add)
+            && let Some(Op::LocalTee(d)) = at(4)
+        {
+            return Some(Op::I32MulLIAddT { a, imm, d });
+        }
+        if k == BinKind::I32Add
+            && let Some(Op::LocalTee(d)) = at(3)
+            && at(4) == Some(Op::I32Load(0))
+        {
+            return Some(Op::I32AddLITLoad { a, imm, d });
+        }
+        if k == BinKind::I32Add
+            && let Some((k, off)) = at(3).and_then(LoadKind::of)
+        {
+            return Some(Op::LoadLI { k, a, imm, off });
+        }
         if at(3) == Some(Op::LocalTee(a))
             && let Some(Op::BrIfNez(t)) = at(4)
         {
@@ -104,6 +200,12 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
         return Some(Op::StoreLI { k, a, imm, off });
     }
     // local.get b; bin: the left operand is already on the stack.
+    if op1 == Op::I32Add
+        && let Some(Op::LocalTee(d)) = at(2)
+        && let Some(Op::I32Store(off)) = at(3)
+    {
+        return Some(Op::I32AddLTeeStore { b: a, d, off });
+    }
     if let Some(k) = BinKind::of(op1) {
         let b = a;
         return Some(match at(2) {
@@ -112,6 +214,11 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
             Some(Op::BrIfEqz(t)) => Op::BinLBrEqz { k, b, t },
             _ => Op::BinL { k, b },
         });
+    }
+    if op1 == Op::I32DivS
+        && let Some(Op::I32Store(off)) = at(2)
+    {
+        return Some(Op::I32DivSLStore { b: a, off });
     }
     if let Some(k) = DivKind::of(op1) {
         return Some(Op::DivL { k, b: a });
@@ -155,9 +262,14 @@ pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
 }
 
 /// How many original ops the op at `pc` stands for (1 for a plain op).
-#[cfg(test)]
-pub(crate) fn span(op: Op) -> usize {
+pub fn span(op: Op) -> usize {
     match op.generic() {
+        Op::I64AddLLTLtULBr { .. } | Op::I32AddLITNeLBr { .. } | Op::I64AddLITNeLBr { .. } => 7,
+        Op::I32AddLITLoad { .. } | Op::I32MulLIAddT { .. } => 5,
+        Op::LoadLI { .. } | Op::I32AddLTeeStore { .. } | Op::I32MulIAddT { .. } => 4,
+        Op::I32DivSLStore { .. } => 3,
+        Op::GetLLoad { .. } => 3,
+        Op::TeeStore { .. } => 2,
         Op::BinLLS { .. }
         | Op::BinLIS { .. }
         | Op::BinLLBrNez { .. }

@@ -6,7 +6,7 @@
 //! globals, tables, memories and segments are resolved here, so the
 //! interpreter never goes through the instance's index maps.
 
-pub(crate) mod fuse;
+pub mod fuse;
 #[cfg(test)]
 mod tests;
 

@@ -67,7 +67,54 @@ const LOOPS: &str = r#"(module
       (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
     (i32.add (local.get $x) (i32.div_u (local.get $x) (local.get $y))))
   (func (export "oob") (param $p i32) (result i32)
-    (i32.load offset=4 (local.get $p))))"#;
+    (i32.load offset=4 (local.get $p)))
+  ;; -O2 fibarray: loads from `local + imm`, `add; tee; store`, and a
+  ;; pointer loop that ends on `ne` against a bound.
+  (func (export "fibs") (param $n i32) (result i32) (local $p i32) (local $b i32) (local $end i32)
+    (i32.store (i32.const 16) (i32.const 1))
+    (i32.store (i32.const 20) (i32.const 1))
+    (local.set $p (i32.const 24))
+    (local.set $b (i32.const 1))
+    (local.set $end (i32.add (i32.const 24) (i32.shl (local.get $n) (i32.const 2))))
+    (loop $l
+      (i32.store (local.get $p)
+        (local.tee $b (i32.add (i32.load (i32.add (local.get $p) (i32.const -8))) (local.get $b))))
+      (br_if $l (i32.ne (local.tee $p (i32.add (local.get $p) (i32.const 4))) (local.get $end))))
+    (i32.add (i32.add (local.get $b) (i32.load offset=4 (local.get $p)))
+      (i32.load (local.tee $p (i32.add (local.get $p) (i32.const -4))))))
+  ;; -O2 sieve: 64-bit loop steps tested with `lt_u` and `ne`.
+  (func (export "steps") (param $n i64) (result i64) (local $i i64) (local $s i64) (local $k i64)
+    (local.set $k (i64.const 3))
+    (loop $a
+      (local.set $s (i64.add (local.get $s) (local.get $i)))
+      (br_if $a (i64.lt_u (local.tee $i (i64.add (local.get $i) (local.get $k))) (local.get $n))))
+    (local.set $i (i64.const 0))
+    (loop $b
+      (local.set $s (i64.xor (i64.shl (local.get $s) (i64.const 1)) (local.get $i)))
+      (br_if $b (i64.ne (local.get $n) (local.tee $i (i64.add (local.get $i) (i64.const 1))))))
+    (local.get $s))
+  ;; -O2 pi: multiply-accumulate, then divide and store.
+  (func (export "spigot") (param $d i32) (result i32) (local $p i32) (local $acc i32) (local $i i32)
+    (local.set $p (i32.const 64))
+    (local.set $i (i32.const 10))
+    (loop $l
+      (i32.store (local.get $p)
+        (i32.div_s
+          (local.tee $acc
+            (i32.add (local.get $acc) (i32.mul (i32.add (local.get $i) (local.get $i)) (i32.const 10000))))
+          (local.get $d)))
+      (i32.store (local.get $p)
+        (i32.div_s
+          (local.tee $acc (i32.add (i32.load (local.get $p)) (i32.mul (local.get $i) (i32.const 3))))
+          (local.get $d)))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $l (local.tee $i (i32.add (local.get $i) (i32.const -1)))))
+    (i32.add (local.get $acc) (i32.load (i32.const 64))))
+  (func (export "tee_oob") (param $p i32) (result i32) (local $x i32)
+    (i32.store offset=4 (local.get $p) (local.tee $x (i32.const 7)))
+    (local.get $x))
+  (func (export "getload_oob") (param $a i32) (param $p i32) (result i32)
+    (i32.add (local.get $a) (i32.load (local.get $p)))))"#;
 
 fn run(store: &mut Store, f: FuncAddr, args: &[Value], debug: bool) -> RunOutcome {
     let mut exec = Execution::new(store, f, args).expect("arguments fit");
@@ -131,6 +178,20 @@ fn plain_and_debug_paths_agree() {
         ("div", vec![Value::I32(i32::MIN), Value::I32(-1)]),
         ("ext", vec![Value::I32(-7)]),
         ("ext", vec![Value::I32(6)]),
+        ("fibs", vec![Value::I32(40)]),
+        ("fibs", vec![Value::I32(1)]),
+        ("fibs", vec![Value::I32(20000)]),
+        ("fibs", vec![Value::I32(16378)]),
+        ("fibs", vec![Value::I32(16379)]),
+        ("steps", vec![Value::I64(1000)]),
+        ("steps", vec![Value::I64(1)]),
+        ("spigot", vec![Value::I32(7)]),
+        ("spigot", vec![Value::I32(0)]),
+        ("spigot", vec![Value::I32(-3)]),
+        ("tee_oob", vec![Value::I32(8)]),
+        ("tee_oob", vec![Value::I32(65532)]),
+        ("getload_oob", vec![Value::I32(3), Value::I32(16)]),
+        ("getload_oob", vec![Value::I32(3), Value::I32(65533)]),
     ] {
         let mut store = Store::new(StoreConfig::default());
         let inst = instantiate(&mut store, LOOPS);
@@ -191,4 +252,71 @@ fn a_breakpoint_inside_a_fused_sequence_is_hit() {
             pc: inside
         })
     );
+}
+
+/// The ops of exported function `name` of `LOOPS`, as fused.
+fn fused_ops(name: &str) -> Vec<Op> {
+    let mut store = Store::new(StoreConfig::default());
+    let inst = instantiate(&mut store, LOOPS);
+    let f = export(&store, inst, name);
+    store.code(f).expect("translates").ops.clone()
+}
+
+#[test]
+fn loop_steps_loads_and_tee_stores_fuse() {
+    let fibs = fused_ops("fibs");
+    for want in [
+        "I32LoadLI",
+        "I32AddLTeeStore",
+        "I32AddLITNeLBr",
+        "I32AddLITLoad",
+    ] {
+        assert!(
+            fibs.iter().any(|op| format!("{op:?}").starts_with(want)),
+            "no {want} in {fibs:?}"
+        );
+    }
+    let spigot = fused_ops("spigot");
+    for want in ["I32MulLIAddT", "I32MulIAddT", "I32DivSLStore"] {
+        assert!(
+            spigot.iter().any(|op| format!("{op:?}").starts_with(want)),
+            "no {want} in {spigot:?}"
+        );
+    }
+    let steps = fused_ops("steps");
+    for want in ["I64AddLLTLtULBr", "I64AddLITNeLBr"] {
+        assert!(
+            steps.iter().any(|op| format!("{op:?}").starts_with(want)),
+            "no {want} in {steps:?}"
+        );
+    }
+    assert!(fused_ops("tee_oob").contains(&Op::I32TeeStore { d: 1, off: 4 }));
+    assert!(fused_ops("getload_oob").contains(&Op::I32GetLLoad { a: 0, b: 1, off: 0 }));
+}
+
+#[test]
+fn a_trap_in_a_tee_store_or_get_load_leaves_the_unfused_stack() {
+    for (name, args, stack) in [
+        (
+            "tee_oob",
+            vec![Value::I32(65532)],
+            vec![Value::I32(65532), Value::I32(7)],
+        ),
+        (
+            "getload_oob",
+            vec![Value::I32(3), Value::I32(65533)],
+            vec![Value::I32(3), Value::I32(65533)],
+        ),
+    ] {
+        let mut store = Store::new(StoreConfig::default());
+        let inst = instantiate(&mut store, LOOPS);
+        let f = export(&store, inst, name);
+        let mut exec = Execution::new(&mut store, f, &args).expect("arguments fit");
+        let out = exec.run(&mut store, &mut RunControl::default());
+        let RunOutcome::Trapped(t) = out else {
+            panic!("{name}: expected a trap, got {out:?}");
+        };
+        assert_eq!(t.code, TrapCode::MemoryOutOfBounds, "{name}");
+        assert_eq!(exec.operand_stack(&store, 0), stack, "{name}");
+    }
 }
