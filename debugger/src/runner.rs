@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use wdb_engine::args::{format_signature, parse_args_named};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
-use wdb_engine::jit::{CompiledModule, JitEngine, OptLevel};
+use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine, JitProfile, OptLevel};
 use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
 use wdb_engine::runtime::{Extern, HostFunc, Linker, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value, valtype_name};
@@ -85,6 +85,10 @@ pub struct RunConfig {
     pub note_sink: Option<TraceSink>,
     /// Host functions besides WASI (an embedder's `env` imports).
     pub host_imports: Vec<HostImport>,
+    /// JIT/AOT: run the profiling build of the native code (compiled now,
+    /// or an AOT section made with `CompileOptions::profile`), counting
+    /// into this (see `wdb_engine::jit::prof`). `wdb profile` only.
+    pub jit_profile: Option<Arc<JitProfile>>,
 }
 
 /// A host function the module may import, besides WASI.
@@ -130,6 +134,14 @@ pub struct RunReport {
     pub notes: Vec<String>,
     /// Time spent compiling or loading native code (JIT/AOT), included in `elapsed`.
     pub compile_time: Duration,
+    /// Reading, decoding and validating the file (zero when `RunConfig::module` was given).
+    pub load_time: Duration,
+    /// Linking and instantiating (start function excluded: it is in `run_time`).
+    pub instantiate_time: Duration,
+    /// Executing the guest (start function, `_initialize`, the call).
+    pub run_time: Duration,
+    /// Process CPU time (every thread: JIT code runs on its own) while executing.
+    pub run_cpu: Option<Duration>,
     pub elapsed: Duration,
     /// Whether the timeout fired.
     pub timed_out: bool,
@@ -259,6 +271,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                 .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?,
         ),
     };
+    let load_time = t0.elapsed();
     let missing = unsupported_imports(&module, &cfg.host_imports);
     if !missing.is_empty() {
         return Err(err(
@@ -314,6 +327,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     if let Some(m) = cfg.max_memory {
         store_cfg.max_memory_bytes = m;
     }
+    let t_instantiate = Instant::now();
     let mut store = Store::new(store_cfg);
     let ctx = Arc::new(Mutex::new(
         WasiCtx::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, e.to_string()))?,
@@ -330,6 +344,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let (inst, start) = store
         .instantiate(module.clone(), &imports)
         .map_err(|e| err(RunErrorKind::Instantiate, e.to_string()))?;
+    let instantiate_time = t_instantiate.elapsed();
 
     // The timeout thread raises the interrupt flag unless told to stop first.
     let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
@@ -349,23 +364,28 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // loaded (AOT); a module without an AOT section is compiled with a note,
     // one made for another machine falls back to the JIT with a warning.
     let t_compile = Instant::now();
+    let options = CompileOptions {
+        profile: cfg.jit_profile.is_some(),
+    };
+    let compile =
+        |m: Arc<Module>| CompiledModule::compile_with(m, cfg.opt_level, options, &mut |_, _| {});
     let mut jit = match cfg.mode {
         Mode::Interp => None,
         Mode::Jit => {
-            let c = CompiledModule::compile(module.clone(), cfg.opt_level)
+            let c = compile(module.clone())
                 .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
             Some(c)
         }
         Mode::Aot => Some(match precompiled.take() {
             Some(c) => c,
-            None => match CompiledModule::load_aot(module.clone()) {
+            None => match CompiledModule::load_aot_with(module.clone(), options) {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     note(format!(
                         "wdb: note: {} has no AOT section: compiling now; use `wdb compile`",
                         cfg.file.display()
                     ));
-                    CompiledModule::compile(module.clone(), cfg.opt_level).map_err(|e| {
+                    compile(module.clone()).map_err(|e| {
                         err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
                     })?
                 }
@@ -380,7 +400,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                         "wdb: warning: {}; compiling with the JIT instead",
                         e.message
                     ));
-                    CompiledModule::compile(module.clone(), cfg.opt_level).map_err(|e| {
+                    compile(module.clone()).map_err(|e| {
                         err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
                     })?
                 }
@@ -389,6 +409,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     }
     .map(|c| {
         let mut j = JitEngine::new(cfg.opt_level);
+        j.set_profile(cfg.jit_profile.clone());
         j.add_compiled(Arc::new(c));
         j
     });
@@ -436,6 +457,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     {
         steps.push((f, Vec::new()));
     }
+    let t_run = Instant::now();
+    let cpu_run = process_cpu();
     for (func, args) in steps {
         outcome = if let Some(jit) = jit.as_mut() {
             jit.call(&mut store, func, &args, &mut ctl)
@@ -460,6 +483,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             _ => break,
         }
     }
+    let run_time = t_run.elapsed();
+    let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
     let _ = cancel_tx.send(());
     let timed_out = timer.is_some_and(|t| t.join().unwrap_or(false))
         && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
@@ -482,10 +507,26 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         mode: cfg.mode,
         notes,
         compile_time,
+        load_time,
+        instantiate_time,
+        run_time,
+        run_cpu,
         elapsed: t0.elapsed(),
         timed_out,
         module,
     })
+}
+
+/// CPU time of the whole process (`CLOCK_PROCESS_CPUTIME_ID`).
+#[cfg(unix)]
+pub fn process_cpu() -> Option<Duration> {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Some(Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+pub fn process_cpu() -> Option<Duration> {
+    None
 }
 
 /// `  #0 func[12] fibArray at code_offset 0x1a3`, one line per frame.

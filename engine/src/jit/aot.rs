@@ -21,6 +21,7 @@ use cranelift_module::{FuncId, ModuleReloc, ModuleRelocTarget};
 
 use super::OptLevel;
 use super::compile::{self, Compiler, FuncCode};
+use super::prof::CompileOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
@@ -60,13 +61,25 @@ pub fn compile_universal(
     opt: OptLevel,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<u8>> {
+    compile_universal_with(module, opt, CompileOptions::default(), progress)
+}
+
+/// As [`compile_universal`], with `options` (a profiling build is marked in
+/// the fingerprint and only loads through `CompiledModule::load_aot_with`).
+pub fn compile_universal_with(
+    module: &Arc<Module>,
+    opt: OptLevel,
+    options: CompileOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<u8>> {
     let isa = compile::host_isa(opt, false)?;
-    let fingerprint = compile::fingerprint(&*isa, opt);
+    let fingerprint = compile::fingerprint(&*isa, opt) + options.fingerprint_suffix();
     let jit = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
         isa,
         cranelift_module::default_libcall_names(),
     ));
     let mut c = Compiler::new(jit);
+    c.options = options;
     let ids = c.declare(module)?;
     let funcs = c.compile_all(module, &ids, progress)?;
     let payload = encode(&Saved {

@@ -83,6 +83,8 @@ pub(crate) struct Compiler<M: ClifModule> {
     pub module: M,
     ctx: Context,
     fctx: FunctionBuilderContext,
+    /// Instrumentation to build in (plain code by default).
+    pub options: super::prof::CompileOptions,
 }
 
 impl<M: ClifModule> Compiler<M> {
@@ -92,6 +94,7 @@ impl<M: ClifModule> Compiler<M> {
             module,
             ctx,
             fctx: FunctionBuilderContext::new(),
+            options: Default::default(),
         }
     }
 
@@ -190,6 +193,7 @@ impl<M: ClifModule> Compiler<M> {
             layout: VmLayout::new(),
             call_conv: self.call_conv(),
             body_ids: &ids.bodies,
+            profile: self.options.profile,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         FuncTranslator::new(builder, &env, &mut self.module, func_index).translate()

@@ -75,6 +75,7 @@ impl CompiledModule {
             wrappers,
             source: CodeSource::SharedObject,
             compile_time: start.elapsed(),
+            options: super::CompileOptions::default(),
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod aot;
 mod compile;
 mod dylib;
 mod env;
+pub mod prof;
 mod translate;
 mod vm;
 
@@ -41,6 +42,8 @@ use crate::value::{FuncAddr, Value};
 use compile::{Compiler, jit_error};
 use env::{NUM_LIBCALLS, trap_word};
 use vm::{Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
+
+pub use prof::{CompileOptions, JitProfile};
 
 /// Cranelift optimisation level (`--opt-level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,6 +99,8 @@ pub struct CompiledModule {
     wrappers: Vec<*const u8>,
     pub source: CodeSource,
     pub compile_time: Duration,
+    /// How the code was built (instrumented for profiling or plain).
+    pub options: CompileOptions,
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -125,18 +130,39 @@ impl CompiledModule {
         opt: OptLevel,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<CompiledModule> {
+        Self::compile_with(module, opt, CompileOptions::default(), progress)
+    }
+
+    /// As [`CompiledModule::compile_with_progress`], with `options` (e.g. a
+    /// profiling build).
+    pub fn compile_with(
+        module: Arc<Module>,
+        opt: OptLevel,
+        options: CompileOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<CompiledModule> {
         let start = Instant::now();
         let mut c = Compiler::new(new_jit_module(opt)?);
+        c.options = options;
         // Declare, define, finalize.
         let ids = c.declare(&module)?;
         c.compile_all(&module, &ids, progress)?;
-        Self::finalize(module, c.module, &ids, CodeSource::Jit, start)
+        Self::finalize(module, c.module, &ids, CodeSource::Jit, start, options)
     }
 
     /// Load code saved by `wdb compile` in the module's `wdb.aot` section.
     /// `Ok(None)` when there is no section; an error when it is damaged or
     /// was made for another machine/version (the caller warns and JITs).
     pub fn load_aot(module: Arc<Module>) -> Result<Option<CompiledModule>> {
+        Self::load_aot_with(module, CompileOptions::default())
+    }
+
+    /// As [`CompiledModule::load_aot`], for code built with `options` (an
+    /// image built with other options is "for another machine": an error).
+    pub fn load_aot_with(
+        module: Arc<Module>,
+        options: CompileOptions,
+    ) -> Result<Option<CompiledModule>> {
         let start = Instant::now();
         let Some(section) = module.custom_section(aot::SECTION) else {
             return Ok(None);
@@ -144,7 +170,7 @@ impl CompiledModule {
         let saved = aot::decode(section)?;
         let opt = saved.opt;
         let isa = compile::host_isa(opt, false)?;
-        let here = compile::fingerprint(&*isa, opt);
+        let here = compile::fingerprint(&*isa, opt) + options.fingerprint_suffix();
         if saved.fingerprint != here {
             return Err(Error::new(
                 crate::ErrorKind::Other,
@@ -157,7 +183,15 @@ impl CompiledModule {
         let mut c = Compiler::new(new_jit_module(opt)?);
         let ids = c.declare(&module)?;
         c.define_all(&ids, &saved.funcs)?;
-        Self::finalize(module, c.module, &ids, CodeSource::AotSection, start).map(Some)
+        Self::finalize(
+            module,
+            c.module,
+            &ids,
+            CodeSource::AotSection,
+            start,
+            options,
+        )
+        .map(Some)
     }
 
     fn finalize(
@@ -166,6 +200,7 @@ impl CompiledModule {
         ids: &compile::FuncIds,
         source: CodeSource,
         start: Instant,
+        options: CompileOptions,
     ) -> Result<CompiledModule> {
         jit.finalize_definitions().map_err(jit_error)?;
         let bodies = ids
@@ -185,6 +220,7 @@ impl CompiledModule {
             wrappers,
             source,
             compile_time: start.elapsed(),
+            options,
         })
     }
 
@@ -284,6 +320,9 @@ pub struct JitEngine {
     pub stack_size: usize,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
     store_id: usize,
+    /// Counters for code compiled with `CompileOptions::profile`; modules
+    /// compiled on first use are instrumented while one is attached.
+    profile: Option<Arc<JitProfile>>,
 }
 
 impl std::fmt::Debug for JitEngine {
@@ -314,6 +353,7 @@ impl JitEngine {
                 fuel: 0,
                 stack_limit: 0,
                 run: std::ptr::null_mut(),
+                prof: std::ptr::null(),
             }),
             libcalls: Box::new(vm::libcall_table()),
             mems: Box::default(),
@@ -322,7 +362,15 @@ impl JitEngine {
             break_tables: Box::default(),
             stack_size: 512 << 20,
             store_id: 0,
+            profile: None,
         }
+    }
+
+    /// Attach (or detach) the counters of a profiled run. While attached,
+    /// modules compiled on first use get the profiling instrumentation;
+    /// instrumented code only runs with a profile attached.
+    pub fn set_profile(&mut self, profile: Option<Arc<JitProfile>>) {
+        self.profile = profile;
     }
 
     /// Use `compiled` for every instance of its module (e.g. AOT code).
@@ -335,7 +383,15 @@ impl JitEngine {
         if let Some(c) = self.modules.get(&module_key(module)) {
             return Ok(c.clone());
         }
-        let c = Arc::new(CompiledModule::compile(module.clone(), self.opt)?);
+        let options = CompileOptions {
+            profile: self.profile.is_some(),
+        };
+        let c = Arc::new(CompiledModule::compile_with(
+            module.clone(),
+            self.opt,
+            options,
+            &mut |_, _| {},
+        )?);
         self.modules.insert(module_key(module), c.clone());
         Ok(c)
     }
@@ -487,6 +543,7 @@ impl JitEngine {
             });
         }
         self.prepare(store)?;
+        let prof = self.check_profile()?;
         let hook = match debug {
             Some((funcs, hook)) => {
                 fill_break_tables(&mut self.break_tables, store, funcs);
@@ -515,15 +572,20 @@ impl JitEngine {
             debug_outcome: None,
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
+        let max_depth = match &self.profile {
+            Some(p) => store.config.max_call_depth.min(p.max_depth()),
+            None => store.config.max_call_depth,
+        };
         *self.rt = RtState {
             trap: 0,
             depth: 0,
-            max_depth: store.config.max_call_depth,
+            max_depth,
             _pad: 0,
             interrupt: vm::interrupt_ptr(store),
             fuel,
             stack_limit: 0,
             run: &mut run,
+            prof,
         };
         let entry = Entry {
             wrapper: self.wrappers[func as usize],
@@ -603,6 +665,36 @@ impl JitEngine {
             trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
             other => return Err(jit_error(format!("unknown trap word {other}"))),
         })
+    }
+
+    /// The profile state for this run: null without a profile; an error when
+    /// instrumented code would run without one, or with too few counters.
+    fn check_profile(&self) -> Result<*const prof::ProfState> {
+        for ivm in &self.instances {
+            let c = &ivm.compiled;
+            if !c.options.profile {
+                continue;
+            }
+            match &self.profile {
+                None => {
+                    return Err(jit_error(
+                        "code compiled for profiling needs a JitProfile (JitEngine::set_profile)",
+                    ));
+                }
+                Some(p) if p.num_funcs() < c.module.num_funcs() => {
+                    return Err(jit_error(format!(
+                        "the profile counts {} functions, a profiled module has {}",
+                        p.num_funcs(),
+                        c.module.num_funcs()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(self
+            .profile
+            .as_ref()
+            .map_or(std::ptr::null(), |p| p.state_ptr()))
     }
 
     /// Call an export by name on instance `inst`.

@@ -24,6 +24,7 @@ use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 mod simd;
 
 use super::env::{Libcall, VmLayout, trap_word};
+use super::prof;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
@@ -73,6 +74,8 @@ pub(crate) struct FuncEnv<'m> {
     pub call_conv: CallConv,
     /// Cranelift ids of the defined functions' bodies, by function index - imports.
     pub body_ids: &'m [FuncId],
+    /// Emit the profiling instrumentation (`super::prof`).
+    pub profile: bool,
 }
 
 enum CtrlKind {
@@ -117,6 +120,8 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     rt: Option<ir::Value>,
     flag_ptr: Option<ir::Value>,
     globals: Option<ir::Value>,
+    /// The profile state pointer, loaded at entry in a profiling build.
+    prof: Option<ir::Value>,
 }
 
 fn flags() -> MemFlagsData {
@@ -161,6 +166,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             rt: None,
             flag_ptr: None,
             globals: None,
+            prof: None,
         }
     }
 
@@ -234,6 +240,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.trap_if(over, trap_word::STACK_EXHAUSTED);
         self.func_index = saved;
         self.b.ins().store(flags(), depth1, rt, l.rt_depth);
+        if self.env.profile {
+            self.prof = Some(prof::emit_enter(&mut self.b, rt, depth1, self.func_index));
+        }
         self.poll();
 
         // The function body is a block whose continuation returns.
@@ -264,6 +273,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
             let d1 = self.b.ins().iadd_imm_s(d, -1);
             self.b.ins().store(flags(), d1, rt, l.rt_depth);
+            if let Some(p) = self.prof {
+                prof::emit_leave(&mut self.b, p, d1);
+            }
             self.b.ins().return_(&results);
         }
         let config = self.clif.target_config();
@@ -984,8 +996,14 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             self.after_call(results);
         } else {
             self.stack.extend(args);
+            if let Some(p) = self.prof {
+                prof::emit_host(&mut self.b, p, Some(index));
+            }
             let entry = self.func_entry(index);
             self.call_entry(entry, module.func_types[index as usize], &ty);
+            if let Some(p) = self.prof {
+                prof::emit_host(&mut self.b, p, None);
+            }
         }
         Ok(())
     }

@@ -48,6 +48,9 @@ pub(crate) struct RtState {
     /// Lowest native stack address generated code may use (checked at entry).
     pub stack_limit: u64,
     pub run: *mut RunCtx,
+    /// Counters and shadow stack of a profiled run, for code compiled with
+    /// `CompileOptions::profile` (null otherwise; see [`super::prof`]).
+    pub prof: *const super::prof::ProfState,
 }
 
 #[repr(C)]
