@@ -164,7 +164,15 @@ impl CompiledModule {
         options: CompileOptions,
     ) -> Result<Option<CompiledModule>> {
         let start = Instant::now();
-        let Some(section) = module.custom_section(aot::SECTION) else {
+        // The last section wins: `aot::compile_universal` appends a new one
+        // to a module that may already have one.
+        let Some(section) = module
+            .custom_sections
+            .iter()
+            .rev()
+            .find(|c| c.name == aot::SECTION)
+            .map(|c| &module.bytes[c.data.clone()])
+        else {
             return Ok(None);
         };
         let saved = aot::decode(section)?;
