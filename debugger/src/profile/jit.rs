@@ -43,10 +43,13 @@ pub struct NativeProfile {
     pub mode: String,
     /// Where the instrumented code came from.
     pub code: String,
-    /// Compiling (JIT) or loading (AOT) the instrumented code, in this run.
+    /// Compiling (JIT) or loading (AOT) the instrumented code, median per run.
     pub compile_ms: f64,
-    /// Executing the instrumented code (wall).
+    /// Executing the instrumented code (wall), median of the runs.
     pub run_ms: f64,
+    /// Profiled runs (samples are summed over them; calls are per run and
+    /// must be equal in every run).
+    pub runs: u32,
     /// `run_ms` over the median plain run (the instrumentation's overhead).
     pub overhead: Option<f64>,
     pub samples: u64,
@@ -89,14 +92,17 @@ fn sampler(prof: Arc<JitProfile>, stop: Arc<AtomicBool>) -> Stacks {
     stacks
 }
 
-/// Run `mode` once on the profiling build of `module` (for AOT: a module
-/// whose `wdb.aot` section holds the profiling build) and sample it.
+/// Run `mode` `runs` times on the profiling build of `module` (for AOT: a
+/// module whose `wdb.aot` section holds the profiling build), sampling all
+/// of them; `each` is told when a run ends.
 pub(super) fn run(
     cfg: &ProfileConfig,
     module: &Arc<Module>,
     mode: Mode,
     code: String,
+    runs: u32,
     names: &dyn Fn(u32) -> String,
+    each: &mut dyn FnMut(u32),
 ) -> Result<NativeProfile, ProfileError> {
     let prof = JitProfile::new(module.num_funcs(), StoreConfig::default().max_call_depth);
     let stop = Arc::new(AtomicBool::new(false));
@@ -107,18 +113,65 @@ pub(super) fn run(
             .spawn(move || sampler(p, s))
             .map_err(|e| ProfileError(format!("cannot start the sampler thread: {e}")))?
     };
-    let (out, buf) = capture();
-    let mut rc = cfg.run_config(module, mode, out);
-    rc.jit_profile = Some(prof.clone());
-    let r = runner::run(rc);
+    let mut reports = Vec::new();
+    let mut first_calls: Option<Vec<u64>> = None;
+    let mut failure = None;
+    for i in 0..runs.max(1) {
+        prof.reset();
+        let (out, buf) = capture();
+        let mut rc = cfg.run_config(module, mode, out);
+        rc.jit_profile = Some(prof.clone());
+        match runner::run(rc) {
+            Ok(r) => {
+                let calls = prof.calls();
+                match &first_calls {
+                    None => first_calls = Some(calls),
+                    Some(c) if *c != calls => {
+                        failure = Some(format!(
+                            "{} mode (profiling build): run {} counted other calls than run 1",
+                            mode.name(),
+                            i + 1
+                        ));
+                        break;
+                    }
+                    Some(_) => {}
+                }
+                reports.push((r, take(&buf)));
+            }
+            Err(e) => {
+                failure = Some(format!("{} mode (profiling build): {e}", mode.name()));
+                break;
+            }
+        }
+        each(i);
+    }
     stop.store(true, Ordering::Relaxed);
     let stacks = sampler
         .join()
         .map_err(|_| ProfileError("the sampler thread panicked".into()))?;
-    let r = r.map_err(|e| ProfileError(format!("{} mode (profiling build): {e}", mode.name())))?;
+    if let Some(f) = failure {
+        return Err(ProfileError(f));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let run_ms = median(
+        reports
+            .iter()
+            .map(|(r, _)| r.run_time.as_secs_f64() * 1e3)
+            .collect(),
+    );
+    let compile_ms = median(
+        reports
+            .iter()
+            .map(|(r, _)| r.compile_time.as_secs_f64() * 1e3)
+            .collect(),
+    );
+    let (r, stdout) = reports.swap_remove(0);
 
     let mut funcs: HashMap<u32, NativeFunc> = HashMap::new();
-    for (i, &c) in prof.calls().iter().enumerate() {
+    for (i, &c) in first_calls.unwrap_or_default().iter().enumerate() {
         if c > 0 {
             funcs.entry(i as u32).or_default().calls = c;
         }
@@ -161,14 +214,15 @@ pub(super) fn run(
     Ok(NativeProfile {
         mode: mode.name().to_string(),
         code,
-        compile_ms: r.compile_time.as_secs_f64() * 1e3,
-        run_ms: r.run_time.as_secs_f64() * 1e3,
+        compile_ms,
+        run_ms,
+        runs: runs.max(1),
         overhead: None,
         samples,
         sampled_ms: nanos as f64 / 1e6,
         folded_time: folded,
         outcome: outcome_text(&r.outcome, &r.results),
-        stdout: take(&buf),
+        stdout,
         funcs,
     })
 }

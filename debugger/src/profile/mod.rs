@@ -654,7 +654,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         .collect();
     let total_steps = 1
         + cfg.modes.len() as u64 * runs as u64
-        + native_modes.len() as u64
+        + native_modes.len() as u64 * runs as u64
         + cfg.native.is_some() as u64 * runs as u64;
     let mut done = 0u64;
 
@@ -882,8 +882,14 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
                 "instrumented code compiled by Cranelift".to_string(),
             ),
         };
-        let mut np = jit::run(&cfg, &prof_module, mode, code, &name_of)?;
-        done += 1;
+        let mut np = jit::run(&cfg, &prof_module, mode, code, runs, &name_of, &mut |i| {
+            progress(
+                &format!("{} (profiling build) run {}/{runs}", mode.name(), i + 1),
+                done + i as u64 + 1,
+                total_steps,
+            )
+        })?;
+        done += runs as u64;
         np.overhead = rep
             .wall
             .map(|w| w.median_ms)
@@ -915,9 +921,10 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         ));
         for np in &native_profiles {
             notes.push(format!(
-                "{} profiling build: {}; ran in {} ({} the plain run), {} samples",
+                "{} profiling build: {}; {} runs, median {} ({} the plain median), {} samples",
                 np.mode,
                 np.code,
+                np.runs,
                 output::ms(np.run_ms),
                 np.overhead.map_or("?".to_string(), |o| format!("{o:.2}x")),
                 np.samples

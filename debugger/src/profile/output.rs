@@ -308,8 +308,9 @@ impl ProfileReport {
                 o,
                 "{}",
                 p.dim(&format!(
-                    "{} ms: profiling build, sampled every ~1 ms ({} samples, {} in all; it ran {} the plain run's time)",
+                    "{} ms: profiling build, sampled every ~1 ms over {} runs ({} samples, {} in all; a run took {} the plain run's time)",
                     n.mode,
+                    n.runs,
                     n.samples,
                     ms(n.sampled_ms),
                     n.overhead.map_or("?".into(), |o| format!("{o:.2}x"))
