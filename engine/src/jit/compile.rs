@@ -27,6 +27,25 @@ pub(crate) struct FuncCode {
     pub align: u64,
     pub bytes: Vec<u8>,
     pub relocs: Vec<ModuleReloc>,
+    /// Native code ranges and the wasm `code_offset` each came from, sorted
+    /// by start (Cranelift's srclocs): maps a return address to a call site.
+    pub srclocs: Vec<SrcRange>,
+}
+
+/// `[start, end)` (offsets in a function's native code) came from the wasm
+/// instruction at `code_offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SrcRange {
+    pub start: u32,
+    pub end: u32,
+    pub code_offset: u32,
+}
+
+/// The `code_offset` of the instruction that produced native offset `at`.
+pub(crate) fn code_offset_at(srclocs: &[SrcRange], at: u32) -> Option<u32> {
+    let i = srclocs.partition_point(|r| r.start <= at).checked_sub(1)?;
+    let r = srclocs[i];
+    (at < r.end).then_some(r.code_offset)
 }
 
 /// Cranelift ids of a module's functions: bodies then array-call wrappers,
@@ -51,6 +70,9 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
     set(&mut fb, "opt_level", opt.cranelift_name())?;
     set(&mut fb, "is_pic", if pic { "true" } else { "false" })?;
     set(&mut fb, "enable_multi_ret_implicit_sret", "true")?;
+    // Every function keeps a frame-pointer chain, so the debugger can walk
+    // the JIT frames below a hook (see `vm::walk_frames`).
+    set(&mut fb, "preserve_frame_pointers", "true")?;
     set(
         &mut fb,
         "enable_verifier",
@@ -71,7 +93,7 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
     format!(
-        "wdb {} cranelift 0.135 {} [{}] opt={}",
+        "wdb {} cranelift 0.135 {} [{}] opt={} fp",
         env!("CARGO_PKG_VERSION"),
         isa.triple(),
         features.join(","),
@@ -241,6 +263,17 @@ impl<M: ClifModule> Compiler<M> {
             .max(isa.symbol_alignment());
         let bytes = compiled.code_buffer().to_vec();
         let mach_relocs = compiled.buffer.relocs().to_vec();
+        let srclocs = compiled
+            .buffer
+            .get_srclocs_sorted()
+            .iter()
+            .filter(|l| !l.loc.is_default())
+            .map(|l| SrcRange {
+                start: l.start,
+                end: l.end,
+                code_offset: l.loc.bits(),
+            })
+            .collect();
         let relocs: Vec<ModuleReloc> = mach_relocs
             .iter()
             .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
@@ -252,6 +285,7 @@ impl<M: ClifModule> Compiler<M> {
             align,
             bytes,
             relocs,
+            srclocs,
         })
     }
 }

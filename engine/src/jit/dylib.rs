@@ -71,6 +71,7 @@ impl CompiledModule {
         Ok(CompiledModule {
             module,
             _code: CodeHolder::Dylib(lib),
+            maps: vec![(0, std::sync::Arc::from([])); bodies.len()],
             bodies,
             wrappers,
             source: CodeSource::SharedObject,

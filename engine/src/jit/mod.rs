@@ -25,7 +25,7 @@ mod env;
 mod translate;
 mod vm;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,9 +38,9 @@ use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
 use crate::trap::{BacktraceFrame, Trap, TrapCode};
 use crate::value::{FuncAddr, Value};
-use compile::{Compiler, jit_error};
+use compile::{Compiler, FuncCode, SrcRange, jit_error};
 use env::{NUM_LIBCALLS, trap_word};
-use vm::{Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
+use vm::{CodeRange, Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
 
 /// Cranelift optimisation level (`--opt-level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,6 +94,9 @@ pub struct CompiledModule {
     /// Body and array-call wrapper pointers, by defined-function index.
     bodies: Vec<*const u8>,
     wrappers: Vec<*const u8>,
+    /// Per body (by defined-function index): native length and source map
+    /// (empty for shared objects, which carry none).
+    maps: Vec<(usize, Arc<[SrcRange]>)>,
     pub source: CodeSource,
     pub compile_time: Duration,
 }
@@ -129,8 +132,8 @@ impl CompiledModule {
         let mut c = Compiler::new(new_jit_module(opt)?);
         // Declare, define, finalize.
         let ids = c.declare(&module)?;
-        c.compile_all(&module, &ids, progress)?;
-        Self::finalize(module, c.module, &ids, CodeSource::Jit, start)
+        let code = c.compile_all(&module, &ids, progress)?;
+        Self::finalize(module, c.module, &ids, &code, CodeSource::Jit, start)
     }
 
     /// Load code saved by `wdb compile` in the module's `wdb.aot` section.
@@ -157,16 +160,29 @@ impl CompiledModule {
         let mut c = Compiler::new(new_jit_module(opt)?);
         let ids = c.declare(&module)?;
         c.define_all(&ids, &saved.funcs)?;
-        Self::finalize(module, c.module, &ids, CodeSource::AotSection, start).map(Some)
+        Self::finalize(
+            module,
+            c.module,
+            &ids,
+            &saved.funcs,
+            CodeSource::AotSection,
+            start,
+        )
+        .map(Some)
     }
 
     fn finalize(
         module: Arc<Module>,
         mut jit: JITModule,
         ids: &compile::FuncIds,
+        code: &[FuncCode],
         source: CodeSource,
         start: Instant,
     ) -> Result<CompiledModule> {
+        let maps = code[..ids.bodies.len()]
+            .iter()
+            .map(|c| (c.bytes.len(), Arc::from(c.srclocs.as_slice())))
+            .collect();
         jit.finalize_definitions().map_err(jit_error)?;
         let bodies = ids
             .bodies
@@ -183,6 +199,7 @@ impl CompiledModule {
             _code: CodeHolder::Jit(jit),
             bodies,
             wrappers,
+            maps,
             source,
             compile_time: start.elapsed(),
         })
@@ -219,13 +236,47 @@ pub fn compile_or_load(
 /// exit, `Paused` for "abandon the run") unwinds the JIT frames and becomes
 /// the call's outcome, with the JIT frames appended to a trap's backtrace.
 pub trait DebugHook {
+    /// `frames` are the JIT frames below the entered function, innermost
+    /// first (its caller first), each at the call site's `code_offset`.
     fn enter(
         &mut self,
         store: &mut Store,
         func: FuncAddr,
         args: &[Value],
+        frames: &[JitFrame],
         flags: &mut BreakFlags<'_>,
     ) -> RunOutcome;
+
+    /// JIT code saw the interrupt flag (at a function entry or a loop
+    /// header): `stop.frames[0]` is where. `None` resumes the JIT code right
+    /// there (clear the flag first); `Some(outcome)` unwinds the run with it.
+    fn interrupted(
+        &mut self,
+        _store: &mut Store,
+        _stop: JitStop,
+        _flags: &mut BreakFlags<'_>,
+    ) -> Option<RunOutcome> {
+        Some(RunOutcome::Paused(PauseReason::Interrupted))
+    }
+}
+
+/// A live frame of JIT code, found by walking the native frame-pointer chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitFrame {
+    pub func: FuncAddr,
+    pub instance: InstanceId,
+    pub func_index: u32,
+    /// The instruction in progress: a call site, or where an interrupt was seen.
+    pub code_offset: u32,
+}
+
+/// Where JIT code stopped for an interrupt.
+#[derive(Debug, Clone)]
+pub struct JitStop {
+    /// Innermost first; `frames[0]` is the function that saw the flag.
+    pub frames: Vec<JitFrame>,
+    /// Params then declared locals of `frames[0]`, as they were there.
+    pub locals: Vec<Value>,
 }
 
 /// The per-function break flags of a run, to change them from a hook.
@@ -237,6 +288,13 @@ impl BreakFlags<'_> {
     /// Flag exactly `funcs` (store addresses; host functions are ignored).
     pub fn set(&mut self, store: &Store, funcs: &HashSet<FuncAddr>) {
         fill_break_tables(self.tables, store, funcs);
+    }
+
+    /// Flag every function: the next entry of any goes to the hook.
+    pub fn set_all(&mut self) {
+        for t in self.tables.iter_mut() {
+            t.fill(1);
+        }
     }
 }
 
@@ -280,6 +338,8 @@ pub struct JitEngine {
     wrappers: Box<Vec<*const u8>>,
     /// Break flags by instance, then function index (all zero without a hook).
     break_tables: Box<Vec<Box<[u8]>>>,
+    /// Native code start -> body, to walk JIT frames (see `vm::walk_frames`).
+    code_map: Box<BTreeMap<usize, CodeRange>>,
     /// Native stack for a run (generated code recurses on it).
     pub stack_size: usize,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
@@ -314,12 +374,14 @@ impl JitEngine {
                 fuel: 0,
                 stack_limit: 0,
                 run: std::ptr::null_mut(),
+                stack_top: 0,
             }),
             libcalls: Box::new(vm::libcall_table()),
             mems: Box::default(),
             entries: Box::default(),
             wrappers: Box::default(),
             break_tables: Box::default(),
+            code_map: Box::default(),
             stack_size: 512 << 20,
             store_id: 0,
         }
@@ -348,6 +410,7 @@ impl JitEngine {
         let id = store as *const Store as usize;
         if id != self.store_id || self.instances.len() > store.num_instances() as usize {
             self.instances.clear();
+            self.code_map.clear();
             self.store_id = id;
         }
         for i in self.instances.len()..store.num_instances() as usize {
@@ -365,8 +428,19 @@ impl JitEngine {
                 },
                 globals: Vec::new(),
                 funcs: Vec::new(),
-                compiled,
+                compiled: compiled.clone(),
             }));
+            // The first instance of a module names its code's frames.
+            let imports = compiled.module.num_imported_funcs;
+            for (d, (body, (len, map))) in compiled.bodies.iter().zip(&compiled.maps).enumerate() {
+                let start = *body as usize;
+                self.code_map.entry(start).or_insert_with(|| CodeRange {
+                    end: start + len,
+                    instance: i as u32,
+                    func_index: imports + d as u32,
+                    srclocs: map.clone(),
+                });
+            }
         }
         vm::refresh_mem_cells(store, &mut self.mems);
         let n = store.num_funcs() as usize;
@@ -513,6 +587,7 @@ impl JitEngine {
             hook,
             break_tables: &mut *self.break_tables,
             debug_outcome: None,
+            code_map: &*self.code_map,
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         *self.rt = RtState {
@@ -524,6 +599,7 @@ impl JitEngine {
             fuel,
             stack_limit: 0,
             run: &mut run,
+            stack_top: 0,
         };
         let entry = Entry {
             wrapper: self.wrappers[func as usize],

@@ -117,7 +117,16 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     rt: Option<ir::Value>,
     flag_ptr: Option<ir::Value>,
     globals: Option<ir::Value>,
+    /// One args/results/locals area per function (a stack slot), shared by
+    /// the debug entry and the interrupt slow path.
+    area: Option<ir::StackSlot>,
+    /// Whether `area` also holds every local (small enough to spill).
+    spill_locals: bool,
 }
+
+/// Functions with more locals than this report none when interrupted (the
+/// spill area would make every frame of theirs big).
+const MAX_SPILLED_LOCALS: usize = 256;
 
 fn flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
@@ -161,6 +170,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             rt: None,
             flag_ptr: None,
             globals: None,
+            area: None,
+            spill_locals: false,
         }
     }
 
@@ -183,11 +194,32 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.b.seal_block(entry);
-        self.set_offset(range.start);
+        // Entry checks belong to the first instruction (where the
+        // interpreter puts a function's entry breakpoint).
+        self.set_offset(ops.original_position() as usize);
         let params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
         self.vmctx = params[0];
-        self.debug_entry_check(&params[1..]);
         let local_types = module.local_types(self.func_index);
+        self.spill_locals = local_types.len() <= MAX_SPILLED_LOCALS;
+        let slots = [
+            if self.spill_locals {
+                local_types.len()
+            } else {
+                0
+            },
+            params.len() - 1,
+            self.result_types.len(),
+            1,
+        ]
+        .into_iter()
+        .max()
+        .expect("not empty") as u32;
+        self.area = Some(self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            slots * self.env.layout.slot_size as u32,
+            4,
+        )));
+        self.debug_entry_check(&params[1..]);
         for (i, ty) in local_types.iter().enumerate() {
             let ct = clif_type(*ty);
             let var = self.b.declare_var(ct);
@@ -294,12 +326,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.seal_block(cont);
 
         self.b.switch_to_block(debug);
-        let n = params.len().max(self.result_types.len()).max(1) as u32;
-        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            n * l.slot_size as u32,
-            4,
-        ));
+        let ss = self.area.expect("made before the entry check");
         let area = self.b.ins().stack_addr(types::I64, ss, 0);
         for (i, p) in params.iter().enumerate() {
             self.b
@@ -307,7 +334,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 .store(MemFlagsData::trusted(), *p, area, i as i32 * l.slot_size);
         }
         let f = self.b.ins().iconst(types::I32, self.func_index as i64);
-        self.libcall(Libcall::EnterDebug, &[f, area]);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        self.libcall(Libcall::EnterDebug, &[f, area, fp]);
         // A trap (or exit) in the hook: unwind without adding this frame (the
         // interpreter's backtrace already has it); callers add theirs.
         let rt = self.load_rt();
@@ -402,12 +430,52 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             None => self.b.ins().load(types::I64, flags(), rt, l.rt_interrupt),
         };
         let flag = self.b.ins().load(types::I8, flags(), flag_ptr, 0);
-        self.trap_if(flag, trap_word::INTERRUPTED);
+        self.interrupt_check(flag);
         let fuel = self.b.ins().load(types::I64, flags(), rt, l.rt_fuel);
         let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
         self.b.ins().store(flags(), fuel1, rt, l.rt_fuel);
         let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel1, 0);
         self.trap_if(out, trap_word::OUT_OF_FUEL);
+    }
+
+    /// The interrupt flag is set: spill the locals and ask the runtime
+    /// (`Interrupt`), which pauses for the debugger and says whether to go
+    /// on (the common case) or unwind.
+    fn interrupt_check(&mut self, flag: ir::Value) {
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(flag, slow, &[], cont, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let l = self.env.layout;
+        let area = if self.spill_locals {
+            let ss = self.area.expect("made at entry");
+            let area = self.b.ins().stack_addr(types::I64, ss, 0);
+            for (i, var) in self.locals.clone().into_iter().enumerate() {
+                let v = self.b.use_var(var);
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), v, area, i as i32 * l.slot_size);
+            }
+            area
+        } else {
+            self.b.ins().iconst(types::I64, 0)
+        };
+        let f = self.b.ins().iconst(types::I32, self.func_index as i64);
+        let o = self.b.ins().iconst(types::I32, self.code_offset as i64);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        let unwind = self
+            .libcall(Libcall::Interrupt, &[f, o, fp, area])
+            .expect("returns a flag");
+        let stop = self.b.create_block();
+        self.b.set_cold_block(stop);
+        self.b.ins().brif(unwind, stop, &[], cont, &[]);
+        self.b.seal_block(stop);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(stop);
+        self.unwind_and_return(0);
+        self.b.switch_to_block(cont);
     }
 
     fn return_zeros(&mut self) {

@@ -17,10 +17,13 @@
 
 #![allow(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::mem::offset_of;
 use std::sync::Arc;
 
+use super::compile::{SrcRange, code_offset_at};
 use super::env::{Libcall, NUM_LIBCALLS, VmLayout, trap_word};
+use super::{JitFrame, JitStop};
 use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
 use crate::value::Value;
@@ -48,6 +51,8 @@ pub(crate) struct RtState {
     /// Lowest native stack address generated code may use (checked at entry).
     pub stack_limit: u64,
     pub run: *mut RunCtx,
+    /// Highest native stack address of the run (generated code never reads it).
+    pub stack_top: u64,
 }
 
 #[repr(C)]
@@ -111,6 +116,16 @@ pub(crate) struct RunCtx {
     pub break_tables: *mut Vec<Box<[u8]>>,
     /// What the hook's run ended with, when it did not return normally.
     pub debug_outcome: Option<crate::interp::RunOutcome>,
+    /// Native code start -> body, for [`walk_frames`].
+    pub code_map: *const BTreeMap<usize, CodeRange>,
+}
+
+/// One function body's native code, for mapping return addresses.
+pub(crate) struct CodeRange {
+    pub end: usize,
+    pub instance: u32,
+    pub func_index: u32,
+    pub srclocs: Arc<[SrcRange]>,
 }
 
 /// Everything needed to enter native code, bundled so it can cross to the
@@ -131,7 +146,10 @@ pub(crate) fn enter_on_stack(e: &Entry, stack_size: usize, margin: usize) {
     let here = std::ptr::addr_of!(*e) as u64;
     let limit = here.saturating_sub(stack_size.saturating_sub(margin) as u64);
     // SAFETY: `e.vmctx` is a live vmctx whose `rt` points at the run state.
-    unsafe { (*(*e.vmctx).rt).stack_limit = limit };
+    unsafe {
+        (*(*e.vmctx).rt).stack_limit = limit;
+        (*(*e.vmctx).rt).stack_top = here;
+    }
     enter(e);
 }
 
@@ -166,6 +184,7 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::ResolveIndirect as usize] = lc_resolve_indirect as *const () as usize;
     t[Libcall::CallHost as usize] = lc_call_host as *const () as usize;
     t[Libcall::EnterDebug as usize] = lc_enter_debug as *const () as usize;
+    t[Libcall::Interrupt as usize] = lc_interrupt as *const () as usize;
     t
 }
 
@@ -501,8 +520,52 @@ unsafe impl Sync for super::CompiledModule {}
 // another thread between calls moves all of that along with it.
 unsafe impl Send for super::JitEngine {}
 
-extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128) {
+/// The JIT frames below the function whose frame pointer is `fp`,
+/// innermost first: each saved return address that lies in a known body is
+/// a call site. The walk stops at the first address outside generated code
+/// (the host's entry wrapper, a libcall) or at anything that does not look
+/// like a frame of this run's stack.
+pub(crate) fn walk_frames(rt: &RtState, run: &RunCtx, store: &Store, fp: u64) -> Vec<JitFrame> {
+    // SAFETY: the map is the engine's, alive and unchanged during the run.
+    let map = unsafe { &*run.code_map };
+    let bottom = rt.stack_limit.saturating_sub(1 << 20);
+    let top = rt.stack_top;
+    let mut frames = Vec::new();
+    let mut fp = fp;
+    while fp.is_multiple_of(8) && fp >= bottom && fp.saturating_add(16) <= top {
+        // SAFETY: `fp` lies inside this thread's stack (checked above), below
+        // the frame that entered generated code; every generated function
+        // keeps `[fp] = caller's fp, [fp + 8] = return address`
+        // (`preserve_frame_pointers`), so these are plain reads of live stack.
+        let (next, ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+        let Some(at) = (ra as usize).checked_sub(1) else {
+            break;
+        };
+        let Some((&start, r)) = map.range(..=at).next_back() else {
+            break;
+        };
+        if at >= r.end {
+            break;
+        }
+        let code_offset = code_offset_at(&r.srclocs, (at - start) as u32).unwrap_or(0);
+        let instance = InstanceId(r.instance);
+        frames.push(JitFrame {
+            func: store.instance(instance).funcs[r.func_index as usize],
+            instance,
+            func_index: r.func_index,
+            code_offset,
+        });
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    frames
+}
+
+extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128, fp: u64) {
     let mut c = cx(vmctx);
+    let frames = walk_frames(c.rt, c.run, c.store, fp);
     let addr = c.store.instance(c.instance).funcs[func_index as usize];
     let ty = c.store.func_type(addr).clone();
     let (np, nr) = (ty.params().len(), ty.results().len());
@@ -524,7 +587,7 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
     // other reference to them is live while generated code is stopped here.
     let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
     let mut flags = super::BreakFlags { tables };
-    let outcome = hook.enter(c.store, addr, &args, &mut flags);
+    let outcome = hook.enter(c.store, addr, &args, &frames, &mut flags);
     // The interpreter may have grown a memory.
     c.refresh_mems();
     match outcome {
@@ -539,6 +602,57 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
             c.run.frames.clear();
             c.run.debug_outcome = Some(other);
             c.rt.trap = trap_word::DEBUG_OUTCOME;
+        }
+    }
+}
+
+/// The interrupt flag was seen at `code_offset` of `func_index`, whose
+/// params and locals are in `area` (null when it has too many to spill).
+/// Returns 0 to go on, nonzero to unwind (the trap word is set).
+extern "C" fn lc_interrupt(
+    vmctx: *mut VmCtx,
+    func_index: u32,
+    code_offset: u32,
+    fp: u64,
+    area: *const u128,
+) -> u32 {
+    let mut c = cx(vmctx);
+    let Some(hook) = c.run.hook else {
+        c.run.frames.clear();
+        c.rt.trap = trap_word::INTERRUPTED;
+        return 1;
+    };
+    let types = c.store.instance_module(c.instance).local_types(func_index);
+    let locals = if area.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: generated code passes an area with one slot per local.
+        let slots = unsafe { std::slice::from_raw_parts(area, types.len()) };
+        types
+            .iter()
+            .zip(slots)
+            .map(|(t, s)| slot_to_value(*t, *s))
+            .collect()
+    };
+    let mut frames = vec![JitFrame {
+        func: c.store.instance(c.instance).funcs[func_index as usize],
+        instance: c.instance,
+        func_index,
+        code_offset,
+    }];
+    frames.extend(walk_frames(c.rt, c.run, c.store, fp));
+    // SAFETY: as in `lc_enter_debug`.
+    let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
+    let mut flags = super::BreakFlags { tables };
+    let outcome = hook.interrupted(c.store, JitStop { frames, locals }, &mut flags);
+    c.refresh_mems();
+    match outcome {
+        None => 0,
+        Some(o) => {
+            c.run.frames.clear();
+            c.run.debug_outcome = Some(o);
+            c.rt.trap = trap_word::DEBUG_OUTCOME;
+            1
         }
     }
 }
