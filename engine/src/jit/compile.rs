@@ -160,16 +160,7 @@ impl<M: ClifModule> Compiler<M> {
         let mut out = Vec::with_capacity(total);
         for (i, id) in ids.bodies.iter().enumerate() {
             let func_index = wasm.num_imported_funcs + i as u32;
-            self.translate_body(wasm, ids, func_index).map_err(|e| {
-                Error::new(
-                    e.kind,
-                    format!(
-                        "compiling function {}: {}",
-                        wasm.display_func_name(func_index),
-                        e.message
-                    ),
-                )
-            })?;
+            self.translate_body(wasm, *id, func_index)?;
             out.push(self.finish(*id)?);
             progress(out.len(), total);
         }
@@ -200,21 +191,60 @@ impl<M: ClifModule> Compiler<M> {
         Ok(())
     }
 
-    fn translate_body(&mut self, wasm: &Module, ids: &FuncIds, func_index: u32) -> Result<()> {
+    fn translate_body(&mut self, wasm: &Module, id: FuncId, func_index: u32) -> Result<()> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), self.call_conv());
-        self.ctx.func.name = UserFuncName::user(
-            0,
-            ids.bodies[(func_index - wasm.num_imported_funcs) as usize].as_u32(),
-        );
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
         let env = FuncEnv {
             module: wasm,
             layout: VmLayout::new(),
             call_conv: self.call_conv(),
-            body_ids: &ids.bodies,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        FuncTranslator::new(builder, &env, &mut self.module, func_index).translate()
+        FuncTranslator::new(builder, &env, &mut self.module, func_index)
+            .translate()
+            .map_err(|e| {
+                Error::new(
+                    e.kind,
+                    format!(
+                        "compiling function {}: {}",
+                        wasm.display_func_name(func_index),
+                        e.message
+                    ),
+                )
+            })
+    }
+
+    /// Declare and define one function's body and wrapper (the lazy JIT:
+    /// bodies call each other through the function table, so one can be
+    /// compiled alone). The caller finalizes.
+    pub(crate) fn compile_one(
+        &mut self,
+        wasm: &Module,
+        func_index: u32,
+    ) -> Result<(FuncId, FuncId, FuncCode)> {
+        let cc = self.call_conv();
+        let body = self
+            .module
+            .declare_function(
+                &format!("wdb_f{func_index}"),
+                Linkage::Export,
+                &wasm_signature(wasm.func_type(func_index), cc),
+            )
+            .map_err(jit_error)?;
+        let wrapper = self
+            .module
+            .declare_function(
+                &format!("wdb_e{func_index}"),
+                Linkage::Export,
+                &entry_signature(cc),
+            )
+            .map_err(jit_error)?;
+        self.translate_body(wasm, body, func_index)?;
+        let code = self.finish(body)?;
+        self.build_wrapper(wasm, body, func_index);
+        self.finish(wrapper)?;
+        Ok((body, wrapper, code))
     }
 
     /// `(vmctx, slots)`: load the params from 16-byte slots, call the body,

@@ -74,6 +74,7 @@ impl CompiledModule {
             maps: vec![(0, std::sync::Arc::from([])); bodies.len()],
             bodies,
             wrappers,
+            lazy: None,
             source: CodeSource::SharedObject,
             compile_time: start.elapsed(),
         })

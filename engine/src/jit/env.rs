@@ -73,9 +73,12 @@ pub(crate) enum Libcall {
     /// (func_index, code_offset, fp, locals area or null) -> unwind?: the
     /// interrupt flag was seen; the debug hook (if any) pauses there.
     Interrupt,
+    /// (entry) -> code: the entry's code is null: compile the wasm function
+    /// it names now and patch the entry, or return null for a host function.
+    Resolve,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::Interrupt as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::Resolve as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -97,6 +100,7 @@ impl Libcall {
             Libcall::CallHost => (&[I64, I64], None),
             Libcall::EnterDebug => (&[I32, I64, I64], None),
             Libcall::Interrupt => (&[I32, I32, I64, I64], Some(I32)),
+            Libcall::Resolve => (&[I64], Some(I64)),
         }
     }
 

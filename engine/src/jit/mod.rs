@@ -26,7 +26,7 @@ mod translate;
 mod vm;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cranelift_jit::{JITBuilder, JITModule};
@@ -85,20 +85,44 @@ pub enum CodeSource {
 enum CodeHolder {
     Jit(#[allow(dead_code)] JITModule),
     Dylib(#[allow(dead_code)] libloading::Library),
+    /// The JIT module is in [`CompiledModule::lazy`].
+    Lazy,
 }
 
-/// Native code for every function of one module.
+/// Native code for the functions of one module: all of them (AOT forms,
+/// [`CompiledModule::compile_eager`]) or each on its first call
+/// ([`CompiledModule::compile`]).
 pub struct CompiledModule {
     module: Arc<Module>,
     _code: CodeHolder,
-    /// Body and array-call wrapper pointers, by defined-function index.
+    /// Body and array-call wrapper pointers, by defined-function index
+    /// (empty when lazy: see `lazy`).
     bodies: Vec<*const u8>,
     wrappers: Vec<*const u8>,
     /// Per body (by defined-function index): native length and source map
     /// (empty for shared objects, which carry none).
     maps: Vec<(usize, Arc<[SrcRange]>)>,
+    /// The lazy JIT's compiler and what it compiled so far.
+    lazy: Option<Mutex<LazyCode>>,
     pub source: CodeSource,
+    /// Compile (or load) time; for the lazy JIT, only the set-up: each
+    /// function's compile time counts in the run that first calls it.
     pub compile_time: Duration,
+}
+
+/// A function's native code.
+#[derive(Clone)]
+pub(crate) struct FuncCodeRef {
+    pub body: *const u8,
+    pub wrapper: *const u8,
+    pub len: usize,
+    pub srclocs: Arc<[SrcRange]>,
+}
+
+struct LazyCode {
+    compiler: Compiler<JITModule>,
+    /// By defined-function index; `None` until first called.
+    funcs: Vec<Option<FuncCodeRef>>,
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -117,8 +141,30 @@ fn new_jit_module(opt: OptLevel) -> Result<JITModule> {
 }
 
 impl CompiledModule {
-    /// JIT-compile every function of `module`.
+    /// JIT code for `module`, each function compiled on its first call (so
+    /// load-to-first-call costs what runs, not the module's size). A
+    /// function that fails to compile traps where it is called.
     pub fn compile(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        let start = Instant::now();
+        let n = (module.num_funcs() - module.num_imported_funcs) as usize;
+        let compiler = Compiler::new(new_jit_module(opt)?);
+        Ok(CompiledModule {
+            module,
+            _code: CodeHolder::Lazy,
+            bodies: Vec::new(),
+            wrappers: Vec::new(),
+            maps: Vec::new(),
+            lazy: Some(Mutex::new(LazyCode {
+                compiler,
+                funcs: vec![None; n],
+            })),
+            source: CodeSource::Jit,
+            compile_time: start.elapsed(),
+        })
+    }
+
+    /// JIT-compile every function of `module` now.
+    pub fn compile_eager(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
         Self::compile_with_progress(module, opt, &mut |_, _| {})
     }
 
@@ -200,6 +246,7 @@ impl CompiledModule {
             bodies,
             wrappers,
             maps,
+            lazy: None,
             source,
             compile_time: start.elapsed(),
         })
@@ -208,6 +255,102 @@ impl CompiledModule {
     pub fn module(&self) -> &Arc<Module> {
         &self.module
     }
+
+    /// How many functions have native code (all but the never-called ones
+    /// under the lazy JIT).
+    pub fn compiled_functions(&self) -> usize {
+        match &self.lazy {
+            None => self.bodies.len(),
+            Some(l) => l
+                .lock()
+                .map_or(0, |l| l.funcs.iter().filter(|f| f.is_some()).count()),
+        }
+    }
+
+    /// Defined function `d`'s code, if compiled.
+    pub(crate) fn code(&self, d: usize) -> Option<FuncCodeRef> {
+        match &self.lazy {
+            None => Some(FuncCodeRef {
+                body: *self.bodies.get(d)?,
+                wrapper: self.wrappers[d],
+                len: self.maps[d].0,
+                srclocs: self.maps[d].1.clone(),
+            }),
+            Some(l) => l.lock().ok()?.funcs.get(d)?.clone(),
+        }
+    }
+
+    /// Defined function `d`'s code, compiling it now if needed.
+    pub(crate) fn code_or_compile(&self, d: usize) -> Result<FuncCodeRef> {
+        let Some(lazy) = &self.lazy else {
+            return self
+                .code(d)
+                .ok_or_else(|| jit_error(format!("no code for defined function {d}")));
+        };
+        let mut l = lazy
+            .lock()
+            .map_err(|_| jit_error("the lazy JIT's lock is poisoned"))?;
+        if let Some(Some(c)) = l.funcs.get(d) {
+            return Ok(c.clone());
+        }
+        let func_index = self.module.num_imported_funcs + d as u32;
+        let (body, wrapper, code) = l.compiler.compile_one(&self.module, func_index)?;
+        l.compiler
+            .module
+            .finalize_definitions()
+            .map_err(jit_error)?;
+        let c = FuncCodeRef {
+            body: l.compiler.module.get_finalized_function(body),
+            wrapper: l.compiler.module.get_finalized_function(wrapper),
+            len: code.bytes.len(),
+            srclocs: Arc::from(code.srclocs.as_slice()),
+        };
+        l.funcs[d] = Some(c.clone());
+        Ok(c)
+    }
+}
+
+/// Make sure store function `addr` has native code (compiling it if it is
+/// a wasm function not compiled yet) and point every entry for it at the
+/// code. Host functions are left alone.
+fn ensure_compiled(
+    instances: &mut [Box<InstanceVm>],
+    entries: &mut [FuncEntry],
+    wrappers: &mut [*const u8],
+    code_map: &mut BTreeMap<usize, CodeRange>,
+    store: &Store,
+    addr: FuncAddr,
+) -> Result<()> {
+    if !entries[addr as usize].code.is_null() {
+        return Ok(());
+    }
+    let FuncKind::Wasm {
+        instance, index, ..
+    } = store.funcs[addr as usize].kind
+    else {
+        return Ok(());
+    };
+    let compiled = instances[instance.0 as usize].compiled.clone();
+    let d = (index - compiled.module.num_imported_funcs) as usize;
+    let c = compiled.code_or_compile(d)?;
+    let mut first = None;
+    for (i, ivm) in instances.iter_mut().enumerate() {
+        if !Arc::ptr_eq(&ivm.compiled, &compiled) {
+            continue;
+        }
+        first.get_or_insert(i as u32);
+        let a = store.instance(InstanceId(i as u32)).funcs[index as usize] as usize;
+        ivm.funcs[index as usize].code = c.body;
+        entries[a].code = c.body;
+        wrappers[a] = c.wrapper;
+    }
+    code_map.entry(c.body as usize).or_insert(CodeRange {
+        end: c.body as usize + c.len,
+        instance: first.unwrap_or(instance.0),
+        func_index: index,
+        srclocs: c.srclocs,
+    });
+    Ok(())
 }
 
 /// Compile-or-load, for runners (`wdb run --mode jit|aot`): a module with a
@@ -315,7 +458,7 @@ fn fill_break_tables(tables: &mut [Box<[u8]>], store: &Store, funcs: &HashSet<Fu
 }
 
 /// Per-instance runtime data. Boxed: generated code holds its address.
-struct InstanceVm {
+pub(crate) struct InstanceVm {
     vmctx: VmCtx,
     globals: Vec<*mut u64>,
     funcs: Vec<FuncEntry>,
@@ -432,13 +575,16 @@ impl JitEngine {
             }));
             // The first instance of a module names its code's frames.
             let imports = compiled.module.num_imported_funcs;
-            for (d, (body, (len, map))) in compiled.bodies.iter().zip(&compiled.maps).enumerate() {
-                let start = *body as usize;
+            for d in 0..(compiled.module.num_funcs() - imports) as usize {
+                let Some(c) = compiled.code(d) else {
+                    continue;
+                };
+                let start = c.body as usize;
                 self.code_map.entry(start).or_insert_with(|| CodeRange {
-                    end: start + len,
+                    end: start + c.len,
                     instance: i as u32,
                     func_index: imports + d as u32,
-                    srclocs: map.clone(),
+                    srclocs: c.srclocs,
                 });
             }
         }
@@ -453,11 +599,14 @@ impl JitEngine {
                 } => {
                     let ivm = &mut self.instances[instance.0 as usize];
                     let d = (index - ivm.compiled.module.num_imported_funcs) as usize;
-                    (
-                        ivm.compiled.bodies[d],
-                        &mut ivm.vmctx as *mut VmCtx,
-                        ivm.compiled.wrappers[d],
-                    )
+                    // Null until compiled: the first call compiles it.
+                    let (body, wrapper) = ivm
+                        .compiled
+                        .code(d)
+                        .map_or((std::ptr::null(), std::ptr::null()), |c| {
+                            (c.body, c.wrapper)
+                        });
+                    (body, &mut ivm.vmctx as *mut VmCtx, wrapper)
                 }
                 FuncKind::Host(_) => (std::ptr::null(), std::ptr::null_mut(), std::ptr::null()),
             };
@@ -576,18 +725,27 @@ impl JitEngine {
         for (s, a) in slots.iter_mut().zip(args) {
             *s = vm::value_to_slot(a);
         }
+        ensure_compiled(
+            &mut self.instances,
+            &mut self.entries,
+            &mut self.wrappers,
+            &mut self.code_map,
+            store,
+            func,
+        )?;
         let mut run = RunCtx {
             store: store as *mut Store,
             mems: &mut *self.mems,
-            entries: &*self.entries,
-            wrappers: &*self.wrappers,
+            entries: &mut *self.entries,
+            wrappers: &mut *self.wrappers,
+            instances: &mut self.instances,
             host_message: None,
             exit_code: 0,
             frames: Vec::new(),
             hook,
             break_tables: &mut *self.break_tables,
             debug_outcome: None,
-            code_map: &*self.code_map,
+            code_map: &mut *self.code_map,
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         *self.rt = RtState {

@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_module::{FuncId, Module as ClifModule};
+use cranelift_module::Module as ClifModule;
 use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 
 mod simd;
@@ -71,8 +71,6 @@ pub(crate) struct FuncEnv<'m> {
     pub module: &'m Module,
     pub layout: VmLayout,
     pub call_conv: CallConv,
-    /// Cranelift ids of the defined functions' bodies, by function index - imports.
-    pub body_ids: &'m [FuncId],
 }
 
 enum CtrlKind {
@@ -109,7 +107,6 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// Nesting depth of blocks opened while unreachable.
     dead_depth: u32,
     code_offset: u32,
-    callees: HashMap<u32, ir::FuncRef>,
     sigs: HashMap<u32, ir::SigRef>,
     libcall_sigs: HashMap<Libcall, ir::SigRef>,
     /// Loaded once in the entry block (which dominates every use): the run
@@ -130,6 +127,11 @@ const MAX_SPILLED_LOCALS: usize = 256;
 
 fn flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
+}
+
+/// For runtime fields that do not change while generated code runs.
+fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
 }
 
 impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
@@ -164,7 +166,6 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             reachable: true,
             dead_depth: 0,
             code_offset: 0,
-            callees: HashMap::new(),
             sigs: HashMap::new(),
             libcall_sigs: HashMap::new(),
             rt: None,
@@ -799,7 +800,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                     .expect("resolve returns a pointer");
                 self.check_trap();
                 let ft = self.env.module.types[type_index as usize].clone();
-                self.call_entry(entry, type_index, &ft);
+                self.call_entry(entry, type_index, &ft, false);
             }
             O::Drop => {
                 self.pop();
@@ -1019,42 +1020,25 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// Pointer to the `FuncEntry` of function `index` of this instance.
     fn func_entry(&mut self, index: u32) -> ir::Value {
         let l = self.env.layout;
-        let arr = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.vmctx,
-            l.vmctx_funcs,
-        );
+        // The entry array never moves during a run: Cranelift may reuse the load.
+        let arr = self
+            .b
+            .ins()
+            .load(types::I64, readonly(), self.vmctx, l.vmctx_funcs);
         self.b
             .ins()
             .iadd_imm_s(arr, index as i64 * l.func_entry_size)
     }
 
+    /// Every call goes through the function's entry in the vmctx: the JIT
+    /// compiles a function on its first call (see `call_entry`).
     fn call(&mut self, index: u32) -> Result<()> {
         let module = self.env.module;
         let ty = module.func_type(index).clone();
-        let n = ty.params().len();
-        let args: Vec<ir::Value> = self.stack.split_off(self.stack.len() - n);
-        if index >= module.num_imported_funcs {
-            let fref = match self.callees.get(&index) {
-                Some(f) => *f,
-                None => {
-                    let id = self.env.body_ids[(index - module.num_imported_funcs) as usize];
-                    let f = self.clif.declare_func_in_func(id, self.b.func);
-                    self.callees.insert(index, f);
-                    f
-                }
-            };
-            let mut all = vec![self.vmctx];
-            all.extend(args);
-            let call = self.b.ins().call(fref, &all);
-            let results = self.b.inst_results(call).to_vec();
-            self.after_call(results);
-        } else {
-            self.stack.extend(args);
-            let entry = self.func_entry(index);
-            self.call_entry(entry, module.func_types[index as usize], &ty);
-        }
+        let entry = self.func_entry(index);
+        // A defined function runs with this vmctx; an import has its own.
+        let same_instance = index >= module.num_imported_funcs;
+        self.call_entry(entry, module.func_types[index as usize], &ty, same_instance);
         Ok(())
     }
 
@@ -1064,9 +1048,17 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.stack.extend(results);
     }
 
-    /// Call through a `FuncEntry`: a compiled function with its own vmctx, or
-    /// (code == null) a host function through the `CallHost` libcall.
-    fn call_entry(&mut self, entry: ir::Value, type_index: u32, ty: &FuncType) {
+    /// Call through a `FuncEntry`: compiled code, or (code == null) first
+    /// the `Resolve` libcall, which compiles a wasm function not compiled
+    /// yet (and patches the entry) or says it is a host function, called
+    /// through the `CallHost` libcall.
+    fn call_entry(
+        &mut self,
+        entry: ir::Value,
+        type_index: u32,
+        ty: &FuncType,
+        same_instance: bool,
+    ) {
         let l = self.env.layout;
         let n = ty.params().len();
         let args: Vec<ir::Value> = self.stack.split_off(self.stack.len() - n);
@@ -1076,17 +1068,37 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .ins()
             .load(types::I64, flags(), entry, l.func_entry_code);
         let wasm_b = self.b.create_block();
+        self.b.append_block_param(wasm_b, types::I64);
+        let resolve_b = self.b.create_block();
         let host_b = self.b.create_block();
         let merge = self.new_block_with(&result_types);
-        self.b.ins().brif(code, wasm_b, &[], host_b, &[]);
+        self.b.set_cold_block(resolve_b);
+        self.b
+            .ins()
+            .brif(code, wasm_b, &[BlockArg::Value(code)], resolve_b, &[]);
+        self.b.seal_block(resolve_b);
+
+        self.b.switch_to_block(resolve_b);
+        let resolved = self
+            .libcall(Libcall::Resolve, &[entry])
+            .expect("resolve returns code");
+        // A function that fails to compile traps here.
+        self.check_trap();
+        self.b
+            .ins()
+            .brif(resolved, wasm_b, &[BlockArg::Value(resolved)], host_b, &[]);
         self.b.seal_block(wasm_b);
         self.b.seal_block(host_b);
 
         self.b.switch_to_block(wasm_b);
-        let callee_vmctx = self
-            .b
-            .ins()
-            .load(types::I64, flags(), entry, l.func_entry_vmctx);
+        let code = self.b.block_params(wasm_b)[0];
+        let callee_vmctx = if same_instance {
+            self.vmctx
+        } else {
+            self.b
+                .ins()
+                .load(types::I64, readonly(), entry, l.func_entry_vmctx)
+        };
         let sig = match self.sigs.get(&type_index) {
             Some(s) => *s,
             None => {

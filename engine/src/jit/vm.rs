@@ -103,9 +103,12 @@ pub(crate) struct RunCtx {
     /// Every memory cell of the store, by memory address.
     pub mems: *mut Vec<MemCell>,
     /// Function entries by store address.
-    pub entries: *const Vec<FuncEntry>,
-    /// Array-call wrappers by store address (null for host functions).
-    pub wrappers: *const Vec<*const u8>,
+    pub entries: *mut Vec<FuncEntry>,
+    /// Array-call wrappers by store address (null for host functions and
+    /// functions not compiled yet).
+    pub wrappers: *mut Vec<*const u8>,
+    /// The engine's per-instance data (the lazy JIT patches their entries).
+    pub instances: *mut Vec<Box<super::InstanceVm>>,
     pub host_message: Option<String>,
     pub exit_code: i32,
     /// (instance, func_index, code_offset), innermost first.
@@ -117,7 +120,7 @@ pub(crate) struct RunCtx {
     /// What the hook's run ended with, when it did not return normally.
     pub debug_outcome: Option<crate::interp::RunOutcome>,
     /// Native code start -> body, for [`walk_frames`].
-    pub code_map: *const BTreeMap<usize, CodeRange>,
+    pub code_map: *mut BTreeMap<usize, CodeRange>,
 }
 
 /// One function body's native code, for mapping return addresses.
@@ -185,6 +188,7 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::CallHost as usize] = lc_call_host as *const () as usize;
     t[Libcall::EnterDebug as usize] = lc_enter_debug as *const () as usize;
     t[Libcall::Interrupt as usize] = lc_interrupt as *const () as usize;
+    t[Libcall::Resolve as usize] = lc_resolve as *const () as usize;
     t
 }
 
@@ -226,6 +230,22 @@ impl Cx<'_> {
     fn table_addr(&self, t: u32) -> usize {
         self.store.instance(self.instance).tables[t as usize] as usize
     }
+    /// Compile store function `addr` now if it is wasm without code yet.
+    fn ensure_compiled(&mut self, addr: u32) -> crate::error::Result<()> {
+        // SAFETY: these point at the engine's vectors and map, alive for the
+        // run; generated code only reads the entries (and only between
+        // libcalls), and no other Rust reference to them is live here.
+        let (instances, entries, wrappers, code_map) = unsafe {
+            (
+                &mut *self.run.instances,
+                &mut *self.run.entries,
+                &mut *self.run.wrappers,
+                &mut *self.run.code_map,
+            )
+        };
+        super::ensure_compiled(instances, entries, wrappers, code_map, self.store, addr)
+    }
+
     /// Point every memory cell at its memory's current bytes.
     fn refresh_mems(&mut self) {
         // SAFETY: `mems` points at the engine's cell vector, alive for the run
@@ -424,7 +444,7 @@ extern "C" fn lc_resolve_indirect(vmctx: *mut VmCtx, table: u32, idx: u32, type_
 }
 
 extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
-    let c = cx(vmctx);
+    let mut c = cx(vmctx);
     let addr = addr as u32;
     let ty = c.store.func_type(addr).clone();
     let (np, nr) = (ty.params().len(), ty.results().len());
@@ -434,6 +454,11 @@ extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
         FuncKind::Host(f) => f.clone(),
         FuncKind::Wasm { .. } => {
             // A wasm function reached through the generic path: enter its wrapper.
+            if let Err(e) = c.ensure_compiled(addr) {
+                c.run.host_message = Some(e.message);
+                c.run.frames.clear();
+                return c.trap(trap_word::HOST);
+            }
             // SAFETY: as for `entries` in `lc_resolve_indirect`.
             let wrapper = unsafe { (&*c.run.wrappers)[addr as usize] };
             let entries = unsafe { &*c.run.entries };
@@ -655,6 +680,27 @@ extern "C" fn lc_interrupt(
             1
         }
     }
+}
+
+/// A call through an entry whose code is null: compile the wasm function it
+/// names (patching every entry for it, this one too) and return the code,
+/// or return null for a host function. A compile error traps.
+extern "C" fn lc_resolve(vmctx: *mut VmCtx, entry: u64) -> u64 {
+    let mut c = cx(vmctx);
+    // SAFETY: generated code passes a pointer to a live `FuncEntry` (in an
+    // instance's entry array or the engine's), which nothing else is using.
+    let entry = unsafe { &mut *(entry as *mut FuncEntry) };
+    let addr = entry.addr as u32;
+    if let Err(e) = c.ensure_compiled(addr) {
+        c.run.host_message = Some(e.message);
+        c.run.frames.clear();
+        c.trap(trap_word::HOST);
+        return 0;
+    }
+    // SAFETY: as in `ensure_compiled`.
+    let code = unsafe { (&*c.run.entries)[addr as usize].code };
+    entry.code = code;
+    code as u64
 }
 
 /// A hook pointer for [`RunCtx::hook`]: the lifetime bound is erased, so the
