@@ -406,6 +406,9 @@ pub struct FrameView {
     pub args: Vec<NamedValue>,
     pub locals: Vec<NamedValue>,
     pub source: Option<SourceLoc>,
+    /// A frame of native (JIT/AOT) code: `code_offset` is its call site or
+    /// where it stopped; its args and locals are usually not available.
+    pub jit: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -89,6 +89,9 @@ pub struct RunConfig {
     /// or an AOT section made with `CompileOptions::profile`), counting
     /// into this (see `wdb_engine::jit::prof`). `wdb profile` only.
     pub jit_profile: Option<Arc<JitProfile>>,
+    /// JIT: compile every function before the run instead of each on its
+    /// first call, so `RunReport::compile_time` holds all of it (`wdb profile`).
+    pub eager_jit: bool,
 }
 
 /// A host function the module may import, besides WASI.
@@ -367,8 +370,15 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let options = CompileOptions {
         profile: cfg.jit_profile.is_some(),
     };
-    let compile =
-        |m: Arc<Module>| CompiledModule::compile_with(m, cfg.opt_level, options, &mut |_, _| {});
+    // Lazy (each function on its first call, inside the run) unless asked
+    // to compile everything first.
+    let compile = |m: Arc<Module>| {
+        if cfg.eager_jit {
+            CompiledModule::compile_with(m, cfg.opt_level, options, &mut |_, _| {})
+        } else {
+            CompiledModule::compile_lazy_with(m, cfg.opt_level, options)
+        }
+    };
     let mut jit = match cfg.mode {
         Mode::Interp => None,
         Mode::Jit => {

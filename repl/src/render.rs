@@ -318,6 +318,19 @@ impl Renderer {
             Some(s) => format!("{}:{}", s.file, s.line),
             None => format!("code_offset {:#x}", f.code_offset),
         };
+        if f.jit {
+            // Native frames: arguments only when the JIT spilled them.
+            let args = if args.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", args.join(", "))
+            };
+            return format!(
+                "{}{args} [JIT] at {}",
+                self.style.func(&f.func_name),
+                self.style.addr(&at)
+            );
+        }
         format!(
             "{} ({}) at {}",
             self.style.func(&f.func_name),
@@ -426,6 +439,7 @@ mod tests {
                 line: 7,
                 column: 0,
             }),
+            jit: false,
         }
     }
 

@@ -294,6 +294,8 @@ impl ProfileConfig {
             invoke: self.invoke.clone(),
             wasi: self.wasi(stdout),
             host_imports: self.host_imports.clone(),
+            // Compile time is its own phase: compile everything up front.
+            eager_jit: true,
             ..RunConfig::default()
         }
     }
@@ -805,7 +807,9 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             }
             rep.code = match mode {
                 Mode::Interp => None,
-                Mode::Jit => Some("compiled by Cranelift in each run".into()),
+                Mode::Jit => Some(
+                    "every function compiled by Cranelift before each run (`wdb run` compiles each on its first call, inside the run)".into(),
+                ),
                 Mode::Aot => Some(aot_code.clone()),
             };
             if mode == Mode::Aot {

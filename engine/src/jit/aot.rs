@@ -10,7 +10,9 @@
 //! (u64), code (u32 len + bytes), relocation count (u32), per relocation:
 //! offset (u32), kind (u8, index in `RELOC_KINDS`), target tag (u8: 0 user
 //! function `namespace:index`, 1 libcall by name, 2 function+offset), target
-//! data, addend (i64).
+//! data, addend (i64). Then, optionally (sections before it end here), the
+//! source maps: per function a range count (u32) and per range start, end,
+//! code_offset (u32 each), mapping native code back to wasm instructions.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use cranelift_codegen::ir::LibCall;
 use cranelift_module::{FuncId, ModuleReloc, ModuleRelocTarget};
 
 use super::OptLevel;
-use super::compile::{self, Compiler, FuncCode};
+use super::compile::{self, Compiler, FuncCode, SrcRange};
 use super::prof::CompileOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
@@ -161,6 +163,14 @@ fn encode(s: &Saved) -> Result<Vec<u8>> {
             o.extend_from_slice(&r.addend.to_le_bytes());
         }
     }
+    for f in &s.funcs {
+        o.extend_from_slice(&(f.srclocs.len() as u32).to_le_bytes());
+        for l in &f.srclocs {
+            for v in [l.start, l.end, l.code_offset] {
+                o.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
     Ok(o)
 }
 
@@ -274,7 +284,28 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             align,
             bytes,
             relocs,
+            srclocs: Vec::new(),
         });
+    }
+    if r.pos != section.len() {
+        for (i, f) in funcs.iter_mut().enumerate() {
+            let nloc = r.u32("source map length")?;
+            for _ in 0..nloc {
+                let (start, end, code_offset) = (
+                    r.u32("source range")?,
+                    r.u32("source range")?,
+                    r.u32("source range")?,
+                );
+                if start > end || end as usize > f.bytes.len() {
+                    return Err(damaged(format!("function {i}: bad source range")));
+                }
+                f.srclocs.push(SrcRange {
+                    start,
+                    end,
+                    code_offset,
+                });
+            }
+        }
     }
     if r.pos != section.len() {
         return Err(damaged(format!("{} trailing bytes", section.len() - r.pos)));

@@ -26,8 +26,8 @@ pub mod prof;
 mod translate;
 mod vm;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cranelift_jit::{JITBuilder, JITModule};
@@ -39,9 +39,9 @@ use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
 use crate::trap::{BacktraceFrame, Trap, TrapCode};
 use crate::value::{FuncAddr, Value};
-use compile::{Compiler, jit_error};
+use compile::{Compiler, FuncCode, SrcRange, jit_error};
 use env::{NUM_LIBCALLS, trap_word};
-use vm::{Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
+use vm::{CodeRange, Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
 
 pub use prof::{CompileOptions, JitProfile};
 
@@ -88,19 +88,46 @@ pub enum CodeSource {
 enum CodeHolder {
     Jit(#[allow(dead_code)] JITModule),
     Dylib(#[allow(dead_code)] libloading::Library),
+    /// The JIT module is in [`CompiledModule::lazy`].
+    Lazy,
 }
 
-/// Native code for every function of one module.
+/// Native code for the functions of one module: all of them (AOT forms,
+/// [`CompiledModule::compile_eager`]) or each on its first call
+/// ([`CompiledModule::compile`]).
 pub struct CompiledModule {
     module: Arc<Module>,
     _code: CodeHolder,
-    /// Body and array-call wrapper pointers, by defined-function index.
+    /// Body and array-call wrapper pointers, by defined-function index
+    /// (empty when lazy: see `lazy`).
     bodies: Vec<*const u8>,
     wrappers: Vec<*const u8>,
+    /// Per body (by defined-function index): native length and source map
+    /// (empty for shared objects, which carry none).
+    maps: Vec<(usize, Arc<[SrcRange]>)>,
+    /// The lazy JIT's compiler and what it compiled so far.
+    lazy: Option<Mutex<LazyCode>>,
     pub source: CodeSource,
+    /// Compile (or load) time; for the lazy JIT, only the set-up: each
+    /// function's compile time counts in the run that first calls it.
     pub compile_time: Duration,
     /// How the code was built (instrumented for profiling or plain).
     pub options: CompileOptions,
+}
+
+/// A function's native code.
+#[derive(Clone)]
+pub(crate) struct FuncCodeRef {
+    pub body: *const u8,
+    pub wrapper: *const u8,
+    pub len: usize,
+    pub srclocs: Arc<[SrcRange]>,
+}
+
+struct LazyCode {
+    compiler: Compiler<JITModule>,
+    /// By defined-function index; `None` until first called.
+    funcs: Vec<Option<FuncCodeRef>>,
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -119,8 +146,42 @@ fn new_jit_module(opt: OptLevel) -> Result<JITModule> {
 }
 
 impl CompiledModule {
-    /// JIT-compile every function of `module`.
+    /// JIT code for `module`, each function compiled on its first call (so
+    /// load-to-first-call costs what runs, not the module's size). A
+    /// function that fails to compile traps where it is called.
     pub fn compile(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_lazy_with(module, opt, CompileOptions::default())
+    }
+
+    /// As [`CompiledModule::compile`] (lazy), with `options` (e.g. a
+    /// profiling build).
+    pub fn compile_lazy_with(
+        module: Arc<Module>,
+        opt: OptLevel,
+        options: CompileOptions,
+    ) -> Result<CompiledModule> {
+        let start = Instant::now();
+        let n = (module.num_funcs() - module.num_imported_funcs) as usize;
+        let mut compiler = Compiler::new(new_jit_module(opt)?);
+        compiler.options = options;
+        Ok(CompiledModule {
+            module,
+            _code: CodeHolder::Lazy,
+            bodies: Vec::new(),
+            wrappers: Vec::new(),
+            maps: Vec::new(),
+            lazy: Some(Mutex::new(LazyCode {
+                compiler,
+                funcs: vec![None; n],
+            })),
+            source: CodeSource::Jit,
+            compile_time: start.elapsed(),
+            options,
+        })
+    }
+
+    /// JIT-compile every function of `module` now.
+    pub fn compile_eager(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
         Self::compile_with_progress(module, opt, &mut |_, _| {})
     }
 
@@ -133,8 +194,8 @@ impl CompiledModule {
         Self::compile_with(module, opt, CompileOptions::default(), progress)
     }
 
-    /// As [`CompiledModule::compile_with_progress`], with `options` (e.g. a
-    /// profiling build).
+    /// As [`CompiledModule::compile_with_progress`] (eager), with `options`
+    /// (e.g. a profiling build).
     pub fn compile_with(
         module: Arc<Module>,
         opt: OptLevel,
@@ -146,8 +207,16 @@ impl CompiledModule {
         c.options = options;
         // Declare, define, finalize.
         let ids = c.declare(&module)?;
-        c.compile_all(&module, &ids, progress)?;
-        Self::finalize(module, c.module, &ids, CodeSource::Jit, start, options)
+        let code = c.compile_all(&module, &ids, progress)?;
+        Self::finalize(
+            module,
+            c.module,
+            &ids,
+            &code,
+            CodeSource::Jit,
+            start,
+            options,
+        )
     }
 
     /// Load code saved by `wdb compile` in the module's `wdb.aot` section.
@@ -195,6 +264,7 @@ impl CompiledModule {
             module,
             c.module,
             &ids,
+            &saved.funcs,
             CodeSource::AotSection,
             start,
             options,
@@ -206,10 +276,15 @@ impl CompiledModule {
         module: Arc<Module>,
         mut jit: JITModule,
         ids: &compile::FuncIds,
+        code: &[FuncCode],
         source: CodeSource,
         start: Instant,
         options: CompileOptions,
     ) -> Result<CompiledModule> {
+        let maps = code[..ids.bodies.len()]
+            .iter()
+            .map(|c| (c.bytes.len(), Arc::from(c.srclocs.as_slice())))
+            .collect();
         jit.finalize_definitions().map_err(jit_error)?;
         let bodies = ids
             .bodies
@@ -226,6 +301,8 @@ impl CompiledModule {
             _code: CodeHolder::Jit(jit),
             bodies,
             wrappers,
+            maps,
+            lazy: None,
             source,
             compile_time: start.elapsed(),
             options,
@@ -235,6 +312,102 @@ impl CompiledModule {
     pub fn module(&self) -> &Arc<Module> {
         &self.module
     }
+
+    /// How many functions have native code (all but the never-called ones
+    /// under the lazy JIT).
+    pub fn compiled_functions(&self) -> usize {
+        match &self.lazy {
+            None => self.bodies.len(),
+            Some(l) => l
+                .lock()
+                .map_or(0, |l| l.funcs.iter().filter(|f| f.is_some()).count()),
+        }
+    }
+
+    /// Defined function `d`'s code, if compiled.
+    pub(crate) fn code(&self, d: usize) -> Option<FuncCodeRef> {
+        match &self.lazy {
+            None => Some(FuncCodeRef {
+                body: *self.bodies.get(d)?,
+                wrapper: self.wrappers[d],
+                len: self.maps[d].0,
+                srclocs: self.maps[d].1.clone(),
+            }),
+            Some(l) => l.lock().ok()?.funcs.get(d)?.clone(),
+        }
+    }
+
+    /// Defined function `d`'s code, compiling it now if needed.
+    pub(crate) fn code_or_compile(&self, d: usize) -> Result<FuncCodeRef> {
+        let Some(lazy) = &self.lazy else {
+            return self
+                .code(d)
+                .ok_or_else(|| jit_error(format!("no code for defined function {d}")));
+        };
+        let mut l = lazy
+            .lock()
+            .map_err(|_| jit_error("the lazy JIT's lock is poisoned"))?;
+        if let Some(Some(c)) = l.funcs.get(d) {
+            return Ok(c.clone());
+        }
+        let func_index = self.module.num_imported_funcs + d as u32;
+        let (body, wrapper, code) = l.compiler.compile_one(&self.module, func_index)?;
+        l.compiler
+            .module
+            .finalize_definitions()
+            .map_err(jit_error)?;
+        let c = FuncCodeRef {
+            body: l.compiler.module.get_finalized_function(body),
+            wrapper: l.compiler.module.get_finalized_function(wrapper),
+            len: code.bytes.len(),
+            srclocs: Arc::from(code.srclocs.as_slice()),
+        };
+        l.funcs[d] = Some(c.clone());
+        Ok(c)
+    }
+}
+
+/// Make sure store function `addr` has native code (compiling it if it is
+/// a wasm function not compiled yet) and point every entry for it at the
+/// code. Host functions are left alone.
+fn ensure_compiled(
+    instances: &mut [Box<InstanceVm>],
+    entries: &mut [FuncEntry],
+    wrappers: &mut [*const u8],
+    code_map: &mut BTreeMap<usize, CodeRange>,
+    store: &Store,
+    addr: FuncAddr,
+) -> Result<()> {
+    if !entries[addr as usize].code.is_null() {
+        return Ok(());
+    }
+    let FuncKind::Wasm {
+        instance, index, ..
+    } = store.funcs[addr as usize].kind
+    else {
+        return Ok(());
+    };
+    let compiled = instances[instance.0 as usize].compiled.clone();
+    let d = (index - compiled.module.num_imported_funcs) as usize;
+    let c = compiled.code_or_compile(d)?;
+    let mut first = None;
+    for (i, ivm) in instances.iter_mut().enumerate() {
+        if !Arc::ptr_eq(&ivm.compiled, &compiled) {
+            continue;
+        }
+        first.get_or_insert(i as u32);
+        let a = store.instance(InstanceId(i as u32)).funcs[index as usize] as usize;
+        ivm.funcs[index as usize].code = c.body;
+        entries[a].code = c.body;
+        wrappers[a] = c.wrapper;
+    }
+    code_map.entry(c.body as usize).or_insert(CodeRange {
+        end: c.body as usize + c.len,
+        instance: first.unwrap_or(instance.0),
+        func_index: index,
+        srclocs: c.srclocs,
+    });
+    Ok(())
 }
 
 /// Compile-or-load, for runners (`wdb run --mode jit|aot`): a module with a
@@ -263,13 +436,47 @@ pub fn compile_or_load(
 /// exit, `Paused` for "abandon the run") unwinds the JIT frames and becomes
 /// the call's outcome, with the JIT frames appended to a trap's backtrace.
 pub trait DebugHook {
+    /// `frames` are the JIT frames below the entered function, innermost
+    /// first (its caller first), each at the call site's `code_offset`.
     fn enter(
         &mut self,
         store: &mut Store,
         func: FuncAddr,
         args: &[Value],
+        frames: &[JitFrame],
         flags: &mut BreakFlags<'_>,
     ) -> RunOutcome;
+
+    /// JIT code saw the interrupt flag (at a function entry or a loop
+    /// header): `stop.frames[0]` is where. `None` resumes the JIT code right
+    /// there (clear the flag first); `Some(outcome)` unwinds the run with it.
+    fn interrupted(
+        &mut self,
+        _store: &mut Store,
+        _stop: JitStop,
+        _flags: &mut BreakFlags<'_>,
+    ) -> Option<RunOutcome> {
+        Some(RunOutcome::Paused(PauseReason::Interrupted))
+    }
+}
+
+/// A live frame of JIT code, found by walking the native frame-pointer chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitFrame {
+    pub func: FuncAddr,
+    pub instance: InstanceId,
+    pub func_index: u32,
+    /// The instruction in progress: a call site, or where an interrupt was seen.
+    pub code_offset: u32,
+}
+
+/// Where JIT code stopped for an interrupt.
+#[derive(Debug, Clone)]
+pub struct JitStop {
+    /// Innermost first; `frames[0]` is the function that saw the flag.
+    pub frames: Vec<JitFrame>,
+    /// Params then declared locals of `frames[0]`, as they were there.
+    pub locals: Vec<Value>,
 }
 
 /// The per-function break flags of a run, to change them from a hook.
@@ -281,6 +488,13 @@ impl BreakFlags<'_> {
     /// Flag exactly `funcs` (store addresses; host functions are ignored).
     pub fn set(&mut self, store: &Store, funcs: &HashSet<FuncAddr>) {
         fill_break_tables(self.tables, store, funcs);
+    }
+
+    /// Flag every function: the next entry of any goes to the hook.
+    pub fn set_all(&mut self) {
+        for t in self.tables.iter_mut() {
+            t.fill(1);
+        }
     }
 }
 
@@ -301,7 +515,7 @@ fn fill_break_tables(tables: &mut [Box<[u8]>], store: &Store, funcs: &HashSet<Fu
 }
 
 /// Per-instance runtime data. Boxed: generated code holds its address.
-struct InstanceVm {
+pub(crate) struct InstanceVm {
     vmctx: VmCtx,
     globals: Vec<*mut u64>,
     funcs: Vec<FuncEntry>,
@@ -324,6 +538,8 @@ pub struct JitEngine {
     wrappers: Box<Vec<*const u8>>,
     /// Break flags by instance, then function index (all zero without a hook).
     break_tables: Box<Vec<Box<[u8]>>>,
+    /// Native code start -> body, to walk JIT frames (see `vm::walk_frames`).
+    code_map: Box<BTreeMap<usize, CodeRange>>,
     /// Native stack for a run (generated code recurses on it).
     pub stack_size: usize,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
@@ -361,6 +577,7 @@ impl JitEngine {
                 fuel: 0,
                 stack_limit: 0,
                 run: std::ptr::null_mut(),
+                stack_top: 0,
                 prof: std::ptr::null(),
             }),
             libcalls: Box::new(vm::libcall_table()),
@@ -368,6 +585,7 @@ impl JitEngine {
             entries: Box::default(),
             wrappers: Box::default(),
             break_tables: Box::default(),
+            code_map: Box::default(),
             stack_size: 512 << 20,
             store_id: 0,
             profile: None,
@@ -394,11 +612,10 @@ impl JitEngine {
         let options = CompileOptions {
             profile: self.profile.is_some(),
         };
-        let c = Arc::new(CompiledModule::compile_with(
+        let c = Arc::new(CompiledModule::compile_lazy_with(
             module.clone(),
             self.opt,
             options,
-            &mut |_, _| {},
         )?);
         self.modules.insert(module_key(module), c.clone());
         Ok(c)
@@ -412,6 +629,7 @@ impl JitEngine {
         let id = store as *const Store as usize;
         if id != self.store_id || self.instances.len() > store.num_instances() as usize {
             self.instances.clear();
+            self.code_map.clear();
             self.store_id = id;
         }
         for i in self.instances.len()..store.num_instances() as usize {
@@ -429,8 +647,22 @@ impl JitEngine {
                 },
                 globals: Vec::new(),
                 funcs: Vec::new(),
-                compiled,
+                compiled: compiled.clone(),
             }));
+            // The first instance of a module names its code's frames.
+            let imports = compiled.module.num_imported_funcs;
+            for d in 0..(compiled.module.num_funcs() - imports) as usize {
+                let Some(c) = compiled.code(d) else {
+                    continue;
+                };
+                let start = c.body as usize;
+                self.code_map.entry(start).or_insert_with(|| CodeRange {
+                    end: start + c.len,
+                    instance: i as u32,
+                    func_index: imports + d as u32,
+                    srclocs: c.srclocs,
+                });
+            }
         }
         vm::refresh_mem_cells(store, &mut self.mems);
         let n = store.num_funcs() as usize;
@@ -443,11 +675,14 @@ impl JitEngine {
                 } => {
                     let ivm = &mut self.instances[instance.0 as usize];
                     let d = (index - ivm.compiled.module.num_imported_funcs) as usize;
-                    (
-                        ivm.compiled.bodies[d],
-                        &mut ivm.vmctx as *mut VmCtx,
-                        ivm.compiled.wrappers[d],
-                    )
+                    // Null until compiled: the first call compiles it.
+                    let (body, wrapper) = ivm
+                        .compiled
+                        .code(d)
+                        .map_or((std::ptr::null(), std::ptr::null()), |c| {
+                            (c.body, c.wrapper)
+                        });
+                    (body, &mut ivm.vmctx as *mut VmCtx, wrapper)
                 }
                 FuncKind::Host(_) => (std::ptr::null(), std::ptr::null_mut(), std::ptr::null()),
             };
@@ -567,17 +802,27 @@ impl JitEngine {
         for (s, a) in slots.iter_mut().zip(args) {
             *s = vm::value_to_slot(a);
         }
+        ensure_compiled(
+            &mut self.instances,
+            &mut self.entries,
+            &mut self.wrappers,
+            &mut self.code_map,
+            store,
+            func,
+        )?;
         let mut run = RunCtx {
             store: store as *mut Store,
             mems: &mut *self.mems,
-            entries: &*self.entries,
-            wrappers: &*self.wrappers,
+            entries: &mut *self.entries,
+            wrappers: &mut *self.wrappers,
+            instances: &mut self.instances,
             host_message: None,
             exit_code: 0,
             frames: Vec::new(),
             hook,
             break_tables: &mut *self.break_tables,
             debug_outcome: None,
+            code_map: &mut *self.code_map,
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         let max_depth = match &self.profile {
@@ -593,6 +838,7 @@ impl JitEngine {
             fuel,
             stack_limit: 0,
             run: &mut run,
+            stack_top: 0,
             prof,
         };
         let entry = Entry {

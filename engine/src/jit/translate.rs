@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_module::{FuncId, Module as ClifModule};
+use cranelift_module::Module as ClifModule;
 use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 
 mod simd;
@@ -72,8 +72,6 @@ pub(crate) struct FuncEnv<'m> {
     pub module: &'m Module,
     pub layout: VmLayout,
     pub call_conv: CallConv,
-    /// Cranelift ids of the defined functions' bodies, by function index - imports.
-    pub body_ids: &'m [FuncId],
     /// Emit the profiling instrumentation (`super::prof`).
     pub profile: bool,
 }
@@ -112,7 +110,6 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// Nesting depth of blocks opened while unreachable.
     dead_depth: u32,
     code_offset: u32,
-    callees: HashMap<u32, ir::FuncRef>,
     sigs: HashMap<u32, ir::SigRef>,
     libcall_sigs: HashMap<Libcall, ir::SigRef>,
     /// Loaded once in the entry block (which dominates every use): the run
@@ -122,10 +119,24 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     globals: Option<ir::Value>,
     /// The profile state pointer, loaded at entry in a profiling build.
     prof: Option<ir::Value>,
+    /// One args/results/locals area per function (a stack slot), shared by
+    /// the debug entry and the interrupt slow path.
+    area: Option<ir::StackSlot>,
+    /// Whether `area` also holds every local (small enough to spill).
+    spill_locals: bool,
 }
+
+/// Functions with more locals than this report none when interrupted (the
+/// spill area would make every frame of theirs big).
+const MAX_SPILLED_LOCALS: usize = 256;
 
 fn flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
+}
+
+/// For runtime fields that do not change while generated code runs.
+fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
 }
 
 impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
@@ -160,13 +171,14 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             reachable: true,
             dead_depth: 0,
             code_offset: 0,
-            callees: HashMap::new(),
             sigs: HashMap::new(),
             libcall_sigs: HashMap::new(),
             rt: None,
             flag_ptr: None,
             globals: None,
             prof: None,
+            area: None,
+            spill_locals: false,
         }
     }
 
@@ -189,11 +201,32 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.b.seal_block(entry);
-        self.set_offset(range.start);
+        // Entry checks belong to the first instruction (where the
+        // interpreter puts a function's entry breakpoint).
+        self.set_offset(ops.original_position() as usize);
         let params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
         self.vmctx = params[0];
-        self.debug_entry_check(&params[1..]);
         let local_types = module.local_types(self.func_index);
+        self.spill_locals = local_types.len() <= MAX_SPILLED_LOCALS;
+        let slots = [
+            if self.spill_locals {
+                local_types.len()
+            } else {
+                0
+            },
+            params.len() - 1,
+            self.result_types.len(),
+            1,
+        ]
+        .into_iter()
+        .max()
+        .expect("not empty") as u32;
+        self.area = Some(self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            slots * self.env.layout.slot_size as u32,
+            4,
+        )));
+        self.debug_entry_check(&params[1..]);
         for (i, ty) in local_types.iter().enumerate() {
             let ct = clif_type(*ty);
             let var = self.b.declare_var(ct);
@@ -306,12 +339,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.seal_block(cont);
 
         self.b.switch_to_block(debug);
-        let n = params.len().max(self.result_types.len()).max(1) as u32;
-        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            n * l.slot_size as u32,
-            4,
-        ));
+        let ss = self.area.expect("made before the entry check");
         let area = self.b.ins().stack_addr(types::I64, ss, 0);
         for (i, p) in params.iter().enumerate() {
             self.b
@@ -319,7 +347,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 .store(MemFlagsData::trusted(), *p, area, i as i32 * l.slot_size);
         }
         let f = self.b.ins().iconst(types::I32, self.func_index as i64);
-        self.libcall(Libcall::EnterDebug, &[f, area]);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        self.libcall(Libcall::EnterDebug, &[f, area, fp]);
         // A trap (or exit) in the hook: unwind without adding this frame (the
         // interpreter's backtrace already has it); callers add theirs.
         let rt = self.load_rt();
@@ -414,12 +443,52 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             None => self.b.ins().load(types::I64, flags(), rt, l.rt_interrupt),
         };
         let flag = self.b.ins().load(types::I8, flags(), flag_ptr, 0);
-        self.trap_if(flag, trap_word::INTERRUPTED);
+        self.interrupt_check(flag);
         let fuel = self.b.ins().load(types::I64, flags(), rt, l.rt_fuel);
         let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
         self.b.ins().store(flags(), fuel1, rt, l.rt_fuel);
         let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel1, 0);
         self.trap_if(out, trap_word::OUT_OF_FUEL);
+    }
+
+    /// The interrupt flag is set: spill the locals and ask the runtime
+    /// (`Interrupt`), which pauses for the debugger and says whether to go
+    /// on (the common case) or unwind.
+    fn interrupt_check(&mut self, flag: ir::Value) {
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(flag, slow, &[], cont, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let l = self.env.layout;
+        let area = if self.spill_locals {
+            let ss = self.area.expect("made at entry");
+            let area = self.b.ins().stack_addr(types::I64, ss, 0);
+            for (i, var) in self.locals.clone().into_iter().enumerate() {
+                let v = self.b.use_var(var);
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), v, area, i as i32 * l.slot_size);
+            }
+            area
+        } else {
+            self.b.ins().iconst(types::I64, 0)
+        };
+        let f = self.b.ins().iconst(types::I32, self.func_index as i64);
+        let o = self.b.ins().iconst(types::I32, self.code_offset as i64);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        let unwind = self
+            .libcall(Libcall::Interrupt, &[f, o, fp, area])
+            .expect("returns a flag");
+        let stop = self.b.create_block();
+        self.b.set_cold_block(stop);
+        self.b.ins().brif(unwind, stop, &[], cont, &[]);
+        self.b.seal_block(stop);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(stop);
+        self.unwind_and_return(0);
+        self.b.switch_to_block(cont);
     }
 
     fn return_zeros(&mut self) {
@@ -743,7 +812,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                     .expect("resolve returns a pointer");
                 self.check_trap();
                 let ft = self.env.module.types[type_index as usize].clone();
-                self.call_entry(entry, type_index, &ft);
+                self.call_entry(entry, type_index, &ft, false);
             }
             O::Drop => {
                 self.pop();
@@ -963,47 +1032,33 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// Pointer to the `FuncEntry` of function `index` of this instance.
     fn func_entry(&mut self, index: u32) -> ir::Value {
         let l = self.env.layout;
-        let arr = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.vmctx,
-            l.vmctx_funcs,
-        );
+        // The entry array never moves during a run: Cranelift may reuse the load.
+        let arr = self
+            .b
+            .ins()
+            .load(types::I64, readonly(), self.vmctx, l.vmctx_funcs);
         self.b
             .ins()
             .iadd_imm_s(arr, index as i64 * l.func_entry_size)
     }
 
+    /// Every call goes through the function's entry in the vmctx: the JIT
+    /// compiles a function on its first call (see `call_entry`).
     fn call(&mut self, index: u32) -> Result<()> {
         let module = self.env.module;
         let ty = module.func_type(index).clone();
-        let n = ty.params().len();
-        let args: Vec<ir::Value> = self.stack.split_off(self.stack.len() - n);
-        if index >= module.num_imported_funcs {
-            let fref = match self.callees.get(&index) {
-                Some(f) => *f,
-                None => {
-                    let id = self.env.body_ids[(index - module.num_imported_funcs) as usize];
-                    let f = self.clif.declare_func_in_func(id, self.b.func);
-                    self.callees.insert(index, f);
-                    f
-                }
-            };
-            let mut all = vec![self.vmctx];
-            all.extend(args);
-            let call = self.b.ins().call(fref, &all);
-            let results = self.b.inst_results(call).to_vec();
-            self.after_call(results);
-        } else {
-            self.stack.extend(args);
-            if let Some(p) = self.prof {
-                prof::emit_host(&mut self.b, p, Some(index));
-            }
-            let entry = self.func_entry(index);
-            self.call_entry(entry, module.func_types[index as usize], &ty);
-            if let Some(p) = self.prof {
-                prof::emit_host(&mut self.b, p, None);
-            }
+        let entry = self.func_entry(index);
+        // A defined function runs with this vmctx; an import has its own.
+        let same_instance = index >= module.num_imported_funcs;
+        // Profiling: a direct call to an import is counted here and marked
+        // as running (its callee, a host function, has no entry code).
+        let prof = self.prof.filter(|_| !same_instance);
+        if let Some(p) = prof {
+            prof::emit_host(&mut self.b, p, Some(index));
+        }
+        self.call_entry(entry, module.func_types[index as usize], &ty, same_instance);
+        if let Some(p) = prof {
+            prof::emit_host(&mut self.b, p, None);
         }
         Ok(())
     }
@@ -1014,9 +1069,17 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.stack.extend(results);
     }
 
-    /// Call through a `FuncEntry`: a compiled function with its own vmctx, or
-    /// (code == null) a host function through the `CallHost` libcall.
-    fn call_entry(&mut self, entry: ir::Value, type_index: u32, ty: &FuncType) {
+    /// Call through a `FuncEntry`: compiled code, or (code == null) first
+    /// the `Resolve` libcall, which compiles a wasm function not compiled
+    /// yet (and patches the entry) or says it is a host function, called
+    /// through the `CallHost` libcall.
+    fn call_entry(
+        &mut self,
+        entry: ir::Value,
+        type_index: u32,
+        ty: &FuncType,
+        same_instance: bool,
+    ) {
         let l = self.env.layout;
         let n = ty.params().len();
         let args: Vec<ir::Value> = self.stack.split_off(self.stack.len() - n);
@@ -1026,17 +1089,37 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .ins()
             .load(types::I64, flags(), entry, l.func_entry_code);
         let wasm_b = self.b.create_block();
+        self.b.append_block_param(wasm_b, types::I64);
+        let resolve_b = self.b.create_block();
         let host_b = self.b.create_block();
         let merge = self.new_block_with(&result_types);
-        self.b.ins().brif(code, wasm_b, &[], host_b, &[]);
+        self.b.set_cold_block(resolve_b);
+        self.b
+            .ins()
+            .brif(code, wasm_b, &[BlockArg::Value(code)], resolve_b, &[]);
+        self.b.seal_block(resolve_b);
+
+        self.b.switch_to_block(resolve_b);
+        let resolved = self
+            .libcall(Libcall::Resolve, &[entry])
+            .expect("resolve returns code");
+        // A function that fails to compile traps here.
+        self.check_trap();
+        self.b
+            .ins()
+            .brif(resolved, wasm_b, &[BlockArg::Value(resolved)], host_b, &[]);
         self.b.seal_block(wasm_b);
         self.b.seal_block(host_b);
 
         self.b.switch_to_block(wasm_b);
-        let callee_vmctx = self
-            .b
-            .ins()
-            .load(types::I64, flags(), entry, l.func_entry_vmctx);
+        let code = self.b.block_params(wasm_b)[0];
+        let callee_vmctx = if same_instance {
+            self.vmctx
+        } else {
+            self.b
+                .ins()
+                .load(types::I64, readonly(), entry, l.func_entry_vmctx)
+        };
         let sig = match self.sigs.get(&type_index) {
             Some(s) => *s,
             None => {
