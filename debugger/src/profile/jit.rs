@@ -26,6 +26,9 @@ use crate::runner::{self, Mode};
 /// How often the sampler reads the shadow stack.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
 
+/// Plain runs shorter than this get no overhead ratio (noise dominates).
+pub const MIN_COMPARABLE_MS: f64 = 5.0;
+
 /// One function's figures in a native mode.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
 pub struct NativeFunc {
@@ -50,7 +53,8 @@ pub struct NativeProfile {
     /// Profiled runs (samples are summed over them; calls are per run and
     /// must be equal in every run).
     pub runs: u32,
-    /// `run_ms` over the median plain run (the instrumentation's overhead).
+    /// `run_ms` over the median plain run (the instrumentation's overhead);
+    /// `None` when the plain run is shorter than [`MIN_COMPARABLE_MS`].
     pub overhead: Option<f64>,
     pub samples: u64,
     /// Time charged by the samples.

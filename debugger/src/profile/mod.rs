@@ -894,10 +894,11 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             )
         })?;
         done += runs as u64;
+        // Below a few ms, thread start-up and page faults swamp the ratio.
         np.overhead = rep
             .wall
             .map(|w| w.median_ms)
-            .filter(|&w| w > 0.0)
+            .filter(|&w| w >= jit::MIN_COMPARABLE_MS)
             .map(|w| np.run_ms / w);
         if np.stdout != reference {
             mismatches.push(format!(
@@ -930,7 +931,8 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
                 np.code,
                 np.runs,
                 output::ms(np.run_ms),
-                np.overhead.map_or("?".to_string(), |o| format!("{o:.2}x")),
+                np.overhead
+                    .map_or("n/a: run too short".to_string(), |o| format!("{o:.2}x")),
                 np.samples
             ));
         }

@@ -308,12 +308,14 @@ impl ProfileReport {
                 o,
                 "{}",
                 p.dim(&format!(
-                    "{} ms: profiling build, sampled every ~1 ms over {} runs ({} samples, {} in all; a run took {} the plain run's time)",
+                    "{} ms: profiling build, sampled every ~1 ms over {} run{} ({} samples, {} in all; a run took {} the plain run's time)",
                     n.mode,
                     n.runs,
+                    if n.runs == 1 { "" } else { "s" },
                     n.samples,
                     ms(n.sampled_ms),
-                    n.overhead.map_or("?".into(), |o| format!("{o:.2}x"))
+                    n.overhead
+                        .map_or("n/a (too short to compare)".into(), |o| format!("{o:.2}x"))
                 ))
             );
         }
