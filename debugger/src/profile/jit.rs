@@ -53,8 +53,12 @@ pub struct NativeProfile {
     /// Profiled runs (samples are summed over them; calls are per run and
     /// must be equal in every run).
     pub runs: u32,
-    /// `run_ms` over the median plain run (the instrumentation's overhead);
-    /// `None` when the plain run is shorter than [`MIN_COMPARABLE_MS`].
+    /// Process CPU while executing the instrumented code (the sampler's
+    /// wake-ups included), median of the runs.
+    pub run_cpu_ms: Option<f64>,
+    /// `run_cpu_ms` over the plain runs' median run CPU (the
+    /// instrumentation's overhead); `None` when the plain run is shorter
+    /// than [`MIN_COMPARABLE_MS`].
     pub overhead: Option<f64>,
     pub samples: u64,
     /// Time charged by the samples.
@@ -166,6 +170,11 @@ pub(super) fn run(
             .map(|(r, _)| r.run_time.as_secs_f64() * 1e3)
             .collect(),
     );
+    let cpus: Vec<f64> = reports
+        .iter()
+        .filter_map(|(r, _)| r.run_cpu.map(|c| c.as_secs_f64() * 1e3))
+        .collect();
+    let run_cpu_ms = (!cpus.is_empty()).then(|| median(cpus));
     let compile_ms = median(
         reports
             .iter()
@@ -220,6 +229,7 @@ pub(super) fn run(
         code,
         compile_ms,
         run_ms,
+        run_cpu_ms,
         runs: runs.max(1),
         overhead: None,
         samples,

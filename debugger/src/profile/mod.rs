@@ -201,8 +201,11 @@ pub struct FuncRow {
     /// The profiling build of the JIT/AOT code: exact calls, sampled ms.
     pub jit: Option<NativeFunc>,
     pub aot: Option<NativeFunc>,
-    /// Interpreter self ms / JIT self ms (both from instrumented runs);
-    /// `None` when either has no samples.
+    /// Estimated speed-up of this function, JIT over interpreter: each
+    /// mode's sampled self-time share of its instrumented run, times its
+    /// plain runs' median run CPU, interp over jit (the instrumentation
+    /// slows the modes unequally, so raw sampled ms do not compare).
+    /// `None` when either mode has no self sample of it.
     pub jit_vs_interp: Option<f64>,
 }
 
@@ -894,12 +897,14 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             )
         })?;
         done += runs as u64;
-        // Below a few ms, thread start-up and page faults swamp the ratio.
+        // CPU, not wall: the machine may be busy. Below a few ms, thread
+        // start-up and page faults swamp the ratio.
         np.overhead = rep
-            .wall
-            .map(|w| w.median_ms)
-            .filter(|&w| w >= jit::MIN_COMPARABLE_MS)
-            .map(|w| np.run_ms / w);
+            .cpu
+            .map(|c| c.median_ms)
+            .filter(|&c| c >= jit::MIN_COMPARABLE_MS)
+            .zip(np.run_cpu_ms)
+            .map(|(plain, prof)| prof / plain);
         if np.stdout != reference {
             mismatches.push(format!(
                 "{} (profiling build): guest stdout differs from the instrumented interpreter run ({} vs {} bytes{})",
@@ -926,7 +931,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         ));
         for np in &native_profiles {
             notes.push(format!(
-                "{} profiling build: {}; {} runs, median {} ({} the plain median), {} samples",
+                "{} profiling build: {}; {} runs, median {} wall, CPU {} the plain runs' median, {} samples",
                 np.mode,
                 np.code,
                 np.runs,
@@ -969,14 +974,22 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
 
     let (mut functions, disagreements) = function_rows(&ins);
     notes.extend(disagreements);
+    let sampled_ns: u64 = ins.stacks.nodes.iter().map(|n| n.self_nanos).sum();
+    let plain_cpu = |mode: &str| {
+        modes
+            .iter()
+            .find(|m| m.mode == mode)
+            .and_then(|m| m.cpu.map(|c| c.median_ms))
+    };
     merge_native(
         &mut functions,
         &native_profiles,
         module.num_imported_funcs,
+        sampled_ns as f64 / 1e6,
+        plain_cpu("interp").zip(plain_cpu("jit")),
         &name_of,
         &mut mismatches,
     );
-    let sampled_ns: u64 = ins.stacks.nodes.iter().map(|n| n.self_nanos).sum();
     let lines = if cfg.lines {
         Some(lines::attribute(
             &cfg.file,
@@ -1014,6 +1027,8 @@ fn merge_native(
     rows: &mut Vec<FuncRow>,
     profiles: &[NativeProfile],
     num_imported: u32,
+    interp_sampled_ms: f64,
+    plain_cpu: Option<(f64, f64)>,
     name_of: &dyn Fn(u32) -> String,
     mismatches: &mut Vec<String>,
 ) {
@@ -1053,11 +1068,18 @@ fn merge_native(
             ));
         }
     }
+    let jit = profiles.iter().find(|p| p.mode == "jit");
     for row in rows.iter_mut() {
-        row.jit_vs_interp = row
-            .jit
-            .filter(|j| j.samples > 0 && j.self_ms > 0.0 && row.samples > 0)
-            .map(|j| row.self_ms / j.self_ms);
+        row.jit_vs_interp = match (jit, row.jit, plain_cpu) {
+            (Some(jp), Some(j), Some((interp_cpu, jit_cpu)))
+                if j.samples > 0 && row.samples > 0 && interp_sampled_ms > 0.0 =>
+            {
+                let interp_est = row.self_ms / interp_sampled_ms * interp_cpu;
+                let jit_est = j.self_ms / jp.sampled_ms * jit_cpu;
+                (jit_est > 0.0).then(|| interp_est / jit_est)
+            }
+            _ => None,
+        };
     }
 }
 

@@ -308,7 +308,7 @@ impl ProfileReport {
                 o,
                 "{}",
                 p.dim(&format!(
-                    "{} ms: profiling build, sampled every ~1 ms over {} run{} ({} samples, {} in all; a run took {} the plain run's time)",
+                    "{} ms: profiling build, sampled every ~1 ms over {} run{} ({} samples, {} in all; a run took {} the plain run's CPU)",
                     n.mode,
                     n.runs,
                     if n.runs == 1 { "" } else { "s" },
@@ -404,7 +404,7 @@ impl ProfileReport {
             let _ = writeln!(
                 o,
                 "{}",
-                p.dim("jit/interp: interp self ms over jit self ms, both from instrumented runs; - where either has no sample")
+                p.dim("jit/interp: estimated speed-up per function: each mode's sampled self-time share times its plain run CPU, interp over jit; - where either has no sample")
             );
         }
     }
