@@ -931,13 +931,12 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         ));
         for np in &native_profiles {
             notes.push(format!(
-                "{} profiling build: {}; {} runs, median {} wall, CPU {} the plain runs' median, {} samples",
+                "{} profiling build: {}; {} runs, median {} wall, {}, {} samples",
                 np.mode,
                 np.code,
                 np.runs,
                 output::ms(np.run_ms),
-                np.overhead
-                    .map_or("n/a: run too short".to_string(), |o| format!("{o:.2}x")),
+                output::overhead(np.overhead),
                 np.samples
             ));
         }

@@ -58,6 +58,14 @@ fn stats(s: &Option<Stats>) -> String {
     }
 }
 
+/// The profiling build's run CPU against the plain runs'.
+pub fn overhead(o: Option<f64>) -> String {
+    match o {
+        Some(o) => format!("run CPU {o:.2}x the plain runs'"),
+        None => "overhead not measured: the plain run is under 5 ms".into(),
+    }
+}
+
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -308,14 +316,13 @@ impl ProfileReport {
                 o,
                 "{}",
                 p.dim(&format!(
-                    "{} ms: profiling build, sampled every ~1 ms over {} run{} ({} samples, {} in all; a run took {} the plain run's CPU)",
+                    "{} ms: profiling build, sampled every ~1 ms over {} run{} ({} samples, {} in all; {})",
                     n.mode,
                     n.runs,
                     if n.runs == 1 { "" } else { "s" },
                     n.samples,
                     ms(n.sampled_ms),
-                    n.overhead
-                        .map_or("n/a (too short to compare)".into(), |o| format!("{o:.2}x"))
+                    overhead(n.overhead)
                 ))
             );
         }
