@@ -291,6 +291,7 @@ impl Session {
                     .len();
                 let locals = (stop.locals.len() == nlocals).then_some(stop.locals);
                 run.below = Vec::new();
+                run.stop_at_entry = false;
                 run.pause = Some(JitPause {
                     frames: stop.frames,
                     locals,

@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_module::Module as ClifModule;
+use cranelift_module::{FuncId, Module as ClifModule};
 use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
 
 mod simd;
@@ -71,6 +71,10 @@ pub(crate) struct FuncEnv<'m> {
     pub module: &'m Module,
     pub layout: VmLayout,
     pub call_conv: CallConv,
+    /// The Cranelift id of a defined function this body may call directly
+    /// (compiled with it, or before it), by function index; `None`: call
+    /// through the function table.
+    pub direct: &'m dyn Fn(u32) -> Option<FuncId>,
 }
 
 enum CtrlKind {
@@ -107,6 +111,7 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// Nesting depth of blocks opened while unreachable.
     dead_depth: u32,
     code_offset: u32,
+    callees: HashMap<u32, ir::FuncRef>,
     sigs: HashMap<u32, ir::SigRef>,
     libcall_sigs: HashMap<Libcall, ir::SigRef>,
     /// Loaded once in the entry block (which dominates every use): the run
@@ -166,6 +171,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             reachable: true,
             dead_depth: 0,
             code_offset: 0,
+            callees: HashMap::new(),
             sigs: HashMap::new(),
             libcall_sigs: HashMap::new(),
             rt: None,
@@ -1030,11 +1036,29 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .iadd_imm_s(arr, index as i64 * l.func_entry_size)
     }
 
-    /// Every call goes through the function's entry in the vmctx: the JIT
-    /// compiles a function on its first call (see `call_entry`).
+    /// A direct call when the callee's code is (or will be) in the same
+    /// code module; otherwise through the function's entry in the vmctx,
+    /// which compiles it on its first call (see `call_entry`).
     fn call(&mut self, index: u32) -> Result<()> {
         let module = self.env.module;
         let ty = module.func_type(index).clone();
+        if let Some(id) = (self.env.direct)(index) {
+            let fref = match self.callees.get(&index) {
+                Some(f) => *f,
+                None => {
+                    let f = self.clif.declare_func_in_func(id, self.b.func);
+                    self.callees.insert(index, f);
+                    f
+                }
+            };
+            let n = ty.params().len();
+            let mut all = vec![self.vmctx];
+            all.extend(self.stack.split_off(self.stack.len() - n));
+            let call = self.b.ins().call(fref, &all);
+            let results = self.b.inst_results(call).to_vec();
+            self.after_call(results);
+            return Ok(());
+        }
         let entry = self.func_entry(index);
         // A defined function runs with this vmctx; an import has its own.
         let same_instance = index >= module.num_imported_funcs;
