@@ -105,6 +105,9 @@ pub(crate) struct Compiler<M: ClifModule> {
     pub module: M,
     ctx: Context,
     fctx: FunctionBuilderContext,
+    /// Code for the debugger: an interrupt pauses in the hook and resumes
+    /// (see `FuncEnv::resumable_interrupts`).
+    pub resumable_interrupts: bool,
 }
 
 impl<M: ClifModule> Compiler<M> {
@@ -114,6 +117,7 @@ impl<M: ClifModule> Compiler<M> {
             module,
             ctx,
             fctx: FunctionBuilderContext::new(),
+            resumable_interrupts: false,
         }
     }
 
@@ -208,6 +212,7 @@ impl<M: ClifModule> Compiler<M> {
             layout: VmLayout::new(),
             call_conv: self.call_conv(),
             direct,
+            resumable_interrupts: self.resumable_interrupts,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         FuncTranslator::new(builder, &env, &mut self.module, func_index)

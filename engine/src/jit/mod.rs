@@ -202,9 +202,21 @@ impl CompiledModule {
     /// load-to-first-call costs what runs, not the module's size). A
     /// function that fails to compile traps where it is called.
     pub fn compile(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, false)
+    }
+
+    /// As [`CompiledModule::compile`], for the debugger: the interrupt check
+    /// calls the debug hook and resumes when it returns (plain code unwinds
+    /// at once, which keeps its hot paths free of the slow path's cost).
+    pub fn compile_for_debugger(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, true)
+    }
+
+    fn compile_lazy(module: Arc<Module>, opt: OptLevel, resumable: bool) -> Result<CompiledModule> {
         let start = Instant::now();
         let n = (module.num_funcs() - module.num_imported_funcs) as usize;
-        let compiler = Compiler::new(new_jit_module(opt)?);
+        let mut compiler = Compiler::new(new_jit_module(opt)?);
+        compiler.resumable_interrupts = resumable;
         Ok(CompiledModule {
             module,
             _code: CodeHolder::Lazy,
