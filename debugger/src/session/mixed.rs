@@ -202,15 +202,18 @@ impl Session {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     note = Some("no AOT section: compiling now; use `wdb compile`".to_string());
-                    CompiledModule::compile(module, OptLevel::Speed).map_err(|e| e.to_string())?
+                    CompiledModule::compile_for_debugger(module, OptLevel::Speed)
+                        .map_err(|e| e.to_string())?
                 }
                 Err(e) if e.kind == ErrorKind::Malformed => return Err(e.to_string()),
                 Err(e) => {
                     note = Some(format!("{}; compiling with the JIT instead", e.message));
-                    CompiledModule::compile(module, OptLevel::Speed).map_err(|e| e.to_string())?
+                    CompiledModule::compile_for_debugger(module, OptLevel::Speed)
+                        .map_err(|e| e.to_string())?
                 }
             },
-            _ => CompiledModule::compile(module, OptLevel::Speed).map_err(|e| e.to_string())?,
+            _ => CompiledModule::compile_for_debugger(module, OptLevel::Speed)
+                .map_err(|e| e.to_string())?,
         };
         jit.add_compiled(std::sync::Arc::new(compiled));
         Ok((jit, note))
@@ -291,6 +294,7 @@ impl Session {
                     .len();
                 let locals = (stop.locals.len() == nlocals).then_some(stop.locals);
                 run.below = Vec::new();
+                run.stop_at_entry = false;
                 run.pause = Some(JitPause {
                     frames: stop.frames,
                     locals,
@@ -316,7 +320,15 @@ impl Session {
                 if !matches!(outcome, RunOutcome::Trapped(_)) {
                     rt.exec = None;
                 }
-                Ok(Stop::Outcome(outcome))
+                Ok(match outcome {
+                    // AOT code (`wdb compile`) unwinds on an interrupt.
+                    RunOutcome::Paused(PauseReason::Interrupted) => Stop::Warned(
+                        "interrupted in AOT code, which cannot pause: the call was abandoned (`mode jit` stops inside)"
+                            .into(),
+                        Box::new(Stop::Outcome(RunOutcome::Paused(PauseReason::Interrupted))),
+                    ),
+                    o => Stop::Outcome(o),
+                })
             }
             Err(_) => {
                 self.finish_jit_thread();

@@ -107,6 +107,9 @@ pub(crate) struct Compiler<M: ClifModule> {
     fctx: FunctionBuilderContext,
     /// Instrumentation to build in (plain code by default).
     pub options: super::prof::CompileOptions,
+    /// Code for the debugger: an interrupt pauses in the hook and resumes
+    /// (see `FuncEnv::resumable_interrupts`).
+    pub resumable_interrupts: bool,
 }
 
 impl<M: ClifModule> Compiler<M> {
@@ -117,6 +120,7 @@ impl<M: ClifModule> Compiler<M> {
             ctx,
             fctx: FunctionBuilderContext::new(),
             options: Default::default(),
+            resumable_interrupts: false,
         }
     }
 
@@ -161,9 +165,11 @@ impl<M: ClifModule> Compiler<M> {
         let n = ids.bodies.len();
         let total = 2 * n;
         let mut out = Vec::with_capacity(total);
+        let imports = wasm.num_imported_funcs;
+        let direct = |f: u32| ids.bodies.get(f.checked_sub(imports)? as usize).copied();
         for (i, id) in ids.bodies.iter().enumerate() {
             let func_index = wasm.num_imported_funcs + i as u32;
-            self.translate_body(wasm, *id, func_index)?;
+            self.translate_body(wasm, *id, func_index, &direct)?;
             out.push(self.finish(*id)?);
             progress(out.len(), total);
         }
@@ -194,7 +200,13 @@ impl<M: ClifModule> Compiler<M> {
         Ok(())
     }
 
-    fn translate_body(&mut self, wasm: &Module, id: FuncId, func_index: u32) -> Result<()> {
+    fn translate_body(
+        &mut self,
+        wasm: &Module,
+        id: FuncId,
+        func_index: u32,
+        direct: &dyn Fn(u32) -> Option<FuncId>,
+    ) -> Result<()> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), self.call_conv());
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
@@ -203,6 +215,8 @@ impl<M: ClifModule> Compiler<M> {
             layout: VmLayout::new(),
             call_conv: self.call_conv(),
             profile: self.options.profile,
+            direct,
+            resumable_interrupts: self.resumable_interrupts,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         FuncTranslator::new(builder, &env, &mut self.module, func_index)
@@ -219,36 +233,56 @@ impl<M: ClifModule> Compiler<M> {
             })
     }
 
-    /// Declare and define one function's body and wrapper (the lazy JIT:
-    /// bodies call each other through the function table, so one can be
-    /// compiled alone). The caller finalizes.
-    pub(crate) fn compile_one(
+    /// Declare and define the bodies and wrappers of `batch` (function
+    /// indices; the lazy JIT). `ids` holds every defined function's
+    /// declared ids (by defined index), filled in here for the batch;
+    /// `compiled` says which are defined already. A body calls a function of
+    /// the batch or an already defined one directly, any other through the
+    /// function table (which compiles it on its first call). The caller
+    /// finalizes.
+    pub(crate) fn compile_batch(
         &mut self,
         wasm: &Module,
-        func_index: u32,
-    ) -> Result<(FuncId, FuncId, FuncCode)> {
+        batch: &[u32],
+        ids: &mut [Option<(FuncId, FuncId)>],
+        compiled: &dyn Fn(usize) -> bool,
+    ) -> Result<Vec<FuncCode>> {
         let cc = self.call_conv();
-        let body = self
-            .module
-            .declare_function(
-                &format!("wdb_f{func_index}"),
-                Linkage::Export,
-                &wasm_signature(wasm.func_type(func_index), cc),
-            )
-            .map_err(jit_error)?;
-        let wrapper = self
-            .module
-            .declare_function(
-                &format!("wdb_e{func_index}"),
-                Linkage::Export,
-                &entry_signature(cc),
-            )
-            .map_err(jit_error)?;
-        self.translate_body(wasm, body, func_index)?;
-        let code = self.finish(body)?;
-        self.build_wrapper(wasm, body, func_index);
-        self.finish(wrapper)?;
-        Ok((body, wrapper, code))
+        let imports = wasm.num_imported_funcs;
+        for &f in batch {
+            let d = (f - imports) as usize;
+            if ids[d].is_some() {
+                continue;
+            }
+            let body = self
+                .module
+                .declare_function(
+                    &format!("wdb_f{f}"),
+                    Linkage::Export,
+                    &wasm_signature(wasm.func_type(f), cc),
+                )
+                .map_err(jit_error)?;
+            let wrapper = self
+                .module
+                .declare_function(&format!("wdb_e{f}"), Linkage::Export, &entry_signature(cc))
+                .map_err(jit_error)?;
+            ids[d] = Some((body, wrapper));
+        }
+        let ids = &*ids;
+        let direct = |f: u32| {
+            let d = f.checked_sub(imports)? as usize;
+            let id = ids.get(d).copied().flatten()?;
+            (compiled(d) || batch.contains(&f)).then_some(id.0)
+        };
+        let mut out = Vec::with_capacity(batch.len());
+        for &f in batch {
+            let (body, wrapper) = ids[(f - imports) as usize].expect("declared above");
+            self.translate_body(wasm, body, f, &direct)?;
+            out.push(self.finish(body)?);
+            self.build_wrapper(wasm, body, f);
+            self.finish(wrapper)?;
+        }
+        Ok(out)
     }
 
     /// `(vmctx, slots)`: load the params from 16-byte slots, call the body,

@@ -9,9 +9,17 @@
 //! exact wasm backtrace.
 //!
 //! Usage: `let mut jit = JitEngine::new(OptLevel::Speed);` then
-//! `jit.call(&mut store, func_addr, &args, &mut ctl)`. Every instance in the
-//! store is compiled on first use (or given precompiled code with
-//! [`JitEngine::add_compiled`]). A `JitEngine` belongs to one store.
+//! `jit.call(&mut store, func_addr, &args, &mut ctl)`. Each function is
+//! compiled on its first call (calls go through the vmctx's function
+//! entries; a null entry asks the `Resolve` libcall to compile), or the
+//! module is given precompiled code with [`JitEngine::add_compiled`] (AOT).
+//! A `JitEngine` belongs to one store.
+//!
+//! For the debugger: every function keeps a frame-pointer chain and a map
+//! from native offsets to wasm `code_offset`s (Cranelift's srclocs), so a
+//! [`DebugHook`] gets the live JIT frames (`vm::walk_frames`); the interrupt
+//! check at function entries and loop headers calls the hook with the
+//! function's locals spilled, and the JIT code resumes when it returns.
 //!
 //! Differences from the interpreter: fuel counts function entries and loop
 //! iterations (not instructions); `RunControl` counters, profiles and
@@ -128,6 +136,48 @@ struct LazyCode {
     compiler: Compiler<JITModule>,
     /// By defined-function index; `None` until first called.
     funcs: Vec<Option<FuncCodeRef>>,
+    /// Declared Cranelift ids (body, wrapper), by defined-function index.
+    ids: Vec<Option<(cranelift_module::FuncId, cranelift_module::FuncId)>>,
+}
+
+/// How many functions one lazy compilation may take: the called function
+/// and those it reaches by direct calls, so hot call chains are direct
+/// calls, while the first call of a huge module stays cheap.
+const LAZY_BATCH: usize = 1000;
+
+/// `first` and the defined functions it reaches by direct calls that
+/// `wanted` accepts, breadth first, at most `limit` of them.
+fn call_closure(
+    module: &Module,
+    first: u32,
+    wanted: &dyn Fn(u32) -> bool,
+    limit: usize,
+) -> Vec<u32> {
+    let mut out = vec![first];
+    let mut seen = HashSet::from([first]);
+    let mut i = 0;
+    while i < out.len() && out.len() < limit {
+        let f = out[i];
+        i += 1;
+        let Some(body) = module.body(f) else { continue };
+        let range = body.range.clone();
+        let reader =
+            wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+        let Ok(mut ops) = wasmparser::FunctionBody::new(reader).get_operators_reader() else {
+            continue;
+        };
+        while !ops.eof() && out.len() < limit {
+            let Ok(op) = ops.read() else { break };
+            if let wasmparser::Operator::Call { function_index } = op
+                && function_index >= module.num_imported_funcs
+                && wanted(function_index)
+                && seen.insert(function_index)
+            {
+                out.push(function_index);
+            }
+        }
+    }
+    out
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -139,9 +189,16 @@ impl std::fmt::Debug for CompiledModule {
     }
 }
 
+/// Address space reserved for one module's code (reserved, not committed):
+/// code compiled at different times stays within direct-call range.
+const CODE_ARENA: usize = 1 << 30;
+
 fn new_jit_module(opt: OptLevel) -> Result<JITModule> {
     let isa = compile::host_isa(opt, false)?;
-    let builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    let arena = cranelift_jit::ArenaMemoryProvider::new_with_size(CODE_ARENA)
+        .map_err(|e| jit_error(format!("cannot reserve code memory: {e}")))?;
+    builder.memory_provider(Box::new(arena));
     Ok(JITModule::new(builder))
 }
 
@@ -150,7 +207,7 @@ impl CompiledModule {
     /// load-to-first-call costs what runs, not the module's size). A
     /// function that fails to compile traps where it is called.
     pub fn compile(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
-        Self::compile_lazy_with(module, opt, CompileOptions::default())
+        Self::compile_lazy(module, opt, false, CompileOptions::default())
     }
 
     /// As [`CompiledModule::compile`] (lazy), with `options` (e.g. a
@@ -160,9 +217,26 @@ impl CompiledModule {
         opt: OptLevel,
         options: CompileOptions,
     ) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, false, options)
+    }
+
+    /// As [`CompiledModule::compile`], for the debugger: the interrupt check
+    /// calls the debug hook and resumes when it returns (plain code unwinds
+    /// at once, which keeps its hot paths free of the slow path's cost).
+    pub fn compile_for_debugger(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, true, CompileOptions::default())
+    }
+
+    fn compile_lazy(
+        module: Arc<Module>,
+        opt: OptLevel,
+        resumable: bool,
+        options: CompileOptions,
+    ) -> Result<CompiledModule> {
         let start = Instant::now();
         let n = (module.num_funcs() - module.num_imported_funcs) as usize;
         let mut compiler = Compiler::new(new_jit_module(opt)?);
+        compiler.resumable_interrupts = resumable;
         compiler.options = options;
         Ok(CompiledModule {
             module,
@@ -173,6 +247,7 @@ impl CompiledModule {
             lazy: Some(Mutex::new(LazyCode {
                 compiler,
                 funcs: vec![None; n],
+                ids: vec![None; n],
             })),
             source: CodeSource::Jit,
             compile_time: start.elapsed(),
@@ -337,33 +412,67 @@ impl CompiledModule {
         }
     }
 
-    /// Defined function `d`'s code, compiling it now if needed.
-    pub(crate) fn code_or_compile(&self, d: usize) -> Result<FuncCodeRef> {
+    /// Defined function `d`'s code, compiling it now if needed, with
+    /// whatever else was compiled along with it (by defined index, `d` first).
+    pub(crate) fn code_or_compile(&self, d: usize) -> Result<Vec<(usize, FuncCodeRef)>> {
         let Some(lazy) = &self.lazy else {
             return self
                 .code(d)
+                .map(|c| vec![(d, c)])
                 .ok_or_else(|| jit_error(format!("no code for defined function {d}")));
         };
         let mut l = lazy
             .lock()
             .map_err(|_| jit_error("the lazy JIT's lock is poisoned"))?;
         if let Some(Some(c)) = l.funcs.get(d) {
-            return Ok(c.clone());
+            return Ok(vec![(d, c.clone())]);
         }
-        let func_index = self.module.num_imported_funcs + d as u32;
-        let (body, wrapper, code) = l.compiler.compile_one(&self.module, func_index)?;
+        let imports = self.module.num_imported_funcs;
+        let l = &mut *l;
+        let funcs = &l.funcs;
+        let batch = call_closure(
+            &self.module,
+            imports + d as u32,
+            &|f| funcs[(f - imports) as usize].is_none(),
+            LAZY_BATCH,
+        );
+        let code = l
+            .compiler
+            .compile_batch(&self.module, &batch, &mut l.ids, &|x| funcs[x].is_some())?;
         l.compiler
             .module
             .finalize_definitions()
             .map_err(jit_error)?;
-        let c = FuncCodeRef {
-            body: l.compiler.module.get_finalized_function(body),
-            wrapper: l.compiler.module.get_finalized_function(wrapper),
-            len: code.bytes.len(),
-            srclocs: Arc::from(code.srclocs.as_slice()),
-        };
-        l.funcs[d] = Some(c.clone());
-        Ok(c)
+        for (f, code) in batch.iter().zip(code) {
+            let x = (f - imports) as usize;
+            let (body, wrapper) = l.ids[x].expect("declared by compile_batch");
+            l.funcs[x] = Some(FuncCodeRef {
+                body: l.compiler.module.get_finalized_function(body),
+                wrapper: l.compiler.module.get_finalized_function(wrapper),
+                len: code.bytes.len(),
+                srclocs: Arc::from(code.srclocs.as_slice()),
+            });
+        }
+        Ok(batch
+            .iter()
+            .map(|f| {
+                let x = (f - imports) as usize;
+                (x, l.funcs[x].clone().expect("compiled in this batch"))
+            })
+            .collect())
+    }
+}
+
+impl Drop for CompiledModule {
+    fn drop(&mut self) {
+        // Nothing can call this code any more: engines hold the compiled
+        // module (an `Arc`) for as long as they keep pointers into it.
+        if let CodeHolder::Jit(m) = std::mem::replace(&mut self._code, CodeHolder::Lazy) {
+            vm::free_code(m);
+        }
+        if let Some(Ok(l)) = self.lazy.take().map(Mutex::into_inner) {
+            vm::free_code(l.compiler.module);
+        }
     }
 }
 
@@ -388,25 +497,28 @@ fn ensure_compiled(
         return Ok(());
     };
     let compiled = instances[instance.0 as usize].compiled.clone();
-    let d = (index - compiled.module.num_imported_funcs) as usize;
-    let c = compiled.code_or_compile(d)?;
-    let mut first = None;
-    for (i, ivm) in instances.iter_mut().enumerate() {
-        if !Arc::ptr_eq(&ivm.compiled, &compiled) {
-            continue;
+    let imports = compiled.module.num_imported_funcs;
+    let d = (index - imports) as usize;
+    for (x, c) in compiled.code_or_compile(d)? {
+        let index = imports + x as u32;
+        let mut first = None;
+        for (i, ivm) in instances.iter_mut().enumerate() {
+            if !Arc::ptr_eq(&ivm.compiled, &compiled) {
+                continue;
+            }
+            first.get_or_insert(i as u32);
+            let a = store.instance(InstanceId(i as u32)).funcs[index as usize] as usize;
+            ivm.funcs[index as usize].code = c.body;
+            entries[a].code = c.body;
+            wrappers[a] = c.wrapper;
         }
-        first.get_or_insert(i as u32);
-        let a = store.instance(InstanceId(i as u32)).funcs[index as usize] as usize;
-        ivm.funcs[index as usize].code = c.body;
-        entries[a].code = c.body;
-        wrappers[a] = c.wrapper;
+        code_map.entry(c.body as usize).or_insert(CodeRange {
+            end: c.body as usize + c.len,
+            instance: first.unwrap_or(instance.0),
+            func_index: index,
+            srclocs: c.srclocs,
+        });
     }
-    code_map.entry(c.body as usize).or_insert(CodeRange {
-        end: c.body as usize + c.len,
-        instance: first.unwrap_or(instance.0),
-        func_index: index,
-        srclocs: c.srclocs,
-    });
     Ok(())
 }
 

@@ -536,12 +536,13 @@ pub(crate) fn interrupt_ptr(store: &Store) -> *const u8 {
     store.interrupt.as_ptr() as *const u8
 }
 
-// SAFETY: a `CompiledModule` only holds finalized, immutable machine code (and
-// the JIT module or library that owns it, which is never touched again until
-// drop); its raw pointers are addresses of that code. Sharing or sending it
-// between threads cannot race.
+// SAFETY: a `CompiledModule` holds finalized machine code (and the JIT
+// module or library that owns it); its raw pointers are addresses of that
+// code, which never moves or changes once finalized. The lazy JIT's compiler
+// adds code, but only under its mutex, and never touches finalized code.
+// Sharing or sending it between threads cannot race.
 unsafe impl Send for super::CompiledModule {}
-// SAFETY: as above: nothing reachable through `&CompiledModule` is mutable.
+// SAFETY: as above: what `&CompiledModule` can mutate is behind a mutex.
 unsafe impl Sync for super::CompiledModule {}
 // SAFETY: a `JitEngine`'s raw pointers point into its own boxed data and, only
 // during `call` (which borrows it mutably), into the store; moving it to
@@ -704,6 +705,14 @@ extern "C" fn lc_resolve(vmctx: *mut VmCtx, entry: u64) -> u64 {
     let code = unsafe { (&*c.run.entries)[addr as usize].code };
     entry.code = code;
     code as u64
+}
+
+/// Release a JIT module's code memory (when its `CompiledModule` drops).
+pub(crate) fn free_code(m: cranelift_jit::JITModule) {
+    // SAFETY: only called from `CompiledModule::drop`: engines keep the
+    // compiled module alive (an `Arc`) for as long as they hold pointers
+    // into its code, so none of it can run any more.
+    unsafe { m.free_memory() };
 }
 
 /// A hook pointer for [`RunCtx::hook`]: the lifetime bound is erased, so the
