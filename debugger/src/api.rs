@@ -444,6 +444,9 @@ pub struct FrameView {
     /// function `func_index`: `source` is the line in the inlined body (the
     /// innermost frame) or the call site of the frame inside it.
     pub inlined: bool,
+    /// A frame of native (JIT/AOT) code: `code_offset` is its call site or
+    /// where it stopped; its args and locals are usually not available.
+    pub jit: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -24,6 +24,10 @@ use wdb_engine::module::Module;
 
 const MAGIC: &[u8; 10] = b"WDBCACHE1\0";
 
+/// Modules with more defined functions than this are not cached: the lazy
+/// JIT (compiling what runs) serves them better than compiling everything.
+pub const MAX_FUNCS: u32 = 5_000;
+
 /// Entries are evicted, oldest first, above this many bytes.
 pub const MAX_BYTES: u64 = 512 << 20;
 

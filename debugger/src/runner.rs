@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use wdb_engine::args::{format_signature, parse_args_named};
-
-use crate::code_cache::{self, CacheUse};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
-use wdb_engine::jit::{CompiledModule, JitEngine, OptLevel};
+use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine, JitProfile, OptLevel};
 use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
 use wdb_engine::runtime::{Extern, HostFunc, Linker, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value, valtype_name};
 use wdb_engine::wasi::{self, TraceSink, WasiCall, WasiConfig, WasiCtx};
+
+use crate::code_cache::{self, CacheUse};
 
 /// Which engine runs the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,6 +91,13 @@ pub struct RunConfig {
     pub note_sink: Option<TraceSink>,
     /// Host functions besides WASI (an embedder's `env` imports).
     pub host_imports: Vec<HostImport>,
+    /// JIT/AOT: run the profiling build of the native code (compiled now,
+    /// or an AOT section made with `CompileOptions::profile`), counting
+    /// into this (see `wdb_engine::jit::prof`). `wdb profile` only.
+    pub jit_profile: Option<Arc<JitProfile>>,
+    /// JIT: compile every function before the run instead of each on its
+    /// first call, so `RunReport::compile_time` holds all of it (`wdb profile`).
+    pub eager_jit: bool,
 }
 
 /// A host function the module may import, besides WASI.
@@ -138,6 +145,14 @@ pub struct RunReport {
     pub compile_time: Duration,
     /// Whether the JIT's code came from the code cache.
     pub code_cache: CacheUse,
+    /// Reading, decoding and validating the file (zero when `RunConfig::module` was given).
+    pub load_time: Duration,
+    /// Linking and instantiating (start function excluded: it is in `run_time`).
+    pub instantiate_time: Duration,
+    /// Executing the guest (start function, `_initialize`, the call).
+    pub run_time: Duration,
+    /// Process CPU time (every thread: JIT code runs on its own) while executing.
+    pub run_cpu: Option<Duration>,
     pub elapsed: Duration,
     /// Whether the timeout fired.
     pub timed_out: bool,
@@ -267,6 +282,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                 .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?,
         ),
     };
+    let load_time = t0.elapsed();
     let missing = unsupported_imports(&module, &cfg.host_imports);
     if !missing.is_empty() {
         return Err(err(
@@ -322,6 +338,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     if let Some(m) = cfg.max_memory {
         store_cfg.max_memory_bytes = m;
     }
+    let t_instantiate = Instant::now();
     let mut store = Store::new(store_cfg);
     let ctx = Arc::new(Mutex::new(
         WasiCtx::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, e.to_string()))?,
@@ -338,6 +355,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let (inst, start) = store
         .instantiate(module.clone(), &imports)
         .map_err(|e| err(RunErrorKind::Instantiate, e.to_string()))?;
+    let instantiate_time = t_instantiate.elapsed();
 
     // The timeout thread raises the interrupt flag unless told to stop first.
     let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
@@ -357,32 +375,50 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // loaded (AOT); a module without an AOT section is compiled with a note,
     // one made for another machine falls back to the JIT with a warning.
     let t_compile = Instant::now();
+    let options = CompileOptions {
+        profile: cfg.jit_profile.is_some(),
+    };
+    // Lazy (each function on its first call, inside the run) unless asked
+    // to compile everything first.
+    let compile = |m: Arc<Module>| {
+        if cfg.eager_jit {
+            CompiledModule::compile_with(m, cfg.opt_level, options, &mut |_, _| {})
+        } else {
+            CompiledModule::compile_lazy_with(m, cfg.opt_level, options)
+        }
+    };
+    // The code cache holds whole modules compiled eagerly: worth it for the
+    // programs people run again and again, not for a module so big that the
+    // lazy JIT compiling what runs beats compiling everything once.
+    let cache_dir = cfg.code_cache.as_ref().filter(|_| {
+        !options.profile && module.num_funcs() - module.num_imported_funcs <= code_cache::MAX_FUNCS
+    });
     let mut cache_use = CacheUse::Off;
     let mut jit = match cfg.mode {
         Mode::Interp => None,
         Mode::Jit => {
-            let c = match &cfg.code_cache {
+            let c = match cache_dir {
                 Some(dir) => {
                     code_cache::compile(dir, module.clone(), cfg.opt_level).map(|(c, u)| {
                         cache_use = u;
                         c
                     })
                 }
-                None => CompiledModule::compile(module.clone(), cfg.opt_level),
+                None => compile(module.clone()),
             }
             .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
             Some(c)
         }
         Mode::Aot => Some(match precompiled.take() {
             Some(c) => c,
-            None => match CompiledModule::load_aot(module.clone()) {
+            None => match CompiledModule::load_aot_with(module.clone(), options) {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     note(format!(
                         "wdb: note: {} has no AOT section: compiling now; use `wdb compile`",
                         cfg.file.display()
                     ));
-                    CompiledModule::compile(module.clone(), cfg.opt_level).map_err(|e| {
+                    compile(module.clone()).map_err(|e| {
                         err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
                     })?
                 }
@@ -397,7 +433,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                         "wdb: warning: {}; compiling with the JIT instead",
                         e.message
                     ));
-                    CompiledModule::compile(module.clone(), cfg.opt_level).map_err(|e| {
+                    compile(module.clone()).map_err(|e| {
                         err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
                     })?
                 }
@@ -406,6 +442,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     }
     .map(|c| {
         let mut j = JitEngine::new(cfg.opt_level);
+        j.set_profile(cfg.jit_profile.clone());
         j.add_compiled(Arc::new(c));
         j
     });
@@ -453,6 +490,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     {
         steps.push((f, Vec::new()));
     }
+    let t_run = Instant::now();
+    let cpu_run = process_cpu();
     for (func, args) in steps {
         outcome = if let Some(jit) = jit.as_mut() {
             jit.call(&mut store, func, &args, &mut ctl)
@@ -477,6 +516,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             _ => break,
         }
     }
+    let run_time = t_run.elapsed();
+    let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
     let _ = cancel_tx.send(());
     let timed_out = timer.is_some_and(|t| t.join().unwrap_or(false))
         && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
@@ -500,10 +541,26 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         notes,
         compile_time,
         code_cache: cache_use,
+        load_time,
+        instantiate_time,
+        run_time,
+        run_cpu,
         elapsed: t0.elapsed(),
         timed_out,
         module,
     })
+}
+
+/// CPU time of the whole process (`CLOCK_PROCESS_CPUTIME_ID`).
+#[cfg(unix)]
+pub fn process_cpu() -> Option<Duration> {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Some(Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+pub fn process_cpu() -> Option<Duration> {
+    None
 }
 
 /// `  #0 func[12] fibArray at code_offset 0x1a3`, one line per frame.

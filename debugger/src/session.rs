@@ -262,9 +262,10 @@ impl Session {
             Command::Finish => self.resume(Resume::Finish),
             Command::Until => self.resume(Resume::Until),
             Command::Kill => {
+                let in_jit = self.jit_paused();
                 self.abandon_jit();
                 let rt = self.rt.as_mut().ok_or("The program is not being run.")?;
-                if rt.exec.take().is_none() {
+                if rt.exec.take().is_none() && !in_jit {
                     return Err("The program is not being run.".into());
                 }
                 self.internal = None;
@@ -404,16 +405,18 @@ impl Session {
                         n
                     )));
                 }
-                if self.in_jit_run() && n == total {
-                    events.push(Event::Text(
-                        "(Below: the JIT code that called the outermost frame; its frames are not shown.)"
-                            .into(),
-                    ));
-                }
                 Ok(events)
             }
             Command::SelectFrame(n) => self.select_frame(n as i64, false),
             Command::MoveFrame(d) => self.select_frame(d, true),
+            Command::Locals | Command::Args
+                if self.jit_frame_without_locals(self.selected_phys()) =>
+            {
+                let _ = self.frames()?;
+                Ok(vec![Event::Text(
+                    "Not available (JIT frame): native code keeps no locals here.".into(),
+                )])
+            }
             Command::Locals => {
                 let f = self.selected_frame_view()?;
                 Ok(vec![Event::Values {
@@ -1294,6 +1297,18 @@ impl Session {
     }
 
     fn resume(&mut self, how: Resume) -> Res<Vec<Event>> {
+        if self.jit_paused() {
+            return match how {
+                Resume::Continue => self.resume_jit_pause(false),
+                Resume::Step | Resume::Next | Resume::StepInstruction | Resume::NextInstruction => {
+                    self.resume_jit_pause(true)
+                }
+                Resume::Finish | Resume::Until => Err(
+                    "Stopped in JIT code, which `finish` and `until` cannot follow: use `continue`, or a breakpoint and `continue`."
+                        .into(),
+                ),
+            };
+        }
         self.live()?;
         self.clear_interrupt();
         // `finish` ends the frame the user selected (`up`, then `finish`);
@@ -1309,7 +1324,23 @@ impl Session {
             Resume::Next => self.source_step(true)?,
             Resume::Finish => {
                 let (stop, finished) = self.finish(selected)?;
-                if let Some((name, n)) = finished
+                if let Some(FinishInfo::IntoJit {
+                    func,
+                    caller,
+                    values,
+                }) = finished
+                {
+                    events.push(Event::FinishReturned {
+                        func,
+                        values: values.into_iter().map(value_view).collect(),
+                    });
+                    events.extend(self.report_stop(stop)?);
+                    events.push(Event::Text(format!(
+                        "Returned to JIT code in {caller}: `continue` resumes it."
+                    )));
+                    return Ok(events);
+                }
+                if let Some(FinishInfo::Top(name, n)) = finished
                     && let Stop::At(StopReason::Location) = stop
                 {
                     let rt = self.rt.as_ref().expect("live");
@@ -1525,15 +1556,15 @@ impl Session {
     }
 
     /// `finish`: run until the selected frame returns. Returns the stop and,
-    /// when it landed in the caller, the finished function's name and result count.
-    fn finish(&mut self, selected: usize) -> Res<(Stop, Option<(String, usize)>)> {
+    /// when it landed in the caller, what to say about the finished function.
+    fn finish(&mut self, selected: usize) -> Res<(Stop, Option<FinishInfo>)> {
         let vframe = self
             .vframes()?
             .into_iter()
             .nth(selected)
             .ok_or("No frame selected.")?;
-        if let Some(done) = self.finish_inline(&vframe)? {
-            return Ok(done);
+        if let Some((stop, done)) = self.finish_inline(&vframe)? {
+            return Ok((stop, done.map(|(name, n)| FinishInfo::Top(name, n))));
         }
         let module = self.module()?;
         let d = self.depth();
@@ -1544,19 +1575,20 @@ impl Session {
         let name = module.display_func_name(f.func_index);
         let nres = module.func_type(f.func_index).results().len();
         if sel + 1 >= d {
-            // The outermost frame: finishing it returns from the call (under
-            // a JIT run, to JIT code, which runs on to the next stop).
+            // The outermost frame: finishing it returns from the call, or
+            // under a JIT run to its JIT caller, where it stops.
             if self.in_jit_run() {
-                let stop = self.run_to_stop(None)?;
-                return Ok((
-                    Stop::Warned(
-                        format!(
-                            "Run till exit from {name}: its caller is JIT code, which runs on to the next stop."
-                        ),
-                        Box::new(stop),
+                return Ok(match self.finish_into_jit()? {
+                    Ok((stop, caller, values)) => (
+                        stop,
+                        Some(FinishInfo::IntoJit {
+                            func: name,
+                            caller,
+                            values,
+                        }),
                     ),
-                    None,
-                ));
+                    Err(stop) => (stop, None),
+                });
             }
             return Ok((self.run_to_stop(None)?, None));
         }
@@ -1566,7 +1598,7 @@ impl Session {
                 Stop::At(StopReason::Step) => Stop::At(StopReason::Location),
                 o => o,
             })?,
-            Some((name, nres)),
+            Some(FinishInfo::Top(name, nres)),
         ))
     }
 
@@ -1697,15 +1729,17 @@ impl Session {
     }
 
     fn trap_events(&mut self, t: Trap) -> Vec<Event> {
-        let backtrace = self.frame_views().unwrap_or_default();
-        // Fewer post-mortem frames than the trap has: JIT frames below an
-        // interpreted function (mode jit); the trap's backtrace has them all.
-        let backtrace = if backtrace.len() < t.backtrace.len() {
-            // The engine gave no post-mortem frames: use the trap's own backtrace.
+        let mut backtrace = self.frame_views().unwrap_or_default();
+        // Fewer post-mortem frames than the trap has: JIT code (mode jit),
+        // alone or below interpreted functions. The interpreted frames come
+        // first in both lists; the trap's backtrace has the JIT frames too.
+        if backtrace.len() < t.backtrace.len() {
             let module = self.loaded.as_ref().map(|l| l.module.clone());
-            t.backtrace
+            let jit = t
+                .backtrace
                 .iter()
                 .enumerate()
+                .skip(backtrace.len())
                 .map(|(i, f)| FrameView {
                     index: i,
                     func_index: f.func_index,
@@ -1722,11 +1756,11 @@ impl Session {
                         .code_offset
                         .and_then(|co| self.loaded.as_ref()?.source.location(co)),
                     inlined: false,
+                    jit: true,
                 })
-                .collect()
-        } else {
-            backtrace
-        };
+                .collect::<Vec<_>>();
+            backtrace.extend(jit);
+        }
         vec![Event::Trapped {
             message: t.message,
             backtrace,
@@ -1786,13 +1820,18 @@ impl Session {
 
     // ---- inspecting -------------------------------------------------------
 
+    /// Interpreted frames, then the JIT frames below them (mode jit).
     fn frames(&self) -> Res<Vec<FrameInfo>> {
         let rt = self.rt.as_ref().ok_or("No stack.")?;
-        let exec = rt.exec.as_ref().ok_or("No stack.")?;
-        let f = exec.frames(&rt.store);
-        if f.is_empty() {
+        let mut f = match rt.exec.as_ref() {
+            Some(exec) => exec.frames(&rt.store),
+            None if self.jit_paused() => Vec::new(),
+            None => return Err("No stack.".into()),
+        };
+        if f.is_empty() && !self.jit_paused() {
             return Err("No stack.".into());
         }
+        f.extend(self.jit_frames());
         Ok(f)
     }
 
@@ -2041,6 +2080,9 @@ impl Session {
                 let frames = self.frames()?;
                 let depth = self.selected_phys();
                 let f = frames.get(depth).ok_or("No frame selected.")?;
+                if depth >= self.interp_depth() {
+                    return Err("Locals of a JIT frame cannot be changed.".into());
+                }
                 let idx = local_index(&module, f, &r)?;
                 let ty = module.local_types(f.func_index)[idx as usize];
                 let v = host::convert(v, ty)?;
@@ -2334,6 +2376,18 @@ enum Resume {
     Until,
 }
 
+/// What `finish` says about the function it finished.
+enum FinishInfo {
+    /// Landed in an interpreted caller: name, result count (on its stack).
+    Top(String, usize),
+    /// Landed in a JIT caller, with these results.
+    IntoJit {
+        func: String,
+        caller: String,
+        values: Vec<Value>,
+    },
+}
+
 /// What running produced, before it is turned into events.
 enum Stop {
     At(StopReason),
@@ -2504,6 +2558,7 @@ fn frame_view(
                 locals,
                 source: vf.loc.clone(),
                 inlined: vf.inline.is_some(),
+                jit: false,
             };
         }
     }
@@ -2532,6 +2587,7 @@ fn frame_view(
         locals: locals.to_vec(),
         source: vf.loc.clone(),
         inlined: false,
+        jit: false,
     }
 }
 

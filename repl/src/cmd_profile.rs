@@ -17,16 +17,28 @@ pub const EXIT_MISMATCH: u8 = 1;
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
-Figures: run times are wall and thread CPU of plain runs (median of --runs);
-instructions, calls and self/inclusive instruction counts are counted exactly
-by the interpreter; per-function times are sampled. Exit status 1 when the
-guest's stdout differs between modes, 2 when the module cannot be run.
+Figures: per mode, load (decode+validate, once), compile (JIT: Cranelift;
+AOT: loading the code of a wdb.aot section, compiled in memory first when the
+file has none), instantiate and run: wall, and process CPU while running,
+median [min..max] of --runs plain runs. Instructions and self/inclusive
+instruction counts are counted exactly by the interpreter. Per function:
+calls are counted exactly in every mode (the JIT and AOT figures come from an
+extra run of a profiling build of the native code, which counts calls and
+keeps a shadow stack); times are sampled (interp: every 4096 instructions;
+jit/aot: every ~1 ms). Exit status 1 when the guest's stdout, outcome or call
+counts differ between modes, 2 when the module cannot be run.
+
+Flame graphs: --flamegraph draws one mode, chosen with --flame-mode
+(interp: stacks weighed by exact instruction counts, the default; jit/aot:
+by sampled time). --speedscope writes every mode's profile into one file
+(interp instructions, interp time, then jit and aot time).
 
 Examples:
   wdb profile fixtures/bench/pi-O2.wasm -- 1000
   wdb profile fixtures/fib.wasm --invoke fib 20 --modes interp
   wdb profile fixtures/bench/pi-O2.wasm --native 'fixtures/bench/native/pi 1000' -- 1000
-  wdb profile fixtures/dwarf/rustprog.wasm --lines --flamegraph fg.svg")]
+  wdb profile fixtures/dwarf/rustprog.wasm --lines --flamegraph fg.svg
+  wdb profile fixtures/bench/pi-O2.wasm --flamegraph jit.svg --flame-mode jit -- 1000")]
 pub struct ProfileArgs {
     /// The module to profile
     #[arg(value_name = "FILE.wasm")]
@@ -51,10 +63,13 @@ pub struct ProfileArgs {
     /// Print the report as JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Write an SVG flame graph of instructions per call stack
+    /// Write an SVG flame graph (of --flame-mode's profile)
     #[arg(long, value_name = "OUT.svg")]
     pub flamegraph: Option<PathBuf>,
-    /// Write a speedscope profile (instructions and sampled time)
+    /// Which mode --flamegraph draws: interp (instructions, exact) or jit/aot (sampled time)
+    #[arg(long, value_enum, value_name = "MODE", default_value = "interp")]
+    pub flame_mode: ModeArg,
+    /// Write a speedscope profile (every mode: instructions and sampled time)
     #[arg(long, value_name = "OUT.json")]
     pub speedscope: Option<PathBuf>,
     /// Attribute instructions to source lines (DWARF) and list the hottest 20
@@ -121,6 +136,12 @@ pub fn config(args: &ProfileArgs) -> anyhow::Result<ProfileConfig> {
 
 pub fn main(args: ProfileArgs) -> anyhow::Result<u8> {
     let mut cfg = config(&args)?;
+    if args.flamegraph.is_some() && !cfg.modes.contains(&mode(args.flame_mode)) {
+        anyhow::bail!(
+            "--flame-mode {} is not among --modes",
+            mode(args.flame_mode).name()
+        );
+    }
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(1);
         b.set_style(
@@ -146,7 +167,7 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<u8> {
     let report = report?;
     if let Some(path) = &args.flamegraph {
         let svg = report
-            .flamegraph_svg()
+            .flamegraph_svg_for(mode(args.flame_mode).name())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
     }

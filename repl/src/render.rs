@@ -374,6 +374,19 @@ impl Renderer {
             Some(s) => format!("{}:{}", s.file, s.line),
             None => format!("code_offset {:#x}", f.code_offset),
         };
+        if f.jit {
+            // Native frames: arguments only when the JIT spilled them.
+            let args = if args.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", args.join(", "))
+            };
+            return format!(
+                "{}{args} [JIT] at {}",
+                self.style.func(&f.func_name),
+                self.style.addr(&at)
+            );
+        }
         format!(
             "{} ({}) at {}",
             self.style.func(&f.func_name),
@@ -514,6 +527,7 @@ mod tests {
                 column: 0,
             }),
             inlined: false,
+            jit: false,
         }
     }
 

@@ -3,21 +3,28 @@
 //! stacks and source lines.
 //!
 //! How each figure is obtained (the table says it too):
-//! - run time: wall and thread CPU time (`CLOCK_THREAD_CPUTIME_ID`) of
-//!   `runner::run` on the plain (uninstrumented) path, median of N runs;
+//! - phases, per plain (uninstrumented) run of `runner::run`, median of N:
+//!   load (decode + validate, once: every mode runs the same decoded
+//!   module), compile (JIT: Cranelift; AOT: loading and relocating the code
+//!   of a `wdb.aot` section, which `wdb profile` compiles in memory when the
+//!   file has none, timed apart), instantiate, run (wall, and process CPU
+//!   time: JIT code runs on its own thread);
 //! - instructions, calls, self/inclusive instructions: counted exactly by the
 //!   interpreter's DEBUG executor in one extra, instrumented run;
 //! - per-function time: sampled in that instrumented run (every
 //!   `sample_every` instructions the wall time since the previous sample is
 //!   charged to the call stack executing then);
+//! - JIT/AOT per-function calls (exact) and self/inclusive time (sampled
+//!   every ~1 ms from a shadow stack): one extra run of the profiling build
+//!   of the native code, see [`jit`];
 //! - memory: linear memory size at the end (exact) and the process's peak
 //!   RSS over its baseline (`VmHWM` after resetting it through
 //!   `/proc/self/clear_refs`), where Linux lets us measure it.
 //!
-//! JIT/AOT plug in through [`runner::run`]'s `mode`: a mode the runner
-//! refuses with `RunErrorKind::Unavailable` is shown as "not available in
-//! this build"; nothing here needs to change when it becomes available.
+//! A mode the runner refuses with `RunErrorKind::Unavailable` is shown as
+//! "not available in this build".
 
+mod jit;
 mod lines;
 mod native;
 mod output;
@@ -39,8 +46,11 @@ use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value};
 use wdb_engine::wasi::{self, Output, Stdin, WasiConfig, WasiCtx};
 
+use wdb_engine::jit::{CompileOptions, OptLevel, aot};
+
 use crate::runner::{self, Mode, RunConfig, RunErrorKind};
 
+pub use jit::{NativeFunc, NativeProfile};
 pub use lines::{HotLine, LinesReport};
 pub use native::NativeReport;
 
@@ -73,6 +83,9 @@ pub struct ProfileConfig {
     pub lines: bool,
     /// Instructions between time samples in the instrumented run.
     pub sample_every: u32,
+    /// Per-function figures for JIT/AOT (one extra run of each on the
+    /// profiling build of its code).
+    pub native_functions: bool,
     pub progress: Option<Progress>,
 }
 
@@ -91,6 +104,7 @@ impl Default for ProfileConfig {
             native: None,
             lines: false,
             sample_every: 4096,
+            native_functions: true,
             progress: None,
         }
     }
@@ -133,11 +147,24 @@ pub struct ModeReport {
     pub mode: String,
     /// `None` when the mode ran; else why not ("not available in this build").
     pub unavailable: Option<String>,
-    /// Decode + validate (interp); compile or load for jit/aot once the
-    /// runner reports it separately (until then it is inside `wall`).
+    /// Decode + validate, once (every mode runs the same decoded module).
     pub load_ms: Option<f64>,
+    /// JIT: Cranelift compile of every function; AOT: loading and
+    /// relocating the precompiled code. Per run.
+    pub compile: Option<Stats>,
+    /// AOT: compiling the `wdb.aot` image, when `wdb profile` did it itself
+    /// (the file has no section); not part of any run.
+    pub aot_compile_ms: Option<f64>,
+    /// Where the native code came from.
+    pub code: Option<String>,
+    /// Linking and instantiating, per run.
+    pub instantiate: Option<Stats>,
+    /// Executing the guest only (wall), per run.
     pub wall: Option<Stats>,
+    /// Process CPU while executing, per run.
     pub cpu: Option<Stats>,
+    /// The whole `runner::run` (every phase but load), per run.
+    pub total: Option<Stats>,
     /// Exact, from the interpreter (the same program executes the same
     /// instructions in every mode).
     pub instructions: Option<u64>,
@@ -171,6 +198,15 @@ pub struct FuncRow {
     pub self_ms: f64,
     pub incl_ms: f64,
     pub samples: u64,
+    /// The profiling build of the JIT/AOT code: exact calls, sampled ms.
+    pub jit: Option<NativeFunc>,
+    pub aot: Option<NativeFunc>,
+    /// Estimated speed-up of this function, JIT over interpreter: each
+    /// mode's sampled self-time share of its instrumented run, times its
+    /// plain runs' median run CPU, interp over jit (the instrumentation
+    /// slows the modes unequally, so raw sampled ms do not compare).
+    /// `None` when either mode has no self sample of it.
+    pub jit_vs_interp: Option<f64>,
 }
 
 /// Everything `wdb profile` measured.
@@ -192,6 +228,9 @@ pub struct ProfileReport {
     pub folded: Vec<String>,
     /// The same stacks weighted by sampled nanoseconds.
     pub folded_time: Vec<String>,
+    /// The instrumented JIT/AOT runs (per-function figures are merged into
+    /// `functions`).
+    pub native_profiles: Vec<NativeProfile>,
     pub lines: Option<LinesReport>,
     /// Guest stdout differences between modes (empty: identical).
     pub stdout_mismatches: Vec<String>,
@@ -258,6 +297,8 @@ impl ProfileConfig {
             invoke: self.invoke.clone(),
             wasi: self.wasi(stdout),
             host_imports: self.host_imports.clone(),
+            // Compile time is its own phase: compile everything up front.
+            eager_jit: true,
             ..RunConfig::default()
         }
     }
@@ -550,6 +591,9 @@ fn function_rows(ins: &Instrumented) -> (Vec<FuncRow>, Vec<String>) {
                 self_ms: a.self_ns as f64 / 1e6,
                 incl_ms: a.incl_ns as f64 / 1e6,
                 samples: a.samples,
+                jit: None,
+                aot: None,
+                jit_vs_interp: None,
             }
         })
         .collect();
@@ -561,6 +605,12 @@ fn function_rows(ins: &Instrumented) -> (Vec<FuncRow>, Vec<String>) {
             .then(a.name.cmp(&b.name))
     });
     (rows, disagreements)
+}
+
+/// A frame name for folded stacks: `;` separates frames and the last space
+/// the count, so neither may appear in a name.
+fn folded_name(name: &str) -> String {
+    name.replace(';', ":").replace(' ', "\u{a0}")
 }
 
 /// Folded stacks (`outer;inner WEIGHT`), one line per context with weight.
@@ -579,13 +629,12 @@ fn folded(
             .stack_of(i as u32)
             .into_iter()
             .map(|f| {
-                ins.names
-                    .get(&f)
-                    .map(|n| n.1.clone())
-                    .unwrap_or_else(|| format!("host#{f}"))
-                    // `;` separates frames and the last space the count.
-                    .replace(';', ":")
-                    .replace(' ', "\u{a0}")
+                folded_name(
+                    &ins.names
+                        .get(&f)
+                        .map(|n| n.1.clone())
+                        .unwrap_or_else(|| format!("host#{f}")),
+                )
             })
             .collect();
         out.push(format!("{} {w}", names.join(";")));
@@ -602,8 +651,16 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             p(what, done, total);
         }
     };
-    let total_steps =
-        1 + cfg.modes.len() as u64 * runs as u64 + cfg.native.is_some() as u64 * runs as u64;
+    let native_modes: Vec<Mode> = cfg
+        .modes
+        .iter()
+        .copied()
+        .filter(|&m| m != Mode::Interp && cfg.native_functions)
+        .collect();
+    let total_steps = 1
+        + cfg.modes.len() as u64 * runs as u64
+        + native_modes.len() as u64 * runs as u64
+        + cfg.native.is_some() as u64 * runs as u64;
     let mut done = 0u64;
 
     let t_load = Instant::now();
@@ -625,13 +682,45 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         )));
     }
     let mut notes = vec![
-        "run time: wall and thread CPU time of plain (uninstrumented) runs, median of N".to_string(),
+        "phases: load (decode+validate) once; compile, instantiate, run per plain (uninstrumented) run, median [min..max] of N".to_string(),
+        "run CPU: process CPU time while executing (JIT/AOT code runs on its own thread)".to_string(),
         "instructions, calls, self/incl instructions: counted exactly (interpreter, instrumented run)".to_string(),
         format!(
-            "self/incl ms: sampled every {} instructions in the instrumented run (slower than a plain run)",
+            "interp self/incl ms: sampled every {} instructions in the instrumented run (slower than a plain run)",
             cfg.sample_every
         ),
     ];
+
+    // AOT runs load a `wdb.aot` section: the file's own, or one compiled
+    // here, in memory, once (its compile time is reported apart).
+    let mut aot_compile_ms = None;
+    let mut aot_code = String::new();
+    let aot_module = if cfg.modes.contains(&Mode::Aot) {
+        if module.custom_section(aot::SECTION).is_some() {
+            aot_code = "loaded from the file's wdb.aot section".into();
+            Some(module.clone())
+        } else {
+            progress("aot: compiling an image in memory", done, total_steps);
+            let t = Instant::now();
+            let bytes = aot::compile_universal(&module, OptLevel::default(), &mut |_, _| {})
+                .map_err(|e| ProfileError(format!("aot mode: compiling the image: {e}")))?;
+            let m = Module::new(bytes)
+                .map_err(|e| ProfileError(format!("aot mode: the compiled image: {e}")))?;
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            aot_compile_ms = Some(ms);
+            aot_code = format!(
+                "the file has no wdb.aot section: wdb profile compiled one in memory ({}); runs load it",
+                output::ms(ms)
+            );
+            Some(Arc::new(m))
+        }
+    } else {
+        None
+    };
+    let module_for = |mode: Mode| match (mode, &aot_module) {
+        (Mode::Aot, Some(m)) => m.clone(),
+        _ => module.clone(),
+    };
 
     progress("interp (instrumented)", done, total_steps);
     let ins = run_instrumented(&cfg, &module)?;
@@ -645,8 +734,13 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             mode: mode.name().to_string(),
             unavailable: None,
             load_ms: None,
+            compile: None,
+            aot_compile_ms: None,
+            code: None,
+            instantiate: None,
             wall: None,
             cpu: None,
+            total: None,
             instructions: None,
             linear_memory_bytes: None,
             peak_rss_delta_bytes: None,
@@ -655,8 +749,9 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             speedup_vs_interp: None,
             speedup_vs_native: None,
         };
-        let mut walls = Vec::new();
-        let mut cpus = Vec::new();
+        let run_module = module_for(mode);
+        let (mut compiles, mut insts, mut walls, mut cpus, mut totals) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let baseline = sys::reset_peak_rss();
         for i in 0..runs {
             progress(
@@ -665,11 +760,9 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
                 total_steps,
             );
             let (out, buf) = capture();
-            let c0 = sys::thread_cpu();
             let w0 = Instant::now();
-            let r = runner::run(cfg.run_config(&module, mode, out));
-            let wall = w0.elapsed();
-            let cpu = sys::thread_cpu().zip(c0).map(|(a, b)| a.saturating_sub(b));
+            let r = runner::run(cfg.run_config(&run_module, mode, out));
+            let total = w0.elapsed();
             done += 1;
             let r = match r {
                 Ok(r) => r,
@@ -680,8 +773,20 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
                 }
                 Err(e) => return Err(ProfileError(format!("{} mode: {e}", mode.name()))),
             };
-            walls.push(wall);
-            if let Some(c) = cpu {
+            if i == 0 {
+                for n in &r.notes {
+                    notes.push(format!(
+                        "{}: {}",
+                        mode.name(),
+                        n.trim_start_matches("wdb: ")
+                    ));
+                }
+            }
+            totals.push(total);
+            compiles.push(r.compile_time);
+            insts.push(r.instantiate_time);
+            walls.push(r.run_time);
+            if let Some(c) = r.run_cpu {
                 cpus.push(c);
             }
             let got = take(&buf);
@@ -699,9 +804,24 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             rep.stdout_bytes = Some(got.len());
         }
         if rep.unavailable.is_none() {
-            rep.load_ms = (mode == Mode::Interp).then_some(load_ms);
+            rep.load_ms = Some(load_ms);
+            if mode != Mode::Interp {
+                rep.compile = Stats::of(&compiles);
+            }
+            rep.code = match mode {
+                Mode::Interp => None,
+                Mode::Jit => Some(
+                    "every function compiled by Cranelift before each run (`wdb run` compiles each on its first call, inside the run)".into(),
+                ),
+                Mode::Aot => Some(aot_code.clone()),
+            };
+            if mode == Mode::Aot {
+                rep.aot_compile_ms = aot_compile_ms;
+            }
+            rep.instantiate = Stats::of(&insts);
             rep.wall = Stats::of(&walls);
             rep.cpu = Stats::of(&cpus);
+            rep.total = Stats::of(&totals);
             rep.instructions = Some(ins.instructions);
             rep.linear_memory_bytes = ins.memory_bytes;
             rep.peak_rss_delta_bytes =
@@ -717,12 +837,6 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         }
         modes.push(rep);
     }
-    if modes.iter().any(|m| m.mode == "jit" || m.mode == "aot") {
-        notes.push(
-            "jit/aot: compile time is inside run time until the runner reports it separately"
-                .into(),
-        );
-    }
     if modes.iter().any(|m| m.peak_rss_delta_bytes.is_some()) {
         notes.push(
             "peak RSS: VmHWM over VmRSS before the timed runs (reset via /proc/self/clear_refs)"
@@ -730,6 +844,102 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         );
     } else {
         notes.push("peak RSS: not measurable here (no /proc/self/clear_refs)".into());
+    }
+
+    // Per-function figures for the native modes that ran: the profiling
+    // build of their code, once each, with the sampler.
+    let mut native_profiles = Vec::new();
+    let name_of = |i: u32| display_name(&module, i);
+    for &mode in &native_modes {
+        let Some(rep) = modes.iter().find(|m| m.mode == mode.name()) else {
+            continue;
+        };
+        if rep.unavailable.is_some() {
+            continue;
+        }
+        progress(
+            &format!("{} (profiling build)", mode.name()),
+            done,
+            total_steps,
+        );
+        let (prof_module, code) = match mode {
+            Mode::Aot => {
+                let t = Instant::now();
+                let bytes = aot::compile_universal_with(
+                    &module,
+                    OptLevel::default(),
+                    CompileOptions::PROFILE,
+                    &mut |_, _| {},
+                )
+                .map_err(|e| {
+                    ProfileError(format!("aot mode: compiling the profiling image: {e}"))
+                })?;
+                let m = Module::new(bytes)
+                    .map_err(|e| ProfileError(format!("aot mode: the profiling image: {e}")))?;
+                (
+                    Arc::new(m),
+                    format!(
+                        "an instrumented wdb.aot image compiled in memory ({}), loaded like any AOT image",
+                        output::ms(t.elapsed().as_secs_f64() * 1e3)
+                    ),
+                )
+            }
+            _ => (
+                module.clone(),
+                "instrumented code compiled by Cranelift".to_string(),
+            ),
+        };
+        let mut np = jit::run(&cfg, &prof_module, mode, code, runs, &name_of, &mut |i| {
+            progress(
+                &format!("{} (profiling build) run {}/{runs}", mode.name(), i + 1),
+                done + i as u64 + 1,
+                total_steps,
+            )
+        })?;
+        done += runs as u64;
+        // CPU, not wall: the machine may be busy. Below a few ms, thread
+        // start-up and page faults swamp the ratio.
+        np.overhead = rep
+            .cpu
+            .map(|c| c.median_ms)
+            .filter(|&c| c >= jit::MIN_COMPARABLE_MS)
+            .zip(np.run_cpu_ms)
+            .map(|(plain, prof)| prof / plain);
+        if np.stdout != reference {
+            mismatches.push(format!(
+                "{} (profiling build): guest stdout differs from the instrumented interpreter run ({} vs {} bytes{})",
+                mode.name(),
+                np.stdout.len(),
+                reference.len(),
+                first_difference(&np.stdout, &reference)
+            ));
+        }
+        if np.outcome != ins.outcome {
+            mismatches.push(format!(
+                "{} (profiling build): outcome `{}` differs from the instrumented interpreter run's `{}`",
+                mode.name(),
+                np.outcome,
+                ins.outcome
+            ));
+        }
+        native_profiles.push(np);
+    }
+    if !native_profiles.is_empty() {
+        notes.push(format!(
+            "jit/aot calls: counted exactly by a profiling build of the native code; jit/aot ms: sampled every {} ms from its shadow stack (lock-free reads, may be torn at a call or return)",
+            jit::SAMPLE_INTERVAL.as_millis()
+        ));
+        for np in &native_profiles {
+            notes.push(format!(
+                "{} profiling build: {}; {} runs, median {} wall, {}, {} samples",
+                np.mode,
+                np.code,
+                np.runs,
+                output::ms(np.run_ms),
+                output::overhead(np.overhead),
+                np.samples
+            ));
+        }
     }
 
     let native = match &cfg.native {
@@ -761,9 +971,24 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         }
     }
 
-    let (functions, disagreements) = function_rows(&ins);
+    let (mut functions, disagreements) = function_rows(&ins);
     notes.extend(disagreements);
     let sampled_ns: u64 = ins.stacks.nodes.iter().map(|n| n.self_nanos).sum();
+    let plain_cpu = |mode: &str| {
+        modes
+            .iter()
+            .find(|m| m.mode == mode)
+            .and_then(|m| m.cpu.map(|c| c.median_ms))
+    };
+    merge_native(
+        &mut functions,
+        &native_profiles,
+        module.num_imported_funcs,
+        sampled_ns as f64 / 1e6,
+        plain_cpu("interp").zip(plain_cpu("jit")),
+        &name_of,
+        &mut mismatches,
+    );
     let lines = if cfg.lines {
         Some(lines::attribute(
             &cfg.file,
@@ -782,6 +1007,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         native,
         folded: folded(&ins, |n| n.self_instructions),
         folded_time: folded(&ins, |n| n.self_nanos),
+        native_profiles,
         functions,
         instructions: ins.instructions,
         sampled_ms: sampled_ns as f64 / 1e6,
@@ -791,6 +1017,69 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         notes,
         stdout: ins.stdout,
     })
+}
+
+/// Put the JIT/AOT figures beside the interpreter's, by function index.
+/// Calls must be equal in every mode (the same program ran): a difference
+/// is reported like a stdout difference.
+fn merge_native(
+    rows: &mut Vec<FuncRow>,
+    profiles: &[NativeProfile],
+    num_imported: u32,
+    interp_sampled_ms: f64,
+    plain_cpu: Option<(f64, f64)>,
+    name_of: &dyn Fn(u32) -> String,
+    mismatches: &mut Vec<String>,
+) {
+    for np in profiles {
+        let mut missing: Vec<(u32, NativeFunc)> = Vec::new();
+        let mut found = std::collections::HashSet::new();
+        for row in rows.iter_mut() {
+            let Some(i) = row.func_index else { continue };
+            let f = np.funcs.get(&i).copied().unwrap_or_default();
+            found.insert(i);
+            // Calls to imports through a table are not counted by the JIT
+            // instrumentation (see `jit`), so only wasm functions and
+            // directly called imports are compared.
+            if f.calls != row.calls && (f.calls != 0 || i >= num_imported) {
+                mismatches.push(format!(
+                    "{}: {} calls to {} (the interpreter counted {})",
+                    np.mode, f.calls, row.name, row.calls
+                ));
+            }
+            match np.mode.as_str() {
+                "jit" => row.jit = Some(f),
+                _ => row.aot = Some(f),
+            }
+        }
+        for (&i, f) in &np.funcs {
+            if !found.contains(&i) {
+                missing.push((i, *f));
+            }
+        }
+        missing.sort_by_key(|m| m.0);
+        for (i, f) in missing {
+            mismatches.push(format!(
+                "{}: {} calls to {} (the interpreter counted 0)",
+                np.mode,
+                f.calls,
+                name_of(i)
+            ));
+        }
+    }
+    let jit = profiles.iter().find(|p| p.mode == "jit");
+    for row in rows.iter_mut() {
+        row.jit_vs_interp = match (jit, row.jit, plain_cpu) {
+            (Some(jp), Some(j), Some((interp_cpu, jit_cpu)))
+                if j.samples > 0 && row.samples > 0 && interp_sampled_ms > 0.0 =>
+            {
+                let interp_est = row.self_ms / interp_sampled_ms * interp_cpu;
+                let jit_est = j.self_ms / jp.sampled_ms * jit_cpu;
+                (jit_est > 0.0).then(|| interp_est / jit_est)
+            }
+            _ => None,
+        };
+    }
 }
 
 /// `, first difference at byte N` for two outputs.

@@ -58,6 +58,14 @@ fn stats(s: &Option<Stats>) -> String {
     }
 }
 
+/// The profiling build's run CPU against the plain runs'.
+pub fn overhead(o: Option<f64>) -> String {
+    match o {
+        Some(o) => format!("run CPU {o:.2}x the plain runs'"),
+        None => "overhead not measured: the plain run is under 5 ms".into(),
+    }
+}
+
 /// `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -138,8 +146,11 @@ impl ProfileReport {
                 "native".into(),
                 vec![
                     "-".into(),
+                    "-".into(),
+                    "-".into(),
                     stats(&n.wall),
                     stats(&n.cpu),
+                    stats(&n.wall),
                     "-".into(),
                     "-".into(),
                     "-".into(),
@@ -151,15 +162,18 @@ impl ProfileReport {
             ));
         }
         let labels = [
-            "load (decode+validate)",
+            "load: decode+validate (once)",
+            "compile (jit) / load code (aot)",
+            "instantiate",
             "run wall, median [min..max]",
-            "run CPU, median [min..max]",
+            "run CPU (process)",
+            "total wall (all but load)",
             "instructions (interp count)",
             "linear memory at end",
             "peak RSS over baseline",
             "outcome",
             "guest stdout",
-            "vs interp (CPU)",
+            "vs interp (run CPU)",
             "vs native (CPU)",
         ];
         let lw = labels.iter().map(|l| l.len()).max().unwrap_or(0);
@@ -187,11 +201,19 @@ impl ProfileReport {
             }
             let _ = writeln!(o, "{}", line.trim_end());
         }
+        for m in &self.modes {
+            if let Some(c) = &m.code {
+                let _ = writeln!(o, "{}", p.dim(&format!("{} code: {c}", m.mode)));
+            }
+        }
         if let Some(n) = &self.native {
             let _ = writeln!(
                 o,
                 "{}",
-                p.dim(&format!("native: `{}` (CPU from bash `times`)", n.command))
+                p.dim(&format!(
+                    "native: `{}` (whole process; CPU from bash `times`)",
+                    n.command
+                ))
             );
         }
         if self.stdout_mismatches.is_empty() {
@@ -207,68 +229,8 @@ impl ProfileReport {
             }
         }
 
-        // Functions (interpreter only until the JIT reports per-function figures).
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{}",
-            p.bold(&format!(
-                "Functions (interp): calls and instructions counted exactly; ms sampled every {} instructions",
-                self.sample_every,
-            ))
-        );
-        let plain = self
-            .modes
-            .iter()
-            .find(|m| m.mode == "interp")
-            .and_then(|m| m.cpu)
-            .map(|c| format!(" (a plain run took {} CPU)", ms(c.median_ms)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "{}",
-            p.dim(&format!(
-                "ms are from the instrumented run: {} sampled in all{plain}",
-                ms(self.sampled_ms)
-            ))
-        );
-        let head = format!(
-            "{:>12} {:>15} {:>7} {:>15} {:>7} {:>10} {:>10}  {}",
-            "calls", "self instr", "self%", "incl instr", "incl%", "self ms", "incl ms", "function"
-        );
-        let _ = writeln!(o, "{}", p.bold(&head));
-        let total = self.instructions.max(1) as f64;
-        for f in self.functions.iter().take(30) {
-            let self_pct = f.self_instructions as f64 * 100.0 / total;
-            let pct = format!("{self_pct:.1}%");
-            let pct = if self_pct >= 20.0 {
-                p.yellow(&pct)
-            } else {
-                pct
-            };
-            let _ = writeln!(
-                o,
-                "{:>12} {:>15} {} {:>15} {:>6.1}% {:>10} {:>10}  {}",
-                thousands(f.calls),
-                thousands(f.self_instructions),
-                pad(&pct, 7, true),
-                thousands(f.incl_instructions),
-                f.incl_instructions as f64 * 100.0 / total,
-                format!("{:.2}", f.self_ms),
-                format!("{:.2}", f.incl_ms),
-                f.name
-            );
-        }
-        if self.functions.len() > 30 {
-            let _ = writeln!(
-                o,
-                "{}",
-                p.dim(&format!(
-                    "  ... {} more functions (--json has all)",
-                    self.functions.len() - 30
-                ))
-            );
-        }
+        self.functions_table(&mut o, &p);
 
         if let Some(l) = &self.lines {
             let _ = writeln!(o);
@@ -317,6 +279,143 @@ impl ProfileReport {
         o
     }
 
+    /// Calls (every mode), exact instructions (interp) and sampled ms per
+    /// mode, one row per function.
+    fn functions_table(&self, o: &mut String, p: &Paint) {
+        let has = |mode: &str| self.native_profiles.iter().any(|n| n.mode == mode);
+        let (jit, aot) = (has("jit"), has("aot"));
+        let mut modes = vec!["interp"];
+        modes.extend(jit.then_some("jit"));
+        modes.extend(aot.then_some("aot"));
+        let _ = writeln!(
+            o,
+            "{}",
+            p.bold(&format!(
+                "Functions: calls counted exactly in {}; instructions counted exactly (interp); ms sampled",
+                modes.join(", ")
+            ))
+        );
+        let plain = self
+            .modes
+            .iter()
+            .find(|m| m.mode == "interp")
+            .and_then(|m| m.wall)
+            .map(|c| format!("; a plain run took {}", ms(c.median_ms)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{}",
+            p.dim(&format!(
+                "interp ms: instrumented run, sampled every {} instructions ({} in all{plain})",
+                self.sample_every,
+                ms(self.sampled_ms)
+            ))
+        );
+        for n in &self.native_profiles {
+            let _ = writeln!(
+                o,
+                "{}",
+                p.dim(&format!(
+                    "{} ms: profiling build, sampled every ~1 ms over {} run{} ({} samples, {} in all; {})",
+                    n.mode,
+                    n.runs,
+                    if n.runs == 1 { "" } else { "s" },
+                    n.samples,
+                    ms(n.sampled_ms),
+                    overhead(n.overhead)
+                ))
+            );
+        }
+        let mut head = format!(
+            "{:>12} {:>15} {:>6} {:>15} {:>6} {:>9} {:>9}",
+            "calls", "self instr", "self%", "incl instr", "incl%", "i self", "i incl"
+        );
+        if jit {
+            let _ = write!(head, " {:>9} {:>9}", "jit self", "jit incl");
+        }
+        if aot {
+            let _ = write!(head, " {:>9} {:>9}", "aot self", "aot incl");
+        }
+        if jit {
+            let _ = write!(head, " {:>10}", "jit/interp");
+        }
+        head.push_str("  function");
+        let _ = writeln!(o, "{}", p.bold(&head));
+        let total = self.instructions.max(1) as f64;
+        let msc = |v: f64, samples: u64| {
+            if samples == 0 {
+                "-".to_string()
+            } else {
+                format!("{v:.2}")
+            }
+        };
+        for f in self.functions.iter().take(30) {
+            let same = [f.jit, f.aot].iter().flatten().all(|n| n.calls == f.calls);
+            let calls = if same {
+                thousands(f.calls)
+            } else {
+                let all: Vec<String> = std::iter::once(f.calls)
+                    .chain(f.jit.map(|n| n.calls))
+                    .chain(f.aot.map(|n| n.calls))
+                    .map(thousands)
+                    .collect();
+                p.red(&all.join("/"))
+            };
+            let self_pct = f.self_instructions as f64 * 100.0 / total;
+            let pct = format!("{self_pct:.1}%");
+            let pct = if self_pct >= 20.0 {
+                p.yellow(&pct)
+            } else {
+                pct
+            };
+            let mut line = format!(
+                "{} {:>15} {} {:>15} {:>5.1}% {:>9} {:>9}",
+                pad(&calls, 12, true),
+                thousands(f.self_instructions),
+                pad(&pct, 6, true),
+                thousands(f.incl_instructions),
+                f.incl_instructions as f64 * 100.0 / total,
+                msc(f.self_ms, f.samples),
+                msc(f.incl_ms, f.samples.max((f.incl_ms > 0.0) as u64)),
+            );
+            for (on, n) in [(jit, f.jit), (aot, f.aot)] {
+                if on {
+                    let n = n.unwrap_or_default();
+                    let _ = write!(
+                        line,
+                        " {:>9} {:>9}",
+                        msc(n.self_ms, n.samples),
+                        msc(n.incl_ms, (n.incl_ms > 0.0) as u64)
+                    );
+                }
+            }
+            if jit {
+                let r = f
+                    .jit_vs_interp
+                    .map_or("-".to_string(), |r| format!("{r:.1}x"));
+                let _ = write!(line, " {:>10}", r);
+            }
+            let _ = writeln!(o, "{line}  {}", f.name);
+        }
+        if self.functions.len() > 30 {
+            let _ = writeln!(
+                o,
+                "{}",
+                p.dim(&format!(
+                    "  ... {} more functions (--json has all)",
+                    self.functions.len() - 30
+                ))
+            );
+        }
+        if jit {
+            let _ = writeln!(
+                o,
+                "{}",
+                p.dim("jit/interp: estimated speed-up per function: each mode's sampled self-time share times its plain run CPU, interp over jit; - where either has no sample")
+            );
+        }
+    }
+
     /// The whole report as pretty JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report is plain data")
@@ -324,24 +423,46 @@ impl ProfileReport {
 
     /// An SVG flame graph of the exact instruction counts per call stack.
     pub fn flamegraph_svg(&self) -> Result<Vec<u8>, String> {
+        self.flamegraph_svg_for("interp")
+    }
+
+    /// An SVG flame graph for `mode`: `interp` weighs stacks by exact
+    /// instruction counts, `jit`/`aot` by sampled wall time of the
+    /// profiling build.
+    pub fn flamegraph_svg_for(&self, mode: &str) -> Result<Vec<u8>, String> {
         let mut opts = inferno::flamegraph::Options::default();
-        opts.title = format!("wdb profile {} ({})", self.file, self.invocation);
-        opts.count_name = "instructions".into();
+        opts.title = format!("wdb profile {} ({}), {mode}", self.file, self.invocation);
+        let lines = if mode == "interp" {
+            opts.count_name = "instructions".into();
+            if self.folded.is_empty() {
+                return Err("no wasm instructions were executed: nothing to draw".into());
+            }
+            &self.folded
+        } else {
+            opts.count_name = "ns (sampled)".into();
+            let n = self
+                .native_profiles
+                .iter()
+                .find(|n| n.mode == mode)
+                .ok_or_else(|| {
+                    format!("no per-function profile of mode `{mode}` (is it in --modes?)")
+                })?;
+            if n.folded_time.is_empty() {
+                return Err(format!(
+                    "the {mode} run was too short for a single ~1 ms sample: nothing to draw (try --flame-mode interp)"
+                ));
+            }
+            &n.folded_time
+        };
         let mut out = Vec::new();
-        if self.folded.is_empty() {
-            return Err("no wasm instructions were executed: nothing to draw".into());
-        }
-        inferno::flamegraph::from_lines(
-            &mut opts,
-            self.folded.iter().map(String::as_str),
-            &mut out,
-        )
-        .map_err(|e| format!("flame graph: {e}"))?;
+        inferno::flamegraph::from_lines(&mut opts, lines.iter().map(String::as_str), &mut out)
+            .map_err(|e| format!("flame graph: {e}"))?;
         Ok(out)
     }
 
     /// speedscope's file format (https://www.speedscope.app/file-format-schema.json),
-    /// "sampled" profiles: one weighted by instructions, one by sampled time.
+    /// "sampled" profiles: the interpreter's weighted by instructions and by
+    /// sampled time, then one per native mode (sampled time).
     pub fn speedscope_json(&self) -> String {
         let mut frames: Vec<String> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -378,8 +499,21 @@ impl ProfileReport {
                 "weights": weights,
             })
         };
-        let by_instr = profile("instructions (counted)", "none", &self.folded);
-        let by_time = profile("wall time (sampled)", "nanoseconds", &self.folded_time);
+        let mut profiles = vec![
+            profile("interp: instructions (counted)", "none", &self.folded),
+            profile(
+                "interp: wall time (sampled, instrumented run)",
+                "nanoseconds",
+                &self.folded_time,
+            ),
+        ];
+        for n in &self.native_profiles {
+            profiles.push(profile(
+                &format!("{}: wall time (sampled, profiling build)", n.mode),
+                "nanoseconds",
+                &n.folded_time,
+            ));
+        }
         let frames: Vec<_> = frames
             .iter()
             .map(|f| json!({ "name": f.replace('\u{a0}', " ") }))
@@ -390,7 +524,7 @@ impl ProfileReport {
             "exporter": "wdb profile",
             "activeProfileIndex": 0,
             "shared": { "frames": frames },
-            "profiles": [by_instr, by_time],
+            "profiles": profiles,
         });
         serde_json::to_string_pretty(&doc).expect("plain data")
     }
@@ -398,14 +532,17 @@ impl ProfileReport {
 
 fn mode_cells(m: &ModeReport, p: &Paint) -> Vec<String> {
     if let Some(why) = &m.unavailable {
-        let mut v = vec!["-".to_string(); 10];
-        v[1] = p.dim(why);
+        let mut v = vec!["-".to_string(); 13];
+        v[3] = p.dim(why);
         return v;
     }
     vec![
         m.load_ms.map_or("-".into(), ms),
+        stats(&m.compile),
+        stats(&m.instantiate),
         stats(&m.wall),
         stats(&m.cpu),
+        stats(&m.total),
         m.instructions.map_or("-".into(), thousands),
         m.linear_memory_bytes
             .map_or("-".into(), |b| bytes(b as i64)),

@@ -1,20 +1,5 @@
-//! What Linux tells us about this process: thread CPU time and RSS. Every
+//! What Linux tells us about this process: its RSS. Every
 //! function returns `None` where it cannot measure (another OS, no /proc).
-
-use std::time::Duration;
-
-/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`, ns precision;
-/// `/proc` figures only advance at scheduler ticks).
-#[cfg(unix)]
-pub fn thread_cpu() -> Option<Duration> {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Some(Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
-}
-
-#[cfg(not(unix))]
-pub fn thread_cpu() -> Option<Duration> {
-    None
-}
 
 /// A `kB` field of `/proc/self/status`, in bytes.
 fn status_field(name: &str) -> Option<u64> {

@@ -161,13 +161,31 @@ impl Session {
         let mut v = self.vframes_upto(n)?;
         let i = n.min(v.len() - 1);
         let vf = v.swap_remove(i);
+        Ok(self.vframe_view(&module, &l.source, i, &vf))
+    }
+
+    /// One frame's view: variables read for interpreted frames (and a JIT
+    /// frame whose locals the JIT spilled at an interrupt), none otherwise.
+    fn vframe_view(
+        &self,
+        module: &Module,
+        source: &Source,
+        i: usize,
+        vf: &VFrame,
+    ) -> crate::api::FrameView {
         let cx = FrameCx {
-            module: &module,
+            module,
             rt: self.rt.as_ref(),
             frame: Some(vf.info.clone()),
             depth: vf.phys,
         };
-        Ok(frame_view(&module, &l.source, i, &vf, &cx))
+        let mut v = frame_view(module, source, i, vf, &cx);
+        v.jit = vf.phys >= self.interp_depth();
+        if self.jit_frame_without_locals(vf.phys) {
+            v.args.clear();
+            v.locals.clear();
+        }
+        v
     }
 
     /// The wasm frame index of the selected frame.
@@ -183,15 +201,7 @@ impl Session {
             .vframes()?
             .iter()
             .enumerate()
-            .map(|(i, vf)| {
-                let cx = FrameCx {
-                    module: &module,
-                    rt: self.rt.as_ref(),
-                    frame: Some(vf.info.clone()),
-                    depth: vf.phys,
-                };
-                frame_view(&module, &l.source, i, vf, &cx)
-            })
+            .map(|(i, vf)| self.vframe_view(&module, &l.source, i, vf))
             .collect())
     }
 

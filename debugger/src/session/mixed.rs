@@ -6,6 +6,14 @@
 //! back when it returns. The JIT's native frames stay live meanwhile, blocked
 //! in the hook: a coroutine made of two threads and two channels.
 //!
+//! The JIT frames below an interpreted function come from the hook (a walk
+//! of the native frame-pointer chain), so `bt` shows them with their call
+//! sites. Two more ways to stop in JIT code itself, with no interpreted
+//! frame: an interrupt (Ctrl-C) seen at a function entry or loop header, and
+//! `finish` out of the outermost interpreted function (it stops in its JIT
+//! caller). `continue` resumes the JIT code from there; `step` runs it to
+//! the next function entry, which the interpreter runs.
+//!
 //! Which functions go to the interpreter: those containing a code
 //! breakpoint (a function breakpoint at its entry, or a line/address one
 //! inside it). Watchpoints and `catch wasi` need every instruction, so with
@@ -15,13 +23,16 @@ use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
-use wdb_engine::jit::{BreakFlags, CompiledModule, DebugHook, JitEngine, OptLevel};
+use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
+use wdb_engine::jit::{
+    BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, JitStop, OptLevel,
+};
 use wdb_engine::runtime::{Store, StoreConfig};
 use wdb_engine::value::FuncAddr;
 use wdb_engine::{ErrorKind, Value};
 
-use super::{BpKind, Res, Session, Stop};
+use super::{BpKind, InternalStop, Res, Session, Stop};
+use crate::api::{Event, StopReason};
 use crate::runner::Mode;
 
 /// From the JIT thread to the session.
@@ -31,7 +42,11 @@ enum JitMsg {
         store: Store,
         func: FuncAddr,
         args: Vec<Value>,
+        /// The JIT frames below it, innermost first.
+        frames: Vec<JitFrame>,
     },
+    /// JIT code saw the interrupt flag: pause there, answer with `Resume`.
+    Interrupted { store: Store, stop: JitStop },
     /// The whole call ended.
     Done {
         store: Store,
@@ -46,6 +61,8 @@ struct Resume {
     /// `Returned` resumes the JIT code; anything else unwinds it.
     outcome: RunOutcome,
     breaks: HashSet<FuncAddr>,
+    /// Flag every function: the next entry stops (`step` from JIT code).
+    all: bool,
 }
 
 /// A JIT run in progress, suspended in the debug hook.
@@ -53,6 +70,22 @@ pub(super) struct JitRun {
     to_jit: Sender<Resume>,
     from_jit: Receiver<JitMsg>,
     thread: Option<JoinHandle<()>>,
+    /// The JIT frames below the interpreted function that is running.
+    below: Vec<JitFrame>,
+    /// Stopped in JIT code itself (no interpreted frame).
+    pause: Option<JitPause>,
+    /// The next function entry stops at once (`step` from JIT code).
+    stop_at_entry: bool,
+}
+
+/// Stopped in JIT code: after an interrupt, or `finish` into a JIT caller.
+pub(super) struct JitPause {
+    /// Innermost first.
+    frames: Vec<JitFrame>,
+    /// Params and locals of `frames[0]`, when the JIT spilled them.
+    locals: Option<Vec<Value>>,
+    /// What `continue` hands the JIT code (`Returned` resumes it).
+    pending: RunOutcome,
 }
 
 /// The hook on the JIT side: ship the store to the session and wait.
@@ -67,18 +100,48 @@ impl DebugHook for ChannelHook {
         store: &mut Store,
         func: FuncAddr,
         args: &[Value],
+        frames: &[JitFrame],
         flags: &mut BreakFlags<'_>,
     ) -> RunOutcome {
         // The JIT keeps pointers into the store's heap data (memories,
         // globals), not to the `Store` value, so it can travel and come back.
         let s = std::mem::replace(store, Store::new(StoreConfig::default()));
-        let msg = JitMsg::Enter {
-            store: s,
-            func,
-            args: args.to_vec(),
-        };
+        self.exchange(
+            store,
+            JitMsg::Enter {
+                store: s,
+                func,
+                args: args.to_vec(),
+                frames: frames.to_vec(),
+            },
+            flags,
+        )
+    }
+
+    fn interrupted(
+        &mut self,
+        store: &mut Store,
+        stop: JitStop,
+        flags: &mut BreakFlags<'_>,
+    ) -> Option<RunOutcome> {
+        let s = std::mem::replace(store, Store::new(StoreConfig::default()));
+        match self.exchange(store, JitMsg::Interrupted { store: s, stop }, flags) {
+            RunOutcome::Returned(_) => None,
+            other => Some(other),
+        }
+    }
+}
+
+impl ChannelHook {
+    /// Send `msg` (which carries the store) and wait for the answer.
+    fn exchange(
+        &mut self,
+        store: &mut Store,
+        msg: JitMsg,
+        flags: &mut BreakFlags<'_>,
+    ) -> RunOutcome {
         if let Err(e) = self.tx.send(msg) {
-            if let JitMsg::Enter { store: s, .. } = e.0 {
+            if let JitMsg::Enter { store: s, .. } | JitMsg::Interrupted { store: s, .. } = e.0 {
                 *store = s;
             }
             return RunOutcome::Paused(PauseReason::Interrupted);
@@ -86,7 +149,11 @@ impl DebugHook for ChannelHook {
         match self.rx.recv() {
             Ok(r) => {
                 *store = r.store;
-                flags.set(store, &r.breaks);
+                if r.all {
+                    flags.set_all();
+                } else {
+                    flags.set(store, &r.breaks);
+                }
                 r.outcome
             }
             // The session abandoned the run: unwind the JIT frames.
@@ -131,15 +198,18 @@ impl Session {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     note = Some("no AOT section: compiling now; use `wdb compile`".to_string());
-                    CompiledModule::compile(module, OptLevel::Speed).map_err(|e| e.to_string())?
+                    CompiledModule::compile_for_debugger(module, OptLevel::Speed)
+                        .map_err(|e| e.to_string())?
                 }
                 Err(e) if e.kind == ErrorKind::Malformed => return Err(e.to_string()),
                 Err(e) => {
                     note = Some(format!("{}; compiling with the JIT instead", e.message));
-                    CompiledModule::compile(module, OptLevel::Speed).map_err(|e| e.to_string())?
+                    CompiledModule::compile_for_debugger(module, OptLevel::Speed)
+                        .map_err(|e| e.to_string())?
                 }
             },
-            _ => CompiledModule::compile(module, OptLevel::Speed).map_err(|e| e.to_string())?,
+            _ => CompiledModule::compile_for_debugger(module, OptLevel::Speed)
+                .map_err(|e| e.to_string())?,
         };
         jit.add_compiled(std::sync::Arc::new(compiled));
         Ok((jit, note))
@@ -177,6 +247,9 @@ impl Session {
             to_jit,
             from_jit,
             thread: Some(thread),
+            below: Vec::new(),
+            pause: None,
+            stop_at_entry: false,
         });
         Ok((self.wait_jit()?, note))
     }
@@ -187,13 +260,48 @@ impl Session {
         let run = self.jit_run.as_mut().ok_or("no JIT run")?;
         let msg = run.from_jit.recv();
         match msg {
-            Ok(JitMsg::Enter { store, func, args }) => {
+            Ok(JitMsg::Enter {
+                store,
+                func,
+                args,
+                frames,
+            }) => {
+                run.below = frames;
+                run.pause = None;
+                let at_entry = std::mem::take(&mut run.stop_at_entry);
                 let rt = self.rt.as_mut().ok_or("not instantiated")?;
                 rt.store = store;
                 rt.exec =
                     Some(Execution::new(&mut rt.store, func, &args).map_err(|e| e.to_string())?);
                 self.selected = 0;
+                if at_entry && let Some(stop) = self.entry_stop(func) {
+                    // Where `break FUNC` would stop (after the prologue).
+                    return Ok(match self.run_to_stop(Some(stop))? {
+                        Stop::At(StopReason::Location) => Stop::At(StopReason::Step),
+                        other => other,
+                    });
+                }
                 self.run_to_stop(None)
+            }
+            Ok(JitMsg::Interrupted { store, stop }) => {
+                let nlocals = store
+                    .instance_module(stop.frames[0].instance)
+                    .local_types(stop.frames[0].func_index)
+                    .len();
+                let locals = (stop.locals.len() == nlocals).then_some(stop.locals);
+                run.below = Vec::new();
+                run.stop_at_entry = false;
+                run.pause = Some(JitPause {
+                    frames: stop.frames,
+                    locals,
+                    pending: RunOutcome::Returned(Vec::new()),
+                });
+                let rt = self.rt.as_mut().ok_or("not instantiated")?;
+                rt.store = store;
+                rt.exec = None;
+                self.selected = 0;
+                self.clear_interrupt();
+                Ok(Stop::At(StopReason::Interrupted))
             }
             Ok(JitMsg::Done {
                 store,
@@ -209,8 +317,9 @@ impl Session {
                     rt.exec = None;
                 }
                 Ok(match outcome {
+                    // AOT code (`wdb compile`) unwinds on an interrupt.
                     RunOutcome::Paused(PauseReason::Interrupted) => Stop::Warned(
-                        "interrupted in JIT code: the call was abandoned (use `mode interp` to stop inside)"
+                        "interrupted in AOT code, which cannot pause: the call was abandoned (`mode jit` stops inside)"
                             .into(),
                         Box::new(Stop::Outcome(RunOutcome::Paused(PauseReason::Interrupted))),
                     ),
@@ -240,6 +349,10 @@ impl Session {
     /// The interpreted function ended (`Returned`, trap, exit): give its
     /// outcome back to the JIT code and wait for the next report.
     pub(super) fn back_to_jit(&mut self, outcome: RunOutcome) -> Res<Stop> {
+        self.send_to_jit(outcome, false)
+    }
+
+    fn send_to_jit(&mut self, outcome: RunOutcome, all: bool) -> Res<Stop> {
         let breaks = self.jit_break_funcs();
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
         // A trapped execution stays for post-mortem frames (with arguments).
@@ -248,10 +361,13 @@ impl Session {
         }
         let store = std::mem::replace(&mut rt.store, Store::new(StoreConfig::default()));
         let run = self.jit_run.as_mut().ok_or("no JIT run")?;
+        run.below = Vec::new();
+        run.pause = None;
         if let Err(e) = run.to_jit.send(Resume {
             store,
             outcome,
             breaks,
+            all,
         }) {
             rt.store = e.0.store;
             self.finish_jit_thread();
@@ -270,6 +386,7 @@ impl Session {
             to_jit,
             from_jit,
             thread,
+            ..
         } = run;
         drop(to_jit);
         while let Ok(msg) = from_jit.recv() {
@@ -281,5 +398,137 @@ impl Session {
         if let Some(t) = thread {
             let _ = t.join();
         }
+    }
+}
+
+impl Session {
+    /// Stopped in JIT code itself (after an interrupt or a `finish`).
+    pub(super) fn jit_paused(&self) -> bool {
+        self.jit_run.as_ref().is_some_and(|r| r.pause.is_some())
+    }
+
+    /// The JIT frames to show below the interpreted ones (or alone, when
+    /// stopped in JIT code), as frames: only the first of a pause may have
+    /// its locals.
+    pub(super) fn jit_frames(&self) -> Vec<FrameInfo> {
+        let Some(run) = self.jit_run.as_ref() else {
+            return Vec::new();
+        };
+        let (frames, locals) = match &run.pause {
+            Some(p) => (&p.frames, p.locals.as_ref()),
+            None => (&run.below, None),
+        };
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| FrameInfo {
+                func: f.func,
+                instance: f.instance,
+                func_index: f.func_index,
+                // Not an interpreted frame: it has no internal pc.
+                pc: 0,
+                code_offset: f.code_offset,
+                locals: match (i, locals) {
+                    (0, Some(l)) => l.clone(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect()
+    }
+
+    /// Whether frame `index` of `frames()` has no locals to show (a JIT
+    /// frame the JIT did not spill).
+    pub(super) fn jit_frame_without_locals(&self, index: usize) -> bool {
+        let interp = self.interp_depth();
+        index >= interp
+            && !(index == 0
+                && self
+                    .jit_run
+                    .as_ref()
+                    .and_then(|r| r.pause.as_ref())
+                    .is_some_and(|p| p.locals.is_some()))
+    }
+
+    /// Interpreted frames in `frames()` (the JIT ones follow).
+    pub(super) fn interp_depth(&self) -> usize {
+        self.rt
+            .as_ref()
+            .and_then(|rt| Some(rt.exec.as_ref()?.frames(&rt.store).len()))
+            .unwrap_or(0)
+    }
+
+    /// `finish` out of the outermost interpreted function whose caller is
+    /// JIT code: stop there with its results. `None` when its caller is not
+    /// JIT code (the host's call), or it stopped elsewhere first.
+    pub(super) fn finish_into_jit(&mut self) -> Res<Result<(Stop, String, Vec<Value>), Stop>> {
+        let caller = match self.jit_run.as_ref().and_then(|r| r.below.first()) {
+            Some(f) => *f,
+            None => return Ok(Err(self.run_to_stop(None)?)),
+        };
+        let stop = self.run_to_stop(None)?;
+        let Stop::Outcome(RunOutcome::Returned(values)) = stop else {
+            return Ok(Err(stop));
+        };
+        let module = self.module()?;
+        let run = self.jit_run.as_mut().ok_or("no JIT run")?;
+        let frames = std::mem::take(&mut run.below);
+        run.pause = Some(JitPause {
+            frames,
+            locals: None,
+            pending: RunOutcome::Returned(values.clone()),
+        });
+        if let Some(rt) = self.rt.as_mut() {
+            rt.exec = None;
+        }
+        self.selected = 0;
+        Ok(Ok((
+            Stop::At(StopReason::Location),
+            module.display_func_name(caller.func_index),
+            values,
+        )))
+    }
+
+    /// An internal stop where `break FUNC` would stop in `func`.
+    fn entry_stop(&mut self, func: FuncAddr) -> Option<InternalStop> {
+        let module = self.module().ok()?;
+        let rt = self.rt.as_ref()?;
+        let (_, index) = rt.store.func_origin(func)?;
+        let name = module.func_name(index).map(str::to_string);
+        let code_offset =
+            match name.and_then(|n| self.resolve_spec(&crate::api::BreakSpec::Function(n)).ok()) {
+                Some(BpKind::Code { code_offset, .. }) => code_offset,
+                _ => crate::disasm::first_instruction(&module, index)?,
+            };
+        let rt = self.rt.as_mut()?;
+        let pc = rt.store.pc_from_code_offset(func, code_offset)?;
+        Some(InternalStop {
+            func,
+            pc,
+            max_depth: 1,
+        })
+    }
+
+    /// `continue`/`step`/... while stopped in JIT code.
+    pub(super) fn resume_jit_pause(&mut self, step: bool) -> Res<Vec<Event>> {
+        let pending = self
+            .jit_run
+            .as_mut()
+            .and_then(|r| r.pause.take())
+            .map(|p| p.pending)
+            .ok_or("not stopped in JIT code")?;
+        self.clear_interrupt();
+        self.selected = 0;
+        let mut events = vec![Event::Running];
+        if step {
+            events.push(Event::Warning(
+                "stopped in JIT code, which has no instruction steps: running to the next function entry, which the interpreter runs".into(),
+            ));
+            if let Some(r) = self.jit_run.as_mut() {
+                r.stop_at_entry = true;
+            }
+        }
+        let stop = self.send_to_jit(pending, step)?;
+        events.extend(self.report_stop(stop)?);
+        Ok(events)
     }
 }

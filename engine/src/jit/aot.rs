@@ -10,8 +10,11 @@
 //! (u64), code (u32 len + bytes), relocation count (u32), per relocation:
 //! offset (u32), kind (u8, index in `RELOC_KINDS`), target tag (u8: 0 user
 //! function `namespace:index`, 1 libcall by name, 2 function+offset), target
-//! data, addend (i64); last, a checksum (u64) of everything before it, so a
-//! damaged code byte is an error instead of native code that runs.
+//! data, addend (i64). Then the source maps: per function a range count
+//! (u32) and per range start, end, code_offset (u32 each), mapping native
+//! code back to wasm instructions. Last, a checksum (u64) of everything
+//! before it, so a damaged code byte is an error instead of native code that
+//! runs.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,7 +24,8 @@ use cranelift_codegen::ir::LibCall;
 use cranelift_module::{FuncId, ModuleReloc, ModuleRelocTarget};
 
 use super::OptLevel;
-use super::compile::{self, Compiler, FuncCode};
+use super::compile::{self, Compiler, FuncCode, SrcRange};
+use super::prof::CompileOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
@@ -63,13 +67,25 @@ pub fn compile_universal(
     opt: OptLevel,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<u8>> {
+    compile_universal_with(module, opt, CompileOptions::default(), progress)
+}
+
+/// As [`compile_universal`], with `options` (a profiling build is marked in
+/// the fingerprint and only loads through `CompiledModule::load_aot_with`).
+pub fn compile_universal_with(
+    module: &Arc<Module>,
+    opt: OptLevel,
+    options: CompileOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<u8>> {
     let isa = compile::host_isa(opt, false)?;
-    let fingerprint = compile::fingerprint(&*isa, opt);
+    let fingerprint = compile::fingerprint(&*isa, opt) + options.fingerprint_suffix();
     let jit = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
         isa,
         cranelift_module::default_libcall_names(),
     ));
     let mut c = Compiler::new(jit);
+    c.options = options;
     let ids = c.declare(module)?;
     let funcs = c.compile_all(module, &ids, progress)?;
     let payload = encode_payload(fingerprint, opt, funcs)?;
@@ -158,6 +174,14 @@ fn encode(s: &Saved) -> Result<Vec<u8>> {
                 }
             }
             o.extend_from_slice(&r.addend.to_le_bytes());
+        }
+    }
+    for f in &s.funcs {
+        o.extend_from_slice(&(f.srclocs.len() as u32).to_le_bytes());
+        for l in &f.srclocs {
+            for v in [l.start, l.end, l.code_offset] {
+                o.extend_from_slice(&v.to_le_bytes());
+            }
         }
     }
     let sum = checksum(&o);
@@ -316,7 +340,28 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             align,
             bytes,
             relocs,
+            srclocs: Vec::new(),
         });
+    }
+    if r.pos != body.len() {
+        for (i, f) in funcs.iter_mut().enumerate() {
+            let nloc = r.u32("source map length")?;
+            for _ in 0..nloc {
+                let (start, end, code_offset) = (
+                    r.u32("source range")?,
+                    r.u32("source range")?,
+                    r.u32("source range")?,
+                );
+                if start > end || end as usize > f.bytes.len() {
+                    return Err(damaged(format!("function {i}: bad source range")));
+                }
+                f.srclocs.push(SrcRange {
+                    start,
+                    end,
+                    code_offset,
+                });
+            }
+        }
     }
     if r.pos != body.len() {
         return Err(damaged(format!("{} trailing bytes", body.len() - r.pos)));

@@ -27,6 +27,25 @@ pub(crate) struct FuncCode {
     pub align: u64,
     pub bytes: Vec<u8>,
     pub relocs: Vec<ModuleReloc>,
+    /// Native code ranges and the wasm `code_offset` each came from, sorted
+    /// by start (Cranelift's srclocs): maps a return address to a call site.
+    pub srclocs: Vec<SrcRange>,
+}
+
+/// `[start, end)` (offsets in a function's native code) came from the wasm
+/// instruction at `code_offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SrcRange {
+    pub start: u32,
+    pub end: u32,
+    pub code_offset: u32,
+}
+
+/// The `code_offset` of the instruction that produced native offset `at`.
+pub(crate) fn code_offset_at(srclocs: &[SrcRange], at: u32) -> Option<u32> {
+    let i = srclocs.partition_point(|r| r.start <= at).checked_sub(1)?;
+    let r = srclocs[i];
+    (at < r.end).then_some(r.code_offset)
 }
 
 /// Cranelift ids of a module's functions: bodies then array-call wrappers,
@@ -51,6 +70,9 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
     set(&mut fb, "opt_level", opt.cranelift_name())?;
     set(&mut fb, "is_pic", if pic { "true" } else { "false" })?;
     set(&mut fb, "enable_multi_ret_implicit_sret", "true")?;
+    // Every function keeps a frame-pointer chain, so the debugger can walk
+    // the JIT frames below a hook (see `vm::walk_frames`).
+    set(&mut fb, "preserve_frame_pointers", "true")?;
     set(
         &mut fb,
         "enable_verifier",
@@ -71,7 +93,7 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
     format!(
-        "wdb {} cranelift 0.135 {} [{}] opt={}",
+        "wdb {} cranelift 0.135 {} [{}] opt={} fp",
         env!("CARGO_PKG_VERSION"),
         isa.triple(),
         features.join(","),
@@ -83,6 +105,11 @@ pub(crate) struct Compiler<M: ClifModule> {
     pub module: M,
     ctx: Context,
     fctx: FunctionBuilderContext,
+    /// Instrumentation to build in (plain code by default).
+    pub options: super::prof::CompileOptions,
+    /// Code for the debugger: an interrupt pauses in the hook and resumes
+    /// (see `FuncEnv::resumable_interrupts`).
+    pub resumable_interrupts: bool,
 }
 
 impl<M: ClifModule> Compiler<M> {
@@ -92,6 +119,8 @@ impl<M: ClifModule> Compiler<M> {
             module,
             ctx,
             fctx: FunctionBuilderContext::new(),
+            options: Default::default(),
+            resumable_interrupts: false,
         }
     }
 
@@ -136,18 +165,11 @@ impl<M: ClifModule> Compiler<M> {
         let n = ids.bodies.len();
         let total = 2 * n;
         let mut out = Vec::with_capacity(total);
+        let imports = wasm.num_imported_funcs;
+        let direct = |f: u32| ids.bodies.get(f.checked_sub(imports)? as usize).copied();
         for (i, id) in ids.bodies.iter().enumerate() {
             let func_index = wasm.num_imported_funcs + i as u32;
-            self.translate_body(wasm, ids, func_index).map_err(|e| {
-                Error::new(
-                    e.kind,
-                    format!(
-                        "compiling function {}: {}",
-                        wasm.display_func_name(func_index),
-                        e.message
-                    ),
-                )
-            })?;
+            self.translate_body(wasm, *id, func_index, &direct)?;
             out.push(self.finish(*id)?);
             progress(out.len(), total);
         }
@@ -178,21 +200,89 @@ impl<M: ClifModule> Compiler<M> {
         Ok(())
     }
 
-    fn translate_body(&mut self, wasm: &Module, ids: &FuncIds, func_index: u32) -> Result<()> {
+    fn translate_body(
+        &mut self,
+        wasm: &Module,
+        id: FuncId,
+        func_index: u32,
+        direct: &dyn Fn(u32) -> Option<FuncId>,
+    ) -> Result<()> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), self.call_conv());
-        self.ctx.func.name = UserFuncName::user(
-            0,
-            ids.bodies[(func_index - wasm.num_imported_funcs) as usize].as_u32(),
-        );
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
         let env = FuncEnv {
             module: wasm,
             layout: VmLayout::new(),
             call_conv: self.call_conv(),
-            body_ids: &ids.bodies,
+            profile: self.options.profile,
+            direct,
+            resumable_interrupts: self.resumable_interrupts,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        FuncTranslator::new(builder, &env, &mut self.module, func_index).translate()
+        FuncTranslator::new(builder, &env, &mut self.module, func_index)
+            .translate()
+            .map_err(|e| {
+                Error::new(
+                    e.kind,
+                    format!(
+                        "compiling function {}: {}",
+                        wasm.display_func_name(func_index),
+                        e.message
+                    ),
+                )
+            })
+    }
+
+    /// Declare and define the bodies and wrappers of `batch` (function
+    /// indices; the lazy JIT). `ids` holds every defined function's
+    /// declared ids (by defined index), filled in here for the batch;
+    /// `compiled` says which are defined already. A body calls a function of
+    /// the batch or an already defined one directly, any other through the
+    /// function table (which compiles it on its first call). The caller
+    /// finalizes.
+    pub(crate) fn compile_batch(
+        &mut self,
+        wasm: &Module,
+        batch: &[u32],
+        ids: &mut [Option<(FuncId, FuncId)>],
+        compiled: &dyn Fn(usize) -> bool,
+    ) -> Result<Vec<FuncCode>> {
+        let cc = self.call_conv();
+        let imports = wasm.num_imported_funcs;
+        for &f in batch {
+            let d = (f - imports) as usize;
+            if ids[d].is_some() {
+                continue;
+            }
+            let body = self
+                .module
+                .declare_function(
+                    &format!("wdb_f{f}"),
+                    Linkage::Export,
+                    &wasm_signature(wasm.func_type(f), cc),
+                )
+                .map_err(jit_error)?;
+            let wrapper = self
+                .module
+                .declare_function(&format!("wdb_e{f}"), Linkage::Export, &entry_signature(cc))
+                .map_err(jit_error)?;
+            ids[d] = Some((body, wrapper));
+        }
+        let ids = &*ids;
+        let direct = |f: u32| {
+            let d = f.checked_sub(imports)? as usize;
+            let id = ids.get(d).copied().flatten()?;
+            (compiled(d) || batch.contains(&f)).then_some(id.0)
+        };
+        let mut out = Vec::with_capacity(batch.len());
+        for &f in batch {
+            let (body, wrapper) = ids[(f - imports) as usize].expect("declared above");
+            self.translate_body(wasm, body, f, &direct)?;
+            out.push(self.finish(body)?);
+            self.build_wrapper(wasm, body, f);
+            self.finish(wrapper)?;
+        }
+        Ok(out)
     }
 
     /// `(vmctx, slots)`: load the params from 16-byte slots, call the body,
@@ -241,6 +331,17 @@ impl<M: ClifModule> Compiler<M> {
             .max(isa.symbol_alignment());
         let bytes = compiled.code_buffer().to_vec();
         let mach_relocs = compiled.buffer.relocs().to_vec();
+        let srclocs = compiled
+            .buffer
+            .get_srclocs_sorted()
+            .iter()
+            .filter(|l| !l.loc.is_default())
+            .map(|l| SrcRange {
+                start: l.start,
+                end: l.end,
+                code_offset: l.loc.bits(),
+            })
+            .collect();
         let relocs: Vec<ModuleReloc> = mach_relocs
             .iter()
             .map(|r| ModuleReloc::from_mach_reloc(r, &self.ctx.func, id))
@@ -252,6 +353,7 @@ impl<M: ClifModule> Compiler<M> {
             align,
             bytes,
             relocs,
+            srclocs,
         })
     }
 }

@@ -71,10 +71,13 @@ impl CompiledModule {
         Ok(CompiledModule {
             module,
             _code: CodeHolder::Dylib(lib),
+            maps: vec![(0, std::sync::Arc::from([])); bodies.len()],
             bodies,
             wrappers,
+            lazy: None,
             source: CodeSource::SharedObject,
             compile_time: start.elapsed(),
+            options: super::CompileOptions::default(),
         })
     }
 }

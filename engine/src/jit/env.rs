@@ -66,12 +66,19 @@ pub(crate) enum Libcall {
     ResolveIndirect,
     /// (func_addr, slots): call any function through an args/results area.
     CallHost,
-    /// (func_index, slots): a function whose break flag is set was entered;
-    /// the debug hook runs it (in the interpreter) and writes its results.
+    /// (func_index, slots, fp): a function whose break flag is set was
+    /// entered; the debug hook runs it (in the interpreter) and writes its
+    /// results. `fp` is the entered function's frame pointer.
     EnterDebug,
+    /// (func_index, code_offset, fp, locals area or null) -> unwind?: the
+    /// interrupt flag was seen; the debug hook (if any) pauses there.
+    Interrupt,
+    /// (entry) -> code: the entry's code is null: compile the wasm function
+    /// it names now and patch the entry, or return null for a host function.
+    Resolve,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::EnterDebug as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::Resolve as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -91,7 +98,9 @@ impl Libcall {
             Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], None),
             Libcall::ResolveIndirect => (&[I32, I32, I32], Some(I64)),
             Libcall::CallHost => (&[I64, I64], None),
-            Libcall::EnterDebug => (&[I32, I64], None),
+            Libcall::EnterDebug => (&[I32, I64, I64], None),
+            Libcall::Interrupt => (&[I32, I32, I64, I64], Some(I32)),
+            Libcall::Resolve => (&[I64], Some(I64)),
         }
     }
 

@@ -9,9 +9,17 @@
 //! exact wasm backtrace.
 //!
 //! Usage: `let mut jit = JitEngine::new(OptLevel::Speed);` then
-//! `jit.call(&mut store, func_addr, &args, &mut ctl)`. Every instance in the
-//! store is compiled on first use (or given precompiled code with
-//! [`JitEngine::add_compiled`]). A `JitEngine` belongs to one store.
+//! `jit.call(&mut store, func_addr, &args, &mut ctl)`. Each function is
+//! compiled on its first call (calls go through the vmctx's function
+//! entries; a null entry asks the `Resolve` libcall to compile), or the
+//! module is given precompiled code with [`JitEngine::add_compiled`] (AOT).
+//! A `JitEngine` belongs to one store.
+//!
+//! For the debugger: every function keeps a frame-pointer chain and a map
+//! from native offsets to wasm `code_offset`s (Cranelift's srclocs), so a
+//! [`DebugHook`] gets the live JIT frames (`vm::walk_frames`); the interrupt
+//! check at function entries and loop headers calls the hook with the
+//! function's locals spilled, and the JIT code resumes when it returns.
 //!
 //! Differences from the interpreter: fuel counts function entries and loop
 //! iterations (not instructions); `RunControl` counters, profiles and
@@ -22,11 +30,12 @@ pub mod aot;
 mod compile;
 mod dylib;
 mod env;
+pub mod prof;
 mod translate;
 mod vm;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cranelift_jit::{JITBuilder, JITModule};
@@ -38,9 +47,11 @@ use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
 use crate::trap::{BacktraceFrame, Trap, TrapCode};
 use crate::value::{FuncAddr, Value};
-use compile::{Compiler, jit_error};
+use compile::{Compiler, FuncCode, SrcRange, jit_error};
 use env::{NUM_LIBCALLS, trap_word};
-use vm::{Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
+use vm::{CodeRange, Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
+
+pub use prof::{CompileOptions, JitProfile};
 
 /// Cranelift optimisation level (`--opt-level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,17 +98,88 @@ pub enum CodeSource {
 enum CodeHolder {
     Jit(#[allow(dead_code)] JITModule),
     Dylib(#[allow(dead_code)] libloading::Library),
+    /// The JIT module is in [`CompiledModule::lazy`].
+    Lazy,
 }
 
-/// Native code for every function of one module.
+/// Native code for the functions of one module: all of them (AOT forms,
+/// [`CompiledModule::compile_eager`]) or each on its first call
+/// ([`CompiledModule::compile`]).
 pub struct CompiledModule {
     module: Arc<Module>,
     _code: CodeHolder,
-    /// Body and array-call wrapper pointers, by defined-function index.
+    /// Body and array-call wrapper pointers, by defined-function index
+    /// (empty when lazy: see `lazy`).
     bodies: Vec<*const u8>,
     wrappers: Vec<*const u8>,
+    /// Per body (by defined-function index): native length and source map
+    /// (empty for shared objects, which carry none).
+    maps: Vec<(usize, Arc<[SrcRange]>)>,
+    /// The lazy JIT's compiler and what it compiled so far.
+    lazy: Option<Mutex<LazyCode>>,
     pub source: CodeSource,
+    /// Compile (or load) time; for the lazy JIT, only the set-up: each
+    /// function's compile time counts in the run that first calls it.
     pub compile_time: Duration,
+    /// How the code was built (instrumented for profiling or plain).
+    pub options: CompileOptions,
+}
+
+/// A function's native code.
+#[derive(Clone)]
+pub(crate) struct FuncCodeRef {
+    pub body: *const u8,
+    pub wrapper: *const u8,
+    pub len: usize,
+    pub srclocs: Arc<[SrcRange]>,
+}
+
+struct LazyCode {
+    compiler: Compiler<JITModule>,
+    /// By defined-function index; `None` until first called.
+    funcs: Vec<Option<FuncCodeRef>>,
+    /// Declared Cranelift ids (body, wrapper), by defined-function index.
+    ids: Vec<Option<(cranelift_module::FuncId, cranelift_module::FuncId)>>,
+}
+
+/// How many functions one lazy compilation may take: the called function
+/// and those it reaches by direct calls, so hot call chains are direct
+/// calls, while the first call of a huge module stays cheap.
+const LAZY_BATCH: usize = 1000;
+
+/// `first` and the defined functions it reaches by direct calls that
+/// `wanted` accepts, breadth first, at most `limit` of them.
+fn call_closure(
+    module: &Module,
+    first: u32,
+    wanted: &dyn Fn(u32) -> bool,
+    limit: usize,
+) -> Vec<u32> {
+    let mut out = vec![first];
+    let mut seen = HashSet::from([first]);
+    let mut i = 0;
+    while i < out.len() && out.len() < limit {
+        let f = out[i];
+        i += 1;
+        let Some(body) = module.body(f) else { continue };
+        let range = body.range.clone();
+        let reader =
+            wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+        let Ok(mut ops) = wasmparser::FunctionBody::new(reader).get_operators_reader() else {
+            continue;
+        };
+        while !ops.eof() && out.len() < limit {
+            let Ok(op) = ops.read() else { break };
+            if let wasmparser::Operator::Call { function_index } = op
+                && function_index >= module.num_imported_funcs
+                && wanted(function_index)
+                && seen.insert(function_index)
+            {
+                out.push(function_index);
+            }
+        }
+    }
+    out
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -109,15 +191,74 @@ impl std::fmt::Debug for CompiledModule {
     }
 }
 
+/// Address space reserved for one module's code (reserved, not committed):
+/// code compiled at different times stays within direct-call range.
+const CODE_ARENA: usize = 1 << 30;
+
 fn new_jit_module(opt: OptLevel) -> Result<JITModule> {
     let isa = compile::host_isa(opt, false)?;
-    let builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    let arena = cranelift_jit::ArenaMemoryProvider::new_with_size(CODE_ARENA)
+        .map_err(|e| jit_error(format!("cannot reserve code memory: {e}")))?;
+    builder.memory_provider(Box::new(arena));
     Ok(JITModule::new(builder))
 }
 
 impl CompiledModule {
-    /// JIT-compile every function of `module`.
+    /// JIT code for `module`, each function compiled on its first call (so
+    /// load-to-first-call costs what runs, not the module's size). A
+    /// function that fails to compile traps where it is called.
     pub fn compile(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, false, CompileOptions::default())
+    }
+
+    /// As [`CompiledModule::compile`] (lazy), with `options` (e.g. a
+    /// profiling build).
+    pub fn compile_lazy_with(
+        module: Arc<Module>,
+        opt: OptLevel,
+        options: CompileOptions,
+    ) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, false, options)
+    }
+
+    /// As [`CompiledModule::compile`], for the debugger: the interrupt check
+    /// calls the debug hook and resumes when it returns (plain code unwinds
+    /// at once, which keeps its hot paths free of the slow path's cost).
+    pub fn compile_for_debugger(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_lazy(module, opt, true, CompileOptions::default())
+    }
+
+    fn compile_lazy(
+        module: Arc<Module>,
+        opt: OptLevel,
+        resumable: bool,
+        options: CompileOptions,
+    ) -> Result<CompiledModule> {
+        let start = Instant::now();
+        let n = (module.num_funcs() - module.num_imported_funcs) as usize;
+        let mut compiler = Compiler::new(new_jit_module(opt)?);
+        compiler.resumable_interrupts = resumable;
+        compiler.options = options;
+        Ok(CompiledModule {
+            module,
+            _code: CodeHolder::Lazy,
+            bodies: Vec::new(),
+            wrappers: Vec::new(),
+            maps: Vec::new(),
+            lazy: Some(Mutex::new(LazyCode {
+                compiler,
+                funcs: vec![None; n],
+                ids: vec![None; n],
+            })),
+            source: CodeSource::Jit,
+            compile_time: start.elapsed(),
+            options,
+        })
+    }
+
+    /// JIT-compile every function of `module` now.
+    pub fn compile_eager(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
         Self::compile_with_progress(module, opt, &mut |_, _| {})
     }
 
@@ -127,12 +268,32 @@ impl CompiledModule {
         opt: OptLevel,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<CompiledModule> {
+        Self::compile_with(module, opt, CompileOptions::default(), progress)
+    }
+
+    /// As [`CompiledModule::compile_with_progress`] (eager), with `options`
+    /// (e.g. a profiling build).
+    pub fn compile_with(
+        module: Arc<Module>,
+        opt: OptLevel,
+        options: CompileOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<CompiledModule> {
         let start = Instant::now();
         let mut c = Compiler::new(new_jit_module(opt)?);
+        c.options = options;
         // Declare, define, finalize.
         let ids = c.declare(&module)?;
-        c.compile_all(&module, &ids, progress)?;
-        Self::finalize(module, c.module, &ids, CodeSource::Jit, start)
+        let code = c.compile_all(&module, &ids, progress)?;
+        Self::finalize(
+            module,
+            c.module,
+            &ids,
+            &code,
+            CodeSource::Jit,
+            start,
+            options,
+        )
     }
 
     /// JIT-compile every function, and also return the code as a `wdb.aot`
@@ -143,12 +304,23 @@ impl CompiledModule {
         opt: OptLevel,
     ) -> Result<(CompiledModule, Vec<u8>)> {
         let start = Instant::now();
+        let options = CompileOptions::default();
         let mut c = Compiler::new(new_jit_module(opt)?);
-        let fingerprint = compile::fingerprint(cranelift_module::Module::isa(&c.module), opt);
+        c.options = options;
+        let fingerprint = compile::fingerprint(cranelift_module::Module::isa(&c.module), opt)
+            + options.fingerprint_suffix();
         let ids = c.declare(&module)?;
-        let funcs = c.compile_all(&module, &ids, &mut |_, _| {})?;
-        let payload = aot::encode_payload(fingerprint, opt, funcs)?;
-        let compiled = Self::finalize(module, c.module, &ids, CodeSource::Jit, start)?;
+        let code = c.compile_all(&module, &ids, &mut |_, _| {})?;
+        let compiled = Self::finalize(
+            module,
+            c.module,
+            &ids,
+            &code,
+            CodeSource::Jit,
+            start,
+            options,
+        )?;
+        let payload = aot::encode_payload(fingerprint, opt, code)?;
         Ok((compiled, payload))
     }
 
@@ -156,11 +328,28 @@ impl CompiledModule {
     /// `Ok(None)` when there is no section; an error when it is damaged or
     /// was made for another machine/version (the caller warns and JITs).
     pub fn load_aot(module: Arc<Module>) -> Result<Option<CompiledModule>> {
-        let Some(section) = module.custom_section(aot::SECTION) else {
+        Self::load_aot_with(module, CompileOptions::default())
+    }
+
+    /// As [`CompiledModule::load_aot`], for code built with `options` (an
+    /// image built with other options is "for another machine": an error).
+    pub fn load_aot_with(
+        module: Arc<Module>,
+        options: CompileOptions,
+    ) -> Result<Option<CompiledModule>> {
+        // The last section wins: `aot::compile_universal` appends a new one
+        // to a module that may already have one.
+        let Some(range) = module
+            .custom_sections
+            .iter()
+            .rev()
+            .find(|c| c.name == aot::SECTION)
+            .map(|c| c.data.clone())
+        else {
             return Ok(None);
         };
-        let section = section.to_vec();
-        Self::load_payload(module, &section, CodeSource::AotSection).map(Some)
+        let bytes = module.clone();
+        Self::load_payload(module, &bytes.bytes[range], CodeSource::AotSection, options).map(Some)
     }
 
     /// Load code from a `wdb.aot` payload kept apart from the module (a code
@@ -168,19 +357,25 @@ impl CompiledModule {
     /// exact module bytes: the caller checks that). Errors as for
     /// [`CompiledModule::load_aot`].
     pub fn load_aot_payload(module: Arc<Module>, payload: &[u8]) -> Result<CompiledModule> {
-        Self::load_payload(module, payload, CodeSource::Cache)
+        Self::load_payload(
+            module,
+            payload,
+            CodeSource::Cache,
+            CompileOptions::default(),
+        )
     }
 
     fn load_payload(
         module: Arc<Module>,
         section: &[u8],
         source: CodeSource,
+        options: CompileOptions,
     ) -> Result<CompiledModule> {
         let start = Instant::now();
         let saved = aot::decode(section)?;
         let opt = saved.opt;
         let isa = compile::host_isa(opt, false)?;
-        let here = compile::fingerprint(&*isa, opt);
+        let here = compile::fingerprint(&*isa, opt) + options.fingerprint_suffix();
         if saved.fingerprint != here {
             return Err(Error::new(
                 crate::ErrorKind::Other,
@@ -193,16 +388,22 @@ impl CompiledModule {
         let mut c = Compiler::new(new_jit_module(opt)?);
         let ids = c.declare(&module)?;
         c.define_all(&ids, &saved.funcs)?;
-        Self::finalize(module, c.module, &ids, source, start)
+        Self::finalize(module, c.module, &ids, &saved.funcs, source, start, options)
     }
 
     fn finalize(
         module: Arc<Module>,
         mut jit: JITModule,
         ids: &compile::FuncIds,
+        code: &[FuncCode],
         source: CodeSource,
         start: Instant,
+        options: CompileOptions,
     ) -> Result<CompiledModule> {
+        let maps = code[..ids.bodies.len()]
+            .iter()
+            .map(|c| (c.bytes.len(), Arc::from(c.srclocs.as_slice())))
+            .collect();
         jit.finalize_definitions().map_err(jit_error)?;
         let bodies = ids
             .bodies
@@ -219,14 +420,150 @@ impl CompiledModule {
             _code: CodeHolder::Jit(jit),
             bodies,
             wrappers,
+            maps,
+            lazy: None,
             source,
             compile_time: start.elapsed(),
+            options,
         })
     }
 
     pub fn module(&self) -> &Arc<Module> {
         &self.module
     }
+
+    /// How many functions have native code (all but the never-called ones
+    /// under the lazy JIT).
+    pub fn compiled_functions(&self) -> usize {
+        match &self.lazy {
+            None => self.bodies.len(),
+            Some(l) => l
+                .lock()
+                .map_or(0, |l| l.funcs.iter().filter(|f| f.is_some()).count()),
+        }
+    }
+
+    /// Defined function `d`'s code, if compiled.
+    pub(crate) fn code(&self, d: usize) -> Option<FuncCodeRef> {
+        match &self.lazy {
+            None => Some(FuncCodeRef {
+                body: *self.bodies.get(d)?,
+                wrapper: self.wrappers[d],
+                len: self.maps[d].0,
+                srclocs: self.maps[d].1.clone(),
+            }),
+            Some(l) => l.lock().ok()?.funcs.get(d)?.clone(),
+        }
+    }
+
+    /// Defined function `d`'s code, compiling it now if needed, with
+    /// whatever else was compiled along with it (by defined index, `d` first).
+    pub(crate) fn code_or_compile(&self, d: usize) -> Result<Vec<(usize, FuncCodeRef)>> {
+        let Some(lazy) = &self.lazy else {
+            return self
+                .code(d)
+                .map(|c| vec![(d, c)])
+                .ok_or_else(|| jit_error(format!("no code for defined function {d}")));
+        };
+        let mut l = lazy
+            .lock()
+            .map_err(|_| jit_error("the lazy JIT's lock is poisoned"))?;
+        if let Some(Some(c)) = l.funcs.get(d) {
+            return Ok(vec![(d, c.clone())]);
+        }
+        let imports = self.module.num_imported_funcs;
+        let l = &mut *l;
+        let funcs = &l.funcs;
+        let batch = call_closure(
+            &self.module,
+            imports + d as u32,
+            &|f| funcs[(f - imports) as usize].is_none(),
+            LAZY_BATCH,
+        );
+        let code = l
+            .compiler
+            .compile_batch(&self.module, &batch, &mut l.ids, &|x| funcs[x].is_some())?;
+        l.compiler
+            .module
+            .finalize_definitions()
+            .map_err(jit_error)?;
+        for (f, code) in batch.iter().zip(code) {
+            let x = (f - imports) as usize;
+            let (body, wrapper) = l.ids[x].expect("declared by compile_batch");
+            l.funcs[x] = Some(FuncCodeRef {
+                body: l.compiler.module.get_finalized_function(body),
+                wrapper: l.compiler.module.get_finalized_function(wrapper),
+                len: code.bytes.len(),
+                srclocs: Arc::from(code.srclocs.as_slice()),
+            });
+        }
+        Ok(batch
+            .iter()
+            .map(|f| {
+                let x = (f - imports) as usize;
+                (x, l.funcs[x].clone().expect("compiled in this batch"))
+            })
+            .collect())
+    }
+}
+
+impl Drop for CompiledModule {
+    fn drop(&mut self) {
+        // Nothing can call this code any more: engines hold the compiled
+        // module (an `Arc`) for as long as they keep pointers into it.
+        if let CodeHolder::Jit(m) = std::mem::replace(&mut self._code, CodeHolder::Lazy) {
+            vm::free_code(m);
+        }
+        if let Some(Ok(l)) = self.lazy.take().map(Mutex::into_inner) {
+            vm::free_code(l.compiler.module);
+        }
+    }
+}
+
+/// Make sure store function `addr` has native code (compiling it if it is
+/// a wasm function not compiled yet) and point every entry for it at the
+/// code. Host functions are left alone.
+fn ensure_compiled(
+    instances: &mut [Box<InstanceVm>],
+    entries: &mut [FuncEntry],
+    wrappers: &mut [*const u8],
+    code_map: &mut BTreeMap<usize, CodeRange>,
+    store: &Store,
+    addr: FuncAddr,
+) -> Result<()> {
+    if !entries[addr as usize].code.is_null() {
+        return Ok(());
+    }
+    let FuncKind::Wasm {
+        instance, index, ..
+    } = store.funcs[addr as usize].kind
+    else {
+        return Ok(());
+    };
+    let compiled = instances[instance.0 as usize].compiled.clone();
+    let imports = compiled.module.num_imported_funcs;
+    let d = (index - imports) as usize;
+    for (x, c) in compiled.code_or_compile(d)? {
+        let index = imports + x as u32;
+        let mut first = None;
+        for (i, ivm) in instances.iter_mut().enumerate() {
+            if !Arc::ptr_eq(&ivm.compiled, &compiled) {
+                continue;
+            }
+            first.get_or_insert(i as u32);
+            let a = store.instance(InstanceId(i as u32)).funcs[index as usize] as usize;
+            ivm.funcs[index as usize].code = c.body;
+            entries[a].code = c.body;
+            wrappers[a] = c.wrapper;
+        }
+        code_map.entry(c.body as usize).or_insert(CodeRange {
+            end: c.body as usize + c.len,
+            instance: first.unwrap_or(instance.0),
+            func_index: index,
+            srclocs: c.srclocs,
+        });
+    }
+    Ok(())
 }
 
 /// The fingerprint of code compiled on this machine at `opt` (wdb and
@@ -264,13 +601,47 @@ pub fn compile_or_load(
 /// exit, `Paused` for "abandon the run") unwinds the JIT frames and becomes
 /// the call's outcome, with the JIT frames appended to a trap's backtrace.
 pub trait DebugHook {
+    /// `frames` are the JIT frames below the entered function, innermost
+    /// first (its caller first), each at the call site's `code_offset`.
     fn enter(
         &mut self,
         store: &mut Store,
         func: FuncAddr,
         args: &[Value],
+        frames: &[JitFrame],
         flags: &mut BreakFlags<'_>,
     ) -> RunOutcome;
+
+    /// JIT code saw the interrupt flag (at a function entry or a loop
+    /// header): `stop.frames[0]` is where. `None` resumes the JIT code right
+    /// there (clear the flag first); `Some(outcome)` unwinds the run with it.
+    fn interrupted(
+        &mut self,
+        _store: &mut Store,
+        _stop: JitStop,
+        _flags: &mut BreakFlags<'_>,
+    ) -> Option<RunOutcome> {
+        Some(RunOutcome::Paused(PauseReason::Interrupted))
+    }
+}
+
+/// A live frame of JIT code, found by walking the native frame-pointer chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitFrame {
+    pub func: FuncAddr,
+    pub instance: InstanceId,
+    pub func_index: u32,
+    /// The instruction in progress: a call site, or where an interrupt was seen.
+    pub code_offset: u32,
+}
+
+/// Where JIT code stopped for an interrupt.
+#[derive(Debug, Clone)]
+pub struct JitStop {
+    /// Innermost first; `frames[0]` is the function that saw the flag.
+    pub frames: Vec<JitFrame>,
+    /// Params then declared locals of `frames[0]`, as they were there.
+    pub locals: Vec<Value>,
 }
 
 /// The per-function break flags of a run, to change them from a hook.
@@ -282,6 +653,13 @@ impl BreakFlags<'_> {
     /// Flag exactly `funcs` (store addresses; host functions are ignored).
     pub fn set(&mut self, store: &Store, funcs: &HashSet<FuncAddr>) {
         fill_break_tables(self.tables, store, funcs);
+    }
+
+    /// Flag every function: the next entry of any goes to the hook.
+    pub fn set_all(&mut self) {
+        for t in self.tables.iter_mut() {
+            t.fill(1);
+        }
     }
 }
 
@@ -302,7 +680,7 @@ fn fill_break_tables(tables: &mut [Box<[u8]>], store: &Store, funcs: &HashSet<Fu
 }
 
 /// Per-instance runtime data. Boxed: generated code holds its address.
-struct InstanceVm {
+pub(crate) struct InstanceVm {
     vmctx: VmCtx,
     globals: Vec<*mut u64>,
     funcs: Vec<FuncEntry>,
@@ -325,10 +703,15 @@ pub struct JitEngine {
     wrappers: Box<Vec<*const u8>>,
     /// Break flags by instance, then function index (all zero without a hook).
     break_tables: Box<Vec<Box<[u8]>>>,
+    /// Native code start -> body, to walk JIT frames (see `vm::walk_frames`).
+    code_map: Box<BTreeMap<usize, CodeRange>>,
     /// Native stack for a run (generated code recurses on it).
     pub stack_size: usize,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
     store_id: usize,
+    /// Counters for code compiled with `CompileOptions::profile`; modules
+    /// compiled on first use are instrumented while one is attached.
+    profile: Option<Arc<JitProfile>>,
 }
 
 impl std::fmt::Debug for JitEngine {
@@ -359,15 +742,26 @@ impl JitEngine {
                 fuel: 0,
                 stack_limit: 0,
                 run: std::ptr::null_mut(),
+                stack_top: 0,
+                prof: std::ptr::null(),
             }),
             libcalls: Box::new(vm::libcall_table()),
             mems: Box::default(),
             entries: Box::default(),
             wrappers: Box::default(),
             break_tables: Box::default(),
+            code_map: Box::default(),
             stack_size: 512 << 20,
             store_id: 0,
+            profile: None,
         }
+    }
+
+    /// Attach (or detach) the counters of a profiled run. While attached,
+    /// modules compiled on first use get the profiling instrumentation;
+    /// instrumented code only runs with a profile attached.
+    pub fn set_profile(&mut self, profile: Option<Arc<JitProfile>>) {
+        self.profile = profile;
     }
 
     /// Use `compiled` for every instance of its module (e.g. AOT code).
@@ -380,7 +774,14 @@ impl JitEngine {
         if let Some(c) = self.modules.get(&module_key(module)) {
             return Ok(c.clone());
         }
-        let c = Arc::new(CompiledModule::compile(module.clone(), self.opt)?);
+        let options = CompileOptions {
+            profile: self.profile.is_some(),
+        };
+        let c = Arc::new(CompiledModule::compile_lazy_with(
+            module.clone(),
+            self.opt,
+            options,
+        )?);
         self.modules.insert(module_key(module), c.clone());
         Ok(c)
     }
@@ -393,6 +794,7 @@ impl JitEngine {
         let id = store as *const Store as usize;
         if id != self.store_id || self.instances.len() > store.num_instances() as usize {
             self.instances.clear();
+            self.code_map.clear();
             self.store_id = id;
         }
         for i in self.instances.len()..store.num_instances() as usize {
@@ -410,8 +812,22 @@ impl JitEngine {
                 },
                 globals: Vec::new(),
                 funcs: Vec::new(),
-                compiled,
+                compiled: compiled.clone(),
             }));
+            // The first instance of a module names its code's frames.
+            let imports = compiled.module.num_imported_funcs;
+            for d in 0..(compiled.module.num_funcs() - imports) as usize {
+                let Some(c) = compiled.code(d) else {
+                    continue;
+                };
+                let start = c.body as usize;
+                self.code_map.entry(start).or_insert_with(|| CodeRange {
+                    end: start + c.len,
+                    instance: i as u32,
+                    func_index: imports + d as u32,
+                    srclocs: c.srclocs,
+                });
+            }
         }
         vm::refresh_mem_cells(store, &mut self.mems);
         let n = store.num_funcs() as usize;
@@ -424,11 +840,14 @@ impl JitEngine {
                 } => {
                     let ivm = &mut self.instances[instance.0 as usize];
                     let d = (index - ivm.compiled.module.num_imported_funcs) as usize;
-                    (
-                        ivm.compiled.bodies[d],
-                        &mut ivm.vmctx as *mut VmCtx,
-                        ivm.compiled.wrappers[d],
-                    )
+                    // Null until compiled: the first call compiles it.
+                    let (body, wrapper) = ivm
+                        .compiled
+                        .code(d)
+                        .map_or((std::ptr::null(), std::ptr::null()), |c| {
+                            (c.body, c.wrapper)
+                        });
+                    (body, &mut ivm.vmctx as *mut VmCtx, wrapper)
                 }
                 FuncKind::Host(_) => (std::ptr::null(), std::ptr::null_mut(), std::ptr::null()),
             };
@@ -532,6 +951,7 @@ impl JitEngine {
             });
         }
         self.prepare(store)?;
+        let prof = self.check_profile()?;
         let hook = match debug {
             Some((funcs, hook)) => {
                 fill_break_tables(&mut self.break_tables, store, funcs);
@@ -547,28 +967,44 @@ impl JitEngine {
         for (s, a) in slots.iter_mut().zip(args) {
             *s = vm::value_to_slot(a);
         }
+        ensure_compiled(
+            &mut self.instances,
+            &mut self.entries,
+            &mut self.wrappers,
+            &mut self.code_map,
+            store,
+            func,
+        )?;
         let mut run = RunCtx {
             store: store as *mut Store,
             mems: &mut *self.mems,
-            entries: &*self.entries,
-            wrappers: &*self.wrappers,
+            entries: &mut *self.entries,
+            wrappers: &mut *self.wrappers,
+            instances: &mut self.instances,
             host_message: None,
             exit_code: 0,
             frames: Vec::new(),
             hook,
             break_tables: &mut *self.break_tables,
             debug_outcome: None,
+            code_map: &mut *self.code_map,
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
+        let max_depth = match &self.profile {
+            Some(p) => store.config.max_call_depth.min(p.max_depth()),
+            None => store.config.max_call_depth,
+        };
         *self.rt = RtState {
             trap: 0,
             depth: 0,
-            max_depth: store.config.max_call_depth,
+            max_depth,
             _pad: 0,
             interrupt: vm::interrupt_ptr(store),
             fuel,
             stack_limit: 0,
             run: &mut run,
+            stack_top: 0,
+            prof,
         };
         let entry = Entry {
             wrapper: self.wrappers[func as usize],
@@ -648,6 +1084,36 @@ impl JitEngine {
             trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
             other => return Err(jit_error(format!("unknown trap word {other}"))),
         })
+    }
+
+    /// The profile state for this run: null without a profile; an error when
+    /// instrumented code would run without one, or with too few counters.
+    fn check_profile(&self) -> Result<*const prof::ProfState> {
+        for ivm in &self.instances {
+            let c = &ivm.compiled;
+            if !c.options.profile {
+                continue;
+            }
+            match &self.profile {
+                None => {
+                    return Err(jit_error(
+                        "code compiled for profiling needs a JitProfile (JitEngine::set_profile)",
+                    ));
+                }
+                Some(p) if p.num_funcs() < c.module.num_funcs() => {
+                    return Err(jit_error(format!(
+                        "the profile counts {} functions, a profiled module has {}",
+                        p.num_funcs(),
+                        c.module.num_funcs()
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(self
+            .profile
+            .as_ref()
+            .map_or(std::ptr::null(), |p| p.state_ptr()))
     }
 
     /// Call an export by name on instance `inst`.

@@ -17,10 +17,13 @@
 
 #![allow(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::mem::offset_of;
 use std::sync::Arc;
 
+use super::compile::{SrcRange, code_offset_at};
 use super::env::{Libcall, NUM_LIBCALLS, VmLayout, trap_word};
+use super::{JitFrame, JitStop};
 use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
 use crate::value::Value;
@@ -48,6 +51,11 @@ pub(crate) struct RtState {
     /// Lowest native stack address generated code may use (checked at entry).
     pub stack_limit: u64,
     pub run: *mut RunCtx,
+    /// Highest native stack address of the run (generated code never reads it).
+    pub stack_top: u64,
+    /// Counters and shadow stack of a profiled run, for code compiled with
+    /// `CompileOptions::profile` (null otherwise; see [`super::prof`]).
+    pub prof: *const super::prof::ProfState,
 }
 
 #[repr(C)]
@@ -98,9 +106,12 @@ pub(crate) struct RunCtx {
     /// Every memory cell of the store, by memory address.
     pub mems: *mut Vec<MemCell>,
     /// Function entries by store address.
-    pub entries: *const Vec<FuncEntry>,
-    /// Array-call wrappers by store address (null for host functions).
-    pub wrappers: *const Vec<*const u8>,
+    pub entries: *mut Vec<FuncEntry>,
+    /// Array-call wrappers by store address (null for host functions and
+    /// functions not compiled yet).
+    pub wrappers: *mut Vec<*const u8>,
+    /// The engine's per-instance data (the lazy JIT patches their entries).
+    pub instances: *mut Vec<Box<super::InstanceVm>>,
     pub host_message: Option<String>,
     pub exit_code: i32,
     /// (instance, func_index, code_offset), innermost first.
@@ -111,6 +122,16 @@ pub(crate) struct RunCtx {
     pub break_tables: *mut Vec<Box<[u8]>>,
     /// What the hook's run ended with, when it did not return normally.
     pub debug_outcome: Option<crate::interp::RunOutcome>,
+    /// Native code start -> body, for [`walk_frames`].
+    pub code_map: *mut BTreeMap<usize, CodeRange>,
+}
+
+/// One function body's native code, for mapping return addresses.
+pub(crate) struct CodeRange {
+    pub end: usize,
+    pub instance: u32,
+    pub func_index: u32,
+    pub srclocs: Arc<[SrcRange]>,
 }
 
 /// Everything needed to enter native code, bundled so it can cross to the
@@ -131,7 +152,10 @@ pub(crate) fn enter_on_stack(e: &Entry, stack_size: usize, margin: usize) {
     let here = std::ptr::addr_of!(*e) as u64;
     let limit = here.saturating_sub(stack_size.saturating_sub(margin) as u64);
     // SAFETY: `e.vmctx` is a live vmctx whose `rt` points at the run state.
-    unsafe { (*(*e.vmctx).rt).stack_limit = limit };
+    unsafe {
+        (*(*e.vmctx).rt).stack_limit = limit;
+        (*(*e.vmctx).rt).stack_top = here;
+    }
     enter(e);
 }
 
@@ -166,6 +190,8 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::ResolveIndirect as usize] = lc_resolve_indirect as *const () as usize;
     t[Libcall::CallHost as usize] = lc_call_host as *const () as usize;
     t[Libcall::EnterDebug as usize] = lc_enter_debug as *const () as usize;
+    t[Libcall::Interrupt as usize] = lc_interrupt as *const () as usize;
+    t[Libcall::Resolve as usize] = lc_resolve as *const () as usize;
     t
 }
 
@@ -207,6 +233,22 @@ impl Cx<'_> {
     fn table_addr(&self, t: u32) -> usize {
         self.store.instance(self.instance).tables[t as usize] as usize
     }
+    /// Compile store function `addr` now if it is wasm without code yet.
+    fn ensure_compiled(&mut self, addr: u32) -> crate::error::Result<()> {
+        // SAFETY: these point at the engine's vectors and map, alive for the
+        // run; generated code only reads the entries (and only between
+        // libcalls), and no other Rust reference to them is live here.
+        let (instances, entries, wrappers, code_map) = unsafe {
+            (
+                &mut *self.run.instances,
+                &mut *self.run.entries,
+                &mut *self.run.wrappers,
+                &mut *self.run.code_map,
+            )
+        };
+        super::ensure_compiled(instances, entries, wrappers, code_map, self.store, addr)
+    }
+
     /// Point every memory cell at its memory's current bytes.
     fn refresh_mems(&mut self) {
         // SAFETY: `mems` points at the engine's cell vector, alive for the run
@@ -405,7 +447,7 @@ extern "C" fn lc_resolve_indirect(vmctx: *mut VmCtx, table: u32, idx: u32, type_
 }
 
 extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
-    let c = cx(vmctx);
+    let mut c = cx(vmctx);
     let addr = addr as u32;
     let ty = c.store.func_type(addr).clone();
     let (np, nr) = (ty.params().len(), ty.results().len());
@@ -415,6 +457,11 @@ extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
         FuncKind::Host(f) => f.clone(),
         FuncKind::Wasm { .. } => {
             // A wasm function reached through the generic path: enter its wrapper.
+            if let Err(e) = c.ensure_compiled(addr) {
+                c.run.host_message = Some(e.message);
+                c.run.frames.clear();
+                return c.trap(trap_word::HOST);
+            }
             // SAFETY: as for `entries` in `lc_resolve_indirect`.
             let wrapper = unsafe { (&*c.run.wrappers)[addr as usize] };
             let entries = unsafe { &*c.run.entries };
@@ -489,20 +536,65 @@ pub(crate) fn interrupt_ptr(store: &Store) -> *const u8 {
     store.interrupt.as_ptr() as *const u8
 }
 
-// SAFETY: a `CompiledModule` only holds finalized, immutable machine code (and
-// the JIT module or library that owns it, which is never touched again until
-// drop); its raw pointers are addresses of that code. Sharing or sending it
-// between threads cannot race.
+// SAFETY: a `CompiledModule` holds finalized machine code (and the JIT
+// module or library that owns it); its raw pointers are addresses of that
+// code, which never moves or changes once finalized. The lazy JIT's compiler
+// adds code, but only under its mutex, and never touches finalized code.
+// Sharing or sending it between threads cannot race.
 unsafe impl Send for super::CompiledModule {}
-// SAFETY: as above: nothing reachable through `&CompiledModule` is mutable.
+// SAFETY: as above: what `&CompiledModule` can mutate is behind a mutex.
 unsafe impl Sync for super::CompiledModule {}
 // SAFETY: a `JitEngine`'s raw pointers point into its own boxed data and, only
 // during `call` (which borrows it mutably), into the store; moving it to
 // another thread between calls moves all of that along with it.
 unsafe impl Send for super::JitEngine {}
 
-extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128) {
+/// The JIT frames below the function whose frame pointer is `fp`,
+/// innermost first: each saved return address that lies in a known body is
+/// a call site. The walk stops at the first address outside generated code
+/// (the host's entry wrapper, a libcall) or at anything that does not look
+/// like a frame of this run's stack.
+pub(crate) fn walk_frames(rt: &RtState, run: &RunCtx, store: &Store, fp: u64) -> Vec<JitFrame> {
+    // SAFETY: the map is the engine's, alive and unchanged during the run.
+    let map = unsafe { &*run.code_map };
+    let bottom = rt.stack_limit.saturating_sub(1 << 20);
+    let top = rt.stack_top;
+    let mut frames = Vec::new();
+    let mut fp = fp;
+    while fp.is_multiple_of(8) && fp >= bottom && fp.saturating_add(16) <= top {
+        // SAFETY: `fp` lies inside this thread's stack (checked above), below
+        // the frame that entered generated code; every generated function
+        // keeps `[fp] = caller's fp, [fp + 8] = return address`
+        // (`preserve_frame_pointers`), so these are plain reads of live stack.
+        let (next, ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+        let Some(at) = (ra as usize).checked_sub(1) else {
+            break;
+        };
+        let Some((&start, r)) = map.range(..=at).next_back() else {
+            break;
+        };
+        if at >= r.end {
+            break;
+        }
+        let code_offset = code_offset_at(&r.srclocs, (at - start) as u32).unwrap_or(0);
+        let instance = InstanceId(r.instance);
+        frames.push(JitFrame {
+            func: store.instance(instance).funcs[r.func_index as usize],
+            instance,
+            func_index: r.func_index,
+            code_offset,
+        });
+        if next <= fp {
+            break;
+        }
+        fp = next;
+    }
+    frames
+}
+
+extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128, fp: u64) {
     let mut c = cx(vmctx);
+    let frames = walk_frames(c.rt, c.run, c.store, fp);
     let addr = c.store.instance(c.instance).funcs[func_index as usize];
     let ty = c.store.func_type(addr).clone();
     let (np, nr) = (ty.params().len(), ty.results().len());
@@ -524,7 +616,7 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
     // other reference to them is live while generated code is stopped here.
     let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
     let mut flags = super::BreakFlags { tables };
-    let outcome = hook.enter(c.store, addr, &args, &mut flags);
+    let outcome = hook.enter(c.store, addr, &args, &frames, &mut flags);
     // The interpreter may have grown a memory.
     c.refresh_mems();
     match outcome {
@@ -541,6 +633,86 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
             c.rt.trap = trap_word::DEBUG_OUTCOME;
         }
     }
+}
+
+/// The interrupt flag was seen at `code_offset` of `func_index`, whose
+/// params and locals are in `area` (null when it has too many to spill).
+/// Returns 0 to go on, nonzero to unwind (the trap word is set).
+extern "C" fn lc_interrupt(
+    vmctx: *mut VmCtx,
+    func_index: u32,
+    code_offset: u32,
+    fp: u64,
+    area: *const u128,
+) -> u32 {
+    let mut c = cx(vmctx);
+    let Some(hook) = c.run.hook else {
+        c.run.frames.clear();
+        c.rt.trap = trap_word::INTERRUPTED;
+        return 1;
+    };
+    let types = c.store.instance_module(c.instance).local_types(func_index);
+    let locals = if area.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: generated code passes an area with one slot per local.
+        let slots = unsafe { std::slice::from_raw_parts(area, types.len()) };
+        types
+            .iter()
+            .zip(slots)
+            .map(|(t, s)| slot_to_value(*t, *s))
+            .collect()
+    };
+    let mut frames = vec![JitFrame {
+        func: c.store.instance(c.instance).funcs[func_index as usize],
+        instance: c.instance,
+        func_index,
+        code_offset,
+    }];
+    frames.extend(walk_frames(c.rt, c.run, c.store, fp));
+    // SAFETY: as in `lc_enter_debug`.
+    let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
+    let mut flags = super::BreakFlags { tables };
+    let outcome = hook.interrupted(c.store, JitStop { frames, locals }, &mut flags);
+    c.refresh_mems();
+    match outcome {
+        None => 0,
+        Some(o) => {
+            c.run.frames.clear();
+            c.run.debug_outcome = Some(o);
+            c.rt.trap = trap_word::DEBUG_OUTCOME;
+            1
+        }
+    }
+}
+
+/// A call through an entry whose code is null: compile the wasm function it
+/// names (patching every entry for it, this one too) and return the code,
+/// or return null for a host function. A compile error traps.
+extern "C" fn lc_resolve(vmctx: *mut VmCtx, entry: u64) -> u64 {
+    let mut c = cx(vmctx);
+    // SAFETY: generated code passes a pointer to a live `FuncEntry` (in an
+    // instance's entry array or the engine's), which nothing else is using.
+    let entry = unsafe { &mut *(entry as *mut FuncEntry) };
+    let addr = entry.addr as u32;
+    if let Err(e) = c.ensure_compiled(addr) {
+        c.run.host_message = Some(e.message);
+        c.run.frames.clear();
+        c.trap(trap_word::HOST);
+        return 0;
+    }
+    // SAFETY: as in `ensure_compiled`.
+    let code = unsafe { (&*c.run.entries)[addr as usize].code };
+    entry.code = code;
+    code as u64
+}
+
+/// Release a JIT module's code memory (when its `CompiledModule` drops).
+pub(crate) fn free_code(m: cranelift_jit::JITModule) {
+    // SAFETY: only called from `CompiledModule::drop`: engines keep the
+    // compiled module alive (an `Arc`) for as long as they hold pointers
+    // into its code, so none of it can run any more.
+    unsafe { m.free_memory() };
 }
 
 /// A hook pointer for [`RunCtx::hook`]: the lifetime bound is erased, so the

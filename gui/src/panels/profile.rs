@@ -98,6 +98,9 @@ fn report_ui(ui: &mut egui::Ui, r: &ProfileReport) {
                         "{:.3} ms median (min {:.3}, max {:.3}, {} runs)",
                         w.median_ms, w.min_ms, w.max_ms, w.runs
                     ));
+                    if let Some(c) = &m.compile {
+                        ui.weak(format!("+ {:.3} ms compile/load", c.median_ms));
+                    }
                 }
                 (None, Some(why)) => {
                     ui.weak(why);
@@ -109,12 +112,22 @@ fn report_ui(ui: &mut egui::Ui, r: &ProfileReport) {
         });
     }
     ui.separator();
+    // JIT/AOT columns only when the report has their profiling runs.
+    let has = |mode: &str| r.native_profiles.iter().any(|n| n.mode == mode);
+    let (jit, aot) = (has("jit"), has("aot"));
+    let mut heads = vec!["Function", "Calls", "Self instr", "Incl instr", "Self ms"];
+    if jit {
+        heads.extend(["JIT calls", "JIT self ms"]);
+    }
+    if aot {
+        heads.extend(["AOT calls", "AOT self ms"]);
+    }
     egui::Grid::new("profile_funcs")
         .striped(true)
-        .num_columns(5)
+        .num_columns(heads.len())
         .show(ui, |ui| {
-            for h in ["Function", "Calls", "Self instr", "Incl instr", "Self ms"] {
-                ui.strong(h);
+            for h in &heads {
+                ui.strong(*h);
             }
             ui.end_row();
             for f in r.functions.iter().take(200) {
@@ -123,6 +136,13 @@ fn report_ui(ui: &mut egui::Ui, r: &ProfileReport) {
                 ui.monospace(f.self_instructions.to_string());
                 ui.monospace(f.incl_instructions.to_string());
                 ui.monospace(format!("{:.3}", f.self_ms));
+                for (on, n) in [(jit, f.jit), (aot, f.aot)] {
+                    if on {
+                        let n = n.unwrap_or_default();
+                        ui.monospace(n.calls.to_string());
+                        ui.monospace(format!("{:.3}", n.self_ms));
+                    }
+                }
                 ui.end_row();
             }
         });
