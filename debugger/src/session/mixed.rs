@@ -78,6 +78,9 @@ pub(super) struct JitRun {
     stop_at_entry: bool,
 }
 
+/// What [`Session::finish_into_jit`] did.
+pub(super) type FinishIntoJit = Result<(Stop, String, Vec<Value>), Stop>;
+
 /// Stopped in JIT code: after an interrupt, or `finish` into a JIT caller.
 pub(super) struct JitPause {
     /// Innermost first.
@@ -458,9 +461,10 @@ impl Session {
     }
 
     /// `finish` out of the outermost interpreted function whose caller is
-    /// JIT code: stop there with its results. `None` when its caller is not
-    /// JIT code (the host's call), or it stopped elsewhere first.
-    pub(super) fn finish_into_jit(&mut self) -> Res<Result<(Stop, String, Vec<Value>), Stop>> {
+    /// JIT code: stop there with its results (`Ok`: the stop, the caller's
+    /// name, the results). `Err(stop)` when its caller is not JIT code (the
+    /// host's call: it ran to the end), or it stopped elsewhere first.
+    pub(super) fn finish_into_jit(&mut self) -> Res<FinishIntoJit> {
         let caller = match self.jit_run.as_ref().and_then(|r| r.below.first()) {
             Some(f) => *f,
             None => return Ok(Err(self.run_to_stop(None)?)),

@@ -110,7 +110,9 @@ pub(crate) struct RunCtx {
     /// Array-call wrappers by store address (null for host functions and
     /// functions not compiled yet).
     pub wrappers: *mut Vec<*const u8>,
-    /// The engine's per-instance data (the lazy JIT patches their entries).
+    /// The engine's per-instance data (the lazy JIT patches their entries;
+    /// boxed because vmctxs point into them).
+    #[allow(clippy::vec_box)]
     pub instances: *mut Vec<Box<super::InstanceVm>>,
     pub host_message: Option<String>,
     pub exit_code: i32,
