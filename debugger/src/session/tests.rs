@@ -630,6 +630,57 @@ fn jit_interrupt_stops_in_jit_code_continue_resumes_kill_unwinds() {
 }
 
 #[test]
+fn jit_interrupt_at_a_function_entry_resumes_by_calling_it_again() {
+    // `fib` has no loop: an interrupt is seen at a function entry, whose
+    // resume path calls the function again (it had not started yet). `step`
+    // then stops at that new call's entry, in the interpreter: the frames
+    // below must be the same as at the interrupt (the resume call's own
+    // native frame does not show), and `continue` must finish with the
+    // right value.
+    let mut s = session();
+    run(&mut s, Command::SetMode(Mode::Jit));
+    assert_eq!(returned(&run(&mut s, call("add", &["1", "2"]))), ["3"]);
+    let slot = s.interrupt_slot();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        slot.lock()
+            .expect("interrupt lock")
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let ev = run(&mut s, call("fib", &["40"]));
+    t.join().expect("interrupter");
+    if ev.iter().any(|e| matches!(e, Event::Returned { .. })) {
+        // The machine ran fib(40) in under 100 ms: nothing to check here.
+        return;
+    }
+    let v = stopped(&ev);
+    assert_eq!(v.reason, StopReason::Interrupted);
+    assert_eq!(v.frame.func_name, "fib");
+    let at_interrupt: Vec<(String, u32)> = frames(&mut s)
+        .iter()
+        .map(|f| (f.func_name.clone(), f.code_offset))
+        .collect();
+    let ev = run(&mut s, Command::Step);
+    let v = stopped(&ev);
+    assert_eq!(v.frame.func_name, "fib");
+    assert!(!v.frame.jit, "the new call runs in the interpreter: {v:?}");
+    let at_step: Vec<(String, u32)> = frames(&mut s)
+        .iter()
+        .map(|f| (f.func_name.clone(), f.code_offset))
+        .collect();
+    // Frame 0 is the same call (`step` stops at its first line); below it,
+    // the same JIT frames.
+    assert_eq!(
+        at_step[1..],
+        at_interrupt[1..],
+        "the same call, now interpreted, over the same JIT frames"
+    );
+    run(&mut s, Command::Delete(None));
+    let ev = run(&mut s, Command::Continue);
+    assert_eq!(returned(&ev), ["102334155"], "{ev:?}");
+}
+
+#[test]
 fn jit_step_from_an_interrupt_stops_at_the_next_function_entry() {
     let mut s = pi_debug_session(Mode::Jit);
     // Stop in main's digit loop by an interrupt is timing-dependent; a

@@ -580,12 +580,16 @@ pub(crate) fn walk_frames(rt: &RtState, run: &RunCtx, store: &Store, fp: u64) ->
         }
         let code_offset = code_offset_at(&r.srclocs, (at - start) as u32).unwrap_or(0);
         let instance = InstanceId(r.instance);
-        frames.push(JitFrame {
-            func: store.instance(instance).funcs[r.func_index as usize],
-            instance,
-            func_index: r.func_index,
-            code_offset,
-        });
+        // A resumed function entry calling itself again: the same wasm call
+        // as the frame above it, not a frame of its own.
+        if code_offset != super::translate::RESTART_SITE {
+            frames.push(JitFrame {
+                func: store.instance(instance).funcs[r.func_index as usize],
+                instance,
+                func_index: r.func_index,
+                code_offset,
+            });
+        }
         if next <= fp {
             break;
         }
