@@ -269,11 +269,11 @@ pub fn observe(engine: Engine, module: &Arc<Module>) -> Observed {
     }
     if comparable {
         for e in &module.exports {
-            if let Some(Extern::Func(f)) = store.instance_export(inst, &e.name) {
-                if !run(&mut store, &e.name, f, &mut calls) {
-                    comparable = false;
-                    break;
-                }
+            if let Some(Extern::Func(f)) = store.instance_export(inst, &e.name)
+                && !run(&mut store, &e.name, f, &mut calls)
+            {
+                comparable = false;
+                break;
             }
         }
     }

@@ -1023,7 +1023,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
 /// Calls must be equal in every mode (the same program ran): a difference
 /// is reported like a stdout difference.
 fn merge_native(
-    rows: &mut Vec<FuncRow>,
+    rows: &mut [FuncRow],
     profiles: &[NativeProfile],
     num_imported: u32,
     interp_sampled_ms: f64,

@@ -617,8 +617,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.ins().store(flags(), d1, rt, l.rt_depth);
         let nparams = self.env.module.func_type(self.func_index).params().len();
         let mut all = vec![self.vmctx];
-        for var in self.locals[..nparams].to_vec() {
-            all.push(self.b.use_var(var));
+        for i in 0..nparams {
+            all.push(self.b.use_var(self.locals[i]));
         }
         let fref = match self.callees.get(&self.func_index) {
             Some(f) => *f,

@@ -279,11 +279,11 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
             }
             _ => {}
         }
-        if resources.is_none() {
-            if let Some((fv, _)) = func_validators.first() {
-                let fv: &wasmparser::FuncToValidate<wasmparser::ValidatorResources> = fv;
-                resources = Some(fv.resources.clone());
-            }
+        if resources.is_none()
+            && let Some((fv, _)) = func_validators.first()
+        {
+            let fv: &wasmparser::FuncToValidate<wasmparser::ValidatorResources> = fv;
+            resources = Some(fv.resources.clone());
         }
     }
 

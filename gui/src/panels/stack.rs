@@ -17,9 +17,12 @@ pub fn call_stack_ui(ui: &mut egui::Ui, state: &DebugState) -> Vec<Command> {
                     Some(s) => format!(" at {}:{}", s.file, s.line),
                     None => String::new(),
                 };
+                // Inlined calls (DWARF) and frames of native code (mode jit:
+                // no locals to show) are marked, as in the REPL's `bt`.
                 let inlined = if f.inlined { " [inlined]" } else { "" };
+                let jit = if f.jit { " [JIT]" } else { "" };
                 let text = format!(
-                    "#{} {}+{:#x}{loc}{inlined}",
+                    "#{} {}+{:#x}{loc}{inlined}{jit}",
                     f.index, f.func_name, f.code_offset
                 );
                 if ui
