@@ -16,17 +16,29 @@ impl Disasm {
     pub fn new(module: &Module) -> Result<Disasm, String> {
         let mut storage = String::new();
         let cfg = wasmprinter::Config::new();
+        // DWARF sections would print as tens of MB of hex escapes that no
+        // command shows: print without them, then map offsets back.
+        let trimmed = without_debug_sections(&module.bytes);
+        let (bytes, cuts) = match &trimmed {
+            Some((b, c)) => (&b[..], &c[..]),
+            None => (&module.bytes[..], &[][..]),
+        };
         let iter = cfg
-            .offsets_and_lines(&module.bytes, &mut storage)
+            .offsets_and_lines(bytes, &mut storage)
             .map_err(|e| format!("cannot disassemble: {e}"))?;
         let mut lines = Vec::new();
         let mut by_offset = BTreeMap::new();
         for (off, text) in iter {
             let text = text.trim_matches('\n').trim_end().to_string();
+            let off = off.map(|o| {
+                let o = o as usize;
+                let i = cuts.partition_point(|&(at, _)| at <= o);
+                o + i.checked_sub(1).map_or(0, |i| cuts[i].1)
+            });
             if let Some(o) = off {
-                by_offset.entry(o as usize).or_insert(lines.len());
+                by_offset.entry(o).or_insert(lines.len());
             }
-            lines.push((off.map(|o| o as usize), text));
+            lines.push((off, text));
         }
         Ok(Disasm { lines, by_offset })
     }
@@ -89,4 +101,56 @@ pub fn first_instruction(module: &Module, func_index: u32) -> Option<u32> {
     let fb = wasmparser::FunctionBody::new(reader);
     let ops = fb.get_operators_reader().ok()?;
     Some(module.code_offset_from_module_offset(ops.original_position() as usize))
+}
+
+/// `bytes` without its `.debug_*` custom sections, and the cuts: (offset in
+/// the trimmed bytes, bytes removed before it in all), sorted. `None` when
+/// there is nothing to remove or the section headers do not parse.
+fn without_debug_sections(bytes: &[u8]) -> Option<(Vec<u8>, Vec<(usize, usize)>)> {
+    fn leb(bytes: &[u8], pos: &mut usize) -> Option<usize> {
+        let mut value: u64 = 0;
+        for shift in (0..35).step_by(7) {
+            let b = *bytes.get(*pos)?;
+            *pos += 1;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
+    }
+    let mut pos = 8;
+    let mut kept: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut removed = 0;
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    while pos < bytes.len() {
+        let section_start = pos;
+        let id = bytes[pos];
+        pos += 1;
+        let size = leb(bytes, &mut pos)?;
+        let end = pos.checked_add(size).filter(|&e| e <= bytes.len())?;
+        if id == 0 {
+            let mut p = pos;
+            let name_len = leb(bytes, &mut p)?;
+            let name = bytes.get(p..p.checked_add(name_len)?)?;
+            if name.starts_with(b".debug_") {
+                kept.push(start..section_start);
+                let at = section_start - removed;
+                removed += end - section_start;
+                cuts.push((at, removed));
+                start = end;
+            }
+        }
+        pos = end;
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    kept.push(start..bytes.len());
+    let mut out = Vec::with_capacity(bytes.len() - removed);
+    for r in kept {
+        out.extend_from_slice(&bytes[r]);
+    }
+    Some((out, cuts))
 }
