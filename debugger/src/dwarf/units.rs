@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use gimli::{AttributeValue, Reader as _, UnitOffset};
@@ -153,6 +154,8 @@ pub(crate) struct Store {
     code_len: u64,
     /// Sorted, non-dead unit ranges: (start, end, unit index).
     addr_index: OnceLock<Vec<(u64, u64, usize)>>,
+    /// Set once every unit's DIEs have been scanned ([`Store::scan_all`]).
+    scanned: OnceLock<()>,
     /// Global variables by name: (unit, DIE).
     globals: OnceLock<HashMap<String, Vec<(usize, UnitOffset)>>>,
 }
@@ -415,6 +418,7 @@ impl Store {
             units,
             code_len,
             addr_index: OnceLock::new(),
+            scanned: OnceLock::new(),
             globals: OnceLock::new(),
         }))
     }
@@ -746,7 +750,36 @@ impl Store {
         Some(self.function_info(&cu, &f))
     }
 
+    /// Scan every unit's DIEs (functions and inlined names), on all cores:
+    /// what a lookup by name needs. Once per store.
+    fn scan_all(&self) {
+        self.scanned.get_or_init(|| {
+            let n = self.units.len();
+            let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(4));
+            if threads < 2 || n < 2 {
+                return;
+            }
+            let next = AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= n {
+                                break;
+                            }
+                            if let Some(cu) = self.cu(i) {
+                                cu.funcs(self);
+                            }
+                        }
+                    });
+                }
+            });
+        });
+    }
+
     pub fn functions_named(&self, query: &str) -> Vec<FunctionInfo> {
+        self.scan_all();
         let mut out: Vec<FunctionInfo> = Vec::new();
         for i in 0..self.units.len() {
             let Some(cu) = self.cu(i) else { continue };
@@ -812,6 +845,7 @@ impl Store {
     }
 
     pub fn inline_instances_named(&self, query: &str) -> Vec<InlineInstance> {
+        self.scan_all();
         let mut out: Vec<InlineInstance> = Vec::new();
         for i in 0..self.units.len() {
             let Some(cu) = self.cu(i) else { continue };
