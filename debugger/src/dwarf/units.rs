@@ -68,6 +68,9 @@ pub(crate) struct Cu {
     /// `code_offset` ranges covered by this unit (dead code at 0 removed).
     ranges: Vec<Range<u64>>,
     lines: OnceLock<Lines>,
+    /// Rendered `decl_file`/`call_file` paths by file index (`None`: no
+    /// such file).
+    file_paths: OnceLock<Vec<Option<String>>>,
     funcs: OnceLock<Vec<Func>>,
     /// Every `DW_TAG_inlined_subroutine`, names only (for `break FUNC`).
     inlined: OnceLock<Vec<InlinedName>>,
@@ -486,6 +489,7 @@ impl Store {
             lang,
             ranges: Vec::new(),
             lines: OnceLock::new(),
+            file_paths: OnceLock::new(),
             funcs: OnceLock::new(),
             inlined: OnceLock::new(),
         };
@@ -1087,9 +1091,17 @@ impl Cu {
 
     /// The `decl_file` path for a file index of this unit.
     fn file_path(&self, index: u64) -> Option<String> {
-        let program = self.line_program.as_ref()?;
-        let header = program.header();
-        header.file(index).map(|f| self.render_file(header, f))
+        let paths = self.file_paths.get_or_init(|| {
+            let Some(program) = &self.line_program else {
+                return Vec::new();
+            };
+            let header = program.header();
+            // DWARF 4 indexes files from 1, DWARF 5 from 0.
+            (0..=header.file_names().len() as u64)
+                .map(|i| header.file(i).map(|f| self.render_file(header, f)))
+                .collect()
+        });
+        paths.get(usize::try_from(index).ok()?).cloned().flatten()
     }
 
     fn funcs(&self, store: &Store) -> &Vec<Func> {
