@@ -14,19 +14,37 @@ pub struct Disasm {
 
 impl Disasm {
     pub fn new(module: &Module) -> Result<Disasm, String> {
+        // DWARF sections would print as tens of MB of hex escapes that no
+        // command shows: print without them, then map offsets back.
+        Disasm::build(&module.bytes, true)
+    }
+
+    fn build(module_bytes: &[u8], skip_debug: bool) -> Result<Disasm, String> {
         let mut storage = String::new();
         let cfg = wasmprinter::Config::new();
+        let trimmed = skip_debug
+            .then(|| without_debug_sections(module_bytes))
+            .flatten();
+        let (bytes, cuts) = match &trimmed {
+            Some((b, c)) => (&b[..], &c[..]),
+            None => (module_bytes, &[][..]),
+        };
         let iter = cfg
-            .offsets_and_lines(&module.bytes, &mut storage)
+            .offsets_and_lines(bytes, &mut storage)
             .map_err(|e| format!("cannot disassemble: {e}"))?;
         let mut lines = Vec::new();
         let mut by_offset = BTreeMap::new();
         for (off, text) in iter {
             let text = text.trim_matches('\n').trim_end().to_string();
+            let off = off.map(|o| {
+                let o = o as usize;
+                let i = cuts.partition_point(|&(at, _)| at <= o);
+                o + i.checked_sub(1).map_or(0, |i| cuts[i].1)
+            });
             if let Some(o) = off {
-                by_offset.entry(o as usize).or_insert(lines.len());
+                by_offset.entry(o).or_insert(lines.len());
             }
-            lines.push((off.map(|o| o as usize), text));
+            lines.push((off, text));
         }
         Ok(Disasm { lines, by_offset })
     }
@@ -89,4 +107,113 @@ pub fn first_instruction(module: &Module, func_index: u32) -> Option<u32> {
     let fb = wasmparser::FunctionBody::new(reader);
     let ops = fb.get_operators_reader().ok()?;
     Some(module.code_offset_from_module_offset(ops.original_position() as usize))
+}
+
+/// Module bytes without some sections, and the cuts (see below).
+type Trimmed = (Vec<u8>, Vec<(usize, usize)>);
+
+/// `bytes` without its `.debug_*` custom sections, and the cuts: (offset in
+/// the trimmed bytes, bytes removed before it in all), sorted. `None` when
+/// there is nothing to remove or the section headers do not parse.
+fn without_debug_sections(bytes: &[u8]) -> Option<Trimmed> {
+    fn leb(bytes: &[u8], pos: &mut usize) -> Option<usize> {
+        let mut value: u64 = 0;
+        for shift in (0..35).step_by(7) {
+            let b = *bytes.get(*pos)?;
+            *pos += 1;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
+    }
+    let mut pos = 8;
+    let mut kept: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut removed = 0;
+    let mut cuts = Vec::new();
+    let mut start = 0;
+    while pos < bytes.len() {
+        let section_start = pos;
+        let id = bytes[pos];
+        pos += 1;
+        let size = leb(bytes, &mut pos)?;
+        let end = pos.checked_add(size).filter(|&e| e <= bytes.len())?;
+        if id == 0 {
+            let mut p = pos;
+            let name_len = leb(bytes, &mut p)?;
+            let name = bytes.get(p..p.checked_add(name_len)?)?;
+            if name.starts_with(b".debug_") {
+                kept.push(start..section_start);
+                let at = section_start - removed;
+                removed += end - section_start;
+                cuts.push((at, removed));
+                start = end;
+            }
+        }
+        pos = end;
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    kept.push(start..bytes.len());
+    let mut out = Vec::with_capacity(bytes.len() - removed);
+    for r in kept {
+        out.extend_from_slice(&bytes[r]);
+    }
+    Some((out, cuts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn custom(name: &str, payload: &[u8]) -> Vec<u8> {
+        let mut content = vec![name.len() as u8];
+        content.extend_from_slice(name.as_bytes());
+        content.extend_from_slice(payload);
+        let mut out = vec![0, content.len() as u8];
+        out.extend(content);
+        out
+    }
+
+    #[test]
+    fn debug_sections_are_skipped_and_offsets_kept() {
+        let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        bytes.extend(custom(".debug_info", &[1, 2, 3]));
+        bytes.extend([1, 4, 1, 0x60, 0, 0]); // type: () -> ()
+        bytes.extend([3, 2, 1, 0]); // function 0: type 0
+        bytes.extend([10, 7, 1, 5, 0, 1, 1, 1, 0x0b]); // nop nop nop end
+        bytes.extend(custom(".debug_line", &[9; 40]));
+        bytes.extend(custom(".debug_str", &[7; 3]));
+        bytes.extend(custom("keep", &[5]));
+        let (trimmed, cuts) = without_debug_sections(&bytes).expect("has debug sections");
+        assert_eq!(trimmed.len(), bytes.len() - (17 + 54 + 16));
+        assert_eq!(cuts.len(), 3);
+        let full = Disasm::build(&bytes, false).expect("prints");
+        let fast = Disasm::build(&bytes, true).expect("prints");
+        let is_debug = |t: &str| t.contains("@custom \".debug_");
+        let want: Vec<_> = full.lines.iter().filter(|l| !is_debug(&l.1)).collect();
+        let got: Vec<_> = fast.lines.iter().collect();
+        assert_eq!(got, want);
+        assert!(full.lines.iter().any(|l| is_debug(&l.1)));
+        // The nops: at module_offset 8 + 17 + 6 + 4 + 5 (section id, size,
+        // count, body size, locals) and on.
+        let first_nop = 8 + 17 + 6 + 4 + 5;
+        for o in first_nop..first_nop + 3 {
+            assert_eq!(fast.line_at(o), Some("nop"), "at {o}");
+        }
+        assert!(fast.lines.iter().any(|l| l.1.contains("keep")));
+        let keep_full = full
+            .lines
+            .iter()
+            .find(|l| l.1.contains("keep"))
+            .map(|l| l.0);
+        let keep_fast = fast
+            .lines
+            .iter()
+            .find(|l| l.1.contains("keep"))
+            .map(|l| l.0);
+        assert_eq!(keep_fast, keep_full);
+    }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use gimli::{AttributeValue, Reader as _, UnitOffset};
@@ -67,16 +68,31 @@ pub(crate) struct Cu {
     /// `code_offset` ranges covered by this unit (dead code at 0 removed).
     ranges: Vec<Range<u64>>,
     lines: OnceLock<Lines>,
+    /// Rendered `decl_file`/`call_file` paths by file index (`None`: no
+    /// such file).
+    file_paths: OnceLock<Vec<Option<String>>>,
     funcs: OnceLock<Vec<Func>>,
-    /// Every `DW_TAG_inlined_subroutine` with code (for `break FUNC`).
-    inlined: OnceLock<Vec<Inlined>>,
+    /// Every `DW_TAG_inlined_subroutine`, names only (for `break FUNC`).
+    inlined: OnceLock<Vec<InlinedName>>,
+}
+
+/// Name, linkage name and demangled name of an inlined instance.
+type InlinedNames = (String, Option<String>, Option<String>);
+
+/// The names of one `DW_TAG_inlined_subroutine` DIE: what `break FUNC`
+/// matches on; the rest of [`Inlined`] is read only for matches.
+#[derive(Debug, Clone)]
+struct InlinedName {
+    offset: UnitOffset,
+    name: String,
+    linkage: Option<String>,
+    qualified: Option<String>,
 }
 
 /// One inlined instance, as `break FUNC` needs it.
 #[derive(Debug, Clone)]
 struct Inlined {
     name: String,
-    linkage: Option<String>,
     qualified: Option<String>,
     entry: u64,
     ranges: Vec<Range<u64>>,
@@ -141,6 +157,8 @@ pub(crate) struct Store {
     code_len: u64,
     /// Sorted, non-dead unit ranges: (start, end, unit index).
     addr_index: OnceLock<Vec<(u64, u64, usize)>>,
+    /// Set once every unit's DIEs have been scanned ([`Store::scan_all`]).
+    scanned: OnceLock<()>,
     /// Global variables by name: (unit, DIE).
     globals: OnceLock<HashMap<String, Vec<(usize, UnitOffset)>>>,
 }
@@ -403,6 +421,7 @@ impl Store {
             units,
             code_len,
             addr_index: OnceLock::new(),
+            scanned: OnceLock::new(),
             globals: OnceLock::new(),
         }))
     }
@@ -470,6 +489,7 @@ impl Store {
             lang,
             ranges: Vec::new(),
             lines: OnceLock::new(),
+            file_paths: OnceLock::new(),
             funcs: OnceLock::new(),
             inlined: OnceLock::new(),
         };
@@ -734,7 +754,36 @@ impl Store {
         Some(self.function_info(&cu, &f))
     }
 
+    /// Scan every unit's DIEs (functions and inlined names), on all cores:
+    /// what a lookup by name needs. Once per store.
+    fn scan_all(&self) {
+        self.scanned.get_or_init(|| {
+            let n = self.units.len();
+            let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(4));
+            if threads < 2 || n < 2 {
+                return;
+            }
+            let next = AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= n {
+                                break;
+                            }
+                            if let Some(cu) = self.cu(i) {
+                                cu.funcs(self);
+                            }
+                        }
+                    });
+                }
+            });
+        });
+    }
+
     pub fn functions_named(&self, query: &str) -> Vec<FunctionInfo> {
+        self.scan_all();
         let mut out: Vec<FunctionInfo> = Vec::new();
         for i in 0..self.units.len() {
             let Some(cu) = self.cu(i) else { continue };
@@ -800,17 +849,29 @@ impl Store {
     }
 
     pub fn inline_instances_named(&self, query: &str) -> Vec<InlineInstance> {
+        self.scan_all();
         let mut out: Vec<InlineInstance> = Vec::new();
         for i in 0..self.units.len() {
             let Some(cu) = self.cu(i) else { continue };
-            for inl in cu.inlined(self) {
-                if names_match(
-                    &inl.name,
-                    inl.linkage.as_deref(),
-                    inl.qualified.as_deref(),
+            for lite in cu.inlined(self) {
+                if !names_match(
+                    &lite.name,
+                    lite.linkage.as_deref(),
+                    lite.qualified.as_deref(),
                     query,
-                ) && !out.iter().any(|o| o.entry == inl.entry as u32)
+                ) {
+                    continue;
+                }
+                let Ok(entry) = cu.unit.entry(lite.offset) else {
+                    continue;
+                };
+                let mut inl = cu.inlined_instance(&entry);
+                inl.ranges.retain(|r| live_range(r, self.code_len));
+                if inl.ranges.is_empty() || !live_range(&(inl.entry..inl.entry + 1), self.code_len)
                 {
+                    continue;
+                }
+                if !out.iter().any(|o| o.entry == inl.entry as u32) {
                     out.push(InlineInstance {
                         name: inl.display_name(),
                         entry: inl.entry as u32,
@@ -1030,48 +1091,98 @@ impl Cu {
 
     /// The `decl_file` path for a file index of this unit.
     fn file_path(&self, index: u64) -> Option<String> {
-        let program = self.line_program.as_ref()?;
-        let header = program.header();
-        header.file(index).map(|f| self.render_file(header, f))
+        let paths = self.file_paths.get_or_init(|| {
+            let Some(program) = &self.line_program else {
+                return Vec::new();
+            };
+            let header = program.header();
+            // DWARF 4 indexes files from 1, DWARF 5 from 0.
+            (0..=header.file_names().len() as u64)
+                .map(|i| header.file(i).map(|f| self.render_file(header, f)))
+                .collect()
+        });
+        paths.get(usize::try_from(index).ok()?).cloned().flatten()
     }
 
     fn funcs(&self, store: &Store) -> &Vec<Func> {
         self.funcs.get_or_init(|| {
-            let mut out = Vec::new();
-            let mut entries = self.unit.entries();
-            while let Ok(Some(entry)) = entries.next_dfs() {
-                if entry.tag() != gimli::DW_TAG_subprogram {
-                    continue;
-                }
-                let mut ranges = Vec::new();
-                if let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) {
-                    while let Ok(Some(r)) = iter.next() {
-                        let r = r.begin..r.end;
-                        if live_range(&r, store.code_len) {
-                            ranges.push(r);
+            let (funcs, inlined) = self.scan(store);
+            let _ = self.inlined.set(inlined);
+            funcs
+        })
+    }
+
+    /// One pass over the unit's DIEs: the functions with code, and the
+    /// names of the inlined instances. Only subprogram and inlined-
+    /// subroutine DIEs are decoded; the others' attributes are skipped by
+    /// form.
+    fn scan(&self, store: &Store) -> (Vec<Func>, Vec<InlinedName>) {
+        let mut funcs = Vec::new();
+        let mut inlined = Vec::new();
+        let mut by_origin: HashMap<u64, InlinedNames> = HashMap::new();
+        let Ok(mut raw) = self.unit.entries_raw(None) else {
+            return (funcs, inlined);
+        };
+        let mut entry = gimli::DebuggingInformationEntry::null();
+        while !raw.is_empty() {
+            let mut at_entry = raw.clone();
+            let tag = match raw.read_abbreviation() {
+                Ok(Some(abbrev)) => {
+                    let tag = abbrev.tag();
+                    if tag != gimli::DW_TAG_subprogram && tag != gimli::DW_TAG_inlined_subroutine {
+                        if raw.skip_attributes(abbrev.attributes()).is_err() {
+                            break;
                         }
+                        continue;
                     }
+                    tag
                 }
-                if ranges.is_empty() {
-                    continue;
-                }
-                let low = ranges.iter().map(|r| r.start).min().unwrap_or(0);
-                let high = ranges.iter().map(|r| r.end).max().unwrap_or(0);
-                let (name, linkage) = self.die_names(entry);
-                let qualified = linkage.as_deref().and_then(|l| demangle(l, self.lang));
-                out.push(Func {
-                    offset: entry.offset(),
-                    ranges,
-                    low,
-                    high,
-                    name: name.unwrap_or_default(),
-                    linkage,
-                    qualified,
-                    decl: self.decl(entry),
-                });
+                Ok(None) => continue,
+                Err(_) => break,
+            };
+            if !matches!(at_entry.read_entry(&mut entry), Ok(true)) {
+                break;
             }
-            out.sort_by_key(|f| f.low);
-            out
+            raw = at_entry;
+            if tag == gimli::DW_TAG_subprogram {
+                if let Some(f) = self.func(store, &entry) {
+                    funcs.push(f);
+                }
+            } else {
+                inlined.push(self.inlined_name(&entry, &mut by_origin));
+            }
+        }
+        funcs.sort_by_key(|f| f.low);
+        (funcs, inlined)
+    }
+
+    /// A subprogram DIE with live code.
+    fn func(&self, store: &Store, entry: &gimli::DebuggingInformationEntry<R>) -> Option<Func> {
+        let mut ranges = Vec::new();
+        if let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) {
+            while let Ok(Some(r)) = iter.next() {
+                let r = r.begin..r.end;
+                if live_range(&r, store.code_len) {
+                    ranges.push(r);
+                }
+            }
+        }
+        if ranges.is_empty() {
+            return None;
+        }
+        let low = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+        let high = ranges.iter().map(|r| r.end).max().unwrap_or(0);
+        let (name, linkage) = self.die_names(entry);
+        let qualified = linkage.as_deref().and_then(|l| demangle(l, self.lang));
+        Some(Func {
+            offset: entry.offset(),
+            ranges,
+            low,
+            high,
+            name: name.unwrap_or_default(),
+            linkage,
+            qualified,
+            decl: self.decl(entry),
         })
     }
 
@@ -1245,7 +1356,11 @@ impl Cu {
     }
 
     /// Name, ranges, entry and call site of an inlined-subroutine DIE.
-    fn inlined_instance(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Inlined {
+    /// Name, linkage name and language of an inlined-subroutine DIE.
+    fn inlined_names(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R>,
+    ) -> (Option<String>, Option<String>, Option<gimli::DwLang>) {
         let (mut name, mut linkage) = self.die_names(entry);
         let mut lang = self.lang;
         // The abstract origin may live in another unit (TinyGo, LTO).
@@ -1262,6 +1377,11 @@ impl Cu {
             (name, linkage) = cu.die_names(&origin);
             lang = cu.lang;
         }
+        (name, linkage, lang)
+    }
+
+    fn inlined_instance(&self, entry: &gimli::DebuggingInformationEntry<R>) -> Inlined {
+        let (name, linkage, lang) = self.inlined_names(entry);
         let qualified = linkage.as_deref().and_then(|l| demangle(l, lang));
         let mut ranges = Vec::new();
         if let Ok(mut iter) = self.dwarf.die_ranges(&self.unit, entry) {
@@ -1301,7 +1421,6 @@ impl Cu {
         };
         Inlined {
             name: name.unwrap_or_else(|| "<inlined>".to_string()),
-            linkage,
             qualified,
             entry: entry_pc
                 .filter(|e| ranges.iter().any(|r| r.contains(e)))
@@ -1311,24 +1430,55 @@ impl Cu {
         }
     }
 
-    /// Every inlined instance with live code in this unit.
-    fn inlined(&self, store: &Store) -> &Vec<Inlined> {
+    /// The names of every inlined instance in this unit (liveness is
+    /// checked for the matches only). Names come from the instance's own
+    /// attributes or its abstract origin; one origin serves many instances,
+    /// so its names are resolved and demangled once.
+    fn inlined(&self, store: &Store) -> &Vec<InlinedName> {
         self.inlined.get_or_init(|| {
-            let mut out = Vec::new();
-            let mut entries = self.unit.entries();
-            while let Ok(Some(entry)) = entries.next_dfs() {
-                if entry.tag() != gimli::DW_TAG_inlined_subroutine {
-                    continue;
-                }
-                let mut inl = self.inlined_instance(entry);
-                inl.ranges.retain(|r| live_range(r, store.code_len));
-                if !inl.ranges.is_empty() && live_range(&(inl.entry..inl.entry + 1), store.code_len)
-                {
-                    out.push(inl);
-                }
-            }
-            out
+            let (funcs, inlined) = self.scan(store);
+            let _ = self.funcs.set(funcs);
+            inlined
         })
+    }
+
+    /// The names of an inlined-subroutine DIE. `by_origin` caches them
+    /// per abstract origin for DIEs whose names all come from it.
+    fn inlined_name(
+        &self,
+        entry: &gimli::DebuggingInformationEntry<R>,
+        by_origin: &mut HashMap<u64, InlinedNames>,
+    ) -> InlinedName {
+        let own = entry.attr_value(gimli::DW_AT_name).is_some()
+            || entry.attr_value(gimli::DW_AT_linkage_name).is_some()
+            || entry.attr_value(gimli::DW_AT_MIPS_linkage_name).is_some()
+            || entry.attr_value(gimli::DW_AT_specification).is_some();
+        let origin = match entry.attr_value(gimli::DW_AT_abstract_origin) {
+            Some(AttributeValue::UnitRef(o)) => o
+                .to_debug_info_offset(&self.unit.header)
+                .map(|o| o.0 as u64),
+            Some(AttributeValue::DebugInfoRef(o)) => Some(o.0 as u64),
+            _ => None,
+        };
+        let make = || {
+            let (name, linkage, lang) = self.inlined_names(entry);
+            let qualified = linkage.as_deref().and_then(|l| demangle(l, lang));
+            (
+                name.unwrap_or_else(|| "<inlined>".to_string()),
+                linkage,
+                qualified,
+            )
+        };
+        let (name, linkage, qualified) = match origin.filter(|_| !own) {
+            Some(key) => by_origin.entry(key).or_insert_with(make).clone(),
+            None => make(),
+        };
+        InlinedName {
+            offset: entry.offset(),
+            name,
+            linkage,
+            qualified,
+        }
     }
 
     /// A variable DIE at `pc`; `None` for nameless or artificial-only DIEs.
