@@ -523,16 +523,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.trap_if(out, trap_word::OUT_OF_FUEL);
     }
 
-    /// The interrupt flag is set: spill the locals and ask the runtime
-    /// (`Interrupt`), which pauses for the debugger and says whether to go
-    /// on (the common case) or unwind.
-    fn interrupt_check(&mut self, flag: ir::Value) {
-        let slow = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(flag, slow, &[], cont, &[]);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
+    /// In an interrupt's slow path: spill the locals (when this function
+    /// keeps them for the debugger) and call the runtime (`Interrupt`), which
+    /// pauses for the debugger; nonzero means unwind.
+    fn call_interrupt_hook(&mut self) -> ir::Value {
         let l = self.env.layout;
         let area = if self.spill_locals {
             let ss = self.area.expect("made at entry");
@@ -550,9 +544,21 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let f = self.b.ins().iconst(types::I32, self.func_index as i64);
         let o = self.b.ins().iconst(types::I32, self.code_offset as i64);
         let fp = self.b.ins().get_frame_pointer(types::I64);
-        let unwind = self
-            .libcall(Libcall::Interrupt, &[f, o, fp, area])
-            .expect("returns a flag");
+        self.libcall(Libcall::Interrupt, &[f, o, fp, area])
+            .expect("returns a flag")
+    }
+
+    /// The interrupt flag is set: spill the locals and ask the runtime
+    /// (`Interrupt`), which pauses for the debugger and says whether to go
+    /// on (the common case) or unwind.
+    fn interrupt_check(&mut self, flag: ir::Value) {
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(flag, slow, &[], cont, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let unwind = self.call_interrupt_hook();
         let stop = self.b.create_block();
         self.b.set_cold_block(stop);
         self.b.ins().brif(unwind, stop, &[], cont, &[]);
@@ -580,26 +586,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.seal_block(slow);
         self.b.seal_block(cont);
         self.b.switch_to_block(slow);
-        let l = self.env.layout;
-        let area = if self.spill_locals {
-            let ss = self.area.expect("made at entry");
-            let area = self.b.ins().stack_addr(types::I64, ss, 0);
-            for (i, var) in self.locals.clone().into_iter().enumerate() {
-                let v = self.b.use_var(var);
-                self.b
-                    .ins()
-                    .store(MemFlagsData::trusted(), v, area, i as i32 * l.slot_size);
-            }
-            area
-        } else {
-            self.b.ins().iconst(types::I64, 0)
-        };
-        let f = self.b.ins().iconst(types::I32, self.func_index as i64);
-        let o = self.b.ins().iconst(types::I32, self.code_offset as i64);
-        let fp = self.b.ins().get_frame_pointer(types::I64);
-        let unwind = self
-            .libcall(Libcall::Interrupt, &[f, o, fp, area])
-            .expect("returns a flag");
+        let unwind = self.call_interrupt_hook();
         let stop = self.b.create_block();
         let again = self.b.create_block();
         self.b.set_cold_block(stop);
@@ -611,6 +598,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.unwind_and_return(0);
 
         self.b.switch_to_block(again);
+        let l = self.env.layout;
         let rt = self.load_rt();
         let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
         let d1 = self.b.ins().iadd_imm_s(d, -1);
