@@ -565,21 +565,24 @@ fn jit_finish_stops_in_the_jit_caller_then_continue_resumes() {
     );
 }
 
+/// Set the session's interrupt flag from another thread after `ms`.
+fn interrupt_after(s: &Session, ms: u64) -> std::thread::JoinHandle<()> {
+    let slot = s.interrupt_slot();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(ms));
+        slot.lock()
+            .expect("interrupt lock")
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    })
+}
+
 #[test]
 fn jit_interrupt_stops_in_jit_code_continue_resumes_kill_unwinds() {
     let mut s = session();
     run(&mut s, Command::SetMode(Mode::Jit));
     // Instantiate first, so the interrupt slot holds this store's flag.
     assert_eq!(returned(&run(&mut s, call("add", &["1", "2"]))), ["3"]);
-    let interrupt_soon = |s: &Session| {
-        let slot = s.interrupt_slot();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            slot.lock()
-                .expect("interrupt lock")
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-        })
-    };
+    let interrupt_soon = |s: &Session| interrupt_after(s, 300);
     let t = interrupt_soon(&s);
     let ev = run(&mut s, call("loop_forever", &[]));
     t.join().expect("interrupter");
@@ -640,13 +643,7 @@ fn jit_interrupt_at_a_function_entry_resumes_by_calling_it_again() {
     let mut s = session();
     run(&mut s, Command::SetMode(Mode::Jit));
     assert_eq!(returned(&run(&mut s, call("add", &["1", "2"]))), ["3"]);
-    let slot = s.interrupt_slot();
-    let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        slot.lock()
-            .expect("interrupt lock")
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-    });
+    let t = interrupt_after(&s, 100);
     let ev = run(&mut s, call("fib", &["40"]));
     t.join().expect("interrupter");
     if ev.iter().any(|e| matches!(e, Event::Returned { .. })) {

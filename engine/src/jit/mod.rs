@@ -279,38 +279,23 @@ impl CompiledModule {
         options: CompileOptions,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<CompiledModule> {
+        Self::compile_all_keeping_code(module, opt, options, progress).map(|(c, _)| c)
+    }
+
+    /// Compile every function now; also return the machine code (what a
+    /// `wdb.aot` payload saves).
+    fn compile_all_keeping_code(
+        module: Arc<Module>,
+        opt: OptLevel,
+        options: CompileOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(CompiledModule, Vec<FuncCode>)> {
         let start = Instant::now();
         let mut c = Compiler::new(new_jit_module(opt)?);
         c.options = options;
         // Declare, define, finalize.
         let ids = c.declare(&module)?;
         let code = c.compile_all(&module, &ids, progress)?;
-        Self::finalize(
-            module,
-            c.module,
-            &ids,
-            &code,
-            CodeSource::Jit,
-            start,
-            options,
-        )
-    }
-
-    /// JIT-compile every function, and also return the code as a `wdb.aot`
-    /// section payload, for a code cache to keep (see
-    /// [`CompiledModule::load_aot_payload`]).
-    pub fn compile_with_payload(
-        module: Arc<Module>,
-        opt: OptLevel,
-    ) -> Result<(CompiledModule, Vec<u8>)> {
-        let start = Instant::now();
-        let options = CompileOptions::default();
-        let mut c = Compiler::new(new_jit_module(opt)?);
-        c.options = options;
-        let fingerprint = compile::fingerprint(cranelift_module::Module::isa(&c.module), opt)
-            + options.fingerprint_suffix();
-        let ids = c.declare(&module)?;
-        let code = c.compile_all(&module, &ids, &mut |_, _| {})?;
         let compiled = Self::finalize(
             module,
             c.module,
@@ -320,7 +305,21 @@ impl CompiledModule {
             start,
             options,
         )?;
-        let payload = aot::encode_payload(fingerprint, opt, code)?;
+        Ok((compiled, code))
+    }
+
+    /// JIT-compile every function, and also return the code as a `wdb.aot`
+    /// section payload, for a code cache to keep (see
+    /// [`CompiledModule::load_aot_payload`]).
+    pub fn compile_with_payload(
+        module: Arc<Module>,
+        opt: OptLevel,
+    ) -> Result<(CompiledModule, Vec<u8>)> {
+        let options = CompileOptions::default();
+        let (compiled, code) =
+            Self::compile_all_keeping_code(module, opt, options, &mut |_, _| {})?;
+        let payload =
+            aot::encode_payload(fingerprint(opt) + options.fingerprint_suffix(), opt, code)?;
         Ok((compiled, payload))
     }
 
