@@ -1297,6 +1297,11 @@ impl Session {
     }
 
     fn resume(&mut self, how: Resume) -> Res<Vec<Event>> {
+        if self.jit_paused() && !matches!(how, Resume::Continue) && self.jit_pause_can_take_over() {
+            // Stepping from a JIT loop header: the interpreter runs the rest
+            // of that call, so every stepping command works from here.
+            self.take_over_jit_pause()?;
+        }
         if self.jit_paused() {
             return match how {
                 Resume::Continue => self.resume_jit_pause(false),
@@ -1930,6 +1935,7 @@ impl Session {
             rt: self.rt.as_ref(),
             frame: Some(vf.info),
             depth: vf.phys,
+            not_live: self.not_live_locals(vf.phys),
         };
         Some(l.source.info.eval_in_frame(text, co, vf.level, &cx))
     }
@@ -1976,6 +1982,7 @@ impl Session {
                 .ok()
                 .and_then(|f| f.into_iter().nth(self.selected_phys())),
             depth: self.selected_phys(),
+            not_live: self.not_live_locals(self.selected_phys()),
         };
         expr::eval(e, &cx)
     }
@@ -2409,6 +2416,14 @@ struct FrameCx<'a> {
     rt: Option<&'a Runtime>,
     frame: Option<FrameInfo>,
     depth: usize,
+    /// Locals JIT code kept no value for where it stopped (by index).
+    not_live: Vec<bool>,
+}
+
+impl FrameCx<'_> {
+    fn is_live(&self, local: u32) -> bool {
+        !self.not_live.get(local as usize).copied().unwrap_or(false)
+    }
 }
 
 fn local_index(module: &Module, f: &FrameInfo, r: &LocalRef) -> Res<u32> {
@@ -2447,6 +2462,9 @@ fn global_index(module: &Module, r: &LocalRef) -> Res<u32> {
 
 impl crate::dwarf::FrameAccess for FrameCx<'_> {
     fn local(&self, index: u32) -> Option<Value> {
+        if !self.is_live(index) {
+            return None;
+        }
         self.frame.as_ref()?.locals.get(index as usize).copied()
     }
 
@@ -2476,6 +2494,9 @@ impl EvalContext for FrameCx<'_> {
     fn local(&self, r: &LocalRef) -> Result<Value, String> {
         let f = self.frame.as_ref().ok_or("No frame selected.")?;
         match local_index(self.module, f, r) {
+            Ok(i) if !self.is_live(i) => Err(format!(
+                "$l{i} is not live here: JIT code keeps no value for a local it never reads again before writing it"
+            )),
             Ok(i) => Ok(f.locals[i as usize]),
             // `$__stack_pointer` and friends: a global by name.
             Err(e) => match r {
@@ -2569,7 +2590,15 @@ fn frame_view(
             .and_then(|m| m.get(&(i as u32)))
             .cloned()
             .unwrap_or_else(|| format!("$l{i}")),
-        value: value_view(*v),
+        value: if cx.is_live(i as u32) {
+            value_view(*v)
+        } else {
+            ValueView {
+                text: "<not live>".into(),
+                bits: 0,
+                ..value_view(*v)
+            }
+        },
     };
     let all: Vec<NamedValue> = f
         .locals

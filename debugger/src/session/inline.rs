@@ -178,6 +178,7 @@ impl Session {
             rt: self.rt.as_ref(),
             frame: Some(vf.info.clone()),
             depth: vf.phys,
+            not_live: self.not_live_locals(vf.phys),
         };
         let mut v = frame_view(module, source, i, vf, &cx);
         v.jit = vf.phys >= self.interp_depth();

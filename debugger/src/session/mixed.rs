@@ -11,8 +11,11 @@
 //! sites. Two more ways to stop in JIT code itself, with no interpreted
 //! frame: an interrupt (Ctrl-C) seen at a function entry or loop header, and
 //! `finish` out of the outermost interpreted function (it stops in its JIT
-//! caller). `continue` resumes the JIT code from there; `step` runs it to
-//! the next function entry, which the interpreter runs.
+//! caller). `continue` resumes the JIT code from there. Stepping from a loop
+//! header hands the rest of that call to the interpreter (the JIT spilled
+//! its live locals: `Execution::at_loop_header`), which returns its results
+//! to the JIT caller; from elsewhere `step` runs the JIT code to the next
+//! function entry, which the interpreter runs.
 //!
 //! Which functions go to the interpreter: those containing a code
 //! breakpoint (a function breakpoint at its entry, or a line/address one
@@ -25,7 +28,7 @@ use std::thread::JoinHandle;
 
 use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{
-    BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, JitStop, OptLevel,
+    AfterInterrupt, BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, JitStop, OptLevel,
 };
 use wdb_engine::runtime::{Store, StoreConfig};
 use wdb_engine::value::FuncAddr;
@@ -63,6 +66,9 @@ struct Resume {
     breaks: HashSet<FuncAddr>,
     /// Flag every function: the next entry stops (`step` from JIT code).
     all: bool,
+    /// Answering an interrupt whose call the interpreter took over:
+    /// `Returned` holds that call's results.
+    took_over: bool,
 }
 
 /// A JIT run in progress, suspended in the debug hook.
@@ -76,6 +82,9 @@ pub(super) struct JitRun {
     pause: Option<JitPause>,
     /// The next function entry stops at once (`step` from JIT code).
     stop_at_entry: bool,
+    /// The interpreter runs the rest of the interrupted call (see
+    /// `Session::take_over_jit_pause`); its outcome answers the interrupt.
+    took_over: bool,
 }
 
 /// What [`Session::finish_into_jit`] did.
@@ -85,10 +94,13 @@ pub(super) type FinishIntoJit = Result<(Stop, String, Vec<Value>), Stop>;
 pub(super) struct JitPause {
     /// Innermost first.
     frames: Vec<JitFrame>,
-    /// Params and locals of `frames[0]`, when the JIT spilled them.
-    locals: Option<Vec<Value>>,
+    /// Params and locals of `frames[0]`, when the JIT spilled them (`None`:
+    /// not live there).
+    locals: Option<Vec<Option<Value>>>,
     /// What `continue` hands the JIT code (`Returned` resumes it).
     pending: RunOutcome,
+    /// The interpreter can run the rest of `frames[0]`'s call from here.
+    takeover: bool,
 }
 
 /// The hook on the JIT side: ship the store to the session and wait.
@@ -109,7 +121,7 @@ impl DebugHook for ChannelHook {
         // The JIT keeps pointers into the store's heap data (memories,
         // globals), not to the `Store` value, so it can travel and come back.
         let s = std::mem::replace(store, Store::new(StoreConfig::default()));
-        self.exchange(
+        let (outcome, _) = self.exchange(
             store,
             JitMsg::Enter {
                 store: s,
@@ -118,7 +130,8 @@ impl DebugHook for ChannelHook {
                 frames: frames.to_vec(),
             },
             flags,
-        )
+        );
+        outcome
     }
 
     fn interrupted(
@@ -126,28 +139,30 @@ impl DebugHook for ChannelHook {
         store: &mut Store,
         stop: JitStop,
         flags: &mut BreakFlags<'_>,
-    ) -> Option<RunOutcome> {
+    ) -> AfterInterrupt {
         let s = std::mem::replace(store, Store::new(StoreConfig::default()));
         match self.exchange(store, JitMsg::Interrupted { store: s, stop }, flags) {
-            RunOutcome::Returned(_) => None,
-            other => Some(other),
+            (RunOutcome::Returned(values), true) => AfterInterrupt::Returned(values),
+            (RunOutcome::Returned(_), false) => AfterInterrupt::Resume,
+            (other, _) => AfterInterrupt::Unwind(other),
         }
     }
 }
 
 impl ChannelHook {
-    /// Send `msg` (which carries the store) and wait for the answer.
+    /// Send `msg` (which carries the store) and wait for the answer: the
+    /// outcome, and whether the interpreter took the interrupted call over.
     fn exchange(
         &mut self,
         store: &mut Store,
         msg: JitMsg,
         flags: &mut BreakFlags<'_>,
-    ) -> RunOutcome {
+    ) -> (RunOutcome, bool) {
         if let Err(e) = self.tx.send(msg) {
             if let JitMsg::Enter { store: s, .. } | JitMsg::Interrupted { store: s, .. } = e.0 {
                 *store = s;
             }
-            return RunOutcome::Paused(PauseReason::Interrupted);
+            return (RunOutcome::Paused(PauseReason::Interrupted), false);
         }
         match self.rx.recv() {
             Ok(r) => {
@@ -157,10 +172,10 @@ impl ChannelHook {
                 } else {
                     flags.set(store, &r.breaks);
                 }
-                r.outcome
+                (r.outcome, r.took_over)
             }
             // The session abandoned the run: unwind the JIT frames.
-            Err(_) => RunOutcome::Paused(PauseReason::Interrupted),
+            Err(_) => (RunOutcome::Paused(PauseReason::Interrupted), false),
         }
     }
 }
@@ -253,6 +268,7 @@ impl Session {
             below: Vec::new(),
             pause: None,
             stop_at_entry: false,
+            took_over: false,
         });
         Ok((self.wait_jit()?, note))
     }
@@ -296,6 +312,7 @@ impl Session {
                 run.stop_at_entry = false;
                 run.pause = Some(JitPause {
                     frames: stop.frames,
+                    takeover: stop.takeover && locals.is_some(),
                     locals,
                     pending: RunOutcome::Returned(Vec::new()),
                 });
@@ -366,11 +383,13 @@ impl Session {
         let run = self.jit_run.as_mut().ok_or("no JIT run")?;
         run.below = Vec::new();
         run.pause = None;
+        let took_over = std::mem::take(&mut run.took_over);
         if let Err(e) = run.to_jit.send(Resume {
             store,
             outcome,
             breaks,
             all,
+            took_over,
         }) {
             rt.store = e.0.store;
             self.finish_jit_thread();
@@ -421,6 +440,13 @@ impl Session {
             Some(p) => (&p.frames, p.locals.as_ref()),
             None => (&run.below, None),
         };
+        let types = |f: &JitFrame| {
+            self.rt.as_ref().map_or(Vec::new(), |rt| {
+                rt.store
+                    .instance_module(f.instance)
+                    .local_types(f.func_index)
+            })
+        };
         frames
             .iter()
             .enumerate()
@@ -431,12 +457,29 @@ impl Session {
                 // Not an interpreted frame: it has no internal pc.
                 pc: 0,
                 code_offset: f.code_offset,
+                // A local that is not live shows as such (`not_live_locals`);
+                // its slot holds a zero of its type.
                 locals: match (i, locals) {
-                    (0, Some(l)) => l.clone(),
+                    (0, Some(l)) => l
+                        .iter()
+                        .zip(types(f))
+                        .map(|(v, t)| v.unwrap_or(Value::default_for(t)))
+                        .collect(),
                     _ => Vec::new(),
                 },
             })
             .collect()
+    }
+
+    /// Which locals of frame `index` of `frames()` the JIT code kept no
+    /// value for (not live where it stopped); empty for other frames.
+    pub(super) fn not_live_locals(&self, index: usize) -> Vec<bool> {
+        match self.jit_run.as_ref().and_then(|r| r.pause.as_ref()) {
+            Some(JitPause {
+                locals: Some(l), ..
+            }) if index == self.interp_depth() => l.iter().map(Option::is_none).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Whether frame `index` of `frames()` has no locals to show (a JIT
@@ -480,6 +523,7 @@ impl Session {
             frames,
             locals: None,
             pending: RunOutcome::Returned(values.clone()),
+            takeover: false,
         });
         if let Some(rt) = self.rt.as_mut() {
             rt.exec = None;
@@ -510,6 +554,45 @@ impl Session {
             pc,
             max_depth: 1,
         })
+    }
+
+    /// Whether stepping from this JIT pause can hand the call to the
+    /// interpreter (stopped at a loop header with the locals).
+    pub(super) fn jit_pause_can_take_over(&self) -> bool {
+        self.jit_run
+            .as_ref()
+            .and_then(|r| r.pause.as_ref())
+            .is_some_and(|p| p.takeover)
+    }
+
+    /// Stopped at a loop header in JIT code: run the rest of that call in
+    /// the interpreter, from there, with the locals the JIT spilled (a
+    /// local that was not live is never read before it is written again,
+    /// so a zero stands in). The JIT code waits in the hook and returns the
+    /// call's results to its caller.
+    pub(super) fn take_over_jit_pause(&mut self) -> Res<()> {
+        let run = self.jit_run.as_mut().ok_or("not stopped in JIT code")?;
+        let pause = run.pause.take().ok_or("not stopped in JIT code")?;
+        let top = pause.frames[0];
+        let rt = self.rt.as_mut().ok_or("not instantiated")?;
+        let types = rt
+            .store
+            .instance_module(top.instance)
+            .local_types(top.func_index);
+        let locals: Vec<Value> = pause
+            .locals
+            .unwrap_or_default()
+            .into_iter()
+            .zip(types)
+            .map(|(v, t)| v.unwrap_or(Value::default_for(t)))
+            .collect();
+        let exec = Execution::at_loop_header(&mut rt.store, top.func, top.code_offset, &locals)
+            .map_err(|e| e.to_string())?;
+        rt.exec = Some(exec);
+        run.below = pause.frames[1..].to_vec();
+        run.took_over = true;
+        self.selected = 0;
+        Ok(())
     }
 
     /// `continue`/`step`/... while stopped in JIT code.

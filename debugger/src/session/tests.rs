@@ -607,6 +607,25 @@ fn jit_interrupt_stops_in_jit_code_continue_resumes_kill_unwinds() {
     };
     let first: i64 = text.parse().expect("a number");
     assert!(first > 0, "{text}");
+    // Only the locals live at the loop header were kept: the frame base
+    // ($l2, which `counter`'s address comes from) is; the -O0 temporaries,
+    // written before they are read in each iteration, are not.
+    let print = |s: &mut Session, e: &str| {
+        run(
+            s,
+            Command::Print {
+                expr: e.into(),
+                format: Format::Natural,
+            },
+        )
+    };
+    let ev = print(&mut s, "$l2");
+    assert!(matches!(&ev[0], Event::Printed { .. }), "{ev:?}");
+    let ev = print(&mut s, "$l4");
+    assert!(
+        matches!(&ev[0], Event::CommandFailed { message, .. } if message.contains("not live here")),
+        "{ev:?}"
+    );
     // `continue` resumes the JIT code where it stopped.
     let t = interrupt_soon(&s);
     let ev = run(&mut s, Command::Continue);
@@ -704,4 +723,87 @@ fn jit_step_from_an_interrupt_stops_at_the_next_function_entry() {
         ev.iter().any(|e| matches!(e, Event::Exited { code: 0 })),
         "{ev:?}"
     );
+}
+
+/// A loop with a `.debug_info` section (so the JIT keeps its live locals
+/// for the debugger): `outer(n) = spin(n) + 1`, `spin(n)` = the wrapping sum
+/// of `3 * i` for `i < n`.
+const SPIN_WAT: &str = r#"(module
+  (func $spin (export "spin") (param $n i32) (result i32) (local $i i32) (local $acc i32) (local $t i32)
+    (loop $top
+      (local.set $t (i32.mul (local.get $i) (i32.const 3)))
+      (local.set $acc (i32.add (local.get $acc) (local.get $t)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $acc))
+  (func (export "outer") (param $n i32) (result i32)
+    (i32.add (call $spin (local.get $n)) (i32.const 1)))
+  (@custom ".debug_info" "\00"))"#;
+
+#[test]
+fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spin.wasm");
+    std::fs::write(&path, wat::parse_str(SPIN_WAT).expect("valid wat")).expect("write");
+    let mut s = Session::new(SessionConfig {
+        capture_output: true,
+        persist: false,
+        inherit_stdin: false,
+        ..Default::default()
+    });
+    let ev = run(&mut s, Command::Load { path, args: vec![] });
+    assert!(ev.iter().any(|e| matches!(e, Event::Loaded(_))), "{ev:?}");
+    run(&mut s, Command::SetMode(Mode::Jit));
+    assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
+    // Seconds of JIT code: the interrupt stops it at the loop header.
+    let t = interrupt_after(&s, 200);
+    let ev = run(&mut s, call("outer", &["2000000000"]));
+    t.join().expect("interrupter");
+    let v = stopped(&ev);
+    assert_eq!(v.reason, StopReason::Interrupted);
+    assert!(v.frame.jit, "{v:?}");
+    assert_eq!(v.frame.func_name, "spin");
+    // `stepi` hands the rest of this call of `spin` to the interpreter: an
+    // interpreted frame now, the JIT caller below it.
+    let ev = run(&mut s, Command::StepInstruction);
+    let v = stopped(&ev);
+    assert!(!v.frame.jit, "{v:?}");
+    assert_eq!(v.frame.func_name, "spin");
+    let f = frames(&mut s);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f[1].jit && f[1].func_name == "outer", "{f:?}");
+    let print = |s: &mut Session, e: &str| -> i64 {
+        let ev = run(
+            s,
+            Command::Print {
+                expr: e.into(),
+                format: Format::Natural,
+            },
+        );
+        let Event::Printed { text, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        text.parse().expect("a number")
+    };
+    let i = print(&mut s, "$l1");
+    assert!(i > 0, "the JIT code had been counting: i = {i}");
+    let acc = print(&mut s, "$l2") as u32;
+    // The JIT's values are the interpreter's now: the sum so far matches i.
+    let sum = |n: u64| (3 * (n * n.saturating_sub(1) / 2)) as u32;
+    assert_eq!(acc, sum(i as u64), "acc for i = {i}");
+    // End the loop soon, then `continue`: the interpreter finishes `spin`
+    // and the JIT caller adds 1 to its result.
+    let n = i + 5;
+    run(
+        &mut s,
+        Command::SetVar {
+            lhs: "$l0".into(),
+            value: n.to_string(),
+        },
+    );
+    let ev = run(&mut s, Command::Continue);
+    let expected = sum(n as u64).wrapping_add(1) as i32;
+    assert_eq!(returned(&ev), [expected.to_string()], "{ev:?}");
+    // The JIT run is over; the engine works on.
+    assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
 }

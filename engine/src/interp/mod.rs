@@ -194,6 +194,54 @@ impl Execution {
         })
     }
 
+    /// The rest of a call of `func` that other code (JIT code, interrupted
+    /// there) ran up to the loop header at `code_offset`, with nothing on
+    /// the operand stack and `locals` (params first) as they were there.
+    /// Running it finishes that call and returns its results.
+    pub fn at_loop_header(
+        store: &mut Store,
+        func: FuncAddr,
+        code_offset: u32,
+        locals: &[Value],
+    ) -> Result<Execution> {
+        let ty = store.func_type(func).clone();
+        let code = store
+            .code(func)
+            .map_err(|e| Error::usage(format!("cannot take over: {e}")))?;
+        let pc = code.offsets.partition_point(|&o| o < code_offset);
+        let fits = code.local_types.len() == locals.len()
+            && code
+                .local_types
+                .iter()
+                .zip(locals)
+                .all(|(&t, v)| v.ty() == t);
+        if pc >= code.offsets.len() || !fits {
+            return Err(Error::usage(format!(
+                "cannot take over at code_offset {code_offset:#x}: no such loop header, or locals that do not match"
+            )));
+        }
+        let need = code.max_height as usize + 16;
+        let mut stack = vec![0; need.max(1024).min(store.config.max_stack_slots.max(need))];
+        for (v, &off) in locals.iter().zip(&code.local_offsets) {
+            let at = off as usize;
+            v.to_slots(&mut stack[at..at + Value::slots(v.ty())]);
+        }
+        Ok(Execution {
+            stack,
+            sp: code.locals_slots as usize,
+            frames: vec![Frame {
+                func,
+                pc: pc as u32,
+                fp: 0,
+            }],
+            entry: func,
+            args: locals[..ty.params().len()].to_vec(),
+            results: ty.results().to_vec(),
+            state: State::Running,
+            resume_bp: None,
+        })
+    }
+
     /// Run until return, trap, breakpoint, interrupt, out of fuel, exit or a pause request.
     pub fn run(&mut self, store: &mut Store, ctl: &mut RunControl) -> RunOutcome {
         if let Some(out) = self.start(store, ctl) {

@@ -30,6 +30,7 @@ pub mod aot;
 mod compile;
 mod dylib;
 mod env;
+mod liveness;
 pub mod prof;
 mod translate;
 mod vm;
@@ -612,16 +613,28 @@ pub trait DebugHook {
     ) -> RunOutcome;
 
     /// JIT code saw the interrupt flag (at a function entry or a loop
-    /// header): `stop.frames[0]` is where. `None` resumes the JIT code right
-    /// there (clear the flag first); `Some(outcome)` unwinds the run with it.
+    /// header): `stop.frames[0]` is where. Clear the flag before resuming.
     fn interrupted(
         &mut self,
         _store: &mut Store,
         _stop: JitStop,
         _flags: &mut BreakFlags<'_>,
-    ) -> Option<RunOutcome> {
-        Some(RunOutcome::Paused(PauseReason::Interrupted))
+    ) -> AfterInterrupt {
+        AfterInterrupt::Unwind(RunOutcome::Paused(PauseReason::Interrupted))
     }
+}
+
+/// What JIT code does after [`DebugHook::interrupted`].
+#[derive(Debug)]
+pub enum AfterInterrupt {
+    /// Go on from where it stopped.
+    Resume,
+    /// The rest of the interrupted call ran elsewhere (the interpreter,
+    /// from where it stopped: see [`JitStop::takeover`]) and returned these
+    /// results: return them to its JIT caller.
+    Returned(Vec<Value>),
+    /// Unwind the run with this outcome.
+    Unwind(RunOutcome),
 }
 
 /// A live frame of JIT code, found by walking the native frame-pointer chain.
@@ -639,8 +652,16 @@ pub struct JitFrame {
 pub struct JitStop {
     /// Innermost first; `frames[0]` is the function that saw the flag.
     pub frames: Vec<JitFrame>,
-    /// Params then declared locals of `frames[0]`, as they were there.
-    pub locals: Vec<Value>,
+    /// Params then declared locals of `frames[0]`, as they were there;
+    /// `None`: not live there (never read again before it is written), so
+    /// the code kept no value. Empty when the function keeps no locals for
+    /// the debugger (no DWARF, or too many locals).
+    pub locals: Vec<Option<Value>>,
+    /// The interpreter can run the rest of the call from here (a loop
+    /// header with nothing on the operand stack, every live local in
+    /// `locals`): `Execution::at_loop_header`, then
+    /// [`AfterInterrupt::Returned`].
+    pub takeover: bool,
 }
 
 /// The per-function break flags of a run, to change them from a hook.
@@ -743,6 +764,8 @@ impl JitEngine {
                 run: std::ptr::null_mut(),
                 stack_top: 0,
                 prof: std::ptr::null(),
+                interrupt_site: 0,
+                spill: [0; vm::SPILL_SLOTS],
             }),
             libcalls: Box::new(vm::libcall_table()),
             mems: Box::default(),
@@ -1004,6 +1027,8 @@ impl JitEngine {
             run: &mut run,
             stack_top: 0,
             prof,
+            interrupt_site: 0,
+            spill: [0; vm::SPILL_SLOTS],
         };
         let entry = Entry {
             wrapper: self.wrappers[func as usize],

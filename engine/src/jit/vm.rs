@@ -24,8 +24,10 @@ use std::sync::Arc;
 use super::compile::{SrcRange, code_offset_at};
 use super::env::{Libcall, NUM_LIBCALLS, VmLayout, trap_word};
 use super::{JitFrame, JitStop};
+use crate::interp::RunOutcome;
 use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
+use crate::trap::Trap;
 use crate::value::Value;
 
 #[repr(C)]
@@ -56,7 +58,19 @@ pub(crate) struct RtState {
     /// Counters and shadow stack of a profiled run, for code compiled with
     /// `CompileOptions::profile` (null otherwise; see [`super::prof`]).
     pub prof: *const super::prof::ProfState,
+    /// Where the debugger's interrupt check fired, for the interrupt
+    /// trampoline: `func_index | code_offset << 32`, bit 63 set when the
+    /// locals are in `spill`. Stored in the slow path so its call passes
+    /// only the vmctx.
+    pub interrupt_site: u64,
+    /// An interrupted function's locals (one slot each), then one bit per
+    /// local: set when it is live there and in its slot.
+    pub spill: [u128; SPILL_SLOTS],
 }
+
+/// `RtState::spill`: the most locals spilled, and their mask.
+pub(crate) const SPILL_SLOTS: usize = super::translate::MAX_SPILLED_LOCALS
+    + (super::translate::MAX_SPILLED_LOCALS / 8).div_ceil(SLOT_SIZE as usize);
 
 #[repr(C)]
 pub(crate) struct MemCell {
@@ -89,6 +103,8 @@ pub(crate) fn layout() -> VmLayout {
         rt_max_depth: offset_of!(RtState, max_depth) as i32,
         rt_interrupt: offset_of!(RtState, interrupt) as i32,
         rt_fuel: offset_of!(RtState, fuel) as i32,
+        rt_interrupt_site: offset_of!(RtState, interrupt_site) as i32,
+        rt_spill: offset_of!(RtState, spill) as i32,
         rt_stack_limit: offset_of!(RtState, stack_limit) as i32,
         mem_base: offset_of!(MemCell, base) as i32,
         mem_len: offset_of!(MemCell, len) as i32,
@@ -661,12 +677,22 @@ extern "C" fn lc_interrupt(
     let locals = if area.is_null() {
         Vec::new()
     } else {
-        // SAFETY: generated code passes an area with one slot per local.
-        let slots = unsafe { std::slice::from_raw_parts(area, types.len()) };
+        // SAFETY: the trampoline passes `RtState::spill`, which holds one
+        // slot per local, then one bit per local (set: live, and in its
+        // slot); generated code spills at most `MAX_SPILLED_LOCALS`.
+        let (slots, mask) = unsafe {
+            let slots = std::slice::from_raw_parts(area, types.len());
+            let mask = area.add(types.len()).cast::<u64>();
+            let mask: Vec<u64> = (0..types.len().div_ceil(64))
+                .map(|w| mask.add(w).read_unaligned())
+                .collect();
+            (slots, mask)
+        };
         types
             .iter()
             .zip(slots)
-            .map(|(t, s)| slot_to_value(*t, *s))
+            .enumerate()
+            .map(|(i, (t, s))| super::liveness::contains(&mask, i).then(|| slot_to_value(*t, *s)))
             .collect()
     };
     let mut frames = vec![JitFrame {
@@ -679,11 +705,32 @@ extern "C" fn lc_interrupt(
     // SAFETY: as in `lc_enter_debug`.
     let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
     let mut flags = super::BreakFlags { tables };
-    let outcome = hook.interrupted(c.store, JitStop { frames, locals }, &mut flags);
+    let takeover = c.rt.interrupt_site >> 62 & 1 != 0;
+    let stop = JitStop {
+        frames,
+        locals,
+        takeover,
+    };
+    let outcome = hook.interrupted(c.store, stop, &mut flags);
     c.refresh_mems();
     match outcome {
-        None => 0,
-        Some(o) => {
+        super::AfterInterrupt::Resume => 0,
+        super::AfterInterrupt::Returned(values) if takeover => {
+            for (slot, v) in c.rt.spill.iter_mut().zip(&values) {
+                *slot = value_to_slot(v);
+            }
+            c.rt.trap = trap_word::TAKEN_OVER;
+            1
+        }
+        super::AfterInterrupt::Returned(_) => {
+            c.run.frames.clear();
+            c.run.debug_outcome = Some(RunOutcome::Trapped(Trap::host(
+                "the debug hook returned for a call it could not take over",
+            )));
+            c.rt.trap = trap_word::DEBUG_OUTCOME;
+            1
+        }
+        super::AfterInterrupt::Unwind(o) => {
             c.run.frames.clear();
             c.run.debug_outcome = Some(o);
             c.rt.trap = trap_word::DEBUG_OUTCOME;
