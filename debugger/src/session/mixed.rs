@@ -142,7 +142,7 @@ impl DebugHook for ChannelHook {
     ) -> AfterInterrupt {
         let s = std::mem::replace(store, Store::new(StoreConfig::default()));
         match self.exchange(store, JitMsg::Interrupted { store: s, stop }, flags) {
-            (RunOutcome::Returned(values), true) => AfterInterrupt::Returned(values),
+            (outcome, true) => AfterInterrupt::TookOver(outcome),
             (RunOutcome::Returned(_), false) => AfterInterrupt::Resume,
             (other, _) => AfterInterrupt::Unwind(other),
         }

@@ -738,6 +738,14 @@ const SPIN_WAT: &str = r#"(module
     (local.get $acc))
   (func (export "outer") (param $n i32) (result i32)
     (i32.add (call $spin (local.get $n)) (i32.const 1)))
+  (func $spin_check (param $n i32) (result i32) (local $i i32)
+    (loop $top
+      (if (i32.eq (local.get $i) (i32.const -16)) (then unreachable))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i))
+  (func (export "outer_check") (param $n i32) (result i32)
+    (call $spin_check (local.get $n)))
   (@custom ".debug_info" "\00"))"#;
 
 #[test]
@@ -805,5 +813,34 @@ fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
     let expected = sum(n as u64).wrapping_add(1) as i32;
     assert_eq!(returned(&ev), [expected.to_string()], "{ev:?}");
     // The JIT run is over; the engine works on.
+    assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
+
+    // A trap in the part the interpreter took over unwinds the JIT caller
+    // too, with both frames in the backtrace.
+    let t = interrupt_after(&s, 200);
+    let ev = run(&mut s, call("outer_check", &["2000000000"]));
+    t.join().expect("interrupter");
+    assert_eq!(stopped(&ev).frame.func_name, "spin_check");
+    let ev = run(&mut s, Command::StepInstruction);
+    assert!(!stopped(&ev).frame.jit, "{ev:?}");
+    // i = -17, n = u32::MAX: the next iteration sees i = -16 and traps.
+    for (lhs, value) in [("$l1", "-17"), ("$l0", "-1")] {
+        run(
+            &mut s,
+            Command::SetVar {
+                lhs: lhs.into(),
+                value: value.into(),
+            },
+        );
+    }
+    let ev = run(&mut s, Command::Continue);
+    let Some(Event::Trapped { message, backtrace }) =
+        ev.iter().find(|e| matches!(e, Event::Trapped { .. }))
+    else {
+        panic!("no trap in {ev:?}")
+    };
+    assert!(message.contains("unreachable"), "{message}");
+    let names: Vec<&str> = backtrace.iter().map(|f| f.func_name.as_str()).collect();
+    assert_eq!(names, ["spin_check", "outer_check"], "{backtrace:?}");
     assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
 }

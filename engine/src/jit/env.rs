@@ -141,4 +141,9 @@ pub(crate) mod trap_word {
     /// call and left its results in `RtState::spill` (generated code clears
     /// the word and returns them).
     pub const TAKEN_OVER: u32 = 17;
+    /// Not seen by callers: after an interrupt, the interpreter ran the
+    /// rest of the call, which trapped or exited. Its outcome is kept on the
+    /// Rust side and its backtrace has this frame, so generated code makes
+    /// the word `DEBUG_OUTCOME` and returns without adding a frame.
+    pub const TAKEN_OVER_UNWOUND: u32 = 18;
 }

@@ -630,9 +630,10 @@ pub enum AfterInterrupt {
     /// Go on from where it stopped.
     Resume,
     /// The rest of the interrupted call ran elsewhere (the interpreter,
-    /// from where it stopped: see [`JitStop::takeover`]) and returned these
-    /// results: return them to its JIT caller.
-    Returned(Vec<Value>),
+    /// from where it stopped: see [`JitStop::takeover`]) with this outcome:
+    /// `Returned` results go to its JIT caller; anything else unwinds the
+    /// run (the outcome's backtrace has the interrupted frame).
+    TookOver(RunOutcome),
     /// Unwind the run with this outcome.
     Unwind(RunOutcome),
 }
@@ -660,7 +661,7 @@ pub struct JitStop {
     /// The interpreter can run the rest of the call from here (a loop
     /// header with nothing on the operand stack, every live local in
     /// `locals`): `Execution::at_loop_header`, then
-    /// [`AfterInterrupt::Returned`].
+    /// [`AfterInterrupt::TookOver`].
     pub takeover: bool,
 }
 

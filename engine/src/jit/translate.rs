@@ -604,6 +604,17 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         (w, takeover)
     }
 
+    /// Go to `target` when `word == value`; go on in a new cold block.
+    fn branch_on_word(&mut self, word: ir::Value, value: u32, target: ir::Block) {
+        let other = self.b.create_block();
+        self.b.set_cold_block(other);
+        let is = self.b.ins().icmp_imm_s(IntCC::Equal, word, value as i64);
+        self.b.ins().brif(is, target, &[], other, &[]);
+        self.b.seal_block(target);
+        self.b.seal_block(other);
+        self.b.switch_to_block(other);
+    }
+
     /// After the interpreter ran the rest of this call (`TAKEN_OVER`):
     /// clear the word and return its results, left in the spill slots.
     fn return_taken_over(&mut self) {
@@ -646,20 +657,26 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.seal_block(cont);
         self.b.switch_to_block(stop);
         if takeover {
+            // The interpreter ran the rest of the call: return its results,
+            // or unwind without this frame (its backtrace has it).
             let returned = self.b.create_block();
-            let unwind = self.b.create_block();
+            let unwound = self.b.create_block();
             self.b.set_cold_block(returned);
-            self.b.set_cold_block(unwind);
-            let is = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::Equal, word, trap_word::TAKEN_OVER as i64);
-            self.b.ins().brif(is, returned, &[], unwind, &[]);
-            self.b.seal_block(returned);
-            self.b.seal_block(unwind);
+            self.b.set_cold_block(unwound);
+            self.branch_on_word(word, trap_word::TAKEN_OVER, returned);
+            self.branch_on_word(word, trap_word::TAKEN_OVER_UNWOUND, unwound);
+            let other = self.b.current_block().expect("in a block");
             self.b.switch_to_block(returned);
             self.return_taken_over();
-            self.b.switch_to_block(unwind);
+            self.b.switch_to_block(unwound);
+            let rt = self.load_rt();
+            let w = self
+                .b
+                .ins()
+                .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
+            self.b.ins().store(flags(), w, rt, self.env.layout.rt_trap);
+            self.return_zeros();
+            self.b.switch_to_block(other);
         }
         self.unwind_and_return(0);
         self.b.switch_to_block(cont);

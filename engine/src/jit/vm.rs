@@ -715,14 +715,20 @@ extern "C" fn lc_interrupt(
     c.refresh_mems();
     match outcome {
         super::AfterInterrupt::Resume => 0,
-        super::AfterInterrupt::Returned(values) if takeover => {
+        super::AfterInterrupt::TookOver(RunOutcome::Returned(values)) if takeover => {
             for (slot, v) in c.rt.spill.iter_mut().zip(&values) {
                 *slot = value_to_slot(v);
             }
             c.rt.trap = trap_word::TAKEN_OVER;
             1
         }
-        super::AfterInterrupt::Returned(_) => {
+        super::AfterInterrupt::TookOver(o) if takeover => {
+            c.run.frames.clear();
+            c.run.debug_outcome = Some(o);
+            c.rt.trap = trap_word::TAKEN_OVER_UNWOUND;
+            1
+        }
+        super::AfterInterrupt::TookOver(_) => {
             c.run.frames.clear();
             c.run.debug_outcome = Some(RunOutcome::Trapped(Trap::host(
                 "the debug hook returned for a call it could not take over",
