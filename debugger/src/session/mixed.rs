@@ -347,8 +347,11 @@ impl Session {
                 })
             }
             Err(_) => {
+                // It panicked holding the store: what is left here is the
+                // empty placeholder, so the program cannot go on.
                 self.finish_jit_thread();
-                Err("the JIT thread ended without a result".into())
+                self.rt = None;
+                Err("the JIT thread ended without a result (a wdb bug): the program was stopped; `run` or `call` starts it again".into())
             }
         }
     }
