@@ -350,15 +350,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         // The final `end` switched to `exit` (if reachable): return from there.
         if self.reachable {
             let results: Vec<ir::Value> = self.stack.drain(..).collect();
-            let rt = self.load_rt();
-            let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
-            let d1 = self.b.ins().iadd_imm_s(d, -1);
-            self.b.ins().store(flags(), d1, rt, l.rt_depth);
-            self.spill_fuel();
-            if let Some(p) = self.prof {
-                prof::emit_leave(&mut self.b, p, d1);
-            }
-            self.b.ins().return_(&results);
+            self.return_from_call(&results);
         }
         let config = self.clif.target_config();
         self.b.finalize(config);
@@ -632,11 +624,28 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 self.b.ins().load(*t, MemFlagsData::trusted(), rt, at)
             })
             .collect();
+        self.return_from_call(&results);
+    }
+
+    /// Leave this call: one call level less, fuel written back, the
+    /// profile's shadow stack popped, return `results`.
+    fn return_from_call(&mut self, results: &[ir::Value]) {
+        let d1 = self.leave_depth();
+        self.spill_fuel();
+        if let Some(p) = self.prof {
+            prof::emit_leave(&mut self.b, p, d1);
+        }
+        self.b.ins().return_(results);
+    }
+
+    /// `rt.depth -= 1`; returns the new depth.
+    fn leave_depth(&mut self) -> ir::Value {
+        let l = self.env.layout;
+        let rt = self.load_rt();
         let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
         let d1 = self.b.ins().iadd_imm_s(d, -1);
         self.b.ins().store(flags(), d1, rt, l.rt_depth);
-        self.spill_fuel();
-        self.b.ins().return_(&results);
+        d1
     }
 
     /// The interrupt flag is set: spill the locals and ask the runtime
@@ -713,9 +722,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.switch_to_block(again);
         let l = self.env.layout;
         let rt = self.load_rt();
-        let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
-        let d1 = self.b.ins().iadd_imm_s(d, -1);
-        self.b.ins().store(flags(), d1, rt, l.rt_depth);
+        self.leave_depth();
         let nparams = self.env.module.func_type(self.func_index).params().len();
         let mut all = vec![self.vmctx];
         for i in 0..nparams {
