@@ -131,3 +131,35 @@ fn universal_module_runs_with_aot_and_plain_module_gets_a_note() {
         "{e}"
     );
 }
+
+#[test]
+fn shared_object_named_without_a_directory_runs_from_the_current_directory() {
+    // dlopen looks a bare name up in the library path, not here.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let st = Command::new(wdb())
+        .current_dir(dir.path())
+        .args(["compile", "-q"])
+        .arg(root().join("fixtures/fib.wasm"))
+        .args(["-o", "fib.so"])
+        .status()
+        .expect("wdb compile");
+    assert!(st.success());
+    let out = Command::new(wdb())
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--mode",
+            "aot",
+            "--reactor",
+            "fib.so",
+            "fibArray",
+            "10",
+        ])
+        .output()
+        .expect("wdb run");
+    let (so, e) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!((so.as_ref(), out.status.code()), ("34\n", Some(0)), "{e}");
+}

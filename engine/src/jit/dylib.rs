@@ -33,10 +33,14 @@ impl CompiledModule {
     /// Load a shared object made by `wdb compile -o X.so`.
     pub fn load_shared_object(path: &Path) -> Result<CompiledModule> {
         let start = Instant::now();
+        // dlopen searches the library path for a name without a slash: a
+        // file in the current directory would not be found.
+        let path = &std::path::absolute(path)
+            .map_err(|e| jit_error(format!("cannot load {}: {e}", path.display())))?;
         // SAFETY: loading a library runs its initialisers; a wdb shared object
         // has none beyond the C runtime's. The user chose to run this file.
         let lib = unsafe { libloading::Library::new(path) }
-            .map_err(|e| jit_error(format!("cannot load {}: {e}", path.display())))?;
+            .map_err(|e| jit_error(format!("cannot load the shared object: {e}")))?;
         let fingerprint =
             String::from_utf8(bytes_of(&lib, "wdb_fingerprint", "wdb_fingerprint_len")?)
                 .map_err(|_| jit_error("the shared object's fingerprint is not UTF-8"))?;
