@@ -515,3 +515,44 @@ fn fixtures_match_wasmtime() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_text_format_module_runs_in_every_mode() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wat = dir.path().join("add.wat");
+    std::fs::write(
+        &wat,
+        "(module (func (export \"add\") (param i32 i32) (result i32)\n  local.get 0 local.get 1 i32.add))\n",
+    )
+    .expect("write");
+    let wat = wat.to_string_lossy().to_string();
+    for mode in ["interp", "jit", "aot"] {
+        let out = wdb(&["run", "--mode", mode, "--invoke", "add", &wat, "2", "40"]);
+        check(&out, 0, "42\n", &[]);
+    }
+    // A typo reports its line and column, not a byte offset.
+    let bad = dir.path().join("bad.wat");
+    std::fs::write(&bad, "(module\n  (func i32.konst 1 drop))\n").expect("write");
+    let out = wdb(&["run", &bad.to_string_lossy()]);
+    check(&out, 2, "", &["in the text format", ":2:"]);
+}
+
+#[test]
+fn a_file_that_is_not_a_module_says_what_it_is() {
+    let out = wdb(&["run", "README.md"]);
+    check(
+        &out,
+        2,
+        "",
+        &["not a WebAssembly module", "not the text format"],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.wasm");
+    std::fs::write(&empty, b"").expect("write");
+    check(
+        &wdb(&["run", &empty.to_string_lossy()]),
+        2,
+        "",
+        &["an empty file"],
+    );
+}

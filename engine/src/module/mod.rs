@@ -162,8 +162,10 @@ pub struct SectionInfo {
 
 impl Module {
     /// Decode and validate `bytes` with exactly the WebAssembly 2.0 feature set.
+    /// Decode and validate a module: the binary format, or the text format
+    /// (`.wat`), which is encoded first.
     pub fn new(bytes: impl Into<Arc<[u8]>>) -> crate::error::Result<Module> {
-        parse::parse(bytes.into())
+        parse::parse(binary_from(bytes.into())?)
     }
 
     pub fn from_file(path: &std::path::Path) -> crate::error::Result<Module> {
@@ -289,4 +291,92 @@ pub fn signature_string(ty: &FuncType) -> String {
         s.push(')');
     }
     s
+}
+
+/// The binary form of `bytes`: binary modules as they are, the text format
+/// encoded; anything else a clear error naming what it looks like (instead
+/// of the decoder's "bad magic number").
+fn binary_from(bytes: Arc<[u8]>) -> crate::error::Result<Arc<[u8]>> {
+    use crate::error::{Error, ErrorKind};
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    let not_wasm = |what: &str| Err(Error::at(ErrorKind::Malformed, what.to_string(), 0));
+    if bytes.is_empty() {
+        return not_wasm("an empty file, not a WebAssembly module");
+    }
+    if bytes.starts_with(b"\x7fELF") {
+        return not_wasm(
+            "not a WebAssembly module but an ELF file (a native program or shared object); a shared object made by `wdb compile -o X.so` runs with `wdb run --mode aot X.so`",
+        );
+    }
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        let t = text.trim_start_matches('\u{feff}').trim_start();
+        if t.starts_with('(') || t.starts_with(";;") {
+            return wat_to_binary(text).map(Arc::from);
+        }
+    }
+    let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    not_wasm(&format!(
+        "not a WebAssembly module: it starts with {}, not 00 61 73 6d (`\\0asm`), and is not the text format",
+        head.join(" ")
+    ))
+}
+
+/// Encode a module in the text format; errors point at the line and column.
+fn wat_to_binary(text: &str) -> crate::error::Result<Vec<u8>> {
+    let err = |mut e: wast::Error| {
+        e.set_text(text);
+        crate::error::Error::new(
+            crate::error::ErrorKind::Malformed,
+            format!("in the text format: {e}"),
+        )
+    };
+    let buf = wast::parser::ParseBuffer::new(text).map_err(err)?;
+    let mut wat: wast::Wat<'_> = wast::parser::parse(&buf).map_err(err)?;
+    wat.encode().map_err(err)
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::Module;
+    use crate::error::ErrorKind;
+
+    fn error(bytes: &[u8]) -> String {
+        error_of_kind(bytes, ErrorKind::Malformed)
+    }
+
+    fn error_of_kind(bytes: &[u8], kind: ErrorKind) -> String {
+        let e = Module::new(bytes.to_vec()).expect_err("not a module");
+        assert_eq!(e.kind, kind, "{e}");
+        e.message
+    }
+
+    #[test]
+    fn the_text_format_is_encoded_and_validated() {
+        let m = Module::new(
+            b";; adds\n(module (func (export \"add\") (param i32 i32) (result i32)\n  local.get 0 local.get 1 i32.add))".to_vec(),
+        )
+        .expect("valid text");
+        assert!(m.bytes.starts_with(b"\0asm"));
+        assert!(m.exported_func("add").is_some());
+        // A text error points at its line and column.
+        let e = error(b"(module\n  (func i32.ad))");
+        assert!(e.contains("in the text format") && e.contains(":2:"), "{e}");
+        // Text that encodes but does not validate fails as a binary would.
+        let e = error_of_kind(b"(module (func (result i32)))", ErrorKind::Invalid);
+        assert!(e.contains("type mismatch"), "{e}");
+    }
+
+    #[test]
+    fn other_files_say_what_they_are_instead_of_a_bad_magic_number() {
+        assert!(error(b"").contains("an empty file"));
+        let e = error(b"\x7fELF\x02\x01\x01\0");
+        assert!(e.contains("ELF file") && e.contains("--mode aot"), "{e}");
+        let e = error(b"# wdb\nA WebAssembly debugger");
+        assert!(
+            e.contains("starts with 23 20 77 64") && !e.contains("magic"),
+            "{e}"
+        );
+    }
 }
