@@ -341,6 +341,7 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             bytes,
             relocs,
             srclocs: Vec::new(),
+            locals_at: None,
         });
     }
     if r.pos != body.len() {

@@ -30,6 +30,9 @@ pub(crate) struct FuncCode {
     /// Native code ranges and the wasm `code_offset` each came from, sorted
     /// by start (Cranelift's srclocs): maps a return address to a call site.
     pub srclocs: Vec<SrcRange>,
+    /// Code for the debugger: the frame-pointer-relative address of the
+    /// function's locals slot (`translate::LOCALS_SLOT_KEY`).
+    pub locals_at: Option<i32>,
 }
 
 /// `[start, end)` (offsets in a function's native code) came from the wasm
@@ -293,15 +296,17 @@ impl<M: ClifModule> Compiler<M> {
         Ok(out)
     }
 
-    /// The debugger's interrupt check calls this instead of the `Interrupt`
-    /// libcall: `preserve_all`, so the call clobbers no register and a loop
-    /// whose header holds the check keeps its values in registers as plain
-    /// code does (with a plain call there, `sieve` ran 1.4x slower). It
-    /// takes only the vmctx (the site and the locals are in the run state,
-    /// see `FuncTranslator::call_interrupt_hook`), passes its caller's frame
-    /// pointer on (`get_frame_pointer` in the loop would be hoisted out of
-    /// it, taking a register for the whole loop), and returns nothing: the
-    /// caller reads the trap word.
+    /// The debugger's interrupt check calls this trampoline: `preserve_all`
+    /// and without arguments, so the call clobbers no register and fixes
+    /// none, and a loop whose header holds the check keeps its values in
+    /// registers as plain code does. (A plain call there made sieve-O2 1.42x
+    /// slower; one argument, the vmctx, still cost sieve-O0g 1.13x: the
+    /// value the loop kept in that register went to the stack.) It passes
+    /// its caller's frame pointer and return address to `lc_interrupt_at`,
+    /// which finds the rest from there (the site is in the run state, the
+    /// locals in the caller's frame), and returns nothing: the caller reads
+    /// the trap word. Code for the debugger is never saved, so the
+    /// function's address can be in the code.
     fn define_interrupt_trampoline(&mut self) -> Result<FuncId> {
         let sig = super::translate::interrupt_trampoline_signature();
         let id = self
@@ -311,46 +316,27 @@ impl<M: ClifModule> Compiler<M> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = sig;
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let libcall_sig = super::env::Libcall::Interrupt.signature(self.call_conv());
-        let layout = VmLayout::new();
+        let mut target_sig = cranelift_codegen::ir::Signature::new(self.call_conv());
+        for _ in 0..2 {
+            target_sig
+                .params
+                .push(cranelift_codegen::ir::AbiParam::new(types::I64));
+        }
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        let sig_ref = b.import_signature(libcall_sig);
+        let sig_ref = b.import_signature(target_sig);
         let blk = b.create_block();
-        b.append_block_params_for_function_params(blk);
         b.switch_to_block(blk);
         b.seal_block(blk);
-        let vmctx = b.block_params(blk)[0];
         let trusted = MemFlagsData::trusted();
-        // Every Cranelift frame starts with the caller's frame pointer.
+        // Every Cranelift frame starts with the caller's frame pointer, then
+        // the return address.
         let own_fp = b.ins().get_frame_pointer(types::I64);
         let caller_fp = b.ins().load(types::I64, trusted, own_fp, 0);
-        let rt = b.ins().load(types::I64, trusted, vmctx, layout.vmctx_rt);
-        let site = b
+        let return_pc = b.ins().load(types::I64, trusted, own_fp, 8);
+        let f = b
             .ins()
-            .load(types::I64, trusted, rt, layout.rt_interrupt_site);
-        let func_index = b.ins().ireduce(types::I32, site);
-        let code_offset = b.ins().ushr_imm_u(site, 32);
-        let code_offset = b.ins().band_imm_u(code_offset, 0x3fff_ffff);
-        let code_offset = b.ins().ireduce(types::I32, code_offset);
-        // Bit 63: the locals are in the run state's spill slots.
-        let has_locals = b.ins().ushr_imm_u(site, 63);
-        let spill = b.ins().iadd_imm_s(rt, layout.rt_spill as i64);
-        let none = b.ins().iconst(types::I64, 0);
-        let area = b.ins().select(has_locals, spill, none);
-        let table = b
-            .ins()
-            .load(types::I64, trusted, vmctx, layout.vmctx_libcalls);
-        let f = b.ins().load(
-            types::I64,
-            trusted,
-            table,
-            super::env::Libcall::Interrupt as i32 * 8,
-        );
-        b.ins().call_indirect(
-            sig_ref,
-            f,
-            &[vmctx, func_index, code_offset, caller_fp, area],
-        );
+            .iconst(types::I64, super::vm::interrupt_at_address() as i64);
+        b.ins().call_indirect(sig_ref, f, &[caller_fp, return_pc]);
         b.ins().return_(&[]);
         b.finalize(self.module.target_config());
         self.finish(id)?;
@@ -402,6 +388,11 @@ impl<M: ClifModule> Compiler<M> {
             .max(isa.function_alignment().minimum as u64)
             .max(isa.symbol_alignment());
         let bytes = compiled.code_buffer().to_vec();
+        let locals_at = compiled.buffer.frame_layout().and_then(|f| {
+            let key = cranelift_codegen::ir::StackSlotKey::new(super::translate::LOCALS_SLOT_KEY);
+            let slot = f.stackslots.values().find(|s| s.key == Some(key))?;
+            Some(slot.offset as i32 - f.frame_to_fp_offset as i32)
+        });
         let mach_relocs = compiled.buffer.relocs().to_vec();
         let srclocs = compiled
             .buffer
@@ -426,6 +417,7 @@ impl<M: ClifModule> Compiler<M> {
             bytes,
             relocs,
             srclocs,
+            locals_at,
         })
     }
 }

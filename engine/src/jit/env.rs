@@ -74,6 +74,9 @@ pub(crate) enum Libcall {
     EnterDebug,
     /// (func_index, code_offset, fp, locals area or null) -> unwind?: the
     /// interrupt flag was seen; the debug hook (if any) pauses there.
+    /// Generated code reaches it through the interrupt trampoline and
+    /// `lc_interrupt_at` now; the entry keeps the later libcalls' numbers,
+    /// which saved AOT code has in it.
     Interrupt,
     /// (entry) -> code: the entry's code is null: compile the wasm function
     /// it names now and patch the entry, or return null for a host function.

@@ -32,8 +32,24 @@ pub(crate) fn contains(set: &[u64], local: usize) -> bool {
 pub(crate) struct Liveness {
     /// At entry, before the first instruction.
     pub entry: LocalSet,
-    /// At each reachable loop header, by the loop's `code_offset`.
-    pub loops: HashMap<u32, LocalSet>,
+    /// At each loop header, by the loop's `code_offset`.
+    pub loops: HashMap<u32, LoopLocals>,
+}
+
+/// The live locals at one loop header, split by where code for the
+/// debugger saves them: a local the loop never writes keeps the value it
+/// had on entering the loop, so it is saved once there, and the slow path
+/// of the header's interrupt check uses only the others (using a loop
+/// invariant there kept it in a register for the whole loop).
+#[derive(Debug, Clone)]
+pub(crate) struct LoopLocals {
+    pub live: LocalSet,
+    /// Live and written in the loop: saved in the slow path.
+    pub varying: LocalSet,
+    /// Live, not written in the loop, and not saved on entering an
+    /// enclosing loop already (where it is live and unwritten too): saved
+    /// on entering this loop.
+    pub save_on_entry: LocalSet,
 }
 
 struct Block {
@@ -158,14 +174,23 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
     let exit = g.new_block();
     let mut ctrl = vec![Frame::Block { end: exit }];
     let mut cur = entry;
-    let mut loops = Vec::new();
+    // (code_offset, header block, enclosing loop) of each loop, the locals
+    // each one writes (nested loops included), and the loops now open.
+    let mut loops: Vec<(u32, u32, Option<usize>)> = Vec::new();
+    let mut written: Vec<LocalSet> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
     let target = |ctrl: &[Frame], depth: u32| ctrl[ctrl.len() - 1 - depth as usize].target();
     while !ops.eof() {
         let (op, module_offset) = ops.read_with_offset().map_err(malformed)?;
         use Operator as O;
         match op {
             O::LocalGet { local_index } => g.read(cur, local_index),
-            O::LocalSet { local_index } | O::LocalTee { local_index } => g.write(cur, local_index),
+            O::LocalSet { local_index } | O::LocalTee { local_index } => {
+                g.write(cur, local_index);
+                for &l in &open {
+                    written[l][(local_index / 64) as usize] |= 1 << (local_index % 64);
+                }
+            }
             O::Block { .. } => {
                 let end = g.new_block();
                 ctrl.push(Frame::Block { end });
@@ -177,7 +202,10 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
                 loops.push((
                     module.code_offset_from_module_offset(module_offset as usize),
                     header,
+                    open.last().copied(),
                 ));
+                written.push(vec![0; g.words]);
+                open.push(loops.len() - 1);
                 let end = g.new_block();
                 ctrl.push(Frame::Loop { header, end });
             }
@@ -209,6 +237,9 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
             }
             O::End => {
                 let Some(f) = ctrl.pop() else { break };
+                if let Frame::Loop { .. } = f {
+                    open.pop();
+                }
                 if let Frame::If {
                     else_block,
                     end,
@@ -242,11 +273,37 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
         }
     }
     let live = g.solve();
+    let unwritten_live = |l: usize| -> LocalSet {
+        let h = loops[l].1 as usize;
+        live[h]
+            .iter()
+            .zip(&written[l])
+            .map(|(v, w)| v & !w)
+            .collect()
+    };
     Ok(Liveness {
         entry: live[entry as usize].clone(),
-        loops: loops
-            .into_iter()
-            .map(|(code_offset, h)| (code_offset, live[h as usize].clone()))
+        loops: (0..loops.len())
+            .map(|l| {
+                let (code_offset, h, parent) = loops[l];
+                let live = live[h as usize].clone();
+                let varying = live.iter().zip(&written[l]).map(|(v, w)| v & w).collect();
+                let kept = unwritten_live(l);
+                let save_on_entry = match parent {
+                    Some(p) => kept
+                        .iter()
+                        .zip(unwritten_live(p))
+                        .map(|(k, p)| k & !p)
+                        .collect(),
+                    None => kept,
+                };
+                let locals = LoopLocals {
+                    live,
+                    varying,
+                    save_on_entry,
+                };
+                (code_offset, locals)
+            })
             .collect(),
     })
 }
@@ -268,7 +325,7 @@ mod tests {
 
     fn only_loop(l: &Liveness) -> &LocalSet {
         assert_eq!(l.loops.len(), 1);
-        l.loops.values().next().expect("one loop")
+        &l.loops.values().next().expect("one loop").live
     }
 
     #[test]
@@ -320,6 +377,38 @@ mod tests {
                   (unreachable))))"#,
         );
         assert_eq!(set(only_loop(&l), 4), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_loop_saves_its_invariants_on_entry_and_only_what_it_writes_in_its_check() {
+        // $base is written before both loops, $j only in the inner one, $i
+        // in the outer one (and read in the inner one).
+        let (l, _) = live(
+            r#"(module (memory 1) (func (param $n i32) (local $base i32) (local $i i32) (local $j i32)
+                (local.set $base (i32.const 64))
+                (loop $outer
+                  (local.set $j (i32.const 0))
+                  (loop $inner
+                    (i32.store (i32.add (local.get $base) (local.get $j)) (local.get $i))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br_if $inner (i32.lt_u (local.get $j) (i32.const 64))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))))"#,
+        );
+        assert_eq!(l.loops.len(), 2);
+        let mut loops: Vec<_> = l.loops.iter().collect();
+        loops.sort_by_key(|(offset, _)| **offset);
+        let (outer, inner) = (loops[0].1, loops[1].1);
+        // Outer: $n, $base, $i live; $j is written first in each iteration.
+        assert_eq!(set(&outer.live, 4), vec![0, 1, 2]);
+        assert_eq!(set(&outer.varying, 4), vec![2]);
+        assert_eq!(set(&outer.save_on_entry, 4), vec![0, 1]);
+        // Inner: $j varies; $i is unwritten here but written in the outer
+        // loop, so saved on entering the inner one; $n and $base were saved
+        // on entering the outer loop already.
+        assert_eq!(set(&inner.live, 4), vec![0, 1, 2, 3]);
+        assert_eq!(set(&inner.varying, 4), vec![3]);
+        assert_eq!(set(&inner.save_on_entry, 4), vec![2]);
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub(crate) struct FuncCodeRef {
     pub wrapper: *const u8,
     pub len: usize,
     pub srclocs: Arc<[SrcRange]>,
+    /// See `FuncCode::locals_at`.
+    pub locals_at: Option<i32>,
 }
 
 struct LazyCode {
@@ -451,6 +453,7 @@ impl CompiledModule {
                 wrapper: self.wrappers[d],
                 len: self.maps[d].0,
                 srclocs: self.maps[d].1.clone(),
+                locals_at: None,
             }),
             Some(l) => l.lock().ok()?.funcs.get(d)?.clone(),
         }
@@ -495,6 +498,7 @@ impl CompiledModule {
                 wrapper: l.compiler.module.get_finalized_function(wrapper),
                 len: code.bytes.len(),
                 srclocs: Arc::from(code.srclocs.as_slice()),
+                locals_at: code.locals_at,
             });
         }
         Ok(batch
@@ -561,6 +565,7 @@ fn ensure_compiled(
             instance: first.unwrap_or(instance.0),
             func_index: index,
             srclocs: c.srclocs,
+            locals_at: c.locals_at,
         });
     }
     Ok(())
@@ -849,6 +854,7 @@ impl JitEngine {
                     instance: i as u32,
                     func_index: imports + d as u32,
                     srclocs: c.srclocs,
+                    locals_at: c.locals_at,
                 });
             }
         }

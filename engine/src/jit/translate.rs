@@ -91,12 +91,10 @@ pub(crate) struct FuncEnv<'m> {
     pub resumable_interrupts: Option<FuncId>,
 }
 
-/// `(vmctx)`, no results, clobbering no register; the site and the locals
-/// are in the run state (`RtState::interrupt_site`, `RtState::spill`).
+/// No arguments, no results, clobbering no register: the site is in the
+/// run state (`RtState::interrupt_site`), the locals in the caller's frame.
 pub(crate) fn interrupt_trampoline_signature() -> Signature {
-    let mut sig = Signature::new(CallConv::PreserveAll);
-    sig.params.push(AbiParam::new(types::I64));
-    sig
+    Signature::new(CallConv::PreserveAll)
 }
 
 enum CtrlKind {
@@ -157,7 +155,14 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     live: Option<super::liveness::Liveness>,
     /// The interrupt trampoline, once declared in this function.
     interrupt_trampoline: Option<ir::FuncRef>,
+    /// With `spill_locals`: where an interrupted frame's locals are, one
+    /// slot each, then the mask of the live ones (`LOCALS_SLOT_KEY`).
+    locals_slot: Option<ir::StackSlot>,
 }
+
+/// The key of a function's locals slot, which the runtime finds from the
+/// frame pointer (`FuncCode::locals_at`).
+pub(crate) const LOCALS_SLOT_KEY: u64 = 0x7764_625f_6c6f_6361;
 
 /// Functions with more locals than this report none when interrupted (see
 /// `RtState::spill`), nor do functions of modules without DWARF.
@@ -217,6 +222,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             spill_locals: false,
             live: None,
             interrupt_trampoline: None,
+            locals_slot: None,
         }
     }
 
@@ -258,13 +264,24 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         // builds, whose variables live in locals): the ones live there (see
         // `liveness`), then a mask of which those are. The debugger shows
         // them, and the interpreter can take over from a loop header.
-        // Optimised code pays for the stores in the slow path even so
-        // (sieve-O2 1.35x, quicksort-O2 1.20x with them), so it keeps none.
+        // Optimised modules keep none: there the values the slow path
+        // stores still cost registers in the loop (fib-O2, nbody-O2 and
+        // quicksort-O2 1.11x–1.12x under the debugger with them, against
+        // 1.02x–1.09x without).
         self.spill_locals = self.env.resumable_interrupts.is_some()
             && local_types.len() <= MAX_SPILLED_LOCALS
             && module.custom_section(".debug_info").is_some();
         if self.spill_locals {
             self.live = Some(super::liveness::analyze(module, self.func_index)?);
+            let n = local_types.len();
+            let slot_size = self.env.layout.slot_size as usize;
+            let size = n * slot_size + n.div_ceil(64) * 8;
+            self.locals_slot = Some(self.b.create_sized_stack_slot(StackSlotData::new_with_key(
+                StackSlotKind::ExplicitSlot,
+                size as u32,
+                4,
+                ir::StackSlotKey::new(LOCALS_SLOT_KEY),
+            )));
         }
         let slots = [params.len() - 1, self.result_types.len(), 1]
             .into_iter()
@@ -523,44 +540,42 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.trap_if(out, trap_word::OUT_OF_FUEL);
     }
 
-    /// In an interrupt's slow path: spill the live locals and their mask
-    /// (when this function keeps them for the debugger) and call the
-    /// runtime (`Interrupt`, through the trampoline), which pauses for the
-    /// debugger; nonzero means unwind.
+    /// In an interrupt's slow path: save the live locals the loop writes
+    /// and the mask of all live ones to the frame's locals slot (when this
+    /// function keeps them for the debugger; the others were saved on
+    /// entering the loop), write the site to the run state, and call the
+    /// runtime (through the trampoline, which takes no arguments), which
+    /// pauses for the debugger.
     ///
-    /// Nothing here may take a register for the whole loop: every argument
-    /// but the vmctx goes through the run state (each one in a fixed
-    /// register made the register allocator move loop values out of that
-    /// register in the hot path too), and the locals go to `RtState::spill`
-    /// at constant offsets from the run state pointer (a stack slot's
-    /// address would be hoisted out of the loop and kept in a register).
+    /// Nothing here may hold a register through the loop or fix one: what
+    /// it uses beyond the hot path is constants, the run state pointer, and
+    /// values the loop itself changes.
     ///
     /// Returns the trap word after the hook, and whether the interpreter may
     /// take over the rest of the call here (`JitStop::takeover`).
     fn call_interrupt_hook(&mut self, at_entry: bool) -> (ir::Value, bool) {
         let l = self.env.layout;
+        // (live, saved here): at a loop header, the loop's invariants were
+        // saved on entering it (`save_on_entering_loop`).
         let live = self.live.as_ref().and_then(|live| {
             if at_entry {
-                Some(live.entry.clone())
+                Some((live.entry.clone(), live.entry.clone()))
             } else {
-                live.loops.get(&self.code_offset).cloned()
+                let ll = live.loops.get(&self.code_offset)?;
+                Some((ll.live.clone(), ll.varying.clone()))
             }
         });
         let rt = self.load_rt();
         let has_locals = live.is_some();
-        if let Some(live) = live {
+        if let Some((live, here)) = live {
+            self.save_locals(&here);
+            let ss = self.locals_slot.expect("made with `live`");
             let n = self.locals.len() as i32;
-            for (i, var) in self.locals.clone().into_iter().enumerate() {
-                if super::liveness::contains(&live, i) {
-                    let v = self.b.use_var(var);
-                    let at = l.rt_spill + i as i32 * l.slot_size;
-                    self.b.ins().store(MemFlagsData::trusted(), v, rt, at);
-                }
-            }
             for (w, bits) in live.iter().enumerate() {
                 let m = self.b.ins().iconst(types::I64, *bits as i64);
-                let at = l.rt_spill + n * l.slot_size + w as i32 * 8;
-                self.b.ins().store(MemFlagsData::trusted(), m, rt, at);
+                self.b
+                    .ins()
+                    .stack_store(types::I64, m, ss, n * l.slot_size + w as i32 * 8);
             }
         }
         let tramp = self
@@ -585,7 +600,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let site = self.b.ins().iconst(types::I64, site as i64);
         self.b.ins().store(flags(), site, rt, l.rt_interrupt_site);
         self.spill_fuel();
-        self.b.ins().call(fref, &[self.vmctx]);
+        self.b.ins().call(fref, &[]);
         self.reload_fuel();
         // The hook's verdict: a trap word (`DEBUG_OUTCOME`) means unwind,
         // `TAKEN_OVER` return.
@@ -594,6 +609,32 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .ins()
             .load(types::I32, flags(), rt, self.env.layout.rt_trap);
         (w, takeover)
+    }
+
+    /// Store the locals in `set` to this frame's locals slot.
+    fn save_locals(&mut self, set: &[u64]) {
+        let ss = self.locals_slot.expect("made with `live`");
+        let size = self.env.layout.slot_size;
+        for (i, var) in self.locals.clone().into_iter().enumerate() {
+            if super::liveness::contains(set, i) {
+                let v = self.b.use_var(var);
+                self.b.ins().stack_store(types::I64, v, ss, i as i32 * size);
+            }
+        }
+    }
+
+    /// On entering a loop (before its header): save the live locals it
+    /// never writes, which its interrupt check then leaves alone.
+    fn save_on_entering_loop(&mut self) {
+        let Some(save) = self
+            .live
+            .as_ref()
+            .and_then(|l| l.loops.get(&self.code_offset))
+            .map(|ll| ll.save_on_entry.clone())
+        else {
+            return;
+        };
+        self.save_locals(&save);
     }
 
     /// Go to `target` when `word == value`; go on in a new cold block.
@@ -943,6 +984,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 let header = self.new_block_with(&params);
                 let next = self.new_block_with(&results);
                 let args = self.peekn(params.len());
+                self.save_on_entering_loop();
                 self.b.ins().jump(header, &Self::args(&args));
                 self.b.switch_to_block(header);
                 let height = self.stack.len() - params.len();

@@ -150,6 +150,15 @@ pub(crate) struct CodeRange {
     pub instance: u32,
     pub func_index: u32,
     pub srclocs: Arc<[SrcRange]>,
+    /// See `FuncCode::locals_at`.
+    pub locals_at: Option<i32>,
+}
+
+thread_local! {
+    /// The run state of the generated code running on this thread (null
+    /// when none): the interrupt trampoline passes no vmctx, so
+    /// [`lc_interrupt_at`] starts from here.
+    static RUNNING: std::cell::Cell<*mut RtState> = const { std::cell::Cell::new(std::ptr::null_mut()) };
 }
 
 /// Everything needed to enter native code, bundled so it can cross to the
@@ -182,10 +191,58 @@ pub(crate) fn enter(e: &Entry) {
     // SAFETY: `wrapper` was produced by the compiler for the signature
     // `extern "C" fn(vmctx, slots)`, and is kept alive by the compiled module
     // that the caller holds; `vmctx` and `slots` are valid for the call.
+    let before = RUNNING.replace(unsafe { (*e.vmctx).rt });
     unsafe {
         let f: extern "C" fn(*mut VmCtx, *mut u128) = std::mem::transmute(e.wrapper);
         f(e.vmctx, e.slots);
     }
+    RUNNING.set(before);
+}
+
+/// What the interrupt trampoline calls (its address is in the trampoline's
+/// code, see `Compiler::define_interrupt_trampoline`).
+pub(crate) fn interrupt_at_address() -> usize {
+    lc_interrupt_at as *const () as usize
+}
+
+/// The debugger's interrupt check fired in the generated function whose
+/// frame is `fp` and which called the trampoline from `pc`: find its vmctx
+/// and locals, then as [`lc_interrupt`] (the site is in the run state).
+extern "C" fn lc_interrupt_at(fp: u64, pc: u64) {
+    let rt = RUNNING.get();
+    if rt.is_null() {
+        return;
+    }
+    // SAFETY: `RUNNING` is the run state of the run on this thread (set by
+    // `enter` around it), whose `run` points at the live `RunCtx`; the code
+    // map and the per-instance data are the engine's, unchanged during the
+    // run.
+    let (vmctx, locals_at, site) = unsafe {
+        let run = &*(*rt).run;
+        let map = &*run.code_map;
+        let at = (pc as usize).saturating_sub(1);
+        let Some((_, r)) = map.range(..=at).next_back().filter(|(_, r)| at < r.end) else {
+            return;
+        };
+        let Some(vm) = (*run.instances)
+            .iter_mut()
+            .find(|i| i.vmctx.instance == r.instance)
+        else {
+            return;
+        };
+        (
+            &mut vm.vmctx as *mut VmCtx,
+            r.locals_at,
+            (*rt).interrupt_site,
+        )
+    };
+    let func_index = site as u32;
+    let code_offset = (site >> 32) as u32 & 0x3fff_ffff;
+    let area = match locals_at {
+        Some(off) if site >> 63 != 0 => (fp as i64 + off as i64) as *const u128,
+        _ => std::ptr::null(),
+    };
+    lc_interrupt(vmctx, func_index, code_offset, fp, area);
 }
 
 /// The libcall table, in [`Libcall`] order.
