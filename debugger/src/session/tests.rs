@@ -746,6 +746,21 @@ const SPIN_WAT: &str = r#"(module
     (local.get $i))
   (func (export "outer_check") (param $n i32) (result i32)
     (call $spin_check (local.get $n)))
+  (func $mix (param $n i32) (param $x f64) (result f64 i64 v128)
+    (local $i i32) (local $sum f64) (local $big i64) (local $v v128) (local $f f32)
+    (local.set $v (v128.const i32x4 1 2 3 4))
+    (local.set $f (f32.const 0.5))
+    (loop $top
+      (local.set $sum (f64.add (local.get $sum) (local.get $x)))
+      (local.set $big (i64.add (local.get $big) (i64.const 0x100000001)))
+      (local.set $v (i32x4.add (local.get $v) (v128.const i32x4 1 1 1 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
+    (f64.add (local.get $sum) (f64.promote_f32 (local.get $f)))
+    (local.get $big)
+    (local.get $v))
+  (func (export "outer_mix") (param $n i32) (result f64 i64 v128)
+    (call $mix (local.get $n) (f64.const 0.25)))
   (@custom ".debug_info" "\00"))"#;
 
 #[test]
@@ -843,4 +858,76 @@ fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
     let names: Vec<&str> = backtrace.iter().map(|f| f.func_name.as_str()).collect();
     assert_eq!(names, ["spin_check", "outer_check"], "{backtrace:?}");
     assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
+}
+
+#[test]
+fn a_taken_over_call_keeps_every_value_type_and_returns_several_results() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spin.wasm");
+    std::fs::write(&path, wat::parse_str(SPIN_WAT).expect("valid wat")).expect("write");
+    let mut s = Session::new(SessionConfig {
+        capture_output: true,
+        persist: false,
+        inherit_stdin: false,
+        ..Default::default()
+    });
+    run(&mut s, Command::Load { path, args: vec![] });
+    run(&mut s, Command::SetMode(Mode::Jit));
+    run(&mut s, call("outer", &["1"]));
+    let t = interrupt_after(&s, 200);
+    let ev = run(&mut s, call("outer_mix", &["2000000000"]));
+    t.join().expect("interrupter");
+    assert_eq!(stopped(&ev).frame.func_name, "mix");
+    let ev = run(&mut s, Command::StepInstruction);
+    assert!(!stopped(&ev).frame.jit, "{ev:?}");
+    let value = |s: &mut Session, e: &str| -> u128 {
+        let ev = run(
+            s,
+            Command::Print {
+                expr: e.into(),
+                format: Format::Hex,
+            },
+        );
+        let Event::Printed { text, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        u128::from_str_radix(text.trim_start_matches("0x"), 16).expect("hex")
+    };
+    // i, then each type as the JIT code left it: an f64 sum, an i64, a
+    // v128 (lane 0 = 1 + i) and an f32 saved on entering the loop.
+    let i = value(&mut s, "$l2") as u64;
+    assert!(i > 0);
+    assert_eq!(value(&mut s, "$l3") as u64, (i as f64 * 0.25).to_bits());
+    assert_eq!(value(&mut s, "$l4") as u64, i.wrapping_mul(0x1_0000_0001));
+    assert_eq!(value(&mut s, "$l5") as u32 as u64, 1 + i);
+    assert_eq!(value(&mut s, "$l6") as u32, 0.5f32.to_bits());
+    let n = i + 3;
+    run(
+        &mut s,
+        Command::SetVar {
+            lhs: "$l0".into(),
+            value: n.to_string(),
+        },
+    );
+    let ev = run(&mut s, Command::Continue);
+    let Some(Event::Returned { values, .. }) =
+        ev.iter().find(|e| matches!(e, Event::Returned { .. }))
+    else {
+        panic!("no return in {ev:?}")
+    };
+    let lanes = |k: u64| -> u128 {
+        (0..4u32).fold(0, |acc, l| {
+            acc | (((k + 1 + l as u64) as u32 as u128) << (32 * l))
+        })
+    };
+    let bits: Vec<u128> = values.iter().map(|v| v.bits).collect();
+    assert_eq!(
+        bits,
+        [
+            (n as f64 * 0.25 + 0.5).to_bits() as u128,
+            n.wrapping_mul(0x1_0000_0001) as u128,
+            lanes(n),
+        ],
+        "{values:?}"
+    );
 }
