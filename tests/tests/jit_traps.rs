@@ -413,3 +413,61 @@ fn native_stack_is_guarded_with_a_huge_depth_limit() {
         "{out:?}"
     );
 }
+
+/// Accesses through one address at several offsets: the JIT checks bounds
+/// once per straight-line stretch for the widest access so far, so a wider
+/// one after narrower ones must still trap, before its store happens, and
+/// control flow must start the checks afresh.
+const WIDENING: &str = r#"
+(module
+  (memory 1)
+  (func (export "loads") (param $p i32) (result i32)
+    (i32.add
+      (i32.add (i32.load offset=8 (local.get $p)) (i32.load offset=4 (local.get $p)))
+      (i32.load offset=16 (local.get $p))))
+  (func (export "stores") (param $p i32)
+    (i32.store offset=8 (local.get $p) (i32.const 1))
+    (i32.store offset=4 (local.get $p) (i32.const 2))
+    (i32.store offset=16 (local.get $p) (i32.const 3)))
+  (func (export "branchy") (param $p i32) (param $c i32) (result i32)
+    (drop (i32.load offset=32 (local.get $p)))
+    (if (local.get $c) (then (local.set $p (i32.add (local.get $p) (i32.const 64)))))
+    (i32.load offset=4 (local.get $p)))
+  (func (export "peek") (param $a i32) (result i32) (i32.load (local.get $a))))
+"#;
+
+#[test]
+fn bounds_checked_once_per_stretch_still_trap_where_the_interpreter_does() {
+    let cases: &[(&str, &[i32])] = &[
+        ("loads", &[65516]),
+        ("loads", &[65522]),
+        ("stores", &[65516]),
+        ("stores", &[65522]),
+        ("branchy", &[65400, 0]),
+        ("branchy", &[65470, 1]),
+        ("branchy", &[65470, 0]),
+    ];
+    for (name, args) in cases {
+        let args: Vec<Value> = args.iter().map(|a| Value::I32(*a)).collect();
+        let (mut s1, i1) = setup(WIDENING, |_, _| {});
+        let (mut s2, i2) = setup(WIDENING, |_, _| {});
+        let want = interp_named(&mut s1, i1, name, &args);
+        let got = jit_named(&mut s2, i2, name, &args);
+        assert_eq!(got, want, "{name}{args:?}");
+        // A trapping store stored nothing past the last access that fit.
+        for at in [65520, 65524, 65528, 65532] {
+            let a = [Value::I32(at)];
+            assert_eq!(
+                jit_named(&mut s2, i2, "peek", &a),
+                interp_named(&mut s1, i1, "peek", &a),
+                "{name}{args:?}: memory at {at}"
+            );
+        }
+    }
+    // The ones that trap do trap, at the widest access.
+    let (mut s, i) = setup(WIDENING, |_, _| {});
+    let RunOutcome::Trapped(t) = jit_named(&mut s, i, "stores", &[Value::I32(65522)]) else {
+        panic!("no trap")
+    };
+    assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
+}

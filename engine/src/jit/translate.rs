@@ -158,6 +158,13 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// With `spill_locals`: where an interrupted frame's locals are, one
     /// slot each, then the mask of the live ones (`LOCALS_SLOT_KEY`).
     locals_slot: Option<ir::StackSlot>,
+    /// Bounds already checked in this straight-line stretch of code: an
+    /// address (the i32 operand) and the end of the widest access through it
+    /// that passed. Memory never shrinks, so a later access through the
+    /// same address that ends no further needs no check; control flow
+    /// starts a new stretch. `-O0` code reads its frame through one local at
+    /// many offsets.
+    checked: Vec<(ir::Value, u64)>,
 }
 
 /// The key of a function's locals slot, which the runtime finds from the
@@ -223,6 +230,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             live: None,
             interrupt_trampoline: None,
             locals_slot: None,
+            checked: Vec::new(),
         }
     }
 
@@ -962,6 +970,21 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
         }
         use Operator as O;
+        if matches!(
+            op,
+            O::Block { .. }
+                | O::Loop { .. }
+                | O::If { .. }
+                | O::Else
+                | O::End
+                | O::Br { .. }
+                | O::BrIf { .. }
+                | O::BrTable { .. }
+                | O::Return
+                | O::Unreachable
+        ) {
+            self.checked.clear();
+        }
         let l = self.env.layout;
         match op {
             O::Nop => {}
@@ -1511,13 +1534,18 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn mem_addr(&mut self, memarg: MemArg, size: u32) -> ir::Value {
         let addr = self.pop();
         let a = self.b.ins().uextend(types::I64, addr);
-        let end = self
-            .b
-            .ins()
-            .iadd_imm_s(a, (memarg.offset + size as u64) as i64);
-        let len = self.b.use_var(self.mem_len);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-        self.trap_if(oob, trap_word::MEMORY_OOB);
+        let reach = memarg.offset + size as u64;
+        let seen = self.checked.iter_mut().find(|(v, _)| *v == addr);
+        if !seen.as_ref().is_some_and(|(_, end)| reach <= *end) {
+            match seen {
+                Some((_, end)) => *end = reach,
+                None => self.checked.push((addr, reach)),
+            }
+            let end = self.b.ins().iadd_imm_s(a, reach as i64);
+            let len = self.b.use_var(self.mem_len);
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+            self.trap_if(oob, trap_word::MEMORY_OOB);
+        }
         let base = self.b.use_var(self.mem_base);
         let p = self.b.ins().iadd(base, a);
         if memarg.offset == 0 {
