@@ -1536,7 +1536,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let a = self.b.ins().uextend(types::I64, addr);
         let reach = memarg.offset + size as u64;
         let seen = self.checked.iter_mut().find(|(v, _)| *v == addr);
-        if !seen.as_ref().is_some_and(|(_, end)| reach <= *end) {
+        if seen.as_ref().is_none_or(|(_, end)| reach > *end) {
             match seen {
                 Some((_, end)) => *end = reach,
                 None => self.checked.push((addr, reach)),
