@@ -534,7 +534,7 @@ fn a_text_format_module_runs_in_every_mode() {
     let bad = dir.path().join("bad.wat");
     std::fs::write(&bad, "(module\n  (func i32.konst 1 drop))\n").expect("write");
     let out = wdb(&["run", &bad.to_string_lossy()]);
-    check(&out, 2, "", &["in the text format", ":2:"]);
+    check(&out, 2, "", &["in the text format", "bad.wat:2:"]);
 }
 
 #[test]

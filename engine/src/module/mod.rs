@@ -165,7 +165,7 @@ impl Module {
     /// Decode and validate a module: the binary format, or the text format
     /// (`.wat`), which is encoded first.
     pub fn new(bytes: impl Into<Arc<[u8]>>) -> crate::error::Result<Module> {
-        parse::parse(binary_from(bytes.into())?)
+        parse::parse(binary_from(bytes.into(), None)?)
     }
 
     pub fn from_file(path: &std::path::Path) -> crate::error::Result<Module> {
@@ -175,7 +175,7 @@ impl Module {
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
-        Module::new(bytes)
+        parse::parse(binary_from(bytes.into(), Some(path))?)
     }
 
     pub fn func_type(&self, func_index: u32) -> &FuncType {
@@ -296,7 +296,10 @@ pub fn signature_string(ty: &FuncType) -> String {
 /// The binary form of `bytes`: binary modules as they are, the text format
 /// encoded; anything else a clear error naming what it looks like (instead
 /// of the decoder's "bad magic number").
-fn binary_from(bytes: Arc<[u8]>) -> crate::error::Result<Arc<[u8]>> {
+fn binary_from(
+    bytes: Arc<[u8]>,
+    path: Option<&std::path::Path>,
+) -> crate::error::Result<Arc<[u8]>> {
     use crate::error::{Error, ErrorKind};
     if bytes.starts_with(b"\0asm") {
         return Ok(bytes);
@@ -313,7 +316,7 @@ fn binary_from(bytes: Arc<[u8]>) -> crate::error::Result<Arc<[u8]>> {
     if let Ok(text) = std::str::from_utf8(&bytes) {
         let t = text.trim_start_matches('\u{feff}').trim_start();
         if t.starts_with('(') || t.starts_with(";;") {
-            return wat_to_binary(text).map(Arc::from);
+            return wat_to_binary(text, path).map(Arc::from);
         }
     }
     let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
@@ -323,10 +326,14 @@ fn binary_from(bytes: Arc<[u8]>) -> crate::error::Result<Arc<[u8]>> {
     ))
 }
 
-/// Encode a module in the text format; errors point at the line and column.
-fn wat_to_binary(text: &str) -> crate::error::Result<Vec<u8>> {
+/// Encode a module in the text format; errors point at the line and column
+/// (of `path`, when known).
+fn wat_to_binary(text: &str, path: Option<&std::path::Path>) -> crate::error::Result<Vec<u8>> {
     let err = |mut e: wast::Error| {
         e.set_text(text);
+        if let Some(p) = path {
+            e.set_path(p);
+        }
         crate::error::Error::new(
             crate::error::ErrorKind::Malformed,
             format!("in the text format: {e}"),
