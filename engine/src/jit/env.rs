@@ -24,7 +24,7 @@ pub(crate) struct VmLayout {
     pub rt_interrupt: i32,
     pub rt_fuel: i32,
     pub rt_interrupt_site: i32,
-    pub rt_spill: i32,
+    pub rt_results: i32,
     pub rt_stack_limit: i32,
     pub mem_base: i32,
     pub mem_len: i32,
@@ -141,7 +141,7 @@ pub(crate) mod trap_word {
     /// The debug hook trapped, exited or gave up; the outcome is kept on the Rust side.
     pub const DEBUG_OUTCOME: u32 = 16;
     /// Not a trap: after an interrupt, the interpreter ran the rest of the
-    /// call and left its results in `RtState::spill` (generated code clears
+    /// call and left its results in `RtState::results` (generated code clears
     /// the word and returns them).
     pub const TAKEN_OVER: u32 = 17;
     /// Not seen by callers: after an interrupt, the interpreter ran the

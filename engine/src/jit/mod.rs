@@ -771,7 +771,7 @@ impl JitEngine {
                 stack_top: 0,
                 prof: std::ptr::null(),
                 interrupt_site: 0,
-                spill: [0; vm::SPILL_SLOTS],
+                results: [0; vm::RESULT_SLOTS],
             }),
             libcalls: Box::new(vm::libcall_table()),
             mems: Box::default(),
@@ -1035,7 +1035,7 @@ impl JitEngine {
             stack_top: 0,
             prof,
             interrupt_site: 0,
-            spill: [0; vm::SPILL_SLOTS],
+            results: [0; vm::RESULT_SLOTS],
         };
         let entry = Entry {
             wrapper: self.wrappers[func as usize],

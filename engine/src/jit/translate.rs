@@ -171,9 +171,10 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
 /// frame pointer (`FuncCode::locals_at`).
 pub(crate) const LOCALS_SLOT_KEY: u64 = 0x7764_625f_6c6f_6361;
 
-/// Functions with more locals than this report none when interrupted (see
-/// `RtState::spill`), nor do functions of modules without DWARF.
-pub(crate) const MAX_SPILLED_LOCALS: usize = 256;
+/// Functions with more locals than this report none when interrupted (the
+/// locals slot, 16 bytes a local, would make every frame of theirs big), nor
+/// do functions of modules without DWARF.
+const MAX_SPILLED_LOCALS: usize = 256;
 
 fn flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
@@ -599,8 +600,12 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
         };
         // The interpreter starts a loop header with an empty operand stack
-        // and the locals (compilers keep nothing on the stack across one).
-        let takeover = has_locals && !at_entry && self.stack.is_empty();
+        // and the locals (compilers keep nothing on the stack across one),
+        // and hands back results that fit `RtState::results`.
+        let takeover = has_locals
+            && !at_entry
+            && self.stack.is_empty()
+            && self.result_types.len() <= super::vm::RESULT_SLOTS;
         let site = self.func_index as u64
             | (self.code_offset as u64) << 32
             | (takeover as u64) << 62
@@ -657,7 +662,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     }
 
     /// After the interpreter ran the rest of this call (`TAKEN_OVER`):
-    /// clear the word and return its results, left in the spill slots.
+    /// clear the word and return its results, left in `RtState::results`.
     fn return_taken_over(&mut self) {
         let l = self.env.layout;
         let rt = self.load_rt();
@@ -669,7 +674,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let at = l.rt_spill + i as i32 * l.slot_size;
+                let at = l.rt_results + i as i32 * l.slot_size;
                 self.b.ins().load(*t, MemFlagsData::trusted(), rt, at)
             })
             .collect();

@@ -58,19 +58,18 @@ pub(crate) struct RtState {
     /// Counters and shadow stack of a profiled run, for code compiled with
     /// `CompileOptions::profile` (null otherwise; see [`super::prof`]).
     pub prof: *const super::prof::ProfState,
-    /// Where the debugger's interrupt check fired, for the interrupt
-    /// trampoline: `func_index | code_offset << 32`, bit 63 set when the
-    /// locals are in `spill`. Stored in the slow path so its call passes
-    /// only the vmctx.
+    /// Where the debugger's interrupt check fired, written by its slow path
+    /// (the trampoline takes no arguments): `func_index | code_offset <<
+    /// 32`, bit 62 set when the interpreter may take the call over there,
+    /// bit 63 when the frame's locals slot holds its live locals.
     pub interrupt_site: u64,
-    /// An interrupted function's locals (one slot each), then one bit per
-    /// local: set when it is live there and in its slot.
-    pub spill: [u128; SPILL_SLOTS],
+    /// The results of a call the interpreter took over (`TAKEN_OVER`), one
+    /// slot each.
+    pub results: [u128; RESULT_SLOTS],
 }
 
-/// `RtState::spill`: the most locals spilled, and their mask.
-pub(crate) const SPILL_SLOTS: usize = super::translate::MAX_SPILLED_LOCALS
-    + (super::translate::MAX_SPILLED_LOCALS / 8).div_ceil(SLOT_SIZE as usize);
+/// `RtState::results`: a call with more results is not taken over.
+pub(crate) const RESULT_SLOTS: usize = 16;
 
 #[repr(C)]
 pub(crate) struct MemCell {
@@ -104,7 +103,7 @@ pub(crate) fn layout() -> VmLayout {
         rt_interrupt: offset_of!(RtState, interrupt) as i32,
         rt_fuel: offset_of!(RtState, fuel) as i32,
         rt_interrupt_site: offset_of!(RtState, interrupt_site) as i32,
-        rt_spill: offset_of!(RtState, spill) as i32,
+        rt_results: offset_of!(RtState, results) as i32,
         rt_stack_limit: offset_of!(RtState, stack_limit) as i32,
         mem_base: offset_of!(MemCell, base) as i32,
         mem_len: offset_of!(MemCell, len) as i32,
@@ -188,10 +187,11 @@ pub(crate) fn enter_on_stack(e: &Entry, stack_size: usize, margin: usize) {
 
 /// Run an array-call wrapper on the current thread.
 pub(crate) fn enter(e: &Entry) {
+    // SAFETY: `e.vmctx` is a live vmctx (see `Entry`).
+    let before = RUNNING.replace(unsafe { (*e.vmctx).rt });
     // SAFETY: `wrapper` was produced by the compiler for the signature
     // `extern "C" fn(vmctx, slots)`, and is kept alive by the compiled module
     // that the caller holds; `vmctx` and `slots` are valid for the call.
-    let before = RUNNING.replace(unsafe { (*e.vmctx).rt });
     unsafe {
         let f: extern "C" fn(*mut VmCtx, *mut u128) = std::mem::transmute(e.wrapper);
         f(e.vmctx, e.slots);
@@ -734,9 +734,10 @@ extern "C" fn lc_interrupt(
     let locals = if area.is_null() {
         Vec::new()
     } else {
-        // SAFETY: the trampoline passes `RtState::spill`, which holds one
-        // slot per local, then one bit per local (set: live, and in its
-        // slot); generated code spills at most `MAX_SPILLED_LOCALS`.
+        // SAFETY: `lc_interrupt_at` passes the interrupted frame's locals
+        // slot, which holds one slot per local, then one bit per local (set:
+        // live, and in its slot), as `FuncTranslator::call_interrupt_hook`
+        // lays it out.
         let (slots, mask) = unsafe {
             let slots = std::slice::from_raw_parts(area, types.len());
             let mask = area.add(types.len()).cast::<u64>();
@@ -773,7 +774,7 @@ extern "C" fn lc_interrupt(
     match outcome {
         super::AfterInterrupt::Resume => 0,
         super::AfterInterrupt::TookOver(RunOutcome::Returned(values)) if takeover => {
-            for (slot, v) in c.rt.spill.iter_mut().zip(&values) {
+            for (slot, v) in c.rt.results.iter_mut().zip(&values) {
                 *slot = value_to_slot(v);
             }
             c.rt.trap = trap_word::TAKEN_OVER;
