@@ -763,8 +763,8 @@ const SPIN_WAT: &str = r#"(module
     (call $mix (local.get $n) (f64.const 0.25)))
   (@custom ".debug_info" "\00"))"#;
 
-#[test]
-fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
+/// A session on `SPIN_WAT` in `mode jit` (the directory holds the module).
+fn spin_session() -> (Session, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("spin.wasm");
     std::fs::write(&path, wat::parse_str(SPIN_WAT).expect("valid wat")).expect("write");
@@ -777,6 +777,12 @@ fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
     let ev = run(&mut s, Command::Load { path, args: vec![] });
     assert!(ev.iter().any(|e| matches!(e, Event::Loaded(_))), "{ev:?}");
     run(&mut s, Command::SetMode(Mode::Jit));
+    (s, dir)
+}
+
+#[test]
+fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
+    let (mut s, _dir) = spin_session();
     assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
     // Seconds of JIT code: the interrupt stops it at the loop header.
     let t = interrupt_after(&s, 200);
@@ -862,17 +868,7 @@ fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
 
 #[test]
 fn a_taken_over_call_keeps_every_value_type_and_returns_several_results() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("spin.wasm");
-    std::fs::write(&path, wat::parse_str(SPIN_WAT).expect("valid wat")).expect("write");
-    let mut s = Session::new(SessionConfig {
-        capture_output: true,
-        persist: false,
-        inherit_stdin: false,
-        ..Default::default()
-    });
-    run(&mut s, Command::Load { path, args: vec![] });
-    run(&mut s, Command::SetMode(Mode::Jit));
+    let (mut s, _dir) = spin_session();
     run(&mut s, call("outer", &["1"]));
     let t = interrupt_after(&s, 200);
     let ev = run(&mut s, call("outer_mix", &["2000000000"]));

@@ -418,17 +418,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.libcall(Libcall::EnterDebug, &[f, area, fp]);
         // A trap (or exit) in the hook: unwind without adding this frame (the
         // interpreter's backtrace already has it); callers add theirs.
-        let rt = self.load_rt();
-        let w = self.b.ins().load(types::I32, flags(), rt, l.rt_trap);
-        let trapped = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.set_cold_block(trapped);
-        self.b.ins().brif(w, trapped, &[], done, &[]);
-        self.b.seal_block(trapped);
-        self.b.seal_block(done);
-        self.b.switch_to_block(trapped);
-        self.return_zeros();
-        self.b.switch_to_block(done);
+        self.return_if_trapped_adding_no_frame();
         let results: Vec<ir::Value> = self
             .result_types
             .clone()
@@ -774,8 +764,6 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.unwind_and_return(0);
 
         self.b.switch_to_block(again);
-        let l = self.env.layout;
-        let rt = self.load_rt();
         self.leave_depth();
         let nparams = self.env.module.func_type(self.func_index).params().len();
         let mut all = vec![self.vmctx];
@@ -798,20 +786,31 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.set_srcloc(SourceLoc::new(self.code_offset));
         // A trap in the new call recorded its frames; this frame is the
         // same call, so it adds none.
-        let w = self.b.ins().load(types::I32, flags(), rt, l.rt_trap);
+        self.return_if_trapped_adding_no_frame();
+        self.spill_fuel();
+        self.b.ins().return_(&results);
+
+        self.b.switch_to_block(cont);
+    }
+
+    /// After a call that ran this function's own call elsewhere (the debug
+    /// hook, a restart): when it trapped or exited, return at once, adding
+    /// no frame (that call's backtrace has this one).
+    fn return_if_trapped_adding_no_frame(&mut self) {
+        let rt = self.load_rt();
+        let w = self
+            .b
+            .ins()
+            .load(types::I32, flags(), rt, self.env.layout.rt_trap);
         let trapped = self.b.create_block();
         let done = self.b.create_block();
-        self.b.set_cold_block(done);
+        self.b.set_cold_block(trapped);
         self.b.ins().brif(w, trapped, &[], done, &[]);
         self.b.seal_block(trapped);
         self.b.seal_block(done);
         self.b.switch_to_block(trapped);
         self.return_zeros();
         self.b.switch_to_block(done);
-        self.spill_fuel();
-        self.b.ins().return_(&results);
-
-        self.b.switch_to_block(cont);
     }
 
     fn return_zeros(&mut self) {
