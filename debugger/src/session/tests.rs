@@ -54,6 +54,25 @@ fn stopped(ev: &[Event]) -> &StopView {
         .unwrap_or_else(|| panic!("no stop in {ev:?}"))
 }
 
+fn print(s: &mut Session, expr: &str, format: Format) -> Vec<Event> {
+    run(
+        s,
+        Command::Print {
+            expr: expr.into(),
+            format,
+        },
+    )
+}
+
+/// The text `print` shows for `expr`, which must succeed.
+fn printed(s: &mut Session, expr: &str, format: Format) -> String {
+    let ev = print(s, expr, format);
+    let Some(Event::Printed { text, .. }) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    text.clone()
+}
+
 fn returned(ev: &[Event]) -> Vec<String> {
     ev.iter()
         .find_map(|e| {
@@ -595,33 +614,15 @@ fn jit_interrupt_stops_in_jit_code_continue_resumes_kill_unwinds() {
     assert_eq!(f.len(), 1);
     // The JIT spilled the locals, so DWARF's `counter` (in linear memory,
     // addressed through a local) is readable, and it has been counting.
-    let ev = run(
-        &mut s,
-        Command::Print {
-            expr: "counter".into(),
-            format: Format::Natural,
-        },
-    );
-    let Event::Printed { text, .. } = &ev[0] else {
-        panic!("{ev:?}")
-    };
+    let text = printed(&mut s, "counter", Format::Natural);
     let first: i64 = text.parse().expect("a number");
     assert!(first > 0, "{text}");
     // Only the locals live at the loop header were kept: the frame base
     // ($l2, which `counter`'s address comes from) is; the -O0 temporaries,
     // written before they are read in each iteration, are not.
-    let print = |s: &mut Session, e: &str| {
-        run(
-            s,
-            Command::Print {
-                expr: e.into(),
-                format: Format::Natural,
-            },
-        )
-    };
-    let ev = print(&mut s, "$l2");
+    let ev = print(&mut s, "$l2", Format::Natural);
     assert!(matches!(&ev[0], Event::Printed { .. }), "{ev:?}");
-    let ev = print(&mut s, "$l4");
+    let ev = print(&mut s, "$l4", Format::Natural);
     assert!(
         matches!(&ev[0], Event::CommandFailed { message, .. } if message.contains("not live here")),
         "{ev:?}"
@@ -631,17 +632,9 @@ fn jit_interrupt_stops_in_jit_code_continue_resumes_kill_unwinds() {
     let ev = run(&mut s, Command::Continue);
     t.join().expect("interrupter");
     assert_eq!(stopped(&ev).reason, StopReason::Interrupted);
-    let ev = run(
-        &mut s,
-        Command::Print {
-            expr: "counter".into(),
-            format: Format::Natural,
-        },
-    );
-    let Event::Printed { text, .. } = &ev[0] else {
-        panic!("{ev:?}")
-    };
-    let second: i64 = text.parse().expect("a number");
+    let second: i64 = printed(&mut s, "counter", Format::Natural)
+        .parse()
+        .expect("a number");
     assert!(second != first, "the loop went on: {first} then {second}");
     let ev = run(&mut s, Command::Kill);
     assert!(
@@ -801,22 +794,12 @@ fn stepping_from_a_jit_loop_header_hands_the_call_to_the_interpreter() {
     let f = frames(&mut s);
     assert_eq!(f.len(), 2, "{f:?}");
     assert!(f[1].jit && f[1].func_name == "outer", "{f:?}");
-    let print = |s: &mut Session, e: &str| -> i64 {
-        let ev = run(
-            s,
-            Command::Print {
-                expr: e.into(),
-                format: Format::Natural,
-            },
-        );
-        let Event::Printed { text, .. } = &ev[0] else {
-            panic!("{ev:?}")
-        };
-        text.parse().expect("a number")
+    let number = |s: &mut Session, e: &str| -> i64 {
+        printed(s, e, Format::Natural).parse().expect("a number")
     };
-    let i = print(&mut s, "$l1");
+    let i = number(&mut s, "$l1");
     assert!(i > 0, "the JIT code had been counting: i = {i}");
-    let acc = print(&mut s, "$l2") as u32;
+    let acc = number(&mut s, "$l2") as u32;
     // The JIT's values are the interpreter's now: the sum so far matches i.
     let sum = |n: u64| (3 * (n * n.saturating_sub(1) / 2)) as u32;
     assert_eq!(acc, sum(i as u64), "acc for i = {i}");
@@ -877,16 +860,7 @@ fn a_taken_over_call_keeps_every_value_type_and_returns_several_results() {
     let ev = run(&mut s, Command::StepInstruction);
     assert!(!stopped(&ev).frame.jit, "{ev:?}");
     let value = |s: &mut Session, e: &str| -> u128 {
-        let ev = run(
-            s,
-            Command::Print {
-                expr: e.into(),
-                format: Format::Hex,
-            },
-        );
-        let Event::Printed { text, .. } = &ev[0] else {
-            panic!("{ev:?}")
-        };
+        let text = printed(s, e, Format::Hex);
         u128::from_str_radix(text.trim_start_matches("0x"), 16).expect("hex")
     };
     // i, then each type as the JIT code left it: an f64 sum, an i64, a

@@ -398,14 +398,13 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .b
             .ins()
             .load(types::I8, flags(), table, self.func_index as i32);
-        let debug = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(debug);
-        self.b.ins().brif(flag, debug, &[], cont, &[]);
-        self.b.seal_block(debug);
-        self.b.seal_block(cont);
+        self.if_cold(flag, |t| t.enter_debug_and_return(params));
+    }
 
-        self.b.switch_to_block(debug);
+    /// The break flag is set: hand this call to the debug hook and return
+    /// its results.
+    fn enter_debug_and_return(&mut self, params: &[ir::Value]) {
+        let l = self.env.layout;
         let ss = self.area.expect("made before the entry check");
         let area = self.b.ins().stack_addr(types::I64, ss, 0);
         for (i, p) in params.iter().enumerate() {
@@ -432,8 +431,6 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             .collect();
         self.spill_fuel();
         self.b.ins().return_(&results);
-
-        self.b.switch_to_block(cont);
     }
 
     fn set_offset(&mut self, module_offset: usize) {
@@ -607,11 +604,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.reload_fuel();
         // The hook's verdict: a trap word (`DEBUG_OUTCOME`) means unwind,
         // `TAKEN_OVER` return.
-        let w = self
-            .b
-            .ins()
-            .load(types::I32, flags(), rt, self.env.layout.rt_trap);
-        (w, takeover)
+        (self.trap_word(), takeover)
     }
 
     /// Store the locals in `set` to this frame's locals slot.
@@ -638,17 +631,6 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             return;
         };
         self.save_locals(&save);
-    }
-
-    /// Go to `target` when `word == value`; go on in a new cold block.
-    fn branch_on_word(&mut self, word: ir::Value, value: u32, target: ir::Block) {
-        let other = self.b.create_block();
-        self.b.set_cold_block(other);
-        let is = self.b.ins().icmp_imm_s(IntCC::Equal, word, value as i64);
-        self.b.ins().brif(is, target, &[], other, &[]);
-        self.b.seal_block(target);
-        self.b.seal_block(other);
-        self.b.switch_to_block(other);
     }
 
     /// After the interpreter ran the rest of this call (`TAKEN_OVER`):
@@ -712,24 +694,18 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         if takeover {
             // The interpreter ran the rest of the call: return its results,
             // or unwind without this frame (its backtrace has it).
-            let returned = self.b.create_block();
-            let unwound = self.b.create_block();
-            self.b.set_cold_block(returned);
-            self.b.set_cold_block(unwound);
-            self.branch_on_word(word, trap_word::TAKEN_OVER, returned);
-            self.branch_on_word(word, trap_word::TAKEN_OVER_UNWOUND, unwound);
-            let other = self.b.current_block().expect("in a block");
-            self.b.switch_to_block(returned);
-            self.return_taken_over();
-            self.b.switch_to_block(unwound);
-            let rt = self.load_rt();
-            let w = self
-                .b
-                .ins()
-                .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
-            self.b.ins().store(flags(), w, rt, self.env.layout.rt_trap);
-            self.return_zeros();
-            self.b.switch_to_block(other);
+            let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
+            let returned = is(self, trap_word::TAKEN_OVER);
+            self.if_cold(returned, Self::return_taken_over);
+            let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
+            self.if_cold(unwound, |t| {
+                let rt = t.load_rt();
+                let w =
+                    t.b.ins()
+                        .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
+                t.b.ins().store(flags(), w, rt, t.env.layout.rt_trap);
+                t.return_zeros();
+            });
         }
         self.unwind_and_return(0);
         self.b.switch_to_block(cont);
@@ -745,25 +721,14 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// The extra native frame has the call site [`RESTART_SITE`], which the
     /// frame walk skips.
     fn interrupt_check_at_entry(&mut self, flag: ir::Value, me: FuncId) {
-        let slow = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(flag, slow, &[], cont, &[]);
-        self.b.seal_block(slow);
-        self.b.seal_block(cont);
-        self.b.switch_to_block(slow);
-        let (unwind, _) = self.call_interrupt_hook(true);
-        let stop = self.b.create_block();
-        let again = self.b.create_block();
-        self.b.set_cold_block(stop);
-        self.b.set_cold_block(again);
-        self.b.ins().brif(unwind, stop, &[], again, &[]);
-        self.b.seal_block(stop);
-        self.b.seal_block(again);
-        self.b.switch_to_block(stop);
-        self.unwind_and_return(0);
+        self.if_cold(flag, |t| t.restart_after_interrupt(me));
+    }
 
-        self.b.switch_to_block(again);
+    /// The entry's interrupt slow path: ask the hook, then unwind, or call
+    /// this function again and return its results.
+    fn restart_after_interrupt(&mut self, me: FuncId) {
+        let (unwind, _) = self.call_interrupt_hook(true);
+        self.trap_if(unwind, 0);
         self.leave_depth();
         let nparams = self.env.module.func_type(self.func_index).params().len();
         let mut all = vec![self.vmctx];
@@ -789,28 +754,42 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.return_if_trapped_adding_no_frame();
         self.spill_fuel();
         self.b.ins().return_(&results);
-
-        self.b.switch_to_block(cont);
     }
 
     /// After a call that ran this function's own call elsewhere (the debug
     /// hook, a restart): when it trapped or exited, return at once, adding
     /// no frame (that call's backtrace has this one).
     fn return_if_trapped_adding_no_frame(&mut self) {
+        let w = self.trap_word();
+        self.if_cold(w, Self::return_zeros);
+    }
+
+    /// The run state's trap word (nonzero: a callee trapped or exited).
+    fn trap_word(&mut self) -> ir::Value {
         let rt = self.load_rt();
-        let w = self
-            .b
+        self.b
             .ins()
-            .load(types::I32, flags(), rt, self.env.layout.rt_trap);
-        let trapped = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.set_cold_block(trapped);
-        self.b.ins().brif(w, trapped, &[], done, &[]);
-        self.b.seal_block(trapped);
-        self.b.seal_block(done);
-        self.b.switch_to_block(trapped);
-        self.return_zeros();
-        self.b.switch_to_block(done);
+            .load(types::I32, flags(), rt, self.env.layout.rt_trap)
+    }
+
+    /// When `cond` is nonzero, run `leave` (which ends in a return) in a
+    /// cold block; go on after it otherwise.
+    fn if_cold(&mut self, cond: ir::Value, leave: impl FnOnce(&mut Self)) {
+        let cold = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(cold);
+        // Inside a cold path, what follows is cold too.
+        if let Some(here) = self.b.current_block()
+            && self.b.func.layout.is_cold(here)
+        {
+            self.b.set_cold_block(cont);
+        }
+        self.b.ins().brif(cond, cold, &[], cont, &[]);
+        self.b.seal_block(cold);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cold);
+        leave(self);
+        self.b.switch_to_block(cont);
     }
 
     fn return_zeros(&mut self) {
@@ -826,15 +805,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
 
     /// Branch to a cold block that records `code` at this site and returns.
     fn trap_if(&mut self, cond: ir::Value, code: u32) {
-        let trap = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(trap);
-        self.b.ins().brif(cond, trap, &[], cont, &[]);
-        self.b.seal_block(trap);
-        self.b.seal_block(cont);
-        self.b.switch_to_block(trap);
-        self.unwind_and_return(code);
-        self.b.switch_to_block(cont);
+        self.if_cold(cond, |t| t.unwind_and_return(code));
     }
 
     fn unwind_and_return(&mut self, code: u32) {
@@ -852,20 +823,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
 
     /// After a call: if the callee trapped, add this frame and return.
     fn check_trap(&mut self) {
-        let rt = self.load_rt();
-        let w = self
-            .b
-            .ins()
-            .load(types::I32, flags(), rt, self.env.layout.rt_trap);
-        let trap = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(trap);
-        self.b.ins().brif(w, trap, &[], cont, &[]);
-        self.b.seal_block(trap);
-        self.b.seal_block(cont);
-        self.b.switch_to_block(trap);
-        self.unwind_and_return(0);
-        self.b.switch_to_block(cont);
+        let w = self.trap_word();
+        self.trap_if(w, 0);
     }
 
     fn libcall(&mut self, lc: Libcall, args: &[ir::Value]) -> Option<ir::Value> {
