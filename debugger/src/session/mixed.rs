@@ -94,9 +94,12 @@ pub(super) type FinishIntoJit = Result<(Stop, String, Vec<Value>), Stop>;
 pub(super) struct JitPause {
     /// Innermost first.
     frames: Vec<JitFrame>,
-    /// Params and locals of `frames[0]`, when the JIT spilled them (`None`:
-    /// not live there).
-    locals: Option<Vec<Option<Value>>>,
+    /// Params and locals of `frames[0]`, when the JIT spilled them; one
+    /// that was not live there holds a zero of its type (the interpreter
+    /// taking over never reads it before writing it).
+    locals: Option<Vec<Value>>,
+    /// Which of `locals` were not live there.
+    not_live: Vec<bool>,
     /// What `continue` hands the JIT code (`Returned` resumes it).
     pending: RunOutcome,
     /// The interpreter can run the rest of `frames[0]`'s call from here.
@@ -303,17 +306,25 @@ impl Session {
                 self.run_to_stop(None)
             }
             Ok(JitMsg::Interrupted { store, stop }) => {
-                let nlocals = store
+                let types = store
                     .instance_module(stop.frames[0].instance)
-                    .local_types(stop.frames[0].func_index)
-                    .len();
-                let locals = (stop.locals.len() == nlocals).then_some(stop.locals);
+                    .local_types(stop.frames[0].func_index);
+                let spilled = stop.locals.len() == types.len();
+                let not_live = stop.locals.iter().map(Option::is_none).collect();
+                let locals = spilled.then(|| {
+                    stop.locals
+                        .iter()
+                        .zip(types)
+                        .map(|(v, t)| v.unwrap_or(Value::default_for(t)))
+                        .collect()
+                });
                 run.below = Vec::new();
                 run.stop_at_entry = false;
                 run.pause = Some(JitPause {
                     frames: stop.frames,
-                    takeover: stop.takeover && locals.is_some(),
+                    takeover: stop.takeover && spilled,
                     locals,
+                    not_live,
                     pending: RunOutcome::Returned(Vec::new()),
                 });
                 let rt = self.rt.as_mut().ok_or("not instantiated")?;
@@ -443,13 +454,6 @@ impl Session {
             Some(p) => (&p.frames, p.locals.as_ref()),
             None => (&run.below, None),
         };
-        let types = |f: &JitFrame| {
-            self.rt.as_ref().map_or(Vec::new(), |rt| {
-                rt.store
-                    .instance_module(f.instance)
-                    .local_types(f.func_index)
-            })
-        };
         frames
             .iter()
             .enumerate()
@@ -460,14 +464,9 @@ impl Session {
                 // Not an interpreted frame: it has no internal pc.
                 pc: 0,
                 code_offset: f.code_offset,
-                // A local that is not live shows as such (`not_live_locals`);
-                // its slot holds a zero of its type.
+                // A local that is not live shows as such (`not_live_locals`).
                 locals: match (i, locals) {
-                    (0, Some(l)) => l
-                        .iter()
-                        .zip(types(f))
-                        .map(|(v, t)| v.unwrap_or(Value::default_for(t)))
-                        .collect(),
+                    (0, Some(l)) => l.clone(),
                     _ => Vec::new(),
                 },
             })
@@ -478,9 +477,7 @@ impl Session {
     /// value for (not live where it stopped); empty for other frames.
     pub(super) fn not_live_locals(&self, index: usize) -> Vec<bool> {
         match self.jit_run.as_ref().and_then(|r| r.pause.as_ref()) {
-            Some(JitPause {
-                locals: Some(l), ..
-            }) if index == self.interp_depth() => l.iter().map(Option::is_none).collect(),
+            Some(p) if index == self.interp_depth() => p.not_live.clone(),
             _ => Vec::new(),
         }
     }
@@ -525,6 +522,7 @@ impl Session {
         run.pause = Some(JitPause {
             frames,
             locals: None,
+            not_live: Vec::new(),
             pending: RunOutcome::Returned(values.clone()),
             takeover: false,
         });
@@ -569,26 +567,15 @@ impl Session {
     }
 
     /// Stopped at a loop header in JIT code: run the rest of that call in
-    /// the interpreter, from there, with the locals the JIT spilled (a
-    /// local that was not live is never read before it is written again,
-    /// so a zero stands in). The JIT code waits in the hook and returns the
-    /// call's results to its caller.
+    /// the interpreter, from there, with the locals the JIT spilled. The
+    /// JIT code waits in the hook and returns the call's results to its
+    /// caller.
     pub(super) fn take_over_jit_pause(&mut self) -> Res<()> {
         let run = self.jit_run.as_mut().ok_or("not stopped in JIT code")?;
         let pause = run.pause.take().ok_or("not stopped in JIT code")?;
         let top = pause.frames[0];
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
-        let types = rt
-            .store
-            .instance_module(top.instance)
-            .local_types(top.func_index);
-        let locals: Vec<Value> = pause
-            .locals
-            .unwrap_or_default()
-            .into_iter()
-            .zip(types)
-            .map(|(v, t)| v.unwrap_or(Value::default_for(t)))
-            .collect();
+        let locals = pause.locals.unwrap_or_default();
         let exec = Execution::at_loop_header(&mut rt.store, top.func, top.code_offset, &locals)
             .map_err(|e| e.to_string())?;
         rt.exec = Some(exec);
