@@ -271,6 +271,16 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                     ),
                 ));
             }
+            if cfg.fuel.is_some() {
+                return Err(err(
+                    RunErrorKind::Load,
+                    format!(
+                        "{}: a shared object has no fuel checks; --fuel needs --mode jit \
+                         (or --mode aot on the .wasm, compiled then)",
+                        cfg.file.display()
+                    ),
+                ));
+            }
             let c = CompiledModule::load_shared_object(&cfg.file)
                 .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
             let m = c.module().clone();
@@ -377,6 +387,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let t_compile = Instant::now();
     let options = CompileOptions {
         profile: cfg.jit_profile.is_some(),
+        fuel: cfg.fuel.is_some(),
     };
     // Lazy (each function on its first call, inside the run) unless asked
     // to compile everything first.
@@ -391,7 +402,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // programs people run again and again, not for a module so big that the
     // lazy JIT compiling what runs beats compiling everything once.
     let cache_dir = cfg.code_cache.as_ref().filter(|_| {
-        !options.profile && module.num_funcs() - module.num_imported_funcs <= code_cache::MAX_FUNCS
+        options == CompileOptions::default()
+            && module.num_funcs() - module.num_imported_funcs <= code_cache::MAX_FUNCS
     });
     let mut cache_use = CacheUse::Off;
     let mut jit = match cfg.mode {
@@ -443,6 +455,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     .map(|c| {
         let mut j = JitEngine::new(cfg.opt_level);
         j.set_profile(cfg.jit_profile.clone());
+        j.fuel = options.fuel;
         j.add_compiled(Arc::new(c));
         j
     });

@@ -218,7 +218,9 @@ fn run_one(
                 ..RunControl::default()
             };
             let jit = jit.get_or_insert_with(|| {
-                wdb_engine::jit::JitEngine::new(wdb_engine::jit::OptLevel::Speed)
+                let mut j = wdb_engine::jit::JitEngine::new(wdb_engine::jit::OptLevel::Speed);
+                j.fuel = true;
+                j
             });
             match jit.call(store, func, args, &mut ctl) {
                 Ok(o) => o,

@@ -159,11 +159,27 @@ fn fuel_runs_out_in_a_loop() {
         fuel: Some(10_000),
         ..RunControl::default()
     };
-    let out = JitEngine::new(OptLevel::Speed)
-        .call(&mut s, f, &[], &mut ctl)
-        .expect("runs");
+    let mut engine = JitEngine::new(OptLevel::Speed);
+    engine.fuel = true;
+    let out = engine.call(&mut s, f, &[], &mut ctl).expect("runs");
     assert_eq!(out, RunOutcome::OutOfFuel);
     assert_eq!(ctl.fuel, Some(0));
+}
+
+#[test]
+fn fuel_with_code_compiled_without_fuel_checks_is_refused() {
+    // Plain code has no fuel checks: running it with fuel would never stop
+    // on fuel, so the call is refused instead of ignoring the budget.
+    let (mut s, i) = setup(NESTED, |_, _| {});
+    let f = func(&s, i, "spin");
+    let mut ctl = RunControl {
+        fuel: Some(10_000),
+        ..RunControl::default()
+    };
+    let e = JitEngine::new(OptLevel::Speed)
+        .call(&mut s, f, &[], &mut ctl)
+        .expect_err("refused");
+    assert!(e.message.contains("compiled without"), "{e}");
 }
 
 const HOST: &str = r#"

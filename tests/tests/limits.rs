@@ -189,6 +189,8 @@ fn infinite_loops_stop_on_fuel_in_every_engine() {
                 fuel: Some(100_000),
                 ..RunControl::default()
             };
+            // Fuel checks are compiled in only when asked for.
+            m.jit.fuel = true;
             let t0 = Instant::now();
             let out = m.call_ctl(eng, name, &[], &mut ctl);
             assert_eq!(out, RunOutcome::OutOfFuel, "{eng:?} {name}");

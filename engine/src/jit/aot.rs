@@ -79,7 +79,7 @@ pub fn compile_universal_with(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<u8>> {
     let isa = compile::host_isa(opt, false)?;
-    let fingerprint = compile::fingerprint(&*isa, opt) + options.fingerprint_suffix();
+    let fingerprint = compile::fingerprint(&*isa, opt) + &options.fingerprint_suffix();
     let jit = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
         isa,
         cranelift_module::default_libcall_names(),

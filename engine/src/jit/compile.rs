@@ -93,10 +93,16 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 
 /// wdb version + Cranelift version + target triple + CPU features + opt level:
 /// AOT code is only reused when all of these match.
+/// The calling convention and run-state layout generated code assumes: part
+/// of the fingerprint, so code saved by a wdb with another one is
+/// recompiled. 2: the call depth is an argument (was counted in the run
+/// state), fuel checks only with `CompileOptions::fuel`.
+const ABI: u32 = 2;
+
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
     format!(
-        "wdb {} cranelift 0.135 {} [{}] opt={} fp",
+        "wdb {} abi{ABI} cranelift 0.135 {} [{}] opt={} fp",
         env!("CARGO_PKG_VERSION"),
         isa.triple(),
         features.join(","),
@@ -221,6 +227,7 @@ impl<M: ClifModule> Compiler<M> {
             layout: VmLayout::new(),
             call_conv: self.call_conv(),
             profile: self.options.profile,
+            fuel: self.options.fuel,
             direct,
             resumable_interrupts: self
                 .interrupt_trampoline
@@ -359,7 +366,15 @@ impl<M: ClifModule> Compiler<M> {
         b.seal_block(blk);
         let p = b.block_params(blk).to_vec();
         let (vmctx, slots) = (p[0], p[1]);
-        let mut args = vec![vmctx];
+        // Calls from the host start at the run's base depth.
+        let l = VmLayout::new();
+        let rt = b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), vmctx, l.vmctx_rt);
+        let depth = b
+            .ins()
+            .load(types::I32, MemFlagsData::trusted(), rt, l.rt_depth);
+        let mut args = vec![vmctx, depth];
         for (i, t) in ty.params().iter().enumerate() {
             args.push(b.ins().load(
                 clif_type(*t),

@@ -322,7 +322,7 @@ impl CompiledModule {
         let (compiled, code) =
             Self::compile_all_keeping_code(module, opt, options, &mut |_, _| {})?;
         let payload =
-            aot::encode_payload(fingerprint(opt) + options.fingerprint_suffix(), opt, code)?;
+            aot::encode_payload(fingerprint(opt) + &options.fingerprint_suffix(), opt, code)?;
         Ok((compiled, payload))
     }
 
@@ -377,8 +377,19 @@ impl CompiledModule {
         let saved = aot::decode(section)?;
         let opt = saved.opt;
         let isa = compile::host_isa(opt, false)?;
-        let here = compile::fingerprint(&*isa, opt) + options.fingerprint_suffix();
+        let base = compile::fingerprint(&*isa, opt);
+        let here = base.clone() + &options.fingerprint_suffix();
         if saved.fingerprint != here {
+            if let Some(suffix) = saved.fingerprint.strip_prefix(&base) {
+                return Err(Error::new(
+                    crate::ErrorKind::Other,
+                    format!(
+                        "the AOT code was compiled {}; this run needs code {}",
+                        describe_options(suffix),
+                        describe_options(&options.fingerprint_suffix())
+                    ),
+                ));
+            }
             return Err(Error::new(
                 crate::ErrorKind::Other,
                 format!(
@@ -571,6 +582,25 @@ fn ensure_compiled(
     Ok(())
 }
 
+/// "with fuel checks", "without fuel checks or profiling counters", ... for a fingerprint
+/// suffix (`CompileOptions::fingerprint_suffix`).
+fn describe_options(suffix: &str) -> String {
+    let parts: Vec<&str> = suffix
+        .split(" +")
+        .filter(|p| !p.is_empty())
+        .map(|p| match p {
+            "fuel" => "fuel checks",
+            "profile" => "profiling counters",
+            other => other,
+        })
+        .collect();
+    if parts.is_empty() {
+        "without fuel checks or profiling counters".into()
+    } else {
+        format!("with {}", parts.join(" and "))
+    }
+}
+
 /// The fingerprint of code compiled on this machine at `opt` (wdb and
 /// Cranelift versions, target, CPU features, opt level): what a `wdb.aot`
 /// section or a code cache entry must match to be loaded.
@@ -733,6 +763,9 @@ pub struct JitEngine {
     code_map: Box<BTreeMap<usize, CodeRange>>,
     /// Native stack for a run (generated code recurses on it).
     pub stack_size: usize,
+    /// Compile fuel checks into modules compiled on first use
+    /// (`CompileOptions::fuel`): needed to call with `RunControl::fuel`.
+    pub fuel: bool,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
     store_id: usize,
     /// Counters for code compiled with `CompileOptions::profile`; modules
@@ -780,6 +813,7 @@ impl JitEngine {
             break_tables: Box::default(),
             code_map: Box::default(),
             stack_size: 512 << 20,
+            fuel: false,
             store_id: 0,
             profile: None,
         }
@@ -804,6 +838,7 @@ impl JitEngine {
         }
         let options = CompileOptions {
             profile: self.profile.is_some(),
+            fuel: self.fuel,
         };
         let c = Arc::new(CompiledModule::compile_lazy_with(
             module.clone(),
@@ -981,6 +1016,9 @@ impl JitEngine {
         }
         self.prepare(store)?;
         let prof = self.check_profile()?;
+        if ctl.fuel.is_some() {
+            self.check_fuel()?;
+        }
         let hook = match debug {
             Some((funcs, hook)) => {
                 fill_break_tables(&mut self.break_tables, store, funcs);
@@ -1119,6 +1157,23 @@ impl JitEngine {
 
     /// The profile state for this run: null without a profile; an error when
     /// instrumented code would run without one, or with too few counters.
+    /// Fuel is asked for: every instance's code must count it.
+    fn check_fuel(&self) -> Result<()> {
+        match self.instances.iter().find(|i| !i.compiled.options.fuel) {
+            None => Ok(()),
+            Some(i) => Err(Error::usage(format!(
+                "fuel needs code compiled with fuel checks; {} was compiled without \
+                 (JitEngine::fuel, CompileOptions::fuel)",
+                i.compiled
+                    .module
+                    .names
+                    .module
+                    .as_deref()
+                    .map_or("a module".to_string(), |n| format!("module `{n}`"))
+            ))),
+        }
+    }
+
     fn check_profile(&self) -> Result<*const prof::ProfState> {
         for ivm in &self.instances {
             let c = &ivm.compiled;

@@ -19,7 +19,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::{FuncId, Module as ClifModule};
-use wasmparser::{BlockType, FuncType, MemArg, Operator, ValType};
+use wasmparser::{BlockType, FuncType, MemArg, Operator, OperatorsReader, ValType};
 
 mod simd;
 
@@ -41,10 +41,18 @@ pub(crate) fn clif_type(ty: ValType) -> Type {
     }
 }
 
-/// `(vmctx, params...) -> results`: the native signature of every wasm function.
+/// `(vmctx, depth, params...) -> results`: the native signature of every
+/// wasm function. `depth` is the caller's call depth (the entry wrapper's
+/// is `RtState::depth`): the callee traps when one more exceeds
+/// `RtState::max_depth` and passes that one more on to its own callees.
+/// Passing it in a register, rather than counting in the run state, keeps
+/// calls free of a memory read-modify-write chain through every entry and
+/// return (a store-forwarding round trip per call: 14% of a call-heavy
+/// `-O0` build), and the limit exactly the interpreter's.
 pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I32));
     sig.params
         .extend(ty.params().iter().map(|t| AbiParam::new(clif_type(*t))));
     sig.returns
@@ -59,6 +67,11 @@ pub(crate) fn entry_signature(call_conv: CallConv) -> Signature {
     sig.params.push(AbiParam::new(types::I64));
     sig
 }
+
+/// A leaf function with more locals keeps its entry checks: its frame
+/// (16 bytes a local at most, spilled) must fit in the margin the stack
+/// limit leaves (`vm::enter_on_stack`, 1 MiB).
+const MAX_LIGHT_LEAF_LOCALS: usize = 4096;
 
 /// `func_index` for an `Unwind` that records a trap without adding a frame.
 pub(crate) const NO_FRAME: u32 = u32::MAX;
@@ -80,6 +93,10 @@ pub(crate) struct FuncEnv<'m> {
     pub call_conv: CallConv,
     /// Emit the profiling instrumentation (`super::prof`).
     pub profile: bool,
+    /// Count fuel at function entries and loop headers
+    /// (`CompileOptions::fuel`). Without it the fuel register and its
+    /// loads and stores around calls are left out altogether.
+    pub fuel: bool,
     /// The Cranelift id of a defined function this body may call directly
     /// (compiled with it, or before it), by function index; `None`: call
     /// through the function table.
@@ -122,6 +139,10 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     func_index: u32,
     result_types: Vec<Type>,
     vmctx: ir::Value,
+    /// The caller's call depth (this function's `depth` parameter).
+    depth: ir::Value,
+    /// This call's depth, `depth + 1`: what its callees get.
+    depth1: ir::Value,
     locals: Vec<Variable>,
     mem_base: Variable,
     mem_len: Variable,
@@ -210,6 +231,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             func_index,
             result_types,
             vmctx: ir::Value::from_u32(0),
+            depth: ir::Value::from_u32(0),
+            depth1: ir::Value::from_u32(0),
             locals: Vec::new(),
             mem_base,
             mem_len,
@@ -245,7 +268,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let reader =
             wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
         let fbody = wasmparser::FunctionBody::new(reader);
-        let mut ops = fbody
+        let ops = fbody
             .get_operators_reader()
             .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
 
@@ -257,17 +280,16 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         // Entry checks belong to the first instruction (where the
         // interpreter puts a function's entry breakpoint).
         self.set_offset(ops.original_position() as usize);
-        let params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
-        self.vmctx = params[0];
+        let all_params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
+        self.vmctx = all_params[0];
+        self.depth = all_params[1];
+        // The wasm parameters.
+        let params = &all_params[2..];
         // Fuel first: every return path below (the debug hook's too) writes
         // it back.
         let rt = self.load_rt();
         self.rt = Some(rt);
-        let fuel = self
-            .b
-            .ins()
-            .load(types::I64, flags(), rt, self.env.layout.rt_fuel);
-        self.b.def_var(self.fuel, fuel);
+        self.reload_fuel();
         let local_types = module.local_types(self.func_index);
         // Locals for an interrupted frame, in modules with DWARF (debug
         // builds, whose variables live in locals): the ones live there (see
@@ -292,7 +314,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 ir::StackSlotKey::new(LOCALS_SLOT_KEY),
             )));
         }
-        let slots = [params.len() - 1, self.result_types.len(), 1]
+        let slots = [params.len(), self.result_types.len(), 1]
             .into_iter()
             .max()
             .expect("not empty") as u32;
@@ -301,12 +323,12 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             slots * self.env.layout.slot_size as u32,
             4,
         )));
-        self.debug_entry_check(&params[1..]);
+        self.debug_entry_check(params);
         for (i, ty) in local_types.iter().enumerate() {
             let ct = clif_type(*ty);
             let var = self.b.declare_var(ct);
-            let init = if i + 1 < params.len() {
-                params[i + 1]
+            let init = if i < params.len() {
+                params[i]
             } else {
                 self.zero(ct)
             };
@@ -331,9 +353,21 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         // Call depth, interrupt and fuel at entry.
         let rt = self.load_rt();
         let l = self.env.layout;
-        let depth = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
-        let depth1 = self.b.ins().iadd_imm_s(depth, 1);
-        let max = self.b.ins().load(types::I32, flags(), rt, l.rt_max_depth);
+        let depth1 = self.b.ins().iadd_imm_s(self.depth, 1);
+        self.depth1 = depth1;
+        if self.is_light_leaf(&ops, local_types.len())? {
+            // A leaf: no calls, so no recursion through it and a frame of
+            // bounded size (within the stack margin below the limit), and
+            // without a loop it ends soon (a loop polls at its header). Like
+            // wasmtime's frameless leaves, it skips the stack check and the
+            // interrupt poll; the depth limit may be passed by this one frame.
+            self.translate_ops(ops)?;
+            return self.finish_body();
+        }
+        let max = self
+            .b
+            .ins()
+            .load(types::I32, readonly(), rt, l.rt_max_depth);
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, depth1, max);
         // The native stack too: big frames can exhaust it before the depth limit.
         let sp = self.b.ins().get_stack_pointer(types::I64);
@@ -346,12 +380,35 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.func_index = NO_FRAME;
         self.trap_if(over, trap_word::STACK_EXHAUSTED);
         self.func_index = saved;
-        self.b.ins().store(flags(), depth1, rt, l.rt_depth);
         if self.env.profile {
             self.prof = Some(prof::emit_enter(&mut self.b, rt, depth1, self.func_index));
         }
         self.poll(true);
+        self.translate_ops(ops)?;
+        self.finish_body()
+    }
 
+    /// A leaf (no `call` or `call_indirect`) with at most
+    /// `MAX_LIGHT_LEAF_LOCALS` locals, in code with neither fuel nor
+    /// profiling (which count every entry).
+    fn is_light_leaf(&self, ops: &OperatorsReader<'_>, num_locals: usize) -> Result<bool> {
+        if self.env.fuel || self.env.profile || num_locals > MAX_LIGHT_LEAF_LOCALS {
+            return Ok(false);
+        }
+        let mut r = ops.clone();
+        while !r.eof() {
+            let op = r
+                .read()
+                .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
+            if matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The body's operators, from after the entry checks to the end.
+    fn translate_ops(&mut self, mut ops: OperatorsReader<'_>) -> Result<()> {
         // The function body is a block whose continuation returns.
         let exit = self.b.create_block();
         for t in self.result_types.clone() {
@@ -378,6 +435,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             let results: Vec<ir::Value> = self.stack.drain(..).collect();
             self.return_from_call(&results);
         }
+        Ok(())
+    }
+
+    fn finish_body(self) -> Result<()> {
         let config = self.clif.target_config();
         self.b.finalize(config);
         Ok(())
@@ -492,6 +553,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// Write the fuel register back to the run state (before anything that
     /// can run other code, read it, or leave this function).
     fn spill_fuel(&mut self) {
+        if !self.env.fuel {
+            return;
+        }
         let rt = self.load_rt();
         let fuel = self.b.use_var(self.fuel);
         self.b
@@ -501,6 +565,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
 
     /// Take the fuel back after a call (the callee spent some).
     fn reload_fuel(&mut self) {
+        if !self.env.fuel {
+            return;
+        }
         let rt = self.load_rt();
         let fuel = self
             .b
@@ -528,6 +595,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
         } else {
             self.trap_if(flag, trap_word::INTERRUPTED);
+        }
+        if !self.env.fuel {
+            return;
         }
         let fuel = self.b.use_var(self.fuel);
         let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
@@ -653,25 +723,19 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.return_from_call(&results);
     }
 
-    /// Leave this call: one call level less, fuel written back, the
-    /// profile's shadow stack popped, return `results`.
+    /// Leave this call: fuel written back, the profile's shadow stack
+    /// popped, return `results`.
     fn return_from_call(&mut self, results: &[ir::Value]) {
-        let d1 = self.leave_depth();
         self.spill_fuel();
-        if let Some(p) = self.prof {
-            prof::emit_leave(&mut self.b, p, d1);
-        }
+        self.leave_profile();
         self.b.ins().return_(results);
     }
 
-    /// `rt.depth -= 1`; returns the new depth.
-    fn leave_depth(&mut self) -> ir::Value {
-        let l = self.env.layout;
-        let rt = self.load_rt();
-        let d = self.b.ins().load(types::I32, flags(), rt, l.rt_depth);
-        let d1 = self.b.ins().iadd_imm_s(d, -1);
-        self.b.ins().store(flags(), d1, rt, l.rt_depth);
-        d1
+    /// Pop this call off the profile's shadow stack (profiled code).
+    fn leave_profile(&mut self) {
+        if let Some(p) = self.prof {
+            prof::emit_leave(&mut self.b, p, self.depth);
+        }
     }
 
     /// The interrupt flag is set: spill the locals and ask the runtime
@@ -729,9 +793,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn restart_after_interrupt(&mut self, me: FuncId) {
         let (unwind, _) = self.call_interrupt_hook(true);
         self.trap_if(unwind, 0);
-        self.leave_depth();
+        self.leave_profile();
         let nparams = self.env.module.func_type(self.func_index).params().len();
-        let mut all = vec![self.vmctx];
+        // The same call again, at the same depth.
+        let mut all = vec![self.vmctx, self.depth];
         for i in 0..nparams {
             all.push(self.b.use_var(self.locals[i]));
         }
@@ -1359,7 +1424,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 }
             };
             let n = ty.params().len();
-            let mut all = vec![self.vmctx];
+            let mut all = vec![self.vmctx, self.depth1];
             all.extend(self.stack.split_off(self.stack.len() - n));
             self.spill_fuel();
             let call = self.b.ins().call(fref, &all);
@@ -1451,7 +1516,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 s
             }
         };
-        let mut all = vec![callee_vmctx];
+        let mut all = vec![callee_vmctx, self.depth1];
         all.extend(args.iter().copied());
         self.spill_fuel();
         let call = self.b.ins().call_indirect(sig, code, &all);
