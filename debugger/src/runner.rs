@@ -388,6 +388,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let options = CompileOptions {
         profile: cfg.jit_profile.is_some(),
         fuel: cfg.fuel.is_some(),
+        breakpoints: false,
     };
     // Lazy (each function on its first call, inside the run) unless asked
     // to compile everything first.
@@ -423,7 +424,15 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         }
         Mode::Aot => Some(match precompiled.take() {
             Some(c) => c,
-            None => match CompiledModule::load_aot_with(module.clone(), options) {
+            // `wdb compile` builds breakpoint checks in (for the debugger's
+            // `mode aot`); profiling images (`wdb profile`) have none.
+            None => match CompiledModule::load_aot_with(
+                module.clone(),
+                CompileOptions {
+                    breakpoints: !options.profile,
+                    ..options
+                },
+            ) {
                 Ok(Some(c)) => c,
                 Ok(None) => {
                     note(format!(

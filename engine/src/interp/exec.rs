@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use super::ops::*;
 use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
 use crate::ir::{BinKind, Code, DivKind, LoadKind, Op, StoreKind};
+use crate::runtime::memory::LinearMemory;
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
 use crate::trap::{Trap, TrapCode};
@@ -101,7 +102,7 @@ impl AddAssign<usize> for Ip {
 /// else may look at it: host calls, pauses, the end of the run.
 struct Mem {
     addr: u32,
-    data: Vec<u8>,
+    data: LinearMemory,
 }
 
 impl Mem {
@@ -245,7 +246,7 @@ impl Execution {
     ) -> RunOutcome {
         let mut mem = Mem {
             addr: NO_MEMORY,
-            data: Vec::new(),
+            data: LinearMemory::default(),
         };
         let out = self.exec_inner::<DEBUG>(store, ctl, steps, &mut mem);
         mem.flush(store);

@@ -67,7 +67,7 @@ pub fn compile_universal(
     opt: OptLevel,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<u8>> {
-    compile_universal_with(module, opt, CompileOptions::default(), progress)
+    compile_universal_with(module, opt, CompileOptions::AOT, progress)
 }
 
 /// As [`compile_universal`], with `options` (a profiling build is marked in
@@ -384,7 +384,7 @@ pub fn write_shared_object(
 ) -> Result<()> {
     use cranelift_module::{DataDescription, Linkage, Module as _};
     let isa = compile::host_isa(opt, true)?;
-    let fingerprint = compile::fingerprint(&*isa, opt);
+    let fingerprint = compile::fingerprint(&*isa, opt) + &CompileOptions::AOT.fingerprint_suffix();
     let builder = cranelift_object::ObjectBuilder::new(
         isa,
         "wdb_aot",
@@ -392,6 +392,8 @@ pub fn write_shared_object(
     )
     .map_err(compile::jit_error)?;
     let mut c = Compiler::new(cranelift_object::ObjectModule::new(builder));
+    c.options = CompileOptions::AOT;
+    c.shared_object = true;
     let ids = c.declare(module)?;
     c.compile_all(module, &ids, progress)?;
     // The fingerprint and the wasm bytes travel inside the object.

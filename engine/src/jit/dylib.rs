@@ -45,16 +45,17 @@ impl CompiledModule {
             String::from_utf8(bytes_of(&lib, "wdb_fingerprint", "wdb_fingerprint_len")?)
                 .map_err(|_| jit_error("the shared object's fingerprint is not UTF-8"))?;
         let isa = compile::host_isa(OptLevel::Speed, true)?;
+        let suffix = super::CompileOptions::AOT.fingerprint_suffix();
         let matches = [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize]
             .iter()
-            .any(|o| compile::fingerprint(&*isa, *o) == fingerprint);
+            .any(|o| compile::fingerprint(&*isa, *o) + &suffix == fingerprint);
         if !matches {
             return Err(Error::new(
                 ErrorKind::Other,
                 format!(
                     "{} was compiled for `{fingerprint}`, this machine is `{}`",
                     path.display(),
-                    compile::fingerprint(&*isa, OptLevel::Speed)
+                    compile::fingerprint(&*isa, OptLevel::Speed) + &suffix
                 ),
             ));
         }
@@ -81,7 +82,7 @@ impl CompiledModule {
             lazy: None,
             source: CodeSource::SharedObject,
             compile_time: start.elapsed(),
-            options: super::CompileOptions::default(),
+            options: super::CompileOptions::AOT,
         })
     }
 }

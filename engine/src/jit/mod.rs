@@ -30,6 +30,7 @@ pub mod aot;
 mod compile;
 mod dylib;
 mod env;
+mod guard;
 mod liveness;
 pub mod prof;
 mod translate;
@@ -229,7 +230,11 @@ impl CompiledModule {
     /// calls the debug hook and resumes when it returns (plain code unwinds
     /// at once, which keeps its hot paths free of the slow path's cost).
     pub fn compile_for_debugger(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
-        Self::compile_lazy(module, opt, true, CompileOptions::default())
+        let options = CompileOptions {
+            breakpoints: true,
+            ..CompileOptions::default()
+        };
+        Self::compile_lazy(module, opt, true, options)
     }
 
     fn compile_lazy(
@@ -330,7 +335,7 @@ impl CompiledModule {
     /// `Ok(None)` when there is no section; an error when it is damaged or
     /// was made for another machine/version (the caller warns and JITs).
     pub fn load_aot(module: Arc<Module>) -> Result<Option<CompiledModule>> {
-        Self::load_aot_with(module, CompileOptions::default())
+        Self::load_aot_with(module, CompileOptions::AOT)
     }
 
     /// As [`CompiledModule::load_aot`], for code built with `options` (an
@@ -591,11 +596,12 @@ fn describe_options(suffix: &str) -> String {
         .map(|p| match p {
             "fuel" => "fuel checks",
             "profile" => "profiling counters",
+            "breakpoints" => "breakpoint checks",
             other => other,
         })
         .collect();
     if parts.is_empty() {
-        "without fuel checks or profiling counters".into()
+        "without fuel checks, profiling counters or breakpoint checks".into()
     } else {
         format!("with {}", parts.join(" and "))
     }
@@ -788,6 +794,8 @@ fn module_key(m: &Arc<Module>) -> usize {
 
 impl JitEngine {
     pub fn new(opt: OptLevel) -> JitEngine {
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        guard::install();
         JitEngine {
             opt,
             modules: HashMap::new(),
@@ -839,6 +847,7 @@ impl JitEngine {
         let options = CompileOptions {
             profile: self.profile.is_some(),
             fuel: self.fuel,
+            breakpoints: false,
         };
         let c = Arc::new(CompiledModule::compile_lazy_with(
             module.clone(),
@@ -1016,6 +1025,11 @@ impl JitEngine {
         }
         self.prepare(store)?;
         let prof = self.check_profile()?;
+        if let Some((funcs, _)) = &debug
+            && !funcs.is_empty()
+        {
+            self.check_breakpoints()?;
+        }
         if ctl.fuel.is_some() {
             self.check_fuel()?;
         }
@@ -1098,6 +1112,12 @@ impl JitEngine {
         }
 
         let trap = self.rt.trap;
+        if trap == trap_word::MEMORY_OOB
+            && let Some(first) = run.frames.first_mut()
+        {
+            let m = store.instance_module(InstanceId(first.0));
+            first.2 = guard::faulting_access(m, first.1, first.2);
+        }
         let backtrace = || {
             run.frames
                 .iter()
@@ -1157,6 +1177,23 @@ impl JitEngine {
 
     /// The profile state for this run: null without a profile; an error when
     /// instrumented code would run without one, or with too few counters.
+    /// Breakpoints are set: every instance's code must check its break
+    /// flags, or calls would run past them.
+    fn check_breakpoints(&self) -> Result<()> {
+        match self
+            .instances
+            .iter()
+            .find(|i| !i.compiled.options.breakpoints)
+        {
+            None => Ok(()),
+            Some(_) => Err(Error::usage(
+                "breakpoints need code compiled with breakpoint checks \
+                 (CompiledModule::compile_for_debugger, or AOT code); \
+                 this module's code has none",
+            )),
+        }
+    }
+
     /// Fuel is asked for: every instance's code must count it.
     fn check_fuel(&self) -> Result<()> {
         match self.instances.iter().find(|i| !i.compiled.options.fuel) {

@@ -188,10 +188,18 @@ pub(crate) fn enter_on_stack(e: &Entry, stack_size: usize, margin: usize) {
 /// Run an array-call wrapper on the current thread.
 pub(crate) fn enter(e: &Entry) {
     // SAFETY: `e.vmctx` is a live vmctx (see `Entry`).
-    let before = RUNNING.replace(unsafe { (*e.vmctx).rt });
+    let rt = unsafe { (*e.vmctx).rt };
+    let before = RUNNING.replace(rt);
     // SAFETY: `wrapper` was produced by the compiler for the signature
     // `extern "C" fn(vmctx, slots)`, and is kept alive by the compiled module
     // that the caller holds; `vmctx` and `slots` are valid for the call.
+    // A fault in a memory's guard region ends the call early with the trap
+    // recorded (`guard`).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    unsafe {
+        super::guard::guarded_call(e.wrapper, e.vmctx, e.slots, rt);
+    }
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     unsafe {
         let f: extern "C" fn(*mut VmCtx, *mut u128) = std::mem::transmute(e.wrapper);
         f(e.vmctx, e.slots);

@@ -88,6 +88,7 @@ impl Caller<'_> {
 }
 
 pub mod linker;
+pub(crate) mod memory;
 pub mod store;
 
 pub use linker::Linker;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use wasmparser::{FuncType, GlobalType, MemoryType, TableType};
 
+use super::memory::LinearMemory;
 use super::{Extern, HostFunc, InstanceId, InterruptHandle, StoreConfig};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ir::Code;
@@ -37,7 +38,7 @@ pub(crate) struct FuncInst {
 
 pub(crate) struct MemInst {
     pub ty: MemoryType,
-    pub data: Vec<u8>,
+    pub data: LinearMemory,
 }
 
 impl MemInst {
@@ -151,9 +152,9 @@ impl Store {
     }
 
     pub fn add_memory(&mut self, ty: MemoryType) -> Result<u32> {
-        let mem = MemInst {
+        let mut mem = MemInst {
             ty,
-            data: Vec::new(),
+            data: LinearMemory::default(),
         };
         if ty.initial > mem.max_pages(&self.config) {
             return Err(limit(format!(
@@ -161,8 +162,14 @@ impl Store {
                 ty.initial, self.config.max_memory_bytes
             )));
         }
-        let mut mem = mem;
-        mem.data = vec![0; (ty.initial * PAGE_SIZE) as usize];
+        mem.data = LinearMemory::new((ty.initial * PAGE_SIZE) as usize).ok_or_else(|| {
+            limit(format!(
+                "cannot reserve {} GiB of address space for a memory of {} pages \
+                 (is the address space limited, e.g. `ulimit -v`?)",
+                super::memory::RESERVATION >> 30,
+                ty.initial
+            ))
+        })?;
         self.memories.push(mem);
         Ok((self.memories.len() - 1) as u32)
     }
@@ -475,15 +482,14 @@ impl Store {
 
 /// Grow a memory's bytes by `delta` pages up to `max_pages`; the old size in
 /// pages, or `None` when refused.
-pub(crate) fn grow_memory(data: &mut Vec<u8>, max_pages: u64, delta: u64) -> Option<u64> {
+pub(crate) fn grow_memory(data: &mut LinearMemory, max_pages: u64, delta: u64) -> Option<u64> {
     let old = data.len() as u64 / PAGE_SIZE;
     let new = old.checked_add(delta)?;
     if new > max_pages {
         return None;
     }
-    if delta > 0 {
-        data.try_reserve_exact((delta * PAGE_SIZE) as usize).ok()?;
-        data.resize((new * PAGE_SIZE) as usize, 0);
+    if delta > 0 && !data.grow_to((new * PAGE_SIZE) as usize) {
+        return None;
     }
     Some(old)
 }

@@ -1,0 +1,355 @@
+//! Memory accesses without bounds checks: a linear memory is a reservation
+//! whose inaccessible part covers every address a wasm32 access can form
+//! (`runtime::memory`), so generated code loads and stores directly and an
+//! access past the end faults. This module turns that fault into the
+//! `out of bounds memory access` trap:
+//!
+//! - The host enters generated code through [`guarded_call`], an assembly
+//!   routine that saves the callee-saved registers, records its stack
+//!   pointer, and calls the entry wrapper; it returns 0 when the wrapper
+//!   returns.
+//! - On SIGSEGV/SIGBUS the handler checks that the faulting pc is in this
+//!   run's generated code and the address in one of its memories'
+//!   reservations; otherwise the signal goes to the handler that was there
+//!   before (Rust's stack-overflow reporter, or the default action).
+//! - For its own faults it records the trap and the wasm backtrace (the
+//!   faulting function at the pc's `code_offset`, then the frame-pointer
+//!   walk of its callers), and resumes at a landing pad that restores the
+//!   saved registers and stack pointer and makes [`guarded_call`] return 1.
+//!   The skipped frames are generated code only (no host frame sits between
+//!   an entry and the code it entered), which owns nothing to drop.
+//!
+//! Only on x86-64 Linux ([`GUARD_PAGES`]); elsewhere generated code checks
+//! every access against the memory's length.
+
+#![allow(unsafe_code)]
+
+use crate::module::Module;
+
+/// Generated code relies on guard pages instead of bounds checks.
+pub(crate) const GUARD_PAGES: bool = cfg!(all(target_os = "linux", target_arch = "x86_64"));
+
+/// The `code_offset` of the memory access that faulted, given the one the
+/// faulting native instruction maps to. Cranelift may fold a load into the
+/// instruction that uses its value (`add eax, [mem]`), which then carries
+/// the user's offset: the access is then the last load before it in the
+/// function (the user's operand). An offset that already is a memory access
+/// (or anything not understood) is returned as it is.
+pub(crate) fn faulting_access(module: &Module, func_index: u32, code_offset: u32) -> u32 {
+    use wasmparser::Operator as O;
+    let Some(body) = module.body(func_index) else {
+        return code_offset;
+    };
+    let target = module.module_offset_from_code_offset(code_offset);
+    let range = body.range.clone();
+    let Some(bytes) = module.bytes.get(range.clone()) else {
+        return code_offset;
+    };
+    let reader = wasmparser::BinaryReader::new(bytes, range.start as u64);
+    let Ok(mut ops) = wasmparser::FunctionBody::new(reader).get_operators_reader() else {
+        return code_offset;
+    };
+    let mut last_load = None;
+    while !ops.eof() {
+        let Ok((op, at)) = ops.read_with_offset() else {
+            break;
+        };
+        // Loads Cranelift folds into their user: full-width ones.
+        let foldable = matches!(
+            op,
+            O::I32Load { .. }
+                | O::I64Load { .. }
+                | O::F32Load { .. }
+                | O::F64Load { .. }
+                | O::V128Load { .. }
+        );
+        if at as usize == target {
+            return match last_load {
+                Some(l) if !accesses_memory(&op) => module.code_offset_from_module_offset(l),
+                _ => code_offset,
+            };
+        }
+        if foldable {
+            last_load = Some(at as usize);
+        }
+    }
+    code_offset
+}
+
+/// Whether `op` reads or writes linear memory.
+fn accesses_memory(op: &wasmparser::Operator<'_>) -> bool {
+    use wasmparser::Operator as O;
+    matches!(
+        op,
+        O::I32Load { .. }
+            | O::I64Load { .. }
+            | O::F32Load { .. }
+            | O::F64Load { .. }
+            | O::I32Load8S { .. }
+            | O::I32Load8U { .. }
+            | O::I32Load16S { .. }
+            | O::I32Load16U { .. }
+            | O::I64Load8S { .. }
+            | O::I64Load8U { .. }
+            | O::I64Load16S { .. }
+            | O::I64Load16U { .. }
+            | O::I64Load32S { .. }
+            | O::I64Load32U { .. }
+            | O::I32Store { .. }
+            | O::I64Store { .. }
+            | O::F32Store { .. }
+            | O::F64Store { .. }
+            | O::I32Store8 { .. }
+            | O::I32Store16 { .. }
+            | O::I64Store8 { .. }
+            | O::I64Store16 { .. }
+            | O::I64Store32 { .. }
+            | O::V128Load { .. }
+            | O::V128Load8x8S { .. }
+            | O::V128Load8x8U { .. }
+            | O::V128Load16x4S { .. }
+            | O::V128Load16x4U { .. }
+            | O::V128Load32x2S { .. }
+            | O::V128Load32x2U { .. }
+            | O::V128Load8Splat { .. }
+            | O::V128Load16Splat { .. }
+            | O::V128Load32Splat { .. }
+            | O::V128Load64Splat { .. }
+            | O::V128Load32Zero { .. }
+            | O::V128Load64Zero { .. }
+            | O::V128Store { .. }
+            | O::V128Load8Lane { .. }
+            | O::V128Load16Lane { .. }
+            | O::V128Load32Lane { .. }
+            | O::V128Load64Lane { .. }
+            | O::V128Store8Lane { .. }
+            | O::V128Store16Lane { .. }
+            | O::V128Store32Lane { .. }
+            | O::V128Store64Lane { .. }
+            | O::MemoryFill { .. }
+            | O::MemoryCopy { .. }
+            | O::MemoryInit { .. }
+    )
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod imp {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    use super::super::env::trap_word;
+    use super::super::vm::{RtState, RunCtx, VmCtx, walk_frames};
+    use crate::runtime::memory::RESERVATION;
+
+    std::arch::global_asm!(
+        ".text",
+        ".globl wdb_guarded_call",
+        ".p2align 4",
+        // (rdi = wrapper, rsi = vmctx, rdx = slots, rcx = where to record
+        // the stack pointer) -> eax: 0, or 1 after a fault.
+        "wdb_guarded_call:",
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "sub rsp, 8",
+        "mov [rcx], rsp",
+        "mov rax, rdi",
+        "mov rdi, rsi",
+        "mov rsi, rdx",
+        "call rax",
+        "xor eax, eax",
+        "2:",
+        "add rsp, 8",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        ".globl wdb_guard_landing",
+        ".p2align 4",
+        // rdi = the stack pointer `wdb_guarded_call` recorded.
+        "wdb_guard_landing:",
+        "mov rsp, rdi",
+        "mov eax, 1",
+        "jmp 2b",
+    );
+
+    unsafe extern "C" {
+        fn wdb_guarded_call(
+            wrapper: *const u8,
+            vmctx: *mut u8,
+            slots: *mut u128,
+            sp_out: *mut u64,
+        ) -> u32;
+        fn wdb_guard_landing();
+    }
+
+    thread_local! {
+        /// The stack pointer of the innermost `guarded_call` on this thread
+        /// (0 outside one), and its run state.
+        static GUARD: Cell<(u64, *mut RtState)> = const { Cell::new((0, std::ptr::null_mut())) };
+    }
+
+    /// The handlers that were installed before ours, by signal.
+    static mut PREVIOUS: [Option<libc::sigaction>; 2] = [None, None];
+    static INSTALL: Once = Once::new();
+
+    const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+
+    pub(crate) fn install() {
+        INSTALL.call_once(|| {
+            for (i, sig) in SIGNALS.into_iter().enumerate() {
+                // SAFETY: plain sigaction calls with zero-initialised
+                // structures; `PREVIOUS` is written once, here, before our
+                // handler (its only reader) can run.
+                unsafe {
+                    let mut new: libc::sigaction = std::mem::zeroed();
+                    new.sa_sigaction = handler as *const () as usize;
+                    new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+                    libc::sigemptyset(&mut new.sa_mask);
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(sig, &new, &mut old) == 0 {
+                        (*std::ptr::addr_of_mut!(PREVIOUS))[i] = Some(old);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Call `wrapper(vmctx, slots)`; false when a guard-page fault ended it
+    /// (the trap is recorded in `rt`).
+    ///
+    /// # Safety
+    /// As for calling the wrapper directly (`vm::enter`), with `rt` the run
+    /// state that `vmctx` points at.
+    pub(crate) unsafe fn guarded_call(
+        wrapper: *const u8,
+        vmctx: *mut VmCtx,
+        slots: *mut u128,
+        rt: *mut RtState,
+    ) -> bool {
+        let outer = GUARD.get();
+        let mut sp = 0u64;
+        // The handler reads the slot through `GUARD` while the call runs:
+        // give it the address of `sp`, which lives until the call returns.
+        GUARD.set((&mut sp as *mut u64 as u64, rt));
+        // SAFETY: the caller's contract; `sp` outlives the call.
+        let r = unsafe { wdb_guarded_call(wrapper, vmctx.cast(), slots, &mut sp) };
+        GUARD.set(outer);
+        r == 0
+    }
+
+    extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        // SAFETY: the kernel passes valid `info` and `ctx` to an SA_SIGINFO
+        // handler; `ours` only reads this thread's run state.
+        if unsafe { ours(info, ctx) } {
+            return;
+        }
+        // SAFETY: chaining to the previous handler with the same arguments.
+        unsafe { chain(sig, info, ctx) }
+    }
+
+    /// A fault of this thread's generated code in one of its memories'
+    /// reservations: record the trap and resume at the landing pad.
+    unsafe fn ours(info: *mut libc::siginfo_t, ctx: *mut libc::c_void) -> bool {
+        let (sp_slot, rt) = GUARD.get();
+        if sp_slot == 0 || rt.is_null() {
+            return false;
+        }
+        // SAFETY: `ctx` is the interrupted thread's `ucontext_t`.
+        let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
+        let gregs = &mut uc.uc_mcontext.gregs;
+        let pc = gregs[libc::REG_RIP as usize] as u64;
+        let fp = gregs[libc::REG_RBP as usize] as u64;
+        // SAFETY: `info` is valid; `si_addr` is the faulting address.
+        let addr = unsafe { (*info).si_addr() } as u64;
+        // SAFETY: `rt` is the run state of the innermost guarded call on
+        // this thread, live until it returns; its `run` is set for the run.
+        let rt = unsafe { &mut *rt };
+        if rt.run.is_null() {
+            return false;
+        }
+        // SAFETY: as above: the run context outlives the run.
+        let run: &mut RunCtx = unsafe { &mut *rt.run };
+        // SAFETY: the engine's memory cells, alive and unchanged while
+        // generated code runs (refreshed only between host calls).
+        let mems = unsafe { &*run.mems };
+        let in_memory = mems.iter().any(|m| {
+            let base = m.base as u64;
+            !m.base.is_null() && addr >= base && addr - base < RESERVATION as u64
+        });
+        if !in_memory {
+            return false;
+        }
+        // SAFETY: the engine's code map, unchanged while generated code runs.
+        let map = unsafe { &*run.code_map };
+        let Some((&start, body)) = map.range(..=pc as usize).next_back() else {
+            return false;
+        };
+        if pc as usize >= body.end {
+            return false;
+        }
+        let code_offset =
+            super::super::compile::code_offset_at(&body.srclocs, (pc as usize - start) as u32)
+                .unwrap_or(0);
+        rt.trap = trap_word::MEMORY_OOB;
+        run.frames.clear();
+        run.frames
+            .push((body.instance, body.func_index, code_offset));
+        // SAFETY: the store outlives the run.
+        let store = unsafe { &*run.store };
+        for f in walk_frames(rt, run, store, fp) {
+            run.frames.push((f.instance.0, f.func_index, f.code_offset));
+        }
+        // SAFETY: `sp_slot` points at the `sp` of the live `guarded_call`.
+        let sp = unsafe { *(sp_slot as *const u64) };
+        gregs[libc::REG_RIP as usize] = wdb_guard_landing as *const () as i64;
+        gregs[libc::REG_RDI as usize] = sp as i64;
+        true
+    }
+
+    unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        let i = SIGNALS.iter().position(|s| *s == sig).unwrap_or(0);
+        // SAFETY: written once before the handler was installed.
+        let prev = unsafe { (*std::ptr::addr_of!(PREVIOUS))[i] };
+        let Some(prev) = prev else {
+            return reset(sig);
+        };
+        if prev.sa_flags & libc::SA_SIGINFO != 0 && prev.sa_sigaction > libc::SIG_IGN {
+            // SAFETY: an SA_SIGINFO handler takes these three arguments.
+            unsafe {
+                let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                    std::mem::transmute(prev.sa_sigaction);
+                f(sig, info, ctx);
+            }
+        } else if prev.sa_sigaction > libc::SIG_IGN {
+            // SAFETY: a plain handler takes the signal number.
+            unsafe {
+                let f: extern "C" fn(libc::c_int) = std::mem::transmute(prev.sa_sigaction);
+                f(sig);
+            }
+        } else {
+            // The default action: restore it, and returning re-runs the
+            // faulting instruction, which then ends the process as usual.
+            reset(sig);
+        }
+    }
+
+    fn reset(sig: libc::c_int) {
+        // SAFETY: installing the default disposition.
+        unsafe {
+            let mut dfl: libc::sigaction = std::mem::zeroed();
+            dfl.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub(crate) use imp::{guarded_call, install};
