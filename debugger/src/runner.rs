@@ -429,7 +429,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             None => match CompiledModule::load_aot_with(
                 module.clone(),
                 CompileOptions {
-                    breakpoints: !options.profile,
+                    breakpoints: CompileOptions::AOT.breakpoints && !options.profile,
                     ..options
                 },
             ) {

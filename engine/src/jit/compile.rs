@@ -257,6 +257,34 @@ impl<M: ClifModule> Compiler<M> {
             })
     }
 
+    /// Define a debug stub for `func_index` (see
+    /// `FuncTranslator::translate_debug_stub`); the caller finalizes.
+    pub(crate) fn compile_debug_stub(&mut self, wasm: &Module, func_index: u32) -> Result<FuncId> {
+        let cc = self.call_conv();
+        let id = self
+            .module
+            .declare_anonymous_function(&wasm_signature(wasm.func_type(func_index), cc))
+            .map_err(jit_error)?;
+        self.module.clear_context(&mut self.ctx);
+        self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), cc);
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let env = FuncEnv {
+            module: wasm,
+            layout: VmLayout::new(),
+            call_conv: cc,
+            profile: false,
+            fuel: false,
+            breakpoints: false,
+            guard_pages: super::guard::GUARD_PAGES,
+            direct: &|_| None,
+            resumable_interrupts: None,
+        };
+        let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+        FuncTranslator::new(builder, &env, &mut self.module, func_index).translate_debug_stub()?;
+        self.finish(id)?;
+        Ok(id)
+    }
+
     /// Declare and define the bodies and wrappers of `batch` (function
     /// indices; the lazy JIT). `ids` holds every defined function's
     /// declared ids (by defined index), filled in here for the batch;

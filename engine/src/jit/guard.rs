@@ -19,8 +19,12 @@
 //!   The skipped frames are generated code only (no host frame sits between
 //!   an entry and the code it entered), which owns nothing to drop.
 //!
+//! The same handler serves SIGTRAP for breakpoints on function entries:
+//! an `int3` written over the first byte of a function with a breakpoint
+//! resumes at that function's debug stub (`super::patch`).
+//!
 //! Only on x86-64 Linux ([`GUARD_PAGES`]); elsewhere generated code checks
-//! every access against the memory's length.
+//! every access against the memory's length, and every entry's break flag.
 
 #![allow(unsafe_code)]
 
@@ -197,10 +201,12 @@ mod imp {
     }
 
     /// The handlers that were installed before ours, by signal.
-    static mut PREVIOUS: [Option<libc::sigaction>; 2] = [None, None];
+    static mut PREVIOUS: [Option<libc::sigaction>; 3] = [None, None, None];
     static INSTALL: Once = Once::new();
 
-    const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+    /// Memory faults, and the `int3` of a patched function entry
+    /// (`super::super::patch`).
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGTRAP];
 
     pub(crate) fn install() {
         INSTALL.call_once(|| {
@@ -247,8 +253,14 @@ mod imp {
 
     extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
         // SAFETY: the kernel passes valid `info` and `ctx` to an SA_SIGINFO
-        // handler; `ours` only reads this thread's run state.
-        if unsafe { ours(info, ctx) } {
+        // handler; `ours` and `patched_entry` only read this thread's run
+        // state.
+        let handled = if sig == libc::SIGTRAP {
+            unsafe { patched_entry(ctx) }
+        } else {
+            unsafe { ours(info, ctx) }
+        };
+        if handled {
             return;
         }
         // SAFETY: chaining to the previous handler with the same arguments.
@@ -311,6 +323,38 @@ mod imp {
         let sp = unsafe { *(sp_slot as *const u64) };
         gregs[libc::REG_RIP as usize] = wdb_guard_landing as *const () as i64;
         gregs[libc::REG_RDI as usize] = sp as i64;
+        true
+    }
+
+    /// The `int3` at a patched function entry of this thread's debug run:
+    /// resume at the function's debug stub, every register as the call
+    /// left it (the `int3` is the function's first instruction).
+    unsafe fn patched_entry(ctx: *mut libc::c_void) -> bool {
+        let (sp_slot, rt) = GUARD.get();
+        if sp_slot == 0 || rt.is_null() {
+            return false;
+        }
+        // SAFETY: as in `ours`.
+        let rt = unsafe { &*rt };
+        if rt.run.is_null() {
+            return false;
+        }
+        // SAFETY: as in `ours`.
+        let run: &RunCtx = unsafe { &*rt.run };
+        if run.patches.is_null() {
+            return false;
+        }
+        // SAFETY: `ctx` is the interrupted thread's `ucontext_t`.
+        let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
+        let gregs = &mut uc.uc_mcontext.gregs;
+        // After `int3` the pc is one past it.
+        let entry = (gregs[libc::REG_RIP as usize] as usize).wrapping_sub(1);
+        // SAFETY: the engine's patches, alive for the run and changed only
+        // by this thread outside generated code.
+        let Some(stub) = (unsafe { &*run.patches }).stub_for(entry) else {
+            return false;
+        };
+        gregs[libc::REG_RIP as usize] = stub as i64;
         true
     }
 

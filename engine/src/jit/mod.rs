@@ -32,6 +32,7 @@ mod dylib;
 mod env;
 mod guard;
 mod liveness;
+mod patch;
 pub mod prof;
 mod translate;
 mod vm;
@@ -231,7 +232,7 @@ impl CompiledModule {
     /// at once, which keeps its hot paths free of the slow path's cost).
     pub fn compile_for_debugger(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
         let options = CompileOptions {
-            breakpoints: true,
+            breakpoints: !patch::PATCHED_BREAKPOINTS,
             ..CompileOptions::default()
         };
         Self::compile_lazy(module, opt, true, options)
@@ -774,6 +775,8 @@ pub struct JitEngine {
     pub fuel: bool,
     /// Address of the store last run on: per-instance data is rebuilt when it changes.
     store_id: usize,
+    /// Entry patches for breakpoints (see `patch`), during debug runs.
+    patches: Box<patch::Patches>,
     /// Counters for code compiled with `CompileOptions::profile`; modules
     /// compiled on first use are instrumented while one is attached.
     profile: Option<Arc<JitProfile>>,
@@ -822,6 +825,7 @@ impl JitEngine {
             code_map: Box::default(),
             stack_size: 512 << 20,
             fuel: false,
+            patches: Box::default(),
             store_id: 0,
             profile: None,
         }
@@ -1056,6 +1060,12 @@ impl JitEngine {
             store,
             func,
         )?;
+        // Breakpoints by entry patches (where code has no break-flag
+        // checks): set now, undone when the run ends.
+        let patching = patch::PATCHED_BREAKPOINTS && hook.is_some();
+        if patching {
+            patch::sync(&mut self.patches, &self.instances, &self.break_tables)?;
+        }
         let mut run = RunCtx {
             store: store as *mut Store,
             mems: &mut *self.mems,
@@ -1069,6 +1079,11 @@ impl JitEngine {
             break_tables: &mut *self.break_tables,
             debug_outcome: None,
             code_map: &mut *self.code_map,
+            patches: if patching {
+                &mut *self.patches
+            } else {
+                std::ptr::null_mut()
+            },
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         let max_depth = match &self.profile {
@@ -1095,15 +1110,19 @@ impl JitEngine {
             slots: slots.as_mut_ptr(),
         };
         let stack_size = self.stack_size;
-        std::thread::scope(|s| {
+        let joined = std::thread::scope(|s| {
             std::thread::Builder::new()
                 .name("wdb-jit".into())
                 .stack_size(stack_size)
                 .spawn_scoped(s, move || vm::enter_on_stack(&entry, stack_size, 1 << 20))
                 .map(|h| h.join())
-        })
-        .map_err(|e| jit_error(format!("cannot start the JIT thread: {e}")))?
-        .map_err(|_| jit_error("the JIT thread panicked"))?;
+        });
+        if patching {
+            self.patches.clear();
+        }
+        joined
+            .map_err(|e| jit_error(format!("cannot start the JIT thread: {e}")))?
+            .map_err(|_| jit_error("the JIT thread panicked"))?;
         self.rt.run = std::ptr::null_mut();
         run.hook = None;
         let debug_outcome = run.debug_outcome.take();
@@ -1180,6 +1199,9 @@ impl JitEngine {
     /// Breakpoints are set: every instance's code must check its break
     /// flags, or calls would run past them.
     fn check_breakpoints(&self) -> Result<()> {
+        if patch::PATCHED_BREAKPOINTS {
+            return Ok(());
+        }
         match self
             .instances
             .iter()

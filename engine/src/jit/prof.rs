@@ -50,9 +50,10 @@ pub struct CompileOptions {
     /// Check a per-function break flag at every entry, so the debugger can
     /// stop calls to functions with breakpoints
     /// ([`super::JitEngine::call_debug`]): two loads and a branch per
-    /// call, 6% of a call-heavy `-O0` build. On for the debugger's code and
-    /// for AOT code (`wdb compile`, which the debugger's `mode aot` runs),
-    /// off for the plain JIT of `wdb run`.
+    /// call, 6% of a call-heavy `-O0` build. Only where breakpoints cannot
+    /// patch function entries instead (not x86-64 Linux: see `patch`): there
+    /// on for the debugger's code and for AOT code (`wdb compile`, which the
+    /// debugger's `mode aot` runs), off for the plain JIT of `wdb run`.
     pub breakpoints: bool,
 }
 
@@ -63,11 +64,12 @@ impl CompileOptions {
         breakpoints: false,
     };
 
-    /// What `wdb compile` builds: plain code the debugger can stop in.
+    /// What `wdb compile` builds: plain code the debugger can stop in
+    /// (with break-flag checks where breakpoints do not patch entries).
     pub const AOT: CompileOptions = CompileOptions {
         profile: false,
         fuel: false,
-        breakpoints: true,
+        breakpoints: !super::patch::PATCHED_BREAKPOINTS,
     };
 
     /// Appended to the AOT fingerprint, so an instrumented image is never

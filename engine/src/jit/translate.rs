@@ -424,6 +424,28 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         Ok(true)
     }
 
+    /// A stand-in for this function that hands every call to the debug hook
+    /// and returns its results: where code has no break-flag checks, a
+    /// breakpoint redirects the function's entry here (`super::patch`).
+    pub(crate) fn translate_debug_stub(mut self) -> Result<()> {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.b.seal_block(entry);
+        let all_params: Vec<ir::Value> = self.b.block_params(entry).to_vec();
+        self.vmctx = all_params[0];
+        self.depth = all_params[1];
+        let params = &all_params[2..];
+        let slots = params.len().max(self.result_types.len()).max(1) as u32;
+        self.area = Some(self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            slots * self.env.layout.slot_size as u32,
+            4,
+        )));
+        self.enter_debug_and_return(params);
+        self.finish_body()
+    }
+
     /// The body's operators, from after the entry checks to the end.
     fn translate_ops(&mut self, mut ops: OperatorsReader<'_>) -> Result<()> {
         // The function body is a block whose continuation returns.

@@ -141,6 +141,9 @@ pub(crate) struct RunCtx {
     pub debug_outcome: Option<crate::interp::RunOutcome>,
     /// Native code start -> body, for [`walk_frames`].
     pub code_map: *mut BTreeMap<usize, CodeRange>,
+    /// The engine's entry patches in a debug run that uses them (null
+    /// otherwise): kept in step with the break flags (see `patch`).
+    pub patches: *mut super::patch::Patches,
 }
 
 /// One function body's native code, for mapping return addresses.
@@ -329,7 +332,33 @@ impl Cx<'_> {
                 &mut *self.run.code_map,
             )
         };
-        super::ensure_compiled(instances, entries, wrappers, code_map, self.store, addr)
+        super::ensure_compiled(instances, entries, wrappers, code_map, self.store, addr)?;
+        self.sync_patches();
+        Ok(())
+    }
+
+    /// Keep the entry patches in step with the break flags (in a debug run
+    /// that patches entries), after the hook or the lazy JIT changed
+    /// either. A failure traps.
+    fn sync_patches(&mut self) {
+        if self.run.patches.is_null() {
+            return;
+        }
+        // SAFETY: the engine's patches, instances and flag tables, alive for
+        // the run; generated code never touches them, and the references
+        // end with this call.
+        let (patches, instances, tables) = unsafe {
+            (
+                &mut *self.run.patches,
+                &*self.run.instances,
+                &*self.run.break_tables,
+            )
+        };
+        if let Err(e) = super::patch::sync(patches, instances, tables) {
+            self.run.host_message = Some(e.message);
+            self.run.frames.clear();
+            self.trap(trap_word::HOST);
+        }
     }
 
     /// Point every memory cell at its memory's current bytes.
@@ -704,8 +733,10 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
     let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
     let mut flags = super::BreakFlags { tables };
     let outcome = hook.enter(c.store, addr, &args, &frames, &mut flags);
-    // The interpreter may have grown a memory.
+    // The interpreter may have grown a memory; the hook may have set or
+    // cleared break flags.
     c.refresh_mems();
+    c.sync_patches();
     match outcome {
         crate::interp::RunOutcome::Returned(vals) => {
             for (s, v) in area.iter_mut().zip(&vals) {
@@ -779,6 +810,7 @@ extern "C" fn lc_interrupt(
     };
     let outcome = hook.interrupted(c.store, stop, &mut flags);
     c.refresh_mems();
+    c.sync_patches();
     match outcome {
         super::AfterInterrupt::Resume => 0,
         super::AfterInterrupt::TookOver(RunOutcome::Returned(values)) if takeover => {

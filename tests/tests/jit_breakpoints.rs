@@ -1,0 +1,234 @@
+//! Breakpoints on function entries in JIT and AOT code
+//! (`JitEngine::call_debug`): a call of a flagged function goes to the
+//! debug hook, whatever code it was compiled as, and nothing else does; the
+//! hook may change the flags; code runs unchanged after a debug run. (On
+//! x86-64 Linux the entry of a flagged function is patched for the run, so
+//! these also check that every patch is undone.)
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use wdb_engine::interp::{Execution, RunControl, RunOutcome};
+use wdb_engine::jit::{BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, OptLevel, aot};
+use wdb_engine::runtime::{Extern, InstanceId, Store, StoreConfig};
+use wdb_engine::value::FuncAddr;
+use wdb_engine::{Module, Value};
+
+const SQUARES: &str = r#"
+(module
+  (func $sq (export "sq") (param i32) (result i32)
+    (i32.mul (local.get 0) (local.get 0)))
+  (func (export "sum_sq") (param i32) (result i32) (local $s i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get 0)))
+        (local.set $s (i32.add (local.get $s) (call $sq (local.get 0))))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+        (br $l)))
+    (local.get $s))
+  (table 1 funcref)
+  (elem (i32.const 0) $sq2)
+  (type $un (func (param i32) (result i32)))
+  (func $sq2 (export "sq2") (param i32) (result i32)
+    (i32.mul (local.get 0) (local.get 0)))
+  (func (export "sq2_indirect") (param i32) (result i32)
+    (call_indirect (type $un) (local.get 0) (i32.const 0)))
+)
+"#;
+
+/// Runs every call it gets in the interpreter, recording it; clears every
+/// flag after `clear_after` calls when set.
+#[derive(Default)]
+struct Recorder {
+    calls: Vec<(FuncAddr, Vec<Value>, Vec<u32>)>,
+    clear_after: Option<usize>,
+}
+
+impl DebugHook for Recorder {
+    fn enter(
+        &mut self,
+        store: &mut Store,
+        func: FuncAddr,
+        args: &[Value],
+        frames: &[JitFrame],
+        flags: &mut BreakFlags<'_>,
+    ) -> RunOutcome {
+        self.calls.push((
+            func,
+            args.to_vec(),
+            frames.iter().map(|f| f.func_index).collect(),
+        ));
+        if self.clear_after == Some(self.calls.len()) {
+            flags.set(store, &HashSet::new());
+        }
+        let mut e = Execution::new(store, func, args).expect("arguments match");
+        e.run(store, &mut RunControl::default())
+    }
+}
+
+fn setup(
+    compiled: impl FnOnce(Arc<Module>) -> Option<CompiledModule>,
+) -> (Store, InstanceId, JitEngine) {
+    let bytes = wat::parse_str(SQUARES).expect("parses");
+    let module = Arc::new(Module::new(bytes).expect("valid"));
+    let mut engine = JitEngine::new(OptLevel::Speed);
+    let module = match compiled(module.clone()) {
+        Some(c) => {
+            let m = c.module().clone();
+            engine.add_compiled(Arc::new(c));
+            m
+        }
+        None => module,
+    };
+    let mut store = Store::new(StoreConfig::default());
+    let (inst, _) = store.instantiate(module, &[]).expect("instantiates");
+    (store, inst, engine)
+}
+
+fn export(store: &Store, inst: InstanceId, name: &str) -> FuncAddr {
+    match store.instance_export(inst, name) {
+        Some(Extern::Func(f)) => f,
+        _ => panic!("no export {name}"),
+    }
+}
+
+fn sum_sq_debug(
+    store: &mut Store,
+    inst: InstanceId,
+    engine: &mut JitEngine,
+    breaks: &[&str],
+    hook: &mut Recorder,
+) -> RunOutcome {
+    let f = export(store, inst, "sum_sq");
+    let breaks: HashSet<FuncAddr> = breaks.iter().map(|b| export(store, inst, b)).collect();
+    engine
+        .call_debug(
+            store,
+            f,
+            &[Value::I32(3)],
+            &mut RunControl::default(),
+            &breaks,
+            hook,
+        )
+        .expect("runs")
+}
+
+fn every_kind_of_code() -> Vec<(
+    &'static str,
+    Box<dyn Fn(Arc<Module>) -> Option<CompiledModule>>,
+)> {
+    vec![
+        ("lazy JIT", Box::new(|_| None)),
+        (
+            "code for the debugger",
+            Box::new(|m| {
+                Some(CompiledModule::compile_for_debugger(m, OptLevel::Speed).expect("compiles"))
+            }),
+        ),
+        (
+            "AOT",
+            Box::new(|m| {
+                let bytes =
+                    aot::compile_universal(&m, OptLevel::Speed, &mut |_, _| {}).expect("compiles");
+                let m = Arc::new(Module::new(bytes).expect("valid"));
+                Some(
+                    CompiledModule::load_aot(m)
+                        .expect("loads")
+                        .expect("has code"),
+                )
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn calls_of_a_flagged_function_go_to_the_hook_and_only_those() {
+    for (kind, compile) in every_kind_of_code() {
+        let (mut store, inst, mut engine) = setup(compile);
+        let sq = export(&store, inst, "sq");
+        let mut hook = Recorder::default();
+        let out = sum_sq_debug(&mut store, inst, &mut engine, &["sq"], &mut hook);
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(14)]), "{kind}");
+        let args: Vec<_> = hook.calls.iter().map(|c| (c.0, c.1.clone())).collect();
+        assert_eq!(
+            args,
+            vec![
+                (sq, vec![Value::I32(3)]),
+                (sq, vec![Value::I32(2)]),
+                (sq, vec![Value::I32(1)])
+            ],
+            "{kind}"
+        );
+        // The JIT frames below each stop: the caller, `sum_sq`.
+        assert!(
+            hook.calls.iter().all(|c| c.2 == vec![1]),
+            "{kind}: {:?}",
+            hook.calls
+        );
+
+        // Without breakpoints, and in a plain call after it, nothing stops
+        // (a patch left behind would end this process with SIGTRAP).
+        let mut hook = Recorder::default();
+        let out = sum_sq_debug(&mut store, inst, &mut engine, &[], &mut hook);
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(14)]), "{kind}");
+        assert!(hook.calls.is_empty(), "{kind}");
+        let f = export(&store, inst, "sum_sq");
+        let out = engine
+            .call(&mut store, f, &[Value::I32(4)], &mut RunControl::default())
+            .expect("runs");
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(30)]), "{kind}");
+    }
+}
+
+#[test]
+fn the_hook_can_clear_the_flags_and_the_entry_function_can_stop() {
+    for (kind, compile) in every_kind_of_code() {
+        let (mut store, inst, mut engine) = setup(compile);
+        // Compiled by a first run, so the breakpoint is set on code that exists.
+        let mut hook = Recorder::default();
+        sum_sq_debug(&mut store, inst, &mut engine, &[], &mut hook);
+        let mut hook = Recorder {
+            clear_after: Some(1),
+            ..Recorder::default()
+        };
+        let out = sum_sq_debug(&mut store, inst, &mut engine, &["sq"], &mut hook);
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(14)]), "{kind}");
+        assert_eq!(
+            hook.calls.len(),
+            1,
+            "{kind}: the flags were cleared at the first stop"
+        );
+
+        let mut hook = Recorder::default();
+        let out = sum_sq_debug(&mut store, inst, &mut engine, &["sum_sq"], &mut hook);
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(14)]), "{kind}");
+        assert_eq!(hook.calls.len(), 1, "{kind}");
+        assert!(hook.calls[0].2.is_empty(), "{kind}: called from the host");
+    }
+}
+
+#[test]
+fn a_function_compiled_during_the_run_stops_too() {
+    // `sq2` (function 2) is reached only through the table, so the lazy JIT
+    // compiles it on its first call, in the middle of the run: its
+    // breakpoint must hold from then on.
+    let (mut store, inst, mut engine) = setup(|_| None);
+    let f = export(&store, inst, "sq2_indirect");
+    let sq2 = export(&store, inst, "sq2");
+    let breaks: HashSet<FuncAddr> = [sq2].into_iter().collect();
+    let mut hook = Recorder::default();
+    let out = engine
+        .call_debug(
+            &mut store,
+            f,
+            &[Value::I32(5)],
+            &mut RunControl::default(),
+            &breaks,
+            &mut hook,
+        )
+        .expect("runs");
+    assert_eq!(out, RunOutcome::Returned(vec![Value::I32(25)]));
+    assert_eq!(hook.calls.len(), 1);
+    assert_eq!(hook.calls[0].0, sq2);
+    assert_eq!(hook.calls[0].2, vec![3], "called from sq2_indirect");
+}
