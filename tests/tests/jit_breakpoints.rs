@@ -113,10 +113,10 @@ fn sum_sq_debug(
         .expect("runs")
 }
 
-fn every_kind_of_code() -> Vec<(
-    &'static str,
-    Box<dyn Fn(Arc<Module>) -> Option<CompiledModule>>,
-)> {
+/// Makes the code a test runs (`None`: the engine's lazy JIT).
+type MakeCode = Box<dyn Fn(Arc<Module>) -> Option<CompiledModule>>;
+
+fn every_kind_of_code() -> Vec<(&'static str, MakeCode)> {
     vec![
         ("lazy JIT", Box::new(|_| None)),
         (
