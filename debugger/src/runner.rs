@@ -275,8 +275,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                 return Err(err(
                     RunErrorKind::Load,
                     format!(
-                        "{}: a shared object has no fuel checks; --fuel needs --mode jit \
-                         (or --mode aot on the .wasm, compiled then)",
+                        "{}: a shared object has no fuel checks: use --fuel with --mode jit, \
+                         or with --mode aot on the .wasm (compiled then, with them)",
                         cfg.file.display()
                     ),
                 ));

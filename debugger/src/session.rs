@@ -308,6 +308,31 @@ impl Session {
                         m.requested_line, m.line
                     )));
                 }
+                // The same breakpoint again (a script run twice: breakpoints
+                // are remembered between sessions) is the one already there,
+                // enabled, not a second copy.
+                let same = |b: &Breakpoint| {
+                    !temporary
+                        && !b.temporary
+                        && b.condition == condition
+                        && matches!((&b.kind, &kind), (
+                            BpKind::Code { func_index: f1, code_offset: c1, .. },
+                            BpKind::Code { func_index: f2, code_offset: c2, .. },
+                        ) if f1 == f2 && c1 == c2)
+                };
+                if let Some(b) = self.bps.iter_mut().find(|b| same(b)) {
+                    let was = b.enabled;
+                    b.enabled = true;
+                    let n = b.number;
+                    if !was {
+                        self.after_bp_change();
+                    }
+                    events.push(Event::Text(format!(
+                        "Breakpoint {n} is already set there{}.",
+                        if was { "" } else { "; enabled it" }
+                    )));
+                    return Ok(events);
+                }
                 let bp = self.add_bp(kind, temporary, condition);
                 self.after_bp_change();
                 events.push(Event::BreakpointSet(bp));
@@ -687,7 +712,13 @@ impl Session {
         };
         let mut events = Vec::new();
         let mut restored = 0;
+        let mut seen = std::collections::HashSet::new();
         for sb in st.breakpoints {
+            // State written before `break` reused an identical breakpoint
+            // may hold many copies of one.
+            if !seen.insert((sb.spec.clone(), sb.condition.clone(), sb.temporary)) {
+                continue;
+            }
             let kind = if let Some(w) = sb.spec.strip_prefix("watch:") {
                 let parts: Vec<&str> = w.split(':').collect();
                 match parts.as_slice() {

@@ -327,6 +327,36 @@ fn breakpoints_persist_per_module() {
         (b[0].condition.as_deref(), b[0].enabled),
         (Some("a > 1"), false)
     );
+    // The same breakpoint again (a script run once more) is that one,
+    // enabled, not a copy that would be remembered too.
+    let again = |s: &mut Session| {
+        run(
+            s,
+            Command::SetBreakpoint {
+                spec: BreakSpec::Function("add".into()),
+                temporary: false,
+                condition: Some("a > 1".into()),
+            },
+        )
+    };
+    let ev = again(&mut s2);
+    assert!(
+        matches!(ev.as_slice(), [Event::Text(t)] if t.contains("already set") && t.contains("enabled it")),
+        "{ev:?}"
+    );
+    again(&mut s2);
+    let saved = state::load(&file).unwrap().expect("saved");
+    assert_eq!(saved.breakpoints.len(), 1);
+    assert!(saved.breakpoints[0].enabled);
+    // State written before that, with copies, restores one.
+    let mut dup = saved.clone();
+    dup.breakpoints.push(saved.breakpoints[0].clone());
+    state::save(&file, &dup).unwrap();
+    let (_, ev) = mk();
+    assert!(
+        matches!(ev.as_slice(), [Event::Loaded(_), Event::Text(t)] if t.contains("Restored 1")),
+        "{ev:?}"
+    );
     // A corrupt file is a warning, not a failure.
     std::fs::write(&file, "garbage(").unwrap();
     let (_, ev) = mk();
