@@ -865,6 +865,18 @@ impl JitEngine {
     /// Compile what is new in the store and rebuild every vmctx's tables
     /// (global cells move when the store grows, so this runs before each call).
     fn prepare(&mut self, store: &mut Store) -> Result<()> {
+        if guard::GUARD_PAGES && store.memories.iter().any(|m| !m.data.guarded()) {
+            return Err(Error::new(
+                crate::ErrorKind::Limit,
+                format!(
+                    "JIT and AOT code need {} GiB of address space per linear memory \
+                     (accesses past its end fault instead of being checked), which this \
+                     process could not reserve (is it limited, e.g. `ulimit -v`?); \
+                     --mode interp runs without it",
+                    crate::runtime::memory::RESERVATION >> 30
+                ),
+            ));
+        }
         // Instance data is by instance id: start over on another store (a
         // moved store merely rebuilds it; compiled code is kept either way).
         let id = store as *const Store as usize;

@@ -10,6 +10,11 @@
 //! reservation accessible in place, so the base address never changes while
 //! the memory lives; fresh pages read as zero.
 //!
+//! Where the address space is too small for the reservation (`ulimit -v`),
+//! a memory is an exact-size mapping that moves when it grows
+//! ([`LinearMemory::guarded`] is false): the interpreter runs with it, the
+//! JIT refuses it.
+//!
 //! The interpreter and the host see an ordinary byte slice (`Deref`).
 //!
 //! Unsafe code: the mapping calls and the slice views of the mapping.
@@ -23,11 +28,14 @@ use std::ops::{Deref, DerefMut};
 pub(crate) const RESERVATION: usize = (8 << 30) + (64 << 10);
 
 pub(crate) struct LinearMemory {
-    /// Start of the reservation, or dangling (with `len == 0`) for the
-    /// empty placeholder the interpreter leaves while it holds a memory.
+    /// Start of the mapping, or dangling (with `len == 0`) for the empty
+    /// placeholder the interpreter leaves while it holds a memory.
     base: *mut u8,
     len: usize,
-    reserved: bool,
+    /// Bytes mapped at `base` (`RESERVATION` for a guarded memory); 0 for
+    /// the placeholder.
+    mapped: usize,
+    guarded: bool,
 }
 
 // SAFETY: the memory owns its mapping exclusively, like a `Vec<u8>` owns
@@ -41,14 +49,16 @@ impl Default for LinearMemory {
         LinearMemory {
             base: std::ptr::NonNull::dangling().as_ptr(),
             len: 0,
-            reserved: false,
+            mapped: 0,
+            guarded: false,
         }
     }
 }
 
 impl LinearMemory {
-    /// A memory of `len` zero bytes in a fresh reservation; `None` when the
-    /// address space cannot be reserved or the bytes cannot be committed.
+    /// A memory of `len` zero bytes in a fresh reservation (or, when the
+    /// address space has no room for one, an exact-size mapping); `None`
+    /// when not even that can be mapped.
     pub(crate) fn new(len: usize) -> Option<LinearMemory> {
         // SAFETY: an anonymous private mapping with no access, at an address
         // the kernel picks; nothing else refers to it.
@@ -63,14 +73,43 @@ impl LinearMemory {
             )
         };
         if p == libc::MAP_FAILED {
-            return None;
+            return Self::unguarded(len);
         }
         let mut m = LinearMemory {
             base: p.cast(),
             len: 0,
-            reserved: true,
+            mapped: RESERVATION,
+            guarded: true,
         };
         m.grow_to(len).then_some(m)
+    }
+
+    /// `len` zero bytes, mapped exactly (at least a page).
+    fn unguarded(len: usize) -> Option<LinearMemory> {
+        let mapped = len.max(4096);
+        // SAFETY: as in `new`, readable and writable.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                mapped,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        (p != libc::MAP_FAILED).then(|| LinearMemory {
+            base: p.cast(),
+            len,
+            mapped,
+            guarded: false,
+        })
+    }
+
+    /// Whether accesses past the end fault (the memory is a whole
+    /// reservation, and its base never moves): what JIT code relies on.
+    pub(crate) fn guarded(&self) -> bool {
+        self.guarded
     }
 
     /// Make the first `new_len` bytes accessible (never shrinks); false
@@ -79,7 +118,24 @@ impl LinearMemory {
         if new_len <= self.len {
             return true;
         }
-        if !self.reserved || new_len > RESERVATION - (64 << 10) {
+        if self.mapped == 0 {
+            return false;
+        }
+        if !self.guarded {
+            // SAFETY: our own mapping, which may move: nothing holds its
+            // address across a grow (the interpreter and host re-borrow).
+            let p = unsafe {
+                libc::mremap(self.base.cast(), self.mapped, new_len, libc::MREMAP_MAYMOVE)
+            };
+            if p == libc::MAP_FAILED {
+                return false;
+            }
+            self.base = p.cast();
+            self.mapped = new_len;
+            self.len = new_len;
+            return true;
+        }
+        if new_len > RESERVATION - (64 << 10) {
             return false;
         }
         // SAFETY: `[base, base + new_len)` lies inside our reservation
@@ -106,11 +162,11 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        if self.reserved {
-            // SAFETY: the whole reservation is ours and nothing refers to it
-            // any more (the memory is being dropped).
+        if self.mapped != 0 {
+            // SAFETY: the whole mapping is ours and nothing refers to it any
+            // more (the memory is being dropped).
             unsafe {
-                libc::munmap(self.base.cast(), RESERVATION);
+                libc::munmap(self.base.cast(), self.mapped);
             }
         }
     }
@@ -156,6 +212,17 @@ mod tests {
         assert!(m[65536..].iter().all(|b| *b == 0));
         assert!(!m.grow_to(RESERVATION), "not past the reservation");
         assert_eq!(m.len(), 3 * 65536);
+    }
+
+    #[test]
+    fn without_a_reservation_a_memory_still_works_and_grows() {
+        let mut m = LinearMemory::unguarded(65536).expect("maps");
+        assert!(!m.guarded());
+        m[65535] = 9;
+        assert!(m.grow_to(5 * 65536));
+        assert_eq!(m.len(), 5 * 65536);
+        assert_eq!(m[65535], 9);
+        assert!(m[65536..].iter().all(|b| *b == 0));
     }
 
     #[test]

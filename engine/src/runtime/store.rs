@@ -164,9 +164,7 @@ impl Store {
         }
         mem.data = LinearMemory::new((ty.initial * PAGE_SIZE) as usize).ok_or_else(|| {
             limit(format!(
-                "cannot reserve {} GiB of address space for a memory of {} pages \
-                 (is the address space limited, e.g. `ulimit -v`?)",
-                super::memory::RESERVATION >> 30,
+                "cannot map a memory of {} pages (is the address space limited, e.g. `ulimit -v`?)",
                 ty.initial
             ))
         })?;
