@@ -36,6 +36,18 @@ pub(crate) struct Liveness {
     pub loops: HashMap<u32, LoopLocals>,
 }
 
+impl Liveness {
+    /// How many local saves the loops cost: at each header, the locals its
+    /// slow path saves and those saved on entering it.
+    pub(crate) fn saves(&self) -> u32 {
+        let count = |s: &[u64]| s.iter().map(|w| w.count_ones()).sum::<u32>();
+        self.loops
+            .values()
+            .map(|l| count(&l.varying) + count(&l.save_on_entry))
+            .sum()
+    }
+}
+
 /// The live locals at one loop header, split by where code for the
 /// debugger saves them: a local the loop never writes keeps the value it
 /// had on entering the loop, so it is saved once there, and the slow path

@@ -205,6 +205,10 @@ pub(crate) const LOCALS_SLOT_KEY: u64 = 0x7764_625f_6c6f_6361;
 /// do functions of modules without DWARF.
 const MAX_SPILLED_LOCALS: usize = 256;
 
+/// Nor do functions whose loops save more locals than this between them
+/// (`liveness::Liveness::saves`).
+const MAX_LOOP_SAVES: u32 = 64;
+
 fn flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
 }
@@ -315,7 +319,20 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             && local_types.len() <= MAX_SPILLED_LOCALS
             && module.custom_section(".debug_info").is_some();
         if self.spill_locals {
-            self.live = Some(super::liveness::analyze(module, self.func_index)?);
+            let live = super::liveness::analyze(module, self.func_index)?;
+            // Optimised code whose loops keep many values in locals (a
+            // libc's `printf_core`: 582 saves over 53 loops, `dlmalloc`
+            // 112) keeps none: the saves grew its code by half, and
+            // compiling it was most of the debugger's start-up. `-O0`
+            // code keeps its variables in memory and a local or two per
+            // loop.
+            if live.saves() > MAX_LOOP_SAVES {
+                self.spill_locals = false;
+            } else {
+                self.live = Some(live);
+            }
+        }
+        if self.spill_locals {
             let n = local_types.len();
             let slot_size = self.env.layout.slot_size as usize;
             let size = n * slot_size + n.div_ceil(64) * 8;
