@@ -269,6 +269,10 @@ mod imp {
 
     /// A fault of this thread's generated code in one of its memories'
     /// reservations: record the trap and resume at the landing pad.
+    ///
+    /// It allocates (the backtrace): the fault is in generated code, which
+    /// never runs inside the allocator, so no allocator lock is held by
+    /// this thread.
     unsafe fn ours(info: *mut libc::siginfo_t, ctx: *mut libc::c_void) -> bool {
         let (sp_slot, rt) = GUARD.get();
         if sp_slot == 0 || rt.is_null() {

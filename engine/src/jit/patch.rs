@@ -52,15 +52,12 @@ impl Patches {
         self.active.get(&entry).map(|(stub, _)| *stub)
     }
 
-    /// Undo every patch.
+    /// Undo every patch. One that cannot be undone (the system refused to
+    /// make its page writable) stays listed, so the next debug run still
+    /// redirects it and the next `clear` tries again.
     pub(crate) fn clear(&mut self) {
-        for (at, (_, saved)) in std::mem::take(&mut self.active) {
-            // A failure leaves an `int3` that the handler no longer knows:
-            // nothing better can be done here than to say so.
-            if let Err(e) = write_code_byte(at, saved) {
-                debug_assert!(false, "cannot unpatch {at:#x}: {e}");
-            }
-        }
+        self.active
+            .retain(|&at, &mut (_, saved)| write_code_byte(at, saved).is_err());
     }
 
     /// Patch exactly `want` (entry address -> the function's module and
