@@ -601,25 +601,48 @@ fn guard_region_faults_in_aot_code_and_shared_objects() {
     let compiled = CompiledModule::load_aot(m2.clone())
         .expect("loads")
         .expect("has code");
-    let mut store = Store::new(StoreConfig::default());
-    let (inst, _) = store.instantiate(m2, &[]).expect("instantiates");
-    let mut engine = JitEngine::new(OptLevel::Speed);
-    engine.add_compiled(Arc::new(compiled));
-    let f = func(&store, inst, "deep");
-    let out = engine
-        .call(
-            &mut store,
-            f,
-            &[Value::I32(65536)],
-            &mut RunControl::default(),
-        )
-        .expect("runs");
-    let RunOutcome::Trapped(t) = out else {
-        panic!("expected a trap, got {out:?}")
-    };
-    assert_eq!(t.code, TrapCode::MemoryOutOfBounds);
-    assert_eq!(
-        t.backtrace.iter().map(|f| f.func_index).collect::<Vec<_>>(),
-        vec![0, 1, 2]
-    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let so = dir.path().join("guarded.so");
+    aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {})
+        .expect("compiles and links");
+    let shared = CompiledModule::load_shared_object(&so).expect("loads");
+    drop(m2);
+    for compiled in [compiled, shared] {
+        let kind = compiled.source;
+        let mut store = Store::new(StoreConfig::default());
+        let (inst, _) = store
+            .instantiate(compiled.module().clone(), &[])
+            .expect("instantiates");
+        let mut engine = JitEngine::new(OptLevel::Speed);
+        engine.add_compiled(Arc::new(compiled));
+        for (name, args) in [
+            ("deep", vec![Value::I32(65536)]),
+            ("loop_oob", vec![Value::I32(0)]),
+        ] {
+            let f = func(&store, inst, name);
+            let out = engine
+                .call(&mut store, f, &args, &mut RunControl::default())
+                .expect("runs");
+            let RunOutcome::Trapped(t) = out else {
+                panic!("{kind:?} {name}: expected a trap, got {out:?}")
+            };
+            assert_eq!(t.code, TrapCode::MemoryOutOfBounds, "{kind:?} {name}");
+            let expected = if name == "deep" {
+                vec![0, 1, 2]
+            } else {
+                vec![8]
+            };
+            assert_eq!(
+                t.backtrace.iter().map(|f| f.func_index).collect::<Vec<_>>(),
+                expected,
+                "{kind:?} {name}"
+            );
+        }
+        // And it runs on normally after the faults.
+        let f = func(&store, inst, "deep");
+        let out = engine
+            .call(&mut store, f, &[Value::I32(8)], &mut RunControl::default())
+            .expect("runs");
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(3)]), "{kind:?}");
+    }
 }

@@ -376,6 +376,11 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
 
 /// Compile `module` into a native object with `cranelift-object` (PIC) and
 /// link it with the system `cc -shared` into `out`.
+///
+/// The object carries a code map (`wdb_codemap`): each defined function's
+/// code length and native-offset -> `code_offset` ranges, as the `wdb.aot`
+/// section does, so frames in it can be walked and a fault in it mapped
+/// (the code relies on guard pages like the rest).
 pub fn write_shared_object(
     module: &Arc<Module>,
     opt: OptLevel,
@@ -393,10 +398,12 @@ pub fn write_shared_object(
     .map_err(compile::jit_error)?;
     let mut c = Compiler::new(cranelift_object::ObjectModule::new(builder));
     c.options = CompileOptions::AOT;
-    c.shared_object = true;
     let ids = c.declare(module)?;
-    c.compile_all(module, &ids, progress)?;
-    // The fingerprint and the wasm bytes travel inside the object.
+    let code = c.compile_all(module, &ids, progress)?;
+    // Bodies come first, then the array-call wrappers (never in a frame walk).
+    let codemap = encode_codemap(&code[..ids.bodies.len()]);
+    // The fingerprint, the wasm bytes and the code map travel inside the
+    // object.
     for (name, bytes) in [
         ("wdb_fingerprint", fingerprint.as_bytes().to_vec()),
         ("wdb_wasm", module.bytes.to_vec()),
@@ -408,6 +415,11 @@ pub fn write_shared_object(
             "wdb_fingerprint_len",
             (fingerprint.len() as u64).to_le_bytes().to_vec(),
         ),
+        (
+            "wdb_codemap_len",
+            (codemap.len() as u64).to_le_bytes().to_vec(),
+        ),
+        ("wdb_codemap", codemap),
     ] {
         let id = c
             .module
@@ -434,4 +446,45 @@ pub fn write_shared_object(
         return Err(compile::jit_error(format!("cc -shared failed: {status}")));
     }
     Ok(())
+}
+
+/// `wdb_codemap`: function count, then per defined function its code
+/// length, its range count and the ranges (start, end, code_offset), all
+/// little-endian u32.
+fn encode_codemap(code: &[FuncCode]) -> Vec<u8> {
+    let mut o = Vec::new();
+    let u32le = |o: &mut Vec<u8>, v: u32| o.extend_from_slice(&v.to_le_bytes());
+    u32le(&mut o, code.len() as u32);
+    for f in code {
+        u32le(&mut o, f.bytes.len() as u32);
+        u32le(&mut o, f.srclocs.len() as u32);
+        for r in &f.srclocs {
+            u32le(&mut o, r.start);
+            u32le(&mut o, r.end);
+            u32le(&mut o, r.code_offset);
+        }
+    }
+    o
+}
+
+/// The inverse of [`encode_codemap`]: `(code length, ranges)` per defined
+/// function; an error when damaged.
+pub(crate) fn decode_codemap(b: &[u8]) -> Result<Vec<(usize, Vec<SrcRange>)>> {
+    let mut r = Reader { b, pos: 0 };
+    let n = r.u32("function count")?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let len = r.u32("code length")? as usize;
+        let k = r.u32("range count")?;
+        let mut ranges = Vec::new();
+        for _ in 0..k {
+            ranges.push(SrcRange {
+                start: r.u32("range start")?,
+                end: r.u32("range end")?,
+                code_offset: r.u32("code_offset")?,
+            });
+        }
+        out.push((len, ranges));
+    }
+    Ok(out)
 }

@@ -97,8 +97,9 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 /// of the fingerprint, so code saved by a wdb with another one is
 /// recompiled. 2: the call depth is an argument (was counted in the run
 /// state), fuel checks only with `CompileOptions::fuel`. 3: no bounds checks
-/// (guard pages, `guard::GUARD_PAGES`).
-const ABI: u32 = 3;
+/// (guard pages, `guard::GUARD_PAGES`). 4: shared objects too, with a code
+/// map.
+const ABI: u32 = 4;
 
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
@@ -120,11 +121,6 @@ pub(crate) struct Compiler<M: ClifModule> {
     /// Code for the debugger: an interrupt pauses in the hook and resumes
     /// (see `FuncEnv::resumable_interrupts`).
     pub resumable_interrupts: bool,
-    /// Code for a shared object (`wdb compile -o X.so`): its functions'
-    /// extents and source locations are not known at run time, so a fault
-    /// in it could not be told from a crash, and it checks every memory
-    /// access instead of relying on guard pages.
-    pub shared_object: bool,
     /// With `resumable_interrupts`: the interrupt trampoline, once defined.
     interrupt_trampoline: Option<FuncId>,
 }
@@ -138,7 +134,6 @@ impl<M: ClifModule> Compiler<M> {
             fctx: FunctionBuilderContext::new(),
             options: Default::default(),
             resumable_interrupts: false,
-            shared_object: false,
             interrupt_trampoline: None,
         }
     }
@@ -236,7 +231,7 @@ impl<M: ClifModule> Compiler<M> {
             profile: self.options.profile,
             fuel: self.options.fuel,
             breakpoints: self.options.breakpoints,
-            guard_pages: super::guard::GUARD_PAGES && !self.shared_object,
+            guard_pages: super::guard::GUARD_PAGES,
             direct,
             resumable_interrupts: self
                 .interrupt_trampoline

@@ -73,10 +73,24 @@ impl CompiledModule {
                 out.push(*sym);
             }
         }
+        let codemap =
+            super::aot::decode_codemap(&bytes_of(&lib, "wdb_codemap", "wdb_codemap_len")?)?;
+        if codemap.len() != bodies.len() {
+            return Err(jit_error(format!(
+                "{}: the code map has {} functions, the module defines {}",
+                path.display(),
+                codemap.len(),
+                bodies.len()
+            )));
+        }
+        let maps = codemap
+            .into_iter()
+            .map(|(len, ranges)| (len, std::sync::Arc::from(ranges)))
+            .collect();
         Ok(CompiledModule {
             module,
             _code: CodeHolder::Dylib(lib),
-            maps: vec![(0, std::sync::Arc::from([])); bodies.len()],
+            maps,
             bodies,
             wrappers,
             lazy: None,
