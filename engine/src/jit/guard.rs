@@ -40,7 +40,6 @@ pub(crate) const GUARD_PAGES: bool = cfg!(all(target_os = "linux", target_arch =
 /// function (the user's operand). An offset that already is a memory access
 /// (or anything not understood) is returned as it is.
 pub(crate) fn faulting_access(module: &Module, func_index: u32, code_offset: u32) -> u32 {
-    use wasmparser::Operator as O;
     let Some(body) = module.body(func_index) else {
         return code_offset;
     };
@@ -58,30 +57,21 @@ pub(crate) fn faulting_access(module: &Module, func_index: u32, code_offset: u32
         let Ok((op, at)) = ops.read_with_offset() else {
             break;
         };
-        // Loads Cranelift folds into their user: full-width ones.
-        let foldable = matches!(
-            op,
-            O::I32Load { .. }
-                | O::I64Load { .. }
-                | O::F32Load { .. }
-                | O::F64Load { .. }
-                | O::V128Load { .. }
-        );
         if at as usize == target {
             return match last_load {
                 Some(l) if !accesses_memory(&op) => module.code_offset_from_module_offset(l),
                 _ => code_offset,
             };
         }
-        if foldable {
+        if foldable_load(&op) {
             last_load = Some(at as usize);
         }
     }
     code_offset
 }
 
-/// Whether `op` reads or writes linear memory.
-fn accesses_memory(op: &wasmparser::Operator<'_>) -> bool {
+/// The loads Cranelift may fold into their user: full-width ones.
+fn foldable_load(op: &wasmparser::Operator<'_>) -> bool {
     use wasmparser::Operator as O;
     matches!(
         op,
@@ -89,51 +79,60 @@ fn accesses_memory(op: &wasmparser::Operator<'_>) -> bool {
             | O::I64Load { .. }
             | O::F32Load { .. }
             | O::F64Load { .. }
-            | O::I32Load8S { .. }
-            | O::I32Load8U { .. }
-            | O::I32Load16S { .. }
-            | O::I32Load16U { .. }
-            | O::I64Load8S { .. }
-            | O::I64Load8U { .. }
-            | O::I64Load16S { .. }
-            | O::I64Load16U { .. }
-            | O::I64Load32S { .. }
-            | O::I64Load32U { .. }
-            | O::I32Store { .. }
-            | O::I64Store { .. }
-            | O::F32Store { .. }
-            | O::F64Store { .. }
-            | O::I32Store8 { .. }
-            | O::I32Store16 { .. }
-            | O::I64Store8 { .. }
-            | O::I64Store16 { .. }
-            | O::I64Store32 { .. }
             | O::V128Load { .. }
-            | O::V128Load8x8S { .. }
-            | O::V128Load8x8U { .. }
-            | O::V128Load16x4S { .. }
-            | O::V128Load16x4U { .. }
-            | O::V128Load32x2S { .. }
-            | O::V128Load32x2U { .. }
-            | O::V128Load8Splat { .. }
-            | O::V128Load16Splat { .. }
-            | O::V128Load32Splat { .. }
-            | O::V128Load64Splat { .. }
-            | O::V128Load32Zero { .. }
-            | O::V128Load64Zero { .. }
-            | O::V128Store { .. }
-            | O::V128Load8Lane { .. }
-            | O::V128Load16Lane { .. }
-            | O::V128Load32Lane { .. }
-            | O::V128Load64Lane { .. }
-            | O::V128Store8Lane { .. }
-            | O::V128Store16Lane { .. }
-            | O::V128Store32Lane { .. }
-            | O::V128Store64Lane { .. }
-            | O::MemoryFill { .. }
-            | O::MemoryCopy { .. }
-            | O::MemoryInit { .. }
     )
+}
+
+/// Whether `op` reads or writes linear memory.
+fn accesses_memory(op: &wasmparser::Operator<'_>) -> bool {
+    use wasmparser::Operator as O;
+    foldable_load(op)
+        || matches!(
+            op,
+            O::I32Load8S { .. }
+                | O::I32Load8U { .. }
+                | O::I32Load16S { .. }
+                | O::I32Load16U { .. }
+                | O::I64Load8S { .. }
+                | O::I64Load8U { .. }
+                | O::I64Load16S { .. }
+                | O::I64Load16U { .. }
+                | O::I64Load32S { .. }
+                | O::I64Load32U { .. }
+                | O::I32Store { .. }
+                | O::I64Store { .. }
+                | O::F32Store { .. }
+                | O::F64Store { .. }
+                | O::I32Store8 { .. }
+                | O::I32Store16 { .. }
+                | O::I64Store8 { .. }
+                | O::I64Store16 { .. }
+                | O::I64Store32 { .. }
+                | O::V128Load8x8S { .. }
+                | O::V128Load8x8U { .. }
+                | O::V128Load16x4S { .. }
+                | O::V128Load16x4U { .. }
+                | O::V128Load32x2S { .. }
+                | O::V128Load32x2U { .. }
+                | O::V128Load8Splat { .. }
+                | O::V128Load16Splat { .. }
+                | O::V128Load32Splat { .. }
+                | O::V128Load64Splat { .. }
+                | O::V128Load32Zero { .. }
+                | O::V128Load64Zero { .. }
+                | O::V128Store { .. }
+                | O::V128Load8Lane { .. }
+                | O::V128Load16Lane { .. }
+                | O::V128Load32Lane { .. }
+                | O::V128Load64Lane { .. }
+                | O::V128Store8Lane { .. }
+                | O::V128Store16Lane { .. }
+                | O::V128Store32Lane { .. }
+                | O::V128Store64Lane { .. }
+                | O::MemoryFill { .. }
+                | O::MemoryCopy { .. }
+                | O::MemoryInit { .. }
+        )
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
