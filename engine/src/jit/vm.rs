@@ -45,7 +45,10 @@ pub(crate) struct VmCtx {
 #[repr(C)]
 pub(crate) struct RtState {
     pub trap: u32,
+    /// The call depth a call from the host starts at (generated code
+    /// passes depths as arguments and never writes this).
     pub depth: u32,
+    /// The deepest call allowed (`StoreConfig::max_call_depth`).
     pub max_depth: u32,
     pub _pad: u32,
     pub interrupt: *const u8,
