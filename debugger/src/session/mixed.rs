@@ -23,12 +23,16 @@
 //! any of those the whole run is interpreted.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{
     AfterInterrupt, BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, JitStop, OptLevel,
+    PauseHandle,
 };
 use wdb_engine::runtime::{Store, StoreConfig};
 use wdb_engine::value::FuncAddr;
@@ -85,6 +89,76 @@ pub(super) struct JitRun {
     /// The interpreter runs the rest of the interrupted call (see
     /// `Session::take_over_jit_pause`); its outcome answers the interrupt.
     took_over: bool,
+    /// Turns Ctrl-C into a pause of AOT code (`mode aot`).
+    watcher: Option<PauseWatcher>,
+}
+
+/// AOT code has no interrupt checks that can resume: at the interrupt flag
+/// it unwinds the call. In `mode aot` its checks poll a flag of their own,
+/// and this thread turns the session's flag (Ctrl-C) into a pause of the
+/// JIT thread wherever it is (`PauseHandle`): the program stops as after
+/// Ctrl-C in `mode jit`, without locals. Only while the JIT thread runs
+/// (`running`); when no pause is taken within a second (the thread is in a
+/// long host call), the call's own flag is set, which abandons it as before.
+struct PauseWatcher {
+    running: Arc<AtomicBool>,
+    done: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PauseWatcher {
+    fn start(
+        ctrl_c: wdb_engine::runtime::InterruptHandle,
+        pause: PauseHandle,
+        abandon: Arc<AtomicBool>,
+    ) -> Self {
+        let running = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
+        let (r, d) = (running.clone(), done.clone());
+        let thread = std::thread::Builder::new()
+            .name("wdb-aot-pause".into())
+            .spawn(move || {
+                while !d.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    if !r.load(Ordering::SeqCst) || !ctrl_c.swap(false, Ordering::SeqCst) {
+                        continue;
+                    }
+                    let t0 = Instant::now();
+                    let taken = loop {
+                        if !r.load(Ordering::SeqCst) || !pause.request() {
+                            pause.cancel();
+                            break true;
+                        }
+                        std::thread::sleep(Duration::from_millis(2));
+                        if !pause.pending() {
+                            break true;
+                        }
+                        if t0.elapsed() > Duration::from_secs(1) {
+                            pause.cancel();
+                            break false;
+                        }
+                    };
+                    if !taken {
+                        abandon.store(true, Ordering::SeqCst);
+                    }
+                }
+            })
+            .ok();
+        PauseWatcher {
+            running,
+            done,
+            thread,
+        }
+    }
+}
+
+impl Drop for PauseWatcher {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// What [`Session::finish_into_jit`] did.
@@ -245,8 +319,17 @@ impl Session {
     ) -> Res<(Stop, Option<String>)> {
         let (mut jit, note) = self.take_jit()?;
         let breaks = self.jit_break_funcs();
+        let aot_pauses = self.mode == Mode::Aot && PauseHandle::supported();
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
         let mut store = std::mem::replace(&mut rt.store, Store::new(StoreConfig::default()));
+        let watcher = aot_pauses.then(|| {
+            let abandon = Arc::new(AtomicBool::new(false));
+            jit.interrupt_flag = Some(abandon.clone());
+            PauseWatcher::start(store.interrupt_handle(), jit.pause_handle(), abandon)
+        });
+        if !aot_pauses {
+            jit.interrupt_flag = None;
+        }
         let (tx, from_jit) = channel();
         let (to_jit, rx) = channel();
         let thread = std::thread::Builder::new()
@@ -272,6 +355,7 @@ impl Session {
             pause: None,
             stop_at_entry: false,
             took_over: false,
+            watcher,
         });
         Ok((self.wait_jit()?, note))
     }
@@ -280,7 +364,13 @@ impl Session {
     /// the interpreter until something to show) or the end of the call.
     fn wait_jit(&mut self) -> Res<Stop> {
         let run = self.jit_run.as_mut().ok_or("no JIT run")?;
+        if let Some(w) = &run.watcher {
+            w.running.store(true, Ordering::SeqCst);
+        }
         let msg = run.from_jit.recv();
+        if let Some(w) = &run.watcher {
+            w.running.store(false, Ordering::SeqCst);
+        }
         match msg {
             Ok(JitMsg::Enter {
                 store,
@@ -350,8 +440,12 @@ impl Session {
                 Ok(match outcome {
                     // AOT code (`wdb compile`) unwinds on an interrupt.
                     RunOutcome::Paused(PauseReason::Interrupted) => Stop::Warned(
-                        "interrupted in AOT code, which cannot pause: the call was abandoned (`mode jit` stops inside)"
-                            .into(),
+                        if PauseHandle::supported() {
+                            "interrupted in AOT code, which did not reach a place to pause within a second (a long host call?): the call was abandoned"
+                        } else {
+                            "interrupted in AOT code, which cannot pause here: the call was abandoned (`mode jit` stops inside)"
+                        }
+                        .into(),
                         Box::new(Stop::Outcome(RunOutcome::Paused(PauseReason::Interrupted))),
                     ),
                     o => Stop::Outcome(o),

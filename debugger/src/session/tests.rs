@@ -931,3 +931,54 @@ fn a_taken_over_call_keeps_every_value_type_and_returns_several_results() {
         "{values:?}"
     );
 }
+
+#[test]
+fn aot_interrupt_pauses_where_it_is_and_continue_finishes_the_call() {
+    if !wdb_engine::jit::PauseHandle::supported() {
+        eprintln!("pausing AOT code needs x86-64 Linux: skipped");
+        return;
+    }
+    // A module with AOT code (`wdb compile`), whose loop has no interrupt
+    // check that can resume.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("spin.aot.wasm");
+    let module = std::sync::Arc::new(
+        wdb_engine::Module::new(wat::parse_str(SPIN_WAT).expect("valid wat")).expect("valid"),
+    );
+    let bytes = wdb_engine::jit::aot::compile_universal(
+        &module,
+        wdb_engine::jit::OptLevel::Speed,
+        &mut |_, _| {},
+    )
+    .expect("compiles");
+    std::fs::write(&path, bytes).expect("write");
+    let mut s = Session::new(SessionConfig {
+        capture_output: true,
+        persist: false,
+        inherit_stdin: false,
+        ..Default::default()
+    });
+    run(&mut s, Command::Load { path, args: vec![] });
+    run(&mut s, Command::SetMode(Mode::Aot));
+    assert_eq!(returned(&run(&mut s, call("outer", &["10"]))), ["136"]);
+    // Half a second or more of AOT code: Ctrl-C stops it inside `spin`.
+    let n: u64 = 2_000_000_000;
+    let t = interrupt_after(&s, 100);
+    let ev = run(&mut s, call("outer", &[&n.to_string()]));
+    t.join().expect("interrupter");
+    let v = stopped(&ev);
+    assert_eq!(v.reason, StopReason::Interrupted, "{ev:?}");
+    assert!(v.frame.jit, "{v:?}");
+    assert_eq!(v.frame.func_name, "spin");
+    let f = frames(&mut s);
+    assert_eq!(
+        f.iter().map(|f| f.func_name.as_str()).collect::<Vec<_>>(),
+        ["spin", "outer"]
+    );
+    // `continue` resumes it where it stopped, and the call returns what an
+    // undisturbed one does (sum of 3i, wrapping, plus 1).
+    let ev = run(&mut s, Command::Continue);
+    let sum = (3 * (n as u128) * (n as u128 - 1) / 2) as u32;
+    let expected = sum.wrapping_add(1) as i32;
+    assert_eq!(returned(&ev), [expected.to_string()], "{ev:?}");
+}

@@ -181,6 +181,82 @@ mod imp {
         "mov rsp, rdi",
         "mov eax, 1",
         "jmp 2b",
+        // A pause from another thread (`async_pause`): entered as if called
+        // from the interrupted pc, 128 bytes below its stack pointer (the
+        // red zone). Saves every register the call below may clobber, asks
+        // `lc_async_pause(pc, fp)`, and returns to the pc with all of them
+        // restored; or unwinds the run to the landing pad.
+        ".globl wdb_async_pause",
+        ".p2align 4",
+        "wdb_async_pause:",
+        "push rbp",
+        "mov rbp, rsp",
+        "pushfq",
+        "push rax",
+        "push rcx",
+        "push rdx",
+        "push rsi",
+        "push rdi",
+        "push r8",
+        "push r9",
+        "push r10",
+        "push r11",
+        "and rsp, -16",
+        "sub rsp, 256",
+        "movdqu [rsp], xmm0",
+        "movdqu [rsp + 16], xmm1",
+        "movdqu [rsp + 32], xmm2",
+        "movdqu [rsp + 48], xmm3",
+        "movdqu [rsp + 64], xmm4",
+        "movdqu [rsp + 80], xmm5",
+        "movdqu [rsp + 96], xmm6",
+        "movdqu [rsp + 112], xmm7",
+        "movdqu [rsp + 128], xmm8",
+        "movdqu [rsp + 144], xmm9",
+        "movdqu [rsp + 160], xmm10",
+        "movdqu [rsp + 176], xmm11",
+        "movdqu [rsp + 192], xmm12",
+        "movdqu [rsp + 208], xmm13",
+        "movdqu [rsp + 224], xmm14",
+        "movdqu [rsp + 240], xmm15",
+        "mov rdi, [rbp + 8]",
+        "mov rsi, [rbp]",
+        "call {pause}",
+        "test rax, rax",
+        "jnz 4f",
+        "movdqu xmm0, [rsp]",
+        "movdqu xmm1, [rsp + 16]",
+        "movdqu xmm2, [rsp + 32]",
+        "movdqu xmm3, [rsp + 48]",
+        "movdqu xmm4, [rsp + 64]",
+        "movdqu xmm5, [rsp + 80]",
+        "movdqu xmm6, [rsp + 96]",
+        "movdqu xmm7, [rsp + 112]",
+        "movdqu xmm8, [rsp + 128]",
+        "movdqu xmm9, [rsp + 144]",
+        "movdqu xmm10, [rsp + 160]",
+        "movdqu xmm11, [rsp + 176]",
+        "movdqu xmm12, [rsp + 192]",
+        "movdqu xmm13, [rsp + 208]",
+        "movdqu xmm14, [rsp + 224]",
+        "movdqu xmm15, [rsp + 240]",
+        "lea rsp, [rbp - 80]",
+        "pop r11",
+        "pop r10",
+        "pop r9",
+        "pop r8",
+        "pop rdi",
+        "pop rsi",
+        "pop rdx",
+        "pop rcx",
+        "pop rax",
+        "popfq",
+        "pop rbp",
+        "ret 128",
+        "4:",
+        "mov rdi, rax",
+        "jmp wdb_guard_landing",
+        pause = sym super::super::vm::lc_async_pause,
     );
 
     unsafe extern "C" {
@@ -191,6 +267,7 @@ mod imp {
             sp_out: *mut u64,
         ) -> u32;
         fn wdb_guard_landing();
+        fn wdb_async_pause();
     }
 
     thread_local! {
@@ -200,12 +277,18 @@ mod imp {
     }
 
     /// The handlers that were installed before ours, by signal.
-    static mut PREVIOUS: [Option<libc::sigaction>; 3] = [None, None, None];
+    static mut PREVIOUS: [Option<libc::sigaction>; 4] = [None, None, None, None];
     static INSTALL: Once = Once::new();
 
-    /// Memory faults, and the `int3` of a patched function entry
-    /// (`super::super::patch`).
-    const SIGNALS: [libc::c_int; 3] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGTRAP];
+    /// Memory faults, the `int3` of a patched function entry
+    /// (`super::super::patch`), and a pause asked for from another thread
+    /// ([`PAUSE_SIGNAL`]).
+    const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGTRAP, PAUSE_SIGNAL];
+
+    /// Sent to the thread running generated code to pause it wherever it
+    /// is (`super::super::PauseHandle`). Ignored by default, so a stray one
+    /// does nothing.
+    pub(crate) const PAUSE_SIGNAL: libc::c_int = libc::SIGURG;
 
     pub(crate) fn install() {
         INSTALL.call_once(|| {
@@ -216,7 +299,10 @@ mod imp {
                 unsafe {
                     let mut new: libc::sigaction = std::mem::zeroed();
                     new.sa_sigaction = handler as *const () as usize;
-                    new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+                    // SA_RESTART: a pause signal that finds the thread in a
+                    // host call (a WASI read) must not make it fail with EINTR.
+                    new.sa_flags =
+                        libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER | libc::SA_RESTART;
                     libc::sigemptyset(&mut new.sa_mask);
                     let mut old: libc::sigaction = std::mem::zeroed();
                     if libc::sigaction(sig, &new, &mut old) == 0 {
@@ -256,6 +342,8 @@ mod imp {
         // state.
         let handled = if sig == libc::SIGTRAP {
             unsafe { patched_entry(ctx) }
+        } else if sig == PAUSE_SIGNAL {
+            unsafe { async_pause(ctx) }
         } else {
             unsafe { ours(info, ctx) }
         };
@@ -361,6 +449,85 @@ mod imp {
         true
     }
 
+    /// A pause asked for by another thread: when this thread is at an
+    /// instruction of a generated function's body (past its prologue, so
+    /// its frame pointer is set), resume at `wdb_async_pause` as if that
+    /// instruction had called it. Anywhere else (host code, a prologue) the
+    /// request stays pending and the requester sends the signal again.
+    unsafe fn async_pause(ctx: *mut libc::c_void) -> bool {
+        let (sp_slot, rt) = GUARD.get();
+        if sp_slot == 0 || rt.is_null() {
+            return false;
+        }
+        // SAFETY: as in `ours`.
+        let rt = unsafe { &*rt };
+        if rt.run.is_null() {
+            return false;
+        }
+        // SAFETY: as in `ours`.
+        let run: &RunCtx = unsafe { &*rt.run };
+        if run.pause.is_null() {
+            return false;
+        }
+        // SAFETY: the engine's pause state, alive for the run (its atomics
+        // are shared with the requesting thread).
+        let pause = unsafe { &*run.pause };
+        if !pause.pending.load(std::sync::atomic::Ordering::SeqCst) {
+            return true;
+        }
+        // SAFETY: `ctx` is the interrupted thread's `ucontext_t`.
+        let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
+        let gregs = &mut uc.uc_mcontext.gregs;
+        let pc = gregs[libc::REG_RIP as usize] as usize;
+        // SAFETY: the engine's code map, unchanged while generated code runs.
+        let map = unsafe { &*run.code_map };
+        let Some((&start, body)) = map.range(..=pc).next_back() else {
+            return true;
+        };
+        if pc >= body.end
+            || super::super::compile::code_offset_at(&body.srclocs, (pc - start) as u32).is_none()
+        {
+            return true;
+        }
+        pause
+            .pending
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        // Below the red zone: push the pc as the return address.
+        let sp = (gregs[libc::REG_RSP as usize] as u64).wrapping_sub(128 + 8);
+        // SAFETY: `sp` is on this thread's stack, below everything in use
+        // (the generated code's frames and its red zone).
+        unsafe { *(sp as *mut u64) = pc as u64 };
+        gregs[libc::REG_RSP as usize] = sp as i64;
+        gregs[libc::REG_RIP as usize] = wdb_async_pause as *const () as i64;
+        true
+    }
+
+    /// The stack pointer the innermost guarded call on this thread
+    /// recorded (to unwind to through the landing pad), or 0.
+    pub(crate) fn guard_sp() -> u64 {
+        let (sp_slot, _) = GUARD.get();
+        if sp_slot == 0 {
+            return 0;
+        }
+        // SAFETY: `sp_slot` points at the `sp` of the live `guarded_call`.
+        unsafe { *(sp_slot as *const u64) }
+    }
+
+    /// This thread, for [`signal_pause`].
+    pub(crate) fn current_thread() -> u64 {
+        // SAFETY: pthread_self has no preconditions.
+        unsafe { libc::pthread_self() as u64 }
+    }
+
+    /// Send the pause signal to `thread`.
+    pub(crate) fn signal_pause(thread: libc::pthread_t) {
+        // SAFETY: the caller holds the lock under which the thread clears
+        // its id before it ends, so `thread` is alive.
+        unsafe {
+            libc::pthread_kill(thread, PAUSE_SIGNAL);
+        }
+    }
+
     unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
         let i = SIGNALS.iter().position(|s| *s == sig).unwrap_or(0);
         // SAFETY: written once before the handler was installed.
@@ -399,4 +566,4 @@ mod imp {
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-pub(crate) use imp::{guarded_call, install};
+pub(crate) use imp::{current_thread, guard_sp, guarded_call, install, signal_pause};

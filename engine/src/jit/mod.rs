@@ -38,6 +38,7 @@ mod translate;
 mod vm;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -750,6 +751,58 @@ pub(crate) struct InstanceVm {
     compiled: Arc<CompiledModule>,
 }
 
+/// Pauses a debug run's generated code from another thread, wherever it
+/// is, even code without interrupt checks that resume (plain JIT and AOT
+/// code, a loop without calls): the thread is signalled, and at an
+/// instruction of a function body it calls into the debug hook
+/// ([`DebugHook::interrupted`], with no locals and no takeover) with every
+/// register saved. x86-64 Linux only ([`PauseHandle::supported`]).
+#[derive(Clone, Default)]
+pub struct PauseHandle(Arc<PauseShared>);
+
+#[derive(Default)]
+pub(crate) struct PauseShared {
+    /// Asked for and not taken yet.
+    pub pending: std::sync::atomic::AtomicBool,
+    /// The thread running the debug call, while it runs.
+    thread: Mutex<Option<u64>>,
+}
+
+impl PauseHandle {
+    /// Whether pauses work on this platform.
+    pub fn supported() -> bool {
+        guard::GUARD_PAGES
+    }
+
+    /// Ask the running debug call to pause, or ask again: the request
+    /// stays pending while the thread is somewhere it cannot pause (host
+    /// code, a function's prologue), so call this until
+    /// [`PauseHandle::pending`] is false. Returns false when no debug call
+    /// is running.
+    pub fn request(&self) -> bool {
+        let thread = self.0.thread.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(t) = *thread else {
+            return false;
+        };
+        self.0.pending.store(true, Ordering::SeqCst);
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        guard::signal_pause(t as libc::pthread_t);
+        #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+        let _ = t;
+        true
+    }
+
+    /// A request not taken yet.
+    pub fn pending(&self) -> bool {
+        self.0.pending.load(Ordering::SeqCst)
+    }
+
+    /// Withdraw a request not taken yet.
+    pub fn cancel(&self) {
+        self.0.pending.store(false, Ordering::SeqCst);
+    }
+}
+
 // Boxes on purpose: generated code and libcalls hold raw pointers to the
 // vmctxs and to these vectors, so their addresses must not move.
 #[allow(clippy::vec_box, clippy::box_collection)]
@@ -777,6 +830,12 @@ pub struct JitEngine {
     store_id: usize,
     /// Entry patches for breakpoints (see `patch`), during debug runs.
     patches: Box<patch::Patches>,
+    /// Pauses from another thread during debug runs.
+    pause: PauseHandle,
+    /// The interrupt flag generated code polls, instead of the store's:
+    /// for a debugger that turns the store's flag into pauses
+    /// ([`PauseHandle`]) and sets this one to end the call instead.
+    pub interrupt_flag: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Counters for code compiled with `CompileOptions::profile`; modules
     /// compiled on first use are instrumented while one is attached.
     profile: Option<Arc<JitProfile>>,
@@ -826,9 +885,16 @@ impl JitEngine {
             stack_size: 512 << 20,
             fuel: false,
             patches: Box::default(),
+            pause: PauseHandle::default(),
+            interrupt_flag: None,
             store_id: 0,
             profile: None,
         }
+    }
+
+    /// The handle that pauses this engine's debug calls from another thread.
+    pub fn pause_handle(&self) -> PauseHandle {
+        self.pause.clone()
     }
 
     /// Attach (or detach) the counters of a profiled run. While attached,
@@ -1096,6 +1162,11 @@ impl JitEngine {
             } else {
                 std::ptr::null_mut()
             },
+            pause: if patching {
+                &*self.pause.0
+            } else {
+                std::ptr::null()
+            },
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         let max_depth = match &self.profile {
@@ -1107,7 +1178,10 @@ impl JitEngine {
             depth: 0,
             max_depth,
             _pad: 0,
-            interrupt: vm::interrupt_ptr(store),
+            interrupt: match &self.interrupt_flag {
+                Some(f) => f.as_ptr() as *const u8,
+                None => vm::interrupt_ptr(store),
+            },
             fuel,
             stack_limit: 0,
             run: &mut run,
@@ -1122,11 +1196,26 @@ impl JitEngine {
             slots: slots.as_mut_ptr(),
         };
         let stack_size = self.stack_size;
+        let pause = patching.then(|| self.pause.0.clone());
         let joined = std::thread::scope(|s| {
             std::thread::Builder::new()
                 .name("wdb-jit".into())
                 .stack_size(stack_size)
-                .spawn_scoped(s, move || vm::enter_on_stack(&entry, stack_size, 1 << 20))
+                .spawn_scoped(s, move || {
+                    // While it runs, this thread can be signalled to pause.
+                    let set = |t: Option<u64>| {
+                        if let Some(p) = &pause {
+                            *p.thread.lock().unwrap_or_else(|e| e.into_inner()) = t;
+                        }
+                    };
+                    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+                    set(Some(guard::current_thread()));
+                    vm::enter_on_stack(&entry, stack_size, 1 << 20);
+                    set(None);
+                    if let Some(p) = &pause {
+                        p.pending.store(false, Ordering::SeqCst);
+                    }
+                })
                 .map(|h| h.join())
         });
         if patching {

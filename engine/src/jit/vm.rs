@@ -147,6 +147,9 @@ pub(crate) struct RunCtx {
     /// The engine's entry patches in a debug run that uses them (null
     /// otherwise): kept in step with the break flags (see `patch`).
     pub patches: *mut super::patch::Patches,
+    /// Pause requests from another thread, in a debug run that takes them
+    /// (null otherwise; see `super::PauseHandle`).
+    pub pause: *const super::PauseShared,
 }
 
 /// One function body's native code, for mapping return addresses.
@@ -257,6 +260,45 @@ extern "C" fn lc_interrupt_at(fp: u64, pc: u64) {
         _ => std::ptr::null(),
     };
     lc_interrupt(vmctx, func_index, code_offset, fp, area);
+}
+
+/// A pause asked for from another thread caught this thread at `pc` in
+/// the generated function whose frame pointer is `fp` (`guard`'s
+/// `wdb_async_pause` saved every register and calls this). Ask the hook as
+/// for an interrupt, with no locals (they are in registers) and no
+/// takeover. Returns 0 to resume at `pc`, or the stack pointer to unwind
+/// the run to (the outcome is recorded, as `lc_interrupt` does).
+pub(crate) extern "C" fn lc_async_pause(pc: u64, fp: u64) -> u64 {
+    let rt = RUNNING.get();
+    if rt.is_null() {
+        return 0;
+    }
+    // SAFETY: as in `lc_interrupt_at`.
+    let (vmctx, func_index, code_offset) = unsafe {
+        let run = &*(*rt).run;
+        let map = &*run.code_map;
+        let at = pc as usize;
+        let Some((&start, r)) = map.range(..=at).next_back().filter(|(_, r)| at < r.end) else {
+            return 0;
+        };
+        let Some(code_offset) = code_offset_at(&r.srclocs, (at - start) as u32) else {
+            return 0;
+        };
+        let Some(vm) = (*run.instances)
+            .iter_mut()
+            .find(|i| i.vmctx.instance == r.instance)
+        else {
+            return 0;
+        };
+        (&mut vm.vmctx as *mut VmCtx, r.func_index, code_offset)
+    };
+    // SAFETY: the run state of this thread's run (see above).
+    unsafe { (*rt).interrupt_site = 0 };
+    if lc_interrupt(vmctx, func_index, code_offset, fp, std::ptr::null()) == 0 {
+        0
+    } else {
+        super::guard::guard_sp()
+    }
 }
 
 /// The libcall table, in [`Libcall`] order.
