@@ -141,7 +141,7 @@ mod imp {
     use std::sync::Once;
 
     use super::super::env::trap_word;
-    use super::super::vm::{RtState, RunCtx, VmCtx, walk_frames};
+    use super::super::vm::{CodeRange, RtState, RunCtx, VmCtx, code_body, walk_frames};
     use crate::runtime::memory::RESERVATION;
 
     std::arch::global_asm!(
@@ -354,6 +354,34 @@ mod imp {
         unsafe { chain(sig, info, ctx) }
     }
 
+    /// The run of the innermost guarded call on this thread: the address
+    /// of its recorded stack pointer, its run state and its run context.
+    ///
+    /// # Safety
+    /// Only from the signal handler, on the thread the signal interrupted:
+    /// the references live as long as that call, which the handler does
+    /// not outlive.
+    unsafe fn this_run() -> Option<(u64, &'static mut RtState, &'static mut RunCtx)> {
+        let (sp_slot, rt) = GUARD.get();
+        if sp_slot == 0 || rt.is_null() {
+            return None;
+        }
+        // SAFETY: `rt` is the run state of the innermost guarded call on
+        // this thread, live until it returns; its `run`, when set, points
+        // at the run context, which outlives the run.
+        unsafe {
+            let rt = &mut *rt;
+            let run = rt.run.as_mut()?;
+            Some((sp_slot, rt, run))
+        }
+    }
+
+    /// The generated function body holding `pc`, with its start.
+    fn body_at(run: &RunCtx, pc: usize) -> Option<(usize, &CodeRange)> {
+        // SAFETY: the engine's code map, unchanged while generated code runs.
+        code_body(unsafe { &*run.code_map }, pc)
+    }
+
     /// A fault of this thread's generated code in one of its memories'
     /// reservations: record the trap and resume at the landing pad.
     ///
@@ -361,10 +389,10 @@ mod imp {
     /// never runs inside the allocator, so no allocator lock is held by
     /// this thread.
     unsafe fn ours(info: *mut libc::siginfo_t, ctx: *mut libc::c_void) -> bool {
-        let (sp_slot, rt) = GUARD.get();
-        if sp_slot == 0 || rt.is_null() {
+        // SAFETY: in the handler, on the interrupted thread.
+        let Some((sp_slot, rt, run)) = (unsafe { this_run() }) else {
             return false;
-        }
+        };
         // SAFETY: `ctx` is the interrupted thread's `ucontext_t`.
         let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
         let gregs = &mut uc.uc_mcontext.gregs;
@@ -372,14 +400,6 @@ mod imp {
         let fp = gregs[libc::REG_RBP as usize] as u64;
         // SAFETY: `info` is valid; `si_addr` is the faulting address.
         let addr = unsafe { (*info).si_addr() } as u64;
-        // SAFETY: `rt` is the run state of the innermost guarded call on
-        // this thread, live until it returns; its `run` is set for the run.
-        let rt = unsafe { &mut *rt };
-        if rt.run.is_null() {
-            return false;
-        }
-        // SAFETY: as above: the run context outlives the run.
-        let run: &mut RunCtx = unsafe { &mut *rt.run };
         // SAFETY: the engine's memory cells, alive and unchanged while
         // generated code runs (refreshed only between host calls).
         let mems = unsafe { &*run.mems };
@@ -390,21 +410,16 @@ mod imp {
         if !in_memory {
             return false;
         }
-        // SAFETY: the engine's code map, unchanged while generated code runs.
-        let map = unsafe { &*run.code_map };
-        let Some((&start, body)) = map.range(..=pc as usize).next_back() else {
+        let Some(frame) = body_at(run, pc as usize).map(|(start, body)| {
+            let at = (pc as usize - start) as u32;
+            let code_offset = super::super::compile::code_offset_at(&body.srclocs, at);
+            (body.instance, body.func_index, code_offset.unwrap_or(0))
+        }) else {
             return false;
         };
-        if pc as usize >= body.end {
-            return false;
-        }
-        let code_offset =
-            super::super::compile::code_offset_at(&body.srclocs, (pc as usize - start) as u32)
-                .unwrap_or(0);
         rt.trap = trap_word::MEMORY_OOB;
         run.frames.clear();
-        run.frames
-            .push((body.instance, body.func_index, code_offset));
+        run.frames.push(frame);
         // SAFETY: the store outlives the run.
         let store = unsafe { &*run.store };
         for f in walk_frames(rt, run, store, fp) {
@@ -421,17 +436,10 @@ mod imp {
     /// resume at the function's debug stub, every register as the call
     /// left it (the `int3` is the function's first instruction).
     unsafe fn patched_entry(ctx: *mut libc::c_void) -> bool {
-        let (sp_slot, rt) = GUARD.get();
-        if sp_slot == 0 || rt.is_null() {
+        // SAFETY: in the handler, on the interrupted thread.
+        let Some((_, _, run)) = (unsafe { this_run() }) else {
             return false;
-        }
-        // SAFETY: as in `ours`.
-        let rt = unsafe { &*rt };
-        if rt.run.is_null() {
-            return false;
-        }
-        // SAFETY: as in `ours`.
-        let run: &RunCtx = unsafe { &*rt.run };
+        };
         if run.patches.is_null() {
             return false;
         }
@@ -455,17 +463,10 @@ mod imp {
     /// instruction had called it. Anywhere else (host code, a prologue) the
     /// request stays pending and the requester sends the signal again.
     unsafe fn async_pause(ctx: *mut libc::c_void) -> bool {
-        let (sp_slot, rt) = GUARD.get();
-        if sp_slot == 0 || rt.is_null() {
+        // SAFETY: in the handler, on the interrupted thread.
+        let Some((_, _, run)) = (unsafe { this_run() }) else {
             return false;
-        }
-        // SAFETY: as in `ours`.
-        let rt = unsafe { &*rt };
-        if rt.run.is_null() {
-            return false;
-        }
-        // SAFETY: as in `ours`.
-        let run: &RunCtx = unsafe { &*rt.run };
+        };
         if run.pause.is_null() {
             return false;
         }
@@ -479,14 +480,10 @@ mod imp {
         let uc = unsafe { &mut *(ctx as *mut libc::ucontext_t) };
         let gregs = &mut uc.uc_mcontext.gregs;
         let pc = gregs[libc::REG_RIP as usize] as usize;
-        // SAFETY: the engine's code map, unchanged while generated code runs.
-        let map = unsafe { &*run.code_map };
-        let Some((&start, body)) = map.range(..=pc).next_back() else {
-            return true;
-        };
-        if pc >= body.end
-            || super::super::compile::code_offset_at(&body.srclocs, (pc - start) as u32).is_none()
-        {
+        let at_body_instruction = body_at(run, pc).is_some_and(|(start, body)| {
+            super::super::compile::code_offset_at(&body.srclocs, (pc - start) as u32).is_some()
+        });
+        if !at_body_instruction {
             return true;
         }
         pause

@@ -236,9 +236,8 @@ extern "C" fn lc_interrupt_at(fp: u64, pc: u64) {
     // run.
     let (vmctx, locals_at, site) = unsafe {
         let run = &*(*rt).run;
-        let map = &*run.code_map;
         let at = (pc as usize).saturating_sub(1);
-        let Some((_, r)) = map.range(..=at).next_back().filter(|(_, r)| at < r.end) else {
+        let Some((_, r)) = code_body(&*run.code_map, at) else {
             return;
         };
         let Some(vm) = (*run.instances)
@@ -262,6 +261,17 @@ extern "C" fn lc_interrupt_at(fp: u64, pc: u64) {
     lc_interrupt(vmctx, func_index, code_offset, fp, area);
 }
 
+/// The function body in `map` whose code holds `pc`, with its start.
+pub(crate) fn code_body(
+    map: &BTreeMap<usize, CodeRange>,
+    pc: usize,
+) -> Option<(usize, &CodeRange)> {
+    map.range(..=pc)
+        .next_back()
+        .filter(|(_, b)| pc < b.end)
+        .map(|(start, b)| (*start, b))
+}
+
 /// A pause asked for from another thread caught this thread at `pc` in
 /// the generated function whose frame pointer is `fp` (`guard`'s
 /// `wdb_async_pause` saved every register and calls this). Ask the hook as
@@ -276,9 +286,8 @@ pub(crate) extern "C" fn lc_async_pause(pc: u64, fp: u64) -> u64 {
     // SAFETY: as in `lc_interrupt_at`.
     let (vmctx, func_index, code_offset) = unsafe {
         let run = &*(*rt).run;
-        let map = &*run.code_map;
         let at = pc as usize;
-        let Some((&start, r)) = map.range(..=at).next_back().filter(|(_, r)| at < r.end) else {
+        let Some((start, r)) = code_body(&*run.code_map, at) else {
             return 0;
         };
         let Some(code_offset) = code_offset_at(&r.srclocs, (at - start) as u32) else {
