@@ -73,16 +73,25 @@ fn session_transcripts_match() {
         "expected the session scripts in {}",
         dir.display()
     );
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    // Only `UPDATE_GOLDEN=1` rewrites; any other value is a mistake, not a pass.
+    let update = match std::env::var("UPDATE_GOLDEN") {
+        Ok(v) if v == "1" => true,
+        Ok(v) => panic!("UPDATE_GOLDEN={v:?}: set it to 1 to rewrite the transcripts, or unset it"),
+        Err(_) => false,
+    };
     let mut failures = Vec::new();
+    let mut rewritten = Vec::new();
     for s in &scripts {
         let got = run_script(&root, s);
         let golden = s.with_extension("out");
+        let want = std::fs::read_to_string(&golden).unwrap_or_default();
         if update {
-            std::fs::write(&golden, &got).expect("write golden");
+            if got != want {
+                std::fs::write(&golden, &got).expect("write golden");
+                rewritten.push(golden.display().to_string());
+            }
             continue;
         }
-        let want = std::fs::read_to_string(&golden).unwrap_or_default();
         if got != want {
             let diff_line = got
                 .lines()
@@ -99,6 +108,14 @@ fn session_transcripts_match() {
             ));
         }
     }
+    // Update mode never passes: what it wrote has to be looked at and the
+    // test run again without it.
+    assert!(
+        !update,
+        "UPDATE_GOLDEN=1: rewrote {} transcript(s){}; check the diff, then run again without UPDATE_GOLDEN",
+        rewritten.len(),
+        if rewritten.is_empty() { String::new() } else { format!(": {}", rewritten.join(", ")) }
+    );
     assert!(
         failures.is_empty(),
         "{}\n(UPDATE_GOLDEN=1 regenerates)",

@@ -3,9 +3,8 @@
 //! `tests/data/wasmtime/` (regenerate with `WDB_RECORD_WASMTIME=1` and a
 //! `wasmtime` on PATH).
 //!
-//! The binary is looked up next to this test's executable (`target/debug/wdb`);
-//! `cargo test --workspace` builds it. When it is missing the test fails and
-//! says how to build it.
+//! The binary is the one Cargo built for this test run (`CARGO_BIN_EXE_wdb`),
+//! so a stale `wdb` elsewhere in the target directory is never run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -19,22 +18,11 @@ fn tinygo(name: &str) -> PathBuf {
 }
 
 fn wdb_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/debug/deps/<test>");
-    dir.join("wdb")
+    PathBuf::from(env!("CARGO_BIN_EXE_wdb"))
 }
 
 fn wdb(args: &[&str]) -> Output {
-    let bin = wdb_path();
-    assert!(
-        bin.exists(),
-        "wdb binary not found at {}: build it with `cargo build -p wdb` (or run `cargo test --workspace`)",
-        bin.display()
-    );
-    Command::new(&bin)
+    Command::new(wdb_path())
         .current_dir(workspace())
         .args(args)
         // The JIT's code cache: keep test runs out of ~/.cache.

@@ -12,13 +12,7 @@ fn root() -> PathBuf {
 }
 
 fn wdb() -> PathBuf {
-    let p = root().join("target/debug/wdb");
-    assert!(
-        p.exists(),
-        "{} not built: run `cargo build -p wdb` first",
-        p.display()
-    );
-    p
+    PathBuf::from(env!("CARGO_BIN_EXE_wdb"))
 }
 
 /// (stdout, stderr, status) of `wdb run --mode MODE ARGS...`.
