@@ -1,5 +1,6 @@
 //! `wdb wast FILE.wast...`: run WebAssembly spec test scripts, printing
 //! `FILE: N passed, M failed` per file and each failure; exit 1 on any failure.
+//! `--mode interp|jit|aot` picks the engine (the same harness for all three).
 
 use std::path::PathBuf;
 
@@ -11,12 +12,19 @@ pub enum Mode {
     /// The interpreter.
     #[default]
     Interp,
+    /// The Cranelift JIT, each function compiled on its first call.
+    Jit,
+    /// Each module compiled ahead of time to a universal module (`wdb.aot`
+    /// section), which is decoded and loaded back before it runs.
+    Aot,
 }
 
 impl Mode {
     fn engine(self) -> Engine {
         match self {
             Mode::Interp => Engine::Interp,
+            Mode::Jit => Engine::Jit,
+            Mode::Aot => Engine::Aot,
         }
     }
 }
