@@ -22,7 +22,8 @@ pub enum BreakSpec {
     FuncOffset(String, u32),
     /// `*0xCODE_OFFSET`.
     CodeOffset(u32),
-    /// `FILE:LINE` (needs DWARF).
+    /// `FILE:LINE` (needs DWARF); an empty FILE (`break 19`) is the
+    /// current source file, as in gdb.
     Line(String, u32),
 }
 
@@ -39,6 +40,9 @@ impl BreakSpec {
             return parse_u32(rest.trim())
                 .map(BreakSpec::CodeOffset)
                 .ok_or_else(|| format!("bad code offset `{rest}`"));
+        }
+        if let Ok(line) = s.parse::<u32>() {
+            return Ok(BreakSpec::Line(String::new(), line));
         }
         if let Some((file, line)) = s.rsplit_once(':')
             && !file.is_empty()
@@ -62,6 +66,7 @@ impl std::fmt::Display for BreakSpec {
             BreakSpec::Function(n) => write!(f, "{n}"),
             BreakSpec::FuncOffset(n, o) => write!(f, "{n}+{o:#x}"),
             BreakSpec::CodeOffset(o) => write!(f, "*{o:#x}"),
+            BreakSpec::Line(file, l) if file.is_empty() => write!(f, "{l}"),
             BreakSpec::Line(file, l) => write!(f, "{file}:{l}"),
         }
     }
@@ -157,6 +162,12 @@ pub enum InfoWhat {
     Source,
     /// The engine `run`/`call` use (`info mode`).
     Mode,
+    /// Watchpoints only (`info watchpoints`).
+    Watchpoints,
+    /// Source-level global variables (DWARF), else the wasm globals.
+    Variables,
+    /// Source-level type names (DWARF).
+    Types,
 }
 
 /// Everything a front end can ask of a session. Closed: a front end cannot
@@ -267,6 +278,53 @@ pub enum Command {
     },
     /// The source files named by the DWARF line tables (`Event::SourceFiles`).
     SourceFiles,
+    /// Run a stepping command (`Step`, `Next`, `StepInstruction`,
+    /// `NextInstruction`, `Finish`) `count` times; stops early at anything
+    /// but a plain step (a breakpoint, a trap, the end), as gdb's `next 4`.
+    Repeat {
+        command: Box<Command>,
+        count: u32,
+    },
+    /// `continue N`: ignore the breakpoint the program stopped at N-1 more
+    /// times, then continue.
+    ContinueIgnoring(u32),
+    /// `until LOCATION` (`advance: false`: only in the current frame or
+    /// its callers) and `advance LOCATION` (at any depth); both also stop
+    /// when the current frame returns.
+    RunTo {
+        spec: BreakSpec,
+        advance: bool,
+    },
+    /// Enable or disable every breakpoint (`disable` with no number).
+    EnableAll(bool),
+    /// `info functions|variables|types [REGEX]`: names matching a regular
+    /// expression (all without one).
+    InfoMatching {
+        what: InfoWhat,
+        regex: Option<String>,
+    },
+    /// `directory DIR`: search DIR for source files (before the others);
+    /// `None` resets the list.
+    Directory(Option<String>),
+    /// `call/s EXPORT ARGS`: as `Call`, printing a pointer result as a C string.
+    CallString {
+        export: String,
+        args: Vec<String>,
+    },
+    /// A session setting: `unwindonsignal on|off`, `allocator NAME`.
+    Set {
+        name: String,
+        value: String,
+    },
+    /// Show a session setting (`show substitute-path`, `show directories`,
+    /// `show unwindonsignal`, `show allocator`).
+    Show(String),
+    /// `dump memory FILE START END`: write the bytes [START, END) to FILE.
+    DumpMemory {
+        path: PathBuf,
+        start: String,
+        end: String,
+    },
     /// A whole source file as DWARF names it (`Event::SourceText`).
     SourceFile {
         file: String,
@@ -591,6 +649,7 @@ mod tests {
             ("fib+0x10", BreakSpec::FuncOffset("fib".into(), 16)),
             ("*0x1a3", BreakSpec::CodeOffset(0x1a3)),
             ("src/fib.c:12", BreakSpec::Line("src/fib.c".into(), 12)),
+            ("19", BreakSpec::Line(String::new(), 19)),
             (
                 "std::rt::lang_start",
                 BreakSpec::Function("std::rt::lang_start".into()),

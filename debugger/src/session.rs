@@ -167,6 +167,14 @@ pub struct Session {
     jit_run: Option<mixed::JitRun>,
     /// Inlined frames hidden at this stop (the user sees their call site).
     hidden_inline: Option<inline::Hidden>,
+    /// The breakpoint of the last stop (`continue N`).
+    last_stop_bp: Option<u32>,
+    /// More internal stops for one command (`until LOCATION`, `advance`).
+    extra_stops: Vec<InternalStop>,
+    /// What `list` showed last.
+    list_pos: Option<vocab::ListPos>,
+    /// String arguments, scratch cells and the state saved before a `call`.
+    call: callargs::CallState,
 }
 
 type Res<T> = Result<T, String>;
@@ -188,6 +196,10 @@ impl Session {
             jit: None,
             jit_run: None,
             hidden_inline: None,
+            last_stop_bp: None,
+            extra_stops: Vec::new(),
+            list_pos: None,
+            call: callargs::CallState::default(),
         }
     }
 
@@ -254,6 +266,29 @@ impl Session {
                 self.launch(Launch::Start(args))
             }
             Command::Call { export, args } => self.launch(Launch::Call(export, args)),
+            Command::CallString { export, args } => {
+                self.call.as_string = true;
+                let r = self.launch(Launch::Call(export, args));
+                if r.is_err() {
+                    self.call.as_string = false;
+                }
+                r
+            }
+            Command::Repeat { command, count } => self.repeat(*command, count),
+            Command::ContinueIgnoring(n) => self.continue_ignoring(n),
+            Command::RunTo { spec, advance } => self.run_to(&spec, advance),
+            Command::EnableAll(on) => {
+                for b in &mut self.bps {
+                    b.enabled = on;
+                }
+                self.after_bp_change();
+                Ok(vec![])
+            }
+            Command::InfoMatching { what, regex } => self.info_matching(what, regex.as_deref()),
+            Command::Directory(dir) => self.directory(dir.as_deref()),
+            Command::Set { name, value } => self.set_setting(&name, &value),
+            Command::Show(name) => self.show_setting(&name),
+            Command::DumpMemory { path, start, end } => self.dump_memory(&path, &start, &end),
             Command::Continue => self.resume(Resume::Continue),
             Command::StepInstruction => self.resume(Resume::StepInstruction),
             Command::NextInstruction => self.resume(Resume::NextInstruction),
@@ -390,6 +425,7 @@ impl Session {
                 if len == 0 {
                     return Err("a watchpoint needs a length of at least 1 byte".into());
                 }
+                self.check_watch_range(a, len)?;
                 let bp = self.add_bp(BpKind::Watch { addr: a, len, kind }, false, None);
                 self.after_bp_change();
                 Ok(vec![Event::BreakpointSet(bp)])
@@ -399,6 +435,9 @@ impl Session {
                     return Err(
                         "catch wasi needs the WASI host, which this build does not have yet".into(),
                     );
+                }
+                if let Some(n) = &name {
+                    Self::check_wasi_name(n)?;
                 }
                 let bp = self.add_bp(BpKind::CatchWasi(name), false, None);
                 self.after_bp_change();
@@ -480,9 +519,11 @@ impl Session {
                 self.loaded()?
                     .source
                     .add_substitution(from.clone(), to.clone());
-                Ok(vec![Event::Text(format!(
-                    "Source paths starting with {from} now read from {to}."
-                ))])
+                Ok(vec![Event::Text(if from.trim_end_matches('/') == "." {
+                    format!("Relative source paths now read from {to}.")
+                } else {
+                    format!("Source paths starting with {from} now read from {to}.")
+                })])
             }
             Command::Print { expr, format } => {
                 let text = self.print(&expr, format)?;
@@ -490,6 +531,9 @@ impl Session {
             }
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
             Command::Info(InfoWhat::Mode) => Ok(vec![Event::Text(self.mode_text())]),
+            Command::Info(what @ (InfoWhat::Variables | InfoWhat::Types)) => {
+                self.info_matching(what, None)
+            }
             Command::Info(what) => self.info(what),
             Command::SetMode(m) => {
                 if m != self.mode {
@@ -536,57 +580,6 @@ impl Session {
                 })])
             }
         }
-    }
-
-    /// Source lines around the current location, a function or `FILE:LINE`.
-    fn list(&self, around: Option<&str>) -> Res<Vec<Event>> {
-        let l = self.loaded()?;
-        if !l.source.available() {
-            return Err(
-                "No source: the module has no DWARF line information (use `disassemble`).".into(),
-            );
-        }
-        let (file, line, current) = match around {
-            None => {
-                let vf = self
-                    .selected_vframe()
-                    .map_err(|_| "No frame selected: use `list FUNC` or `list FILE:LINE`.")?;
-                let loc = vf.loc.ok_or("No source line for the current location.")?;
-                (loc.file, loc.line, Some(loc.line))
-            }
-            Some(spec) => match BreakSpec::parse(spec)? {
-                BreakSpec::Line(file, line) => {
-                    let m = l.source.info.resolve_line(&file, line)?;
-                    (m.file, line, None)
-                }
-                other => {
-                    let BpKind::Code { code_offset, .. } = self.resolve_spec(&other)? else {
-                        return Err("not a code location".into());
-                    };
-                    let loc = l
-                        .source
-                        .location(code_offset)
-                        .ok_or("No source line for that location.")?;
-                    (loc.file, loc.line, None)
-                }
-            },
-        };
-        let lines = l.source.file_lines(&file).map_err(|looked| {
-            format!(
-                "cannot read source file {file} (looked in: {}); use `set substitute-path FROM TO`",
-                looked.join(", ")
-            )
-        })?;
-        let first = line.saturating_sub(5).max(1);
-        let last = (line + 5).min(lines.len() as u32);
-        Ok(vec![Event::Source(SourceView {
-            language: source_language(&file),
-            path: file,
-            lines: (first..=last)
-                .map(|n| (n, lines[n as usize - 1].clone()))
-                .collect(),
-            current,
-        })])
     }
 
     fn wasi_available(&self) -> bool {
@@ -808,6 +801,21 @@ impl Session {
     // ---- breakpoints ------------------------------------------------------
 
     fn resolve_function(&self, module: &Module, name: &str) -> Res<u32> {
+        match self.resolve_functions(module, name)?.as_slice() {
+            [one] => Ok(*one),
+            many => Err(format!(
+                "\"{name}\" is ambiguous: {}",
+                many.iter()
+                    .map(|i| format!("func[{i}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Every function `name` names (an export, a name-section name, a
+    /// mangled name, `func[N]`), sorted; an error when there is none.
+    fn resolve_functions(&self, module: &Module, name: &str) -> Res<Vec<u32>> {
         let mut found: Vec<u32> = Vec::new();
         for (&i, n) in &module.names.functions {
             if n == name {
@@ -834,10 +842,22 @@ impl Session {
         {
             found.push(idx);
         }
+        // A name only DWARF knows (C's `main` is `__original_main` in the
+        // name section).
+        if found.is_empty()
+            && let Ok(l) = self.loaded()
+        {
+            found.extend(
+                l.source
+                    .info
+                    .functions_named(name)
+                    .into_iter()
+                    .filter_map(|fi| module.func_at_code_offset(fi.low_pc)),
+            );
+        }
         found.sort();
         found.dedup();
         match found.as_slice() {
-            [one] => Ok(*one),
             [] => {
                 let mut cands: Vec<&str> = module
                     .names
@@ -865,17 +885,41 @@ impl Session {
                     ))
                 }
             }
-            many => Err(format!(
-                "\"{name}\" is ambiguous: {}",
-                many.iter()
-                    .map(|i| format!("func[{i}]"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            _ => Ok(found),
         }
     }
 
+    /// Where a function's code starts for a breakpoint: after its prologue
+    /// when DWARF says where that ends (gdb's rule), else at its first
+    /// instruction.
+    fn function_entry(&self, module: &Module, f: u32, name: Option<&str>) -> Res<u32> {
+        let first =
+            disasm::first_instruction(module, f).ok_or("cannot decode the function body")?;
+        let body = module
+            .body(f)
+            .ok_or("an imported function has no code")?
+            .range
+            .clone();
+        let info = &self.loaded()?.source.info;
+        let in_body = |fi: &crate::dwarf::FunctionInfo| {
+            body.contains(&module.module_offset_from_code_offset(fi.low_pc))
+        };
+        let by_name = name.and_then(|n| {
+            info.functions_named(n)
+                .into_iter()
+                .find(|fi| in_body(fi))
+                .and_then(|fi| fi.entry_after_prologue)
+        });
+        let by_place = || {
+            info.function_at(first)
+                .filter(|fi| in_body(fi))
+                .and_then(|fi| fi.entry_after_prologue)
+        };
+        Ok(by_name.or_else(by_place).unwrap_or(first))
+    }
+
     fn resolve_spec(&self, spec: &BreakSpec) -> Res<BpKind> {
+        let spec = &self.with_default_file(spec)?;
         let module = self.module()?;
         let mut more = Vec::new();
         let (func_index, code_offset) = match spec {
@@ -890,7 +934,7 @@ impl Session {
                     .into_iter()
                     .filter_map(|i| Some((module.func_at_code_offset(i.entry)?, i.entry)))
                     .collect();
-                let f = match self.resolve_function(&module, name) {
+                let funcs = match self.resolve_functions(&module, name) {
                     Ok(f) => f,
                     Err(e) => {
                         let Some((&first, rest)) = inlined.split_first() else {
@@ -904,28 +948,22 @@ impl Session {
                         });
                     }
                 };
-                more = inlined;
-                if module.body(f).is_none() {
+                // Every function the name matches is a location (in a Rust
+                // module: the function and its export wrapper), as gdb's 1.1, 1.2.
+                let defined: Vec<u32> = funcs
+                    .into_iter()
+                    .filter(|&f| module.body(f).is_some())
+                    .collect();
+                let Some((&f, others)) = defined.split_first() else {
                     return Err(format!(
                         "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
                     ));
+                };
+                for &g in others {
+                    more.push((g, self.function_entry(&module, g, Some(name))?));
                 }
-                let body = module.body(f).expect("checked above").range.clone();
-                let after_prologue = self
-                    .loaded()?
-                    .source
-                    .info
-                    .functions_named(name)
-                    .into_iter()
-                    .find_map(|fi| {
-                        let mo = module.module_offset_from_code_offset(fi.low_pc);
-                        body.contains(&mo)
-                            .then_some(fi.entry_after_prologue)
-                            .flatten()
-                    });
-                let first = disasm::first_instruction(&module, f)
-                    .ok_or("cannot decode the function body")?;
-                (f, after_prologue.unwrap_or(first))
+                more.extend(inlined);
+                (f, self.function_entry(&module, f, Some(name))?)
             }
             BreakSpec::FuncOffset(name, off) => {
                 let f = self.resolve_function(&module, name)?;
@@ -945,7 +983,17 @@ impl Session {
                 let f = module
                     .func_at_code_offset(*co)
                     .ok_or_else(|| format!("code_offset {co:#x} is not inside a function body"))?;
-                (f, *co)
+                // A function's start (its body, or its first instruction)
+                // means after its prologue, as `break FUNC`.
+                let body_start = module.code_offset_from_module_offset(
+                    module.body(f).expect("found in a body").range.start,
+                );
+                let first = disasm::first_instruction(&module, f);
+                if *co == body_start || Some(*co) == first {
+                    (f, self.function_entry(&module, f, None)?)
+                } else {
+                    (f, *co)
+                }
             }
             BreakSpec::Line(file, line) => {
                 let l = self.loaded()?;
@@ -1082,7 +1130,7 @@ impl Session {
                 }
             }
         }
-        if let Some(s) = self.internal {
+        for s in self.internal.iter().chain(&self.extra_stops) {
             want.insert((s.func, s.pc));
         }
         let old: Vec<_> = rt.patched.difference(&want).copied().collect();
@@ -1187,7 +1235,10 @@ impl Session {
     fn launch(&mut self, launch: Launch) -> Res<Vec<Event>> {
         let module = self.module()?;
         let mut events = Vec::new();
-        let (func_index, args) = match &launch {
+        // String and `&cell` arguments: checked now, placed in memory once
+        // the instance is ready.
+        let mut special = None;
+        let (func_index, mut args) = match &launch {
             Launch::Start(args) => {
                 let f = module.exported_func("_start").ok_or_else(|| {
                     format!(
@@ -1197,6 +1248,11 @@ impl Session {
                 })?;
                 self.args = args.clone();
                 self.rt = None;
+                self.call = callargs::CallState {
+                    allocator: self.call.allocator.take(),
+                    unwind_on_signal: self.call.unwind_on_signal,
+                    ..Default::default()
+                };
                 (f, Vec::new())
             }
             Launch::Call(export, args) => {
@@ -1213,8 +1269,12 @@ impl Session {
                     )
                 })?;
                 let ty = module.func_type(f);
-                let vals =
-                    wdb_engine::args::parse_args_named(export, ty, args).map_err(|e| e.message)?;
+                let (plain, sp) = callargs::split(export, ty.params(), args)?;
+                let vals = wdb_engine::args::parse_args_named(export, ty, &plain)
+                    .map_err(|e| e.message)?;
+                if !sp.is_empty() {
+                    special = Some((export.clone(), plain, sp));
+                }
                 (f, vals)
             }
         };
@@ -1246,6 +1306,19 @@ impl Session {
                         other => return Err(format!("_initialize did not finish: {other:?}")),
                     }
                 }
+            }
+        }
+        if let Launch::Call(..) = launch {
+            events.extend(self.before_call());
+            self.call.cells.clear();
+            if let Some((export, plain, sp)) = special {
+                let placed = self.place_call_args(plain, sp)?;
+                args = wdb_engine::args::parse_args_named(
+                    &export,
+                    module.func_type(func_index),
+                    &placed,
+                )
+                .map_err(|e| e.message)?;
             }
         }
         self.internal = None;
@@ -1467,10 +1540,11 @@ impl Session {
     fn breakpoint_hit(&mut self, func: FuncAddr, pc: u32) -> Res<Option<Stop>> {
         let depth = self.depth();
         let mut stop = None;
-        if let Some(s) = self.internal
-            && s.func == func
-            && s.pc == pc
-            && depth <= s.max_depth
+        if self
+            .internal
+            .iter()
+            .chain(&self.extra_stops)
+            .any(|s| s.func == func && s.pc == pc && depth <= s.max_depth)
         {
             stop = Some(Stop::At(StopReason::Location));
         }
@@ -1675,6 +1749,7 @@ impl Session {
 
     /// Turn a stop into events.
     fn report(&mut self, stop: Stop) -> Vec<Event> {
+        self.last_stop_bp = stop.breakpoint_number();
         match stop {
             Stop::Warned(w, inner) => {
                 let mut v = vec![Event::Warning(w)];
@@ -1700,12 +1775,17 @@ impl Session {
                     .zip(self.loaded.as_ref())
                     .map(|(f, l)| l.module.display_func_name(f))
                     .unwrap_or_default();
-                vec![Event::Returned {
-                    func,
-                    values: values.into_iter().map(value_view).collect(),
-                }]
+                let mut values: Vec<ValueView> = values.into_iter().map(value_view).collect();
+                let more = self.call_results(&mut values);
+                let mut events = vec![Event::Returned { func, values }];
+                events.extend(more);
+                events
             }
-            Stop::Outcome(RunOutcome::Trapped(t)) => self.trap_events(t),
+            Stop::Outcome(RunOutcome::Trapped(t)) => {
+                let mut events = self.trap_events(t);
+                events.extend(self.call_trapped());
+                events
+            }
             Stop::Outcome(RunOutcome::Exited(code)) => vec![Event::Exited { code }],
             Stop::Outcome(RunOutcome::OutOfFuel) => vec![Event::Warning("out of fuel".into())],
             Stop::Outcome(RunOutcome::Paused(p)) => {
@@ -1816,9 +1896,16 @@ impl Session {
                 current: Some(loc.line),
             })
         });
+        // DWARF knows the line even when the file is not here: say both, as gdb.
         let source_line = source
             .as_ref()
-            .map(|s| format!("{}\t{}", s.lines[0].0, s.lines[0].1));
+            .map(|s| format!("{}\t{}", s.lines[0].0, s.lines[0].1))
+            .or_else(|| {
+                frame
+                    .source
+                    .as_ref()
+                    .map(|l| format!("{}\t{}: No such file or directory.", l.line, l.file))
+            });
         Ok(StopView {
             reason,
             frame,
@@ -2262,6 +2349,21 @@ impl Session {
                 return Ok(vec![Event::Breakpoints(
                     self.bps.iter().map(|b| self.bp_view(b)).collect(),
                 )]);
+            }
+            InfoWhat::Watchpoints => {
+                let watches: Vec<BreakpointView> = self
+                    .bps
+                    .iter()
+                    .filter(|b| matches!(b.kind, BpKind::Watch { .. }))
+                    .map(|b| self.bp_view(b))
+                    .collect();
+                if watches.is_empty() {
+                    return Ok(vec![Event::Text("No watchpoints.".into())]);
+                }
+                return Ok(vec![Event::Breakpoints(watches)]);
+            }
+            InfoWhat::Variables | InfoWhat::Types => {
+                return self.info_matching(what, None);
             }
             InfoWhat::Locals => return self.dispatch(Command::Locals),
             InfoWhat::Args => return self.dispatch(Command::Args),
@@ -2738,8 +2840,10 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
 #[cfg(test)]
 mod tests;
 
+mod callargs;
 mod inline;
 mod mixed;
+mod vocab;
 
 /// Replace mangled Rust and C++ names from the name section by the names a
 /// programmer reads (`rustprog::area`, `ns::f(int)`), returning the originals.

@@ -18,6 +18,8 @@ pub struct Source {
     base: PathBuf,
     files: Mutex<HashMap<String, Result<Vec<String>, Vec<String>>>>,
     substitutions: Mutex<Vec<(String, String)>>,
+    /// `directory DIR`: searched first, newest first.
+    directories: Mutex<Vec<PathBuf>>,
 }
 
 impl Source {
@@ -29,6 +31,7 @@ impl Source {
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             files: Mutex::new(HashMap::new()),
             substitutions: Mutex::new(Vec::new()),
+            directories: Mutex::new(Vec::new()),
         }
     }
 
@@ -83,12 +86,26 @@ impl Source {
         let mut names = vec![file.to_string()];
         if let Ok(maps) = self.substitutions.lock() {
             for (from, to) in maps.iter() {
-                if let Some(rest) = file.strip_prefix(from.as_str()) {
-                    names.insert(0, format!("{to}{rest}"));
+                if let Some(p) = substitute(file, from, to) {
+                    names.insert(0, p);
                 }
             }
         }
         let mut out = Vec::new();
+        // `directory DIR`: DIR/NAME, then DIR/BASENAME, as gdb looks.
+        if let Ok(dirs) = self.directories.lock() {
+            for d in dirs.iter() {
+                for name in &names {
+                    let p = Path::new(name);
+                    if p.is_relative() {
+                        out.push(d.join(p));
+                    }
+                }
+                if let Some(base) = Path::new(file).file_name() {
+                    out.push(d.join(base));
+                }
+            }
+        }
         for name in &names {
             let p = Path::new(name);
             if p.is_absolute() {
@@ -102,6 +119,45 @@ impl Source {
         }
         out.dedup();
         out
+    }
+
+    /// The `set substitute-path` rules, oldest first.
+    pub fn substitutions(&self) -> Vec<(String, String)> {
+        self.substitutions
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
+    }
+
+    /// `directory DIR` directories, newest first.
+    pub fn directories(&self) -> Vec<PathBuf> {
+        self.directories
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+
+    /// `directory DIR`: searched before the default places.
+    pub fn add_directory(&self, dir: PathBuf) {
+        if let Ok(mut d) = self.directories.lock() {
+            d.retain(|x| *x != dir);
+            d.insert(0, dir);
+        }
+        self.forget_files();
+    }
+
+    /// `directory` alone: only the default places.
+    pub fn reset_directories(&self) {
+        if let Ok(mut d) = self.directories.lock() {
+            d.clear();
+        }
+        self.forget_files();
+    }
+
+    fn forget_files(&self) {
+        if let Ok(mut c) = self.files.lock() {
+            c.clear();
+        }
     }
 
     /// `set substitute-path FROM TO`: sources moved since the build.
@@ -133,6 +189,12 @@ impl Source {
         Ok(self.info.resolve_line(file, line)?.code_offsets)
     }
 
+    /// Whether the file of a location can be read (else a stop shows its
+    /// name and line only).
+    pub fn readable(&self, file: &str) -> bool {
+        self.file_lines(file).is_ok()
+    }
+
     pub fn describe(&self) -> String {
         if self.available() {
             let files = self.info.source_files();
@@ -140,5 +202,53 @@ impl Source {
         } else {
             "No DWARF debug information: debugging at the WebAssembly instruction level.".into()
         }
+    }
+}
+
+/// gdb's `set substitute-path FROM TO` on one path: FROM is a directory
+/// prefix (whole components); `.` stands for every relative path.
+fn substitute(file: &str, from: &str, to: &str) -> Option<String> {
+    let to = to.trim_end_matches('/');
+    let from = from.trim_end_matches('/');
+    if from == "." || from.is_empty() {
+        let rest = file.trim_start_matches("./");
+        return (!Path::new(file).is_absolute()).then(|| format!("{to}/{rest}"));
+    }
+    let rest = file.strip_prefix(from)?;
+    if rest.is_empty() {
+        Some(to.to_string())
+    } else if rest.starts_with('/') || rest.starts_with('\\') {
+        Some(format!("{to}{rest}"))
+    } else if from.ends_with(['/', '\\']) {
+        Some(format!("{to}/{rest}"))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::substitute;
+
+    #[test]
+    fn substitute_path_maps_directory_prefixes() {
+        assert_eq!(
+            substitute("src/fib.c", ".", "/srv/x").as_deref(),
+            Some("/srv/x/src/fib.c")
+        );
+        assert_eq!(
+            substitute("./fib.c", "./", "/s/").as_deref(),
+            Some("/s/fib.c")
+        );
+        assert_eq!(substitute("/abs/fib.c", ".", "/s"), None);
+        assert_eq!(
+            substitute("/build/src/a.c", "/build", "/home/u").as_deref(),
+            Some("/home/u/src/a.c")
+        );
+        assert_eq!(substitute("/buildx/a.c", "/build", "/home/u"), None);
+        assert_eq!(
+            substitute("src/fib.c", "src/fib.c", "/tmp/f.c").as_deref(),
+            Some("/tmp/f.c")
+        );
     }
 }

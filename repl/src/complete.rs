@@ -53,17 +53,21 @@ pub fn candidates(
             .collect()
     } else {
         let pool: &[String] = match first {
-            "call" | "invoke" => exports,
-            "break" | "b" | "br" | "tbreak" | "disassemble" | "disas" => functions,
+            "call" | "call/s" | "invoke" => exports,
+            "break" | "b" | "br" | "tbreak" | "disassemble" | "disas" | "until" | "u"
+            | "advance" | "list" | "l" => functions,
             "info" | "i" => {
                 let subs = [
                     "breakpoints",
+                    "watchpoints",
                     "frame",
                     "locals",
                     "args",
                     "exports",
                     "imports",
                     "functions",
+                    "variables",
+                    "types",
                     "globals",
                     "memory",
                     "tables",

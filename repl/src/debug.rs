@@ -118,6 +118,8 @@ struct Repl<B: Backend> {
     renderer: Renderer,
     exports: Vec<String>,
     functions: Vec<String>,
+    /// gdb settings the REPL keeps (`set confirm off`, `set pagination off`).
+    settings: crate::settings::Settings,
 }
 
 /// What one line did.
@@ -131,9 +133,41 @@ impl<B: Backend> Repl<B> {
     fn exec(&mut self, line: &str, out: &mut dyn Write) -> LineResult {
         match parse::parse(line) {
             Ok(Parsed::Command(cmd)) => self.command(cmd, out),
+            Ok(Parsed::Commands {
+                commands,
+                stop_on_error,
+            }) => {
+                let mut result = LineResult::Ok;
+                for c in commands {
+                    if let LineResult::Failed = self.command(c, out) {
+                        result = LineResult::Failed;
+                        if stop_on_error {
+                            break;
+                        }
+                    }
+                }
+                result
+            }
             Ok(Parsed::Action(a)) => match a {
                 ReplAction::Quit => LineResult::Quit,
                 ReplAction::Empty => LineResult::Ok,
+                ReplAction::Echo(t) => {
+                    let _ = write!(out, "{t}");
+                    let _ = out.flush();
+                    LineResult::Ok
+                }
+                ReplAction::Source(path) => self.source(&path, out),
+                ReplAction::Set(name, value) => match self.settings.set(&name, &value) {
+                    Ok(()) => LineResult::Ok,
+                    Err(e) => {
+                        let _ = writeln!(out, "error: {e}");
+                        LineResult::Failed
+                    }
+                },
+                ReplAction::Show(name) => {
+                    let _ = writeln!(out, "{}", self.settings.show(&name));
+                    LineResult::Ok
+                }
                 ReplAction::Help(t) => match parse::help(t.as_deref()) {
                     Ok(h) => {
                         let _ = writeln!(out, "{h}");
@@ -150,6 +184,43 @@ impl<B: Backend> Repl<B> {
                 LineResult::Failed
             }
         }
+    }
+
+    /// `source FILE`: its lines as if typed, until one fails (as gdb).
+    fn source(&mut self, path: &Path, out: &mut dyn Write) -> LineResult {
+        if self.settings.source_depth >= crate::settings::MAX_SOURCE_DEPTH {
+            let _ = writeln!(
+                out,
+                "error: {}: `source` nested more than {} deep",
+                path.display(),
+                crate::settings::MAX_SOURCE_DEPTH
+            );
+            return LineResult::Failed;
+        }
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(out, "error: {}: {e}", path.display());
+                return LineResult::Failed;
+            }
+        };
+        self.settings.source_depth += 1;
+        let mut result = LineResult::Ok;
+        for line in text.lines() {
+            let line = line.trim_end();
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                continue;
+            }
+            match self.exec(line, out) {
+                LineResult::Ok => {}
+                r => {
+                    result = r;
+                    break;
+                }
+            }
+        }
+        self.settings.source_depth -= 1;
+        result
     }
 
     fn command(&mut self, cmd: Command, out: &mut dyn Write) -> LineResult {
@@ -210,6 +281,7 @@ fn batch(file: &Path, args: Vec<String>, lines: impl Iterator<Item = String>) ->
         renderer: Renderer::new(Style::plain()),
         exports: Vec::new(),
         functions: Vec::new(),
+        settings: Default::default(),
     };
     // Not locked for the whole script: under `mode jit` the guest writes
     // from the JIT's thread while a command runs.
@@ -277,6 +349,7 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
         renderer: Renderer::new(style),
         exports: Vec::new(),
         functions: Vec::new(),
+        settings: Default::default(),
     };
     if let LineResult::Failed = repl.command(load_command(file, args), &mut std::io::stdout()) {
         return Ok(1);

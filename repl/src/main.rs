@@ -12,6 +12,7 @@ mod debug;
 mod highlight;
 mod parse;
 mod render;
+mod settings;
 
 use std::process::ExitCode;
 

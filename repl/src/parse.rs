@@ -15,12 +15,40 @@ pub enum ReplAction {
     Help(Option<String>),
     /// An empty line (repeats the last step/continue interactively).
     Empty,
+    /// `echo TEXT`: the text with gdb's escapes applied, no newline added.
+    Echo(String),
+    /// `source FILE`: run the commands in FILE.
+    Source(PathBuf),
+    /// `set confirm|pagination|height|width|listsize|verbose ...`: the REPL's
+    /// own settings (name, value).
+    Set(String, String),
+    /// `show version|confirm|pagination|height|width|listsize|verbose`.
+    Show(String),
 }
+
+/// Settings the REPL keeps itself; every other `set`/`show` goes to the session.
+pub const REPL_SETTINGS: &[&str] = &[
+    "confirm",
+    "pagination",
+    "height",
+    "width",
+    "listsize",
+    "verbose",
+    "print",
+    "style",
+    "trace-commands",
+];
 
 #[derive(Debug, Clone)]
 pub enum Parsed {
     Command(Command),
     Action(ReplAction),
+    /// Several commands for one line (`delete 2 3`, `start`); with
+    /// `stop_on_error` the rest are skipped after a failure.
+    Commands {
+        commands: Vec<Command>,
+        stop_on_error: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,34 +74,39 @@ pub const COMMANDS: &[CmdInfo] = &[
         help: "Instantiate afresh and run _start with ARGS (a command module).",
     },
     CmdInfo {
+        names: &["start"],
+        usage: "start [ARGS...]",
+        help: "Set a temporary breakpoint on main, then run.",
+    },
+    CmdInfo {
         names: &["call", "invoke"],
-        usage: "call EXPORT [ARGS...]",
-        help: "Call an exported function (a reactor's _initialize runs once first).",
+        usage: "call[/s] EXPORT [ARGS...]",
+        help: "Call an exported function (a reactor's _initialize runs once first). \"TEXT\" and b\"BYTES\" go to i32 pointer parameters through the module's malloc; &NAME is a scratch cell printed after the call; /s prints a pointer result as a C string.",
     },
     CmdInfo {
         names: &["continue", "c", "cont"],
-        usage: "continue",
-        help: "Resume until a breakpoint, trap, exit or return.",
+        usage: "continue [N]",
+        help: "Resume until a breakpoint, trap, exit or return (N: ignore this breakpoint N-1 more times).",
     },
     CmdInfo {
         names: &["stepi", "si"],
-        usage: "stepi",
-        help: "Execute one instruction, entering calls.",
+        usage: "stepi [N]",
+        help: "Execute one instruction (or N), entering calls.",
     },
     CmdInfo {
         names: &["nexti", "ni"],
-        usage: "nexti",
-        help: "Execute one instruction, running over calls.",
+        usage: "nexti [N]",
+        help: "Execute one instruction (or N), running over calls.",
     },
     CmdInfo {
         names: &["step", "s"],
-        usage: "step",
-        help: "Step one source line (one instruction without DWARF), entering calls.",
+        usage: "step [N]",
+        help: "Step one source line, or N (instructions without DWARF), entering calls.",
     },
     CmdInfo {
         names: &["next", "n"],
-        usage: "next",
-        help: "Step one source line (one instruction without DWARF), over calls.",
+        usage: "next [N]",
+        help: "Step one source line, or N (instructions without DWARF), over calls.",
     },
     CmdInfo {
         names: &["finish", "fin"],
@@ -82,8 +115,13 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["until", "u"],
-        usage: "until",
-        help: "Run to the next greater pc in this frame (leave a loop).",
+        usage: "until [LOCATION]",
+        help: "Run to the next greater pc in this frame (leave a loop); with LOCATION, run there or until this frame returns.",
+    },
+    CmdInfo {
+        names: &["advance"],
+        usage: "advance LOCATION",
+        help: "Run to LOCATION (at any depth) or until this frame returns.",
     },
     CmdInfo {
         names: &["kill", "k"],
@@ -97,8 +135,8 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["break", "b", "br"],
-        usage: "break FUNC | FUNC+OFFSET | *0xCODE_OFFSET | FILE:LINE [if COND]",
-        help: "Set a breakpoint.",
+        usage: "break FUNC | FUNC+OFFSET | *0xCODE_OFFSET | FILE:LINE | LINE [if COND]",
+        help: "Set a breakpoint (FUNC: on every function of that name; LINE: in the current file).",
     },
     CmdInfo {
         names: &["tbreak"],
@@ -107,18 +145,18 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["delete", "d"],
-        usage: "delete [N]",
-        help: "Delete breakpoint N, or all.",
+        usage: "delete [N|A-B]...",
+        help: "Delete the breakpoints listed, or all.",
     },
     CmdInfo {
         names: &["disable"],
-        usage: "disable N",
-        help: "Disable breakpoint N.",
+        usage: "disable [N|A-B]...",
+        help: "Disable the breakpoints listed, or all.",
     },
     CmdInfo {
         names: &["enable"],
-        usage: "enable N",
-        help: "Enable breakpoint N.",
+        usage: "enable [N|A-B]...",
+        help: "Enable the breakpoints listed, or all.",
     },
     CmdInfo {
         names: &["condition"],
@@ -148,7 +186,7 @@ pub const COMMANDS: &[CmdInfo] = &[
     CmdInfo {
         names: &["catch"],
         usage: "catch wasi [NAME]",
-        help: "Stop after WASI calls (all, or the one named).",
+        help: "Stop after WASI calls (all, or the preview1 function named).",
     },
     CmdInfo {
         names: &["backtrace", "bt", "where"],
@@ -192,8 +230,33 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["set"],
-        usage: "set var LHS = EXPR | set substitute-path FROM TO",
-        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR); or map moved source paths.",
+        usage: "set var LHS = EXPR | set substitute-path FROM TO | set NAME VALUE",
+        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR); map moved source directories; settings: confirm, pagination, unwindonsignal, allocator.",
+    },
+    CmdInfo {
+        names: &["show"],
+        usage: "show version|confirm|pagination|unwindonsignal|allocator|substitute-path|directories|args",
+        help: "Show a setting.",
+    },
+    CmdInfo {
+        names: &["directory", "dir"],
+        usage: "directory [DIR]",
+        help: "Look for source files in DIR first (alone: reset to the default places).",
+    },
+    CmdInfo {
+        names: &["source"],
+        usage: "source FILE",
+        help: "Run the commands in FILE (stops at the first failure).",
+    },
+    CmdInfo {
+        names: &["echo"],
+        usage: "echo TEXT",
+        help: "Print TEXT (C escapes such as \\n; no newline is added).",
+    },
+    CmdInfo {
+        names: &["dump"],
+        usage: "dump memory FILE START END",
+        help: "Write the memory bytes [START, END) to FILE.",
     },
     CmdInfo {
         names: &["disassemble", "disas"],
@@ -202,12 +265,12 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["list", "l"],
-        usage: "list",
-        help: "Show source lines around the current location (DWARF).",
+        usage: "list [LINE | A,B | - | FUNC | FILE:LINE]",
+        help: "Show source lines around the current location (DWARF); again: the next ones; -: the ones before.",
     },
     CmdInfo {
         names: &["info", "i"],
-        usage: "info breakpoints|frame|locals|args|exports|imports|functions|globals|memory|tables|sections|wasi|source|mode",
+        usage: "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode",
         help: "Show information.",
     },
     CmdInfo {
@@ -272,7 +335,12 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
     let words: Vec<&str> = rest.split_whitespace().collect();
     let cmd = |c: Command| Ok(Parsed::Command(c));
     let act = |a: ReplAction| Ok(Parsed::Action(a));
-    if slash.is_some() && !matches!(name, "p" | "print" | "x" | "output" | "expression" | "expr") {
+    if slash.is_some()
+        && !matches!(
+            name,
+            "p" | "print" | "x" | "output" | "expression" | "expr" | "call" | "invoke"
+        )
+    {
         return err(format!("`{name}` takes no /FORMAT"));
     }
     let opt_count = |w: &[&str]| -> Result<i64, ParseError> {
@@ -283,32 +351,80 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "run" | "r" => cmd(C::Run {
             args: (!words.is_empty()).then(|| words.iter().map(|s| s.to_string()).collect()),
         }),
-        "call" | "invoke" => match words.split_first() {
-            Some((e, args)) => cmd(C::Call {
-                export: e.to_string(),
-                args: args.iter().map(|s| s.to_string()).collect(),
-            }),
-            None => usage("call"),
+        "call" | "invoke" => {
+            let words = split_call_args(rest)?;
+            let as_string = match slash {
+                None => false,
+                Some("s") => true,
+                Some(f) => return err(format!("bad call format `/{f}`: only /s (a C string)")),
+            };
+            match words.split_first() {
+                Some((e, args)) if as_string => cmd(C::CallString {
+                    export: e.to_string(),
+                    args: args.to_vec(),
+                }),
+                Some((e, args)) => cmd(C::Call {
+                    export: e.to_string(),
+                    args: args.to_vec(),
+                }),
+                None => usage("call"),
+            }
+        }
+        "start" => Ok(Parsed::Commands {
+            commands: vec![
+                C::SetBreakpoint {
+                    spec: BreakSpec::Function("main".into()),
+                    temporary: true,
+                    condition: None,
+                },
+                C::Run {
+                    args: (!words.is_empty())
+                        .then(|| words.iter().map(|s| s.to_string()).collect()),
+                },
+            ],
+            stop_on_error: true,
+        }),
+        "continue" | "c" | "cont" => match words.as_slice() {
+            [] => cmd(C::Continue),
+            [n] => cmd(C::ContinueIgnoring(number(n, "count")?)),
+            _ => usage("continue"),
         },
-        "continue" | "c" | "cont" => cmd(C::Continue),
-        "stepi" | "si" => cmd(C::StepInstruction),
-        "nexti" | "ni" => cmd(C::NextInstruction),
-        "step" | "s" => cmd(C::Step),
-        "next" | "n" => cmd(C::Next),
+        "stepi" | "si" => counted(C::StepInstruction, &words, name),
+        "nexti" | "ni" => counted(C::NextInstruction, &words, name),
+        "step" | "s" => counted(C::Step, &words, name),
+        "next" | "n" => counted(C::Next, &words, name),
         "finish" | "fin" => cmd(C::Finish),
-        "until" | "u" => cmd(C::Until),
+        "until" | "u" if rest.is_empty() => cmd(C::Until),
+        "until" | "u" | "advance" => {
+            if rest.is_empty() {
+                return usage("advance");
+            }
+            cmd(C::RunTo {
+                spec: BreakSpec::parse(rest).map_err(ParseError)?,
+                advance: name == "advance",
+            })
+        }
         "kill" | "k" => cmd(C::Kill),
         "restart" => cmd(C::Restart),
         "break" | "b" | "br" | "tbreak" => parse_break(rest, name == "tbreak"),
-        "delete" | "d" => match words.as_slice() {
-            [] => cmd(C::Delete(None)),
-            [n] => cmd(C::Delete(Some(number(n, "breakpoint number")?))),
-            _ => usage("delete"),
-        },
-        "disable" | "enable" => match words.as_slice() {
-            [n] => cmd(C::Enable(number(n, "breakpoint number")?, name == "enable")),
-            _ => usage(name),
-        },
+        "delete" | "d" => {
+            // gdb's `delete breakpoints 2`.
+            let words = words.strip_prefix(&["breakpoints"]).unwrap_or(&words);
+            if words.is_empty() {
+                return cmd(C::Delete(None));
+            }
+            let numbers = breakpoint_list(words)?;
+            many(numbers.into_iter().map(|n| C::Delete(Some(n))).collect())
+        }
+        "disable" | "enable" => {
+            let on = name == "enable";
+            let words = words.strip_prefix(&["breakpoints"]).unwrap_or(&words);
+            if words.is_empty() {
+                return cmd(C::EnableAll(on));
+            }
+            let numbers = breakpoint_list(words)?;
+            many(numbers.into_iter().map(|n| C::Enable(n, on)).collect())
+        }
         "condition" => match words.split_first() {
             Some((n, e)) => cmd(C::Condition(
                 number(n, "breakpoint number")?,
@@ -394,6 +510,59 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 format,
             })
         }
+        "set" if words.first().is_some_and(|w| REPL_SETTINGS.contains(w)) => {
+            act(ReplAction::Set(words[0].to_string(), words[1..].join(" ")))
+        }
+        "set"
+            if matches!(
+                words.first().copied(),
+                Some("unwindonsignal" | "unwind-on-signal" | "allocator")
+            ) =>
+        {
+            match words.as_slice() {
+                [n, v] => cmd(C::Set {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                }),
+                _ => err(format!("usage: set {} VALUE", words[0])),
+            }
+        }
+        "show" => match words.as_slice() {
+            [] => usage("show"),
+            [w, ..] if *w == "version" || REPL_SETTINGS.contains(w) => {
+                act(ReplAction::Show(w.to_string()))
+            }
+            [w] => cmd(C::Show(w.to_string())),
+            _ => usage("show"),
+        },
+        "directory" | "dir" => cmd(C::Directory((!rest.is_empty()).then(|| rest.to_string()))),
+        "source" => match words.as_slice() {
+            [f] => act(ReplAction::Source(PathBuf::from(f))),
+            _ => usage("source"),
+        },
+        "echo" => {
+            let text = line[head.len()..]
+                .strip_prefix(' ')
+                .unwrap_or(&line[head.len()..]);
+            match unescape_echo(text) {
+                Ok(t) => act(ReplAction::Echo(t)),
+                Err(e) => err(e),
+            }
+        }
+        "dump" => match words.as_slice() {
+            ["memory" | "binary", ..] => {
+                let w = words.strip_prefix(&["binary"]).unwrap_or(&words);
+                match w {
+                    ["memory", file, start, end] => cmd(C::DumpMemory {
+                        path: PathBuf::from(file),
+                        start: start.to_string(),
+                        end: end.to_string(),
+                    }),
+                    _ => usage("dump"),
+                }
+            }
+            _ => usage("dump"),
+        },
         "set" if rest.starts_with("substitute-path") => {
             let args: Vec<&str> = rest.split_whitespace().skip(1).collect();
             match args.as_slice() {
@@ -427,16 +596,31 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "list" | "l" => cmd(C::List {
             around: words.first().map(|s| s.to_string()),
         }),
+        "info" | "i" if words.len() >= 2 => {
+            let what = match words[0] {
+                "functions" => InfoWhat::Functions,
+                "variables" => InfoWhat::Variables,
+                "types" => InfoWhat::Types,
+                _ => return usage("info"),
+            };
+            cmd(C::InfoMatching {
+                what,
+                regex: Some(words[1..].join(" ")),
+            })
+        }
         "info" | "i" => {
             let what = match words.first().copied() {
-                Some("breakpoints" | "break" | "b" | "watchpoints") => InfoWhat::Breakpoints,
+                Some("breakpoints" | "break" | "b") => InfoWhat::Breakpoints,
+                Some("watchpoints") => InfoWhat::Watchpoints,
+                Some("variables") => InfoWhat::Variables,
+                Some("types") => InfoWhat::Types,
                 Some("frame" | "f") => InfoWhat::Frame,
                 Some("locals") => InfoWhat::Locals,
                 Some("args") => InfoWhat::Args,
                 Some("exports") => InfoWhat::Exports,
                 Some("imports") => InfoWhat::Imports,
                 Some("functions") => InfoWhat::Functions,
-                Some("globals" | "variables") => InfoWhat::Globals,
+                Some("globals") => InfoWhat::Globals,
                 Some("memory") => InfoWhat::Memory,
                 Some("tables") => InfoWhat::Tables,
                 Some("sections") => InfoWhat::Sections,
@@ -490,6 +674,8 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             },
             Some((&"list", _)) => cmd(C::Info(InfoWhat::Breakpoints)),
             Some((&"delete", [n])) => cmd(C::Delete(Some(number(n, "breakpoint number")?))),
+            Some((&"enable", [])) => cmd(C::EnableAll(true)),
+            Some((&"disable", [])) => cmd(C::EnableAll(false)),
             Some((&"delete", [])) => cmd(C::Delete(None)),
             _ => err("usage: breakpoint set|list|delete"),
         },
@@ -525,6 +711,147 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         },
         other => err(unknown(other)),
     }
+}
+
+/// One command per breakpoint number; each runs even when one fails.
+fn many(mut commands: Vec<Command>) -> Result<Parsed, ParseError> {
+    if commands.len() == 1 {
+        return Ok(Parsed::Command(commands.remove(0)));
+    }
+    Ok(Parsed::Commands {
+        commands,
+        stop_on_error: false,
+    })
+}
+
+/// `step 3`: a stepping command with an optional count.
+fn counted(c: Command, words: &[&str], name: &str) -> Result<Parsed, ParseError> {
+    match words {
+        [] => Ok(Parsed::Command(c)),
+        [n] => {
+            let count = number(n, "count")?;
+            if count == 0 {
+                return err("the count must be at least 1");
+            }
+            Ok(Parsed::Command(if count == 1 {
+                c
+            } else {
+                Command::Repeat {
+                    command: Box::new(c),
+                    count,
+                }
+            }))
+        }
+        _ => usage(name),
+    }
+}
+
+/// `2 3`, `1-3 5`: breakpoint numbers, in order, without repeats.
+pub fn breakpoint_list(words: &[&str]) -> Result<Vec<u32>, ParseError> {
+    let mut out = Vec::new();
+    for w in words {
+        // `1.2` (one location of breakpoint 1) is the whole breakpoint here.
+        let w = w.split_once('.').map_or(*w, |(b, _)| b);
+        match w.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (
+                    number(a, "breakpoint number")?,
+                    number(b, "breakpoint number")?,
+                );
+                if b < a {
+                    return err(format!("inverted breakpoint range {a}-{b}"));
+                }
+                if b - a > 10_000 {
+                    return err(format!("breakpoint range {a}-{b} is too long"));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(number(w, "breakpoint number")?),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|n| seen.insert(*n));
+    Ok(out)
+}
+
+/// `call` arguments: words, except that a quoted string (`"a b"`,
+/// `b"\x00"`) is one word, kept with its quotes so the session knows it is
+/// a string.
+pub fn split_call_args(rest: &str) -> Result<Vec<String>, ParseError> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = rest.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            cur.push(c);
+            match c {
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        cur.push(n);
+                    }
+                }
+                '"' => quoted = false,
+                _ => {}
+            }
+        } else if c.is_whitespace() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else {
+            if c == '"' {
+                quoted = true;
+            }
+            cur.push(c);
+        }
+    }
+    if quoted {
+        return err(format!("unterminated string in `{rest}`: close it with \""));
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// gdb's `echo`: C escapes; a lone trailing `\` is dropped.
+pub fn unescape_echo(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('a') => out.push('\x07'),
+            Some('e') => out.push('\x1b'),
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('\'') => out.push('\''),
+            Some(' ') => out.push(' '),
+            Some(c @ '0'..='7') => {
+                let mut v = c.to_digit(8).expect("octal");
+                let mut more = chars.clone();
+                for _ in 0..2 {
+                    match more.next().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('?'));
+            }
+            Some(other) => return Err(format!("unknown escape \\{other} in echo")),
+            None => {}
+        }
+    }
+    Ok(out)
 }
 
 fn parse_break(rest: &str, temporary: bool) -> Result<Parsed, ParseError> {

@@ -333,6 +333,22 @@ impl DebugInfo {
         }
     }
 
+    /// Global variables as (name, type name), sorted by name.
+    pub fn global_variables(&self) -> Vec<(String, String)> {
+        self.store
+            .as_ref()
+            .map(|s| s.global_variables())
+            .unwrap_or_default()
+    }
+
+    /// Named types (`struct node`, `int`, `size_t`), sorted.
+    pub fn type_names(&self) -> Vec<String> {
+        self.store
+            .as_ref()
+            .map(|s| s.type_names())
+            .unwrap_or_default()
+    }
+
     /// Every source file named by a line table, sorted, without duplicates.
     pub fn source_files(&self) -> Vec<String> {
         self.store

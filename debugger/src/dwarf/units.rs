@@ -909,6 +909,40 @@ impl Store {
         let entry = cu.unit.entry(off).ok()?;
         cu.make_var(u, &entry, 0, None, false)
     }
+
+    /// Every global variable as (name, type name), sorted by name.
+    pub fn global_variables(&self) -> Vec<(String, String)> {
+        let _ = self.global_named("");
+        let Some(globals) = self.globals.get() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, String)> = globals
+            .iter()
+            .filter_map(|(name, places)| {
+                let &(u, off) = places.first()?;
+                let cu = self.cu(u)?;
+                let entry = cu.unit.entry(off).ok()?;
+                let v = cu.make_var(u, &entry, 0, None, false)?;
+                Some((name.clone(), v.type_name))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The named types of every unit (`struct node`, `typedef ... size_t`
+    /// as `size_t`, base types), sorted, without duplicates.
+    pub fn type_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in 0..self.units.len() {
+            if let Some(cu) = self.cu(i) {
+                cu.collect_type_names(&mut out);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
 }
 
 fn name_matches(f: &Func, query: &str) -> bool {
@@ -1541,6 +1575,23 @@ impl Cu {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+
+    fn collect_type_names(&self, out: &mut Vec<String>) {
+        let mut entries = self.unit.entries();
+        while let Ok(Some(entry)) = entries.next_dfs() {
+            let prefix = match entry.tag() {
+                gimli::DW_TAG_structure_type => "struct ",
+                gimli::DW_TAG_union_type => "union ",
+                gimli::DW_TAG_enumeration_type => "enum ",
+                gimli::DW_TAG_class_type => "class ",
+                gimli::DW_TAG_typedef | gimli::DW_TAG_base_type => "",
+                _ => continue,
+            };
+            if let Some(name) = self.string_attr(entry, gimli::DW_AT_name) {
+                out.push(format!("{prefix}{name}"));
             }
         }
     }

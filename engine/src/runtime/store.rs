@@ -470,6 +470,17 @@ impl Store {
             &[bits],
         ))
     }
+    /// A table's elements as raw bits (for saving an instance's state).
+    pub fn table_elements(&self, addr: u32) -> &[u64] {
+        &self.tables[addr as usize].elems
+    }
+    /// Put back elements saved with [`Store::table_elements`]; a table that
+    /// grew since keeps its size (the new elements are left as they are).
+    pub fn table_restore(&mut self, addr: u32, elems: &[u64]) {
+        let t = &mut self.tables[addr as usize].elems;
+        let n = elems.len().min(t.len());
+        t[..n].copy_from_slice(&elems[..n]);
+    }
     pub fn table_size(&self, addr: u32) -> u32 {
         self.tables[addr as usize].elems.len() as u32
     }

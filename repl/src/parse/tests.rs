@@ -112,6 +112,74 @@ fn commands_parse() {
         ("thread step-out", "Finish"),
         ("frame variable", "Locals"),
         ("process continue", "Continue"),
+        // gdb's vocabulary (issue 19).
+        ("next 4", "Repeat { command: Next, count: 4 }"),
+        ("s 2", "Repeat { command: Step, count: 2 }"),
+        ("stepi 5", "Repeat { command: StepInstruction, count: 5 }"),
+        ("ni 0x3", "Repeat { command: NextInstruction, count: 3 }"),
+        ("next 1", "Next"),
+        ("continue 3", "ContinueIgnoring(3)"),
+        ("until 21", "RunTo { spec: Line(\"\", 21), advance: false }"),
+        (
+            "u fib.c:12",
+            "RunTo { spec: Line(\"fib.c\", 12), advance: false }",
+        ),
+        (
+            "advance fib",
+            "RunTo { spec: Function(\"fib\"), advance: true }",
+        ),
+        ("break 19", "SetBreakpoint { spec: Line(\"\", 19)"),
+        ("list 17", "List { around: Some(\"17\") }"),
+        ("list 1,5", "List { around: Some(\"1,5\") }"),
+        ("list -", "List { around: Some(\"-\") }"),
+        ("list fib", "List { around: Some(\"fib\") }"),
+        ("disable", "EnableAll(false)"),
+        ("enable", "EnableAll(true)"),
+        ("delete breakpoints 4", "Delete(Some(4))"),
+        ("info watchpoints", "Info(Watchpoints)"),
+        ("info variables", "Info(Variables)"),
+        ("info types", "Info(Types)"),
+        (
+            "info functions sum",
+            "InfoMatching { what: Functions, regex: Some(\"sum\") }",
+        ),
+        (
+            "info variables ^g",
+            "InfoMatching { what: Variables, regex: Some(\"^g\") }",
+        ),
+        (
+            "info types node",
+            "InfoMatching { what: Types, regex: Some(\"node\") }",
+        ),
+        ("directory /tmp/src", "Directory(Some(\"/tmp/src\"))"),
+        ("directory", "Directory(None)"),
+        (
+            "set unwindonsignal off",
+            "Set { name: \"unwindonsignal\", value: \"off\" }",
+        ),
+        (
+            "set allocator my_alloc",
+            "Set { name: \"allocator\", value: \"my_alloc\" }",
+        ),
+        ("show substitute-path", "Show(\"substitute-path\")"),
+        ("show args", "Show(\"args\")"),
+        (
+            "set substitute-path . /src",
+            "SubstitutePath { from: \".\", to: \"/src\" }",
+        ),
+        (
+            "call greet \"Ada Lovelace\" &len",
+            "Call { export: \"greet\", args: [\"\\\"Ada Lovelace\\\"\", \"&len\"] }",
+        ),
+        (
+            "call/s greet \"a\\\" b\" 0",
+            "CallString { export: \"greet\", args: [\"\\\"a\\\\\\\" b\\\"\", \"0\"] }",
+        ),
+        (
+            "dump memory out.bin 0x100 0x200",
+            "DumpMemory { path: \"out.bin\", start: \"0x100\", end: \"0x200\" }",
+        ),
+        ("dump binary memory o 1 2", "DumpMemory { path: \"o\""),
     ];
     for (line, want) in table {
         match parse(line) {
@@ -182,6 +250,71 @@ fn errors_are_helpful() {
     assert!(e("set var $l0").starts_with("usage: set"));
     assert!(e("b *zz").contains("bad code offset"));
     assert!(e("c/x").contains("takes no /FORMAT"));
+}
+
+#[test]
+fn gdb_script_words() {
+    let action = |l: &str| match parse(l) {
+        Ok(Parsed::Action(a)) => a,
+        other => panic!("{l}: {other:?}"),
+    };
+    assert_eq!(action("echo hello\\n"), ReplAction::Echo("hello\n".into()));
+    assert_eq!(
+        action("echo a\\tb\\101\\\\"),
+        ReplAction::Echo("a\tbA\\".into())
+    );
+    assert_eq!(
+        action("source cmds.gdb"),
+        ReplAction::Source(PathBuf::from("cmds.gdb"))
+    );
+    assert_eq!(
+        action("set pagination off"),
+        ReplAction::Set("pagination".into(), "off".into())
+    );
+    assert_eq!(
+        action("set confirm off"),
+        ReplAction::Set("confirm".into(), "off".into())
+    );
+    assert_eq!(action("show version"), ReplAction::Show("version".into()));
+    assert_eq!(action("show confirm"), ReplAction::Show("confirm".into()));
+    let many = |l: &str| match parse(l) {
+        Ok(Parsed::Commands {
+            commands,
+            stop_on_error,
+        }) => (format!("{commands:?}"), stop_on_error),
+        other => panic!("{l}: {other:?}"),
+    };
+    assert_eq!(
+        many("delete 2 3"),
+        ("[Delete(Some(2)), Delete(Some(3))]".to_string(), false)
+    );
+    assert_eq!(
+        many("disable 1-3 5"),
+        (
+            "[Enable(1, false), Enable(2, false), Enable(3, false), Enable(5, false)]".to_string(),
+            false
+        )
+    );
+    // Locations of one breakpoint are the breakpoint.
+    assert!(matches!(
+        parse("enable 2.1 2.2"),
+        Ok(Parsed::Command(Command::Enable(2, true)))
+    ));
+    let (start, stop) = many("start 7");
+    assert!(stop);
+    assert!(
+        start.contains("spec: Function(\"main\"), temporary: true"),
+        "{start}"
+    );
+    assert!(start.contains("Run { args: Some([\"7\"]) }"), "{start}");
+    let e = |l: &str| parse(l).expect_err(l).0;
+    assert!(e("disable 3-1").contains("inverted"));
+    assert!(e("next 0").contains("at least 1"));
+    assert!(e("call f \"open").contains("unterminated"));
+    assert!(e("call/x f").contains("only /s"));
+    assert!(e("advance").starts_with("usage: advance"));
+    assert!(e("dump memory f 1").starts_with("usage: dump"));
+    assert!(e("echo \\q").contains("unknown escape"));
 }
 
 #[test]

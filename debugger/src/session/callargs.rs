@@ -1,0 +1,457 @@
+//! `call` for C-style APIs: string and byte-string arguments copied into
+//! guest memory through the module's allocator, `&NAME` scratch cells whose
+//! values are printed after the call, `call/s` (a pointer result as a C
+//! string), and the instance's state saved before a call so that a trap
+//! inside it can be undone (`set unwindonsignal`, as gdb).
+
+use wasmparser::ValType;
+use wdb_engine::Value;
+use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
+use wdb_engine::module::Module;
+use wdb_engine::runtime::Store;
+
+use super::{Res, Runtime, Session};
+use crate::api::Event;
+use crate::format::format_c_string;
+
+/// What `call` keeps between commands.
+pub(super) struct CallState {
+    /// `set allocator NAME`; `None`: `malloc`, else `cabi_realloc`.
+    pub allocator: Option<String>,
+    /// `set unwindonsignal`: restore the state from before a call that
+    /// trapped (at the next `run` or `call`, after the frames were seen).
+    pub unwind_on_signal: bool,
+    /// The instance before the current call (while it runs or is paused).
+    pub snapshot: Option<Snapshot>,
+    /// A call trapped: `snapshot` goes back at the next `run`/`call`.
+    pub restore_pending: bool,
+    /// `&NAME` cells of the current call: (name, address).
+    pub cells: Vec<(String, u32)>,
+    /// `call/s`: show the result as a C string.
+    pub as_string: bool,
+}
+
+impl Default for CallState {
+    fn default() -> Self {
+        CallState {
+            allocator: None,
+            unwind_on_signal: true,
+            snapshot: None,
+            restore_pending: false,
+            cells: Vec::new(),
+            as_string: false,
+        }
+    }
+}
+
+/// Memory, mutable globals and tables of one instance.
+pub(super) struct Snapshot {
+    memory: Option<(u32, Vec<u8>)>,
+    globals: Vec<(u32, Value)>,
+    tables: Vec<(u32, Vec<u64>)>,
+}
+
+/// One textual `call` argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallArg {
+    /// A number, as `wdb run --invoke` takes it.
+    Plain(String),
+    /// `"text"` (copied with a NUL) or `b"bytes"` (copied as is).
+    Bytes(Vec<u8>),
+    /// `&NAME`: a zeroed 8-byte cell, printed after the call.
+    Cell(String),
+}
+
+/// `"a\tb"`, `b"\x00\x01"`, `&out` or a plain value.
+pub fn classify(arg: &str) -> Result<CallArg, String> {
+    if let Some(name) = arg.strip_prefix('&')
+        && !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Ok(CallArg::Cell(name.to_string()));
+    }
+    let (bytes_only, body) = match arg.strip_prefix("b\"") {
+        Some(rest) => (true, rest),
+        None => match arg.strip_prefix('"') {
+            Some(rest) => (false, rest),
+            None => return Ok(CallArg::Plain(arg.to_string())),
+        },
+    };
+    let body = body
+        .strip_suffix('"')
+        .ok_or_else(|| format!("unterminated string {arg}: close it with \""))?;
+    let mut out = unescape(body)?;
+    if !bytes_only {
+        out.push(0);
+    }
+    Ok(CallArg::Bytes(out))
+}
+
+/// C escapes: `\n \t \r \0 \\ \" \' \a \b \f \v \e \xHH \NNN`.
+pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        i += 1;
+        let Some(&c) = b.get(i) else {
+            return Err(format!("a string ends in a lone backslash: {s}"));
+        };
+        i += 1;
+        match c {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'v' => out.push(11),
+            b'e' => out.push(27),
+            b'\\' | b'"' | b'\'' => out.push(c),
+            b'x' => {
+                let hex: String = s[i..]
+                    .chars()
+                    .take(2)
+                    .take_while(char::is_ascii_hexdigit)
+                    .collect();
+                if hex.is_empty() {
+                    return Err(format!("\\x without hex digits in {s}"));
+                }
+                i += hex.len();
+                out.push(u8::from_str_radix(&hex, 16).expect("hex digits"));
+            }
+            b'0'..=b'7' => {
+                let mut v = u32::from(c - b'0');
+                let mut n = 1;
+                while n < 3 && i < b.len() && (b'0'..=b'7').contains(&b[i]) {
+                    v = v * 8 + u32::from(b[i] - b'0');
+                    i += 1;
+                    n += 1;
+                }
+                out.push(u8::try_from(v).map_err(|_| format!("octal escape over 255 in {s}"))?);
+            }
+            other => return Err(format!("unknown escape \\{} in {s}", other as char)),
+        }
+    }
+    Ok(out)
+}
+
+/// Check where strings and cells go: only to `i32` parameters (pointers
+/// into a 32-bit memory). Returns the arguments with the special ones
+/// replaced by `0`, for the usual type check, and the special ones.
+pub(super) fn split(
+    export: &str,
+    params: &[ValType],
+    args: &[String],
+) -> Res<(Vec<String>, Vec<(usize, CallArg)>)> {
+    let mut plain = Vec::with_capacity(args.len());
+    let mut special = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        match classify(a)? {
+            CallArg::Plain(p) => plain.push(p),
+            other => {
+                if let Some(&t) = params.get(i)
+                    && t != ValType::I32
+                {
+                    return Err(format!(
+                        "{export}: argument {} is a {}, but that parameter is {}: strings and &cells go to i32 pointer parameters",
+                        i + 1,
+                        if matches!(other, CallArg::Cell(_)) {
+                            "&cell"
+                        } else {
+                            "string"
+                        },
+                        wdb_engine::value::valtype_name(t)
+                    ));
+                }
+                plain.push("0".into());
+                special.push((i, other));
+            }
+        }
+    }
+    Ok((plain, special))
+}
+
+impl Snapshot {
+    pub(super) fn take(rt: &Runtime) -> Snapshot {
+        let module = rt.store.instance_module(rt.inst).clone();
+        let memory = rt
+            .store
+            .instance_memory(rt.inst)
+            .map(|m| (m, rt.store.memory(m).to_vec()));
+        let globals = (0..module.globals.len() as u32)
+            .map(|i| rt.store.instance_global(rt.inst, i))
+            .filter(|&a| rt.store.global_type(a).mutable)
+            .map(|a| (a, rt.store.global_get(a)))
+            .collect();
+        let tables = (0..module.tables.len() as u32)
+            .map(|i| {
+                let a = rt.store.instance_table(rt.inst, i);
+                (a, rt.store.table_elements(a).to_vec())
+            })
+            .collect();
+        Snapshot {
+            memory,
+            globals,
+            tables,
+        }
+    }
+
+    /// Put the saved state back. A memory or table that grew during the call
+    /// keeps its size (the saved bytes go back, the new pages are zeroed).
+    pub(super) fn restore(&self, store: &mut Store) {
+        if let Some((m, bytes)) = &self.memory {
+            let mem = store.memory_mut(*m);
+            let n = bytes.len().min(mem.len());
+            mem[..n].copy_from_slice(&bytes[..n]);
+            mem[n..].fill(0);
+        }
+        for (a, v) in &self.globals {
+            let _ = store.global_set(*a, *v);
+        }
+        for (a, elems) in &self.tables {
+            store.table_restore(*a, elems);
+        }
+    }
+}
+
+impl Session {
+    /// The export that allocates guest memory for string arguments, and
+    /// whether it has `cabi_realloc`'s four parameters.
+    fn allocator(&self, module: &Module) -> Res<(u32, bool)> {
+        let names: Vec<&str> = match &self.call.allocator {
+            Some(n) => vec![n.as_str()],
+            None => vec!["malloc", "cabi_realloc"],
+        };
+        for name in &names {
+            if let Some(f) = module.exported_func(name) {
+                let ty = module.func_type(f);
+                let realloc = match (ty.params(), ty.results()) {
+                    ([ValType::I32], [ValType::I32]) => false,
+                    ([ValType::I32, ValType::I32, ValType::I32, ValType::I32], [ValType::I32]) => {
+                        true
+                    }
+                    _ => {
+                        return Err(format!(
+                            "the allocator `{name}` has the signature {}: it needs (param i32) (result i32) as malloc, or cabi_realloc's four i32",
+                            wdb_engine::module::signature_string(ty)
+                        ));
+                    }
+                };
+                return Ok((f, realloc));
+            }
+        }
+        Err(match &self.call.allocator {
+            Some(n) => format!("no exported function `{n}` to allocate string arguments with"),
+            None => "string arguments need an allocator, and the module exports neither `malloc` nor `cabi_realloc`: name one with `set allocator EXPORT`".into(),
+        })
+    }
+
+    /// Allocate and fill guest memory for the special arguments; returns
+    /// the argument list with their addresses in place.
+    pub(super) fn place_call_args(
+        &mut self,
+        mut plain: Vec<String>,
+        special: Vec<(usize, CallArg)>,
+    ) -> Res<Vec<String>> {
+        self.call.cells.clear();
+        if special.is_empty() {
+            return Ok(plain);
+        }
+        let module = self.module()?;
+        let (alloc, realloc) = self.allocator(&module)?;
+        for (i, arg) in special {
+            let (bytes, cell) = match arg {
+                CallArg::Bytes(b) => (b, None),
+                CallArg::Cell(name) => (vec![0u8; 8], Some(name)),
+                CallArg::Plain(_) => unreachable!("split keeps plain arguments apart"),
+            };
+            let size = bytes.len().max(1) as i32;
+            let args = if realloc {
+                vec![
+                    Value::I32(0),
+                    Value::I32(0),
+                    Value::I32(8),
+                    Value::I32(size),
+                ]
+            } else {
+                vec![Value::I32(size)]
+            };
+            let rt = self.rt.as_mut().ok_or("The module is not instantiated.")?;
+            let addr = match run_quietly(rt, alloc, &args)?.as_slice() {
+                [Value::I32(0)] => {
+                    return Err(format!(
+                        "the allocator {} returned NULL for {size} bytes",
+                        module.display_func_name(alloc)
+                    ));
+                }
+                [Value::I32(a)] => *a as u32,
+                other => return Err(format!("the allocator returned {other:?}")),
+            };
+            self.write_memory(addr, &bytes)?;
+            plain[i] = addr.to_string();
+            if let Some(name) = cell {
+                self.call.cells.push((name, addr));
+            }
+        }
+        Ok(plain)
+    }
+
+    /// After a call returned: the values of its `&cells`, and the result as
+    /// a C string for `call/s`.
+    pub(super) fn call_results(&mut self, values: &mut [crate::api::ValueView]) -> Vec<Event> {
+        let mut events = Vec::new();
+        let as_string = std::mem::take(&mut self.call.as_string);
+        let cells = std::mem::take(&mut self.call.cells);
+        self.call.snapshot = None;
+        let Ok((store, m)) = self.memory() else {
+            return events;
+        };
+        let mem = store.memory(m);
+        if as_string && let [v] = values {
+            if v.ty == "i32" {
+                let addr = v.bits as u32 as usize;
+                if addr < mem.len() {
+                    let end = (addr + 4096).min(mem.len());
+                    // `0x11540 "Hello"`, as gdb prints a char *.
+                    let s = format_c_string(addr as u32, &mem[addr..end]);
+                    let quoted = s.split_once(":\t").map_or(s.as_str(), |(_, q)| q);
+                    v.text = format!("{addr:#x} {quoted}");
+                } else {
+                    v.text =
+                        format!("{addr:#x} <error: Cannot access memory at address {addr:#x}>");
+                }
+            } else {
+                events.push(Event::Warning(format!(
+                    "call/s: the result is a {}, not a pointer",
+                    v.ty
+                )));
+            }
+        }
+        for (name, addr) in cells {
+            let a = addr as usize;
+            if let Some(b) = mem.get(a..a + 4) {
+                let v = i32::from_le_bytes(b.try_into().expect("4 bytes"));
+                events.push(Event::Printed {
+                    expr: name,
+                    text: v.to_string(),
+                });
+            }
+        }
+        events
+    }
+
+    /// Save the instance before a `call` (and undo a trapped one first).
+    pub(super) fn before_call(&mut self) -> Vec<Event> {
+        let events = self.restore_trapped_call();
+        if let Some(rt) = &self.rt {
+            self.call.snapshot = Some(Snapshot::take(rt));
+        }
+        events
+    }
+
+    /// The saved state of a call that trapped goes back now (the next
+    /// `run`/`call`).
+    pub(super) fn restore_trapped_call(&mut self) -> Vec<Event> {
+        if !std::mem::take(&mut self.call.restore_pending) {
+            return Vec::new();
+        }
+        let Some(snap) = self.call.snapshot.take() else {
+            return Vec::new();
+        };
+        let Some(rt) = self.rt.as_mut() else {
+            return Vec::new();
+        };
+        rt.exec = None;
+        snap.restore(&mut rt.store);
+        vec![Event::Text(
+            "[restored memory, globals and tables to their state before the call that trapped]"
+                .into(),
+        )]
+    }
+
+    /// What to say when a `call` traps, and what happens to its state.
+    pub(super) fn call_trapped(&mut self) -> Option<Event> {
+        self.call.cells.clear();
+        self.call.as_string = false;
+        self.call.snapshot.as_ref()?;
+        if self.call.unwind_on_signal {
+            self.call.restore_pending = true;
+            Some(Event::Text(
+                "The call trapped. Its frames stay for inspection (`bt`, `frame`, `print`); the next `run` or `call` first restores memory, globals (__stack_pointer too) and tables to their state before this call (`set unwindonsignal off` keeps what the trap left).".into(),
+            ))
+        } else {
+            self.call.snapshot = None;
+            Some(Event::Text(
+                "The call trapped. The instance keeps the state the trap left (unwindonsignal is off): a moved __stack_pointer or a held lock can break later calls; `restart` starts afresh.".into(),
+            ))
+        }
+    }
+}
+
+/// Run an export to its end without stopping at breakpoints (the
+/// allocator for string arguments): a patched breakpoint is stepped over.
+fn run_quietly(rt: &mut Runtime, func_index: u32, args: &[Value]) -> Res<Vec<Value>> {
+    let addr = rt.store.instance_func(rt.inst, func_index);
+    let mut exec = Execution::new(&mut rt.store, addr, args).map_err(|e| e.to_string())?;
+    let mut ctl = RunControl::default();
+    loop {
+        match exec.run(&mut rt.store, &mut ctl) {
+            RunOutcome::Returned(v) => return Ok(v),
+            RunOutcome::Paused(PauseReason::Breakpoint { .. }) => {
+                match exec.step(&mut rt.store, &mut ctl) {
+                    RunOutcome::Paused(PauseReason::Step) => {}
+                    RunOutcome::Returned(v) => return Ok(v),
+                    other => return Err(format!("the allocator did not return: {other:?}")),
+                }
+            }
+            RunOutcome::Trapped(t) => return Err(format!("the allocator trapped: {t}")),
+            other => return Err(format!("the allocator did not return: {other:?}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_arguments_classify() {
+        assert_eq!(classify("12").unwrap(), CallArg::Plain("12".into()));
+        assert_eq!(classify("-0x1").unwrap(), CallArg::Plain("-0x1".into()));
+        assert_eq!(
+            classify("\"ab\"").unwrap(),
+            CallArg::Bytes(b"ab\0".to_vec())
+        );
+        assert_eq!(
+            classify("\"a\\tb\\n\\x41\\101\\\"\"").unwrap(),
+            CallArg::Bytes(b"a\tb\nAA\"\0".to_vec())
+        );
+        assert_eq!(
+            classify("b\"\\x00z\"").unwrap(),
+            CallArg::Bytes(b"\0z".to_vec())
+        );
+        assert_eq!(classify("&out").unwrap(), CallArg::Cell("out".into()));
+        assert!(classify("\"open").is_err());
+        assert!(classify("\"bad \\q\"").is_err());
+    }
+
+    #[test]
+    fn strings_go_only_to_i32_parameters() {
+        let (plain, special) = split(
+            "f",
+            &[ValType::I32, ValType::I32, ValType::I64],
+            &["\"x\"".into(), "&n".into(), "5".into()],
+        )
+        .unwrap();
+        assert_eq!(plain, ["0", "0", "5"]);
+        assert_eq!(special.len(), 2);
+        let e = split("f", &[ValType::I64], &["\"x\"".into()]).unwrap_err();
+        assert!(e.contains("i32 pointer parameters"), "{e}");
+    }
+}
