@@ -1,8 +1,7 @@
 //! `wdb wast --mode interp|jit|aot` as users call it: the binary's stdout
 //! and exit status on the same scripts in every mode.
 //!
-//! The binary is looked up next to this test's executable (`target/debug/wdb`);
-//! build it with `cargo build -p wdb --no-default-features`.
+//! The binary is the one Cargo built for this test run (`CARGO_BIN_EXE_wdb`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -12,18 +11,7 @@ fn workspace() -> PathBuf {
 }
 
 fn wdb(args: &[&str], cache: &Path) -> Output {
-    let exe = std::env::current_exe().expect("test executable path");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/debug/deps/<test>")
-        .join("wdb");
-    assert!(
-        bin.exists(),
-        "wdb binary not found at {}: build it with `cargo build -p wdb --no-default-features`",
-        bin.display()
-    );
-    Command::new(&bin)
+    Command::new(PathBuf::from(env!("CARGO_BIN_EXE_wdb")))
         .current_dir(workspace())
         .args(args)
         .env("WDB_CACHE_DIR", cache)
