@@ -1229,6 +1229,8 @@ impl Session {
         }
         self.rt = Some(rt);
         self.internal = None;
+        // A fresh instance: nothing of an earlier call is left to undo.
+        self.call.forget_instance();
         Ok(())
     }
 

@@ -114,7 +114,11 @@ fn session_transcripts_match() {
         !update,
         "UPDATE_GOLDEN=1: rewrote {} transcript(s){}; check the diff, then run again without UPDATE_GOLDEN",
         rewritten.len(),
-        if rewritten.is_empty() { String::new() } else { format!(": {}", rewritten.join(", ")) }
+        if rewritten.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", rewritten.join(", "))
+        }
     );
     assert!(
         failures.is_empty(),

@@ -31,6 +31,14 @@ pub(super) struct CallState {
     pub as_string: bool,
 }
 
+impl CallState {
+    /// A new instance replaced the one a saved state belongs to.
+    pub(super) fn forget_instance(&mut self) {
+        self.snapshot = None;
+        self.restore_pending = false;
+    }
+}
+
 impl Default for CallState {
     fn default() -> Self {
         CallState {

@@ -151,8 +151,26 @@ impl Session {
         if let Some(p) = &self.list_pos {
             return Ok(p.file.clone());
         }
-        self.function_location("main")
+        if let Some(l) = self.function_location("main") {
+            return Ok(l.file);
+        }
+        // A library without `main`: the source of its first export that
+        // has one, preferring one that can be read (`_initialize`'s crt1 is
+        // seldom beside the module).
+        let module = self.module()?;
+        let src = &self.loaded()?.source;
+        let files: Vec<String> = module
+            .exports
+            .iter()
+            .filter(|e| e.kind == ExternKind::Func)
+            .filter_map(|e| self.function_location(&e.name))
             .map(|l| l.file)
+            .collect();
+        files
+            .iter()
+            .find(|f| src.readable(f))
+            .or(files.first())
+            .cloned()
             .ok_or_else(|| "No default source file: name one, as FILE:LINE.".to_string())
     }
 
