@@ -37,6 +37,13 @@ pub const REPL_SETTINGS: &[&str] = &[
     "print",
     "style",
     "trace-commands",
+    "breakpoint",
+    "disassembly-flavor",
+    "startup-with-shell",
+    "auto-load",
+    "can-use-hw-watchpoints",
+    "history",
+    "debuginfod",
 ];
 
 #[derive(Debug, Clone)]

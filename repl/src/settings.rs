@@ -43,9 +43,23 @@ impl Settings {
         match name {
             "confirm" => self.confirm = on_off(value)?,
             "pagination" => self.pagination = on_off(value)?,
-            // Terminal, printing and styling options of gdb: accepted,
-            // without effect on wdb's output, so scripts written for gdb run.
-            "height" | "width" | "listsize" | "verbose" | "print" | "style" | "trace-commands" => {}
+            // gdb options for its terminal, printing, styling, breakpoints
+            // pending on shared libraries, shells and auto-loading: accepted
+            // without effect on wdb, so scripts written for gdb run.
+            "height"
+            | "width"
+            | "listsize"
+            | "verbose"
+            | "print"
+            | "style"
+            | "trace-commands"
+            | "breakpoint"
+            | "disassembly-flavor"
+            | "startup-with-shell"
+            | "auto-load"
+            | "can-use-hw-watchpoints"
+            | "history"
+            | "debuginfod" => {}
             other => return Err(format!("No setting \"{other}\".")),
         }
         Ok(())

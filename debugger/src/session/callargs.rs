@@ -390,9 +390,15 @@ impl Session {
         self.call.snapshot.as_ref()?;
         if self.call.unwind_on_signal {
             self.call.restore_pending = true;
-            Some(Event::Text(
-                "The call trapped. Its frames stay for inspection (`bt`, `frame`, `print`); the next `run` or `call` first restores memory, globals (__stack_pointer too) and tables to their state before this call (`set unwindonsignal off` keeps what the trap left).".into(),
-            ))
+            // JIT code leaves no frames to look at once it trapped.
+            let frames = if self.frames().is_ok() {
+                "Its frames stay for inspection (`bt`, `frame`, `print`); the"
+            } else {
+                "The"
+            };
+            Some(Event::Text(format!(
+                "The call trapped. {frames} next `run` or `call` first restores memory, globals (__stack_pointer too) and tables to their state before this call (`set unwindonsignal off` keeps what the trap left)."
+            )))
         } else {
             self.call.snapshot = None;
             Some(Event::Text(
