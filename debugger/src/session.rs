@@ -172,7 +172,7 @@ pub struct Session {
     /// More internal stops for one command (`until LOCATION`, `advance`).
     extra_stops: Vec<InternalStop>,
     /// What `list` showed last.
-    list_pos: Option<vocab::ListPos>,
+    list: vocab::ListState,
     /// String arguments, scratch cells and the state saved before a `call`.
     call: callargs::CallState,
 }
@@ -198,7 +198,7 @@ impl Session {
             hidden_inline: None,
             last_stop_bp: None,
             extra_stops: Vec::new(),
-            list_pos: None,
+            list: vocab::ListState::default(),
             call: callargs::CallState::default(),
         }
     }

@@ -83,6 +83,25 @@ pub fn candidates(
                         .collect(),
                 );
             }
+            // `set NAME`, `show NAME`: the settings (second word only).
+            "set" | "show"
+                if before.split_whitespace().count() == 1 + usize::from(!word.is_empty()) =>
+            {
+                let mut subs = vec!["unwindonsignal", "allocator", "substitute-path", "listsize"];
+                if first == "set" {
+                    subs.push("var");
+                } else {
+                    subs.extend(["version", "directories", "args"]);
+                }
+                subs.extend(crate::parse::REPL_SETTINGS.iter().copied());
+                return (
+                    start,
+                    subs.iter()
+                        .filter(|s| s.starts_with(word))
+                        .map(|s| s.to_string())
+                        .collect(),
+                );
+            }
             "help" | "h" => {
                 return (
                     start,
@@ -119,7 +138,19 @@ impl Completer for WdbHelper {
         let first = line.split_whitespace().next().unwrap_or("");
         if c.is_empty()
             && start > 0
-            && matches!(first, "run" | "r" | "file" | "load" | "call" | "invoke")
+            && matches!(
+                first,
+                "run"
+                    | "r"
+                    | "file"
+                    | "load"
+                    | "call"
+                    | "invoke"
+                    | "source"
+                    | "directory"
+                    | "dir"
+                    | "dump"
+            )
         {
             return self.files.complete(line, pos, ctx);
         }

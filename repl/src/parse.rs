@@ -19,10 +19,10 @@ pub enum ReplAction {
     Echo(String),
     /// `source FILE`: run the commands in FILE.
     Source(PathBuf),
-    /// `set confirm|pagination|height|width|listsize|verbose ...`: the REPL's
+    /// `set confirm|pagination|height|width|verbose ...`: the REPL's
     /// own settings (name, value).
     Set(String, String),
-    /// `show version|confirm|pagination|height|width|listsize|verbose`.
+    /// `show version|confirm|pagination|height|width|verbose`.
     Show(String),
 }
 
@@ -32,7 +32,6 @@ pub const REPL_SETTINGS: &[&str] = &[
     "pagination",
     "height",
     "width",
-    "listsize",
     "verbose",
     "print",
     "style",
@@ -523,7 +522,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "set"
             if matches!(
                 words.first().copied(),
-                Some("unwindonsignal" | "unwind-on-signal" | "allocator")
+                Some("unwindonsignal" | "unwind-on-signal" | "allocator" | "listsize")
             ) =>
         {
             match words.as_slice() {

@@ -48,7 +48,6 @@ impl Settings {
             // without effect on wdb, so scripts written for gdb run.
             "height"
             | "width"
-            | "listsize"
             | "verbose"
             | "print"
             | "style"

@@ -11,8 +11,27 @@ use super::{BpKind, InternalStop, Res, Session};
 use crate::api::*;
 use crate::disasm;
 
-/// Lines `list` shows with no centre line given, and after a previous list.
+/// Lines `list` shows unless `set listsize N` says otherwise (gdb's 10).
 const LIST_LINES: u32 = 10;
+/// `set listsize unlimited`.
+const UNLIMITED_LINES: u32 = 1 << 24;
+
+/// `list`'s state: where it was and how many lines it shows.
+#[derive(Debug, Clone)]
+pub(super) struct ListState {
+    pub pos: Option<ListPos>,
+    /// `set listsize N`.
+    pub size: u32,
+}
+
+impl Default for ListState {
+    fn default() -> Self {
+        ListState {
+            pos: None,
+            size: LIST_LINES,
+        }
+    }
+}
 
 /// What `list` showed last, so `list` continues and `list -` goes back.
 #[derive(Debug, Clone, Default)]
@@ -148,7 +167,7 @@ impl Session {
         {
             return Ok(loc.file);
         }
-        if let Some(p) = &self.list_pos {
+        if let Some(p) = &self.list.pos {
             return Ok(p.file.clone());
         }
         if let Some(l) = self.function_location("main") {
@@ -192,24 +211,24 @@ impl Session {
             );
         }
         let here = self.selected_vframe().ok().and_then(|vf| vf.loc);
-        let centred = |file: String, line: u32| (file, line.saturating_sub(5).max(1), line + 5);
+        let size = self.list.size;
+        // gdb's centring: 5 lines before LINE, 4 after (with 10 lines).
+        let centred = |file: String, line: u32| {
+            let first = line.saturating_sub(size / 2).max(1);
+            (file, first, first + size - 1)
+        };
         let (file, first, last, anchor) = match around.map(str::trim) {
             None | Some("") => {
                 let at_new_stop = here.as_ref().is_some_and(|h| {
-                    self.list_pos.as_ref().and_then(|p| p.anchor.clone())
+                    self.list.pos.as_ref().and_then(|p| p.anchor.clone())
                         != Some((h.file.clone(), h.line))
                 });
-                match (&here, &self.list_pos) {
+                match (&here, &self.list.pos) {
                     (Some(h), _) if at_new_stop => {
                         let (f, a, b) = centred(h.file.clone(), h.line);
                         (f, a, b, Some((h.file.clone(), h.line)))
                     }
-                    (_, Some(p)) => (
-                        p.file.clone(),
-                        p.last + 1,
-                        p.last + LIST_LINES,
-                        p.anchor.clone(),
-                    ),
+                    (_, Some(p)) => (p.file.clone(), p.last + 1, p.last + size, p.anchor.clone()),
                     (None, None) => {
                         let m = self.function_location("main").ok_or(
                             "No frame selected and no `main`: use `list FUNC` or `list FILE:LINE`.",
@@ -222,19 +241,15 @@ impl Session {
             }
             Some("-") => {
                 let p = self
-                    .list_pos
+                    .list
+                    .pos
                     .clone()
                     .ok_or("No previous listing: `list` first.")?;
                 if p.first <= 1 {
                     return Err(format!("Already at the start of {}.", p.file));
                 }
                 let last = p.first - 1;
-                (
-                    p.file,
-                    last.saturating_sub(LIST_LINES - 1).max(1),
-                    last,
-                    p.anchor,
-                )
+                (p.file, last.saturating_sub(size - 1).max(1), last, p.anchor)
             }
             Some(spec) if spec.contains(',') => {
                 let (a, b) = spec.split_once(',').expect("contains ,");
@@ -246,13 +261,8 @@ impl Session {
                 let file = self.default_file()?;
                 match (a.is_empty(), b.is_empty()) {
                     (false, false) => (file, num(a)?, num(b)?, None),
-                    (false, true) => (file, num(a)?, num(a)? + LIST_LINES - 1, None),
-                    (true, false) => (
-                        file,
-                        num(b)?.saturating_sub(LIST_LINES - 1).max(1),
-                        num(b)?,
-                        None,
-                    ),
+                    (false, true) => (file, num(a)?, num(a)? + size - 1, None),
+                    (true, false) => (file, num(b)?.saturating_sub(size - 1).max(1), num(b)?, None),
                     (true, true) => return Err("usage: list A,B".into()),
                 }
             }
@@ -305,7 +315,7 @@ impl Session {
             return Err(format!("no lines between {first} and {last}"));
         }
         let current = here.filter(|h| h.file == file).map(|h| h.line);
-        self.list_pos = Some(ListPos {
+        self.list.pos = Some(ListPos {
             file: file.clone(),
             first,
             last,
@@ -417,6 +427,19 @@ impl Session {
                 self.call.unwind_on_signal = on_off(value)?;
                 Ok(vec![])
             }
+            "listsize" => {
+                self.list.size = match value {
+                    "unlimited" | "0" => UNLIMITED_LINES,
+                    v => v
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|&n| n < UNLIMITED_LINES)
+                        .ok_or_else(|| {
+                            format!("`{v}`: the list size is a number of lines, or unlimited")
+                        })?,
+                };
+                Ok(vec![])
+            }
             "allocator" => {
                 let module = self.module()?;
                 if module.exported_func(value).is_none() {
@@ -447,6 +470,10 @@ impl Session {
                 "Unwinding of a call that traps is {}.",
                 if self.call.unwind_on_signal { "on" } else { "off" }
             ),
+            "listsize" => match self.list.size {
+                UNLIMITED_LINES => "Number of source lines wdb will list by default is unlimited.".into(),
+                n => format!("Number of source lines wdb will list by default is {n}."),
+            },
             "allocator" => match &self.call.allocator {
                 Some(a) => format!("String arguments of `call` are allocated with {a}."),
                 None => "String arguments of `call` are allocated with malloc, else cabi_realloc (the module's exports).".into(),
@@ -491,12 +518,18 @@ impl Session {
                     "Source directories searched: $cdir:$cwd".into(),
                 )])
             }
-            Some(d) => {
-                let p = std::path::PathBuf::from(d);
-                if !p.is_dir() {
+            Some(list) => {
+                // `directory A B` or `directory A:B`: A is searched first.
+                let dirs: Vec<&str> = list
+                    .split(|c: char| c == ':' || c.is_whitespace())
+                    .filter(|d| !d.is_empty())
+                    .collect();
+                if let Some(d) = dirs.iter().find(|d| !std::path::Path::new(d).is_dir()) {
                     return Err(format!("{d}: No such directory."));
                 }
-                src.add_directory(p);
+                for d in dirs.iter().rev() {
+                    src.add_directory(std::path::PathBuf::from(d));
+                }
                 self.show_setting("directories")
             }
         }
