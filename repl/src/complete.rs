@@ -209,5 +209,14 @@ mod tests {
         assert_eq!(c, vec!["breakpoints".to_string()]);
         let (_, c) = candidates("p fi", 4, &ex, &ex);
         assert!(c.is_empty());
+        let (s, c) = candidates("set unw", 7, &ex, &ex);
+        assert_eq!((s, c), (4, vec!["unwindonsignal".to_string()]));
+        let (_, c) = candidates("show vers", 9, &ex, &ex);
+        assert_eq!(c, vec!["version".to_string()]);
+        let (_, c) = candidates("set pa", 6, &ex, &ex);
+        assert_eq!(c, vec!["pagination".to_string()]);
+        // Only the setting's name completes, not its value.
+        let (_, c) = candidates("set confirm o", 13, &ex, &ex);
+        assert!(c.is_empty());
     }
 }
