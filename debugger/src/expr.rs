@@ -359,7 +359,8 @@ pub fn as_i64(v: Value) -> i64 {
         Value::F32(b) => f32::from_bits(b) as i64,
         Value::F64(b) => f64::from_bits(b) as i64,
         Value::V128(x) => x as i64,
-        Value::FuncRef(r) | Value::ExternRef(r) => r.map_or(0, |a| a as i64),
+        Value::FuncRef(r) | Value::ExternRef(r) | Value::ExnRef(r) => r.map_or(0, |a| a as i64),
+        Value::AnyRef(r) => r.unwrap_or(0) as i64,
     }
 }
 

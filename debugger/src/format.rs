@@ -13,7 +13,10 @@ pub fn value_bits(v: Value) -> (u128, u32) {
         Value::F32(b) => (b as u128, 32),
         Value::F64(b) => (b as u128, 64),
         Value::V128(x) => (x, 128),
-        Value::FuncRef(r) | Value::ExternRef(r) => (r.map_or(0, |a| a as u128), 32),
+        Value::FuncRef(r) | Value::ExternRef(r) | Value::ExnRef(r) => {
+            (r.map_or(0, |a| a as u128), 32)
+        }
+        Value::AnyRef(r) => (r.unwrap_or(0) as u128, 64),
     }
 }
 

@@ -230,6 +230,7 @@ pub fn unsupported_imports(module: &Module, extra: &[HostImport]) -> Vec<String>
                 if g.mutable { "mut " } else { "" },
                 valtype_name(g.content_type)
             ),
+            ImportKind::Tag(t) => format!("(tag {})", signature_string(&module.types[t as usize])),
         };
         out.push(format!("{}::{} {desc}", imp.module, imp.name));
     }

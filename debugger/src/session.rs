@@ -2772,6 +2772,7 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
         ExternKind::Table => "table",
         ExternKind::Memory => "memory",
         ExternKind::Global => "global",
+        ExternKind::Tag => "tag",
     };
     let exports = m
         .exports
@@ -2796,6 +2797,7 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
                 ImportKind::Table(_) => ("table", String::new()),
                 ImportKind::Memory(_) => ("memory", String::new()),
                 ImportKind::Global(g) => ("global", valtype_name(g.content_type).to_string()),
+                ImportKind::Tag(t) => ("tag", signature_string(&m.types[t as usize])),
             };
             ImportView {
                 module: i.module.clone(),

@@ -21,6 +21,17 @@ pub enum TrapCode {
     CallStackExhausted,
     /// A host function failed (its message is in [`Trap::message`]).
     Host,
+    /// A wasm exception nobody caught ([`Trap::exception`] says which).
+    UncaughtException,
+    /// `throw_ref` of a null `exnref`.
+    NullExceptionReference,
+    /// `call_ref` (or `return_call_ref`) of a null function reference.
+    NullFunctionReference,
+    /// `ref.cast` (or a GC access) on a value of another type.
+    CastFailure,
+    /// The module uses an instruction this engine cannot run yet (the
+    /// message names it).
+    Unsupported,
 }
 
 impl TrapCode {
@@ -39,6 +50,11 @@ impl TrapCode {
             TrapCode::NullReference => "null reference",
             TrapCode::CallStackExhausted => "call stack exhausted",
             TrapCode::Host => "host function failed",
+            TrapCode::UncaughtException => "uncaught exception",
+            TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::NullFunctionReference => "null function reference",
+            TrapCode::CastFailure => "cast failure",
+            TrapCode::Unsupported => "unsupported instruction",
         }
     }
 }
@@ -54,12 +70,32 @@ pub struct BacktraceFrame {
     pub code_offset: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The exception an uncaught `throw` carried out of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExceptionInfo {
+    /// The exception itself (store address, as an `exnref` holds it).
+    pub exn: u32,
+    /// Store address of its tag.
+    pub tag: u32,
+    /// The tag's index in the module that defines it (`None` for a tag the
+    /// host made), for its name in that module's name section.
+    pub tag_index: Option<u32>,
+    /// The tag's name (name section, else an export name), when known.
+    pub tag_name: Option<String>,
+    /// The payload, typed by the tag's params.
+    pub payload: Vec<crate::value::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Trap {
     pub code: TrapCode,
-    /// The message; equals `code.message()` except for host traps.
+    /// The message; equals `code.message()` except for host traps,
+    /// unsupported instructions and uncaught exceptions (which name the tag).
     pub message: String,
+    /// For [`TrapCode::UncaughtException`]: the backtrace is the throw site's.
     pub backtrace: Vec<BacktraceFrame>,
+    /// The exception, for [`TrapCode::UncaughtException`].
+    pub exception: Option<ExceptionInfo>,
 }
 
 impl Trap {
@@ -68,6 +104,7 @@ impl Trap {
             code,
             message: code.message().to_string(),
             backtrace: Vec::new(),
+            exception: None,
         }
     }
 
@@ -76,6 +113,7 @@ impl Trap {
             code: TrapCode::Host,
             message: message.into(),
             backtrace: Vec::new(),
+            exception: None,
         }
     }
 }

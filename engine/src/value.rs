@@ -6,8 +6,36 @@ use std::fmt;
 
 pub use wasmparser::{RefType, ValType};
 
+use wasmparser::{AbstractHeapType, HeapType};
+
 /// A reference to a function in the store (its index in `Store::funcs`).
 pub type FuncAddr = u32;
+
+/// The hierarchy a reference type belongs to: it decides the [`Value`]
+/// variant a reference of that type becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefClass {
+    Func,
+    Extern,
+    Exn,
+    /// `any`, `eq`, `i31`, `struct`, `array`, `none` (GC).
+    Any,
+}
+
+/// The class of a reference type. A concrete type index counts as a function
+/// reference here (without the module, its struct or array types cannot be
+/// told apart: [`crate::module::Module::ref_class`] can).
+pub fn ref_class(r: RefType) -> RefClass {
+    match r.heap_type() {
+        HeapType::Abstract { ty, .. } => match ty {
+            AbstractHeapType::Func | AbstractHeapType::NoFunc => RefClass::Func,
+            AbstractHeapType::Extern | AbstractHeapType::NoExtern => RefClass::Extern,
+            AbstractHeapType::Exn | AbstractHeapType::NoExn => RefClass::Exn,
+            _ => RefClass::Any,
+        },
+        HeapType::Concrete(_) | HeapType::Exact(_) => RefClass::Func,
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
@@ -20,6 +48,12 @@ pub enum Value {
     FuncRef(Option<FuncAddr>),
     /// Host-provided opaque reference (the spec harness's `ref.extern N`).
     ExternRef(Option<u32>),
+    /// An exception (Wasm 3.0 `exnref`): its address in the store's
+    /// exceptions ([`crate::runtime::Store::exception`]).
+    ExnRef(Option<u32>),
+    /// A GC reference of the `any` hierarchy (`anyref`, `eqref`, `i31ref`,
+    /// struct and array references): the engine's encoding of it, never 0.
+    AnyRef(Option<u64>),
 }
 
 impl Value {
@@ -32,6 +66,21 @@ impl Value {
             Value::V128(_) => ValType::V128,
             Value::FuncRef(_) => ValType::FUNCREF,
             Value::ExternRef(_) => ValType::EXTERNREF,
+            Value::ExnRef(_) => ValType::EXNREF,
+            Value::AnyRef(_) => ValType::Ref(RefType::ANYREF),
+        }
+    }
+
+    /// Whether this value may be given where a `ty` is expected: the same
+    /// number type, or a reference of the same hierarchy (nullability and
+    /// concrete types are checked by validation, not here).
+    pub fn fits(&self, ty: ValType) -> bool {
+        match (self, ty) {
+            (Value::FuncRef(_), ValType::Ref(r)) => ref_class(r) == RefClass::Func,
+            (Value::ExternRef(_), ValType::Ref(r)) => ref_class(r) == RefClass::Extern,
+            (Value::ExnRef(_), ValType::Ref(r)) => ref_class(r) == RefClass::Exn,
+            (Value::AnyRef(_), ValType::Ref(r)) => ref_class(r) == RefClass::Any,
+            (v, t) => v.ty() == t,
         }
     }
 
@@ -43,8 +92,12 @@ impl Value {
             ValType::F32 => Value::F32(0),
             ValType::F64 => Value::F64(0),
             ValType::V128 => Value::V128(0),
-            ValType::Ref(r) if r.is_func_ref() => Value::FuncRef(None),
-            ValType::Ref(_) => Value::ExternRef(None),
+            ValType::Ref(r) => match ref_class(r) {
+                RefClass::Func => Value::FuncRef(None),
+                RefClass::Extern => Value::ExternRef(None),
+                RefClass::Exn => Value::ExnRef(None),
+                RefClass::Any => Value::AnyRef(None),
+            },
         }
     }
 
@@ -65,8 +118,10 @@ impl Value {
                 out[0] = v as u64;
                 out[1] = (v >> 64) as u64;
             }
-            Value::FuncRef(r) => out[0] = r.map_or(0, |a| a as u64 + 1),
-            Value::ExternRef(r) => out[0] = r.map_or(0, |a| a as u64 + 1),
+            Value::FuncRef(r) | Value::ExternRef(r) | Value::ExnRef(r) => {
+                out[0] = r.map_or(0, |a| a as u64 + 1)
+            }
+            Value::AnyRef(r) => out[0] = r.unwrap_or(0),
         }
     }
 
@@ -84,10 +139,11 @@ impl Value {
                 } else {
                     Some((slots[0] - 1) as u32)
                 };
-                if r.is_func_ref() {
-                    Value::FuncRef(idx)
-                } else {
-                    Value::ExternRef(idx)
+                match ref_class(r) {
+                    RefClass::Func => Value::FuncRef(idx),
+                    RefClass::Extern => Value::ExternRef(idx),
+                    RefClass::Exn => Value::ExnRef(idx),
+                    RefClass::Any => Value::AnyRef((slots[0] != 0).then_some(slots[0])),
                 }
             }
         }
@@ -120,9 +176,14 @@ impl fmt::Display for Value {
             Value::F32(b) => fmt_float(f, f32::from_bits(b) as f64, f32::from_bits(b).is_nan()),
             Value::F64(b) => fmt_float(f, f64::from_bits(b), f64::from_bits(b).is_nan()),
             Value::V128(v) => write!(f, "{v:#034x}"),
-            Value::FuncRef(None) | Value::ExternRef(None) => write!(f, "null"),
+            Value::FuncRef(None)
+            | Value::ExternRef(None)
+            | Value::ExnRef(None)
+            | Value::AnyRef(None) => write!(f, "null"),
             Value::FuncRef(Some(a)) => write!(f, "func:{a}"),
             Value::ExternRef(Some(a)) => write!(f, "extern:{a}"),
+            Value::ExnRef(Some(a)) => write!(f, "exn:{a}"),
+            Value::AnyRef(Some(a)) => write!(f, "any:{a:#x}"),
         }
     }
 }
@@ -145,7 +206,11 @@ pub fn valtype_name(ty: ValType) -> &'static str {
         ValType::F32 => "f32",
         ValType::F64 => "f64",
         ValType::V128 => "v128",
-        ValType::Ref(r) if r.is_func_ref() => "funcref",
-        ValType::Ref(_) => "externref",
+        ValType::Ref(r) => match ref_class(r) {
+            RefClass::Func => "funcref",
+            RefClass::Extern => "externref",
+            RefClass::Exn => "exnref",
+            RefClass::Any => "anyref",
+        },
     }
 }

@@ -68,6 +68,7 @@ pub fn stub_imports(store: &mut Store, module: &Module) -> Option<Vec<Extern>> {
                     .add_global(ty, Value::default_for(ty.content_type))
                     .ok()?,
             ),
+            ImportKind::Tag(t) => Extern::Tag(store.add_tag(module.types[t as usize].clone())),
         };
         out.push(ext);
     }

@@ -58,6 +58,7 @@ fn run_case(path: &Path) -> Result<String, String> {
                     .add_global(g, Value::default_for(g.content_type))
                     .map_err(|e| e.to_string())?,
             ),
+            ImportKind::Tag(t) => Extern::Tag(store.add_tag(module.types[t as usize].clone())),
         };
         imports.push(ext);
     }

@@ -33,9 +33,10 @@ fn value_bytes(v: Value) -> Vec<u8> {
         Value::F32(x) => x.to_le_bytes().to_vec(),
         Value::F64(x) => x.to_le_bytes().to_vec(),
         Value::V128(x) => x.to_le_bytes().to_vec(),
-        Value::FuncRef(r) | Value::ExternRef(r) => {
+        Value::FuncRef(r) | Value::ExternRef(r) | Value::ExnRef(r) => {
             r.map_or(0u32, |a| a.wrapping_add(1)).to_le_bytes().to_vec()
         }
+        Value::AnyRef(r) => r.unwrap_or(0).to_le_bytes().to_vec(),
     }
 }
 
@@ -46,7 +47,8 @@ fn value_u64(v: Value) -> u64 {
         Value::F32(x) => x as u64,
         Value::F64(x) => x,
         Value::V128(x) => x as u64,
-        Value::FuncRef(r) | Value::ExternRef(r) => r.map_or(0, |a| a as u64 + 1),
+        Value::FuncRef(r) | Value::ExternRef(r) | Value::ExnRef(r) => r.map_or(0, |a| a as u64 + 1),
+        Value::AnyRef(r) => r.unwrap_or(0),
     }
 }
 

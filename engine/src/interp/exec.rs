@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::ops::*;
 use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
-use crate::ir::{BinKind, Code, DivKind, LoadKind, Op, StoreKind};
+use crate::ir::{BinKind, Code, DivKind, HandlerKind, LoadKind, Op, StoreKind};
 use crate::runtime::memory::LinearMemory;
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
@@ -300,6 +300,137 @@ impl Execution {
         RunOutcome::Trapped(t)
     }
 
+    /// The results of a finished run, from the bottom of the stack.
+    #[cold]
+    #[inline(never)]
+    fn returned(&mut self) -> RunOutcome {
+        self.state = State::Finished;
+        let stack = &self.stack;
+        let mut at = 0;
+        let results = self
+            .results
+            .iter()
+            .map(|&t| {
+                let n = Value::slots(t);
+                let v = Value::from_slots(t, &stack[at..at + n]);
+                at += n;
+                v
+            })
+            .collect();
+        RunOutcome::Returned(results)
+    }
+
+    /// Throw an exception of tag `tag` (store address) with `payload` (slots)
+    /// from the innermost frame's `pc` (state saved): find the innermost
+    /// handler that takes it, unwind to its frame and set that frame up to
+    /// continue at the handler (`Ok`), or end the run with the uncaught
+    /// exception, frames left as at the throw for the backtrace (`Err`).
+    /// `exn` is the exception's address when it already has one (`throw_ref`,
+    /// `rethrow`); one is allocated only when a handler or the outcome needs it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn throw_exn<const DEBUG: bool>(
+        &mut self,
+        store: &mut Store,
+        ctl: &mut RunControl,
+        tag: u32,
+        payload: Vec<u64>,
+        mut exn: Option<u32>,
+    ) -> Result<(), RunOutcome> {
+        let n = self.frames.len();
+        for depth in (0..n).rev() {
+            let f = self.frames[depth];
+            let Some(code) = store.compiled(f.func) else {
+                continue;
+            };
+            // The innermost frame is at the throw; callers at their call.
+            let pc = if depth + 1 == n {
+                f.pc
+            } else {
+                f.pc.saturating_sub(1)
+            };
+            let mut limit = u32::MAX;
+            let mut found = None;
+            for h in code.handlers.iter().rev() {
+                if h.depth > limit || pc < h.start || pc >= h.end {
+                    continue;
+                }
+                match &h.kind {
+                    HandlerKind::Delegate(d) => limit = limit.min(*d),
+                    HandlerKind::Catches(cs) => {
+                        if let Some(c) = cs.iter().find(|c| c.tag.is_none_or(|t| t == tag)) {
+                            found = Some(c.clone());
+                            break;
+                        }
+                    }
+                }
+            }
+            let Some(c) = found else { continue };
+            if DEBUG && let Some(s) = &mut ctl.stacks {
+                for _ in depth + 1..n {
+                    s.leave();
+                }
+            }
+            self.frames.truncate(depth + 1);
+            let fp = f.fp as usize;
+            let mut sp = fp + c.height as usize;
+            if (c.push_ref || c.exn_slot.is_some()) && exn.is_none() {
+                exn = Some(store.alloc_exception(tag, payload.clone()));
+            }
+            let need = sp + payload.len() + 1;
+            if need > self.stack.len() {
+                self.stack.resize(need, 0);
+            }
+            if let (Some(slot), Some(e)) = (c.exn_slot, exn) {
+                self.stack[fp + slot as usize] = e as u64 + 1;
+            }
+            if c.push_payload {
+                self.stack[sp..sp + payload.len()].copy_from_slice(&payload);
+                sp += payload.len();
+            }
+            if c.push_ref {
+                self.stack[sp] = exn.map_or(0, |e| e as u64 + 1);
+                sp += 1;
+            }
+            self.sp = sp;
+            self.frames[depth].pc = c.target;
+            return Ok(());
+        }
+        let exn = exn.unwrap_or_else(|| store.alloc_exception(tag, payload));
+        self.state = State::Finished;
+        let mut t = Trap::new(TrapCode::UncaughtException);
+        t.backtrace = self.backtrace(store);
+        t.exception = store.exception_info(exn);
+        if let Some(info) = &t.exception {
+            let name = info
+                .tag_name
+                .clone()
+                .unwrap_or_else(|| format!("tag[{}]", info.tag_index.unwrap_or(info.tag)));
+            let payload: Vec<String> = info.payload.iter().map(|v| v.to_string()).collect();
+            t.message = format!("uncaught exception {name}({})", payload.join(", "));
+        }
+        Err(RunOutcome::Trapped(t))
+    }
+
+    /// Run a memory instruction of the general path (`Op::MemX`) on the
+    /// store's memories, then switch `mem` back to `memory` (the running
+    /// function's memory 0). The new `sp`, or the trap.
+    #[cold]
+    #[inline(never)]
+    fn mem_x(
+        &mut self,
+        store: &mut Store,
+        mem: &mut Mem,
+        x: &crate::ir::MemOpX,
+        sp: usize,
+        memory: Option<u32>,
+    ) -> Result<usize, TrapCode> {
+        mem.flush(store);
+        let r = super::memx::run(store, &mut self.stack, sp, x);
+        mem.switch(store, memory);
+        r
+    }
+
     /// Call host function `f` with its arguments on top of the stack (below
     /// `sp`) for the wasm function `caller_func`, whose next op is at `pc`.
     /// Out of line so the hot loop keeps fewer values live. Returns the new
@@ -581,29 +712,33 @@ impl Execution {
                         };
                         enter!(f, Arc::as_ptr(&callee));
                     }
-                    FuncKind::Host(_) => {
-                        if DEBUG {
-                            // A host call is a leaf context with no instructions.
-                            if let Some(s) = &mut ctl.stacks {
-                                s.leave();
-                            }
-                        }
-                        let at = pc.pc(ops);
-                        let fp_at = fp.idx(base);
-                        match self.call_host(store, mem, func, f, sp.idx(base), at) {
-                            Ok(new_sp) => {
-                                base = self.stack.as_mut_ptr();
-                                stack_len = self.stack.len();
-                                sp = Slot(base) + new_sp;
-                                fp = Slot(base) + fp_at;
-                            }
-                            Err(out) => return out,
-                        }
-                        code_ptr = code_of(store, func);
-                        ops = code!().ops.as_ptr();
-                        pc = Ip(ops) + at;
+                    FuncKind::Host(_) => host_call!(f),
+                }
+            }};
+        }
+        macro_rules! host_call {
+            ($f:expr) => {{
+                let f: u32 = $f;
+                if DEBUG {
+                    // A host call is a leaf context with no instructions.
+                    if let Some(s) = &mut ctl.stacks {
+                        s.leave();
                     }
                 }
+                let at = pc.pc(ops);
+                let fp_at = fp.idx(base);
+                match self.call_host(store, mem, func, f, sp.idx(base), at) {
+                    Ok(new_sp) => {
+                        base = self.stack.as_mut_ptr();
+                        stack_len = self.stack.len();
+                        sp = Slot(base) + new_sp;
+                        fp = Slot(base) + fp_at;
+                    }
+                    Err(out) => return out,
+                }
+                code_ptr = code_of(store, func);
+                ops = code!().ops.as_ptr();
+                pc = Ip(ops) + at;
             }};
         }
         macro_rules! enter {
@@ -651,6 +786,144 @@ impl Execution {
             }};
         }
 
+        macro_rules! ret {
+            ($keep:expr) => {{
+                let keep = $keep as usize;
+                // SAFETY: both ranges are slots of the returning frame
+                // (see `st!`); `copy` allows overlap.
+                unsafe { std::ptr::copy((sp - keep).0, fp.0, keep) };
+                sp = fp + keep;
+                self.frames.pop();
+                if DEBUG && let Some(s) = &mut ctl.stacks {
+                    s.leave();
+                }
+                match self.frames.last() {
+                    None => {
+                        self.sp = sp.idx(base);
+                        return self.returned();
+                    }
+                    Some(f) => {
+                        func = f.func;
+                        fp = Slot(base) + f.fp as usize;
+                        code_ptr = code_of(store, func);
+                        ops = code!().ops.as_ptr();
+                        pc = Ip(ops) + f.pc as usize;
+                        if code!().memory.unwrap_or(NO_MEMORY) != mem.addr {
+                            mem.switch(store, code!().memory);
+                        }
+                    }
+                }
+            }};
+        }
+        // Continue in the frame an exception was caught in (`self.frames`
+        // and `self.sp` say where).
+        macro_rules! resume_frame {
+            () => {{
+                let f = *self.frames.last().expect("a handler's frame");
+                base = self.stack.as_mut_ptr();
+                stack_len = self.stack.len();
+                func = f.func;
+                fp = Slot(base) + f.fp as usize;
+                sp = Slot(base) + self.sp;
+                code_ptr = code_of(store, func);
+                ops = code!().ops.as_ptr();
+                pc = Ip(ops) + f.pc as usize;
+                mem.switch(store, code!().memory);
+            }};
+        }
+        macro_rules! throw {
+            ($tag:expr, $payload:expr, $exn:expr) => {{
+                save!(pc - 1);
+                mem.flush(store);
+                match self.throw_exn::<DEBUG>(store, ctl, $tag, $payload, $exn) {
+                    Ok(()) => resume_frame!(),
+                    Err(out) => return out,
+                }
+            }};
+        }
+        // Tail call: the callee takes the current frame's place.
+        macro_rules! tail_call {
+            ($f:expr) => {{
+                let f: u32 = $f;
+                if let FuncKind::Host(_) = &store.funcs[f as usize].kind {
+                    // A host callee runs as a call; its results are returned.
+                    if DEBUG {
+                        if let Some(p) = &mut ctl.profile {
+                            bump(&mut p.calls, f);
+                        }
+                        if let Some(s) = &mut ctl.stacks {
+                            s.enter(f);
+                        }
+                    }
+                    host_call!(f);
+                    // `pc` is the caller's next op; the return leaves it anyway.
+                    let _ = pc;
+                    let keep: u32 = store.funcs[f as usize]
+                        .ty
+                        .results()
+                        .iter()
+                        .map(|&t| Value::slots(t) as u32)
+                        .sum();
+                    ret!(keep);
+                } else {
+                    let callee = match store.code(f) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            save!(pc - 1);
+                            mem.flush(store);
+                            return self.finish_trap(store, TrapCode::Host, Some(e.to_string()));
+                        }
+                    };
+                    if DEBUG {
+                        if let Some(p) = &mut ctl.profile {
+                            bump(&mut p.calls, f);
+                        }
+                        if let Some(s) = &mut ctl.stacks {
+                            s.leave();
+                            s.enter(f);
+                        }
+                    }
+                    let callee_ptr = Arc::as_ptr(&callee);
+                    drop(callee);
+                    // SAFETY: a live `Arc<Code>` in `store.funcs` (see `code_ptr`).
+                    let callee: &Code = unsafe { &*callee_ptr };
+                    let n = callee.param_slots as usize;
+                    // SAFETY: the arguments are slots of the current frame and
+                    // move down to its base; `copy` allows overlap.
+                    unsafe { std::ptr::copy((sp - n).0, fp.0, n) };
+                    let fp_at = fp.idx(base);
+                    let need = fp_at + callee.max_height as usize;
+                    if need > stack_len {
+                        if need > max_slots {
+                            sp = fp + n;
+                            trap!(TrapCode::CallStackExhausted);
+                        }
+                        let grown = (stack_len * 2).max(need).min(max_slots);
+                        self.stack.resize(grown, 0);
+                        base = self.stack.as_mut_ptr();
+                        stack_len = self.stack.len();
+                        fp = Slot(base) + fp_at;
+                    }
+                    *self.frames.last_mut().expect("frame") = Frame {
+                        func: f,
+                        pc: 0,
+                        fp: fp_at as u32,
+                    };
+                    let locals_end = fp + callee.locals_slots as usize;
+                    // SAFETY: `fp + n..locals_end` is within `fp + max_height`.
+                    unsafe { std::ptr::write_bytes((fp + n).0, 0, callee.locals_slots as usize - n) };
+                    sp = locals_end;
+                    func = f;
+                    if callee.memory.unwrap_or(NO_MEMORY) != mem.addr {
+                        mem.switch(store, callee.memory);
+                    }
+                    code_ptr = callee_ptr;
+                    ops = callee.ops.as_ptr();
+                    pc = Ip(ops);
+                    interrupted!();
+                }
+            }};
+        }
         // Superinstruction shapes, shared by the generic op (`$k` a field)
         // and its specialized ops (`$k` a constant, so `eval` folds).
         macro_rules! h_bin_l_l_br_nez {
@@ -909,46 +1182,7 @@ impl Execution {
                         let i = (st!(sp) as u32).min(len);
                         pc += i as usize;
                     }
-                    Op::Return { keep } => {
-                        let keep = keep as usize;
-                        // SAFETY: both ranges are slots of the returning frame
-                        // (see `st!`); `copy` allows overlap.
-                        unsafe { std::ptr::copy((sp - keep).0, fp.0, keep) };
-                        sp = fp + keep;
-                        self.frames.pop();
-                        if DEBUG && let Some(s) = &mut ctl.stacks {
-                            s.leave();
-                        }
-                        match self.frames.last() {
-                            None => {
-                                self.sp = sp.idx(base);
-                                let stack = &self.stack;
-                                self.state = State::Finished;
-                                let mut at = 0;
-                                let results = self
-                                    .results
-                                    .iter()
-                                    .map(|&t| {
-                                        let n = Value::slots(t);
-                                        let v = Value::from_slots(t, &stack[at..at + n]);
-                                        at += n;
-                                        v
-                                    })
-                                    .collect();
-                                return RunOutcome::Returned(results);
-                            }
-                            Some(f) => {
-                                func = f.func;
-                                fp = Slot(base) + f.fp as usize;
-                                code_ptr = code_of(store, func);
-                                ops = code!().ops.as_ptr();
-                                pc = Ip(ops) + f.pc as usize;
-                                if code!().memory.unwrap_or(NO_MEMORY) != mem.addr {
-                                    mem.switch(store, code!().memory);
-                                }
-                            }
-                        }
-                    }
+                    Op::Return { keep } => ret!(keep),
                     Op::Call(f) => call!(f),
                     Op::CallIndirect { table, type_id } => {
                         sp -= 1;
@@ -961,10 +1195,91 @@ impl Execution {
                             trap!(TrapCode::UninitializedElement);
                         }
                         let f = (r - 1) as u32;
-                        if store.funcs[f as usize].type_id != type_id {
+                        if store.funcs[f as usize].type_id != type_id
+                            && !store.type_is_subtype(store.funcs[f as usize].type_id, type_id)
+                        {
                             trap!(TrapCode::IndirectCallTypeMismatch);
                         }
                         call!(f);
+                    }
+                    Op::CallIndirect64 { table, type_id } => {
+                        sp -= 1;
+                        let f = tri!(indirect_target(store, table, st!(sp), type_id));
+                        call!(f);
+                    }
+                    Op::CallRef => {
+                        sp -= 1;
+                        let r = st!(sp);
+                        if r == 0 {
+                            trap!(TrapCode::NullFunctionReference);
+                        }
+                        call!((r - 1) as u32);
+                    }
+                    Op::ReturnCall(f) => tail_call!(f),
+                    Op::ReturnCallIndirect { table, type_id } => {
+                        sp -= 1;
+                        let f = tri!(indirect_target(store, table, st!(sp), type_id));
+                        tail_call!(f);
+                    }
+                    Op::ReturnCallRef => {
+                        sp -= 1;
+                        let r = st!(sp);
+                        if r == 0 {
+                            trap!(TrapCode::NullFunctionReference);
+                        }
+                        tail_call!((r - 1) as u32);
+                    }
+                    Op::Throw(tag) => {
+                        let n: usize = store.tags[tag as usize]
+                            .ty
+                            .params()
+                            .iter()
+                            .map(|&t| Value::slots(t))
+                            .sum();
+                        let payload = stack!()[sp.idx(base) - n..sp.idx(base)].to_vec();
+                        sp -= n;
+                        throw!(tag, payload, None);
+                    }
+                    Op::ThrowRef | Op::Rethrow(_) => {
+                        let r = if let Op::Rethrow(slot) = op {
+                            st!(fp + slot as usize)
+                        } else {
+                            sp -= 1;
+                            st!(sp)
+                        };
+                        if r == 0 {
+                            trap!(TrapCode::NullExceptionReference);
+                        }
+                        let addr = (r - 1) as u32;
+                        let e = &store.exns[addr as usize];
+                        let (tag, payload) = (e.tag, e.payload.clone());
+                        throw!(tag, payload, Some(addr));
+                    }
+                    Op::RefAsNonNull => {
+                        if st!(sp - 1) == 0 {
+                            trap!(TrapCode::NullReference);
+                        }
+                    }
+                    Op::BrOnNull { target, drop, keep } => {
+                        if st!(sp - 1) == 0 {
+                            sp -= 1;
+                            drop_keep!(drop, keep);
+                            branch!(target);
+                        }
+                    }
+                    Op::BrOnNonNull { target, drop, keep } => {
+                        if st!(sp - 1) != 0 {
+                            drop_keep!(drop, keep);
+                            branch!(target);
+                        } else {
+                            sp -= 1;
+                        }
+                    }
+                    Op::MemX(i) => {
+                        let x = code!().mem_ops[i as usize];
+                        let memory = code!().memory;
+                        let at = tri!(self.mem_x(store, mem, &x, sp.idx(base), memory));
+                        sp = Slot(base) + at;
                     }
                     Op::Drop(n) => sp -= n as usize,
                     Op::Select => {
@@ -1107,17 +1422,19 @@ impl Execution {
                         sp += 1;
                     }
                     Op::TableGet(t) => {
-                        let i = st!(sp - 1) as u32 as usize;
-                        match store.tables[t as usize].elems.get(i) {
+                        let tab = &store.tables[t as usize];
+                        let i = tab_index(st!(sp - 1), tab.ty.table64);
+                        match tab.elems.get(i) {
                             Some(&r) => st!(sp - 1) = r,
                             None => trap!(TrapCode::TableOutOfBounds),
                         }
                     }
                     Op::TableSet(t) => {
                         let r = st!(sp - 1);
-                        let i = st!(sp - 2) as u32 as usize;
+                        let tab = &mut store.tables[t as usize];
+                        let i = tab_index(st!(sp - 2), tab.ty.table64);
                         sp -= 2;
-                        match store.tables[t as usize].elems.get_mut(i) {
+                        match tab.elems.get_mut(i) {
                             Some(slot) => *slot = r,
                             None => trap!(TrapCode::TableOutOfBounds),
                         }
@@ -1127,38 +1444,49 @@ impl Execution {
                         sp += 1;
                     }
                     Op::TableGrow(t) => {
-                        let n = st!(sp - 1) as u32 as u64;
+                        let tab = &mut store.tables[t as usize];
+                        let is64 = tab.ty.table64;
+                        let n = if is64 {
+                            st!(sp - 1)
+                        } else {
+                            st!(sp - 1) as u32 as u64
+                        };
                         let init = st!(sp - 2);
                         sp -= 1;
-                        let tab = &mut store.tables[t as usize];
                         let old = tab.elems.len() as u64;
-                        st!(sp - 1) = if old + n <= tab.max()
-                            && old + n <= crate::runtime::store::MAX_TABLE_ELEMS
-                        {
-                            tab.elems.resize((old + n) as usize, init);
-                            old
-                        } else {
-                            u32::MAX as u64
+                        st!(sp - 1) = match old.checked_add(n) {
+                            Some(new)
+                                if new <= tab.max()
+                                    && new <= crate::runtime::store::MAX_TABLE_ELEMS =>
+                            {
+                                tab.elems.resize(new as usize, init);
+                                old
+                            }
+                            _ if is64 => u64::MAX,
+                            _ => u32::MAX as u64,
                         };
                     }
                     Op::TableFill(t) => {
-                        let n = st!(sp - 1) as u32 as usize;
-                        let r = st!(sp - 2);
-                        let i = st!(sp - 3) as u32 as usize;
-                        sp -= 3;
                         let tab = &mut store.tables[t as usize];
-                        if i + n > tab.elems.len() {
+                        let is64 = tab.ty.table64;
+                        let n = tab_index(st!(sp - 1), is64);
+                        let r = st!(sp - 2);
+                        let i = tab_index(st!(sp - 3), is64);
+                        sp -= 3;
+                        if i.saturating_add(n) > tab.elems.len() {
                             trap!(TrapCode::TableOutOfBounds);
                         }
                         tab.elems[i..i + n].fill(r);
                     }
                     Op::TableCopy { dst, src } => {
-                        let n = st!(sp - 1) as u32 as usize;
-                        let s = st!(sp - 2) as u32 as usize;
-                        let d = st!(sp - 3) as u32 as usize;
+                        let d64 = store.tables[dst as usize].ty.table64;
+                        let s64 = store.tables[src as usize].ty.table64;
+                        let n = tab_index(st!(sp - 1), d64 && s64);
+                        let s = tab_index(st!(sp - 2), s64);
+                        let d = tab_index(st!(sp - 3), d64);
                         sp -= 3;
-                        if s + n > store.tables[src as usize].elems.len()
-                            || d + n > store.tables[dst as usize].elems.len()
+                        if s.saturating_add(n) > store.tables[src as usize].elems.len()
+                            || d.saturating_add(n) > store.tables[dst as usize].elems.len()
                         {
                             trap!(TrapCode::TableOutOfBounds);
                         }
@@ -1173,11 +1501,11 @@ impl Execution {
                     Op::TableInit { table, elem } => {
                         let n = st!(sp - 1) as u32 as usize;
                         let s = st!(sp - 2) as u32 as usize;
-                        let d = st!(sp - 3) as u32 as usize;
-                        sp -= 3;
                         let items = store.elems[elem as usize].clone();
                         let tab = &mut store.tables[table as usize];
-                        if s + n > items.len() || d + n > tab.elems.len() {
+                        let d = tab_index(st!(sp - 3), tab.ty.table64);
+                        sp -= 3;
+                        if s + n > items.len() || d.saturating_add(n) > tab.elems.len() {
                             trap!(TrapCode::TableOutOfBounds);
                         }
                         tab.elems[d..d + n].copy_from_slice(&items[s..s + n]);
@@ -1991,4 +2319,40 @@ fn sf32(v: f32) -> u64 {
 #[inline(always)]
 fn sf64(v: f64) -> u64 {
     v.to_bits()
+}
+
+/// The function at `index` of table `table` for a `call_indirect` expecting
+/// canonical type `type_id` (a subtype will do), or the trap.
+#[cold]
+#[inline(never)]
+fn indirect_target(store: &Store, table: u32, index: u64, type_id: u32) -> Result<u32, TrapCode> {
+    let t = &store.tables[table as usize];
+    let index = if t.ty.table64 {
+        index
+    } else {
+        index as u32 as u64
+    };
+    let Some(&r) = usize::try_from(index).ok().and_then(|i| t.elems.get(i)) else {
+        return Err(TrapCode::UndefinedElement);
+    };
+    if r == 0 {
+        return Err(TrapCode::UninitializedElement);
+    }
+    let f = (r - 1) as u32;
+    let have = store.funcs[f as usize].type_id;
+    if have != type_id && !store.type_is_subtype(have, type_id) {
+        return Err(TrapCode::IndirectCallTypeMismatch);
+    }
+    Ok(f)
+}
+
+/// A table index operand: the low 32 bits, or the whole slot for a 64-bit
+/// table (saturated to `usize`, which is out of bounds anyway).
+#[inline(always)]
+fn tab_index(v: u64, is64: bool) -> usize {
+    if is64 {
+        usize::try_from(v).unwrap_or(usize::MAX)
+    } else {
+        v as u32 as usize
+    }
 }

@@ -14,11 +14,14 @@
 //!   that instruction runs, and resuming executes the original op.
 
 mod exec;
+mod memx;
 mod ops;
 pub mod profile;
 pub mod simd;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_wasm3;
 
 pub use profile::StackProfile;
 pub use simd::SimdOp;
@@ -167,7 +170,7 @@ impl Execution {
         };
         let ty = &f.ty;
         let ok = ty.params().len() == args.len()
-            && ty.params().iter().zip(args).all(|(&t, a)| a.ty() == t);
+            && ty.params().iter().zip(args).all(|(&t, a)| a.fits(t));
         if !ok {
             let given: Vec<&str> = args
                 .iter()
@@ -214,7 +217,7 @@ impl Execution {
                 .local_types
                 .iter()
                 .zip(locals)
-                .all(|(&t, v)| v.ty() == t);
+                .all(|(&t, v)| v.fits(t));
         if pc >= code.offsets.len() || !fits {
             return Err(Error::usage(format!(
                 "cannot take over at code_offset {code_offset:#x}: no such loop header, or locals that do not match"
@@ -417,7 +420,7 @@ impl Execution {
                 code.local_types.len()
             )));
         };
-        if v.ty() != ty {
+        if !v.fits(ty) {
             return Err(Error::usage(format!(
                 "local {local} is {}, not {}",
                 crate::value::valtype_name(ty),

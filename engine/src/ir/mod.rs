@@ -53,6 +53,47 @@ pub enum Op {
         table: u32,
         type_id: u32,
     },
+    /// `call_indirect` through a 64-bit table (an i64 index).
+    CallIndirect64 {
+        table: u32,
+        type_id: u32,
+    },
+    /// `call_ref`: call the function reference on top of the stack.
+    CallRef,
+    /// Tail calls: replace the current frame by the callee's (constant stack).
+    ReturnCall(u32),
+    ReturnCallIndirect {
+        table: u32,
+        type_id: u32,
+    },
+    ReturnCallRef,
+    /// `throw`: tag store address; the payload is on the stack.
+    Throw(u32),
+    /// `throw_ref`: the `exnref` on top of the stack.
+    ThrowRef,
+    /// Legacy `rethrow`: the caught exception is in the hidden slot at this
+    /// offset from fp (see [`Code::locals_slots`]).
+    Rethrow(u32),
+    /// `ref.as_non_null`.
+    RefAsNonNull,
+    /// `br_on_null`: if the top reference is null, pop it and branch
+    /// (moving `keep` slots down over `drop`); else leave it.
+    BrOnNull {
+        target: u32,
+        drop: u32,
+        keep: u32,
+    },
+    /// `br_on_non_null`: if the top reference is not null, branch with it
+    /// (it is part of `keep`); else pop it.
+    BrOnNonNull {
+        target: u32,
+        drop: u32,
+        keep: u32,
+    },
+    /// A memory instruction on a memory other than the fast path's (a
+    /// 32-bit memory 0): another memory index or a 64-bit memory. Its
+    /// description is `Code::mem_ops[i]`; run out of line.
+    MemX(u32),
 
     // Parametric.
     Drop(u32),
@@ -1318,6 +1359,61 @@ impl StoreKind {
     }
 }
 
+/// A memory instruction run by the general (slower) path: `Op::MemX`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemOpX {
+    /// The instruction as the fast path spells it (its `u32` offset unused):
+    /// a load, store, `MemorySize`, `MemoryGrow`, `MemoryFill`,
+    /// `MemoryCopy`, `MemoryInit(data)` or `Simd(..)` memory op.
+    pub op: Op,
+    /// Store address of the memory (the destination for `memory.copy`).
+    pub mem: u32,
+    /// `memory.copy`'s source memory.
+    pub src: u32,
+    /// The static offset (memory64 offsets may exceed 32 bits).
+    pub offset: u64,
+}
+
+/// An exception handler: a protected pc range and what it does with an
+/// exception thrown there (`try_table`, or a legacy `try` block).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handler {
+    /// The protected ops: `start..end`.
+    pub start: u32,
+    pub end: u32,
+    /// Nesting depth of the `try` (index in the control stack; the function
+    /// body is 0). A legacy `delegate` skips handlers deeper than its target.
+    pub depth: u32,
+    pub kind: HandlerKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandlerKind {
+    /// Tried in order; the first that matches takes the exception.
+    Catches(Vec<Catch>),
+    /// Legacy `delegate`: the search goes on with the handlers at depth
+    /// `<= d` (0: none in this function, so the caller's).
+    Delegate(u32),
+}
+
+/// One catch clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catch {
+    /// Tag store address; `None` catches every exception (`catch_all`).
+    pub tag: Option<u32>,
+    /// Push the payload (`catch`, `catch_ref`, legacy `catch`).
+    pub push_payload: bool,
+    /// Push the `exnref` after the payload (`catch_ref`, `catch_all_ref`).
+    pub push_ref: bool,
+    /// Legacy catch blocks that `rethrow` keep the exception in this slot
+    /// (offset from fp).
+    pub exn_slot: Option<u32>,
+    /// The operand stack height (slots from fp) to unwind to before pushing.
+    pub height: u32,
+    /// Where to continue (`pc`).
+    pub target: u32,
+}
+
 /// A translated function: its ops, the pc -> `code_offset` side table and
 /// the frame layout.
 #[derive(Debug, Clone)]
@@ -1327,7 +1423,9 @@ pub struct Code {
     pub offsets: Vec<u32>,
     /// Slots taken by params.
     pub param_slots: u32,
-    /// Slots taken by params and declared locals (the operand stack starts here).
+    /// Slots taken by params and declared locals (the operand stack starts
+    /// here), plus one hidden slot per level of legacy `try` nesting (where
+    /// a catch block keeps its exception for `rethrow`).
     pub locals_slots: u32,
     pub result_slots: u32,
     /// Highest slot height above `fp` the body can reach (locals included).
@@ -1339,6 +1437,11 @@ pub struct Code {
     pub memory: Option<u32>,
     /// 16-byte immediates (`v128.const`, `i8x16.shuffle` lanes).
     pub v128_pool: Vec<u128>,
+    /// `Op::MemX` descriptions.
+    pub mem_ops: Vec<MemOpX>,
+    /// Exception handlers, in the order their `try` starts (so, among those
+    /// containing a pc, a later one is nested in an earlier one).
+    pub handlers: Vec<Handler>,
     /// Breakpoints: pc -> the original op patched over.
     pub patched: HashMap<u32, Op>,
     /// The ops before fusion (parallel to `ops`): what the debug executor

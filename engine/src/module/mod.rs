@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use wasmparser::{
-    FuncType, GlobalType, MemoryType, RefType, TableType, ValType, ValidatorResources,
+    FuncType, GlobalType, MemoryType, RefType, SubType, TableType, ValType, ValidatorResources,
 };
 
 pub use parse::WASM_FEATURES;
@@ -21,7 +21,18 @@ pub use parse::WASM_FEATURES;
 pub struct Module {
     /// The original bytes: DWARF sections, `wasmprinter` and lazy translation read them.
     pub bytes: Arc<[u8]>,
+    /// The function type of every type index. A struct or array type (GC)
+    /// has an empty `(func)` here: look at [`Module::sub_types`] for those;
+    /// a validated module only uses function types where one is expected.
     pub types: Vec<FuncType>,
+    /// Every type of the type section as declared (Wasm 3.0: function,
+    /// struct and array types with their supertypes), indexed like `types`.
+    /// Concrete type references in them are module type indices.
+    pub sub_types: Vec<SubType>,
+    /// The recursion group of every type: the range of type indices it spans
+    /// (a type outside an explicit `rec` is a group of one). Canonical type
+    /// identity is per group (`Store` interns groups).
+    pub rec_groups: Vec<Range<u32>>,
     pub imports: Vec<Import>,
     /// Type index of every function in the function index space (imports first).
     pub func_types: Vec<u32>,
@@ -35,6 +46,13 @@ pub struct Module {
     pub globals: Vec<GlobalType>,
     pub num_imported_globals: u32,
     pub global_inits: Vec<ConstExpr>,
+    /// Initialiser of each *defined* table (Wasm 3.0 tables may have one);
+    /// `None`: null.
+    pub table_inits: Vec<Option<ConstExpr>>,
+    /// Every exception tag in the index space (imports first): the index of
+    /// its function type (params = payload, no results).
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
     pub elements: Vec<ElementSegment>,
@@ -51,6 +69,10 @@ pub struct Module {
     /// Functions that `ref.func` may name outside function bodies (declared via
     /// elements, exports or globals); needed by validation only, kept for tools.
     pub(crate) resources: Option<ValidatorResources>,
+    /// The features it was validated with ([`WASM_FEATURES`] unless
+    /// [`Module::with_features`] said otherwise); translation validates
+    /// bodies again with the same.
+    pub features: wasmparser::WasmFeatures,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +89,8 @@ pub enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag: the index of its function type.
+    Tag(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +99,7 @@ pub enum ExternKind {
     Table,
     Memory,
     Global,
+    Tag,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +113,8 @@ pub struct Export {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConstExpr(pub Vec<ConstOp>);
 
+/// One instruction of a constant expression, evaluated on a stack (Wasm 3.0
+/// extended constant expressions: `i32.add` etc. over earlier operands).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ConstOp {
     I32Const(i32),
@@ -98,6 +125,24 @@ pub enum ConstOp {
     RefNull(RefType),
     RefFunc(u32),
     GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+    /// GC: `ref.i31`.
+    RefI31,
+    /// GC: `struct.new $t` / `struct.new_default $t` (type index).
+    StructNew(u32),
+    StructNewDefault(u32),
+    /// GC: `array.new $t`, `array.new_default $t`, `array.new_fixed $t N`.
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed(u32, u32),
+    /// GC: `any.convert_extern`, `extern.convert_any`.
+    AnyConvertExtern,
+    ExternConvertAny,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +188,7 @@ pub struct Names {
     /// function index -> local index -> name
     pub locals: HashMap<u32, HashMap<u32, String>>,
     pub globals: HashMap<u32, String>,
+    pub tags: HashMap<u32, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,11 +207,22 @@ pub struct SectionInfo {
 }
 
 impl Module {
-    /// Decode and validate `bytes` with exactly the WebAssembly 2.0 feature set.
-    /// Decode and validate a module: the binary format, or the text format
+    /// Decode and validate a module with the WebAssembly 3.0 feature set
+    /// ([`WASM_FEATURES`]): the binary format, or the text format
     /// (`.wat`), which is encoded first.
     pub fn new(bytes: impl Into<Arc<[u8]>>) -> crate::error::Result<Module> {
-        parse::parse(binary_from(bytes.into(), None)?)
+        parse::parse(binary_from(bytes.into(), None)?, WASM_FEATURES)
+    }
+
+    /// Decode and validate with another feature set, e.g. exactly
+    /// `WasmFeatures::WASM2` for the Wasm 2.0 spec testsuite (which checks
+    /// that later constructs are refused). A feature outside
+    /// [`WASM_FEATURES`] is not supported by the engines.
+    pub fn with_features(
+        bytes: impl Into<Arc<[u8]>>,
+        features: wasmparser::WasmFeatures,
+    ) -> crate::error::Result<Module> {
+        parse::parse(binary_from(bytes.into(), None)?, features)
     }
 
     pub fn from_file(path: &std::path::Path) -> crate::error::Result<Module> {
@@ -175,11 +232,27 @@ impl Module {
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
-        parse::parse(binary_from(bytes.into(), Some(path))?)
+        parse::parse(binary_from(bytes.into(), Some(path))?, WASM_FEATURES)
     }
 
     pub fn func_type(&self, func_index: u32) -> &FuncType {
         &self.types[self.func_types[func_index as usize] as usize]
+    }
+
+    /// The payload types of tag `tag_index` (its function type's params).
+    pub fn tag_type(&self, tag_index: u32) -> &FuncType {
+        &self.types[self.tags[tag_index as usize] as usize]
+    }
+
+    /// A name for a tag: the name section's, else an export's.
+    pub fn tag_name(&self, tag_index: u32) -> Option<&str> {
+        if let Some(n) = self.names.tags.get(&tag_index) {
+            return Some(n);
+        }
+        self.exports
+            .iter()
+            .find(|e| e.kind == ExternKind::Tag && e.index == tag_index)
+            .map(|e| e.name.as_str())
     }
 
     pub fn num_funcs(&self) -> u32 {

@@ -4,16 +4,79 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasmparser::{
-    ElementItems, ElementKind, ExternalKind, KnownCustom, Name, Operator, Parser, Payload, TypeRef,
-    ValidPayload, Validator, WasmFeatures,
+    CompositeInnerType, ElementItems, ElementKind, ExternalKind, KnownCustom, Name, Operator,
+    Parser, Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
 use super::*;
 use crate::error::{Error, ErrorKind, Result};
 
-/// Exactly WebAssembly 2.0: MVP, mutable globals, sign extension, non-trapping
-/// float-to-int, multi-value, bulk memory, reference types, fixed-width SIMD.
-pub const WASM_FEATURES: WasmFeatures = WasmFeatures::WASM2;
+/// WebAssembly 3.0: Wasm 2.0 plus exception handling (with the legacy
+/// `try`/`catch`/`delegate` form that LLVM still emits), tail calls, typed
+/// function references, GC, multiple memories, memory64 and table64,
+/// extended constant expressions and relaxed SIMD. Not threads (wasmparser
+/// counts them in its `WASM3` set; the 3.0 specification does not).
+pub const WASM_FEATURES: WasmFeatures = WasmFeatures::WASM3
+    .difference(WasmFeatures::THREADS)
+    .union(WasmFeatures::LEGACY_EXCEPTIONS);
+
+/// What a feature beyond [`WASM_FEATURES`] is called in an error message.
+fn feature_name(f: WasmFeatures) -> String {
+    let names: Vec<&str> = f
+        .iter()
+        .map(|one| {
+            if one == WasmFeatures::THREADS {
+                "threads (shared memories, atomic instructions)"
+            } else if one == WasmFeatures::SHARED_EVERYTHING_THREADS {
+                "shared-everything threads"
+            } else if one == WasmFeatures::STACK_SWITCHING {
+                "stack switching (continuations)"
+            } else if one == WasmFeatures::CUSTOM_PAGE_SIZES {
+                "custom page sizes"
+            } else if one == WasmFeatures::WIDE_ARITHMETIC {
+                "wide arithmetic"
+            } else if one == WasmFeatures::MEMORY_CONTROL {
+                "memory control"
+            } else if one == WasmFeatures::COMPONENT_MODEL {
+                "the component model"
+            } else if one == WasmFeatures::CUSTOM_DESCRIPTORS {
+                "custom descriptors"
+            } else {
+                ""
+            }
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        format!(
+            "the `{}` proposal",
+            f.iter_names()
+                .map(|(n, _)| n.to_lowercase())
+                .collect::<Vec<_>>()
+                .join("`, `")
+        )
+    } else {
+        names.join(", ")
+    }
+}
+
+/// A wasmparser error as an engine error: decoding and validation problems
+/// keep wasmparser's message; a construct of a proposal beyond Wasm 3.0
+/// gets a message naming that proposal.
+fn parser_error(kind: ErrorKind, e: &wasmparser::BinaryReaderError) -> Error {
+    match e.missing_wasm_feature() {
+        Some(f) if !WASM_FEATURES.contains(f) => Error::at(
+            ErrorKind::Invalid,
+            format!(
+                "the module uses {}, which is beyond WebAssembly 3.0: wdb does not support it ({})",
+                feature_name(f.difference(WASM_FEATURES)),
+                e.message()
+            ),
+            e.offset() as usize,
+        ),
+        _ => Error::from_wasmparser(kind, e),
+    }
+}
 
 fn section_name(id: u8) -> &'static str {
     match id {
@@ -34,8 +97,8 @@ fn section_name(id: u8) -> &'static str {
     }
 }
 
-pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
-    let mut validator = Validator::new_with_features(WASM_FEATURES);
+pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> {
+    let mut validator = Validator::new_with_features(features);
     let mut m = Module {
         bytes: bytes.clone(),
         types: Vec::new(),
@@ -49,6 +112,11 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
         globals: Vec::new(),
         num_imported_globals: 0,
         global_inits: Vec::new(),
+        table_inits: Vec::new(),
+        tags: Vec::new(),
+        num_imported_tags: 0,
+        sub_types: Vec::new(),
+        rec_groups: Vec::new(),
         exports: Vec::new(),
         start: None,
         elements: Vec::new(),
@@ -59,19 +127,20 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
         custom_sections: Vec::new(),
         sections: Vec::new(),
         resources: None,
+        features,
     };
     // The section we are in, so an error can name it.
     let mut current: &'static str = "header";
     let mut resources = None;
     let mut func_validators = Vec::new();
 
-    // Decode with exactly the Wasm 2.0 features too: with all features on,
-    // the readers accept e.g. 64-bit LEBs for memory limits.
+    // Decode with exactly these features too: with all features on, the
+    // readers accept constructs of later proposals.
     let mut parser = Parser::new(0);
-    parser.set_features(WASM_FEATURES);
+    parser.set_features(features);
     for payload in parser.parse_all(&bytes) {
         let payload = payload
-            .map_err(|e| Error::from_wasmparser(ErrorKind::Malformed, &e).with_section(current))?;
+            .map_err(|e| parser_error(ErrorKind::Malformed, &e).with_section(current))?;
         if let Some((id, range)) = payload.as_section() {
             current = section_name(id);
             let name = match &payload {
@@ -86,15 +155,25 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
         let valid = validator.payload(&payload).map_err(|e| {
             // wasmparser reports some decoding problems only while validating;
             // its messages for those start with known phrases.
-            Error::from_wasmparser(classify(&e), &e).with_section(current)
+            parser_error(classify(&e), &e).with_section(current)
         })?;
         let wrap = |e: wasmparser::BinaryReaderError| {
-            Error::from_wasmparser(ErrorKind::Malformed, &e).with_section(current)
+            parser_error(ErrorKind::Malformed, &e).with_section(current)
         };
         match payload {
             Payload::TypeSection(r) => {
-                for ft in r.into_iter_err_on_gc_types() {
-                    m.types.push(ft.map_err(wrap)?);
+                for group in r {
+                    let group = group.map_err(wrap)?;
+                    let start = m.sub_types.len() as u32;
+                    let end = start + group.types().len() as u32;
+                    for st in group.into_types() {
+                        m.types.push(match &st.composite_type.inner {
+                            CompositeInnerType::Func(f) => f.clone(),
+                            _ => wasmparser::FuncType::new([], []),
+                        });
+                        m.sub_types.push(st);
+                        m.rec_groups.push(start..end);
+                    }
                 }
             }
             Payload::ImportSection(r) => {
@@ -121,6 +200,11 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
                             m.num_imported_globals += 1;
                             ImportKind::Global(t)
                         }
+                        TypeRef::Tag(t) => {
+                            m.tags.push(t.func_type_idx);
+                            m.num_imported_tags += 1;
+                            ImportKind::Tag(t.func_type_idx)
+                        }
                         other => {
                             return Err(Error::new(
                                 ErrorKind::Invalid,
@@ -145,8 +229,15 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
                 for t in r {
                     let t = t.map_err(wrap)?;
                     m.tables.push(t.ty);
-                    // Wasm 2.0 tables have no initialiser expression; keep the
-                    // slot so table index space and init stay aligned.
+                    m.table_inits.push(match t.init {
+                        TableInit::RefNull => None,
+                        TableInit::Expr(e) => Some(const_expr(&e)?),
+                    });
+                }
+            }
+            Payload::TagSection(r) => {
+                for t in r {
+                    m.tags.push(t.map_err(wrap)?.func_type_idx);
                 }
             }
             Payload::MemorySection(r) => {
@@ -169,13 +260,7 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
                         ExternalKind::Table => ExternKind::Table,
                         ExternalKind::Memory => ExternKind::Memory,
                         ExternalKind::Global => ExternKind::Global,
-                        ExternalKind::Tag => {
-                            return Err(Error::new(
-                                ErrorKind::Invalid,
-                                "tag exports are not Wasm 2.0",
-                            )
-                            .with_section(current));
-                        }
+                        ExternalKind::Tag => ExternKind::Tag,
                     };
                     m.exports.push(Export {
                         name: e.name.to_string(),
@@ -293,7 +378,7 @@ pub(super) fn parse(bytes: Arc<[u8]>) -> Result<Module> {
     for (fv, body) in func_validators {
         let mut v = fv.into_validator(allocs);
         v.validate(&body)
-            .map_err(|e| Error::from_wasmparser(classify(&e), &e).with_section("code"))?;
+            .map_err(|e| parser_error(classify(&e), &e).with_section("code"))?;
         allocs = v.into_allocations();
     }
     m.resources = resources;
@@ -351,6 +436,27 @@ fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             ),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::I32Add => ConstOp::I32Add,
+            Operator::I32Sub => ConstOp::I32Sub,
+            Operator::I32Mul => ConstOp::I32Mul,
+            Operator::I64Add => ConstOp::I64Add,
+            Operator::I64Sub => ConstOp::I64Sub,
+            Operator::I64Mul => ConstOp::I64Mul,
+            Operator::RefI31 => ConstOp::RefI31,
+            Operator::StructNew { struct_type_index } => ConstOp::StructNew(struct_type_index),
+            Operator::StructNewDefault { struct_type_index } => {
+                ConstOp::StructNewDefault(struct_type_index)
+            }
+            Operator::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+            Operator::ArrayNewDefault { array_type_index } => {
+                ConstOp::ArrayNewDefault(array_type_index)
+            }
+            Operator::ArrayNewFixed {
+                array_type_index,
+                array_size,
+            } => ConstOp::ArrayNewFixed(array_type_index, array_size),
+            Operator::AnyConvertExtern => ConstOp::AnyConvertExtern,
+            Operator::ExternConvertAny => ConstOp::ExternConvertAny,
             Operator::End => continue,
             other => {
                 return Err(Error::at(
@@ -393,6 +499,12 @@ fn read_names(
                 for n in map {
                     let n = n?;
                     names.globals.insert(n.index, n.name.to_string());
+                }
+            }
+            Name::Tag(map) => {
+                for n in map {
+                    let n = n?;
+                    names.tags.insert(n.index, n.name.to_string());
                 }
             }
             _ => {}

@@ -59,6 +59,7 @@ impl Linker {
     pub fn resolve(&self, store: &Store, module: &Module) -> Result<Vec<Extern>> {
         let mut out = Vec::with_capacity(module.imports.len());
         let mut problems = Vec::new();
+        let ids = store.lookup_module_types(module);
         for imp in &module.imports {
             let what = import_desc(module, &imp.kind);
             match self.get(&imp.module, &imp.name) {
@@ -66,7 +67,7 @@ impl Linker {
                     "unknown import: {}::{} {what}",
                     imp.module, imp.name
                 )),
-                Some(ext) => match check_import(store, module, &imp.kind, ext) {
+                Some(ext) => match check_import_with(store, &ids, &imp.kind, ext) {
                     Ok(()) => out.push(ext),
                     Err(why) => problems.push(format!(
                         "incompatible import type for {}::{} {what}: {why}",
@@ -93,6 +94,7 @@ fn import_desc(module: &Module, kind: &ImportKind) -> String {
             if g.mutable { "mut " } else { "" },
             valtype_name(g.content_type)
         ),
+        ImportKind::Tag(t) => format!("(tag {})", signature_string(&module.types[*t as usize])),
     }
 }
 
@@ -107,28 +109,41 @@ fn limits_match(initial: u64, max: Option<u64>, def_initial: u64, def_max: Optio
     }
 }
 
-/// Import matching as the spec defines it (structural function types,
-/// limits subtyping, exact global types).
-pub(crate) fn check_import(
+/// Import matching as the spec defines it, with the module's canonical type
+/// ids looked up once (`None`: a type the store has never seen, which
+/// nothing in it has): function subtyping, tag type equality, limits.
+fn check_import_with(
     store: &Store,
-    module: &Module,
+    ids: &[Option<u32>],
     kind: &ImportKind,
     ext: Extern,
 ) -> std::result::Result<(), String> {
     match (kind, ext) {
         (ImportKind::Func(t), Extern::Func(addr)) => {
-            let want = &module.types[*t as usize];
-            let have = store.func_type(addr);
-            if want == have {
+            let have = store.funcs[addr as usize].type_id;
+            match ids[*t as usize] {
+                Some(want) if store.type_is_subtype(have, want) => Ok(()),
+                _ => Err(format!(
+                    "function has type {}",
+                    signature_string(store.func_type(addr))
+                )),
+            }
+        }
+        (ImportKind::Tag(t), Extern::Tag(addr)) => {
+            let have = store.tags[addr as usize].type_id;
+            if ids[*t as usize] == Some(have) {
                 Ok(())
             } else {
-                Err(format!("function has type {}", signature_string(have)))
+                Err(format!(
+                    "tag has type {}",
+                    signature_string(store.tag_type(addr))
+                ))
             }
         }
         (ImportKind::Table(t), Extern::Table(addr)) => {
             let have = store.table_type(addr);
             let size = store.table_size(addr) as u64;
-            if have.element_type != t.element_type {
+            if have.element_type != t.element_type || have.table64 != t.table64 {
                 Err("table element types differ".into())
             } else if !limits_match(t.initial, t.maximum, size, have.maximum) {
                 Err("table limits do not match".into())
@@ -139,7 +154,9 @@ pub(crate) fn check_import(
         (ImportKind::Memory(m), Extern::Memory(addr)) => {
             let have = store.memory_type(addr);
             let pages = store.memory(addr).len() as u64 / super::store::PAGE_SIZE;
-            if !limits_match(m.initial, m.maximum, pages, have.maximum) {
+            if have.memory64 != m.memory64 {
+                Err("memory index types differ (i32 and i64)".into())
+            } else if !limits_match(m.initial, m.maximum, pages, have.maximum) {
                 Err("memory limits do not match".into())
             } else {
                 Ok(())
@@ -147,12 +164,36 @@ pub(crate) fn check_import(
         }
         (ImportKind::Global(g), Extern::Global(addr)) => {
             let have = store.global_type(addr);
-            if have.mutable != g.mutable || have.content_type != g.content_type {
+            let fits = if g.mutable {
+                have.content_type == g.content_type
+            } else {
+                value_type_fits(have.content_type, g.content_type)
+            };
+            if have.mutable != g.mutable || !fits {
                 Err("global types differ".into())
             } else {
                 Ok(())
             }
         }
         _ => Err("wrong kind of definition".into()),
+    }
+}
+
+/// Whether a value of type `have` may stand where `want` is expected (an
+/// immutable global's subtyping): equal number types, or references of one
+/// hierarchy where a nullable `have` needs a nullable `want` and a concrete
+/// `want` needs a concrete `have` (concrete types of two modules are not
+/// compared here).
+fn value_type_fits(have: wasmparser::ValType, want: wasmparser::ValType) -> bool {
+    use crate::value::ref_class;
+    use wasmparser::{HeapType, ValType};
+    match (have, want) {
+        (ValType::Ref(h), ValType::Ref(w)) => {
+            let concrete = |t: wasmparser::RefType| !matches!(t.heap_type(), HeapType::Abstract { .. });
+            ref_class(h) == ref_class(w)
+                && (w.is_nullable() || !h.is_nullable())
+                && (!concrete(w) || concrete(h))
+        }
+        (h, w) => h == w,
     }
 }

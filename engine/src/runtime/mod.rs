@@ -25,6 +25,8 @@ pub enum Extern {
     Table(u32),
     Memory(u32),
     Global(u32),
+    /// An exception tag (its address in the store).
+    Tag(u32),
 }
 
 /// What a host function returns when it does not simply return values.
@@ -90,6 +92,7 @@ impl Caller<'_> {
 pub mod linker;
 pub(crate) mod memory;
 pub mod store;
+mod types;
 
 pub use linker::Linker;
 pub use store::Store;

@@ -45,7 +45,7 @@ impl MemInst {
     /// Maximum size in pages, from the type and the store's limit.
     pub fn max_pages(&self, config: &StoreConfig) -> u64 {
         let by_config = config.max_memory_bytes / PAGE_SIZE;
-        let by_spec = 65536;
+        let by_spec = if self.ty.memory64 { 1 << 48 } else { 65536 };
         self.ty
             .maximum
             .unwrap_or(by_spec)
@@ -69,6 +69,26 @@ impl TableInst {
     }
 }
 
+/// An exception tag. Tags are compared by address: each defined tag is new,
+/// an imported one is the exporter's.
+pub(crate) struct TagInst {
+    /// The payload types (params; no results).
+    pub ty: FuncType,
+    /// Canonical id of `ty`.
+    pub type_id: u32,
+    /// The instance and tag index that defined it (`None`: made by the host).
+    pub origin: Option<(InstanceId, u32)>,
+}
+
+/// A thrown exception (what an `exnref` points at): its tag and payload,
+/// in the interpreter's slot encoding (see [`crate::value::Value::to_slots`];
+/// a `v128` takes two slots). Exceptions are never freed yet: only those an
+/// `exnref` or a legacy `catch` can see are allocated.
+pub(crate) struct ExnInst {
+    pub tag: u32,
+    pub payload: Vec<u64>,
+}
+
 pub(crate) struct GlobalInst {
     pub ty: GlobalType,
     /// Slots: v128 uses both, everything else `bits[0]`.
@@ -83,6 +103,7 @@ pub(crate) struct InstanceData {
     pub globals: Vec<u32>,
     pub datas: Vec<u32>,
     pub elems: Vec<u32>,
+    pub tags: Vec<u32>,
     /// Module type index -> canonical type id.
     pub type_ids: Vec<u32>,
     pub exports: HashMap<String, Extern>,
@@ -91,9 +112,15 @@ pub(crate) struct InstanceData {
 pub struct Store {
     pub config: StoreConfig,
     pub(crate) interrupt: InterruptHandle,
+    /// By canonical type id (see `runtime/types.rs`): the function type
+    /// (an empty one for struct and array types), the declared supertype,
+    /// and the interned recursion groups.
     pub(crate) types: Vec<FuncType>,
-    type_ids: HashMap<FuncType, u32>,
+    pub(crate) type_supers: Vec<Option<u32>>,
+    pub(crate) type_groups: HashMap<Vec<u32>, u32>,
     pub(crate) funcs: Vec<FuncInst>,
+    pub(crate) tags: Vec<TagInst>,
+    pub(crate) exns: Vec<ExnInst>,
     pub(crate) memories: Vec<MemInst>,
     pub(crate) tables: Vec<TableInst>,
     pub(crate) globals: Vec<GlobalInst>,
@@ -114,8 +141,11 @@ impl Store {
             config,
             interrupt: Default::default(),
             types: Vec::new(),
-            type_ids: HashMap::new(),
+            type_supers: Vec::new(),
+            type_groups: HashMap::new(),
             funcs: Vec::new(),
+            tags: Vec::new(),
+            exns: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
@@ -130,15 +160,68 @@ impl Store {
         self.interrupt.clone()
     }
 
-    /// The canonical id of a function type: equal types get equal ids.
-    pub fn intern_type(&mut self, ty: &FuncType) -> u32 {
-        if let Some(&id) = self.type_ids.get(ty) {
-            return id;
-        }
-        let id = self.types.len() as u32;
-        self.types.push(ty.clone());
-        self.type_ids.insert(ty.clone(), id);
-        id
+    /// A new exception tag with payload types `ty`'s params (for the host;
+    /// modules' tags are made by instantiation).
+    pub fn add_tag(&mut self, ty: FuncType) -> u32 {
+        let type_id = self.intern_type(&ty);
+        self.tags.push(TagInst {
+            ty,
+            type_id,
+            origin: None,
+        });
+        (self.tags.len() - 1) as u32
+    }
+
+    /// The payload types of tag `addr` (its function type; no results).
+    pub fn tag_type(&self, addr: u32) -> &FuncType {
+        &self.tags[addr as usize].ty
+    }
+
+    /// Where tag `addr` was defined: instance and tag index (`None` for the host's).
+    pub fn tag_origin(&self, addr: u32) -> Option<(InstanceId, u32)> {
+        self.tags[addr as usize].origin
+    }
+
+    /// Allocate an exception of tag `tag` with its payload in slots.
+    pub fn alloc_exception(&mut self, tag: u32, payload: Vec<u64>) -> u32 {
+        self.exns.push(ExnInst { tag, payload });
+        (self.exns.len() - 1) as u32
+    }
+
+    /// Exception `addr` (an `exnref`): its tag's address and its payload.
+    pub fn exception(&self, addr: u32) -> Option<(u32, Vec<Value>)> {
+        let e = self.exns.get(addr as usize)?;
+        let ty = &self.tags[e.tag as usize].ty;
+        let mut at = 0;
+        let payload = ty
+            .params()
+            .iter()
+            .map(|&t| {
+                let n = Value::slots(t);
+                let v = Value::from_slots(t, &e.payload[at..at + n]);
+                at += n;
+                v
+            })
+            .collect();
+        Some((e.tag, payload))
+    }
+
+    /// A description of exception `addr` for a trap: tag, its name, payload.
+    pub(crate) fn exception_info(&self, addr: u32) -> Option<crate::trap::ExceptionInfo> {
+        let (tag, payload) = self.exception(addr)?;
+        let origin = self.tag_origin(tag);
+        let tag_name = origin.and_then(|(inst, i)| {
+            self.instance_module(inst)
+                .tag_name(i)
+                .map(str::to_string)
+        });
+        Some(crate::trap::ExceptionInfo {
+            exn: addr,
+            tag,
+            tag_index: origin.map(|o| o.1),
+            tag_name,
+            payload,
+        })
     }
 
     pub fn add_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
@@ -205,27 +288,66 @@ impl Store {
         Ok((self.globals.len() - 1) as u32)
     }
 
+    /// Evaluate a constant expression (a validated one: the operand types
+    /// fit) on a small stack.
     fn eval_const(&self, inst: &InstanceData, e: &ConstExpr) -> Result<Value> {
-        // Wasm 2.0 constant expressions are a single instruction.
-        let op =
-            e.0.first()
-                .ok_or_else(|| Error::instantiate("empty constant expression"))?;
-        Ok(match *op {
-            ConstOp::I32Const(v) => Value::I32(v),
-            ConstOp::I64Const(v) => Value::I64(v),
-            ConstOp::F32Const(v) => Value::F32(v),
-            ConstOp::F64Const(v) => Value::F64(v),
-            ConstOp::V128Const(v) => Value::V128(v),
-            ConstOp::RefNull(t) => {
-                if t.is_func_ref() {
-                    Value::FuncRef(None)
-                } else {
-                    Value::ExternRef(None)
+        let mut stack: Vec<Value> = Vec::with_capacity(2);
+        let bin32 = |s: &mut Vec<Value>, f: fn(i32, i32) -> i32| {
+            let b = s.pop().and_then(|v| v.as_i32());
+            let a = s.pop().and_then(|v| v.as_i32());
+            let (Some(a), Some(b)) = (a, b) else {
+                return Err(Error::instantiate("ill-typed constant expression"));
+            };
+            s.push(Value::I32(f(a, b)));
+            Ok(())
+        };
+        let bin64 = |s: &mut Vec<Value>, f: fn(i64, i64) -> i64| {
+            let b = s.pop().and_then(|v| v.as_i64());
+            let a = s.pop().and_then(|v| v.as_i64());
+            let (Some(a), Some(b)) = (a, b) else {
+                return Err(Error::instantiate("ill-typed constant expression"));
+            };
+            s.push(Value::I64(f(a, b)));
+            Ok(())
+        };
+        for op in &e.0 {
+            match *op {
+                ConstOp::I32Const(v) => stack.push(Value::I32(v)),
+                ConstOp::I64Const(v) => stack.push(Value::I64(v)),
+                ConstOp::F32Const(v) => stack.push(Value::F32(v)),
+                ConstOp::F64Const(v) => stack.push(Value::F64(v)),
+                ConstOp::V128Const(v) => stack.push(Value::V128(v)),
+                ConstOp::RefNull(t) => {
+                    stack.push(Value::default_for(wasmparser::ValType::Ref(t)))
+                }
+                ConstOp::RefFunc(i) => stack.push(Value::FuncRef(Some(inst.funcs[i as usize]))),
+                ConstOp::GlobalGet(g) => stack.push(self.global_get(inst.globals[g as usize])),
+                ConstOp::I32Add => bin32(&mut stack, i32::wrapping_add)?,
+                ConstOp::I32Sub => bin32(&mut stack, i32::wrapping_sub)?,
+                ConstOp::I32Mul => bin32(&mut stack, i32::wrapping_mul)?,
+                ConstOp::I64Add => bin64(&mut stack, i64::wrapping_add)?,
+                ConstOp::I64Sub => bin64(&mut stack, i64::wrapping_sub)?,
+                ConstOp::I64Mul => bin64(&mut stack, i64::wrapping_mul)?,
+                ConstOp::RefI31
+                | ConstOp::StructNew(_)
+                | ConstOp::StructNewDefault(_)
+                | ConstOp::ArrayNew(_)
+                | ConstOp::ArrayNewDefault(_)
+                | ConstOp::ArrayNewFixed(..)
+                | ConstOp::AnyConvertExtern
+                | ConstOp::ExternConvertAny => {
+                    return Err(Error::new(
+                        ErrorKind::Other,
+                        format!(
+                            "constant expression with {op:?}: GC objects are not supported yet"
+                        ),
+                    ));
                 }
             }
-            ConstOp::RefFunc(i) => Value::FuncRef(Some(inst.funcs[i as usize])),
-            ConstOp::GlobalGet(g) => self.global_get(inst.globals[g as usize]),
-        })
+        }
+        stack
+            .pop()
+            .ok_or_else(|| Error::instantiate("empty constant expression"))
     }
 
     /// Link and initialise an instance: allocate its objects, apply active
@@ -252,18 +374,18 @@ impl Store {
             globals: Vec::new(),
             datas: Vec::new(),
             elems: Vec::new(),
+            tags: Vec::new(),
             type_ids: Vec::new(),
             exports: HashMap::new(),
         };
-        for ty in &module.types {
-            inst.type_ids.push(self.intern_type(ty));
-        }
+        inst.type_ids = self.intern_module_types(&module);
         for (imp, ext) in module.imports.iter().zip(imports) {
             match (imp.kind, *ext) {
                 (crate::module::ImportKind::Func(_), Extern::Func(a)) => inst.funcs.push(a),
                 (crate::module::ImportKind::Table(_), Extern::Table(a)) => inst.tables.push(a),
                 (crate::module::ImportKind::Memory(_), Extern::Memory(a)) => inst.memories.push(a),
                 (crate::module::ImportKind::Global(_), Extern::Global(a)) => inst.globals.push(a),
+                (crate::module::ImportKind::Tag(_), Extern::Tag(a)) => inst.tags.push(a),
                 _ => {
                     return Err(Error::link(format!(
                         "incompatible import type for {}::{}",
@@ -291,11 +413,13 @@ impl Store {
             inst.funcs
                 .push(first_func + (i - module.num_imported_funcs));
         }
-        for &ty in &module.tables[module.num_imported_tables as usize..] {
-            let init = if ty.element_type.is_func_ref() {
-                Value::FuncRef(None)
-            } else {
-                Value::ExternRef(None)
+        for (i, &ty) in module.tables[module.num_imported_tables as usize..]
+            .iter()
+            .enumerate()
+        {
+            let init = match module.table_inits.get(i).and_then(|e| e.as_ref()) {
+                Some(e) => self.eval_const(&inst, e)?,
+                None => Value::default_for(wasmparser::ValType::Ref(ty.element_type)),
             };
             inst.tables.push(self.add_table(ty, init)?);
         }
@@ -309,12 +433,24 @@ impl Store {
             let v = self.eval_const(&inst, &module.global_inits[i])?;
             inst.globals.push(self.add_global(ty, v)?);
         }
+        for (i, &t) in module.tags[module.num_imported_tags as usize..]
+            .iter()
+            .enumerate()
+        {
+            self.tags.push(TagInst {
+                ty: module.types[t as usize].clone(),
+                type_id: inst.type_ids[t as usize],
+                origin: Some((id, module.num_imported_tags + i as u32)),
+            });
+            inst.tags.push((self.tags.len() - 1) as u32);
+        }
         for e in &module.exports {
             let ext = match e.kind {
                 ExternKind::Func => Extern::Func(inst.funcs[e.index as usize]),
                 ExternKind::Table => Extern::Table(inst.tables[e.index as usize]),
                 ExternKind::Memory => Extern::Memory(inst.memories[e.index as usize]),
                 ExternKind::Global => Extern::Global(inst.globals[e.index as usize]),
+                ExternKind::Tag => Extern::Tag(inst.tags[e.index as usize]),
             };
             inst.exports.insert(e.name.clone(), ext);
         }
@@ -339,10 +475,10 @@ impl Store {
             let addr = inst.elems[i] as usize;
             match &seg.mode {
                 ElementMode::Active { table, offset } => {
-                    let off = self.eval_const(&inst, offset)?.as_i32().unwrap_or(0) as u32;
+                    let off = index_value(self.eval_const(&inst, offset)?);
                     let t = &mut self.tables[inst.tables[*table as usize] as usize];
                     let items = &self.elems[addr];
-                    let end = off as u64 + items.len() as u64;
+                    let end = off.saturating_add(items.len() as u64);
                     if end > t.elems.len() as u64 {
                         failure = Some("out of bounds table access");
                         break;
@@ -358,10 +494,10 @@ impl Store {
             for (i, seg) in module.datas.iter().enumerate() {
                 let addr = inst.datas[i] as usize;
                 if let DataMode::Active { memory, offset } = &seg.mode {
-                    let off = self.eval_const(&inst, offset)?.as_i32().unwrap_or(0) as u32;
+                    let off = index_value(self.eval_const(&inst, offset)?);
                     let m = &mut self.memories[inst.memories[*memory as usize] as usize];
                     let bytes = &self.datas[addr];
-                    let end = off as u64 + bytes.len() as u64;
+                    let end = off.saturating_add(bytes.len() as u64);
                     if end > m.data.len() as u64 {
                         failure = Some("out of bounds memory access");
                         break;
@@ -448,7 +584,7 @@ impl Store {
     }
     pub fn global_set(&mut self, addr: u32, v: Value) -> Result<()> {
         let g = &mut self.globals[addr as usize];
-        if v.ty() != g.ty.content_type {
+        if !v.fits(g.ty.content_type) {
             return Err(Error::usage(format!(
                 "global of type {} given a {} value",
                 crate::value::valtype_name(g.ty.content_type),
@@ -486,6 +622,15 @@ impl Store {
     }
     pub fn table_type(&self, addr: u32) -> TableType {
         self.tables[addr as usize].ty
+    }
+}
+
+/// A segment offset: an i32 (unsigned) or, for a 64-bit memory or table, an i64.
+fn index_value(v: Value) -> u64 {
+    match v {
+        Value::I32(v) => v as u32 as u64,
+        Value::I64(v) => v as u64,
+        _ => u64::MAX,
     }
 }
 

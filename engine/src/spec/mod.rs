@@ -44,10 +44,21 @@ pub struct FileReport {
     pub failures: Vec<String>,
 }
 
-/// Run one `.wast` file.
+/// Run one `.wast` file, modules validated with the Wasm 3.0 features.
 pub fn run_wast_file(path: &Path, engine: Engine) -> FileReport {
+    run_wast_file_with(path, engine, crate::module::WASM_FEATURES)
+}
+
+/// Run one `.wast` file, modules validated with `features` (exactly
+/// `WasmFeatures::WASM2` for the Wasm 2.0 testsuite, whose scripts check
+/// that later constructs are refused).
+pub fn run_wast_file_with(
+    path: &Path,
+    engine: Engine,
+    features: wasmparser::WasmFeatures,
+) -> FileReport {
     match std::fs::read_to_string(path) {
-        Ok(text) => run_wast_str(&text, engine),
+        Ok(text) => run_wast_str_with(&text, engine, features),
         Err(e) => FileReport {
             passed: 0,
             failed: 1,
@@ -58,6 +69,15 @@ pub fn run_wast_file(path: &Path, engine: Engine) -> FileReport {
 
 /// Run a `.wast` script given as text.
 pub fn run_wast_str(text: &str, engine: Engine) -> FileReport {
+    run_wast_str_with(text, engine, crate::module::WASM_FEATURES)
+}
+
+/// [`run_wast_str`] with modules validated with `features`.
+pub fn run_wast_str_with(
+    text: &str,
+    engine: Engine,
+    features: wasmparser::WasmFeatures,
+) -> FileReport {
     let mut report = FileReport::default();
     let mut lexer = Lexer::new(text);
     lexer.allow_confusing_unicode(true);
@@ -79,7 +99,7 @@ pub fn run_wast_str(text: &str, engine: Engine) -> FileReport {
             return report;
         }
     };
-    let mut runner = Runner::new(engine);
+    let mut runner = Runner::new(engine, features);
     for directive in wast.directives {
         let (line, _) = directive.span().linecol_in(text);
         let r = catch_unwind(AssertUnwindSafe(|| runner.directive(directive)));
@@ -115,6 +135,7 @@ struct Runner {
     definitions: HashMap<String, Vec<u8>>,
     last: Option<InstanceId>,
     jit: crate::jit::JitEngine,
+    features: wasmparser::WasmFeatures,
 }
 
 fn ft(params: &[wasmparser::ValType], results: &[wasmparser::ValType]) -> wasmparser::FuncType {
@@ -122,7 +143,7 @@ fn ft(params: &[wasmparser::ValType], results: &[wasmparser::ValType]) -> wasmpa
 }
 
 impl Runner {
-    fn new(engine: Engine) -> Runner {
+    fn new(engine: Engine, features: wasmparser::WasmFeatures) -> Runner {
         let mut store = Store::new(StoreConfig::default());
         let mut linker = Linker::new();
         use wasmparser::ValType as T;
@@ -188,6 +209,7 @@ impl Runner {
             definitions: HashMap::new(),
             last: None,
             jit: crate::jit::JitEngine::new(crate::jit::OptLevel::Speed),
+            features,
         }
     }
 
@@ -207,7 +229,7 @@ impl Runner {
 
     /// Decode, link, instantiate and run the start function.
     fn instantiate(&mut self, bytes: Vec<u8>) -> Result<InstanceId, String> {
-        let mut module = Arc::new(Module::new(bytes).map_err(|e| e.to_string())?);
+        let mut module = Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
         if self.engine == Engine::Aot {
             // Compile to a universal module, decode that, and load its code.
             let aot = crate::jit::aot::compile_universal(
@@ -216,7 +238,7 @@ impl Runner {
                 &mut |_, _| {},
             )
             .map_err(|e| e.to_string())?;
-            module = Arc::new(Module::new(aot).map_err(|e| e.to_string())?);
+            module = Arc::new(Module::with_features(aot, self.features).map_err(|e| e.to_string())?);
             let compiled = crate::jit::CompiledModule::load_aot(module.clone())
                 .map_err(|e| e.to_string())?
                 .ok_or("the compiled module has no wdb.aot section")?;
@@ -307,7 +329,7 @@ impl Runner {
             WastDirective::ModuleDefinition(mut m) => {
                 let name = quote_name(&m);
                 let bytes = encode(&mut m)?;
-                Module::new(bytes.clone()).map_err(|e| e.to_string())?;
+                Module::with_features(bytes.clone(), self.features).map_err(|e| e.to_string())?;
                 if let Some(n) = name {
                     self.definitions.insert(n, bytes);
                 }
@@ -364,6 +386,10 @@ impl Runner {
                 }
                 other => Err(format!("expected trap {message:?}, got {other:?}")),
             },
+            WastDirective::AssertException { exec, .. } => match self.execute(exec)? {
+                RunOutcome::Trapped(t) if t.code == TrapCode::UncaughtException => Ok(()),
+                other => Err(format!("expected an uncaught exception, got {other:?}")),
+            },
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
                 RunOutcome::Trapped(t) if t.code == TrapCode::CallStackExhausted => Ok(()),
                 other => Err(format!("expected {message:?}, got {other:?}")),
@@ -377,7 +403,7 @@ impl Runner {
                     },
                     Ok(QuoteWatTest::Binary(b)) => b,
                 };
-                match Module::new(bytes) {
+                match Module::with_features(bytes, self.features) {
                     Err(_) => Ok(()),
                     Ok(_) => Err("malformed module was accepted".into()),
                 }
@@ -387,7 +413,7 @@ impl Runner {
                     Err(_) => return Ok(()),
                     Ok(b) => b,
                 };
-                match Module::new(bytes) {
+                match Module::with_features(bytes, self.features) {
                     Err(_) => Ok(()),
                     Ok(_) => Err("invalid module was accepted".into()),
                 }
@@ -443,14 +469,13 @@ fn arg(a: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::F32(v) => Value::F32(v.bits),
         WastArgCore::F64(v) => Value::F64(v.bits),
         WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
-        WastArgCore::RefNull(HeapType::Abstract {
-            ty: AbstractHeapType::Func,
-            ..
-        }) => Value::FuncRef(None),
-        WastArgCore::RefNull(HeapType::Abstract {
-            ty: AbstractHeapType::Extern,
-            ..
-        }) => Value::ExternRef(None),
+        WastArgCore::RefNull(HeapType::Abstract { ty, .. }) => match ty {
+            AbstractHeapType::Func | AbstractHeapType::NoFunc => Value::FuncRef(None),
+            AbstractHeapType::Extern | AbstractHeapType::NoExtern => Value::ExternRef(None),
+            AbstractHeapType::Exn | AbstractHeapType::NoExn => Value::ExnRef(None),
+            _ => Value::AnyRef(None),
+        },
+        WastArgCore::RefNull(HeapType::Concrete(_) | HeapType::Exact(_)) => Value::FuncRef(None),
         WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
         other => return Err(format!("unsupported argument {other:?}")),
     })
@@ -506,7 +531,10 @@ fn matches_ret(got: &Value, want: &WastRetCore<'_>) -> bool {
                 }),
             }
         }
-        (Value::FuncRef(None) | Value::ExternRef(None), WastRetCore::RefNull(_)) => true,
+        (
+            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) | Value::AnyRef(None),
+            WastRetCore::RefNull(_),
+        ) => true,
         (Value::ExternRef(Some(g)), WastRetCore::RefExtern(w)) => w.is_none_or(|w| w == *g),
         (Value::FuncRef(Some(_)), WastRetCore::RefFunc(_)) => true,
         (_, WastRetCore::Either(alts)) => alts.iter().any(|a| matches_ret(got, a)),

@@ -19,7 +19,7 @@ use wasmparser::{
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::SimdOp;
-use crate::ir::{Code, Op};
+use crate::ir::{Catch, Code, Handler, HandlerKind, MemOpX, Op};
 use crate::module::Module;
 use crate::runtime::store::InstanceData;
 use crate::value::{ValType, Value};
@@ -31,6 +31,10 @@ enum Kind {
     Loop,
     If,
     Else,
+    TryTable,
+    /// A legacy `try` body, then (after its first `catch`) its catch blocks.
+    LegacyTry,
+    LegacyCatch,
 }
 
 struct Ctrl {
@@ -48,6 +52,14 @@ struct Ctrl {
     else_fixup: Option<usize>,
     /// Code after an unconditional branch, until this block ends.
     unreachable: bool,
+    /// Catch clauses (handler, clause) that continue at this block's end.
+    catch_fixups: Vec<(usize, usize)>,
+    /// A `try_table` or legacy `try`: its handler.
+    handler: Option<usize>,
+    /// A legacy `try`: its nesting level among legacy `try`s (its hidden
+    /// exception slot), and whether a `rethrow` needs that slot.
+    legacy_level: u32,
+    rethrown: bool,
 }
 
 fn slots(ty: ValType) -> u32 {
@@ -69,6 +81,13 @@ struct Translator<'a> {
     local_types: Vec<ValType>,
     code_offset: u32,
     v128_pool: Vec<u128>,
+    mem_ops: Vec<MemOpX>,
+    handlers: Vec<Handler>,
+    /// Slot offset of the first hidden exception slot (after the declared locals).
+    exn_base: u32,
+    /// Legacy `try` nesting now, and the most seen.
+    legacy_level: u32,
+    legacy_max: u32,
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -77,6 +96,17 @@ fn invalid(e: wasmparser::BinaryReaderError) -> Error {
 
 /// Translate defined function `func_index` of `inst`'s module.
 pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
+    // Legacy `try` blocks need hidden slots after the locals, which only a
+    // pass over the body counts: the few functions that have them are
+    // translated twice.
+    let (code, legacy_max) = translate_with(inst, func_index, 0)?;
+    if legacy_max == 0 {
+        return Ok(code);
+    }
+    Ok(translate_with(inst, func_index, legacy_max)?.0)
+}
+
+fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(Code, u32)> {
     let module = &*inst.module;
     let body = module
         .body(func_index)
@@ -89,7 +119,7 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         resources,
         index: func_index,
         ty: module.func_types[func_index as usize],
-        features: crate::module::WASM_FEATURES,
+        features: module.features,
     };
     let mut validator = fv.into_validator(FuncValidatorAllocations::default());
     let mut reader = BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
@@ -104,6 +134,8 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
     }
     let param_slots: u32 = ty.params().iter().map(|&t| slots(t)).sum();
     let result_slots: u32 = ty.results().iter().map(|&t| slots(t)).sum();
+    let exn_base = at;
+    let at = at + hidden;
     let mut t = Translator {
         module,
         inst,
@@ -121,6 +153,10 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
             fixups: Vec::new(),
             else_fixup: None,
             unreachable: false,
+            catch_fixups: Vec::new(),
+            handler: None,
+            legacy_level: 0,
+            rethrown: false,
         }],
         locals_slots: at,
         max_height: at,
@@ -128,6 +164,11 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         local_types,
         code_offset: 0,
         v128_pool: Vec::new(),
+        mem_ops: Vec::new(),
+        handlers: Vec::new(),
+        exn_base,
+        legacy_level: 0,
+        legacy_max: 0,
     };
     let mut ops = OperatorsReader::new(reader);
     while !ops.eof() {
@@ -139,9 +180,13 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         }
     }
     ops.finish().map_err(invalid)?;
+    if t.legacy_max > hidden {
+        // Translated without room for the hidden slots: the caller asks again.
+        return Ok((empty_code(), t.legacy_max));
+    }
     let mut fused = t.ops;
     let unfused = fuse::fuse(&mut fused);
-    Ok(Code {
+    let code = Code {
         ops: fused,
         unfused,
         offsets: t.offsets,
@@ -154,8 +199,52 @@ pub(crate) fn translate(inst: &InstanceData, func_index: u32) -> Result<Code> {
         local_types: t.local_types,
         memory: inst.memories.first().copied(),
         v128_pool: t.v128_pool,
+        mem_ops: t.mem_ops,
+        handlers: t.handlers,
         patched: HashMap::new(),
-    })
+    };
+    Ok((code, 0))
+}
+
+fn empty_code() -> Code {
+    Code {
+        ops: Vec::new(),
+        unfused: Vec::new(),
+        offsets: Vec::new(),
+        param_slots: 0,
+        locals_slots: 0,
+        result_slots: 0,
+        max_height: 0,
+        local_offsets: Vec::new(),
+        local_types: Vec::new(),
+        memory: None,
+        v128_pool: Vec::new(),
+        mem_ops: Vec::new(),
+        handlers: Vec::new(),
+        patched: HashMap::new(),
+    }
+}
+
+/// What an instruction the interpreter cannot run yet is part of.
+fn proposal_of(op: &Operator<'_>) -> &'static str {
+    let name = format!("{op:?}");
+    if name.starts_with("Struct")
+        || name.starts_with("Array")
+        || name.starts_with("RefI31")
+        || name.starts_with("I31")
+        || name.starts_with("RefTest")
+        || name.starts_with("RefCast")
+        || name.starts_with("BrOnCast")
+        || name.starts_with("AnyConvert")
+        || name.starts_with("ExternConvert")
+        || name.starts_with("RefEq")
+    {
+        "GC"
+    } else if name.contains("Relaxed") {
+        "relaxed SIMD"
+    } else {
+        "a post-2.0 proposal"
+    }
 }
 
 impl Translator<'_> {
@@ -237,13 +326,123 @@ impl Translator<'_> {
             fixups: Vec::new(),
             else_fixup: None,
             unreachable,
+            catch_fixups: Vec::new(),
+            handler: None,
+            legacy_level: 0,
+            rethrown: false,
         });
+    }
+
+    /// A catch clause to label `depth` (counted from outside the `try`):
+    /// where it continues and at what stack height.
+    fn catch_to(&mut self, handler: usize, clause: usize, depth: u32) -> (u32, u32) {
+        let idx = self.ctrl.len() - 1 - depth as usize;
+        let c = &mut self.ctrl[idx];
+        if c.kind == Kind::Loop {
+            (c.height, c.loop_pc)
+        } else {
+            c.catch_fixups.push((handler, clause));
+            (c.height, u32::MAX)
+        }
+    }
+
+    /// Point the catch clauses waiting for a block's end at `pc`.
+    fn patch_catches(&mut self, fixups: &[(usize, usize)], pc: u32) {
+        for &(h, c) in fixups {
+            if let HandlerKind::Catches(cs) = &mut self.handlers[h].kind {
+                cs[c].target = pc;
+            }
+        }
+    }
+
+    /// Start a handler at the current pc for the `try` just pushed.
+    fn open_handler(&mut self, kind: HandlerKind) -> usize {
+        let depth = (self.ctrl.len() - 1) as u32;
+        self.handlers.push(Handler {
+            start: self.pc(),
+            end: u32::MAX,
+            depth,
+            kind,
+        });
+        let h = self.handlers.len() - 1;
+        self.ctrl.last_mut().expect("just pushed").handler = Some(h);
+        h
+    }
+
+    /// Emit `br_on_null` (`on_null`) or `br_on_non_null` to label `depth`;
+    /// `h_null` is the stack height without the reference.
+    fn branch_on(&mut self, depth: u32, on_null: bool, h_null: u32) {
+        let idx = self.ctrl.len() - 1 - depth as usize;
+        let c = &self.ctrl[idx];
+        if c.kind == Kind::Func {
+            let keep = c.result_slots;
+            let pc = self.pc();
+            // Skip the return unless the branch is taken.
+            self.emit(if on_null {
+                Op::BrOnNonNull {
+                    target: pc + 2,
+                    drop: 0,
+                    keep: 0,
+                }
+            } else {
+                Op::BrOnNull {
+                    target: pc + 2,
+                    drop: 0,
+                    keep: 0,
+                }
+            });
+            self.emit(Op::Return { keep });
+            return;
+        }
+        let (keep, target) = if c.kind == Kind::Loop {
+            (c.param_slots, c.loop_pc)
+        } else {
+            (c.result_slots, u32::MAX)
+        };
+        let at = if on_null {
+            let drop = h_null - c.height - keep;
+            self.emit(Op::BrOnNull { target, drop, keep })
+        } else {
+            let drop = h_null + 1 - c.height - keep;
+            self.emit(Op::BrOnNonNull { target, drop, keep })
+        };
+        if self.ctrl[idx].kind != Kind::Loop {
+            self.ctrl[idx].fixups.push(at);
+        }
+    }
+
+    /// A memory instruction on `memory` (module index): the fast op for a
+    /// 32-bit memory 0, else `Op::MemX`.
+    fn mem_op(&mut self, memory: u32, offset: u64, fast: Op) -> Op {
+        let is64 = self.module.memories[memory as usize].memory64;
+        if memory == 0 && !is64 && offset <= u32::MAX as u64 {
+            return fast;
+        }
+        self.mem_x(fast, memory, memory, offset)
+    }
+
+    fn mem_x(&mut self, op: Op, memory: u32, src: u32, offset: u64) -> Op {
+        self.mem_ops.push(MemOpX {
+            op,
+            mem: self.inst.memories[memory as usize],
+            src: self.inst.memories[src as usize],
+            offset,
+        });
+        Op::MemX(self.mem_ops.len() as u32 - 1)
+    }
+
+    /// Whether memory ops on `memory` take the fast path.
+    fn fast_memory(&self, memory: u32) -> bool {
+        memory == 0 && !self.module.memories[memory as usize].memory64
     }
 
     fn patch(&mut self, at: usize, target: u32) {
         match &mut self.ops[at] {
             Op::Br(t) | Op::BrIfNez(t) | Op::BrIfEqz(t) => *t = target,
-            Op::BrDrop { target: t, .. } | Op::BrIfNezDrop { target: t, .. } => *t = target,
+            Op::BrDrop { target: t, .. }
+            | Op::BrIfNezDrop { target: t, .. }
+            | Op::BrOnNull { target: t, .. }
+            | Op::BrOnNonNull { target: t, .. } => *t = target,
             other => unreachable!("patching a non-branch {other:?}"),
         }
     }
@@ -332,7 +531,7 @@ impl Translator<'_> {
                 self.sync_from(keep);
                 return Ok(());
             }
-            O::End => {
+            O::End | O::Delegate { .. } => {
                 let c = self.ctrl.pop().expect("validated: balanced end");
                 if c.kind == Kind::Func {
                     let at = self.emit(Op::Return {
@@ -342,16 +541,107 @@ impl Translator<'_> {
                     for f in c.fixups {
                         self.patch(f, pc);
                     }
+                    self.patch_catches(&c.catch_fixups, pc);
                     return Ok(());
                 }
                 let pc = self.pc();
                 for &f in &c.fixups {
                     self.patch(f, pc);
                 }
+                self.patch_catches(&c.catch_fixups, pc);
                 if let Some(at) = c.else_fixup {
                     self.patch(at, pc);
                 }
+                if let Some(h) = c.handler {
+                    if matches!(c.kind, Kind::TryTable | Kind::LegacyTry) {
+                        self.handlers[h].end = pc;
+                    }
+                    if let O::Delegate { relative_depth } = *op {
+                        let target = (self.ctrl.len() - 1 - relative_depth as usize) as u32;
+                        self.handlers[h].kind = HandlerKind::Delegate(target);
+                    }
+                    if !c.rethrown
+                        && let HandlerKind::Catches(cs) = &mut self.handlers[h].kind
+                    {
+                        for clause in cs {
+                            clause.exn_slot = None;
+                        }
+                    }
+                }
+                if matches!(c.kind, Kind::LegacyTry | Kind::LegacyCatch) {
+                    self.legacy_level -= 1;
+                }
                 self.sync_from(c.mirror_len);
+                return Ok(());
+            }
+            O::TryTable { ref try_table } => {
+                let h = self.handlers.len();
+                let mut catches = Vec::new();
+                for (i, catch) in try_table.catches.iter().enumerate() {
+                    use wasmparser::Catch as C;
+                    let (tag, label, push_payload, push_ref) = match *catch {
+                        C::One { tag, label } => (Some(tag), label, true, false),
+                        C::OneRef { tag, label } => (Some(tag), label, true, true),
+                        C::All { label } => (None, label, false, false),
+                        C::AllRef { label } => (None, label, false, true),
+                    };
+                    let (height, target) = self.catch_to(h, i, label);
+                    catches.push(Catch {
+                        tag: tag.map(|t| self.inst.tags[t as usize]),
+                        push_payload,
+                        push_ref,
+                        exn_slot: None,
+                        height,
+                        target,
+                    });
+                }
+                self.push_ctrl(Kind::TryTable, try_table.ty);
+                self.open_handler(HandlerKind::Catches(catches));
+                return Ok(());
+            }
+            O::Try { blockty } => {
+                self.push_ctrl(Kind::LegacyTry, blockty);
+                self.open_handler(HandlerKind::Catches(Vec::new()));
+                let c = self.ctrl.last_mut().expect("just pushed");
+                c.legacy_level = self.legacy_level;
+                self.legacy_level += 1;
+                self.legacy_max = self.legacy_max.max(self.legacy_level);
+                return Ok(());
+            }
+            O::Catch { .. } | O::CatchAll => {
+                let c = self.ctrl.last().expect("validated: catch inside try");
+                if !c.unreachable {
+                    let at = self.emit(Op::Br(u32::MAX));
+                    self.ctrl.last_mut().expect("checked").fixups.push(at);
+                }
+                let pc = self.pc();
+                let parent_unreachable =
+                    self.ctrl.len() >= 2 && self.ctrl[self.ctrl.len() - 2].unreachable;
+                let c = self.ctrl.last_mut().expect("checked");
+                let h = c.handler.expect("a try has a handler");
+                let first = c.kind == Kind::LegacyTry;
+                c.kind = Kind::LegacyCatch;
+                c.unreachable = parent_unreachable;
+                let (height, level, keep) = (c.height, c.legacy_level, c.mirror_len);
+                if first {
+                    self.handlers[h].end = pc;
+                }
+                let tag = match *op {
+                    O::Catch { tag_index } => Some(self.inst.tags[tag_index as usize]),
+                    _ => None,
+                };
+                let clause = Catch {
+                    tag,
+                    push_payload: tag.is_some(),
+                    push_ref: false,
+                    exn_slot: Some(self.exn_base + level),
+                    height,
+                    target: pc,
+                };
+                if let HandlerKind::Catches(cs) = &mut self.handlers[h].kind {
+                    cs.push(clause);
+                }
+                self.sync_from(keep);
                 return Ok(());
             }
             _ => {}
@@ -394,6 +684,61 @@ impl Translator<'_> {
                 self.set_unreachable();
                 return Ok(());
             }
+            O::Throw { tag_index } => {
+                self.emit(Op::Throw(m.tags[tag_index as usize]));
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::ThrowRef => {
+                self.emit(Op::ThrowRef);
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::Rethrow { relative_depth } => {
+                let idx = self.ctrl.len() - 1 - relative_depth as usize;
+                self.ctrl[idx].rethrown = true;
+                let slot = self.exn_base + self.ctrl[idx].legacy_level;
+                self.emit(Op::Rethrow(slot));
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::ReturnCall { function_index } => {
+                self.emit(Op::ReturnCall(m.funcs[function_index as usize]));
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                self.emit(Op::ReturnCallIndirect {
+                    table: m.tables[table_index as usize],
+                    type_id: m.type_ids[type_index as usize],
+                });
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::ReturnCallRef { .. } => {
+                self.emit(Op::ReturnCallRef);
+                self.set_unreachable();
+                return Ok(());
+            }
+            O::CallRef { type_index } => {
+                let n = self.module.types[type_index as usize].params().len();
+                self.emit(Op::CallRef);
+                self.sync(n + 1);
+                return Ok(());
+            }
+            O::BrOnNull { relative_depth } => {
+                self.branch_on(relative_depth, true, h0 - 1);
+                self.sync(1);
+                return Ok(());
+            }
+            O::BrOnNonNull { relative_depth } => {
+                self.branch_on(relative_depth, false, h0 - 1);
+                self.sync(1);
+                return Ok(());
+            }
             O::Call { function_index } => {
                 let n = self.module.func_type(function_index).params().len();
                 self.emit(Op::Call(m.funcs[function_index as usize]));
@@ -405,9 +750,12 @@ impl Translator<'_> {
                 table_index,
             } => {
                 let n = self.module.types[type_index as usize].params().len();
-                self.emit(Op::CallIndirect {
-                    table: m.tables[table_index as usize],
-                    type_id: m.type_ids[type_index as usize],
+                let table = m.tables[table_index as usize];
+                let type_id = m.type_ids[type_index as usize];
+                self.emit(if self.module.tables[table_index as usize].table64 {
+                    Op::CallIndirect64 { table, type_id }
+                } else {
+                    Op::CallIndirect { table, type_id }
                 });
                 self.sync(n + 1);
                 return Ok(());
@@ -439,31 +787,39 @@ impl Translator<'_> {
                     Op::GlobalSet(a)
                 }
             }
-            O::I32Load { memarg } | O::F32Load { memarg } => Op::I32Load(memarg.offset as u32),
-            O::I64Load { memarg } | O::F64Load { memarg } => Op::I64Load(memarg.offset as u32),
-            O::I32Load8S { memarg } => Op::I32Load8S(memarg.offset as u32),
-            O::I32Load8U { memarg } => Op::I32Load8U(memarg.offset as u32),
-            O::I32Load16S { memarg } => Op::I32Load16S(memarg.offset as u32),
-            O::I32Load16U { memarg } => Op::I32Load16U(memarg.offset as u32),
-            O::I64Load8S { memarg } => Op::I64Load8S(memarg.offset as u32),
-            O::I64Load8U { memarg } => Op::I64Load8U(memarg.offset as u32),
-            O::I64Load16S { memarg } => Op::I64Load16S(memarg.offset as u32),
-            O::I64Load16U { memarg } => Op::I64Load16U(memarg.offset as u32),
-            O::I64Load32S { memarg } => Op::I64Load32S(memarg.offset as u32),
-            O::I64Load32U { memarg } => Op::I64Load32U(memarg.offset as u32),
-            O::I32Store { memarg } | O::F32Store { memarg } => Op::I32Store(memarg.offset as u32),
-            O::I64Store { memarg } | O::F64Store { memarg } => Op::I64Store(memarg.offset as u32),
-            O::I32Store8 { memarg } => Op::I32Store8(memarg.offset as u32),
-            O::I32Store16 { memarg } => Op::I32Store16(memarg.offset as u32),
-            O::I64Store8 { memarg } => Op::I64Store8(memarg.offset as u32),
-            O::I64Store16 { memarg } => Op::I64Store16(memarg.offset as u32),
-            O::I64Store32 { memarg } => Op::I64Store32(memarg.offset as u32),
-            O::MemorySize { .. } => Op::MemorySize,
-            O::MemoryGrow { .. } => Op::MemoryGrow,
-            O::MemoryInit { data_index, .. } => Op::MemoryInit(m.datas[data_index as usize]),
+            O::I32Load { memarg } | O::F32Load { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load(memarg.offset as u32)),
+            O::I64Load { memarg } | O::F64Load { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load(memarg.offset as u32)),
+            O::I32Load8S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load8S(memarg.offset as u32)),
+            O::I32Load8U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load8U(memarg.offset as u32)),
+            O::I32Load16S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load16S(memarg.offset as u32)),
+            O::I32Load16U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load16U(memarg.offset as u32)),
+            O::I64Load8S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load8S(memarg.offset as u32)),
+            O::I64Load8U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load8U(memarg.offset as u32)),
+            O::I64Load16S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load16S(memarg.offset as u32)),
+            O::I64Load16U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load16U(memarg.offset as u32)),
+            O::I64Load32S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load32S(memarg.offset as u32)),
+            O::I64Load32U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load32U(memarg.offset as u32)),
+            O::I32Store { memarg } | O::F32Store { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store(memarg.offset as u32)),
+            O::I64Store { memarg } | O::F64Store { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store(memarg.offset as u32)),
+            O::I32Store8 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store8(memarg.offset as u32)),
+            O::I32Store16 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store16(memarg.offset as u32)),
+            O::I64Store8 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store8(memarg.offset as u32)),
+            O::I64Store16 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store16(memarg.offset as u32)),
+            O::I64Store32 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store32(memarg.offset as u32)),
+            O::MemorySize { mem } => self.mem_op(mem, 0, Op::MemorySize),
+            O::MemoryGrow { mem } => self.mem_op(mem, 0, Op::MemoryGrow),
+            O::MemoryInit { data_index, mem } => {
+                self.mem_op(mem, 0, Op::MemoryInit(m.datas[data_index as usize]))
+            }
             O::DataDrop { data_index } => Op::DataDrop(m.datas[data_index as usize]),
-            O::MemoryCopy { .. } => Op::MemoryCopy,
-            O::MemoryFill { .. } => Op::MemoryFill,
+            O::MemoryCopy { dst_mem, src_mem } => {
+                if dst_mem == src_mem && self.fast_memory(dst_mem) {
+                    Op::MemoryCopy
+                } else {
+                    self.mem_x(Op::MemoryCopy, dst_mem, src_mem, 0)
+                }
+            }
+            O::MemoryFill { mem } => self.mem_op(mem, 0, Op::MemoryFill),
             O::I32Const { value } => Op::Const32(value as u32),
             O::I64Const { value } => Op::Const64(value as u64),
             O::F32Const { value } => Op::Const32(value.bits()),
@@ -496,17 +852,22 @@ impl Translator<'_> {
                 self.v128_pool.push(u128::from_le_bytes(lanes));
                 Op::I8x16Shuffle(self.v128_pool.len() as u32 - 1)
             }
+            O::RefAsNonNull => Op::RefAsNonNull,
             ref other => match numeric(other) {
                 Some(op) => op,
-                None => match SimdOp::from_operator(other) {
-                    Some(s) => Op::Simd(s),
-                    None => {
-                        return Err(Error::at(
-                            ErrorKind::Other,
-                            format!("unsupported instruction {other:?}"),
-                            offset as usize,
-                        ));
+                None => match simd_memarg(other) {
+                    // Another memory, or a 64-bit one: the general path,
+                    // which adds the offset itself.
+                    Some(ma) if !self.fast_memory(mem_index(ma.target)) || ma.offset > u32::MAX as u64 => {
+                        match SimdOp::from_operator(&with_offset(other, 0)) {
+                            Some(s) => self.mem_x(Op::Simd(s), mem_index(ma.target), mem_index(ma.target), ma.offset),
+                            None => return Err(unsupported(other, offset)),
+                        }
                     }
+                    _ => match SimdOp::from_operator(other) {
+                        Some(s) => Op::Simd(s),
+                        None => return Err(unsupported(other, offset)),
+                    },
                 },
             },
         };
@@ -526,6 +887,83 @@ impl Translator<'_> {
             one(off)
         }
     }
+}
+
+/// The error for an instruction the interpreter cannot run (yet): at
+/// translation, so calling the function traps with it.
+fn unsupported(op: &Operator<'_>, offset: u64) -> Error {
+    let name = format!("{op:?}");
+    let name = name.split([' ', '{', '(']).next().unwrap_or("");
+    Error::at(
+        ErrorKind::Other,
+        format!(
+            "the interpreter cannot run `{name}` ({}) yet",
+            proposal_of(op)
+        ),
+        offset as usize,
+    )
+}
+
+/// The memarg of a SIMD memory instruction.
+fn simd_memarg(op: &Operator<'_>) -> Option<wasmparser::MemArg> {
+    use Operator as O;
+    match *op {
+        O::V128Load { memarg }
+        | O::V128Load8x8S { memarg }
+        | O::V128Load8x8U { memarg }
+        | O::V128Load16x4S { memarg }
+        | O::V128Load16x4U { memarg }
+        | O::V128Load32x2S { memarg }
+        | O::V128Load32x2U { memarg }
+        | O::V128Load8Splat { memarg }
+        | O::V128Load16Splat { memarg }
+        | O::V128Load32Splat { memarg }
+        | O::V128Load64Splat { memarg }
+        | O::V128Load32Zero { memarg }
+        | O::V128Load64Zero { memarg }
+        | O::V128Store { memarg }
+        | O::V128Load8Lane { memarg, .. }
+        | O::V128Load16Lane { memarg, .. }
+        | O::V128Load32Lane { memarg, .. }
+        | O::V128Load64Lane { memarg, .. }
+        | O::V128Store8Lane { memarg, .. }
+        | O::V128Store16Lane { memarg, .. }
+        | O::V128Store32Lane { memarg, .. }
+        | O::V128Store64Lane { memarg, .. } => Some(memarg),
+        _ => None,
+    }
+}
+
+/// A SIMD memory instruction with another static offset.
+fn with_offset<'a>(op: &Operator<'a>, offset: u64) -> Operator<'a> {
+    use Operator as O;
+    let mut op = op.clone();
+    match &mut op {
+        O::V128Load { memarg }
+        | O::V128Load8x8S { memarg }
+        | O::V128Load8x8U { memarg }
+        | O::V128Load16x4S { memarg }
+        | O::V128Load16x4U { memarg }
+        | O::V128Load32x2S { memarg }
+        | O::V128Load32x2U { memarg }
+        | O::V128Load8Splat { memarg }
+        | O::V128Load16Splat { memarg }
+        | O::V128Load32Splat { memarg }
+        | O::V128Load64Splat { memarg }
+        | O::V128Load32Zero { memarg }
+        | O::V128Load64Zero { memarg }
+        | O::V128Store { memarg }
+        | O::V128Load8Lane { memarg, .. }
+        | O::V128Load16Lane { memarg, .. }
+        | O::V128Load32Lane { memarg, .. }
+        | O::V128Load64Lane { memarg, .. }
+        | O::V128Store8Lane { memarg, .. }
+        | O::V128Store16Lane { memarg, .. }
+        | O::V128Store32Lane { memarg, .. }
+        | O::V128Store64Lane { memarg, .. } => memarg.offset = offset,
+        _ => {}
+    }
+    op
 }
 
 fn numeric(op: &Operator<'_>) -> Option<Op> {
@@ -684,7 +1122,7 @@ pub(crate) fn operand_types_at(
         resources: module.resources.clone()?,
         index: func_index,
         ty: module.func_types[func_index as usize],
-        features: crate::module::WASM_FEATURES,
+        features: module.features,
     };
     let mut v = fv.into_validator(FuncValidatorAllocations::default());
     let mut reader = BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
@@ -703,4 +1141,12 @@ pub(crate) fn operand_types_at(
         .rev()
         .map(|d| v.get_operand_type(d).map(|t| t.unwrap_or(ValType::I32)))
         .collect()
+}
+
+/// The memory a memarg names (an array target is beyond Wasm 3.0: never validated).
+fn mem_index(t: wasmparser::MemArgTarget) -> u32 {
+    match t {
+        wasmparser::MemArgTarget::Memory(i) => i,
+        wasmparser::MemArgTarget::Array(_) => 0,
+    }
 }

@@ -144,9 +144,13 @@ fn every_wasm2_simd_opcode_is_handled() {
     }
     // Wasm 2.0 has 236 SIMD instructions; two carry 16-byte immediates.
     assert_eq!((handled, out_of_line), (234, 2));
-    // Relaxed SIMD (0x100..) is not Wasm 2.0.
+    // Relaxed SIMD (0x100..0x113, Wasm 3.0) is handled too, deterministically.
+    for opcode in 0x100..=0x113u32 {
+        let op = decode(opcode).expect("relaxed SIMD decodes");
+        assert!(SimdOp::from_operator(&op).is_some(), "{op:?} not handled");
+    }
     let relaxed = decode(0x100).expect("i8x16.relaxed_swizzle decodes");
-    assert_eq!(SimdOp::from_operator(&relaxed), None);
+    assert_eq!(SimdOp::from_operator(&relaxed), Some(SimdOp::I8x16Swizzle));
     assert_eq!(SimdOp::from_operator(&Operator::I32Add), None);
 }
 
