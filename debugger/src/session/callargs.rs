@@ -433,6 +433,123 @@ fn run_quietly(rt: &mut Runtime, func_index: u32, args: &[Value]) -> Res<Vec<Val
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::super::SessionConfig;
+    use crate::api::{Command, Request};
+
+    fn greet_session() -> Session {
+        let path =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/greet.wasm");
+        let mut s = Session::new(SessionConfig {
+            capture_output: true,
+            persist: false,
+            inherit_stdin: false,
+            ..Default::default()
+        });
+        let ev = run(&mut s, Command::Load { path, args: vec![] });
+        assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+        s
+    }
+
+    fn run(s: &mut Session, command: Command) -> Vec<Event> {
+        s.handle(Request { id: 1, command })
+    }
+
+    fn call(s: &mut Session, export: &str, args: &[&str], as_string: bool) -> Vec<Event> {
+        let (export, args) = (
+            export.to_string(),
+            args.iter().map(|a| a.to_string()).collect(),
+        );
+        run(
+            s,
+            if as_string {
+                Command::CallString { export, args }
+            } else {
+                Command::Call { export, args }
+            },
+        )
+    }
+
+    fn returned(ev: &[Event]) -> &crate::api::ValueView {
+        ev.iter()
+            .find_map(|e| match e {
+                Event::Returned { values, .. } => values.first(),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no return in {ev:?}"))
+    }
+
+    fn stack_pointer(s: &Session) -> Value {
+        let rt = s.rt.as_ref().expect("instantiated");
+        rt.store.global_get(rt.store.instance_global(rt.inst, 0))
+    }
+
+    #[test]
+    fn string_arguments_cells_and_dump_memory() {
+        let mut s = greet_session();
+        let ev = call(&mut s, "greet", &["\"Ada\"", "&len"], true);
+        let v = returned(&ev);
+        assert!(v.text.ends_with(" \"Hello, Ada!\""), "{ev:?}");
+        assert!(
+            ev.iter().any(
+                |e| matches!(e, Event::Printed { expr, text } if expr == "len" && text == "11")
+            ),
+            "{ev:?}"
+        );
+        let addr = v.bits as u32;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hello.bin");
+        let ev = run(
+            &mut s,
+            Command::DumpMemory {
+                path: file.clone(),
+                start: format!("{addr:#x}"),
+                end: format!("{:#x}", addr + 11),
+            },
+        );
+        assert!(
+            matches!(ev.as_slice(), [Event::Text(t)] if t.starts_with("Wrote 11 bytes")),
+            "{ev:?}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"Hello, Ada!");
+        // A byte string is copied as it is (here with its own NUL).
+        let ev = call(&mut s, "count_vowels", &["b\"aeiz\\x00\""], false);
+        assert_eq!(returned(&ev).text, "3");
+    }
+
+    #[test]
+    fn a_trapped_call_is_undone_at_the_next_call() {
+        let mut s = greet_session();
+        returned(&call(&mut s, "greet_count", &[], false));
+        let before = stack_pointer(&s);
+        let ev = call(&mut s, "shout", &["\"\""], false);
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::Trapped { .. })),
+            "{ev:?}"
+        );
+        // The trap left the shadow stack moved; the frames are still there.
+        assert_ne!(stack_pointer(&s), before);
+        assert!(s.frames().is_ok());
+        let ev = call(&mut s, "greet_count", &[], false);
+        assert!(
+            ev.iter()
+                .any(|e| matches!(e, Event::Text(t) if t.starts_with("[restored memory"))),
+            "{ev:?}"
+        );
+        assert_eq!(stack_pointer(&s), before);
+        // With unwindonsignal off the trap's state stays.
+        run(
+            &mut s,
+            Command::Set {
+                name: "unwindonsignal".into(),
+                value: "off".into(),
+            },
+        );
+        call(&mut s, "shout", &["\"\""], false);
+        let moved = stack_pointer(&s);
+        assert_ne!(moved, before);
+        call(&mut s, "greet_count", &[], false);
+        assert_eq!(stack_pointer(&s), moved);
+    }
 
     #[test]
     fn call_arguments_classify() {

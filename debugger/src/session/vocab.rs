@@ -287,12 +287,18 @@ impl Session {
                     let BpKind::Code { code_offset, .. } = self.resolve_spec(&other)? else {
                         return Err("not a code location".into());
                     };
-                    let loc = self
-                        .loaded()?
-                        .source
+                    let src = &self.loaded()?.source;
+                    let loc = src
                         .location(code_offset)
                         .ok_or("No source line for that location.")?;
-                    let (f, a, b) = centred(loc.file, loc.line);
+                    // `list FUNC` centres on the function's declaration, as
+                    // gdb (its first line after the prologue otherwise).
+                    let decl = matches!(other, BreakSpec::Function(_))
+                        .then(|| src.info.function_at(code_offset).and_then(|f| f.decl))
+                        .flatten()
+                        .filter(|d| d.file == loc.file);
+                    let line = decl.map_or(loc.line, |d| d.line);
+                    let (f, a, b) = centred(loc.file, line);
                     (f, a, b, None)
                 }
             },
