@@ -403,7 +403,15 @@ fn interactive(file: &Path, args: Vec<String>) -> anyhow::Result<u8> {
                         | "until"
                         | "u"
                 )
-                .then(|| line.clone());
+                .then(|| line.clone())
+                // As gdb: Enter after `list` shows the next lines, after
+                // `list -` the ones before.
+                .or_else(|| {
+                    matches!(word, "list" | "l").then(|| {
+                        let back = line.split_whitespace().nth(1) == Some("-");
+                        if back { "list -" } else { "list" }.to_string()
+                    })
+                });
                 if let LineResult::Quit = repl.exec(&line, &mut std::io::stdout()) {
                     break;
                 }

@@ -78,3 +78,28 @@ fn completion_history_and_ctrl_c() {
     s.send(ControlCode::EndOfTransmission).unwrap(); // Ctrl-D at the prompt leaves
     s.expect(expectrl::Eof).expect("Ctrl-D ends the program");
 }
+
+#[test]
+fn enter_after_list_lists_on() {
+    let state = tempfile::tempdir().expect("temp dir");
+    let mut s = spawn(state.path());
+    s.send("list 20\r").unwrap();
+    s.expect("    24\r\n").expect("list 20 ends at 24");
+    s.expect("(wdb) ").unwrap();
+    // Enter: the next ten lines, as gdb.
+    s.send("\r").unwrap();
+    s.expect("    25\t__attribute__((export_name(\"add\")))\r\n")
+        .expect("Enter continued the listing");
+    s.expect("    34\r\n").unwrap();
+    s.expect("(wdb) ").unwrap();
+    s.send("list 30\r").unwrap();
+    s.expect("(wdb) ").unwrap();
+    s.send("list -\r").unwrap();
+    s.expect("    15\t}\r\n").expect("list - before 25");
+    s.expect("(wdb) ").unwrap();
+    // Enter after `list -`: the ten before those.
+    s.send("\r").unwrap();
+    s.expect("     5\t/* Same as WasmEdge").expect("Enter went back again");
+    s.expect("(wdb) ").unwrap();
+    s.send("quit\r").unwrap();
+}

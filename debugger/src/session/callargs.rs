@@ -432,8 +432,8 @@ fn run_quietly(rt: &mut Runtime, func_index: u32, args: &[Value]) -> Res<Vec<Val
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::SessionConfig;
+    use super::*;
     use crate::api::{Command, Request};
 
     fn greet_session() -> Session {
