@@ -139,8 +139,8 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
     let mut parser = Parser::new(0);
     parser.set_features(features);
     for payload in parser.parse_all(&bytes) {
-        let payload =
-            payload.map_err(|e| parser_error(ErrorKind::Malformed, &e).with_section(current))?;
+        let payload = payload
+            .map_err(|e| parser_error(ErrorKind::Malformed, &e).with_section(current))?;
         if let Some((id, range)) = payload.as_section() {
             current = section_name(id);
             let name = match &payload {

@@ -137,9 +137,7 @@ fn unfold_legacy_try(text: &str) -> String {
                 }
             }
             let end = (*i).min(b.len());
-            out.push(Item::Text(
-                String::from_utf8_lossy(&b[start..end]).into_owned(),
-            ));
+            out.push(Item::Text(String::from_utf8_lossy(&b[start..end]).into_owned()));
         }
     }
     fn head(items: &[Item]) -> Option<&str> {
@@ -398,8 +396,7 @@ impl Runner {
 
     /// Decode, link, instantiate and run the start function.
     fn instantiate(&mut self, bytes: Vec<u8>) -> Result<InstanceId, String> {
-        let mut module =
-            Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
+        let mut module = Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
         if self.engine == Engine::Aot {
             // Compile to a universal module, decode that, and load its code.
             let aot = crate::jit::aot::compile_universal(
@@ -408,8 +405,7 @@ impl Runner {
                 &mut |_, _| {},
             )
             .map_err(|e| e.to_string())?;
-            module =
-                Arc::new(Module::with_features(aot, self.features).map_err(|e| e.to_string())?);
+            module = Arc::new(Module::with_features(aot, self.features).map_err(|e| e.to_string())?);
             let compiled = crate::jit::CompiledModule::load_aot(module.clone())
                 .map_err(|e| e.to_string())?
                 .ok_or("the compiled module has no wdb.aot section")?;
@@ -714,10 +710,7 @@ fn matches_ret(got: &Value, want: &WastRetCore<'_>) -> bool {
             }
         }
         (
-            Value::FuncRef(None)
-            | Value::ExternRef(None)
-            | Value::ExnRef(None)
-            | Value::AnyRef(None),
+            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) | Value::AnyRef(None),
             WastRetCore::RefNull(_),
         ) => true,
         (Value::ExternRef(Some(g)), WastRetCore::RefExtern(w)) => w.is_none_or(|w| w == *g),

@@ -787,101 +787,25 @@ impl Translator<'_> {
                     Op::GlobalSet(a)
                 }
             }
-            O::I32Load { memarg } | O::F32Load { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Load(memarg.offset as u32),
-            ),
-            O::I64Load { memarg } | O::F64Load { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load(memarg.offset as u32),
-            ),
-            O::I32Load8S { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Load8S(memarg.offset as u32),
-            ),
-            O::I32Load8U { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Load8U(memarg.offset as u32),
-            ),
-            O::I32Load16S { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Load16S(memarg.offset as u32),
-            ),
-            O::I32Load16U { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Load16U(memarg.offset as u32),
-            ),
-            O::I64Load8S { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load8S(memarg.offset as u32),
-            ),
-            O::I64Load8U { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load8U(memarg.offset as u32),
-            ),
-            O::I64Load16S { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load16S(memarg.offset as u32),
-            ),
-            O::I64Load16U { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load16U(memarg.offset as u32),
-            ),
-            O::I64Load32S { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load32S(memarg.offset as u32),
-            ),
-            O::I64Load32U { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Load32U(memarg.offset as u32),
-            ),
-            O::I32Store { memarg } | O::F32Store { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Store(memarg.offset as u32),
-            ),
-            O::I64Store { memarg } | O::F64Store { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Store(memarg.offset as u32),
-            ),
-            O::I32Store8 { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Store8(memarg.offset as u32),
-            ),
-            O::I32Store16 { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I32Store16(memarg.offset as u32),
-            ),
-            O::I64Store8 { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Store8(memarg.offset as u32),
-            ),
-            O::I64Store16 { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Store16(memarg.offset as u32),
-            ),
-            O::I64Store32 { memarg } => self.mem_op(
-                mem_index(memarg.target),
-                memarg.offset,
-                Op::I64Store32(memarg.offset as u32),
-            ),
+            O::I32Load { memarg } | O::F32Load { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load(memarg.offset as u32)),
+            O::I64Load { memarg } | O::F64Load { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load(memarg.offset as u32)),
+            O::I32Load8S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load8S(memarg.offset as u32)),
+            O::I32Load8U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load8U(memarg.offset as u32)),
+            O::I32Load16S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load16S(memarg.offset as u32)),
+            O::I32Load16U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load16U(memarg.offset as u32)),
+            O::I64Load8S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load8S(memarg.offset as u32)),
+            O::I64Load8U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load8U(memarg.offset as u32)),
+            O::I64Load16S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load16S(memarg.offset as u32)),
+            O::I64Load16U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load16U(memarg.offset as u32)),
+            O::I64Load32S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load32S(memarg.offset as u32)),
+            O::I64Load32U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load32U(memarg.offset as u32)),
+            O::I32Store { memarg } | O::F32Store { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store(memarg.offset as u32)),
+            O::I64Store { memarg } | O::F64Store { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store(memarg.offset as u32)),
+            O::I32Store8 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store8(memarg.offset as u32)),
+            O::I32Store16 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store16(memarg.offset as u32)),
+            O::I64Store8 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store8(memarg.offset as u32)),
+            O::I64Store16 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store16(memarg.offset as u32)),
+            O::I64Store32 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store32(memarg.offset as u32)),
             O::MemorySize { mem } => self.mem_op(mem, 0, Op::MemorySize),
             O::MemoryGrow { mem } => self.mem_op(mem, 0, Op::MemoryGrow),
             O::MemoryInit { data_index, mem } => {
@@ -934,17 +858,9 @@ impl Translator<'_> {
                 None => match simd_memarg(other) {
                     // Another memory, or a 64-bit one: the general path,
                     // which adds the offset itself.
-                    Some(ma)
-                        if !self.fast_memory(mem_index(ma.target))
-                            || ma.offset > u32::MAX as u64 =>
-                    {
+                    Some(ma) if !self.fast_memory(mem_index(ma.target)) || ma.offset > u32::MAX as u64 => {
                         match SimdOp::from_operator(&with_offset(other, 0)) {
-                            Some(s) => self.mem_x(
-                                Op::Simd(s),
-                                mem_index(ma.target),
-                                mem_index(ma.target),
-                                ma.offset,
-                            ),
+                            Some(s) => self.mem_x(Op::Simd(s), mem_index(ma.target), mem_index(ma.target), ma.offset),
                             None => return Err(unsupported(other, offset)),
                         }
                     }
