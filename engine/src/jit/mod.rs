@@ -146,6 +146,11 @@ struct LazyCode {
     funcs: Vec<Option<FuncCodeRef>>,
     /// Declared Cranelift ids (body, wrapper), by defined-function index.
     ids: Vec<Option<(cranelift_module::FuncId, cranelift_module::FuncId)>>,
+    /// Why a batch failed to compile: functions of that batch may already
+    /// be defined with relocations to ones that never will be, so this
+    /// module's lazy code cannot be finalized again and every later
+    /// request gets the same error.
+    failed: Option<Error>,
 }
 
 /// How many functions one lazy compilation may take: the called function
@@ -246,6 +251,7 @@ impl CompiledModule {
         options: CompileOptions,
     ) -> Result<CompiledModule> {
         let start = Instant::now();
+        compile::check_supported(&module)?;
         let n = (module.num_funcs() - module.num_imported_funcs) as usize;
         let mut compiler = Compiler::new(new_jit_module(opt)?);
         compiler.resumable_interrupts = resumable;
@@ -260,6 +266,7 @@ impl CompiledModule {
                 compiler,
                 funcs: vec![None; n],
                 ids: vec![None; n],
+                failed: None,
             })),
             source: CodeSource::Jit,
             compile_time: start.elapsed(),
@@ -492,6 +499,9 @@ impl CompiledModule {
         if let Some(Some(c)) = l.funcs.get(d) {
             return Ok(vec![(d, c.clone())]);
         }
+        if let Some(e) = &l.failed {
+            return Err(e.clone());
+        }
         let imports = self.module.num_imported_funcs;
         let l = &mut *l;
         let funcs = &l.funcs;
@@ -501,9 +511,16 @@ impl CompiledModule {
             &|f| funcs[(f - imports) as usize].is_none(),
             LAZY_BATCH,
         );
-        let code = l
+        let code = match l
             .compiler
-            .compile_batch(&self.module, &batch, &mut l.ids, &|x| funcs[x].is_some())?;
+            .compile_batch(&self.module, &batch, &mut l.ids, &|x| funcs[x].is_some())
+        {
+            Ok(code) => code,
+            Err(e) => {
+                l.failed = Some(e.clone());
+                return Err(e);
+            }
+        };
         l.compiler
             .module
             .finalize_definitions()
