@@ -297,6 +297,12 @@ pub enum Command {
     },
     /// Enable or disable every breakpoint (`disable` with no number).
     EnableAll(bool),
+    /// `enable|disable N.L`: location L (from 1) of breakpoint N only.
+    EnableLocation {
+        number: u32,
+        location: u32,
+        on: bool,
+    },
     /// `info functions|variables|types [REGEX]`: names matching a regular
     /// expression (all without one).
     InfoMatching {
@@ -530,6 +536,8 @@ pub struct BreakpointView {
 #[derive(Debug, Clone)]
 pub struct BreakLocation {
     pub code_offset: u32,
+    /// `disable 1.2` turns one location off (the breakpoint stays on).
+    pub enabled: bool,
     /// The function as the user knows it: the inlined function for an
     /// inlined copy.
     pub func_name: String,

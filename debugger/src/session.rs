@@ -137,6 +137,26 @@ struct Breakpoint {
     condition: Option<String>,
     ignore: u32,
     hits: u32,
+    /// Locations turned off by `disable N.L` (indices into
+    /// `kind.code_locations()`).
+    off: Vec<usize>,
+}
+
+impl Breakpoint {
+    /// The code locations this breakpoint stops at: none when disabled,
+    /// else those not turned off one by one.
+    fn live_locations(&self) -> Vec<(u32, u32)> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let mut v = self.kind.code_locations();
+        let mut i = 0;
+        v.retain(|_| {
+            i += 1;
+            !self.off.contains(&(i - 1))
+        });
+        v
+    }
 }
 
 /// A stop the debugger set for itself (`next` over a call, `finish`): a
@@ -277,6 +297,11 @@ impl Session {
             Command::Repeat { command, count } => self.repeat(*command, count),
             Command::ContinueIgnoring(n) => self.continue_ignoring(n),
             Command::RunTo { spec, advance } => self.run_to(&spec, advance),
+            Command::EnableLocation {
+                number,
+                location,
+                on,
+            } => self.enable_location(number, location, on),
             Command::EnableAll(on) => {
                 for b in &mut self.bps {
                     b.enabled = on;
@@ -745,6 +770,7 @@ impl Session {
                         condition: sb.condition,
                         ignore: sb.ignore_count,
                         hits: sb.hits,
+                        off: Vec::new(),
                     });
                     restored += 1;
                 }
@@ -1041,6 +1067,7 @@ impl Session {
             condition,
             ignore: 0,
             hits: 0,
+            off: Vec::new(),
         });
         let bp = self.bps.last().expect("just pushed").clone();
         self.bp_view(&bp)
@@ -1093,7 +1120,11 @@ impl Session {
             .kind
             .code_locations()
             .into_iter()
-            .map(|(f, co)| self.break_location(f, co, &b.kind))
+            .enumerate()
+            .map(|(i, (f, co))| BreakLocation {
+                enabled: !b.off.contains(&i),
+                ..self.break_location(f, co, &b.kind)
+            })
             .collect();
         // The first location names the breakpoint (an inlined function's
         // frame, not the wasm function it was inlined into).
@@ -1122,8 +1153,8 @@ impl Session {
     fn sync_breakpoints(&mut self) {
         let Some(rt) = self.rt.as_mut() else { return };
         let mut want = HashSet::new();
-        for b in self.bps.iter().filter(|b| b.enabled) {
-            for (func_index, code_offset) in b.kind.code_locations() {
+        for b in &self.bps {
+            for (func_index, code_offset) in b.live_locations() {
                 let func = rt.store.instance_func(rt.inst, func_index);
                 if let Some(pc) = rt.store.pc_from_code_offset(func, code_offset) {
                     want.insert((func, pc));
@@ -1554,10 +1585,8 @@ impl Session {
         let matching: Vec<u32> = self
             .bps
             .iter()
-            .filter(|b| b.enabled)
             .filter_map(|b| {
-                b.kind
-                    .code_locations()
+                b.live_locations()
                     .into_iter()
                     .any(|(func_index, code_offset)| {
                         let f = rt.store.instance_func(rt.inst, func_index);

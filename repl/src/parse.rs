@@ -419,6 +419,12 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             if words.is_empty() {
                 return cmd(C::Delete(None));
             }
+            if let Some(w) = words.iter().find(|w| w.contains('.')) {
+                return err(format!(
+                    "`{w}` is one location of a breakpoint: `disable {w}` turns it off, `delete {}` deletes the breakpoint",
+                    w.split('.').next().unwrap_or(w)
+                ));
+            }
             let numbers = breakpoint_list(words)?;
             many(numbers.into_iter().map(|n| C::Delete(Some(n))).collect())
         }
@@ -428,8 +434,25 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             if words.is_empty() {
                 return cmd(C::EnableAll(on));
             }
-            let numbers = breakpoint_list(words)?;
-            many(numbers.into_iter().map(|n| C::Enable(n, on)).collect())
+            // `disable 1.2`: one location; `1.1-2`: several of breakpoint 1.
+            let (locations, numbers): (Vec<&str>, Vec<&str>) =
+                words.iter().partition(|w| w.contains('.'));
+            let mut commands: Vec<Command> = breakpoint_list(&numbers)?
+                .into_iter()
+                .map(|n| C::Enable(n, on))
+                .collect();
+            for w in locations {
+                let (b, l) = w.split_once('.').expect("partitioned on .");
+                let number = number(b, "breakpoint number")?;
+                for location in breakpoint_list(&[l])? {
+                    commands.push(C::EnableLocation {
+                        number,
+                        location,
+                        on,
+                    });
+                }
+            }
+            many(commands)
         }
         "condition" => match words.split_first() {
             Some((n, e)) => cmd(C::Condition(
@@ -756,8 +779,6 @@ fn counted(c: Command, words: &[&str], name: &str) -> Result<Parsed, ParseError>
 pub fn breakpoint_list(words: &[&str]) -> Result<Vec<u32>, ParseError> {
     let mut out = Vec::new();
     for w in words {
-        // `1.2` (one location of breakpoint 1) is the whole breakpoint here.
-        let w = w.split_once('.').map_or(*w, |(b, _)| b);
         match w.split_once('-') {
             Some((a, b)) => {
                 let (a, b) = (

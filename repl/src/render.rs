@@ -151,7 +151,7 @@ impl Renderer {
                                 out,
                                 "{:<26} {:<3}      {}",
                                 format!("{}.{}", b.number, i + 1),
-                                if b.enabled { "y" } else { "n" },
+                                if l.enabled { "y" } else { "n" },
                                 location_where(l)
                             );
                         }

@@ -262,6 +262,7 @@ impl Session {
                 };
                 return BreakLocation {
                     code_offset,
+                    enabled: true,
                     func_name: stack[i].name.clone(),
                     source: loc,
                     inlined: true,
@@ -271,6 +272,7 @@ impl Session {
         }
         BreakLocation {
             code_offset,
+            enabled: true,
             func_name: in_func.clone(),
             source: source(code_offset),
             inlined: false,

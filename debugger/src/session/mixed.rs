@@ -274,8 +274,7 @@ impl Session {
         };
         self.bps
             .iter()
-            .filter(|b| b.enabled)
-            .flat_map(|b| b.kind.code_locations())
+            .flat_map(|b| b.live_locations())
             .map(|(func_index, _)| rt.store.instance_func(rt.inst, func_index))
             .collect()
     }

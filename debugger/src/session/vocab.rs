@@ -88,6 +88,36 @@ impl Session {
         Ok(events)
     }
 
+    /// `enable|disable N.L`: one location of a breakpoint with several.
+    pub(super) fn enable_location(
+        &mut self,
+        number: u32,
+        location: u32,
+        on: bool,
+    ) -> Res<Vec<Event>> {
+        let b = self.bp_mut(number)?;
+        let count = b.kind.code_locations().len() as u32;
+        if location == 0 || location > count {
+            return Err(match count {
+                0 => format!("Breakpoint {number} has no code locations."),
+                1 => format!(
+                    "Bad breakpoint location number '{location}': breakpoint {number} has one location (use `{}able {number}`).",
+                    if on { "en" } else { "dis" }
+                ),
+                n => format!(
+                    "Bad breakpoint location number '{location}': breakpoint {number} has locations 1 to {n}."
+                ),
+            });
+        }
+        let i = location as usize - 1;
+        b.off.retain(|&x| x != i);
+        if !on {
+            b.off.push(i);
+        }
+        self.after_bp_change();
+        Ok(vec![])
+    }
+
     /// `continue N`: at a breakpoint, ignore it N-1 more times.
     pub(super) fn continue_ignoring(&mut self, n: u32) -> Res<Vec<Event>> {
         let mut events = Vec::new();

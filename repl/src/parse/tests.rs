@@ -295,10 +295,24 @@ fn gdb_script_words() {
             false
         )
     );
-    // Locations of one breakpoint are the breakpoint.
+    // Locations of a breakpoint, one by one (gdb's `1.1-2` too).
+    assert_eq!(
+        many("disable 2.1 3 2.3-4"),
+        (
+            "[Enable(3, false), EnableLocation { number: 2, location: 1, on: false }, \
+             EnableLocation { number: 2, location: 3, on: false }, \
+             EnableLocation { number: 2, location: 4, on: false }]"
+                .to_string(),
+            false
+        )
+    );
     assert!(matches!(
-        parse("enable 2.1 2.2"),
-        Ok(Parsed::Command(Command::Enable(2, true)))
+        parse("enable 2.2"),
+        Ok(Parsed::Command(Command::EnableLocation {
+            number: 2,
+            location: 2,
+            on: true
+        }))
     ));
     let (start, stop) = many("start 7");
     assert!(stop);
@@ -309,6 +323,7 @@ fn gdb_script_words() {
     assert!(start.contains("Run { args: Some([\"7\"]) }"), "{start}");
     let e = |l: &str| parse(l).expect_err(l).0;
     assert!(e("disable 3-1").contains("inverted"));
+    assert!(e("delete 1.2").contains("`disable 1.2` turns it off"));
     assert!(e("next 0").contains("at least 1"));
     assert!(e("call f \"open").contains("unterminated"));
     assert!(e("call/x f").contains("only /s"));
