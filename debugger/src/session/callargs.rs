@@ -29,6 +29,8 @@ pub(super) struct CallState {
     pub cells: Vec<(String, u32)>,
     /// `call/s`: show the result as a C string.
     pub as_string: bool,
+    /// A `call` (not a `run`) is under way.
+    pub in_call: bool,
 }
 
 impl CallState {
@@ -48,6 +50,7 @@ impl Default for CallState {
             restore_pending: false,
             cells: Vec::new(),
             as_string: false,
+            in_call: false,
         }
     }
 }
@@ -317,6 +320,7 @@ impl Session {
         let as_string = std::mem::take(&mut self.call.as_string);
         let cells = std::mem::take(&mut self.call.cells);
         self.call.snapshot = None;
+        self.call.in_call = false;
         let Ok((store, m)) = self.memory() else {
             return events;
         };
@@ -357,9 +361,14 @@ impl Session {
     /// Save the instance before a `call` (and undo a trapped one first).
     pub(super) fn before_call(&mut self) -> Vec<Event> {
         let events = self.restore_trapped_call();
-        if let Some(rt) = &self.rt {
-            self.call.snapshot = Some(Snapshot::take(rt));
-        }
+        self.call.in_call = true;
+        // Copying memory costs a little per call: only when a trap would
+        // put it back.
+        self.call.snapshot = self
+            .rt
+            .as_ref()
+            .filter(|_| self.call.unwind_on_signal)
+            .map(Snapshot::take);
         events
     }
 
@@ -387,8 +396,10 @@ impl Session {
     pub(super) fn call_trapped(&mut self) -> Option<Event> {
         self.call.cells.clear();
         self.call.as_string = false;
-        self.call.snapshot.as_ref()?;
-        if self.call.unwind_on_signal {
+        if !std::mem::take(&mut self.call.in_call) {
+            return None;
+        }
+        if self.call.snapshot.is_some() {
             self.call.restore_pending = true;
             // JIT code leaves no frames to look at once it trapped.
             let frames = if self.frames().is_ok() {
