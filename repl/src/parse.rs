@@ -156,13 +156,13 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["disable"],
-        usage: "disable [N|A-B]...",
-        help: "Disable the breakpoints listed, or all.",
+        usage: "disable [N|A-B|N.L]...",
+        help: "Disable the breakpoints listed (N.L: location L of breakpoint N only), or all.",
     },
     CmdInfo {
         names: &["enable"],
-        usage: "enable [N|A-B]...",
-        help: "Enable the breakpoints listed, or all.",
+        usage: "enable [N|A-B|N.L]...",
+        help: "Enable the breakpoints listed (N.L: location L of breakpoint N only), or all.",
     },
     CmdInfo {
         names: &["condition"],
@@ -241,7 +241,7 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["show"],
-        usage: "show version|confirm|pagination|unwindonsignal|allocator|substitute-path|directories|args",
+        usage: "show version|confirm|pagination|listsize|unwindonsignal|allocator|substitute-path|directories|args",
         help: "Show a setting.",
     },
     CmdInfo {
