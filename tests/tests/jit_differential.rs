@@ -1,7 +1,7 @@
-//! Interpreter vs JIT, on real programs: the benchmark fixtures (WASI
-//! commands with small arguments, and the `fibarray` reactor), the `fib.wasm`
-//! reactor's exports, and the wazero fuzz regressions. For each program both
-//! engines must agree on every call's outcome (values, trap message and
+//! Interpreter vs JIT vs AOT (a universal module's `wdb.aot` code), on real
+//! programs: the benchmark fixtures (WASI commands with small arguments, and
+//! the `fibarray` reactor), the `fib.wasm` reactor's exports, and the wazero
+//! fuzz regressions. For each program the engines must agree on every call's outcome (values, trap message and
 //! backtrace, exit code), on the guest's stdout, and on a hash of the final
 //! linear memory. One trial per program.
 
@@ -28,6 +28,7 @@ fn root() -> PathBuf {
 enum Eng {
     Interp,
     Jit,
+    Aot,
 }
 
 /// What a program did, in a form two engines can be compared on.
@@ -64,7 +65,17 @@ fn describe(o: &RunOutcome) -> String {
 }
 
 fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
-    let module = Arc::new(Module::new(bytes.to_vec()).map_err(|e| e.to_string())?);
+    let mut module = Arc::new(Module::new(bytes.to_vec()).map_err(|e| e.to_string())?);
+    let mut jit = JitEngine::new(OptLevel::Speed);
+    if eng == Eng::Aot {
+        let aot = wdb_engine::jit::aot::compile_universal(&module, OptLevel::Speed, &mut |_, _| {})
+            .map_err(|e| e.to_string())?;
+        module = Arc::new(Module::new(aot).map_err(|e| e.to_string())?);
+        let compiled = wdb_engine::jit::CompiledModule::load_aot(module.clone())
+            .map_err(|e| e.to_string())?
+            .ok_or("the compiled module has no wdb.aot section")?;
+        jit.add_compiled(Arc::new(compiled));
+    }
     let mut store = Store::new(StoreConfig::default());
     let out = Arc::new(Mutex::new(Vec::new()));
     let sink = out.clone();
@@ -133,7 +144,6 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
             }
         }
     }
-    let mut jit = JitEngine::new(OptLevel::Speed);
     let mut observed = Vec::new();
     for (name, f, args) in steps {
         let outcome = match eng {
@@ -141,7 +151,7 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
                 let mut exec = Execution::new(&mut store, f, &args).map_err(|e| e.to_string())?;
                 exec.run(&mut store, &mut RunControl::default())
             }
-            Eng::Jit => jit
+            Eng::Jit | Eng::Aot => jit
                 .call(&mut store, f, &args, &mut RunControl::default())
                 .map_err(|e| e.to_string())?,
         };
@@ -169,19 +179,24 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
 fn compare(path: &Path, calls: Calls) -> Result<(), Failed> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let a = run(Eng::Interp, &bytes, &calls);
-    let b = run(Eng::Jit, &bytes, &calls);
-    match (&a, &b) {
-        (Ok(a), Ok(b)) if a == b => {
-            println!("{}: {:?}", path.display(), a.calls);
-            Ok(())
+    for eng in [Eng::Jit, Eng::Aot] {
+        let b = run(eng, &bytes, &calls);
+        match (&a, &b) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Err(a), Err(b)) if a == b => {}
+            _ => {
+                return Err(format!(
+                    "{}: engines disagree\n  interp: {a:?}\n  {eng:?}: {b:?}",
+                    path.display()
+                )
+                .into());
+            }
         }
-        (Err(a), Err(b)) if a == b => Ok(()),
-        _ => Err(format!(
-            "{}: engines disagree\n  interp: {a:?}\n  jit:    {b:?}",
-            path.display()
-        )
-        .into()),
     }
+    if let Ok(a) = &a {
+        println!("{}: {:?}", path.display(), a.calls);
+    }
+    Ok(())
 }
 
 fn main() {

@@ -98,8 +98,8 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 /// recompiled. 2: the call depth is an argument (was counted in the run
 /// state), fuel checks only with `CompileOptions::fuel`. 3: no bounds checks
 /// (guard pages, `guard::GUARD_PAGES`). 4: shared objects too, with a code
-/// map.
-const ABI: u32 = 4;
+/// map. 5: wasm functions use the `tail` calling convention (tail calls).
+const ABI: u32 = 5;
 
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
@@ -152,7 +152,7 @@ impl<M: ClifModule> Compiler<M> {
             wrappers: Vec::new(),
         };
         for i in wasm.num_imported_funcs..wasm.num_funcs() {
-            let sig = wasm_signature(wasm.func_type(i), cc);
+            let sig = wasm_signature(wasm.func_type(i));
             let id = self
                 .module
                 .declare_function(&format!("wdb_f{i}"), Linkage::Export, &sig)
@@ -223,7 +223,7 @@ impl<M: ClifModule> Compiler<M> {
         direct: &dyn Fn(u32) -> Option<FuncId>,
     ) -> Result<()> {
         self.module.clear_context(&mut self.ctx);
-        self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), self.call_conv());
+        self.ctx.func.signature = wasm_signature(wasm.func_type(func_index));
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
         let env = FuncEnv {
             module: wasm,
@@ -265,10 +265,10 @@ impl<M: ClifModule> Compiler<M> {
         let cc = self.call_conv();
         let id = self
             .module
-            .declare_anonymous_function(&wasm_signature(wasm.func_type(func_index), cc))
+            .declare_anonymous_function(&wasm_signature(wasm.func_type(func_index)))
             .map_err(jit_error)?;
         self.module.clear_context(&mut self.ctx);
-        self.ctx.func.signature = wasm_signature(wasm.func_type(func_index), cc);
+        self.ctx.func.signature = wasm_signature(wasm.func_type(func_index));
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
         let env = FuncEnv {
             module: wasm,
@@ -316,7 +316,7 @@ impl<M: ClifModule> Compiler<M> {
                 .declare_function(
                     &format!("wdb_f{f}"),
                     Linkage::Export,
-                    &wasm_signature(wasm.func_type(f), cc),
+                    &wasm_signature(wasm.func_type(f)),
                 )
                 .map_err(jit_error)?;
             let wrapper = self

@@ -14,10 +14,12 @@ use super::vm;
 pub(crate) struct VmLayout {
     pub vmctx_rt: i32,
     pub vmctx_mem: i32,
+    pub vmctx_mems: i32,
     pub vmctx_globals: i32,
     pub vmctx_funcs: i32,
     pub vmctx_libcalls: i32,
     pub vmctx_break_funcs: i32,
+    pub vmctx_entries: i32,
     pub rt_trap: i32,
     pub rt_depth: i32,
     pub rt_max_depth: i32,
@@ -81,9 +83,19 @@ pub(crate) enum Libcall {
     /// (entry) -> code: the entry's code is null: compile the wasm function
     /// it names now and patch the entry, or return null for a host function.
     Resolve,
+    /// (tag_index, payload slots): throw a new exception of this
+    /// instance's tag (trap word `EXCEPTION`; the caller adds its frame).
+    Throw,
+    /// (exnref): throw this (non-null) exception again.
+    ThrowRef,
+    /// (tag_index) -> 0|1: the exception in flight has this instance's tag.
+    CatchMatch,
+    /// (payload slots, count) -> exnref: take the exception in flight (the run
+    /// goes on): its payload to the slots, the exception returned.
+    CatchTake,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::Resolve as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::CatchTake as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -91,21 +103,30 @@ impl Libcall {
         use types::{I32, I64};
         match self {
             Libcall::Unwind => (&[I32, I32, I32], None),
-            Libcall::MemoryGrow => (&[I32], Some(I32)),
-            Libcall::MemoryFill | Libcall::MemoryCopy => (&[I32, I32, I32], None),
-            Libcall::MemoryInit => (&[I32, I32, I32, I32], None),
+            // Memory and table libcalls take the memory or table index
+            // first; addresses, indices and lengths are i64 (memory64,
+            // table64), sizes come back as i64 (-1: refused).
+            Libcall::MemoryGrow => (&[I32, I64], Some(I64)),
+            Libcall::MemoryFill => (&[I32, I64, I32, I64], None),
+            Libcall::MemoryCopy => (&[I32, I32, I64, I64, I64], None),
+            Libcall::MemoryInit => (&[I32, I32, I64, I32, I32], None),
             Libcall::DataDrop | Libcall::ElemDrop => (&[I32], None),
-            Libcall::TableGet => (&[I32, I32], Some(I64)),
-            Libcall::TableSet => (&[I32, I32, I64], None),
-            Libcall::TableSize => (&[I32], Some(I32)),
-            Libcall::TableGrow => (&[I32, I64, I32], Some(I32)),
-            Libcall::TableFill => (&[I32, I32, I64, I32], None),
-            Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], None),
-            Libcall::ResolveIndirect => (&[I32, I32, I32], Some(I64)),
+            Libcall::TableGet => (&[I32, I64], Some(I64)),
+            Libcall::TableSet => (&[I32, I64, I64], None),
+            Libcall::TableSize => (&[I32], Some(I64)),
+            Libcall::TableGrow => (&[I32, I64, I64], Some(I64)),
+            Libcall::TableFill => (&[I32, I64, I64, I64], None),
+            Libcall::TableCopy => (&[I32, I32, I64, I64, I64], None),
+            Libcall::TableInit => (&[I32, I32, I64, I32, I32], None),
+            Libcall::ResolveIndirect => (&[I32, I64, I32], Some(I64)),
             Libcall::CallHost => (&[I64, I64], None),
             Libcall::EnterDebug => (&[I32, I64, I64], None),
             Libcall::Interrupt => (&[I32, I32, I64, I64], Some(I32)),
             Libcall::Resolve => (&[I64], Some(I64)),
+            Libcall::Throw => (&[I32, I64], None),
+            Libcall::ThrowRef => (&[I64], None),
+            Libcall::CatchMatch => (&[I32], Some(I32)),
+            Libcall::CatchTake => (&[I64, I32], Some(I64)),
         }
     }
 
@@ -149,4 +170,11 @@ pub(crate) mod trap_word {
     /// Rust side and its backtrace has this frame, so generated code makes
     /// the word `DEBUG_OUTCOME` and returns without adding a frame.
     pub const TAKEN_OVER_UNWOUND: u32 = 18;
+    /// A wasm exception is in flight (`RunCtx::exception` says which);
+    /// handler scopes may take it, callers add their frames as for a trap.
+    pub const EXCEPTION: u32 = 19;
+    /// `throw_ref` of a null `exnref`.
+    pub const NULL_EXN_REFERENCE: u32 = 20;
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    pub const NULL_FUNC_REFERENCE: u32 = 21;
 }

@@ -163,8 +163,10 @@ impl Graph {
     }
 }
 
-/// The live locals of defined function `func_index` (a validated body).
-pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
+/// The live locals of defined function `func_index` (a validated body);
+/// `None` when it handles exceptions (edges from every throwing site to its
+/// handlers, which this analysis does not follow).
+pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Liveness>> {
     let malformed = |e: wasmparser::BinaryReaderError| {
         Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize)
     };
@@ -267,12 +269,19 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
                 g.edge(cur, target(&ctrl, relative_depth));
                 cur = g.new_block();
             }
-            O::BrIf { relative_depth } => {
+            O::BrIf { relative_depth }
+            | O::BrOnNull { relative_depth }
+            | O::BrOnNonNull { relative_depth } => {
                 g.edge(cur, target(&ctrl, relative_depth));
                 let next = g.new_block();
                 g.edge(cur, next);
                 cur = next;
             }
+            O::TryTable { .. }
+            | O::Try { .. }
+            | O::Catch { .. }
+            | O::CatchAll
+            | O::Delegate { .. } => return Ok(None),
             O::BrTable { targets } => {
                 g.edge(cur, target(&ctrl, targets.default()));
                 for t in targets.targets() {
@@ -280,7 +289,11 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
                 }
                 cur = g.new_block();
             }
-            O::Return | O::Unreachable => cur = g.new_block(),
+            O::Return
+            | O::Unreachable
+            | O::ReturnCall { .. }
+            | O::ReturnCallIndirect { .. }
+            | O::ReturnCallRef { .. } => cur = g.new_block(),
             _ => {}
         }
     }
@@ -293,7 +306,7 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
             .map(|(v, w)| v & !w)
             .collect()
     };
-    Ok(Liveness {
+    Ok(Some(Liveness {
         entry: live[entry as usize].clone(),
         loops: (0..loops.len())
             .map(|l| {
@@ -317,7 +330,7 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Liveness> {
                 (code_offset, locals)
             })
             .collect(),
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -328,7 +341,7 @@ mod tests {
         let bytes = wat::parse_str(wat).expect("valid wat");
         let m = std::sync::Arc::new(Module::new(bytes).expect("valid module"));
         let f = m.num_imported_funcs;
-        (analyze(&m, f).expect("analyzes"), m)
+        (analyze(&m, f).expect("analyzes").expect("no exceptions"), m)
     }
 
     fn set(s: &LocalSet, n: usize) -> Vec<usize> {

@@ -181,7 +181,8 @@ fn call_closure(
         };
         while !ops.eof() && out.len() < limit {
             let Ok(op) = ops.read() else { break };
-            if let wasmparser::Operator::Call { function_index } = op
+            if let wasmparser::Operator::Call { function_index }
+            | wasmparser::Operator::ReturnCall { function_index } = op
                 && function_index >= module.num_imported_funcs
                 && wanted(function_index)
                 && seen.insert(function_index)
@@ -606,6 +607,17 @@ fn ensure_compiled(
     Ok(())
 }
 
+/// What an uncaught exception's trap says (the interpreter's words):
+/// `uncaught exception NAME(payload...)`.
+fn uncaught_message(info: &crate::trap::ExceptionInfo) -> String {
+    let name = info
+        .tag_name
+        .clone()
+        .unwrap_or_else(|| format!("tag[{}]", info.tag_index.unwrap_or(info.tag)));
+    let payload: Vec<String> = info.payload.iter().map(|v| v.to_string()).collect();
+    format!("uncaught exception {name}({})", payload.join(", "))
+}
+
 /// "with fuel checks", "without fuel checks or profiling counters", ... for a fingerprint
 /// suffix (`CompileOptions::fingerprint_suffix`).
 fn describe_options(suffix: &str) -> String {
@@ -764,6 +776,8 @@ fn fill_break_tables(tables: &mut [Box<[u8]>], store: &Store, funcs: &HashSet<Fu
 pub(crate) struct InstanceVm {
     vmctx: VmCtx,
     globals: Vec<*mut u64>,
+    /// The memory cells, by memory index (`VmCtx::mems`).
+    mems: Vec<*mut MemCell>,
     funcs: Vec<FuncEntry>,
     compiled: Arc<CompiledModule>,
 }
@@ -948,7 +962,16 @@ impl JitEngine {
     /// Compile what is new in the store and rebuild every vmctx's tables
     /// (global cells move when the store grows, so this runs before each call).
     fn prepare(&mut self, store: &mut Store) -> Result<()> {
-        if guard::GUARD_PAGES && store.memories.iter().any(|m| !m.data.guarded()) {
+        // Only a 32-bit memory 0 goes unchecked (`translate`'s `fast_mem`).
+        let unguarded = (0..store.num_instances()).any(|i| {
+            store
+                .instance(InstanceId(i))
+                .memories
+                .first()
+                .map(|&m| &store.memories[m as usize])
+                .is_some_and(|m| !m.ty.memory64 && !m.data.guarded())
+        });
+        if guard::GUARD_PAGES && unguarded {
             return Err(Error::new(
                 crate::ErrorKind::Limit,
                 format!(
@@ -975,13 +998,16 @@ impl JitEngine {
                 vmctx: VmCtx {
                     rt: std::ptr::null_mut(),
                     mem: std::ptr::null_mut(),
+                    mems: std::ptr::null(),
                     globals: std::ptr::null(),
                     funcs: std::ptr::null(),
                     libcalls: std::ptr::null(),
                     instance: i as u32,
                     break_funcs: std::ptr::null(),
+                    entries: std::ptr::null(),
                 },
                 globals: Vec::new(),
+                mems: Vec::new(),
                 funcs: Vec::new(),
                 compiled: compiled.clone(),
             }));
@@ -1045,6 +1071,11 @@ impl JitEngine {
                 .map(|a| self.entries[*a as usize])
                 .collect();
             let globals = data.globals.clone();
+            ivm.mems = data
+                .memories
+                .iter()
+                .map(|&m| &mut self.mems[m as usize] as *mut MemCell)
+                .collect();
             let mem = data.memories.first().copied();
             ivm.globals = globals.iter().map(|g| vm::global_cell(store, *g)).collect();
             ivm.vmctx.rt = rt;
@@ -1052,9 +1083,11 @@ impl JitEngine {
                 Some(m) => &mut self.mems[m as usize],
                 None => std::ptr::null_mut(),
             };
+            ivm.vmctx.mems = ivm.mems.as_ptr();
             ivm.vmctx.globals = ivm.globals.as_ptr();
             ivm.vmctx.funcs = ivm.funcs.as_ptr();
             ivm.vmctx.libcalls = self.libcalls.as_ptr();
+            ivm.vmctx.entries = self.entries.as_ptr();
         }
         Ok(())
     }
@@ -1096,8 +1129,9 @@ impl JitEngine {
         debug: Option<(&HashSet<FuncAddr>, &mut dyn DebugHook)>,
     ) -> Result<RunOutcome> {
         let ty = store.func_type(func).clone();
-        let arg_types: Vec<_> = args.iter().map(|a| a.ty()).collect();
-        if arg_types != ty.params() {
+        let fits = ty.params().len() == args.len()
+            && ty.params().iter().zip(args).all(|(&t, a)| a.fits(t));
+        if !fits {
             return Err(Error::usage(format!(
                 "function expects {}, given {} argument(s)",
                 crate::module::signature_string(&ty),
@@ -1170,6 +1204,7 @@ impl JitEngine {
             host_message: None,
             exit_code: 0,
             frames: Vec::new(),
+            exception: None,
             hook,
             break_tables: &mut *self.break_tables,
             debug_outcome: None,
@@ -1308,6 +1343,19 @@ impl JitEngine {
             trap_word::UNINITIALIZED_ELEMENT => trapped(TrapCode::UninitializedElement),
             trap_word::NULL_REFERENCE => trapped(TrapCode::NullReference),
             trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
+            trap_word::NULL_EXN_REFERENCE => trapped(TrapCode::NullExceptionReference),
+            trap_word::NULL_FUNC_REFERENCE => trapped(TrapCode::NullFunctionReference),
+            trap_word::EXCEPTION => {
+                let mut t = Trap::new(TrapCode::UncaughtException);
+                t.backtrace = backtrace();
+                if let Some(exn) = run.exception {
+                    t.exception = store.exception_info(exn);
+                }
+                if let Some(info) = &t.exception {
+                    t.message = uncaught_message(info);
+                }
+                RunOutcome::Trapped(t)
+            }
             other => return Err(jit_error(format!("unknown trap word {other}"))),
         })
     }

@@ -41,6 +41,13 @@ pub(crate) fn clif_type(ty: ValType) -> Type {
     }
 }
 
+/// The calling convention of every wasm function: Cranelift's `tail`, so
+/// `return_call*` can replace the caller's frame (constant stack). On
+/// x86-64 it keeps System V's callee-saved registers and argument
+/// registers; the callee pops its stack arguments, and more results come
+/// back in registers. Wrappers, libcalls and trampolines keep the host's.
+pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
 /// `(vmctx, depth, params...) -> results`: the native signature of every
 /// wasm function. `depth` is the caller's call depth (the entry wrapper's
 /// is `RtState::depth`): the callee traps when one more exceeds
@@ -49,8 +56,8 @@ pub(crate) fn clif_type(ty: ValType) -> Type {
 /// calls free of a memory read-modify-write chain through every entry and
 /// return (a store-forwarding round trip per call: 14% of a call-heavy
 /// `-O0` build), and the limit exactly the interpreter's.
-pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
+pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(WASM_CALL_CONV);
     sig.params.push(AbiParam::new(types::I64));
     sig.params.push(AbiParam::new(types::I32));
     sig.params
@@ -122,8 +129,45 @@ pub(crate) fn interrupt_trampoline_signature() -> Signature {
 
 enum CtrlKind {
     Block,
-    Loop { header: ir::Block },
-    If { else_block: Option<ir::Block> },
+    Loop {
+        header: ir::Block,
+    },
+    If {
+        else_block: Option<ir::Block>,
+    },
+    /// A `try_table` (its handler scope is in `FuncTranslator::scopes`).
+    TryTable,
+    /// A legacy `try`.
+    Try(Box<LegacyTry>),
+}
+
+/// A legacy `try` block: its body's handler scope, then its catch arms.
+struct LegacyTry {
+    /// Where throwing sites in the body go (see [`Scope`]).
+    landing: ir::Block,
+    /// Where an exception no catch takes goes next (the enclosing scope's
+    /// landing; `None`: out of the function).
+    outer: Option<ir::Block>,
+    /// `(tag, block)` per `catch` (`None`: `catch_all`), in order; a block
+    /// takes the payload, then the exception (for `rethrow`).
+    catches: Vec<(Option<u32>, ir::Block)>,
+    /// Still in the body (its scope is active).
+    in_body: bool,
+    /// The caught exception, in the catch arms (`rethrow`).
+    exn: Variable,
+}
+
+/// An active exception handler scope: the body of a `try_table` or of a
+/// legacy `try`. A site that may throw (a call, `throw`, ...) inside it
+/// branches to `landing` with its `code_offset` when the run state's trap
+/// word is set; the landing matches an exception against the handlers (a
+/// trap, or an exception none takes, goes on to the enclosing scope or out
+/// of the function, adding this frame at that `code_offset`). Code outside
+/// every scope is what it was without exceptions.
+struct Scope {
+    landing: ir::Block,
+    /// Index of the block in `FuncTranslator::ctrl` (for `delegate`).
+    ctrl_index: usize,
 }
 
 struct Ctrl {
@@ -187,6 +231,8 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// With `spill_locals`: where an interrupted frame's locals are, one
     /// slot each, then the mask of the live ones (`LOCALS_SLOT_KEY`).
     locals_slot: Option<ir::StackSlot>,
+    /// Active exception handler scopes, innermost last.
+    scopes: Vec<Scope>,
     /// Bounds already checked in this straight-line stretch of code: an
     /// address (the i32 operand) and the end of the widest access through it
     /// that passed. Memory never shrinks, so a later access through the
@@ -270,6 +316,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             live: None,
             interrupt_trampoline: None,
             locals_slot: None,
+            scopes: Vec::new(),
             checked: Vec::new(),
         }
     }
@@ -319,17 +366,17 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             && local_types.len() <= MAX_SPILLED_LOCALS
             && module.custom_section(".debug_info").is_some();
         if self.spill_locals {
-            let live = super::liveness::analyze(module, self.func_index)?;
+            // `None`: the body handles exceptions, whose edges the analysis
+            // does not follow; such a function keeps no locals.
             // Optimised code whose loops keep many values in locals (a
             // libc's `printf_core`: 582 saves over 53 loops, `dlmalloc`
             // 112) keeps none: the saves grew its code by half, and
             // compiling it was most of the debugger's start-up. `-O0`
             // code keeps its variables in memory and a local or two per
             // loop.
-            if live.saves() > MAX_LOOP_SAVES {
-                self.spill_locals = false;
-            } else {
-                self.live = Some(live);
+            match super::liveness::analyze(module, self.func_index)? {
+                Some(live) if live.saves() <= MAX_LOOP_SAVES => self.live = Some(live),
+                _ => self.spill_locals = false,
             }
         }
         if self.spill_locals {
@@ -434,7 +481,17 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             let op = r
                 .read()
                 .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
-            if matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+            // A tail call is no leaf either: a cycle of them never returns,
+            // so its entries must poll.
+            if matches!(
+                op,
+                Operator::Call { .. }
+                    | Operator::CallIndirect { .. }
+                    | Operator::CallRef { .. }
+                    | Operator::ReturnCall { .. }
+                    | Operator::ReturnCallIndirect { .. }
+                    | Operator::ReturnCallRef { .. }
+            ) {
                 return Ok(false);
             }
         }
@@ -969,10 +1026,259 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.reachable = false;
     }
 
-    /// After a call: if the callee trapped, add this frame and return.
+    /// After a call: if the callee trapped (or threw), add this frame and
+    /// return; inside a handler scope, go to its landing instead.
     fn check_trap(&mut self) {
         let w = self.trap_word();
-        self.trap_if(w, 0);
+        let Some(landing) = self.scopes.last().map(|s| s.landing) else {
+            return self.trap_if(w, 0);
+        };
+        let off = self.b.ins().iconst(types::I32, self.code_offset as i64);
+        let cont = self.b.create_block();
+        if let Some(here) = self.b.current_block()
+            && self.b.func.layout.is_cold(here)
+        {
+            self.b.set_cold_block(cont);
+        }
+        self.b
+            .ins()
+            .brif(w, landing, &[BlockArg::Value(off)], cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+    }
+
+    /// An exception is in flight from here (`throw`, `throw_ref`,
+    /// `rethrow`): to the innermost handler scope's landing, or out of the
+    /// function with this frame.
+    fn propagate(&mut self) {
+        match self.scopes.last().map(|s| s.landing) {
+            Some(landing) => {
+                let off = self.b.ins().iconst(types::I32, self.code_offset as i64);
+                self.b.ins().jump(landing, &[BlockArg::Value(off)]);
+            }
+            None => self.unwind_and_return(0),
+        }
+        self.reachable = false;
+    }
+
+    /// A handler scope's landing block: cold, one param (the throwing
+    /// site's `code_offset`).
+    fn new_landing(&mut self) -> ir::Block {
+        let landing = self.b.create_block();
+        self.b.append_block_param(landing, types::I32);
+        self.b.set_cold_block(landing);
+        landing
+    }
+
+    /// Leave a landing whose handlers did not take what is in flight: to
+    /// `outer` (a landing) or out of the function, adding this frame at the
+    /// throwing site `off`.
+    fn pass_on(&mut self, outer: Option<ir::Block>, off: ir::Value) {
+        match outer {
+            Some(o) => {
+                self.b.ins().jump(o, &[BlockArg::Value(off)]);
+            }
+            None => {
+                let c = self.b.ins().iconst(types::I32, 0);
+                let f = self.b.ins().iconst(types::I32, self.func_index as i64);
+                self.libcall(Libcall::Unwind, &[c, f, off]);
+                self.return_zeros();
+            }
+        }
+    }
+
+    /// The payload types of tag `tag_index`.
+    fn tag_types(&self, tag_index: u32) -> Vec<Type> {
+        let m = self.env.module;
+        let ty = m.tags[tag_index as usize];
+        m.types[ty as usize]
+            .params()
+            .iter()
+            .map(|t| clif_type(*t))
+            .collect()
+    }
+
+    /// A new args area of `n` slots (at least one), its address.
+    fn value_area(&mut self, n: usize) -> ir::Value {
+        let ss = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            n.max(1) as u32 * self.env.layout.slot_size as u32,
+            4,
+        ));
+        self.b.ins().stack_addr(types::I64, ss, 0)
+    }
+
+    /// In a landing: the trap word is an exception (not a trap).
+    fn is_exception(&mut self) -> ir::Value {
+        let w = self.trap_word();
+        self.b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, w, trap_word::EXCEPTION as i64)
+    }
+
+    /// In a landing, when the exception in flight has tag `tag` (`None`:
+    /// any): take it (the run goes on here) and return its payload values
+    /// and the exception (an `exnref`); otherwise go to `no`.
+    fn take_if(&mut self, tag: Option<u32>, no: ir::Block) -> (Vec<ir::Value>, ir::Value) {
+        if let Some(tag) = tag {
+            let t = self.b.ins().iconst(types::I32, tag as i64);
+            let m = self
+                .libcall(Libcall::CatchMatch, &[t])
+                .expect("returns a flag");
+            let take = self.b.create_block();
+            self.b.set_cold_block(take);
+            self.b.ins().brif(m, take, &[], no, &[]);
+            self.b.seal_block(take);
+            self.b.switch_to_block(take);
+        }
+        let tys = tag.map_or_else(Vec::new, |t| self.tag_types(t));
+        let area = self.value_area(tys.len());
+        let n = self.b.ins().iconst(types::I32, tys.len() as i64);
+        let exn = self
+            .libcall(Libcall::CatchTake, &[area, n])
+            .expect("returns the exception");
+        let l = self.env.layout;
+        let vals = tys
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                self.b
+                    .ins()
+                    .load(*t, MemFlagsData::trusted(), area, i as i32 * l.slot_size)
+            })
+            .collect();
+        (vals, exn)
+    }
+
+    /// `try_table`: its body is a block; a landing (emitted here, before
+    /// the body) tries its catch clauses in order, each branching to its
+    /// label with the payload (and the exception for the `_ref` forms).
+    fn try_table(&mut self, tt: wasmparser::TryTable) -> Result<()> {
+        let (params, results) = self.block_types(tt.ty);
+        let next = self.new_block_with(&results);
+        let height = self.stack.len() - params.len();
+        let landing = self.new_landing();
+        let outer = self.scopes.last().map(|s| s.landing);
+        // Catch labels count from outside the try_table.
+        let mut clauses = Vec::new();
+        for c in &tt.catches {
+            use wasmparser::Catch as C;
+            let (tag, label, with_ref) = match *c {
+                C::One { tag, label } => (Some(tag), label, false),
+                C::OneRef { tag, label } => (Some(tag), label, true),
+                C::All { label } => (None, label, false),
+                C::AllRef { label } => (None, label, true),
+            };
+            clauses.push((tag, self.branch_block(label), with_ref));
+        }
+        // The body starts in a block of its own, so the landing can be
+        // written now (the current block must end first).
+        let body = self.b.create_block();
+        let args = self.peekn(params.len());
+        let body_params: Vec<Type> = params.clone();
+        for t in &body_params {
+            self.b.append_block_param(body, *t);
+        }
+        self.b.ins().jump(body, &Self::args(&args));
+        self.b.seal_block(body);
+        self.b.switch_to_block(landing);
+        let off = self.b.block_params(landing)[0];
+        let is_exn = self.is_exception();
+        let pass = self.b.create_block();
+        self.b.set_cold_block(pass);
+        let mut test = self.b.create_block();
+        self.b.set_cold_block(test);
+        self.b.ins().brif(is_exn, test, &[], pass, &[]);
+        self.b.seal_block(test);
+        for (tag, blk, with_ref) in clauses {
+            self.b.switch_to_block(test);
+            let no = self.b.create_block();
+            self.b.set_cold_block(no);
+            let (mut vals, exn) = self.take_if(tag, no);
+            if with_ref {
+                vals.push(exn);
+            }
+            self.b.ins().jump(blk, &Self::args(&vals));
+            self.b.seal_block(no);
+            test = no;
+            if tag.is_none() {
+                break;
+            }
+        }
+        // After a `catch_all`, `test` has no predecessor.
+        self.b.switch_to_block(test);
+        self.b.ins().jump(pass, &[]);
+        self.b.seal_block(pass);
+        self.b.switch_to_block(pass);
+        self.pass_on(outer, off);
+        self.b.switch_to_block(body);
+        self.stack.truncate(height);
+        let bp = self.b.block_params(body).to_vec();
+        self.stack.extend(bp);
+        self.scopes.push(Scope {
+            landing,
+            ctrl_index: self.ctrl.len(),
+        });
+        self.ctrl.push(Ctrl {
+            kind: CtrlKind::TryTable,
+            next,
+            params,
+            results,
+            height,
+            next_reached: false,
+        });
+        Ok(())
+    }
+
+    /// The end (or `delegate`) of a legacy `try`: its landing tries the
+    /// catch arms in order, or (`delegate L`) hands everything to the
+    /// handlers around label `L`.
+    fn end_legacy_try(&mut self, t: LegacyTry, delegate: Option<u32>) {
+        if t.in_body {
+            self.scopes.pop();
+        }
+        self.b.seal_block(t.landing);
+        self.b.switch_to_block(t.landing);
+        let off = self.b.block_params(t.landing)[0];
+        if let Some(depth) = delegate {
+            // Label `depth` counts from outside this try: the innermost
+            // active scope at or outside it takes over.
+            let target = (self.ctrl.len() - 1).checked_sub(depth as usize);
+            let outer = target.and_then(|i| {
+                self.scopes
+                    .iter()
+                    .rev()
+                    .find(|s| s.ctrl_index <= i)
+                    .map(|s| s.landing)
+            });
+            self.pass_on(outer, off);
+        } else {
+            let is_exn = self.is_exception();
+            let pass = self.b.create_block();
+            self.b.set_cold_block(pass);
+            let mut test = self.b.create_block();
+            self.b.set_cold_block(test);
+            self.b.ins().brif(is_exn, test, &[], pass, &[]);
+            self.b.seal_block(test);
+            for (tag, blk) in &t.catches {
+                self.b.switch_to_block(test);
+                let no = self.b.create_block();
+                self.b.set_cold_block(no);
+                let (mut vals, exn) = self.take_if(*tag, no);
+                vals.push(exn);
+                self.b.ins().jump(*blk, &Self::args(&vals));
+                self.b.seal_block(no);
+                test = no;
+            }
+            self.b.switch_to_block(test);
+            self.b.ins().jump(pass, &[]);
+            self.b.seal_block(pass);
+            self.b.switch_to_block(pass);
+            self.pass_on(t.outer, off);
+        }
+        for (_, blk) in &t.catches {
+            self.b.seal_block(*blk);
+        }
     }
 
     fn libcall(&mut self, lc: Libcall, args: &[ir::Value]) -> Option<ir::Value> {
@@ -1051,6 +1357,19 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         vals.iter().map(|v| BlockArg::Value(*v)).collect()
     }
 
+    /// The block a branch to relative depth `depth` jumps to (its
+    /// arguments come from elsewhere: a catch clause's payload).
+    fn branch_block(&mut self, depth: u32) -> ir::Block {
+        let i = self.ctrl.len() - 1 - depth as usize;
+        match self.ctrl[i].kind {
+            CtrlKind::Loop { header } => header,
+            _ => {
+                self.ctrl[i].next_reached = true;
+                self.ctrl[i].next
+            }
+        }
+    }
+
     /// Block and arguments a branch to relative depth `depth` jumps to.
     fn branch_target(&mut self, depth: u32) -> (ir::Block, Vec<ir::Value>) {
         let i = self.ctrl.len() - 1 - depth as usize;
@@ -1067,13 +1386,21 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn op(&mut self, op: Operator<'_>) -> Result<()> {
         if !self.reachable {
             match op {
-                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::Try { .. }
+                | Operator::TryTable { .. } => {
                     self.dead_depth += 1;
                     return Ok(());
                 }
-                Operator::Else if self.dead_depth == 0 => {}
-                Operator::End if self.dead_depth == 0 => {}
-                Operator::End => {
+                Operator::Else
+                | Operator::Catch { .. }
+                | Operator::CatchAll
+                | Operator::Delegate { .. }
+                | Operator::End
+                    if self.dead_depth == 0 => {}
+                Operator::End | Operator::Delegate { .. } => {
                     self.dead_depth -= 1;
                     return Ok(());
                 }
@@ -1093,6 +1420,16 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 | O::BrTable { .. }
                 | O::Return
                 | O::Unreachable
+                | O::BrOnNull { .. }
+                | O::BrOnNonNull { .. }
+                | O::Try { .. }
+                | O::TryTable { .. }
+                | O::Catch { .. }
+                | O::CatchAll
+                | O::Delegate { .. }
+                | O::Throw { .. }
+                | O::ThrowRef
+                | O::Rethrow { .. }
         ) {
             self.checked.clear();
         }
@@ -1182,7 +1519,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 self.stack.extend(ep);
                 self.reachable = true;
             }
-            O::End => {
+            O::End | O::Delegate { .. } => {
                 let frame = self.ctrl.pop().expect("validated: end matches a frame");
                 let mut reached = frame.next_reached;
                 if self.reachable {
@@ -1193,6 +1530,17 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 self.stack.truncate(frame.height);
                 match frame.kind {
                     CtrlKind::Loop { header } => self.b.seal_block(header),
+                    CtrlKind::TryTable => {
+                        let scope = self.scopes.pop().expect("pushed by try_table");
+                        self.b.seal_block(scope.landing);
+                    }
+                    CtrlKind::Try(t) => {
+                        let delegate = match op {
+                            O::Delegate { relative_depth } => Some(relative_depth),
+                            _ => None,
+                        };
+                        self.end_legacy_try(*t, delegate);
+                    }
                     CtrlKind::If {
                         else_block: Some(else_b),
                     } => {
@@ -1213,6 +1561,108 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 } else {
                     self.reachable = false;
                 }
+            }
+            O::TryTable { try_table } => self.try_table(try_table)?,
+            O::Try { blockty } => {
+                let (params, results) = self.block_types(blockty);
+                let next = self.new_block_with(&results);
+                let height = self.stack.len() - params.len();
+                let landing = self.new_landing();
+                let outer = self.scopes.last().map(|s| s.landing);
+                self.scopes.push(Scope {
+                    landing,
+                    ctrl_index: self.ctrl.len(),
+                });
+                let exn = self.b.declare_var(types::I64);
+                let zero = self.b.ins().iconst(types::I64, 0);
+                self.b.def_var(exn, zero);
+                self.ctrl.push(Ctrl {
+                    kind: CtrlKind::Try(Box::new(LegacyTry {
+                        landing,
+                        outer,
+                        catches: Vec::new(),
+                        in_body: true,
+                        exn,
+                    })),
+                    next,
+                    params,
+                    results,
+                    height,
+                    next_reached: false,
+                });
+            }
+            O::Catch { .. } | O::CatchAll => {
+                let tag = match op {
+                    O::Catch { tag_index } => Some(tag_index),
+                    _ => None,
+                };
+                let reachable = self.reachable;
+                let payload: Vec<Type> = tag.map_or_else(Vec::new, |t| self.tag_types(t));
+                let frame = self.ctrl.last_mut().expect("validated: catch inside try");
+                if reachable {
+                    frame.next_reached = true;
+                }
+                let (next, nres, height) = (frame.next, frame.results.len(), frame.height);
+                let CtrlKind::Try(t) = &mut frame.kind else {
+                    unreachable!("validated: catch matches a try")
+                };
+                let first = t.in_body;
+                t.in_body = false;
+                let exn_var = t.exn;
+                if reachable {
+                    let args = Self::args(&self.peekn(nres));
+                    self.b.ins().jump(next, &args);
+                }
+                if first {
+                    self.scopes.pop();
+                }
+                let mut tys = payload.clone();
+                tys.push(types::I64);
+                let blk = self.new_block_with(&tys);
+                self.b.set_cold_block(blk);
+                if let Some(Ctrl {
+                    kind: CtrlKind::Try(t),
+                    ..
+                }) = self.ctrl.last_mut()
+                {
+                    t.catches.push((tag, blk));
+                }
+                self.stack.truncate(height);
+                self.b.switch_to_block(blk);
+                let ps = self.b.block_params(blk).to_vec();
+                let (exn, vals) = ps.split_last().expect("the exception param");
+                self.b.def_var(exn_var, *exn);
+                self.stack.extend_from_slice(vals);
+                self.reachable = true;
+            }
+            O::Throw { tag_index } => {
+                let tys = self.tag_types(tag_index);
+                let vals = self.stack.split_off(self.stack.len() - tys.len());
+                let area = self.value_area(vals.len());
+                for (i, v) in vals.iter().enumerate() {
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::trusted(), *v, area, i as i32 * l.slot_size);
+                }
+                let t = self.b.ins().iconst(types::I32, tag_index as i64);
+                self.libcall(Libcall::Throw, &[t, area]);
+                self.propagate();
+            }
+            O::ThrowRef => {
+                let exn = self.pop();
+                let null = self.b.ins().icmp_imm_s(IntCC::Equal, exn, 0);
+                self.trap_if(null, trap_word::NULL_EXN_REFERENCE);
+                self.libcall(Libcall::ThrowRef, &[exn]);
+                self.propagate();
+            }
+            O::Rethrow { relative_depth } => {
+                let i = self.ctrl.len() - 1 - relative_depth as usize;
+                let CtrlKind::Try(t) = &self.ctrl[i].kind else {
+                    unreachable!("validated: rethrow names a catch")
+                };
+                let exn = self.b.use_var(t.exn);
+                self.libcall(Libcall::ThrowRef, &[exn]);
+                self.propagate();
             }
             O::Br { relative_depth } => {
                 let (blk, args) = self.branch_target(relative_depth);
@@ -1248,20 +1698,55 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 self.b.ins().jump(blk, &Self::args(&args));
                 self.reachable = false;
             }
-            O::Call { function_index } => self.call(function_index)?,
+            O::Call { function_index } => self.call(function_index, false)?,
+            O::ReturnCall { function_index } => self.call(function_index, true)?,
             O::CallIndirect {
                 type_index,
                 table_index,
             } => {
-                let idx = self.pop();
-                let t = self.b.ins().iconst(types::I32, table_index as i64);
-                let ty = self.b.ins().iconst(types::I32, type_index as i64);
-                let entry = self
-                    .libcall(Libcall::ResolveIndirect, &[t, idx, ty])
-                    .expect("resolve returns a pointer");
-                self.check_trap();
+                let entry = self.indirect_entry(type_index, table_index);
                 let ft = self.env.module.types[type_index as usize].clone();
-                self.call_entry(entry, type_index, &ft, false);
+                self.call_entry(entry, type_index, &ft, false, false);
+            }
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let entry = self.indirect_entry(type_index, table_index);
+                let ft = self.env.module.types[type_index as usize].clone();
+                self.call_entry(entry, type_index, &ft, false, true);
+            }
+            O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
+                let r = self.pop();
+                let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                self.trap_if(null, trap_word::NULL_FUNC_REFERENCE);
+                let entry = self.entry_of_ref(r);
+                let ft = self.env.module.types[type_index as usize].clone();
+                let tail = matches!(op, O::ReturnCallRef { .. });
+                self.call_entry(entry, type_index, &ft, false, tail);
+            }
+            O::RefAsNonNull => {
+                let r = *self.stack.last().expect("validated");
+                let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+                self.trap_if(null, trap_word::NULL_REFERENCE);
+            }
+            O::BrOnNull { relative_depth } => {
+                let r = self.pop();
+                let (blk, args) = self.branch_target(relative_depth);
+                let cont = self.b.create_block();
+                self.b.ins().brif(r, cont, &[], blk, &Self::args(&args));
+                self.b.seal_block(cont);
+                self.b.switch_to_block(cont);
+                self.push(r);
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let r = *self.stack.last().expect("validated");
+                let (blk, args) = self.branch_target(relative_depth);
+                self.pop();
+                let cont = self.b.create_block();
+                self.b.ins().brif(r, blk, &Self::args(&args), cont, &[]);
+                self.b.seal_block(cont);
+                self.b.switch_to_block(cont);
             }
             O::Drop => {
                 self.pop();
@@ -1336,34 +1821,57 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 let p = self.mem_addr(memarg, 4);
                 self.b.ins().istore32(le(), v, p, 0);
             }
-            O::MemorySize { .. } => {
-                let len = self.memory_len();
+            O::MemorySize { mem, .. } => {
+                let len = if self.fast_mem(mem) {
+                    self.memory_len()
+                } else {
+                    let cell = self.mem_cell(mem);
+                    self.b.ins().load(types::I64, flags(), cell, l.mem_len)
+                };
                 let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(types::I32, pages);
+                let v = if self.mem64(mem) {
+                    pages
+                } else {
+                    self.b.ins().ireduce(types::I32, pages)
+                };
                 self.push(v);
             }
-            O::MemoryGrow { .. } => {
+            O::MemoryGrow { mem, .. } => {
                 let d = self.pop();
+                let d = self.to_i64(d);
+                let m = self.b.ins().iconst(types::I32, mem as i64);
                 let r = self
-                    .libcall(Libcall::MemoryGrow, &[d])
+                    .libcall(Libcall::MemoryGrow, &[m, d])
                     .expect("memory.grow returns");
+                let r = if self.mem64(mem) {
+                    r
+                } else {
+                    self.b.ins().ireduce(types::I32, r)
+                };
                 self.reload_memory();
                 self.push(r);
             }
-            O::MemoryFill { .. } => {
+            O::MemoryFill { mem } => {
                 let (d, v, n) = self.pop3();
-                self.libcall(Libcall::MemoryFill, &[d, v, n]);
+                let (d, n) = (self.to_i64(d), self.to_i64(n));
+                let m = self.b.ins().iconst(types::I32, mem as i64);
+                self.libcall(Libcall::MemoryFill, &[m, d, v, n]);
                 self.check_trap();
             }
-            O::MemoryCopy { .. } => {
+            O::MemoryCopy { dst_mem, src_mem } => {
                 let (d, s, n) = self.pop3();
-                self.libcall(Libcall::MemoryCopy, &[d, s, n]);
+                let (d, s, n) = (self.to_i64(d), self.to_i64(s), self.to_i64(n));
+                let dm = self.b.ins().iconst(types::I32, dst_mem as i64);
+                let sm = self.b.ins().iconst(types::I32, src_mem as i64);
+                self.libcall(Libcall::MemoryCopy, &[dm, sm, d, s, n]);
                 self.check_trap();
             }
-            O::MemoryInit { data_index, .. } => {
+            O::MemoryInit { data_index, mem } => {
                 let (d, s, n) = self.pop3();
+                let d = self.to_i64(d);
+                let m = self.b.ins().iconst(types::I32, mem as i64);
                 let seg = self.b.ins().iconst(types::I32, data_index as i64);
-                self.libcall(Libcall::MemoryInit, &[seg, d, s, n]);
+                self.libcall(Libcall::MemoryInit, &[m, seg, d, s, n]);
                 self.check_trap();
             }
             O::DataDrop { data_index } => {
@@ -1371,9 +1879,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 self.libcall(Libcall::DataDrop, &[seg]);
             }
 
-            // Tables and references.
+            // Tables and references. Indices and lengths cross to the
+            // libcalls as i64 (table64), sizes come back as i64.
             O::TableGet { table } => {
                 let i = self.pop();
+                let i = self.to_i64(i);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let v = self.libcall(Libcall::TableGet, &[t, i]).expect("returns");
                 self.check_trap();
@@ -1381,6 +1891,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::TableSet { table } => {
                 let (i, v) = self.pop2();
+                let i = self.to_i64(i);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 self.libcall(Libcall::TableSet, &[t, i, v]);
                 self.check_trap();
@@ -1388,18 +1899,22 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             O::TableSize { table } => {
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let v = self.libcall(Libcall::TableSize, &[t]).expect("returns");
+                let v = self.table_index_result(table, v);
                 self.push(v);
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.to_i64(delta);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let v = self
                     .libcall(Libcall::TableGrow, &[t, init, delta])
                     .expect("returns");
+                let v = self.table_index_result(table, v);
                 self.push(v);
             }
             O::TableFill { table } => {
                 let (d, v, n) = self.pop3();
+                let (d, n) = (self.to_i64(d), self.to_i64(n));
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 self.libcall(Libcall::TableFill, &[t, d, v, n]);
                 self.check_trap();
@@ -1409,6 +1924,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 src_table,
             } => {
                 let (d, s, n) = self.pop3();
+                let (d, s, n) = (self.to_i64(d), self.to_i64(s), self.to_i64(n));
                 let dt = self.b.ins().iconst(types::I32, dst_table as i64);
                 let st = self.b.ins().iconst(types::I32, src_table as i64);
                 self.libcall(Libcall::TableCopy, &[dt, st, d, s, n]);
@@ -1416,6 +1932,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::TableInit { elem_index, table } => {
                 let (d, s, n) = self.pop3();
+                let d = self.to_i64(d);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let e = self.b.ins().iconst(types::I32, elem_index as i64);
                 self.libcall(Libcall::TableInit, &[t, e, d, s, n]);
@@ -1494,7 +2011,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// A direct call when the callee's code is (or will be) in the same
     /// code module; otherwise through the function's entry in the vmctx,
     /// which compiles it on its first call (see `call_entry`).
-    fn call(&mut self, index: u32) -> Result<()> {
+    /// With `tail` (`return_call`): the callee replaces this frame (it gets
+    /// this call's depth, so a chain of tail calls runs at one depth in
+    /// constant stack), and its results are this function's.
+    fn call(&mut self, index: u32, tail: bool) -> Result<()> {
         let module = self.env.module;
         let ty = module.func_type(index).clone();
         if let Some(id) = (self.env.direct)(index) {
@@ -1507,8 +2027,18 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 }
             };
             let n = ty.params().len();
+            let args = self.stack.split_off(self.stack.len() - n);
+            if tail {
+                let mut all = vec![self.vmctx, self.depth];
+                all.extend(args);
+                self.spill_fuel();
+                self.leave_profile();
+                self.b.ins().return_call(fref, &all);
+                self.reachable = false;
+                return Ok(());
+            }
             let mut all = vec![self.vmctx, self.depth1];
-            all.extend(self.stack.split_off(self.stack.len() - n));
+            all.extend(args);
             self.spill_fuel();
             let call = self.b.ins().call(fref, &all);
             let results = self.b.inst_results(call).to_vec();
@@ -1521,15 +2051,90 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let same_instance = index >= module.num_imported_funcs;
         // Profiling: a direct call to an import is counted here and marked
         // as running (its callee, a host function, has no entry code).
-        let prof = self.prof.filter(|_| !same_instance);
+        let prof = self.prof.filter(|_| !same_instance && !tail);
         if let Some(p) = prof {
             prof::emit_host(&mut self.b, p, Some(index));
         }
-        self.call_entry(entry, module.func_types[index as usize], &ty, same_instance);
+        self.call_entry(
+            entry,
+            module.func_types[index as usize],
+            &ty,
+            same_instance,
+            tail,
+        );
         if let Some(p) = prof {
             prof::emit_host(&mut self.b, p, None);
         }
         Ok(())
+    }
+
+    /// The `FuncEntry` of `call_indirect`'s callee (type-checked; a bad
+    /// index or type traps).
+    fn indirect_entry(&mut self, type_index: u32, table_index: u32) -> ir::Value {
+        let idx = self.pop();
+        let idx = self.to_i64(idx);
+        let t = self.b.ins().iconst(types::I32, table_index as i64);
+        let ty = self.b.ins().iconst(types::I32, type_index as i64);
+        let entry = self
+            .libcall(Libcall::ResolveIndirect, &[t, idx, ty])
+            .expect("resolve returns a pointer");
+        self.check_trap();
+        entry
+    }
+
+    /// The `FuncEntry` of a non-null function reference (store address + 1):
+    /// the engine's entries are by store address.
+    fn entry_of_ref(&mut self, r: ir::Value) -> ir::Value {
+        let l = self.env.layout;
+        let arr = self
+            .b
+            .ins()
+            .load(types::I64, readonly(), self.vmctx, l.vmctx_entries);
+        let addr = self.b.ins().iadd_imm_s(r, -1);
+        let off = self.b.ins().imul_imm_s(addr, l.func_entry_size);
+        self.b.ins().iadd(arr, off)
+    }
+
+    /// An i32 index or length (zero-extended) or an i64 one, as an i64.
+    fn to_i64(&mut self, v: ir::Value) -> ir::Value {
+        if self.b.func.dfg.value_type(v) == types::I64 {
+            v
+        } else {
+            self.b.ins().uextend(types::I64, v)
+        }
+    }
+
+    /// A libcall's i64 table size (or -1) as table `table`'s index type.
+    fn table_index_result(&mut self, table: u32, v: ir::Value) -> ir::Value {
+        if self.env.module.tables[table as usize].table64 {
+            v
+        } else {
+            self.b.ins().ireduce(types::I32, v)
+        }
+    }
+
+    /// Memory `mem` has 64-bit addresses.
+    fn mem64(&self, mem: u32) -> bool {
+        self.env.module.memories[mem as usize].memory64
+    }
+
+    /// Memory 0 with 32-bit addresses: its base is kept in a variable and,
+    /// with guard pages, its accesses are not checked. Other memories are
+    /// reached through the vmctx's cell array and checked explicitly.
+    fn fast_mem(&self, mem: u32) -> bool {
+        mem == 0 && !self.mem64(0)
+    }
+
+    /// The `MemCell` of memory `mem` of this instance.
+    fn mem_cell(&mut self, mem: u32) -> ir::Value {
+        let l = self.env.layout;
+        let arr = self
+            .b
+            .ins()
+            .load(types::I64, readonly(), self.vmctx, l.vmctx_mems);
+        self.b
+            .ins()
+            .load(types::I64, readonly(), arr, mem as i32 * 8)
     }
 
     fn after_call(&mut self, results: Vec<ir::Value>) {
@@ -1542,12 +2147,15 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// the `Resolve` libcall, which compiles a wasm function not compiled
     /// yet (and patches the entry) or says it is a host function, called
     /// through the `CallHost` libcall.
+    /// With `tail`: a tail call (wasm callees replace this frame; a host
+    /// function is called and its results returned).
     fn call_entry(
         &mut self,
         entry: ir::Value,
         type_index: u32,
         ty: &FuncType,
         same_instance: bool,
+        tail: bool,
     ) {
         let l = self.env.layout;
         let n = ty.params().len();
@@ -1597,18 +2205,26 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             None => {
                 let s = self
                     .b
-                    .import_signature(wasm_signature(ty, self.env.call_conv));
+                    .import_signature(wasm_signature(ty));
                 self.sigs.insert(type_index, s);
                 s
             }
         };
-        let mut all = vec![callee_vmctx, self.depth1];
-        all.extend(args.iter().copied());
-        self.spill_fuel();
-        let call = self.b.ins().call_indirect(sig, code, &all);
-        let results = self.b.inst_results(call).to_vec();
-        self.reload_fuel();
-        self.b.ins().jump(merge, &Self::args(&results));
+        if tail {
+            let mut all = vec![callee_vmctx, self.depth];
+            all.extend(args.iter().copied());
+            self.spill_fuel();
+            self.leave_profile();
+            self.b.ins().return_call_indirect(sig, code, &all);
+        } else {
+            let mut all = vec![callee_vmctx, self.depth1];
+            all.extend(args.iter().copied());
+            self.spill_fuel();
+            let call = self.b.ins().call_indirect(sig, code, &all);
+            let results = self.b.inst_results(call).to_vec();
+            self.reload_fuel();
+            self.b.ins().jump(merge, &Self::args(&results));
+        }
 
         self.b.switch_to_block(host_b);
         let slots = n.max(ty.results().len()).max(1) as u32;
@@ -1642,10 +2258,19 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.switch_to_block(merge);
         let results = self.b.block_params(merge).to_vec();
         self.after_call(results);
+        if tail {
+            // Only the host path gets here.
+            let results: Vec<ir::Value> = self.stack.drain(self.stack.len() - ty.results().len()..).collect();
+            self.return_from_call(&results);
+            self.reachable = false;
+        }
     }
 
     /// Bounds-check `addr + offset + size <= len` and return the native address.
     fn mem_addr(&mut self, memarg: MemArg, size: u32) -> ir::Value {
+        if !self.fast_mem(mem_index(&memarg)) {
+            return self.checked_mem_addr(memarg, size);
+        }
         let addr = self.pop();
         let a = self.b.ins().uextend(types::I64, addr);
         let reach = memarg.offset + size as u64;
@@ -1663,6 +2288,41 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             self.trap_if(oob, trap_word::MEMORY_OOB);
         }
         let base = self.b.use_var(self.mem_base);
+        let p = self.b.ins().iadd(base, a);
+        if memarg.offset == 0 {
+            p
+        } else {
+            self.b.ins().iadd_imm_s(p, memarg.offset as i64)
+        }
+    }
+
+    /// `mem_addr` for any memory but a 32-bit memory 0: base and length
+    /// read from its cell, `addr + offset + size <= len` checked without
+    /// overflow (64-bit addresses).
+    fn checked_mem_addr(&mut self, memarg: MemArg, size: u32) -> ir::Value {
+        let l = self.env.layout;
+        let addr = self.pop();
+        let a = self.to_i64(addr);
+        let cell = self.mem_cell(mem_index(&memarg));
+        let base = self.b.ins().load(types::I64, flags(), cell, l.mem_base);
+        let len = self.b.ins().load(types::I64, flags(), cell, l.mem_len);
+        match memarg.offset.checked_add(size as u64) {
+            Some(reach) => {
+                // oob: len < reach, or a > len - reach.
+                let short = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThan, len, reach as i64);
+                let lim = self.b.ins().iadd_imm_s(len, (reach as i64).wrapping_neg());
+                let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, a, lim);
+                let oob = self.b.ins().bor(short, past);
+                self.trap_if(oob, trap_word::MEMORY_OOB);
+            }
+            None => {
+                let t = self.b.ins().iconst(types::I8, 1);
+                self.trap_if(t, trap_word::MEMORY_OOB);
+            }
+        }
         let p = self.b.ins().iadd(base, a);
         if memarg.offset == 0 {
             p
@@ -1917,6 +2577,15 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             other => return self.simd(other),
         }
         Ok(())
+    }
+}
+
+/// The memory a memory instruction accesses. (`MemArgTarget::Array` is a
+/// proposal beyond Wasm 3.0, which validation refuses.)
+fn mem_index(m: &MemArg) -> u32 {
+    match m.target {
+        wasmparser::MemArgTarget::Memory(i) => i,
+        wasmparser::MemArgTarget::Array(_) => 0,
     }
 }
 

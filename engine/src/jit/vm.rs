@@ -33,13 +33,19 @@ use crate::value::Value;
 #[repr(C)]
 pub(crate) struct VmCtx {
     pub rt: *mut RtState,
+    /// Memory 0's cell (null without memories).
     pub mem: *mut MemCell,
+    /// Every memory's cell, by memory index.
+    pub mems: *const *mut MemCell,
     pub globals: *const *mut u64,
     pub funcs: *const FuncEntry,
     pub libcalls: *const usize,
     pub instance: u32,
     /// One byte per function index: nonzero sends an entry to the debug hook.
     pub break_funcs: *const u8,
+    /// The engine's function entries, by store address (what a function
+    /// reference names: `call_ref`).
+    pub entries: *const FuncEntry,
 }
 
 #[repr(C)]
@@ -96,10 +102,12 @@ pub(crate) fn layout() -> VmLayout {
     VmLayout {
         vmctx_rt: offset_of!(VmCtx, rt) as i32,
         vmctx_mem: offset_of!(VmCtx, mem) as i32,
+        vmctx_mems: offset_of!(VmCtx, mems) as i32,
         vmctx_globals: offset_of!(VmCtx, globals) as i32,
         vmctx_funcs: offset_of!(VmCtx, funcs) as i32,
         vmctx_libcalls: offset_of!(VmCtx, libcalls) as i32,
         vmctx_break_funcs: offset_of!(VmCtx, break_funcs) as i32,
+        vmctx_entries: offset_of!(VmCtx, entries) as i32,
         rt_trap: offset_of!(RtState, trap) as i32,
         rt_depth: offset_of!(RtState, depth) as i32,
         rt_max_depth: offset_of!(RtState, max_depth) as i32,
@@ -136,6 +144,9 @@ pub(crate) struct RunCtx {
     pub exit_code: i32,
     /// (instance, func_index, code_offset), innermost first.
     pub frames: Vec<(u32, u32, u32)>,
+    /// The exception in flight (store address) while the trap word is
+    /// `EXCEPTION`.
+    pub exception: Option<u32>,
     /// The debug hook of this run, if any (see [`super::DebugHook`]).
     pub hook: Option<*mut (dyn super::DebugHook + 'static)>,
     /// Per-instance break flags (the tables the vmctxs point at).
@@ -332,6 +343,10 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::EnterDebug as usize] = lc_enter_debug as *const () as usize;
     t[Libcall::Interrupt as usize] = lc_interrupt as *const () as usize;
     t[Libcall::Resolve as usize] = lc_resolve as *const () as usize;
+    t[Libcall::Throw as usize] = lc_throw as *const () as usize;
+    t[Libcall::ThrowRef as usize] = lc_throw_ref as *const () as usize;
+    t[Libcall::CatchMatch as usize] = lc_catch_match as *const () as usize;
+    t[Libcall::CatchTake as usize] = lc_catch_take as *const () as usize;
     t
 }
 
@@ -367,8 +382,9 @@ impl Cx<'_> {
     fn trap(&mut self, code: u32) {
         self.rt.trap = code;
     }
-    fn mem_addr(&self) -> Option<u32> {
-        self.store.instance(self.instance).memories.first().copied()
+    /// Store address of this instance's memory `m`.
+    fn mem_addr(&self, m: u32) -> u32 {
+        self.store.instance(self.instance).memories[m as usize]
     }
     fn table_addr(&self, t: u32) -> usize {
         self.store.instance(self.instance).tables[t as usize] as usize
@@ -447,50 +463,62 @@ extern "C" fn lc_unwind(vmctx: *mut VmCtx, code: u32, func_index: u32, code_offs
     }
 }
 
-extern "C" fn lc_memory_grow(vmctx: *mut VmCtx, delta: u32) -> u32 {
+extern "C" fn lc_memory_grow(vmctx: *mut VmCtx, mem: u32, delta: u64) -> u64 {
     let mut c = cx(vmctx);
-    let Some(m) = c.mem_addr() else {
-        return u32::MAX;
-    };
-    let r = c.store.memory_grow(m, delta as u64);
+    let m = c.mem_addr(mem);
+    let r = c.store.memory_grow(m, delta);
     c.refresh_mems();
-    r.map_or(u32::MAX, |old| old as u32)
+    r.unwrap_or(u64::MAX)
 }
 
-fn range_ok(start: u32, len: u32, size: usize) -> bool {
-    start as u64 + len as u64 <= size as u64
+/// `[start, start + len)` lies within `size` (no overflow).
+fn range_ok(start: u64, len: u64, size: usize) -> bool {
+    start.checked_add(len).is_some_and(|end| end <= size as u64)
 }
 
-extern "C" fn lc_memory_fill(vmctx: *mut VmCtx, dst: u32, val: u32, len: u32) {
+extern "C" fn lc_memory_fill(vmctx: *mut VmCtx, mem: u32, dst: u64, val: u32, len: u64) {
     let mut c = cx(vmctx);
-    let m = c.mem_addr().expect("validated: memory.fill needs a memory");
-    let mem = c.store.memory_mut(m);
-    if !range_ok(dst, len, mem.len()) {
+    let m = c.mem_addr(mem);
+    let bytes = c.store.memory_mut(m);
+    if !range_ok(dst, len, bytes.len()) {
         return c.trap(trap_word::MEMORY_OOB);
     }
-    mem[dst as usize..(dst + len) as usize].fill(val as u8);
+    bytes[dst as usize..(dst + len) as usize].fill(val as u8);
 }
 
-extern "C" fn lc_memory_copy(vmctx: *mut VmCtx, dst: u32, src: u32, len: u32) {
+extern "C" fn lc_memory_copy(
+    vmctx: *mut VmCtx,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) {
     let mut c = cx(vmctx);
-    let m = c.mem_addr().expect("validated: memory.copy needs a memory");
-    let mem = c.store.memory_mut(m);
-    if !range_ok(dst, len, mem.len()) || !range_ok(src, len, mem.len()) {
+    let (dm, sm) = (c.mem_addr(dst_mem), c.mem_addr(src_mem));
+    let (dl, sl) = (c.store.memory(dm).len(), c.store.memory(sm).len());
+    if !range_ok(dst, len, dl) || !range_ok(src, len, sl) {
         return c.trap(trap_word::MEMORY_OOB);
     }
-    mem.copy_within(src as usize..(src + len) as usize, dst as usize);
+    let (d, s, n) = (dst as usize, src as usize, len as usize);
+    if dm == sm {
+        c.store.memory_mut(dm).copy_within(s..s + n, d);
+    } else {
+        let tmp = c.store.memory(sm)[s..s + n].to_vec();
+        c.store.memory_mut(dm)[d..d + n].copy_from_slice(&tmp);
+    }
 }
 
-extern "C" fn lc_memory_init(vmctx: *mut VmCtx, seg: u32, dst: u32, src: u32, len: u32) {
+extern "C" fn lc_memory_init(vmctx: *mut VmCtx, mem: u32, seg: u32, dst: u64, src: u32, len: u32) {
     let mut c = cx(vmctx);
-    let m = c.mem_addr().expect("validated: memory.init needs a memory");
+    let m = c.mem_addr(mem);
     let d = c.store.instance(c.instance).datas[seg as usize] as usize;
     let data = c.store.datas[d].clone();
-    let mem = c.store.memory_mut(m);
-    if !range_ok(dst, len, mem.len()) || !range_ok(src, len, data.len()) {
+    let bytes = c.store.memory_mut(m);
+    if !range_ok(dst, len as u64, bytes.len()) || !range_ok(src as u64, len as u64, data.len()) {
         return c.trap(trap_word::MEMORY_OOB);
     }
-    mem[dst as usize..(dst + len) as usize]
+    bytes[dst as usize..dst as usize + len as usize]
         .copy_from_slice(&data[src as usize..(src + len) as usize]);
 }
 
@@ -500,10 +528,15 @@ extern "C" fn lc_data_drop(vmctx: *mut VmCtx, seg: u32) {
     c.store.datas[d] = Arc::from([]);
 }
 
-extern "C" fn lc_table_get(vmctx: *mut VmCtx, table: u32, idx: u32) -> u64 {
+/// A table index as a `usize` (past the end when it does not fit).
+fn index(i: u64) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
+extern "C" fn lc_table_get(vmctx: *mut VmCtx, table: u32, idx: u64) -> u64 {
     let mut c = cx(vmctx);
     let t = c.table_addr(table);
-    match c.store.tables[t].elems.get(idx as usize) {
+    match c.store.tables[t].elems.get(index(idx)) {
         Some(v) => *v,
         None => {
             c.trap(trap_word::TABLE_OOB);
@@ -512,38 +545,40 @@ extern "C" fn lc_table_get(vmctx: *mut VmCtx, table: u32, idx: u32) -> u64 {
     }
 }
 
-extern "C" fn lc_table_set(vmctx: *mut VmCtx, table: u32, idx: u32, val: u64) {
+extern "C" fn lc_table_set(vmctx: *mut VmCtx, table: u32, idx: u64, val: u64) {
     let mut c = cx(vmctx);
     let t = c.table_addr(table);
-    match c.store.tables[t].elems.get_mut(idx as usize) {
+    match c.store.tables[t].elems.get_mut(index(idx)) {
         Some(v) => *v = val,
         None => c.trap(trap_word::TABLE_OOB),
     }
 }
 
-extern "C" fn lc_table_size(vmctx: *mut VmCtx, table: u32) -> u32 {
+extern "C" fn lc_table_size(vmctx: *mut VmCtx, table: u32) -> u64 {
     let c = cx(vmctx);
     let t = c.table_addr(table);
-    c.store.tables[t].elems.len() as u32
+    c.store.tables[t].elems.len() as u64
 }
 
-extern "C" fn lc_table_grow(vmctx: *mut VmCtx, table: u32, init: u64, delta: u32) -> u32 {
+extern "C" fn lc_table_grow(vmctx: *mut VmCtx, table: u32, init: u64, delta: u64) -> u64 {
     let c = cx(vmctx);
     let ta = c.table_addr(table);
     let t = &mut c.store.tables[ta];
     let old = t.elems.len() as u64;
-    let new = old + delta as u64;
+    let Some(new) = old.checked_add(delta) else {
+        return u64::MAX;
+    };
     if new > t.max()
         || new > crate::runtime::store::MAX_TABLE_ELEMS
         || t.elems.try_reserve(delta as usize).is_err()
     {
-        return u32::MAX;
+        return u64::MAX;
     }
     t.elems.resize(new as usize, init);
-    old as u32
+    old
 }
 
-extern "C" fn lc_table_fill(vmctx: *mut VmCtx, table: u32, dst: u32, val: u64, len: u32) {
+extern "C" fn lc_table_fill(vmctx: *mut VmCtx, table: u32, dst: u64, val: u64, len: u64) {
     let mut c = cx(vmctx);
     let t = c.table_addr(table);
     let elems = &mut c.store.tables[t].elems;
@@ -553,33 +588,32 @@ extern "C" fn lc_table_fill(vmctx: *mut VmCtx, table: u32, dst: u32, val: u64, l
     elems[dst as usize..(dst + len) as usize].fill(val);
 }
 
-extern "C" fn lc_table_copy(vmctx: *mut VmCtx, dt: u32, st: u32, dst: u32, src: u32, len: u32) {
+extern "C" fn lc_table_copy(vmctx: *mut VmCtx, dt: u32, st: u32, dst: u64, src: u64, len: u64) {
     let mut c = cx(vmctx);
     let (d, s) = (c.table_addr(dt), c.table_addr(st));
     let (dl, sl) = (c.store.tables[d].elems.len(), c.store.tables[s].elems.len());
     if !range_ok(dst, len, dl) || !range_ok(src, len, sl) {
         return c.trap(trap_word::TABLE_OOB);
     }
+    let (dst, src, len) = (dst as usize, src as usize, len as usize);
     if d == s {
-        c.store.tables[d]
-            .elems
-            .copy_within(src as usize..(src + len) as usize, dst as usize);
+        c.store.tables[d].elems.copy_within(src..src + len, dst);
     } else {
-        let tmp: Vec<u64> = c.store.tables[s].elems[src as usize..(src + len) as usize].to_vec();
-        c.store.tables[d].elems[dst as usize..(dst + len) as usize].copy_from_slice(&tmp);
+        let tmp: Vec<u64> = c.store.tables[s].elems[src..src + len].to_vec();
+        c.store.tables[d].elems[dst..dst + len].copy_from_slice(&tmp);
     }
 }
 
-extern "C" fn lc_table_init(vmctx: *mut VmCtx, table: u32, seg: u32, dst: u32, src: u32, len: u32) {
+extern "C" fn lc_table_init(vmctx: *mut VmCtx, table: u32, seg: u32, dst: u64, src: u32, len: u32) {
     let mut c = cx(vmctx);
     let t = c.table_addr(table);
     let e = c.store.instance(c.instance).elems[seg as usize] as usize;
     let items = c.store.elems[e].clone();
     let elems = &mut c.store.tables[t].elems;
-    if !range_ok(dst, len, elems.len()) || !range_ok(src, len, items.len()) {
+    if !range_ok(dst, len as u64, elems.len()) || !range_ok(src as u64, len as u64, items.len()) {
         return c.trap(trap_word::TABLE_OOB);
     }
-    elems[dst as usize..(dst + len) as usize]
+    elems[dst as usize..dst as usize + len as usize]
         .copy_from_slice(&items[src as usize..(src + len) as usize]);
 }
 
@@ -589,10 +623,10 @@ extern "C" fn lc_elem_drop(vmctx: *mut VmCtx, seg: u32) {
     c.store.elems[e] = Arc::from([]);
 }
 
-extern "C" fn lc_resolve_indirect(vmctx: *mut VmCtx, table: u32, idx: u32, type_index: u32) -> u64 {
+extern "C" fn lc_resolve_indirect(vmctx: *mut VmCtx, table: u32, idx: u64, type_index: u32) -> u64 {
     let mut c = cx(vmctx);
     let t = c.table_addr(table);
-    let Some(&r) = c.store.tables[t].elems.get(idx as usize) else {
+    let Some(&r) = c.store.tables[t].elems.get(index(idx)) else {
         c.trap(trap_word::UNDEFINED_ELEMENT);
         return 0;
     };
@@ -916,6 +950,57 @@ extern "C" fn lc_resolve(vmctx: *mut VmCtx, entry: u64) -> u64 {
     let code = unsafe { (&*c.run.entries)[addr as usize].code };
     entry.code = code;
     code as u64
+}
+
+extern "C" fn lc_throw(vmctx: *mut VmCtx, tag_index: u32, slots: *const u128) {
+    let c = cx(vmctx);
+    let tag = c.store.instance(c.instance).tags[tag_index as usize];
+    let ty = c.store.tag_type(tag).clone();
+    // SAFETY: generated code passes an area of max(params, 1) slots.
+    let area = unsafe { std::slice::from_raw_parts(slots, ty.params().len().max(1)) };
+    let mut payload = Vec::new();
+    for (t, s) in ty.params().iter().zip(area) {
+        let v = slot_to_value(*t, *s);
+        let mut out = [0u64; 2];
+        let n = Value::slots(*t);
+        v.to_slots(&mut out[..n]);
+        payload.extend_from_slice(&out[..n]);
+    }
+    let exn = c.store.alloc_exception(tag, payload);
+    c.run.exception = Some(exn);
+    c.run.frames.clear();
+    c.rt.trap = trap_word::EXCEPTION;
+}
+
+extern "C" fn lc_throw_ref(vmctx: *mut VmCtx, exn: u64) {
+    let c = cx(vmctx);
+    c.run.exception = Some((exn - 1) as u32);
+    c.run.frames.clear();
+    c.rt.trap = trap_word::EXCEPTION;
+}
+
+extern "C" fn lc_catch_match(vmctx: *mut VmCtx, tag_index: u32) -> u32 {
+    let c = cx(vmctx);
+    let tag = c.store.instance(c.instance).tags[tag_index as usize];
+    let thrown = c.run.exception.and_then(|e| c.store.exception(e));
+    u32::from(thrown.is_some_and(|(t, _)| t == tag))
+}
+
+extern "C" fn lc_catch_take(vmctx: *mut VmCtx, slots: *mut u128, n: u32) -> u64 {
+    let c = cx(vmctx);
+    let Some(exn) = c.run.exception.take() else {
+        return 0;
+    };
+    c.rt.trap = 0;
+    c.run.frames.clear();
+    if let Some((_, payload)) = c.store.exception(exn) {
+        // SAFETY: generated code passes an area of at least `n` slots
+        // (the matched tag's payload; 0 for `catch_all`).
+        for (i, v) in payload.iter().take(n as usize).enumerate() {
+            unsafe { *slots.add(i) = value_to_slot(v) };
+        }
+    }
+    exn as u64 + 1
 }
 
 /// Release a JIT module's code memory (when its `CompiledModule` drops).

@@ -209,9 +209,82 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.push(r);
     }
 
+    /// Relaxed SIMD (Wasm 3.0) with the interpreter's one deterministic
+    /// behaviour (wasmtime's `relaxed_simd_deterministic`): an op that is a
+    /// Wasm 2.0 op there is translated as that op; fused multiply-adds and
+    /// the signed dot products are below.
+    fn relaxed_alias(op: &Operator<'_>) -> Option<Operator<'static>> {
+        use Operator as O;
+        Some(match op {
+            O::I8x16RelaxedSwizzle => O::I8x16Swizzle,
+            O::I32x4RelaxedTruncF32x4S => O::I32x4TruncSatF32x4S,
+            O::I32x4RelaxedTruncF32x4U => O::I32x4TruncSatF32x4U,
+            O::I32x4RelaxedTruncF64x2SZero => O::I32x4TruncSatF64x2SZero,
+            O::I32x4RelaxedTruncF64x2UZero => O::I32x4TruncSatF64x2UZero,
+            O::I8x16RelaxedLaneselect
+            | O::I16x8RelaxedLaneselect
+            | O::I32x4RelaxedLaneselect
+            | O::I64x2RelaxedLaneselect => O::V128Bitselect,
+            O::F32x4RelaxedMin => O::F32x4Min,
+            O::F32x4RelaxedMax => O::F32x4Max,
+            O::F64x2RelaxedMin => O::F64x2Min,
+            O::F64x2RelaxedMax => O::F64x2Max,
+            O::I16x8RelaxedQ15mulrS => O::I16x8Q15MulrSatS,
+            _ => return None,
+        })
+    }
+
+    /// `a * b + c` (negated product with `neg`) with one rounding.
+    fn fused_madd(&mut self, ty: Type, neg: bool) {
+        let c = self.popv(ty);
+        let b = self.popv(ty);
+        let a = self.popv(ty);
+        let a = if neg { self.b.ins().fneg(a) } else { a };
+        let r = self.b.ins().fma(a, b, c);
+        self.pushv(r);
+    }
+
+    /// The i8 products of `a` and `b` (both signed), low and high halves as
+    /// i16x8 (exact: |x * y| <= 2^14).
+    fn i8_products(&mut self, a: ir::Value, b: ir::Value) -> (ir::Value, ir::Value) {
+        let (al, bl) = (self.b.ins().swiden_low(a), self.b.ins().swiden_low(b));
+        let (ah, bh) = (self.b.ins().swiden_high(a), self.b.ins().swiden_high(b));
+        (self.b.ins().imul(al, bl), self.b.ins().imul(ah, bh))
+    }
+
     pub(super) fn simd(&mut self, op: Operator<'_>) -> Result<()> {
         use Operator as O;
+        if let Some(op) = Self::relaxed_alias(&op) {
+            return self.simd(op);
+        }
         match op {
+            O::F32x4RelaxedMadd => self.fused_madd(F32X4, false),
+            O::F32x4RelaxedNmadd => self.fused_madd(F32X4, true),
+            O::F64x2RelaxedMadd => self.fused_madd(F64X2, false),
+            O::F64x2RelaxedNmadd => self.fused_madd(F64X2, true),
+            // Each i16 lane: the wrapping sum of two adjacent products.
+            O::I16x8RelaxedDotI8x16I7x16S => {
+                let b = self.popv(I8X16);
+                let a = self.popv(I8X16);
+                let (lo, hi) = self.i8_products(a, b);
+                let r = self.b.ins().iadd_pairwise(lo, hi);
+                self.pushv(r);
+            }
+            // Each i32 lane: the exact sum of four adjacent products, plus
+            // `c` (wrapping).
+            O::I32x4RelaxedDotI8x16I7x16AddS => {
+                let c = self.popv(I32X4);
+                let b = self.popv(I8X16);
+                let a = self.popv(I8X16);
+                let (lo, hi) = self.i8_products(a, b);
+                let (ll, lh) = (self.b.ins().swiden_low(lo), self.b.ins().swiden_high(lo));
+                let (hl, hh) = (self.b.ins().swiden_low(hi), self.b.ins().swiden_high(hi));
+                let pairs_lo = self.b.ins().iadd_pairwise(ll, lh);
+                let pairs_hi = self.b.ins().iadd_pairwise(hl, hh);
+                let sum = self.b.ins().iadd_pairwise(pairs_lo, pairs_hi);
+                let r = self.b.ins().iadd(sum, c);
+                self.pushv(r);
+            }
             O::V128Const { value } => {
                 let v = self.vconst_bytes(*value.bytes());
                 self.push(v);
