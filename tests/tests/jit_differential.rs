@@ -1,9 +1,11 @@
 //! Interpreter vs JIT vs AOT (a universal module's `wdb.aot` code), on real
 //! programs: the benchmark fixtures (WASI commands with small arguments, and
-//! the `fibarray` reactor), the `fib.wasm` reactor's exports, and the wazero
-//! fuzz regressions. For each program the engines must agree on every call's outcome (values, trap message and
-//! backtrace, exit code), on the guest's stdout, and on a hash of the final
-//! linear memory. One trial per program.
+//! the `fibarray` reactor), the `fib.wasm` reactor's exports, the Wasm 3.0
+//! feature fixtures (`fixtures/wasm3`: exceptions in both forms, tail calls,
+//! memory64/table64, multiple memories), and the wazero fuzz regressions.
+//! For each program the engines must agree on every call's outcome (values,
+//! trap message and backtrace, exit code), on the guest's stdout, and on a
+//! hash of the final linear memory. One trial per program.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -264,6 +266,82 @@ fn main() {
         }
         compare(&fib, Calls::Invoke(calls))
     }));
+
+    // Wasm 3.0 features (fixtures/wasm3): each export with arguments that
+    // reach its interesting paths; a call that ends the run goes last.
+    let wasm3 = root.join("fixtures/wasm3");
+    let (i32v, i64v) = (Value::I32, Value::I64);
+    let wasm3_calls: Vec<(&str, Vec<(&str, Vec<Value>)>)> = vec![
+        (
+            "eh",
+            vec![
+                ("sum_checked", vec![i32v(-3), i32v(5)]),
+                ("caught_all", vec![i32v(2)]),
+                ("caught_all", vec![i32v(-1)]),
+                ("boom", vec![i32v(7)]),
+            ],
+        ),
+        (
+            "eh_legacy",
+            vec![
+                ("catch_plus", vec![i32v(0)]),
+                ("catch_plus", vec![i32v(5)]),
+                ("rethrown", vec![i32v(0)]),
+                ("rethrown", vec![i32v(3)]),
+                ("delegated", vec![i32v(4)]),
+            ],
+        ),
+        (
+            "mem64",
+            vec![
+                ("load", vec![i64v(100)]),
+                ("store", vec![i64v(200), i64v(0x1122_3344_5566_7788)]),
+                ("load64", vec![i64v(200)]),
+                ("size", vec![]),
+                ("grow", vec![i64v(1)]),
+                ("grow", vec![i64v(5)]),
+                ("size", vec![]),
+                ("load64", vec![i64v(2 * 65536 - 16)]),
+                ("call", vec![i64v(1)]),
+                ("table_size", vec![]),
+                ("load", vec![i64v(2 * 65536 - 3)]),
+            ],
+        ),
+        (
+            "multimem",
+            vec![
+                ("copy_to_a", vec![i32v(5)]),
+                ("load_a", vec![i32v(4)]),
+                ("store_b", vec![i32v(100), i32v(-1)]),
+                ("load_b", vec![i32v(101)]),
+                ("sizes", vec![]),
+                ("grow_b", vec![i32v(1)]),
+                ("grow_b", vec![i32v(1)]),
+                ("sizes", vec![]),
+                ("load_b", vec![i32v(4 * 65536)]),
+            ],
+        ),
+        (
+            "tail",
+            vec![
+                // A million tail calls deep: constant stack in every engine
+                // (without it the JIT's depth limit would trap).
+                ("is_even", vec![i64v(1_000_001)]),
+                ("steps", vec![i64v(100_001)]),
+                ("triangle", vec![i64v(100_000)]),
+            ],
+        ),
+    ];
+    for (name, calls) in wasm3_calls {
+        let path = wasm3.join(format!("{name}.wasm"));
+        let calls: Vec<(String, Vec<Value>)> = calls
+            .into_iter()
+            .map(|(n, a)| (n.to_string(), a))
+            .collect();
+        trials.push(Trial::test(format!("wasm3::{name}"), move || {
+            compare(&path, Calls::Invoke(calls))
+        }));
+    }
 
     let fuzz = root.join("../shared/corpus/regressions/wazero-fuzzcases");
     match std::fs::read_dir(&fuzz) {
