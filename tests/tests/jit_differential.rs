@@ -271,7 +271,8 @@ fn main() {
     // reach its interesting paths; a call that ends the run goes last.
     let wasm3 = root.join("fixtures/wasm3");
     let (i32v, i64v) = (Value::I32, Value::I64);
-    let wasm3_calls: Vec<(&str, Vec<(&str, Vec<Value>)>)> = vec![
+    type Script = Vec<(&'static str, Vec<Value>)>;
+    let wasm3_calls: Vec<(&str, Script)> = vec![
         (
             "eh",
             vec![
@@ -334,10 +335,8 @@ fn main() {
     ];
     for (name, calls) in wasm3_calls {
         let path = wasm3.join(format!("{name}.wasm"));
-        let calls: Vec<(String, Vec<Value>)> = calls
-            .into_iter()
-            .map(|(n, a)| (n.to_string(), a))
-            .collect();
+        let calls: Vec<(String, Vec<Value>)> =
+            calls.into_iter().map(|(n, a)| (n.to_string(), a)).collect();
         trials.push(Trial::test(format!("wasm3::{name}"), move || {
             compare(&path, Calls::Invoke(calls))
         }));

@@ -145,7 +145,6 @@ impl<M: ClifModule> Compiler<M> {
     /// Step 1, declare: every body and wrapper, with an exported symbol name
     /// (`wdb_f{index}`, `wdb_e{index}`) so a shared object can be dlsym'ed.
     pub(crate) fn declare(&mut self, wasm: &Module) -> Result<FuncIds> {
-        check_supported(wasm)?;
         let cc = self.call_conv();
         let mut ids = FuncIds {
             bodies: Vec::new(),
@@ -474,43 +473,4 @@ impl<M: ClifModule> Compiler<M> {
             locals_at,
         })
     }
-}
-
-/// Refuse a module that uses a feature JIT and AOT code cannot serve yet.
-pub(crate) fn check_supported(wasm: &Module) -> Result<()> {
-    match unsupported_module_feature(wasm) {
-        None => Ok(()),
-        Some(what) => Err(Error::new(
-            ErrorKind::Other,
-            format!("jit: {what} is not supported by JIT and AOT code yet; run it with --mode interp"),
-        )),
-    }
-}
-
-/// The first module-level Wasm 3.0 feature that JIT and AOT code cannot
-/// serve yet (the interpreter runs them), so that such a module is refused
-/// with its name before any code is generated rather than failing inside a
-/// function. Instructions the translator does not know are refused per
-/// function with `jit: unsupported: OP`.
-fn unsupported_module_feature(wasm: &Module) -> Option<&'static str> {
-    if wasm.memories.len() > 1 {
-        return Some("multiple memories");
-    }
-    if wasm.memories.iter().any(|m| m.memory64) {
-        return Some("memory64");
-    }
-    if wasm.tables.iter().any(|t| t.table64) {
-        return Some("table64");
-    }
-    if !wasm.tags.is_empty() {
-        return Some("exception handling (tags)");
-    }
-    if wasm
-        .sub_types
-        .iter()
-        .any(|t| !matches!(t.composite_type.inner, wasmparser::CompositeInnerType::Func(_)))
-    {
-        return Some("GC types (struct, array)");
-    }
-    None
 }

@@ -252,7 +252,6 @@ impl CompiledModule {
         options: CompileOptions,
     ) -> Result<CompiledModule> {
         let start = Instant::now();
-        compile::check_supported(&module)?;
         let n = (module.num_funcs() - module.num_imported_funcs) as usize;
         let mut compiler = Compiler::new(new_jit_module(opt)?);
         compiler.resumable_interrupts = resumable;

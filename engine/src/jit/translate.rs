@@ -1838,7 +1838,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::MemoryGrow { mem, .. } => {
                 let d = self.pop();
-                let d = self.to_i64(d);
+                let d = self.widen_index(d);
                 let m = self.b.ins().iconst(types::I32, mem as i64);
                 let r = self
                     .libcall(Libcall::MemoryGrow, &[m, d])
@@ -1853,14 +1853,14 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::MemoryFill { mem } => {
                 let (d, v, n) = self.pop3();
-                let (d, n) = (self.to_i64(d), self.to_i64(n));
+                let (d, n) = (self.widen_index(d), self.widen_index(n));
                 let m = self.b.ins().iconst(types::I32, mem as i64);
                 self.libcall(Libcall::MemoryFill, &[m, d, v, n]);
                 self.check_trap();
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (d, s, n) = self.pop3();
-                let (d, s, n) = (self.to_i64(d), self.to_i64(s), self.to_i64(n));
+                let (d, s, n) = (self.widen_index(d), self.widen_index(s), self.widen_index(n));
                 let dm = self.b.ins().iconst(types::I32, dst_mem as i64);
                 let sm = self.b.ins().iconst(types::I32, src_mem as i64);
                 self.libcall(Libcall::MemoryCopy, &[dm, sm, d, s, n]);
@@ -1868,7 +1868,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::MemoryInit { data_index, mem } => {
                 let (d, s, n) = self.pop3();
-                let d = self.to_i64(d);
+                let d = self.widen_index(d);
                 let m = self.b.ins().iconst(types::I32, mem as i64);
                 let seg = self.b.ins().iconst(types::I32, data_index as i64);
                 self.libcall(Libcall::MemoryInit, &[m, seg, d, s, n]);
@@ -1883,7 +1883,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             // libcalls as i64 (table64), sizes come back as i64.
             O::TableGet { table } => {
                 let i = self.pop();
-                let i = self.to_i64(i);
+                let i = self.widen_index(i);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let v = self.libcall(Libcall::TableGet, &[t, i]).expect("returns");
                 self.check_trap();
@@ -1891,7 +1891,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::TableSet { table } => {
                 let (i, v) = self.pop2();
-                let i = self.to_i64(i);
+                let i = self.widen_index(i);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 self.libcall(Libcall::TableSet, &[t, i, v]);
                 self.check_trap();
@@ -1904,7 +1904,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
-                let delta = self.to_i64(delta);
+                let delta = self.widen_index(delta);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let v = self
                     .libcall(Libcall::TableGrow, &[t, init, delta])
@@ -1914,7 +1914,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::TableFill { table } => {
                 let (d, v, n) = self.pop3();
-                let (d, n) = (self.to_i64(d), self.to_i64(n));
+                let (d, n) = (self.widen_index(d), self.widen_index(n));
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 self.libcall(Libcall::TableFill, &[t, d, v, n]);
                 self.check_trap();
@@ -1924,7 +1924,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 src_table,
             } => {
                 let (d, s, n) = self.pop3();
-                let (d, s, n) = (self.to_i64(d), self.to_i64(s), self.to_i64(n));
+                let (d, s, n) = (self.widen_index(d), self.widen_index(s), self.widen_index(n));
                 let dt = self.b.ins().iconst(types::I32, dst_table as i64);
                 let st = self.b.ins().iconst(types::I32, src_table as i64);
                 self.libcall(Libcall::TableCopy, &[dt, st, d, s, n]);
@@ -1932,7 +1932,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::TableInit { elem_index, table } => {
                 let (d, s, n) = self.pop3();
-                let d = self.to_i64(d);
+                let d = self.widen_index(d);
                 let t = self.b.ins().iconst(types::I32, table as i64);
                 let e = self.b.ins().iconst(types::I32, elem_index as i64);
                 self.libcall(Libcall::TableInit, &[t, e, d, s, n]);
@@ -2072,7 +2072,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     /// index or type traps).
     fn indirect_entry(&mut self, type_index: u32, table_index: u32) -> ir::Value {
         let idx = self.pop();
-        let idx = self.to_i64(idx);
+        let idx = self.widen_index(idx);
         let t = self.b.ins().iconst(types::I32, table_index as i64);
         let ty = self.b.ins().iconst(types::I32, type_index as i64);
         let entry = self
@@ -2096,7 +2096,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     }
 
     /// An i32 index or length (zero-extended) or an i64 one, as an i64.
-    fn to_i64(&mut self, v: ir::Value) -> ir::Value {
+    fn widen_index(&mut self, v: ir::Value) -> ir::Value {
         if self.b.func.dfg.value_type(v) == types::I64 {
             v
         } else {
@@ -2203,9 +2203,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let sig = match self.sigs.get(&type_index) {
             Some(s) => *s,
             None => {
-                let s = self
-                    .b
-                    .import_signature(wasm_signature(ty));
+                let s = self.b.import_signature(wasm_signature(ty));
                 self.sigs.insert(type_index, s);
                 s
             }
@@ -2260,7 +2258,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.after_call(results);
         if tail {
             // Only the host path gets here.
-            let results: Vec<ir::Value> = self.stack.drain(self.stack.len() - ty.results().len()..).collect();
+            let results: Vec<ir::Value> = self
+                .stack
+                .drain(self.stack.len() - ty.results().len()..)
+                .collect();
             self.return_from_call(&results);
             self.reachable = false;
         }
@@ -2302,7 +2303,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
     fn checked_mem_addr(&mut self, memarg: MemArg, size: u32) -> ir::Value {
         let l = self.env.layout;
         let addr = self.pop();
-        let a = self.to_i64(addr);
+        let a = self.widen_index(addr);
         let cell = self.mem_cell(mem_index(&memarg));
         let base = self.b.ins().load(types::I64, flags(), cell, l.mem_base);
         let len = self.b.ins().load(types::I64, flags(), cell, l.mem_len);
