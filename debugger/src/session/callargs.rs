@@ -55,9 +55,9 @@ impl Default for CallState {
     }
 }
 
-/// Memory, mutable globals and tables of one instance.
+/// Memories, mutable globals and tables of one instance.
 pub(super) struct Snapshot {
-    memory: Option<(u32, Vec<u8>)>,
+    memories: Vec<(u32, Vec<u8>)>,
     globals: Vec<(u32, Value)>,
     tables: Vec<(u32, Vec<u64>)>,
 }
@@ -191,10 +191,12 @@ pub(super) fn split(
 impl Snapshot {
     pub(super) fn take(rt: &Runtime) -> Snapshot {
         let module = rt.store.instance_module(rt.inst).clone();
-        let memory = rt
-            .store
-            .instance_memory(rt.inst)
-            .map(|m| (m, rt.store.memory(m).to_vec()));
+        let memories = (0..module.memories.len() as u32)
+            .map(|i| {
+                let m = rt.store.instance_memory_at(rt.inst, i);
+                (m, rt.store.memory(m).to_vec())
+            })
+            .collect();
         let globals = (0..module.globals.len() as u32)
             .map(|i| rt.store.instance_global(rt.inst, i))
             .filter(|&a| rt.store.global_type(a).mutable)
@@ -207,7 +209,7 @@ impl Snapshot {
             })
             .collect();
         Snapshot {
-            memory,
+            memories,
             globals,
             tables,
         }
@@ -216,7 +218,7 @@ impl Snapshot {
     /// Put the saved state back. A memory or table that grew during the call
     /// keeps its size (the saved bytes go back, the new pages are zeroed).
     pub(super) fn restore(&self, store: &mut Store) {
-        if let Some((m, bytes)) = &self.memory {
+        for (m, bytes) in &self.memories {
             let mem = store.memory_mut(*m);
             let n = bytes.len().min(mem.len());
             mem[..n].copy_from_slice(&bytes[..n]);
@@ -525,6 +527,49 @@ mod tests {
         // A byte string is copied as it is (here with its own NUL).
         let ev = call(&mut s, "count_vowels", &["b\"aeiz\\x00\""], false);
         assert_eq!(returned(&ev).text, "3");
+    }
+
+    /// Two memories, a mutable global and a table: `poke` changes them
+    /// all, then traps.
+    const TWO_MEMORIES: &str = r#"(module
+        (memory 1) (memory $m1 1)
+        (global $g (mut i32) (i32.const 5))
+        (table 2 funcref)
+        (func $f)
+        (func (export "poke")
+            (i32.store (i32.const 0) (i32.const 11))
+            (i32.store $m1 (i32.const 0) (i32.const 22))
+            (global.set $g (i32.const 99))
+            (table.set (i32.const 1) (ref.func $f))
+            unreachable)
+        (func (export "peek") (result i32)
+            (i32.add (i32.add (i32.load (i32.const 0)) (i32.load $m1 (i32.const 0)))
+                     (i32.add (global.get $g)
+                              (select (i32.const 0) (i32.const 1000)
+                                      (ref.is_null (table.get (i32.const 1)))))))
+        (elem declare func $f))"#;
+
+    #[test]
+    fn every_memory_global_and_table_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.wasm");
+        std::fs::write(&path, wat::parse_str(TWO_MEMORIES).expect("valid wat")).unwrap();
+        let mut s = Session::new(SessionConfig {
+            capture_output: true,
+            persist: false,
+            inherit_stdin: false,
+            ..Default::default()
+        });
+        let ev = run(&mut s, Command::Load { path, args: vec![] });
+        assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+        assert_eq!(returned(&call(&mut s, "peek", &[], false)).text, "5");
+        let ev = call(&mut s, "poke", &[], false);
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::Trapped { .. })),
+            "{ev:?}"
+        );
+        // Before the next call: 11 + 22 + 99 + 1000 would be left.
+        assert_eq!(returned(&call(&mut s, "peek", &[], false)).text, "5");
     }
 
     #[test]

@@ -543,6 +543,10 @@ impl Store {
     pub fn instance_table(&self, inst: InstanceId, table_index: u32) -> u32 {
         self.instance(inst).tables[table_index as usize]
     }
+    /// The address of a memory by its index in the instance's module.
+    pub fn instance_memory_at(&self, inst: InstanceId, memory_index: u32) -> u32 {
+        self.instance(inst).memories[memory_index as usize]
+    }
     pub fn num_instances(&self) -> u32 {
         self.instances.len() as u32
     }
