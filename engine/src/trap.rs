@@ -32,6 +32,16 @@ pub enum TrapCode {
     /// The module uses an instruction this engine cannot run yet (the
     /// message names it).
     Unsupported,
+    /// A struct access on a null reference.
+    NullStructReference,
+    /// An array access on a null reference.
+    NullArrayReference,
+    /// `i31.get_s`/`i31.get_u` on a null reference.
+    NullI31Reference,
+    /// An array index (or range) past the end of the array.
+    ArrayOutOfBounds,
+    /// A GC allocation past the heap limit.
+    GcHeapExhausted,
 }
 
 impl TrapCode {
@@ -55,6 +65,11 @@ impl TrapCode {
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::CastFailure => "cast failure",
             TrapCode::Unsupported => "unsupported instruction",
+            TrapCode::NullStructReference => "null structure reference",
+            TrapCode::NullArrayReference => "null array reference",
+            TrapCode::NullI31Reference => "null i31 reference",
+            TrapCode::ArrayOutOfBounds => "out of bounds array access",
+            TrapCode::GcHeapExhausted => "GC heap exhausted",
         }
     }
 }

@@ -431,6 +431,13 @@ impl Execution {
         r
     }
 
+    /// Run a GC instruction (`Op::Gc`). The new `sp`, or the trap.
+    #[cold]
+    #[inline(never)]
+    fn gc_x(&mut self, store: &mut Store, x: &crate::ir::GcOp, sp: usize) -> Result<usize, TrapCode> {
+        super::gc::run(store, &mut self.stack, sp, x)
+    }
+
     /// Call host function `f` with its arguments on top of the stack (below
     /// `sp`) for the wasm function `caller_func`, whose next op is at `pc`.
     /// Out of line so the hot loop keeps fewer values live. Returns the new
@@ -1274,6 +1281,11 @@ impl Execution {
                         } else {
                             sp -= 1;
                         }
+                    }
+                    Op::Gc(i) => {
+                        let x = code!().gc_ops[i as usize];
+                        let at = tri!(self.gc_x(store, &x, sp.idx(base)));
+                        sp = Slot(base) + at;
                     }
                     Op::MemX(i) => {
                         let x = code!().mem_ops[i as usize];

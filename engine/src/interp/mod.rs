@@ -14,6 +14,7 @@
 //!   that instruction runs, and resuming executes the original op.
 
 mod exec;
+mod gc;
 mod memx;
 mod ops;
 pub mod profile;

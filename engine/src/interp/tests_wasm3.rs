@@ -197,3 +197,25 @@ fn a_feature_beyond_wasm3_is_named_in_the_error() {
         .expect_err("wide arithmetic");
     assert!(e.message.contains("wide arithmetic"), "{e}");
 }
+
+const GC: &str = include_str!("../../../fixtures/wasm3/gc.wat");
+
+#[test]
+fn gc_structs_arrays_i31_and_casts() {
+    let mut store = Store::new(StoreConfig::default());
+    let inst = instantiate(&mut store, GC);
+    let out = call(&mut store, inst, "point", &[Value::I32(3), Value::I32(4)]);
+    assert_eq!(returned(out), vec![Value::I32(46)]);
+    let out = call(&mut store, inst, "z3", &[]);
+    assert_eq!(returned(out), vec![Value::I32(7)]);
+    let out = call(&mut store, inst, "z2", &[]);
+    assert_eq!(returned(out), vec![Value::I32(-1)]);
+    // 0..=127 then -128..=-1 (sum -128), then 0..=43.
+    let out = call(&mut store, inst, "bytes", &[Value::I32(300)]);
+    let want: i32 = (0..300).map(|i| i as u8 as i8 as i32).sum();
+    assert_eq!(returned(out), vec![Value::I32(want)]);
+    let out = call(&mut store, inst, "i31", &[Value::I32(-5)]);
+    assert_eq!(returned(out), vec![Value::I32(-5)]);
+    let out = call(&mut store, inst, "churn", &[Value::I32(10)]);
+    assert_eq!(returned(out), vec![Value::I32(9 + 8 + 7)]);
+}

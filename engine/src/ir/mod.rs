@@ -94,6 +94,9 @@ pub enum Op {
     /// 32-bit memory 0): another memory index or a 64-bit memory. Its
     /// description is `Code::mem_ops[i]`; run out of line.
     MemX(u32),
+    /// A GC instruction (structs, arrays, i31, casts): `Code::gc_ops[i]`,
+    /// run out of line (`interp/gc.rs`).
+    Gc(u32),
 
     // Parametric.
     Drop(u32),
@@ -1359,6 +1362,62 @@ impl StoreKind {
     }
 }
 
+/// A GC instruction, run out of line by `Op::Gc`. Type ids are canonical
+/// (store) ids; `data`/`elem` are segment store addresses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GcOp {
+    StructNew { ty: u32, default: bool },
+    /// `signed`: `struct.get_s` of a packed field (else zero-extended).
+    StructGet { ty: u32, field: u32, signed: bool },
+    StructSet { ty: u32, field: u32 },
+    ArrayNew { ty: u32, default: bool },
+    ArrayNewFixed { ty: u32, len: u32 },
+    ArrayNewData { ty: u32, data: u32 },
+    ArrayNewElem { ty: u32, elem: u32 },
+    ArrayGet { ty: u32, signed: bool },
+    ArraySet { ty: u32 },
+    ArrayLen,
+    ArrayFill { ty: u32 },
+    ArrayCopy { dst: u32, src: u32 },
+    ArrayInitData { ty: u32, data: u32 },
+    ArrayInitElem { ty: u32, elem: u32 },
+    RefI31,
+    I31Get { signed: bool },
+    RefEq,
+    /// `ref.test`: pops the reference, pushes 1 if it matches.
+    RefTest(CastTarget),
+    /// `ref.cast`: traps unless the reference on top matches.
+    RefCast(CastTarget),
+    /// For `br_on_cast` (`fail`: `br_on_cast_fail`): pushes 1 if the
+    /// reference on top matches (does not, with `fail`), leaving it there.
+    CastFlag { target: CastTarget, fail: bool },
+    AnyConvertExtern,
+    ExternConvertAny,
+}
+
+/// The type a cast or test checks a reference against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CastTarget {
+    pub heap: CastHeap,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastHeap {
+    Any,
+    Eq,
+    I31,
+    Struct,
+    Array,
+    /// `none`, `nofunc`, `noextern`, `noexn`: only null matches.
+    Bottom,
+    /// `func`, `extern`, `exn`: every non-null reference matches.
+    Top,
+    /// A concrete type (canonical id): a struct or array type, or a
+    /// function type.
+    Concrete(u32),
+}
+
 /// A memory instruction run by the general (slower) path: `Op::MemX`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemOpX {
@@ -1439,6 +1498,8 @@ pub struct Code {
     pub v128_pool: Vec<u128>,
     /// `Op::MemX` descriptions.
     pub mem_ops: Vec<MemOpX>,
+    /// `Op::Gc` descriptions.
+    pub gc_ops: Vec<GcOp>,
     /// Exception handlers, in the order their `try` starts (so, among those
     /// containing a pc, a later one is nested in an earlier one).
     pub handlers: Vec<Handler>,

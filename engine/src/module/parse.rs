@@ -382,7 +382,70 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
         allocs = v.into_allocations();
     }
     m.resources = resources;
+    normalize_gc_refs(&mut m);
     Ok(m)
+}
+
+/// A reference to a struct or array type (`(ref $point)`) in the types the
+/// runtime reads (signatures, locals, globals, tables, element segments)
+/// becomes the abstract `(ref struct)` / `(ref array)`: what decides a
+/// value's class ([`crate::value::ref_class`]: `any`, not `func`). The exact
+/// types stay in [`Module::sub_types`], which validation and type identity use.
+fn normalize_gc_refs(m: &mut Module) {
+    use wasmparser::{AbstractHeapType, HeapType, UnpackedIndex};
+    let kinds: Vec<Option<AbstractHeapType>> = m
+        .sub_types
+        .iter()
+        .map(|st| match st.composite_type.inner {
+            CompositeInnerType::Struct(_) => Some(AbstractHeapType::Struct),
+            CompositeInnerType::Array(_) => Some(AbstractHeapType::Array),
+            _ => None,
+        })
+        .collect();
+    if kinds.iter().all(Option::is_none) {
+        return;
+    }
+    let rt = |r: RefType| -> RefType {
+        let i = match r.heap_type() {
+            HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i)) => i,
+            _ => return r,
+        };
+        match kinds.get(i as usize).copied().flatten() {
+            Some(ty) => RefType::new(r.is_nullable(), HeapType::Abstract { shared: false, ty })
+                .expect("abstract heap types always fit"),
+            None => r,
+        }
+    };
+    let vt = |t: ValType| match t {
+        ValType::Ref(r) => ValType::Ref(rt(r)),
+        t => t,
+    };
+    for f in &mut m.types {
+        let params: Vec<ValType> = f.params().iter().map(|&t| vt(t)).collect();
+        let results: Vec<ValType> = f.results().iter().map(|&t| vt(t)).collect();
+        *f = wasmparser::FuncType::new(params, results);
+    }
+    for g in &mut m.globals {
+        g.content_type = vt(g.content_type);
+    }
+    for t in &mut m.tables {
+        t.element_type = rt(t.element_type);
+    }
+    for e in &mut m.elements {
+        e.ty = rt(e.ty);
+    }
+    for b in &mut m.bodies {
+        for l in &mut b.locals {
+            l.1 = vt(l.1);
+        }
+    }
+    for imp in &mut m.imports {
+        match &mut imp.kind {
+            ImportKind::Global(g) => g.content_type = vt(g.content_type),
+            ImportKind::Table(t) => t.element_type = rt(t.element_type),
+            _ => {}
+        }
+    }
 }
 
 /// Decide whether a validator error is really a decoding error (the spec

@@ -89,6 +89,7 @@ impl Caller<'_> {
     }
 }
 
+pub mod gc;
 pub mod linker;
 pub(crate) mod memory;
 pub mod store;

@@ -118,6 +118,10 @@ pub struct Store {
     pub(crate) types: Vec<FuncType>,
     pub(crate) type_supers: Vec<Option<u32>>,
     pub(crate) type_groups: HashMap<Vec<u32>, u32>,
+    /// By canonical type id: the layout of a struct or array type.
+    pub(crate) gc_layouts: Vec<Option<Arc<super::gc::GcLayout>>>,
+    /// GC objects (structs and arrays), see `runtime/gc.rs`.
+    pub(crate) gc: super::gc::GcHeap,
     pub(crate) funcs: Vec<FuncInst>,
     pub(crate) tags: Vec<TagInst>,
     pub(crate) exns: Vec<ExnInst>,
@@ -142,6 +146,8 @@ impl Store {
             interrupt: Default::default(),
             types: Vec::new(),
             type_supers: Vec::new(),
+            gc_layouts: Vec::new(),
+            gc: Default::default(),
             type_groups: HashMap::new(),
             funcs: Vec::new(),
             tags: Vec::new(),
@@ -180,6 +186,16 @@ impl Store {
     /// Where tag `addr` was defined: instance and tag index (`None` for the host's).
     pub fn tag_origin(&self, addr: u32) -> Option<(InstanceId, u32)> {
         self.tags[addr as usize].origin
+    }
+
+    /// Whether `any` reference `r` points at an array (`Some(true)`) or a
+    /// struct (`Some(false)`); `None` for null, i31 or an external reference.
+    pub fn gc_object_is_array(&self, r: u64) -> Option<bool> {
+        let o = self.gc.get(r)?;
+        Some(matches!(
+            self.gc_layouts[o.ty as usize].as_deref(),
+            Some(super::gc::GcLayout::Array(_))
+        ))
     }
 
     /// Allocate an exception of tag `tag` with its payload in slots.
@@ -290,7 +306,7 @@ impl Store {
 
     /// Evaluate a constant expression (a validated one: the operand types
     /// fit) on a small stack.
-    fn eval_const(&self, inst: &InstanceData, e: &ConstExpr) -> Result<Value> {
+    fn eval_const(&mut self, inst: &InstanceData, e: &ConstExpr) -> Result<Value> {
         let mut stack: Vec<Value> = Vec::with_capacity(2);
         let bin32 = |s: &mut Vec<Value>, f: fn(i32, i32) -> i32| {
             let b = s.pop().and_then(|v| v.as_i32());
@@ -328,20 +344,84 @@ impl Store {
                 ConstOp::I64Add => bin64(&mut stack, i64::wrapping_add)?,
                 ConstOp::I64Sub => bin64(&mut stack, i64::wrapping_sub)?,
                 ConstOp::I64Mul => bin64(&mut stack, i64::wrapping_mul)?,
-                ConstOp::RefI31
-                | ConstOp::StructNew(_)
-                | ConstOp::StructNewDefault(_)
-                | ConstOp::ArrayNew(_)
-                | ConstOp::ArrayNewDefault(_)
-                | ConstOp::ArrayNewFixed(..)
-                | ConstOp::AnyConvertExtern
-                | ConstOp::ExternConvertAny => {
-                    return Err(Error::new(
-                        ErrorKind::Other,
-                        format!(
-                            "constant expression with {op:?}: GC objects are not supported yet"
-                        ),
-                    ));
+                ConstOp::RefI31 => {
+                    let v = stack.pop().and_then(|v| v.as_i32()).unwrap_or(0);
+                    stack.push(Value::AnyRef(Some(super::gc::i31_ref(v as u32))));
+                }
+                ConstOp::AnyConvertExtern => {
+                    let mut s = [0u64];
+                    stack.pop().unwrap_or(Value::ExternRef(None)).to_slots(&mut s);
+                    let a = super::gc::any_from_extern(s[0]);
+                    stack.push(Value::AnyRef((a != 0).then_some(a)));
+                }
+                ConstOp::ExternConvertAny => {
+                    let mut s = [0u64];
+                    stack.pop().unwrap_or(Value::AnyRef(None)).to_slots(&mut s);
+                    let e = super::gc::extern_from_any(s[0]);
+                    stack.push(Value::from_slots(wasmparser::ValType::EXTERNREF, &[e]));
+                }
+                ConstOp::StructNew(t)
+                | ConstOp::StructNewDefault(t)
+                | ConstOp::ArrayNew(t)
+                | ConstOp::ArrayNewDefault(t)
+                | ConstOp::ArrayNewFixed(t, _) => {
+                    let ty = inst.type_ids[t as usize];
+                    let Some(layout) = self.gc_layouts.get(ty as usize).cloned().flatten() else {
+                        return Err(Error::instantiate("ill-typed constant expression"));
+                    };
+                    let to_slots = |v: Value, out: &mut Vec<u64>| {
+                        let mut b = [0u64; 2];
+                        let n = Value::slots(v.ty());
+                        v.to_slots(&mut b[..n]);
+                        out.extend_from_slice(&b[..n]);
+                    };
+                    let mut pop = |n: usize| -> Result<Vec<Value>> {
+                        if stack.len() < n {
+                            return Err(Error::instantiate("ill-typed constant expression"));
+                        }
+                        Ok(stack.split_off(stack.len() - n))
+                    };
+                    let slots = match (*op, &*layout) {
+                        (ConstOp::StructNew(_), super::gc::GcLayout::Struct { fields, .. }) => {
+                            let mut out = Vec::new();
+                            for (v, (_, st)) in pop(fields.len())?.into_iter().zip(fields) {
+                                let at = out.len();
+                                to_slots(v, &mut out);
+                                out[at] = st.wrap(out[at]);
+                            }
+                            out
+                        }
+                        (ConstOp::StructNewDefault(_), super::gc::GcLayout::Struct { slots, .. }) => {
+                            vec![0; *slots as usize]
+                        }
+                        (ConstOp::ArrayNew(_), super::gc::GcLayout::Array(st)) => {
+                            let v = pop(2)?;
+                            let n = v[1].as_i32().unwrap_or(0) as u32 as usize;
+                            let mut one = Vec::new();
+                            to_slots(v[0], &mut one);
+                            one[0] = st.wrap(one[0]);
+                            one.repeat(n)
+                        }
+                        (ConstOp::ArrayNewDefault(_), super::gc::GcLayout::Array(st)) => {
+                            let n = pop(1)?[0].as_i32().unwrap_or(0) as u32 as usize;
+                            vec![0; n * st.slots() as usize]
+                        }
+                        (ConstOp::ArrayNewFixed(_, n), super::gc::GcLayout::Array(st)) => {
+                            let mut out = Vec::new();
+                            for v in pop(n as usize)? {
+                                let at = out.len();
+                                to_slots(v, &mut out);
+                                out[at] = st.wrap(out[at]);
+                            }
+                            out
+                        }
+                        _ => return Err(Error::instantiate("ill-typed constant expression")),
+                    };
+                    let r = self
+                        .gc
+                        .alloc(ty, slots)
+                        .map_err(|_| Error::instantiate("GC heap exhausted"))?;
+                    stack.push(Value::AnyRef(Some(r)));
                 }
             }
         }

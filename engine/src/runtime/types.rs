@@ -138,6 +138,8 @@ impl Store {
                 UnpackedIndex::Id(_) => None,
             });
             self.type_supers.push(sup);
+            self.gc_layouts
+                .push(super::gc::layout_of(module, st).map(std::sync::Arc::new));
         }
         self.type_groups.insert(key, first);
         first
@@ -209,6 +211,7 @@ impl Store {
         let id = self.types.len() as u32;
         self.types.push(ty.clone());
         self.type_supers.push(None);
+        self.gc_layouts.push(None);
         self.type_groups.insert(key, id);
         id
     }

@@ -537,7 +537,7 @@ impl Runner {
                     let WastRet::Core(r) = r else {
                         return Err("component values are not supported".into());
                     };
-                    if !matches_ret(g, r) {
+                    if !matches_ret(&self.store, g, r) {
                         return Err(format!("result {i}: expected {r:?}, got {g:?}"));
                     }
                 }
@@ -655,8 +655,14 @@ fn arg(a: &WastArg<'_>) -> Result<Value, String> {
         },
         WastArgCore::RefNull(HeapType::Concrete(_) | HeapType::Exact(_)) => Value::FuncRef(None),
         WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
-        other => return Err(format!("unsupported argument {other:?}")),
+        WastArgCore::RefHost(n) => Value::AnyRef(Some(host_ref(*n))),
     })
+}
+
+/// The spec harness's `(ref.host N)`: host reference N made internal
+/// (`any.convert_extern` of `(ref.extern N)`).
+fn host_ref(n: u32) -> u64 {
+    crate::runtime::gc::any_from_extern(n as u64 + 1)
 }
 
 fn f32_matches(bits: u32, p: &NanPattern<wast::token::F32>) -> bool {
@@ -675,7 +681,8 @@ fn f64_matches(bits: u64, p: &NanPattern<wast::token::F64>) -> bool {
     }
 }
 
-fn matches_ret(got: &Value, want: &WastRetCore<'_>) -> bool {
+fn matches_ret(store: &Store, got: &Value, want: &WastRetCore<'_>) -> bool {
+    use crate::runtime::gc;
     match (got, want) {
         (Value::I32(g), WastRetCore::I32(w)) => g == w,
         (Value::I64(g), WastRetCore::I64(w)) => g == w,
@@ -715,7 +722,19 @@ fn matches_ret(got: &Value, want: &WastRetCore<'_>) -> bool {
         ) => true,
         (Value::ExternRef(Some(g)), WastRetCore::RefExtern(w)) => w.is_none_or(|w| w == *g),
         (Value::FuncRef(Some(_)), WastRetCore::RefFunc(_)) => true,
-        (_, WastRetCore::Either(alts)) => alts.iter().any(|a| matches_ret(got, a)),
+        (_, WastRetCore::Either(alts)) => alts.iter().any(|a| matches_ret(store, got, a)),
+        (Value::AnyRef(Some(r)), WastRetCore::RefHost(n)) => *r == host_ref(*n),
+        (Value::ExternRef(Some(g)), WastRetCore::RefHost(n)) => g == n,
+        (Value::AnyRef(Some(r)), WastRetCore::RefExtern(w)) => {
+            gc::is_extern_in_any(*r) && w.is_none_or(|w| *r == host_ref(w))
+        }
+        (Value::AnyRef(Some(_)), WastRetCore::RefAny) => true,
+        (Value::AnyRef(Some(r)), WastRetCore::RefEq) => {
+            gc::i31_value(*r).is_some() || store.gc_object_is_array(*r).is_some()
+        }
+        (Value::AnyRef(Some(r)), WastRetCore::RefI31) => gc::i31_value(*r).is_some(),
+        (Value::AnyRef(Some(r)), WastRetCore::RefStruct) => store.gc_object_is_array(*r) == Some(false),
+        (Value::AnyRef(Some(r)), WastRetCore::RefArray) => store.gc_object_is_array(*r) == Some(true),
         _ => false,
     }
 }

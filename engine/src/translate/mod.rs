@@ -19,7 +19,7 @@ use wasmparser::{
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::SimdOp;
-use crate::ir::{Catch, Code, Handler, HandlerKind, MemOpX, Op};
+use crate::ir::{CastHeap, CastTarget, Catch, Code, GcOp, Handler, HandlerKind, MemOpX, Op};
 use crate::module::Module;
 use crate::runtime::store::InstanceData;
 use crate::value::{ValType, Value};
@@ -82,6 +82,7 @@ struct Translator<'a> {
     code_offset: u32,
     v128_pool: Vec<u128>,
     mem_ops: Vec<MemOpX>,
+    gc_ops: Vec<GcOp>,
     handlers: Vec<Handler>,
     /// Slot offset of the first hidden exception slot (after the declared locals).
     exn_base: u32,
@@ -165,6 +166,7 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         code_offset: 0,
         v128_pool: Vec::new(),
         mem_ops: Vec::new(),
+        gc_ops: Vec::new(),
         handlers: Vec::new(),
         exn_base,
         legacy_level: 0,
@@ -200,6 +202,7 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         memory: inst.memories.first().copied(),
         v128_pool: t.v128_pool,
         mem_ops: t.mem_ops,
+        gc_ops: t.gc_ops,
         handlers: t.handlers,
         patched: HashMap::new(),
     };
@@ -220,6 +223,7 @@ fn empty_code() -> Code {
         memory: None,
         v128_pool: Vec::new(),
         mem_ops: Vec::new(),
+        gc_ops: Vec::new(),
         handlers: Vec::new(),
         patched: HashMap::new(),
     }
@@ -409,6 +413,35 @@ impl Translator<'_> {
         if self.ctrl[idx].kind != Kind::Loop {
             self.ctrl[idx].fixups.push(at);
         }
+    }
+
+    /// Emit GC instruction `x`, which popped at most `pops` operands.
+    fn gc(&mut self, x: GcOp, pops: usize) -> Result<()> {
+        self.gc_ops.push(x);
+        self.emit(Op::Gc(self.gc_ops.len() as u32 - 1));
+        self.sync(pops);
+        Ok(())
+    }
+
+    /// What a cast to `hty` (module types) checks.
+    fn cast_target(&self, hty: wasmparser::HeapType, nullable: bool) -> CastTarget {
+        use wasmparser::{AbstractHeapType as A, HeapType, UnpackedIndex};
+        let heap = match hty {
+            HeapType::Abstract { ty, .. } => match ty {
+                A::Any => CastHeap::Any,
+                A::Eq => CastHeap::Eq,
+                A::I31 => CastHeap::I31,
+                A::Struct => CastHeap::Struct,
+                A::Array => CastHeap::Array,
+                A::None | A::NoFunc | A::NoExtern | A::NoExn | A::NoCont => CastHeap::Bottom,
+                A::Func | A::Extern | A::Exn | A::Cont => CastHeap::Top,
+            },
+            HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i)) => {
+                CastHeap::Concrete(self.inst.type_ids[i as usize])
+            }
+            HeapType::Concrete(_) | HeapType::Exact(_) => CastHeap::Top,
+        };
+        CastTarget { heap, nullable }
     }
 
     /// A memory instruction on `memory` (module index): the fast op for a
@@ -853,6 +886,98 @@ impl Translator<'_> {
                 Op::I8x16Shuffle(self.v128_pool.len() as u32 - 1)
             }
             O::RefAsNonNull => Op::RefAsNonNull,
+            O::StructNew { struct_type_index: t } => {
+                let n = match &self.module.sub_types[t as usize].composite_type.inner {
+                    wasmparser::CompositeInnerType::Struct(st) => st.fields.len(),
+                    _ => 0,
+                };
+                return self.gc(GcOp::StructNew { ty: m.type_ids[t as usize], default: false }, n);
+            }
+            O::StructNewDefault { struct_type_index: t } => {
+                return self.gc(GcOp::StructNew { ty: m.type_ids[t as usize], default: true }, 0);
+            }
+            O::StructGet { struct_type_index: t, field_index: field }
+            | O::StructGetU { struct_type_index: t, field_index: field } => {
+                let ty = m.type_ids[t as usize];
+                return self.gc(GcOp::StructGet { ty, field, signed: false }, 1);
+            }
+            O::StructGetS { struct_type_index: t, field_index: field } => {
+                let ty = m.type_ids[t as usize];
+                return self.gc(GcOp::StructGet { ty, field, signed: true }, 1);
+            }
+            O::StructSet { struct_type_index: t, field_index: field } => {
+                return self.gc(GcOp::StructSet { ty: m.type_ids[t as usize], field }, 2);
+            }
+            O::ArrayNew { array_type_index: t } => {
+                return self.gc(GcOp::ArrayNew { ty: m.type_ids[t as usize], default: false }, 2);
+            }
+            O::ArrayNewDefault { array_type_index: t } => {
+                return self.gc(GcOp::ArrayNew { ty: m.type_ids[t as usize], default: true }, 1);
+            }
+            O::ArrayNewFixed { array_type_index: t, array_size: len } => {
+                let ty = m.type_ids[t as usize];
+                return self.gc(GcOp::ArrayNewFixed { ty, len }, len as usize);
+            }
+            O::ArrayNewData { array_type_index: t, array_data_index: d } => {
+                let (ty, data) = (m.type_ids[t as usize], m.datas[d as usize]);
+                return self.gc(GcOp::ArrayNewData { ty, data }, 2);
+            }
+            O::ArrayNewElem { array_type_index: t, array_elem_index: e } => {
+                let (ty, elem) = (m.type_ids[t as usize], m.elems[e as usize]);
+                return self.gc(GcOp::ArrayNewElem { ty, elem }, 2);
+            }
+            O::ArrayGet { array_type_index: t } | O::ArrayGetU { array_type_index: t } => {
+                return self.gc(GcOp::ArrayGet { ty: m.type_ids[t as usize], signed: false }, 2);
+            }
+            O::ArrayGetS { array_type_index: t } => {
+                return self.gc(GcOp::ArrayGet { ty: m.type_ids[t as usize], signed: true }, 2);
+            }
+            O::ArraySet { array_type_index: t } => {
+                return self.gc(GcOp::ArraySet { ty: m.type_ids[t as usize] }, 3);
+            }
+            O::ArrayLen => return self.gc(GcOp::ArrayLen, 1),
+            O::ArrayFill { array_type_index: t } => {
+                return self.gc(GcOp::ArrayFill { ty: m.type_ids[t as usize] }, 4);
+            }
+            O::ArrayCopy { array_type_index_dst: d, array_type_index_src: s } => {
+                let (dst, src) = (m.type_ids[d as usize], m.type_ids[s as usize]);
+                return self.gc(GcOp::ArrayCopy { dst, src }, 5);
+            }
+            O::ArrayInitData { array_type_index: t, array_data_index: d } => {
+                let (ty, data) = (m.type_ids[t as usize], m.datas[d as usize]);
+                return self.gc(GcOp::ArrayInitData { ty, data }, 4);
+            }
+            O::ArrayInitElem { array_type_index: t, array_elem_index: e } => {
+                let (ty, elem) = (m.type_ids[t as usize], m.elems[e as usize]);
+                return self.gc(GcOp::ArrayInitElem { ty, elem }, 4);
+            }
+            O::RefI31 => return self.gc(GcOp::RefI31, 1),
+            O::I31GetS => return self.gc(GcOp::I31Get { signed: true }, 1),
+            O::I31GetU => return self.gc(GcOp::I31Get { signed: false }, 1),
+            O::RefEq => return self.gc(GcOp::RefEq, 2),
+            O::AnyConvertExtern => return self.gc(GcOp::AnyConvertExtern, 1),
+            O::ExternConvertAny => return self.gc(GcOp::ExternConvertAny, 1),
+            O::RefTestNonNull { hty } | O::RefTestNullable { hty } => {
+                let nullable = matches!(*op, O::RefTestNullable { .. });
+                let t = self.cast_target(hty, nullable);
+                return self.gc(GcOp::RefTest(t), 1);
+            }
+            O::RefCastNonNull { hty } | O::RefCastNullable { hty } => {
+                let nullable = matches!(*op, O::RefCastNullable { .. });
+                let t = self.cast_target(hty, nullable);
+                return self.gc(GcOp::RefCast(t), 1);
+            }
+            O::BrOnCast { relative_depth, to_ref_type, .. }
+            | O::BrOnCastFail { relative_depth, to_ref_type, .. } => {
+                let fail = matches!(*op, O::BrOnCastFail { .. });
+                let target = self.cast_target(to_ref_type.heap_type(), to_ref_type.is_nullable());
+                self.gc_ops.push(GcOp::CastFlag { target, fail });
+                self.emit(Op::Gc(self.gc_ops.len() as u32 - 1));
+                self.max_height = self.max_height.max(h0 + 1);
+                self.branch(relative_depth, true);
+                self.sync(1);
+                return Ok(());
+            }
             ref other => match numeric(other) {
                 Some(op) => op,
                 None => match simd_memarg(other) {
