@@ -1,4 +1,5 @@
-//! Interpreter vs JIT vs AOT (a universal module's `wdb.aot` code), on real
+//! Interpreter vs JIT vs AOT (a universal module's `wdb.aot` code; for the
+//! Wasm 3.0 fixtures also a `.so`), on real
 //! programs: the benchmark fixtures (WASI commands with small arguments, and
 //! the `fibarray` reactor), the `fib.wasm` reactor's exports, the Wasm 3.0
 //! feature fixtures (`fixtures/wasm3`: exceptions in both forms, tail calls,
@@ -31,6 +32,8 @@ enum Eng {
     Interp,
     Jit,
     Aot,
+    /// A shared object from `write_shared_object`, dlopen'ed.
+    So,
 }
 
 /// What a program did, in a form two engines can be compared on.
@@ -77,6 +80,19 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
             .map_err(|e| e.to_string())?
             .ok_or("the compiled module has no wdb.aot section")?;
         jit.add_compiled(Arc::new(compiled));
+    }
+    // Kept until the run ends: the library is loaded from it.
+    let _so_dir;
+    if eng == Eng::So {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let so = dir.path().join("module.so");
+        wdb_engine::jit::aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {})
+            .map_err(|e| e.to_string())?;
+        let compiled =
+            wdb_engine::jit::CompiledModule::load_shared_object(&so).map_err(|e| e.to_string())?;
+        module = compiled.module().clone();
+        jit.add_compiled(Arc::new(compiled));
+        _so_dir = dir;
     }
     let mut store = Store::new(StoreConfig::default());
     let out = Arc::new(Mutex::new(Vec::new()));
@@ -153,7 +169,7 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
                 let mut exec = Execution::new(&mut store, f, &args).map_err(|e| e.to_string())?;
                 exec.run(&mut store, &mut RunControl::default())
             }
-            Eng::Jit | Eng::Aot => jit
+            Eng::Jit | Eng::Aot | Eng::So => jit
                 .call(&mut store, f, &args, &mut RunControl::default())
                 .map_err(|e| e.to_string())?,
         };
@@ -179,9 +195,14 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
 }
 
 fn compare(path: &Path, calls: Calls) -> Result<(), Failed> {
+    compare_on(path, calls, &[Eng::Jit, Eng::Aot])
+}
+
+/// The interpreter against each of `engines`.
+fn compare_on(path: &Path, calls: Calls, engines: &[Eng]) -> Result<(), Failed> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let a = run(Eng::Interp, &bytes, &calls);
-    for eng in [Eng::Jit, Eng::Aot] {
+    for &eng in engines {
         let b = run(eng, &bytes, &calls);
         match (&a, &b) {
             (Ok(a), Ok(b)) if a == b => {}
@@ -337,8 +358,9 @@ fn main() {
         let path = wasm3.join(format!("{name}.wasm"));
         let calls: Vec<(String, Vec<Value>)> =
             calls.into_iter().map(|(n, a)| (n.to_string(), a)).collect();
+        // The shared object too: its code is linked by `cc`, not by us.
         trials.push(Trial::test(format!("wasm3::{name}"), move || {
-            compare(&path, Calls::Invoke(calls))
+            compare_on(&path, Calls::Invoke(calls), &[Eng::Jit, Eng::Aot, Eng::So])
         }));
     }
 
