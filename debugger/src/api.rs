@@ -183,6 +183,10 @@ pub enum Command {
     Run {
         args: Option<Vec<String>>,
     },
+    /// How the next `run` (and `call`, `restart`) starts the program: its
+    /// arguments, environment, preopened directories and redirections,
+    /// replaced whole. Answered with [`Event::Program`].
+    SetProgram(ProgramConfig),
     /// Call an export with textual arguments (typed by its signature).
     Call {
         export: String,
@@ -337,10 +341,33 @@ pub enum Command {
     },
 }
 
+/// The guest's host environment, as `wdb run` takes it on its command line
+/// (`--dir`, `--env`, `--stdin`, `ARGS`) and a shell redirects it
+/// (`run ARGS < IN > OUT`). The REPL's `set args`, `set environment` and the
+/// GUI's Run configuration dialog edit it and send it whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgramConfig {
+    /// Arguments after the program name (`argv[1..]`).
+    pub args: Vec<String>,
+    /// The guest's environment, in order (the host's is not inherited).
+    pub env: Vec<(String, String)>,
+    /// Preopened directories as `wdb run --dir` spells them: `HOST::GUEST`,
+    /// `GUEST:HOST` or `DIR`.
+    pub dirs: Vec<String>,
+    /// The guest reads stdin from this file (else the terminal in an
+    /// interactive session, nothing in a script).
+    pub stdin: Option<PathBuf>,
+    /// The guest's stdout goes to this file, truncated at each run.
+    pub stdout: Option<PathBuf>,
+}
+
 /// Something the session reports. A failure is an event, never a dead worker.
 #[derive(Debug, Clone)]
 pub enum Event {
     Loaded(ModuleView),
+    /// How the next `run` starts the program (after `Load`, `SetProgram`
+    /// and `run ARGS`).
+    Program(ProgramConfig),
     /// A computation started (the GUI shows progress and a Pause button).
     Running,
     Stopped(StopView),

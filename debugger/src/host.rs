@@ -1,5 +1,6 @@
 //! What a debugged module is linked against, and typed call arguments.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use wdb_engine::wasi::{self, Output, SharedStdin, Stdin, WasiConfig, WasiCtx};
@@ -23,6 +24,14 @@ pub struct HostOptions {
     pub inherit_stdin: bool,
     /// Guest stdin from a buffer the front end appends to (wins over `inherit_stdin`).
     pub stdin_pipe: Option<SharedStdin>,
+    /// The guest's environment.
+    pub env: Vec<(String, String)>,
+    /// Preopened directories.
+    pub preopens: Vec<wasi::Preopen>,
+    /// Guest stdin read from this file (wins over `stdin_pipe` and `inherit_stdin`).
+    pub stdin_file: Option<PathBuf>,
+    /// Guest stdout written to this file, truncated (wins over `output_sink`).
+    pub stdout_file: Option<PathBuf>,
 }
 
 /// Receives guest output as it is written: (fd, bytes).
@@ -57,19 +66,47 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
     };
     let mut argv = vec![opts.program.clone()];
     argv.extend(opts.args.iter().cloned());
+    let stdout_file = match &opts.stdout_file {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| format!("cannot write the guest's stdout to {}: {e}", path.display()))?;
+            let file = Mutex::new(file);
+            Some(Output::Sink(Arc::new(move |b: &[u8]| {
+                use std::io::Write as _;
+                // A sink cannot fail the guest's write: bytes a full disk
+                // refuses are lost.
+                if let Ok(mut f) = file.lock() {
+                    let _ = f.write_all(b);
+                }
+            })))
+        }
+        None => None,
+    };
+    let stdin_bytes = match &opts.stdin_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| format!("cannot read the guest's stdin from {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
     let cfg = WasiConfig {
         args: argv,
-        stdout: match &opts.output_sink {
-            Some(f) => to_sink(1, f),
-            None if opts.capture_output => sink(1),
-            None => Output::Inherit,
+        env: opts.env.clone(),
+        preopens: opts.preopens.clone(),
+        stdout: match (stdout_file, &opts.output_sink) {
+            (Some(file), _) => file,
+            (None, Some(f)) => to_sink(1, f),
+            (None, None) if opts.capture_output => sink(1),
+            (None, None) => Output::Inherit,
         },
         stderr: match &opts.output_sink {
             Some(f) => to_sink(2, f),
             None if opts.capture_output => sink(2),
             None => Output::Inherit,
         },
-        stdin: if let Some(q) = &opts.stdin_pipe {
+        stdin: if let Some(bytes) = stdin_bytes {
+            Stdin::Bytes(bytes)
+        } else if let Some(q) = &opts.stdin_pipe {
             Stdin::Shared(q.clone())
         } else if opts.inherit_stdin {
             Stdin::Inherit
@@ -78,7 +115,9 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
         },
         ..Default::default()
     };
-    let wasi = Arc::new(Mutex::new(WasiCtx::new(cfg).map_err(|e| e.to_string())?));
+    let wasi = Arc::new(Mutex::new(
+        WasiCtx::new(cfg).map_err(|e| crate::runner::engine_message(&e))?,
+    ));
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, store, wasi.clone()).map_err(|e| e.to_string())?;
     for imp in &module.imports {

@@ -5,6 +5,8 @@
 //! Architecture Invariant: this crate never depends on rustyline or eframe.
 
 pub mod api;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod code_cache;
 pub mod disasm;
 pub mod expr;

@@ -3,8 +3,8 @@
 //! layer over [`run`]; `wdb profile` and the GUI reuse it.
 
 use std::fmt;
-use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -98,6 +98,9 @@ pub struct RunConfig {
     /// JIT: compile every function before the run instead of each on its
     /// first call, so `RunReport::compile_time` holds all of it (`wdb profile`).
     pub eager_jit: bool,
+    /// Raised from outside (the REPL's Ctrl-C during `profile`): the guest
+    /// stops as on a timeout, with `Paused(Interrupted)`.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// A host function the module may import, besides WASI.
@@ -290,7 +293,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         }
         None => Arc::new(
             Module::from_file(&cfg.file)
-                .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?,
+                .map_err(|e| err(RunErrorKind::Load, load_error(&cfg.file, &e)))?,
         ),
     };
     let load_time = t0.elapsed();
@@ -329,7 +332,12 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             Some((name.clone(), vals))
         }
     };
-    if call.is_none() && module.exported_func("_start").is_none() {
+    // A reactor run without `--invoke` is initialised and done, as wasmtime
+    // does it.
+    if call.is_none()
+        && module.exported_func("_start").is_none()
+        && module.exported_func("_initialize").is_none()
+    {
         let list = function_exports(&module);
         return Err(err(
             RunErrorKind::Usage,
@@ -352,7 +360,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let t_instantiate = Instant::now();
     let mut store = Store::new(store_cfg);
     let ctx = Arc::new(Mutex::new(
-        WasiCtx::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, e.to_string()))?,
+        WasiCtx::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, engine_message(&e)))?,
     ));
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, ctx.clone())
@@ -370,6 +378,10 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
 
     // The timeout thread raises the interrupt flag unless told to stop first.
     let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
+    let _cancel = cfg
+        .cancel
+        .clone()
+        .map(|c| forward_interrupt(c, store.interrupt_handle()));
     let timer = cfg.timeout.map(|d| {
         let flag = store.interrupt_handle();
         std::thread::spawn(move || {
@@ -497,6 +509,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     match &call {
         None => {
             main_addr = export_addr(&store, "_start");
+            if main_addr.is_none()
+                && let Some(init) = export_addr(&store, "_initialize")
+            {
+                steps.push((init, Vec::new()));
+            }
         }
         Some((name, args)) => {
             if let Some(init) = export_addr(&store, "_initialize") {
@@ -574,6 +591,48 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     })
 }
 
+/// Raises a store's interrupt flag when an outside flag is raised, until
+/// dropped (see [`forward_interrupt`]).
+pub struct ForwardInterrupt {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for ForwardInterrupt {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Watch `from` (polled every 20 ms) and raise `to` when it goes up: an
+/// outside stop, such as the REPL's Ctrl-C, for a store made inside a run.
+pub fn forward_interrupt(
+    from: Arc<AtomicBool>,
+    to: wdb_engine::runtime::InterruptHandle,
+) -> ForwardInterrupt {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("wdb-interrupt".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_millis(20))
+            {
+                if from.load(Ordering::SeqCst) {
+                    to.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        })
+        .ok();
+    ForwardInterrupt {
+        stop: Some(stop),
+        thread,
+    }
+}
+
 /// CPU time of the whole process (`CLOCK_PROCESS_CPUTIME_ID`).
 #[cfg(unix)]
 pub fn process_cpu() -> Option<Duration> {
@@ -616,6 +675,77 @@ pub fn format_backtrace(trap: &wdb_engine::Trap) -> Vec<String> {
         );
     }
     lines
+}
+
+/// [`format_backtrace`], with each frame's `file:line` from the module's
+/// DWARF (`path` finds split DWARF beside it): `  #0 func[12] divide at
+/// code_offset 0x1a3 (src/fib.c:43)`.
+pub fn format_backtrace_with_lines(
+    trap: &wdb_engine::Trap,
+    module: &Module,
+    path: &Path,
+) -> Vec<String> {
+    let mut lines = format_backtrace(trap);
+    let (info, _) = crate::dwarf::DebugInfo::load(module, Some(path));
+    if !info.has_debug_info() {
+        return lines;
+    }
+    // `format_backtrace` may have left frames out: match lines to frames by
+    // their `#N`.
+    for line in &mut lines {
+        let Some(i) = line
+            .trim_start()
+            .strip_prefix('#')
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if let Some(loc) = trap
+            .backtrace
+            .get(i)
+            .and_then(|f| f.code_offset)
+            .and_then(|o| info.location(o))
+        {
+            line.push_str(&format!(" ({}:{})", loc.file, loc.line));
+        }
+    }
+    lines
+}
+
+/// An engine error's text without the "error: " its `Other` kind adds (the
+/// front end says "error" once).
+pub fn engine_message(e: &wdb_engine::Error) -> String {
+    match e.kind {
+        wdb_engine::ErrorKind::Other => e.message.clone(),
+        _ => e.to_string(),
+    }
+}
+
+/// Why `path` could not be opened as a module, in words for its user: a
+/// component gets a sentence of its own rather than the decoder's.
+pub fn load_error(path: &Path, e: &wdb_engine::Error) -> String {
+    let is_component = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut head = [0u8; 8];
+            std::io::Read::read_exact(&mut f, &mut head).map(|()| head)
+        })
+        .is_ok_and(|h| is_component_header(&h));
+    if is_component {
+        format!(
+            "{}: this is a WebAssembly component (WASI 0.2); wdb runs core modules",
+            path.display()
+        )
+    } else if e.kind == wdb_engine::ErrorKind::Other {
+        e.message.clone()
+    } else {
+        format!("{}: {e}", path.display())
+    }
+}
+
+/// `\0asm` with a component's version and layer (0x0d 0x00 0x01 0x00).
+pub fn is_component_header(head: &[u8]) -> bool {
+    head.len() >= 8 && head[..4] == *b"\0asm" && head[4..8] == [0x0d, 0x00, 0x01, 0x00]
 }
 
 /// `10s`, `500ms`, `2m`, `1.5s`, `100us`; a bare number is seconds.

@@ -176,7 +176,8 @@ pub struct Session {
     selected: usize,
     interrupt: InterruptSlot,
     config: SessionConfig,
-    args: Vec<String>,
+    /// Arguments, environment, directories and redirections for `run`.
+    program: ProgramConfig,
     last_launch: Option<Launch>,
     internal: Option<InternalStop>,
     /// The engine for `run`/`call` (`mode`); breakpoints still stop in jit/aot.
@@ -209,7 +210,7 @@ impl Session {
             selected: 0,
             interrupt: Arc::new(Mutex::new(InterruptHandle::default())),
             config,
-            args: Vec::new(),
+            program: ProgramConfig::default(),
             last_launch: None,
             internal: None,
             mode: Mode::Interp,
@@ -281,9 +282,29 @@ impl Session {
         match cmd {
             Command::Load { path, args } => self.load(&path, args),
             Command::Run { args } => {
-                let args = args.unwrap_or_else(|| self.args.clone());
-                self.args = args.clone();
-                self.launch(Launch::Start(args))
+                let mut events = Vec::new();
+                if let Some(args) = args {
+                    self.program.args = args;
+                    events.push(Event::Program(self.program.clone()));
+                }
+                events.extend(self.launch(Launch::Start(self.program.args.clone()))?);
+                Ok(events)
+            }
+            Command::SetProgram(program) => {
+                for d in &program.dirs {
+                    crate::runner::parse_dir(d).map_err(|e| format!("directory {e}"))?;
+                }
+                if let Some((name, _)) = program
+                    .env
+                    .iter()
+                    .find(|(n, _)| n.is_empty() || n.contains('='))
+                {
+                    return Err(format!(
+                        "`{name}` is not an environment variable name"
+                    ));
+                }
+                self.program = program;
+                Ok(vec![Event::Program(self.program.clone())])
             }
             Command::Call { export, args } => self.launch(Launch::Call(export, args)),
             Command::CallString { export, args } => {
@@ -569,17 +590,21 @@ impl Session {
             }
             Command::WasiLog => self.wasi_log(),
             Command::Profile { invoke, args } => {
-                let l = self.loaded()?;
-                let cfg = crate::profile::ProfileConfig {
-                    file: l.path.clone(),
-                    module: Some(l.module.clone()),
-                    invoke,
-                    args,
-                    runs: 3,
-                    ..Default::default()
-                };
-                let report = crate::profile::profile(cfg).map_err(|e| e.to_string())?;
-                Ok(vec![Event::Profile(Box::new(report))])
+                // The interrupt slot holds the profile's own flag meanwhile,
+                // so Ctrl-C stops the profile, then the paused run's again.
+                let cancel = InterruptHandle::default();
+                let previous = std::mem::replace(
+                    &mut *self
+                        .interrupt
+                        .lock()
+                        .map_err(|_| "interrupt lock poisoned")?,
+                    cancel.clone(),
+                );
+                let report = self.profile(invoke, args, cancel);
+                if let Ok(mut slot) = self.interrupt.lock() {
+                    *slot = previous;
+                }
+                Ok(vec![Event::Profile(Box::new(report?))])
             }
             Command::List { around } => self.list(around.as_deref()),
             Command::SourceFiles => {
@@ -605,6 +630,34 @@ impl Session {
                 })])
             }
         }
+    }
+
+    /// `profile`: the same work in every engine, with the program's
+    /// environment and directories; `cancel` stops it.
+    fn profile(
+        &self,
+        invoke: Option<(String, Vec<String>)>,
+        args: Vec<String>,
+        cancel: InterruptHandle,
+    ) -> Res<crate::profile::ProfileReport> {
+        let l = self.loaded()?;
+        let cfg = crate::profile::ProfileConfig {
+            file: l.path.clone(),
+            module: Some(l.module.clone()),
+            invoke,
+            args,
+            env: self.program.env.clone(),
+            preopens: self
+                .program
+                .dirs
+                .iter()
+                .map(|d| crate::runner::parse_dir(d).map_err(|e| format!("directory {e}")))
+                .collect::<Res<_>>()?,
+            runs: 3,
+            cancel: Some(cancel),
+            ..Default::default()
+        };
+        crate::profile::profile(cfg).map_err(|e| e.to_string())
     }
 
     fn wasi_available(&self) -> bool {
@@ -679,10 +732,8 @@ impl Session {
     }
 
     fn load(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
-        let mut module = Module::from_file(path).map_err(|e| match e.kind {
-            wdb_engine::ErrorKind::Other => e.message,
-            _ => format!("{}: {e}", path.display()),
-        })?;
+        let mut module =
+            Module::from_file(path).map_err(|e| crate::runner::load_error(path, &e))?;
         let mangled = demangle_names(&mut module.names.functions);
         let module = Arc::new(module);
         let mut events = Vec::new();
@@ -712,9 +763,10 @@ impl Session {
         self.rt = None;
         self.bps.clear();
         self.next_bp = 1;
-        self.args = args;
+        self.program.args = args;
         self.last_launch = None;
         events.insert(0, Event::Loaded(module_view(path, &module, false)));
+        events.insert(1, Event::Program(self.program.clone()));
         events.extend(self.restore_state());
         Ok(events)
     }
@@ -1228,11 +1280,20 @@ impl Session {
         );
         let opts = HostOptions {
             program,
-            args: self.args.clone(),
+            args: self.program.args.clone(),
             capture_output: self.config.capture_output,
             output_sink: self.config.output_sink.clone(),
             inherit_stdin: self.config.inherit_stdin,
             stdin_pipe: self.config.stdin_pipe.clone(),
+            env: self.program.env.clone(),
+            preopens: self
+                .program
+                .dirs
+                .iter()
+                .map(|d| crate::runner::parse_dir(d).map_err(|e| format!("directory {e}")))
+                .collect::<Res<_>>()?,
+            stdin_file: self.program.stdin.clone(),
+            stdout_file: self.program.stdout.clone(),
         };
         let host = host::link(&mut store, &module, &opts)?;
         let (inst, start) = store
@@ -1279,7 +1340,7 @@ impl Session {
                         module_kind(&module)
                     )
                 })?;
-                self.args = args.clone();
+                self.program.args = args.clone();
                 self.rt = None;
                 self.call = callargs::CallState {
                     allocator: self.call.allocator.take(),

@@ -21,8 +21,11 @@ use std::path::PathBuf;
 pub use app::WdbApp;
 pub use prefs::Prefs;
 
-/// `wdb gui [FILE] [-- ARGS]`: open a native window and block until it closes.
-pub fn run(file: Option<PathBuf>, args: Vec<String>) -> anyhow::Result<()> {
+/// `wdb-gui [OPTIONS] [FILE [ARGS]]`: open a native window and block until it closes.
+pub fn run(
+    file: Option<PathBuf>,
+    program: wdb_debugger::api::ProgramConfig,
+) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("wdb")
@@ -38,8 +41,10 @@ pub fn run(file: Option<PathBuf>, args: Vec<String>) -> anyhow::Result<()> {
             let mut app = WdbApp::new(Prefs::load(), Box::new(backend));
             app.persist = true;
             if let Some(file) = file {
-                app.open(file, args);
+                app.open(file, program.args.clone());
             }
+            // Directories, environment and stdin from the command line.
+            app.send(wdb_debugger::api::Command::SetProgram(program));
             Ok(Box::new(app))
         }),
     )

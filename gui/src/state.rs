@@ -294,7 +294,7 @@ impl DebugState {
                 self.log
                     .push((LogKind::Error, format!("command {id}: {message}")));
             }
-            Event::Done { .. } => {}
+            Event::Done { .. } | Event::Program(_) => {}
         }
         fx
     }

@@ -1,10 +1,11 @@
-//! The command line: `wdb FILE.wasm [-- ARGS]` opens the debugger; subcommands
-//! run, test and compile modules. These spellings are a contract with users'
-//! scripts: keep them.
+//! The command line: `wdb [OPTIONS] FILE.wasm [ARGS...]` opens the debugger;
+//! subcommands run, test and compile modules. These spellings are a contract
+//! with users' scripts: keep them.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use wdb_debugger::cli::HostArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,21 +29,41 @@ pub enum Command {
     Wast(crate::cmd_wast::WastArgs),
     /// Compile a module ahead of time (universal `.wasm` with native code, or `.so`)
     Compile(crate::cmd_compile::CompileArgs),
-    /// Open the desktop inspector
+    /// Open the desktop inspector (the separate `wdb-gui` program)
     Gui(crate::cmd_gui::GuiArgs),
     /// Profile a module: interp, JIT and AOT side by side, per function and line
     Profile(crate::cmd_profile::ProfileArgs),
 }
 
-/// `wdb FILE.wasm [--batch SCRIPT] [-- ARGS...]`: the debugger REPL.
+/// `wdb [--dir ..] [--env ..] [--stdin FILE] FILE.wasm [--batch SCRIPT] [ARGS...] [-- ARGS...]`:
+/// the debugger REPL.
 #[derive(Args, Debug)]
 pub struct DebugArgs {
-    /// The module to debug
-    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Run commands from SCRIPT (`-` for stdin) without a line editor; exit non-zero if one failed
     #[arg(long, value_name = "SCRIPT")]
     pub batch: Option<PathBuf>,
-    /// Arguments for the guest's `_start` (after `--`)
-    #[arg(last = true)]
+    /// Neither restore nor save breakpoints between sessions (scripts and
+    /// piped input never restore them)
+    #[arg(long)]
+    pub no_state: bool,
+    /// gdb's spelling: the words after FILE are the program's arguments (they are anyway)
+    #[arg(long = "args")]
+    pub gdb_args: bool,
+    /// The module to debug
+    pub file: Option<PathBuf>,
+    /// Arguments for the program (`run` passes them to `_start`)
+    #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
+    /// More arguments, after `--`: they may start with `-`
+    #[arg(last = true, value_name = "ARGS")]
+    pub rest: Vec<String>,
+}
+
+impl DebugArgs {
+    /// The program's arguments: the words after FILE, then those after `--`.
+    pub fn program_args(&self) -> Vec<String> {
+        self.args.iter().chain(&self.rest).cloned().collect()
+    }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use wdb_debugger::cli::HostArgs;
 use wdb_debugger::code_cache;
 use wdb_debugger::engine::interp::{PauseReason, RunOutcome};
 use wdb_debugger::engine::wasi::{Output, Stdin, TraceSink, WasiConfig};
@@ -52,7 +53,8 @@ does not count instructions).
 
 Examples:
   wdb run hello.wasm
-  wdb run --dir data::/ --env HOME=/ prog.wasm arg1 arg2
+  wdb run --dir data::/ --env HOME=/ --env USER prog.wasm arg1 arg2
+  wdb run --stdin input.txt prog.wasm
   wdb run --reactor fib.wasm fibArray 10
   wdb run --invoke fibArray fib.wasm 10")]
 pub struct RunArgs {
@@ -62,12 +64,8 @@ pub struct RunArgs {
     /// Call this export instead of `_start` (wasmtime's form; `_initialize` runs first)
     #[arg(long, value_name = "FUNC")]
     pub invoke: Option<String>,
-    /// Preopen a directory: HOST::GUEST (wasmtime), GUEST:HOST (WasmEdge) or DIR
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    pub dirs: Vec<String>,
-    /// Set a guest environment variable (the host environment is not inherited)
-    #[arg(long = "env", value_name = "NAME=VALUE")]
-    pub envs: Vec<String>,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Stop after N units of fuel: instructions (interp) or function entries + loop iterations (jit, aot)
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
@@ -115,17 +113,17 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
     } else {
         args.invoke.clone().map(|f| (f, guest_args.clone()))
     };
-    let mut env = Vec::new();
-    for e in &args.envs {
-        let (k, v) = e
-            .split_once('=')
-            .with_context(|| format!("--env `{e}`: expected NAME=VALUE"))?;
-        env.push((k.to_string(), v.to_string()));
-    }
+    let env = args.host.env().map_err(anyhow::Error::msg)?;
     let mut preopens = Vec::new();
-    for d in &args.dirs {
+    for d in &args.host.dirs {
         preopens.push(runner::parse_dir(d).map_err(|e| anyhow::anyhow!("--dir {e}"))?);
     }
+    let stdin = match &args.host.stdin {
+        Some(f) => Stdin::Bytes(
+            std::fs::read(f).with_context(|| format!("--stdin: reading {}", f.display()))?,
+        ),
+        None => Stdin::Inherit,
+    };
     let timeout = args
         .timeout
         .as_deref()
@@ -165,7 +163,7 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
             args: argv,
             env,
             preopens,
-            stdin: Stdin::Inherit,
+            stdin,
             stdout: Output::Inherit,
             stderr: Output::Inherit,
             trace: args.trace_wasi,
@@ -203,7 +201,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         RunOutcome::Exited(c) => *c as u8,
         RunOutcome::Trapped(trap) => {
             writeln!(err, "wdb: trap: {}", trap.message)?;
-            for line in runner::format_backtrace(trap) {
+            for line in runner::format_backtrace_with_lines(trap, &report.module, &args.file) {
                 writeln!(err, "{line}")?;
             }
             EXIT_TRAP

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub use program::{ProgramEdit, args_text};
 use wdb_debugger::api::{
     BreakSpec, Command, ExamineFormat, Format, InfoWhat, WatchKind, parse_u32,
 };
@@ -24,6 +25,8 @@ pub enum ReplAction {
     Set(String, String),
     /// `show version|confirm|pagination|height|width|verbose`.
     Show(String),
+    /// How `run` starts the program (`run ARGS < IN`, `set args`, `show args`...).
+    Program(ProgramEdit),
 }
 
 /// Settings the REPL keeps itself; every other `set`/`show` goes to the session.
@@ -76,8 +79,8 @@ pub struct CmdInfo {
 pub const COMMANDS: &[CmdInfo] = &[
     CmdInfo {
         names: &["run", "r"],
-        usage: "run [ARGS...]",
-        help: "Instantiate afresh and run _start with ARGS (a command module).",
+        usage: "run [ARGS...] [< IN] [> OUT]",
+        help: "Instantiate afresh and run _start with ARGS, split as a shell splits them; < and > redirect stdin and stdout (alone: as last time).",
     },
     CmdInfo {
         names: &["start"],
@@ -236,13 +239,13 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["set"],
-        usage: "set var LHS = EXPR | set substitute-path FROM TO | set NAME VALUE",
-        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR); map moved source directories; settings: confirm, pagination, unwindonsignal, allocator.",
+        usage: "set var LHS = EXPR | set substitute-path FROM TO | set args ARGS | set environment NAME=VALUE | set NAME VALUE",
+        help: "Assign a local ($l0, $NAME), a global ($g1) or memory (*(i32*)ADDR); map moved source directories; the program's arguments (with < IN > OUT) or environment; settings: confirm, pagination, unwindonsignal, allocator.",
     },
     CmdInfo {
         names: &["show"],
-        usage: "show version|confirm|pagination|listsize|unwindonsignal|allocator|substitute-path|directories|args",
-        help: "Show a setting.",
+        usage: "show version|confirm|pagination|listsize|unwindonsignal|allocator|substitute-path|directories|args|environment [NAME]",
+        help: "Show a setting, the program's arguments and redirections, or its environment.",
     },
     CmdInfo {
         names: &["directory", "dir"],
@@ -263,6 +266,11 @@ pub const COMMANDS: &[CmdInfo] = &[
         names: &["dump"],
         usage: "dump memory FILE START END",
         help: "Write the memory bytes [START, END) to FILE.",
+    },
+    CmdInfo {
+        names: &["unset"],
+        usage: "unset environment [NAME]",
+        help: "Remove a variable (or all) from the program's environment.",
     },
     CmdInfo {
         names: &["disassemble", "disas"],
@@ -354,6 +362,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             .map_or(Ok(1), |s| number(s, "count").map(i64::from))
     };
     match name {
+        "run" | "r" if let Some(p) = program::parse_run(rest) => p,
         "run" | "r" => cmd(C::Run {
             args: (!words.is_empty()).then(|| words.iter().map(|s| s.to_string()).collect()),
         }),
@@ -539,6 +548,9 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 format,
             })
         }
+        "set" if let Some(p) = program::parse_set(rest) => p,
+        "unset" => program::parse_unset(rest),
+        "show" if let Some(p) = program::parse_show(rest) => p,
         "set" if words.first().is_some_and(|w| REPL_SETTINGS.contains(w)) => {
             act(ReplAction::Set(words[0].to_string(), words[1..].join(" ")))
         }
@@ -990,5 +1002,6 @@ pub fn help(topic: Option<&str>) -> Result<String, ParseError> {
     }
 }
 
+mod program;
 #[cfg(test)]
 mod tests;

@@ -86,7 +86,8 @@ impl Renderer {
                     if m.has_dwarf { ", with DWARF" } else { "" }
                 );
             }
-            Event::Running | Event::Done { .. } => {}
+            // The REPL keeps it for `set args` and `show args`.
+            Event::Running | Event::Done { .. } | Event::Program(_) => {}
             Event::Stopped(s) => self.stopped(s, out),
             Event::Returned { func, values } => {
                 self.last_func = None;

@@ -1,7 +1,8 @@
 //! The REPL survives what a guest does in the middle of a session: a trap,
 //! `proc_exit`, a 50 MB flood of stdout, a stack overflow. After each, `bt`
-//! and a new `call` still work (batch mode through the `wdb` binary). A
-//! corrupt saved-state file (`WDB_STATE_DIR`) is a warning and defaults.
+//! and a new `call` still work (batch mode through the `wdb` binary). (A
+//! corrupt saved-state file is tested in `program_io.rs`: only interactive
+//! sessions read it.)
 //! The REPL fuzz corpus (`fuzz/corpus/repl_parse`) and its regressions are
 //! replayed through the binary: no line may panic it.
 
@@ -133,38 +134,6 @@ fn a_50_mb_stdout_flood_mid_session_leaves_the_session_usable() {
         tail.contains('7'),
         "after the flood: {tail:?}\nstderr: {}",
         text(&out.stderr)
-    );
-}
-
-#[test]
-fn a_corrupt_state_file_is_a_warning_and_defaults() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join("state");
-    let module = workspace().join("fixtures/fib.wasm");
-    let bytes = std::fs::read(&module).expect("fib.wasm");
-    let file = wdb_debugger::state::state_file(&state, &module, &bytes);
-    std::fs::create_dir_all(file.parent().expect("parent")).expect("state dir");
-    for garbage in [
-        &b"(((not ron"[..],
-        b"",
-        b"\xff\xfe\x00garbage",
-        b"(breakpoints: [(spec: 7)])",
-        b"(breakpoints: [(spec: \"nosuchfunction\", enabled: true, temporary: false, condition: Some(\"((\"), ignore_count: 4294967295, hits: 0)])",
-    ] {
-        std::fs::write(&file, garbage).expect("write corrupt state");
-        let out = run_batch(&module, "info breakpoints\ncall fibArray 10\n", &state);
-        assert_no_panic(&out);
-        let stdout = text(&out.stdout);
-        assert!(stdout.contains("34"), "state {garbage:?}: {stdout}\n{}", text(&out.stderr));
-        assert_eq!(out.status.code(), Some(0), "state {garbage:?}: {}", text(&out.stderr));
-    }
-    // The unreadable one says so.
-    std::fs::write(&file, b"(((not ron").expect("write");
-    let out = run_batch(&module, "call fibArray 10\n", &state);
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(
-        all.contains("warning: ignoring corrupt saved state"),
-        "{all}"
     );
 }
 

@@ -192,12 +192,8 @@ fn unknown_export_lists_function_exports() {
             "  mul64 (param i64 i64) (result i64)",
         ],
     );
-    check(
-        &wdb(&["run", "fixtures/fib.wasm"]),
-        2,
-        "",
-        &["has no `_start` export", "  fib (param i32) (result i32)"],
-    );
+    // (A reactor without `--invoke` runs `_initialize` and exits 0, as in
+    // wasmtime: `a_reactor_without_invoke_runs_initialize_and_exits_0`.)
 }
 
 #[test]
@@ -543,4 +539,130 @@ fn a_file_that_is_not_a_module_says_what_it_is() {
         "",
         &["an empty file"],
     );
+}
+
+/// The file-reading fixture: a file from a preopened directory, `$GREETING`
+/// and stdin, with `--stdin FILE`, and `--env NAME` passing the host's value.
+#[test]
+fn host_options_reach_a_file_reading_program() {
+    let out = Command::new(wdb_path())
+        .current_dir(workspace())
+        .args([
+            "run",
+            "--dir",
+            "fixtures/data::/data",
+            "--env",
+            "GREETING",
+            "--stdin",
+            "fixtures/data/input.txt",
+            "fixtures/readfile.wasm",
+            "/data/notes.txt",
+        ])
+        .env("GREETING", "hi")
+        .env("WDB_CACHE_DIR", std::env::temp_dir().join("wdb-tests-code-cache"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wdb");
+    check(
+        &out,
+        0,
+        "hi from readfile\nargv[1] = [/data/notes.txt]\n\
+         /data/notes.txt: 3 lines, 9 words, 44 bytes\nstdin: 2 lines, 3 words, 14 bytes\n",
+        &[],
+    );
+    // A NAME the host does not have is an error that says so.
+    let out = wdb(&[
+        "run",
+        "--env",
+        "WDB_SURELY_UNSET_VARIABLE",
+        "fixtures/readfile.wasm",
+    ]);
+    check(&out, 2, "", &["the host has no variable `WDB_SURELY_UNSET_VARIABLE`"]);
+}
+
+/// Errors are on stderr and say "error" once.
+#[test]
+fn errors_are_prefixed_once() {
+    let out = wdb(&["run", "--dir", "does/not/exist::/", "fixtures/hello.wasm"]);
+    check(&out, 2, "", &["wdb: error: cannot preopen does/not/exist"]);
+    assert!(!text(&out.stderr).contains("error: error"), "{}", text(&out.stderr));
+}
+
+/// A reactor without `--invoke` is initialised and done, as in wasmtime.
+#[test]
+fn a_reactor_without_invoke_runs_initialize_and_exits_0() {
+    check(&wdb(&["run", "fixtures/fib.wasm"]), 0, "", &[]);
+    // A module with neither `_start` nor `_initialize` still needs --invoke.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lib = dir.path().join("lib.wasm");
+    std::fs::write(
+        &lib,
+        wat::parse_str(r#"(module (func (export "f") (result i32) (i32.const 1)))"#).expect("wat"),
+    )
+    .expect("write");
+    check(
+        &wdb(&["run", &lib.to_string_lossy()]),
+        2,
+        "",
+        &["has no `_start` export", "  f (result i32)", "use --invoke FUNC"],
+    );
+}
+
+/// A component is named as one, in the runner and in the debugger.
+#[test]
+fn a_component_is_named_as_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let comp = dir.path().join("app.wasm");
+    // The smallest component: the preamble with a component's version.
+    std::fs::write(&comp, b"\0asm\x0d\x00\x01\x00").expect("write");
+    let comp = comp.to_string_lossy().to_string();
+    let want = format!("{comp}: this is a WebAssembly component (WASI 0.2); wdb runs core modules");
+    let out = wdb(&["run", &comp]);
+    check(&out, 2, "", &[&want]);
+    assert!(!text(&out.stderr).contains("feature"), "{}", text(&out.stderr));
+    let out = wdb(&[&comp]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+}
+
+/// A trap's backtrace names each frame's source line when DWARF has it.
+#[test]
+fn trap_backtrace_has_file_and_line() {
+    let out = wdb(&["run", "--invoke", "divide", "fixtures/fib.wasm", "7", "0"]);
+    check(&out, 134, "", &["wdb: trap: integer divide by zero\n"]);
+    let se = text(&out.stderr);
+    let frame = se.lines().find(|l| l.starts_with("  #0 ")).expect("a frame");
+    assert!(frame.ends_with(" (src/fib.c:43)"), "{se}");
+    for mode in ["interp", "jit"] {
+        let out = wdb(&["run", "--mode", mode, "--invoke", "divide", "fixtures/fib.wasm", "7", "0"]);
+        assert!(text(&out.stderr).contains("(src/fib.c:43)"), "{mode}: {out:?}");
+    }
+}
+
+/// `wdb gui` starts `wdb-gui` (here a stand-in named by `$WDB_GUI`) with the
+/// same options, and says how to build it when it is missing.
+#[test]
+fn gui_starts_wdb_gui_with_the_same_options() {
+    let run = |gui: &str, args: &[&str]| {
+        Command::new(wdb_path())
+            .current_dir(workspace())
+            .arg("gui")
+            .args(args)
+            .env("WDB_GUI", gui)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wdb")
+    };
+    let out = run(
+        "/bin/echo",
+        &["--dir", "fixtures/data::/data", "--env", "A=1", "fixtures/readfile.wasm", "x", "--", "-y"],
+    );
+    check(
+        &out,
+        0,
+        "--dir fixtures/data::/data --env A=1 fixtures/readfile.wasm -- x -y\n",
+        &[],
+    );
+    let out = run("/nonexistent/wdb-gui", &["fixtures/fib.wasm"]);
+    check(&out, 2, "", &["`cargo build -p wdb_gui`"]);
 }

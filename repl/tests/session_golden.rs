@@ -1,11 +1,13 @@
 //! Golden transcripts: every `fixtures/sessions/*.wdb` script runs through the
-//! real `wdb` binary in batch mode and its output (plus exit status) must
-//! equal the committed `.out`. `UPDATE_GOLDEN=1 cargo test -p wdb` rewrites them.
+//! real `wdb` binary in batch mode and its output (stdout and stderr as they
+//! interleave, plus the exit status) must equal the committed `.out`. `UPDATE_GOLDEN=1 cargo test -p wdb` rewrites them.
 //!
-//! A script's first lines name the module and guest arguments:
-//! `# module: fixtures/fib.wasm` and `# args: 20`. Paths are relative to the
+//! A script's first lines name the module, guest arguments and the options
+//! before the module: `# module: fixtures/fib.wasm`, `# args: 20` and
+//! `# options: --dir fixtures/data::/data --env GREETING=hi`. Paths are relative to the
 //! workspace root (the corpus lives at `../shared/corpus`).
 
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -36,8 +38,11 @@ fn run_script(root: &Path, script_path: &Path) -> String {
     );
     let state = tempfile::tempdir().expect("temp dir");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wdb"));
-    cmd.current_dir(root)
-        .arg(module)
+    cmd.current_dir(root);
+    if let Some(options) = header(&script, "options") {
+        cmd.args(options.split_whitespace());
+    }
+    cmd.arg(module)
         .arg("--batch")
         .arg(script_path)
         .env("WDB_STATE_DIR", state.path())
@@ -45,15 +50,21 @@ fn run_script(root: &Path, script_path: &Path) -> String {
     if let Some(args) = header(&script, "args") {
         cmd.arg("--").args(args.split_whitespace());
     }
-    let out = cmd.output().expect("run wdb");
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.stderr.is_empty() {
-        text.push_str("--- stderr ---\n");
-        text.push_str(&String::from_utf8_lossy(&out.stderr));
-    }
+    // stdout and stderr share one file, so errors (on stderr) stay where
+    // they happened in the transcript.
+    let mut both = tempfile::tempfile().expect("temp file");
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(both.try_clone().expect("dup"))
+        .stderr(both.try_clone().expect("dup"));
+    let status = cmd.status().expect("run wdb");
+    let mut text = String::new();
+    both.seek(SeekFrom::Start(0)).expect("rewind");
+    let mut bytes = Vec::new();
+    both.read_to_end(&mut bytes).expect("read transcript");
+    text.push_str(&String::from_utf8_lossy(&bytes));
     text.push_str(&format!(
         "[wdb exit status {}]\n",
-        out.status.code().unwrap_or(-1)
+        status.code().unwrap_or(-1)
     ));
     text
 }

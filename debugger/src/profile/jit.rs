@@ -129,7 +129,12 @@ pub(super) fn run(
         let (out, buf) = capture();
         let mut rc = cfg.run_config(module, mode, out);
         rc.jit_profile = Some(prof.clone());
-        match runner::run(rc) {
+        let r = runner::run(rc);
+        if let Err(e) = cfg.check_cancel() {
+            failure = Some(e.0);
+            break;
+        }
+        match r {
             Ok(r) => {
                 let calls = prof.calls();
                 match &first_calls {

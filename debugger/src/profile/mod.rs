@@ -87,6 +87,9 @@ pub struct ProfileConfig {
     /// profiling build of its code).
     pub native_functions: bool,
     pub progress: Option<Progress>,
+    /// Raised from outside (Ctrl-C in the REPL): the run in progress stops
+    /// and profiling ends with an error that says so.
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for ProfileConfig {
@@ -106,6 +109,7 @@ impl Default for ProfileConfig {
             sample_every: 4096,
             native_functions: true,
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -299,7 +303,18 @@ impl ProfileConfig {
             host_imports: self.host_imports.clone(),
             // Compile time is its own phase: compile everything up front.
             eager_jit: true,
+            cancel: self.cancel.clone(),
             ..RunConfig::default()
+        }
+    }
+
+    /// `Err` once [`ProfileConfig::cancel`] was raised.
+    fn check_cancel(&self) -> Result<(), ProfileError> {
+        match &self.cancel {
+            Some(c) if c.load(std::sync::atomic::Ordering::SeqCst) => {
+                Err(ProfileError("profiling interrupted".into()))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -387,6 +402,10 @@ fn run_instrumented(
 ) -> Result<Instrumented, ProfileError> {
     let e = |m: String| ProfileError(m);
     let mut store = Store::new(StoreConfig::default());
+    let _cancel = cfg
+        .cancel
+        .clone()
+        .map(|c| runner::forward_interrupt(c, store.interrupt_handle()));
     let (out, buf) = capture();
     let ctx = Arc::new(Mutex::new(
         WasiCtx::new(cfg.wasi(out)).map_err(|x| e(x.to_string()))?,
@@ -724,6 +743,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
 
     progress("interp (instrumented)", done, total_steps);
     let ins = run_instrumented(&cfg, &module)?;
+    cfg.check_cancel()?;
     done += 1;
     let reference = ins.stdout.clone();
     let mut mismatches = Vec::new();
@@ -764,6 +784,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
             let r = runner::run(cfg.run_config(&run_module, mode, out));
             let total = w0.elapsed();
             done += 1;
+            cfg.check_cancel()?;
             let r = match r {
                 Ok(r) => r,
                 Err(e) if e.kind == RunErrorKind::Unavailable => {

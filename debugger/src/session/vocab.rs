@@ -537,7 +537,7 @@ impl Session {
             "mode" | "engine" => self.mode_text(),
             "args" => format!(
                 "Argument list to give program being debugged when it is started is \"{}\".",
-                self.args.join(" ")
+                self.program.args.join(" ")
             ),
             other => return Err(format!("Undefined show command: \"{other}\".  Try \"help show\".")),
         };

@@ -6,7 +6,6 @@ use wdb_debugger::runner::Mode;
 fn commands_parse() {
     let table: &[(&str, &str)] = &[
         ("run", "Run { args: None }"),
-        ("r a b", "Run { args: Some([\"a\", \"b\"]) }"),
         (
             "call fibArray 10",
             "Call { export: \"fibArray\", args: [\"10\"] }",
@@ -162,7 +161,7 @@ fn commands_parse() {
             "Set { name: \"allocator\", value: \"my_alloc\" }",
         ),
         ("show substitute-path", "Show(\"substitute-path\")"),
-        ("show args", "Show(\"args\")"),
+        ("show directories", "Show(\"directories\")"),
         (
             "set substitute-path . /src",
             "SubstitutePath { from: \".\", to: \"/src\" }",
