@@ -126,7 +126,9 @@ const SPECTEST_IMPORTS: &str = r#"(module
   (import "spectest" "table" (table 10 20 funcref))
   (import "spectest" "memory" (memory 1 2)))"#;
 
-/// A wasm-smith configuration limited to Wasm 2.0 (what wdb implements).
+/// A wasm-smith configuration for Wasm 3.0 without GC (what every engine of
+/// wdb runs): tail calls, exceptions, relaxed SIMD, memory64, multiple
+/// memories, extended constants on top of Wasm 2.0.
 pub fn smith_config() -> wasm_smith::Config {
     static IMPORTS: OnceLock<Vec<u8>> = OnceLock::new();
     let imports = IMPORTS
@@ -140,18 +142,19 @@ pub fn smith_config() -> wasm_smith::Config {
         multi_value_enabled: true,
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
-        relaxed_simd_enabled: false,
-        tail_call_enabled: false,
-        exceptions_enabled: false,
+        relaxed_simd_enabled: true,
+        tail_call_enabled: true,
+        exceptions_enabled: true,
         gc_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: true,
         threads_enabled: false,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         compact_imports_enabled: false,
         shared_everything_threads_enabled: false,
-        max_memories: 1,
+        max_memories: 2,
+        max_memory64_bytes: 16 * 65536,
         max_tables: 2,
         max_memory32_bytes: 16 * 65536,
         max_table_elements: 1_000,
