@@ -434,8 +434,29 @@ impl Execution {
     /// Run a GC instruction (`Op::Gc`). The new `sp`, or the trap.
     #[cold]
     #[inline(never)]
-    fn gc_x(&mut self, store: &mut Store, x: &crate::ir::GcOp, sp: usize) -> Result<usize, TrapCode> {
-        super::gc::run(store, &mut self.stack, sp, x)
+    fn gc_x(
+        &mut self,
+        store: &mut Store,
+        x: &crate::ir::GcOp,
+        sp: usize,
+        pc: u32,
+    ) -> Result<usize, TrapCode> {
+        if !super::gc::allocates(x) {
+            return super::gc::run(store, &mut self.stack, sp, x);
+        }
+        let mut collected = false;
+        if store.gc.wants_collection(0) {
+            super::gc::collect(store, &self.stack, &self.frames, sp, pc);
+            collected = true;
+        }
+        match super::gc::run(store, &mut self.stack, sp, x) {
+            // Over the limit: collect (if not just done) and try once more.
+            Err(TrapCode::GcHeapExhausted) if !collected => {
+                super::gc::collect(store, &self.stack, &self.frames, sp, pc);
+                super::gc::run(store, &mut self.stack, sp, x)
+            }
+            r => r,
+        }
     }
 
     /// Call host function `f` with its arguments on top of the stack (below
@@ -1284,7 +1305,8 @@ impl Execution {
                     }
                     Op::Gc(i) => {
                         let x = code!().gc_ops[i as usize];
-                        let at = tri!(self.gc_x(store, &x, sp.idx(base)));
+                        let here = (pc - 1).pc(ops) as u32;
+                        let at = tri!(self.gc_x(store, &x, sp.idx(base), here));
                         sp = Slot(base) + at;
                     }
                     Op::MemX(i) => {

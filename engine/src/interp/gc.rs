@@ -6,6 +6,10 @@ use std::sync::Arc;
 
 use crate::ir::{CastHeap, CastTarget, GcOp};
 use crate::runtime::Store;
+use crate::runtime::store::FuncKind;
+use crate::value::{RefClass, Value, ref_class};
+
+use super::Frame;
 use crate::runtime::gc::{self, GcLayout, Storage};
 use crate::trap::TrapCode;
 
@@ -70,6 +74,91 @@ fn read_elems(bytes: &[u8], s: Storage, out: &mut Vec<u64>) {
         if s.slots() == 2 {
             out.push((v >> 64) as u64);
         }
+    }
+}
+
+/// Whether `x` allocates (a point where the collector may run).
+pub(super) fn allocates(x: &GcOp) -> bool {
+    matches!(
+        x,
+        GcOp::StructNew { .. }
+            | GcOp::ArrayNew { .. }
+            | GcOp::ArrayNewFixed { .. }
+            | GcOp::ArrayNewData { .. }
+            | GcOp::ArrayNewElem { .. }
+    )
+}
+
+/// The collector's roots: every `any` reference in the execution's frames
+/// (by each function's stack maps: the innermost frame at `pc`, the others
+/// at their calls) and in the store (globals, tables, element segments,
+/// exception payloads). `None` if a frame has no stack map where it
+/// stands (then nothing may be freed).
+fn roots(store: &Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) -> Option<Vec<u64>> {
+    let mut roots = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let FuncKind::Wasm { code: Some(code), .. } = &store.funcs[f.func as usize].kind else {
+            continue;
+        };
+        let fp = f.fp as usize;
+        let inner = i + 1 == frames.len();
+        let (end, at) = if inner {
+            (sp, pc)
+        } else {
+            (frames[i + 1].fp as usize, f.pc.checked_sub(1)?)
+        };
+        roots.extend(code.gc_locals.iter().map(|&o| stack[fp + o as usize]));
+        if code.gc_locals.is_empty() && code.gc_maps.is_empty() {
+            continue;
+        }
+        let k = code.gc_maps.binary_search_by_key(&at, |m| m.0).ok()?;
+        for &o in code.gc_maps[k].1.iter() {
+            if fp + (o as usize) < end {
+                roots.push(stack[fp + o as usize]);
+            }
+        }
+    }
+    let is_any = |t: crate::value::ValType| {
+        matches!(t, crate::value::ValType::Ref(r) if ref_class(r) == RefClass::Any)
+    };
+    for g in &store.globals {
+        if is_any(g.ty.content_type) {
+            roots.push(g.bits[0]);
+        }
+    }
+    for t in &store.tables {
+        if ref_class(t.ty.element_type) == RefClass::Any {
+            roots.extend_from_slice(&t.elems);
+        }
+    }
+    for (e, &any) in store.elems.iter().zip(&store.elem_any) {
+        if any {
+            roots.extend_from_slice(e);
+        }
+    }
+    for e in &store.exns {
+        let mut at = 0;
+        for &t in store.tags[e.tag as usize].ty.params() {
+            if is_any(t) {
+                roots.push(e.payload[at]);
+            }
+            at += Value::slots(t);
+        }
+    }
+    Some(roots)
+}
+
+/// Collect garbage now, with the roots of this execution (stopped at `pc`
+/// of its innermost frame, operands below `sp`).
+pub(super) fn collect(store: &mut Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) {
+    match roots(store, stack, frames, sp, pc) {
+        Some(r) => {
+            let layouts = std::mem::take(&mut store.gc_layouts);
+            store.gc.collect(&r, &layouts);
+            store.gc_layouts = layouts;
+        }
+        // Not now: ask again after as much allocation again.
+        None => store.gc.next_gc = store.gc.bytes.saturating_mul(2),
     }
 }
 

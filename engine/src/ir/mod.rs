@@ -1500,6 +1500,12 @@ pub struct Code {
     pub mem_ops: Vec<MemOpX>,
     /// `Op::Gc` descriptions.
     pub gc_ops: Vec<GcOp>,
+    /// Stack maps for the GC (only for a module that can hold GC objects):
+    /// for each call and allocating `Op::Gc`, by pc, the slot offsets
+    /// (from fp) of the operands that are `any` references before it runs.
+    pub gc_maps: Vec<(u32, Box<[u32]>)>,
+    /// Slot offsets of the params and locals that are `any` references.
+    pub gc_locals: Box<[u32]>,
     /// Exception handlers, in the order their `try` starts (so, among those
     /// containing a pc, a later one is nested in an earlier one).
     pub handlers: Vec<Handler>,

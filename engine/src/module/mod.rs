@@ -69,6 +69,11 @@ pub struct Module {
     /// Functions that `ref.func` may name outside function bodies (declared via
     /// elements, exports or globals); needed by validation only, kept for tools.
     pub(crate) resources: Option<ValidatorResources>,
+    /// Whether code of this module can hold GC objects (it declares struct
+    /// or array types, or has `any`-hierarchy references in a signature,
+    /// global, table, element segment or local): only then does the
+    /// interpreter record stack maps for the collector.
+    pub(crate) uses_gc_refs: bool,
     /// The features it was validated with ([`WASM_FEATURES`] unless
     /// [`Module::with_features`] said otherwise); translation validates
     /// bodies again with the same.

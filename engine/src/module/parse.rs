@@ -127,6 +127,7 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
         custom_sections: Vec::new(),
         sections: Vec::new(),
         resources: None,
+        uses_gc_refs: false,
         features,
     };
     // The section we are in, so an error can name it.
@@ -383,7 +384,24 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
     }
     m.resources = resources;
     normalize_gc_refs(&mut m);
+    m.uses_gc_refs = uses_gc_refs(&m);
     Ok(m)
+}
+
+/// See [`Module::uses_gc_refs`] (after [`normalize_gc_refs`]).
+fn uses_gc_refs(m: &Module) -> bool {
+    use crate::value::{RefClass, ref_class};
+    let any = |t: ValType| matches!(t, ValType::Ref(r) if ref_class(r) == RefClass::Any);
+    m.sub_types
+        .iter()
+        .any(|st| !matches!(st.composite_type.inner, CompositeInnerType::Func(_)))
+        || m.types
+            .iter()
+            .any(|f| f.params().iter().chain(f.results()).any(|&t| any(t)))
+        || m.globals.iter().any(|g| any(g.content_type))
+        || m.tables.iter().any(|t| any(ValType::Ref(t.element_type)))
+        || m.elements.iter().any(|e| any(ValType::Ref(e.ty)))
+        || m.bodies.iter().any(|b| b.locals.iter().any(|&(_, t)| any(t)))
 }
 
 /// A reference to a struct or array type (`(ref $point)`) in the types the

@@ -147,47 +147,153 @@ pub struct GcObject {
     pub slots: Vec<u64>,
 }
 
-/// Every GC object of a store.
-#[derive(Debug, Default)]
+impl GcObject {
+    fn size(&self) -> usize {
+        self.slots.len() * 8 + HEADER_BYTES
+    }
+}
+
+/// Every GC object of a store, and its mark-sweep collector.
+///
+/// Objects never move: a reference is an index into `objects`, whose free
+/// entries (`None`) are reused. A collection marks from roots the caller
+/// gives (every `any` slot of the running interpreter's stacks, from the
+/// stack maps, and the store's globals, tables, element segments and
+/// exception payloads) through the fields the layouts mark as references,
+/// then frees what is unmarked.
+#[derive(Debug)]
 pub struct GcHeap {
-    pub(crate) objects: Vec<GcObject>,
+    pub(crate) objects: Vec<Option<GcObject>>,
+    free: Vec<u32>,
     /// Bytes held (slots and headers), against [`GC_HEAP_LIMIT`].
     pub(crate) bytes: usize,
+    /// A collection is due when `bytes` would pass this.
+    pub(crate) next_gc: usize,
+    /// Collections run so far.
+    pub collections: u64,
 }
+
+impl Default for GcHeap {
+    fn default() -> Self {
+        GcHeap {
+            objects: Vec::new(),
+            free: Vec::new(),
+            bytes: 0,
+            next_gc: MIN_GC_BYTES,
+            collections: 0,
+        }
+    }
+}
+
+/// The heap size below which no collection runs.
+const MIN_GC_BYTES: usize = 4 << 20;
 
 /// Why an allocation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeapExhausted;
 
 impl GcHeap {
+    /// Bytes an object of `slots` slots takes.
+    pub fn size_of(slots: usize) -> usize {
+        slots * 8 + HEADER_BYTES
+    }
+
+    /// Whether allocating `size` more bytes should collect first.
+    pub fn wants_collection(&self, size: usize) -> bool {
+        self.bytes + size > self.next_gc
+    }
+
     /// Allocate an object; its `any` reference.
     pub fn alloc(&mut self, ty: u32, slots: Vec<u64>) -> Result<u64, HeapExhausted> {
-        let size = slots.len() * 8 + HEADER_BYTES;
+        let size = Self::size_of(slots.len());
         if self.bytes + size > GC_HEAP_LIMIT {
             return Err(HeapExhausted);
         }
         self.bytes += size;
-        self.objects.push(GcObject { ty, slots });
-        Ok(object_ref(self.objects.len() as u32 - 1))
+        let obj = Some(GcObject { ty, slots });
+        let index = match self.free.pop() {
+            Some(i) => {
+                self.objects[i as usize] = obj;
+                i
+            }
+            None => {
+                self.objects.push(obj);
+                self.objects.len() as u32 - 1
+            }
+        };
+        Ok(object_ref(index))
     }
 
     /// The object an `any` reference points at (`None`: null, i31 or an
     /// external reference).
     pub fn get(&self, r: u64) -> Option<&GcObject> {
-        self.objects.get(object_index(r)? as usize)
+        self.objects.get(object_index(r)? as usize)?.as_ref()
     }
 
     pub fn get_mut(&mut self, r: u64) -> Option<&mut GcObject> {
-        self.objects.get_mut(object_index(r)? as usize)
+        self.objects.get_mut(object_index(r)? as usize)?.as_mut()
     }
 
-    /// Number of objects.
+    /// Number of live (not yet freed) objects.
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.objects.len() - self.free.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.len() == 0
+    }
+
+    /// Mark everything reachable from `roots` (any slots; others are
+    /// ignored) and free the rest. `layouts` by canonical type id.
+    pub fn collect(&mut self, roots: &[u64], layouts: &[Option<std::sync::Arc<GcLayout>>]) {
+        let mut marks = vec![false; self.objects.len()];
+        let mut work: Vec<u32> = Vec::new();
+        let push = |r: u64, marks: &mut Vec<bool>, work: &mut Vec<u32>| {
+            if let Some(i) = object_index(r)
+                && let Some(m) = marks.get_mut(i as usize)
+                && !*m
+            {
+                *m = true;
+                work.push(i);
+            }
+        };
+        for &r in roots {
+            push(r, &mut marks, &mut work);
+        }
+        while let Some(i) = work.pop() {
+            let Some(o) = &self.objects[i as usize] else {
+                continue;
+            };
+            match layouts[o.ty as usize].as_deref() {
+                Some(GcLayout::Struct { fields, .. }) => {
+                    for &(off, s) in fields {
+                        if matches!(s, Storage::Val { gc_ref: true, .. }) {
+                            push(o.slots[off as usize], &mut marks, &mut work);
+                        }
+                    }
+                }
+                Some(GcLayout::Array(Storage::Val { gc_ref: true, .. })) => {
+                    for &r in &o.slots {
+                        push(r, &mut marks, &mut work);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut live = 0;
+        for (i, (o, m)) in self.objects.iter_mut().zip(&marks).enumerate() {
+            match o {
+                Some(obj) if *m => live += obj.size(),
+                Some(_) => {
+                    *o = None;
+                    self.free.push(i as u32);
+                }
+                None => {}
+            }
+        }
+        self.bytes = live;
+        self.next_gc = (live * 2).max(MIN_GC_BYTES);
+        self.collections += 1;
     }
 }
 

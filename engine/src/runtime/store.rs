@@ -133,6 +133,8 @@ pub struct Store {
     pub(crate) datas: Vec<Arc<[u8]>>,
     /// Element segments as encoded references (empty once dropped).
     pub(crate) elems: Vec<Arc<[u64]>>,
+    /// Per element segment: whether its items are `any` references (GC roots).
+    pub(crate) elem_any: Vec<bool>,
 }
 
 fn limit(message: impl Into<String>) -> Error {
@@ -158,6 +160,7 @@ impl Store {
             instances: Vec::new(),
             datas: Vec::new(),
             elems: Vec::new(),
+            elem_any: Vec::new(),
         }
     }
 
@@ -542,6 +545,8 @@ impl Store {
                 items.push(s[0]);
             }
             self.elems.push(items.into());
+            self.elem_any
+                .push(crate::value::ref_class(seg.ty) == crate::value::RefClass::Any);
             inst.elems.push((self.elems.len() - 1) as u32);
         }
         for seg in &module.datas {

@@ -83,6 +83,7 @@ struct Translator<'a> {
     v128_pool: Vec<u128>,
     mem_ops: Vec<MemOpX>,
     gc_ops: Vec<GcOp>,
+    gc_maps: Vec<(u32, Box<[u32]>)>,
     handlers: Vec<Handler>,
     /// Slot offset of the first hidden exception slot (after the declared locals).
     exn_base: u32,
@@ -167,6 +168,7 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         v128_pool: Vec::new(),
         mem_ops: Vec::new(),
         gc_ops: Vec::new(),
+        gc_maps: Vec::new(),
         handlers: Vec::new(),
         exn_base,
         legacy_level: 0,
@@ -186,6 +188,16 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         // Translated without room for the hidden slots: the caller asks again.
         return Ok((empty_code(), t.legacy_max));
     }
+    let gc_locals: Box<[u32]> = if module.uses_gc_refs {
+        t.local_types
+            .iter()
+            .zip(&t.local_offsets)
+            .filter(|&(&ty, _)| is_any_ref(module, ty))
+            .map(|(_, &o)| o)
+            .collect()
+    } else {
+        Box::new([])
+    };
     let mut fused = t.ops;
     let unfused = fuse::fuse(&mut fused);
     let code = Code {
@@ -203,6 +215,8 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         v128_pool: t.v128_pool,
         mem_ops: t.mem_ops,
         gc_ops: t.gc_ops,
+        gc_maps: t.gc_maps,
+        gc_locals,
         handlers: t.handlers,
         patched: HashMap::new(),
     };
@@ -224,9 +238,67 @@ fn empty_code() -> Code {
         v128_pool: Vec::new(),
         mem_ops: Vec::new(),
         gc_ops: Vec::new(),
+        gc_maps: Vec::new(),
+        gc_locals: Box::new([]),
         handlers: Vec::new(),
         patched: HashMap::new(),
     }
+}
+
+/// Whether a value of type `t` (as validation sees it) is an `any`
+/// reference: one the GC must see.
+fn is_any_ref(module: &Module, t: ValType) -> bool {
+    use wasmparser::{CompositeInnerType, HeapType, UnpackedIndex};
+    let ValType::Ref(r) = t else {
+        return false;
+    };
+    match r.heap_type() {
+        HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i)) => {
+            !matches!(
+                module.sub_types.get(i as usize).map(|s| &s.composite_type.inner),
+                Some(CompositeInnerType::Func(_))
+            )
+        }
+        _ => crate::value::ref_class(r) == crate::value::RefClass::Any,
+    }
+}
+
+/// [`is_any_ref`] for a type from the validator's operand stack, whose
+/// concrete types are the validator's own ids.
+fn operand_is_any_ref(
+    module: &Module,
+    res: &ValidatorResources,
+    t: ValType,
+) -> bool {
+    use wasmparser::{CompositeInnerType, HeapType, UnpackedIndex, WasmModuleResources};
+    match t {
+        ValType::Ref(r) => match r.heap_type() {
+            HeapType::Concrete(UnpackedIndex::Id(id)) | HeapType::Exact(UnpackedIndex::Id(id)) => {
+                !matches!(res.sub_type_at_id(id).composite_type.inner, CompositeInnerType::Func(_))
+            }
+            _ => is_any_ref(module, t),
+        },
+        _ => false,
+    }
+}
+
+/// An op where the collector may run with this frame on the stack: a call
+/// (the frame waits in it) or an allocation.
+fn is_safepoint(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::Call { .. }
+            | O::CallIndirect { .. }
+            | O::CallRef { .. }
+            | O::StructNew { .. }
+            | O::StructNewDefault { .. }
+            | O::ArrayNew { .. }
+            | O::ArrayNewDefault { .. }
+            | O::ArrayNewFixed { .. }
+            | O::ArrayNewData { .. }
+            | O::ArrayNewElem { .. }
+    )
 }
 
 /// What an instruction the interpreter cannot run yet is part of.
@@ -415,6 +487,20 @@ impl Translator<'_> {
         }
     }
 
+    /// The stack map of the op about to be emitted: the `any` operands.
+    fn record_gc_map(&mut self) {
+        let n = self.mirror.len();
+        let mut refs = Vec::new();
+        for k in 0..n {
+            if let Some(Some(t)) = self.validator.get_operand_type(n - 1 - k)
+                && operand_is_any_ref(self.module, self.validator.resources(), t)
+            {
+                refs.push(self.mirror[k] - 1);
+            }
+        }
+        self.gc_maps.push((self.pc(), refs.into()));
+    }
+
     /// Emit GC instruction `x`, which popped at most `pops` operands.
     fn gc(&mut self, x: GcOp, pops: usize) -> Result<()> {
         self.gc_ops.push(x);
@@ -524,6 +610,9 @@ impl Translator<'_> {
         let pre_top = self.top_type(0);
         let pre_second = self.top_type(1);
         let h0 = self.h();
+        if self.module.uses_gc_refs && !unreachable && is_safepoint(op) {
+            self.record_gc_map();
+        }
         self.validator.op(offset, op).map_err(invalid)?;
         use Operator as O;
         match *op {
