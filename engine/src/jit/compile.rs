@@ -99,7 +99,8 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 /// state), fuel checks only with `CompileOptions::fuel`. 3: no bounds checks
 /// (guard pages, `guard::GUARD_PAGES`). 4: shared objects too, with a code
 /// map. 5: wasm functions use the `tail` calling convention (tail calls).
-const ABI: u32 = 5;
+/// 6: `CatchTake` takes `keep`.
+const ABI: u32 = 6;
 
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();

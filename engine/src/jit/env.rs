@@ -90,8 +90,10 @@ pub(crate) enum Libcall {
     ThrowRef,
     /// (tag_index) -> 0|1: the exception in flight has this instance's tag.
     CatchMatch,
-    /// (payload slots, count) -> exnref: take the exception in flight (the run
-    /// goes on): its payload to the slots, the exception returned.
+    /// (payload slots, count, keep) -> exnref: take the exception in flight
+    /// (the run goes on): its payload to the slots, the exception returned;
+    /// without `keep` the handler does not need it (null returned), and an
+    /// exception no wasm code has seen is released.
     CatchTake,
 }
 
@@ -126,7 +128,7 @@ impl Libcall {
             Libcall::Throw => (&[I32, I64], None),
             Libcall::ThrowRef => (&[I64], None),
             Libcall::CatchMatch => (&[I32], Some(I32)),
-            Libcall::CatchTake => (&[I64, I32], Some(I64)),
+            Libcall::CatchTake => (&[I64, I32, I32], Some(I64)),
         }
     }
 

@@ -36,6 +36,8 @@ mod patch;
 pub mod prof;
 mod translate;
 mod vm;
+#[cfg(test)]
+mod tests_wasm3;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -1204,6 +1206,7 @@ impl JitEngine {
             exit_code: 0,
             frames: Vec::new(),
             exception: None,
+            exception_fresh: false,
             hook,
             break_tables: &mut *self.break_tables,
             debug_outcome: None,

@@ -233,6 +233,9 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     locals_slot: Option<ir::StackSlot>,
     /// Active exception handler scopes, innermost last.
     scopes: Vec<Scope>,
+    /// Whether the body has a `rethrow` (computed at its first legacy
+    /// `catch`): without one a legacy catch never needs its exception.
+    rethrows: Option<bool>,
     /// Bounds already checked in this straight-line stretch of code: an
     /// address (the i32 operand) and the end of the widest access through it
     /// that passed. Memory never shrinks, so a later access through the
@@ -317,8 +320,39 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             interrupt_trampoline: None,
             locals_slot: None,
             scopes: Vec::new(),
+            rethrows: None,
             checked: Vec::new(),
         }
+    }
+
+    /// The body has a `rethrow` (read once, at its first legacy `catch`).
+    fn body_rethrows(&mut self) -> Result<bool> {
+        if let Some(r) = self.rethrows {
+            return Ok(r);
+        }
+        let module = self.env.module;
+        let range = module
+            .body(self.func_index)
+            .expect("only defined functions are translated")
+            .range
+            .clone();
+        let reader =
+            wasmparser::BinaryReader::new(&module.bytes[range.clone()], range.start as u64);
+        let malformed = |e: wasmparser::BinaryReaderError| {
+            Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize)
+        };
+        let mut ops = wasmparser::FunctionBody::new(reader)
+            .get_operators_reader()
+            .map_err(malformed)?;
+        let mut found = false;
+        while !ops.eof() {
+            if matches!(ops.read().map_err(malformed)?, Operator::Rethrow { .. }) {
+                found = true;
+                break;
+            }
+        }
+        self.rethrows = Some(found);
+        Ok(found)
     }
 
     /// Translate the whole body and finalize the builder.
@@ -1118,8 +1152,16 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
 
     /// In a landing, when the exception in flight has tag `tag` (`None`:
     /// any): take it (the run goes on here) and return its payload values
-    /// and the exception (an `exnref`); otherwise go to `no`.
-    fn take_if(&mut self, tag: Option<u32>, no: ir::Block) -> (Vec<ir::Value>, ir::Value) {
+    /// and the exception (an `exnref`); otherwise go to `no`. Without
+    /// `keep` the handler never sees the exception itself (a `catch` that is
+    /// not `_ref`, a legacy catch in a body without `rethrow`), so the
+    /// runtime may release it (the value returned is then null).
+    fn take_if(
+        &mut self,
+        tag: Option<u32>,
+        no: ir::Block,
+        keep: bool,
+    ) -> (Vec<ir::Value>, ir::Value) {
         if let Some(tag) = tag {
             let t = self.b.ins().iconst(types::I32, tag as i64);
             let m = self
@@ -1134,8 +1176,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let tys = tag.map_or_else(Vec::new, |t| self.tag_types(t));
         let area = self.value_area(tys.len());
         let n = self.b.ins().iconst(types::I32, tys.len() as i64);
+        let k = self.b.ins().iconst(types::I32, i64::from(keep));
         let exn = self
-            .libcall(Libcall::CatchTake, &[area, n])
+            .libcall(Libcall::CatchTake, &[area, n, k])
             .expect("returns the exception");
         let l = self.env.layout;
         let vals = tys
@@ -1194,7 +1237,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             self.b.switch_to_block(test);
             let no = self.b.create_block();
             self.b.set_cold_block(no);
-            let (mut vals, exn) = self.take_if(tag, no);
+            let (mut vals, exn) = self.take_if(tag, no, with_ref);
             if with_ref {
                 vals.push(exn);
             }
@@ -1260,11 +1303,13 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             self.b.set_cold_block(test);
             self.b.ins().brif(is_exn, test, &[], pass, &[]);
             self.b.seal_block(test);
+            // A legacy catch keeps its exception only for a `rethrow`.
+            let keep = self.rethrows == Some(true);
             for (tag, blk) in &t.catches {
                 self.b.switch_to_block(test);
                 let no = self.b.create_block();
                 self.b.set_cold_block(no);
-                let (mut vals, exn) = self.take_if(*tag, no);
+                let (mut vals, exn) = self.take_if(*tag, no, keep);
                 vals.push(exn);
                 self.b.ins().jump(*blk, &Self::args(&vals));
                 self.b.seal_block(no);
@@ -1592,6 +1637,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 });
             }
             O::Catch { .. } | O::CatchAll => {
+                self.body_rethrows()?;
                 let tag = match op {
                     O::Catch { tag_index } => Some(tag_index),
                     _ => None,
@@ -1860,7 +1906,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (d, s, n) = self.pop3();
-                let (d, s, n) = (self.widen_index(d), self.widen_index(s), self.widen_index(n));
+                let (d, s, n) = (
+                    self.widen_index(d),
+                    self.widen_index(s),
+                    self.widen_index(n),
+                );
                 let dm = self.b.ins().iconst(types::I32, dst_mem as i64);
                 let sm = self.b.ins().iconst(types::I32, src_mem as i64);
                 self.libcall(Libcall::MemoryCopy, &[dm, sm, d, s, n]);
@@ -1924,7 +1974,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 src_table,
             } => {
                 let (d, s, n) = self.pop3();
-                let (d, s, n) = (self.widen_index(d), self.widen_index(s), self.widen_index(n));
+                let (d, s, n) = (
+                    self.widen_index(d),
+                    self.widen_index(s),
+                    self.widen_index(n),
+                );
                 let dt = self.b.ins().iconst(types::I32, dst_table as i64);
                 let st = self.b.ins().iconst(types::I32, src_table as i64);
                 self.libcall(Libcall::TableCopy, &[dt, st, d, s, n]);

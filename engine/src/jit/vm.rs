@@ -147,6 +147,9 @@ pub(crate) struct RunCtx {
     /// The exception in flight (store address) while the trap word is
     /// `EXCEPTION`.
     pub exception: Option<u32>,
+    /// The exception in flight was allocated by its `throw` and no wasm
+    /// code has had it as an `exnref` (`throw_ref` and `rethrow` clear it).
+    pub exception_fresh: bool,
     /// The debug hook of this run, if any (see [`super::DebugHook`]).
     pub hook: Option<*mut (dyn super::DebugHook + 'static)>,
     /// Per-instance break flags (the tables the vmctxs point at).
@@ -968,6 +971,7 @@ extern "C" fn lc_throw(vmctx: *mut VmCtx, tag_index: u32, slots: *const u128) {
     }
     let exn = c.store.alloc_exception(tag, payload);
     c.run.exception = Some(exn);
+    c.run.exception_fresh = true;
     c.run.frames.clear();
     c.rt.trap = trap_word::EXCEPTION;
 }
@@ -975,6 +979,7 @@ extern "C" fn lc_throw(vmctx: *mut VmCtx, tag_index: u32, slots: *const u128) {
 extern "C" fn lc_throw_ref(vmctx: *mut VmCtx, exn: u64) {
     let c = cx(vmctx);
     c.run.exception = Some((exn - 1) as u32);
+    c.run.exception_fresh = false;
     c.run.frames.clear();
     c.rt.trap = trap_word::EXCEPTION;
 }
@@ -986,8 +991,9 @@ extern "C" fn lc_catch_match(vmctx: *mut VmCtx, tag_index: u32) -> u32 {
     u32::from(thrown.is_some_and(|(t, _)| t == tag))
 }
 
-extern "C" fn lc_catch_take(vmctx: *mut VmCtx, slots: *mut u128, n: u32) -> u64 {
+extern "C" fn lc_catch_take(vmctx: *mut VmCtx, slots: *mut u128, n: u32, keep: u32) -> u64 {
     let c = cx(vmctx);
+    let fresh = std::mem::take(&mut c.run.exception_fresh);
     let Some(exn) = c.run.exception.take() else {
         return 0;
     };
@@ -1000,7 +1006,16 @@ extern "C" fn lc_catch_take(vmctx: *mut VmCtx, slots: *mut u128, n: u32) -> u64 
             unsafe { *slots.add(i) = value_to_slot(v) };
         }
     }
-    exn as u64 + 1
+    if keep != 0 {
+        return exn as u64 + 1;
+    }
+    // Nothing can name an exception that no wasm code has seen and this
+    // handler drops: a loop that throws and catches runs in constant memory
+    // (the last one allocated is the one in flight).
+    if fresh && exn as usize + 1 == c.store.exns.len() {
+        c.store.exns.pop();
+    }
+    0
 }
 
 /// Release a JIT module's code memory (when its `CompiledModule` drops).
