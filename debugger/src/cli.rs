@@ -78,18 +78,19 @@ pub struct GuiArgs {
     /// The module to open; without it the window shows an open-file screen
     #[arg(value_name = "FILE.wasm")]
     pub file: Option<PathBuf>,
-    /// Arguments for the program (`run` passes them to `_start`)
-    #[arg(value_name = "ARGS")]
+    /// Arguments for the program (`run` passes them to `_start`): every
+    /// word after FILE, as in `wasmtime run`; a `--` before them is dropped.
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
-    /// More arguments, after `--`: they may start with `-`
-    #[arg(last = true, value_name = "ARGS")]
-    pub rest: Vec<String>,
 }
 
 impl GuiArgs {
-    /// The program's arguments: the words after FILE, then those after `--`.
+    /// The program's arguments: the words after FILE (and after `--`).
     pub fn program_args(&self) -> Vec<String> {
-        self.args.iter().chain(&self.rest).cloned().collect()
+        match self.args.split_first() {
+            Some((first, rest)) if first == "--" => rest.to_vec(),
+            _ => self.args.clone(),
+        }
     }
 
     /// The same options as command-line words, for starting `wdb-gui`.
@@ -154,10 +155,11 @@ mod tests {
         use clap::Parser as _;
         let first = P::parse_from([
             "wdb-gui", "--dir", "data::/", "--env", "A=1", "--stdin", "in.txt", "app.wasm", "x",
-            "--", "-y",
+            "-y", "--", "--env",
         ])
         .gui;
-        assert_eq!(first.program_args(), ["x", "-y"]);
+        assert_eq!(first.program_args(), ["x", "-y", "--", "--env"]);
+        assert_eq!(first.host.envs, ["A=1"]);
         let again =
             P::parse_from(std::iter::once("wdb-gui".into()).chain(first.to_words())).gui;
         assert_eq!(again.host, first.host);

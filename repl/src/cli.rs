@@ -35,7 +35,7 @@ pub enum Command {
     Profile(crate::cmd_profile::ProfileArgs),
 }
 
-/// `wdb [--dir ..] [--env ..] [--stdin FILE] FILE.wasm [--batch SCRIPT] [ARGS...] [-- ARGS...]`:
+/// `wdb [--dir ..] [--env ..] [--stdin FILE] [--batch SCRIPT] FILE.wasm [ARGS...]`:
 /// the debugger REPL.
 #[derive(Args, Debug)]
 pub struct DebugArgs {
@@ -53,17 +53,65 @@ pub struct DebugArgs {
     pub gdb_args: bool,
     /// The module to debug
     pub file: Option<PathBuf>,
-    /// Arguments for the program (`run` passes them to `_start`)
-    #[arg(value_name = "ARGS")]
+    /// Arguments for the program (`run` passes them to `_start`). As in
+    /// `wasmtime run`, every word after the first one is the program's,
+    /// even one that starts with `-`; a `--` before them is dropped.
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
-    /// More arguments, after `--`: they may start with `-`
-    #[arg(last = true, value_name = "ARGS")]
-    pub rest: Vec<String>,
 }
 
 impl DebugArgs {
-    /// The program's arguments: the words after FILE, then those after `--`.
+    /// The program's arguments: the words after FILE (and after `--`).
     pub fn program_args(&self) -> Vec<String> {
-        self.args.iter().chain(&self.rest).cloned().collect()
+        match self.args.split_first() {
+            Some((first, rest)) if first == "--" => rest.to_vec(),
+            _ => self.args.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::Cli;
+
+    fn parse(words: &[&str]) -> (Option<String>, Vec<String>, Option<String>) {
+        let cli = Cli::try_parse_from(std::iter::once("wdb").chain(words.iter().copied()))
+            .unwrap_or_else(|e| panic!("{words:?}: {e}"));
+        let d = cli.debug;
+        let args = d.program_args();
+        (
+            d.file.map(|f| f.display().to_string()),
+            args,
+            d.batch.map(|f| f.display().to_string()),
+        )
+    }
+
+    #[test]
+    fn words_after_the_module_are_the_programs() {
+        let s = |v: &[&str]| v.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        for words in [
+            &["app.wasm", "a", "-x", "--batch", "b"][..],
+            &["app.wasm", "--", "a", "-x", "--batch", "b"],
+            &["--args", "app.wasm", "a", "-x", "--batch", "b"],
+            &["app.wasm", "a", "--", "-x", "--batch", "b"],
+        ] {
+            let (file, args, batch) = parse(words);
+            assert_eq!(file.as_deref(), Some("app.wasm"), "{words:?}");
+            let mut want = s(&["a", "-x", "--batch", "b"]);
+            if words.get(2) == Some(&"--") {
+                want.insert(1, "--".into());
+            }
+            assert_eq!(args, want, "{words:?}");
+            assert_eq!(batch, None, "{words:?}");
+        }
+        // Options before the first program argument are wdb's.
+        let (file, args, batch) = parse(&["app.wasm", "--batch", "s.wdb", "--", "20"]);
+        assert_eq!(file.as_deref(), Some("app.wasm"));
+        assert_eq!(args, s(&["20"]));
+        assert_eq!(batch.as_deref(), Some("s.wdb"));
+        let (_, args, _) = parse(&["--dir", "d", "app.wasm", "--no-state", "x"]);
+        assert_eq!(args, s(&["x"]));
     }
 }

@@ -78,11 +78,12 @@ fn run_redirects_stdin_and_stdout_and_splits_like_a_shell() {
 #[test]
 fn arguments_after_the_module_go_to_the_program() {
     let state = tempfile::tempdir().expect("state dir");
-    // Words after FILE, then after `--` (which may start with `-`); `--args`
-    // is gdb's spelling of the same.
+    // Every word after FILE is the program's, `-y` too, as in `wasmtime
+    // run`; a `--` right after FILE is dropped; `--args` is gdb's spelling.
     for args in [
-        &["--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "/data/notes.txt", "x", "--", "-y"][..],
-        &["--args", "--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "/data/notes.txt", "x", "--", "-y"][..],
+        &["--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "/data/notes.txt", "x", "-y"][..],
+        &["--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "--", "/data/notes.txt", "x", "-y"][..],
+        &["--args", "--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "/data/notes.txt", "x", "-y"][..],
     ] {
         let out = piped(args, "show args\nrun < fixtures/data/input.txt\n", state.path());
         let stdout = text(&out.stdout);

@@ -655,7 +655,7 @@ fn gui_starts_wdb_gui_with_the_same_options() {
     };
     let out = run(
         "/bin/echo",
-        &["--dir", "fixtures/data::/data", "--env", "A=1", "fixtures/readfile.wasm", "x", "--", "-y"],
+        &["--dir", "fixtures/data::/data", "--env", "A=1", "fixtures/readfile.wasm", "x", "-y"],
     );
     check(
         &out,
