@@ -222,6 +222,21 @@ fn compare_on(path: &Path, calls: Calls, engines: &[Eng]) -> Result<(), Failed> 
     Ok(())
 }
 
+/// Traps in functions reached by `return_call` (see the `tail_trap` trials).
+const TAIL_TRAP_WAT: &str = r#"(module
+  (memory 1)
+  (func $oob (param $a i32) (result i32) (i32.load (local.get $a)))
+  (func $div (param $a i32) (result i32) (i32.div_u (i32.const 1) (local.get $a)))
+  (func $mid (param $a i32) (result i32) (return_call $oob (local.get $a)))
+  (func $mid2 (param $a i32) (result i32) (return_call $div (local.get $a)))
+  (func (export "oob") (param $a i32) (result i32)
+    (i32.add (i32.const 1) (call $mid (local.get $a))))
+  (func (export "div") (param $a i32) (result i32)
+    (i32.add (i32.const 1) (call $mid2 (local.get $a))))
+  (func $exh (param $n i64) (result i64) (return_call $exh2 (local.get $n)))
+  (func $exh2 (param $n i64) (result i64) (i64.add (i64.const 1) (call $exh (local.get $n))))
+  (func (export "exhaust") (param $n i64) (result i64) (call $exh (local.get $n))))"#;
+
 fn main() {
     let args = Arguments::from_args();
     let root = root();
@@ -362,6 +377,30 @@ fn main() {
         trials.push(Trial::test(format!("wasm3::{name}"), move || {
             compare_on(&path, Calls::Invoke(calls), &[Eng::Jit, Eng::Aot, Eng::So])
         }));
+    }
+
+    // Traps below a tail call: the backtrace has the frames that remain (a
+    // guard-page fault, an explicit check, the depth limit reached by a
+    // recursion through a tail call).
+    for (export, arg) in [
+        ("oob", Value::I32(70_000)),
+        ("div", Value::I32(0)),
+        ("exhaust", Value::I64(1)),
+    ] {
+        trials.push(Trial::test(
+            format!("wasm3::tail_trap::{export}"),
+            move || {
+                let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+                let path = dir.path().join("tail_trap.wasm");
+                let wasm = wat::parse_str(TAIL_TRAP_WAT).map_err(|e| e.to_string())?;
+                std::fs::write(&path, wasm).map_err(|e| e.to_string())?;
+                compare_on(
+                    &path,
+                    Calls::Invoke(vec![(export.to_string(), vec![arg])]),
+                    &[Eng::Jit, Eng::Aot],
+                )
+            },
+        ));
     }
 
     let fuzz = root.join("../shared/corpus/regressions/wazero-fuzzcases");
