@@ -80,7 +80,11 @@ pub struct GuiArgs {
     pub file: Option<PathBuf>,
     /// Arguments for the program (`run` passes them to `_start`): every
     /// word after FILE, as in `wasmtime run`; a `--` before them is dropped.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub args: Vec<String>,
 }
 
@@ -160,8 +164,7 @@ mod tests {
         .gui;
         assert_eq!(first.program_args(), ["x", "-y", "--", "--env"]);
         assert_eq!(first.host.envs, ["A=1"]);
-        let again =
-            P::parse_from(std::iter::once("wdb-gui".into()).chain(first.to_words())).gui;
+        let again = P::parse_from(std::iter::once("wdb-gui".into()).chain(first.to_words())).gui;
         assert_eq!(again.host, first.host);
         assert_eq!(again.file, first.file);
         assert_eq!(again.program_args(), first.program_args());

@@ -68,8 +68,9 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
     argv.extend(opts.args.iter().cloned());
     let stdout_file = match &opts.stdout_file {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| format!("cannot write the guest's stdout to {}: {e}", path.display()))?;
+            let file = std::fs::File::create(path).map_err(|e| {
+                format!("cannot write the guest's stdout to {}: {e}", path.display())
+            })?;
             let file = Mutex::new(file);
             Some(Output::Sink(Arc::new(move |b: &[u8]| {
                 use std::io::Write as _;
@@ -82,13 +83,13 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
         }
         None => None,
     };
-    let stdin_bytes = match &opts.stdin_file {
-        Some(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| format!("cannot read the guest's stdin from {}: {e}", path.display()))?,
-        ),
-        None => None,
-    };
+    let stdin_bytes =
+        match &opts.stdin_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                format!("cannot read the guest's stdin from {}: {e}", path.display())
+            })?),
+            None => None,
+        };
     let cfg = WasiConfig {
         args: argv,
         env: opts.env.clone(),

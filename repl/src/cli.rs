@@ -56,7 +56,11 @@ pub struct DebugArgs {
     /// Arguments for the program (`run` passes them to `_start`). As in
     /// `wasmtime run`, every word after the first one is the program's,
     /// even one that starts with `-`; a `--` before them is dropped.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub args: Vec<String>,
 }
 

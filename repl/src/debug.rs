@@ -388,7 +388,12 @@ impl<B: Backend> Repl<B> {
 }
 
 /// Open the module, then give the session the command line's host options.
-fn open<B: Backend>(repl: &mut Repl<B>, file: &Path, program: ProgramConfig, out: &mut dyn Write) -> LineResult {
+fn open<B: Backend>(
+    repl: &mut Repl<B>,
+    file: &Path,
+    program: ProgramConfig,
+    out: &mut dyn Write,
+) -> LineResult {
     let load = Command::Load {
         path: file.to_path_buf(),
         args: program.args.clone(),

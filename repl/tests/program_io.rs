@@ -52,7 +52,13 @@ fn run_redirects_stdin_and_stdout_and_splits_like_a_shell() {
         out_file.display()
     );
     let out = piped(
-        &["--dir", "fixtures/data::/data", "--env", "GREETING=hi", "fixtures/readfile.wasm"],
+        &[
+            "--dir",
+            "fixtures/data::/data",
+            "--env",
+            "GREETING=hi",
+            "fixtures/readfile.wasm",
+        ],
         &script,
         state.path(),
     );
@@ -65,7 +71,10 @@ fn run_redirects_stdin_and_stdout_and_splits_like_a_shell() {
     );
     let stdout = text(&out.stdout);
     assert!(stdout.contains("[exited with code 0]"), "{stdout}");
-    assert!(!stdout.contains("from readfile"), "the guest's stdout went to the file: {stdout}");
+    assert!(
+        !stdout.contains("from readfile"),
+        "the guest's stdout went to the file: {stdout}"
+    );
     assert!(
         stdout.contains(&format!(
             "Argument list to give program being debugged when it is started is \"/data/notes.txt 'a b' c < fixtures/data/input.txt > '{}'\".",
@@ -81,11 +90,38 @@ fn arguments_after_the_module_go_to_the_program() {
     // Every word after FILE is the program's, `-y` too, as in `wasmtime
     // run`; a `--` right after FILE is dropped; `--args` is gdb's spelling.
     for args in [
-        &["--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "/data/notes.txt", "x", "-y"][..],
-        &["--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "--", "/data/notes.txt", "x", "-y"][..],
-        &["--args", "--dir", "fixtures/data::/data", "fixtures/readfile.wasm", "/data/notes.txt", "x", "-y"][..],
+        &[
+            "--dir",
+            "fixtures/data::/data",
+            "fixtures/readfile.wasm",
+            "/data/notes.txt",
+            "x",
+            "-y",
+        ][..],
+        &[
+            "--dir",
+            "fixtures/data::/data",
+            "fixtures/readfile.wasm",
+            "--",
+            "/data/notes.txt",
+            "x",
+            "-y",
+        ][..],
+        &[
+            "--args",
+            "--dir",
+            "fixtures/data::/data",
+            "fixtures/readfile.wasm",
+            "/data/notes.txt",
+            "x",
+            "-y",
+        ][..],
     ] {
-        let out = piped(args, "show args\nrun < fixtures/data/input.txt\n", state.path());
+        let out = piped(
+            args,
+            "show args\nrun < fixtures/data/input.txt\n",
+            state.path(),
+        );
         let stdout = text(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
         assert!(
@@ -95,7 +131,14 @@ fn arguments_after_the_module_go_to_the_program() {
     }
     // `--stdin FILE` on the command line, `set environment`, `unset environment`.
     let out = piped(
-        &["--dir", "fixtures/data::/data", "--stdin", "fixtures/data/input.txt", "fixtures/readfile.wasm", "/data/notes.txt"],
+        &[
+            "--dir",
+            "fixtures/data::/data",
+            "--stdin",
+            "fixtures/data/input.txt",
+            "fixtures/readfile.wasm",
+            "/data/notes.txt",
+        ],
         "set environment GREETING=bonjour\nshow environment\nrun\nunset environment GREETING\nshow environment\n",
         state.path(),
     );
@@ -103,8 +146,14 @@ fn arguments_after_the_module_go_to_the_program() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(stdout.contains("\nGREETING=bonjour\n"), "{stdout}");
     assert!(stdout.contains("bonjour from readfile\n"), "{stdout}");
-    assert!(stdout.contains("stdin: 2 lines, 3 words, 14 bytes\n"), "{stdout}");
-    assert!(stdout.contains("The program's environment is empty"), "{stdout}");
+    assert!(
+        stdout.contains("stdin: 2 lines, 3 words, 14 bytes\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("The program's environment is empty"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -117,7 +166,10 @@ fn errors_go_to_stderr() {
     );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(stderr.contains("error: Undefined command: \"contnue\""), "{stderr}");
+    assert!(
+        stderr.contains("error: Undefined command: \"contnue\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("error: "), "{stderr}");
     assert!(!stdout.contains("error:"), "{stdout}");
     assert!(stdout.contains("34"), "{stdout}");
@@ -139,7 +191,11 @@ fn a_script_gives_the_same_output_on_every_run() {
     assert_eq!(first.status.code(), Some(0), "{first:?}");
     assert_eq!(text(&first.stdout), text(&second.stdout));
     assert_eq!(text(&first.stderr), text(&second.stderr));
-    assert!(!text(&second.stdout).contains("Restored"), "{}", text(&second.stdout));
+    assert!(
+        !text(&second.stdout).contains("Restored"),
+        "{}",
+        text(&second.stdout)
+    );
     // `--batch` too.
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("script.wdb");
@@ -186,10 +242,12 @@ fn interactive_sessions_restore_breakpoints_and_say_so() {
     s.expect(expectrl::Eof).expect("quit");
 
     let mut s = spawn_pty(state.path(), &["fixtures/fib.wasm"]);
-    s.expect("Restored 1 breakpoint").expect("restored and said so");
+    s.expect("Restored 1 breakpoint")
+        .expect("restored and said so");
     s.expect("(wdb) ").unwrap();
     s.send("break divide\r").unwrap();
-    s.expect("\r\nBreakpoint 2 at ").expect("numbered after the restored one");
+    s.expect("\r\nBreakpoint 2 at ")
+        .expect("numbered after the restored one");
     s.expect("(wdb) ").unwrap();
     s.send("quit\r").unwrap();
     s.expect(expectrl::Eof).expect("quit");
@@ -197,7 +255,8 @@ fn interactive_sessions_restore_breakpoints_and_say_so() {
     let mut s = spawn_pty(state.path(), &["--no-state", "fixtures/fib.wasm"]);
     s.expect("(wdb) ").expect("prompt");
     s.send("info breakpoints\r").unwrap();
-    s.expect("\r\nNo breakpoints").expect("nothing restored with --no-state");
+    s.expect("\r\nNo breakpoints")
+        .expect("nothing restored with --no-state");
     s.expect("(wdb) ").unwrap();
     s.send("quit\r").unwrap();
     s.expect(expectrl::Eof).expect("quit");
@@ -226,10 +285,12 @@ fn quit_while_paused_asks_first() {
     s.expect("(wdb) ").unwrap();
     // Not paused any more: `quit` leaves at once.
     s.send("continue\r").unwrap();
-    s.expect("\r\n[fibArray returned 34]\r\n").expect("finished");
+    s.expect("\r\n[fibArray returned 34]\r\n")
+        .expect("finished");
     s.expect("(wdb) ").unwrap();
     s.send(ControlCode::EndOfTransmission).unwrap();
-    s.expect(expectrl::Eof).expect("Ctrl-D leaves when nothing is paused");
+    s.expect(expectrl::Eof)
+        .expect("Ctrl-D leaves when nothing is paused");
 }
 
 #[test]
@@ -256,10 +317,12 @@ fn ctrl_c_stops_profile() {
     s.send("profile call loop_forever\r").unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     s.send(ControlCode::EndOfText).unwrap();
-    s.expect("error: profiling interrupted").expect("profile stopped");
+    s.expect("error: profiling interrupted")
+        .expect("profile stopped");
     s.expect("(wdb) ").unwrap();
     s.send("call fibArray 10\r").unwrap();
-    s.expect("\r\n[fibArray returned 34]\r\n").expect("the session goes on");
+    s.expect("\r\n[fibArray returned 34]\r\n")
+        .expect("the session goes on");
     s.expect("(wdb) ").unwrap();
     s.send("quit\r").unwrap();
     s.expect(expectrl::Eof).expect("quit");

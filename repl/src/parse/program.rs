@@ -36,10 +36,11 @@ fn err<T>(s: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError(s.into()))
 }
 
+/// Arguments, then the files `<` and `>` name.
+type ArgsAndRedirections = (Vec<String>, Option<PathBuf>, Option<PathBuf>);
+
 /// `ARGS [< IN] [> OUT]` split as a shell would.
-fn args_and_redirections(
-    rest: &str,
-) -> Result<(Vec<String>, Option<PathBuf>, Option<PathBuf>), ParseError> {
+fn args_and_redirections(rest: &str) -> Result<ArgsAndRedirections, ParseError> {
     let words = shell_words::split(rest)
         .map_err(|e| ParseError(format!("cannot split the arguments: {e}")))?;
     let (mut args, mut stdin, mut stdout) = (Vec::new(), None, None);
@@ -91,14 +92,16 @@ pub fn parse_run(rest: &str) -> Option<Result<Parsed, ParseError>> {
 pub fn parse_set(rest: &str) -> Option<Result<Parsed, ParseError>> {
     let (word, tail) = split_word(rest);
     match word {
-        "args" => Some(args_and_redirections(tail).and_then(|(args, stdin, stdout)| {
-            edit(ProgramEdit::Args {
-                args,
-                stdin,
-                stdout,
-                run: false,
-            })
-        })),
+        "args" => Some(
+            args_and_redirections(tail).and_then(|(args, stdin, stdout)| {
+                edit(ProgramEdit::Args {
+                    args,
+                    stdin,
+                    stdout,
+                    run: false,
+                })
+            }),
+        ),
         "environment" | "env" => Some(parse_set_env(tail)),
         _ => None,
     }
@@ -154,7 +157,10 @@ fn split_word(s: &str) -> (&str, &str) {
 /// The arguments as `show args` prints them: quoted for a shell, with the
 /// redirections after them.
 pub fn args_text(args: &[String], stdin: Option<&PathBuf>, stdout: Option<&PathBuf>) -> String {
-    let mut words: Vec<String> = args.iter().map(|a| shell_words::quote(a).into_owned()).collect();
+    let mut words: Vec<String> = args
+        .iter()
+        .map(|a| shell_words::quote(a).into_owned())
+        .collect();
     if let Some(f) = stdin {
         words.push(format!("< {}", shell_words::quote(&f.to_string_lossy())));
     }
@@ -210,7 +216,9 @@ mod tests {
         // `run` alone is the session's: it reuses the last arguments.
         assert!(matches!(
             super::super::parse("run"),
-            Ok(Parsed::Command(wdb_debugger::api::Command::Run { args: None }))
+            Ok(Parsed::Command(wdb_debugger::api::Command::Run {
+                args: None
+            }))
         ));
     }
 
