@@ -591,8 +591,9 @@ impl Runner {
             WastDirective::AssertMalformedCustom { mut module, .. }
             | WastDirective::AssertInvalidCustom { mut module, .. } => match encode(&mut module) {
                 Err(_) => Ok(()),
-                Ok(bytes) => match Module::with_features(bytes, self.features) {
+                Ok(bytes) => match Module::with_features(bytes.clone(), self.features) {
                     Err(_) => Ok(()),
+                    Ok(_) if check_custom_sections(&bytes).is_err() => Ok(()),
                     Ok(_) => Err("a module with a bad custom section was accepted".into()),
                 },
             },
@@ -657,6 +658,61 @@ fn arg(a: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
         WastArgCore::RefHost(n) => Value::AnyRef(Some(host_ref(*n))),
     })
+}
+
+/// The custom sections the spec defines checked as the `custom/` scripts
+/// expect (a module stays valid without them; this is for
+/// `assert_invalid_custom`): every branch hint (`metadata.code.branch_hint`)
+/// must name a defined function and point at an `if` or `br_if` in it.
+fn check_custom_sections(bytes: &[u8]) -> Result<(), String> {
+    use wasmparser::{KnownCustom, Operator, Parser, Payload};
+    let mut imported = 0u32;
+    let mut bodies = Vec::new();
+    let mut hints: Vec<(u32, Vec<u32>)> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| e.to_string())? {
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    if matches!(imp.map_err(|e| e.to_string())?.ty, wasmparser::TypeRef::Func(_)) {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
+            Payload::CustomSection(c) => {
+                if let KnownCustom::BranchHints(r) = c.as_known() {
+                    for f in r {
+                        let f = f.map_err(|e| e.to_string())?;
+                        let mut offs = Vec::new();
+                        for h in f.hints {
+                            offs.push(h.map_err(|e| e.to_string())?.func_offset);
+                        }
+                        hints.push((f.func, offs));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (func, offs) in hints {
+        let body = func
+            .checked_sub(imported)
+            .and_then(|i| bodies.get(i as usize))
+            .ok_or_else(|| format!("branch hint for function {func}, which has no body"))?;
+        let start = body.range().start;
+        let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
+        let mut targets = Vec::new();
+        while !ops.eof() {
+            let (op, at) = ops.read_with_offset().map_err(|e| e.to_string())?;
+            if matches!(op, Operator::If { .. } | Operator::BrIf { .. }) {
+                targets.push((at - start) as u32);
+            }
+        }
+        if let Some(o) = offs.iter().find(|o| !targets.contains(o)) {
+            return Err(format!("branch hint at offset {o} of function {func}: not an if or br_if"));
+        }
+    }
+    Ok(())
 }
 
 /// The spec harness's `(ref.host N)`: host reference N made internal
@@ -736,5 +792,27 @@ fn matches_ret(store: &Store, got: &Value, want: &WastRetCore<'_>) -> bool {
         (Value::AnyRef(Some(r)), WastRetCore::RefStruct) => store.gc_object_is_array(*r) == Some(false),
         (Value::AnyRef(Some(r)), WastRetCore::RefArray) => store.gc_object_is_array(*r) == Some(true),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod custom_tests {
+    use super::check_custom_sections;
+
+    #[test]
+    fn branch_hints_must_point_at_if_or_br_if() {
+        let good = wat::parse_str(
+            r#"(module (func (param i32)
+                 (@metadata.code.branch_hint "\01") (if (local.get 0) (then))
+                 (block (@metadata.code.branch_hint "\00") (br_if 0 (local.get 0)))))"#,
+        )
+        .expect("valid text");
+        assert_eq!(check_custom_sections(&good), Ok(()));
+        let bad = wat::parse_str(
+            r#"(module (func (param i32) (result i32)
+                 local.get 0 local.get 0 (@metadata.code.branch_hint "\01") i32.eq))"#,
+        )
+        .expect("valid text");
+        assert!(check_custom_sections(&bad).is_err());
     }
 }
