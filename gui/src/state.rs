@@ -261,9 +261,14 @@ impl DebugState {
                     .log
                     .push((LogKind::Info, format!("{title}: {}", named_text(&values)))),
             },
-            Event::Printed { expr, text } => {
+            Event::Printed { expr, text, .. } => {
                 self.log.push((LogKind::Info, format!("{expr} = {text}")))
             }
+            Event::Displayed {
+                number, expr, text, ..
+            } => self
+                .log
+                .push((LogKind::Info, format!("{number}: {expr} = {text}"))),
             Event::Memory(view) => {
                 self.memory_size = Some(view.memory_size);
                 let mut addr = view.addr;
