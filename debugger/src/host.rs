@@ -140,12 +140,29 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
             );
         }
     }
+    define_imported_tags(&mut linker, store, module);
     let imports = linker.resolve(store, module).map_err(|e| e.to_string())?;
     Ok(Host {
         imports,
         wasi,
         output,
     })
+}
+
+/// Define a fresh tag for every imported exception tag the linker has not
+/// got. A tag is only an identity, so the host can make one: LLVM imports
+/// its exception tag (`env::__cpp_exception`) in programs built with
+/// `-fwasm-exceptions` or Rust's `-Cpanic=unwind`, and throws and catches it
+/// itself. Each distinct `module::name` gets one tag.
+pub fn define_imported_tags(linker: &mut Linker, store: &mut Store, module: &Module) {
+    for imp in &module.imports {
+        if let ImportKind::Tag(ty) = imp.kind
+            && linker.get(&imp.module, &imp.name).is_none()
+        {
+            let addr = store.add_tag(module.types[ty as usize].clone());
+            linker.define(&imp.module, &imp.name, Extern::Tag(addr));
+        }
+    }
 }
 
 /// Convert a computed value to a local's / global's type (for `set var`).
