@@ -77,11 +77,15 @@ pub fn parse_u32(s: &str) -> Option<u32> {
     parse_u64(s).and_then(|v| u32::try_from(v).ok())
 }
 
-/// An unsigned number as [`wdb_engine::literal`] reads it.
 pub fn parse_u64(s: &str) -> Option<u64> {
-    wdb_engine::literal::parse_uint(s)
-        .ok()
-        .and_then(|v| u64::try_from(v).ok())
+    let s = s.trim().replace('_', "");
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16).ok()
+    } else if let Some(b) = s.strip_prefix("0b") {
+        u64::from_str_radix(b, 2).ok()
+    } else {
+        s.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,9 +216,6 @@ pub enum Command {
     Enable(u32, bool),
     Condition(u32, Option<String>),
     Ignore(u32, u32),
-    /// `watch EXPR`: an lvalue (`total`, `p->next->val`) or an address
-    /// expression; `len` 0 watches the size of EXPR's type (4 bytes for
-    /// an address).
     Watch {
         addr: String,
         len: u32,
@@ -263,18 +264,6 @@ pub enum Command {
         expr: String,
         format: Format,
     },
-    /// `ptype EXPR|TYPE` (`expand`: struct members listed) and `whatis`.
-    Ptype {
-        expr: String,
-        expand: bool,
-    },
-    /// `display EXPR`: shown at every stop (and now); `None`: show them all now.
-    Display {
-        expr: Option<String>,
-        format: Format,
-    },
-    /// `undisplay N...`; empty: every display.
-    Undisplay(Vec<u32>),
     /// WAT around the current pc (or a function by name).
     Disassemble {
         around: Option<String>,
@@ -346,6 +335,9 @@ pub enum Command {
         start: String,
         end: String,
     },
+    /// Every defined function's WAT with its `code_offset`s
+    /// (`Event::ModuleWat`), for front ends that show whole functions.
+    ModuleWat,
     /// A whole source file as DWARF names it (`Event::SourceText`).
     SourceFile {
         file: String,
@@ -413,24 +405,18 @@ pub enum Event {
     FrameSelected(FrameView),
     /// Named values: locals, args, globals, the operand stack.
     Values {
-        title: String,
+        kind: ValuesKind,
         values: Vec<NamedValue>,
     },
-    /// One printed expression, recorded in the value history as `$history`.
+    /// One printed expression.
     Printed {
         expr: String,
-        text: String,
-        history: u32,
-    },
-    /// A `display` expression's value at a stop.
-    Displayed {
-        number: u32,
-        expr: String,
-        format: Format,
         text: String,
     },
     Memory(MemoryView),
     Disassembly(Vec<DisasmLine>),
+    /// The answer to `Command::ModuleWat`, in function index order.
+    ModuleWat(Vec<FuncWatView>),
     WasiCalls(Vec<WasiCallView>),
     /// The source files named by the DWARF line tables, sorted.
     SourceFiles(Vec<String>),
@@ -517,7 +503,7 @@ pub enum StopReason {
     Location,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ValueView {
     /// `i32`, `f64`, ...
     pub ty: String,
@@ -525,9 +511,13 @@ pub struct ValueView {
     pub text: String,
     /// Raw bits (for hex/binary views).
     pub bits: u128,
+    /// The parts a front end can expand as a tree: the fields of a struct,
+    /// the elements of an array, and for a pointer the value it points at
+    /// (`*p`, one level). Empty for scalars.
+    pub children: Vec<NamedValue>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NamedValue {
     pub name: String,
     pub value: ValueView,
@@ -559,11 +549,76 @@ pub struct FrameView {
     pub jit: bool,
 }
 
+/// Which values an [`Event::Values`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValuesKind {
+    Locals,
+    Args,
+    /// The operand stack, top first.
+    OperandStack,
+    Globals,
+}
+
+impl ValuesKind {
+    /// `locals`, `args`, `operand stack (top first)`, `globals`.
+    pub fn title(self) -> &'static str {
+        match self {
+            ValuesKind::Locals => "locals",
+            ValuesKind::Args => "args",
+            ValuesKind::OperandStack => "operand stack (top first)",
+            ValuesKind::Globals => "globals",
+        }
+    }
+}
+
+/// What a [`BreakpointView`] stops on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakpointKind {
+    /// A code location.
+    Breakpoint,
+    /// `watch`: writes to memory.
+    Watchpoint,
+    /// `rwatch`: reads of memory.
+    ReadWatchpoint,
+    /// `awatch`: any access to memory.
+    AccessWatchpoint,
+    /// `catch wasi`: a WASI call.
+    Catchpoint,
+}
+
+impl BreakpointKind {
+    /// The words gdb's `info breakpoints` prints in its Type column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakpointKind::Breakpoint => "breakpoint",
+            BreakpointKind::Watchpoint => "watchpoint",
+            BreakpointKind::ReadWatchpoint => "read watchpoint",
+            BreakpointKind::AccessWatchpoint => "acc watchpoint",
+            BreakpointKind::Catchpoint => "catchpoint",
+        }
+    }
+
+    pub fn is_watchpoint(self) -> bool {
+        matches!(
+            self,
+            BreakpointKind::Watchpoint
+                | BreakpointKind::ReadWatchpoint
+                | BreakpointKind::AccessWatchpoint
+        )
+    }
+}
+
+impl std::fmt::Display for BreakpointKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so table columns (`{:<16}`) line up.
+        f.pad(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BreakpointView {
     pub number: u32,
-    /// `breakpoint`, `watchpoint`, `read watchpoint`, `acc watchpoint`, `catchpoint`.
-    pub kind: String,
+    pub kind: BreakpointKind,
     pub spec: String,
     pub enabled: bool,
     pub temporary: bool,
@@ -602,6 +657,14 @@ pub struct MemoryView {
     pub bytes: Vec<u8>,
     /// The live memory's size in bytes when read (it grows with `memory.grow`).
     pub memory_size: u64,
+}
+
+/// One defined function as WAT: its `(func ...)` line, then its body's.
+#[derive(Debug, Clone)]
+pub struct FuncWatView {
+    pub func_index: u32,
+    pub name: String,
+    pub lines: Vec<DisasmLine>,
 }
 
 #[derive(Debug, Clone)]
@@ -649,6 +712,18 @@ pub struct ExportView {
     pub index: u32,
     /// `(param i32) (result i32)` for functions.
     pub signature: String,
+    /// A function's parameter types (empty for other exports).
+    pub params: Vec<crate::engine::ValType>,
+}
+
+/// One entry of the `producers` custom section: `language: C11`,
+/// `processed-by: clang 19.1.0`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerView {
+    /// `language`, `processed-by` or `sdk`.
+    pub field: String,
+    pub name: String,
+    pub version: String,
 }
 
 #[derive(Debug, Clone)]
@@ -689,6 +764,23 @@ pub struct ModuleView {
     pub has_dwarf: bool,
     /// `command` (has `_start`), `reactor` (has `_initialize`) or `library`.
     pub kind: String,
+    /// Where a front end opens the module: `main`, else the first export
+    /// with a source line, else the first export (None without functions).
+    pub entry: Option<EntryView>,
+    /// The `producers` section (empty without one); `Err` says why it
+    /// could not be read.
+    pub producers: Result<Vec<ProducerView>, String>,
+    /// The first memory's initial size in bytes (None without a memory).
+    pub memory_bytes: Option<u64>,
+}
+
+/// The function a front end shows first, and its source line when DWARF
+/// has one.
+#[derive(Debug, Clone)]
+pub struct EntryView {
+    pub func_index: u32,
+    pub func_name: String,
+    pub source: Option<SourceLoc>,
 }
 
 #[cfg(test)]

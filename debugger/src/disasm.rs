@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use wdb_engine::Module;
 
+use crate::api::{DisasmLine, FuncWatView};
+
 pub struct Disasm {
     /// (module_offset, text) per printed line, file order.
     lines: Vec<(Option<usize>, String)>,
@@ -76,6 +78,51 @@ impl Disasm {
             .min()
             .unwrap_or(0);
         out.into_iter().map(|(o, t)| (o, &t[indent..])).collect()
+    }
+
+    /// Every defined function's WAT, from its `(func` line to its last
+    /// instruction, each line with the `code_offset` of its instruction.
+    pub fn functions(&self, module: &Module) -> Vec<FuncWatView> {
+        let code = module
+            .bodies
+            .first()
+            .map(|b| b.range.start)
+            .zip(module.bodies.last().map(|b| b.range.end))
+            .map_or(0..0, |(s, e)| s..e);
+        let mut out: Vec<FuncWatView> = Vec::new();
+        // A defined function's lines start with `(func` at module level;
+        // imports print `(import ... (func ...))` instead.
+        let mut next_func = module.num_imported_funcs;
+        let mut in_func = false;
+        for (offset, text) in &self.lines {
+            let trimmed = text.trim_start();
+            let depth = text.len() - trimmed.len();
+            if depth <= 2 {
+                in_func = depth == 2 && trimmed.starts_with("(func");
+                if in_func {
+                    out.push(FuncWatView {
+                        func_index: next_func,
+                        name: module.display_func_name(next_func),
+                        lines: Vec::new(),
+                    });
+                    next_func += 1;
+                }
+            }
+            if !in_func {
+                continue;
+            }
+            if let Some(f) = out.last_mut() {
+                let code_offset = offset
+                    .filter(|o| code.contains(o) && depth > 2)
+                    .map(|o| module.code_offset_from_module_offset(o));
+                f.lines.push(DisasmLine {
+                    code_offset,
+                    text: text.clone(),
+                    current: false,
+                });
+            }
+        }
+        out
     }
 
     /// The `module_offset`s of the instructions from `module_offset` on (for `x/Ni`).
@@ -167,6 +214,32 @@ fn without_debug_sections(bytes: &[u8]) -> Option<Trimmed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fib_functions_are_split_with_code_offsets_and_no_dwarf() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/fib.wasm");
+        let module = Module::from_file(std::path::Path::new(path)).expect("fib.wasm decodes");
+        let funcs = Disasm::new(&module).expect("prints").functions(&module);
+        assert_eq!(
+            funcs.len() as u32,
+            module.num_funcs() - module.num_imported_funcs
+        );
+        let f = funcs
+            .iter()
+            .find(|f| f.name == "fibArray")
+            .expect("fibArray is printed");
+        assert!(f.lines[0].text.contains("(func $fibArray"), "{:?}", f.lines[0]);
+        let body = module.body(f.func_index).expect("defined");
+        let first = f
+            .lines
+            .iter()
+            .find_map(|l| l.code_offset)
+            .expect("instructions carry offsets");
+        let mo = module.module_offset_from_code_offset(first);
+        assert!(body.range.contains(&mo), "{mo} not in {:?}", body.range);
+        // The next function's lines are not part of this one.
+        assert!(f.lines[1..].iter().all(|l| !l.text.contains("(func ")));
+    }
 
     fn custom(name: &str, payload: &[u8]) -> Vec<u8> {
         let mut content = vec![name.len() as u8];

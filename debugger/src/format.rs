@@ -25,6 +25,7 @@ pub fn value_view(v: Value) -> ValueView {
         ty: valtype_name(v.ty()).to_string(),
         text: v.to_string(),
         bits: value_bits(v).0,
+        children: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod host;
 pub mod session;
 pub mod source;
 pub mod state;
+pub mod value_tree;
 pub mod worker;
 
 pub use api::{Command, Event, Request};

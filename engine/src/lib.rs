@@ -13,7 +13,6 @@ pub mod error;
 pub mod interp;
 pub mod ir;
 pub mod jit;
-pub mod literal;
 pub mod module;
 pub mod runtime;
 pub mod spec;

@@ -4,15 +4,12 @@
 //! the panels returned (egui_demo_app's `wrap_app.rs` pattern).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Key, Modifiers};
 use wdb_debugger::api::{Command, Event, Request};
-use wdb_debugger::engine::Module;
 
 use crate::backend::Backend;
-use crate::disasm::Disassembly;
 use crate::panels;
 use crate::prefs::{BottomTab, CentralTab, LeftTab, Prefs};
 use crate::state::{DebugState, LogKind, RunState};
@@ -58,6 +55,10 @@ pub struct ViewState {
     pub mem_scroll_px: f32,
     /// A hex row's measured height with spacing (0 until drawn once).
     pub mem_row_step: f32,
+    /// The "Save memory" form, while open.
+    pub mem_save: Option<crate::panels::memory::SaveForm>,
+    /// A save whose bytes have been asked for.
+    pub mem_save_pending: Option<crate::panels::memory::PendingSave>,
     pub wasi_filter: String,
     pub wasi_catch: String,
     pub stdin_line: String,
@@ -72,6 +73,14 @@ pub struct ViewState {
     /// The "Line:" box's text.
     pub source_goto: String,
     pub source_seen_stop: u64,
+    /// The module's WAT was asked for (`Command::ModuleWat`).
+    pub wat_requested: bool,
+    /// The views were pointed at the module's entry point (once per module).
+    pub entry_applied: bool,
+    /// Where the source pane and the right-hand pane were drawn last frame
+    /// (their edges are the handles that resize them).
+    pub source_pane: Option<egui::Rect>,
+    pub right_pane: Option<egui::Rect>,
     /// Source files asked for (answered or not), so each is asked once.
     pub source_requested: std::collections::HashSet<String>,
     pub source_files_requested: bool,
@@ -82,15 +91,6 @@ pub struct ViewState {
     pub profile_call: String,
 }
 
-/// What the background decode hands back: the module, its WAT, a warning.
-type Decoded = Result<(Module, Disassembly, Option<String>), String>;
-
-/// A module being decoded and printed on a background thread.
-struct Opening {
-    path: PathBuf,
-    result: crossbeam_channel::Receiver<Decoded>,
-}
-
 pub struct WdbApp {
     pub prefs: Prefs,
     pub state: DebugState,
@@ -98,7 +98,6 @@ pub struct WdbApp {
     backend: Box<dyn Backend>,
     next_id: u64,
     pending_call: Option<PendingCall>,
-    opening: Option<Opening>,
     /// Write preferences to disk when they change (off in tests).
     pub persist: bool,
     saved_prefs: Prefs,
@@ -114,85 +113,17 @@ impl WdbApp {
             backend,
             next_id: 1,
             pending_call: None,
-            opening: None,
             persist: false,
         }
     }
 
-    /// Open a module: the session loads it on its thread, and a background
-    /// thread decodes and prints it for the static views (a big module would
-    /// freeze the window if that ran here).
+    /// Open a module: the session loads it on its thread and sends the
+    /// views (the GUI never decodes the module itself).
     pub fn open(&mut self, path: PathBuf, args: Vec<String>) {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let p = path.clone();
-        let spawned = std::thread::Builder::new()
-            .name("wdb-gui-open".into())
-            .spawn(move || {
-                let r = Module::from_file(&p)
-                    .map(|m| {
-                        let (d, e) = Disassembly::new(&m);
-                        (m, d, e)
-                    })
-                    .map_err(|e| format!("cannot open {}: {e}", p.display()));
-                // The app may have gone; nothing to tell then.
-                let _ = tx.send(r);
-            });
-        if let Err(e) = spawned {
-            self.view.error = Some(format!("cannot start decoding {}: {e}", path.display()));
-            return;
-        }
-        self.state.static_module = None;
         self.state.disassembly = None;
         self.view = ViewState::default();
         self.prefs.add_recent(&path);
-        self.opening = Some(Opening {
-            path: path.clone(),
-            result: rx,
-        });
         self.send(Command::Load { path, args });
-    }
-
-    /// Whether a module is still being decoded for the static views.
-    pub fn is_opening(&self) -> bool {
-        self.opening.is_some()
-    }
-
-    /// Block until the background decode ends (tests, which need the views at once).
-    pub fn wait_for_open(&mut self) {
-        if let Some(o) = &self.opening {
-            let r = o.result.recv();
-            self.finish_open(r.ok());
-        }
-    }
-
-    fn poll_open(&mut self) {
-        if let Some(o) = &self.opening {
-            match o.result.try_recv() {
-                Ok(r) => self.finish_open(Some(r)),
-                Err(crossbeam_channel::TryRecvError::Empty) => {}
-                Err(crossbeam_channel::TryRecvError::Disconnected) => self.finish_open(None),
-            }
-        }
-    }
-
-    fn finish_open(&mut self, r: Option<Decoded>) {
-        let Some(o) = self.opening.take() else { return };
-        match r {
-            Some(Ok((module, disasm, err))) => {
-                if let Some(e) = err {
-                    self.state.log.push((LogKind::Warning, e));
-                }
-                self.state.static_module = Some(Arc::new(module));
-                self.state.disassembly = Some(disasm);
-            }
-            Some(Err(e)) => self.view.error = Some(e),
-            None => {
-                self.view.error = Some(format!(
-                    "decoding {} stopped unexpectedly",
-                    o.path.display()
-                ))
-            }
-        }
     }
 
     pub fn send(&mut self, command: Command) {
@@ -232,6 +163,9 @@ impl WdbApp {
                 if matches!(event, Event::Profile(_) | Event::CommandFailed { .. }) {
                     self.view.profiling = false;
                 }
+                if let Event::Memory(m) = &event {
+                    self.finish_save(m);
+                }
                 let fx = self.state.apply(event);
                 refresh |= fx.refresh;
                 if fx.finished_call
@@ -246,6 +180,13 @@ impl WdbApp {
                 }
             }
             if refresh {
+                if self.state.disassembly.is_none()
+                    && self.state.module.is_some()
+                    && !self.view.wat_requested
+                {
+                    self.view.wat_requested = true;
+                    self.send(Command::ModuleWat);
+                }
                 let paused = self.state.run_state().is_paused();
                 if paused {
                     self.send(Command::Frames);
@@ -266,6 +207,35 @@ impl WdbApp {
                     self.view.source_files_requested = true;
                     self.send(Command::SourceFiles);
                 }
+            }
+        }
+    }
+
+    /// Write the bytes of a "Save memory" once they arrive.
+    fn finish_save(&mut self, m: &wdb_debugger::api::MemoryView) {
+        let Some(save) = &self.view.mem_save_pending else {
+            return;
+        };
+        if m.addr != save.addr || m.bytes.len() != save.len as usize {
+            return;
+        }
+        let save = self.view.mem_save_pending.take().expect("checked above");
+        let end = u64::from(save.addr) + u64::from(save.len);
+        match std::fs::write(&save.path, &m.bytes) {
+            Ok(()) => {
+                let msg = format!(
+                    "saved {} bytes [{:#x}, {end:#x}) to {}",
+                    save.len,
+                    save.addr,
+                    save.path.display()
+                );
+                self.state.log.push((LogKind::Info, msg.clone()));
+                self.state.notice = Some(msg);
+            }
+            Err(e) => {
+                let msg = format!("cannot write {}: {e}", save.path.display());
+                self.state.log.push((LogKind::Error, msg.clone()));
+                self.state.error = Some(msg);
             }
         }
     }
@@ -311,7 +281,6 @@ impl WdbApp {
             egui::Visuals::light()
         });
         self.pump_events();
-        self.poll_open();
         if let Some(path) = self.dropped_file(&ctx) {
             self.open(path, Vec::new());
         }
@@ -385,9 +354,6 @@ impl WdbApp {
         }
         // The worker wakes us on events; this only keeps the clock in
         // "running" displays moving.
-        if self.opening.is_some() {
-            ctx.request_repaint_after(Duration::from_millis(30));
-        }
         if self.state.run_state() == RunState::Running || self.pending_call.is_some() {
             ctx.request_repaint_after(Duration::from_millis(250));
         }
@@ -398,19 +364,26 @@ impl WdbApp {
             ui.horizontal(|ui| {
                 let run = self.state.run_state();
                 ui.label(format!("Status: {}", run.describe()));
-                if let Some((kind, last)) = self.state.log.last() {
+                // Only an error that still applies (the session has not
+                // moved on since); the Log tab keeps them all.
+                if let Some(e) = &self.state.error {
                     ui.separator();
-                    let color = match kind {
-                        LogKind::Error => ui.visuals().error_fg_color,
-                        LogKind::Warning => ui.visuals().warn_fg_color,
-                        LogKind::Info => ui.visuals().weak_text_color(),
-                    };
-                    ui.colored_label(color, last.lines().next().unwrap_or(""));
+                    let color = ui.visuals().error_fg_color;
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(e.lines().next().unwrap_or("")).color(color))
+                            .truncate(),
+                    )
+                    .on_hover_text(e);
+                } else if let Some(n) = &self.state.notice {
+                    ui.separator();
+                    ui.add(egui::Label::new(egui::RichText::new(n).weak()).truncate());
                 }
             });
         });
         egui::Panel::left("left")
-            .default_size(330.0)
+            .resizable(true)
+            .default_size(280.0)
+            .size_range(180.0..=700.0)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.selectable_value(&mut self.prefs.left_tab, LeftTab::Exports, "Exports");
@@ -426,18 +399,21 @@ impl WdbApp {
                     LeftTab::Module => panels::module::module_ui(ui, &self.state),
                 }
             });
-        egui::Panel::right("right")
+        self.view.right_pane = Some(egui::Panel::right("right")
+            .resizable(true)
             .default_size(300.0)
-            .max_size(340.0)
+            .size_range(200.0..=900.0)
             .show(ui, |ui| {
-                // Scrolls both ways: long frames or values must not widen
-                // the panel over the code view.
-                egui::ScrollArea::both().auto_shrink(false).show(ui, |ui| {
+                // Values end in an ellipsis at the pane's edge (drag the
+                // edge to see more); only the height scrolls.
+                egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
                     commands.extend(panels::stack::call_stack_ui(ui, &self.state));
                     commands.extend(panels::locals::values_ui(ui, &self.state, &mut self.view));
                     commands.extend(panels::breakpoints::breakpoints_ui(ui, &self.state));
                 });
-            });
+            })
+            .response
+            .rect);
         egui::Panel::bottom("bottom")
             .resizable(true)
             .default_size(190.0)

@@ -1,9 +1,9 @@
-//! The module's WAT, printed once by `wasmprinter` with the `module_offset`
-//! of every line, split into functions and highlighted lazily with `syntect`
-//! (highlighting a big module up front would stall the first frame).
+//! The module's WAT as the session prints it (`Command::ModuleWat`: one
+//! function at a time, each line with its `code_offset`), highlighted lazily
+//! with `syntect` (highlighting a big module up front would stall the first
+//! frame). The GUI never decodes or prints the module itself.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::sync::OnceLock;
 
 use egui::text::{LayoutJob, TextFormat};
@@ -11,102 +11,28 @@ use egui::{Color32, FontId};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Theme, ThemeSet};
 use syntect::parsing::{SyntaxDefinition, SyntaxSet, SyntaxSetBuilder};
-use wdb_debugger::engine::Module;
-
-/// One printed line of WAT.
-#[derive(Debug, Clone)]
-pub struct WatLine {
-    /// `code_offset` of the instruction on this line (None for headers and
-    /// lines outside the code section).
-    pub code_offset: Option<u32>,
-    pub text: String,
-}
-
-/// The disassembly of one defined function.
-#[derive(Debug, Clone)]
-pub struct FuncWat {
-    pub func_index: u32,
-    pub name: String,
-    pub lines: Vec<WatLine>,
-}
+use wdb_debugger::api::{DisasmLine, FuncWatView};
 
 /// Every defined function's WAT, plus a highlight cache.
 pub struct Disassembly {
-    pub funcs: Vec<FuncWat>,
+    pub funcs: Vec<FuncWatView>,
     highlighted: HashMap<(u32, bool), Vec<LayoutJob>>,
 }
 
 impl Disassembly {
-    /// Print `module`; a module wasmprinter rejects gives an empty listing
-    /// and the error text, never a failed open.
-    pub fn new(module: &Module) -> (Disassembly, Option<String>) {
-        let mut storage = String::new();
-        let mut funcs: Vec<FuncWat> = Vec::new();
-        let mut err = None;
-        let mut config = wasmprinter::Config::new();
-        config.print_offsets(false);
-        match config.offsets_and_lines(&module.bytes, &mut storage) {
-            Ok(lines) => {
-                // A defined function's lines start with `(func` at module
-                // level; imports print `(import ... (func ...))` instead.
-                let mut next_func = module.num_imported_funcs;
-                let code: Range<usize> = module
-                    .bodies
-                    .first()
-                    .map(|b| b.range.start)
-                    .zip(module.bodies.last().map(|b| b.range.end))
-                    .map_or(0..0, |(s, e)| s..e);
-                for (offset, text) in lines {
-                    let text = text.trim_end_matches('\n');
-                    let trimmed = text.trim_start();
-                    let depth = text.len() - trimmed.len();
-                    if depth <= 2 {
-                        // Every module-level line starts a new item; only
-                        // `(func` items are kept (the sentinel is dropped below).
-                        let is_func = depth == 2 && trimmed.starts_with("(func");
-                        funcs.push(FuncWat {
-                            func_index: if is_func { next_func } else { u32::MAX },
-                            name: if is_func {
-                                module.display_func_name(next_func)
-                            } else {
-                                String::new()
-                            },
-                            lines: Vec::new(),
-                        });
-                        if is_func {
-                            next_func += 1;
-                        }
-                    }
-                    if let Some(f) = funcs.last_mut() {
-                        let code_offset = offset
-                            .map(|o| o as usize)
-                            .filter(|o| code.contains(o) && depth > 2)
-                            .map(|o| module.code_offset_from_module_offset(o));
-                        f.lines.push(WatLine {
-                            code_offset,
-                            text: text.to_string(),
-                        });
-                    }
-                }
-                funcs.retain(|f| f.func_index != u32::MAX);
-            }
-            Err(e) => err = Some(format!("wasmprinter: {e:#}")),
+    pub fn new(funcs: Vec<FuncWatView>) -> Disassembly {
+        Disassembly {
+            funcs,
+            highlighted: HashMap::new(),
         }
-        (
-            Disassembly {
-                funcs,
-                highlighted: HashMap::new(),
-            },
-            err,
-        )
     }
 
-    pub fn func(&self, func_index: u32) -> Option<&FuncWat> {
+    pub fn func(&self, func_index: u32) -> Option<&FuncWatView> {
         self.funcs.iter().find(|f| f.func_index == func_index)
     }
 
     /// A function's lines with their highlighting, computed on first use.
-    pub fn highlighted(&mut self, func_index: u32, dark: bool) -> (&[WatLine], &[LayoutJob]) {
+    pub fn highlighted(&mut self, func_index: u32, dark: bool) -> (&[DisasmLine], &[LayoutJob]) {
         let Self { funcs, highlighted } = self;
         let Some(f) = funcs.iter().find(|f| f.func_index == func_index) else {
             return (&[], &[]);
@@ -148,7 +74,7 @@ fn syntax() -> &'static Syntax {
     })
 }
 
-fn highlight_lines(lines: &[WatLine], dark: bool) -> Vec<LayoutJob> {
+fn highlight_lines(lines: &[DisasmLine], dark: bool) -> Vec<LayoutJob> {
     let s = syntax();
     let syntax = s
         .set
@@ -189,9 +115,10 @@ mod tests {
 
     #[test]
     fn wat_syntax_loads_and_highlights() {
-        let lines = vec![WatLine {
+        let lines = vec![DisasmLine {
             code_offset: Some(1),
             text: "    i32.const 16 ;; sixteen".into(),
+            current: false,
         }];
         let jobs = highlight_lines(&lines, true);
         assert_eq!(jobs[0].text, "    i32.const 16 ;; sixteen");
@@ -199,27 +126,5 @@ mod tests {
         let colours: std::collections::HashSet<_> =
             jobs[0].sections.iter().map(|s| s.format.color).collect();
         assert!(colours.len() > 1, "{colours:?}");
-    }
-
-    #[test]
-    fn fib_functions_are_split_with_code_offsets() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/fib.wasm");
-        let module = Module::from_file(std::path::Path::new(path)).expect("fib.wasm decodes");
-        let (d, err) = Disassembly::new(&module);
-        assert!(err.is_none(), "{err:?}");
-        let f = d
-            .funcs
-            .iter()
-            .find(|f| f.name == "fibArray")
-            .expect("fibArray is printed");
-        assert!(f.lines[0].text.contains("(func $fibArray"));
-        let body = module.body(f.func_index).expect("defined");
-        let first = f
-            .lines
-            .iter()
-            .find_map(|l| l.code_offset)
-            .expect("instructions carry offsets");
-        let mo = module.module_offset_from_code_offset(first);
-        assert!(body.range.contains(&mo), "{mo} not in {:?}", body.range);
     }
 }

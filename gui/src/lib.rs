@@ -2,10 +2,10 @@
 //! API. The app is a library ([`WdbApp`]) so tests can drive it headlessly
 //! through a synchronous session; [`run`] is the thin native entry point.
 //!
-//! Architecture Invariant: this crate never touches engine state. It sends
-//! commands to a [`backend::Backend`] and mirrors the events in
-//! [`state::DebugState`]; the only engine type it reads is the decoded
-//! [`wdb_debugger::engine::Module`], for static views (sections, WAT).
+//! Architecture Invariant: this crate never touches engine state and never
+//! decodes the module. It sends commands to a [`backend::Backend`] and
+//! mirrors the events in [`state::DebugState`]; even the static views
+//! (sections, producers, WAT with offsets) come from the session.
 
 pub mod app;
 pub mod backend;

@@ -2,13 +2,11 @@
 //! read it; nothing here talks to the engine.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use wdb_debugger::api::{
     BreakpointView, Event, FrameView, ModuleView, NamedValue, SourceTextView, StopReason, StopView,
-    ValueView, WasiCallView,
+    ValueView, ValuesKind, WasiCallView,
 };
-use wdb_debugger::engine::Module;
 
 use crate::disasm::Disassembly;
 
@@ -41,7 +39,7 @@ impl RunState {
             RunState::NoModule => "no module".into(),
             RunState::Idle => "ready".into(),
             RunState::Running => "running".into(),
-            RunState::Paused { reason, at } => format!("paused at {at} ({reason})"),
+            RunState::Paused { reason, at } => format!("paused in {at} ({reason})"),
             RunState::Trapped(m) => format!("trapped: {m}"),
             RunState::Exited(c) => format!("exited with {c}"),
             RunState::Returned { func, values } => format!("{func} returned {values}"),
@@ -109,8 +107,7 @@ pub enum LogKind {
 #[derive(Default)]
 pub struct DebugState {
     pub module: Option<ModuleView>,
-    /// The decoded module, for static views (custom sections, producers, WAT).
-    pub static_module: Option<Arc<Module>>,
+    /// The module's WAT, from the session (`Command::ModuleWat`).
     pub disassembly: Option<Disassembly>,
     pub run: Option<RunState>,
     pub stop: Option<StopView>,
@@ -137,6 +134,13 @@ pub struct DebugState {
     pub sources: std::collections::HashMap<String, SourceTextView>,
     /// The last `Command::Profile` report.
     pub profile: Option<Box<wdb_debugger::profile::ProfileReport>>,
+    /// The last failed command's message, until something else happens
+    /// (a stop, a return, a new breakpoint...): the status line shows it
+    /// only while it applies. The Log tab keeps every message.
+    pub error: Option<String>,
+    /// A note the status line shows until the session moves on ("saved 16
+    /// bytes to memory.bin").
+    pub notice: Option<String>,
 }
 
 /// What the app must do after an event: refresh views that a stop invalidated.
@@ -148,6 +152,15 @@ pub struct Effects {
 }
 
 impl DebugState {
+    /// Nothing is paused any more: no frames, and no values of a frame.
+    fn clear_frames(&mut self) {
+        self.frames.clear();
+        self.selected_frame = 0;
+        self.locals.clear();
+        self.args.clear();
+        self.stack.clear();
+    }
+
     pub fn run_state(&self) -> RunState {
         self.run.clone().unwrap_or(if self.module.is_some() {
             RunState::Idle
@@ -165,11 +178,24 @@ impl DebugState {
 
     pub fn apply(&mut self, event: Event) -> Effects {
         let mut fx = Effects::default();
+        // A failed command's message stops applying once the session moves on.
+        if matches!(
+            event,
+            Event::Loaded(_)
+                | Event::Running
+                | Event::Stopped(_)
+                | Event::Returned { .. }
+                | Event::FinishReturned { .. }
+                | Event::Trapped { .. }
+                | Event::Exited { .. }
+                | Event::BreakpointSet(_)
+        ) {
+            self.error = None;
+            self.notice = None;
+        }
         match event {
             Event::Loaded(m) => {
                 *self = DebugState {
-                    static_module: self.static_module.take(),
-                    disassembly: self.disassembly.take(),
                     console: std::mem::take(&mut self.console),
                     log: std::mem::take(&mut self.log),
                     ..DebugState::default()
@@ -182,7 +208,7 @@ impl DebugState {
             Event::Stopped(stop) => {
                 self.run = Some(RunState::Paused {
                     reason: stop_reason_text(&stop.reason),
-                    at: format!("{}+{:#x}", stop.frame.func_name, stop.frame.code_offset),
+                    at: frame_place(&stop.frame),
                 });
                 self.selected_frame = 0;
                 self.frames = vec![stop.frame.clone()];
@@ -199,7 +225,7 @@ impl DebugState {
                     values: values_text(&values),
                 });
                 self.stop = None;
-                self.frames.clear();
+                self.clear_frames();
                 self.last_return = Some((func, values));
                 self.memory.invalidate();
                 fx.refresh = true;
@@ -207,9 +233,14 @@ impl DebugState {
             }
             Event::Trapped { message, backtrace } => {
                 self.run = Some(RunState::Trapped(message));
+                // The trapped frames stay inspectable: the innermost one's
+                // values, not those of the last stop.
+                self.clear_frames();
+                if let Some(f) = backtrace.first() {
+                    self.locals = f.locals.clone();
+                    self.args = f.args.clone();
+                }
                 self.frames = backtrace;
-                self.selected_frame = 0;
-                self.stop = None;
                 self.memory.invalidate();
                 fx.refresh = true;
                 fx.finished_call = true;
@@ -217,7 +248,7 @@ impl DebugState {
             Event::Exited { code } => {
                 self.run = Some(RunState::Exited(code));
                 self.stop = None;
-                self.frames.clear();
+                self.clear_frames();
                 fx.refresh = true;
                 fx.finished_call = true;
             }
@@ -252,23 +283,15 @@ impl DebugState {
                     *f = frame;
                 }
             }
-            Event::Values { title, values } => match title.to_ascii_lowercase().as_str() {
-                t if t.contains("local") => self.locals = values,
-                t if t.contains("arg") => self.args = values,
-                t if t.contains("stack") => self.stack = values,
-                t if t.contains("global") => self.globals = values,
-                _ => self
-                    .log
-                    .push((LogKind::Info, format!("{title}: {}", named_text(&values)))),
+            Event::Values { kind, values } => match kind {
+                ValuesKind::Locals => self.locals = values,
+                ValuesKind::Args => self.args = values,
+                ValuesKind::OperandStack => self.stack = values,
+                ValuesKind::Globals => self.globals = values,
             },
-            Event::Printed { expr, text, .. } => {
+            Event::Printed { expr, text } => {
                 self.log.push((LogKind::Info, format!("{expr} = {text}")))
             }
-            Event::Displayed {
-                number, expr, text, ..
-            } => self
-                .log
-                .push((LogKind::Info, format!("{number}: {expr} = {text}"))),
             Event::Memory(view) => {
                 self.memory_size = Some(view.memory_size);
                 let mut addr = view.addr;
@@ -282,6 +305,7 @@ impl DebugState {
                 }
             }
             Event::Disassembly(_) => {}
+            Event::ModuleWat(funcs) => self.disassembly = Some(Disassembly::new(funcs)),
             Event::WasiCalls(calls) => self.wasi = calls,
             Event::SourceFiles(files) => self.source_files = files,
             Event::Profile(report) => {
@@ -298,10 +322,21 @@ impl DebugState {
             Event::CommandFailed { id, message } => {
                 self.log
                     .push((LogKind::Error, format!("command {id}: {message}")));
+                self.error = Some(message);
             }
             Event::Done { .. } | Event::Program(_) => {}
         }
         fx
+    }
+}
+
+/// A frame's place as the REPL prints it: `fib at src/fib.c:20`, or
+/// `fib at code_offset 0x1c6` (from the code section's start, as `break
+/// *0x1c6` takes it) without a source line.
+pub fn frame_place(f: &FrameView) -> String {
+    match &f.source {
+        Some(s) => format!("{} at {}:{}", f.func_name, s.file, s.line),
+        None => format!("{} at code_offset {:#x}", f.func_name, f.code_offset),
     }
 }
 
@@ -328,12 +363,4 @@ pub fn values_text(values: &[ValueView]) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     }
-}
-
-fn named_text(values: &[NamedValue]) -> String {
-    values
-        .iter()
-        .map(|v| format!("{}={}", v.name, v.value.text))
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -14,6 +14,10 @@ use wdb_gui::backend::SyncBackend;
 use wdb_gui::state::RunState;
 use wdb_gui::{Prefs, WdbApp};
 
+/// The issue-19 polish: one test per fixed view, each with a snapshot.
+#[path = "gui/polish.rs"]
+mod polish;
+
 fn fixture(name: &str) -> PathBuf {
     // Relative to the package (cargo's working directory for tests), so
     // the path shown in the window, and so the snapshot, is the same on
@@ -31,9 +35,6 @@ fn fixture(name: &str) -> PathBuf {
 fn harness(file: &str) -> Harness<'static, WdbApp> {
     let mut app = WdbApp::new(Prefs::default(), Box::new(SyncBackend::new()));
     app.open(fixture(file), Vec::new());
-    // Decoding runs on a background thread; the tests want its views at once.
-    app.wait_for_open();
-    assert!(!app.is_opening());
     // Scrolling to a line animates over a few frames.
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
@@ -121,13 +122,13 @@ fn invalid_argument_disables_call() {
 #[test]
 fn breakpoint_from_gutter_pauses_call_and_step_moves() {
     let mut h = fib_harness();
-    // The code view starts on the first exported function with a body.
     let fib_array = h
         .state()
         .state
-        .static_module
+        .module
         .as_ref()
-        .and_then(|m| m.exported_func("fibArray"))
+        .and_then(|m| m.exports.iter().find(|e| e.name == "fibArray"))
+        .map(|e| e.index)
         .expect("fib.wasm exports fibArray");
     h.state_mut().view.code_func = Some(fib_array);
     h.run();
@@ -157,8 +158,9 @@ fn breakpoint_from_gutter_pauses_call_and_step_moves() {
             h.state().state.log
         );
     };
-    assert!(at.starts_with("fibArray+"), "{at}");
-    h.get_by_label_contains("Status: paused at fibArray+");
+    // As the REPL says it: the function and its source line.
+    assert!(at.starts_with("fibArray at src/fib.c:"), "{at}");
+    h.get_by_label_contains("Status: paused in fibArray at src/fib.c:");
     let before = h.state().state.stop.as_ref().map(|s| s.frame.code_offset);
 
     h.get_by_label("Step instruction").click();
@@ -246,7 +248,7 @@ fn source_gutter_breakpoint_pauses_on_the_line_with_dwarf_locals() {
     h.run();
     let run = h.state().state.run_state();
     assert!(
-        matches!(&run, RunState::Paused { at, .. } if at.starts_with("__original_main+")),
+        matches!(&run, RunState::Paused { at, .. } if at.starts_with("__original_main at dwarf/structs.c:91")),
         "{run:?}; log {:?}",
         h.state().state.log
     );
@@ -340,7 +342,7 @@ fn wasi_table_lists_calls_with_errno_and_bytes_and_breaks_on_one() {
     let bps = &h.state().state.breakpoints;
     assert!(
         bps.iter()
-            .any(|b| b.kind == "catchpoint" && b.spec.contains("environ_sizes_get")),
+            .any(|b| b.kind == wdb_debugger::api::BreakpointKind::Catchpoint && b.spec.contains("environ_sizes_get")),
         "{bps:?}"
     );
 }
@@ -431,7 +433,7 @@ fn memory_watch_button_sets_a_watchpoint_that_fires() {
     h.run();
     let bps = &h.state().state.breakpoints;
     assert!(
-        bps.iter().any(|b| b.kind.contains("watchpoint")),
+        bps.iter().any(|b| b.kind.is_watchpoint()),
         "{bps:?}; log {:?}",
         h.state().state.log
     );

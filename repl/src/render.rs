@@ -173,12 +173,13 @@ impl Renderer {
             Event::FrameSelected(f) => {
                 let _ = writeln!(out, "{}", self.frame_line(f));
             }
-            Event::Values { title, values } => {
+            Event::Values { kind, values } => {
+                let title = kind.title();
                 if values.is_empty() {
                     let _ = writeln!(
                         out,
                         "{}",
-                        match title.as_str() {
+                        match title {
                             "locals" => "No locals.",
                             "args" => "No arguments.",
                             "globals" => "No globals.",
@@ -198,18 +199,8 @@ impl Renderer {
                     );
                 }
             }
-            // gdb numbers each printed value: `$1 = 10`.
-            Event::Printed { text, history, .. } => {
-                let _ = writeln!(out, "${history} = {text}");
-            }
-            Event::Displayed {
-                number,
-                expr,
-                format,
-                text,
-            } => {
-                let f = format_letter(*format).map(|c| format!("/{c} ")).unwrap_or_default();
-                let _ = writeln!(out, "{number}: {f}{expr} = {text}");
+            Event::Printed { expr, text } => {
+                let _ = writeln!(out, "{expr} = {text}");
             }
             Event::Memory(m) => {
                 for l in &m.lines {
@@ -227,6 +218,12 @@ impl Renderer {
                 }
                 for c in calls {
                     let _ = writeln!(out, "{}", c.line);
+                }
+            }
+            // The GUI's code view asks for this; the REPL uses `disassemble`.
+            Event::ModuleWat(funcs) => {
+                for l in funcs.iter().flat_map(|f| &f.lines) {
+                    let _ = writeln!(out, "{}", self.disasm_line(l));
                 }
             }
             // The GUI's source view asks for these; the REPL uses `list`.
@@ -512,20 +509,6 @@ fn named(v: &NamedValue) -> String {
     format!("{}={}", v.name, v.value.text)
 }
 
-/// The letter of a print format (`None` for the natural one).
-fn format_letter(f: wdb_debugger::api::Format) -> Option<char> {
-    use wdb_debugger::api::Format;
-    Some(match f {
-        Format::Natural => return None,
-        Format::Hex => 'x',
-        Format::Signed => 'd',
-        Format::Unsigned => 'u',
-        Format::Binary => 't',
-        Format::Float => 'f',
-        Format::Char => 'c',
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -543,6 +526,7 @@ mod tests {
                     ty: "i32".into(),
                     text: "10".into(),
                     bits: 10,
+                    children: Vec::new(),
                 },
             }],
             locals: vec![],
@@ -631,4 +615,3 @@ mod tests {
         assert_eq!(s, "error: nope\n");
     }
 }
-

@@ -1,7 +1,135 @@
+use super::expr::{BinOp, Expr, UnOp, parse_expr};
 use super::loc::{ExprContext, Place, evaluate};
 use super::types::VarValue;
 use super::{DebugInfo, FrameAccess, R};
 use wdb_engine::Value;
+
+fn id(s: &str) -> Box<Expr> {
+    Box::new(Expr::Ident(s.to_string()))
+}
+
+fn bin(op: BinOp, a: Box<Expr>, b: Box<Expr>) -> Expr {
+    Expr::Binary(op, a, b)
+}
+
+#[test]
+fn parse_table() {
+    let cases: Vec<(&str, Expr)> = vec![
+        ("x", Expr::Ident("x".into())),
+        ("0x1F", Expr::Int(31)),
+        ("42", Expr::Int(42)),
+        ("a.b", Expr::Member(id("a"), "b".into())),
+        ("p->x", Expr::Arrow(id("p"), "x".into())),
+        ("arr[3]", Expr::Index(id("arr"), Box::new(Expr::Int(3)))),
+        ("*p", Expr::Unary(UnOp::Deref, id("p"))),
+        ("&x", Expr::Unary(UnOp::AddrOf, id("x"))),
+        ("-x", Expr::Unary(UnOp::Neg, id("x"))),
+        ("!x", Expr::Unary(UnOp::Not, id("x"))),
+        (
+            "a + b * c",
+            bin(
+                BinOp::Add,
+                id("a"),
+                Box::new(bin(BinOp::Mul, id("b"), id("c"))),
+            ),
+        ),
+        (
+            "(a + b) * c",
+            bin(
+                BinOp::Mul,
+                Box::new(bin(BinOp::Add, id("a"), id("b"))),
+                id("c"),
+            ),
+        ),
+        (
+            "a - b - c",
+            bin(
+                BinOp::Sub,
+                Box::new(bin(BinOp::Sub, id("a"), id("b"))),
+                id("c"),
+            ),
+        ),
+        ("n == 5", bin(BinOp::Eq, id("n"), Box::new(Expr::Int(5)))),
+        ("a <= b", bin(BinOp::Le, id("a"), id("b"))),
+        ("a > b", bin(BinOp::Gt, id("a"), id("b"))),
+        ("a % b", bin(BinOp::Rem, id("a"), id("b"))),
+        (
+            "a && b || c",
+            bin(
+                BinOp::Or,
+                Box::new(bin(BinOp::And, id("a"), id("b"))),
+                id("c"),
+            ),
+        ),
+        (
+            "a < b == c != d",
+            bin(
+                BinOp::Ne,
+                Box::new(bin(
+                    BinOp::Eq,
+                    Box::new(bin(BinOp::Lt, id("a"), id("b"))),
+                    id("c"),
+                )),
+                id("d"),
+            ),
+        ),
+        (
+            "*s->pts[1].x",
+            Expr::Unary(
+                UnOp::Deref,
+                Box::new(Expr::Member(
+                    Box::new(Expr::Index(
+                        Box::new(Expr::Arrow(id("s"), "pts".into())),
+                        Box::new(Expr::Int(1)),
+                    )),
+                    "x".into(),
+                )),
+            ),
+        ),
+        ("std::f::X", Expr::Ident("std::f::X".into())),
+        ("  x  ", Expr::Ident("x".into())),
+    ];
+    for (src, want) in cases {
+        assert_eq!(parse_expr(src), Ok(want), "parsing {src:?}");
+    }
+}
+
+#[test]
+fn parse_errors() {
+    for bad in [
+        "", "   ", "a +", "(a", "a)", "a[1", "p->", "a.", "1 2", "a b", "#", "0xZZ", "a ==", "[1]",
+    ] {
+        assert!(parse_expr(bad).is_err(), "{bad:?} should not parse");
+    }
+    let deep = "(".repeat(10_000) + "1" + &")".repeat(10_000);
+    assert!(
+        parse_expr(&deep).is_err(),
+        "deep nesting is refused, not a stack overflow"
+    );
+    let unary = "-".repeat(5000) + "1";
+    assert!(parse_expr(&unary).is_err());
+    assert!(parse_expr("99999999999999999999999999999999999999999999").is_err());
+}
+
+#[test]
+fn parse_never_panics_on_noise() {
+    // A small deterministic generator over the characters the lexer knows.
+    let alphabet: Vec<char> = "ab_09x()[]*&+-/%<>=!.|, \t->'\"é".chars().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..20_000 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (seed >> 58) as usize;
+        let s: String = (0..len)
+            .map(|i| {
+                let r = seed.rotate_left(i as u32 * 7) >> 40;
+                alphabet[(r as usize) % alphabet.len()]
+            })
+            .collect();
+        let _ = parse_expr(&s);
+    }
+}
 
 struct Slots;
 

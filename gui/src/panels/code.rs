@@ -21,26 +21,91 @@ pub fn code_ui(
     prefs: &Prefs,
     view: &mut ViewState,
 ) -> Vec<Command> {
+    open_on_entry(state, view);
     let has_dwarf = state.module.as_ref().is_some_and(|m| m.has_dwarf);
+    let current = state.current_frame().and_then(|f| f.source.clone());
+    if state.stop_generation != view.source_seen_stop {
+        view.source_seen_stop = state.stop_generation;
+        if prefs.follow_current
+            && let Some(loc) = &current
+        {
+            view.source_file = Some(loc.file.clone());
+            view.source_scroll_pending = true;
+        }
+    }
+    let mut out = Vec::new();
     if !has_dwarf {
         return disasm_ui(ui, state, prefs, view);
     }
-    let mut out = Vec::new();
-    ui.columns(2, |cols| {
-        // Each column clips to itself: a long line or header must not draw
-        // over its neighbour.
-        for c in cols.iter_mut() {
-            let clip = c.max_rect().intersect(c.clip_rect());
-            c.set_clip_rect(clip);
-        }
-        cols[0].push_id("source_column", |ui| {
-            out.extend(super::source::source_ui(ui, state, prefs, view));
+    if view.source_file.is_none() {
+        // The entry point has no source line (libc's `_start`, a module
+        // built without -g for its own code): its disassembly, with the
+        // files DWARF does name a click away.
+        ui.horizontal_wrapped(|ui| {
+            let name = state
+                .module
+                .as_ref()
+                .and_then(|m| m.entry.as_ref())
+                .map_or(String::new(), |e| e.func_name.clone());
+            ui.weak(format!("No source line for {name}; its disassembly:"));
+            egui::ComboBox::new("open_source_file", "")
+                .selected_text("Open a source file")
+                .height(400.0)
+                .show_ui(ui, |ui| {
+                    let first = super::source::likely_file(state);
+                    let files = first.iter().chain(
+                        state
+                            .source_files
+                            .iter()
+                            .filter(|f| Some(*f) != first.as_ref()),
+                    );
+                    for f in files {
+                        if ui.selectable_label(false, f).clicked() {
+                            view.source_file = Some(f.clone());
+                        }
+                    }
+                });
         });
-        cols[1].push_id("disasm_column", |ui| {
-            out.extend(disasm_ui(ui, state, prefs, view));
-        });
+        ui.separator();
+        return disasm_ui(ui, state, prefs, view);
+    }
+    // Source beside disassembly, split where the user drags it.
+    let width = ui.available_width();
+    view.source_pane = Some(egui::Panel::left("source_pane")
+        .resizable(true)
+        .default_size(width * 0.55)
+        .size_range(160.0..=(width - 160.0).max(160.0))
+        .show(ui, |ui| {
+            ui.push_id("source_column", |ui| {
+                out.extend(super::source::source_ui(ui, state, prefs, view));
+            });
+        })
+        .response
+        .rect);
+    ui.push_id("disasm_column", |ui| {
+        out.extend(disasm_ui(ui, state, prefs, view));
     });
     out
+}
+
+/// Once per module: the disassembly starts on the entry point, and the
+/// source view on its file and line.
+fn open_on_entry(state: &DebugState, view: &mut ViewState) {
+    if view.entry_applied {
+        return;
+    }
+    let Some(m) = &state.module else { return };
+    view.entry_applied = true;
+    let Some(entry) = &m.entry else { return };
+    if view.code_func.is_none() {
+        view.code_func = Some(entry.func_index);
+    }
+    if view.source_file.is_none()
+        && let Some(file) = super::source::default_file(state)
+    {
+        view.source_file = Some(file);
+        view.source_scroll_to = entry.source.as_ref().map(|l| l.line);
+    }
 }
 
 pub fn disasm_ui(
@@ -63,26 +128,14 @@ pub fn disasm_ui(
     let DebugState {
         disassembly,
         breakpoints,
-        static_module,
         ..
     } = state;
     let Some(disasm) = disassembly.as_mut() else {
-        ui.weak("(no disassembly)");
+        ui.weak("(reading the disassembly...)");
         return out;
     };
     if view.code_func.is_none() {
-        // Start on the first exported function: what users call first.
-        view.code_func = static_module
-            .as_ref()
-            .and_then(|m| {
-                m.exports
-                    .iter()
-                    .filter(|e| e.kind == wdb_debugger::engine::module::ExternKind::Func)
-                    .filter(|e| !e.name.starts_with('_'))
-                    .map(|e| e.index)
-                    .find(|i| disasm.func(*i).is_some())
-            })
-            .or_else(|| disasm.funcs.first().map(|f| f.func_index));
+        view.code_func = disasm.funcs.first().map(|f| f.func_index);
     }
     let Some(func) = view.code_func else {
         ui.weak("(the module defines no functions)");
@@ -164,7 +217,7 @@ pub fn disasm_ui(
                 resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
                 let bp = breakpoints
                     .iter()
-                    .find(|b| b.code_offset == Some(off) && b.kind == "breakpoint");
+                    .find(|b| b.code_offset == Some(off) && b.kind == wdb_debugger::api::BreakpointKind::Breakpoint);
                 let centre = gutter.center();
                 let red = Color32::from_rgb(220, 50, 50);
                 match bp {
@@ -192,7 +245,8 @@ pub fn disasm_ui(
                 painter.text(
                     rect.left_center() + Vec2::new(GUTTER + 16.0, 0.0),
                     egui::Align2::LEFT_CENTER,
-                    format!("{off:06x}"),
+                    // As the REPL prints it (`=> 0x1c6:`).
+                    format!("{off:#x}"),
                     egui::FontId::monospace(11.0),
                     ui.visuals().weak_text_color(),
                 );

@@ -3,7 +3,6 @@
 //! re-runnable history. A call stops at breakpoints like any other run.
 
 use wdb_debugger::api::Command;
-use wdb_debugger::engine::module::{ExternKind, signature_string};
 
 use crate::app::ViewState;
 use crate::state::{DebugState, RunState};
@@ -11,7 +10,7 @@ use crate::values::check_arg;
 
 pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -> Vec<Command> {
     let mut out = Vec::new();
-    let Some(module) = &state.static_module else {
+    let Some(module) = &state.module else {
         return out;
     };
     let busy = matches!(
@@ -47,9 +46,8 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                 }
             });
             ui.separator();
-            for export in module.exports.iter().filter(|e| e.kind == ExternKind::Func) {
-                let ty = module.func_type(export.index);
-                let params = ty.params().to_vec();
+            for export in module.exports.iter().filter(|e| e.kind == "func") {
+                let params = &export.params;
                 let inputs = view
                     .call_inputs
                     .entry(export.name.clone())
@@ -58,7 +56,7 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                     ui.set_min_width(ui.available_width());
                     ui.horizontal_wrapped(|ui| {
                         ui.strong(&export.name);
-                        ui.monospace(signature_string(ty));
+                        ui.monospace(&export.signature);
                     });
                     let mut all_ok = true;
                     ui.horizontal_wrapped(|ui| {

@@ -67,13 +67,30 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
                 kind: WatchKind::Write,
             });
         }
+        if ui
+            .add_enabled(can_read, egui::Button::new("Save..."))
+            .on_hover_text("Save a range of memory to a file (the selection by default)")
+            .clicked()
+        {
+            view.mem_save = Some(SaveForm {
+                start: format!("{lo:#x}"),
+                end: format!("{:#x}", u64::from(hi) + 1),
+                path: String::from("memory.bin"),
+            });
+        }
         ui.label(format!("{} KiB", size / 1024));
     });
+    if let Some(cmd) = save_form_ui(ui, view, size, can_read) {
+        out.push(cmd);
+    }
     ui.separator();
 
+    // The typed inspector in a column of its own; the hex view scrolls
+    // sideways under its own bar when the two do not fit.
     egui::Panel::right("inspector")
-        .resizable(false)
-        .exact_size(230.0)
+        .resizable(true)
+        .default_size(170.0)
+        .size_range(150.0..=400.0)
         .show(ui, |ui| inspector_ui(ui, &state.memory, view.mem_cursor));
 
     // Our own virtual scrolling over a row index: egui's ScrollArea keeps
@@ -128,7 +145,11 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
             .show_value(false);
         ui.spacing_mut().slider_width = (visible as f32 * row_step).max(40.0);
         ui.add(bar).on_hover_text("Scroll through the whole memory");
-        ui.vertical(|ui| {
+        // The wheel scrolls rows (above), so this area only takes its bar.
+        egui::ScrollArea::horizontal()
+            .scroll_source(egui::scroll_area::ScrollSource::SCROLL_BAR)
+            .auto_shrink(false)
+            .show(ui, |ui| ui.vertical(|ui| {
             ui.spacing_mut().item_spacing.x = 4.0;
             for row in rows {
                 let addr = row as u32 * BYTES_PER_ROW;
@@ -191,9 +212,100 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
                     ui.ctx().request_repaint();
                 }
             }
-        });
+        }));
     });
     out
+}
+
+/// The "Save memory" form: `[start, end)` and a file name.
+#[derive(Debug, Clone, Default)]
+pub struct SaveForm {
+    pub start: String,
+    pub end: String,
+    pub path: String,
+}
+
+/// A save asked for: the bytes are read through the session and written
+/// when they arrive (see [`crate::app::WdbApp`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSave {
+    pub addr: u32,
+    pub len: u32,
+    pub path: std::path::PathBuf,
+}
+
+/// Bigger ranges are refused: they would be copied through the event
+/// channel in one piece.
+pub const MAX_SAVE: u64 = 64 << 20;
+
+/// `[start, end)` of the form, checked against the memory's size.
+pub fn save_range(form: &SaveForm, size: u64) -> Result<(u32, u32), String> {
+    let start = parse_u64(&form.start).ok_or_else(|| format!("`{}` is not an address", form.start))?;
+    let end = parse_u64(&form.end).ok_or_else(|| format!("`{}` is not an address", form.end))?;
+    if end <= start {
+        return Err("the end must be after the start".into());
+    }
+    if end > size {
+        return Err(format!("the memory ends at {size:#x}"));
+    }
+    if end - start > MAX_SAVE {
+        return Err(format!("at most {} MiB at a time", MAX_SAVE >> 20));
+    }
+    Ok((start as u32, (end - start) as u32))
+}
+
+fn save_form_ui(
+    ui: &mut egui::Ui,
+    view: &mut ViewState,
+    size: u64,
+    can_read: bool,
+) -> Option<Command> {
+    let form = view.mem_save.as_mut()?;
+    let mut command = None;
+    let mut close = false;
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("Save from:");
+        ui.add(egui::TextEdit::singleline(&mut form.start).desired_width(90.0))
+            .labelled_by(l.id);
+        let l = ui.label("to (exclusive):");
+        ui.add(egui::TextEdit::singleline(&mut form.end).desired_width(90.0))
+            .labelled_by(l.id);
+        let l = ui.label("file:");
+        ui.add(egui::TextEdit::singleline(&mut form.path).desired_width(160.0))
+            .labelled_by(l.id);
+        let range = save_range(form, size);
+        let ok = range.is_ok() && !form.path.trim().is_empty() && can_read;
+        let save = ui.add_enabled(ok, egui::Button::new("Save"));
+        let save = match &range {
+            Err(e) => save.on_disabled_hover_text(e),
+            Ok(_) => save,
+        };
+        if save.clicked()
+            && let Ok((addr, len)) = range
+        {
+            view.mem_save_pending = Some(PendingSave {
+                addr,
+                len,
+                path: std::path::PathBuf::from(form.path.trim()),
+            });
+            command = Some(Command::ReadMemory {
+                addr: format!("{addr:#x}"),
+                format: ExamineFormat {
+                    count: len,
+                    letter: 'x',
+                    unit: 1,
+                },
+            });
+            close = true;
+        }
+        if ui.button("Cancel").clicked() {
+            close = true;
+        }
+    });
+    if close {
+        view.mem_save = None;
+    }
+    command
 }
 
 fn goto(view: &mut ViewState, addr: u32) {
@@ -286,13 +398,7 @@ fn c_string(mem: &MemoryCache, addr: u32) -> Option<String> {
 pub fn memory_size(state: &DebugState) -> u64 {
     state
         .memory_size
-        .or_else(|| {
-            state
-                .static_module
-                .as_ref()
-                .and_then(|m| m.memories.first())
-                .map(|m| m.initial.saturating_mul(65536))
-        })
+        .or_else(|| state.module.as_ref().and_then(|m| m.memory_bytes))
         .unwrap_or(0)
         .min(1 << 32)
 }

@@ -57,79 +57,33 @@ pub fn module_ui(ui: &mut egui::Ui, state: &DebugState) {
                     ui.monospace(format!("{} {} {}", e.kind, e.name, e.signature));
                 }
             });
-            if let Some(sm) = &state.static_module {
-                egui::CollapsingHeader::new(format!(
-                    "Custom sections ({})",
-                    sm.custom_sections.len()
-                ))
-                .show(ui, |ui| {
-                    for c in &sm.custom_sections {
-                        ui.monospace(format!("{} ({} B)", c.name, c.data.len()));
+            let custom: Vec<_> = m
+                .sections
+                .iter()
+                .filter_map(|s| Some((s.name.strip_prefix("custom:")?, s.size)))
+                .collect();
+            egui::CollapsingHeader::new(format!("Custom sections ({})", custom.len())).show(
+                ui,
+                |ui| {
+                    for (name, size) in &custom {
+                        ui.monospace(format!("{name} ({size} B)"));
                     }
-                });
-                if let Some(data) = sm.custom_section("producers") {
+                },
+            );
+            match &m.producers {
+                Ok(p) if p.is_empty() => {}
+                Ok(p) => {
                     egui::CollapsingHeader::new("Producers")
                         .default_open(true)
-                        .show(ui, |ui| match parse_producers(data) {
-                            Some(fields) => {
-                                for (field, values) in fields {
-                                    for (name, version) in values {
-                                        ui.label(format!("{field}: {name} {version}"));
-                                    }
-                                }
-                            }
-                            None => {
-                                ui.weak("(malformed producers section)");
+                        .show(ui, |ui| {
+                            for v in p {
+                                ui.label(format!("{}: {} {}", v.field, v.name, v.version));
                             }
                         });
                 }
+                Err(e) => {
+                    ui.weak(e);
+                }
             }
         });
-}
-
-/// One `producers` field (`language`, `processed-by`, `sdk`) and its (name, version) pairs.
-pub type ProducerField = (String, Vec<(String, String)>);
-
-/// The `producers` custom section.
-pub fn parse_producers(data: &[u8]) -> Option<Vec<ProducerField>> {
-    let mut r = Reader { data, pos: 0 };
-    let n = r.leb()?;
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let field = r.string()?;
-        let count = r.leb()?;
-        let mut values = Vec::new();
-        for _ in 0..count {
-            values.push((r.string()?, r.string()?));
-        }
-        out.push((field, values));
-    }
-    Some(out)
-}
-
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn leb(&mut self) -> Option<u32> {
-        let mut v: u32 = 0;
-        for shift in (0..35).step_by(7) {
-            let b = *self.data.get(self.pos)?;
-            self.pos += 1;
-            v |= u32::from(b & 0x7f).checked_shl(shift)?;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    }
-
-    fn string(&mut self) -> Option<String> {
-        let len = self.leb()? as usize;
-        let bytes = self.data.get(self.pos..self.pos.checked_add(len)?)?;
-        self.pos += len;
-        Some(String::from_utf8_lossy(bytes).into_owned())
-    }
 }

@@ -3,7 +3,7 @@
 //! breakpoint, and a picker over the files DWARF names.
 
 use egui::{Color32, Sense, Vec2};
-use wdb_debugger::api::{BreakSpec, BreakpointView, Command};
+use wdb_debugger::api::{BreakSpec, BreakpointKind, BreakpointView, Command};
 
 use crate::app::ViewState;
 use crate::prefs::Prefs;
@@ -20,9 +20,21 @@ pub fn same_file(a: &str, b: &str) -> bool {
     a == b || a.ends_with(&format!("/{b}")) || b.ends_with(&format!("/{a}"))
 }
 
-/// The file to show first: the one the module is named after (`structs.wasm`
-/// -> `structs.c`), else the first file outside the C library.
-fn default_file(state: &DebugState) -> Option<String> {
+/// The file to show first: the entry point's (`main`, or the first export
+/// with a source line), else the one the module is named after
+/// (`structs.wasm` -> `structs.c`). None when the entry point has no source
+/// line: the Code tab then shows its disassembly.
+pub fn default_file(state: &DebugState) -> Option<String> {
+    let entry = state.module.as_ref()?.entry.as_ref()?;
+    if let Some(loc) = &entry.source {
+        return Some(loc.file.clone());
+    }
+    None
+}
+
+/// The file the module is named after, else the first one outside the C
+/// library: what the file picker offers first.
+pub fn likely_file(state: &DebugState) -> Option<String> {
     let stem = state
         .module
         .as_ref()
@@ -52,7 +64,7 @@ fn breakpoint_at<'a>(
     line: u32,
 ) -> Option<&'a BreakpointView> {
     bps.iter().find(|b| {
-        b.kind == "breakpoint"
+        b.kind == BreakpointKind::Breakpoint
             && b.source
                 .as_ref()
                 .is_some_and(|s| s.line == line && same_file(&s.file, file))
@@ -67,18 +79,6 @@ pub fn source_ui(
 ) -> Vec<Command> {
     let mut out = Vec::new();
     let current = state.current_frame().and_then(|f| f.source.clone());
-    if state.stop_generation != view.source_seen_stop {
-        view.source_seen_stop = state.stop_generation;
-        if prefs.follow_current
-            && let Some(loc) = &current
-        {
-            view.source_file = Some(loc.file.clone());
-            view.source_scroll_pending = true;
-        }
-    }
-    if view.source_file.is_none() {
-        view.source_file = default_file(state);
-    }
     let Some(file) = view.source_file.clone() else {
         ui.weak("(DWARF names no source files)");
         return out;
@@ -130,7 +130,8 @@ pub fn source_ui(
         return out;
     };
     if let Some(e) = &text.error {
-        ui.colored_label(ui.visuals().warn_fg_color, e);
+        // A sentence, wrapped at words across the pane.
+        ui.add(egui::Label::new(egui::RichText::new(e).color(ui.visuals().warn_fg_color)).wrap());
         return out;
     }
     let current_line = current

@@ -13,17 +13,15 @@ pub fn call_stack_ui(ui: &mut egui::Ui, state: &DebugState) -> Vec<Command> {
                 ui.weak("(not running)");
             }
             for f in &state.frames {
-                let loc = match &f.source {
-                    Some(s) => format!(" at {}:{}", s.file, s.line),
-                    None => String::new(),
-                };
-                // Inlined calls (DWARF) and frames of native code (mode jit:
-                // no locals to show) are marked, as in the REPL's `bt`.
+                // As the REPL's `bt` prints it: the source line, else the
+                // code_offset; inlined calls (DWARF) and frames of native
+                // code (mode jit: no locals to show) are marked.
                 let inlined = if f.inlined { " [inlined]" } else { "" };
                 let jit = if f.jit { " [JIT]" } else { "" };
                 let text = format!(
-                    "#{} {}+{:#x}{loc}{inlined}{jit}",
-                    f.index, f.func_name, f.code_offset
+                    "#{} {}{inlined}{jit}",
+                    f.index,
+                    crate::state::frame_place(f)
                 );
                 if ui
                     .selectable_label(

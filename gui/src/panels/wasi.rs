@@ -26,6 +26,18 @@ pub fn matches(c: &WasiCallView, filter: &str) -> bool {
         || c.errno_name.to_lowercase().contains(&filter)
 }
 
+/// The table's column titles, in column order.
+pub const HEADERS: [&str; 8] = [
+    "#",
+    "",
+    "Time",
+    "Took",
+    "Call",
+    "Arguments",
+    "Result",
+    "Bytes",
+];
+
 fn duration_text(d: std::time::Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
     if us < 1000.0 {
@@ -100,16 +112,9 @@ pub fn wasi_ui(
         .column(Column::exact(80.0))
         .column(Column::exact(60.0))
         .header(18.0, |mut h| {
-            for title in [
-                "#",
-                "Time",
-                "Took",
-                "Call",
-                "Arguments",
-                "Result",
-                "Bytes",
-                "",
-            ] {
+            // One title per column, in the order the rows fill them (the
+            // second column holds each row's "break" button).
+            for title in HEADERS {
                 h.col(|ui| {
                     ui.strong(title);
                 });
@@ -119,12 +124,12 @@ pub fn wasi_ui(
             body.rows(18.0, rows.len(), |mut row| {
                 let c = rows[row.index()];
                 if c.func.is_empty() {
-                    // The "earlier calls dropped" note.
-                    for _ in 0..4 {
+                    // The "earlier calls dropped" note, under Arguments.
+                    for _ in 0..5 {
                         row.col(|_| {});
                     }
                     row.col(|ui| mono(ui, &c.line));
-                    for _ in 0..3 {
+                    for _ in 0..2 {
                         row.col(|_| {});
                     }
                     return;
