@@ -77,15 +77,11 @@ pub fn parse_u32(s: &str) -> Option<u32> {
     parse_u64(s).and_then(|v| u32::try_from(v).ok())
 }
 
+/// An unsigned number as [`wdb_engine::literal`] reads it.
 pub fn parse_u64(s: &str) -> Option<u64> {
-    let s = s.trim().replace('_', "");
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()
-    } else if let Some(b) = s.strip_prefix("0b") {
-        u64::from_str_radix(b, 2).ok()
-    } else {
-        s.parse().ok()
-    }
+    wdb_engine::literal::parse_uint(s)
+        .ok()
+        .and_then(|v| u64::try_from(v).ok())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +212,9 @@ pub enum Command {
     Enable(u32, bool),
     Condition(u32, Option<String>),
     Ignore(u32, u32),
+    /// `watch EXPR`: an lvalue (`total`, `p->next->val`) or an address
+    /// expression; `len` 0 watches the size of EXPR's type (4 bytes for
+    /// an address).
     Watch {
         addr: String,
         len: u32,
@@ -264,6 +263,18 @@ pub enum Command {
         expr: String,
         format: Format,
     },
+    /// `ptype EXPR|TYPE` (`expand`: struct members listed) and `whatis`.
+    Ptype {
+        expr: String,
+        expand: bool,
+    },
+    /// `display EXPR`: shown at every stop (and now); `None`: show them all now.
+    Display {
+        expr: Option<String>,
+        format: Format,
+    },
+    /// `undisplay N...`; empty: every display.
+    Undisplay(Vec<u32>),
     /// WAT around the current pc (or a function by name).
     Disassemble {
         around: Option<String>,
@@ -408,9 +419,17 @@ pub enum Event {
         kind: ValuesKind,
         values: Vec<NamedValue>,
     },
-    /// One printed expression.
+    /// One printed expression, recorded in the value history as `$history`.
     Printed {
         expr: String,
+        text: String,
+        history: u32,
+    },
+    /// A `display` expression's value at a stop.
+    Displayed {
+        number: u32,
+        expr: String,
+        format: Format,
         text: String,
     },
     Memory(MemoryView),

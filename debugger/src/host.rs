@@ -140,6 +140,7 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
             );
         }
     }
+    define_imported_tags(&mut linker, store, module);
     let imports = linker.resolve(store, module).map_err(|e| e.to_string())?;
     Ok(Host {
         imports,
@@ -148,65 +149,20 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
     })
 }
 
-/// Parse textual arguments by a function's parameter types.
-pub fn parse_args(
-    params: &[ValType],
-    args: &[String],
-    signature: &str,
-) -> Result<Vec<Value>, String> {
-    if params.len() != args.len() {
-        return Err(format!(
-            "expected {} argument{} for {signature}, got {}",
-            params.len(),
-            if params.len() == 1 { "" } else { "s" },
-            args.len()
-        ));
+/// Define a fresh tag for every imported exception tag the linker has not
+/// got. A tag is only an identity, so the host can make one: LLVM imports
+/// its exception tag (`env::__cpp_exception`) in programs built with
+/// `-fwasm-exceptions` or Rust's `-Cpanic=unwind`, and throws and catches it
+/// itself. Each distinct `module::name` gets one tag.
+pub fn define_imported_tags(linker: &mut Linker, store: &mut Store, module: &Module) {
+    for imp in &module.imports {
+        if let ImportKind::Tag(ty) = imp.kind
+            && linker.get(&imp.module, &imp.name).is_none()
+        {
+            let addr = store.add_tag(module.types[ty as usize].clone());
+            linker.define(&imp.module, &imp.name, Extern::Tag(addr));
+        }
     }
-    params
-        .iter()
-        .zip(args)
-        .map(|(ty, a)| parse_value(*ty, a))
-        .collect()
-}
-
-/// One argument: integers in decimal or `0x` hex (negative allowed), floats
-/// as numbers, `nan`, `inf`.
-pub fn parse_value(ty: ValType, a: &str) -> Result<Value, String> {
-    let bad = || {
-        format!(
-            "`{a}` is not a valid {}",
-            wdb_engine::value::valtype_name(ty)
-        )
-    };
-    let int = |a: &str| -> Option<i128> {
-        let (neg, body) = a.strip_prefix('-').map_or((false, a), |r| (true, r));
-        let v = crate::api::parse_u64(body)? as i128;
-        Some(if neg { -v } else { v })
-    };
-    Ok(match ty {
-        ValType::I32 => {
-            let v = int(a).ok_or_else(bad)?;
-            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
-                return Err(bad());
-            }
-            Value::I32(v as i64 as i32)
-        }
-        ValType::I64 => {
-            let v = int(a).ok_or_else(bad)?;
-            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
-                return Err(bad());
-            }
-            Value::I64(v as i64)
-        }
-        ValType::F32 => Value::F32(a.parse::<f32>().map_err(|_| bad())?.to_bits()),
-        ValType::F64 => Value::F64(a.parse::<f64>().map_err(|_| bad())?.to_bits()),
-        _ => {
-            return Err(format!(
-                "cannot pass a {} from the command line",
-                wdb_engine::value::valtype_name(ty)
-            ));
-        }
-    })
 }
 
 /// Convert a computed value to a local's / global's type (for `set var`).
@@ -225,31 +181,4 @@ pub fn convert(v: Value, ty: ValType) -> Result<Value, String> {
             ));
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_arguments() {
-        let p = [ValType::I32, ValType::I64, ValType::F64];
-        let got = parse_args(&p, &["-1".into(), "0x10".into(), "0.25".into()], "sig").unwrap();
-        assert_eq!(
-            got,
-            [
-                Value::I32(-1),
-                Value::I64(16),
-                Value::F64(0.25f64.to_bits())
-            ]
-        );
-        assert_eq!(
-            parse_value(ValType::I32, "4294967295").unwrap(),
-            Value::I32(-1)
-        );
-        assert!(parse_value(ValType::I32, "4294967296").is_err());
-        assert!(parse_value(ValType::I32, "x").is_err());
-        let e = parse_args(&p, &[], "(param i32 i64 f64)").unwrap_err();
-        assert_eq!(e, "expected 3 arguments for (param i32 i64 f64), got 0");
-    }
 }

@@ -19,8 +19,7 @@ use wdb_engine::{Trap, Value};
 
 use crate::api::*;
 use crate::disasm::{self, Disasm};
-use crate::expr::{self, EvalContext, Expr, LocalRef, MemTy};
-use crate::format::{format_c_string, format_memory, format_value, value_view};
+use crate::format::{format_c_string, format_memory, value_view};
 use crate::host::{self, HostOptions};
 use crate::runner::Mode;
 use crate::source::Source;
@@ -196,6 +195,13 @@ pub struct Session {
     list: vocab::ListState,
     /// String arguments, scratch cells and the state saved before a `call`.
     call: callargs::CallState,
+    /// gdb's value history: `print` results, `$1` is `history[0]` (after
+    /// `history_base` values dropped off the front).
+    history: Vec<crate::expr::Val>,
+    history_base: u32,
+    /// `display` expressions, shown at each stop.
+    displays: Vec<eval::Display>,
+    next_display: u32,
 }
 
 type Res<T> = Result<T, String>;
@@ -221,6 +227,10 @@ impl Session {
             extra_stops: Vec::new(),
             list: vocab::ListState::default(),
             call: callargs::CallState::default(),
+            history: Vec::new(),
+            history_base: 0,
+            displays: Vec::new(),
+            next_display: 0,
         }
     }
 
@@ -375,7 +385,7 @@ impl Session {
             } => {
                 let kind = self.resolve_spec(&spec)?;
                 if let Some(c) = &condition {
-                    expr::parse(c)?;
+                    self.check_condition(c)?;
                 }
                 let mut events = Vec::new();
                 // A line with no code moves to the next one that has some; say so,
@@ -440,7 +450,7 @@ impl Session {
             }
             Command::Condition(n, c) => {
                 if let Some(c) = &c {
-                    expr::parse(c)?;
+                    self.check_condition(c)?;
                 }
                 let bp = self.bp_mut(n)?;
                 bp.condition = c.clone();
@@ -458,19 +468,9 @@ impl Session {
                 ))])
             }
             Command::Watch { addr, len, kind } => {
-                // `watch i`: a source variable's address (DWARF), like gdb.
-                let a = match self.eval_dwarf(&format!("&{addr}")) {
-                    Some(Ok(crate::dwarf::VarValue::Pointer { address, .. }))
-                        if is_identifier(&addr) =>
-                    {
-                        u32::try_from(address)
-                            .map_err(|_| format!("`{addr}` is not in linear memory"))?
-                    }
-                    _ => self.eval_addr(&addr)?,
-                };
-                if len == 0 {
-                    return Err("a watchpoint needs a length of at least 1 byte".into());
-                }
+                // `watch total`, `watch p->next->val`: the object (DWARF), as
+                // gdb; `watch $l4`, `watch 0x1000`: the address computed.
+                let (a, len) = self.watch_target(&addr, len)?;
                 self.check_watch_range(a, len)?;
                 let bp = self.add_bp(BpKind::Watch { addr: a, len, kind }, false, None);
                 self.after_bp_change();
@@ -572,9 +572,17 @@ impl Session {
                 })])
             }
             Command::Print { expr, format } => {
-                let text = self.print(&expr, format)?;
-                Ok(vec![Event::Printed { expr, text }])
+                let (history, text) = self.print(&expr, format)?;
+                Ok(vec![Event::Printed {
+                    expr,
+                    text,
+                    history,
+                }])
             }
+            Command::Ptype { expr, expand } => Ok(vec![Event::Text(self.type_of(&expr, expand)?)]),
+            Command::Display { expr: Some(e), format } => self.add_display(e, format),
+            Command::Display { expr: None, .. } => Ok(self.display_events()),
+            Command::Undisplay(numbers) => self.undisplay(&numbers),
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
             Command::Info(InfoWhat::Mode) => Ok(vec![Event::Text(self.mode_text())]),
             Command::Info(what @ (InfoWhat::Variables | InfoWhat::Types)) => {
@@ -1549,14 +1557,26 @@ impl Session {
                     )));
                     return Ok(events);
                 }
-                if let Some(FinishInfo::Top(name, n)) = finished
+                if let Some(FinishInfo::Top(name, n, ret)) = finished
                     && let Stop::At(StopReason::Location) = stop
                 {
                     let rt = self.rt.as_ref().expect("live");
                     let stack = rt.exec.as_ref().expect("live").operand_stack(&rt.store, 0);
-                    let values = stack[stack.len().saturating_sub(n)..]
+                    let results: Vec<Value> = stack[stack.len().saturating_sub(n)..].to_vec();
+                    // One result with a DWARF return type: shown by that type.
+                    let typed = match results.as_slice() {
+                        [v] => self.typed_return(ret.as_ref(), *v),
+                        _ => None,
+                    };
+                    let values = results
                         .iter()
-                        .map(|v| value_view(*v))
+                        .map(|v| match &typed {
+                            Some(t) => ValueView {
+                                text: t.clone(),
+                                ..value_view(*v)
+                            },
+                            None => value_view(*v),
+                        })
                         .collect();
                     events.push(Event::FinishReturned { func: name, values });
                 }
@@ -1594,6 +1614,9 @@ impl Session {
         let mut events = warnings;
         events.extend(self.drain_output());
         events.extend(self.report(stop));
+        if events.iter().any(|e| matches!(e, Event::Stopped(_))) {
+            events.extend(self.display_events());
+        }
         Ok(events)
     }
 
@@ -1772,7 +1795,7 @@ impl Session {
             .nth(selected)
             .ok_or("No frame selected.")?;
         if let Some((stop, done)) = self.finish_inline(&vframe)? {
-            return Ok((stop, done.map(|(name, n)| FinishInfo::Top(name, n))));
+            return Ok((stop, done.map(|(name, n)| FinishInfo::Top(name, n, None))));
         }
         let module = self.module()?;
         let d = self.depth();
@@ -1782,6 +1805,11 @@ impl Session {
         let f = &frames[sel];
         let name = module.display_func_name(f.func_index);
         let nres = module.func_type(f.func_index).results().len();
+        let ret = self
+            .loaded
+            .as_ref()
+            .filter(|l| l.source.available())
+            .and_then(|l| l.source.info.return_type(vframe.info.code_offset));
         if sel + 1 >= d {
             // The outermost frame: finishing it returns from the call, or
             // under a JIT run to its JIT caller, where it stops.
@@ -1806,7 +1834,7 @@ impl Session {
                 Stop::At(StopReason::Step) => Stop::At(StopReason::Location),
                 o => o,
             })?,
-            Some(FinishInfo::Top(name, nres)),
+            Some(FinishInfo::Top(name, nres, ret)),
         ))
     }
 
@@ -2136,77 +2164,6 @@ impl Session {
         }])
     }
 
-    /// Evaluate through DWARF (C-like source expressions) when the module
-    /// has it and the text is not wasm-level (`$l0`, `$g1`, `$s0`).
-    fn eval_dwarf(&self, text: &str) -> Option<Res<crate::dwarf::VarValue>> {
-        let l = self.loaded.as_ref()?;
-        if !l.source.available() || text.contains('$') {
-            return None;
-        }
-        let module = l.module.clone();
-        let vf = self.selected_vframe().ok()?;
-        let co = vf.info.code_offset;
-        let cx = FrameCx {
-            module: &module,
-            rt: self.rt.as_ref(),
-            frame: Some(vf.info),
-            depth: vf.phys,
-            not_live: self.not_live_locals(vf.phys),
-        };
-        Some(l.source.info.eval_in_frame(text, co, vf.level, &cx))
-    }
-
-    fn print(&self, text: &str, format: Format) -> Res<String> {
-        match self.eval_dwarf(text) {
-            Some(Ok(v)) => Ok(match (format, v.as_i128()) {
-                (Format::Natural, _) | (_, None) => v.to_string(),
-                (f, Some(i)) => match i32::try_from(i) {
-                    Ok(small) => format_value(Value::I32(small), f),
-                    Err(_) => format_value(Value::I64(i as i64), f),
-                },
-            }),
-            Some(Err(dwarf_err)) => self
-                .eval(text)
-                .map(|v| format_value(v, format))
-                .map_err(|_| dwarf_err),
-            None => self.eval(text).map(|v| format_value(v, format)),
-        }
-    }
-
-    fn eval_condition(&self, text: &str) -> Res<bool> {
-        match self.eval_dwarf(text) {
-            Some(Ok(v)) => v
-                .is_true()
-                .ok_or_else(|| format!("`{text}` is not a truth value")),
-            Some(Err(e)) => self.eval(text).map(expr::truthy).map_err(|_| e),
-            None => self.eval(text).map(expr::truthy),
-        }
-    }
-
-    fn eval(&self, text: &str) -> Res<Value> {
-        let e = expr::parse(text)?;
-        self.eval_expr(&e)
-    }
-
-    fn eval_expr(&self, e: &Expr) -> Res<Value> {
-        let module = self.module()?;
-        let cx = FrameCx {
-            module: &module,
-            rt: self.rt.as_ref(),
-            frame: self
-                .frames()
-                .ok()
-                .and_then(|f| f.into_iter().nth(self.selected_phys())),
-            depth: self.selected_phys(),
-            not_live: self.not_live_locals(self.selected_phys()),
-        };
-        expr::eval(e, &cx)
-    }
-
-    fn eval_addr(&self, text: &str) -> Res<u32> {
-        expr::as_addr(self.eval(text)?).ok_or_else(|| format!("`{text}` is not a valid address"))
-    }
-
     fn memory(&self) -> Res<(&Store, u32)> {
         let rt = self
             .rt
@@ -2292,110 +2249,6 @@ impl Session {
         }
         mem[addr as usize..end].copy_from_slice(bytes);
         Ok(())
-    }
-
-    fn set_var(&mut self, lhs: &str, value: &str) -> Res<Vec<Event>> {
-        let target = expr::parse(lhs)?;
-        let v = self.eval(value)?;
-        let module = self.module()?;
-        match target {
-            Expr::Local(r) => {
-                let frames = self.frames()?;
-                let depth = self.selected_phys();
-                let f = frames.get(depth).ok_or("No frame selected.")?;
-                if depth >= self.interp_depth() {
-                    return Err("Locals of a JIT frame cannot be changed.".into());
-                }
-                let idx = local_index(&module, f, &r)?;
-                let ty = module.local_types(f.func_index)[idx as usize];
-                let v = host::convert(v, ty)?;
-                let rt = self.rt.as_mut().expect("frames exist");
-                rt.exec
-                    .as_mut()
-                    .expect("frames exist")
-                    .set_local(&rt.store, depth, idx, v)
-                    .map_err(|e| e.to_string())?;
-            }
-            Expr::Global(r) => {
-                let idx = global_index(&module, &r)?;
-                let rt = self
-                    .rt
-                    .as_mut()
-                    .ok_or("The module is not instantiated yet.")?;
-                let addr = rt.store.instance_global(rt.inst, idx);
-                let gt = rt.store.global_type(addr);
-                if !gt.mutable {
-                    return Err(format!("global {idx} is immutable"));
-                }
-                let v = host::convert(v, gt.content_type)?;
-                rt.store.global_set(addr, v).map_err(|e| e.to_string())?;
-            }
-            Expr::Deref(ty, a) => {
-                let addr = self.eval_expr(&a)?;
-                let addr = expr::as_addr(addr).ok_or("bad address")?;
-                self.write_memory(addr, &ty.encode(v))?;
-            }
-            Expr::Ident(n) => {
-                if let Some(r) = self.set_source_var(&n, v) {
-                    return r;
-                }
-                return self.set_var(&format!("${n}"), value);
-            }
-            _ => {
-                return Err(format!(
-                    "`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"
-                ));
-            }
-        }
-        Ok(vec![])
-    }
-
-    /// `set var n = 5` on a DWARF variable that lives in linear memory (the
-    /// usual case at -O0). `None` when there is no such variable.
-    fn set_source_var(&mut self, name: &str, v: Value) -> Option<Res<Vec<Event>>> {
-        let l = self.loaded.as_ref()?;
-        if !l.source.available() {
-            return None;
-        }
-        let vf = self.selected_vframe().ok()?;
-        let var = l
-            .source
-            .info
-            .variables_in_frame(vf.info.code_offset, vf.level)
-            .into_iter()
-            .find(|x| x.name == name)?;
-        let ty = match var.type_name.trim_start_matches("const ").trim() {
-            t if t.ends_with('*') => MemTy::U32,
-            "char" | "signed char" | "int8_t" | "i8" | "bool" | "_Bool" => MemTy::I8,
-            "unsigned char" | "uint8_t" | "u8" => MemTy::U8,
-            "short" | "int16_t" | "i16" => MemTy::I16,
-            "unsigned short" | "uint16_t" | "u16" => MemTy::U16,
-            "int" | "long" | "int32_t" | "i32" | "isize" | "size_t" => MemTy::I32,
-            "unsigned int" | "unsigned" | "unsigned long" | "uint32_t" | "u32" | "usize" => {
-                MemTy::U32
-            }
-            "long long" | "int64_t" | "i64" => MemTy::I64,
-            "unsigned long long" | "uint64_t" | "u64" => MemTy::U64,
-            "float" | "f32" => MemTy::F32,
-            "double" | "f64" => MemTy::F64,
-            other => {
-                return Some(Err(format!(
-                    "cannot assign to `{name}` of type {other}: use *(T*)ADDR"
-                )));
-            }
-        };
-        let addr = match self.eval_dwarf(&format!("&{name}")) {
-            Some(Ok(crate::dwarf::VarValue::Pointer { address, .. })) => address,
-            _ => {
-                return Some(Err(format!(
-                    "`{name}` does not live in linear memory here: assign its wasm local ($lN) instead"
-                )));
-            }
-        };
-        let Ok(addr) = u32::try_from(addr) else {
-            return Some(Err(format!("`{name}` is not in linear memory")));
-        };
-        Some(self.write_memory(addr, &ty.encode(v)).map(|()| vec![]))
     }
 
     fn disassemble(&mut self, around: Option<&str>) -> Res<Vec<Event>> {
@@ -2588,13 +2441,6 @@ impl Session {
     }
 }
 
-fn is_identifier(s: &str) -> bool {
-    let s = s.trim();
-    !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-}
-
 fn first_table(rt: &Runtime) -> Option<wdb_engine::runtime::Extern> {
     let m = rt.store.instance_module(rt.inst);
     m.exports
@@ -2616,8 +2462,9 @@ enum Resume {
 
 /// What `finish` says about the function it finished.
 enum FinishInfo {
-    /// Landed in an interpreted caller: name, result count (on its stack).
-    Top(String, usize),
+    /// Landed in an interpreted caller: name, result count (on its stack),
+    /// the DWARF return type.
+    Top(String, usize, Option<crate::dwarf::units::Ty>),
     /// Landed in a JIT caller, with these results.
     IntoJit {
         func: String,
@@ -2654,120 +2501,6 @@ struct FrameCx<'a> {
 impl FrameCx<'_> {
     fn is_live(&self, local: u32) -> bool {
         !self.not_live.get(local as usize).copied().unwrap_or(false)
-    }
-}
-
-fn local_index(module: &Module, f: &FrameInfo, r: &LocalRef) -> Res<u32> {
-    match r {
-        LocalRef::Index(i) if (*i as usize) < f.locals.len() => Ok(*i),
-        LocalRef::Index(i) => Err(format!(
-            "no local $l{i}: {} has {} locals",
-            module.display_func_name(f.func_index),
-            f.locals.len()
-        )),
-        LocalRef::Name(n) => module
-            .names
-            .locals
-            .get(&f.func_index)
-            .and_then(|m| m.iter().find(|(_, v)| *v == n).map(|(k, _)| *k))
-            .ok_or_else(|| format!("No symbol \"{n}\" in current context.")),
-    }
-}
-
-fn global_index(module: &Module, r: &LocalRef) -> Res<u32> {
-    match r {
-        LocalRef::Index(i) if (*i as usize) < module.globals.len() => Ok(*i),
-        LocalRef::Index(i) => Err(format!(
-            "no global $g{i}: the module has {}",
-            module.globals.len()
-        )),
-        LocalRef::Name(n) => module
-            .names
-            .globals
-            .iter()
-            .find(|(_, v)| *v == n)
-            .map(|(k, _)| *k)
-            .ok_or_else(|| format!("No global named \"{n}\".")),
-    }
-}
-
-impl crate::dwarf::FrameAccess for FrameCx<'_> {
-    fn local(&self, index: u32) -> Option<Value> {
-        if !self.is_live(index) {
-            return None;
-        }
-        self.frame.as_ref()?.locals.get(index as usize).copied()
-    }
-
-    fn global(&self, index: u32) -> Option<Value> {
-        let rt = self.rt?;
-        ((index as usize) < self.module.globals.len()).then(|| {
-            rt.store
-                .global_get(rt.store.instance_global(rt.inst, index))
-        })
-    }
-
-    fn operand(&self, index: u32) -> Option<Value> {
-        let rt = self.rt?;
-        rt.exec
-            .as_ref()?
-            .operand_stack(&rt.store, self.depth)
-            .get(index as usize)
-            .copied()
-    }
-
-    fn read_memory(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
-        EvalContext::load(self, u32::try_from(addr).ok()?, u32::try_from(len).ok()?).ok()
-    }
-}
-
-impl EvalContext for FrameCx<'_> {
-    fn local(&self, r: &LocalRef) -> Result<Value, String> {
-        let f = self.frame.as_ref().ok_or("No frame selected.")?;
-        match local_index(self.module, f, r) {
-            Ok(i) if !self.is_live(i) => Err(format!(
-                "$l{i} is not live here: JIT code keeps no value for a local it never reads again before writing it"
-            )),
-            Ok(i) => Ok(f.locals[i as usize]),
-            // `$__stack_pointer` and friends: a global by name.
-            Err(e) => match r {
-                LocalRef::Name(_) => self.global(r).map_err(|_| e),
-                _ => Err(e),
-            },
-        }
-    }
-
-    fn global(&self, r: &LocalRef) -> Result<Value, String> {
-        let rt = self.rt.ok_or("The module is not instantiated yet.")?;
-        let i = global_index(self.module, r)?;
-        Ok(rt.store.global_get(rt.store.instance_global(rt.inst, i)))
-    }
-
-    fn stack(&self, n: u32) -> Result<Value, String> {
-        let rt = self.rt.ok_or("No stack.")?;
-        let exec = rt.exec.as_ref().ok_or("No stack.")?;
-        let s = exec.operand_stack(&rt.store, self.depth);
-        s.iter()
-            .rev()
-            .nth(n as usize)
-            .copied()
-            .ok_or_else(|| format!("the operand stack has {} values", s.len()))
-    }
-
-    fn load(&self, addr: u32, len: u32) -> Result<Vec<u8>, String> {
-        let rt = self.rt.ok_or("The module is not instantiated yet.")?;
-        let m = rt
-            .store
-            .instance_memory(rt.inst)
-            .ok_or("The module has no memory.")?;
-        let mem = rt.store.memory(m);
-        mem.get(addr as usize..addr as usize + len as usize)
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| format!("Cannot access memory at address {addr:#x}"))
-    }
-
-    fn ident(&self, name: &str) -> Result<Value, String> {
-        self.local(&LocalRef::Name(name.to_string()))
     }
 }
 
@@ -3030,6 +2763,7 @@ fn entry_view(m: &Module, source: &Source) -> Option<EntryView> {
 mod tests;
 
 mod callargs;
+mod eval;
 mod inline;
 mod mixed;
 mod vocab;

@@ -5,6 +5,7 @@ use std::fmt;
 
 use wasmparser::FuncType;
 
+use crate::literal::{parse_f32, parse_f64, parse_int};
 use crate::module::signature_string;
 use crate::value::{ValType, Value, valtype_name};
 
@@ -73,9 +74,9 @@ pub fn parse_args(ty: &FuncType, args: &[String]) -> Result<Vec<Value>, ArgError
     parse_args_named("function", ty, args)
 }
 
-/// One value of type `ty`: integers in decimal (negative too) or `0x` hex;
-/// floats with `nan`, `inf`, `-inf`, `nan:0x...`; v128 as `0x` + 32 hex
-/// digits; `null` for references.
+/// One value of type `ty`: integers as [`crate::literal`] reads them
+/// (negative too); floats with `nan`, `inf`, `-inf`, `nan:0x...`; v128 as
+/// `0x` + 32 hex digits; `null` for references.
 pub fn parse_value(ty: ValType, s: &str) -> Result<Value, String> {
     let s = s.trim();
     match ty {
@@ -108,92 +109,6 @@ pub fn parse_value(ty: ValType, s: &str) -> Result<Value, String> {
             }
         }
     }
-}
-
-/// An integer of `bits` width: signed decimal, unsigned decimal up to 2^bits-1,
-/// or hex (`0x`, `-0x`). Returned as the two's-complement bit pattern.
-fn parse_int(s: &str, bits: u32) -> Result<u128, String> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let body = body.replace('_', "");
-    if body.is_empty() {
-        return Err("empty number".into());
-    }
-    let mag: u128 = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        u128::from_str_radix(h, 16).map_err(|e| e.to_string())?
-    } else {
-        body.parse::<u128>().map_err(|e| e.to_string())?
-    };
-    let max_unsigned = (1u128 << bits) - 1;
-    let min_neg = 1u128 << (bits - 1);
-    if neg {
-        if mag > min_neg {
-            return Err(format!("out of range for i{bits}"));
-        }
-        Ok(mag.wrapping_neg() & max_unsigned)
-    } else {
-        if mag > max_unsigned {
-            return Err(format!("out of range for i{bits}"));
-        }
-        Ok(mag)
-    }
-}
-
-fn parse_f32(s: &str) -> Result<u32, String> {
-    let (neg, body) = split_sign(s);
-    let sign = if neg { 0x8000_0000 } else { 0 };
-    if let Some(p) = body.strip_prefix("nan:") {
-        let payload = parse_hex(p)?;
-        if payload == 0 || payload > 0x7f_ffff {
-            return Err("NaN payload must be 1..=0x7fffff".into());
-        }
-        return Ok(sign | 0x7f80_0000 | payload as u32);
-    }
-    match body {
-        "nan" => Ok(sign | 0x7fc0_0000),
-        "inf" | "infinity" => Ok(sign | 0x7f80_0000),
-        _ => {
-            let v: f32 = body.parse().map_err(|_| "not a number".to_string())?;
-            Ok(if neg { (-v).to_bits() } else { v.to_bits() })
-        }
-    }
-}
-
-fn parse_f64(s: &str) -> Result<u64, String> {
-    let (neg, body) = split_sign(s);
-    let sign = if neg { 1u64 << 63 } else { 0 };
-    if let Some(p) = body.strip_prefix("nan:") {
-        let payload = parse_hex(p)?;
-        if payload == 0 || payload > 0xf_ffff_ffff_ffff {
-            return Err("NaN payload must be 1..=0xfffffffffffff".into());
-        }
-        return Ok(sign | 0x7ff0_0000_0000_0000 | payload as u64);
-    }
-    match body {
-        "nan" => Ok(sign | 0x7ff8_0000_0000_0000),
-        "inf" | "infinity" => Ok(sign | 0x7ff0_0000_0000_0000),
-        _ => {
-            let v: f64 = body.parse().map_err(|_| "not a number".to_string())?;
-            Ok(if neg { (-v).to_bits() } else { v.to_bits() })
-        }
-    }
-}
-
-fn split_sign(s: &str) -> (bool, &str) {
-    match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    }
-}
-
-fn parse_hex(s: &str) -> Result<u128, String> {
-    let h = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .ok_or("expected 0x...")?;
-    u128::from_str_radix(&h.replace('_', ""), 16).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod literal;
 pub mod module;
 pub mod runtime;
 pub mod spec;

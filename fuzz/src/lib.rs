@@ -973,9 +973,9 @@ pub fn wasi_paths(data: &[u8]) {
 // repl_parse
 // ---------------------------------------------------------------------------
 
-/// `repl_parse`: every line through the REPL command parser, the debugger's
-/// wasm-level expression parser and the DWARF (source-level) expression
-/// parser. An error is fine; a panic is a bug.
+/// `repl_parse`: every line through the REPL command parser and the
+/// debugger's expression parser (the one grammar of `print`, conditions,
+/// `watch`, `set var` and `x`). An error is fine; a panic is a bug.
 pub fn repl_parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for line in text.lines().take(64) {
@@ -986,6 +986,5 @@ pub fn repl_parse(data: &[u8]) {
             let _ = repl_parse_src::parse_examine(line);
         }
         let _ = wdb_debugger::expr::parse(line);
-        let _ = wdb_debugger::dwarf::parse_expr(line);
     }
 }

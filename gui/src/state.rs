@@ -289,9 +289,14 @@ impl DebugState {
                 ValuesKind::OperandStack => self.stack = values,
                 ValuesKind::Globals => self.globals = values,
             },
-            Event::Printed { expr, text } => {
+            Event::Printed { expr, text, .. } => {
                 self.log.push((LogKind::Info, format!("{expr} = {text}")))
             }
+            Event::Displayed {
+                number, expr, text, ..
+            } => self
+                .log
+                .push((LogKind::Info, format!("{number}: {expr} = {text}"))),
             Event::Memory(view) => {
                 self.memory_size = Some(view.memory_size);
                 let mut addr = view.addr;

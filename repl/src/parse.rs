@@ -179,17 +179,17 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["watch"],
-        usage: "watch ADDR [LEN]",
-        help: "Stop when memory [ADDR, ADDR+LEN) is written (LEN defaults to 4).",
+        usage: "watch [-l] EXPR | watch ADDR LEN",
+        help: "Stop when EXPR (a variable, p->next->val, arr[3]) or memory [ADDR, ADDR+LEN) is written.",
     },
     CmdInfo {
         names: &["rwatch"],
-        usage: "rwatch ADDR [LEN]",
+        usage: "rwatch [-l] EXPR | rwatch ADDR LEN",
         help: "Stop when the memory is read.",
     },
     CmdInfo {
         names: &["awatch"],
-        usage: "awatch ADDR [LEN]",
+        usage: "awatch [-l] EXPR | awatch ADDR LEN",
         help: "Stop when the memory is read or written.",
     },
     CmdInfo {
@@ -230,7 +230,17 @@ pub const COMMANDS: &[CmdInfo] = &[
     CmdInfo {
         names: &["print", "p", "expression", "expr"],
         usage: "print[/FMT] EXPR",
-        help: "Evaluate EXPR: $l0, $NAME, $g1, $s0, *(i32*)ADDR, DWARF variables; FMT is x d u t f c.",
+        help: "Evaluate a C expression (DWARF variables, casts, *arr@N, $l0, $NAME, $g1, $s0, history $1 $ $$); FMT is x d u t f c.",
+    },
+    CmdInfo {
+        names: &["ptype", "whatis"],
+        usage: "ptype EXPR|TYPE",
+        help: "Show the type of EXPR or TYPE (ptype lists struct members; whatis only names it).",
+    },
+    CmdInfo {
+        names: &["display", "undisplay"],
+        usage: "display[/FMT] [EXPR] | undisplay [N...]",
+        help: "Show EXPR at every stop (display alone: show them now); undisplay removes them.",
     },
     CmdInfo {
         names: &["x"],
@@ -352,7 +362,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
     if slash.is_some()
         && !matches!(
             name,
-            "p" | "print" | "x" | "output" | "expression" | "expr" | "call" | "invoke"
+            "p" | "print" | "x" | "output" | "expression" | "expr" | "call" | "invoke" | "display"
         )
     {
         return err(format!("`{name}` takes no /FORMAT"));
@@ -483,19 +493,32 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 "rwatch" => WatchKind::Read,
                 _ => WatchKind::Access,
             };
-            match words.as_slice() {
-                [a] => cmd(C::Watch {
-                    addr: a.to_string(),
-                    len: 4,
-                    kind,
-                }),
-                [a, l] => cmd(C::Watch {
-                    addr: a.to_string(),
-                    len: number(l, "length")?,
-                    kind,
-                }),
-                _ => usage(name),
+            // `watch EXPR`, `watch -l EXPR` (always by location here),
+            // `watch ADDR LEN`.
+            let expr = rest
+                .strip_prefix("-location ")
+                .or_else(|| rest.strip_prefix("-l "))
+                .unwrap_or(rest)
+                .trim();
+            if expr.is_empty() {
+                return usage(name);
             }
+            let (expr, len) = match expr.rsplit_once(' ') {
+                Some((a, l)) if !a.trim().contains(' ') && parse_u32(l).is_some() => {
+                    let len = number(l, "length")?;
+                    if len == 0 {
+                        return err("a watchpoint needs a length of at least 1 byte");
+                    }
+                    (a.trim(), len)
+                }
+                // 0: the size of the expression's type (4 for an address).
+                _ => (expr, 0),
+            };
+            cmd(C::Watch {
+                addr: expr.to_string(),
+                len,
+                kind,
+            })
         }
         "catch" => match words.as_slice() {
             ["wasi"] => cmd(C::CatchWasi(None)),
@@ -537,6 +560,40 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 expr: rest.to_string(),
                 format,
             })
+        }
+        "ptype" | "whatis" => {
+            if rest.is_empty() {
+                return usage(name);
+            }
+            cmd(C::Ptype {
+                expr: rest.to_string(),
+                expand: name == "ptype",
+            })
+        }
+        "display" => {
+            let format = match slash {
+                None => Format::Natural,
+                Some(f) => {
+                    let mut cs = f.chars();
+                    match (cs.next().and_then(Format::from_char), cs.next()) {
+                        (Some(f), None) => f,
+                        _ => {
+                            return err(format!("bad display format `/{f}`: use x, d, u, t, f or c"));
+                        }
+                    }
+                }
+            };
+            cmd(C::Display {
+                expr: (!rest.is_empty()).then(|| rest.to_string()),
+                format,
+            })
+        }
+        "undisplay" => {
+            let numbers = words
+                .iter()
+                .map(|w| number(w, "display number"))
+                .collect::<Result<Vec<u32>, _>>()?;
+            cmd(C::Undisplay(numbers))
         }
         "x" => {
             let format = parse_examine(slash.unwrap_or(""))?;

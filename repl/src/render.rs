@@ -199,8 +199,18 @@ impl Renderer {
                     );
                 }
             }
-            Event::Printed { expr, text } => {
-                let _ = writeln!(out, "{expr} = {text}");
+            // gdb numbers each printed value: `$1 = 10`.
+            Event::Printed { text, history, .. } => {
+                let _ = writeln!(out, "${history} = {text}");
+            }
+            Event::Displayed {
+                number,
+                expr,
+                format,
+                text,
+            } => {
+                let f = format_letter(*format).map(|c| format!("/{c} ")).unwrap_or_default();
+                let _ = writeln!(out, "{number}: {f}{expr} = {text}");
             }
             Event::Memory(m) => {
                 for l in &m.lines {
@@ -509,6 +519,20 @@ fn named(v: &NamedValue) -> String {
     format!("{}={}", v.name, v.value.text)
 }
 
+/// The letter of a print format (`None` for the natural one).
+fn format_letter(f: wdb_debugger::api::Format) -> Option<char> {
+    use wdb_debugger::api::Format;
+    Some(match f {
+        Format::Natural => return None,
+        Format::Hex => 'x',
+        Format::Signed => 'd',
+        Format::Unsigned => 'u',
+        Format::Binary => 't',
+        Format::Float => 'f',
+        Format::Char => 'c',
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,3 +639,4 @@ mod tests {
         assert_eq!(s, "error: nope\n");
     }
 }
+

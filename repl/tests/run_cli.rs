@@ -372,6 +372,21 @@ fn every_mode_runs_the_same_command() {
     }
 }
 
+/// Rust built with `-Cpanic=unwind` (legacy exception handling, and LLVM's
+/// tag imported as `env::__cpp_exception`, which the host makes): the panic
+/// unwinds to `catch_unwind` in every engine.
+#[test]
+fn rust_panic_unwind_is_caught_in_every_mode() {
+    for m in ["interp", "jit", "aot"] {
+        check(
+            &wdb(&["run", "--mode", m, "fixtures/wasm3/rust_unwind.wasm"]),
+            0,
+            "ok 0\nok 10\nok 20\ncaught panic for 3\nok 40\n",
+            &["panicked at src/main.rs:3:17:\nn was 3"],
+        );
+    }
+}
+
 #[test]
 fn non_wasi_imports_are_named_before_running() {
     let f = tinygo("wazero-bench-case.wasm");

@@ -11,12 +11,12 @@
 //! Debug info is best-effort: broken or missing DWARF gives an empty map and
 //! warnings, never an error that stops a module from loading.
 
-mod expr;
-mod loc;
+pub(crate) mod loc;
+pub(crate) mod names;
 #[cfg(test)]
 mod tests;
-mod types;
-mod units;
+pub(crate) mod types;
+pub(crate) mod units;
 
 use std::fmt;
 use std::ops::Range;
@@ -25,7 +25,6 @@ use std::sync::Arc;
 
 use wdb_engine::{Module, Value};
 
-pub use expr::{BinOp, Expr, UnOp, parse_expr};
 pub use types::VarValue;
 
 use units::{Store, VarLocation};
@@ -181,11 +180,20 @@ pub trait FrameAccess {
     /// `DW_OP_WASM_location 2`: the operand stack, 0 = bottom.
     fn operand(&self, index: u32) -> Option<Value>;
     fn read_memory(&self, addr: u64, len: usize) -> Option<Vec<u8>>;
+    /// The function a function pointer names: element `table_index` of the
+    /// instance's function table.
+    fn function_name(&self, table_index: u64) -> Option<String> {
+        let _ = table_index;
+        None
+    }
 }
 
 /// Source-level debug information of one module. Cheap to create and `Send`.
 pub struct DebugInfo {
     store: Option<Arc<Store>>,
+    /// Types and enumerators by name, for casts and `p BLUE` (built on
+    /// first use).
+    names: std::sync::OnceLock<names::Names>,
 }
 
 impl fmt::Debug for DebugInfo {
@@ -199,7 +207,10 @@ impl fmt::Debug for DebugInfo {
 impl DebugInfo {
     /// An empty map: no DWARF.
     pub fn empty() -> DebugInfo {
-        DebugInfo { store: None }
+        DebugInfo {
+            store: None,
+            names: Default::default(),
+        }
     }
 
     /// Read the DWARF of `module` (and split DWARF beside `module_path`: a
@@ -208,7 +219,13 @@ impl DebugInfo {
     pub fn load(module: &Module, module_path: Option<&Path>) -> (DebugInfo, Vec<String>) {
         let mut warnings = Vec::new();
         let store = Store::load(module, module_path, &mut warnings);
-        (DebugInfo { store }, warnings)
+        (
+            DebugInfo {
+                store,
+                names: Default::default(),
+            },
+            warnings,
+        )
     }
 
     pub fn has_debug_info(&self) -> bool {
@@ -285,22 +302,6 @@ impl DebugInfo {
             .unwrap_or_default()
     }
 
-    /// [`DebugInfo::eval`] in one inline frame (numbered as in
-    /// [`DebugInfo::variables_in_frame`]).
-    pub fn eval_in_frame(
-        &self,
-        expr: &str,
-        code_offset: u32,
-        inline_frame: usize,
-        frame: &dyn FrameAccess,
-    ) -> Result<VarValue, String> {
-        let ast = parse_expr(expr)?;
-        match &self.store {
-            Some(s) => expr::evaluate(s, &ast, code_offset as u64, Some(inline_frame), frame),
-            None => Err("no debug info (the module has no DWARF)".to_string()),
-        }
-    }
-
     /// Variables in scope at `code_offset`: parameters first, then locals,
     /// innermost scope first.
     pub fn variables(&self, code_offset: u32) -> Vec<VarInfo> {
@@ -318,19 +319,28 @@ impl DebugInfo {
         }
     }
 
-    /// Evaluate a C-like expression (`p->x + arr[2]`, `n == 5`) at
-    /// `code_offset` in a paused frame.
+    /// Evaluate an expression (`p->x + arr[2]`, `n == 5`) at `code_offset`
+    /// in a paused frame, with every scope of the function visible. The
+    /// debugger's own evaluator ([`crate::expr`]) over `frame` alone.
     pub fn eval(
         &self,
         expr: &str,
         code_offset: u32,
         frame: &dyn FrameAccess,
     ) -> Result<VarValue, String> {
-        let ast = parse_expr(expr)?;
-        match &self.store {
-            Some(s) => expr::evaluate(s, &ast, code_offset as u64, None, frame),
-            None => Err("no debug info (the module has no DWARF)".to_string()),
+        if self.store.is_none() {
+            return Err("no debug info (the module has no DWARF)".to_string());
         }
+        let cx = crate::expr::PlainFrame(frame);
+        let env = crate::expr::Env {
+            cx: &cx,
+            debug: Some(self),
+            code_offset,
+            inline_frame: None,
+            history: &[],
+        };
+        let v = env.evaluate(expr)?;
+        Ok(env.var_value(&v))
     }
 
     /// Global variables as (name, type name), sorted by name.

@@ -46,14 +46,24 @@ pub enum VarValue {
         type_name: String,
         address: u64,
     },
+    /// A function pointer (a table index in wasm) and the function it names.
+    FuncPointer {
+        type_name: String,
+        address: u64,
+        target: Option<String>,
+    },
+    /// Shown as is (`void`, a `v128`).
+    Raw(String),
     /// A C string (`char *`): the address and the text it points at.
     CString {
         address: u64,
         text: Option<String>,
         truncated: bool,
     },
-    /// A `char` array, shown as the text up to its first NUL.
-    CharArray(String),
+    /// A `char` array's bytes, shown as C text: up to the first NUL when
+    /// only NULs follow it, else every byte up to the last non-NUL
+    /// (`"\000\000\300?"`).
+    CharArray(Vec<u8>),
     Struct {
         fields: Vec<(String, VarValue)>,
     },
@@ -91,9 +101,9 @@ impl VarValue {
             VarValue::CChar(c) => Some(c as i128),
             VarValue::Char(c) => Some(c as u32 as i128),
             VarValue::Enum { value, .. } => Some(value),
-            VarValue::Pointer { address, .. } | VarValue::CString { address, .. } => {
-                Some(address as i128)
-            }
+            VarValue::Pointer { address, .. }
+            | VarValue::FuncPointer { address, .. }
+            | VarValue::CString { address, .. } => Some(address as i128),
             VarValue::Float(f) if f.is_finite() => Some(f as i128),
             VarValue::Float32(f) if f.is_finite() => Some(f as i128),
             _ => None,
@@ -144,17 +154,55 @@ fn write_fields(
 }
 
 fn write_c_char(f: &mut fmt::Formatter<'_>, c: i64) -> fmt::Result {
+    let mut s = String::new();
+    push_c_char(&mut s, c);
+    f.write_str(&s)
+}
+
+/// A C `char` as gdb shows it: its number and the character (`65 'A'`).
+pub(crate) fn push_c_char(out: &mut String, c: i64) {
+    use std::fmt::Write;
     let b = c as u8;
-    match b {
-        0 => write!(f, "{c} '\\0'"),
-        b'\'' => write!(f, "{c} '\\''"),
-        b'\\' => write!(f, "{c} '\\\\'"),
-        0x20..=0x7e => write!(f, "{c} '{}'", b as char),
-        b'\n' => write!(f, "{c} '\\n'"),
-        b'\t' => write!(f, "{c} '\\t'"),
-        b'\r' => write!(f, "{c} '\\r'"),
-        _ => write!(f, "{c} '\\x{b:02x}'"),
+    let _ = match b {
+        0 => write!(out, "{c} '\\0'"),
+        b'\'' => write!(out, "{c} '\\''"),
+        b'\\' => write!(out, "{c} '\\\\'"),
+        0x20..=0x7e => write!(out, "{c} '{}'", b as char),
+        b'\n' => write!(out, "{c} '\\n'"),
+        b'\t' => write!(out, "{c} '\\t'"),
+        b'\r' => write!(out, "{c} '\\r'"),
+        _ => write!(out, "{c} '\\{b:03o}'"),
+    };
+}
+
+/// A `char` array's bytes as [`VarValue::CharArray`].
+pub(crate) fn char_array(bytes: &[u8]) -> VarValue {
+    // Up to the last non-NUL: the text before the first NUL when only NULs
+    // follow it, every byte (NULs shown) when more follows.
+    let end = bytes.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+    VarValue::CharArray(bytes[..end].to_vec())
+}
+
+/// C text in double quotes: UTF-8 as is, other bytes as octal escapes.
+fn write_c_text(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    f.write_str("\"")?;
+    for chunk in bytes.utf8_chunks() {
+        for ch in chunk.valid().chars() {
+            match ch {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\t' => f.write_str("\\t")?,
+                '\r' => f.write_str("\\r")?,
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => write!(f, "\\{:03o}", c as u32)?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        for b in chunk.invalid() {
+            write!(f, "\\{b:03o}")?;
+        }
     }
+    f.write_str("\"")
 }
 
 impl fmt::Display for VarValue {
@@ -164,14 +212,23 @@ impl fmt::Display for VarValue {
             VarValue::Unavailable(m) => write!(f, "<unavailable: {m}>"),
             VarValue::Int(v) => write!(f, "{v}"),
             VarValue::UInt(v) => write!(f, "{v}"),
-            VarValue::Float(v) => write!(f, "{v}"),
-            VarValue::Float32(v) => write!(f, "{v}"),
+            VarValue::Float(v) => f.write_str(&crate::expr::format_float(*v, false)),
+            VarValue::Float32(v) => f.write_str(&crate::expr::format_float(*v as f64, true)),
             VarValue::Bool(b) => write!(f, "{b}"),
             VarValue::CChar(c) => write_c_char(f, *c),
             VarValue::Char(c) => write!(f, "{c:?}"),
             VarValue::Enum { name: Some(n), .. } => f.write_str(n),
             VarValue::Enum { name: None, value } => write!(f, "{value}"),
             VarValue::Pointer { type_name, address } => write!(f, "({type_name}) {address:#x}"),
+            VarValue::FuncPointer {
+                type_name,
+                address,
+                target,
+            } => match target {
+                Some(t) => write!(f, "({type_name}) {address:#x} <{t}>"),
+                None => write!(f, "({type_name}) {address:#x}"),
+            },
+            VarValue::Raw(t) => f.write_str(t),
             VarValue::CString {
                 address,
                 text,
@@ -185,7 +242,7 @@ impl fmt::Display for VarValue {
                 None if *address == 0 => f.write_str("0x0"),
                 None => write!(f, "{address:#x} <unreadable>"),
             },
-            VarValue::CharArray(t) => write!(f, "{t:?}"),
+            VarValue::CharArray(t) => write_c_text(f, t),
             VarValue::Struct { fields } if is_tuple_fields(fields) => {
                 f.write_str("(")?;
                 let vals: Vec<VarValue> = fields.iter().map(|p| p.1.clone()).collect();
@@ -534,6 +591,14 @@ fn child_entries(t: &Ty, tag: gimli::DwTag) -> Vec<gimli::DebuggingInformationEn
     out
 }
 
+/// The names of an enumeration's enumerators, in order.
+pub(crate) fn enumerator_names(t: &Ty) -> Vec<String> {
+    child_entries(t, gimli::DW_TAG_enumerator)
+        .iter()
+        .filter_map(|e| t.cu.string_attr(e, gimli::DW_AT_name))
+        .collect()
+}
+
 pub(crate) fn is_char_type(t: &Ty) -> bool {
     let Some((_, e)) = strip(t) else {
         return false;
@@ -639,6 +704,16 @@ impl Reader<'_> {
                 truncated,
             };
         }
+        if let Some(pointee) = type_of(&t.cu, e)
+            && let Some((_, pe)) = strip(&pointee)
+            && pe.tag() == gimli::DW_TAG_subroutine_type
+        {
+            return VarValue::FuncPointer {
+                type_name: type_name(Some(t), 0),
+                address,
+                target: self.frame.function_name(address),
+            };
+        }
         VarValue::Pointer {
             type_name: type_name(Some(t), 0),
             address,
@@ -714,10 +789,7 @@ impl Reader<'_> {
         if rest.is_empty() && is_char_type(elem) {
             let n = len.min(MAX_STRING as u64) as usize;
             return match self.bytes(place, 0, n) {
-                Ok(b) => {
-                    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-                    VarValue::CharArray(String::from_utf8_lossy(&b[..end]).into_owned())
-                }
+                Ok(b) => char_array(&b),
                 Err(v) => v,
             };
         }

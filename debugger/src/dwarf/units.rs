@@ -436,6 +436,10 @@ impl Store {
         Some(i)
     }
 
+    pub fn unit_count(&self) -> usize {
+        self.units.len()
+    }
+
     pub fn has_units(&self) -> bool {
         !self.units.is_empty()
     }

@@ -415,6 +415,7 @@ fn run_instrumented(
     for h in &cfg.host_imports {
         linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
     }
+    crate::host::define_imported_tags(&mut linker, &mut store, module);
     let imports = linker
         .resolve(&store, module)
         .map_err(|x| e(x.to_string()))?;

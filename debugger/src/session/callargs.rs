@@ -351,10 +351,8 @@ impl Session {
             let a = addr as usize;
             if let Some(b) = mem.get(a..a + 4) {
                 let v = i32::from_le_bytes(b.try_into().expect("4 bytes"));
-                events.push(Event::Printed {
-                    expr: name,
-                    text: v.to_string(),
-                });
+                // `len = 11`: a scratch cell, not a history value.
+                events.push(Event::Text(format!("{name} = {v}")));
             }
         }
         events
@@ -503,9 +501,8 @@ mod tests {
         let v = returned(&ev);
         assert!(v.text.ends_with(" \"Hello, Ada!\""), "{ev:?}");
         assert!(
-            ev.iter().any(
-                |e| matches!(e, Event::Printed { expr, text } if expr == "len" && text == "11")
-            ),
+            ev.iter()
+                .any(|e| matches!(e, Event::Text(t) if t == "len = 11")),
             "{ev:?}"
         );
         let addr = v.bits as u32;

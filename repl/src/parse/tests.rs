@@ -46,7 +46,15 @@ fn commands_parse() {
         ("ignore 1 3", "Ignore(1, 3)"),
         (
             "watch 0x1000",
-            "Watch { addr: \"0x1000\", len: 4, kind: Write }",
+            "Watch { addr: \"0x1000\", len: 0, kind: Write }",
+        ),
+        (
+            "watch -l arr[3]",
+            "Watch { addr: \"arr[3]\", len: 0, kind: Write }",
+        ),
+        (
+            "watch p->next->val",
+            "Watch { addr: \"p->next->val\", len: 0, kind: Write }",
         ),
         (
             "rwatch 0x1000 8",
