@@ -2520,21 +2520,7 @@ fn frame_view(
             let (mut args, mut locals) = (Vec::new(), Vec::new());
             for v in vars {
                 let val = source.info.read_var(&v, cx);
-                let mut value = crate::value_tree::var_view(&v.type_name, &val);
-                // A pointer expands to what it points at, one level deep.
-                if crate::value_tree::is_followable_pointer(&val) {
-                    let deref = format!("*{}", v.name);
-                    if let Ok(target) =
-                        source
-                            .info
-                            .eval_in_frame(&deref, f.code_offset, vf.level, cx)
-                    {
-                        value.children.push(NamedValue {
-                            value: crate::value_tree::var_view("", &target),
-                            name: deref,
-                        });
-                    }
-                }
+                let value = crate::value_tree::var_view(&v.type_name, &val);
                 let nv = NamedValue {
                     name: v.name.clone(),
                     value,
