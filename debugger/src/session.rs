@@ -2520,7 +2520,18 @@ fn frame_view(
             let (mut args, mut locals) = (Vec::new(), Vec::new());
             for v in vars {
                 let val = source.info.read_var(&v, cx);
-                let value = crate::value_tree::var_view(&v.type_name, &val);
+                let mut value = crate::value_tree::var_view(&v.type_name, &val);
+                // A pointer expands to what it points at, one level deep
+                // (not in an inlined copy, whose names `eval` does not scope).
+                if vf.level == 0 && crate::value_tree::is_followable_pointer(&val) {
+                    let deref = format!("*{}", v.name);
+                    if let Ok(target) = source.info.eval(&deref, f.code_offset, cx) {
+                        value.children.push(NamedValue {
+                            value: crate::value_tree::var_view("", &target),
+                            name: deref,
+                        });
+                    }
+                }
                 let nv = NamedValue {
                     name: v.name.clone(),
                     value,
