@@ -59,6 +59,8 @@ pub struct ViewState {
     pub mem_save: Option<crate::panels::memory::SaveForm>,
     /// A save whose bytes have been asked for.
     pub mem_save_pending: Option<crate::panels::memory::PendingSave>,
+    /// The Run configuration dialog's fields, while it is open.
+    pub run_config: Option<crate::panels::run_config::RunConfigForm>,
     pub wasi_filter: String,
     pub wasi_catch: String,
     pub stdin_line: String,
@@ -311,6 +313,16 @@ impl WdbApp {
                     if pause {
                         self.interrupt();
                     }
+                    ui.separator();
+                    if ui
+                        .button("Run config...")
+                        .on_hover_text("Arguments, environment, directories, stdin and stdout files")
+                        .clicked()
+                    {
+                        self.view.run_config = Some(
+                            panels::run_config::RunConfigForm::from_config(&self.state.program),
+                        );
+                    }
                 }
             });
         });
@@ -325,6 +337,20 @@ impl WdbApp {
             self.main_layout_ui(ui, &mut commands);
         }
 
+        if let Some(form) = &mut self.view.run_config {
+            use panels::run_config::{RunConfigAction, run_config_ui};
+            let run = self.state.run_state();
+            let can_run = run != RunState::Running
+                && self.state.module.as_ref().is_some_and(|m| m.kind == "command");
+            match run_config_ui(&ctx, form, can_run) {
+                RunConfigAction::None => {}
+                RunConfigAction::Cancel => self.view.run_config = None,
+                RunConfigAction::Send(cmds) => {
+                    commands.extend(cmds);
+                    self.view.run_config = None;
+                }
+            }
+        }
         if let Some(path) = open {
             self.open(path, Vec::new());
         }

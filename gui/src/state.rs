@@ -141,6 +141,9 @@ pub struct DebugState {
     /// A note the status line shows until the session moves on ("saved 16
     /// bytes to memory.bin").
     pub notice: Option<String>,
+    /// How the next Run starts the program (`Event::Program`): the Run
+    /// configuration dialog opens on it.
+    pub program: wdb_debugger::api::ProgramConfig,
 }
 
 /// What the app must do after an event: refresh views that a stop invalidated.
@@ -329,7 +332,8 @@ impl DebugState {
                     .push((LogKind::Error, format!("command {id}: {message}")));
                 self.error = Some(message);
             }
-            Event::Done { .. } | Event::Program(_) => {}
+            Event::Program(p) => self.program = p,
+            Event::Done { .. } => {}
         }
         fx
     }

@@ -12,6 +12,7 @@ pub mod memory;
 pub mod module;
 pub mod open;
 pub mod profile;
+pub mod run_config;
 pub mod source;
 pub mod stack;
 pub mod wasi;

@@ -371,3 +371,40 @@ fn offsets_read_as_the_repl_prints_them() {
     h.get_by_label("Toggle breakpoint at 0x1c6");
     h.snapshot("paused_offsets");
 }
+
+#[test]
+fn run_configuration_passes_args_env_dirs_and_stdin() {
+    let mut h = harness("readfile.wasm");
+    h.get_by_label("Run config...").click();
+    h.run();
+    for (label, text) in [
+        ("Arguments:", "/data/notes.txt \"two words\""),
+        ("Environment:", "GREETING=hi"),
+        ("Directories:", "../fixtures/data::/data"),
+        ("Stdin file:", "../fixtures/data/input.txt"),
+    ] {
+        h.get_by_label(label).focus();
+        h.run();
+        h.get_by_label(label).type_text(text);
+        h.run();
+    }
+    h.snapshot("run_configuration");
+    h.get_by_label("Apply and run").click();
+    h.run();
+    h.run();
+    assert_eq!(
+        h.state().state.run_state(),
+        RunState::Exited(0),
+        "log {:?}",
+        h.state().state.log
+    );
+    let program = &h.state().state.program;
+    assert_eq!(program.args, ["/data/notes.txt", "two words"]);
+    assert_eq!(program.env, [("GREETING".to_string(), "hi".to_string())]);
+    let out: String = h.state().state.console.iter().map(|(_, s)| s.as_str()).collect();
+    assert!(out.contains("hi from readfile"), "{out}");
+    assert!(out.contains("argv[2] = [two words]"), "{out}");
+    assert!(out.contains("/data/notes.txt: 3 lines, 9 words, 44 bytes"), "{out}");
+    assert!(out.contains("stdin: 2 lines"), "{out}");
+    assert!(h.query_by_label("Apply and run").is_none(), "the dialog closed");
+}
