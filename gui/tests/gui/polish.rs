@@ -340,7 +340,7 @@ fn wasi_headers_line_up_with_their_columns() {
             "`{header}` at x={hx} but its cells at x={cx}"
         );
     }
-    h.snapshot("wasi_table");
+    // No snapshot: the Time and Took columns change from run to run.
 }
 
 #[test]
