@@ -51,7 +51,7 @@ fn ctrl_c_in_jit_code_stops_continues_and_kills() {
     s.expect("(wdb) ").unwrap();
     // `counter` is in linear memory, addressed through a local the JIT spilled.
     s.send("p counter\r").unwrap();
-    s.expect("\r\ncounter = ").expect("a spilled local read");
+    s.expect("\r\n$1 = ").expect("a spilled local read");
     s.expect("(wdb) ").unwrap();
 
     s.send("continue\r").unwrap();
