@@ -228,7 +228,11 @@ mod tests {
             .iter()
             .find(|f| f.name == "fibArray")
             .expect("fibArray is printed");
-        assert!(f.lines[0].text.contains("(func $fibArray"), "{:?}", f.lines[0]);
+        assert!(
+            f.lines[0].text.contains("(func $fibArray"),
+            "{:?}",
+            f.lines[0]
+        );
         let body = module.body(f.func_index).expect("defined");
         let first = f
             .lines

@@ -309,9 +309,7 @@ impl Session {
                     .iter()
                     .find(|(n, _)| n.is_empty() || n.contains('='))
                 {
-                    return Err(format!(
-                        "`{name}` is not an environment variable name"
-                    ));
+                    return Err(format!("`{name}` is not an environment variable name"));
                 }
                 self.program = program;
                 Ok(vec![Event::Program(self.program.clone())])
@@ -580,7 +578,10 @@ impl Session {
                 }])
             }
             Command::Ptype { expr, expand } => Ok(vec![Event::Text(self.type_of(&expr, expand)?)]),
-            Command::Display { expr: Some(e), format } => self.add_display(e, format),
+            Command::Display {
+                expr: Some(e),
+                format,
+            } => self.add_display(e, format),
             Command::Display { expr: None, .. } => Ok(self.display_events()),
             Command::Undisplay(numbers) => self.undisplay(&numbers),
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
@@ -778,7 +779,10 @@ impl Session {
         self.program.args = args;
         self.last_launch = None;
         let mut view = module_view(path, &module, false);
-        view.entry = self.loaded.as_ref().and_then(|l| entry_view(&module, &l.source));
+        view.entry = self
+            .loaded
+            .as_ref()
+            .and_then(|l| entry_view(&module, &l.source));
         events.insert(0, Event::Loaded(view));
         events.insert(1, Event::Program(self.program.clone()));
         events.extend(self.restore_state());
@@ -2734,8 +2738,10 @@ fn entry_view(m: &Module, source: &Source) -> Option<EntryView> {
     // C's `int main(void)` is `__original_main` and its `main(argc, argv)`
     // is `__main_argc_argv`; libc's own `main` shim has no source line.
     let is_main = |n: &str| {
-        matches!(n, "main" | "main.main" | "__main_argc_argv" | "__original_main")
-            || n.ends_with("::main")
+        matches!(
+            n,
+            "main" | "main.main" | "__main_argc_argv" | "__original_main"
+        ) || n.ends_with("::main")
     };
     let mains: Vec<u32> = (m.num_imported_funcs..m.num_funcs())
         .filter(|i| is_main(&name_of(*i)))

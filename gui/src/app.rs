@@ -316,7 +316,9 @@ impl WdbApp {
                     ui.separator();
                     if ui
                         .button("Run config...")
-                        .on_hover_text("Arguments, environment, directories, stdin and stdout files")
+                        .on_hover_text(
+                            "Arguments, environment, directories, stdin and stdout files",
+                        )
                         .clicked()
                     {
                         self.view.run_config = Some(
@@ -341,7 +343,11 @@ impl WdbApp {
             use panels::run_config::{RunConfigAction, run_config_ui};
             let run = self.state.run_state();
             let can_run = run != RunState::Running
-                && self.state.module.as_ref().is_some_and(|m| m.kind == "command");
+                && self
+                    .state
+                    .module
+                    .as_ref()
+                    .is_some_and(|m| m.kind == "command");
             match run_config_ui(&ctx, form, can_run) {
                 RunConfigAction::None => {}
                 RunConfigAction::Cancel => self.view.run_config = None,
@@ -396,8 +402,10 @@ impl WdbApp {
                     ui.separator();
                     let color = ui.visuals().error_fg_color;
                     ui.add(
-                        egui::Label::new(egui::RichText::new(e.lines().next().unwrap_or("")).color(color))
-                            .truncate(),
+                        egui::Label::new(
+                            egui::RichText::new(e.lines().next().unwrap_or("")).color(color),
+                        )
+                        .truncate(),
                     )
                     .on_hover_text(e);
                 } else if let Some(n) = &self.state.notice {
@@ -425,21 +433,29 @@ impl WdbApp {
                     LeftTab::Module => panels::module::module_ui(ui, &self.state),
                 }
             });
-        self.view.right_pane = Some(egui::Panel::right("right")
-            .resizable(true)
-            .default_size(300.0)
-            .size_range(200.0..=900.0)
-            .show(ui, |ui| {
-                // Values end in an ellipsis at the pane's edge (drag the
-                // edge to see more); only the height scrolls.
-                egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
-                    commands.extend(panels::stack::call_stack_ui(ui, &self.state));
-                    commands.extend(panels::locals::values_ui(ui, &self.state, &mut self.view));
-                    commands.extend(panels::breakpoints::breakpoints_ui(ui, &self.state));
-                });
-            })
-            .response
-            .rect);
+        self.view.right_pane = Some(
+            egui::Panel::right("right")
+                .resizable(true)
+                .default_size(300.0)
+                .size_range(200.0..=900.0)
+                .show(ui, |ui| {
+                    // Values end in an ellipsis at the pane's edge (drag the
+                    // edge to see more); only the height scrolls.
+                    egui::ScrollArea::vertical()
+                        .auto_shrink(false)
+                        .show(ui, |ui| {
+                            commands.extend(panels::stack::call_stack_ui(ui, &self.state));
+                            commands.extend(panels::locals::values_ui(
+                                ui,
+                                &self.state,
+                                &mut self.view,
+                            ));
+                            commands.extend(panels::breakpoints::breakpoints_ui(ui, &self.state));
+                        });
+                })
+                .response
+                .rect,
+        );
         egui::Panel::bottom("bottom")
             .resizable(true)
             .default_size(190.0)

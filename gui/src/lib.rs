@@ -22,10 +22,7 @@ pub use app::WdbApp;
 pub use prefs::Prefs;
 
 /// `wdb-gui [OPTIONS] [FILE [ARGS]]`: open a native window and block until it closes.
-pub fn run(
-    file: Option<PathBuf>,
-    program: wdb_debugger::api::ProgramConfig,
-) -> anyhow::Result<()> {
+pub fn run(file: Option<PathBuf>, program: wdb_debugger::api::ProgramConfig) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("wdb")

@@ -342,7 +342,8 @@ fn wasi_table_lists_calls_with_errno_and_bytes_and_breaks_on_one() {
     let bps = &h.state().state.breakpoints;
     assert!(
         bps.iter()
-            .any(|b| b.kind == wdb_debugger::api::BreakpointKind::Catchpoint && b.spec.contains("environ_sizes_get")),
+            .any(|b| b.kind == wdb_debugger::api::BreakpointKind::Catchpoint
+                && b.spec.contains("environ_sizes_get")),
         "{bps:?}"
     );
 }

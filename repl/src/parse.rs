@@ -578,7 +578,9 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                     match (cs.next().and_then(Format::from_char), cs.next()) {
                         (Some(f), None) => f,
                         _ => {
-                            return err(format!("bad display format `/{f}`: use x, d, u, t, f or c"));
+                            return err(format!(
+                                "bad display format `/{f}`: use x, d, u, t, f or c"
+                            ));
                         }
                     }
                 }

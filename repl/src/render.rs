@@ -209,7 +209,9 @@ impl Renderer {
                 format,
                 text,
             } => {
-                let f = format_letter(*format).map(|c| format!("/{c} ")).unwrap_or_default();
+                let f = format_letter(*format)
+                    .map(|c| format!("/{c} "))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "{number}: {f}{expr} = {text}");
             }
             Event::Memory(m) => {
@@ -639,4 +641,3 @@ mod tests {
         assert_eq!(s, "error: nope\n");
     }
 }
-

@@ -99,7 +99,8 @@ fn enter_after_list_lists_on() {
     s.expect("(wdb) ").unwrap();
     // Enter after `list -`: the ten before those.
     s.send("\r").unwrap();
-    s.expect("     5\t/* Same as WasmEdge").expect("Enter went back again");
+    s.expect("     5\t/* Same as WasmEdge")
+        .expect("Enter went back again");
     s.expect("(wdb) ").unwrap();
     s.send("quit\r").unwrap();
 }

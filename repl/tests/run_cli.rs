@@ -574,7 +574,10 @@ fn host_options_reach_a_file_reading_program() {
             "/data/notes.txt",
         ])
         .env("GREETING", "hi")
-        .env("WDB_CACHE_DIR", std::env::temp_dir().join("wdb-tests-code-cache"))
+        .env(
+            "WDB_CACHE_DIR",
+            std::env::temp_dir().join("wdb-tests-code-cache"),
+        )
         .stdin(Stdio::null())
         .output()
         .expect("run wdb");
@@ -592,7 +595,12 @@ fn host_options_reach_a_file_reading_program() {
         "WDB_SURELY_UNSET_VARIABLE",
         "fixtures/readfile.wasm",
     ]);
-    check(&out, 2, "", &["the host has no variable `WDB_SURELY_UNSET_VARIABLE`"]);
+    check(
+        &out,
+        2,
+        "",
+        &["the host has no variable `WDB_SURELY_UNSET_VARIABLE`"],
+    );
 }
 
 /// Errors are on stderr and say "error" once.
@@ -600,7 +608,11 @@ fn host_options_reach_a_file_reading_program() {
 fn errors_are_prefixed_once() {
     let out = wdb(&["run", "--dir", "does/not/exist::/", "fixtures/hello.wasm"]);
     check(&out, 2, "", &["wdb: error: cannot preopen does/not/exist"]);
-    assert!(!text(&out.stderr).contains("error: error"), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("error: error"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// A reactor without `--invoke` is initialised and done, as in wasmtime.
@@ -619,7 +631,11 @@ fn a_reactor_without_invoke_runs_initialize_and_exits_0() {
         &wdb(&["run", &lib.to_string_lossy()]),
         2,
         "",
-        &["has no `_start` export", "  f (result i32)", "use --invoke FUNC"],
+        &[
+            "has no `_start` export",
+            "  f (result i32)",
+            "use --invoke FUNC",
+        ],
     );
 }
 
@@ -634,7 +650,11 @@ fn a_component_is_named_as_one() {
     let want = format!("{comp}: this is a WebAssembly component (WASI 0.2); wdb runs core modules");
     let out = wdb(&["run", &comp]);
     check(&out, 2, "", &[&want]);
-    assert!(!text(&out.stderr).contains("feature"), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("feature"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = wdb(&[&comp]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
@@ -646,11 +666,26 @@ fn trap_backtrace_has_file_and_line() {
     let out = wdb(&["run", "--invoke", "divide", "fixtures/fib.wasm", "7", "0"]);
     check(&out, 134, "", &["wdb: trap: integer divide by zero\n"]);
     let se = text(&out.stderr);
-    let frame = se.lines().find(|l| l.starts_with("  #0 ")).expect("a frame");
+    let frame = se
+        .lines()
+        .find(|l| l.starts_with("  #0 "))
+        .expect("a frame");
     assert!(frame.ends_with(" (src/fib.c:43)"), "{se}");
     for mode in ["interp", "jit"] {
-        let out = wdb(&["run", "--mode", mode, "--invoke", "divide", "fixtures/fib.wasm", "7", "0"]);
-        assert!(text(&out.stderr).contains("(src/fib.c:43)"), "{mode}: {out:?}");
+        let out = wdb(&[
+            "run",
+            "--mode",
+            mode,
+            "--invoke",
+            "divide",
+            "fixtures/fib.wasm",
+            "7",
+            "0",
+        ]);
+        assert!(
+            text(&out.stderr).contains("(src/fib.c:43)"),
+            "{mode}: {out:?}"
+        );
     }
 }
 
@@ -670,7 +705,15 @@ fn gui_starts_wdb_gui_with_the_same_options() {
     };
     let out = run(
         "/bin/echo",
-        &["--dir", "fixtures/data::/data", "--env", "A=1", "fixtures/readfile.wasm", "x", "-y"],
+        &[
+            "--dir",
+            "fixtures/data::/data",
+            "--env",
+            "A=1",
+            "fixtures/readfile.wasm",
+            "x",
+            "-y",
+        ],
     );
     check(
         &out,

@@ -72,22 +72,25 @@ fn wasm3_trials(args: &Arguments) -> Vec<Trial> {
             let listed = pending.iter().any(|(f, e)| f == rel && *e == ename);
             let (rel, path) = (rel.clone(), path.clone());
             let stem = rel.trim_end_matches(".wast").replace('/', "::");
-            trials.push(Trial::test(format!("{engine:?}::wasm3::{stem}"), move || {
-                let report = run_wast_file(&path, engine);
-                println!("{rel}: {} passed, {} failed", report.passed, report.failed);
-                match (report.failed == 0, listed) {
-                    (true, false) | (false, true) => Ok(()),
-                    (true, true) => Err(Failed::from(format!(
-                        "{rel} now passes on {engine:?}: remove it from spec3_pending.txt"
-                    ))),
-                    (false, false) => Err(Failed::from(format!(
-                        "{rel}: {} passed, {} failed:\n  {}",
-                        report.passed,
-                        report.failed,
-                        report.failures.join("\n  ")
-                    ))),
-                }
-            }));
+            trials.push(Trial::test(
+                format!("{engine:?}::wasm3::{stem}"),
+                move || {
+                    let report = run_wast_file(&path, engine);
+                    println!("{rel}: {} passed, {} failed", report.passed, report.failed);
+                    match (report.failed == 0, listed) {
+                        (true, false) | (false, true) => Ok(()),
+                        (true, true) => Err(Failed::from(format!(
+                            "{rel} now passes on {engine:?}: remove it from spec3_pending.txt"
+                        ))),
+                        (false, false) => Err(Failed::from(format!(
+                            "{rel}: {} passed, {} failed:\n  {}",
+                            report.passed,
+                            report.failed,
+                            report.failures.join("\n  ")
+                        ))),
+                    }
+                },
+            ));
         }
     }
     trials

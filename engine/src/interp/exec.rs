@@ -939,7 +939,9 @@ impl Execution {
                     };
                     let locals_end = fp + callee.locals_slots as usize;
                     // SAFETY: `fp + n..locals_end` is within `fp + max_height`.
-                    unsafe { std::ptr::write_bytes((fp + n).0, 0, callee.locals_slots as usize - n) };
+                    unsafe {
+                        std::ptr::write_bytes((fp + n).0, 0, callee.locals_slots as usize - n)
+                    };
                     sp = locals_end;
                     func = f;
                     if callee.memory.unwrap_or(NO_MEMORY) != mem.addr {

@@ -97,7 +97,10 @@ pub(super) fn allocates(x: &GcOp) -> bool {
 fn roots(store: &Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) -> Option<Vec<u64>> {
     let mut roots = Vec::new();
     for (i, f) in frames.iter().enumerate() {
-        let FuncKind::Wasm { code: Some(code), .. } = &store.funcs[f.func as usize].kind else {
+        let FuncKind::Wasm {
+            code: Some(code), ..
+        } = &store.funcs[f.func as usize].kind
+        else {
             continue;
         };
         let fp = f.fp as usize;
@@ -118,9 +121,7 @@ fn roots(store: &Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) -> 
             }
         }
     }
-    let is_any = |t: crate::value::ValType| {
-        matches!(t, crate::value::ValType::Ref(r) if ref_class(r) == RefClass::Any)
-    };
+    let is_any = |t: crate::value::ValType| matches!(t, crate::value::ValType::Ref(r) if ref_class(r) == RefClass::Any);
     for g in &store.globals {
         if is_any(g.ty.content_type) {
             roots.push(g.bits[0]);
@@ -217,10 +218,7 @@ pub(super) fn run(
             let (off, s) = fields[field as usize];
             let n = s.slots() as usize;
             let r = stack[sp - n - 1];
-            let o = store
-                .gc
-                .get_mut(r)
-                .ok_or(TrapCode::NullStructReference)?;
+            let o = store.gc.get_mut(r).ok_or(TrapCode::NullStructReference)?;
             let at = off as usize;
             o.slots[at] = s.wrap(stack[sp - n]);
             if n == 2 {

@@ -114,9 +114,7 @@ pub(super) fn run(
             let d = range(d, 0, n, len)?;
             let n = n as usize;
             if x.src == x.mem {
-                store.memories[x.mem as usize]
-                    .data
-                    .copy_within(s..s + n, d);
+                store.memories[x.mem as usize].data.copy_within(s..s + n, d);
             } else {
                 let bytes = store.memories[x.src as usize].data[s..s + n].to_vec();
                 store.memories[x.mem as usize].data[d..d + n].copy_from_slice(&bytes);

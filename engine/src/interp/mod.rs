@@ -214,11 +214,7 @@ impl Execution {
             .map_err(|e| Error::usage(format!("cannot take over: {e}")))?;
         let pc = code.offsets.partition_point(|&o| o < code_offset);
         let fits = code.local_types.len() == locals.len()
-            && code
-                .local_types
-                .iter()
-                .zip(locals)
-                .all(|(&t, v)| v.fits(t));
+            && code.local_types.iter().zip(locals).all(|(&t, v)| v.fits(t));
         if pc >= code.offsets.len() || !fits {
             return Err(Error::usage(format!(
                 "cannot take over at code_offset {code_offset:#x}: no such loop header, or locals that do not match"

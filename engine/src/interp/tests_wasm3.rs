@@ -43,7 +43,12 @@ fn try_table_catches_a_throw_from_a_callee() {
     let mut store = Store::new(StoreConfig::default());
     let inst = instantiate(&mut store, EH);
     // -2 and -1 are thrown and caught (1000 each); 0..3 are summed.
-    let out = call(&mut store, inst, "sum_checked", &[Value::I32(-2), Value::I32(4)]);
+    let out = call(
+        &mut store,
+        inst,
+        "sum_checked",
+        &[Value::I32(-2), Value::I32(4)],
+    );
     assert_eq!(returned(out), vec![Value::I32(2000 + 6)]);
 }
 
@@ -85,7 +90,10 @@ fn an_uncaught_exception_ends_the_run_with_tag_payload_and_throw_site() {
     // And the frames stay as they were at the throw, for `bt`.
     let frames = exec.frames(&store);
     assert_eq!(frames.len(), 2);
-    assert_eq!(frames[0].code_offset, t.backtrace[0].code_offset.expect("offset"));
+    assert_eq!(
+        frames[0].code_offset,
+        t.backtrace[0].code_offset.expect("offset")
+    );
 }
 
 #[test]
@@ -135,7 +143,12 @@ fn multiple_memories_are_separate() {
         returned(call(&mut store, inst, "load_a", &[Value::I32(1)])),
         vec![Value::I32(b'e' as i32)]
     );
-    returned(call(&mut store, inst, "store_b", &[Value::I32(70000), Value::I32(0x01020304)]));
+    returned(call(
+        &mut store,
+        inst,
+        "store_b",
+        &[Value::I32(70000), Value::I32(0x01020304)],
+    ));
     assert_eq!(
         returned(call(&mut store, inst, "load_b", &[Value::I32(70000)])),
         vec![Value::I32(4)]
@@ -161,7 +174,12 @@ fn memory64_and_table64_take_i64_indices() {
         returned(call(&mut store, inst, "load", &[Value::I64(100)])),
         vec![Value::I32(42)]
     );
-    returned(call(&mut store, inst, "store", &[Value::I64(200), Value::I64(-3)]));
+    returned(call(
+        &mut store,
+        inst,
+        "store",
+        &[Value::I64(200), Value::I64(-3)],
+    ));
     assert_eq!(
         returned(call(&mut store, inst, "load64", &[Value::I64(200)])),
         vec![Value::I64(-3)]
@@ -169,7 +187,10 @@ fn memory64_and_table64_take_i64_indices() {
     // An address past 4 GiB is out of bounds, not wrapped to a small one.
     let out = call(&mut store, inst, "load", &[Value::I64((1 << 32) + 100)]);
     assert!(matches!(out, RunOutcome::Trapped(t) if t.code == TrapCode::MemoryOutOfBounds));
-    assert_eq!(returned(call(&mut store, inst, "size", &[])), vec![Value::I64(1)]);
+    assert_eq!(
+        returned(call(&mut store, inst, "size", &[])),
+        vec![Value::I64(1)]
+    );
     assert_eq!(
         returned(call(&mut store, inst, "grow", &[Value::I64(5)])),
         vec![Value::I64(-1)]
@@ -184,13 +205,19 @@ fn memory64_and_table64_take_i64_indices() {
     );
     let out = call(&mut store, inst, "call", &[Value::I64((1 << 32) + 1)]);
     assert!(matches!(out, RunOutcome::Trapped(t) if t.code == TrapCode::UndefinedElement));
-    assert_eq!(returned(call(&mut store, inst, "table_size", &[])), vec![Value::I64(2)]);
+    assert_eq!(
+        returned(call(&mut store, inst, "table_size", &[])),
+        vec![Value::I64(2)]
+    );
 }
 
 #[test]
 fn a_feature_beyond_wasm3_is_named_in_the_error() {
     let e = Module::new(b"(module (memory 1 1 shared))".to_vec()).expect_err("threads");
-    assert!(e.message.contains("threads") && e.message.contains("beyond WebAssembly 3.0"), "{e}");
+    assert!(
+        e.message.contains("threads") && e.message.contains("beyond WebAssembly 3.0"),
+        "{e}"
+    );
     assert!(e.module_offset.is_some() && e.section.is_some(), "{e}");
     assert!(!e.message.contains("not enabled"), "{e}");
     let e = Module::new(b"(module (func (param i64 i64 i64 i64) (result i64 i64) local.get 0 local.get 1 local.get 2 local.get 3 i64.add128))".to_vec())

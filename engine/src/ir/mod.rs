@@ -1366,23 +1366,63 @@ impl StoreKind {
 /// (store) ids; `data`/`elem` are segment store addresses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum GcOp {
-    StructNew { ty: u32, default: bool },
+    StructNew {
+        ty: u32,
+        default: bool,
+    },
     /// `signed`: `struct.get_s` of a packed field (else zero-extended).
-    StructGet { ty: u32, field: u32, signed: bool },
-    StructSet { ty: u32, field: u32 },
-    ArrayNew { ty: u32, default: bool },
-    ArrayNewFixed { ty: u32, len: u32 },
-    ArrayNewData { ty: u32, data: u32 },
-    ArrayNewElem { ty: u32, elem: u32 },
-    ArrayGet { ty: u32, signed: bool },
-    ArraySet { ty: u32 },
+    StructGet {
+        ty: u32,
+        field: u32,
+        signed: bool,
+    },
+    StructSet {
+        ty: u32,
+        field: u32,
+    },
+    ArrayNew {
+        ty: u32,
+        default: bool,
+    },
+    ArrayNewFixed {
+        ty: u32,
+        len: u32,
+    },
+    ArrayNewData {
+        ty: u32,
+        data: u32,
+    },
+    ArrayNewElem {
+        ty: u32,
+        elem: u32,
+    },
+    ArrayGet {
+        ty: u32,
+        signed: bool,
+    },
+    ArraySet {
+        ty: u32,
+    },
     ArrayLen,
-    ArrayFill { ty: u32 },
-    ArrayCopy { dst: u32, src: u32 },
-    ArrayInitData { ty: u32, data: u32 },
-    ArrayInitElem { ty: u32, elem: u32 },
+    ArrayFill {
+        ty: u32,
+    },
+    ArrayCopy {
+        dst: u32,
+        src: u32,
+    },
+    ArrayInitData {
+        ty: u32,
+        data: u32,
+    },
+    ArrayInitElem {
+        ty: u32,
+        elem: u32,
+    },
     RefI31,
-    I31Get { signed: bool },
+    I31Get {
+        signed: bool,
+    },
     RefEq,
     /// `ref.test`: pops the reference, pushes 1 if it matches.
     RefTest(CastTarget),
@@ -1390,7 +1430,10 @@ pub enum GcOp {
     RefCast(CastTarget),
     /// For `br_on_cast` (`fail`: `br_on_cast_fail`): pushes 1 if the
     /// reference on top matches (does not, with `fail`), leaving it there.
-    CastFlag { target: CastTarget, fail: bool },
+    CastFlag {
+        target: CastTarget,
+        fail: bool,
+    },
     AnyConvertExtern,
     ExternConvertAny,
 }

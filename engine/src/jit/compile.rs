@@ -239,24 +239,24 @@ impl<M: ClifModule> Compiler<M> {
                 .filter(|_| self.resumable_interrupts),
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-        let translated = FuncTranslator::new(builder, &env, &mut self.module, func_index).translate();
+        let translated =
+            FuncTranslator::new(builder, &env, &mut self.module, func_index).translate();
         if translated.is_err() {
             // A translation abandoned half way leaves the builder's context
             // and the function in use; the next function starts clean.
             self.fctx = FunctionBuilderContext::new();
             self.ctx.clear();
         }
-        translated
-            .map_err(|e| {
-                Error::new(
-                    e.kind,
-                    format!(
-                        "compiling function {}: {}",
-                        wasm.display_func_name(func_index),
-                        e.message
-                    ),
-                )
-            })
+        translated.map_err(|e| {
+            Error::new(
+                e.kind,
+                format!(
+                    "compiling function {}: {}",
+                    wasm.display_func_name(func_index),
+                    e.message
+                ),
+            )
+        })
     }
 
     /// Define a debug stub for `func_index` (see

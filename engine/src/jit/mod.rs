@@ -34,10 +34,10 @@ mod guard;
 mod liveness;
 mod patch;
 pub mod prof;
-mod translate;
-mod vm;
 #[cfg(test)]
 mod tests_wasm3;
+mod translate;
+mod vm;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;

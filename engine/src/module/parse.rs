@@ -140,8 +140,8 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
     let mut parser = Parser::new(0);
     parser.set_features(features);
     for payload in parser.parse_all(&bytes) {
-        let payload = payload
-            .map_err(|e| parser_error(ErrorKind::Malformed, &e).with_section(current))?;
+        let payload =
+            payload.map_err(|e| parser_error(ErrorKind::Malformed, &e).with_section(current))?;
         if let Some((id, range)) = payload.as_section() {
             current = section_name(id);
             let name = match &payload {
@@ -401,7 +401,9 @@ fn uses_gc_refs(m: &Module) -> bool {
         || m.globals.iter().any(|g| any(g.content_type))
         || m.tables.iter().any(|t| any(ValType::Ref(t.element_type)))
         || m.elements.iter().any(|e| any(ValType::Ref(e.ty)))
-        || m.bodies.iter().any(|b| b.locals.iter().any(|&(_, t)| any(t)))
+        || m.bodies
+            .iter()
+            .any(|b| b.locals.iter().any(|&(_, t)| any(t)))
 }
 
 /// A reference to a struct or array type (`(ref $point)`) in the types the
@@ -425,7 +427,8 @@ fn normalize_gc_refs(m: &mut Module) {
     }
     let rt = |r: RefType| -> RefType {
         let i = match r.heap_type() {
-            HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i)) => i,
+            HeapType::Concrete(UnpackedIndex::Module(i))
+            | HeapType::Exact(UnpackedIndex::Module(i)) => i,
             _ => return r,
         };
         match kinds.get(i as usize).copied().flatten() {

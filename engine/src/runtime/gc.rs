@@ -37,7 +37,11 @@ pub enum Storage {
     /// A value of that many slots (1, or 2 for `v128`) and bytes (in a data
     /// segment: 4, 8 or 16); `gc_ref`: an `any` reference (what a
     /// collector follows).
-    Val { slots: u32, bytes: u32, gc_ref: bool },
+    Val {
+        slots: u32,
+        bytes: u32,
+        gc_ref: bool,
+    },
 }
 
 impl Storage {
@@ -103,7 +107,10 @@ fn storage(module: &Module, t: StorageType) -> Storage {
                 ValType::Ref(r) => match r.heap_type() {
                     wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => {
                         !matches!(
-                            module.sub_types.get(i as usize).map(|s| &s.composite_type.inner),
+                            module
+                                .sub_types
+                                .get(i as usize)
+                                .map(|s| &s.composite_type.inner),
                             Some(CompositeInnerType::Func(_))
                         )
                     }

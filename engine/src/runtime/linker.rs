@@ -189,7 +189,8 @@ fn value_type_fits(have: wasmparser::ValType, want: wasmparser::ValType) -> bool
     use wasmparser::{HeapType, ValType};
     match (have, want) {
         (ValType::Ref(h), ValType::Ref(w)) => {
-            let concrete = |t: wasmparser::RefType| !matches!(t.heap_type(), HeapType::Abstract { .. });
+            let concrete =
+                |t: wasmparser::RefType| !matches!(t.heap_type(), HeapType::Abstract { .. });
             ref_class(h) == ref_class(w)
                 && (w.is_nullable() || !h.is_nullable())
                 && (!concrete(w) || concrete(h))

@@ -229,11 +229,8 @@ impl Store {
     pub(crate) fn exception_info(&self, addr: u32) -> Option<crate::trap::ExceptionInfo> {
         let (tag, payload) = self.exception(addr)?;
         let origin = self.tag_origin(tag);
-        let tag_name = origin.and_then(|(inst, i)| {
-            self.instance_module(inst)
-                .tag_name(i)
-                .map(str::to_string)
-        });
+        let tag_name =
+            origin.and_then(|(inst, i)| self.instance_module(inst).tag_name(i).map(str::to_string));
         Some(crate::trap::ExceptionInfo {
             exn: addr,
             tag,
@@ -336,9 +333,7 @@ impl Store {
                 ConstOp::F32Const(v) => stack.push(Value::F32(v)),
                 ConstOp::F64Const(v) => stack.push(Value::F64(v)),
                 ConstOp::V128Const(v) => stack.push(Value::V128(v)),
-                ConstOp::RefNull(t) => {
-                    stack.push(Value::default_for(wasmparser::ValType::Ref(t)))
-                }
+                ConstOp::RefNull(t) => stack.push(Value::default_for(wasmparser::ValType::Ref(t))),
                 ConstOp::RefFunc(i) => stack.push(Value::FuncRef(Some(inst.funcs[i as usize]))),
                 ConstOp::GlobalGet(g) => stack.push(self.global_get(inst.globals[g as usize])),
                 ConstOp::I32Add => bin32(&mut stack, i32::wrapping_add)?,
@@ -353,7 +348,10 @@ impl Store {
                 }
                 ConstOp::AnyConvertExtern => {
                     let mut s = [0u64];
-                    stack.pop().unwrap_or(Value::ExternRef(None)).to_slots(&mut s);
+                    stack
+                        .pop()
+                        .unwrap_or(Value::ExternRef(None))
+                        .to_slots(&mut s);
                     let a = super::gc::any_from_extern(s[0]);
                     stack.push(Value::AnyRef((a != 0).then_some(a)));
                 }
@@ -394,7 +392,10 @@ impl Store {
                             }
                             out
                         }
-                        (ConstOp::StructNewDefault(_), super::gc::GcLayout::Struct { slots, .. }) => {
+                        (
+                            ConstOp::StructNewDefault(_),
+                            super::gc::GcLayout::Struct { slots, .. },
+                        ) => {
                             vec![0; *slots as usize]
                         }
                         (ConstOp::ArrayNew(_), super::gc::GcLayout::Array(st)) => {

@@ -168,7 +168,10 @@ impl Store {
         let mut i = 0;
         while i < module.rec_groups.len() {
             let group = module.rec_groups[i].clone();
-            let first = self.type_groups.get(&group_key(module, &group, &ids)).copied();
+            let first = self
+                .type_groups
+                .get(&group_key(module, &group, &ids))
+                .copied();
             for k in 0..group.len() as u32 {
                 ids.push(first.map(|f| f + k));
             }

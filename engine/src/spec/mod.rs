@@ -137,7 +137,9 @@ fn unfold_legacy_try(text: &str) -> String {
                 }
             }
             let end = (*i).min(b.len());
-            out.push(Item::Text(String::from_utf8_lossy(&b[start..end]).into_owned()));
+            out.push(Item::Text(
+                String::from_utf8_lossy(&b[start..end]).into_owned(),
+            ));
         }
     }
     fn head(items: &[Item]) -> Option<&str> {
@@ -396,7 +398,8 @@ impl Runner {
 
     /// Decode, link, instantiate and run the start function.
     fn instantiate(&mut self, bytes: Vec<u8>) -> Result<InstanceId, String> {
-        let mut module = Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
+        let mut module =
+            Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
         if self.engine == Engine::Aot {
             // Compile to a universal module, decode that, and load its code.
             let aot = crate::jit::aot::compile_universal(
@@ -405,7 +408,8 @@ impl Runner {
                 &mut |_, _| {},
             )
             .map_err(|e| e.to_string())?;
-            module = Arc::new(Module::with_features(aot, self.features).map_err(|e| e.to_string())?);
+            module =
+                Arc::new(Module::with_features(aot, self.features).map_err(|e| e.to_string())?);
             let compiled = crate::jit::CompiledModule::load_aot(module.clone())
                 .map_err(|e| e.to_string())?
                 .ok_or("the compiled module has no wdb.aot section")?;
@@ -673,7 +677,10 @@ fn check_custom_sections(bytes: &[u8]) -> Result<(), String> {
         match payload.map_err(|e| e.to_string())? {
             Payload::ImportSection(r) => {
                 for imp in r.into_imports() {
-                    if matches!(imp.map_err(|e| e.to_string())?.ty, wasmparser::TypeRef::Func(_)) {
+                    if matches!(
+                        imp.map_err(|e| e.to_string())?.ty,
+                        wasmparser::TypeRef::Func(_)
+                    ) {
                         imported += 1;
                     }
                 }
@@ -709,7 +716,9 @@ fn check_custom_sections(bytes: &[u8]) -> Result<(), String> {
             }
         }
         if let Some(o) = offs.iter().find(|o| !targets.contains(o)) {
-            return Err(format!("branch hint at offset {o} of function {func}: not an if or br_if"));
+            return Err(format!(
+                "branch hint at offset {o} of function {func}: not an if or br_if"
+            ));
         }
     }
     Ok(())
@@ -773,7 +782,10 @@ fn matches_ret(store: &Store, got: &Value, want: &WastRetCore<'_>) -> bool {
             }
         }
         (
-            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) | Value::AnyRef(None),
+            Value::FuncRef(None)
+            | Value::ExternRef(None)
+            | Value::ExnRef(None)
+            | Value::AnyRef(None),
             WastRetCore::RefNull(_),
         ) => true,
         (Value::ExternRef(Some(g)), WastRetCore::RefExtern(w)) => w.is_none_or(|w| w == *g),
@@ -789,8 +801,12 @@ fn matches_ret(store: &Store, got: &Value, want: &WastRetCore<'_>) -> bool {
             gc::i31_value(*r).is_some() || store.gc_object_is_array(*r).is_some()
         }
         (Value::AnyRef(Some(r)), WastRetCore::RefI31) => gc::i31_value(*r).is_some(),
-        (Value::AnyRef(Some(r)), WastRetCore::RefStruct) => store.gc_object_is_array(*r) == Some(false),
-        (Value::AnyRef(Some(r)), WastRetCore::RefArray) => store.gc_object_is_array(*r) == Some(true),
+        (Value::AnyRef(Some(r)), WastRetCore::RefStruct) => {
+            store.gc_object_is_array(*r) == Some(false)
+        }
+        (Value::AnyRef(Some(r)), WastRetCore::RefArray) => {
+            store.gc_object_is_array(*r) == Some(true)
+        }
         _ => false,
     }
 }

@@ -253,28 +253,29 @@ fn is_any_ref(module: &Module, t: ValType) -> bool {
         return false;
     };
     match r.heap_type() {
-        HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i)) => {
-            !matches!(
-                module.sub_types.get(i as usize).map(|s| &s.composite_type.inner),
-                Some(CompositeInnerType::Func(_))
-            )
-        }
+        HeapType::Concrete(UnpackedIndex::Module(i))
+        | HeapType::Exact(UnpackedIndex::Module(i)) => !matches!(
+            module
+                .sub_types
+                .get(i as usize)
+                .map(|s| &s.composite_type.inner),
+            Some(CompositeInnerType::Func(_))
+        ),
         _ => crate::value::ref_class(r) == crate::value::RefClass::Any,
     }
 }
 
 /// [`is_any_ref`] for a type from the validator's operand stack, whose
 /// concrete types are the validator's own ids.
-fn operand_is_any_ref(
-    module: &Module,
-    res: &ValidatorResources,
-    t: ValType,
-) -> bool {
+fn operand_is_any_ref(module: &Module, res: &ValidatorResources, t: ValType) -> bool {
     use wasmparser::{CompositeInnerType, HeapType, UnpackedIndex, WasmModuleResources};
     match t {
         ValType::Ref(r) => match r.heap_type() {
             HeapType::Concrete(UnpackedIndex::Id(id)) | HeapType::Exact(UnpackedIndex::Id(id)) => {
-                !matches!(res.sub_type_at_id(id).composite_type.inner, CompositeInnerType::Func(_))
+                !matches!(
+                    res.sub_type_at_id(id).composite_type.inner,
+                    CompositeInnerType::Func(_)
+                )
             }
             _ => is_any_ref(module, t),
         },
@@ -522,7 +523,8 @@ impl Translator<'_> {
                 A::None | A::NoFunc | A::NoExtern | A::NoExn | A::NoCont => CastHeap::Bottom,
                 A::Func | A::Extern | A::Exn | A::Cont => CastHeap::Top,
             },
-            HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i)) => {
+            HeapType::Concrete(UnpackedIndex::Module(i))
+            | HeapType::Exact(UnpackedIndex::Module(i)) => {
                 CastHeap::Concrete(self.inst.type_ids[i as usize])
             }
             HeapType::Concrete(_) | HeapType::Exact(_) => CastHeap::Top,
@@ -909,25 +911,101 @@ impl Translator<'_> {
                     Op::GlobalSet(a)
                 }
             }
-            O::I32Load { memarg } | O::F32Load { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load(memarg.offset as u32)),
-            O::I64Load { memarg } | O::F64Load { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load(memarg.offset as u32)),
-            O::I32Load8S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load8S(memarg.offset as u32)),
-            O::I32Load8U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load8U(memarg.offset as u32)),
-            O::I32Load16S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load16S(memarg.offset as u32)),
-            O::I32Load16U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Load16U(memarg.offset as u32)),
-            O::I64Load8S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load8S(memarg.offset as u32)),
-            O::I64Load8U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load8U(memarg.offset as u32)),
-            O::I64Load16S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load16S(memarg.offset as u32)),
-            O::I64Load16U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load16U(memarg.offset as u32)),
-            O::I64Load32S { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load32S(memarg.offset as u32)),
-            O::I64Load32U { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Load32U(memarg.offset as u32)),
-            O::I32Store { memarg } | O::F32Store { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store(memarg.offset as u32)),
-            O::I64Store { memarg } | O::F64Store { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store(memarg.offset as u32)),
-            O::I32Store8 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store8(memarg.offset as u32)),
-            O::I32Store16 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I32Store16(memarg.offset as u32)),
-            O::I64Store8 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store8(memarg.offset as u32)),
-            O::I64Store16 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store16(memarg.offset as u32)),
-            O::I64Store32 { memarg } => self.mem_op(mem_index(memarg.target), memarg.offset, Op::I64Store32(memarg.offset as u32)),
+            O::I32Load { memarg } | O::F32Load { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Load(memarg.offset as u32),
+            ),
+            O::I64Load { memarg } | O::F64Load { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load(memarg.offset as u32),
+            ),
+            O::I32Load8S { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Load8S(memarg.offset as u32),
+            ),
+            O::I32Load8U { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Load8U(memarg.offset as u32),
+            ),
+            O::I32Load16S { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Load16S(memarg.offset as u32),
+            ),
+            O::I32Load16U { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Load16U(memarg.offset as u32),
+            ),
+            O::I64Load8S { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load8S(memarg.offset as u32),
+            ),
+            O::I64Load8U { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load8U(memarg.offset as u32),
+            ),
+            O::I64Load16S { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load16S(memarg.offset as u32),
+            ),
+            O::I64Load16U { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load16U(memarg.offset as u32),
+            ),
+            O::I64Load32S { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load32S(memarg.offset as u32),
+            ),
+            O::I64Load32U { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Load32U(memarg.offset as u32),
+            ),
+            O::I32Store { memarg } | O::F32Store { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Store(memarg.offset as u32),
+            ),
+            O::I64Store { memarg } | O::F64Store { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Store(memarg.offset as u32),
+            ),
+            O::I32Store8 { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Store8(memarg.offset as u32),
+            ),
+            O::I32Store16 { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I32Store16(memarg.offset as u32),
+            ),
+            O::I64Store8 { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Store8(memarg.offset as u32),
+            ),
+            O::I64Store16 { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Store16(memarg.offset as u32),
+            ),
+            O::I64Store32 { memarg } => self.mem_op(
+                mem_index(memarg.target),
+                memarg.offset,
+                Op::I64Store32(memarg.offset as u32),
+            ),
             O::MemorySize { mem } => self.mem_op(mem, 0, Op::MemorySize),
             O::MemoryGrow { mem } => self.mem_op(mem, 0, Op::MemoryGrow),
             O::MemoryInit { data_index, mem } => {
@@ -975,68 +1053,183 @@ impl Translator<'_> {
                 Op::I8x16Shuffle(self.v128_pool.len() as u32 - 1)
             }
             O::RefAsNonNull => Op::RefAsNonNull,
-            O::StructNew { struct_type_index: t } => {
+            O::StructNew {
+                struct_type_index: t,
+            } => {
                 let n = match &self.module.sub_types[t as usize].composite_type.inner {
                     wasmparser::CompositeInnerType::Struct(st) => st.fields.len(),
                     _ => 0,
                 };
-                return self.gc(GcOp::StructNew { ty: m.type_ids[t as usize], default: false }, n);
+                return self.gc(
+                    GcOp::StructNew {
+                        ty: m.type_ids[t as usize],
+                        default: false,
+                    },
+                    n,
+                );
             }
-            O::StructNewDefault { struct_type_index: t } => {
-                return self.gc(GcOp::StructNew { ty: m.type_ids[t as usize], default: true }, 0);
+            O::StructNewDefault {
+                struct_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::StructNew {
+                        ty: m.type_ids[t as usize],
+                        default: true,
+                    },
+                    0,
+                );
             }
-            O::StructGet { struct_type_index: t, field_index: field }
-            | O::StructGetU { struct_type_index: t, field_index: field } => {
+            O::StructGet {
+                struct_type_index: t,
+                field_index: field,
+            }
+            | O::StructGetU {
+                struct_type_index: t,
+                field_index: field,
+            } => {
                 let ty = m.type_ids[t as usize];
-                return self.gc(GcOp::StructGet { ty, field, signed: false }, 1);
+                return self.gc(
+                    GcOp::StructGet {
+                        ty,
+                        field,
+                        signed: false,
+                    },
+                    1,
+                );
             }
-            O::StructGetS { struct_type_index: t, field_index: field } => {
+            O::StructGetS {
+                struct_type_index: t,
+                field_index: field,
+            } => {
                 let ty = m.type_ids[t as usize];
-                return self.gc(GcOp::StructGet { ty, field, signed: true }, 1);
+                return self.gc(
+                    GcOp::StructGet {
+                        ty,
+                        field,
+                        signed: true,
+                    },
+                    1,
+                );
             }
-            O::StructSet { struct_type_index: t, field_index: field } => {
-                return self.gc(GcOp::StructSet { ty: m.type_ids[t as usize], field }, 2);
+            O::StructSet {
+                struct_type_index: t,
+                field_index: field,
+            } => {
+                return self.gc(
+                    GcOp::StructSet {
+                        ty: m.type_ids[t as usize],
+                        field,
+                    },
+                    2,
+                );
             }
-            O::ArrayNew { array_type_index: t } => {
-                return self.gc(GcOp::ArrayNew { ty: m.type_ids[t as usize], default: false }, 2);
+            O::ArrayNew {
+                array_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::ArrayNew {
+                        ty: m.type_ids[t as usize],
+                        default: false,
+                    },
+                    2,
+                );
             }
-            O::ArrayNewDefault { array_type_index: t } => {
-                return self.gc(GcOp::ArrayNew { ty: m.type_ids[t as usize], default: true }, 1);
+            O::ArrayNewDefault {
+                array_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::ArrayNew {
+                        ty: m.type_ids[t as usize],
+                        default: true,
+                    },
+                    1,
+                );
             }
-            O::ArrayNewFixed { array_type_index: t, array_size: len } => {
+            O::ArrayNewFixed {
+                array_type_index: t,
+                array_size: len,
+            } => {
                 let ty = m.type_ids[t as usize];
                 return self.gc(GcOp::ArrayNewFixed { ty, len }, len as usize);
             }
-            O::ArrayNewData { array_type_index: t, array_data_index: d } => {
+            O::ArrayNewData {
+                array_type_index: t,
+                array_data_index: d,
+            } => {
                 let (ty, data) = (m.type_ids[t as usize], m.datas[d as usize]);
                 return self.gc(GcOp::ArrayNewData { ty, data }, 2);
             }
-            O::ArrayNewElem { array_type_index: t, array_elem_index: e } => {
+            O::ArrayNewElem {
+                array_type_index: t,
+                array_elem_index: e,
+            } => {
                 let (ty, elem) = (m.type_ids[t as usize], m.elems[e as usize]);
                 return self.gc(GcOp::ArrayNewElem { ty, elem }, 2);
             }
-            O::ArrayGet { array_type_index: t } | O::ArrayGetU { array_type_index: t } => {
-                return self.gc(GcOp::ArrayGet { ty: m.type_ids[t as usize], signed: false }, 2);
+            O::ArrayGet {
+                array_type_index: t,
             }
-            O::ArrayGetS { array_type_index: t } => {
-                return self.gc(GcOp::ArrayGet { ty: m.type_ids[t as usize], signed: true }, 2);
+            | O::ArrayGetU {
+                array_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::ArrayGet {
+                        ty: m.type_ids[t as usize],
+                        signed: false,
+                    },
+                    2,
+                );
             }
-            O::ArraySet { array_type_index: t } => {
-                return self.gc(GcOp::ArraySet { ty: m.type_ids[t as usize] }, 3);
+            O::ArrayGetS {
+                array_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::ArrayGet {
+                        ty: m.type_ids[t as usize],
+                        signed: true,
+                    },
+                    2,
+                );
+            }
+            O::ArraySet {
+                array_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::ArraySet {
+                        ty: m.type_ids[t as usize],
+                    },
+                    3,
+                );
             }
             O::ArrayLen => return self.gc(GcOp::ArrayLen, 1),
-            O::ArrayFill { array_type_index: t } => {
-                return self.gc(GcOp::ArrayFill { ty: m.type_ids[t as usize] }, 4);
+            O::ArrayFill {
+                array_type_index: t,
+            } => {
+                return self.gc(
+                    GcOp::ArrayFill {
+                        ty: m.type_ids[t as usize],
+                    },
+                    4,
+                );
             }
-            O::ArrayCopy { array_type_index_dst: d, array_type_index_src: s } => {
+            O::ArrayCopy {
+                array_type_index_dst: d,
+                array_type_index_src: s,
+            } => {
                 let (dst, src) = (m.type_ids[d as usize], m.type_ids[s as usize]);
                 return self.gc(GcOp::ArrayCopy { dst, src }, 5);
             }
-            O::ArrayInitData { array_type_index: t, array_data_index: d } => {
+            O::ArrayInitData {
+                array_type_index: t,
+                array_data_index: d,
+            } => {
                 let (ty, data) = (m.type_ids[t as usize], m.datas[d as usize]);
                 return self.gc(GcOp::ArrayInitData { ty, data }, 4);
             }
-            O::ArrayInitElem { array_type_index: t, array_elem_index: e } => {
+            O::ArrayInitElem {
+                array_type_index: t,
+                array_elem_index: e,
+            } => {
                 let (ty, elem) = (m.type_ids[t as usize], m.elems[e as usize]);
                 return self.gc(GcOp::ArrayInitElem { ty, elem }, 4);
             }
@@ -1056,8 +1249,16 @@ impl Translator<'_> {
                 let t = self.cast_target(hty, nullable);
                 return self.gc(GcOp::RefCast(t), 1);
             }
-            O::BrOnCast { relative_depth, to_ref_type, .. }
-            | O::BrOnCastFail { relative_depth, to_ref_type, .. } => {
+            O::BrOnCast {
+                relative_depth,
+                to_ref_type,
+                ..
+            }
+            | O::BrOnCastFail {
+                relative_depth,
+                to_ref_type,
+                ..
+            } => {
                 let fail = matches!(*op, O::BrOnCastFail { .. });
                 let target = self.cast_target(to_ref_type.heap_type(), to_ref_type.is_nullable());
                 self.gc_ops.push(GcOp::CastFlag { target, fail });
@@ -1072,9 +1273,17 @@ impl Translator<'_> {
                 None => match simd_memarg(other) {
                     // Another memory, or a 64-bit one: the general path,
                     // which adds the offset itself.
-                    Some(ma) if !self.fast_memory(mem_index(ma.target)) || ma.offset > u32::MAX as u64 => {
+                    Some(ma)
+                        if !self.fast_memory(mem_index(ma.target))
+                            || ma.offset > u32::MAX as u64 =>
+                    {
                         match SimdOp::from_operator(&with_offset(other, 0)) {
-                            Some(s) => self.mem_x(Op::Simd(s), mem_index(ma.target), mem_index(ma.target), ma.offset),
+                            Some(s) => self.mem_x(
+                                Op::Simd(s),
+                                mem_index(ma.target),
+                                mem_index(ma.target),
+                                ma.offset,
+                            ),
                             None => return Err(unsupported(other, offset)),
                         }
                     }

@@ -71,17 +71,19 @@ pub fn code_ui(
     }
     // Source beside disassembly, split where the user drags it.
     let width = ui.available_width();
-    view.source_pane = Some(egui::Panel::left("source_pane")
-        .resizable(true)
-        .default_size(width * 0.55)
-        .size_range(160.0..=(width - 160.0).max(160.0))
-        .show(ui, |ui| {
-            ui.push_id("source_column", |ui| {
-                out.extend(super::source::source_ui(ui, state, prefs, view));
-            });
-        })
-        .response
-        .rect);
+    view.source_pane = Some(
+        egui::Panel::left("source_pane")
+            .resizable(true)
+            .default_size(width * 0.55)
+            .size_range(160.0..=(width - 160.0).max(160.0))
+            .show(ui, |ui| {
+                ui.push_id("source_column", |ui| {
+                    out.extend(super::source::source_ui(ui, state, prefs, view));
+                });
+            })
+            .response
+            .rect,
+    );
     ui.push_id("disasm_column", |ui| {
         out.extend(disasm_ui(ui, state, prefs, view));
     });
@@ -215,9 +217,10 @@ pub fn disasm_ui(
                 let resp = ui.interact(gutter, ui.scope_id().with(("bp", off)), Sense::click());
                 let label = format!("Toggle breakpoint at {off:#x}");
                 resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
-                let bp = breakpoints
-                    .iter()
-                    .find(|b| b.code_offset == Some(off) && b.kind == wdb_debugger::api::BreakpointKind::Breakpoint);
+                let bp = breakpoints.iter().find(|b| {
+                    b.code_offset == Some(off)
+                        && b.kind == wdb_debugger::api::BreakpointKind::Breakpoint
+                });
                 let centre = gutter.center();
                 let red = Color32::from_rgb(220, 50, 50);
                 match bp {

@@ -149,70 +149,73 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
         egui::ScrollArea::horizontal()
             .scroll_source(egui::scroll_area::ScrollSource::SCROLL_BAR)
             .auto_shrink(false)
-            .show(ui, |ui| ui.vertical(|ui| {
-            ui.spacing_mut().item_spacing.x = 4.0;
-            for row in rows {
-                let addr = row as u32 * BYTES_PER_ROW;
-                let base = addr - addr % MemoryCache::CHUNK;
-                if can_read
-                    && !state.memory.chunks.contains_key(&base)
-                    && state.memory.requested.insert(base)
-                {
-                    out.push(Command::ReadMemory {
-                        addr: format!("{base:#x}"),
-                        format: ExamineFormat {
-                            count: MemoryCache::CHUNK,
-                            letter: 'x',
-                            unit: 1,
-                        },
-                    });
-                }
-                let row_top = ui.cursor().top();
-                ui.horizontal(|ui| {
-                    ui.set_height(ROW_HEIGHT);
-                    ui.monospace(format!("{addr:08x}"));
-                    ui.add_space(6.0);
-                    let mut ascii = String::with_capacity(16);
-                    for i in 0..BYTES_PER_ROW {
-                        let a = addr + i;
-                        let byte = state.memory.byte(a);
-                        let mut text =
-                            egui::RichText::new(byte.map_or("--".into(), |b| format!("{b:02x}")))
+            .show(ui, |ui| {
+                ui.vertical(|ui| {
+                    ui.spacing_mut().item_spacing.x = 4.0;
+                    for row in rows {
+                        let addr = row as u32 * BYTES_PER_ROW;
+                        let base = addr - addr % MemoryCache::CHUNK;
+                        if can_read
+                            && !state.memory.chunks.contains_key(&base)
+                            && state.memory.requested.insert(base)
+                        {
+                            out.push(Command::ReadMemory {
+                                addr: format!("{base:#x}"),
+                                format: ExamineFormat {
+                                    count: MemoryCache::CHUNK,
+                                    letter: 'x',
+                                    unit: 1,
+                                },
+                            });
+                        }
+                        let row_top = ui.cursor().top();
+                        ui.horizontal(|ui| {
+                            ui.set_height(ROW_HEIGHT);
+                            ui.monospace(format!("{addr:08x}"));
+                            ui.add_space(6.0);
+                            let mut ascii = String::with_capacity(16);
+                            for i in 0..BYTES_PER_ROW {
+                                let a = addr + i;
+                                let byte = state.memory.byte(a);
+                                let mut text = egui::RichText::new(
+                                    byte.map_or("--".into(), |b| format!("{b:02x}")),
+                                )
                                 .monospace();
-                        if state.memory.changed(a) {
-                            text = text.color(changed_color).strong();
-                        }
-                        if (lo..=hi).contains(&a) {
-                            text = text.background_color(sel_bg);
-                        }
-                        let r = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
-                        if r.clicked() {
-                            if ui.input(|i| i.modifiers.shift) {
-                                view.mem_sel_end = a;
-                            } else {
-                                view.mem_cursor = a;
-                                view.mem_sel_end = a;
+                                if state.memory.changed(a) {
+                                    text = text.color(changed_color).strong();
+                                }
+                                if (lo..=hi).contains(&a) {
+                                    text = text.background_color(sel_bg);
+                                }
+                                let r = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                                if r.clicked() {
+                                    if ui.input(|i| i.modifiers.shift) {
+                                        view.mem_sel_end = a;
+                                    } else {
+                                        view.mem_cursor = a;
+                                        view.mem_sel_end = a;
+                                    }
+                                }
+                                if i == 7 {
+                                    ui.add_space(4.0);
+                                }
+                                ascii.push(match byte {
+                                    Some(b) if b.is_ascii_graphic() || b == b' ' => b as char,
+                                    Some(_) => '.',
+                                    None => ' ',
+                                });
                             }
-                        }
-                        if i == 7 {
-                            ui.add_space(4.0);
-                        }
-                        ascii.push(match byte {
-                            Some(b) if b.is_ascii_graphic() || b == b' ' => b as char,
-                            Some(_) => '.',
-                            None => ' ',
+                            ui.add_space(6.0);
+                            ui.monospace(ascii);
                         });
+                        let step = ui.cursor().top() - row_top;
+                        if step > 0.0 && (step - view.mem_row_step).abs() > 0.5 {
+                            view.mem_row_step = step;
+                            ui.ctx().request_repaint();
+                        }
                     }
-                    ui.add_space(6.0);
-                    ui.monospace(ascii);
-                });
-                let step = ui.cursor().top() - row_top;
-                if step > 0.0 && (step - view.mem_row_step).abs() > 0.5 {
-                    view.mem_row_step = step;
-                    ui.ctx().request_repaint();
-                }
-            }
-        }));
+                })
+            });
     });
     out
 }
@@ -240,7 +243,8 @@ pub const MAX_SAVE: u64 = 64 << 20;
 
 /// `[start, end)` of the form, checked against the memory's size.
 pub fn save_range(form: &SaveForm, size: u64) -> Result<(u32, u32), String> {
-    let start = parse_u64(&form.start).ok_or_else(|| format!("`{}` is not an address", form.start))?;
+    let start =
+        parse_u64(&form.start).ok_or_else(|| format!("`{}` is not an address", form.start))?;
     let end = parse_u64(&form.end).ok_or_else(|| format!("`{}` is not an address", form.end))?;
     if end <= start {
         return Err("the end must be after the start".into());

@@ -50,9 +50,9 @@ impl RunConfigForm {
         let args = shell_words::split(&self.args).map_err(|e| format!("arguments: {e}"))?;
         let mut env = Vec::new();
         for (i, line) in lines(&self.env).enumerate() {
-            let (k, v) = line.split_once('=').ok_or_else(|| {
-                format!("environment line {}: `{line}` is not NAME=VALUE", i + 1)
-            })?;
+            let (k, v) = line
+                .split_once('=')
+                .ok_or_else(|| format!("environment line {}: `{line}` is not NAME=VALUE", i + 1))?;
             if k.is_empty() {
                 return Err(format!("environment line {}: the name is empty", i + 1));
             }
@@ -88,7 +88,11 @@ pub enum RunConfigAction {
 }
 
 /// The dialog's window. `can_run`: a Run may start now.
-pub fn run_config_ui(ctx: &egui::Context, form: &mut RunConfigForm, can_run: bool) -> RunConfigAction {
+pub fn run_config_ui(
+    ctx: &egui::Context,
+    form: &mut RunConfigForm,
+    can_run: bool,
+) -> RunConfigAction {
     let mut action = RunConfigAction::None;
     let mut open = true;
     egui::Window::new("Run configuration")
@@ -148,7 +152,10 @@ pub fn run_config_ui(ctx: &egui::Context, form: &mut RunConfigForm, can_run: boo
                     ui.end_row();
                 });
             if let Err(e) = &parsed {
-                ui.add(egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color)).wrap());
+                ui.add(
+                    egui::Label::new(egui::RichText::new(e).color(ui.visuals().error_fg_color))
+                        .wrap(),
+                );
             }
             ui.separator();
             ui.horizontal(|ui| {

@@ -88,7 +88,11 @@ fn opens_on_the_entry_points_source() {
         .expect("fib.wasm has an entry point");
     // A reactor: no `main`, so its first export with a source line.
     assert_eq!(entry.func_name, "fibArray");
-    let line = entry.source.as_ref().map(|l| l.line).expect("a source line");
+    let line = entry
+        .source
+        .as_ref()
+        .map(|l| l.line)
+        .expect("a source line");
     assert_eq!(h.state().view.source_file.as_deref(), Some("src/fib.c"));
     // Its first line is on screen, and so is its disassembly.
     h.get_by_label(&format!("Toggle breakpoint at line {line}"));
@@ -104,7 +108,12 @@ fn opens_on_main_of_a_command() {
         h.state().view.source_file.as_deref(),
         Some("dwarf/structs.c")
     );
-    let entry = h.state().state.module.as_ref().and_then(|m| m.entry.clone());
+    let entry = h
+        .state()
+        .state
+        .module
+        .as_ref()
+        .and_then(|m| m.entry.clone());
     assert_eq!(
         entry.map(|e| e.func_name).as_deref(),
         Some("__original_main")
@@ -148,14 +157,22 @@ fn a_missing_source_message_wraps_at_words() {
 #[test]
 fn panes_resize_by_dragging_their_edges() {
     let mut h = fib_harness();
-    let source = h.state().view.source_pane.expect("the source pane is drawn");
+    let source = h
+        .state()
+        .view
+        .source_pane
+        .expect("the source pane is drawn");
     let y = source.center().y;
     drag(
         &mut h,
         Pos2::new(source.max.x, y),
         Pos2::new(source.max.x + 120.0, y),
     );
-    let wider = h.state().view.source_pane.expect("the source pane is drawn");
+    let wider = h
+        .state()
+        .view
+        .source_pane
+        .expect("the source pane is drawn");
     assert!(
         wider.width() > source.width() + 100.0,
         "the source pane went from {source:?} to {wider:?}"
@@ -405,10 +422,22 @@ fn run_configuration_passes_args_env_dirs_and_stdin() {
     let program = &h.state().state.program;
     assert_eq!(program.args, ["/data/notes.txt", "two words"]);
     assert_eq!(program.env, [("GREETING".to_string(), "hi".to_string())]);
-    let out: String = h.state().state.console.iter().map(|(_, s)| s.as_str()).collect();
+    let out: String = h
+        .state()
+        .state
+        .console
+        .iter()
+        .map(|(_, s)| s.as_str())
+        .collect();
     assert!(out.contains("hi from readfile"), "{out}");
     assert!(out.contains("argv[2] = [two words]"), "{out}");
-    assert!(out.contains("/data/notes.txt: 3 lines, 9 words, 44 bytes"), "{out}");
+    assert!(
+        out.contains("/data/notes.txt: 3 lines, 9 words, 44 bytes"),
+        "{out}"
+    );
     assert!(out.contains("stdin: 2 lines"), "{out}");
-    assert!(h.query_by_label("Apply and run").is_none(), "the dialog closed");
+    assert!(
+        h.query_by_label("Apply and run").is_none(),
+        "the dialog closed"
+    );
 }
