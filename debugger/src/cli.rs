@@ -91,10 +91,7 @@ pub struct GuiArgs {
 impl GuiArgs {
     /// The program's arguments: the words after FILE (and after `--`).
     pub fn program_args(&self) -> Vec<String> {
-        match self.args.split_first() {
-            Some((first, rest)) if first == "--" => rest.to_vec(),
-            _ => self.args.clone(),
-        }
+        program_args(&self.args)
     }
 
     /// The same options as command-line words, for starting `wdb-gui`.
@@ -186,5 +183,14 @@ mod tests {
         assert_eq!(p.args, ["a b"]);
         assert_eq!(p.dirs, ["data::/"]);
         assert_eq!(p.stdin, Some(PathBuf::from("in.txt")));
+    }
+}
+
+/// The program's arguments from the words after FILE: a `--` right after
+/// FILE is dropped, a later one is the program's (as gdb's `--args`).
+pub fn program_args(words: &[String]) -> Vec<String> {
+    match words.split_first() {
+        Some((first, rest)) if first == "--" => rest.to_vec(),
+        _ => words.to_vec(),
     }
 }

@@ -67,10 +67,7 @@ pub struct DebugArgs {
 impl DebugArgs {
     /// The program's arguments: the words after FILE (and after `--`).
     pub fn program_args(&self) -> Vec<String> {
-        match self.args.split_first() {
-            Some((first, rest)) if first == "--" => rest.to_vec(),
-            _ => self.args.clone(),
-        }
+        wdb_debugger::cli::program_args(&self.args)
     }
 }
 
