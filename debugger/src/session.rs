@@ -2358,23 +2358,8 @@ impl Session {
             }
             InfoWhat::Functions => {
                 let v = module_view(&self.loaded()?.path, &module, false);
-                for f in v.functions {
-                    let _ = writeln!(
-                        out,
-                        "{:>5} {:<32} {}{}",
-                        f.index,
-                        f.name,
-                        f.signature,
-                        if f.imported {
-                            "  (imported)".to_string()
-                        } else {
-                            format!(
-                                "  @ code_offset {:#x}, {} bytes",
-                                f.code_offset.unwrap_or(0),
-                                f.size
-                            )
-                        }
-                    );
+                for f in &v.functions {
+                    let _ = writeln!(out, "{}", function_row(f));
                 }
             }
             InfoWhat::Sections => {
@@ -2790,4 +2775,23 @@ fn demangle_names(names: &mut HashMap<u32, String>) -> HashMap<u32, String> {
         }
     }
     originals
+}
+
+/// One row of `info functions`: index, name, signature, and where its body is.
+pub(crate) fn function_row(f: &FunctionView) -> String {
+    format!(
+        "{:>5} {:<32} {}{}",
+        f.index,
+        f.name,
+        f.signature,
+        if f.imported {
+            "  (imported)".to_string()
+        } else {
+            format!(
+                "  @ code_offset {:#x}, {} bytes",
+                f.code_offset.unwrap_or(0),
+                f.size
+            )
+        }
+    )
 }

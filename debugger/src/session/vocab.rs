@@ -384,22 +384,7 @@ impl Session {
                 let v = super::module_view(&self.loaded()?.path, &module, false);
                 let _ = writeln!(out, "{}", header("functions"));
                 for f in v.functions.iter().filter(|f| keep(&f.name)) {
-                    let _ = writeln!(
-                        out,
-                        "{:>5} {:<32} {}{}",
-                        f.index,
-                        f.name,
-                        f.signature,
-                        if f.imported {
-                            "  (imported)".to_string()
-                        } else {
-                            format!(
-                                "  @ code_offset {:#x}, {} bytes",
-                                f.code_offset.unwrap_or(0),
-                                f.size
-                            )
-                        }
-                    );
+                    let _ = writeln!(out, "{}", super::function_row(f));
                 }
             }
             InfoWhat::Variables => {
