@@ -305,7 +305,9 @@ impl DebugState {
                 let mut addr = view.addr;
                 for chunk in view.bytes.chunks(MemoryCache::CHUNK as usize) {
                     let base = addr - addr % MemoryCache::CHUNK;
-                    if base == addr {
+                    // Only whole chunks are cached: a shorter read (a
+                    // "Save memory" range) must not replace a chunk's bytes.
+                    if base == addr && chunk.len() == MemoryCache::CHUNK as usize {
                         self.memory.requested.remove(&base);
                         self.memory.chunks.insert(base, chunk.to_vec());
                     }

@@ -117,13 +117,19 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                                 args: rec.args.clone(),
                             });
                         }
-                        ui.monospace(format!(
+                        // Ends in an ellipsis at the pane's edge (the full
+                        // line on hover) rather than widening the pane.
+                        let line = format!(
                             "{}({}) = {} [{:.3} ms]",
                             rec.export,
                             rec.args.join(", "),
                             rec.outcome,
                             rec.elapsed.as_secs_f64() * 1e3
-                        ));
+                        );
+                        ui.add(
+                            egui::Label::new(egui::RichText::new(&line).monospace()).truncate(),
+                        )
+                        .on_hover_text(line);
                     });
                 }
             }

@@ -89,8 +89,8 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
     // sideways under its own bar when the two do not fit.
     egui::Panel::right("inspector")
         .resizable(true)
-        .default_size(170.0)
-        .size_range(150.0..=400.0)
+        .default_size(130.0)
+        .size_range(110.0..=400.0)
         .show(ui, |ui| inspector_ui(ui, &state.memory, view.mem_cursor));
 
     // Our own virtual scrolling over a row index: egui's ScrollArea keeps
@@ -151,7 +151,7 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
             .auto_shrink(false)
             .show(ui, |ui| {
                 ui.vertical(|ui| {
-                    ui.spacing_mut().item_spacing.x = 4.0;
+                    ui.spacing_mut().item_spacing.x = 3.0;
                     for row in rows {
                         let addr = row as u32 * BYTES_PER_ROW;
                         let base = addr - addr % MemoryCache::CHUNK;

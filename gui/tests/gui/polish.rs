@@ -317,6 +317,19 @@ fn the_memory_inspector_has_its_own_column_and_a_range_saves_to_a_file() {
     let want = h.state().state.memory.read(0x400, 16).expect("cached");
     assert_eq!(saved, want);
     h.get_by_label_contains("saved 16 bytes [0x400, 0x410) to");
+    // The save's short read left the rest of the view's bytes alone.
+    assert_eq!(
+        h.state().state.memory.byte(0x410),
+        Some(0),
+        "0x410 was forgotten"
+    );
+    // A call's time and the temp file's name differ on every run; the
+    // picture shows neither.
+    h.state_mut().state.notice = None;
+    for call in &mut h.state_mut().view.history {
+        call.elapsed = std::time::Duration::from_millis(1);
+    }
+    h.run();
     h.snapshot("memory_inspector_column");
     let _ = std::fs::remove_dir_all(&dir);
 }
