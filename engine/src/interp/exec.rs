@@ -12,7 +12,7 @@ use crate::runtime::memory::LinearMemory;
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
 use crate::trap::{Trap, TrapCode};
-use crate::value::Value;
+use crate::value::{FuncAddr, Value};
 
 const NO_MEMORY: u32 = u32::MAX;
 
@@ -1112,6 +1112,21 @@ impl Execution {
                     if self.resume_bp == Some((self.frames.len(), at as u32)) {
                         self.resume_bp = None;
                         op = code!().patched[&(at as u32)];
+                    } else if let Some(orig) = (!store.break_checks.is_empty())
+                        .then(|| {
+                            let slots = &stack!()[fp.idx(base)..];
+                            pass_break_check(
+                                store,
+                                func,
+                                at as u32,
+                                slots,
+                                &code!().local_offsets,
+                                &mem.data,
+                            )
+                        })
+                        .flatten()
+                    {
+                        op = orig;
                     } else {
                         save!(pc);
                         self.resume_bp = Some((self.frames.len(), at as u32));
@@ -1178,6 +1193,20 @@ impl Execution {
                         if take_resume(&mut self.resume_bp, self.frames.len(), here) {
                             op = code!().patched[&here];
                             continue 'dispatch;
+                        }
+                        if !store.break_checks.is_empty() {
+                            let slots = &stack!()[fp.idx(base)..];
+                            if let Some(orig) = pass_break_check(
+                                store,
+                                func,
+                                here,
+                                slots,
+                                &code!().local_offsets,
+                                &mem.data,
+                            ) {
+                                op = orig;
+                                continue 'dispatch;
+                            }
                         }
                         save!(pc - 1);
                         self.resume_bp = Some((self.frames.len(), here));
@@ -2295,6 +2324,44 @@ impl Execution {
             }
         }
     }
+}
+
+/// A breakpoint hit at `pc` of `func`: when it has a check that says not
+/// to pause (its condition is false, or the hit is ignored), the original
+/// op to run instead. `slots` is the frame from its base.
+#[cold]
+#[inline(never)]
+fn pass_break_check(
+    store: &mut Store,
+    func: FuncAddr,
+    pc: u32,
+    slots: &[u64],
+    local_offsets: &[u32],
+    memory: &[u8],
+) -> Option<Op> {
+    let Store {
+        break_checks,
+        funcs,
+        instances,
+        globals,
+        ..
+    } = store;
+    let (check, orig) = break_checks.map.get_mut(&(func, pc))?;
+    let instance = match &funcs[func as usize].kind {
+        FuncKind::Wasm { instance, .. } => &instances[instance.0 as usize],
+        FuncKind::Host(_) => return None,
+    };
+    let global = |i: u32| {
+        let a = *instance.globals.get(i as usize)?;
+        Some(globals[a as usize].bits[0])
+    };
+    let frame = crate::interp::pred::PredFrame {
+        slots,
+        local_offsets,
+        globals: &global,
+        memory,
+    };
+    (!check.hit(&frame)).then_some(*orig)
 }
 
 /// Whether we are resuming from the breakpoint at (`depth`, `pc`): then the

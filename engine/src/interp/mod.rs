@@ -17,6 +17,7 @@ mod exec;
 mod gc;
 mod memx;
 mod ops;
+pub mod pred;
 pub mod profile;
 pub mod simd;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod tests;
 #[cfg(test)]
 mod tests_wasm3;
 
+pub use pred::{BreakCheck, NumTy, Pred, PredBin, PredError, PredOp, PredUn};
 pub use profile::StackProfile;
 pub use simd::SimdOp;
 
@@ -554,6 +556,35 @@ impl Store {
         {
             code.ops[pc as usize] = op;
         }
+        self.break_checks.map.remove(&(func, pc));
+    }
+
+    /// Attach a condition and ignore count to the breakpoint patched at
+    /// `pc` of `func`: the executor then decides its hits itself (see
+    /// [`pred`]) and pauses only when the check says so. Replaces an
+    /// earlier check; clearing the breakpoint removes it.
+    pub fn set_break_check(&mut self, func: FuncAddr, pc: u32, check: BreakCheck) -> Result<()> {
+        let Some(&orig) = self.compiled(func).and_then(|c| c.patched.get(&pc)) else {
+            return Err(Error::usage(format!(
+                "no breakpoint at pc {pc} of function {func} to attach a check to"
+            )));
+        };
+        self.break_checks.map.insert((func, pc), (check, orig));
+        Ok(())
+    }
+
+    /// Remove the check of the breakpoint at `pc` of `func` (the breakpoint
+    /// stays and pauses every time), returning it with its counts.
+    pub fn take_break_check(&mut self, func: FuncAddr, pc: u32) -> Option<BreakCheck> {
+        self.break_checks.map.remove(&(func, pc)).map(|(c, _)| c)
+    }
+
+    pub fn break_check(&self, func: FuncAddr, pc: u32) -> Option<&BreakCheck> {
+        self.break_checks.map.get(&(func, pc)).map(|(c, _)| c)
+    }
+
+    pub fn break_check_mut(&mut self, func: FuncAddr, pc: u32) -> Option<&mut BreakCheck> {
+        self.break_checks.map.get_mut(&(func, pc)).map(|(c, _)| c)
     }
     /// `code_offset` of the instruction at `pc`.
     pub fn code_offset_from_pc(&mut self, func: FuncAddr, pc: u32) -> Option<u32> {

@@ -135,6 +135,8 @@ pub struct Store {
     pub(crate) elems: Vec<Arc<[u64]>>,
     /// Per element segment: whether its items are `any` references (GC roots).
     pub(crate) elem_any: Vec<bool>,
+    /// Conditions and ignore counts of patched breakpoints (`interp::pred`).
+    pub(crate) break_checks: crate::interp::pred::BreakChecks,
 }
 
 fn limit(message: impl Into<String>) -> Error {
@@ -161,6 +163,7 @@ impl Store {
             datas: Vec::new(),
             elems: Vec::new(),
             elem_any: Vec::new(),
+            break_checks: Default::default(),
         }
     }
 
