@@ -101,6 +101,91 @@ pub struct RunConfig {
     /// Raised from outside (the REPL's Ctrl-C during `profile`): the guest
     /// stops as on a timeout, with `Paused(Interrupted)`.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// What a function import that neither WASI nor `host_imports`
+    /// provides becomes (`--unknown-imports`); `None`: such imports fail
+    /// the run before it starts, all named at once.
+    pub unknown_imports: Option<UnknownImports>,
+}
+
+/// `--unknown-imports=trap|default` (wasmtime's `-W unknown-imports-trap`
+/// and `unknown-imports-default`): a function import the host cannot
+/// satisfy is defined anyway, as a function that traps naming it, or one
+/// that returns zeros (null references). Other kinds of imports still fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownImports {
+    Trap,
+    Default,
+}
+
+impl UnknownImports {
+    /// `trap|default`.
+    pub fn parse(s: &str) -> Option<UnknownImports> {
+        match s {
+            "trap" => Some(UnknownImports::Trap),
+            "default" => Some(UnknownImports::Default),
+            _ => None,
+        }
+    }
+}
+
+/// Every function import of `module` that is not a preview1 function of
+/// the right type nor in `extra`: `(index in module.imports, type)`.
+fn unsatisfied_funcs(module: &Module, extra: &[HostImport]) -> Vec<(usize, wasmparser::FuncType)> {
+    module
+        .imports
+        .iter()
+        .enumerate()
+        .filter_map(|(i, imp)| {
+            let ImportKind::Func(t) = imp.kind else {
+                return None;
+            };
+            let ty = &module.types[t as usize];
+            let ok = (imp.module == wasi::MODULE
+                && wasi::func_type(&imp.name).is_some_and(|w| &w == ty))
+                || extra
+                    .iter()
+                    .any(|h| h.module == imp.module && h.name == imp.name && &h.ty == ty);
+            (!ok).then(|| (i, ty.clone()))
+        })
+        .collect()
+}
+
+/// Host functions for the function imports nothing provides, as
+/// `--unknown-imports` asks: each traps with a message naming its import,
+/// or leaves its results zero.
+fn stub_unknown_imports(
+    module: &Module,
+    extra: &[HostImport],
+    how: UnknownImports,
+) -> Vec<HostImport> {
+    unsatisfied_funcs(module, extra)
+        .into_iter()
+        .map(|(i, ty)| {
+            let imp = &module.imports[i];
+            let results: Vec<_> = ty.results().to_vec();
+            let func: HostFunc = match how {
+                UnknownImports::Trap => {
+                    let msg = format!(
+                        "call to unknown import {}::{} (--unknown-imports=trap)",
+                        imp.module, imp.name
+                    );
+                    Arc::new(move |_, _, _| Err(wdb_engine::runtime::HostError::Trap(msg.clone())))
+                }
+                UnknownImports::Default => Arc::new(move |_, _, out: &mut [Value]| {
+                    for (o, t) in out.iter_mut().zip(&results) {
+                        *o = Value::default_for(*t);
+                    }
+                    Ok(())
+                }),
+            };
+            HostImport {
+                module: imp.module.clone(),
+                name: imp.name.clone(),
+                ty,
+                func,
+            }
+        })
+        .collect()
 }
 
 /// A host function the module may import, besides WASI.
@@ -286,8 +371,12 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                     ),
                 ));
             }
-            let c = CompiledModule::load_shared_object(&cfg.file)
-                .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
+            let c = CompiledModule::load_shared_object(&cfg.file).map_err(|e| {
+                err(
+                    RunErrorKind::Load,
+                    format!("{}: {}", cfg.file.display(), engine_message(&e)),
+                )
+            })?;
             let m = c.module().clone();
             precompiled = Some(c);
             m
@@ -298,12 +387,24 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         ),
     };
     let load_time = t0.elapsed();
-    let missing = unsupported_imports(&module, &cfg.host_imports);
+    let mut host_imports = cfg.host_imports.clone();
+    if let Some(how) = cfg.unknown_imports {
+        host_imports.extend(stub_unknown_imports(&module, &cfg.host_imports, how));
+    }
+    let missing = unsupported_imports(&module, &host_imports);
     if !missing.is_empty() {
+        let hint = if cfg.unknown_imports.is_none()
+            && unsatisfied_funcs(&module, &host_imports).len() == missing.len()
+        {
+            "\n(--unknown-imports=trap runs it anyway, each call to one of them trapping; \
+             --unknown-imports=default makes them return zeros)"
+        } else {
+            ""
+        };
         return Err(err(
             RunErrorKind::Link,
             format!(
-                "{} imports what wdb run does not provide (only {} is):\n  {}",
+                "{} imports what wdb run does not provide (only {} is):\n  {}{hint}",
                 cfg.file.display(),
                 wasi::MODULE,
                 missing.join("\n  ")
@@ -366,7 +467,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let mut linker = Linker::new();
     wasi::add_to_linker(&mut linker, &mut store, ctx.clone())
         .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
-    for h in &cfg.host_imports {
+    for h in &host_imports {
         linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
     }
     crate::host::define_imported_tags(&mut linker, &mut store, &module);
@@ -434,7 +535,12 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                 }
                 None => compile(module.clone()),
             }
-            .map_err(|e| err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display())))?;
+            .map_err(|e| {
+                err(
+                    RunErrorKind::Load,
+                    format!("{}: {}", cfg.file.display(), engine_message(&e)),
+                )
+            })?;
             Some(c)
         }
         Mode::Aot => Some(match precompiled.take() {
@@ -455,7 +561,10 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                         cfg.file.display()
                     ));
                     compile(module.clone()).map_err(|e| {
-                        err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
+                        err(
+                            RunErrorKind::Load,
+                            format!("{}: {}", cfg.file.display(), engine_message(&e)),
+                        )
                     })?
                 }
                 Err(e) if e.kind == wdb_engine::ErrorKind::Malformed => {
@@ -470,7 +579,10 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                         e.message
                     ));
                     compile(module.clone()).map_err(|e| {
-                        err(RunErrorKind::Load, format!("{}: {e}", cfg.file.display()))
+                        err(
+                            RunErrorKind::Load,
+                            format!("{}: {}", cfg.file.display(), engine_message(&e)),
+                        )
                     })?
                 }
             },
@@ -536,8 +648,9 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let cpu_run = process_cpu();
     for (func, args) in steps {
         outcome = if let Some(jit) = jit.as_mut() {
+            // A lazy compile fails here: say "error" once (`engine_message`).
             jit.call(&mut store, func, &args, &mut ctl)
-                .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?
+                .map_err(|e| err(RunErrorKind::Usage, engine_message(&e)))?
         } else {
             let mut exec = Execution::new(&mut store, func, &args)
                 .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?;

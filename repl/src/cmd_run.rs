@@ -31,6 +31,16 @@ pub enum ModeArg {
     Aot,
 }
 
+/// `--unknown-imports`: what a function import neither WASI nor wdb
+/// provides becomes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownImportsArg {
+    /// Each call to it traps, naming the import
+    Trap,
+    /// It returns zeros (null references) and does nothing else
+    Default,
+}
+
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
 Exit status: the guest's exit code (proc_exit; 0 when _start returns);
@@ -84,6 +94,11 @@ pub struct RunArgs {
     /// With --mode jit: compile every time, neither reading nor writing the code cache
     #[arg(long)]
     pub no_cache: bool,
+    /// Run a module whose non-WASI function imports wdb cannot satisfy:
+    /// each such call traps, or returns zeros (without it, the run fails
+    /// naming every missing import)
+    #[arg(long, value_enum, value_name = "trap|default")]
+    pub unknown_imports: Option<UnknownImportsArg>,
     /// The module to run
     #[arg(value_name = "FILE.wasm")]
     pub file: PathBuf,
@@ -179,6 +194,10 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
             code_cache::default_dir()
         },
         host_imports: Vec::new(),
+        unknown_imports: args.unknown_imports.map(|u| match u {
+            UnknownImportsArg::Trap => runner::UnknownImports::Trap,
+            UnknownImportsArg::Default => runner::UnknownImports::Default,
+        }),
         note_sink: Some(TraceSink(Arc::new(|line: &str| {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         }))),

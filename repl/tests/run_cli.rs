@@ -402,6 +402,70 @@ fn non_wasi_imports_are_named_before_running() {
 }
 
 #[test]
+fn unknown_imports_trap_or_return_zeros() {
+    let f = "fixtures/unknown_imports.wasm";
+    // Without the flag: every missing import at once, and how to run anyway.
+    let out = wdb(&["run", f]);
+    check(
+        &out,
+        2,
+        "",
+        &[
+            "imports what wdb run does not provide",
+            "env::host_number (func (param i32) (result i32))",
+            "env::host_log (func (param i32 i32))",
+            "env::host_float (func (result f64))",
+            "--unknown-imports=trap",
+        ],
+    );
+    for m in ["interp", "jit", "aot"] {
+        // trap: the program runs up to the first call to one of them.
+        let out = wdb(&["run", "--mode", m, "--unknown-imports=trap", f]);
+        check(
+            &out,
+            134,
+            "before\n",
+            &["wdb: trap: call to unknown import env::host_number (--unknown-imports=trap)"],
+        );
+        // default: they return zeros (0 + 0.0 -> '0') and do nothing else.
+        let out = wdb(&["run", "--mode", m, "--unknown-imports", "default", f]);
+        check(&out, 0, "before\nn=0\nbefore\n", &[]);
+    }
+    // A bad value names the choices.
+    let out = wdb(&["run", "--unknown-imports=maybe", f]);
+    assert_eq!(out.status.code(), Some(2));
+    let se = text(&out.stderr);
+    assert!(se.contains("trap") && se.contains("default"), "{se}");
+}
+
+#[test]
+fn native_compile_error_says_error_once() {
+    // GC code the native engines cannot compile yet: the error is printed
+    // with one "error:" (`--mode aot` compiles lazily, at the call).
+    for m in ["jit", "aot"] {
+        let out = wdb(&[
+            "run",
+            "--mode",
+            m,
+            "--no-cache",
+            "--invoke",
+            "point",
+            "fixtures/wasm3/gc.wasm",
+            "1",
+            "2",
+        ]);
+        let se = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--mode {m}: {se}");
+        assert!(se.contains("wdb: error: "), "--mode {m}: {se}");
+        assert!(
+            se.contains("compiling function point: jit: unsupported"),
+            "--mode {m}: {se}"
+        );
+        assert!(!se.contains("error: error:"), "--mode {m}: {se}");
+    }
+}
+
+#[test]
 fn dir_spellings_preopen_directories() {
     let cat = tinygo("wazero-wasi-cat.wasm");
     let cat = cat.to_str().expect("utf-8");
