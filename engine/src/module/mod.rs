@@ -231,13 +231,13 @@ impl Module {
     }
 
     pub fn from_file(path: &std::path::Path) -> crate::error::Result<Module> {
-        let bytes = std::fs::read(path).map_err(|e| {
+        let bytes = read_shared(path).map_err(|e| {
             crate::Error::new(
                 crate::ErrorKind::Other,
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
-        parse::parse(binary_from(bytes.into(), Some(path))?, WASM_FEATURES)
+        parse::parse(binary_from(bytes, Some(path))?, WASM_FEATURES)
     }
 
     pub fn func_type(&self, func_index: u32) -> &FuncType {
@@ -402,6 +402,26 @@ fn binary_from(
         "not a WebAssembly module: it starts with {}, not 00 61 73 6d (`\\0asm`), and is not the text format",
         head.join(" ")
     ))
+}
+
+/// A whole file read straight into the shared buffer a [`Module`] keeps:
+/// `fs::read` and then `Arc::from` would copy it, holding the module twice
+/// (a 100 MB module would peak at 200 MB before it is even decoded).
+fn read_shared(path: &std::path::Path) -> std::io::Result<Arc<[u8]>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len())
+        .map_err(|_| std::io::Error::other("the file does not fit in memory"))?;
+    // One allocation of exactly `len` bytes (a `TrustedLen` collect).
+    let mut bytes: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
+    let buf = Arc::get_mut(&mut bytes).expect("a fresh Arc has one owner");
+    file.read_exact(buf)?;
+    // A file that grew while we read: read it again the simple way.
+    let mut probe = [0u8; 1];
+    if file.read(&mut probe)? != 0 {
+        return std::fs::read(path).map(Arc::from);
+    }
+    Ok(bytes)
 }
 
 /// Encode a module in the text format; errors point at the line and column
