@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::*;
+use crate::state;
 use crate::worker;
 
 fn fib_path() -> PathBuf {

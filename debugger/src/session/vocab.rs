@@ -122,7 +122,7 @@ impl Session {
     pub(super) fn continue_ignoring(&mut self, n: u32) -> Res<Vec<Event>> {
         let mut events = Vec::new();
         match self.last_stop_bp {
-            Some(b) if self.bps.iter().any(|x| x.number == b) => {
+            Some(b) if self.bps.get(b).is_some() => {
                 let ignore = n.saturating_sub(1);
                 self.bp_mut(b)?.ignore = ignore;
                 self.after_bp_change();

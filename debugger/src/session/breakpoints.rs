@@ -1,0 +1,723 @@
+//! Breakpoints, watchpoints and catchpoints: the [`Breakpoints`] list,
+//! resolving a location to code offsets, and keeping the store's patched
+//! breakpoints equal to the enabled ones.
+
+use std::collections::HashSet;
+
+use wdb_engine::interp::WatchRange;
+use wdb_engine::module::{ExternKind, Module};
+use wdb_engine::wasi::BreakOn;
+
+use super::{Res, Session};
+use crate::api::*;
+use crate::disasm;
+use crate::state::SavedBreakpoint;
+
+#[derive(Debug, Clone)]
+pub(super) enum BpKind {
+    Code {
+        spec: BreakSpec,
+        func_index: u32,
+        code_offset: u32,
+        /// More locations as (func_index, code_offset): every inlined copy
+        /// of a function (`break FUNC`).
+        more: Vec<(u32, u32)>,
+    },
+    Watch {
+        addr: u32,
+        len: u32,
+        kind: WatchKind,
+    },
+    CatchWasi(Option<String>),
+}
+
+impl BpKind {
+    /// Every (func_index, code_offset) a code breakpoint stops at.
+    pub(super) fn code_locations(&self) -> Vec<(u32, u32)> {
+        match self {
+            BpKind::Code {
+                func_index,
+                code_offset,
+                more,
+                ..
+            } => std::iter::once((*func_index, *code_offset))
+                .chain(more.iter().copied())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// How the state file spells this breakpoint: the spec the user typed,
+    /// `watch:ADDR:LEN:w|r|a` or `catch:NAME`.
+    fn saved_spec(&self) -> String {
+        match self {
+            BpKind::Code { spec, .. } => spec.to_string(),
+            BpKind::Watch { addr, len, kind } => format!(
+                "watch:{addr:#x}:{len}:{}",
+                match kind {
+                    WatchKind::Read => "r",
+                    WatchKind::Access => "a",
+                    WatchKind::Write => "w",
+                }
+            ),
+            BpKind::CatchWasi(n) => format!("catch:{}", n.clone().unwrap_or_default()),
+        }
+    }
+
+    /// A watchpoint or catchpoint from its [`saved_spec`](Self::saved_spec);
+    /// `None` for a code location, which must be resolved in the module.
+    fn from_saved_spec(spec: &str) -> Option<Res<BpKind>> {
+        if let Some(w) = spec.strip_prefix("watch:") {
+            let parts: Vec<&str> = w.split(':').collect();
+            Some(match parts.as_slice() {
+                [a, l, k] => {
+                    let kind = match *k {
+                        "r" => WatchKind::Read,
+                        "a" => WatchKind::Access,
+                        _ => WatchKind::Write,
+                    };
+                    match (parse_u32(a), parse_u32(l)) {
+                        (Some(addr), Some(len)) => Ok(BpKind::Watch { addr, len, kind }),
+                        _ => Err("bad watchpoint".to_string()),
+                    }
+                }
+                _ => Err("bad watchpoint".to_string()),
+            })
+        } else {
+            spec.strip_prefix("catch:")
+                .map(|c| Ok(BpKind::CatchWasi((!c.is_empty()).then(|| c.to_string()))))
+        }
+    }
+
+    /// The same code location (for `break` set twice).
+    fn same_code_location(&self, other: &BpKind) -> bool {
+        matches!((self, other), (
+            BpKind::Code { func_index: f1, code_offset: c1, .. },
+            BpKind::Code { func_index: f2, code_offset: c2, .. },
+        ) if f1 == f2 && c1 == c2)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Breakpoint {
+    pub(super) number: u32,
+    pub(super) kind: BpKind,
+    pub(super) enabled: bool,
+    pub(super) temporary: bool,
+    pub(super) condition: Option<String>,
+    pub(super) ignore: u32,
+    pub(super) hits: u32,
+    /// Locations turned off by `disable N.L` (indices into
+    /// `kind.code_locations()`).
+    pub(super) off: Vec<usize>,
+}
+
+impl Breakpoint {
+    /// The code locations this breakpoint stops at: none when disabled,
+    /// else those not turned off one by one.
+    pub(super) fn live_locations(&self) -> Vec<(u32, u32)> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let mut v = self.kind.code_locations();
+        let mut i = 0;
+        v.retain(|_| {
+            i += 1;
+            !self.off.contains(&(i - 1))
+        });
+        v
+    }
+}
+
+/// The user's breakpoints, watchpoints and catchpoints, in the order they
+/// were set. Numbers start at 1 for each loaded module and are never reused.
+#[derive(Debug, Clone)]
+pub(super) struct Breakpoints {
+    list: Vec<Breakpoint>,
+    next: u32,
+}
+
+impl Default for Breakpoints {
+    fn default() -> Self {
+        Breakpoints {
+            list: Vec::new(),
+            next: 1,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Breakpoints {
+    type Item = &'a Breakpoint;
+    type IntoIter = std::slice::Iter<'a, Breakpoint>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl Breakpoints {
+    pub(super) fn iter(&self) -> std::slice::Iter<'_, Breakpoint> {
+        self.list.iter()
+    }
+
+    pub(super) fn iter_mut(&mut self) -> std::slice::IterMut<'_, Breakpoint> {
+        self.list.iter_mut()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// None left, numbering from 1 again (a new module).
+    pub(super) fn reset(&mut self) {
+        *self = Breakpoints::default();
+    }
+
+    /// A new enabled breakpoint with the next number.
+    pub(super) fn add(
+        &mut self,
+        kind: BpKind,
+        temporary: bool,
+        condition: Option<String>,
+    ) -> &mut Breakpoint {
+        let n = self.next;
+        self.next += 1;
+        self.list.push(Breakpoint {
+            number: n,
+            kind,
+            enabled: true,
+            temporary,
+            condition,
+            ignore: 0,
+            hits: 0,
+            off: Vec::new(),
+        });
+        self.list.last_mut().expect("just pushed")
+    }
+
+    pub(super) fn get(&self, n: u32) -> Option<&Breakpoint> {
+        self.list.iter().find(|b| b.number == n)
+    }
+
+    pub(super) fn get_mut(&mut self, n: u32) -> Res<&mut Breakpoint> {
+        self.list
+            .iter_mut()
+            .find(|b| b.number == n)
+            .ok_or_else(|| format!("No breakpoint number {n}."))
+    }
+
+    /// `delete N`, or `delete` (all of them).
+    pub(super) fn delete(&mut self, n: Option<u32>) -> Res<()> {
+        match n {
+            None => self.list.clear(),
+            Some(n) => {
+                let before = self.list.len();
+                self.list.retain(|b| b.number != n);
+                if self.list.len() == before {
+                    return Err(format!("No breakpoint number {n}."));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop these (temporary breakpoints that were hit).
+    pub(super) fn remove(&mut self, numbers: &[u32]) {
+        self.list.retain(|b| !numbers.contains(&b.number));
+    }
+
+    pub(super) fn set_all_enabled(&mut self, on: bool) {
+        for b in &mut self.list {
+            b.enabled = on;
+        }
+    }
+
+    /// The permanent breakpoint already at `kind`'s code location with this
+    /// condition: `break` set again (a script run twice) reuses it.
+    pub(super) fn same_as(
+        &mut self,
+        kind: &BpKind,
+        temporary: bool,
+        condition: &Option<String>,
+    ) -> Option<&mut Breakpoint> {
+        if temporary {
+            return None;
+        }
+        self.list
+            .iter_mut()
+            .find(|b| !b.temporary && b.condition == *condition && b.kind.same_code_location(kind))
+    }
+
+    /// The WASI calls the enabled catchpoints stop at.
+    pub(super) fn break_on(&self) -> Option<BreakOn> {
+        let mut names = Vec::new();
+        let mut all = false;
+        for b in &self.list {
+            if let (true, BpKind::CatchWasi(n)) = (b.enabled, &b.kind) {
+                match n {
+                    Some(n) => names.push(n.clone()),
+                    None => all = true,
+                }
+            }
+        }
+        if all {
+            Some(BreakOn::All)
+        } else if names.is_empty() {
+            None
+        } else {
+            Some(BreakOn::Names(names))
+        }
+    }
+
+    /// What the state file keeps: every breakpoint but the temporary ones.
+    pub(super) fn saved(&self) -> Vec<SavedBreakpoint> {
+        self.list
+            .iter()
+            .filter(|b| !b.temporary)
+            .map(|b| SavedBreakpoint {
+                spec: b.kind.saved_spec(),
+                enabled: b.enabled,
+                temporary: b.temporary,
+                condition: b.condition.clone(),
+                ignore_count: b.ignore,
+                hits: b.hits,
+            })
+            .collect()
+    }
+
+    /// Saved breakpoints back, each kept once (state written before `break`
+    /// reused an identical breakpoint may hold many copies of one); `resolve`
+    /// turns a code spec into its location. Returns how many came back and a
+    /// warning for each that did not.
+    pub(super) fn restore(
+        &mut self,
+        saved: Vec<SavedBreakpoint>,
+        resolve: impl Fn(&str) -> Res<BpKind>,
+    ) -> (usize, Vec<String>) {
+        let mut restored = 0;
+        let mut warnings = Vec::new();
+        let mut seen = HashSet::new();
+        for sb in saved {
+            if !seen.insert((sb.spec.clone(), sb.condition.clone(), sb.temporary)) {
+                continue;
+            }
+            let kind = BpKind::from_saved_spec(&sb.spec).unwrap_or_else(|| resolve(&sb.spec));
+            match kind {
+                Ok(kind) => {
+                    let b = self.add(kind, sb.temporary, sb.condition);
+                    b.enabled = sb.enabled;
+                    b.ignore = sb.ignore_count;
+                    b.hits = sb.hits;
+                    restored += 1;
+                }
+                Err(e) => warnings.push(format!("saved breakpoint `{}` dropped: {e}", sb.spec)),
+            }
+        }
+        (restored, warnings)
+    }
+}
+
+impl Session {
+    /// `break`/`tbreak`: a new breakpoint, or the identical one already set.
+    pub(super) fn set_breakpoint(
+        &mut self,
+        spec: BreakSpec,
+        temporary: bool,
+        condition: Option<String>,
+    ) -> Res<Vec<Event>> {
+        let kind = self.resolve_spec(&spec)?;
+        if let Some(c) = &condition {
+            self.check_condition(c)?;
+        }
+        let mut events = Vec::new();
+        // A line with no code moves to the next one that has some; say so,
+        // as gdb does, so the user is not surprised where it stops.
+        if let BreakSpec::Line(file, line) = &spec
+            && let Ok(m) = self.loaded()?.source.info.resolve_line(file, *line)
+            && m.line != m.requested_line
+        {
+            events.push(Event::Text(format!(
+                "Line {} of {file} has no code; using line {}.",
+                m.requested_line, m.line
+            )));
+        }
+        // The same breakpoint again (a script run twice: breakpoints
+        // are remembered between sessions) is the one already there,
+        // enabled, not a second copy.
+        if let Some(b) = self.bps.same_as(&kind, temporary, &condition) {
+            let was = b.enabled;
+            b.enabled = true;
+            let n = b.number;
+            if !was {
+                self.after_bp_change();
+            }
+            events.push(Event::Text(format!(
+                "Breakpoint {n} is already set there{}.",
+                if was { "" } else { "; enabled it" }
+            )));
+            return Ok(events);
+        }
+        let bp = self.add_bp(kind, temporary, condition);
+        self.after_bp_change();
+        events.push(Event::BreakpointSet(bp));
+        Ok(events)
+    }
+
+    pub(super) fn resolve_function(&self, module: &Module, name: &str) -> Res<u32> {
+        match self.resolve_functions(module, name)?.as_slice() {
+            [one] => Ok(*one),
+            many => Err(format!(
+                "\"{name}\" is ambiguous: {}",
+                many.iter()
+                    .map(|i| format!("func[{i}]"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Every function `name` names (an export, a name-section name, a
+    /// mangled name, `func[N]`), sorted; an error when there is none.
+    pub(super) fn resolve_functions(&self, module: &Module, name: &str) -> Res<Vec<u32>> {
+        let mut found: Vec<u32> = Vec::new();
+        for (&i, n) in &module.names.functions {
+            if n == name {
+                found.push(i);
+            }
+        }
+        if let Ok(l) = self.loaded() {
+            found.extend(
+                l.mangled
+                    .iter()
+                    .filter(|(_, n)| *n == name)
+                    .map(|(&i, _)| i),
+            );
+        }
+        for e in &module.exports {
+            if e.kind == ExternKind::Func && e.name == name {
+                found.push(e.index);
+            }
+        }
+        if let Some(idx) = name
+            .strip_prefix("func[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|n| n.parse().ok())
+        {
+            found.push(idx);
+        }
+        // A name only DWARF knows (C's `main` is `__original_main` in the
+        // name section).
+        if found.is_empty()
+            && let Ok(l) = self.loaded()
+        {
+            found.extend(
+                l.source
+                    .info
+                    .functions_named(name)
+                    .into_iter()
+                    .filter_map(|fi| module.func_at_code_offset(fi.low_pc)),
+            );
+        }
+        found.sort();
+        found.dedup();
+        match found.as_slice() {
+            [] => {
+                let mut cands: Vec<&str> = module
+                    .names
+                    .functions
+                    .values()
+                    .map(String::as_str)
+                    .chain(
+                        module
+                            .exports
+                            .iter()
+                            .filter(|e| e.kind == ExternKind::Func)
+                            .map(|e| e.name.as_str()),
+                    )
+                    .filter(|n| n.contains(name))
+                    .collect();
+                cands.sort();
+                cands.dedup();
+                if cands.is_empty() {
+                    Err(format!("Function \"{name}\" not defined."))
+                } else {
+                    cands.truncate(10);
+                    Err(format!(
+                        "Function \"{name}\" not defined. Did you mean: {}",
+                        cands.join(", ")
+                    ))
+                }
+            }
+            _ => Ok(found),
+        }
+    }
+
+    /// Where a function's code starts for a breakpoint: after its prologue
+    /// when DWARF says where that ends (gdb's rule), else at its first
+    /// instruction.
+    pub(super) fn function_entry(&self, module: &Module, f: u32, name: Option<&str>) -> Res<u32> {
+        let first =
+            disasm::first_instruction(module, f).ok_or("cannot decode the function body")?;
+        let body = module
+            .body(f)
+            .ok_or("an imported function has no code")?
+            .range
+            .clone();
+        let info = &self.loaded()?.source.info;
+        let in_body = |fi: &crate::dwarf::FunctionInfo| {
+            body.contains(&module.module_offset_from_code_offset(fi.low_pc))
+        };
+        let by_name = name.and_then(|n| {
+            info.functions_named(n)
+                .into_iter()
+                .find(|fi| in_body(fi))
+                .and_then(|fi| fi.entry_after_prologue)
+        });
+        let by_place = || {
+            info.function_at(first)
+                .filter(|fi| in_body(fi))
+                .and_then(|fi| fi.entry_after_prologue)
+        };
+        Ok(by_name.or_else(by_place).unwrap_or(first))
+    }
+
+    pub(super) fn resolve_spec(&self, spec: &BreakSpec) -> Res<BpKind> {
+        let spec = &self.with_default_file(spec)?;
+        let module = self.module()?;
+        let mut more = Vec::new();
+        let (func_index, code_offset) = match spec {
+            BreakSpec::Function(name) => {
+                // Inlined copies (DWARF) are locations too; a function that
+                // was only inlined has no wasm function of its own.
+                let inlined: Vec<(u32, u32)> = self
+                    .loaded()?
+                    .source
+                    .info
+                    .inline_instances_named(name)
+                    .into_iter()
+                    .filter_map(|i| Some((module.func_at_code_offset(i.entry)?, i.entry)))
+                    .collect();
+                let funcs = match self.resolve_functions(&module, name) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let Some((&first, rest)) = inlined.split_first() else {
+                            return Err(e);
+                        };
+                        return Ok(BpKind::Code {
+                            spec: spec.clone(),
+                            func_index: first.0,
+                            code_offset: first.1,
+                            more: rest.to_vec(),
+                        });
+                    }
+                };
+                // Every function the name matches is a location (in a Rust
+                // module: the function and its export wrapper), as gdb's 1.1, 1.2.
+                let defined: Vec<u32> = funcs
+                    .into_iter()
+                    .filter(|&f| module.body(f).is_some())
+                    .collect();
+                let Some((&f, others)) = defined.split_first() else {
+                    return Err(format!(
+                        "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
+                    ));
+                };
+                for &g in others {
+                    more.push((g, self.function_entry(&module, g, Some(name))?));
+                }
+                more.extend(inlined);
+                (f, self.function_entry(&module, f, Some(name))?)
+            }
+            BreakSpec::FuncOffset(name, off) => {
+                let f = self.resolve_function(&module, name)?;
+                let body = module
+                    .body(f)
+                    .ok_or_else(|| format!("\"{name}\" is an imported function"))?;
+                let co = module.code_offset_from_module_offset(body.range.start) + off;
+                if module.module_offset_from_code_offset(co) >= body.range.end {
+                    return Err(format!(
+                        "offset {off:#x} is past the end of {name} ({} bytes)",
+                        body.range.len()
+                    ));
+                }
+                (f, co)
+            }
+            BreakSpec::CodeOffset(co) => {
+                let f = module
+                    .func_at_code_offset(*co)
+                    .ok_or_else(|| format!("code_offset {co:#x} is not inside a function body"))?;
+                // A function's start (its body, or its first instruction)
+                // means after its prologue, as `break FUNC`.
+                let body_start = module.code_offset_from_module_offset(
+                    module.body(f).expect("found in a body").range.start,
+                );
+                let first = disasm::first_instruction(&module, f);
+                if *co == body_start || Some(*co) == first {
+                    (f, self.function_entry(&module, f, None)?)
+                } else {
+                    (f, *co)
+                }
+            }
+            BreakSpec::Line(file, line) => {
+                let l = self.loaded()?;
+                let offs = l.source.resolve_line(file, *line)?;
+                let co = *offs
+                    .first()
+                    .ok_or_else(|| format!("no code for {file}:{line}"))?;
+                let f = module
+                    .func_at_code_offset(co)
+                    .ok_or("line maps outside any function")?;
+                // The opening line of a function starts at its prologue, where
+                // arguments are not yet in place: stop after it, as `break FUNC` does.
+                let co = l
+                    .source
+                    .info
+                    .function_at(co)
+                    .filter(|fi| fi.low_pc == co)
+                    .and_then(|fi| fi.entry_after_prologue)
+                    .unwrap_or(co);
+                (f, co)
+            }
+        };
+        more.retain(|&(_, co)| co != code_offset);
+        Ok(BpKind::Code {
+            spec: spec.clone(),
+            func_index,
+            code_offset,
+            more,
+        })
+    }
+
+    pub(super) fn add_bp(
+        &mut self,
+        kind: BpKind,
+        temporary: bool,
+        condition: Option<String>,
+    ) -> BreakpointView {
+        let bp = self.bps.add(kind, temporary, condition).clone();
+        self.bp_view(&bp)
+    }
+
+    pub(super) fn bp_mut(&mut self, n: u32) -> Res<&mut Breakpoint> {
+        self.bps.get_mut(n)
+    }
+
+    pub(super) fn after_bp_change(&mut self) {
+        self.sync_breakpoints();
+        let _ = self.save_state();
+    }
+
+    pub(super) fn bp_view(&self, b: &Breakpoint) -> BreakpointView {
+        let module = self.loaded.as_ref().map(|l| l.module.clone());
+        let (kind, spec, func_name, code_offset) = match &b.kind {
+            BpKind::Code {
+                spec,
+                func_index,
+                code_offset,
+                ..
+            } => (
+                BreakpointKind::Breakpoint,
+                spec.to_string(),
+                module.as_ref().map(|m| m.display_func_name(*func_index)),
+                Some(*code_offset),
+            ),
+            BpKind::Watch { addr, len, kind } => (
+                match kind {
+                    WatchKind::Write => BreakpointKind::Watchpoint,
+                    WatchKind::Read => BreakpointKind::ReadWatchpoint,
+                    WatchKind::Access => BreakpointKind::AccessWatchpoint,
+                },
+                format!("{addr:#x} ({len} byte{})", if *len == 1 { "" } else { "s" }),
+                None,
+                None,
+            ),
+            BpKind::CatchWasi(n) => (
+                BreakpointKind::Catchpoint,
+                format!("wasi {}", n.as_deref().unwrap_or("(any)")),
+                None,
+                None,
+            ),
+        };
+        let locations: Vec<BreakLocation> = b
+            .kind
+            .code_locations()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (f, co))| BreakLocation {
+                enabled: !b.off.contains(&i),
+                ..self.break_location(f, co, &b.kind)
+            })
+            .collect();
+        // The first location names the breakpoint (an inlined function's
+        // frame, not the wasm function it was inlined into).
+        let (func_name, source) = match locations.first() {
+            Some(l) => (Some(l.func_name.clone()), l.source.clone()),
+            None => (func_name, None),
+        };
+        BreakpointView {
+            number: b.number,
+            kind,
+            spec,
+            enabled: b.enabled,
+            temporary: b.temporary,
+            func_name,
+            code_offset,
+            source,
+            condition: b.condition.clone(),
+            ignore_count: b.ignore,
+            hits: b.hits,
+            locations,
+        }
+    }
+
+    /// Make the store's patched breakpoints equal the enabled ones plus the
+    /// debugger's own internal stop, and the watch list equal the watchpoints.
+    pub(super) fn sync_breakpoints(&mut self) {
+        let Some(rt) = self.rt.as_mut() else { return };
+        let mut want = HashSet::new();
+        for b in &self.bps {
+            for (func_index, code_offset) in b.live_locations() {
+                let func = rt.store.instance_func(rt.inst, func_index);
+                if let Some(pc) = rt.store.pc_from_code_offset(func, code_offset) {
+                    want.insert((func, pc));
+                }
+            }
+        }
+        for s in self.internal.iter().chain(&self.extra_stops) {
+            want.insert((s.func, s.pc));
+        }
+        let old: Vec<_> = rt.patched.difference(&want).copied().collect();
+        for (f, pc) in old {
+            rt.store.clear_breakpoint(f, pc);
+            rt.patched.remove(&(f, pc));
+        }
+        let new: Vec<_> = want.difference(&rt.patched).copied().collect();
+        for (f, pc) in new {
+            if rt.store.set_breakpoint(f, pc).is_ok() {
+                rt.patched.insert((f, pc));
+            }
+        }
+        if let Ok(mut ctx) = rt.wasi.lock() {
+            ctx.break_on = self.bps.break_on();
+        }
+        let mem = rt.store.instance_memory(rt.inst);
+        rt.ctl.watch.clear();
+        rt.watch_numbers.clear();
+        if let Some(memory) = mem {
+            for b in &self.bps {
+                if let (true, BpKind::Watch { addr, len, kind }) = (b.enabled, &b.kind) {
+                    rt.ctl.watch.push(WatchRange {
+                        memory,
+                        addr: *addr,
+                        len: *len,
+                        on_read: *kind != WatchKind::Write,
+                        on_write: *kind != WatchKind::Read,
+                    });
+                    rt.watch_numbers.push(b.number);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

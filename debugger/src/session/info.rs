@@ -1,0 +1,213 @@
+//! `info` about the module and the run, and the WASI call log.
+
+use wdb_engine::module::{ExternKind, signature_string};
+
+use super::{BpKind, Res, Runtime, Session, module_view};
+use crate::api::*;
+
+impl Session {
+    pub(super) fn wasi_log(&self) -> Res<Vec<Event>> {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let ctx = rt.wasi.lock().map_err(|_| "WASI context lock poisoned")?;
+        let mut calls: Vec<WasiCallView> = Vec::new();
+        for c in &ctx.log {
+            // Without the timing, so transcripts are stable.
+            let mut line = c.strace_line();
+            if line.ends_with("s>")
+                && let Some(i) = line.rfind(" <")
+            {
+                line.truncate(i);
+            }
+            calls.push(WasiCallView {
+                seq: c.seq,
+                line,
+                func: c.func.to_string(),
+                args: c
+                    .args
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), v.clone()))
+                    .collect(),
+                errno: c.errno,
+                errno_name: c.errno_name.to_string(),
+                bytes: c.bytes,
+                start: c.start,
+                duration: c.duration,
+            });
+        }
+        if ctx.log_dropped > 0 {
+            calls.insert(
+                0,
+                WasiCallView {
+                    seq: 0,
+                    line: format!("({} earlier calls dropped)", ctx.log_dropped),
+                    ..WasiCallView::default()
+                },
+            );
+        }
+        Ok(vec![Event::WasiCalls(calls)])
+    }
+
+    pub(super) fn info(&mut self, what: InfoWhat) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let mut out = String::new();
+        use std::fmt::Write as _;
+        match what {
+            InfoWhat::Breakpoints => {
+                return Ok(vec![Event::Breakpoints(
+                    self.bps.iter().map(|b| self.bp_view(b)).collect(),
+                )]);
+            }
+            InfoWhat::Watchpoints => {
+                let watches: Vec<BreakpointView> = self
+                    .bps
+                    .iter()
+                    .filter(|b| matches!(b.kind, BpKind::Watch { .. }))
+                    .map(|b| self.bp_view(b))
+                    .collect();
+                if watches.is_empty() {
+                    return Ok(vec![Event::Text("No watchpoints.".into())]);
+                }
+                return Ok(vec![Event::Breakpoints(watches)]);
+            }
+            InfoWhat::Variables | InfoWhat::Types => {
+                return self.info_matching(what, None);
+            }
+            InfoWhat::Locals => return self.dispatch(Command::Locals),
+            InfoWhat::Args => return self.dispatch(Command::Args),
+            InfoWhat::Globals => return self.globals(),
+            InfoWhat::Frame => {
+                let f = self.selected_frame_view()?;
+                let _ = writeln!(
+                    out,
+                    "Stack level {}, func[{}] {} at code_offset {:#x}",
+                    f.index, f.func_index, f.func_name, f.code_offset
+                );
+                let _ = writeln!(
+                    out,
+                    " signature: {}",
+                    signature_string(module.func_type(f.func_index))
+                );
+                if let Some(s) = &f.source {
+                    let _ = writeln!(out, " source: {}:{}", s.file, s.line);
+                }
+                let _ = write!(out, " args: {}, locals: {}", f.args.len(), f.locals.len());
+            }
+            InfoWhat::Exports => {
+                let v = module_view(&self.loaded()?.path, &module, false);
+                for e in v.exports {
+                    let _ = writeln!(out, "{:<8} {:<24} {}", e.kind, e.name, e.signature);
+                }
+            }
+            InfoWhat::Imports => {
+                let v = module_view(&self.loaded()?.path, &module, false);
+                for i in v.imports {
+                    let _ = writeln!(
+                        out,
+                        "{:<8} {}::{} {}",
+                        i.kind, i.module, i.name, i.signature
+                    );
+                }
+            }
+            InfoWhat::Functions => {
+                let v = module_view(&self.loaded()?.path, &module, false);
+                for f in &v.functions {
+                    let _ = writeln!(out, "{}", function_row(f));
+                }
+            }
+            InfoWhat::Sections => {
+                for s in &module.sections {
+                    let _ = writeln!(
+                        out,
+                        "{:<24} module_offset {:#08x} size {}",
+                        s.name,
+                        s.range.start,
+                        s.range.len()
+                    );
+                }
+            }
+            InfoWhat::Memory => {
+                for (i, m) in module.memories.iter().enumerate() {
+                    let _ = write!(
+                        out,
+                        "memory {i}: min {} pages, max {}",
+                        m.initial,
+                        m.maximum.map_or("none".to_string(), |x| x.to_string())
+                    );
+                    if let Some(rt) = &self.rt
+                        && let Some(a) = rt.store.instance_memory(rt.inst)
+                        && i == 0
+                    {
+                        let len = rt.store.memory(a).len();
+                        let _ = write!(out, ", current {} pages ({len} bytes)", len / 65536);
+                    }
+                    out.push('\n');
+                }
+                if module.memories.is_empty() {
+                    out.push_str("no memory\n");
+                }
+            }
+            InfoWhat::Tables => {
+                for (i, t) in module.tables.iter().enumerate() {
+                    let _ = write!(
+                        out,
+                        "table {i}: {} min {} max {}",
+                        if t.element_type.is_func_ref() {
+                            "funcref"
+                        } else {
+                            "externref"
+                        },
+                        t.initial,
+                        t.maximum.map_or("none".to_string(), |x| x.to_string())
+                    );
+                    if let Some(rt) = &self.rt
+                        && let Some(Some(wdb_engine::runtime::Extern::Table(a))) =
+                            (i == 0).then(|| first_table(rt))
+                    {
+                        let _ = write!(out, ", current size {}", rt.store.table_size(a));
+                    }
+                    out.push('\n');
+                }
+                if module.tables.is_empty() {
+                    out.push_str("no table\n");
+                }
+            }
+            InfoWhat::Wasi => return self.dispatch(Command::WasiLog),
+            InfoWhat::Source => {
+                let l = self.loaded()?;
+                out = l.source.describe();
+            }
+            InfoWhat::Mode => out = self.mode_text(),
+        }
+        Ok(vec![Event::Text(out.trim_end().to_string())])
+    }
+}
+
+pub(super) fn first_table(rt: &Runtime) -> Option<wdb_engine::runtime::Extern> {
+    let m = rt.store.instance_module(rt.inst);
+    m.exports
+        .iter()
+        .find(|e| e.kind == ExternKind::Table)
+        .and_then(|e| rt.store.instance_export(rt.inst, &e.name))
+}
+
+/// One row of `info functions`: index, name, signature, and where its body is.
+pub(crate) fn function_row(f: &FunctionView) -> String {
+    format!(
+        "{:>5} {:<32} {}{}",
+        f.index,
+        f.name,
+        f.signature,
+        if f.imported {
+            "  (imported)".to_string()
+        } else {
+            format!(
+                "  @ code_offset {:#x}, {} bytes",
+                f.code_offset.unwrap_or(0),
+                f.size
+            )
+        }
+    )
+}

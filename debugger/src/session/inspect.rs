@@ -1,0 +1,534 @@
+//! Inspecting a stopped program: stops and traps as events, frames, the
+//! operand stack, globals, memory and disassembly.
+
+use wdb_engine::interp::{FrameInfo, PauseReason, RunOutcome};
+use wdb_engine::module::{Module, signature_string};
+use wdb_engine::runtime::Store;
+use wdb_engine::{Trap, Value};
+
+use super::{BpKind, Launch, Res, Runtime, Session, Stop, inline};
+use crate::api::*;
+use crate::disasm::Disasm;
+use crate::format::{format_c_string, format_memory, value_view};
+use crate::source::Source;
+
+impl Session {
+    /// Turn a stop into events.
+    pub(super) fn report(&mut self, stop: Stop) -> Vec<Event> {
+        self.last_stop_bp = stop.breakpoint_number();
+        match stop {
+            Stop::Warned(w, inner) => {
+                let mut v = vec![Event::Warning(w)];
+                v.extend(self.report(*inner));
+                v
+            }
+            Stop::At(reason) => match self.stop_view(reason) {
+                Ok(v) => vec![Event::Stopped(v)],
+                Err(e) => vec![Event::Warning(e)],
+            },
+            // A command's `_start` returning is a normal exit (wasi-libc calls
+            // proc_exit only for a non-zero status).
+            Stop::Outcome(RunOutcome::Returned(_))
+                if matches!(self.last_launch, Some(Launch::Start(_))) =>
+            {
+                vec![Event::Exited { code: 0 }]
+            }
+            Stop::Outcome(RunOutcome::Returned(values)) => {
+                let func = self
+                    .rt
+                    .as_ref()
+                    .and_then(|r| r.exec_func)
+                    .zip(self.loaded.as_ref())
+                    .map(|(f, l)| l.module.display_func_name(f))
+                    .unwrap_or_default();
+                let mut values: Vec<ValueView> = values.into_iter().map(value_view).collect();
+                let more = self.call_results(&mut values);
+                let mut events = vec![Event::Returned { func, values }];
+                events.extend(more);
+                events
+            }
+            Stop::Outcome(RunOutcome::Trapped(t)) => {
+                let mut events = self.trap_events(t);
+                events.extend(self.call_trapped());
+                events
+            }
+            Stop::Outcome(RunOutcome::Exited(code)) => vec![Event::Exited { code }],
+            Stop::Outcome(RunOutcome::OutOfFuel) => vec![Event::Warning("out of fuel".into())],
+            Stop::Outcome(RunOutcome::Paused(p)) => {
+                let reason = match p {
+                    PauseReason::Step => StopReason::Step,
+                    PauseReason::Interrupted => StopReason::Interrupted,
+                    PauseReason::HostRequested => {
+                        let name = self
+                            .rt
+                            .as_ref()
+                            .and_then(|r| {
+                                r.wasi.lock().ok()?.log.back().map(|c| c.func.to_string())
+                            })
+                            .unwrap_or_default();
+                        let hit = self.bps.iter_mut().find(|b| {
+                            b.enabled
+                                && matches!(&b.kind, BpKind::CatchWasi(n) if n.as_ref().is_none_or(|n| *n == name))
+                        });
+                        let number = hit.map_or(0, |b| {
+                            b.hits += 1;
+                            b.number
+                        });
+                        StopReason::WasiCall { number, name }
+                    }
+                    PauseReason::Breakpoint { .. } => StopReason::Location,
+                    PauseReason::Watchpoint {
+                        index,
+                        addr,
+                        write,
+                        old,
+                        new,
+                        ..
+                    } => {
+                        let number = self
+                            .rt
+                            .as_ref()
+                            .and_then(|r| r.watch_numbers.get(index).copied())
+                            .unwrap_or(0);
+                        if let Ok(b) = self.bps.get_mut(number) {
+                            b.hits += 1;
+                        }
+                        StopReason::Watchpoint {
+                            number,
+                            addr,
+                            write,
+                            old,
+                            new,
+                        }
+                    }
+                };
+                if reason == StopReason::Interrupted {
+                    self.clear_interrupt();
+                }
+                self.report(Stop::At(reason))
+            }
+        }
+    }
+
+    pub(super) fn trap_events(&mut self, t: Trap) -> Vec<Event> {
+        let mut backtrace = self.frame_views().unwrap_or_default();
+        // Fewer post-mortem frames than the trap has: JIT code (mode jit),
+        // alone or below interpreted functions. The interpreted frames come
+        // first in both lists; the trap's backtrace has the JIT frames too.
+        if backtrace.len() < t.backtrace.len() {
+            let module = self.loaded.as_ref().map(|l| l.module.clone());
+            let jit = t
+                .backtrace
+                .iter()
+                .enumerate()
+                .skip(backtrace.len())
+                .map(|(i, f)| FrameView {
+                    index: i,
+                    func_index: f.func_index,
+                    func_name: f.func_name.clone().unwrap_or_else(|| {
+                        module.as_ref().map_or_else(
+                            || format!("func[{}]", f.func_index),
+                            |m| m.display_func_name(f.func_index),
+                        )
+                    }),
+                    code_offset: f.code_offset.unwrap_or(0),
+                    args: vec![],
+                    locals: vec![],
+                    source: f
+                        .code_offset
+                        .and_then(|co| self.loaded.as_ref()?.source.location(co)),
+                    inlined: false,
+                    jit: true,
+                })
+                .collect::<Vec<_>>();
+            backtrace.extend(jit);
+        }
+        vec![Event::Trapped {
+            message: t.message,
+            backtrace,
+        }]
+    }
+
+    pub(super) fn stop_view(&mut self, reason: StopReason) -> Res<StopView> {
+        let frame = self.selected_frame_view()?;
+        let instruction = self.instruction_line(frame.code_offset);
+        let source = frame.source.as_ref().and_then(|loc| {
+            let lines = self.loaded.as_ref()?.source.file_lines(&loc.file).ok()?;
+            let text = lines.get((loc.line as usize).checked_sub(1)?)?;
+            Some(SourceView {
+                path: loc.file.clone(),
+                language: source_language(&loc.file),
+                lines: vec![(loc.line, text.clone())],
+                current: Some(loc.line),
+            })
+        });
+        // DWARF knows the line even when the file is not here: say both, as gdb.
+        let source_line = source
+            .as_ref()
+            .map(|s| format!("{}\t{}", s.lines[0].0, s.lines[0].1))
+            .or_else(|| {
+                frame
+                    .source
+                    .as_ref()
+                    .map(|l| format!("{}\t{}: No such file or directory.", l.line, l.file))
+            });
+        Ok(StopView {
+            reason,
+            frame,
+            instruction,
+            source_line,
+            source,
+        })
+    }
+
+    pub(super) fn disasm(&mut self) -> Res<&Disasm> {
+        let l = self.loaded.as_mut().ok_or("No module loaded.")?;
+        if l.disasm.is_none() {
+            l.disasm = Some(Disasm::new(&l.module));
+        }
+        l.disasm
+            .as_ref()
+            .expect("set above")
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    pub(super) fn instruction_line(&mut self, code_offset: u32) -> Option<DisasmLine> {
+        let mo = self
+            .loaded
+            .as_ref()?
+            .module
+            .module_offset_from_code_offset(code_offset);
+        let text = self.disasm().ok()?.line_at(mo)?.to_string();
+        Some(DisasmLine {
+            code_offset: Some(code_offset),
+            text,
+            current: true,
+        })
+    }
+
+    /// Interpreted frames, then the JIT frames below them (mode jit).
+    pub(super) fn frames(&self) -> Res<Vec<FrameInfo>> {
+        let rt = self.rt.as_ref().ok_or("No stack.")?;
+        let mut f = match rt.exec.as_ref() {
+            Some(exec) => exec.frames(&rt.store),
+            None if self.jit_paused() => Vec::new(),
+            None => return Err("No stack.".into()),
+        };
+        if f.is_empty() && !self.jit_paused() {
+            return Err("No stack.".into());
+        }
+        f.extend(self.jit_frames());
+        Ok(f)
+    }
+
+    pub(super) fn selected_frame_view(&self) -> Res<FrameView> {
+        self.frame_view_at(self.selected)
+    }
+
+    pub(super) fn select_frame(&mut self, n: i64, relative: bool) -> Res<Vec<Event>> {
+        let frames = self.frame_views()?;
+        let target = if relative {
+            self.selected as i64 + n
+        } else {
+            n
+        };
+        if target < 0 {
+            return Err("Bottom (innermost) frame selected; you cannot go down.".into());
+        }
+        if target as usize >= frames.len() {
+            return Err(if relative {
+                "Initial frame selected; you cannot go up.".into()
+            } else {
+                format!("No frame at level {n}.")
+            });
+        }
+        self.selected = target as usize;
+        let f = frames
+            .into_iter()
+            .nth(self.selected)
+            .expect("checked above");
+        let instruction = self.instruction_line(f.code_offset);
+        let mut ev = vec![Event::FrameSelected(f)];
+        if let Some(i) = instruction {
+            ev.push(Event::Disassembly(vec![i]));
+        }
+        Ok(ev)
+    }
+
+    pub(super) fn stack(&self) -> Res<Vec<Event>> {
+        let rt = self.rt.as_ref().ok_or("No stack.")?;
+        let exec = rt.exec.as_ref().ok_or("No stack.")?;
+        let _ = self.frames()?;
+        let stack = exec.operand_stack(&rt.store, self.selected_phys());
+        let values = stack
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, v)| NamedValue {
+                name: format!("$s{i}"),
+                value: value_view(*v),
+            })
+            .collect();
+        Ok(vec![Event::Values {
+            kind: ValuesKind::OperandStack,
+            values,
+        }])
+    }
+
+    pub(super) fn globals(&self) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let values = (0..module.globals.len() as u32)
+            .map(|i| {
+                let addr = rt.store.instance_global(rt.inst, i);
+                let name = module
+                    .names
+                    .globals
+                    .get(&i)
+                    .map_or_else(|| format!("$g{i}"), |n| format!("$g{i} {n}"));
+                NamedValue {
+                    name,
+                    value: value_view(rt.store.global_get(addr)),
+                }
+            })
+            .collect();
+        Ok(vec![Event::Values {
+            kind: ValuesKind::Globals,
+            values,
+        }])
+    }
+
+    pub(super) fn memory(&self) -> Res<(&Store, u32)> {
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let m = rt
+            .store
+            .instance_memory(rt.inst)
+            .ok_or("The module has no memory.")?;
+        Ok((&rt.store, m))
+    }
+
+    pub(super) fn read_memory(&mut self, addr: &str, f: ExamineFormat) -> Res<Vec<Event>> {
+        let a = self.eval_addr(addr)?;
+        if f.letter == 'i' {
+            let module = self.module()?;
+            let mo = module.module_offset_from_code_offset(a);
+            let lines: Vec<DisasmLine> = self
+                .disasm()?
+                .offsets_from(mo)
+                .take(f.count as usize)
+                .map(|(o, t)| DisasmLine {
+                    code_offset: Some((o - module.code_section_start) as u32),
+                    text: t.to_string(),
+                    current: false,
+                })
+                .collect();
+            return Ok(vec![Event::Disassembly(lines)]);
+        }
+        let (store, m) = self.memory()?;
+        let mem = store.memory(m);
+        if f.letter == 's' {
+            let mut lines = Vec::new();
+            let mut at = a as usize;
+            for _ in 0..f.count {
+                if at >= mem.len() {
+                    return Err(format!("Cannot access memory at address {at:#x}"));
+                }
+                let end = (at + 4096).min(mem.len());
+                let s = &mem[at..end];
+                lines.push(format_c_string(at as u32, s));
+                at += s.iter().position(|&b| b == 0).map_or(s.len(), |p| p + 1);
+            }
+            return Ok(vec![Event::Memory(MemoryView {
+                addr: a,
+                format: f,
+                lines,
+                bytes: vec![],
+                memory_size: mem.len() as u64,
+            })]);
+        }
+        let len = f.count as usize * f.unit as usize;
+        let end = a as usize + len;
+        if end > mem.len() {
+            return Err(format!(
+                "Cannot access memory at address {:#x}",
+                a as usize + len.min(mem.len().saturating_sub(a as usize))
+            ));
+        }
+        let bytes = mem[a as usize..end].to_vec();
+        Ok(vec![Event::Memory(MemoryView {
+            addr: a,
+            format: f,
+            lines: format_memory(a, &bytes, f),
+            bytes,
+            memory_size: mem.len() as u64,
+        })])
+    }
+
+    pub(super) fn write_memory(&mut self, addr: u32, bytes: &[u8]) -> Res<()> {
+        let rt = self
+            .rt
+            .as_mut()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let m = rt
+            .store
+            .instance_memory(rt.inst)
+            .ok_or("The module has no memory.")?;
+        let mem = rt.store.memory_mut(m);
+        let end = addr as usize + bytes.len();
+        if end > mem.len() {
+            return Err(format!("Cannot access memory at address {addr:#x}"));
+        }
+        mem[addr as usize..end].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    pub(super) fn disassemble(&mut self, around: Option<&str>) -> Res<Vec<Event>> {
+        let module = self.module()?;
+        let (func, current) = match around {
+            Some(name) => (self.resolve_function(&module, name)?, None),
+            None => {
+                let frames = self
+                    .frames()
+                    .map_err(|_| "No frame selected: `disassemble FUNC` works without one.")?;
+                let f = &frames[self.selected_phys().min(frames.len() - 1)];
+                (f.func_index, Some(f.code_offset))
+            }
+        };
+        let body = module
+            .body(func)
+            .ok_or("an imported function has no code")?
+            .range
+            .clone();
+        let cs = module.code_section_start;
+        let lines: Vec<DisasmLine> = self
+            .disasm()?
+            .lines_in(body)
+            .into_iter()
+            .map(|(o, t)| {
+                let co = (o - cs) as u32;
+                DisasmLine {
+                    code_offset: Some(co),
+                    text: t.to_string(),
+                    current: Some(co) == current,
+                }
+            })
+            .collect();
+        let mut ev = vec![Event::Text(format!(
+            "Dump of function {} {}:",
+            module.display_func_name(func),
+            signature_string(module.func_type(func))
+        ))];
+        ev.push(Event::Disassembly(lines));
+        Ok(ev)
+    }
+}
+
+pub(super) struct FrameCx<'a> {
+    pub(super) module: &'a Module,
+    pub(super) rt: Option<&'a Runtime>,
+    pub(super) frame: Option<FrameInfo>,
+    pub(super) depth: usize,
+    /// Locals JIT code kept no value for where it stopped (by index).
+    pub(super) not_live: Vec<bool>,
+}
+
+impl FrameCx<'_> {
+    pub(super) fn is_live(&self, local: u32) -> bool {
+        !self.not_live.get(local as usize).copied().unwrap_or(false)
+    }
+}
+
+/// A frame as the user sees it: DWARF variables of its (inlined) scope, or
+/// the wasm locals when the function has no DWARF variables.
+pub(super) fn frame_view(
+    module: &Module,
+    source: &Source,
+    index: usize,
+    vf: &inline::VFrame,
+    cx: &FrameCx<'_>,
+) -> FrameView {
+    let f = &vf.info;
+    if source.available() {
+        let vars = source.info.variables_in_frame(f.code_offset, vf.level);
+        if !vars.is_empty() || vf.inline.is_some() {
+            let (mut args, mut locals) = (Vec::new(), Vec::new());
+            for v in vars {
+                let val = source.info.read_var(&v, cx);
+                let mut value = crate::value_tree::var_view(&v.type_name, &val);
+                // A pointer expands to what it points at, one level deep
+                // (not in an inlined copy, whose names `eval` does not scope).
+                if vf.level == 0 && crate::value_tree::is_followable_pointer(&val) {
+                    let deref = format!("*{}", v.name);
+                    if let Ok(target) = source.info.eval(&deref, f.code_offset, cx) {
+                        value.children.push(NamedValue {
+                            value: crate::value_tree::var_view("", &target),
+                            name: deref,
+                        });
+                    }
+                }
+                let nv = NamedValue {
+                    name: v.name.clone(),
+                    value,
+                };
+                if v.is_param {
+                    args.push(nv)
+                } else {
+                    locals.push(nv)
+                }
+            }
+            return FrameView {
+                index,
+                func_index: f.func_index,
+                func_name: inline::frame_name(module, vf),
+                code_offset: f.code_offset,
+                args,
+                locals,
+                source: vf.loc.clone(),
+                inlined: vf.inline.is_some(),
+                jit: false,
+            };
+        }
+    }
+    let nparams = module.func_type(f.func_index).params().len();
+    let names = module.names.locals.get(&f.func_index);
+    let named = |i: usize, v: &Value| NamedValue {
+        name: names
+            .and_then(|m| m.get(&(i as u32)))
+            .cloned()
+            .unwrap_or_else(|| format!("$l{i}")),
+        value: if cx.is_live(i as u32) {
+            value_view(*v)
+        } else {
+            ValueView {
+                text: "<not live>".into(),
+                bits: 0,
+                ..value_view(*v)
+            }
+        },
+    };
+    let all: Vec<NamedValue> = f
+        .locals
+        .iter()
+        .enumerate()
+        .map(|(i, v)| named(i, v))
+        .collect();
+    let (args, locals) = all.split_at(nparams.min(all.len()));
+    FrameView {
+        index,
+        func_index: f.func_index,
+        func_name: module.display_func_name(f.func_index),
+        code_offset: f.code_offset,
+        args: args.to_vec(),
+        locals: locals.to_vec(),
+        source: vf.loc.clone(),
+        inlined: false,
+        jit: false,
+    }
+}
