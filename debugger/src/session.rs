@@ -129,6 +129,8 @@ pub struct Session {
     /// `history_base` values dropped off the front).
     history: Vec<crate::expr::Val>,
     history_base: u32,
+    /// Conditions and ignore counts attached to the engine's breakpoints.
+    checks: checks::Checks,
     /// `display` expressions, shown at each stop.
     displays: Vec<eval::Display>,
     next_display: u32,
@@ -158,6 +160,7 @@ impl Session {
             call: callargs::CallState::default(),
             history: Vec::new(),
             history_base: 0,
+            checks: Default::default(),
             displays: Vec::new(),
             next_display: 0,
         }
@@ -523,6 +526,7 @@ mod tests;
 
 mod breakpoints;
 mod callargs;
+mod checks;
 mod eval;
 mod info;
 mod inline;

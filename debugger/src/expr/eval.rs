@@ -500,7 +500,7 @@ impl Env<'_> {
         })
     }
 
-    fn member(&self, v: Val, name: &str, auto_deref: bool) -> Res<Val> {
+    pub(super) fn member(&self, v: Val, name: &str, auto_deref: bool) -> Res<Val> {
         let Val::Obj { ty, place } = v else {
             return err(
                 ErrorKind::Type,

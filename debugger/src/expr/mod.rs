@@ -16,6 +16,7 @@
 
 #[cfg(test)]
 mod c_table;
+pub(crate) mod compile;
 mod eval;
 mod parse;
 mod show;

@@ -716,6 +716,7 @@ impl Session {
                 }
             }
         }
+        self.sync_break_checks();
     }
 }
 

@@ -114,6 +114,7 @@ impl Session {
                 other => return Err(format!("the start function did not finish: {other:?}")),
             }
         }
+        self.checks.reset();
         self.rt = Some(rt);
         self.internal = None;
         // A fresh instance: nothing of an earlier call is left to undo.
@@ -243,7 +244,7 @@ impl Session {
 
     pub(super) fn depth(&self) -> usize {
         let rt = self.rt.as_ref().expect("live runtime");
-        rt.exec.as_ref().map_or(0, |e| e.frames(&rt.store).len())
+        rt.exec.as_ref().map_or(0, Execution::depth)
     }
 
     pub(super) fn top_frame(&self) -> Option<FrameInfo> {
@@ -468,6 +469,21 @@ impl Session {
             .collect();
         let mut hit_temporaries = Vec::new();
         for n in matching {
+            if self.engine_counted(n, func, pc) {
+                // The engine evaluated the condition, counted the hit and
+                // passed the ignored ones.
+                let temporary = self.bps.get(n).expect("matched").temporary;
+                if temporary {
+                    hit_temporaries.push(n);
+                }
+                if !matches!(stop, Some(Stop::At(StopReason::Breakpoint { .. }))) {
+                    stop = Some(Stop::At(StopReason::Breakpoint {
+                        number: n,
+                        temporary,
+                    }));
+                }
+                continue;
+            }
             let cond = self.bps.get(n).and_then(|b| b.condition.clone());
             if let Some(c) = cond {
                 match self.eval_condition(&c) {

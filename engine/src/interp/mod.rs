@@ -332,6 +332,11 @@ impl Execution {
         None
     }
 
+    /// How many frames there are (cheap: [`Execution::frames`] builds them all).
+    pub fn depth(&self) -> usize {
+        self.frames.len()
+    }
+
     /// Frames, innermost first (post-mortem after a trap too).
     pub fn frames(&self, store: &Store) -> Vec<FrameInfo> {
         let n = self.frames.len();
