@@ -78,7 +78,7 @@ fn read_elems(bytes: &[u8], s: Storage, out: &mut Vec<u64>) {
 }
 
 /// Whether `x` allocates (a point where the collector may run).
-pub(super) fn allocates(x: &GcOp) -> bool {
+pub(crate) fn allocates(x: &GcOp) -> bool {
     matches!(
         x,
         GcOp::StructNew { .. }
@@ -121,6 +121,13 @@ fn roots(store: &Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) -> 
             }
         }
     }
+    store_roots(store, &mut roots);
+    Some(roots)
+}
+
+/// The store's roots: `any` references in globals, tables, element
+/// segments and exception payloads (every engine's collection adds them).
+pub(crate) fn store_roots(store: &Store, roots: &mut Vec<u64>) {
     let is_any = |t: crate::value::ValType| matches!(t, crate::value::ValType::Ref(r) if ref_class(r) == RefClass::Any);
     for g in &store.globals {
         if is_any(g.ty.content_type) {
@@ -146,25 +153,36 @@ fn roots(store: &Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) -> 
             at += Value::slots(t);
         }
     }
-    Some(roots)
+}
+
+/// Mark from `roots` (every root of the stopped computation) and free the rest.
+pub(crate) fn collect_from(store: &mut Store, roots: &[u64]) {
+    let layouts = std::mem::take(&mut store.gc_layouts);
+    store.gc.collect(roots, &layouts);
+    store.gc_layouts = layouts;
+}
+
+/// Give up this collection: ask again after as much allocation again.
+pub(crate) fn postpone(store: &mut Store) {
+    store.gc.next_gc = store.gc.bytes.saturating_mul(2);
 }
 
 /// Collect garbage now, with the roots of this execution (stopped at `pc`
 /// of its innermost frame, operands below `sp`).
 pub(super) fn collect(store: &mut Store, stack: &[u64], frames: &[Frame], sp: usize, pc: u32) {
+    // Under JIT frames (the debugger's hook runs this execution from JIT
+    // code) there are roots this execution cannot see.
+    if store.gc.foreign_frames > 0 {
+        return postpone(store);
+    }
     match roots(store, stack, frames, sp, pc) {
-        Some(r) => {
-            let layouts = std::mem::take(&mut store.gc_layouts);
-            store.gc.collect(&r, &layouts);
-            store.gc_layouts = layouts;
-        }
-        // Not now: ask again after as much allocation again.
-        None => store.gc.next_gc = store.gc.bytes.saturating_mul(2),
+        Some(r) => collect_from(store, &r),
+        None => postpone(store),
     }
 }
 
 /// Run `x` on the operands at the top of `stack[..sp]`; the new sp.
-pub(super) fn run(
+pub(crate) fn run(
     store: &mut Store,
     stack: &mut [u64],
     sp: usize,

@@ -14,7 +14,7 @@
 //!   that instruction runs, and resuming executes the original op.
 
 mod exec;
-mod gc;
+pub(crate) mod gc;
 mod memx;
 mod ops;
 pub mod pred;

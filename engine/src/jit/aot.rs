@@ -184,6 +184,26 @@ fn encode(s: &Saved) -> Result<Vec<u8>> {
             }
         }
     }
+    // GC stack maps, only for a module that can hold GC objects (older
+    // payloads end before them).
+    if s.funcs.iter().any(|f| f.gc.is_some()) {
+        for f in &s.funcs {
+            let Some(g) = &f.gc else {
+                o.push(0);
+                continue;
+            };
+            o.push(1);
+            o.extend_from_slice(&g.frame_to_fp.to_le_bytes());
+            o.extend_from_slice(&(g.sites.len() as u32).to_le_bytes());
+            for (ret, offs) in &g.sites {
+                o.extend_from_slice(&ret.to_le_bytes());
+                o.extend_from_slice(&(offs.len() as u32).to_le_bytes());
+                for off in offs.iter() {
+                    o.extend_from_slice(&off.to_le_bytes());
+                }
+            }
+        }
+    }
     let sum = checksum(&o);
     o.extend_from_slice(&sum.to_le_bytes());
     Ok(o)
@@ -342,6 +362,7 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             relocs,
             srclocs: Vec::new(),
             locals_at: None,
+            gc: None,
         });
     }
     if r.pos != body.len() {
@@ -362,6 +383,42 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
                     code_offset,
                 });
             }
+        }
+    }
+    if r.pos != body.len() {
+        for (i, f) in funcs.iter_mut().enumerate() {
+            if r.u8("stack map flag")? == 0 {
+                continue;
+            }
+            let frame_to_fp = r.u32("frame size")?;
+            let nsites = r.u32("stack map count")?;
+            let mut sites = Vec::new();
+            for _ in 0..nsites {
+                let ret = r.u32("stack map site")?;
+                if ret as usize > f.bytes.len() {
+                    return Err(damaged(format!("function {i}: bad stack map site")));
+                }
+                let n = r.u32("stack map length")?;
+                if n as usize > f.bytes.len() {
+                    return Err(damaged(format!("function {i}: bad stack map length")));
+                }
+                let offs = (0..n)
+                    .map(|_| r.u32("stack map slot"))
+                    .collect::<Result<Box<[u32]>>>()?;
+                if offs.iter().any(|&o| o >= frame_to_fp) {
+                    return Err(damaged(format!(
+                        "function {i}: stack map slot outside its frame"
+                    )));
+                }
+                sites.push((ret, offs));
+            }
+            if !sites.is_sorted_by_key(|s| s.0) {
+                return Err(damaged(format!("function {i}: unsorted stack maps")));
+            }
+            f.gc = Some(std::sync::Arc::new(compile::GcFrameMap {
+                frame_to_fp,
+                sites,
+            }));
         }
     }
     if r.pos != body.len() {

@@ -8,6 +8,8 @@
 //! `define_function_bytes`; the same bytes are what the universal AOT form
 //! stores, so loading it is exactly the second half of this path.
 
+use std::sync::Arc;
+
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, UserFuncName, types};
@@ -33,6 +35,31 @@ pub(crate) struct FuncCode {
     /// Code for the debugger: the frame-pointer-relative address of the
     /// function's locals slot (`translate::LOCALS_SLOT_KEY`).
     pub locals_at: Option<i32>,
+    /// Where the frame holds GC references at each call, for a function of
+    /// a module that can hold GC objects (`None` otherwise).
+    pub gc: Option<Arc<GcFrameMap>>,
+}
+
+/// Where a function's frame keeps `any` references while it waits in a
+/// call (Cranelift's user stack maps: every such value live across a call
+/// is spilled to a stack slot there), so the collector can find them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct GcFrameMap {
+    /// Frame pointer minus the stack pointer at a call (the frame's bottom).
+    pub frame_to_fp: u32,
+    /// By native offset of the call's return address (sorted): the stack
+    /// pointer offsets of the 64-bit reference slots. A call not listed
+    /// has none live across it.
+    pub sites: Vec<(u32, Box<[u32]>)>,
+}
+
+impl GcFrameMap {
+    /// The reference slots live across the call returning to `ret`.
+    pub fn at(&self, ret: u32) -> &[u32] {
+        self.sites
+            .binary_search_by_key(&ret, |s| s.0)
+            .map_or(&[], |i| &self.sites[i].1)
+    }
 }
 
 /// `[start, end)` (offsets in a function's native code) came from the wasm
@@ -124,6 +151,9 @@ pub(crate) struct Compiler<M: ClifModule> {
     pub resumable_interrupts: bool,
     /// With `resumable_interrupts`: the interrupt trampoline, once defined.
     interrupt_trampoline: Option<FuncId>,
+    /// The function being compiled is a body of a module that can hold GC
+    /// objects: `finish` keeps its stack maps.
+    gc_body: bool,
 }
 
 impl<M: ClifModule> Compiler<M> {
@@ -136,6 +166,7 @@ impl<M: ClifModule> Compiler<M> {
             options: Default::default(),
             resumable_interrupts: false,
             interrupt_trampoline: None,
+            gc_body: false,
         }
     }
 
@@ -225,6 +256,7 @@ impl<M: ClifModule> Compiler<M> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = wasm_signature(wasm.func_type(func_index));
         self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        self.gc_body = wasm.uses_gc_refs;
         let env = FuncEnv {
             module: wasm,
             layout: VmLayout::new(),
@@ -447,6 +479,22 @@ impl<M: ClifModule> Compiler<M> {
             let slot = f.stackslots.values().find(|s| s.key == Some(key))?;
             Some(slot.offset as i32 - f.frame_to_fp_offset as i32)
         });
+        let gc = std::mem::take(&mut self.gc_body).then(|| {
+            let mut sites: Vec<(u32, Box<[u32]>)> = compiled
+                .buffer
+                .user_stack_maps()
+                .iter()
+                .map(|(ret, _, map)| (*ret, map.entries().map(|(_, off)| off).collect()))
+                .collect();
+            sites.sort_by_key(|s| s.0);
+            Arc::new(GcFrameMap {
+                frame_to_fp: compiled
+                    .buffer
+                    .frame_layout()
+                    .map_or(0, |f| f.frame_to_fp_offset),
+                sites,
+            })
+        });
         let mach_relocs = compiled.buffer.relocs().to_vec();
         let srclocs = compiled
             .buffer
@@ -472,6 +520,7 @@ impl<M: ClifModule> Compiler<M> {
             relocs,
             srclocs,
             locals_at,
+            gc,
         })
     }
 }

@@ -85,7 +85,7 @@ impl CompiledModule {
         }
         let maps = codemap
             .into_iter()
-            .map(|(len, ranges)| (len, std::sync::Arc::from(ranges)))
+            .map(|(len, ranges)| (len, std::sync::Arc::from(ranges), None))
             .collect();
         Ok(CompiledModule {
             module,

@@ -95,9 +95,16 @@ pub(crate) enum Libcall {
     /// without `keep` the handler does not need it (null returned), and an
     /// exception no wasm code has seen is released.
     CatchTake,
+    /// (op | func_index << 8, a, b, slots, inputs, fp): a GC instruction
+    /// (`translate::gc_op_code`: kind and module-space immediates) on the
+    /// `inputs` operand slots at the start of `slots` (the interpreter's
+    /// slot encoding), results written from slot 0. An allocation may
+    /// collect: the calling function's frame is `fp`, and every JIT frame's
+    /// references are found through its stack maps.
+    Gc,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::CatchTake as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::Gc as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -129,6 +136,7 @@ impl Libcall {
             Libcall::ThrowRef => (&[I64], None),
             Libcall::CatchMatch => (&[I32], Some(I32)),
             Libcall::CatchTake => (&[I64, I32, I32], Some(I64)),
+            Libcall::Gc => (&[I32, I32, I32, I64, I32, I64], None),
         }
     }
 
@@ -179,4 +187,14 @@ pub(crate) mod trap_word {
     pub const NULL_EXN_REFERENCE: u32 = 20;
     /// `call_ref` or `return_call_ref` of a null function reference.
     pub const NULL_FUNC_REFERENCE: u32 = 21;
+    /// GC instructions (`Libcall::Gc`).
+    pub const NULL_STRUCT_REFERENCE: u32 = 22;
+    pub const NULL_ARRAY_REFERENCE: u32 = 23;
+    pub const NULL_I31_REFERENCE: u32 = 24;
+    pub const ARRAY_OOB: u32 = 25;
+    pub const CAST_FAILURE: u32 = 26;
+    pub const GC_HEAP_EXHAUSTED: u32 = 27;
+    /// `array.new_data`/`array.init_data` past its data segment (no memory
+    /// access: the trap is where the instruction is).
+    pub const DATA_OOB: u32 = 28;
 }

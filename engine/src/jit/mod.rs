@@ -53,7 +53,7 @@ use crate::runtime::store::FuncKind;
 use crate::runtime::{Caller, HostError, InstanceId, Store};
 use crate::trap::{BacktraceFrame, Trap, TrapCode};
 use crate::value::{FuncAddr, Value};
-use compile::{Compiler, FuncCode, SrcRange, jit_error};
+use compile::{Compiler, FuncCode, GcFrameMap, SrcRange, jit_error};
 use env::{NUM_LIBCALLS, trap_word};
 use vm::{CodeRange, Entry, FuncEntry, MemCell, RtState, RunCtx, VmCtx};
 
@@ -120,7 +120,7 @@ pub struct CompiledModule {
     wrappers: Vec<*const u8>,
     /// Per body (by defined-function index): native length and source map
     /// (empty for shared objects, which carry none).
-    maps: Vec<(usize, Arc<[SrcRange]>)>,
+    maps: Vec<(usize, Arc<[SrcRange]>, Option<Arc<GcFrameMap>>)>,
     /// The lazy JIT's compiler and what it compiled so far.
     lazy: Option<Mutex<LazyCode>>,
     pub source: CodeSource,
@@ -140,6 +140,8 @@ pub(crate) struct FuncCodeRef {
     pub srclocs: Arc<[SrcRange]>,
     /// See `FuncCode::locals_at`.
     pub locals_at: Option<i32>,
+    /// See `FuncCode::gc`.
+    pub gc: Option<Arc<GcFrameMap>>,
 }
 
 struct LazyCode {
@@ -431,7 +433,7 @@ impl CompiledModule {
     ) -> Result<CompiledModule> {
         let maps = code[..ids.bodies.len()]
             .iter()
-            .map(|c| (c.bytes.len(), Arc::from(c.srclocs.as_slice())))
+            .map(|c| (c.bytes.len(), Arc::from(c.srclocs.as_slice()), c.gc.clone()))
             .collect();
         jit.finalize_definitions().map_err(jit_error)?;
         let bodies = ids
@@ -481,6 +483,7 @@ impl CompiledModule {
                 len: self.maps[d].0,
                 srclocs: self.maps[d].1.clone(),
                 locals_at: None,
+                gc: self.maps[d].2.clone(),
             }),
             Some(l) => l.lock().ok()?.funcs.get(d)?.clone(),
         }
@@ -536,6 +539,7 @@ impl CompiledModule {
                 len: code.bytes.len(),
                 srclocs: Arc::from(code.srclocs.as_slice()),
                 locals_at: code.locals_at,
+                gc: code.gc.clone(),
             });
         }
         Ok(batch
@@ -603,6 +607,7 @@ fn ensure_compiled(
             func_index: index,
             srclocs: c.srclocs,
             locals_at: c.locals_at,
+            gc: c.gc,
         });
     }
     Ok(())
@@ -1025,6 +1030,7 @@ impl JitEngine {
                     func_index: imports + d as u32,
                     srclocs: c.srclocs,
                     locals_at: c.locals_at,
+                    gc: c.gc,
                 });
             }
         }
@@ -1347,6 +1353,13 @@ impl JitEngine {
             trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
             trap_word::NULL_EXN_REFERENCE => trapped(TrapCode::NullExceptionReference),
             trap_word::NULL_FUNC_REFERENCE => trapped(TrapCode::NullFunctionReference),
+            trap_word::NULL_STRUCT_REFERENCE => trapped(TrapCode::NullStructReference),
+            trap_word::NULL_ARRAY_REFERENCE => trapped(TrapCode::NullArrayReference),
+            trap_word::NULL_I31_REFERENCE => trapped(TrapCode::NullI31Reference),
+            trap_word::ARRAY_OOB => trapped(TrapCode::ArrayOutOfBounds),
+            trap_word::CAST_FAILURE => trapped(TrapCode::CastFailure),
+            trap_word::GC_HEAP_EXHAUSTED => trapped(TrapCode::GcHeapExhausted),
+            trap_word::DATA_OOB => trapped(TrapCode::MemoryOutOfBounds),
             trap_word::EXCEPTION => {
                 let mut t = Trap::new(TrapCode::UncaughtException);
                 t.backtrace = backtrace();

@@ -112,3 +112,92 @@ fn caught_exceptions_that_no_code_sees_are_released() {
     );
     assert_eq!(store.exns.len(), 1, "a rethrown exnref is not released");
 }
+
+/// A GC program whose JIT frames hold references (in locals, on the
+/// operand stack, in a deep recursion) while callees allocate enough to
+/// collect many times: every object they hold must survive, and the heap
+/// stays small (the garbage is freed).
+const GC_ROOTS: &str = r#"(module
+  (type $cell (struct (field $v i32) (field $next (ref null $cell))))
+  (type $arr (array (mut (ref null $cell))))
+  ;; allocate n short-lived cells; returns n
+  (func $churn (param $n i32) (result i32)
+    (local $i i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (drop (struct.new $cell (local.get $i) (ref.null $cell)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $n))
+  (func $sum (param $c (ref null $cell)) (result i32)
+    (if (result i32) (ref.is_null (local.get $c))
+      (then (i32.const 0))
+      (else (i32.add (struct.get $cell $v (local.get $c))
+        (call $sum (struct.get $cell $next (local.get $c)))))))
+  ;; depth d: a cell in a local, one on the operand stack across the
+  ;; churning call, then the list of both below: sum over all levels
+  (func $deep (export "deep") (param $d i32) (param $n i32) (result i32)
+    (local $mine (ref null $cell))
+    (if (i32.eqz (local.get $d)) (then (return (call $churn (local.get $n)))))
+    (local.set $mine (struct.new $cell (local.get $d) (ref.null $cell)))
+    (i32.add
+      (struct.get $cell $v
+        (struct.new $cell
+          (i32.add (call $deep (i32.sub (local.get $d) (i32.const 1)) (local.get $n))
+                   (i32.const 0))
+          (local.get $mine)))
+      (call $sum (local.get $mine))))
+  ;; an array of cells filled while collecting: the array's elements stay
+  (func (export "array") (param $n i32) (result i32)
+    (local $a (ref $arr)) (local $i i32) (local $s i32)
+    (local.set $a (array.new_default $arr (i32.const 100)))
+    (loop $fill
+      (array.set $arr (local.get $a) (local.get $i)
+        (struct.new $cell (local.get $i)
+          (struct.new $cell (call $churn (local.get $n)) (ref.null $cell))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (i32.const 100))))
+    (local.set $i (i32.const 0))
+    (loop $add
+      (local.set $s (i32.add (local.get $s)
+        (call $sum (array.get $arr (local.get $a) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $add (i32.lt_u (local.get $i) (i32.const 100))))
+    (local.get $s)))"#;
+
+#[test]
+fn jit_frames_keep_their_gc_references_across_collections() {
+    let m = Arc::new(Module::new(wat::parse_str(GC_ROOTS).expect("wat")).expect("valid"));
+    let mut store = Store::new(StoreConfig::default());
+    let (inst, _) = store.instantiate(m, &[]).expect("instantiates");
+    let mut jit = JitEngine::new(OptLevel::Speed);
+    // 20 levels, each holding two cells; 200k cells of garbage at the bottom.
+    let n = 200_000;
+    let want = n + (1..=20).sum::<i32>();
+    assert_eq!(
+        call(
+            &mut jit,
+            &mut store,
+            inst,
+            "deep",
+            &[Value::I32(20), Value::I32(n)]
+        ),
+        [Value::I32(want)]
+    );
+    let after_deep = store.gc.collections;
+    assert!(after_deep > 0, "the churn collected");
+    // 100 pairs (i, n) kept in an array while 100 * 20k cells churn.
+    let n = 20_000;
+    let want = (0..100).sum::<i32>() + 100 * n;
+    assert_eq!(
+        call(&mut jit, &mut store, inst, "array", &[Value::I32(n)]),
+        [Value::I32(want)]
+    );
+    assert!(store.gc.collections > after_deep);
+    assert!(
+        store.gc.bytes < 8 << 20,
+        "garbage is freed: {} bytes held",
+        store.gc.bytes
+    );
+}

@@ -21,7 +21,10 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::{FuncId, Module as ClifModule};
 use wasmparser::{BlockType, FuncType, MemArg, Operator, OperatorsReader, ValType};
 
+mod gc;
 mod simd;
+
+pub(crate) use gc::{GC_RESULT_SLOTS, gc_kind};
 
 use super::env::{Libcall, VmLayout, trap_word};
 use super::prof;
@@ -243,6 +246,9 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// starts a new stretch. `-O0` code reads its frame through one local at
     /// many offsets.
     checked: Vec<(ir::Value, u64)>,
+    /// The operand area of GC libcalls (`gc::gc_call`), grown to the
+    /// largest use.
+    gc_area: Option<ir::StackSlot>,
 }
 
 /// The key of a function's locals slot, which the runtime finds from the
@@ -322,6 +328,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             scopes: Vec::new(),
             rethrows: None,
             checked: Vec::new(),
+            gc_area: None,
         }
     }
 
@@ -439,6 +446,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         for (i, ty) in local_types.iter().enumerate() {
             let ct = clif_type(*ty);
             let var = self.b.declare_var(ct);
+            // A GC reference in a local is a root at every call.
+            if module.uses_gc_refs && crate::translate::is_any_ref(module, *ty) {
+                self.b.declare_var_needs_stack_map(var);
+            }
             let init = if i < params.len() {
                 params[i]
             } else {
@@ -570,12 +581,28 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             next_reached: false,
         });
 
+        // In a module that can hold GC objects, a validator alongside says
+        // which operands are references the collector must find.
+        let mut gc = if self.env.module.uses_gc_refs {
+            Some(gc::GcTrack::new(self.env.module, self.func_index)?)
+        } else {
+            None
+        };
         while !ops.eof() {
             let (op, offset) = ops
                 .read_with_offset()
                 .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
             self.set_offset(offset as usize);
-            self.op(op)?;
+            match &mut gc {
+                None => self.op(op)?,
+                Some(g) => {
+                    g.op(offset, &op)?;
+                    self.op(op)?;
+                    if self.reachable {
+                        self.declare_gc_operands(g);
+                    }
+                }
+            }
         }
         // The final `end` switched to `exit` (if reachable): return from there.
         if self.reachable {
@@ -1477,6 +1504,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 | O::Rethrow { .. }
         ) {
             self.checked.clear();
+        }
+        // GC operators (casts of function references too, in modules
+        // without GC types).
+        if self.gc_op(&op)? {
+            return Ok(());
         }
         let l = self.env.layout;
         match op {

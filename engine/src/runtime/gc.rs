@@ -178,6 +178,10 @@ pub struct GcHeap {
     pub(crate) next_gc: usize,
     /// Collections run so far.
     pub collections: u64,
+    /// Nonzero while an engine runs code above frames the collector cannot
+    /// read (the JIT's debug hook running the interpreter): collections
+    /// are put off.
+    pub(crate) foreign_frames: u32,
 }
 
 impl Default for GcHeap {
@@ -188,6 +192,7 @@ impl Default for GcHeap {
             bytes: 0,
             next_gc: MIN_GC_BYTES,
             collections: 0,
+            foreign_frames: 0,
         }
     }
 }

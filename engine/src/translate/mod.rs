@@ -247,7 +247,7 @@ fn empty_code() -> Code {
 
 /// Whether a value of type `t` (as validation sees it) is an `any`
 /// reference: one the GC must see.
-fn is_any_ref(module: &Module, t: ValType) -> bool {
+pub(crate) fn is_any_ref(module: &Module, t: ValType) -> bool {
     use wasmparser::{CompositeInnerType, HeapType, UnpackedIndex};
     let ValType::Ref(r) = t else {
         return false;
@@ -267,7 +267,7 @@ fn is_any_ref(module: &Module, t: ValType) -> bool {
 
 /// [`is_any_ref`] for a type from the validator's operand stack, whose
 /// concrete types are the validator's own ids.
-fn operand_is_any_ref(module: &Module, res: &ValidatorResources, t: ValType) -> bool {
+pub(crate) fn operand_is_any_ref(module: &Module, res: &ValidatorResources, t: ValType) -> bool {
     use wasmparser::{CompositeInnerType, HeapType, UnpackedIndex, WasmModuleResources};
     match t {
         ValType::Ref(r) => match r.heap_type() {
