@@ -8,6 +8,7 @@ pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod code_cache;
+pub mod component_run;
 pub mod disasm;
 pub mod expr;
 pub mod format;

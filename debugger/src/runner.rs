@@ -336,8 +336,12 @@ pub fn function_exports(module: &Module) -> Vec<String> {
         .collect()
 }
 
-/// Load, link against WASI, instantiate and run.
+/// Load, link against WASI, instantiate and run. A component (WASI 0.2)
+/// goes to [`crate::component_run::run`].
 pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
+    if cfg.module.is_none() && crate::component_run::file_is_component(&cfg.file) {
+        return crate::component_run::run(cfg);
+    }
     let t0 = Instant::now();
     let mut notes = Vec::new();
     let mut note = |s: String| {

@@ -9,6 +9,7 @@
 //! given. A guest trap is an outcome ([`RunOutcome::Trapped`]), not an `Err`.
 
 pub mod args;
+pub mod component;
 pub mod error;
 pub mod interp;
 pub mod ir;

@@ -12,6 +12,7 @@ pub mod abi;
 pub mod fs;
 mod host;
 pub mod mem;
+pub mod p2;
 mod sys;
 #[cfg(test)]
 mod tests;

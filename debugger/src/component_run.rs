@@ -1,0 +1,216 @@
+//! `wdb run` of a component (WASI 0.2): decode, instantiate against our
+//! WASI 0.2 host (`wdb_engine::wasi::p2`), call `wasi:cli/run#run` in the
+//! chosen engine and turn its `result` into an exit code (wasmtime's: `ok`
+//! is 0, `err` is 1). [`crate::runner::run`] hands components here.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use wdb_engine::Trap;
+use wdb_engine::component::{self, Component, Val};
+use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
+use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine};
+use wdb_engine::runtime::{HostError, Store, StoreConfig};
+use wdb_engine::wasi::p2::P2Host;
+
+use crate::code_cache::CacheUse;
+use crate::runner::{Mode, RunConfig, RunError, RunErrorKind, RunReport, engine_message, process_cpu};
+
+fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
+    RunError {
+        kind,
+        message: message.into(),
+    }
+}
+
+/// Whether the file starts with a component's header.
+pub fn file_is_component(path: &std::path::Path) -> bool {
+    std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut head = [0u8; 8];
+            std::io::Read::read_exact(&mut f, &mut head).map(|()| head)
+        })
+        .is_ok_and(|h| component::is_component(&h))
+}
+
+/// Run a component's `wasi:cli/run`.
+pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
+    let t0 = Instant::now();
+    let file = cfg.file.display().to_string();
+    let mut notes = Vec::new();
+    let mut note = |s: String| {
+        if let Some(sink) = &cfg.note_sink {
+            (sink.0)(&s);
+        }
+        notes.push(s);
+    };
+    let bytes = std::fs::read(&cfg.file).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
+    let comp = Component::new(&bytes).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
+    let load_time = t0.elapsed();
+    if cfg.invoke.is_some() {
+        return Err(err(
+            RunErrorKind::Usage,
+            format!("{file}: --invoke on a component is not supported yet (wdb runs its wasi:cli/run)"),
+        ));
+    }
+    if cfg.jit_profile.is_some() {
+        return Err(err(RunErrorKind::Unavailable, format!("{file}: profiling components is not supported yet")));
+    }
+
+    let mut store_cfg = StoreConfig::default();
+    if let Some(m) = cfg.max_memory {
+        store_cfg.max_memory_bytes = m;
+    }
+    let t_instantiate = Instant::now();
+    let mut store = Store::new(store_cfg);
+    let host = P2Host::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, engine_message(&e)))?;
+    let inst = component::instantiate(&mut store, &comp, Arc::new(host.clone())).map_err(|e| {
+        let kind = if e.kind == wdb_engine::ErrorKind::Link {
+            RunErrorKind::Link
+        } else {
+            RunErrorKind::Instantiate
+        };
+        err(kind, format!("{file}: {}", engine_message(&e)))
+    })?;
+    let instantiate_time = t_instantiate.elapsed();
+    let Some(run) = inst.cli_run() else {
+        let list: Vec<String> = inst
+            .exported_funcs()
+            .iter()
+            .map(|(n, l)| format!("{n}: {}", l.ty))
+            .collect();
+        return Err(err(
+            RunErrorKind::Usage,
+            format!(
+                "{file} exports no wasi:cli/run (is it a library component?); exported functions:\n  {}",
+                if list.is_empty() { "(none)".to_string() } else { list.join("\n  ") }
+            ),
+        ));
+    };
+    let module = store
+        .func_origin(run.core)
+        .map(|(i, _)| store.instance_module(i).clone())
+        .or_else(|| comp.modules.first().cloned())
+        .ok_or_else(|| err(RunErrorKind::Load, format!("{file}: the component has no core module")))?;
+
+    let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
+    let _cancel = cfg
+        .cancel
+        .clone()
+        .map(|c| crate::runner::forward_interrupt(c, store.interrupt_handle()));
+    let timer = cfg.timeout.map(|d| {
+        let flag = store.interrupt_handle();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = cancel_rx.recv_timeout(d) {
+                flag.store(true, Ordering::SeqCst);
+                true
+            } else {
+                false
+            }
+        })
+    });
+
+    // The inner core modules run on the chosen engine; AOT sections are not
+    // made for components yet, so `aot` compiles now, as for a plain module.
+    let t_compile = Instant::now();
+    let options = CompileOptions {
+        profile: false,
+        fuel: cfg.fuel.is_some(),
+        breakpoints: false,
+    };
+    if cfg.mode == Mode::Aot {
+        note(format!(
+            "wdb: note: {file} is a component: AOT code is not saved for components yet; compiling now"
+        ));
+    }
+    let mut jit = match cfg.mode {
+        Mode::Interp => None,
+        Mode::Jit | Mode::Aot => {
+            let mut j = JitEngine::new(cfg.opt_level);
+            j.fuel = options.fuel;
+            for m in &comp.modules {
+                let c = if cfg.eager_jit {
+                    CompiledModule::compile_with(m.clone(), cfg.opt_level, options, &mut |_, _| {})
+                } else {
+                    CompiledModule::compile_lazy_with(m.clone(), cfg.opt_level, options)
+                }
+                .map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
+                j.add_compiled(Arc::new(c));
+            }
+            Some(j)
+        }
+    };
+    let compile_time = if jit.is_some() { t_compile.elapsed() } else { Duration::ZERO };
+
+    let mut ctl = RunControl {
+        fuel: cfg.fuel,
+        count_instructions: cfg.mode == Mode::Interp && (cfg.count_instructions || cfg.fuel.is_some()),
+        ..RunControl::default()
+    };
+    let t_run = Instant::now();
+    let cpu_run = process_cpu();
+    let outcome = match run.lower_args(&mut store, &[]) {
+        Err(e) => host_outcome(e),
+        Ok(args) => {
+            let o = if let Some(jit) = jit.as_mut() {
+                jit.call(&mut store, run.core, &args, &mut ctl)
+                    .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?
+            } else {
+                let mut exec = Execution::new(&mut store, run.core, &args)
+                    .map_err(|e| err(RunErrorKind::Usage, e.to_string()))?;
+                loop {
+                    match exec.run(&mut store, &mut ctl) {
+                        RunOutcome::Paused(PauseReason::HostRequested) => continue,
+                        o => break o,
+                    }
+                }
+            };
+            match o {
+                RunOutcome::Returned(v) => match run.lift_results(&mut store, &v) {
+                    Ok(Some(Val::Result(Err(_)))) => RunOutcome::Exited(1),
+                    Ok(_) => RunOutcome::Returned(Vec::new()),
+                    Err(e) => host_outcome(e),
+                },
+                o => o,
+            }
+        }
+    };
+    let run_time = t_run.elapsed();
+    let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
+    let _ = cancel_tx.send(());
+    let timed_out = timer.is_some_and(|t| t.join().unwrap_or(false))
+        && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
+    let exit_code = match &outcome {
+        RunOutcome::Exited(c) => Some(*c),
+        RunOutcome::Returned(_) => Some(0),
+        _ => None,
+    };
+    Ok(RunReport {
+        outcome,
+        results: Vec::new(),
+        exit_code,
+        wasi_log: Vec::new(),
+        instructions: ctl.count_instructions.then_some(ctl.instructions),
+        fuel_left: ctl.fuel,
+        mode: cfg.mode,
+        notes,
+        compile_time,
+        code_cache: CacheUse::Off,
+        load_time,
+        instantiate_time,
+        run_time,
+        run_cpu,
+        elapsed: t0.elapsed(),
+        timed_out,
+        module,
+    })
+}
+
+fn host_outcome(e: HostError) -> RunOutcome {
+    match e {
+        HostError::Exit(c) => RunOutcome::Exited(c),
+        HostError::Trap(m) => RunOutcome::Trapped(Trap::host(m)),
+    }
+}

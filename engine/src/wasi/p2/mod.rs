@@ -1,0 +1,638 @@
+//! A WASI 0.2 host of our own for components: `wasi:cli`, `wasi:io`,
+//! `wasi:clocks`, `wasi:random` and `wasi:filesystem`, with wasmtime's
+//! behaviour as the reference. The filesystem follows preview1's sandbox
+//! (`super::fs::resolve`: paths resolved a component at a time, symlinks
+//! followed by us, no escape) and `--dir` spellings.
+//!
+//! Declarative: [`FUNCS`] has one entry per function (interface without
+//! version, name, handler); handlers take lifted [`Val`]s and return one.
+//! Resources the host makes (streams, descriptors, pollables...) live in
+//! one table here, their `rep` an index into it.
+
+mod fs;
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{Output, Stdin, TraceSink, WasiConfig};
+use crate::component::{ComponentHost, FuncTy, HostFn, Val};
+use crate::error::{Error, ErrorKind, Result};
+use crate::runtime::HostError;
+
+/// A resource the host made.
+pub(crate) enum Res {
+    Input(InStream),
+    Output(OutStream),
+    Pollable(Option<Instant>),
+    Error(String),
+    TerminalInput,
+    TerminalOutput,
+    Descriptor(fs::Desc),
+    DirStream(VecDeque<(String, u8)>),
+}
+
+pub(crate) enum InStream {
+    Stdin,
+    File { file: Arc<std::fs::File>, pos: u64 },
+}
+
+pub(crate) enum OutStream {
+    Stdout,
+    Stderr,
+    File { file: Arc<std::fs::File>, pos: u64 },
+    Append(Arc<std::fs::File>),
+}
+
+/// One guest's WASI 0.2 state.
+pub struct P2Ctx {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// (canonical host path, guest name).
+    pub(crate) preopens: Vec<(PathBuf, String)>,
+    stdin: Stdin,
+    stdin_pos: usize,
+    stdout: Output,
+    stderr: Output,
+    res: Vec<Option<Res>>,
+    free: Vec<u32>,
+    created: Instant,
+    trace: Option<TraceSink>,
+    /// Trace lines (with `trace` and no sink).
+    pub trace_lines: Vec<String>,
+    trace_on: bool,
+}
+
+type R = std::result::Result<Option<Val>, HostError>;
+type Handler = fn(&mut P2Ctx, &[Val]) -> R;
+
+impl P2Ctx {
+    /// Check the preopens (as preview1 does) and set up the context.
+    pub fn new(cfg: WasiConfig) -> Result<P2Ctx> {
+        let mut preopens = Vec::new();
+        for p in &cfg.preopens {
+            let host = std::fs::canonicalize(&p.host).map_err(|e| {
+                Error::new(ErrorKind::Other, format!("cannot preopen {}: {e}", p.host.display()))
+            })?;
+            if !host.is_dir() {
+                return Err(Error::new(
+                    ErrorKind::Other,
+                    format!("cannot preopen {}: not a directory", p.host.display()),
+                ));
+            }
+            preopens.push((host, p.guest.clone()));
+        }
+        Ok(P2Ctx {
+            args: cfg.args,
+            env: cfg.env,
+            preopens,
+            stdin: cfg.stdin,
+            stdin_pos: 0,
+            stdout: cfg.stdout,
+            stderr: cfg.stderr,
+            res: vec![None],
+            free: Vec::new(),
+            created: Instant::now(),
+            trace_on: cfg.trace,
+            trace: cfg.trace_sink,
+            trace_lines: Vec::new(),
+        })
+    }
+
+    pub(crate) fn add(&mut self, r: Res) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.res[i as usize] = Some(r);
+            i
+        } else {
+            self.res.push(Some(r));
+            (self.res.len() - 1) as u32
+        }
+    }
+
+    pub(crate) fn get(&mut self, rep: u32) -> std::result::Result<&mut Res, HostError> {
+        match self.res.get_mut(rep as usize) {
+            Some(Some(r)) => Ok(r),
+            _ => trap(format!("no host resource {rep}")),
+        }
+    }
+
+    fn drop_rep(&mut self, rep: u32) {
+        if let Some(slot) = self.res.get_mut(rep as usize)
+            && slot.take().is_some()
+        {
+            self.free.push(rep);
+        }
+    }
+
+    /// Live host resources (streams, descriptors, pollables...).
+    pub fn live_resources(&self) -> usize {
+        self.res.iter().flatten().count()
+    }
+
+    fn write_out(&mut self, which: &OutStream, data: &[u8]) -> std::io::Result<()> {
+        let out = match which {
+            OutStream::Stdout => &self.stdout,
+            _ => &self.stderr,
+        };
+        match out {
+            Output::Sink(s) => {
+                s(data);
+                Ok(())
+            }
+            Output::Inherit => {
+                if matches!(which, OutStream::Stdout) {
+                    let mut o = std::io::stdout().lock();
+                    o.write_all(data)?;
+                    o.flush()
+                } else {
+                    std::io::stderr().lock().write_all(data)
+                }
+            }
+        }
+    }
+
+    fn read_stdin(&mut self, len: usize) -> std::io::Result<Vec<u8>> {
+        match &mut self.stdin {
+            Stdin::Null => Ok(Vec::new()),
+            Stdin::Bytes(b) => {
+                let start = self.stdin_pos.min(b.len());
+                let end = (start + len).min(b.len());
+                self.stdin_pos = end;
+                Ok(b[start..end].to_vec())
+            }
+            Stdin::Shared(q) => {
+                let mut q = q.lock().unwrap_or_else(|e| e.into_inner());
+                let n = len.min(q.len());
+                Ok(q.drain(..n).collect())
+            }
+            Stdin::Inherit => {
+                let mut buf = vec![0; len.min(1 << 16)];
+                let n = std::io::stdin().lock().read(&mut buf)?;
+                buf.truncate(n);
+                Ok(buf)
+            }
+        }
+    }
+}
+
+pub(crate) fn trap<T>(m: impl Into<String>) -> std::result::Result<T, HostError> {
+    Err(HostError::Trap(m.into()))
+}
+
+// ---- argument access ----------------------------------------------------
+
+pub(crate) fn rep(a: &[Val], i: usize) -> std::result::Result<u32, HostError> {
+    match a.get(i) {
+        Some(Val::Borrow(r) | Val::Own(r)) => Ok(*r),
+        _ => trap(format!("argument {i}: a resource handle was expected")),
+    }
+}
+
+pub(crate) fn u64a(a: &[Val], i: usize) -> std::result::Result<u64, HostError> {
+    match a.get(i) {
+        Some(Val::U64(v)) => Ok(*v),
+        _ => trap(format!("argument {i}: a u64 was expected")),
+    }
+}
+
+pub(crate) fn flags(a: &[Val], i: usize) -> std::result::Result<u32, HostError> {
+    match a.get(i) {
+        Some(Val::Flags(v)) => Ok(*v),
+        _ => trap(format!("argument {i}: flags were expected")),
+    }
+}
+
+pub(crate) fn string(a: &[Val], i: usize) -> std::result::Result<&str, HostError> {
+    match a.get(i) {
+        Some(Val::String(s)) => Ok(s),
+        _ => trap(format!("argument {i}: a string was expected")),
+    }
+}
+
+fn bytes(a: &[Val], i: usize) -> std::result::Result<&[u8], HostError> {
+    match a.get(i) {
+        Some(Val::Bytes(b)) => Ok(b),
+        _ => trap(format!("argument {i}: a list<u8> was expected")),
+    }
+}
+
+// ---- wasi:cli ------------------------------------------------------------
+
+fn get_environment(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::List(
+        c.env
+            .iter()
+            .map(|(k, v)| Val::Tuple(vec![Val::String(k.clone()), Val::String(v.clone())]))
+            .collect(),
+    )))
+}
+
+fn get_arguments(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::List(c.args.iter().map(|a| Val::String(a.clone())).collect())))
+}
+
+fn initial_cwd(_: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::Option(None)))
+}
+
+fn exit(_: &mut P2Ctx, a: &[Val]) -> R {
+    match a.first() {
+        Some(Val::Result(Ok(_))) => Err(HostError::Exit(0)),
+        _ => Err(HostError::Exit(1)),
+    }
+}
+
+fn exit_with_code(_: &mut P2Ctx, a: &[Val]) -> R {
+    match a.first() {
+        Some(Val::U8(c)) => Err(HostError::Exit(*c as i32)),
+        _ => Err(HostError::Exit(1)),
+    }
+}
+
+fn get_stdin(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::Own(c.add(Res::Input(InStream::Stdin)))))
+}
+
+fn get_stdout(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::Own(c.add(Res::Output(OutStream::Stdout)))))
+}
+
+fn get_stderr(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::Own(c.add(Res::Output(OutStream::Stderr)))))
+}
+
+fn is_tty(fd: i32) -> bool {
+    use std::io::IsTerminal;
+    match fd {
+        0 => std::io::stdin().is_terminal(),
+        1 => std::io::stdout().is_terminal(),
+        _ => std::io::stderr().is_terminal(),
+    }
+}
+
+fn get_terminal_stdin(c: &mut P2Ctx, _: &[Val]) -> R {
+    let tty = matches!(c.stdin, Stdin::Inherit) && is_tty(0);
+    Ok(Some(Val::Option(tty.then(|| Box::new(Val::Own(c.add(Res::TerminalInput)))))))
+}
+
+fn get_terminal_stdout(c: &mut P2Ctx, _: &[Val]) -> R {
+    let tty = matches!(c.stdout, Output::Inherit) && is_tty(1);
+    Ok(Some(Val::Option(tty.then(|| Box::new(Val::Own(c.add(Res::TerminalOutput)))))))
+}
+
+fn get_terminal_stderr(c: &mut P2Ctx, _: &[Val]) -> R {
+    let tty = matches!(c.stderr, Output::Inherit) && is_tty(2);
+    Ok(Some(Val::Option(tty.then(|| Box::new(Val::Own(c.add(Res::TerminalOutput)))))))
+}
+
+// ---- wasi:io ---------------------------------------------------------------
+
+fn error_to_debug_string(c: &mut P2Ctx, a: &[Val]) -> R {
+    match c.get(rep(a, 0)?)? {
+        Res::Error(s) => Ok(Some(Val::String(s.clone()))),
+        _ => trap("not an error resource"),
+    }
+}
+
+fn pollable_ready(c: &mut P2Ctx, a: &[Val]) -> R {
+    match c.get(rep(a, 0)?)? {
+        Res::Pollable(at) => Ok(Some(Val::Bool(at.is_none_or(|t| Instant::now() >= t)))),
+        _ => trap("not a pollable"),
+    }
+}
+
+fn block_until(at: Option<Instant>) {
+    if let Some(t) = at {
+        let now = Instant::now();
+        if t > now {
+            std::thread::sleep(t - now);
+        }
+    }
+}
+
+fn pollable_block(c: &mut P2Ctx, a: &[Val]) -> R {
+    match c.get(rep(a, 0)?)? {
+        Res::Pollable(at) => {
+            let at = *at;
+            block_until(at);
+            Ok(None)
+        }
+        _ => trap("not a pollable"),
+    }
+}
+
+fn poll(c: &mut P2Ctx, a: &[Val]) -> R {
+    let Some(Val::List(items)) = a.first() else {
+        return trap("poll: a list of pollables was expected");
+    };
+    if items.is_empty() {
+        return trap("poll: an empty list of pollables");
+    }
+    let mut ats = Vec::new();
+    for it in items {
+        match it {
+            Val::Borrow(r) | Val::Own(r) => match c.get(*r)? {
+                Res::Pollable(at) => ats.push(*at),
+                _ => return trap("poll: not a pollable"),
+            },
+            _ => return trap("poll: not a pollable"),
+        }
+    }
+    let ready = |now: Instant| -> Vec<Val> {
+        ats.iter()
+            .enumerate()
+            .filter(|(_, at)| at.is_none_or(|t| now >= t))
+            .map(|(i, _)| Val::U32(i as u32))
+            .collect()
+    };
+    let now = Instant::now();
+    let r = ready(now);
+    if !r.is_empty() {
+        return Ok(Some(Val::List(r)));
+    }
+    let first = ats.iter().flatten().min().copied();
+    block_until(first);
+    Ok(Some(Val::List(ready(Instant::now().max(first.unwrap_or(now))))))
+}
+
+fn stream_err(c: &mut P2Ctx, e: std::io::Error) -> Val {
+    let r = c.add(Res::Error(e.to_string()));
+    Val::err(Some(Val::Variant(0, Some(Box::new(Val::Own(r))))))
+}
+
+fn closed() -> Val {
+    Val::err(Some(Val::Variant(1, None)))
+}
+
+fn input_read(c: &mut P2Ctx, a: &[Val]) -> R {
+    let len = u64a(a, 1)?.min(1 << 20) as usize;
+    let r = rep(a, 0)?;
+    let got = match c.get(r)? {
+        Res::Input(InStream::Stdin) => c.read_stdin(len),
+        Res::Input(InStream::File { file, pos }) => {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0; len];
+            match file.read_at(&mut buf, *pos) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    *pos += n as u64;
+                    Ok(buf)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        _ => return trap("not an input-stream"),
+    };
+    Ok(Some(match got {
+        Ok(b) if b.is_empty() && len > 0 => closed(),
+        Ok(b) => Val::ok(Some(Val::Bytes(b))),
+        Err(e) => stream_err(c, e),
+    }))
+}
+
+fn input_skip(c: &mut P2Ctx, a: &[Val]) -> R {
+    let r = input_read(c, a)?;
+    Ok(r.map(|v| match v {
+        Val::Result(Ok(Some(b))) => match *b {
+            Val::Bytes(b) => Val::ok(Some(Val::U64(b.len() as u64))),
+            other => Val::ok(Some(other)),
+        },
+        other => other,
+    }))
+}
+
+fn subscribe_ready(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::Own(c.add(Res::Pollable(None)))))
+}
+
+fn output_check_write(c: &mut P2Ctx, a: &[Val]) -> R {
+    match c.get(rep(a, 0)?)? {
+        Res::Output(_) => Ok(Some(Val::ok(Some(Val::U64(1 << 20))))),
+        _ => trap("not an output-stream"),
+    }
+}
+
+fn output_write(c: &mut P2Ctx, a: &[Val]) -> R {
+    let data = bytes(a, 1)?;
+    let r = rep(a, 0)?;
+    let res = match c.get(r)? {
+        Res::Output(OutStream::File { file, pos }) => {
+            use std::os::unix::fs::FileExt;
+            let r = file.write_all_at(data, *pos);
+            if r.is_ok() {
+                *pos += data.len() as u64;
+            }
+            r
+        }
+        Res::Output(OutStream::Append(file)) => (&**file).write_all(data),
+        Res::Output(OutStream::Stdout) => c.write_out(&OutStream::Stdout, data),
+        Res::Output(OutStream::Stderr) => c.write_out(&OutStream::Stderr, data),
+        _ => return trap("not an output-stream"),
+    };
+    Ok(Some(match res {
+        Ok(()) => Val::ok(None),
+        Err(e) => stream_err(c, e),
+    }))
+}
+
+fn output_write_zeroes(c: &mut P2Ctx, a: &[Val]) -> R {
+    let n = u64a(a, 1)?.min(1 << 24) as usize;
+    output_write(c, &[a[0].clone(), Val::Bytes(vec![0; n])])
+}
+
+fn output_flush(c: &mut P2Ctx, a: &[Val]) -> R {
+    match c.get(rep(a, 0)?)? {
+        Res::Output(_) => Ok(Some(Val::ok(None))),
+        _ => trap("not an output-stream"),
+    }
+}
+
+// ---- wasi:clocks, wasi:random ------------------------------------------
+
+fn wall_now(_: &mut P2Ctx, _: &[Val]) -> R {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ok(Some(datetime(d)))
+}
+
+pub(crate) fn datetime(d: Duration) -> Val {
+    Val::Record(vec![Val::U64(d.as_secs()), Val::U32(d.subsec_nanos())])
+}
+
+fn wall_resolution(_: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(datetime(Duration::from_nanos(1))))
+}
+
+fn mono_now(c: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::U64(c.created.elapsed().as_nanos() as u64)))
+}
+
+fn mono_resolution(_: &mut P2Ctx, _: &[Val]) -> R {
+    Ok(Some(Val::U64(1)))
+}
+
+fn subscribe_instant(c: &mut P2Ctx, a: &[Val]) -> R {
+    let at = c.created + Duration::from_nanos(u64a(a, 0)?);
+    Ok(Some(Val::Own(c.add(Res::Pollable(Some(at))))))
+}
+
+fn subscribe_duration(c: &mut P2Ctx, a: &[Val]) -> R {
+    let at = Instant::now().checked_add(Duration::from_nanos(u64a(a, 0)?));
+    Ok(Some(Val::Own(c.add(Res::Pollable(at)))))
+}
+
+fn random_bytes(n: usize) -> std::result::Result<Vec<u8>, HostError> {
+    let mut buf = vec![0; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .or_else(|e| trap(format!("random: {e}")))?;
+    Ok(buf)
+}
+
+fn get_random_bytes(_: &mut P2Ctx, a: &[Val]) -> R {
+    let n = u64a(a, 0)?;
+    if n > 1 << 26 {
+        return trap("get-random-bytes: too many bytes asked for");
+    }
+    Ok(Some(Val::Bytes(random_bytes(n as usize)?)))
+}
+
+fn get_random_u64(_: &mut P2Ctx, _: &[Val]) -> R {
+    let b = random_bytes(8)?;
+    Ok(Some(Val::U64(u64::from_le_bytes(b.try_into().unwrap_or_default()))))
+}
+
+fn insecure_seed(_: &mut P2Ctx, _: &[Val]) -> R {
+    let b = random_bytes(16)?;
+    let lo = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+    let hi = u64::from_le_bytes(b[8..].try_into().unwrap_or_default());
+    Ok(Some(Val::Tuple(vec![Val::U64(lo), Val::U64(hi)])))
+}
+
+/// Every function of the host: (interface without version, name, handler).
+pub const FUNCS: &[(&str, &str, Handler)] = &[
+    ("wasi:cli/environment", "get-environment", get_environment),
+    ("wasi:cli/environment", "get-arguments", get_arguments),
+    ("wasi:cli/environment", "initial-cwd", initial_cwd),
+    ("wasi:cli/exit", "exit", exit),
+    ("wasi:cli/exit", "exit-with-code", exit_with_code),
+    ("wasi:cli/stdin", "get-stdin", get_stdin),
+    ("wasi:cli/stdout", "get-stdout", get_stdout),
+    ("wasi:cli/stderr", "get-stderr", get_stderr),
+    ("wasi:cli/terminal-stdin", "get-terminal-stdin", get_terminal_stdin),
+    ("wasi:cli/terminal-stdout", "get-terminal-stdout", get_terminal_stdout),
+    ("wasi:cli/terminal-stderr", "get-terminal-stderr", get_terminal_stderr),
+    ("wasi:io/error", "[method]error.to-debug-string", error_to_debug_string),
+    ("wasi:io/poll", "[method]pollable.ready", pollable_ready),
+    ("wasi:io/poll", "[method]pollable.block", pollable_block),
+    ("wasi:io/poll", "poll", poll),
+    ("wasi:io/streams", "[method]input-stream.read", input_read),
+    ("wasi:io/streams", "[method]input-stream.blocking-read", input_read),
+    ("wasi:io/streams", "[method]input-stream.skip", input_skip),
+    ("wasi:io/streams", "[method]input-stream.blocking-skip", input_skip),
+    ("wasi:io/streams", "[method]input-stream.subscribe", subscribe_ready),
+    ("wasi:io/streams", "[method]output-stream.check-write", output_check_write),
+    ("wasi:io/streams", "[method]output-stream.write", output_write),
+    ("wasi:io/streams", "[method]output-stream.blocking-write-and-flush", output_write),
+    ("wasi:io/streams", "[method]output-stream.write-zeroes", output_write_zeroes),
+    ("wasi:io/streams", "[method]output-stream.blocking-write-zeroes-and-flush", output_write_zeroes),
+    ("wasi:io/streams", "[method]output-stream.flush", output_flush),
+    ("wasi:io/streams", "[method]output-stream.blocking-flush", output_flush),
+    ("wasi:io/streams", "[method]output-stream.subscribe", subscribe_ready),
+    ("wasi:clocks/wall-clock", "now", wall_now),
+    ("wasi:clocks/wall-clock", "resolution", wall_resolution),
+    ("wasi:clocks/monotonic-clock", "now", mono_now),
+    ("wasi:clocks/monotonic-clock", "resolution", mono_resolution),
+    ("wasi:clocks/monotonic-clock", "subscribe-instant", subscribe_instant),
+    ("wasi:clocks/monotonic-clock", "subscribe-duration", subscribe_duration),
+    ("wasi:random/random", "get-random-bytes", get_random_bytes),
+    ("wasi:random/random", "get-random-u64", get_random_u64),
+    ("wasi:random/insecure", "get-insecure-random-bytes", get_random_bytes),
+    ("wasi:random/insecure", "get-insecure-random-u64", get_random_u64),
+    ("wasi:random/insecure-seed", "insecure-seed", insecure_seed),
+    ("wasi:filesystem/preopens", "get-directories", fs::get_directories),
+    ("wasi:filesystem/types", "[method]descriptor.read-via-stream", fs::read_via_stream),
+    ("wasi:filesystem/types", "[method]descriptor.write-via-stream", fs::write_via_stream),
+    ("wasi:filesystem/types", "[method]descriptor.append-via-stream", fs::append_via_stream),
+    ("wasi:filesystem/types", "[method]descriptor.get-flags", fs::get_flags),
+    ("wasi:filesystem/types", "[method]descriptor.get-type", fs::get_type),
+    ("wasi:filesystem/types", "[method]descriptor.stat", fs::stat),
+    ("wasi:filesystem/types", "[method]descriptor.stat-at", fs::stat_at),
+    ("wasi:filesystem/types", "[method]descriptor.open-at", fs::open_at),
+    ("wasi:filesystem/types", "[method]descriptor.read-directory", fs::read_directory),
+    ("wasi:filesystem/types", "[method]descriptor.create-directory-at", fs::create_directory_at),
+    ("wasi:filesystem/types", "[method]descriptor.remove-directory-at", fs::remove_directory_at),
+    ("wasi:filesystem/types", "[method]descriptor.unlink-file-at", fs::unlink_file_at),
+    ("wasi:filesystem/types", "[method]descriptor.rename-at", fs::rename_at),
+    ("wasi:filesystem/types", "[method]descriptor.metadata-hash", fs::metadata_hash),
+    ("wasi:filesystem/types", "[method]descriptor.metadata-hash-at", fs::metadata_hash_at),
+    ("wasi:filesystem/types", "[method]descriptor.read", fs::read),
+    ("wasi:filesystem/types", "[method]descriptor.write", fs::write),
+    ("wasi:filesystem/types", "[method]descriptor.set-size", fs::set_size),
+    ("wasi:filesystem/types", "[method]descriptor.sync", fs::sync),
+    ("wasi:filesystem/types", "[method]descriptor.sync-data", fs::sync),
+    ("wasi:filesystem/types", "[method]descriptor.readlink-at", fs::readlink_at),
+    ("wasi:filesystem/types", "[method]descriptor.is-same-object", fs::is_same_object),
+    ("wasi:filesystem/types", "[method]directory-entry-stream.read-directory-entry", fs::read_directory_entry),
+    ("wasi:filesystem/types", "filesystem-error-code", fs::filesystem_error_code),
+];
+
+/// The WASI 0.2 host: a [`ComponentHost`] over a shared [`P2Ctx`].
+#[derive(Clone)]
+pub struct P2Host {
+    pub ctx: Arc<Mutex<P2Ctx>>,
+}
+
+impl P2Host {
+    pub fn new(cfg: WasiConfig) -> Result<P2Host> {
+        Ok(P2Host {
+            ctx: Arc::new(Mutex::new(P2Ctx::new(cfg)?)),
+        })
+    }
+}
+
+/// `wasi:cli/stdout@0.2.6` -> `wasi:cli/stdout`, for versions 0.2.x.
+fn unversioned(iface: &str) -> Option<&str> {
+    match iface.split_once('@') {
+        Some((i, v)) if v.starts_with("0.2.") => Some(i),
+        Some(_) => None,
+        None => Some(iface),
+    }
+}
+
+impl ComponentHost for P2Host {
+    fn func(&self, interface: &str, name: &str, ty: &FuncTy) -> Option<HostFn> {
+        let iface = unversioned(interface)?;
+        let &(_, _, h) = FUNCS.iter().find(|(i, n, _)| *i == iface && *n == name)?;
+        let ctx = self.ctx.clone();
+        let label = format!("{iface}.{name}");
+        let _ = ty;
+        Some(Arc::new(move |args: Vec<Val>| {
+            let mut c = ctx.lock().unwrap_or_else(|e| e.into_inner());
+            let r = h(&mut c, &args);
+            if c.trace_on {
+                let a: Vec<String> = args.iter().map(|v| v.to_string()).collect();
+                let res = match &r {
+                    Ok(Some(v)) => format!(" -> {v}"),
+                    Ok(None) => String::new(),
+                    Err(HostError::Exit(code)) => format!(" -> exit({code})"),
+                    Err(HostError::Trap(m)) => format!(" -> trap: {m}"),
+                };
+                let line = format!("{label}({}){res}", a.join(", "));
+                match &c.trace {
+                    Some(s) => (s.0)(&line),
+                    None => c.trace_lines.push(line),
+                }
+            }
+            r
+        }))
+    }
+
+    fn drop_resource(&self, rep: u32) -> std::result::Result<(), HostError> {
+        self.ctx.lock().unwrap_or_else(|e| e.into_inner()).drop_rep(rep);
+        Ok(())
+    }
+}

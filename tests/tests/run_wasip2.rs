@@ -1,0 +1,264 @@
+//! `wdb run` of WASI 0.2 components (Rust `wasm32-wasip2` fixtures in
+//! `fixtures/wasip2/`), through `wdb_debugger::runner` in interp and JIT
+//! mode: stdout and exit status equal wasmtime's, recorded by
+//! `fixtures/wasip2/record.sh` into `fixtures/wasip2/expected/` (the tests
+//! need no wasmtime). Also: bad components get errors with byte offsets,
+//! unknown imports are listed all at once, a resource used after its drop
+//! traps with a message.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use wdb_debugger::engine::interp::RunOutcome;
+use wdb_debugger::engine::wasi::{Output, Preopen, Stdin, WasiConfig};
+use wdb_debugger::runner::{self, Mode, RunConfig, RunErrorKind, RunReport};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/wasip2")
+}
+
+struct Run {
+    stdout: String,
+    report: RunReport,
+}
+
+fn run_file(
+    file: &Path,
+    mode: Mode,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Stdin,
+    dir: Option<&Path>,
+) -> Result<Run, runner::RunError> {
+    let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = out.clone();
+    let mut argv = vec![file.file_name().unwrap().to_string_lossy().to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let cfg = RunConfig {
+        file: file.to_path_buf(),
+        mode,
+        wasi: WasiConfig {
+            args: argv,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            preopens: dir
+                .map(|d| {
+                    vec![Preopen {
+                        host: d.to_path_buf(),
+                        guest: "/data".into(),
+                    }]
+                })
+                .unwrap_or_default(),
+            stdin,
+            stdout: Output::Sink(Arc::new(move |b: &[u8]| sink.lock().unwrap().extend_from_slice(b))),
+            stderr: Output::Sink(Arc::new(|_: &[u8]| {})),
+            ..WasiConfig::default()
+        },
+        ..RunConfig::default()
+    };
+    let report = runner::run(cfg)?;
+    let stdout = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+    Ok(Run { stdout, report })
+}
+
+fn expected(name: &str) -> (String, i32) {
+    let dir = fixtures().join("expected");
+    let out = std::fs::read_to_string(dir.join(format!("{name}.stdout"))).unwrap();
+    let status = std::fs::read_to_string(dir.join(format!("{name}.status")))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (out, status)
+}
+
+fn check(name: &str, r: &Run) {
+    let (out, status) = expected(name);
+    assert_eq!(r.stdout, out, "{name}: stdout differs from wasmtime's");
+    assert_eq!(
+        r.report.exit_code,
+        Some(status),
+        "{name}: exit status differs from wasmtime's ({:?})",
+        r.report.outcome
+    );
+}
+
+const MODES: [Mode; 2] = [Mode::Interp, Mode::Jit];
+
+#[test]
+fn cli_args_env_stdin_and_exit_status() {
+    let input = std::fs::read(fixtures().join("input.txt")).unwrap();
+    for mode in MODES {
+        let r = run_file(
+            &fixtures().join("p2cli.wasm"),
+            mode,
+            &["7", "two words", "--flag"],
+            &[("FOO", "bar"), ("EMPTY", "")],
+            Stdin::Bytes(input.clone()),
+            None,
+        )
+        .unwrap();
+        check("cli-args", &r);
+        let r = run_file(&fixtures().join("p2cli.wasm"), mode, &[], &[], Stdin::Null, None).unwrap();
+        check("cli-plain", &r);
+    }
+}
+
+/// The sandbox `record.sh` makes: `data/` with a symlink out of it and an
+/// absolute one, beside `secret.txt`.
+fn sandbox() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("data")).unwrap();
+    std::fs::write(d.path().join("secret.txt"), "secret\n").unwrap();
+    std::os::unix::fs::symlink("../", d.path().join("data/link-out")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", d.path().join("data/abs-link")).unwrap();
+    d
+}
+
+#[test]
+fn files_in_a_preopen_and_escapes_refused() {
+    for mode in MODES {
+        let sb = sandbox();
+        let r = run_file(
+            &fixtures().join("p2files.wasm"),
+            mode,
+            &[],
+            &[],
+            Stdin::Null,
+            Some(&sb.path().join("data")),
+        )
+        .unwrap();
+        check("files", &r);
+        // Nothing was made outside the preopen; what the guest made inside remains.
+        assert!(!sb.path().join("made.txt").exists());
+        assert_eq!(
+            std::fs::read_to_string(sb.path().join("data/out.txt")).unwrap(),
+            "hello FROM wasip2\nsecond line\n"
+        );
+    }
+}
+
+#[test]
+fn clocks_and_random() {
+    for mode in MODES {
+        let r = run_file(&fixtures().join("p2clock.wasm"), mode, &[], &[], Stdin::Null, None).unwrap();
+        check("clock", &r);
+    }
+}
+
+#[test]
+fn fuel_stops_a_component() {
+    // p2bench spends long enough in its sieve for the fuel to run out.
+    let file = fixtures().join("p2bench-wasip2.wasm");
+    let cfg = |mode| RunConfig {
+        file: file.clone(),
+        mode,
+        fuel: Some(10_000),
+        wasi: WasiConfig {
+            args: vec!["p2bench".into(), "50000000".into(), "1".into()],
+            stdout: Output::Sink(Arc::new(|_: &[u8]| {})),
+            ..WasiConfig::default()
+        },
+        ..RunConfig::default()
+    };
+    for mode in MODES {
+        let r = runner::run(cfg(mode)).unwrap();
+        assert!(matches!(r.outcome, RunOutcome::OutOfFuel), "{mode:?}: {:?}", r.outcome);
+    }
+}
+
+fn write_component(dir: &Path, name: &str, wat_text: &str) -> PathBuf {
+    let bytes = wat::parse_str(wat_text).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn unknown_imports_are_listed_at_once() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write_component(
+        d.path(),
+        "imports.wasm",
+        r#"(component
+            (import "wasi:sockets/tcp@0.2.0" (instance (export "connect" (func (param "port" u16)))))
+            (import "my:thing/api@1.0.0" (instance (export "go" (func (result string)))))
+            (import "wasi:cli/environment@0.2.0" (instance (export "get-arguments" (func (result (list string))))))
+        )"#,
+    );
+    let e = run_file(&f, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("a link error");
+    assert_eq!(e.kind, RunErrorKind::Link, "{}", e.message);
+    assert!(e.message.contains("wasi:sockets/tcp@0.2.0: connect: func(port: u16)"), "{}", e.message);
+    assert!(e.message.contains("my:thing/api@1.0.0: go: func() -> string"), "{}", e.message);
+    assert!(!e.message.contains("get-arguments"), "{}", e.message);
+}
+
+#[test]
+fn bad_components_get_offsets() {
+    let d = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixtures().join("p2cli.wasm")).unwrap();
+    let cut = d.path().join("cut.wasm");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let e = run_file(&cut, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("a load error");
+    assert_eq!(e.kind, RunErrorKind::Load);
+    assert!(e.message.contains("byte offset"), "{}", e.message);
+    // Invalid: a canon lift of a core function that does not exist.
+    let bad = write_component(
+        d.path(),
+        "bad.wasm",
+        r#"(component
+            (core module $m (func (export "f")))
+            (core instance $i (instantiate $m))
+            (func (export "g") (canon lift (core func $i "f")))
+        )"#,
+    );
+    // Valid, but exports no wasi:cli/run: a usage error listing what it exports.
+    let e = run_file(&bad, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("no run export");
+    assert_eq!(e.kind, RunErrorKind::Usage, "{}", e.message);
+    assert!(e.message.contains("g: func()"), "{}", e.message);
+    let mut broken = wat::parse_str(r#"(component (core module (func (export "f"))))"#).unwrap();
+    let n = broken.len();
+    broken[n - 3] = 0xff; // inside the core module's code
+    let p = d.path().join("broken.wasm");
+    std::fs::write(&p, &broken).unwrap();
+    let e = run_file(&p, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("a load error");
+    assert_eq!(e.kind, RunErrorKind::Load);
+    assert!(e.message.contains("byte offset"), "{}", e.message);
+}
+
+#[test]
+fn resource_used_after_drop_traps() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write_component(
+        d.path(),
+        "res.wasm",
+        r#"(component
+            (type $r (resource (rep i32)))
+            (core func $new (canon resource.new $r))
+            (core func $drop (canon resource.drop $r))
+            (core func $rep (canon resource.rep $r))
+            (core module $m
+                (import "" "new" (func $new (param i32) (result i32)))
+                (import "" "drop" (func $drop (param i32)))
+                (import "" "rep" (func $rep (param i32) (result i32)))
+                (func (export "run") (result i32)
+                    (local $h i32)
+                    (local.set $h (call $new (i32.const 42)))
+                    (if (i32.ne (call $rep (local.get $h)) (i32.const 42)) (then unreachable))
+                    (call $drop (local.get $h))
+                    (call $drop (local.get $h))
+                    (i32.const 0)))
+            (core instance $i (instantiate $m (with "" (instance
+                (export "new" (func $new)) (export "drop" (func $drop)) (export "rep" (func $rep))))))
+            (func $run (result (result)) (canon lift (core func $i "run")))
+            (instance $ri (export "run" (func $run)))
+            (export "wasi:cli/run@0.2.0" (instance $ri))
+        )"#,
+    );
+    for mode in MODES {
+        let r = run_file(&f, mode, &[], &[], Stdin::Null, None).unwrap();
+        match &r.report.outcome {
+            RunOutcome::Trapped(t) => assert!(t.message.contains("unknown handle"), "{mode:?}: {}", t.message),
+            o => panic!("{mode:?}: expected a trap, got {o:?}"),
+        }
+    }
+}
