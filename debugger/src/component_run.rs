@@ -16,7 +16,9 @@ use wdb_engine::runtime::{HostError, Store, StoreConfig};
 use wdb_engine::wasi::p2::P2Host;
 
 use crate::code_cache::CacheUse;
-use crate::runner::{Mode, RunConfig, RunError, RunErrorKind, RunReport, engine_message, process_cpu};
+use crate::runner::{
+    Mode, RunConfig, RunError, RunErrorKind, RunReport, engine_message, process_cpu,
+};
 
 fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
     RunError {
@@ -46,17 +48,24 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         }
         notes.push(s);
     };
-    let bytes = std::fs::read(&cfg.file).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
-    let comp = Component::new(&bytes).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
+    let bytes =
+        std::fs::read(&cfg.file).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
+    let comp =
+        Component::new(&bytes).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
     let load_time = t0.elapsed();
     if cfg.invoke.is_some() {
         return Err(err(
             RunErrorKind::Usage,
-            format!("{file}: --invoke on a component is not supported yet (wdb runs its wasi:cli/run)"),
+            format!(
+                "{file}: --invoke on a component is not supported yet (wdb runs its wasi:cli/run)"
+            ),
         ));
     }
     if cfg.jit_profile.is_some() {
-        return Err(err(RunErrorKind::Unavailable, format!("{file}: profiling components is not supported yet")));
+        return Err(err(
+            RunErrorKind::Unavailable,
+            format!("{file}: profiling components is not supported yet"),
+        ));
     }
 
     let mut store_cfg = StoreConfig::default();
@@ -65,7 +74,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     }
     let t_instantiate = Instant::now();
     let mut store = Store::new(store_cfg);
-    let host = P2Host::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, engine_message(&e)))?;
+    let host =
+        P2Host::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, engine_message(&e)))?;
     let inst = component::instantiate(&mut store, &comp, Arc::new(host.clone())).map_err(|e| {
         let kind = if e.kind == wdb_engine::ErrorKind::Link {
             RunErrorKind::Link
@@ -85,7 +95,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             RunErrorKind::Usage,
             format!(
                 "{file} exports no wasi:cli/run (is it a library component?); exported functions:\n  {}",
-                if list.is_empty() { "(none)".to_string() } else { list.join("\n  ") }
+                if list.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    list.join("\n  ")
+                }
             ),
         ));
     };
@@ -93,7 +107,12 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         .func_origin(run.core)
         .map(|(i, _)| store.instance_module(i).clone())
         .or_else(|| comp.modules.first().cloned())
-        .ok_or_else(|| err(RunErrorKind::Load, format!("{file}: the component has no core module")))?;
+        .ok_or_else(|| {
+            err(
+                RunErrorKind::Load,
+                format!("{file}: the component has no core module"),
+            )
+        })?;
 
     let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
     let _cancel = cfg
@@ -142,11 +161,16 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             Some(j)
         }
     };
-    let compile_time = if jit.is_some() { t_compile.elapsed() } else { Duration::ZERO };
+    let compile_time = if jit.is_some() {
+        t_compile.elapsed()
+    } else {
+        Duration::ZERO
+    };
 
     let mut ctl = RunControl {
         fuel: cfg.fuel,
-        count_instructions: cfg.mode == Mode::Interp && (cfg.count_instructions || cfg.fuel.is_some()),
+        count_instructions: cfg.mode == Mode::Interp
+            && (cfg.count_instructions || cfg.fuel.is_some()),
         ..RunControl::default()
     };
     let t_run = Instant::now();

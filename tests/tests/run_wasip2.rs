@@ -39,7 +39,10 @@ fn run_file(
         mode,
         wasi: WasiConfig {
             args: argv,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             preopens: dir
                 .map(|d| {
                     vec![Preopen {
@@ -49,7 +52,9 @@ fn run_file(
                 })
                 .unwrap_or_default(),
             stdin,
-            stdout: Output::Sink(Arc::new(move |b: &[u8]| sink.lock().unwrap().extend_from_slice(b))),
+            stdout: Output::Sink(Arc::new(move |b: &[u8]| {
+                sink.lock().unwrap().extend_from_slice(b)
+            })),
             stderr: Output::Sink(Arc::new(|_: &[u8]| {})),
             ..WasiConfig::default()
         },
@@ -98,7 +103,15 @@ fn cli_args_env_stdin_and_exit_status() {
         )
         .unwrap();
         check("cli-args", &r);
-        let r = run_file(&fixtures().join("p2cli.wasm"), mode, &[], &[], Stdin::Null, None).unwrap();
+        let r = run_file(
+            &fixtures().join("p2cli.wasm"),
+            mode,
+            &[],
+            &[],
+            Stdin::Null,
+            None,
+        )
+        .unwrap();
         check("cli-plain", &r);
     }
 }
@@ -140,7 +153,15 @@ fn files_in_a_preopen_and_escapes_refused() {
 #[test]
 fn clocks_and_random() {
     for mode in MODES {
-        let r = run_file(&fixtures().join("p2clock.wasm"), mode, &[], &[], Stdin::Null, None).unwrap();
+        let r = run_file(
+            &fixtures().join("p2clock.wasm"),
+            mode,
+            &[],
+            &[],
+            Stdin::Null,
+            None,
+        )
+        .unwrap();
         check("clock", &r);
     }
 }
@@ -162,7 +183,11 @@ fn fuel_stops_a_component() {
     };
     for mode in MODES {
         let r = runner::run(cfg(mode)).unwrap();
-        assert!(matches!(r.outcome, RunOutcome::OutOfFuel), "{mode:?}: {:?}", r.outcome);
+        assert!(
+            matches!(r.outcome, RunOutcome::OutOfFuel),
+            "{mode:?}: {:?}",
+            r.outcome
+        );
     }
 }
 
@@ -185,10 +210,22 @@ fn unknown_imports_are_listed_at_once() {
             (import "wasi:cli/environment@0.2.0" (instance (export "get-arguments" (func (result (list string))))))
         )"#,
     );
-    let e = run_file(&f, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("a link error");
+    let e = run_file(&f, Mode::Interp, &[], &[], Stdin::Null, None)
+        .err()
+        .expect("a link error");
     assert_eq!(e.kind, RunErrorKind::Link, "{}", e.message);
-    assert!(e.message.contains("wasi:sockets/tcp@0.2.0: connect: func(port: u16)"), "{}", e.message);
-    assert!(e.message.contains("my:thing/api@1.0.0: go: func() -> string"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("wasi:sockets/tcp@0.2.0: connect: func(port: u16)"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message
+            .contains("my:thing/api@1.0.0: go: func() -> string"),
+        "{}",
+        e.message
+    );
     assert!(!e.message.contains("get-arguments"), "{}", e.message);
 }
 
@@ -198,7 +235,9 @@ fn bad_components_get_offsets() {
     let bytes = std::fs::read(fixtures().join("p2cli.wasm")).unwrap();
     let cut = d.path().join("cut.wasm");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let e = run_file(&cut, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("a load error");
+    let e = run_file(&cut, Mode::Interp, &[], &[], Stdin::Null, None)
+        .err()
+        .expect("a load error");
     assert_eq!(e.kind, RunErrorKind::Load);
     assert!(e.message.contains("byte offset"), "{}", e.message);
     // Invalid: a canon lift of a core function that does not exist.
@@ -212,7 +251,9 @@ fn bad_components_get_offsets() {
         )"#,
     );
     // Valid, but exports no wasi:cli/run: a usage error listing what it exports.
-    let e = run_file(&bad, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("no run export");
+    let e = run_file(&bad, Mode::Interp, &[], &[], Stdin::Null, None)
+        .err()
+        .expect("no run export");
     assert_eq!(e.kind, RunErrorKind::Usage, "{}", e.message);
     assert!(e.message.contains("g: func()"), "{}", e.message);
     let mut broken = wat::parse_str(r#"(component (core module (func (export "f"))))"#).unwrap();
@@ -220,7 +261,9 @@ fn bad_components_get_offsets() {
     broken[n - 3] = 0xff; // inside the core module's code
     let p = d.path().join("broken.wasm");
     std::fs::write(&p, &broken).unwrap();
-    let e = run_file(&p, Mode::Interp, &[], &[], Stdin::Null, None).err().expect("a load error");
+    let e = run_file(&p, Mode::Interp, &[], &[], Stdin::Null, None)
+        .err()
+        .expect("a load error");
     assert_eq!(e.kind, RunErrorKind::Load);
     assert!(e.message.contains("byte offset"), "{}", e.message);
 }
@@ -257,7 +300,11 @@ fn resource_used_after_drop_traps() {
     for mode in MODES {
         let r = run_file(&f, mode, &[], &[], Stdin::Null, None).unwrap();
         match &r.report.outcome {
-            RunOutcome::Trapped(t) => assert!(t.message.contains("unknown handle"), "{mode:?}: {}", t.message),
+            RunOutcome::Trapped(t) => assert!(
+                t.message.contains("unknown handle"),
+                "{mode:?}: {}",
+                t.message
+            ),
             o => panic!("{mode:?}: expected a trap, got {o:?}"),
         }
     }

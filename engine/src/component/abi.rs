@@ -8,8 +8,8 @@
 
 use wasmparser::ValType;
 
-use super::types::{Ty, Val};
 use super::StringEncoding;
+use super::types::{Ty, Val};
 use crate::runtime::{HostError, Store};
 use crate::value::{FuncAddr, Value};
 
@@ -108,7 +108,10 @@ fn fields(t: &Ty) -> Vec<&Ty> {
 fn join(a: ValType, b: ValType) -> ValType {
     if a == b {
         a
-    } else if matches!((a, b), (ValType::I32, ValType::F32) | (ValType::F32, ValType::I32)) {
+    } else if matches!(
+        (a, b),
+        (ValType::I32, ValType::F32) | (ValType::F32, ValType::I32)
+    ) {
         ValType::I32
     } else {
         ValType::I64
@@ -324,17 +327,26 @@ impl Cx<'_> {
         let r = call_wasm(
             self.store,
             f,
-            &[Value::I32(0), Value::I32(0), Value::I32(align as i32), Value::I32(size as i32)],
+            &[
+                Value::I32(0),
+                Value::I32(0),
+                Value::I32(align as i32),
+                Value::I32(size as i32),
+            ],
         )?;
         let ptr = match r.first() {
             Some(Value::I32(p)) => *p as u32,
             _ => return trap("canonical ABI: realloc did not return an i32"),
         };
-        if ptr % align != 0 {
-            return trap(format!("canonical ABI: realloc returned {ptr:#x}, not aligned to {align}"));
+        if !ptr.is_multiple_of(align) {
+            return trap(format!(
+                "canonical ABI: realloc returned {ptr:#x}, not aligned to {align}"
+            ));
         }
         if ptr as u64 + size as u64 > self.mem()?.len() as u64 {
-            return trap(format!("canonical ABI: realloc returned {ptr:#x}, out of bounds for {size} bytes"));
+            return trap(format!(
+                "canonical ABI: realloc returned {ptr:#x}, out of bounds for {size} bytes"
+            ));
         }
         Ok(ptr)
     }
@@ -345,7 +357,11 @@ impl Cx<'_> {
 
     // ---- lifting: guest -> Val ------------------------------------------
 
-    pub fn lift_flat(&mut self, t: &Ty, vals: &mut std::slice::Iter<'_, u64>) -> Result<Val, HostError> {
+    pub fn lift_flat(
+        &mut self,
+        t: &Ty,
+        vals: &mut std::slice::Iter<'_, u64>,
+    ) -> Result<Val, HostError> {
         let mut next = || vals.next().copied().unwrap_or(0);
         Ok(match t {
             Ty::Bool => Val::Bool(next() as u32 != 0),
@@ -394,7 +410,10 @@ impl Cx<'_> {
                 let total = flat_count(t) - 1;
                 let rest: Vec<u64> = (0..total).map(|_| next()).collect();
                 let Some(case) = c.get(disc as usize) else {
-                    return trap(format!("canonical ABI: case {disc} of a type with {} cases", c.len()));
+                    return trap(format!(
+                        "canonical ABI: case {disc} of a type with {} cases",
+                        c.len()
+                    ));
                 };
                 let payload = match case {
                     Some(ct) => Some(Box::new(self.lift_flat(ct, &mut rest.iter())?)),
@@ -407,8 +426,10 @@ impl Cx<'_> {
 
     pub fn load(&mut self, t: &Ty, ptr: u32) -> Result<Val, HostError> {
         let a = align(t);
-        if ptr % a != 0 {
-            return trap(format!("canonical ABI: pointer {ptr:#x} not aligned to {a}"));
+        if !ptr.is_multiple_of(a) {
+            return trap(format!(
+                "canonical ABI: pointer {ptr:#x} not aligned to {a}"
+            ));
         }
         self.bytes(ptr, size(t) as u64)?;
         Ok(match t {
@@ -448,7 +469,9 @@ impl Cx<'_> {
                     Val::Tuple(v)
                 }
             }
-            Ty::Flags(n) => Val::Flags(self.load_uint(ptr, flags_size(n.len()))? as u32 & mask(n.len())),
+            Ty::Flags(n) => {
+                Val::Flags(self.load_uint(ptr, flags_size(n.len()))? as u32 & mask(n.len()))
+            }
             Ty::Own(r) => {
                 let h = self.load_uint(ptr, 4)? as u32;
                 self.lift_own(*r, h)?
@@ -462,7 +485,10 @@ impl Cx<'_> {
                 let ds = disc_size(c.len());
                 let disc = self.load_uint(ptr, ds)? as u32;
                 let Some(case) = c.get(disc as usize) else {
-                    return trap(format!("canonical ABI: case {disc} of a type with {} cases", c.len()));
+                    return trap(format!(
+                        "canonical ABI: case {disc} of a type with {} cases",
+                        c.len()
+                    ));
                 };
                 let pa = c.iter().flatten().map(|t| align(t)).max().unwrap_or(1);
                 let payload = match case {
@@ -499,13 +525,21 @@ impl Cx<'_> {
     }
 
     fn lift_utf16(&self, ptr: u32, units: u32) -> Result<String, HostError> {
-        if ptr % 2 != 0 {
-            return trap(format!("canonical ABI: UTF-16 string at {ptr:#x} is not 2-aligned"));
+        if !ptr.is_multiple_of(2) {
+            return trap(format!(
+                "canonical ABI: UTF-16 string at {ptr:#x} is not 2-aligned"
+            ));
         }
         let b = self.bytes(ptr, units as u64 * 2)?;
-        let u: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-        String::from_utf16(&u)
-            .or_else(|_| trap(format!("canonical ABI: invalid UTF-16 in a string at {ptr:#x}")))
+        let u: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16(&u).or_else(|_| {
+            trap(format!(
+                "canonical ABI: invalid UTF-16 in a string at {ptr:#x}"
+            ))
+        })
     }
 
     fn lift_list(&mut self, e: &Ty, ptr: u32, len: u32) -> Result<Val, HostError> {
@@ -513,8 +547,10 @@ impl Cx<'_> {
             return Ok(Val::Bytes(self.bytes(ptr, len as u64)?.to_vec()));
         }
         let (a, s) = (align(e), size(e));
-        if ptr % a != 0 {
-            return trap(format!("canonical ABI: list at {ptr:#x} is not aligned to {a}"));
+        if !ptr.is_multiple_of(a) {
+            return trap(format!(
+                "canonical ABI: list at {ptr:#x} is not aligned to {a}"
+            ));
         }
         self.bytes(ptr, len as u64 * s as u64)?;
         let mut v = Vec::with_capacity(len.min(1 << 16) as usize);
@@ -531,17 +567,27 @@ impl Cx<'_> {
                 t.remove(h);
                 Ok(Val::Own(x.rep))
             }
-            Some(x) if x.res != res => trap(format!("canonical ABI: handle {h} is of another resource type")),
-            Some(_) => trap(format!("canonical ABI: handle {h} is a borrow, an owned handle was expected")),
-            None => trap(format!("canonical ABI: unknown handle {h} (a resource used after it was dropped?)")),
+            Some(x) if x.res != res => trap(format!(
+                "canonical ABI: handle {h} is of another resource type"
+            )),
+            Some(_) => trap(format!(
+                "canonical ABI: handle {h} is a borrow, an owned handle was expected"
+            )),
+            None => trap(format!(
+                "canonical ABI: unknown handle {h} (a resource used after it was dropped?)"
+            )),
         }
     }
 
     fn lift_borrow(&mut self, res: u32, h: u32) -> Result<Val, HostError> {
         match self.handles().get(h) {
             Some(x) if x.res == res => Ok(Val::Borrow(x.rep)),
-            Some(_) => trap(format!("canonical ABI: handle {h} is of another resource type")),
-            None => trap(format!("canonical ABI: unknown handle {h} (a resource used after it was dropped?)")),
+            Some(_) => trap(format!(
+                "canonical ABI: handle {h} is of another resource type"
+            )),
+            None => trap(format!(
+                "canonical ABI: unknown handle {h} (a resource used after it was dropped?)"
+            )),
         }
     }
 
@@ -584,7 +630,9 @@ impl Cx<'_> {
                 }
             }
             (Ty::Own(r), Val::Own(rep)) => out.push(self.lower_handle(*r, *rep, true) as u64),
-            (Ty::Borrow(r), Val::Borrow(rep)) => out.push(self.lower_handle(*r, *rep, false) as u64),
+            (Ty::Borrow(r), Val::Borrow(rep)) => {
+                out.push(self.lower_handle(*r, *rep, false) as u64)
+            }
             _ => {
                 let Some((disc, payload)) = variant_parts(t, v) else {
                     return mismatch(t, v);
@@ -606,8 +654,10 @@ impl Cx<'_> {
 
     pub fn store(&mut self, t: &Ty, v: &Val, ptr: u32) -> Result<(), HostError> {
         let a = align(t);
-        if ptr % a != 0 {
-            return trap(format!("canonical ABI: pointer {ptr:#x} not aligned to {a}"));
+        if !ptr.is_multiple_of(a) {
+            return trap(format!(
+                "canonical ABI: pointer {ptr:#x} not aligned to {a}"
+            ));
         }
         match (t, v) {
             (Ty::String, Val::String(s)) => {
@@ -733,7 +783,11 @@ fn mismatch<T>(t: &Ty, v: &Val) -> Result<T, HostError> {
 
 fn char_of(c: u32) -> Result<char, HostError> {
     char::from_u32(c).map_or_else(
-        || trap(format!("canonical ABI: {c:#x} is not a Unicode scalar value")),
+        || {
+            trap(format!(
+                "canonical ABI: {c:#x} is not a Unicode scalar value"
+            ))
+        },
         Ok,
     )
 }
@@ -767,14 +821,24 @@ mod tests {
     fn sizes_and_flattening() {
         let s = Ty::String;
         assert_eq!((size(&s), align(&s)), (8, 4));
-        let r = Ty::Record(vec![("a".into(), Ty::U8), ("b".into(), Ty::U64), ("c".into(), Ty::U16)]);
+        let r = Ty::Record(vec![
+            ("a".into(), Ty::U8),
+            ("b".into(), Ty::U64),
+            ("c".into(), Ty::U16),
+        ]);
         assert_eq!((size(&r), align(&r)), (24, 8));
-        let res = Ty::Result(Some(Box::new(Ty::List(Box::new(Ty::U8)))), Some(Box::new(Ty::Enum(vec!["x".into(); 3]))));
+        let res = Ty::Result(
+            Some(Box::new(Ty::List(Box::new(Ty::U8)))),
+            Some(Box::new(Ty::Enum(vec!["x".into(); 3]))),
+        );
         assert_eq!((size(&res), align(&res)), (12, 4));
         let mut f = Vec::new();
         flatten(&res, &mut f);
         assert_eq!(f, vec![ValType::I32, ValType::I32, ValType::I32]);
-        let v = Ty::Variant(vec![("a".into(), Some(Ty::F32)), ("b".into(), Some(Ty::U64))]);
+        let v = Ty::Variant(vec![
+            ("a".into(), Some(Ty::F32)),
+            ("b".into(), Some(Ty::U64)),
+        ]);
         let mut f = Vec::new();
         flatten(&v, &mut f);
         assert_eq!(f, vec![ValType::I32, ValType::I64]);

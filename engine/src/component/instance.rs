@@ -24,7 +24,8 @@ use crate::value::{FuncAddr, Value};
 
 /// A host implementation of one imported component function: lifted
 /// arguments in, the result (if the type has one) out.
-pub type HostFn = Arc<dyn Fn(Vec<Val>) -> std::result::Result<Option<Val>, HostError> + Send + Sync>;
+pub type HostFn =
+    Arc<dyn Fn(Vec<Val>) -> std::result::Result<Option<Val>, HostError> + Send + Sync>;
 
 /// What a component's imports are satisfied with.
 pub trait ComponentHost: Send + Sync {
@@ -71,7 +72,11 @@ impl Lifted {
 
     /// The core arguments for a call with `args` (strings and lists are
     /// copied in through the function's `realloc`).
-    pub fn lower_args(&self, store: &mut Store, args: &[Val]) -> std::result::Result<Vec<Value>, HostError> {
+    pub fn lower_args(
+        &self,
+        store: &mut Store,
+        args: &[Val],
+    ) -> std::result::Result<Vec<Value>, HostError> {
         if args.len() != self.ty.params.len() {
             return abi::trap(format!(
                 "{} expects {} argument(s), given {}",
@@ -105,7 +110,11 @@ impl Lifted {
     }
 
     /// Lift the core results of a call, then run `post-return` (if any).
-    pub fn lift_results(&self, store: &mut Store, results: &[Value]) -> std::result::Result<Option<Val>, HostError> {
+    pub fn lift_results(
+        &self,
+        store: &mut Store,
+        results: &[Value],
+    ) -> std::result::Result<Option<Val>, HostError> {
         let out = match &self.ty.result {
             None => None,
             Some(t) => {
@@ -211,7 +220,11 @@ pub fn missing_imports(c: &Component, host: &dyn ComponentHost) -> Vec<String> {
 
 /// Instantiate `c` in `store` with the host's imports. Start functions of
 /// the core modules run (in the interpreter) as their instances are made.
-pub fn instantiate(store: &mut Store, c: &Component, host: Arc<dyn ComponentHost>) -> Result<ComponentInstance> {
+pub fn instantiate(
+    store: &mut Store,
+    c: &Component,
+    host: Arc<dyn ComponentHost>,
+) -> Result<ComponentInstance> {
     let missing = missing_imports(c, host.as_ref());
     if !missing.is_empty() {
         return Err(Error::link(format!(
@@ -221,7 +234,11 @@ pub fn instantiate(store: &mut Store, c: &Component, host: Arc<dyn ComponentHost
     }
     let mut args = HashMap::new();
     for name in &c.imports {
-        let it = if c.import_funcs.iter().any(|f| f.interface.is_empty() && &f.name == name) {
+        let it = if c
+            .import_funcs
+            .iter()
+            .any(|f| f.interface.is_empty() && &f.name == name)
+        {
             Item::Func(Func::Host {
                 interface: String::new(),
                 name: name.clone(),
@@ -278,7 +295,11 @@ fn lower_sig(ty: &FuncTy) -> (FuncType, Vec<ValType>) {
 }
 
 impl Inst<'_> {
-    fn component(&mut self, def: &ComponentDef, args: &HashMap<String, Item>) -> Result<HashMap<String, Item>> {
+    fn component(
+        &mut self,
+        def: &ComponentDef,
+        args: &HashMap<String, Item>,
+    ) -> Result<HashMap<String, Item>> {
         let mut core_funcs: Vec<FuncAddr> = Vec::new();
         let mut tables: Vec<u32> = Vec::new();
         let mut mems: Vec<u32> = Vec::new();
@@ -305,29 +326,45 @@ impl Inst<'_> {
         for d in &def.defs {
             match d {
                 Def::CoreFunc(CoreFuncDef::Alias(i, name)) => {
-                    let ci = core_insts.get(*i as usize).ok_or_else(|| bad("core instance index out of range"))?;
+                    let ci = core_insts
+                        .get(*i as usize)
+                        .ok_or_else(|| bad("core instance index out of range"))?;
                     match core_export(self.store, ci, name) {
                         Some(Extern::Func(f)) => core_funcs.push(f),
-                        _ => return Err(bad(format!("core instance {i} exports no function `{name}`"))),
+                        _ => {
+                            return Err(bad(format!(
+                                "core instance {i} exports no function `{name}`"
+                            )));
+                        }
                     }
                 }
                 Def::CoreFunc(CoreFuncDef::Lower { func, ty, opts }) => {
-                    let f = funcs.get(*func as usize).cloned().ok_or_else(|| bad("function index out of range"))?;
+                    let f = funcs
+                        .get(*func as usize)
+                        .cloned()
+                        .ok_or_else(|| bad("function index out of range"))?;
                     let addr = self.lower(f, ty, opts, &core_funcs, &mems, &state)?;
                     core_funcs.push(addr);
                 }
                 Def::CoreFunc(CoreFuncDef::ResourceNew(key)) => {
                     let key = *key;
                     let st = state.clone();
-                    let f = self.store.add_host_func(
-                        FuncType::new([ValType::I32], [ValType::I32]),
-                        Arc::new(move |_c: &mut Caller<'_>, a: &[Value], r: &mut [Value]| {
-                            let rep = abi::value_to_bits(&a[0]) as u32;
-                            let h = st.handles.lock().unwrap_or_else(|e| e.into_inner()).add(Handle { rep, res: key, own: true });
-                            r[0] = Value::I32(h as i32);
-                            Ok(())
-                        }),
-                    );
+                    let f =
+                        self.store.add_host_func(
+                            FuncType::new([ValType::I32], [ValType::I32]),
+                            Arc::new(move |_c: &mut Caller<'_>, a: &[Value], r: &mut [Value]| {
+                                let rep = abi::value_to_bits(&a[0]) as u32;
+                                let h = st.handles.lock().unwrap_or_else(|e| e.into_inner()).add(
+                                    Handle {
+                                        rep,
+                                        res: key,
+                                        own: true,
+                                    },
+                                );
+                                r[0] = Value::I32(h as i32);
+                                Ok(())
+                            }),
+                        );
                     core_funcs.push(f);
                 }
                 Def::CoreFunc(CoreFuncDef::ResourceRep(key)) => {
@@ -369,8 +406,16 @@ impl Inst<'_> {
                                 let mut t = st.handles.lock().unwrap_or_else(|e| e.into_inner());
                                 match t.get(h) {
                                     Some(x) if x.res == key => t.remove(h),
-                                    Some(_) => return abi::trap(format!("resource.drop: handle {h} is of another resource type")),
-                                    None => return abi::trap(format!("resource.drop: unknown handle {h} (dropped twice?)")),
+                                    Some(_) => {
+                                        return abi::trap(format!(
+                                            "resource.drop: handle {h} is of another resource type"
+                                        ));
+                                    }
+                                    None => {
+                                        return abi::trap(format!(
+                                            "resource.drop: unknown handle {h} (dropped twice?)"
+                                        ));
+                                    }
                                 }
                             };
                             let Some(x) = removed else { return Ok(()) };
@@ -390,22 +435,36 @@ impl Inst<'_> {
                     core_funcs.push(f);
                 }
                 Def::CoreItem(kind, i, name) => {
-                    let ci = core_insts.get(*i as usize).ok_or_else(|| bad("core instance index out of range"))?;
+                    let ci = core_insts
+                        .get(*i as usize)
+                        .ok_or_else(|| bad("core instance index out of range"))?;
                     let e = core_export(self.store, ci, name);
                     match (kind, e) {
                         (ExternalKind::Table, Some(Extern::Table(a))) => tables.push(a),
                         (ExternalKind::Memory, Some(Extern::Memory(a))) => mems.push(a),
                         (ExternalKind::Global, Some(Extern::Global(a))) => globals.push(a),
                         (ExternalKind::Tag, Some(Extern::Tag(a))) => tags.push(a),
-                        _ => return Err(bad(format!("core instance {i} has no {kind:?} export `{name}`"))),
+                        _ => {
+                            return Err(bad(format!(
+                                "core instance {i} has no {kind:?} export `{name}`"
+                            )));
+                        }
                     }
                 }
                 Def::CoreModule(m) => modules.push(m.clone()),
-                Def::CoreInstance(CoreInstanceDef::Instantiate { module, args: margs }) => {
-                    let m = modules.get(*module as usize).cloned().ok_or_else(|| bad("core module index out of range"))?;
+                Def::CoreInstance(CoreInstanceDef::Instantiate {
+                    module,
+                    args: margs,
+                }) => {
+                    let m = modules
+                        .get(*module as usize)
+                        .cloned()
+                        .ok_or_else(|| bad("core module index out of range"))?;
                     let mut linker = Linker::new();
                     for (name, ci) in margs {
-                        let ci = core_insts.get(*ci as usize).ok_or_else(|| bad("core instance index out of range"))?;
+                        let ci = core_insts
+                            .get(*ci as usize)
+                            .ok_or_else(|| bad("core instance index out of range"))?;
                         match ci {
                             CoreInst::Module(id) => linker.instance(self.store, name, *id),
                             CoreInst::Bag(b) => {
@@ -419,8 +478,12 @@ impl Inst<'_> {
                     let (id, start) = self.store.instantiate(m, &imports)?;
                     if let Some(s) = start {
                         call_wasm(self.store, s, &[]).map_err(|e| match e {
-                            HostError::Trap(t) => bad(format!("a core module's start function trapped: {t}")),
-                            HostError::Exit(c) => bad(format!("a core module's start function exited with {c}")),
+                            HostError::Trap(t) => {
+                                bad(format!("a core module's start function trapped: {t}"))
+                            }
+                            HostError::Exit(c) => {
+                                bad(format!("a core module's start function exited with {c}"))
+                            }
                         })?;
                     }
                     self.core_instances.push(id);
@@ -438,7 +501,12 @@ impl Inst<'_> {
                             ExternalKind::Tag => tags.get(i).map(|&f| Extern::Tag(f)),
                             _ => None,
                         };
-                        bag.insert(name.clone(), e.ok_or_else(|| bad(format!("core export `{name}`: index out of range")))?);
+                        bag.insert(
+                            name.clone(),
+                            e.ok_or_else(|| {
+                                bad(format!("core export `{name}`: index out of range"))
+                            })?,
+                        );
                     }
                     core_insts.push(CoreInst::Bag(bag));
                 }
@@ -446,7 +514,11 @@ impl Inst<'_> {
                     let f = match fd {
                         FuncDef::Import(name) => match args.get(name) {
                             Some(Item::Func(f)) => f.clone(),
-                            _ => return Err(bad(format!("import `{name}` is not given a function"))),
+                            _ => {
+                                return Err(bad(format!(
+                                    "import `{name}` is not given a function"
+                                )));
+                            }
                         },
                         FuncDef::Alias(i, name) => match insts.get(*i as usize) {
                             Some(Item::HostInstance(iface)) => Func::Host {
@@ -455,13 +527,28 @@ impl Inst<'_> {
                             },
                             Some(Item::Instance(m)) => match m.get(name) {
                                 Some(Item::Func(f)) => f.clone(),
-                                _ => return Err(bad(format!("instance {i} exports no function `{name}`"))),
+                                _ => {
+                                    return Err(bad(format!(
+                                        "instance {i} exports no function `{name}`"
+                                    )));
+                                }
                             },
-                            _ => return Err(bad(format!("instance {i} exports no function `{name}`"))),
+                            _ => {
+                                return Err(bad(format!(
+                                    "instance {i} exports no function `{name}`"
+                                )));
+                            }
                         },
-                        FuncDef::Lift { core_func, ty, opts } => {
-                            let core = *core_funcs.get(*core_func as usize).ok_or_else(|| bad("core function index out of range"))?;
-                            let (memory, realloc, post_return) = resolve_opts(opts, &core_funcs, &mems)?;
+                        FuncDef::Lift {
+                            core_func,
+                            ty,
+                            opts,
+                        } => {
+                            let core = *core_funcs
+                                .get(*core_func as usize)
+                                .ok_or_else(|| bad("core function index out of range"))?;
+                            let (memory, realloc, post_return) =
+                                resolve_opts(opts, &core_funcs, &mems)?;
                             Func::Lifted(Arc::new(Lifted {
                                 core,
                                 ty: ty.clone(),
@@ -472,7 +559,10 @@ impl Inst<'_> {
                                 state: state.clone(),
                             }))
                         }
-                        FuncDef::Same(i) => funcs.get(*i as usize).cloned().ok_or_else(|| bad("function index out of range"))?,
+                        FuncDef::Same(i) => funcs
+                            .get(*i as usize)
+                            .cloned()
+                            .ok_or_else(|| bad("function index out of range"))?,
                     };
                     funcs.push(f);
                 }
@@ -487,24 +577,43 @@ impl Inst<'_> {
                                 .get(name)
                                 .cloned()
                                 .ok_or_else(|| bad(format!("instance {i} exports no `{name}`")))?,
-                            _ => return Err(bad(format!("instance {i} exports no instance `{name}`"))),
+                            _ => {
+                                return Err(bad(format!(
+                                    "instance {i} exports no instance `{name}`"
+                                )));
+                            }
                         },
-                        InstanceDef::Instantiate { component, args: cargs } => {
-                            let c = comps.get(*component as usize).cloned().ok_or_else(|| bad("component index out of range"))?;
+                        InstanceDef::Instantiate {
+                            component,
+                            args: cargs,
+                        } => {
+                            let c = comps
+                                .get(*component as usize)
+                                .cloned()
+                                .ok_or_else(|| bad("component index out of range"))?;
                             let mut a = HashMap::new();
                             for (name, kind, idx) in cargs {
-                                a.insert(name.clone(), item_of(*kind, *idx, &funcs, &insts, &comps, &modules)?);
+                                a.insert(
+                                    name.clone(),
+                                    item_of(*kind, *idx, &funcs, &insts, &comps, &modules)?,
+                                );
                             }
                             Item::Instance(Arc::new(self.component(&c, &a)?))
                         }
                         InstanceDef::Exports(list) => {
                             let mut m = HashMap::new();
                             for (name, kind, idx) in list {
-                                m.insert(name.clone(), item_of(*kind, *idx, &funcs, &insts, &comps, &modules)?);
+                                m.insert(
+                                    name.clone(),
+                                    item_of(*kind, *idx, &funcs, &insts, &comps, &modules)?,
+                                );
                             }
                             Item::Instance(Arc::new(m))
                         }
-                        InstanceDef::Same(i) => insts.get(*i as usize).cloned().ok_or_else(|| bad("instance index out of range"))?,
+                        InstanceDef::Same(i) => insts
+                            .get(*i as usize)
+                            .cloned()
+                            .ok_or_else(|| bad("instance index out of range"))?,
                     };
                     insts.push(it);
                 }
@@ -519,7 +628,10 @@ impl Inst<'_> {
         }
         let mut out = HashMap::new();
         for (name, kind, idx) in &def.exports {
-            out.insert(name.clone(), item_of(*kind, *idx, &funcs, &insts, &comps, &modules)?);
+            out.insert(
+                name.clone(),
+                item_of(*kind, *idx, &funcs, &insts, &comps, &modules)?,
+            );
         }
         Ok(out)
     }
@@ -543,7 +655,9 @@ impl Inst<'_> {
             }
         };
         let hostfn = self.host.func(&interface, &name, ty).ok_or_else(|| {
-            Error::link(format!("the host does not provide {interface}: {name}: {ty}"))
+            Error::link(format!(
+                "the host does not provide {interface}: {name}: {ty}"
+            ))
         })?;
         let (memory, realloc, _) = resolve_opts(opts, core_funcs, mems)?;
         let encoding = opts.encoding;
@@ -615,7 +729,11 @@ fn resolve_opts(
     };
     let memory = match opts.memory {
         None => None,
-        Some(m) => Some(*mems.get(m as usize).ok_or_else(|| bad("canon option: memory index out of range"))?),
+        Some(m) => Some(
+            *mems
+                .get(m as usize)
+                .ok_or_else(|| bad("canon option: memory index out of range"))?,
+        ),
     };
     Ok((memory, get_f(opts.realloc)?, get_f(opts.post_return)?))
 }

@@ -25,9 +25,7 @@ use wasmparser::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
-pub use instance::{
-    ComponentHost, ComponentInstance, HostFn, Item, Lifted, instantiate,
-};
+pub use instance::{ComponentHost, ComponentInstance, HostFn, Item, Lifted, instantiate};
 pub use types::{FuncTy, Ty, Val};
 
 /// `\0asm` with a component's version and layer (0x0d 0x00 0x01 0x00).
@@ -74,7 +72,10 @@ pub enum CoreFuncDef {
 #[derive(Debug, Clone)]
 pub enum CoreInstanceDef {
     /// Instantiate core module `module` with (name, core instance) args.
-    Instantiate { module: u32, args: Vec<(String, u32)> },
+    Instantiate {
+        module: u32,
+        args: Vec<(String, u32)>,
+    },
     /// A bag of core items: (name, kind, index).
     Exports(Vec<(String, ExternalKind, u32)>),
 }
@@ -239,14 +240,26 @@ impl Component {
                     unchecked_range, ..
                 } => {
                     let start = unchecked_range.start as usize;
-                    let m = Module::new(&bytes[start..unchecked_range.end as usize]).map_err(|mut e| {
+                    let Some(module_bytes) = bytes.get(start..unchecked_range.end as usize) else {
+                        return Err(Error::at(
+                            ErrorKind::Malformed,
+                            "malformed component: a core module section runs past the end of the file",
+                            bytes.len(),
+                        ));
+                    };
+                    let m = Module::new(module_bytes).map_err(|mut e| {
                         e.module_offset = e.module_offset.map(|o| o + start);
-                        e.message = format!("in the core module at byte offset {start:#x}: {}", e.message);
+                        e.message = format!(
+                            "in the core module at byte offset {start:#x}: {}",
+                            e.message
+                        );
                         e
                     })?;
                     let m = Arc::new(m);
                     modules.push(m.clone());
-                    let top = stack.last_mut().expect("a module section is inside a component");
+                    let top = stack
+                        .last_mut()
+                        .expect("a module section is inside a component");
                     top.defs.push(Def::CoreModule(m));
                     top.n_core_modules += 1;
                 }
@@ -257,7 +270,10 @@ impl Component {
                             wasmparser::Instance::Instantiate { module_index, args } => {
                                 CoreInstanceDef::Instantiate {
                                     module: module_index,
-                                    args: args.iter().map(|a| (a.name.to_string(), a.index)).collect(),
+                                    args: args
+                                        .iter()
+                                        .map(|a| (a.name.to_string(), a.index))
+                                        .collect(),
                                 }
                             }
                             wasmparser::Instance::FromExports(ex) => CoreInstanceDef::Exports(
@@ -307,24 +323,35 @@ impl Component {
                                 let name = name.to_string();
                                 match kind {
                                     ComponentExternalKind::Func => {
-                                        t.defs.push(Def::Func(FuncDef::Alias(instance_index, name)));
+                                        t.defs
+                                            .push(Def::Func(FuncDef::Alias(instance_index, name)));
                                         t.n_funcs += 1;
                                     }
                                     ComponentExternalKind::Instance => {
-                                        t.defs.push(Def::Instance(InstanceDef::Alias(instance_index, name)));
+                                        t.defs.push(Def::Instance(InstanceDef::Alias(
+                                            instance_index,
+                                            name,
+                                        )));
                                         t.n_instances += 1;
                                     }
                                     ComponentExternalKind::Component => {
-                                        t.defs.push(Def::Unsupported("a component exported by an instance"));
+                                        t.defs.push(Def::Unsupported(
+                                            "a component exported by an instance",
+                                        ));
                                         t.n_components += 1;
                                     }
                                     ComponentExternalKind::Module => {
-                                        t.defs.push(Def::Unsupported("a core module exported by an instance"));
+                                        t.defs.push(Def::Unsupported(
+                                            "a core module exported by an instance",
+                                        ));
                                         t.n_core_modules += 1;
                                     }
                                     ComponentExternalKind::Type => {}
                                     ComponentExternalKind::Value => {
-                                        return Err(unsupported("component values are not supported", offset));
+                                        return Err(unsupported(
+                                            "component values are not supported",
+                                            offset,
+                                        ));
                                     }
                                 }
                             }
@@ -341,21 +368,26 @@ impl Component {
                                     )));
                                     t.n_core_funcs += 1;
                                 } else {
-                                    t.defs.push(Def::CoreItem(kind, instance_index, name.to_string()));
+                                    t.defs.push(Def::CoreItem(
+                                        kind,
+                                        instance_index,
+                                        name.to_string(),
+                                    ));
                                 }
                             }
                             ComponentAlias::Outer { kind, count, index } => {
                                 let depth = stack.len();
-                                let outer = depth
-                                    .checked_sub(1 + count as usize)
-                                    .map(|i| &stack[i]);
+                                let outer =
+                                    depth.checked_sub(1 + count as usize).map(|i| &stack[i]);
                                 match kind {
                                     ComponentOuterAliasKind::CoreModule => {
                                         let m = outer.and_then(|o| nth_module(o, index));
                                         let t = top(&mut stack);
                                         t.defs.push(match m {
                                             Some(m) => Def::CoreModule(m),
-                                            None => Def::Unsupported("an outer alias of an imported core module"),
+                                            None => Def::Unsupported(
+                                                "an outer alias of an imported core module",
+                                            ),
                                         });
                                         t.n_core_modules += 1;
                                     }
@@ -364,7 +396,9 @@ impl Component {
                                         let t = top(&mut stack);
                                         t.defs.push(match c {
                                             Some(c) => Def::Component(c),
-                                            None => Def::Unsupported("an outer alias of an imported component"),
+                                            None => Def::Unsupported(
+                                                "an outer alias of an imported component",
+                                            ),
                                         });
                                         t.n_components += 1;
                                     }
@@ -375,8 +409,8 @@ impl Component {
                     }
                 }
                 Payload::ComponentTypeSection(r) => {
-                    let base = validator.types(0).map_or(0, |t| t.component_type_count())
-                        - r.count();
+                    let base =
+                        validator.types(0).map_or(0, |t| t.component_type_count()) - r.count();
                     for (i, ty) in r.into_iter().enumerate() {
                         let ty = ty.map_err(|e| invalid(&e))?;
                         if let wasmparser::ComponentType::Resource { dtor, .. } = ty {
@@ -444,11 +478,20 @@ impl Component {
                             | CanonicalFunction::ResourceRep { resource } => {
                                 let key = match types.component_any_type_at(resource) {
                                     ComponentAnyTypeId::Resource(r) => keys.key(r.resource()),
-                                    _ => return Err(unsupported("resource built-in on a non-resource type", offset)),
+                                    _ => {
+                                        return Err(unsupported(
+                                            "resource built-in on a non-resource type",
+                                            offset,
+                                        ));
+                                    }
                                 };
                                 let d = match c {
-                                    CanonicalFunction::ResourceNew { .. } => CoreFuncDef::ResourceNew(key),
-                                    CanonicalFunction::ResourceDrop { .. } => CoreFuncDef::ResourceDrop(key),
+                                    CanonicalFunction::ResourceNew { .. } => {
+                                        CoreFuncDef::ResourceNew(key)
+                                    }
+                                    CanonicalFunction::ResourceDrop { .. } => {
+                                        CoreFuncDef::ResourceDrop(key)
+                                    }
                                     _ => CoreFuncDef::ResourceRep(key),
                                 };
                                 t.defs.push(Def::CoreFunc(d));
@@ -456,9 +499,12 @@ impl Component {
                             }
                             other => {
                                 let name = format!("{other:?}");
-                                let name = name.split([' ', '{', '(']).next().unwrap_or("").to_string();
+                                let name =
+                                    name.split([' ', '{', '(']).next().unwrap_or("").to_string();
                                 return Err(unsupported(
-                                    format!("canonical built-in `{name}` (async, threads or GC) is not supported"),
+                                    format!(
+                                        "canonical built-in `{name}` (async, threads or GC) is not supported"
+                                    ),
                                     offset,
                                 ));
                             }
@@ -466,7 +512,10 @@ impl Component {
                     }
                 }
                 Payload::ComponentStartSection { range, .. } => {
-                    return Err(unsupported("component start functions are not supported", range.start));
+                    return Err(unsupported(
+                        "component start functions are not supported",
+                        range.start,
+                    ));
                 }
                 Payload::ComponentImportSection(r) => {
                     let is_top = stack.len() == 1;
@@ -494,7 +543,8 @@ impl Component {
                                 }
                             }
                             ComponentTypeRef::Instance(_) => {
-                                t.defs.push(Def::Instance(InstanceDef::Import(name.clone())));
+                                t.defs
+                                    .push(Def::Instance(InstanceDef::Import(name.clone())));
                                 t.n_instances += 1;
                                 if is_top {
                                     let types = validator.types(0).expect("inside a component");
@@ -522,7 +572,10 @@ impl Component {
                             }
                             ComponentTypeRef::Type(_) => {}
                             ComponentTypeRef::Value(_) => {
-                                return Err(unsupported("component values are not supported", offset));
+                                return Err(unsupported(
+                                    "component values are not supported",
+                                    offset,
+                                ));
                             }
                         }
                     }
@@ -577,7 +630,11 @@ impl Component {
             }
         }
         let root = root.ok_or_else(|| {
-            Error::at(ErrorKind::Malformed, "malformed component: unexpected end", bytes.len())
+            Error::at(
+                ErrorKind::Malformed,
+                "malformed component: unexpected end",
+                bytes.len(),
+            )
         })?;
         Ok(Component {
             root: Arc::new(root),

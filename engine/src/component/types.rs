@@ -285,7 +285,9 @@ pub(crate) fn conv_val(
                     }
                     Ty::Flags(n.iter().map(|s| s.to_string()).collect())
                 }
-                ComponentDefinedType::Enum(n) => Ty::Enum(n.iter().map(|s| s.to_string()).collect()),
+                ComponentDefinedType::Enum(n) => {
+                    Ty::Enum(n.iter().map(|s| s.to_string()).collect())
+                }
                 ComponentDefinedType::Option { ty, .. } => {
                     Ty::Option(Box::new(conv_val(types, *ty, keys)?))
                 }
@@ -301,7 +303,9 @@ pub(crate) fn conv_val(
                 ),
                 ComponentDefinedType::Own(r) => Ty::Own(keys.key(r.resource())),
                 ComponentDefinedType::Borrow(r) => Ty::Borrow(keys.key(r.resource())),
-                ComponentDefinedType::Map { .. } => return Err("map types are not supported".into()),
+                ComponentDefinedType::Map { .. } => {
+                    return Err("map types are not supported".into());
+                }
                 ComponentDefinedType::FixedLengthList { .. } => {
                     return Err("fixed-length lists are not supported".into());
                 }
@@ -328,6 +332,8 @@ fn prim(p: PrimitiveValType) -> Result<Ty, String> {
         PrimitiveValType::F64 => Ty::F64,
         PrimitiveValType::Char => Ty::Char,
         PrimitiveValType::String => Ty::String,
-        PrimitiveValType::ErrorContext => return Err("error-context (async) is not supported".into()),
+        PrimitiveValType::ErrorContext => {
+            return Err("error-context (async) is not supported".into());
+        }
     })
 }

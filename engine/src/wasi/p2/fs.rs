@@ -90,7 +90,10 @@ fn desc(c: &mut P2Ctx, r: u32) -> std::result::Result<&mut Desc, HostError> {
 }
 
 /// (host path, root) of a directory descriptor.
-fn dir_of(c: &mut P2Ctx, r: u32) -> std::result::Result<FsResult<(PathBuf, usize, u32)>, HostError> {
+fn dir_of(
+    c: &mut P2Ctx,
+    r: u32,
+) -> std::result::Result<FsResult<(PathBuf, usize, u32)>, HostError> {
     let d = desc(c, r)?;
     Ok(if d.file.is_some() {
         Err(abi::ENOTDIR)
@@ -114,7 +117,10 @@ pub(crate) fn get_directories(c: &mut P2Ctx, _: &[Val]) -> R {
     Ok(Some(Val::List(out)))
 }
 
-fn file_of(c: &mut P2Ctx, r: u32) -> std::result::Result<FsResult<(Arc<std::fs::File>, u32)>, HostError> {
+fn file_of(
+    c: &mut P2Ctx,
+    r: u32,
+) -> std::result::Result<FsResult<(Arc<std::fs::File>, u32)>, HostError> {
     let d = desc(c, r)?;
     Ok(match &d.file {
         Some(f) => Ok((f.clone(), d.flags)),
@@ -130,7 +136,11 @@ pub(crate) fn read_via_stream(c: &mut P2Ctx, a: &[Val]) -> R {
         }
         Ok(file)
     });
-    let r = r.map(|file| Some(Val::Own(c.add(Res::Input(InStream::File { file, pos: off })))));
+    let r = r.map(|file| {
+        Some(Val::Own(
+            c.add(Res::Input(InStream::File { file, pos: off })),
+        ))
+    });
     done(r)
 }
 
@@ -142,7 +152,11 @@ pub(crate) fn write_via_stream(c: &mut P2Ctx, a: &[Val]) -> R {
         }
         Ok(file)
     });
-    let r = r.map(|file| Some(Val::Own(c.add(Res::Output(OutStream::File { file, pos: off })))));
+    let r = r.map(|file| {
+        Some(Val::Own(
+            c.add(Res::Output(OutStream::File { file, pos: off })),
+        ))
+    });
     done(r)
 }
 
@@ -197,7 +211,10 @@ pub(crate) fn get_type(c: &mut P2Ctx, a: &[Val]) -> R {
 }
 
 fn time(sec: i64, nsec: i64) -> Val {
-    Val::some(super::datetime(Duration::new(sec.max(0) as u64, nsec.clamp(0, 999_999_999) as u32)))
+    Val::some(super::datetime(Duration::new(
+        sec.max(0) as u64,
+        nsec.clamp(0, 999_999_999) as u32,
+    )))
 }
 
 fn stat_val(md: &std::fs::Metadata) -> Val {
@@ -259,7 +276,11 @@ pub(crate) fn open_at(c: &mut P2Ctx, a: &[Val]) -> R {
                 if oflags & (CREATE | EXCLUSIVE) == (CREATE | EXCLUSIVE) {
                     return Err(abi::EEXIST);
                 }
-                return Err(if oflags & DIRECTORY != 0 { abi::ENOTDIR } else { abi::ELOOP });
+                return Err(if oflags & DIRECTORY != 0 {
+                    abi::ENOTDIR
+                } else {
+                    abi::ELOOP
+                });
             }
             if oflags & (CREATE | EXCLUSIVE) == (CREATE | EXCLUSIVE) {
                 return Err(abi::EEXIST);
@@ -343,7 +364,11 @@ pub(crate) fn read_directory_entry(c: &mut P2Ctx, a: &[Val]) -> R {
     }
 }
 
-fn mutate_dir(c: &mut P2Ctx, a: &[Val], path: &str) -> std::result::Result<FsResult<sandbox::Resolved>, HostError> {
+fn mutate_dir(
+    c: &mut P2Ctx,
+    a: &[Val],
+    path: &str,
+) -> std::result::Result<FsResult<sandbox::Resolved>, HostError> {
     let d = dir_of(c, rep(a, 0)?)?;
     Ok(d.and_then(|(host, _, fl)| {
         if fl & MUTATE_DIRECTORY == 0 {

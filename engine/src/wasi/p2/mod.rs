@@ -74,7 +74,10 @@ impl P2Ctx {
         let mut preopens = Vec::new();
         for p in &cfg.preopens {
             let host = std::fs::canonicalize(&p.host).map_err(|e| {
-                Error::new(ErrorKind::Other, format!("cannot preopen {}: {e}", p.host.display()))
+                Error::new(
+                    ErrorKind::Other,
+                    format!("cannot preopen {}: {e}", p.host.display()),
+                )
             })?;
             if !host.is_dir() {
                 return Err(Error::new(
@@ -230,7 +233,9 @@ fn get_environment(c: &mut P2Ctx, _: &[Val]) -> R {
 }
 
 fn get_arguments(c: &mut P2Ctx, _: &[Val]) -> R {
-    Ok(Some(Val::List(c.args.iter().map(|a| Val::String(a.clone())).collect())))
+    Ok(Some(Val::List(
+        c.args.iter().map(|a| Val::String(a.clone())).collect(),
+    )))
 }
 
 fn initial_cwd(_: &mut P2Ctx, _: &[Val]) -> R {
@@ -274,17 +279,23 @@ fn is_tty(fd: i32) -> bool {
 
 fn get_terminal_stdin(c: &mut P2Ctx, _: &[Val]) -> R {
     let tty = matches!(c.stdin, Stdin::Inherit) && is_tty(0);
-    Ok(Some(Val::Option(tty.then(|| Box::new(Val::Own(c.add(Res::TerminalInput)))))))
+    Ok(Some(Val::Option(
+        tty.then(|| Box::new(Val::Own(c.add(Res::TerminalInput)))),
+    )))
 }
 
 fn get_terminal_stdout(c: &mut P2Ctx, _: &[Val]) -> R {
     let tty = matches!(c.stdout, Output::Inherit) && is_tty(1);
-    Ok(Some(Val::Option(tty.then(|| Box::new(Val::Own(c.add(Res::TerminalOutput)))))))
+    Ok(Some(Val::Option(
+        tty.then(|| Box::new(Val::Own(c.add(Res::TerminalOutput)))),
+    )))
 }
 
 fn get_terminal_stderr(c: &mut P2Ctx, _: &[Val]) -> R {
     let tty = matches!(c.stderr, Output::Inherit) && is_tty(2);
-    Ok(Some(Val::Option(tty.then(|| Box::new(Val::Own(c.add(Res::TerminalOutput)))))))
+    Ok(Some(Val::Option(
+        tty.then(|| Box::new(Val::Own(c.add(Res::TerminalOutput)))),
+    )))
 }
 
 // ---- wasi:io ---------------------------------------------------------------
@@ -354,7 +365,9 @@ fn poll(c: &mut P2Ctx, a: &[Val]) -> R {
     }
     let first = ats.iter().flatten().min().copied();
     block_until(first);
-    Ok(Some(Val::List(ready(Instant::now().max(first.unwrap_or(now))))))
+    Ok(Some(Val::List(ready(
+        Instant::now().max(first.unwrap_or(now)),
+    ))))
 }
 
 fn stream_err(c: &mut P2Ctx, e: std::io::Error) -> Val {
@@ -502,7 +515,9 @@ fn get_random_bytes(_: &mut P2Ctx, a: &[Val]) -> R {
 
 fn get_random_u64(_: &mut P2Ctx, _: &[Val]) -> R {
     let b = random_bytes(8)?;
-    Ok(Some(Val::U64(u64::from_le_bytes(b.try_into().unwrap_or_default()))))
+    Ok(Some(Val::U64(u64::from_le_bytes(
+        b.try_into().unwrap_or_default(),
+    ))))
 }
 
 fn insecure_seed(_: &mut P2Ctx, _: &[Val]) -> R {
@@ -522,62 +537,226 @@ pub const FUNCS: &[(&str, &str, Handler)] = &[
     ("wasi:cli/stdin", "get-stdin", get_stdin),
     ("wasi:cli/stdout", "get-stdout", get_stdout),
     ("wasi:cli/stderr", "get-stderr", get_stderr),
-    ("wasi:cli/terminal-stdin", "get-terminal-stdin", get_terminal_stdin),
-    ("wasi:cli/terminal-stdout", "get-terminal-stdout", get_terminal_stdout),
-    ("wasi:cli/terminal-stderr", "get-terminal-stderr", get_terminal_stderr),
-    ("wasi:io/error", "[method]error.to-debug-string", error_to_debug_string),
+    (
+        "wasi:cli/terminal-stdin",
+        "get-terminal-stdin",
+        get_terminal_stdin,
+    ),
+    (
+        "wasi:cli/terminal-stdout",
+        "get-terminal-stdout",
+        get_terminal_stdout,
+    ),
+    (
+        "wasi:cli/terminal-stderr",
+        "get-terminal-stderr",
+        get_terminal_stderr,
+    ),
+    (
+        "wasi:io/error",
+        "[method]error.to-debug-string",
+        error_to_debug_string,
+    ),
     ("wasi:io/poll", "[method]pollable.ready", pollable_ready),
     ("wasi:io/poll", "[method]pollable.block", pollable_block),
     ("wasi:io/poll", "poll", poll),
     ("wasi:io/streams", "[method]input-stream.read", input_read),
-    ("wasi:io/streams", "[method]input-stream.blocking-read", input_read),
+    (
+        "wasi:io/streams",
+        "[method]input-stream.blocking-read",
+        input_read,
+    ),
     ("wasi:io/streams", "[method]input-stream.skip", input_skip),
-    ("wasi:io/streams", "[method]input-stream.blocking-skip", input_skip),
-    ("wasi:io/streams", "[method]input-stream.subscribe", subscribe_ready),
-    ("wasi:io/streams", "[method]output-stream.check-write", output_check_write),
-    ("wasi:io/streams", "[method]output-stream.write", output_write),
-    ("wasi:io/streams", "[method]output-stream.blocking-write-and-flush", output_write),
-    ("wasi:io/streams", "[method]output-stream.write-zeroes", output_write_zeroes),
-    ("wasi:io/streams", "[method]output-stream.blocking-write-zeroes-and-flush", output_write_zeroes),
-    ("wasi:io/streams", "[method]output-stream.flush", output_flush),
-    ("wasi:io/streams", "[method]output-stream.blocking-flush", output_flush),
-    ("wasi:io/streams", "[method]output-stream.subscribe", subscribe_ready),
+    (
+        "wasi:io/streams",
+        "[method]input-stream.blocking-skip",
+        input_skip,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]input-stream.subscribe",
+        subscribe_ready,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.check-write",
+        output_check_write,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.write",
+        output_write,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.blocking-write-and-flush",
+        output_write,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.write-zeroes",
+        output_write_zeroes,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.blocking-write-zeroes-and-flush",
+        output_write_zeroes,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.flush",
+        output_flush,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.blocking-flush",
+        output_flush,
+    ),
+    (
+        "wasi:io/streams",
+        "[method]output-stream.subscribe",
+        subscribe_ready,
+    ),
     ("wasi:clocks/wall-clock", "now", wall_now),
     ("wasi:clocks/wall-clock", "resolution", wall_resolution),
     ("wasi:clocks/monotonic-clock", "now", mono_now),
     ("wasi:clocks/monotonic-clock", "resolution", mono_resolution),
-    ("wasi:clocks/monotonic-clock", "subscribe-instant", subscribe_instant),
-    ("wasi:clocks/monotonic-clock", "subscribe-duration", subscribe_duration),
+    (
+        "wasi:clocks/monotonic-clock",
+        "subscribe-instant",
+        subscribe_instant,
+    ),
+    (
+        "wasi:clocks/monotonic-clock",
+        "subscribe-duration",
+        subscribe_duration,
+    ),
     ("wasi:random/random", "get-random-bytes", get_random_bytes),
     ("wasi:random/random", "get-random-u64", get_random_u64),
-    ("wasi:random/insecure", "get-insecure-random-bytes", get_random_bytes),
-    ("wasi:random/insecure", "get-insecure-random-u64", get_random_u64),
+    (
+        "wasi:random/insecure",
+        "get-insecure-random-bytes",
+        get_random_bytes,
+    ),
+    (
+        "wasi:random/insecure",
+        "get-insecure-random-u64",
+        get_random_u64,
+    ),
     ("wasi:random/insecure-seed", "insecure-seed", insecure_seed),
-    ("wasi:filesystem/preopens", "get-directories", fs::get_directories),
-    ("wasi:filesystem/types", "[method]descriptor.read-via-stream", fs::read_via_stream),
-    ("wasi:filesystem/types", "[method]descriptor.write-via-stream", fs::write_via_stream),
-    ("wasi:filesystem/types", "[method]descriptor.append-via-stream", fs::append_via_stream),
-    ("wasi:filesystem/types", "[method]descriptor.get-flags", fs::get_flags),
-    ("wasi:filesystem/types", "[method]descriptor.get-type", fs::get_type),
+    (
+        "wasi:filesystem/preopens",
+        "get-directories",
+        fs::get_directories,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.read-via-stream",
+        fs::read_via_stream,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.write-via-stream",
+        fs::write_via_stream,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.append-via-stream",
+        fs::append_via_stream,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.get-flags",
+        fs::get_flags,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.get-type",
+        fs::get_type,
+    ),
     ("wasi:filesystem/types", "[method]descriptor.stat", fs::stat),
-    ("wasi:filesystem/types", "[method]descriptor.stat-at", fs::stat_at),
-    ("wasi:filesystem/types", "[method]descriptor.open-at", fs::open_at),
-    ("wasi:filesystem/types", "[method]descriptor.read-directory", fs::read_directory),
-    ("wasi:filesystem/types", "[method]descriptor.create-directory-at", fs::create_directory_at),
-    ("wasi:filesystem/types", "[method]descriptor.remove-directory-at", fs::remove_directory_at),
-    ("wasi:filesystem/types", "[method]descriptor.unlink-file-at", fs::unlink_file_at),
-    ("wasi:filesystem/types", "[method]descriptor.rename-at", fs::rename_at),
-    ("wasi:filesystem/types", "[method]descriptor.metadata-hash", fs::metadata_hash),
-    ("wasi:filesystem/types", "[method]descriptor.metadata-hash-at", fs::metadata_hash_at),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.stat-at",
+        fs::stat_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.open-at",
+        fs::open_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.read-directory",
+        fs::read_directory,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.create-directory-at",
+        fs::create_directory_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.remove-directory-at",
+        fs::remove_directory_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.unlink-file-at",
+        fs::unlink_file_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.rename-at",
+        fs::rename_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash",
+        fs::metadata_hash,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash-at",
+        fs::metadata_hash_at,
+    ),
     ("wasi:filesystem/types", "[method]descriptor.read", fs::read),
-    ("wasi:filesystem/types", "[method]descriptor.write", fs::write),
-    ("wasi:filesystem/types", "[method]descriptor.set-size", fs::set_size),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.write",
+        fs::write,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.set-size",
+        fs::set_size,
+    ),
     ("wasi:filesystem/types", "[method]descriptor.sync", fs::sync),
-    ("wasi:filesystem/types", "[method]descriptor.sync-data", fs::sync),
-    ("wasi:filesystem/types", "[method]descriptor.readlink-at", fs::readlink_at),
-    ("wasi:filesystem/types", "[method]descriptor.is-same-object", fs::is_same_object),
-    ("wasi:filesystem/types", "[method]directory-entry-stream.read-directory-entry", fs::read_directory_entry),
-    ("wasi:filesystem/types", "filesystem-error-code", fs::filesystem_error_code),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.sync-data",
+        fs::sync,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.readlink-at",
+        fs::readlink_at,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]descriptor.is-same-object",
+        fs::is_same_object,
+    ),
+    (
+        "wasi:filesystem/types",
+        "[method]directory-entry-stream.read-directory-entry",
+        fs::read_directory_entry,
+    ),
+    (
+        "wasi:filesystem/types",
+        "filesystem-error-code",
+        fs::filesystem_error_code,
+    ),
 ];
 
 /// The WASI 0.2 host: a [`ComponentHost`] over a shared [`P2Ctx`].
@@ -632,7 +811,10 @@ impl ComponentHost for P2Host {
     }
 
     fn drop_resource(&self, rep: u32) -> std::result::Result<(), HostError> {
-        self.ctx.lock().unwrap_or_else(|e| e.into_inner()).drop_rep(rep);
+        self.ctx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drop_rep(rep);
         Ok(())
     }
 }
