@@ -370,7 +370,12 @@ impl Session {
                 }])
             }
             Command::Backtrace { limit } => {
-                let mut frames = self.frame_views()?;
+                // `bt N` reads the variables of the N frames it shows only.
+                let mut frames = if limit > 0 {
+                    self.frame_views_paged(limit as usize)?
+                } else {
+                    self.frame_views()?
+                };
                 let total = frames.len();
                 let n = (limit.unsigned_abs() as usize).min(total);
                 if limit < 0 {

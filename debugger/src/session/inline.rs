@@ -134,8 +134,9 @@ impl Session {
     /// only the wasm frames needed are looked up in the DWARF.
     fn vframes_upto(&self, n: usize) -> Res<Vec<VFrame>> {
         let l = self.loaded()?;
-        let frames = self.frames()?;
-        let hide = self.hidden_now(&frames[0], frames.len());
+        // Each wasm frame is at least one frame the user sees.
+        let (frames, total) = self.frames_upto(n.saturating_add(1))?;
+        let hide = self.hidden_now(&frames[0], total);
         let mut out = Vec::new();
         for (i, f) in frames.iter().enumerate() {
             if out.len() > n {
@@ -192,6 +193,36 @@ impl Session {
     /// The wasm frame index of the selected frame.
     pub(super) fn selected_phys(&self) -> usize {
         self.selected_vframe().map_or(self.selected, |v| v.phys)
+    }
+
+    /// Views of every frame, the `full` innermost with their variables and
+    /// the others with their function and line only (a trap thousands of
+    /// frames deep is reported at once; `bt` reads them all).
+    pub(super) fn frame_views_paged(&self, full: usize) -> Res<Vec<crate::api::FrameView>> {
+        let module = self.module()?;
+        let l = self.loaded()?;
+        let interp = self.interp_depth();
+        Ok(self
+            .vframes()?
+            .iter()
+            .enumerate()
+            .map(|(i, vf)| {
+                if i < full {
+                    return self.vframe_view(&module, &l.source, i, vf);
+                }
+                crate::api::FrameView {
+                    index: i,
+                    func_index: vf.info.func_index,
+                    func_name: frame_name(&module, vf),
+                    code_offset: vf.info.code_offset,
+                    args: Vec::new(),
+                    locals: Vec::new(),
+                    source: vf.loc.clone(),
+                    inlined: vf.inline.is_some(),
+                    jit: vf.phys >= interp,
+                }
+            })
+            .collect())
     }
 
     /// Views of every frame, numbered as the user counts them.

@@ -111,7 +111,9 @@ impl Session {
     }
 
     pub(super) fn trap_events(&mut self, t: Trap) -> Vec<Event> {
-        let mut backtrace = self.frame_views().unwrap_or_default();
+        // The innermost frames with their arguments (the REPL shows 12).
+        const TRAP_VIEW_FRAMES: usize = 64;
+        let mut backtrace = self.frame_views_paged(TRAP_VIEW_FRAMES).unwrap_or_default();
         // Fewer post-mortem frames than the trap has: JIT code (mode jit),
         // alone or below interpreted functions. The interpreted frames come
         // first in both lists; the trap's backtrace has the JIT frames too.
@@ -209,17 +211,27 @@ impl Session {
 
     /// Interpreted frames, then the JIT frames below them (mode jit).
     pub(super) fn frames(&self) -> Res<Vec<FrameInfo>> {
+        Ok(self.frames_upto(usize::MAX)?.0)
+    }
+
+    /// The `max` innermost frames (interpreted, then JIT) and how many
+    /// there are in all: only those are read, at any depth.
+    pub(super) fn frames_upto(&self, max: usize) -> Res<(Vec<FrameInfo>, usize)> {
         let rt = self.rt.as_ref().ok_or("No stack.")?;
-        let mut f = match rt.exec.as_ref() {
-            Some(exec) => exec.frames(&rt.store),
-            None if self.jit_paused() => Vec::new(),
+        let (mut f, interp) = match rt.exec.as_ref() {
+            Some(exec) => (exec.frames_upto(&rt.store, max), exec.depth()),
+            None if self.jit_paused() => (Vec::new(), 0),
             None => return Err("No stack.".into()),
         };
         if f.is_empty() && !self.jit_paused() {
             return Err("No stack.".into());
         }
-        f.extend(self.jit_frames());
-        Ok(f)
+        let jit = self.jit_frames();
+        let total = interp + jit.len();
+        if f.len() == interp {
+            f.extend(jit.into_iter().take(max.saturating_sub(interp)));
+        }
+        Ok((f, total))
     }
 
     pub(super) fn selected_frame_view(&self) -> Res<FrameView> {

@@ -592,7 +592,7 @@ impl Session {
     pub(super) fn interp_depth(&self) -> usize {
         self.rt
             .as_ref()
-            .and_then(|rt| Some(rt.exec.as_ref()?.frames(&rt.store).len()))
+            .and_then(|rt| Some(rt.exec.as_ref()?.depth()))
             .unwrap_or(0)
     }
 

@@ -249,7 +249,11 @@ impl Session {
 
     pub(super) fn top_frame(&self) -> Option<FrameInfo> {
         let rt = self.rt.as_ref()?;
-        rt.exec.as_ref()?.frames(&rt.store).into_iter().next()
+        rt.exec
+            .as_ref()?
+            .frames_upto(&rt.store, 1)
+            .into_iter()
+            .next()
     }
 
     pub(super) fn clear_interrupt(&self) {

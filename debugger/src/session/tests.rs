@@ -991,3 +991,50 @@ fn aot_interrupt_pauses_where_it_is_and_continue_finishes_the_call() {
     let expected = sum.wrapping_add(1) as i32;
     assert_eq!(returned(&ev), [expected.to_string()], "{ev:?}");
 }
+
+#[test]
+fn a_deep_trap_reports_every_frame_with_the_innermost_variables() {
+    let mut s = session();
+    let ev = run(&mut s, call("fib", &["1000000"]));
+    let Some(Event::Trapped { message, backtrace }) =
+        ev.iter().find(|e| matches!(e, Event::Trapped { .. }))
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(message, "call stack exhausted");
+    let depth = backtrace.len();
+    assert!(depth > 1000, "{depth} frames");
+    // Every frame is named and placed; the innermost show their arguments,
+    // the deep ones only where they are (`bt` reads the rest).
+    assert!(
+        backtrace
+            .iter()
+            .all(|f| f.func_name == "fib" && f.source.is_some())
+    );
+    assert_eq!(
+        backtrace[0].args[0].value.text,
+        (1_000_000 - depth + 1).to_string()
+    );
+    assert_eq!(backtrace[63].args.len(), 1);
+    assert!(backtrace[depth - 1].args.is_empty());
+    // `bt 3` reads three frames and says how many there are.
+    let ev = run(&mut s, Command::Backtrace { limit: 3 });
+    let Event::Frames { frames, .. } = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(frames.len(), 3);
+    assert_eq!(
+        frames[2].args[0].value.text,
+        (1_000_000 - depth + 3).to_string()
+    );
+    assert!(
+        matches!(&ev[1], Event::Text(t) if t.contains(&format!("3 of {depth} shown"))),
+        "{ev:?}"
+    );
+    // The outermost frame's variables are still there when asked for.
+    let ev = run(&mut s, Command::Frames);
+    let Event::Frames { frames, .. } = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(frames[depth - 1].args[0].value.text, "1000000");
+}

@@ -339,9 +339,15 @@ impl Execution {
 
     /// Frames, innermost first (post-mortem after a trap too).
     pub fn frames(&self, store: &Store) -> Vec<FrameInfo> {
+        self.frames_upto(store, usize::MAX)
+    }
+
+    /// The `max` innermost frames (all when there are fewer), innermost
+    /// first: what a stop shows costs the same at any stack depth.
+    pub fn frames_upto(&self, store: &Store, max: usize) -> Vec<FrameInfo> {
         let n = self.frames.len();
-        let mut out = Vec::with_capacity(n);
-        for (i, f) in self.frames.iter().enumerate().rev() {
+        let mut out = Vec::with_capacity(n.min(max));
+        for (i, f) in self.frames.iter().enumerate().rev().take(max) {
             let Some(code) = store.compiled(f.func) else {
                 continue;
             };
