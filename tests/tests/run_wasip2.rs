@@ -309,3 +309,38 @@ fn resource_used_after_drop_traps() {
         }
     }
 }
+
+#[test]
+fn trace_wasi_prints_interface_calls_in_wave() {
+    use wdb_debugger::engine::wasi::TraceSink;
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let l2 = lines.clone();
+    let cfg = RunConfig {
+        file: fixtures().join("p2cli.wasm"),
+        mode: Mode::Interp,
+        wasi: WasiConfig {
+            args: vec!["p2cli.wasm".into(), "3".into()],
+            stdout: Output::Sink(Arc::new(|_: &[u8]| {})),
+            stderr: Output::Sink(Arc::new(|_: &[u8]| {})),
+            trace: true,
+            trace_sink: Some(TraceSink(Arc::new(move |s: &str| {
+                l2.lock().unwrap().push(s.to_string())
+            }))),
+            ..WasiConfig::default()
+        },
+        ..RunConfig::default()
+    };
+    let r = runner::run(cfg).unwrap();
+    assert_eq!(r.exit_code, Some(1));
+    let lines = lines.lock().unwrap().join("\n");
+    for want in [
+        r#"wasi:cli/environment.get-arguments() -> ["p2cli.wasm", "3"]"#,
+        "wasi:cli/stdout.get-stdout() -> own<",
+        "wasi:io/streams.output-stream.check-write(borrow<",
+        "wasi:io/streams.input-stream.blocking-read(borrow<",
+        ") -> err(closed)",
+        "wasi:cli/exit.exit(err) -> exit(1)",
+    ] {
+        assert!(lines.contains(want), "no `{want}` in:\n{lines}");
+    }
+}

@@ -337,3 +337,57 @@ fn prim(p: PrimitiveValType) -> Result<Ty, String> {
         }
     })
 }
+
+/// `v` in WAVE, wasmtime's value syntax, using its type for names:
+/// `"text"`, `[1, 2]`, `{x: 1, y: 2}`, `some(3)`, `ok`, `err(closed)`,
+/// `{read, write}` for flags. Handles show as `own<N>` / `borrow<N>`
+/// (the resource's representation). A value that does not fit its type
+/// falls back to the untyped form.
+pub fn wave(v: &Val, t: &Ty) -> String {
+    fn items<'a>(it: impl Iterator<Item = String>, open: &str, close: &str) -> String {
+        let v: Vec<String> = it.collect();
+        format!("{open}{}{close}", v.join(", "))
+    }
+    match (t, v) {
+        (Ty::List(e), Val::List(xs)) => items(xs.iter().map(|x| wave(x, e)), "[", "]"),
+        (Ty::Record(fs), Val::Record(xs)) if fs.len() == xs.len() => items(
+            fs.iter()
+                .zip(xs)
+                .map(|((n, t), x)| format!("{n}: {}", wave(x, t))),
+            "{",
+            "}",
+        ),
+        (Ty::Tuple(ts), Val::Tuple(xs)) if ts.len() == xs.len() => {
+            items(ts.iter().zip(xs).map(|(t, x)| wave(x, t)), "(", ")")
+        }
+        (Ty::Variant(cs), Val::Variant(c, p)) => match (cs.get(*c as usize), p) {
+            (Some((n, Some(t))), Some(p)) => format!("{n}({})", wave(p, t)),
+            (Some((n, _)), None) => n.clone(),
+            _ => v.to_string(),
+        },
+        (Ty::Enum(cs), Val::Enum(c)) => cs
+            .get(*c as usize)
+            .cloned()
+            .unwrap_or_else(|| v.to_string()),
+        (Ty::Option(t), Val::Option(Some(p))) => format!("some({})", wave(p, t)),
+        (Ty::Result(ok, err), Val::Result(r)) => {
+            let (name, ty, p) = match r {
+                Ok(p) => ("ok", ok, p),
+                Err(p) => ("err", err, p),
+            };
+            match (ty, p) {
+                (Some(t), Some(p)) => format!("{name}({})", wave(p, t)),
+                _ => name.to_string(),
+            }
+        }
+        (Ty::Flags(ns), Val::Flags(bits)) => items(
+            ns.iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, n)| n.clone()),
+            "{",
+            "}",
+        ),
+        _ => v.to_string(),
+    }
+}

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{Output, Stdin, TraceSink, WasiConfig};
+use crate::component::types::wave;
 use crate::component::{ComponentHost, FuncTy, HostFn, Val};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::HostError;
@@ -787,18 +788,28 @@ impl ComponentHost for P2Host {
         let iface = unversioned(interface)?;
         let &(_, _, h) = FUNCS.iter().find(|(i, n, _)| *i == iface && *n == name)?;
         let ctx = self.ctx.clone();
-        let label = format!("{iface}.{name}");
-        let _ = ty;
+        // `wasi:io/streams.output-stream.write`: the method's resource and name.
+        let short = name
+            .strip_prefix("[method]")
+            .or_else(|| name.strip_prefix("[static]"))
+            .unwrap_or(name);
+        let label = format!("{iface}.{short}");
+        let ty = ty.clone();
         Some(Arc::new(move |args: Vec<Val>| {
             let mut c = ctx.lock().unwrap_or_else(|e| e.into_inner());
             let r = h(&mut c, &args);
             if c.trace_on {
-                let a: Vec<String> = args.iter().map(|v| v.to_string()).collect();
-                let res = match &r {
-                    Ok(Some(v)) => format!(" -> {v}"),
-                    Ok(None) => String::new(),
-                    Err(HostError::Exit(code)) => format!(" -> exit({code})"),
-                    Err(HostError::Trap(m)) => format!(" -> trap: {m}"),
+                let a: Vec<String> = args
+                    .iter()
+                    .zip(&ty.params)
+                    .map(|(v, (_, t))| wave(v, t))
+                    .collect();
+                let res = match (&r, &ty.result) {
+                    (Ok(Some(v)), Some(t)) => format!(" -> {}", wave(v, t)),
+                    (Ok(Some(v)), None) => format!(" -> {v}"),
+                    (Ok(None), _) => String::new(),
+                    (Err(HostError::Exit(code)), _) => format!(" -> exit({code})"),
+                    (Err(HostError::Trap(m)), _) => format!(" -> trap: {m}"),
                 };
                 let line = format!("{label}({}){res}", a.join(", "));
                 match &c.trace {
