@@ -80,6 +80,10 @@ pub fn stub_imports(store: &mut Store, module: &Module) -> Option<Vec<Extern>> {
 /// read its DWARF, best effort. Nothing may panic; a module that validated
 /// must translate.
 pub fn decode(data: &[u8]) {
+    if wdb_engine::component::is_component(data) {
+        decode_component(data);
+        return;
+    }
     let Ok(module) = Module::new(data.to_vec()) else {
         return;
     };
@@ -103,6 +107,20 @@ pub fn decode(data: &[u8]) {
         if len > 0 {
             let _ = store.code_offset_from_pc(func, len - 1);
         }
+    }
+}
+
+/// A component: decoded and validated (nested core modules included), its
+/// imports checked against the WASI 0.2 host. Not instantiated: a start
+/// function could run for ever.
+fn decode_component(data: &[u8]) {
+    let Ok(c) = wdb_engine::component::Component::new(data) else {
+        return;
+    };
+    let host = wdb_engine::wasi::p2::P2Host::new(Default::default()).expect("no preopens");
+    let _ = wdb_engine::component::instance::missing_imports(&c, &host);
+    for m in &c.modules {
+        assert!(m.num_funcs() >= m.num_imported_funcs);
     }
 }
 
