@@ -77,6 +77,26 @@ pub fn parse_u32(s: &str) -> Option<u32> {
     parse_u64(s).and_then(|v| u32::try_from(v).ok())
 }
 
+/// Whether `text` is a `call` argument the session takes for a parameter
+/// of type `ty`: a value of that type, or for an `i32` (a C pointer) also a
+/// string `"text"`, bytes `b"\x00"` or a scratch cell `&NAME` (copied into
+/// guest memory by the session, see `call` in the REPL).
+pub fn check_call_arg(ty: wdb_engine::ValType, text: &str) -> Result<(), String> {
+    use crate::session::callargs::{CallArg, classify};
+    let t = text.trim();
+    let arg = classify(t)?;
+    let name = wdb_engine::value::valtype_name(ty);
+    match arg {
+        CallArg::Plain(_) => wdb_engine::args::parse_value(ty, t)
+            .map(|_| ())
+            .map_err(|why| format!("`{t}` is not a valid {name} ({why})")),
+        CallArg::Bytes(_) | CallArg::Cell(_) if ty == wdb_engine::ValType::I32 => Ok(()),
+        CallArg::Bytes(_) | CallArg::Cell(_) => Err(format!(
+            "strings and &cells go to i32 (pointer) parameters, not to a {name}"
+        )),
+    }
+}
+
 /// An unsigned number as [`wdb_engine::literal`] reads it.
 pub fn parse_u64(s: &str) -> Option<u64> {
     wdb_engine::literal::parse_uint(s)
@@ -389,10 +409,12 @@ pub enum Event {
         func: String,
         values: Vec<ValueView>,
     },
-    /// `finish` ended the selected frame with these values.
+    /// `finish` ended the selected frame with these values; a single value
+    /// entered the value history as `$history`.
     FinishReturned {
         func: String,
         values: Vec<ValueView>,
+        history: Option<u32>,
     },
     Trapped {
         message: String,

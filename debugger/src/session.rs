@@ -530,7 +530,7 @@ impl Session {
 mod tests;
 
 mod breakpoints;
-mod callargs;
+pub(crate) mod callargs;
 mod checks;
 mod eval;
 mod info;

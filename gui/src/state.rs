@@ -222,7 +222,7 @@ impl DebugState {
                 self.memory.invalidate();
                 fx.refresh = true;
             }
-            Event::Returned { func, values } | Event::FinishReturned { func, values } => {
+            Event::Returned { func, values } | Event::FinishReturned { func, values, .. } => {
                 self.run = Some(RunState::Returned {
                     func: func.clone(),
                     values: values_text(&values),

@@ -17,14 +17,8 @@ pub fn check_arg(ty: ValType, text: &str) -> Result<(), String> {
     {
         return Ok(());
     }
-    wdb_debugger::engine::args::parse_value(ty, t)
-        .map(|_| ())
-        .map_err(|why| {
-            format!(
-                "`{text}` is not a valid {} ({why})",
-                wdb_debugger::engine::value::valtype_name(ty)
-            )
-        })
+    // A value, or for a pointer (`i32`) a string, bytes or a `&cell`.
+    wdb_debugger::api::check_call_arg(ty, t)
 }
 
 #[cfg(test)]
@@ -44,6 +38,10 @@ mod tests {
             (ValType::V128, "0x01"),
             (ValType::I32, "0b101"),
             (ValType::F32, "nan:0x1"),
+            // A C API's pointer parameter takes a string, bytes or a cell.
+            (ValType::I32, "\"Ada\""),
+            (ValType::I32, "b\"\\x00\\x01\""),
+            (ValType::I32, "&len"),
         ];
         for (ty, t) in ok {
             assert!(check_arg(ty, t).is_ok(), "{t} as {ty:?}");
@@ -55,6 +53,9 @@ mod tests {
             (ValType::I32, "1.5"),
             (ValType::F64, "1.2.3"),
             (ValType::V128, "12"),
+            (ValType::I64, "\"Ada\""),
+            (ValType::F64, "&len"),
+            (ValType::I32, "\"unterminated"),
         ];
         for (ty, t) in bad {
             assert!(check_arg(ty, t).is_err(), "{t} as {ty:?}");

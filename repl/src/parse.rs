@@ -90,7 +90,7 @@ pub const COMMANDS: &[CmdInfo] = &[
     CmdInfo {
         names: &["call", "invoke"],
         usage: "call[/s] EXPORT [ARGS...]",
-        help: "Call an exported function (a reactor's _initialize runs once first). \"TEXT\" and b\"BYTES\" go to i32 pointer parameters through the module's malloc; &NAME is a scratch cell printed after the call; /s prints a pointer result as a C string.",
+        help: "Call an exported function (a reactor's _initialize runs once first). \"TEXT\" and b\"BYTES\" go to i32 pointer parameters through the module's malloc; &NAME is a scratch cell printed after the call; /s prints a pointer result as a C string. A single result becomes the next value in the history (`p $`, `x/s $`).",
     },
     CmdInfo {
         names: &["continue", "c", "cont"],

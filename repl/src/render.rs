@@ -97,10 +97,21 @@ impl Renderer {
                     let _ = writeln!(out, "[{func} returned {}]", join_values(values));
                 }
             }
-            Event::FinishReturned { func, values } => {
+            Event::FinishReturned {
+                func,
+                values,
+                history,
+            } => {
                 let _ = writeln!(out, "Run till exit from {}", self.style.func(func));
-                if !values.is_empty() {
-                    let _ = writeln!(out, "Value returned: {}", join_values(values));
+                match history {
+                    // gdb's words.
+                    Some(n) => {
+                        let _ = writeln!(out, "Value returned is ${n} = {}", join_values(values));
+                    }
+                    None if !values.is_empty() => {
+                        let _ = writeln!(out, "Value returned: {}", join_values(values));
+                    }
+                    None => {}
                 }
             }
             Event::Trapped { message, backtrace } => {

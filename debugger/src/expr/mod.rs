@@ -18,6 +18,7 @@
 mod c_table;
 pub(crate) mod compile;
 mod eval;
+pub(crate) use eval::from_wasm;
 mod parse;
 mod show;
 #[cfg(test)]

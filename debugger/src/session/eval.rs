@@ -65,12 +65,33 @@ impl Session {
             let shown = env.show(&v, format);
             Ok((v.snapshot(env), shown))
         })??;
+        Ok((self.remember(val), shown))
+    }
+
+    /// Put a value into gdb's value history: its number (`$N`).
+    pub(super) fn remember(&mut self, val: Val) -> u32 {
         if self.history.len() >= MAX_HISTORY {
             self.history.remove(0);
             self.history_base += 1;
         }
         self.history.push(val);
-        Ok((self.history_base + self.history.len() as u32, shown))
+        self.history_base + self.history.len() as u32
+    }
+
+    /// A returned wasm value into the history, typed by the function's DWARF
+    /// return type when it has one (`finish` from a `struct node *` function:
+    /// `p *$` follows it), else as its wasm type: (`$N`, text by that type).
+    pub(super) fn remember_returned(
+        &mut self,
+        ret: Option<&crate::dwarf::units::Ty>,
+        v: Value,
+    ) -> (u32, Option<String>) {
+        let typed = self.typed_return(ret, v);
+        let (val, text) = match typed {
+            Some((val, text)) => (val, Some(text)),
+            None => (crate::expr::from_wasm(v), None),
+        };
+        (self.remember(val), text)
     }
 
     /// `ptype EXPR|TYPE` (`expand`: members listed) and `whatis`.
@@ -327,7 +348,7 @@ impl Session {
         &self,
         ret: Option<&crate::dwarf::units::Ty>,
         v: Value,
-    ) -> Option<String> {
+    ) -> Option<(Val, String)> {
         let ty = ret?.clone();
         let bits = crate::format::value_bits(v).0.to_le_bytes();
         let size = crate::dwarf::types::byte_size(&ty, 0)? as usize;
@@ -335,7 +356,8 @@ impl Session {
             return None;
         }
         let val = crate::dwarf::names::returned(ty, bits[..size].to_vec());
-        self.with_env(|env| env.show(&val, Format::Natural)).ok()
+        let text = self.with_env(|env| env.show(&val, Format::Natural)).ok()?;
+        Some((val, text))
     }
 }
 

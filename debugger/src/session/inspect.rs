@@ -41,6 +41,11 @@ impl Session {
                     .zip(self.loaded.as_ref())
                     .map(|(f, l)| l.module.display_func_name(f))
                     .unwrap_or_default();
+                // One result is the value history's next `$N` (`p $`, `x/s $`),
+                // as gdb's `call` makes it.
+                if let [v] = values.as_slice() {
+                    self.remember(crate::expr::from_wasm(*v));
+                }
                 let mut values: Vec<ValueView> = values.into_iter().map(value_view).collect();
                 let more = self.call_results(&mut values);
                 let mut events = vec![Event::Returned { func, values }];

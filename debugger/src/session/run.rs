@@ -333,9 +333,14 @@ impl Session {
                     values,
                 }) = finished
                 {
+                    let history = match values.as_slice() {
+                        [v] => Some(self.remember(crate::expr::from_wasm(*v))),
+                        _ => None,
+                    };
                     events.push(Event::FinishReturned {
                         func,
                         values: values.into_iter().map(value_view).collect(),
+                        history,
                     });
                     events.extend(self.report_stop(stop)?);
                     events.push(Event::Text(format!(
@@ -349,10 +354,14 @@ impl Session {
                     let rt = self.rt.as_ref().expect("live");
                     let stack = rt.exec.as_ref().expect("live").operand_stack(&rt.store, 0);
                     let results: Vec<Value> = stack[stack.len().saturating_sub(n)..].to_vec();
-                    // One result with a DWARF return type: shown by that type.
-                    let typed = match results.as_slice() {
-                        [v] => self.typed_return(ret.as_ref(), *v),
-                        _ => None,
+                    // One result: into the value history (as gdb's `Value
+                    // returned is $N`), shown by its DWARF type if it has one.
+                    let (history, typed) = match results.as_slice() {
+                        [v] => {
+                            let (n, typed) = self.remember_returned(ret.as_ref(), *v);
+                            (Some(n), typed)
+                        }
+                        _ => (None, None),
                     };
                     let values = results
                         .iter()
@@ -364,7 +373,11 @@ impl Session {
                             None => value_view(*v),
                         })
                         .collect();
-                    events.push(Event::FinishReturned { func: name, values });
+                    events.push(Event::FinishReturned {
+                        func: name,
+                        values,
+                        history,
+                    });
                 }
                 stop
             }

@@ -194,7 +194,7 @@ fn nexti_steps_over_calls_and_finish_returns_values() {
     );
     run(&mut s, call("fib", &["5"]));
     let ev = run(&mut s, Command::Finish);
-    let Some(Event::FinishReturned { func, values }) = ev
+    let Some(Event::FinishReturned { func, values, .. }) = ev
         .iter()
         .find(|e| matches!(e, Event::FinishReturned { .. }))
     else {
@@ -587,7 +587,7 @@ fn jit_finish_stops_in_the_jit_caller_then_continue_resumes() {
     let ev = run(&mut s, Command::Run { args: None });
     assert_eq!(stopped(&ev).frame.func_name, "is_zero");
     let ev = run(&mut s, Command::Finish);
-    let Some(Event::FinishReturned { func, values }) = ev
+    let Some(Event::FinishReturned { func, values, .. }) = ev
         .iter()
         .find(|e| matches!(e, Event::FinishReturned { .. }))
     else {

@@ -454,3 +454,54 @@ fn run_configuration_passes_args_env_dirs_and_stdin() {
         "the dialog closed"
     );
 }
+
+#[test]
+fn a_c_api_takes_a_string_and_a_scratch_cell_in_the_invoke_form() {
+    let mut h = harness("greet.wasm");
+    // greet(const char *name, int *len): both inputs, left to right.
+    let title = h
+        .get_all_by_label("greet")
+        .min_by(|a, b| a.rect().min.x.total_cmp(&b.rect().min.x))
+        .expect("greet in the Exports panel")
+        .rect();
+    let inputs: Vec<egui::Rect> = {
+        let mut r: Vec<egui::Rect> = h
+            .get_all_by_role(Role::TextInput)
+            .map(|n| n.rect())
+            .filter(|r| r.min.y > title.min.y && r.min.y < title.min.y + 40.0 && r.min.x < 340.0)
+            .collect();
+        r.sort_by(|a, b| a.min.x.total_cmp(&b.min.x));
+        r
+    };
+    assert_eq!(inputs.len(), 2, "{inputs:?}");
+    for (rect, text) in inputs.iter().zip(["\"wdb\"", "&len"]) {
+        click_at(&mut h, rect.center());
+        h.run();
+        h.get_all_by_role(Role::TextInput)
+            .find(|n| n.rect() == *rect)
+            .expect("the input")
+            .type_text(text);
+        h.run();
+    }
+    below_export(&h, "greet", |n| {
+        n.accesskit_node().label().as_deref() == Some("Call")
+    })
+    .click();
+    h.run();
+    h.run();
+    let RunState::Returned { func, values } = h.state().state.run_state() else {
+        panic!("not returned: {:?}", h.state().state.run_state());
+    };
+    assert_eq!(func, "greet");
+    values.parse::<u32>().expect("a pointer");
+    // The cell holds the length of "Hello, wdb!": the string arrived.
+    let len = h.state().state.log.iter().any(|(_, t)| t == "len = 11");
+    assert!(len, "no `len = 11` in {:?}", h.state().state.log);
+    for call in &mut h.state_mut().view.history {
+        call.elapsed = std::time::Duration::from_millis(1);
+    }
+    // The Log shows the cell.
+    h.state_mut().prefs.bottom_tab = BottomTab::Log;
+    h.run();
+    h.snapshot("c_api_string_argument");
+}

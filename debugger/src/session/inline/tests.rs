@@ -277,7 +277,7 @@ fn finish_from_an_inlined_frame_runs_to_the_end_of_its_code() {
     ok(&mut s, Command::MoveFrame(1));
     let ev = ok(&mut s, Command::Finish);
     assert!(
-        ev.iter().any(|e| matches!(e, Event::FinishReturned { func, values } if func == "compute" && values[0].text == "2635")),
+        ev.iter().any(|e| matches!(e, Event::FinishReturned { func, values, .. } if func == "compute" && values[0].text == "2635")),
         "{ev:?}"
     );
     assert_eq!(frames(&mut s, 1)[0].0, "__original_main");
