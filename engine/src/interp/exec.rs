@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::ops::*;
-use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd};
+use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd, watch};
 use crate::ir::{BinKind, Code, DivKind, HandlerKind, LoadKind, Op, StoreKind};
 use crate::runtime::memory::LinearMemory;
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
@@ -198,39 +198,33 @@ fn store_kind(k: StoreKind, addr: u64, off: u32, v: u64, data: &mut [u8]) -> Res
     Ok(())
 }
 
-/// What a memory op touches, for watchpoints: (address operand depth, bytes, write).
-fn mem_access(op: &Op) -> Option<(usize, u32, usize, bool)> {
-    Some(match *op {
-        Op::I32Load(o)
-        | Op::I32Load8S(o)
-        | Op::I32Load8U(o)
-        | Op::I32Load16S(o)
-        | Op::I32Load16U(o)
-        | Op::I64Load8S(o)
-        | Op::I64Load8U(o)
-        | Op::I64Load16S(o)
-        | Op::I64Load16U(o)
-        | Op::I64Load32S(o)
-        | Op::I64Load32U(o)
-        | Op::I64Load(o) => {
-            let n = match op {
-                Op::I32Load8S(_) | Op::I32Load8U(_) | Op::I64Load8S(_) | Op::I64Load8U(_) => 1,
-                Op::I32Load16S(_) | Op::I32Load16U(_) | Op::I64Load16S(_) | Op::I64Load16U(_) => 2,
-                Op::I64Load(_) => 8,
-                _ => 4,
-            };
-            (1, o, n, false)
+/// Bytes in use by memory `m` (store address): the loop's own memory is in
+/// `mem`, the others in the store.
+fn mem_len(store: &Store, mem: &Mem, m: u32) -> usize {
+    if m == mem.addr {
+        mem.data.len()
+    } else {
+        store.memories.get(m as usize).map_or(0, |x| x.data.len())
+    }
+}
+
+/// A copy of bytes `r` of memory `m` (see `mem_len`); empty if out of bounds.
+#[cold]
+fn mem_bytes(store: &Store, mem: &Mem, m: u32, r: std::ops::Range<usize>) -> Vec<u8> {
+    let data: &[u8] = if m == mem.addr {
+        &mem.data
+    } else {
+        match store.memories.get(m as usize) {
+            Some(x) => &x.data,
+            None => return Vec::new(),
         }
-        Op::I32Store(o) | Op::I64Store32(o) => (2, o, 4, true),
-        Op::I64Store(o) => (2, o, 8, true),
-        Op::I32Store8(o) | Op::I64Store8(o) => (2, o, 1, true),
-        Op::I32Store16(o) | Op::I64Store16(o) => (2, o, 2, true),
-        _ => return None,
-    })
+    };
+    data.get(r).map(<[u8]>::to_vec).unwrap_or_default()
 }
 
 struct PendingWatch {
     index: usize,
+    memory: u32,
     addr: u32,
     len: u32,
     write: bool,
@@ -1135,6 +1129,11 @@ impl Execution {
                             pc: at as u32,
                         });
                     }
+                    // The original under a watch patch: this loop checks
+                    // every access itself.
+                    if op.is_watch_patch() {
+                        op = code!().unfused[at];
+                    }
                 }
                 if let Some(s) = steps {
                     if s == 0 {
@@ -1159,28 +1158,21 @@ impl Execution {
                 if let Some(s) = &mut ctl.stacks {
                     s.instruction(func, pc.pc(ops));
                 }
-                if !ctl.watch.is_empty()
-                    && let Some((depth, off, n, write)) = mem_access(&op)
-                {
+                if !ctl.watch.is_empty() {
+                    let at_sp = sp.idx(base);
+                    let len_of = |m: u32| mem_len(store, mem, m);
+                    if let Some(h) =
+                        watch::hit(&ctl.watch, store, code!(), op, stack!(), at_sp, len_of)
                     {
-                        let a = (st!(sp - depth) as u32 as u64) + off as u64;
-                        for (index, w) in ctl.watch.iter().enumerate() {
-                            let hit = Some(w.memory) == code!().memory
-                                && a < w.addr as u64 + w.len as u64
-                                && (w.addr as u64) < a + n as u64
-                                && ((write && w.on_write) || (!write && w.on_read));
-                            if hit && a + n as u64 <= mem.data.len() as u64 {
-                                let r = a as usize..a as usize + n;
-                                pending = Some(PendingWatch {
-                                    index,
-                                    addr: a as u32,
-                                    len: n as u32,
-                                    write,
-                                    old: mem.data[r].to_vec(),
-                                });
-                                break;
-                            }
-                        }
+                        let r = h.addr as usize..h.addr as usize + h.len as usize;
+                        pending = Some(PendingWatch {
+                            index: h.index,
+                            memory: h.memory,
+                            addr: h.addr,
+                            len: h.len,
+                            write: h.write,
+                            old: mem_bytes(store, mem, h.memory, r),
+                        });
                     }
                 }
             }
@@ -1211,6 +1203,37 @@ impl Execution {
                         save!(pc - 1);
                         self.resume_bp = Some((self.frames.len(), here));
                         return RunOutcome::Paused(PauseReason::Breakpoint { func, pc: here });
+                    }
+                    Op::Watched => {
+                        // A memory op patched for watchpoints (`watch.rs`):
+                        // a scalar access to memory 0 is checked here; the
+                        // rest, and every possible hit, out of line.
+                        let here = (pc - 1).pc(ops);
+                        let orig = code!().unfused[here];
+                        let maybe = match watch::scalar(orig) {
+                            Some((depth, len, write, off)) => {
+                                let a = (st!(sp - depth) as u32 as u64) + off as u64;
+                                watch::overlaps(&ctl.watch, mem.addr, a, len, write)
+                            }
+                            None => true,
+                        };
+                        if maybe {
+                            let at_sp = sp.idx(base);
+                            let len_of = |m: u32| mem_len(store, mem, m);
+                            if watch::hit(&ctl.watch, store, code!(), orig, stack!(), at_sp, len_of)
+                                .is_some()
+                            {
+                                // Run it in the one-instruction debug
+                                // executor, which pauses right after it.
+                                save!(pc - 1);
+                                if code!().ops[here] == Op::Breakpoint {
+                                    self.resume_bp = Some((self.frames.len(), here as u32));
+                                }
+                                return self.exec_inner::<true>(store, ctl, Some(1), mem);
+                            }
+                        }
+                        op = orig;
+                        continue 'dispatch;
                     }
                     Op::Br(t) => branch!(t),
                     Op::BrDrop { target, drop, keep } => {
@@ -2310,7 +2333,7 @@ impl Execution {
             if DEBUG && let Some(w) = pending.take() {
                 {
                     let r = w.addr as usize..w.addr as usize + w.len as usize;
-                    let new = mem.data.get(r).map(<[u8]>::to_vec).unwrap_or_default();
+                    let new = mem_bytes(store, mem, w.memory, r);
                     save!(pc);
                     return RunOutcome::Paused(PauseReason::Watchpoint {
                         index: w.index,

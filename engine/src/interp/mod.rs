@@ -24,10 +24,14 @@ pub mod simd;
 mod tests;
 #[cfg(test)]
 mod tests_wasm3;
+#[cfg(test)]
+mod tests_watch;
+mod watch;
 
 pub use pred::{BreakCheck, NumTy, Pred, PredBin, PredError, PredOp, PredUn};
 pub use profile::StackProfile;
 pub use simd::SimdOp;
+pub(crate) use watch::WatchPatch;
 
 use std::sync::Arc;
 
@@ -73,7 +77,7 @@ pub enum RunOutcome {
     Exited(i32),
 }
 
-/// A linear-memory range to watch (debug path only).
+/// A linear-memory range to watch: `memory` is the memory's store address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchRange {
     pub memory: u32,
@@ -108,13 +112,11 @@ pub struct FuncCounters {
 }
 
 impl RunControl {
-    /// Whether the debug (instrumented) executor is needed.
+    /// Whether the debug (instrumented) executor is needed. Watchpoints
+    /// are not a reason: the plain executor serves them through patched
+    /// memory ops (`interp/watch.rs`).
     pub fn needs_debug(&self) -> bool {
-        self.fuel.is_some()
-            || self.count_instructions
-            || self.profile.is_some()
-            || self.stacks.is_some()
-            || !self.watch.is_empty()
+        self.fuel.is_some() || self.count_instructions || self.profile.is_some() || self.stacks.is_some()
     }
 }
 
@@ -249,6 +251,7 @@ impl Execution {
         if let Some(out) = self.start(store, ctl) {
             return out;
         }
+        store.sync_watch(&ctl.watch);
         if ctl.needs_debug() {
             self.exec::<true>(store, ctl, None)
         } else {
@@ -499,10 +502,10 @@ impl Store {
             FuncKind::Wasm {
                 instance, index, ..
             } => {
-                let code = Arc::new(crate::translate::translate(
-                    &self.instances[instance.0 as usize],
-                    *index,
-                )?);
+                let mut code =
+                    crate::translate::translate(&self.instances[instance.0 as usize], *index)?;
+                self.patch_new_code(&mut code);
+                let code = Arc::new(code);
                 if let FuncKind::Wasm { code: slot, .. } = &mut self.funcs[func as usize].kind {
                     *slot = Some(code.clone());
                 }

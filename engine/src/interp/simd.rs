@@ -310,6 +310,36 @@ impl SimdOp {
         }
     }
 
+    /// A memory op's access: (static offset, bytes, write); its address is
+    /// the deepest operand (`stack_slots().0` slots down).
+    pub fn mem_access(self) -> Option<(u32, u32, bool)> {
+        use SimdOp::*;
+        Some(match self {
+            V128Load { offset } => (offset, 16, false),
+            V128Load8x8S { offset }
+            | V128Load8x8U { offset }
+            | V128Load16x4S { offset }
+            | V128Load16x4U { offset }
+            | V128Load32x2S { offset }
+            | V128Load32x2U { offset }
+            | V128Load64Splat { offset }
+            | V128Load64Zero { offset } => (offset, 8, false),
+            V128Load8Splat { offset } => (offset, 1, false),
+            V128Load16Splat { offset } => (offset, 2, false),
+            V128Load32Splat { offset } | V128Load32Zero { offset } => (offset, 4, false),
+            V128Store { offset } => (offset, 16, true),
+            V128Load8Lane { offset, .. } => (offset, 1, false),
+            V128Load16Lane { offset, .. } => (offset, 2, false),
+            V128Load32Lane { offset, .. } => (offset, 4, false),
+            V128Load64Lane { offset, .. } => (offset, 8, false),
+            V128Store8Lane { offset, .. } => (offset, 1, true),
+            V128Store16Lane { offset, .. } => (offset, 2, true),
+            V128Store32Lane { offset, .. } => (offset, 4, true),
+            V128Store64Lane { offset, .. } => (offset, 8, true),
+            _ => return None,
+        })
+    }
+
     /// Slots popped and pushed by [`exec`] for this op (a `v128` is two
     /// slots), for the translator's stack-height bookkeeping.
     pub fn stack_slots(self) -> (usize, usize) {

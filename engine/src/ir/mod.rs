@@ -22,6 +22,9 @@ pub enum Op {
     Unreachable,
     /// A patched breakpoint; the original op is kept in [`Code::patched`].
     Breakpoint,
+    /// A memory op patched while watchpoints exist (`interp/watch.rs`): the
+    /// original is `Code::unfused[pc]`.
+    Watched,
 
     // Control. `target` is an absolute pc.
     Br(u32),
@@ -1558,6 +1561,9 @@ pub struct Code {
     /// runs, one wasm instruction per op, so stepping, fuel, counters and
     /// watchpoints stay exact.
     pub unfused: Vec<Op>,
+    /// Superinstructions put back to their first op while memory ops are
+    /// patched for watchpoints: (pc, fused op), restored after.
+    pub watch_fused: Vec<(u32, Op)>,
 }
 
 impl Code {
@@ -1572,7 +1578,7 @@ impl Code {
     /// that had a breakpoint.
     pub fn unfuse(&mut self) {
         for (op, &orig) in self.ops.iter_mut().zip(&self.unfused) {
-            if *op != Op::Breakpoint {
+            if *op != Op::Breakpoint && *op != Op::Watched {
                 *op = orig;
             }
         }

@@ -137,6 +137,9 @@ pub struct Store {
     pub(crate) elem_any: Vec<bool>,
     /// Conditions and ignore counts of patched breakpoints (`interp::pred`).
     pub(crate) break_checks: crate::interp::pred::BreakChecks,
+    /// Which memory ops of translated code are patched for watchpoints
+    /// (`interp/watch.rs`).
+    pub(crate) watch_patch: crate::interp::WatchPatch,
 }
 
 fn limit(message: impl Into<String>) -> Error {
@@ -164,6 +167,7 @@ impl Store {
             elems: Vec::new(),
             elem_any: Vec::new(),
             break_checks: Default::default(),
+            watch_patch: Default::default(),
         }
     }
 

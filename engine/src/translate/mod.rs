@@ -219,6 +219,7 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         gc_locals,
         handlers: t.handlers,
         patched: HashMap::new(),
+        watch_fused: Vec::new(),
     };
     Ok((code, 0))
 }
@@ -242,6 +243,7 @@ fn empty_code() -> Code {
         gc_locals: Box::new([]),
         handlers: Vec::new(),
         patched: HashMap::new(),
+        watch_fused: Vec::new(),
     }
 }
 
