@@ -508,7 +508,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let options = CompileOptions {
         profile: cfg.jit_profile.is_some(),
         fuel: cfg.fuel.is_some(),
-        breakpoints: false,
+        ..CompileOptions::default()
     };
     // Lazy (each function on its first call, inside the run) unless asked
     // to compile everything first.

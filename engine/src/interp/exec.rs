@@ -578,6 +578,8 @@ impl Execution {
         let mut pc = Ip(ops) + top.pc as usize;
         mem.switch(store, code!().memory);
         let mut pending: Option<PendingWatch> = None;
+        // What patched memory ops check inline (see `watch.rs`).
+        let (watch_lo, watch_hi) = watch::bounding_box(&ctl.watch);
 
         // Leave the loop with the machine state written back.
         macro_rules! save {
@@ -1211,9 +1213,9 @@ impl Execution {
                         let here = (pc - 1).pc(ops);
                         let orig = code!().unfused[here];
                         let maybe = match watch::scalar(orig) {
-                            Some((depth, len, write, off)) => {
+                            Some((depth, len, _, off)) => {
                                 let a = (st!(sp - depth) as u32 as u64) + off as u64;
-                                watch::overlaps(&ctl.watch, mem.addr, a, len, write)
+                                a < watch_hi && a + len > watch_lo
                             }
                             None => true,
                         };
@@ -1234,6 +1236,18 @@ impl Execution {
                         }
                         op = orig;
                         continue 'dispatch;
+                    }
+                    Op::WatchedStore { k, off } => {
+                        let addr = st!(sp - 2);
+                        let a = (addr as u32 as u64) + off as u64;
+                        if a < watch_hi && a + k.len() > watch_lo {
+                            // Perhaps watched: the exact check.
+                            op = Op::Watched;
+                            continue 'dispatch;
+                        }
+                        let v = st!(sp - 1);
+                        tri!(store_kind(k, addr, off, v, &mut mem.data));
+                        sp -= 2;
                     }
                     Op::Br(t) => branch!(t),
                     Op::BrDrop { target, drop, keep } => {

@@ -12,7 +12,7 @@
 //! the watch list at the start of each run ([`Store::sync_watch`]) and on
 //! every function translated later ([`Store::code`]).
 
-use crate::ir::{Code, Op};
+use crate::ir::{Code, Op, StoreKind};
 use crate::runtime::Store;
 use crate::runtime::store::FuncKind;
 
@@ -232,16 +232,15 @@ pub(super) fn scalar(op: Op) -> Option<(usize, u64, bool, u32)> {
     Some((depth, len, write, static_offset(op)?))
 }
 
-/// Whether an access of `len` bytes at `addr` of memory `memory` may hit
-/// a watch (the bounds check comes later, in [`hit`]).
-#[inline(always)]
-pub(super) fn overlaps(watch: &[WatchRange], memory: u32, addr: u64, len: u64, write: bool) -> bool {
-    watch.iter().any(|w| {
-        w.memory == memory
-            && (if write { w.on_write } else { w.on_read })
-            && addr < w.addr as u64 + w.len as u64
-            && (w.addr as u64) < addr + len
-    })
+/// The addresses any watched range covers, `lo..hi` over every memory
+/// (empty for none): the executor's inline check; [`hit`] is exact.
+pub(super) fn bounding_box(watch: &[WatchRange]) -> (u64, u64) {
+    let lo = watch.iter().map(|w| w.addr as u64).min();
+    let hi = watch.iter().map(|w| w.addr as u64 + w.len as u64).max();
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        _ => (0, 0),
+    }
 }
 
 /// The static offset of a memory-0 scalar load or store.
@@ -346,12 +345,17 @@ fn patch(code: &mut Code, p: WatchPatch) {
         if !p.covers(code, orig) {
             continue;
         }
+        // A scalar store to memory 0 is checked inline.
+        let patch = match StoreKind::of_any(orig) {
+            Some((k, off)) => Op::WatchedStore { k, off },
+            None => Op::Watched,
+        };
         match code.ops[pc] {
             // A breakpoint keeps its place; resuming it runs the check.
             Op::Breakpoint => {
-                code.patched.insert(pc as u32, Op::Watched);
+                code.patched.insert(pc as u32, patch);
             }
-            _ => code.ops[pc] = Op::Watched,
+            _ => code.ops[pc] = patch,
         }
     }
 }
@@ -360,10 +364,10 @@ fn patch(code: &mut Code, p: WatchPatch) {
 /// unless a breakpoint (which unfuses its function) is set meanwhile.
 fn unpatch(code: &mut Code) {
     for pc in 0..code.ops.len() {
-        if code.ops[pc] == Op::Watched {
+        if code.ops[pc].is_watch_patch() {
             code.ops[pc] = code.unfused[pc];
         } else if code.ops[pc] == Op::Breakpoint
-            && code.patched.get(&(pc as u32)) == Some(&Op::Watched)
+            && code.patched.get(&(pc as u32)).is_some_and(|op| op.is_watch_patch())
         {
             code.patched.insert(pc as u32, code.unfused[pc]);
         }

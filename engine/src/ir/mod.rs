@@ -25,6 +25,12 @@ pub enum Op {
     /// A memory op patched while watchpoints exist (`interp/watch.rs`): the
     /// original is `Code::unfused[pc]`.
     Watched,
+    /// A scalar store to memory 0 patched while watchpoints exist, checked
+    /// inline (the original is `Code::unfused[pc]`).
+    WatchedStore {
+        k: StoreKind,
+        off: u32,
+    },
 
     // Control. `target` is an absolute pc.
     Br(u32),
@@ -1352,7 +1358,35 @@ pub enum StoreKind {
     I32_16,
 }
 
+impl Op {
+    /// A memory op patched for watchpoints (`interp/watch.rs`).
+    pub fn is_watch_patch(self) -> bool {
+        matches!(self, Op::Watched | Op::WatchedStore { .. })
+    }
+}
+
 impl StoreKind {
+    /// Bytes written.
+    pub fn len(self) -> u64 {
+        match self {
+            StoreKind::I32 => 4,
+            StoreKind::I64 => 8,
+            StoreKind::I32_8 => 1,
+            StoreKind::I32_16 => 2,
+        }
+    }
+
+    /// Any scalar store to memory 0 (the narrow i64 stores write the low
+    /// bytes, as the i32 ones do), with its static offset.
+    pub fn of_any(op: Op) -> Option<(StoreKind, u32)> {
+        Some(match op {
+            Op::I64Store32(o) => (StoreKind::I32, o),
+            Op::I64Store8(o) => (StoreKind::I32_8, o),
+            Op::I64Store16(o) => (StoreKind::I32_16, o),
+            op => return StoreKind::of(op),
+        })
+    }
+
     /// The fusable store `op` is, with its static offset.
     pub fn of(op: Op) -> Option<(StoreKind, u32)> {
         Some(match op {
@@ -1578,7 +1612,7 @@ impl Code {
     /// that had a breakpoint.
     pub fn unfuse(&mut self) {
         for (op, &orig) in self.ops.iter_mut().zip(&self.unfused) {
-            if *op != Op::Breakpoint && *op != Op::Watched {
+            if *op != Op::Breakpoint && !op.is_watch_patch() {
                 *op = orig;
             }
         }

@@ -269,6 +269,8 @@ impl<M: ClifModule> Compiler<M> {
             resumable_interrupts: self
                 .interrupt_trampoline
                 .filter(|_| self.resumable_interrupts),
+            watch_stores: self.options.watch_stores,
+            watch_loads: self.options.watch_loads,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         let translated =
@@ -312,6 +314,8 @@ impl<M: ClifModule> Compiler<M> {
             guard_pages: super::guard::GUARD_PAGES,
             direct: &|_| None,
             resumable_interrupts: None,
+            watch_stores: false,
+            watch_loads: false,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         FuncTranslator::new(builder, &env, &mut self.module, func_index).translate_debug_stub()?;

@@ -28,6 +28,8 @@ pub(crate) struct VmLayout {
     pub rt_interrupt_site: i32,
     pub rt_results: i32,
     pub rt_stack_limit: i32,
+    pub rt_watch_lo: i32,
+    pub rt_watch_hi: i32,
     pub mem_base: i32,
     pub mem_len: i32,
     pub func_entry_size: i64,
@@ -102,9 +104,16 @@ pub(crate) enum Libcall {
     /// collect: the calling function's frame is `fp`, and every JIT frame's
     /// references are found through its stack maps.
     Gc,
+    /// (native address, bytes, write) -> 0|1: an access inside the watch
+    /// box: is it a watched one? If so its old bytes are kept for
+    /// `WatchAfter`.
+    WatchBefore,
+    /// (site, fp) -> unwind?: the watched access was made; the debug hook
+    /// pauses right after it (site: `func_index | code_offset << 32`).
+    WatchAfter,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::Gc as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::WatchAfter as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -137,6 +146,8 @@ impl Libcall {
             Libcall::CatchMatch => (&[I32], Some(I32)),
             Libcall::CatchTake => (&[I64, I32, I32], Some(I64)),
             Libcall::Gc => (&[I32, I32, I32, I64, I32, I64], None),
+            Libcall::WatchBefore => (&[I64, I32, I32], Some(I32)),
+            Libcall::WatchAfter => (&[I64, I64], Some(I32)),
         }
     }
 

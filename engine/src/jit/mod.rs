@@ -242,8 +242,22 @@ impl CompiledModule {
     /// calls the debug hook and resumes when it returns (plain code unwinds
     /// at once, which keeps its hot paths free of the slow path's cost).
     pub fn compile_for_debugger(module: Arc<Module>, opt: OptLevel) -> Result<CompiledModule> {
+        Self::compile_for_debugger_with(module, opt, false, false)
+    }
+
+    /// As [`CompiledModule::compile_for_debugger`], with stores (and loads)
+    /// checked against the run's watched ranges (`CompileOptions::watch_stores`,
+    /// `watch_loads`): the code the debugger runs while watchpoints exist.
+    pub fn compile_for_debugger_with(
+        module: Arc<Module>,
+        opt: OptLevel,
+        watch_stores: bool,
+        watch_loads: bool,
+    ) -> Result<CompiledModule> {
         let options = CompileOptions {
             breakpoints: !patch::PATCHED_BREAKPOINTS,
+            watch_stores,
+            watch_loads,
             ..CompileOptions::default()
         };
         Self::compile_lazy(module, opt, true, options)
@@ -634,6 +648,8 @@ fn describe_options(suffix: &str) -> String {
             "fuel" => "fuel checks",
             "profile" => "profiling counters",
             "breakpoints" => "breakpoint checks",
+            "watch" => "store checks for watchpoints",
+            "rwatch" => "load checks for watchpoints",
             other => other,
         })
         .collect();
@@ -699,6 +715,21 @@ pub trait DebugHook {
         _flags: &mut BreakFlags<'_>,
     ) -> AfterInterrupt {
         AfterInterrupt::Unwind(RunOutcome::Paused(PauseReason::Interrupted))
+    }
+
+    /// JIT code compiled with watch checks (`CompileOptions::watch_stores`)
+    /// made a watched access: `stop.frames[0]` is right after it (no
+    /// locals, no takeover) and `reason` a `PauseReason::Watchpoint` with
+    /// the old and new bytes. By default, as an interrupt.
+    fn watched(
+        &mut self,
+        store: &mut Store,
+        stop: JitStop,
+        reason: PauseReason,
+        flags: &mut BreakFlags<'_>,
+    ) -> AfterInterrupt {
+        let _ = reason;
+        self.interrupted(store, stop, flags)
     }
 }
 
@@ -912,6 +943,8 @@ impl JitEngine {
                 prof: std::ptr::null(),
                 interrupt_site: 0,
                 results: [0; vm::RESULT_SLOTS],
+                watch_lo: 0,
+                watch_hi: 0,
             }),
             libcalls: Box::new(vm::libcall_table()),
             mems: Box::default(),
@@ -954,7 +987,7 @@ impl JitEngine {
         let options = CompileOptions {
             profile: self.profile.is_some(),
             fuel: self.fuel,
-            breakpoints: false,
+            ..CompileOptions::default()
         };
         let c = Arc::new(CompiledModule::compile_lazy_with(
             module.clone(),
@@ -1227,6 +1260,32 @@ impl JitEngine {
             } else {
                 std::ptr::null()
             },
+            watch: Vec::new(),
+            watch_pending: None,
+        };
+        // Watched ranges as native addresses (memories never move: see
+        // `runtime::memory`), and their bounding box for the checks of
+        // code compiled with `CompileOptions::watch_stores`.
+        for (index, w) in ctl.watch.iter().enumerate() {
+            if let Some(cell) = self.mems.get(w.memory as usize) {
+                let lo = cell.base as u64 + w.addr as u64;
+                run.watch.push(vm::NativeWatch {
+                    index,
+                    lo,
+                    hi: lo + w.len as u64,
+                    addr: w.addr,
+                    memory: w.memory,
+                    on_read: w.on_read,
+                    on_write: w.on_write,
+                });
+            }
+        }
+        let (watch_lo, watch_hi) = match (
+            run.watch.iter().map(|w| w.lo).min(),
+            run.watch.iter().map(|w| w.hi).max(),
+        ) {
+            (Some(lo), Some(hi)) if hook.is_some() => (lo, hi),
+            _ => (0, 0),
         };
         let fuel = ctl.fuel.map_or(i64::MAX, |f| f.min(i64::MAX as u64) as i64);
         let max_depth = match &self.profile {
@@ -1249,6 +1308,8 @@ impl JitEngine {
             prof,
             interrupt_site: 0,
             results: [0; vm::RESULT_SLOTS],
+            watch_lo,
+            watch_hi,
         };
         let entry = Entry {
             wrapper: self.wrappers[func as usize],

@@ -55,6 +55,14 @@ pub struct CompileOptions {
     /// on for the debugger's code and for AOT code (`wdb compile`, which the
     /// debugger's `mode aot` runs), off for the plain JIT of `wdb run`.
     pub breakpoints: bool,
+    /// Check stores (and with `watch_loads` loads too) against the run's
+    /// watched ranges (`RunControl::watch`), for the debugger's
+    /// watchpoints: a compare and branch per access, so only while
+    /// watchpoints exist (`CompiledModule::compile_for_debugger_with`).
+    /// The check tests the bounding box of the ranges (`RtState::watch_lo
+    /// ..watch_hi`, native addresses); the slow path asks the runtime.
+    pub watch_stores: bool,
+    pub watch_loads: bool,
 }
 
 impl CompileOptions {
@@ -62,6 +70,8 @@ impl CompileOptions {
         profile: true,
         fuel: false,
         breakpoints: false,
+        watch_stores: false,
+        watch_loads: false,
     };
 
     /// What `wdb compile` builds: plain code the debugger can stop in
@@ -70,6 +80,8 @@ impl CompileOptions {
         profile: false,
         fuel: false,
         breakpoints: !super::patch::PATCHED_BREAKPOINTS,
+        watch_stores: false,
+        watch_loads: false,
     };
 
     /// Appended to the AOT fingerprint, so an instrumented image is never
@@ -84,6 +96,12 @@ impl CompileOptions {
         }
         if self.breakpoints {
             s.push_str(" +breakpoints");
+        }
+        if self.watch_stores {
+            s.push_str(" +watch");
+        }
+        if self.watch_loads {
+            s.push_str(" +rwatch");
         }
         s
     }

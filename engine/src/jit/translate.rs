@@ -122,6 +122,10 @@ pub(crate) struct FuncEnv<'m> {
     /// libcall; the debugger pauses there) and goes on when it returns,
     /// instead of unwinding. `None`: plain code.
     pub resumable_interrupts: Option<FuncId>,
+    /// Check stores (and loads) against the run's watch box
+    /// (`CompileOptions::watch_stores`, `watch_loads`).
+    pub watch_stores: bool,
+    pub watch_loads: bool,
 }
 
 /// No arguments, no results, clobbering no register: the site is in the
@@ -1882,22 +1886,30 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 let v = self.pop();
                 let size = self.b.func.dfg.value_type(v).bytes();
                 let p = self.mem_addr(memarg, size);
-                self.b.ins().store(le(), v, p, 0);
+                self.watched(p, size, true, |t| {
+                    t.b.ins().store(le(), v, p, 0);
+                });
             }
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
                 let v = self.pop();
                 let p = self.mem_addr(memarg, 1);
-                self.b.ins().istore8(le(), v, p, 0);
+                self.watched(p, 1, true, |t| {
+                    t.b.ins().istore8(le(), v, p, 0);
+                });
             }
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
                 let v = self.pop();
                 let p = self.mem_addr(memarg, 2);
-                self.b.ins().istore16(le(), v, p, 0);
+                self.watched(p, 2, true, |t| {
+                    t.b.ins().istore16(le(), v, p, 0);
+                });
             }
             O::I64Store32 { memarg } => {
                 let v = self.pop();
                 let p = self.mem_addr(memarg, 4);
-                self.b.ins().istore32(le(), v, p, 0);
+                self.watched(p, 4, true, |t| {
+                    t.b.ins().istore32(le(), v, p, 0);
+                });
             }
             O::MemorySize { mem, .. } => {
                 let len = if self.fast_mem(mem) {
@@ -2420,17 +2432,106 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
 
     fn load(&mut self, memarg: MemArg, ty: Type, size: u32, ext: Ext) {
         let p = self.mem_addr(memarg, size);
-        let ins = self.b.ins();
-        let v = match (ext, size) {
-            (Ext::None, _) => ins.load(ty, le(), p, 0),
-            (Ext::S, 1) => ins.sload8(ty, le(), p, 0),
-            (Ext::U, 1) => ins.uload8(ty, le(), p, 0),
-            (Ext::S, 2) => ins.sload16(ty, le(), p, 0),
-            (Ext::U, 2) => ins.uload16(ty, le(), p, 0),
-            (Ext::S, _) => ins.sload32(le(), p, 0),
-            (Ext::U, _) => ins.uload32(le(), p, 0),
+        let emit = move |t: &mut Self| {
+            let ins = t.b.ins();
+            match (ext, size) {
+                (Ext::None, _) => ins.load(ty, le(), p, 0),
+                (Ext::S, 1) => ins.sload8(ty, le(), p, 0),
+                (Ext::U, 1) => ins.uload8(ty, le(), p, 0),
+                (Ext::S, 2) => ins.sload16(ty, le(), p, 0),
+                (Ext::U, 2) => ins.uload16(ty, le(), p, 0),
+                (Ext::S, _) => ins.sload32(le(), p, 0),
+                (Ext::U, _) => ins.uload32(le(), p, 0),
+            }
         };
+        if !self.env.watch_loads {
+            let v = emit(self);
+            self.push(v);
+            return;
+        }
+        // Both paths load; the result meets at a block parameter.
+        let done = self.b.create_block();
+        self.b.append_block_param(done, ty);
+        self.watched_into(p, size, false, done, emit);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        let v = self.b.block_params(done)[0];
         self.push(v);
+    }
+
+    /// Emit the store `emit` at native address `p`, checked for
+    /// watchpoints in code compiled with `CompileOptions::watch_stores`
+    /// (else as is): inside the run's watch box (`RtState::watch_lo..hi`,
+    /// loaded once: it does not change during a run), a cold path asks the
+    /// runtime whether the access is watched, makes it, and pauses for the
+    /// debugger right after it.
+    fn watched(&mut self, p: ir::Value, size: u32, write: bool, emit: impl Fn(&mut Self)) {
+        if !(write && self.env.watch_stores) {
+            emit(self);
+            return;
+        }
+        let done = self.b.create_block();
+        self.watched_into(p, size, write, done, |t| {
+            emit(t);
+            t.b.ins().iconst(types::I32, 0)
+        });
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+    }
+
+    /// The checked access for [`Self::watched`] and checked loads: `emit`
+    /// makes it (its value goes to `done` when `done` takes one).
+    fn watched_into(
+        &mut self,
+        p: ir::Value,
+        size: u32,
+        write: bool,
+        done: ir::Block,
+        emit: impl Fn(&mut Self) -> ir::Value,
+    ) {
+        let l = self.env.layout;
+        let takes = !self.b.func.dfg.block_params(done).is_empty();
+        let rt = self.load_rt();
+        let lo = self.b.ins().load(types::I64, readonly(), rt, l.rt_watch_lo);
+        let hi = self.b.ins().load(types::I64, readonly(), rt, l.rt_watch_hi);
+        let end = self.b.ins().iadd_imm_s(p, size as i64);
+        let below = self.b.ins().icmp(IntCC::UnsignedLessThan, p, hi);
+        let above = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, lo);
+        let inside = self.b.ins().band(below, above);
+        let slow = self.b.create_block();
+        let fast = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(inside, slow, &[], fast, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(fast);
+        let v = emit(self);
+        let args: Vec<BlockArg> = if takes { vec![BlockArg::Value(v)] } else { vec![] };
+        self.b.ins().jump(done, &args);
+
+        self.b.switch_to_block(slow);
+        let n = self.b.ins().iconst(types::I32, size as i64);
+        let w = self.b.ins().iconst(types::I32, write as i64);
+        self.spill_fuel();
+        let hit = self
+            .libcall(Libcall::WatchBefore, &[p, n, w])
+            .expect("WatchBefore answers");
+        let v = emit(self);
+        let after = self.b.create_block();
+        self.b.set_cold_block(after);
+        let args: Vec<BlockArg> = if takes { vec![BlockArg::Value(v)] } else { vec![] };
+        self.b.ins().brif(hit, after, &[], done, &args);
+        self.b.seal_block(after);
+        self.b.switch_to_block(after);
+        let site = self.func_index as u64 | (self.code_offset as u64) << 32;
+        let site = self.b.ins().iconst(types::I64, site as i64);
+        let fp = self.b.ins().get_frame_pointer(types::I64);
+        let unwind = self
+            .libcall(Libcall::WatchAfter, &[site, fp])
+            .expect("WatchAfter answers");
+        self.trap_if(unwind, 0);
+        self.reload_fuel();
+        self.b.ins().jump(done, &args);
     }
 
     fn bool_to_i32(&mut self, c: ir::Value) -> ir::Value {

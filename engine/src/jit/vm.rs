@@ -75,6 +75,10 @@ pub(crate) struct RtState {
     /// The results of a call the interpreter took over (`TAKEN_OVER`), one
     /// slot each.
     pub results: [u128; RESULT_SLOTS],
+    /// The bounding box of the watched ranges, native addresses (`lo ==
+    /// hi`: none), for code compiled with `CompileOptions::watch_stores`.
+    pub watch_lo: u64,
+    pub watch_hi: u64,
 }
 
 /// `RtState::results`: a call with more results is not taken over.
@@ -116,6 +120,8 @@ pub(crate) fn layout() -> VmLayout {
         rt_interrupt_site: offset_of!(RtState, interrupt_site) as i32,
         rt_results: offset_of!(RtState, results) as i32,
         rt_stack_limit: offset_of!(RtState, stack_limit) as i32,
+        rt_watch_lo: offset_of!(RtState, watch_lo) as i32,
+        rt_watch_hi: offset_of!(RtState, watch_hi) as i32,
         mem_base: offset_of!(MemCell, base) as i32,
         mem_len: offset_of!(MemCell, len) as i32,
         func_entry_size: std::mem::size_of::<FuncEntry>() as i64,
@@ -164,6 +170,33 @@ pub(crate) struct RunCtx {
     /// Pause requests from another thread, in a debug run that takes them
     /// (null otherwise; see `super::PauseHandle`).
     pub pause: *const super::PauseShared,
+    /// The run's watched ranges (`RunControl::watch`), native addresses.
+    pub watch: Vec<NativeWatch>,
+    /// A watched access under way: `WatchBefore` kept its old bytes.
+    pub watch_pending: Option<PendingWatch>,
+}
+
+/// A watched range of a JIT run: `lo..hi` native, `addr` in its memory.
+pub(crate) struct NativeWatch {
+    /// Index in `RunControl::watch`.
+    pub index: usize,
+    pub lo: u64,
+    pub hi: u64,
+    pub addr: u32,
+    /// Store address of the memory.
+    pub memory: u32,
+    pub on_read: bool,
+    pub on_write: bool,
+}
+
+/// A watched access between `WatchBefore` and `WatchAfter`.
+pub(crate) struct PendingWatch {
+    index: usize,
+    memory: u32,
+    addr: u32,
+    len: u32,
+    write: bool,
+    old: Vec<u8>,
 }
 
 /// One function body's native code, for mapping return addresses.
@@ -353,7 +386,76 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::CatchMatch as usize] = lc_catch_match as *const () as usize;
     t[Libcall::CatchTake as usize] = lc_catch_take as *const () as usize;
     t[Libcall::Gc as usize] = lc_gc as *const () as usize;
+    t[Libcall::WatchBefore as usize] = lc_watch_before as *const () as usize;
+    t[Libcall::WatchAfter as usize] = lc_watch_after as *const () as usize;
     t
+}
+
+/// An access of `len` bytes at native address `at` fell in the watch box:
+/// if it touches a watched range (of its kind) and is in bounds, keep its
+/// old bytes for [`lc_watch_after`] and answer 1.
+extern "C" fn lc_watch_before(vmctx: *mut VmCtx, at: u64, len: u32, write: u32) -> u32 {
+    let c = cx(vmctx);
+    let write = write != 0;
+    let end = at.saturating_add(len as u64);
+    let Some(w) = c.run.watch.iter().find(|w| {
+        (if write { w.on_write } else { w.on_read }) && at < w.hi && w.lo < end
+    }) else {
+        return 0;
+    };
+    // The access in its memory's addresses (the range's memory: native
+    // ranges of different memories never overlap).
+    let Some(addr) = (at as i64 - (w.lo as i64 - w.addr as i64))
+        .try_into()
+        .ok()
+        .filter(|&a: &u32| a as u64 + len as u64 <= c.store.memories[w.memory as usize].data.len() as u64)
+    else {
+        // Out of bounds: the access traps as it would anyway.
+        return 0;
+    };
+    let data: &[u8] = &c.store.memories[w.memory as usize].data;
+    let old = data[addr as usize..addr as usize + len as usize].to_vec();
+    c.run.watch_pending = Some(PendingWatch {
+        index: w.index,
+        memory: w.memory,
+        addr,
+        len,
+        write,
+        old,
+    });
+    1
+}
+
+/// The watched access [`lc_watch_before`] saw was made at `site`
+/// (`func_index | code_offset << 32`) of the function whose frame is `fp`:
+/// pause there for the debug hook. Returns 0 to go on, nonzero to unwind.
+extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, fp: u64) -> u32 {
+    let c = cx(vmctx);
+    let Some(w) = c.run.watch_pending.take() else {
+        return 0;
+    };
+    let data: &[u8] = &c.store.memories[w.memory as usize].data;
+    let new = data
+        .get(w.addr as usize..w.addr as usize + w.len as usize)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    c.rt.interrupt_site = 0;
+    let reason = crate::interp::PauseReason::Watchpoint {
+        index: w.index,
+        addr: w.addr,
+        len: w.len,
+        write: w.write,
+        old: w.old,
+        new,
+    };
+    pause_in_jit(
+        vmctx,
+        site as u32,
+        (site >> 32) as u32,
+        fp,
+        std::ptr::null(),
+        Some(reason),
+    )
 }
 
 /// The pieces a libcall works with.
@@ -862,6 +964,19 @@ extern "C" fn lc_interrupt(
     fp: u64,
     area: *const u128,
 ) -> u32 {
+    pause_in_jit(vmctx, func_index, code_offset, fp, area, None)
+}
+
+/// [`lc_interrupt`], or with `reason` a watched access (no locals): ask
+/// the hook, then go on (0) or unwind (nonzero, the trap word set).
+fn pause_in_jit(
+    vmctx: *mut VmCtx,
+    func_index: u32,
+    code_offset: u32,
+    fp: u64,
+    area: *const u128,
+    reason: Option<crate::interp::PauseReason>,
+) -> u32 {
     let mut c = cx(vmctx);
     let Some(hook) = c.run.hook else {
         c.run.frames.clear();
@@ -910,6 +1025,10 @@ extern "C" fn lc_interrupt(
     c.store.gc.foreign_frames += 1;
     let outcome = hook.interrupted(c.store, stop, &mut flags);
     c.store.gc.foreign_frames -= 1;
+    let outcome = match reason {
+        Some(r) => hook.watched(c.store, stop, r, &mut flags),
+        None => hook.interrupted(c.store, stop, &mut flags),
+    };
     c.refresh_mems();
     c.sync_patches();
     match outcome {
