@@ -135,9 +135,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // made for components yet, so `aot` compiles now, as for a plain module.
     let t_compile = Instant::now();
     let options = CompileOptions {
-        profile: false,
         fuel: cfg.fuel.is_some(),
-        breakpoints: false,
+        ..CompileOptions::default()
     };
     if cfg.mode == Mode::Aot {
         note(format!(

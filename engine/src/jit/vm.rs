@@ -1023,12 +1023,11 @@ fn pause_in_jit(
         takeover,
     };
     c.store.gc.foreign_frames += 1;
-    let outcome = hook.interrupted(c.store, stop, &mut flags);
-    c.store.gc.foreign_frames -= 1;
     let outcome = match reason {
         Some(r) => hook.watched(c.store, stop, r, &mut flags),
         None => hook.interrupted(c.store, stop, &mut flags),
     };
+    c.store.gc.foreign_frames -= 1;
     c.refresh_mems();
     c.sync_patches();
     match outcome {
