@@ -23,7 +23,7 @@ use wdb_debugger::worker;
 
 use crate::complete::WdbHelper;
 use crate::highlight::Highlighter;
-use crate::parse::{self, Parsed, ProgramEdit, ReplAction};
+use crate::parse::{self, Parsed, ProgramEdit, ReplAction, Then};
 use crate::render::{Renderer, Style};
 
 pub fn main(args: crate::cli::DebugArgs) -> anyhow::Result<u8> {
@@ -275,14 +275,27 @@ impl<B: Backend> Repl<B> {
                 args,
                 stdin,
                 stdout,
-                run,
+                then,
             } => {
                 p.args = args;
                 p.stdin = stdin;
                 p.stdout = stdout;
-                match self.command(Command::SetProgram(p), out) {
-                    LineResult::Ok if run => self.command(Command::Run { args: None }, out),
-                    r => r,
+                let r = self.command(Command::SetProgram(p), out);
+                if !matches!(r, LineResult::Ok) {
+                    return r;
+                }
+                let main = Command::SetBreakpoint {
+                    spec: wdb_debugger::api::BreakSpec::Function("main".into()),
+                    temporary: true,
+                    condition: None,
+                };
+                match then {
+                    Then::Nothing => r,
+                    Then::Run => self.command(Command::Run { args: None }, out),
+                    Then::Start => match self.command(main, out) {
+                        LineResult::Ok => self.command(Command::Run { args: None }, out),
+                        r => r,
+                    },
                 }
             }
             ProgramEdit::SetEnv(name, value) => {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-pub use program::{ProgramEdit, args_text};
+pub use program::{ProgramEdit, Then, args_text};
 use wdb_debugger::api::{
     BreakSpec, Command, ExamineFormat, Format, InfoWhat, WatchKind, parse_u32,
 };
@@ -372,7 +372,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
             .map_or(Ok(1), |s| number(s, "count").map(i64::from))
     };
     match name {
-        "run" | "r" if let Some(p) = program::parse_run(rest) => p,
+        "run" | "r" if let Some(p) = program::parse_run(rest, program::Then::Run) => p,
         "run" | "r" => cmd(C::Run {
             args: (!words.is_empty()).then(|| words.iter().map(|s| s.to_string()).collect()),
         }),
@@ -395,6 +395,7 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 None => usage("call"),
             }
         }
+        "start" if let Some(p) = program::parse_run(rest, program::Then::Start) => p,
         "start" => Ok(Parsed::Commands {
             commands: vec![
                 C::SetBreakpoint {

@@ -718,7 +718,10 @@ fn a_component_is_named_as_one() {
         &out,
         2,
         "",
-        &[&format!("{comp} exports no wasi:cli/run (is it a library component?)"), "(none)"],
+        &[
+            &format!("{comp} exports no wasi:cli/run (is it a library component?)"),
+            "(none)",
+        ],
     );
     assert!(
         !text(&out.stderr).contains("feature"),

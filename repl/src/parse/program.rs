@@ -11,13 +11,14 @@ use super::{ParseError, Parsed, ReplAction};
 /// (`Event::Program`) and sends the result whole (`Command::SetProgram`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgramEdit {
-    /// `run ARGS [< IN] [> OUT]` (`run: true`) or `set args ...`: the
-    /// arguments and the redirections, replaced together as in gdb.
+    /// `run ARGS [< IN] [> OUT]`, `start ARGS ...` or `set args ...`: the
+    /// arguments and the redirections, replaced together as in gdb, then
+    /// what `then` says.
     Args {
         args: Vec<String>,
         stdin: Option<PathBuf>,
         stdout: Option<PathBuf>,
-        run: bool,
+        then: Then,
     },
     /// `set environment NAME=VALUE` (or `NAME VALUE`; `NAME` alone: empty).
     SetEnv(String, String),
@@ -71,7 +72,7 @@ fn args_and_redirections(rest: &str) -> Result<ArgsAndRedirections, ParseError> 
 
 /// `run`, `run ARGS < IN > OUT`. `run` alone reuses what the last one had;
 /// `None` means "not mine" (plain `run`, a session command).
-pub fn parse_run(rest: &str) -> Option<Result<Parsed, ParseError>> {
+pub fn parse_run(rest: &str, then: Then) -> Option<Result<Parsed, ParseError>> {
     if rest.trim().is_empty() {
         return None;
     }
@@ -81,10 +82,21 @@ pub fn parse_run(rest: &str) -> Option<Result<Parsed, ParseError>> {
                 args,
                 stdin,
                 stdout,
-                run: true,
+                then,
             })
         }),
     )
+}
+
+/// What follows setting the arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// `set args`.
+    Nothing,
+    /// `run ARGS`.
+    Run,
+    /// `start ARGS`: a temporary breakpoint on `main`, then run.
+    Start,
 }
 
 /// `set args ...`, `set environment ...` (`set env`); `None` for any other
@@ -98,7 +110,7 @@ pub fn parse_set(rest: &str) -> Option<Result<Parsed, ParseError>> {
                     args,
                     stdin,
                     stdout,
-                    run: false,
+                    then: Then::Nothing,
                 })
             }),
         ),
@@ -184,12 +196,21 @@ mod tests {
     #[test]
     fn run_splits_like_a_shell_and_redirects() {
         assert_eq!(
+            program(r#"start "a b" c < in.txt"#),
+            ProgramEdit::Args {
+                args: vec!["a b".into(), "c".into()],
+                stdin: Some("in.txt".into()),
+                stdout: None,
+                then: Then::Start,
+            }
+        );
+        assert_eq!(
             program(r#"run "a b" c < in.txt > 'out file'"#),
             ProgramEdit::Args {
                 args: vec!["a b".into(), "c".into()],
                 stdin: Some("in.txt".into()),
                 stdout: Some("out file".into()),
-                run: true,
+                then: Then::Run,
             }
         );
         assert_eq!(
@@ -198,7 +219,7 @@ mod tests {
                 args: vec!["x".into()],
                 stdin: Some("in.txt".into()),
                 stdout: None,
-                run: true,
+                then: Then::Run,
             }
         );
         assert_eq!(
@@ -207,7 +228,7 @@ mod tests {
                 args: vec!["its".into(), "q\"".into()],
                 stdin: None,
                 stdout: None,
-                run: false,
+                then: Then::Nothing,
             }
         );
         assert!(super::super::parse("run \"open").is_err());

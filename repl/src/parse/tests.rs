@@ -321,13 +321,18 @@ fn gdb_script_words() {
             on: true
         }))
     ));
-    let (start, stop) = many("start 7");
+    let (start, stop) = many("start");
     assert!(stop);
     assert!(
         start.contains("spec: Function(\"main\"), temporary: true"),
         "{start}"
     );
-    assert!(start.contains("Run { args: Some([\"7\"]) }"), "{start}");
+    assert!(start.contains("Run { args: None }"), "{start}");
+    // With arguments, `start` sets them as `run` does (see program.rs).
+    assert!(matches!(
+        parse("start 7"),
+        Ok(Parsed::Action(ReplAction::Program(_)))
+    ));
     let e = |l: &str| parse(l).expect_err(l).0;
     assert!(e("disable 3-1").contains("inverted"));
     assert!(e("delete 1.2").contains("`disable 1.2` turns it off"));
