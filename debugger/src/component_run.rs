@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use wdb_engine::Trap;
-use wdb_engine::component::{self, Component, Val};
+use wdb_engine::component::{self, Component, Val, wave};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine};
 use wdb_engine::runtime::{HostError, Store, StoreConfig};
@@ -53,14 +53,27 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let comp =
         Component::new(&bytes).map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
     let load_time = t0.elapsed();
-    if cfg.invoke.is_some() {
-        return Err(err(
-            RunErrorKind::Usage,
-            format!(
-                "{file}: --invoke on a component is not supported yet (wdb runs its wasi:cli/run)"
-            ),
-        ));
-    }
+    // `--invoke 'greet("world")'` (wasmtime's form) or `--invoke greet FILE '"world"'`.
+    let call = match &cfg.invoke {
+        None => None,
+        Some((name, args)) => {
+            let (f, inner) = wave::split_call(name).map_err(|e| err(RunErrorKind::Usage, e))?;
+            if name.contains('(') && !args.is_empty() {
+                return Err(err(
+                    RunErrorKind::Usage,
+                    "give the arguments inside --invoke's parentheses or after the file, not both",
+                ));
+            }
+            Some((
+                f,
+                if name.contains('(') {
+                    inner
+                } else {
+                    args.clone()
+                },
+            ))
+        }
+    };
     if cfg.jit_profile.is_some() {
         return Err(err(
             RunErrorKind::Unavailable,
@@ -85,21 +98,76 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         err(kind, format!("{file}: {}", engine_message(&e)))
     })?;
     let instantiate_time = t_instantiate.elapsed();
-    let Some(run) = inst.cli_run() else {
+    let exported = |inst: &component::ComponentInstance| -> String {
         let list: Vec<String> = inst
             .exported_funcs()
             .iter()
             .map(|(n, l)| format!("{n}: {}", l.ty))
             .collect();
+        if list.is_empty() {
+            "(none)".to_string()
+        } else {
+            list.join("\n  ")
+        }
+    };
+    let mut call_args = Vec::new();
+    let target = match &call {
+        None => inst.cli_run(),
+        Some((name, args)) => {
+            let funcs = inst.exported_funcs();
+            let found: Vec<_> = funcs
+                .iter()
+                .filter(|(n, _)| n == name || n.rsplit_once('#').is_some_and(|(_, f)| f == name))
+                .collect();
+            let l = match found.as_slice() {
+                [(_, l)] => l.clone(),
+                [] => {
+                    return Err(err(
+                        RunErrorKind::Usage,
+                        format!(
+                            "{file} exports no function `{name}`; exported functions:\n  {}",
+                            exported(&inst)
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(err(
+                        RunErrorKind::Usage,
+                        format!(
+                            "`{name}` names several exports; use the full name:\n  {}",
+                            exported(&inst)
+                        ),
+                    ));
+                }
+            };
+            if args.len() != l.ty.params.len() {
+                return Err(err(
+                    RunErrorKind::Usage,
+                    format!(
+                        "`{name}` takes {} argument(s): {}; given {}",
+                        l.ty.params.len(),
+                        l.ty,
+                        args.len()
+                    ),
+                ));
+            }
+            for ((pname, t), a) in l.ty.params.iter().zip(args) {
+                call_args.push(wave::parse(a, t).map_err(|e| {
+                    err(
+                        RunErrorKind::Usage,
+                        format!("argument `{pname}` ({t}): {a}: {e}"),
+                    )
+                })?);
+            }
+            Some(l)
+        }
+    };
+    let Some(run) = target else {
         return Err(err(
             RunErrorKind::Usage,
             format!(
-                "{file} exports no wasi:cli/run (is it a library component?); exported functions:\n  {}",
-                if list.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    list.join("\n  ")
-                }
+                "{file} exports no wasi:cli/run (is it a library component? use --invoke FUNC); exported functions:\n  {}",
+                exported(&inst)
             ),
         ));
     };
@@ -174,7 +242,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     };
     let t_run = Instant::now();
     let cpu_run = process_cpu();
-    let outcome = match run.lower_args(&mut store, &[]) {
+    let mut component_result = None;
+    let outcome = match run.lower_args(&mut store, &call_args) {
         Err(e) => host_outcome(e),
         Ok(args) => {
             let o = if let Some(jit) = jit.as_mut() {
@@ -192,6 +261,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             };
             match o {
                 RunOutcome::Returned(v) => match run.lift_results(&mut store, &v) {
+                    Ok(Some(r)) if call.is_some() => {
+                        let t = run.ty.result.as_ref().expect("a result has a type");
+                        component_result = Some(component::types::wave(&r, t));
+                        RunOutcome::Returned(Vec::new())
+                    }
                     Ok(Some(Val::Result(Err(_)))) => RunOutcome::Exited(1),
                     Ok(_) => RunOutcome::Returned(Vec::new()),
                     Err(e) => host_outcome(e),
@@ -213,6 +287,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     Ok(RunReport {
         outcome,
         results: Vec::new(),
+        component_result,
         exit_code,
         wasi_log: Vec::new(),
         instructions: ctl.count_instructions.then_some(ctl.instructions),

@@ -217,6 +217,8 @@ pub struct RunReport {
     pub outcome: RunOutcome,
     /// The invoked function's results (reactor mode).
     pub results: Vec<Value>,
+    /// A component export's result in WAVE (`--invoke` on a component).
+    pub component_result: Option<String>,
     /// The guest's exit code: `proc_exit`'s, or 0 when `_start` returned.
     pub exit_code: Option<i32>,
     pub wasi_log: Vec<WasiCall>,
@@ -692,6 +694,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     Ok(RunReport {
         outcome,
         results,
+        component_result: None,
         exit_code,
         wasi_log,
         instructions: ctl.count_instructions.then_some(ctl.instructions),

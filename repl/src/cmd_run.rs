@@ -66,7 +66,9 @@ Examples:
   wdb run --dir data::/ --env HOME=/ --env USER prog.wasm arg1 arg2
   wdb run --stdin input.txt prog.wasm
   wdb run --reactor fib.wasm fibArray 10
-  wdb run --invoke fibArray fib.wasm 10")]
+  wdb run --invoke fibArray fib.wasm 10
+  wdb run app.wasm ARGS                      (a WASI 0.2 component: wasi:cli/run)
+  wdb run --invoke 'greet(\"world\")' lib.wasm  (a component export, WAVE values)")]
 pub struct RunArgs {
     /// Reactor mode (WasmEdge's form): the first ARG after FILE is the function to call
     #[arg(long)]
@@ -211,6 +213,9 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
     let report = runner::run(cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     for v in &report.results {
+        writeln!(out, "{v}")?;
+    }
+    if let Some(v) = &report.component_result {
         writeln!(out, "{v}")?;
     }
     out.flush()?;

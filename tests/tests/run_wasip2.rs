@@ -344,3 +344,46 @@ fn trace_wasi_prints_interface_calls_in_wave() {
         assert!(lines.contains(want), "no `{want}` in:\n{lines}");
     }
 }
+
+#[test]
+fn invoke_a_library_component_with_wave_values() {
+    let calls = std::fs::read_to_string(fixtures().join("lib-calls.txt")).unwrap();
+    let want = std::fs::read_to_string(fixtures().join("expected/lib-invoke.stdout")).unwrap();
+    for mode in MODES {
+        let mut got = String::new();
+        for call in calls.lines() {
+            let cfg = RunConfig {
+                file: fixtures().join("lib.wasm"),
+                mode,
+                invoke: Some((call.to_string(), Vec::new())),
+                ..RunConfig::default()
+            };
+            let r = runner::run(cfg).unwrap_or_else(|e| panic!("{call}: {e}"));
+            got.push_str(r.component_result.as_deref().unwrap_or("(no result)"));
+            got.push('\n');
+        }
+        assert_eq!(got, want, "{mode:?}");
+    }
+    // Arguments after the file, one WAVE value each (`--invoke add lib.wasm 2 40`).
+    let cfg = RunConfig {
+        file: fixtures().join("lib.wasm"),
+        invoke: Some(("add".into(), vec!["2".into(), "40".into()])),
+        ..RunConfig::default()
+    };
+    assert_eq!(runner::run(cfg).unwrap().component_result.as_deref(), Some("42"));
+    for (call, why) in [
+        ("greet(5)", "argument `name` (string)"),
+        ("add(1)", "`add` takes 2 argument(s)"),
+        ("nope()", "exports no function `nope`"),
+        ("add(1, 99999999999)", "is not a u32"),
+    ] {
+        let cfg = RunConfig {
+            file: fixtures().join("lib.wasm"),
+            invoke: Some((call.into(), Vec::new())),
+            ..RunConfig::default()
+        };
+        let e = runner::run(cfg).err().expect("a usage error");
+        assert_eq!(e.kind, RunErrorKind::Usage);
+        assert!(e.message.contains(why), "{call}: {}", e.message);
+    }
+}

@@ -12,6 +12,7 @@
 pub mod abi;
 pub mod instance;
 pub mod types;
+pub mod wave;
 
 use std::sync::Arc;
 
