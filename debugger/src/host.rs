@@ -1,17 +1,17 @@
-//! What a debugged module is linked against, and typed call arguments.
+//! The guest's WASI environment as the debugger describes it (program name,
+//! arguments, captured or streamed output, stdin), and typed call arguments.
+//! Linking and instantiating are [`crate::launch`]'s.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use wdb_engine::wasi::{self, Output, SharedStdin, Stdin, WasiConfig, WasiCtx};
+use wdb_engine::wasi::{self, Output, SharedStdin, Stdin, WasiConfig};
 
-use wdb_engine::module::{ImportKind, Module};
-use wdb_engine::runtime::{Extern, HostError, Linker, Store};
 use wdb_engine::{ValType, Value};
 
-/// Options for the host environment of a session.
+/// The guest's WASI environment as a session describes it.
 #[derive(Clone, Default)]
-pub struct HostOptions {
+pub struct GuestIo {
     /// `argv[0]`: the program name the guest sees.
     pub program: String,
     /// Guest arguments after the program name.
@@ -40,17 +40,9 @@ pub type OutputSink = Arc<dyn Fn(u32, &[u8]) + Send + Sync>;
 /// Guest output captured for `Event::Output`: (fd, bytes) in order.
 pub type OutputBuffer = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
 
-/// What `link` set up besides the imports.
-pub struct Host {
-    pub imports: Vec<Extern>,
-    pub wasi: Arc<Mutex<WasiCtx>>,
-    pub output: OutputBuffer,
-}
-
-/// Build the imports for `module`: the WASI host for `wasi_snapshot_preview1`,
-/// and a trapping stub for any other function import so modules with a stray
-/// `env` import still open (the call traps with a clear message).
-pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Host, String> {
+/// The WASI configuration for `opts`, and the buffer that receives the
+/// guest's output when it is captured.
+pub fn wasi_config(opts: &GuestIo) -> Result<(WasiConfig, OutputBuffer), String> {
     let output: OutputBuffer = Arc::default();
     let sink = |fd: u32| {
         let buf = output.clone();
@@ -116,53 +108,7 @@ pub fn link(store: &mut Store, module: &Module, opts: &HostOptions) -> Result<Ho
         },
         ..Default::default()
     };
-    let wasi = Arc::new(Mutex::new(
-        WasiCtx::new(cfg).map_err(|e| crate::runner::engine_message(&e))?,
-    ));
-    let mut linker = Linker::new();
-    wasi::add_to_linker(&mut linker, store, wasi.clone()).map_err(|e| e.to_string())?;
-    for imp in &module.imports {
-        if let ImportKind::Func(ty) = imp.kind
-            && linker.get(&imp.module, &imp.name).is_none()
-        {
-            let name = format!("{}::{}", imp.module, imp.name);
-            let ty = module.types[ty as usize].clone();
-            linker.func(
-                store,
-                &imp.module,
-                &imp.name,
-                ty,
-                Arc::new(move |_, _, _| {
-                    Err(HostError::Trap(format!(
-                        "host function {name} is not available"
-                    )))
-                }),
-            );
-        }
-    }
-    define_imported_tags(&mut linker, store, module);
-    let imports = linker.resolve(store, module).map_err(|e| e.to_string())?;
-    Ok(Host {
-        imports,
-        wasi,
-        output,
-    })
-}
-
-/// Define a fresh tag for every imported exception tag the linker has not
-/// got. A tag is only an identity, so the host can make one: LLVM imports
-/// its exception tag (`env::__cpp_exception`) in programs built with
-/// `-fwasm-exceptions` or Rust's `-Cpanic=unwind`, and throws and catches it
-/// itself. Each distinct `module::name` gets one tag.
-pub fn define_imported_tags(linker: &mut Linker, store: &mut Store, module: &Module) {
-    for imp in &module.imports {
-        if let ImportKind::Tag(ty) = imp.kind
-            && linker.get(&imp.module, &imp.name).is_none()
-        {
-            let addr = store.add_tag(module.types[ty as usize].clone());
-            linker.define(&imp.module, &imp.name, Extern::Tag(addr));
-        }
-    }
+    Ok((cfg, output))
 }
 
 /// Convert a computed value to a local's / global's type (for `set var`).

@@ -13,6 +13,7 @@ pub mod disasm;
 pub mod expr;
 pub mod format;
 pub mod host;
+pub mod launch;
 pub mod session;
 pub mod source;
 pub mod state;

@@ -5,18 +5,20 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use wdb_engine::args::{format_signature, parse_args_named};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine, JitProfile, OptLevel};
-use wdb_engine::module::{ExternKind, ImportKind, Module, signature_string};
-use wdb_engine::runtime::{Extern, HostFunc, Linker, Store, StoreConfig};
-use wdb_engine::value::{FuncAddr, Value, valtype_name};
-use wdb_engine::wasi::{self, TraceSink, WasiCall, WasiConfig, WasiCtx};
+use wdb_engine::module::{ExternKind, Module};
+use wdb_engine::runtime::{Extern, Store, StoreConfig};
+use wdb_engine::value::{FuncAddr, Value};
+use wdb_engine::wasi::{self, TraceSink, WasiCall, WasiConfig};
 
 use crate::code_cache::{self, CacheUse};
+pub use crate::launch::{HostImport, UnknownImports, unsupported_imports};
+use crate::launch::{HostOptions, LaunchError, LaunchErrorKind, Prepared};
 
 /// Which engine runs the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,108 +109,6 @@ pub struct RunConfig {
     pub unknown_imports: Option<UnknownImports>,
 }
 
-/// `--unknown-imports=trap|default` (wasmtime's `-W unknown-imports-trap`
-/// and `unknown-imports-default`): a function import the host cannot
-/// satisfy is defined anyway, as a function that traps naming it, or one
-/// that returns zeros (null references). Other kinds of imports still fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnknownImports {
-    Trap,
-    Default,
-}
-
-impl UnknownImports {
-    /// `trap|default`.
-    pub fn parse(s: &str) -> Option<UnknownImports> {
-        match s {
-            "trap" => Some(UnknownImports::Trap),
-            "default" => Some(UnknownImports::Default),
-            _ => None,
-        }
-    }
-}
-
-/// Every function import of `module` that is not a preview1 function of
-/// the right type nor in `extra`: `(index in module.imports, type)`.
-fn unsatisfied_funcs(module: &Module, extra: &[HostImport]) -> Vec<(usize, wasmparser::FuncType)> {
-    module
-        .imports
-        .iter()
-        .enumerate()
-        .filter_map(|(i, imp)| {
-            let ImportKind::Func(t) = imp.kind else {
-                return None;
-            };
-            let ty = &module.types[t as usize];
-            let ok = (imp.module == wasi::MODULE
-                && wasi::func_type(&imp.name).is_some_and(|w| &w == ty))
-                || extra
-                    .iter()
-                    .any(|h| h.module == imp.module && h.name == imp.name && &h.ty == ty);
-            (!ok).then(|| (i, ty.clone()))
-        })
-        .collect()
-}
-
-/// Host functions for the function imports nothing provides, as
-/// `--unknown-imports` asks: each traps with a message naming its import,
-/// or leaves its results zero.
-fn stub_unknown_imports(
-    module: &Module,
-    extra: &[HostImport],
-    how: UnknownImports,
-) -> Vec<HostImport> {
-    unsatisfied_funcs(module, extra)
-        .into_iter()
-        .map(|(i, ty)| {
-            let imp = &module.imports[i];
-            let results: Vec<_> = ty.results().to_vec();
-            let func: HostFunc = match how {
-                UnknownImports::Trap => {
-                    let msg = format!(
-                        "call to unknown import {}::{} (--unknown-imports=trap)",
-                        imp.module, imp.name
-                    );
-                    Arc::new(move |_, _, _| Err(wdb_engine::runtime::HostError::Trap(msg.clone())))
-                }
-                UnknownImports::Default => Arc::new(move |_, _, out: &mut [Value]| {
-                    for (o, t) in out.iter_mut().zip(&results) {
-                        *o = Value::default_for(*t);
-                    }
-                    Ok(())
-                }),
-            };
-            HostImport {
-                module: imp.module.clone(),
-                name: imp.name.clone(),
-                ty,
-                func,
-            }
-        })
-        .collect()
-}
-
-/// A host function the module may import, besides WASI.
-#[derive(Clone)]
-pub struct HostImport {
-    pub module: String,
-    pub name: String,
-    pub ty: wasmparser::FuncType,
-    pub func: HostFunc,
-}
-
-impl fmt::Debug for HostImport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "HostImport({}::{} {})",
-            self.module,
-            self.name,
-            signature_string(&self.ty)
-        )
-    }
-}
-
 /// How a run went.
 #[derive(Debug, Clone)]
 pub struct RunReport {
@@ -279,53 +179,21 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// A launch error as a run error of the same kind.
+fn launch_error(e: LaunchError) -> RunError {
+    let kind = match e.kind {
+        LaunchErrorKind::Host => RunErrorKind::Load,
+        LaunchErrorKind::Link => RunErrorKind::Link,
+        LaunchErrorKind::Instantiate => RunErrorKind::Instantiate,
+    };
+    err(kind, e.message)
+}
+
 fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
     RunError {
         kind,
         message: message.into(),
     }
-}
-
-/// Every import that is not a preview1 function of the right type, one per
-/// line, e.g. `env::log (func (param i32))`.
-pub fn unsupported_imports(module: &Module, extra: &[HostImport]) -> Vec<String> {
-    let mut out = Vec::new();
-    for imp in &module.imports {
-        let desc = match imp.kind {
-            ImportKind::Func(t) => {
-                let ty = &module.types[t as usize];
-                let ok = (imp.module == wasi::MODULE
-                    && wasi::func_type(&imp.name).is_some_and(|w| &w == ty))
-                    || extra
-                        .iter()
-                        .any(|h| h.module == imp.module && h.name == imp.name && &h.ty == ty);
-                if ok {
-                    continue;
-                }
-                let sig = signature_string(ty);
-                if sig.is_empty() {
-                    "(func)".to_string()
-                } else {
-                    format!("(func {sig})")
-                }
-            }
-            ImportKind::Memory(m) => format!(
-                "(memory {}{})",
-                m.initial,
-                m.maximum.map(|x| format!(" {x}")).unwrap_or_default()
-            ),
-            ImportKind::Table(t) => format!("(table {} {:?})", t.initial, t.element_type),
-            ImportKind::Global(g) => format!(
-                "(global {}{})",
-                if g.mutable { "mut " } else { "" },
-                valtype_name(g.content_type)
-            ),
-            // The host makes any tag (`host::define_imported_tags`).
-            ImportKind::Tag(_) => continue,
-        };
-        out.push(format!("{}::{} {desc}", imp.module, imp.name));
-    }
-    out
 }
 
 /// `  name (param ..) (result ..)` for every exported function.
@@ -393,30 +261,19 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         ),
     };
     let load_time = t0.elapsed();
-    let mut host_imports = cfg.host_imports.clone();
-    if let Some(how) = cfg.unknown_imports {
-        host_imports.extend(stub_unknown_imports(&module, &cfg.host_imports, how));
-    }
-    let missing = unsupported_imports(&module, &host_imports);
-    if !missing.is_empty() {
-        let hint = if cfg.unknown_imports.is_none()
-            && unsatisfied_funcs(&module, &host_imports).len() == missing.len()
-        {
-            "\n(--unknown-imports=trap runs it anyway, each call to one of them trapping; \
-             --unknown-imports=default makes them return zeros)"
-        } else {
-            ""
-        };
-        return Err(err(
-            RunErrorKind::Link,
-            format!(
-                "{} imports what wdb run does not provide (only {} is):\n  {}{hint}",
-                cfg.file.display(),
-                wasi::MODULE,
-                missing.join("\n  ")
-            ),
-        ));
-    }
+    let host = HostOptions {
+        wasi: cfg.wasi.clone(),
+        host_imports: cfg.host_imports.clone(),
+        unknown_imports: cfg.unknown_imports,
+        store: StoreConfig {
+            max_memory_bytes: cfg
+                .max_memory
+                .unwrap_or(StoreConfig::default().max_memory_bytes),
+            ..StoreConfig::default()
+        },
+    };
+    let name = cfg.file.display().to_string();
+    host.check(&module, &name).map_err(launch_error)?;
     // Check the invocation before running anything.
     let call = match &cfg.invoke {
         None => None,
@@ -461,28 +318,13 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         ));
     }
 
-    let mut store_cfg = StoreConfig::default();
-    if let Some(m) = cfg.max_memory {
-        store_cfg.max_memory_bytes = m;
-    }
     let t_instantiate = Instant::now();
-    let mut store = Store::new(store_cfg);
-    let ctx = Arc::new(Mutex::new(
-        WasiCtx::new(cfg.wasi.clone()).map_err(|e| err(RunErrorKind::Load, engine_message(&e)))?,
-    ));
-    let mut linker = Linker::new();
-    wasi::add_to_linker(&mut linker, &mut store, ctx.clone())
-        .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
-    for h in &host_imports {
-        linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
-    }
-    crate::host::define_imported_tags(&mut linker, &mut store, &module);
-    let imports = linker
-        .resolve(&store, &module)
-        .map_err(|e| err(RunErrorKind::Link, e.to_string()))?;
-    let (inst, start) = store
-        .instantiate(module.clone(), &imports)
-        .map_err(|e| err(RunErrorKind::Instantiate, e.to_string()))?;
+    let Prepared {
+        mut store,
+        inst,
+        start,
+        wasi: ctx,
+    } = Prepared::new(&module, &name, host).map_err(launch_error)?;
     let instantiate_time = t_instantiate.elapsed();
 
     // The timeout thread raises the interrupt flag unless told to stop first.

@@ -395,7 +395,7 @@ fn non_wasi_imports_are_named_before_running() {
         2,
         "",
         &[
-            "imports what wdb run does not provide",
+            "imports what wdb does not provide",
             "env::get_random_string (func (param i32 i32))",
         ],
     );
@@ -411,7 +411,7 @@ fn unknown_imports_trap_or_return_zeros() {
         2,
         "",
         &[
-            "imports what wdb run does not provide",
+            "imports what wdb does not provide",
             "env::host_number (func (param i32) (result i32))",
             "env::host_log (func (param i32 i32))",
             "env::host_float (func (result f64))",

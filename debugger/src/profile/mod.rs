@@ -42,11 +42,13 @@ use wdb_engine::interp::{
     Execution, FuncCounters, PauseReason, RunControl, RunOutcome, StackProfile,
 };
 use wdb_engine::module::Module;
-use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
+use wdb_engine::runtime::{Extern, Store};
 use wdb_engine::value::{FuncAddr, Value};
-use wdb_engine::wasi::{self, Output, Stdin, WasiConfig, WasiCtx};
+use wdb_engine::wasi::{self, Output, Stdin, WasiConfig};
 
 use wdb_engine::jit::{CompileOptions, OptLevel, aot};
+
+use crate::launch::{HostOptions, Prepared};
 
 use crate::runner::{self, Mode, RunConfig, RunErrorKind};
 
@@ -309,6 +311,14 @@ impl ProfileConfig {
     }
 
     /// `Err` once [`ProfileConfig::cancel`] was raised.
+    /// What the module is linked against, but for WASI's stdio.
+    fn host(&self) -> HostOptions {
+        HostOptions {
+            host_imports: self.host_imports.clone(),
+            ..HostOptions::default()
+        }
+    }
+
     fn check_cancel(&self) -> Result<(), ProfileError> {
         match &self.cancel {
             Some(c) if c.load(std::sync::atomic::Ordering::SeqCst) => {
@@ -401,27 +411,25 @@ fn run_instrumented(
     module: &Arc<Module>,
 ) -> Result<Instrumented, ProfileError> {
     let e = |m: String| ProfileError(m);
-    let mut store = Store::new(StoreConfig::default());
+    let (out, buf) = capture();
+    let Prepared {
+        mut store,
+        inst,
+        start,
+        ..
+    } = Prepared::new(
+        module,
+        &cfg.file.display().to_string(),
+        HostOptions {
+            wasi: cfg.wasi(out),
+            ..cfg.host()
+        },
+    )
+    .map_err(|x| e(x.message))?;
     let _cancel = cfg
         .cancel
         .clone()
         .map(|c| runner::forward_interrupt(c, store.interrupt_handle()));
-    let (out, buf) = capture();
-    let ctx = Arc::new(Mutex::new(
-        WasiCtx::new(cfg.wasi(out)).map_err(|x| e(x.to_string()))?,
-    ));
-    let mut linker = Linker::new();
-    wasi::add_to_linker(&mut linker, &mut store, ctx).map_err(|x| e(x.to_string()))?;
-    for h in &cfg.host_imports {
-        linker.func(&mut store, &h.module, &h.name, h.ty.clone(), h.func.clone());
-    }
-    crate::host::define_imported_tags(&mut linker, &mut store, module);
-    let imports = linker
-        .resolve(&store, module)
-        .map_err(|x| e(x.to_string()))?;
-    let (inst, start) = store
-        .instantiate(module.clone(), &imports)
-        .map_err(|x| e(x.to_string()))?;
     let export = |store: &Store, name: &str| match store.instance_export(inst, name) {
         Some(Extern::Func(f)) => Some(f),
         _ => None,
@@ -692,15 +700,9 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         ),
     };
     let load_ms = t_load.elapsed().as_secs_f64() * 1e3;
-    let missing = runner::unsupported_imports(&module, &cfg.host_imports);
-    if !missing.is_empty() {
-        return Err(ProfileError(format!(
-            "{} imports what wdb does not provide (only {} is):\n  {}",
-            cfg.file.display(),
-            wasi::MODULE,
-            missing.join("\n  ")
-        )));
-    }
+    cfg.host()
+        .check(&module, &cfg.file.display().to_string())
+        .map_err(|e| ProfileError(e.message))?;
     let mut notes = vec![
         "phases: load (decode+validate) once; compile, instantiate, run per plain (uninstrumented) run, median [min..max] of N".to_string(),
         "run CPU: process CPU time while executing (JIT/AOT code runs on its own thread)".to_string(),

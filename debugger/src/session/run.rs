@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use wdb_engine::Value;
 use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
 use wdb_engine::module::ExternKind;
-use wdb_engine::runtime::{InterruptHandle, Store, StoreConfig};
+use wdb_engine::runtime::InterruptHandle;
 use wdb_engine::value::FuncAddr;
 
 use super::load::module_kind;
@@ -15,7 +15,8 @@ use super::{InternalStop, Launch, Res, Runtime, Session, callargs};
 use crate::api::*;
 use crate::disasm;
 use crate::format::value_view;
-use crate::host::{self, HostOptions};
+use crate::host::{self, GuestIo};
+use crate::launch::{HostOptions, Prepared, UnknownImports};
 use crate::runner::Mode;
 
 impl Session {
@@ -64,16 +65,13 @@ impl Session {
 
     pub(super) fn instantiate(&mut self) -> Res<()> {
         let module = self.module()?;
-        let mut store = Store::new(StoreConfig::default());
-        *self
-            .interrupt
-            .lock()
-            .map_err(|_| "interrupt lock poisoned")? = store.interrupt_handle();
-        let program = self.loaded()?.path.file_name().map_or_else(
+        let l = self.loaded()?;
+        let program = l.path.file_name().map_or_else(
             || "module.wasm".to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let opts = HostOptions {
+        let name = l.path.display().to_string();
+        let io = GuestIo {
             program,
             args: self.program.args.clone(),
             capture_output: self.config.capture_output,
@@ -90,10 +88,27 @@ impl Session {
             stdin_file: self.program.stdin.clone(),
             stdout_file: self.program.stdout.clone(),
         };
-        let host = host::link(&mut store, &module, &opts)?;
-        let (inst, start) = store
-            .instantiate(module.clone(), &host.imports)
-            .map_err(|e| e.to_string())?;
+        let (wasi, output) = host::wasi_config(&io)?;
+        // A function import nothing provides traps when it is called, so a
+        // module with a stray import can still be debugged.
+        let Prepared {
+            store,
+            inst,
+            start,
+            wasi,
+        } = Prepared::new(
+            &module,
+            &name,
+            HostOptions {
+                wasi,
+                unknown_imports: Some(UnknownImports::Trap),
+                ..HostOptions::default()
+            },
+        )?;
+        *self
+            .interrupt
+            .lock()
+            .map_err(|_| "interrupt lock poisoned")? = store.interrupt_handle();
         let mut rt = Runtime {
             store,
             inst,
@@ -103,8 +118,8 @@ impl Session {
             ctl: RunControl::default(),
             watch_numbers: Vec::new(),
             patched: HashSet::new(),
-            wasi: host.wasi,
-            output: host.output,
+            wasi,
+            output,
         };
         if let Some(start) = start {
             let mut exec = Execution::new(&mut rt.store, start, &[]).map_err(|e| e.to_string())?;
