@@ -375,6 +375,76 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command may run guest code for long (the worker says
+    /// `Running` first, so a front end can offer to interrupt). Exhaustive,
+    /// so a new command must decide. `Profile` runs instances of its own,
+    /// not the paused one, and reports its progress itself.
+    pub fn may_run(&self) -> bool {
+        match self {
+            Command::Run { .. }
+            | Command::Call { .. }
+            | Command::CallString { .. }
+            | Command::Continue
+            | Command::ContinueIgnoring(_)
+            | Command::Step
+            | Command::Next
+            | Command::StepInstruction
+            | Command::NextInstruction
+            | Command::Finish
+            | Command::Until
+            | Command::RunTo { .. }
+            | Command::Restart => true,
+            Command::Repeat { command, .. } => command.may_run(),
+            Command::Load { .. }
+            | Command::SetProgram(_)
+            | Command::Kill
+            | Command::SetMode(_)
+            | Command::Interrupt
+            | Command::SetBreakpoint { .. }
+            | Command::Delete(_)
+            | Command::Enable(..)
+            | Command::Condition(..)
+            | Command::Ignore(..)
+            | Command::Watch { .. }
+            | Command::CatchWasi(_)
+            | Command::Frames
+            | Command::Backtrace { .. }
+            | Command::SelectFrame(_)
+            | Command::MoveFrame(_)
+            | Command::Locals
+            | Command::Args
+            | Command::Stack
+            | Command::Globals
+            | Command::ReadMemory { .. }
+            | Command::WriteMemory { .. }
+            | Command::SetLocal { .. }
+            | Command::SetGlobal { .. }
+            | Command::SubstitutePath { .. }
+            | Command::SetVar { .. }
+            | Command::Print { .. }
+            | Command::Ptype { .. }
+            | Command::Display { .. }
+            | Command::Undisplay(_)
+            | Command::Disassemble { .. }
+            | Command::Info(_)
+            | Command::WasiLog
+            | Command::Profile { .. }
+            | Command::List { .. }
+            | Command::SourceFiles
+            | Command::EnableAll(_)
+            | Command::EnableLocation { .. }
+            | Command::InfoMatching { .. }
+            | Command::Directory(_)
+            | Command::Set { .. }
+            | Command::Show(_)
+            | Command::DumpMemory { .. }
+            | Command::ModuleWat
+            | Command::SourceFile { .. } => false,
+        }
+    }
+}
+
 /// The guest's host environment, as `wdb run` takes it on its command line
 /// (`--dir`, `--env`, `--stdin`, `ARGS`) and a shell redirects it
 /// (`run ARGS < IN > OUT`). The REPL's `set args`, `set environment` and the
@@ -827,6 +897,41 @@ pub struct EntryView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_that_run_guest_code_say_so() {
+        let repeat = |command| Command::Repeat {
+            command: Box::new(command),
+            count: 3,
+        };
+        for c in [
+            Command::Continue,
+            Command::ContinueIgnoring(2),
+            Command::CallString {
+                export: "f".into(),
+                args: vec![],
+            },
+            repeat(Command::Next),
+            Command::RunTo {
+                spec: BreakSpec::Line(String::new(), 19),
+                advance: true,
+            },
+        ] {
+            assert!(c.may_run(), "{c:?}");
+        }
+        for c in [
+            Command::Locals,
+            Command::Kill,
+            Command::Interrupt,
+            repeat(Command::Locals),
+            Command::Profile {
+                invoke: None,
+                args: vec![],
+            },
+        ] {
+            assert!(!c.may_run(), "{c:?}");
+        }
+    }
 
     #[test]
     fn break_specs_parse() {

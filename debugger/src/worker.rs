@@ -8,7 +8,7 @@ use std::thread;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 
-use crate::api::{Command, Event, Request};
+use crate::api::{Event, Request};
 use crate::session::{InterruptSlot, Session, SessionConfig};
 
 /// The channel a front end sends requests on.
@@ -47,19 +47,7 @@ pub fn spawn(config: SessionConfig) -> (Sender<Request>, Receiver<Event>, Sessio
                 let id = req.id;
                 // Say "running" before a command that may run for long, so a
                 // GUI can show progress and a Pause button meanwhile.
-                let runs = matches!(
-                    req.command,
-                    Command::Run { .. }
-                        | Command::Call { .. }
-                        | Command::Continue
-                        | Command::Step
-                        | Command::Next
-                        | Command::StepInstruction
-                        | Command::NextInstruction
-                        | Command::Finish
-                        | Command::Until
-                        | Command::Restart
-                );
+                let runs = req.command.may_run();
                 if runs && ev_tx.send(Event::Running).is_err() {
                     return;
                 }
