@@ -233,9 +233,7 @@ impl Session {
                 Ok(events)
             }
             Command::SetProgram(program) => {
-                for d in &program.dirs {
-                    crate::runner::parse_dir(d).map_err(|e| format!("directory {e}"))?;
-                }
+                run::preopens(&program.dirs)?;
                 if let Some((name, _)) = program
                     .env
                     .iter()

@@ -35,12 +35,7 @@ impl Session {
             invoke,
             args,
             env: self.program.env.clone(),
-            preopens: self
-                .program
-                .dirs
-                .iter()
-                .map(|d| crate::runner::parse_dir(d).map_err(|e| format!("directory {e}")))
-                .collect::<Res<_>>()?,
+            preopens: preopens(&self.program.dirs)?,
             runs: 3,
             cancel: Some(cancel),
             ..Default::default()
@@ -79,12 +74,7 @@ impl Session {
             inherit_stdin: self.config.inherit_stdin,
             stdin_pipe: self.config.stdin_pipe.clone(),
             env: self.program.env.clone(),
-            preopens: self
-                .program
-                .dirs
-                .iter()
-                .map(|d| crate::runner::parse_dir(d).map_err(|e| format!("directory {e}")))
-                .collect::<Res<_>>()?,
+            preopens: preopens(&self.program.dirs)?,
             stdin_file: self.program.stdin.clone(),
             stdout_file: self.program.stdout.clone(),
         };
@@ -733,4 +723,12 @@ impl Stop {
             other => Stop::Outcome(other),
         }
     }
+}
+
+/// The program's `--dir` specs as WASI preopens (`run`, `profile`, and the
+/// check when they are set).
+pub(super) fn preopens(dirs: &[String]) -> Res<Vec<wdb_engine::wasi::Preopen>> {
+    dirs.iter()
+        .map(|d| crate::runner::parse_dir(d).map_err(|e| format!("directory {e}")))
+        .collect()
 }
