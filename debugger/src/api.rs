@@ -241,6 +241,12 @@ pub enum Command {
         kind: WatchKind,
     },
     CatchWasi(Option<String>),
+    /// `catch throw [TAG]` (`caught: false`) and `catch catch [TAG]`: stop
+    /// when a wasm exception (of tag TAG, by name) is thrown or caught.
+    CatchException {
+        caught: bool,
+        tag: Option<String>,
+    },
     Frames,
     /// `bt N`: the innermost N frames (`bt -N`: the outermost N).
     Backtrace {

@@ -360,6 +360,13 @@ impl Session {
                 self.after_bp_change();
                 Ok(vec![Event::BreakpointSet(bp)])
             }
+            Command::CatchException { caught, tag } => {
+                // `$e` and `e` both name the tag `e` of the name section.
+                let tag = tag.map(|t| t.trim_start_matches('$').to_string());
+                let bp = self.add_bp(BpKind::CatchException { caught, tag }, false, None);
+                self.after_bp_change();
+                Ok(vec![Event::BreakpointSet(bp)])
+            }
             Command::Frames => {
                 let frames = self.frame_views()?;
                 Ok(vec![Event::Frames {

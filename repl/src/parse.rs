@@ -194,8 +194,8 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["catch"],
-        usage: "catch wasi [NAME]",
-        help: "Stop after WASI calls (all, or the preview1 function named).",
+        usage: "catch wasi [NAME] | catch throw [TAG] | catch catch [TAG]",
+        help: "Stop after WASI calls (all, or the preview1 function named), or when a wasm exception (of tag TAG) is thrown or caught.",
     },
     CmdInfo {
         names: &["backtrace", "bt", "where"],
@@ -524,6 +524,10 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "catch" => match words.as_slice() {
             ["wasi"] => cmd(C::CatchWasi(None)),
             ["wasi", n] => cmd(C::CatchWasi(Some(n.to_string()))),
+            [w @ ("throw" | "catch")] | [w @ ("throw" | "catch"), _] => cmd(C::CatchException {
+                caught: *w == "catch",
+                tag: words.get(1).map(|t| t.to_string()),
+            }),
             _ => usage("catch"),
         },
         "backtrace" | "bt" | "where" if rest.is_empty() => cmd(C::Frames),

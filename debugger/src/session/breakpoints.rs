@@ -29,6 +29,11 @@ pub(super) enum BpKind {
         kind: WatchKind,
     },
     CatchWasi(Option<String>),
+    /// `catch throw [TAG]` / `catch catch [TAG]`.
+    CatchException {
+        caught: bool,
+        tag: Option<String>,
+    },
 }
 
 impl BpKind {
@@ -61,6 +66,11 @@ impl BpKind {
                 }
             ),
             BpKind::CatchWasi(n) => format!("catch:{}", n.clone().unwrap_or_default()),
+            BpKind::CatchException { caught, tag } => format!(
+                "catch-{}:{}",
+                if *caught { "catch" } else { "throw" },
+                tag.clone().unwrap_or_default()
+            ),
         }
     }
 
@@ -83,6 +93,16 @@ impl BpKind {
                 }
                 _ => Err("bad watchpoint".to_string()),
             })
+        } else if let Some(t) = spec.strip_prefix("catch-throw:") {
+            Some(Ok(BpKind::CatchException {
+                caught: false,
+                tag: (!t.is_empty()).then(|| t.to_string()),
+            }))
+        } else if let Some(t) = spec.strip_prefix("catch-catch:") {
+            Some(Ok(BpKind::CatchException {
+                caught: true,
+                tag: (!t.is_empty()).then(|| t.to_string()),
+            }))
         } else {
             spec.strip_prefix("catch:")
                 .map(|c| Ok(BpKind::CatchWasi((!c.is_empty()).then(|| c.to_string()))))
@@ -636,6 +656,17 @@ impl Session {
                 None,
                 None,
             ),
+            // gdb: `Catchpoint 1 (throw)`.
+            BpKind::CatchException { caught, tag } => (
+                BreakpointKind::Catchpoint,
+                format!(
+                    "{}{}",
+                    if *caught { "catch" } else { "throw" },
+                    tag.as_deref().map(|t| format!(" {t}")).unwrap_or_default()
+                ),
+                None,
+                None,
+            ),
         };
         let locations: Vec<BreakLocation> = b
             .kind
@@ -699,6 +730,25 @@ impl Session {
         if let Ok(mut ctx) = rt.wasi.lock() {
             ctx.break_on = self.bps.break_on();
         }
+        // Exception catchpoints: every tag (an empty list) unless each one
+        // names its tag.
+        let catches = |caught: bool| {
+            let (mut names, mut any, mut some) = (Vec::new(), false, false);
+            for b in &self.bps {
+                if let (true, BpKind::CatchException { caught: c, tag }) = (b.enabled, &b.kind)
+                    && *c == caught
+                {
+                    some = true;
+                    match tag {
+                        Some(t) => names.push(t.clone()),
+                        None => any = true,
+                    }
+                }
+            }
+            some.then(|| if any { Vec::new() } else { names })
+        };
+        rt.ctl.catch_throw = catches(false);
+        rt.ctl.catch_catch = catches(true);
         let mem = rt.store.instance_memory(rt.inst);
         rt.ctl.watch.clear();
         rt.watch_numbers.clear();

@@ -59,6 +59,33 @@ impl Session {
             }
             Stop::Outcome(RunOutcome::Exited(code)) => vec![Event::Exited { code }],
             Stop::Outcome(RunOutcome::OutOfFuel) => vec![Event::Warning("out of fuel".into())],
+            Stop::Outcome(RunOutcome::Paused(PauseReason::Exception {
+                caught,
+                tag,
+                tag_name,
+                payload,
+            })) => {
+                // gdb's words: `Catchpoint 1 (exception thrown), ...`, then
+                // where it stopped (the throw, or the handler).
+                let name = tag_name.clone().unwrap_or_else(|| format!("tag[{tag}]"));
+                let hit = self.bps.iter_mut().find(|b| {
+                    b.enabled
+                        && matches!(&b.kind, BpKind::CatchException { caught: c, tag: t }
+                            if *c == caught && t.as_ref().is_none_or(|t| Some(t) == tag_name.as_ref()))
+                });
+                let number = hit.map_or(0, |b| {
+                    b.hits += 1;
+                    b.number
+                });
+                let payload: Vec<String> = payload.iter().map(|v| v.to_string()).collect();
+                let mut events = vec![Event::Text(format!(
+                    "Catchpoint {number} (exception {}), {name}({})",
+                    if caught { "caught" } else { "thrown" },
+                    payload.join(", ")
+                ))];
+                events.extend(self.report(Stop::At(StopReason::Location)));
+                events
+            }
             Stop::Outcome(RunOutcome::Paused(p)) => {
                 let reason = match p {
                     PauseReason::Step => StopReason::Step,
@@ -81,7 +108,10 @@ impl Session {
                         });
                         StopReason::WasiCall { number, name }
                     }
-                    PauseReason::Breakpoint { .. } => StopReason::Location,
+                    // Handled above.
+                    PauseReason::Breakpoint { .. } | PauseReason::Exception { .. } => {
+                        StopReason::Location
+                    }
                     PauseReason::Watchpoint {
                         index,
                         addr,

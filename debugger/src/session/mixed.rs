@@ -261,10 +261,13 @@ impl Session {
     /// Whether this launch runs JIT code (some breakpoints force the interpreter).
     pub(super) fn uses_jit(&self) -> bool {
         self.mode != Mode::Interp
-            && !self
-                .bps
-                .iter()
-                .any(|b| b.enabled && matches!(b.kind, BpKind::Watch { .. } | BpKind::CatchWasi(_)))
+            && !self.bps.iter().any(|b| {
+                b.enabled
+                    && matches!(
+                        b.kind,
+                        BpKind::Watch { .. } | BpKind::CatchWasi(_) | BpKind::CatchException { .. }
+                    )
+            })
     }
 
     /// Store addresses of the functions that must run interpreted.

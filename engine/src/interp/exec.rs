@@ -323,6 +323,8 @@ impl Execution {
     /// `rethrow`); one is allocated only when a handler or the outcome needs it.
     #[cold]
     #[inline(never)]
+    /// `announce`: a `catch throw` may pause here first (the exception is
+    /// then thrown when the run resumes).
     pub(super) fn throw_exn<const DEBUG: bool>(
         &mut self,
         store: &mut Store,
@@ -330,7 +332,13 @@ impl Execution {
         tag: u32,
         payload: Vec<u64>,
         mut exn: Option<u32>,
+        announce: bool,
     ) -> Result<(), RunOutcome> {
+        if DEBUG && announce && super::catches(&ctl.catch_throw, store, tag) {
+            let out = Self::exception_pause(store, false, tag, &payload);
+            self.pending_throw = Some((tag, payload, exn));
+            return Err(out);
+        }
         let n = self.frames.len();
         for depth in (0..n).rev() {
             let f = self.frames[depth];
@@ -388,6 +396,9 @@ impl Execution {
             }
             self.sp = sp;
             self.frames[depth].pc = c.target;
+            if DEBUG && super::catches(&ctl.catch_catch, store, tag) {
+                return Err(Self::exception_pause(store, true, tag, &payload));
+            }
             return Ok(());
         }
         let exn = exn.unwrap_or_else(|| store.alloc_exception(tag, payload));
@@ -859,7 +870,7 @@ impl Execution {
             ($tag:expr, $payload:expr, $exn:expr) => {{
                 save!(pc - 1);
                 mem.flush(store);
-                match self.throw_exn::<DEBUG>(store, ctl, $tag, $payload, $exn) {
+                match self.throw_exn::<DEBUG>(store, ctl, $tag, $payload, $exn, true) {
                     Ok(()) => resume_frame!(),
                     Err(out) => return out,
                 }

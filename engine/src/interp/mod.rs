@@ -64,6 +64,16 @@ pub enum PauseReason {
         old: Vec<u8>,
         new: Vec<u8>,
     },
+    /// A wasm exception was thrown (`caught: false`: at the throw, before
+    /// unwinding; resuming throws it) or caught (at its handler), with
+    /// [`RunControl::catch_throw`] / [`RunControl::catch_catch`].
+    Exception {
+        caught: bool,
+        /// Store address of the tag, and its name when known.
+        tag: u32,
+        tag_name: Option<String>,
+        payload: Vec<Value>,
+    },
 }
 
 /// How a run ended. A trap is an outcome, not an error.
@@ -103,6 +113,20 @@ pub struct RunControl {
     pub stacks: Option<StackProfile>,
     /// Watched memory ranges.
     pub watch: Vec<WatchRange>,
+    /// Pause when an exception is thrown: of a tag with one of these names,
+    /// or of any tag when empty (`catch throw [TAG]`).
+    pub catch_throw: Option<Vec<String>>,
+    /// Pause when a handler takes an exception (`catch catch [TAG]`).
+    pub catch_catch: Option<Vec<String>>,
+}
+
+/// Whether a catchpoint list (`RunControl::catch_throw`) takes tag `tag`.
+fn catches(list: &Option<Vec<String>>, store: &Store, tag: u32) -> bool {
+    let Some(names) = list else { return false };
+    names.is_empty()
+        || store
+            .tag_name(tag)
+            .is_some_and(|n| names.iter().any(|x| *x == n))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -116,7 +140,12 @@ impl RunControl {
     /// are not a reason: the plain executor serves them through patched
     /// memory ops (`interp/watch.rs`).
     pub fn needs_debug(&self) -> bool {
-        self.fuel.is_some() || self.count_instructions || self.profile.is_some() || self.stacks.is_some()
+        self.fuel.is_some()
+            || self.count_instructions
+            || self.profile.is_some()
+            || self.stacks.is_some()
+            || self.catch_throw.is_some()
+            || self.catch_catch.is_some()
     }
 }
 
@@ -164,6 +193,9 @@ pub struct Execution {
     state: State,
     /// Paused at a breakpoint at (frame depth, pc): resuming runs the original op.
     pub(crate) resume_bp: Option<(usize, u32)>,
+    /// An exception whose throw paused (`PauseReason::Exception`): thrown
+    /// when the run resumes (tag, payload slots, exception address).
+    pending_throw: Option<(u32, Vec<u64>, Option<u32>)>,
 }
 
 impl Execution {
@@ -199,6 +231,7 @@ impl Execution {
             results: ty.results().to_vec(),
             state: State::NotStarted,
             resume_bp: None,
+            pending_throw: None,
         })
     }
 
@@ -243,6 +276,7 @@ impl Execution {
             results: ty.results().to_vec(),
             state: State::Running,
             resume_bp: None,
+            pending_throw: None,
         })
     }
 
@@ -251,7 +285,13 @@ impl Execution {
         if let Some(out) = self.start(store, ctl) {
             return out;
         }
+<<<<<<< HEAD
         store.sync_watch(&ctl.watch);
+=======
+        if let Some(out) = self.throw_pending(store, ctl) {
+            return out;
+        }
+>>>>>>> a0e341c (catch throw [TAG] and catch catch [TAG] (gdb's words: 'Catchpoint 1 (throw)', 'Catchpoint 1 (exception thrown), negative(-2)'): the interpreter's debug executor pauses at a throw before unwinding (PauseReason::Exception; the exception is kept and thrown when the run resumes, so bt shows the throw site) or at the handler that takes it, for the tags RunControl::catch_throw/catch_catch name; in mode jit|aot such a catchpoint sends the run to the interpreter as watchpoints do. Saved with the other breakpoints. Golden transcript fixtures/sessions/eh_catch on eh.wasm)
         if ctl.needs_debug() {
             self.exec::<true>(store, ctl, None)
         } else {
@@ -264,7 +304,35 @@ impl Execution {
         if let Some(out) = self.start(store, ctl) {
             return out;
         }
+        if let Some(out) = self.throw_pending(store, ctl) {
+            return out;
+        }
         self.exec::<true>(store, ctl, Some(1))
+    }
+
+    /// Throw the exception a `catch throw` stopped at, if any: `Some` when
+    /// that ends the run (uncaught) or pauses it again (`catch catch`).
+    fn throw_pending(&mut self, store: &mut Store, ctl: &mut RunControl) -> Option<RunOutcome> {
+        let (tag, payload, exn) = self.pending_throw.take()?;
+        self.throw_exn::<true>(store, ctl, tag, payload, exn, false)
+            .err()
+    }
+
+    /// `PauseReason::Exception` for tag `tag` with `payload` (slots).
+    fn exception_pause(store: &Store, caught: bool, tag: u32, payload: &[u64]) -> RunOutcome {
+        let mut values = Vec::new();
+        let mut at = 0;
+        for &t in store.tag_type(tag).params() {
+            let n = Value::slots(t);
+            values.push(Value::from_slots(t, &payload[at..at + n]));
+            at += n;
+        }
+        RunOutcome::Paused(PauseReason::Exception {
+            caught,
+            tag,
+            tag_name: store.tag_name(tag),
+            payload: values,
+        })
     }
 
     /// True once the computation returned, trapped or exited (it cannot resume).

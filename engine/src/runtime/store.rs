@@ -198,6 +198,13 @@ impl Store {
         self.tags[addr as usize].origin
     }
 
+    /// Tag `addr`'s name in the module that defines it (name section, else
+    /// an export name), when known.
+    pub fn tag_name(&self, addr: u32) -> Option<String> {
+        let (inst, i) = self.tag_origin(addr)?;
+        self.instance_module(inst).tag_name(i).map(str::to_string)
+    }
+
     /// Whether `any` reference `r` points at an array (`Some(true)`) or a
     /// struct (`Some(false)`); `None` for null, i31 or an external reference.
     pub fn gc_object_is_array(&self, r: u64) -> Option<bool> {

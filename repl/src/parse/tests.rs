@@ -63,6 +63,11 @@ fn commands_parse() {
         ("awatch $l1", "kind: Access"),
         ("catch wasi", "CatchWasi(None)"),
         ("catch wasi fd_write", "CatchWasi(Some(\"fd_write\"))"),
+        ("catch throw", "CatchException { caught: false, tag: None }"),
+        (
+            "catch catch $e",
+            "CatchException { caught: true, tag: Some(\"$e\") }",
+        ),
         ("bt", "Frames"),
         ("where", "Frames"),
         ("f 1", "SelectFrame(1)"),
