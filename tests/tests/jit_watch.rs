@@ -76,7 +76,11 @@ impl DebugHook for Recorder {
     }
 }
 
-fn run(compiled: CompiledModule, watch: Vec<WatchRange>, unwind: bool) -> (RunOutcome, Vec<(PauseReason, u32)>) {
+fn run(
+    compiled: CompiledModule,
+    watch: Vec<WatchRange>,
+    unwind: bool,
+) -> (RunOutcome, Vec<(PauseReason, u32)>) {
     let module = compiled.module().clone();
     let mut engine = JitEngine::new(OptLevel::Speed);
     engine.add_compiled(Arc::new(compiled));
@@ -86,7 +90,10 @@ fn run(compiled: CompiledModule, watch: Vec<WatchRange>, unwind: bool) -> (RunOu
         panic!("no export")
     };
     let memory = store.instance_memory(inst).expect("a memory");
-    let watch = watch.into_iter().map(|w| WatchRange { memory, ..w }).collect();
+    let watch = watch
+        .into_iter()
+        .map(|w| WatchRange { memory, ..w })
+        .collect();
     let mut hook = Recorder {
         stops: Vec::new(),
         unwind,
@@ -96,7 +103,14 @@ fn run(compiled: CompiledModule, watch: Vec<WatchRange>, unwind: bool) -> (RunOu
         ..RunControl::default()
     };
     let out = engine
-        .call_debug(&mut store, fill, &[Value::I32(100)], &mut ctl, &HashSet::new(), &mut hook)
+        .call_debug(
+            &mut store,
+            fill,
+            &[Value::I32(100)],
+            &mut ctl,
+            &HashSet::new(),
+            &mut hook,
+        )
         .expect("runs");
     (out, hook.stops)
 }
@@ -119,10 +133,15 @@ const SUM: i32 = 3 * 99 * 100 / 2;
 
 #[test]
 fn a_watched_store_stops_right_after_it_and_resumes() {
-    let compiled = CompiledModule::compile_for_debugger_with(module(), OptLevel::Speed, true, false)
-        .expect("compiles");
+    let compiled =
+        CompiledModule::compile_for_debugger_with(module(), OptLevel::Speed, true, false)
+            .expect("compiles");
     // a[7] = 21, and a 2-byte watch inside a[40] = 120.
-    let (out, stops) = run(compiled, vec![range(28, 4, false, true), range(162, 2, false, true)], false);
+    let (out, stops) = run(
+        compiled,
+        vec![range(28, 4, false, true), range(162, 2, false, true)],
+        false,
+    );
     assert_eq!(out, RunOutcome::Returned(vec![Value::I32(SUM)]));
     let hit = |index, addr, new: u8| PauseReason::Watchpoint {
         index,
@@ -150,24 +169,32 @@ fn a_read_watch_checks_loads_too() {
         })
         .collect();
     // Written by `$set` (0), read by `$get` (1).
-    assert_eq!(kinds, vec![(true, vec![6, 0, 0, 0], 0), (false, vec![6, 0, 0, 0], 1)]);
+    assert_eq!(
+        kinds,
+        vec![(true, vec![6, 0, 0, 0], 0), (false, vec![6, 0, 0, 0], 1)]
+    );
 }
 
 #[test]
 fn the_hook_can_unwind_at_a_watch_stop() {
-    let compiled = CompiledModule::compile_for_debugger_with(module(), OptLevel::Speed, true, false)
-        .expect("compiles");
+    let compiled =
+        CompiledModule::compile_for_debugger_with(module(), OptLevel::Speed, true, false)
+            .expect("compiles");
     let (out, stops) = run(compiled, vec![range(12, 1, false, true)], true);
     assert_eq!(stops.len(), 1);
     assert!(
-        matches!(out, RunOutcome::Paused(PauseReason::Watchpoint { addr: 12, .. })),
+        matches!(
+            out,
+            RunOutcome::Paused(PauseReason::Watchpoint { addr: 12, .. })
+        ),
         "{out:?}"
     );
 }
 
 #[test]
 fn code_without_watch_checks_never_stops() {
-    let compiled = CompiledModule::compile_for_debugger(module(), OptLevel::Speed).expect("compiles");
+    let compiled =
+        CompiledModule::compile_for_debugger(module(), OptLevel::Speed).expect("compiles");
     assert!(!compiled.options.watch_stores);
     let (out, stops) = run(compiled, vec![range(28, 4, false, true)], false);
     assert_eq!(out, RunOutcome::Returned(vec![Value::I32(SUM)]));

@@ -370,7 +370,10 @@ fn invoke_a_library_component_with_wave_values() {
         invoke: Some(("add".into(), vec!["2".into(), "40".into()])),
         ..RunConfig::default()
     };
-    assert_eq!(runner::run(cfg).unwrap().component_result.as_deref(), Some("42"));
+    assert_eq!(
+        runner::run(cfg).unwrap().component_result.as_deref(),
+        Some("42")
+    );
     for (call, why) in [
         ("greet(5)", "argument `name` (string)"),
         ("add(1)", "`add` takes 2 argument(s)"),

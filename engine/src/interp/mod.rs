@@ -285,13 +285,10 @@ impl Execution {
         if let Some(out) = self.start(store, ctl) {
             return out;
         }
-<<<<<<< HEAD
         store.sync_watch(&ctl.watch);
-=======
         if let Some(out) = self.throw_pending(store, ctl) {
             return out;
         }
->>>>>>> a0e341c (catch throw [TAG] and catch catch [TAG] (gdb's words: 'Catchpoint 1 (throw)', 'Catchpoint 1 (exception thrown), negative(-2)'): the interpreter's debug executor pauses at a throw before unwinding (PauseReason::Exception; the exception is kept and thrown when the run resumes, so bt shows the throw site) or at the handler that takes it, for the tags RunControl::catch_throw/catch_catch name; in mode jit|aot such a catchpoint sends the run to the interpreter as watchpoints do. Saved with the other breakpoints. Golden transcript fixtures/sessions/eh_catch on eh.wasm)
         if ctl.needs_debug() {
             self.exec::<true>(store, ctl, None)
         } else {

@@ -59,7 +59,12 @@ fn watch(memory: u32, addr: u32, len: u32, on_read: bool, on_write: bool) -> Wat
 }
 
 /// Every outcome of `f(args)` until it returns: the pauses, then the end.
-fn outcomes(store: &mut Store, f: FuncAddr, args: &[Value], ctl: &mut RunControl) -> Vec<RunOutcome> {
+fn outcomes(
+    store: &mut Store,
+    f: FuncAddr,
+    args: &[Value],
+    ctl: &mut RunControl,
+) -> Vec<RunOutcome> {
     let mut exec = Execution::new(store, f, args).unwrap();
     let mut out = Vec::new();
     loop {
@@ -82,12 +87,15 @@ fn a_watch_patches_memory_ops_and_puts_fused_ones_back() {
     let fused_stores = (0..before.ops.len())
         .filter(|&i| {
             span(before.ops[i]) > 1
-                && (i..i + span(before.ops[i])).any(|j| {
-                    matches!(before.unfused[j], Op::I32Store(_) | Op::I32Store8(_))
-                })
+                && (i..i + span(before.ops[i]))
+                    .any(|j| matches!(before.unfused[j], Op::I32Store(_) | Op::I32Store8(_)))
         })
         .count();
-    assert!(fused_stores >= 2, "the test needs fused stores: {:?}", before.ops);
+    assert!(
+        fused_stores >= 2,
+        "the test needs fused stores: {:?}",
+        before.ops
+    );
     drop(before);
 
     let mut ctl = RunControl {
@@ -100,11 +108,15 @@ fn a_watch_patches_memory_ops_and_puts_fused_ones_back() {
     for (i, &op) in code.ops.iter().enumerate() {
         let orig = code.unfused[i];
         if matches!(orig, Op::I32Store(_) | Op::I32Store8(_)) {
-            assert!(matches!(op, Op::WatchedStore { .. }), "store at {i} not patched: {op:?}");
+            assert!(
+                matches!(op, Op::WatchedStore { .. }),
+                "store at {i} not patched: {op:?}"
+            );
         }
         if span(op) > 1 {
             assert!(
-                !(i..i + span(op)).any(|j| matches!(code.unfused[j], Op::I32Store(_) | Op::I32Store8(_))),
+                !(i..i + span(op))
+                    .any(|j| matches!(code.unfused[j], Op::I32Store(_) | Op::I32Store8(_))),
                 "fused {op:?} at {i} still hides a store"
             );
         }
@@ -122,7 +134,11 @@ fn a_watch_patches_memory_ops_and_puts_fused_ones_back() {
     let code = store.code(f).unwrap();
     assert!(!code.ops.iter().any(|op| op.is_watch_patch()));
     let refused = (0..code.ops.len())
-        .filter(|&i| span(code.ops[i]) > 1 && (i..i + span(code.ops[i])).any(|j| matches!(code.unfused[j], Op::I32Store(_) | Op::I32Store8(_))))
+        .filter(|&i| {
+            span(code.ops[i]) > 1
+                && (i..i + span(code.ops[i]))
+                    .any(|j| matches!(code.unfused[j], Op::I32Store(_) | Op::I32Store8(_)))
+        })
         .count();
     assert_eq!(refused, fused_stores);
 }
@@ -135,7 +151,10 @@ fn a_store_inside_a_fused_op_is_caught_with_old_and_new_bytes() {
     let mem = store.instance_memory(inst).unwrap();
     // Element 5 (`local.tee; i32.store`) and 400 + 6 (`local.get; const; store`).
     let mut ctl = RunControl {
-        watch: vec![watch(mem, 20, 4, false, true), watch(mem, 406, 1, false, true)],
+        watch: vec![
+            watch(mem, 20, 4, false, true),
+            watch(mem, 406, 1, false, true),
+        ],
         ..RunControl::default()
     };
     let out = outcomes(&mut store, f, &[Value::I32(20)], &mut ctl);
@@ -171,7 +190,10 @@ fn plain_and_debug_executors_stop_at_the_same_accesses() {
         let mem = store.instance_memory(inst).unwrap();
         let mut ctl = RunControl {
             fuel,
-            watch: vec![watch(mem, 8, 8, true, true), watch(mem, 408, 4, false, true)],
+            watch: vec![
+                watch(mem, 8, 8, true, true),
+                watch(mem, 408, 4, false, true),
+            ],
             ..RunControl::default()
         };
         outcomes(&mut store, f, &[Value::I32(12)], &mut ctl)
@@ -219,7 +241,10 @@ fn a_function_translated_after_the_watch_is_set_is_patched() {
         }
         other => panic!("expected a watchpoint, got {other:?}"),
     }
-    assert_eq!(exec.run(&mut store, &mut ctl), RunOutcome::Returned(vec![Value::I32(3)]));
+    assert_eq!(
+        exec.run(&mut store, &mut ctl),
+        RunOutcome::Returned(vec![Value::I32(3)])
+    );
 }
 
 #[test]
@@ -232,20 +257,35 @@ fn a_watched_op_under_a_breakpoint_stops_at_both() {
     );
     let f = export(&store, inst, "w");
     let mem = store.instance_memory(inst).unwrap();
-    let store_pc = store.code(f).unwrap().unfused.iter().position(|op| matches!(op, Op::I32Store(_))).unwrap() as u32;
+    let store_pc = store
+        .code(f)
+        .unwrap()
+        .unfused
+        .iter()
+        .position(|op| matches!(op, Op::I32Store(_)))
+        .unwrap() as u32;
     store.set_breakpoint(f, store_pc).unwrap();
     let mut ctl = RunControl {
         watch: vec![watch(mem, 16, 4, false, true)],
         ..RunControl::default()
     };
     let out = outcomes(&mut store, f, &[], &mut ctl);
-    assert!(matches!(out[0], RunOutcome::Paused(PauseReason::Breakpoint { pc, .. }) if pc == store_pc), "{out:?}");
-    assert!(matches!(&out[1], RunOutcome::Paused(PauseReason::Watchpoint { new, .. }) if *new == vec![9, 0, 0, 0]), "{out:?}");
+    assert!(
+        matches!(out[0], RunOutcome::Paused(PauseReason::Breakpoint { pc, .. }) if pc == store_pc),
+        "{out:?}"
+    );
+    assert!(
+        matches!(&out[1], RunOutcome::Paused(PauseReason::Watchpoint { new, .. }) if *new == vec![9, 0, 0, 0]),
+        "{out:?}"
+    );
     assert_eq!(out[2], RunOutcome::Returned(vec![]));
     // Clearing the watch keeps the breakpoint.
     ctl.watch.clear();
     let out = outcomes(&mut store, f, &[], &mut ctl);
-    assert!(matches!(out[0], RunOutcome::Paused(PauseReason::Breakpoint { .. })), "{out:?}");
+    assert!(
+        matches!(out[0], RunOutcome::Paused(PauseReason::Breakpoint { .. })),
+        "{out:?}"
+    );
     assert_eq!(out[1], RunOutcome::Returned(vec![]));
 }
 

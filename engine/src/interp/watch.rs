@@ -94,7 +94,13 @@ pub(super) struct Access {
 
 /// The accesses the unfused op `op` of `code` is about to make, with its
 /// operands at the top of `stack[..sp]` (at most two: `memory.copy`).
-pub(super) fn accesses(store: &Store, code: &Code, op: Op, stack: &[u64], sp: usize) -> [Option<Access>; 2] {
+pub(super) fn accesses(
+    store: &Store,
+    code: &Code,
+    op: Op,
+    stack: &[u64],
+    sp: usize,
+) -> [Option<Access>; 2] {
     let m0 = code.memory.unwrap_or(u32::MAX);
     let scalar = |memory: u32, depth: usize, offset: u64, len: u64, write: bool, is64: bool| {
         let base = stack[sp - depth];
@@ -332,9 +338,7 @@ fn patch(code: &mut Code, p: WatchPatch) {
     while i < n {
         let op = code.ops[i];
         let span = crate::translate::fuse::span(op);
-        if span > 1
-            && (i..(i + span).min(n)).any(|j| p.covers(code, code.unfused[j]))
-        {
+        if span > 1 && (i..(i + span).min(n)).any(|j| p.covers(code, code.unfused[j])) {
             code.watch_fused.push((i as u32, op));
             code.ops[i] = code.unfused[i];
         }
@@ -367,7 +371,10 @@ fn unpatch(code: &mut Code) {
         if code.ops[pc].is_watch_patch() {
             code.ops[pc] = code.unfused[pc];
         } else if code.ops[pc] == Op::Breakpoint
-            && code.patched.get(&(pc as u32)).is_some_and(|op| op.is_watch_patch())
+            && code
+                .patched
+                .get(&(pc as u32))
+                .is_some_and(|op| op.is_watch_patch())
         {
             code.patched.insert(pc as u32, code.unfused[pc]);
         }

@@ -2506,7 +2506,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.seal_block(slow);
         self.b.switch_to_block(fast);
         let v = emit(self);
-        let args: Vec<BlockArg> = if takes { vec![BlockArg::Value(v)] } else { vec![] };
+        let args: Vec<BlockArg> = if takes {
+            vec![BlockArg::Value(v)]
+        } else {
+            vec![]
+        };
         self.b.ins().jump(done, &args);
 
         self.b.switch_to_block(slow);
@@ -2519,7 +2523,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         let v = emit(self);
         let after = self.b.create_block();
         self.b.set_cold_block(after);
-        let args: Vec<BlockArg> = if takes { vec![BlockArg::Value(v)] } else { vec![] };
+        let args: Vec<BlockArg> = if takes {
+            vec![BlockArg::Value(v)]
+        } else {
+            vec![]
+        };
         self.b.ins().brif(hit, after, &[], done, &args);
         self.b.seal_block(after);
         self.b.switch_to_block(after);

@@ -398,9 +398,12 @@ extern "C" fn lc_watch_before(vmctx: *mut VmCtx, at: u64, len: u32, write: u32) 
     let c = cx(vmctx);
     let write = write != 0;
     let end = at.saturating_add(len as u64);
-    let Some(w) = c.run.watch.iter().find(|w| {
-        (if write { w.on_write } else { w.on_read }) && at < w.hi && w.lo < end
-    }) else {
+    let Some(w) = c
+        .run
+        .watch
+        .iter()
+        .find(|w| (if write { w.on_write } else { w.on_read }) && at < w.hi && w.lo < end)
+    else {
         return 0;
     };
     // The access in its memory's addresses (the range's memory: native
@@ -408,7 +411,9 @@ extern "C" fn lc_watch_before(vmctx: *mut VmCtx, at: u64, len: u32, write: u32) 
     let Some(addr) = (at as i64 - (w.lo as i64 - w.addr as i64))
         .try_into()
         .ok()
-        .filter(|&a: &u32| a as u64 + len as u64 <= c.store.memories[w.memory as usize].data.len() as u64)
+        .filter(|&a: &u32| {
+            a as u64 + len as u64 <= c.store.memories[w.memory as usize].data.len() as u64
+        })
     else {
         // Out of bounds: the access traps as it would anyway.
         return 0;
