@@ -414,6 +414,7 @@ impl Command {
             | Command::Ignore(..)
             | Command::Watch { .. }
             | Command::CatchWasi(_)
+            | Command::CatchException { .. }
             | Command::Frames
             | Command::Backtrace { .. }
             | Command::SelectFrame(_)
