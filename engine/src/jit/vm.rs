@@ -938,7 +938,8 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
     // The hook's interpreter cannot read the JIT frames below it.
     c.store.gc.foreign_frames += 1;
     let outcome = hook.enter(c.store, addr, &args, &frames, &mut flags);
-    c.store.gc.foreign_frames -= 1;
+    // Saturating: a `kill` under the hook resets the store it runs on.
+    c.store.gc.foreign_frames = c.store.gc.foreign_frames.saturating_sub(1);
     // The interpreter may have grown a memory; the hook may have set or
     // cleared break flags.
     c.refresh_mems();
@@ -1032,7 +1033,8 @@ fn pause_in_jit(
         Some(r) => hook.watched(c.store, stop, r, &mut flags),
         None => hook.interrupted(c.store, stop, &mut flags),
     };
-    c.store.gc.foreign_frames -= 1;
+    // Saturating: a `kill` under the hook resets the store it runs on.
+    c.store.gc.foreign_frames = c.store.gc.foreign_frames.saturating_sub(1);
     c.refresh_mems();
     c.sync_patches();
     match outcome {
