@@ -345,7 +345,11 @@ impl Session {
                 self.check_watch_range(a, len)?;
                 let bp = self.add_bp(BpKind::Watch { addr: a, len, kind }, false, None);
                 self.after_bp_change();
-                Ok(vec![Event::BreakpointSet(bp)])
+                let mut events = vec![Event::BreakpointSet(bp)];
+                if let Some(note) = self.jit_watch_note() {
+                    events.push(Event::Warning(note));
+                }
+                Ok(events)
             }
             Command::CatchWasi(name) => {
                 if !self.wasi_available() {

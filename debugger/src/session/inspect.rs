@@ -119,29 +119,52 @@ impl Session {
                         old,
                         new,
                         ..
-                    } => {
-                        let number = self
-                            .rt
-                            .as_ref()
-                            .and_then(|r| r.watch_numbers.get(index).copied())
-                            .unwrap_or(0);
-                        if let Ok(b) = self.bps.get_mut(number) {
-                            b.hits += 1;
-                        }
-                        StopReason::Watchpoint {
-                            number,
-                            addr,
-                            write,
-                            old,
-                            new,
-                        }
-                    }
+                    } => self.watch_stop(index, addr, write, old, new),
                 };
                 if reason == StopReason::Interrupted {
                     self.clear_interrupt();
                 }
                 self.report(Stop::At(reason))
             }
+        }
+    }
+
+    /// The stop for watch `index` of the run's watch list (any engine),
+    /// counting the hit.
+    pub(super) fn watch_stop(
+        &mut self,
+        index: usize,
+        addr: u32,
+        write: bool,
+        old: Vec<u8>,
+        new: Vec<u8>,
+    ) -> StopReason {
+        let number = self
+            .rt
+            .as_ref()
+            .and_then(|r| r.watch_numbers.get(index).copied())
+            .unwrap_or(0);
+        self.numbered_watch_stop(number, addr, write, old, new)
+    }
+
+    /// The stop for watchpoint `number`, counting the hit.
+    pub(super) fn numbered_watch_stop(
+        &mut self,
+        number: u32,
+        addr: u32,
+        write: bool,
+        old: Vec<u8>,
+        new: Vec<u8>,
+    ) -> StopReason {
+        if let Ok(b) = self.bps.get_mut(number) {
+            b.hits += 1;
+        }
+        StopReason::Watchpoint {
+            number,
+            addr,
+            write,
+            old,
+            new,
         }
     }
 

@@ -19,8 +19,17 @@
 //!
 //! Which functions go to the interpreter: those containing a code
 //! breakpoint (a function breakpoint at its entry, or a line/address one
-//! inside it). Watchpoints and `catch wasi` need every instruction, so with
-//! any of those the whole run is interpreted.
+//! inside it). `catch wasi` needs every host call, so with it the whole run
+//! is interpreted. Watchpoints run JIT code compiled with watch checks
+//! (`CompiledModule::compile_for_debugger_with`: a compare and branch per
+//! store, or per access for `rwatch`/`awatch`, against the watched ranges'
+//! bounding box; only while watchpoints exist): a watched access stops right
+//! after it, in JIT code, as an interrupt does but with the old and new
+//! bytes (`DebugHook::watched`), and `continue` resumes it. `mode aot` does
+//! the same with JIT code: AOT images carry no watch checks. The code is
+//! chosen when a run starts: a watchpoint set during a JIT run that has no
+//! checks (or only store checks, for `rwatch`) serves the interpreted
+//! functions at once and JIT code from the next run.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -39,7 +48,7 @@ use wdb_engine::value::FuncAddr;
 use wdb_engine::{ErrorKind, Value};
 
 use super::{BpKind, InternalStop, Res, Session, Stop};
-use crate::api::{Event, StopReason};
+use crate::api::{Event, StopReason, WatchKind};
 use crate::runner::Mode;
 
 /// From the JIT thread to the session.
@@ -53,7 +62,12 @@ enum JitMsg {
         frames: Vec<JitFrame>,
     },
     /// JIT code saw the interrupt flag: pause there, answer with `Resume`.
-    Interrupted { store: Store, stop: JitStop },
+    Interrupted {
+        store: Store,
+        stop: JitStop,
+        /// A watchpoint (`PauseReason::Watchpoint`), or `None`: an interrupt.
+        reason: Option<PauseReason>,
+    },
     /// The whole call ended.
     Done {
         store: Store,
@@ -91,6 +105,12 @@ pub(super) struct JitRun {
     took_over: bool,
     /// Turns Ctrl-C into a pause of AOT code (`mode aot`).
     watcher: Option<PauseWatcher>,
+    /// The run's code checks stores (loads) for watchpoints.
+    watch_stores: bool,
+    watch_loads: bool,
+    /// Breakpoint numbers of the run's watch list (`RunControl::watch` as
+    /// the run started: JIT code keeps it for the whole run).
+    watch_numbers: Vec<u32>,
 }
 
 /// AOT code has no interrupt checks that can resume: at the interrupt flag
@@ -218,9 +238,33 @@ impl DebugHook for ChannelHook {
         flags: &mut BreakFlags<'_>,
     ) -> AfterInterrupt {
         let s = std::mem::replace(store, Store::new(StoreConfig::default()));
-        match self.exchange(store, JitMsg::Interrupted { store: s, stop }, flags) {
+        let msg = JitMsg::Interrupted {
+            store: s,
+            stop,
+            reason: None,
+        };
+        match self.exchange(store, msg, flags) {
             (outcome, true) => AfterInterrupt::TookOver(outcome),
             (RunOutcome::Returned(_), false) => AfterInterrupt::Resume,
+            (other, _) => AfterInterrupt::Unwind(other),
+        }
+    }
+
+    fn watched(
+        &mut self,
+        store: &mut Store,
+        stop: JitStop,
+        reason: PauseReason,
+        flags: &mut BreakFlags<'_>,
+    ) -> AfterInterrupt {
+        let s = std::mem::replace(store, Store::new(StoreConfig::default()));
+        let msg = JitMsg::Interrupted {
+            store: s,
+            stop,
+            reason: Some(reason),
+        };
+        match self.exchange(store, msg, flags) {
+            (RunOutcome::Returned(_), _) => AfterInterrupt::Resume,
             (other, _) => AfterInterrupt::Unwind(other),
         }
     }
@@ -262,12 +306,36 @@ impl Session {
     pub(super) fn uses_jit(&self) -> bool {
         self.mode != Mode::Interp
             && !self.bps.iter().any(|b| {
-                b.enabled
-                    && matches!(
-                        b.kind,
-                        BpKind::Watch { .. } | BpKind::CatchWasi(_) | BpKind::CatchException { .. }
-                    )
+                b.enabled && matches!(b.kind, BpKind::CatchWasi(_) | BpKind::CatchException { .. })
             })
+    }
+
+    /// Said when a watchpoint is set while JIT code without the checks it
+    /// needs runs (see the module documentation).
+    pub(super) fn jit_watch_note(&self) -> Option<String> {
+        let run = self.jit_run.as_ref()?;
+        let (stores, loads) = self.jit_watch_checks();
+        ((stores && !run.watch_stores) || (loads && !run.watch_loads)).then(|| {
+            "the JIT code of this run has no checks for this watchpoint: it applies to interpreted functions now and to JIT code from the next run".to_string()
+        })
+    }
+
+    /// The watch checks JIT code needs for the enabled watchpoints:
+    /// (stores, loads).
+    fn jit_watch_checks(&self) -> (bool, bool) {
+        let kinds: Vec<WatchKind> = self
+            .bps
+            .iter()
+            .filter(|b| b.enabled)
+            .filter_map(|b| match b.kind {
+                BpKind::Watch { kind, .. } => Some(kind),
+                _ => None,
+            })
+            .collect();
+        (
+            !kinds.is_empty(),
+            kinds.iter().any(|k| *k != WatchKind::Write),
+        )
     }
 
     /// Store addresses of the functions that must run interpreted.
@@ -284,11 +352,32 @@ impl Session {
 
     /// The engine for this session's module, compiled (or loaded) once.
     fn take_jit(&mut self) -> Res<(Box<JitEngine>, Option<String>)> {
-        if let Some(j) = self.jit.take() {
-            return Ok((j, None));
-        }
         let module = self.module()?;
+        // Watchpoints need code with watch checks (compiled for them, only
+        // while they exist); AOT code has none, so the JIT serves them.
+        let (watch_stores, watch_loads) = self.jit_watch_checks();
+        if let Some(mut j) = self.jit.take() {
+            let o = j.compiled(&module).map_err(|e| e.to_string())?.options;
+            if (o.watch_stores, o.watch_loads) == (watch_stores, watch_loads) {
+                return Ok((j, None));
+            }
+        }
         let mut jit = Box::new(JitEngine::new(OptLevel::Speed));
+        if watch_stores {
+            let compiled = CompiledModule::compile_for_debugger_with(
+                module,
+                OptLevel::Speed,
+                watch_stores,
+                watch_loads,
+            )
+            .map_err(|e| e.to_string())?;
+            jit.add_compiled(std::sync::Arc::new(compiled));
+            let note = (self.mode == Mode::Aot).then(|| {
+                "watchpoints: AOT code has no watch checks; running JIT code compiled with them"
+                    .to_string()
+            });
+            return Ok((jit, note));
+        }
         let mut note = None;
         let compiled = match self.mode {
             Mode::Aot => match CompiledModule::load_aot(module.clone()) {
@@ -320,9 +409,12 @@ impl Session {
         args: Vec<Value>,
     ) -> Res<(Stop, Option<String>)> {
         let (mut jit, note) = self.take_jit()?;
+        let (watch_stores, watch_loads) = self.jit_watch_checks();
         let breaks = self.jit_break_funcs();
         let aot_pauses = self.mode == Mode::Aot && PauseHandle::supported();
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
+        let watch = rt.ctl.watch.clone();
+        let watch_numbers = rt.watch_numbers.clone();
         let mut store = std::mem::replace(&mut rt.store, Store::new(StoreConfig::default()));
         let watcher = aot_pauses.then(|| {
             let abandon = Arc::new(AtomicBool::new(false));
@@ -338,7 +430,10 @@ impl Session {
             .name("wdb-jit-run".into())
             .spawn(move || {
                 let mut hook = ChannelHook { tx, rx };
-                let mut ctl = RunControl::default();
+                let mut ctl = RunControl {
+                    watch,
+                    ..RunControl::default()
+                };
                 let outcome = jit
                     .call_debug(&mut store, func, &args, &mut ctl, &breaks, &mut hook)
                     .map_err(|e| e.to_string());
@@ -358,6 +453,9 @@ impl Session {
             stop_at_entry: false,
             took_over: false,
             watcher,
+            watch_stores,
+            watch_loads,
+            watch_numbers,
         });
         Ok((self.wait_jit()?, note))
     }
@@ -397,7 +495,11 @@ impl Session {
                 }
                 self.run_to_stop(None)
             }
-            Ok(JitMsg::Interrupted { store, stop }) => {
+            Ok(JitMsg::Interrupted {
+                store,
+                stop,
+                reason,
+            }) => {
                 let types = store
                     .instance_module(stop.frames[0].instance)
                     .local_types(stop.frames[0].func_index);
@@ -423,6 +525,31 @@ impl Session {
                 rt.store = store;
                 rt.exec = None;
                 self.selected = 0;
+                if let Some(PauseReason::Watchpoint {
+                    index,
+                    addr,
+                    write,
+                    old,
+                    new,
+                    ..
+                }) = reason
+                {
+                    // A watchpoint deleted or disabled since the run
+                    // started: its JIT checks still fire; go on.
+                    let number = self
+                        .jit_run
+                        .as_ref()
+                        .and_then(|r| r.watch_numbers.get(index).copied());
+                    let live = number.is_some_and(|n| {
+                        self.bps
+                            .iter()
+                            .any(|b| b.number == n && b.enabled && matches!(b.kind, BpKind::Watch { .. }))
+                    });
+                    return match number.filter(|_| live) {
+                        Some(n) => Ok(Stop::At(self.numbered_watch_stop(n, addr, write, old, new))),
+                        None => self.send_to_jit(RunOutcome::Returned(Vec::new()), false),
+                    };
+                }
                 self.clear_interrupt();
                 Ok(Stop::At(StopReason::Interrupted))
             }
