@@ -613,7 +613,7 @@ impl Store {
     pub fn set_breakpoint(&mut self, func: FuncAddr, pc: u32) -> Result<()> {
         let code = self.code_mut(func)?;
         // No superinstruction may run past a breakpoint.
-        code.unfuse();
+        code.unfuse_at(pc);
         let Some(op) = code.ops.get(pc as usize).copied() else {
             return Err(Error::usage(format!(
                 "pc {pc} is past the end of the function ({} ops)",

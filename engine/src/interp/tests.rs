@@ -729,3 +729,51 @@ fn unconditional_ignore_count_and_evaluation_errors_pause_uncounted() {
         (0, false, Some(PredError::Memory { addr: 2 }))
     );
 }
+
+#[test]
+fn a_breakpoint_inside_a_superinstruction_unfuses_only_what_spans_it() {
+    for pc in 0..6u32 {
+        let mut store = Store::new(StoreConfig::default());
+        let inst = instantiate(&mut store, SUM);
+        let f = export(&store, inst, "sum");
+        let fused_before = {
+            let c = store.translated_code(f).unwrap();
+            c.ops.iter().zip(&c.unfused).filter(|(a, b)| a != b).count()
+        };
+        assert!(fused_before > 0, "SUM has superinstructions");
+        store.set_breakpoint(f, pc).unwrap();
+        let code = store.translated_code(f).unwrap();
+        // Nothing fused still covers the breakpoint...
+        for p in 0..pc as usize {
+            assert!(
+                p + crate::translate::fuse::span(code.ops[p]) <= pc as usize,
+                "pc {pc}: the op at {p} runs over it"
+            );
+        }
+        // ...and the rest of the body stays fused (one op or more).
+        let fused_after = code
+            .ops
+            .iter()
+            .zip(&code.unfused)
+            .filter(|(a, b)| a != b && **a != Op::Breakpoint)
+            .count();
+        assert!(fused_after > 0, "pc {pc}: the whole body was unfused");
+        // Every loop iteration (n = 3, 2, 1, 0; the last exits) stops once.
+        let mut exec = Execution::new(&mut store, f, &[Value::I32(3)]).unwrap();
+        let mut ctl = RunControl::default();
+        let mut hits = 0;
+        let out = loop {
+            match exec.run(&mut store, &mut ctl) {
+                RunOutcome::Paused(PauseReason::Breakpoint { pc: at, .. }) => {
+                    assert_eq!(at, pc);
+                    hits += 1;
+                    assert!(hits < 10);
+                }
+                other => break other,
+            }
+        };
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(6)]));
+        let want = if pc < 3 { 4 } else { 3 };
+        assert_eq!(hits, want, "pc {pc}");
+    }
+}

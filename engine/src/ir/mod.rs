@@ -1606,6 +1606,22 @@ impl Code {
         self.unfused.get(pc as usize).copied()
     }
 
+    /// Undo the superinstructions that would run the instruction at `pc`
+    /// (the one starting there and those starting before it that span it),
+    /// so that none runs past a breakpoint patched there: the rest of the
+    /// function stays fused, and a conditional breakpoint in a hot loop
+    /// costs its check, not an unfused loop.
+    pub fn unfuse_at(&mut self, pc: u32) {
+        let pc = pc as usize;
+        let from = pc.saturating_sub(crate::translate::fuse::MAX_SPAN - 1);
+        for p in from..=pc.min(self.ops.len().saturating_sub(1)) {
+            let op = self.ops[p];
+            if op != Op::Breakpoint && (p == pc || p + crate::translate::fuse::span(op) > pc) {
+                self.ops[p] = self.unfused[p];
+            }
+        }
+    }
+
     /// Undo superinstructions (keeping breakpoint patches), so that no fused
     /// op runs past a breakpoint: called before patching one. The plain path
     /// then runs this function unfused, which costs speed only in functions

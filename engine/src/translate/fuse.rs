@@ -255,11 +255,15 @@ pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
     let unfused = ops.to_vec();
     for (i, op) in ops.iter_mut().enumerate() {
         if let Some(f) = fuse_at(&unfused, i) {
+            debug_assert!(span(f) <= MAX_SPAN, "{f:?} spans more than MAX_SPAN");
             *op = f.specialize();
         }
     }
     unfused
 }
+
+/// The most original ops one superinstruction stands for (see [`span`]).
+pub const MAX_SPAN: usize = 7;
 
 /// How many original ops the op at `pc` stands for (1 for a plain op).
 pub fn span(op: Op) -> usize {
