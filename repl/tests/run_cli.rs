@@ -719,7 +719,9 @@ fn a_component_is_named_as_one() {
         2,
         "",
         &[
-            &format!("{comp} exports no wasi:cli/run (is it a library component? use --invoke FUNC)"),
+            &format!(
+                "{comp} exports no wasi:cli/run (is it a library component? use --invoke FUNC)"
+            ),
             "(none)",
         ],
     );

@@ -541,9 +541,9 @@ impl Session {
                         .as_ref()
                         .and_then(|r| r.watch_numbers.get(index).copied());
                     let live = number.is_some_and(|n| {
-                        self.bps
-                            .iter()
-                            .any(|b| b.number == n && b.enabled && matches!(b.kind, BpKind::Watch { .. }))
+                        self.bps.iter().any(|b| {
+                            b.number == n && b.enabled && matches!(b.kind, BpKind::Watch { .. })
+                        })
                     });
                     return match number.filter(|_| live) {
                         Some(n) => Ok(Stop::At(self.numbered_watch_stop(n, addr, write, old, new))),

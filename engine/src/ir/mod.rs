@@ -1621,16 +1621,4 @@ impl Code {
             }
         }
     }
-
-    /// Undo superinstructions (keeping breakpoint patches), so that no fused
-    /// op runs past a breakpoint: called before patching one. The plain path
-    /// then runs this function unfused, which costs speed only in functions
-    /// that had a breakpoint.
-    pub fn unfuse(&mut self) {
-        for (op, &orig) in self.ops.iter_mut().zip(&self.unfused) {
-            if *op != Op::Breakpoint && !op.is_watch_patch() {
-                *op = orig;
-            }
-        }
-    }
 }
