@@ -4,8 +4,6 @@
 //! is 0, `err` is 1). [`crate::runner::run`] hands components here.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use wdb_engine::Trap;
@@ -182,22 +180,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             )
         })?;
 
-    let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
     let _cancel = cfg
         .cancel
         .clone()
         .map(|c| crate::runner::forward_interrupt(c, store.interrupt_handle()));
-    let timer = cfg.timeout.map(|d| {
-        let flag = store.interrupt_handle();
-        std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = cancel_rx.recv_timeout(d) {
-                flag.store(true, Ordering::SeqCst);
-                true
-            } else {
-                false
-            }
-        })
-    });
+    let timer = crate::runner::Timeout::start(cfg.timeout, store.interrupt_handle());
 
     // The inner core modules run on the chosen engine; AOT sections are not
     // made for components yet, so `aot` compiles now, as for a plain module.
@@ -276,9 +263,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     };
     let run_time = t_run.elapsed();
     let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
-    let _ = cancel_tx.send(());
-    let timed_out = timer.is_some_and(|t| t.join().unwrap_or(false))
-        && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
+    let timed_out =
+        timer.fired() && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
     let exit_code = match &outcome {
         RunOutcome::Exited(c) => Some(*c),
         RunOutcome::Returned(_) => Some(0),

@@ -327,23 +327,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     } = Prepared::new(&module, &name, host).map_err(launch_error)?;
     let instantiate_time = t_instantiate.elapsed();
 
-    // The timeout thread raises the interrupt flag unless told to stop first.
-    let (cancel_tx, cancel_rx) = mpsc::channel::<()>();
     let _cancel = cfg
         .cancel
         .clone()
         .map(|c| forward_interrupt(c, store.interrupt_handle()));
-    let timer = cfg.timeout.map(|d| {
-        let flag = store.interrupt_handle();
-        std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = cancel_rx.recv_timeout(d) {
-                flag.store(true, Ordering::SeqCst);
-                true
-            } else {
-                false
-            }
-        })
-    });
+    let timer = Timeout::start(cfg.timeout, store.interrupt_handle());
 
     // Native code: compiled now (JIT, compile time counts in the run) or
     // loaded (AOT); a module without an AOT section is compiled with a note,
@@ -521,9 +509,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     }
     let run_time = t_run.elapsed();
     let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
-    let _ = cancel_tx.send(());
-    let timed_out = timer.is_some_and(|t| t.join().unwrap_or(false))
-        && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
+    let timed_out =
+        timer.fired() && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
     let exit_code = match &outcome {
         RunOutcome::Exited(c) => Some(*c),
         RunOutcome::Returned(_) => Some(0),
@@ -568,6 +555,39 @@ impl Drop for ForwardInterrupt {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// `--timeout`: a thread that raises the interrupt flag when the time is up,
+/// unless the run ended first.
+pub(crate) struct Timeout {
+    cancel: mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl Timeout {
+    pub(crate) fn start(
+        after: Option<Duration>,
+        flag: wdb_engine::runtime::InterruptHandle,
+    ) -> Timeout {
+        let (cancel, cancelled) = mpsc::channel::<()>();
+        let thread = after.map(|d| {
+            std::thread::spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = cancelled.recv_timeout(d) {
+                    flag.store(true, Ordering::SeqCst);
+                    true
+                } else {
+                    false
+                }
+            })
+        });
+        Timeout { cancel, thread }
+    }
+
+    /// Stop the clock: whether the time ran out before.
+    pub(crate) fn fired(self) -> bool {
+        let _ = self.cancel.send(());
+        self.thread.is_some_and(|t| t.join().unwrap_or(false))
     }
 }
 
