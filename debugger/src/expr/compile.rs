@@ -532,21 +532,7 @@ impl Compiler<'_> {
             BinOp::Ge => (PredBin::GeU, true),
             BinOp::And | BinOp::Or | BinOp::At => unreachable!("handled above"),
         };
-        if t.is_float()
-            && !matches!(
-                bin,
-                PredBin::Add
-                    | PredBin::Sub
-                    | PredBin::Mul
-                    | PredBin::DivS
-                    | PredBin::Eq
-                    | PredBin::Ne
-                    | PredBin::LtS
-                    | PredBin::LeS
-                    | PredBin::GtS
-                    | PredBin::GeS
-            )
-        {
+        if t.is_float() && !bin.applies_to_floats() {
             return Err("an integer operator on floats".into());
         }
         // Float comparisons are the signed kind only.

@@ -57,6 +57,27 @@ pub enum PredBin {
     GeU,
 }
 
+impl PredBin {
+    /// Whether the operator is defined on `f32`/`f64` operands (the signed
+    /// forms stand for the float ones; bit operations and unsigned forms
+    /// are integer-only).
+    pub fn applies_to_floats(self) -> bool {
+        matches!(
+            self,
+            PredBin::Add
+                | PredBin::Sub
+                | PredBin::Mul
+                | PredBin::DivS
+                | PredBin::Eq
+                | PredBin::Ne
+                | PredBin::LtS
+                | PredBin::LeS
+                | PredBin::GtS
+                | PredBin::GeS
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PredUn {
     /// 1 when the value is zero (`0.0` or `-0.0` for floats), else 0.
@@ -172,19 +193,7 @@ impl Pred {
                     (1, 1)
                 }
                 PredOp::Bin(b, t) => {
-                    let int_only = !matches!(
-                        b,
-                        PredBin::Add
-                            | PredBin::Sub
-                            | PredBin::Mul
-                            | PredBin::DivS
-                            | PredBin::Eq
-                            | PredBin::Ne
-                            | PredBin::LtS
-                            | PredBin::LeS
-                            | PredBin::GtS
-                            | PredBin::GeS
-                    );
+                    let int_only = !b.applies_to_floats();
                     if int_only && matches!(t, NumTy::F32 | NumTy::F64) {
                         return Err(format!("{b:?} on {t:?} at op {i}"));
                     }
