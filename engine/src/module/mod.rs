@@ -240,6 +240,25 @@ impl Module {
         parse::parse(binary_from(bytes, Some(path))?, WASM_FEATURES)
     }
 
+    /// A fresh validator for the body of defined function `func_index`,
+    /// with this module's types and features (translation validates as it
+    /// goes, and so does the JIT's GC stack-map tracking).
+    pub(crate) fn func_validator(
+        &self,
+        func_index: u32,
+    ) -> crate::error::Result<wasmparser::FuncValidator<ValidatorResources>> {
+        let resources = self.resources.clone().ok_or_else(|| {
+            crate::Error::new(crate::ErrorKind::Other, "module has no validator resources")
+        })?;
+        let fv = wasmparser::FuncToValidate {
+            resources,
+            index: func_index,
+            ty: self.func_types[func_index as usize],
+            features: self.features,
+        };
+        Ok(fv.into_validator(wasmparser::FuncValidatorAllocations::default()))
+    }
+
     pub fn func_type(&self, func_index: u32) -> &FuncType {
         &self.types[self.func_types[func_index as usize] as usize]
     }

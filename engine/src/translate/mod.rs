@@ -13,8 +13,7 @@ mod tests;
 use std::collections::HashMap;
 
 use wasmparser::{
-    BinaryReader, BlockType, FuncToValidate, FuncValidator, FuncValidatorAllocations, Operator,
-    OperatorsReader, ValidatorResources,
+    BinaryReader, BlockType, FuncValidator, Operator, OperatorsReader, ValidatorResources,
 };
 
 use crate::error::{Error, ErrorKind, Result};
@@ -113,17 +112,7 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
     let body = module
         .body(func_index)
         .ok_or_else(|| Error::usage(format!("function {func_index} is an import")))?;
-    let resources = module
-        .resources
-        .clone()
-        .ok_or_else(|| Error::new(ErrorKind::Other, "module has no validator resources"))?;
-    let fv = FuncToValidate {
-        resources,
-        index: func_index,
-        ty: module.func_types[func_index as usize],
-        features: module.features,
-    };
-    let mut validator = fv.into_validator(FuncValidatorAllocations::default());
+    let mut validator = module.func_validator(func_index)?;
     let mut reader = BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
     validator.read_locals(&mut reader).map_err(invalid)?;
     let ty = module.func_type(func_index);
@@ -1543,13 +1532,7 @@ pub(crate) fn operand_types_at(
     code_offset: u32,
 ) -> Option<Vec<ValType>> {
     let body = module.body(func_index)?;
-    let fv = FuncToValidate {
-        resources: module.resources.clone()?,
-        index: func_index,
-        ty: module.func_types[func_index as usize],
-        features: module.features,
-    };
-    let mut v = fv.into_validator(FuncValidatorAllocations::default());
+    let mut v = module.func_validator(func_index).ok()?;
     let mut reader = BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
     v.read_locals(&mut reader).ok()?;
     let target = module.module_offset_from_code_offset(code_offset) as u64;

@@ -14,10 +14,7 @@ use std::collections::HashSet;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, types};
 use cranelift_module::Module as ClifModule;
-use wasmparser::{
-    CompositeInnerType, FuncToValidate, FuncValidator, FuncValidatorAllocations, Operator,
-    StorageType, ValidatorResources,
-};
+use wasmparser::{CompositeInnerType, FuncValidator, Operator, StorageType, ValidatorResources};
 
 use super::{FuncTranslator, clif_type};
 use crate::error::{Error, ErrorKind, Result};
@@ -70,17 +67,7 @@ pub(crate) struct GcTrack {
 
 impl GcTrack {
     pub(crate) fn new(module: &Module, func_index: u32) -> Result<GcTrack> {
-        let resources = module
-            .resources
-            .clone()
-            .ok_or_else(|| Error::new(ErrorKind::Other, "module has no validator resources"))?;
-        let fv = FuncToValidate {
-            resources,
-            index: func_index,
-            ty: module.func_types[func_index as usize],
-            features: module.features,
-        };
-        let mut validator = fv.into_validator(FuncValidatorAllocations::default());
+        let mut validator = module.func_validator(func_index)?;
         let body = module.body(func_index).expect("a defined function");
         let mut reader = wasmparser::BinaryReader::new(
             &module.bytes[body.range.clone()],
