@@ -194,6 +194,10 @@ pub struct Names {
     pub locals: HashMap<u32, HashMap<u32, String>>,
     pub globals: HashMap<u32, String>,
     pub tags: HashMap<u32, String>,
+    /// type index -> name (Wasm 3.0 GC's struct and array types).
+    pub types: HashMap<u32, String>,
+    /// type index -> field index -> name.
+    pub fields: HashMap<u32, HashMap<u32, String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -645,6 +645,23 @@ fn read_names(
                     names.tags.insert(n.index, n.name.to_string());
                 }
             }
+            Name::Type(map) => {
+                for n in map {
+                    let n = n?;
+                    names.types.insert(n.index, n.name.to_string());
+                }
+            }
+            Name::Field(map) => {
+                for t in map {
+                    let t = t?;
+                    let mut fields = HashMap::new();
+                    for n in t.names {
+                        let n = n?;
+                        fields.insert(n.index, n.name.to_string());
+                    }
+                    names.fields.insert(t.index, fields);
+                }
+            }
             _ => {}
         }
     }

@@ -90,6 +90,7 @@ impl Caller<'_> {
 }
 
 pub mod gc;
+pub mod gc_inspect;
 pub mod linker;
 pub(crate) mod memory;
 pub mod store;
