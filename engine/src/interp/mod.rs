@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::ir::{Code, Op};
-use crate::module::signature_string;
+use crate::module::{Module, signature_string};
 use crate::runtime::store::FuncKind;
 use crate::runtime::{InstanceId, Store};
 use crate::trap::Trap;
@@ -450,6 +450,20 @@ impl Execution {
 
     /// The operand stack of frame `depth` (0 = innermost), bottom first, typed.
     pub fn operand_stack(&self, store: &Store, depth: usize) -> Vec<Value> {
+        self.operand_stack_typed(store, depth)
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect()
+    }
+
+    /// The operand stack of frame `depth` with each value's static type as
+    /// the validator knows it there (concrete type indices of the frame's
+    /// module; `None` when the types could not be recomputed).
+    pub fn operand_stack_typed(
+        &self,
+        store: &Store,
+        depth: usize,
+    ) -> Vec<(Value, Option<ValType>)> {
         let n = self.frames.len();
         if depth >= n {
             return Vec::new();
@@ -475,6 +489,7 @@ impl Execution {
         let code_offset = code.offsets.get(pc as usize).copied().unwrap_or(0);
         let types = crate::translate::operand_types_at(module, index, code_offset);
         decode_slots(
+            module,
             slots,
             types.map(|mut t| {
                 t.truncate(t.len().saturating_sub(drop_params));
@@ -535,7 +550,11 @@ fn bump(v: &mut Vec<u64>, i: FuncAddr) {
 }
 
 /// Typed values from raw slots; without types, every slot as an `i64`.
-fn decode_slots(slots: &[u64], types: Option<Vec<ValType>>) -> Vec<Value> {
+fn decode_slots(
+    module: &Module,
+    slots: &[u64],
+    types: Option<Vec<ValType>>,
+) -> Vec<(Value, Option<ValType>)> {
     if let Some(types) = types {
         let need: usize = types.iter().map(|&t| Value::slots(t)).sum();
         if need == slots.len() {
@@ -544,14 +563,28 @@ fn decode_slots(slots: &[u64], types: Option<Vec<ValType>>) -> Vec<Value> {
                 .into_iter()
                 .map(|t| {
                     let n = Value::slots(t);
-                    let v = Value::from_slots(t, &slots[at..at + n]);
+                    let s = &slots[at..at + n];
                     at += n;
-                    v
+                    // The validator's types are exact: a reference to a
+                    // struct or array type is an `any` reference.
+                    let v = match t {
+                        ValType::Ref(r)
+                            if crate::runtime::gc_inspect::ref_class_in(module, r)
+                                == crate::value::RefClass::Any =>
+                        {
+                            Value::AnyRef((s[0] != 0).then_some(s[0]))
+                        }
+                        _ => Value::from_slots(t, s),
+                    };
+                    (v, Some(t))
                 })
                 .collect();
         }
     }
-    slots.iter().map(|&s| Value::I64(s as i64)).collect()
+    slots
+        .iter()
+        .map(|&s| (Value::I64(s as i64), None))
+        .collect()
 }
 
 /// Breakpoint and pc-map services on the store's translated code.

@@ -221,6 +221,66 @@ impl Store {
     }
 }
 
+/// The types a module declares, before the load-time normalisation of
+/// struct and array references to abstract `struct`/`array` (see
+/// `Module::sub_types`): what a debugger shows as a value's static type.
+/// Each re-reads a little of the module's bytes (debug-time only).
+impl Module {
+    /// The params and locals of defined function `func_index`, in order,
+    /// as declared; `None` for an import.
+    pub fn declared_local_types(&self, func_index: u32) -> Option<Vec<ValType>> {
+        let body = self.body(func_index)?;
+        let ty = self
+            .sub_types
+            .get(*self.func_types.get(func_index as usize)? as usize)?;
+        let CompositeInnerType::Func(f) = &ty.composite_type.inner else {
+            return None;
+        };
+        let mut out: Vec<ValType> = f.params().to_vec();
+        let reader = wasmparser::BinaryReader::new(
+            self.bytes.get(body.range.clone())?,
+            body.range.start as u64,
+        );
+        let mut locals = wasmparser::FunctionBody::new(reader)
+            .get_locals_reader()
+            .ok()?;
+        for _ in 0..locals.get_count() {
+            let (n, t) = locals.read().ok()?;
+            out.extend(std::iter::repeat_n(t, n as usize));
+        }
+        Some(out)
+    }
+
+    /// The declared content type of global `index` (a defined global; an
+    /// imported one has its normalised type).
+    pub fn declared_global_type(&self, index: u32) -> Option<ValType> {
+        let defined = index.checked_sub(self.num_imported_globals);
+        let Some(defined) = defined else {
+            return self.globals.get(index as usize).map(|g| g.content_type);
+        };
+        let s = self.sections.iter().find(|s| s.name == "global")?;
+        let reader =
+            wasmparser::BinaryReader::new(self.bytes.get(s.range.clone())?, s.range.start as u64);
+        let globals = wasmparser::GlobalSectionReader::new(reader).ok()?;
+        let g = globals.into_iter().nth(defined as usize)?.ok()?;
+        Some(g.ty.content_type)
+    }
+
+    /// The declared element type of table `index` (a defined table; an
+    /// imported one has its normalised type).
+    pub fn declared_table_type(&self, index: u32) -> Option<RefType> {
+        let Some(defined) = index.checked_sub(self.num_imported_tables) else {
+            return self.tables.get(index as usize).map(|t| t.element_type);
+        };
+        let s = self.sections.iter().find(|s| s.name == "table")?;
+        let reader =
+            wasmparser::BinaryReader::new(self.bytes.get(s.range.clone())?, s.range.start as u64);
+        let tables = wasmparser::TableSectionReader::new(reader).ok()?;
+        let t = tables.into_iter().nth(defined as usize)?.ok()?;
+        Some(t.ty.element_type)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,10 +297,13 @@ mod tests {
             (global $p (export "p") (ref $point) (struct.new $point (i32.const -1) (i64.const 2)))
             (global $a (export "a") (ref $bytes) (array.new $bytes (i32.const 200) (i32.const 3)))
             (global $c (export "c") (ref $cell) (struct.new $cell (global.get $p) (f64.const 1.5)))
-            (global $i (export "i") i31ref (ref.i31 (i32.const -5))))"#;
+            (global $i (export "i") i31ref (ref.i31 (i32.const -5)))
+            (func (param (ref null $point)) (local $q (ref $bytes)) (local i32 i32)))"#;
         let module = Arc::new(Module::new(wat.as_bytes().to_vec()).expect("valid"));
         let mut store = Store::new(StoreConfig::default());
-        let (inst, start) = store.instantiate(module, &[]).expect("instantiates");
+        let (inst, start) = store
+            .instantiate(module.clone(), &[])
+            .expect("instantiates");
         assert!(start.is_none());
         let global = |name: &str| match store.instance_export(inst, name) {
             Some(crate::runtime::Extern::Global(g)) => store.global_get(g),
@@ -307,5 +370,33 @@ mod tests {
         assert_eq!(store.gc_inspect(i, None, 0..0), GcRefInfo::I31(0x7fff_fffb));
         assert_eq!(store.gc_inspect(0, None, 0..0), GcRefInfo::Null);
         assert_eq!(store.gc_collections(), 0, "reading does not collect");
+
+        let point = |nullable| {
+            ValType::Ref(
+                RefType::new(nullable, HeapType::Concrete(UnpackedIndex::Module(0))).expect("fits"),
+            )
+        };
+        assert_eq!(module.declared_global_type(0), Some(point(false)));
+        let bytes = ValType::Ref(
+            RefType::new(false, HeapType::Concrete(UnpackedIndex::Module(1))).expect("fits"),
+        );
+        assert_eq!(
+            module.declared_local_types(0),
+            Some(vec![point(true), bytes, ValType::I32, ValType::I32])
+        );
+        assert_eq!(
+            module.globals[0].content_type,
+            ValType::Ref(
+                RefType::new(
+                    false,
+                    HeapType::Abstract {
+                        shared: false,
+                        ty: wasmparser::AbstractHeapType::Struct
+                    }
+                )
+                .expect("fits")
+            ),
+            "the runtime's type is normalised"
+        );
     }
 }
