@@ -82,7 +82,8 @@ fn first_instruction(module: &Module, body_index: usize) -> u32 {
     module.code_offset_from_module_offset(pos)
 }
 
-/// Time each lazy step on one big module; loading must stay cheap.
+/// Report how long each lazy step takes on one big module, and check that the
+/// lazy queries answer.
 fn scale_report(path: &Path) {
     let module = Module::from_file(path).expect("loads");
     let debug_bytes: usize = module
@@ -126,14 +127,13 @@ fn scale_report(path: &Path) {
         named.len(),
         files.len()
     );
-    assert!(
-        load.as_millis() < 100,
-        "DebugInfo::load must only read unit headers: took {load:?}"
-    );
+    // Timings are printed, not asserted: load speed is measured in
+    // BENCHMARKS.md ("DWARF load"). What must hold is what the lazy paths find.
     assert!(first.is_some() && !named.is_empty(), "{name} at {pc:#x}");
-    assert!(
-        second_location <= first_location,
-        "the second query must hit the cache: {second_location:?} vs {first_location:?}"
+    assert_eq!(
+        info.location(pc),
+        first,
+        "the cached answer differs from the first"
     );
 }
 
