@@ -242,8 +242,12 @@ impl Execution {
             addr: NO_MEMORY,
             data: LinearMemory::default(),
         };
+        self.fuel_exact = false;
         let out = self.exec_inner::<DEBUG>(store, ctl, steps, &mut mem);
         mem.flush(store);
+        if !DEBUG && store.fuel_blocks && !self.fuel_exact {
+            self.fuel_leave(store, ctl, &out);
+        }
         if let RunOutcome::Trapped(t) = &out {
             let _ = t;
         }
@@ -1142,9 +1146,9 @@ impl Execution {
                             pc: at as u32,
                         });
                     }
-                    // The original under a watch patch: this loop checks
-                    // every access itself.
-                    if op.is_watch_patch() {
+                    // The original under a watch or fuel patch: this loop
+                    // checks every access and counts every op itself.
+                    if op.is_watch_patch() || matches!(op, Op::Fuel { .. }) {
                         op = code!().unfused[at];
                     }
                 }
@@ -1242,10 +1246,35 @@ impl Execution {
                                 if code!().ops[here] == Op::Breakpoint {
                                     self.resume_bp = Some((self.frames.len(), here as u32));
                                 }
+                                if !DEBUG && store.fuel_blocks {
+                                    self.fuel_before_debug(store, ctl);
+                                    self.fuel_exact = true;
+                                }
                                 return self.exec_inner::<true>(store, ctl, Some(1), mem);
                             }
                         }
                         op = orig;
+                        continue 'dispatch;
+                    }
+                    Op::Fuel { len, orig } => {
+                        // The first op of a block while the run counts per
+                        // block (`fuel.rs`).
+                        let here = (pc - 1).pc(ops);
+                        if DEBUG {
+                            op = code!().unfused[here];
+                            continue 'dispatch;
+                        }
+                        if !ctl.charge_block(len as u64) {
+                            // Less fuel than the block needs: count it one
+                            // op at a time, to the exact instruction.
+                            save!(pc - 1);
+                            if code!().ops[here] == Op::Breakpoint {
+                                self.resume_bp = Some((self.frames.len(), here as u32));
+                            }
+                            self.fuel_exact = true;
+                            return self.exec_inner::<true>(store, ctl, None, mem);
+                        }
+                        op = code!().fuel.as_ref().expect("a fuel patch").orig[orig as usize];
                         continue 'dispatch;
                     }
                     Op::WatchedStore { k, off } => {

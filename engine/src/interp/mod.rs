@@ -14,6 +14,7 @@
 //!   that instruction runs, and resuming executes the original op.
 
 mod exec;
+mod fuel;
 pub(crate) mod gc;
 mod memx;
 mod ops;
@@ -22,6 +23,8 @@ pub mod profile;
 pub mod simd;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuel;
 #[cfg(test)]
 mod tests_wasm3;
 #[cfg(test)]
@@ -138,7 +141,9 @@ pub struct FuncCounters {
 impl RunControl {
     /// Whether the debug (instrumented) executor is needed. Watchpoints
     /// are not a reason: the plain executor serves them through patched
-    /// memory ops (`interp/watch.rs`).
+    /// memory ops (`interp/watch.rs`); nor are fuel and instruction counts
+    /// alone, counted per basic block (`interp/fuel.rs`,
+    /// `block_counting`).
     pub fn needs_debug(&self) -> bool {
         self.fuel.is_some()
             || self.count_instructions
@@ -196,6 +201,9 @@ pub struct Execution {
     /// An exception whose throw paused (`PauseReason::Exception`): thrown
     /// when the run resumes (tag, payload slots, exception address).
     pending_throw: Option<(u32, Vec<u64>, Option<u32>)>,
+    /// Set when the plain executor handed a run that counts per block to
+    /// the debug executor, which counts exactly (`fuel.rs`).
+    fuel_exact: bool,
 }
 
 impl Execution {
@@ -232,6 +240,7 @@ impl Execution {
             state: State::NotStarted,
             resume_bp: None,
             pending_throw: None,
+            fuel_exact: false,
         })
     }
 
@@ -277,6 +286,7 @@ impl Execution {
             state: State::Running,
             resume_bp: None,
             pending_throw: None,
+            fuel_exact: false,
         })
     }
 
@@ -286,10 +296,19 @@ impl Execution {
             return out;
         }
         store.sync_watch(&ctl.watch);
+        let blocks = ctl.block_counting();
+        store.sync_fuel(blocks);
         if let Some(out) = self.throw_pending(store, ctl) {
             return out;
         }
-        if ctl.needs_debug() {
+        if blocks {
+            // Fuel and instruction counts per basic block (`fuel.rs`).
+            if self.fuel_enter(store, ctl) {
+                self.exec::<false>(store, ctl, None)
+            } else {
+                self.exec::<true>(store, ctl, None)
+            }
+        } else if ctl.needs_debug() {
             self.exec::<true>(store, ctl, None)
         } else {
             self.exec::<false>(store, ctl, None)

@@ -395,6 +395,9 @@ impl Store {
         if want == self.watch_patch {
             return;
         }
+        // The fuel patch goes on top of the watch patch (`fuel.rs`).
+        let fuel = self.fuel_blocks;
+        self.sync_fuel(false);
         for f in &mut self.funcs {
             if let FuncKind::Wasm { code: Some(c), .. } = &mut f.kind {
                 let code = std::sync::Arc::make_mut(c);
@@ -403,10 +406,15 @@ impl Store {
             }
         }
         self.watch_patch = want;
+        self.sync_fuel(fuel);
     }
 
-    /// Patch code just translated for the watchpoints in force.
+    /// Patch code just translated for the watchpoints in force (and the
+    /// fuel blocks, `fuel.rs`).
     pub(crate) fn patch_new_code(&self, code: &mut Code) {
         patch(code, self.watch_patch);
+        if self.fuel_blocks {
+            super::fuel::patch(code);
+        }
     }
 }

@@ -31,6 +31,13 @@ pub enum Op {
         k: StoreKind,
         off: u32,
     },
+    /// The first op of a basic block while a run counts fuel or
+    /// instructions per block (`interp/fuel.rs`): charge `len` ops, then
+    /// run the original, `Code::fuel`'s `orig[orig]`.
+    Fuel {
+        len: u32,
+        orig: u32,
+    },
 
     // Control. `target` is an absolute pc.
     Br(u32),
@@ -1598,6 +1605,22 @@ pub struct Code {
     /// Superinstructions put back to their first op while memory ops are
     /// patched for watchpoints: (pc, fused op), restored after.
     pub watch_fused: Vec<(u32, Op)>,
+    /// Basic blocks patched with `Op::Fuel` while a run counts fuel or
+    /// instructions per block (`interp/fuel.rs`).
+    pub fuel: Option<Box<FuelBlocks>>,
+}
+
+/// The fuel patch of one function (`interp/fuel.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct FuelBlocks {
+    /// The first pc of each basic block, ascending (pc 0 first); a block
+    /// ends where the next begins.
+    pub starts: Vec<u32>,
+    /// The ops `Op::Fuel` was patched over (`Op::Fuel::orig` indexes it).
+    pub orig: Vec<Op>,
+    /// Superinstructions that spanned a block start, put back to their
+    /// first op: (pc, fused op), restored after.
+    pub fused: Vec<(u32, Op)>,
 }
 
 impl Code {
@@ -1616,6 +1639,16 @@ impl Code {
         let from = pc.saturating_sub(crate::translate::fuse::MAX_SPAN - 1);
         for p in from..=pc.min(self.ops.len().saturating_sub(1)) {
             let op = self.ops[p];
+            // A fuel patch stays; the op under it is unfused instead.
+            if let Op::Fuel { orig, .. } = op
+                && let Some(f) = &mut self.fuel
+            {
+                let under = f.orig[orig as usize];
+                if p == pc || p + crate::translate::fuse::span(under) > pc {
+                    f.orig[orig as usize] = self.unfused[p];
+                }
+                continue;
+            }
             if op != Op::Breakpoint && (p == pc || p + crate::translate::fuse::span(op) > pc) {
                 self.ops[p] = self.unfused[p];
             }

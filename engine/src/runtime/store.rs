@@ -140,6 +140,9 @@ pub struct Store {
     /// Which memory ops of translated code are patched for watchpoints
     /// (`interp/watch.rs`).
     pub(crate) watch_patch: crate::interp::WatchPatch,
+    /// Whether translated code carries the per-block fuel patch
+    /// (`interp/fuel.rs`).
+    pub(crate) fuel_blocks: bool,
 }
 
 fn limit(message: impl Into<String>) -> Error {
@@ -168,6 +171,7 @@ impl Store {
             elem_any: Vec::new(),
             break_checks: Default::default(),
             watch_patch: Default::default(),
+            fuel_blocks: false,
         }
     }
 

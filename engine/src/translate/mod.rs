@@ -209,6 +209,7 @@ fn translate_with(inst: &InstanceData, func_index: u32, hidden: u32) -> Result<(
         handlers: t.handlers,
         patched: HashMap::new(),
         watch_fused: Vec::new(),
+        fuel: None,
     };
     Ok((code, 0))
 }
@@ -233,6 +234,7 @@ fn empty_code() -> Code {
         handlers: Vec::new(),
         patched: HashMap::new(),
         watch_fused: Vec::new(),
+        fuel: None,
     }
 }
 
