@@ -21,6 +21,10 @@ pub fn var_view(ty: &str, v: &VarValue) -> ValueView {
 }
 
 fn children(v: &VarValue) -> Vec<NamedValue> {
+    // A Wasm reference expands to what it points at.
+    if let VarValue::WasmRef { value, .. } = v {
+        return children(value);
+    }
     let named = |name: String, v: &VarValue| NamedValue {
         name,
         value: var_view("", v),
@@ -102,5 +106,36 @@ mod tests {
         assert_eq!(names, ["[0]", "[1]", "..."]);
         assert_eq!(xs[2].value.text, "3 more");
         assert!(view.children[0].value.children.is_empty());
+    }
+
+    #[test]
+    fn gc_references_expand_to_what_they_point_at() {
+        let point = VarValue::WasmRef {
+            type_name: "(ref $point)".into(),
+            len: None,
+            value: Box::new(VarValue::Struct {
+                fields: vec![
+                    ("x".into(), VarValue::Int(1)),
+                    ("y".into(), VarValue::Int(2)),
+                ],
+            }),
+        };
+        let arr = VarValue::WasmRef {
+            type_name: "(ref $points)".into(),
+            len: Some(2),
+            value: Box::new(VarValue::Array {
+                elements: vec![point.clone(), VarValue::Raw("null".into())],
+                len: 2,
+            }),
+        };
+        let view = var_view("(ref null $points)", &arr);
+        assert_eq!(
+            view.text,
+            "(ref $points) [len 2] {(ref $point) {x = 1, y = 2}, null}"
+        );
+        let first = &view.children[0].value;
+        assert_eq!(first.text, "(ref $point) {x = 1, y = 2}");
+        let names: Vec<&str> = first.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["x", "y"]);
     }
 }

@@ -399,7 +399,7 @@ impl Renderer {
         let args: Vec<String> = f
             .args
             .iter()
-            .map(|a| format!("{}={}", a.name, a.value.text))
+            .map(|a| format!("{}={}", a.name, frame_arg_text(&a.value)))
             .collect();
         let at = match &f.source {
             Some(s) => format!("{}:{}", s.file, s.line),
@@ -446,8 +446,24 @@ fn join_values(v: &[ValueView]) -> String {
         .join(", ")
 }
 
+/// An argument in a frame line: a GC struct or array by its type only,
+/// `(ref $shape) {...}`, as gdb shows aggregates there (`print
+/// frame-arguments scalars`); `info args` and `print` show it all.
+fn frame_arg_text(v: &ValueView) -> String {
+    if v.text.starts_with("(ref ") && !v.children.is_empty() {
+        let cut = [" {", " ["]
+            .iter()
+            .filter_map(|p| v.text.find(p))
+            .min()
+            .unwrap_or(v.text.len());
+        return format!("{} {{...}}", &v.text[..cut]);
+    }
+    v.text.clone()
+}
+
 fn value_text(v: &ValueView, with_type: bool) -> String {
-    if with_type {
+    // A reference's text begins with its type: `(ref $point) {x = 1, y = 2}`.
+    if with_type && !v.text.starts_with("(ref ") {
         format!("{} ({})", v.text, v.ty)
     } else {
         v.text.clone()

@@ -89,6 +89,14 @@ pub enum VarValue {
     },
     /// Not shown: too deep, or too much to read.
     Elided,
+    /// A Wasm reference (GC struct or array, i31, function, exception):
+    /// its type as the text format writes it, an array's length, and what
+    /// it points at (`(ref $point) {x = 1, y = 2}`, `(ref null $t) null`).
+    WasmRef {
+        type_name: String,
+        len: Option<u64>,
+        value: Box<VarValue>,
+    },
 }
 
 impl VarValue {
@@ -290,6 +298,17 @@ impl fmt::Display for VarValue {
                 }
             }
             VarValue::Elided => f.write_str("..."),
+            VarValue::WasmRef {
+                type_name,
+                len,
+                value,
+            } => {
+                f.write_str(type_name)?;
+                if let Some(n) = len {
+                    write!(f, " [len {n}]")?;
+                }
+                write!(f, " {value}")
+            }
         }
     }
 }

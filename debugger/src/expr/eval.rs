@@ -105,8 +105,12 @@ fn ptr_val(ty: Type, addr: u64) -> Val {
     }
 }
 
-/// A wasm slot's value, typed as that slot (references are only shown).
+/// A wasm slot's value, typed as that slot (a reference by its hierarchy
+/// only: [`super::gc::typed_value`] knows its declared type).
 pub(crate) fn from_wasm(v: Value) -> Val {
+    if let Some(r) = super::gc::ref_val(v, None, None, None) {
+        return r;
+    }
     let ty = Type::Wasm(v.ty());
     match ty.size() {
         Some(n)
@@ -250,8 +254,15 @@ impl Env<'_> {
                 });
             }
         }
-        match self.cx.wasm_local(&LocalRef::Name(name.to_string())) {
-            Ok(v) => Ok(from_wasm(v)),
+        let r = LocalRef::Name(name.to_string());
+        match self.cx.wasm_local(&r) {
+            Ok(v) => Ok(super::gc::typed_value(
+                self.cx,
+                v,
+                self.cx
+                    .wasm_local_type(&r)
+                    .or_else(|| self.cx.wasm_global_type(&r)),
+            )),
             Err(e) if self.debug.is_some_and(|d| d.has_debug_info()) => {
                 let _ = e;
                 err(
@@ -261,6 +272,17 @@ impl Env<'_> {
             }
             Err(e) => err(ErrorKind::NoSymbol, e),
         }
+    }
+
+    /// `$lN` / `$NAME`: a local typed as declared (a global by name when
+    /// no local has it).
+    fn typed_local(&self, r: &LocalRef) -> Res<Val> {
+        let v = self.cx.wasm_local(r).map_err(ExprError::no_symbol)?;
+        let ty = self
+            .cx
+            .wasm_local_type(r)
+            .or_else(|| self.cx.wasm_global_type(r));
+        Ok(super::gc::typed_value(self.cx, v, ty))
     }
 
     fn history(&self, back: Option<u32>, abs: Option<u32>) -> Res<Val> {
@@ -328,20 +350,16 @@ impl Env<'_> {
             Expr::Float(v, t) => Ok(scalar_val(Num::F(*v), *t)),
             Expr::Ident(n) => self.lookup(n),
             Expr::Dollar(dl) => match dl {
-                Dollar::Local(r) => self
-                    .cx
-                    .wasm_local(r)
-                    .map(from_wasm)
-                    .map_err(ExprError::no_symbol),
+                Dollar::Local(r) => self.typed_local(r),
                 Dollar::Global(r) => self
                     .cx
                     .wasm_global(r)
-                    .map(from_wasm)
+                    .map(|v| super::gc::typed_value(self.cx, v, self.cx.wasm_global_type(r)))
                     .map_err(ExprError::no_symbol),
                 Dollar::Stack(n) => self
                     .cx
                     .wasm_stack(*n)
-                    .map(from_wasm)
+                    .map(|v| super::gc::typed_value(self.cx, v, self.cx.wasm_stack_type(*n)))
                     .map_err(ExprError::no_symbol),
                 Dollar::History(n) => self.history(None, Some(*n)),
                 Dollar::Back(k) => self.history(Some(*k), None),
@@ -473,6 +491,13 @@ impl Env<'_> {
     }
 
     fn index(&self, v: Val, idx: i128) -> Res<Val> {
+        if let Val::Obj {
+            ty: Type::Ref(rt),
+            place,
+        } = &v
+        {
+            return super::gc::index(self, rt, super::gc::bits_of(self, place)?, idx);
+        }
         if let Val::Obj { ty, place } = &v
             && let Kind::Array(elem, dims) = ty.kind()
         {
@@ -501,6 +526,13 @@ impl Env<'_> {
     }
 
     pub(super) fn member(&self, v: Val, name: &str, auto_deref: bool) -> Res<Val> {
+        if let Val::Obj {
+            ty: Type::Ref(rt),
+            place,
+        } = &v
+        {
+            return super::gc::member(self, rt, super::gc::bits_of(self, place)?, name);
+        }
         let Val::Obj { ty, place } = v else {
             return err(
                 ErrorKind::Type,

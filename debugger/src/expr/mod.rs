@@ -19,6 +19,7 @@ mod c_table;
 pub(crate) mod compile;
 mod eval;
 pub(crate) use eval::from_wasm;
+pub(crate) mod gc;
 mod parse;
 mod show;
 #[cfg(test)]
@@ -117,6 +118,58 @@ pub(crate) trait EvalContext: FrameAccess {
     /// `$sN`: N values below the top of the operand stack.
     fn wasm_stack(&self, n: u32) -> Result<Value, String> {
         Err(format!("no operand stack to read $s{n} from"))
+    }
+
+    /// The declared type of a local (exact: `(ref null $point)`), in
+    /// [`EvalContext::wasm_module`]'s type indices.
+    fn wasm_local_type(&self, r: &LocalRef) -> Option<wdb_engine::ValType> {
+        let _ = r;
+        None
+    }
+
+    fn wasm_global_type(&self, r: &LocalRef) -> Option<wdb_engine::ValType> {
+        let _ = r;
+        None
+    }
+
+    fn wasm_stack_type(&self, n: u32) -> Option<wdb_engine::ValType> {
+        let _ = n;
+        None
+    }
+
+    /// The module of the frame (whose type indices the declared types use).
+    fn wasm_module(&self) -> Option<std::sync::Arc<wdb_engine::Module>> {
+        None
+    }
+
+    /// A GC reference as the store sees it (`None`: no store).
+    fn gc_inspect(
+        &self,
+        r: u64,
+        elements: std::ops::Range<u32>,
+    ) -> Option<wdb_engine::runtime::gc_inspect::GcRefInfo> {
+        let _ = (r, elements);
+        None
+    }
+
+    fn instance_module(
+        &self,
+        inst: wdb_engine::runtime::InstanceId,
+    ) -> Option<std::sync::Arc<wdb_engine::Module>> {
+        let _ = inst;
+        None
+    }
+
+    /// Collections the GC heap has run (`None`: no store).
+    fn gc_collections(&self) -> Option<u64> {
+        None
+    }
+
+    /// What a function or exception reference names: `<count>`,
+    /// `negative(-2)`.
+    fn describe_ref(&self, v: Value) -> Option<String> {
+        let _ = v;
+        None
     }
 }
 

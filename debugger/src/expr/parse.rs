@@ -165,8 +165,21 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
     let mut out = Vec::new();
     while i < b.len() {
         let c = b[i];
+        let after_operand = matches!(
+            out.last(),
+            Some(Tok::Ident(_) | Tok::Dollar(_) | Tok::Punct("]" | ")"))
+        );
         if c.is_ascii_whitespace() {
             i += 1;
+        } else if c == b'.' && after_operand && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            // `$l0.1`: a field by index (Wasm GC structs), not a float.
+            out.push(Tok::Punct("."));
+            let start = i + 1;
+            i = start;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.push(Tok::Ident(s[start..i].to_string()));
         } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
         {
             let start = i;

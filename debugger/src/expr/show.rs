@@ -28,6 +28,10 @@ fn to_var(env: &Env<'_>, v: &Val, depth: usize) -> VarValue {
     match ty {
         Type::Dwarf(t) => dt::read_typed(Some(t), place, frame),
         Type::Void => VarValue::Raw("void".into()),
+        Type::Ref(rt) => match super::gc::bits_of(env, place) {
+            Ok(bits) => super::gc::to_var(env, rt, bits, depth),
+            Err(e) => VarValue::Unavailable(e.message),
+        },
         Type::Wasm(vt) => match env.bytes(place, ty.size().unwrap_or(4) as usize) {
             Ok(b) => match super::eval::wasm_value(*vt, &b) {
                 Some(v) => VarValue::Raw(crate::format::format_value(v, Format::Natural)),
@@ -194,6 +198,18 @@ fn write_var(out: &mut String, v: &VarValue, f: Format) {
             out.push('{');
             write_list(out, elements, *len, f);
             out.push('}');
+        }
+        VarValue::WasmRef {
+            type_name,
+            len,
+            value,
+        } => {
+            out.push_str(type_name);
+            if let Some(n) = len {
+                out.push_str(&format!(" [len {n}]"));
+            }
+            out.push(' ');
+            write_var(out, value, f);
         }
         VarValue::CharArray(bytes) if f != Format::Natural => {
             out.push('{');

@@ -229,6 +229,29 @@ fn parse_table() {
         ("2147483648", Expr::Int(0x8000_0000, Scalar::LongLong)),
         ("1.5f", Expr::Float(1.5, Scalar::Float)),
         ("a.b", Expr::Member(id("a"), "b".into())),
+        // A Wasm GC field by index; after an operator `.5` stays a float.
+        (
+            "$l0.1.0",
+            Expr::Member(
+                Box::new(Expr::Member(
+                    Box::new(Expr::Dollar(Dollar::Local(LocalRef::Index(0)))),
+                    "1".into(),
+                )),
+                "0".into(),
+            ),
+        ),
+        (
+            "a[0].2",
+            Expr::Member(Box::new(Expr::Index(id("a"), int(0))), "2".into()),
+        ),
+        (
+            "x*.5",
+            bin(
+                BinOp::Mul,
+                id("x"),
+                Box::new(Expr::Float(0.5, Scalar::Double)),
+            ),
+        ),
         ("p->x", Expr::Arrow(id("p"), "x".into())),
         ("arr[3]", Expr::Index(id("arr"), int(3))),
         (

@@ -230,6 +230,10 @@ pub enum Type {
     /// `long long`, `float`, `double`, and prints as wasm prints it (`p/x`
     /// of an `f64` shows its bits).
     Wasm(wdb_engine::ValType),
+    /// A Wasm reference (`(ref null $point)`, `funcref`): its value is the
+    /// slot encoding, 8 bytes; GC objects are read through the store
+    /// (`expr/gc.rs`).
+    Ref(super::gc::RefTy),
 }
 
 /// What a type is, with typedefs and qualifiers looked through.
@@ -258,6 +262,7 @@ impl Type {
             Type::Scalar(s) => Kind::Scalar(*s),
             Type::Ptr(t) => Kind::Ptr((**t).clone()),
             Type::Array(e, d) => Kind::Array((**e).clone(), d.clone()),
+            Type::Ref(_) => Kind::Opaque,
             Type::Wasm(v) => match v {
                 wdb_engine::ValType::I32 => Kind::Scalar(Scalar::Int),
                 wdb_engine::ValType::I64 => Kind::Scalar(Scalar::LongLong),
@@ -319,6 +324,7 @@ impl Type {
                 e.size().map(|s| s.saturating_mul(n))
             }
             Type::Dwarf(t) => dt::byte_size(t, 0),
+            Type::Ref(_) => Some(8),
             Type::Wasm(v) => Some(match v {
                 wdb_engine::ValType::V128 => 16,
                 wdb_engine::ValType::I64 | wdb_engine::ValType::F64 => 8,
@@ -342,6 +348,7 @@ impl Type {
             }
             Type::Dwarf(t) => dt::type_name(Some(t), 0),
             Type::Wasm(v) => wdb_engine::value::valtype_name(*v).to_string(),
+            Type::Ref(r) => r.name(),
         }
     }
 
@@ -359,6 +366,9 @@ impl Type {
     /// The type as `ptype` shows it: a struct, union or enum (also behind
     /// typedefs and pointers) with its members.
     pub fn declaration(&self) -> String {
+        if let Type::Ref(r) = self {
+            return r.declaration();
+        }
         let Type::Dwarf(t) = self else {
             return self.name();
         };

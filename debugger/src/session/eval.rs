@@ -480,4 +480,77 @@ impl EvalContext for FrameCx<'_> {
             .copied()
             .ok_or_else(|| format!("the operand stack has {} values", s.len()))
     }
+
+    fn wasm_local_type(&self, r: &LocalRef) -> Option<wdb_engine::ValType> {
+        let f = self.frame.as_ref()?;
+        let i = local_index(self.module, f, r).ok()?;
+        self.module
+            .declared_local_types(f.func_index)?
+            .get(i as usize)
+            .copied()
+    }
+
+    fn wasm_global_type(&self, r: &LocalRef) -> Option<wdb_engine::ValType> {
+        let i = global_index(self.module, r).ok()?;
+        self.module.declared_global_type(i)
+    }
+
+    fn wasm_stack_type(&self, n: u32) -> Option<wdb_engine::ValType> {
+        let rt = self.rt?;
+        let s = rt.exec.as_ref()?.operand_stack_typed(&rt.store, self.depth);
+        s.iter().rev().nth(n as usize)?.1
+    }
+
+    fn wasm_module(&self) -> Option<std::sync::Arc<Module>> {
+        let rt = self.rt?;
+        Some(rt.store.instance_module(rt.inst).clone())
+    }
+
+    fn gc_inspect(
+        &self,
+        r: u64,
+        elements: std::ops::Range<u32>,
+    ) -> Option<wdb_engine::runtime::gc_inspect::GcRefInfo> {
+        let rt = self.rt?;
+        Some(rt.store.gc_inspect(r, Some(rt.inst), elements))
+    }
+
+    fn instance_module(
+        &self,
+        inst: wdb_engine::runtime::InstanceId,
+    ) -> Option<std::sync::Arc<Module>> {
+        let rt = self.rt?;
+        (inst.0 < rt.store.num_instances()).then(|| rt.store.instance_module(inst).clone())
+    }
+
+    fn gc_collections(&self) -> Option<u64> {
+        Some(self.rt?.store.gc_collections())
+    }
+
+    fn describe_ref(&self, v: Value) -> Option<String> {
+        let rt = self.rt?;
+        match v {
+            Value::FuncRef(Some(f)) if f < rt.store.num_funcs() => {
+                Some(match rt.store.func_origin(f) {
+                    Some((inst, index)) => {
+                        format!(
+                            "<{}>",
+                            rt.store.instance_module(inst).display_func_name(index)
+                        )
+                    }
+                    None => "<host function>".into(),
+                })
+            }
+            Value::ExnRef(Some(e)) => {
+                let (tag, payload) = rt.store.exception(e)?;
+                let name = rt
+                    .store
+                    .tag_name(tag)
+                    .unwrap_or_else(|| format!("tag[{tag}]"));
+                let payload: Vec<String> = payload.iter().map(|v| v.to_string()).collect();
+                Some(format!("{name}({})", payload.join(", ")))
+            }
+            _ => None,
+        }
+    }
 }

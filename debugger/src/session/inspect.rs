@@ -330,16 +330,19 @@ impl Session {
         let rt = self.rt.as_ref().ok_or("No stack.")?;
         let exec = rt.exec.as_ref().ok_or("No stack.")?;
         let _ = self.frames()?;
-        let stack = exec.operand_stack(&rt.store, self.selected_phys());
-        let values = stack
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, v)| NamedValue {
-                name: format!("$s{i}"),
-                value: value_view(*v),
-            })
-            .collect();
+        let stack = exec.operand_stack_typed(&rt.store, self.selected_phys());
+        let values = self.with_env(|env| {
+            stack
+                .iter()
+                .rev()
+                .enumerate()
+                .map(|(i, (v, ty))| NamedValue {
+                    name: format!("$s{i}"),
+                    value: crate::expr::gc::ref_view(env.cx, *v, *ty)
+                        .unwrap_or_else(|| value_view(*v)),
+                })
+                .collect()
+        })?;
         Ok(vec![Event::Values {
             kind: ValuesKind::OperandStack,
             values,
@@ -352,20 +355,24 @@ impl Session {
             .rt
             .as_ref()
             .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
-        let values = (0..module.globals.len() as u32)
-            .map(|i| {
-                let addr = rt.store.instance_global(rt.inst, i);
-                let name = module
-                    .names
-                    .globals
-                    .get(&i)
-                    .map_or_else(|| format!("$g{i}"), |n| format!("$g{i} {n}"));
-                NamedValue {
-                    name,
-                    value: value_view(rt.store.global_get(addr)),
-                }
-            })
-            .collect();
+        let values = self.with_env(|env| {
+            (0..module.globals.len() as u32)
+                .map(|i| {
+                    let addr = rt.store.instance_global(rt.inst, i);
+                    let name = module
+                        .names
+                        .globals
+                        .get(&i)
+                        .map_or_else(|| format!("$g{i}"), |n| format!("$g{i} {n}"));
+                    let v = rt.store.global_get(addr);
+                    NamedValue {
+                        name,
+                        value: crate::expr::gc::ref_view(env.cx, v, module.declared_global_type(i))
+                            .unwrap_or_else(|| value_view(v)),
+                    }
+                })
+                .collect()
+        })?;
         Ok(vec![Event::Values {
             kind: ValuesKind::Globals,
             values,
@@ -568,13 +575,26 @@ pub(super) fn frame_view(
     }
     let nparams = module.func_type(f.func_index).params().len();
     let names = module.names.locals.get(&f.func_index);
+    // References show their declared types and what they point at.
+    let declared = f
+        .locals
+        .iter()
+        .any(|v| {
+            matches!(
+                v,
+                Value::FuncRef(_) | Value::ExternRef(_) | Value::ExnRef(_) | Value::AnyRef(_)
+            )
+        })
+        .then(|| module.declared_local_types(f.func_index))
+        .flatten();
     let named = |i: usize, v: &Value| NamedValue {
         name: names
             .and_then(|m| m.get(&(i as u32)))
             .cloned()
             .unwrap_or_else(|| format!("$l{i}")),
         value: if cx.is_live(i as u32) {
-            value_view(*v)
+            crate::expr::gc::ref_view(cx, *v, declared.as_ref().and_then(|d| d.get(i).copied()))
+                .unwrap_or_else(|| value_view(*v))
         } else {
             ValueView {
                 text: "<not live>".into(),

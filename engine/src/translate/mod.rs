@@ -1547,9 +1547,40 @@ pub(crate) fn operand_types_at(
         v.op(offset, &op).ok()?;
     }
     let h = v.operand_stack_height() as usize;
+    // The validator's concrete types are canonical ids: back to the
+    // module's type indices (what `Module::sub_types` and the name section use).
+    let mut ids = std::collections::HashMap::new();
+    let module_index = |t: ValType, ids: &mut std::collections::HashMap<_, u32>| {
+        use wasmparser::{HeapType, UnpackedIndex, WasmModuleResources};
+        let ValType::Ref(r) = t else { return t };
+        let (HeapType::Concrete(UnpackedIndex::Id(id)) | HeapType::Exact(UnpackedIndex::Id(id))) =
+            r.heap_type()
+        else {
+            return t;
+        };
+        if ids.is_empty() {
+            for i in 0..module.sub_types.len() as u32 {
+                let mut h = HeapType::Concrete(UnpackedIndex::Module(i));
+                if v.resources().check_heap_type(&mut h, 0).is_ok()
+                    && let HeapType::Concrete(UnpackedIndex::Id(id)) = h
+                {
+                    ids.entry(id).or_insert(i);
+                }
+            }
+        }
+        let Some(&i) = ids.get(&id) else { return t };
+        let heap = match r.heap_type() {
+            HeapType::Exact(_) => HeapType::Exact(UnpackedIndex::Module(i)),
+            _ => HeapType::Concrete(UnpackedIndex::Module(i)),
+        };
+        wasmparser::RefType::new(r.is_nullable(), heap).map_or(t, ValType::Ref)
+    };
     (0..h)
         .rev()
-        .map(|d| v.get_operand_type(d).map(|t| t.unwrap_or(ValType::I32)))
+        .map(|d| {
+            v.get_operand_type(d)
+                .map(|t| module_index(t.unwrap_or(ValType::I32), &mut ids))
+        })
         .collect()
 }
 
