@@ -588,7 +588,7 @@ impl Session {
 
     /// `catch wasi NAME`: NAME must be a preview1 function.
     pub(super) fn check_wasi_name(name: &str) -> Res<()> {
-        let names: Vec<&str> = wdb_engine::wasi::FUNCTIONS.iter().map(|f| f.0).collect();
+        let names: Vec<&str> = wdb_engine::wasi::FUNCS.iter().map(|f| f.name).collect();
         if names.contains(&name) {
             return Ok(());
         }

@@ -3,6 +3,11 @@
 //! snapshot, and a record of each call for tracing and the debugger's
 //! `catch wasi`.
 //!
+//! [`FUNCS`] (in `table.rs`) is the one list of the functions: each entry
+//! gives a function's name, typed parameters and result, from which its
+//! wasm type, argument decoding, trace and dispatch follow; `host/` has the
+//! implementations.
+//!
 //! The guest sees only its preopened directories: see [`fs`] for how paths
 //! are confined. Host functions never panic or trap on bad guest input: an
 //! out-of-bounds pointer is `EFAULT`, an unknown fd `EBADF`, something the
@@ -14,6 +19,7 @@ mod host;
 pub mod mem;
 pub mod p2;
 mod sys;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -24,9 +30,11 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::{Caller, HostError, Linker, Store};
-use crate::value::{ValType, Value};
+use crate::value::Value;
 
 pub use abi::{Errno, errno_name};
+use table::{Args, Outcome};
+pub use table::{FUNCS, Func, Param, ResultKind, lookup};
 
 /// The import module name of preview1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
@@ -144,7 +152,8 @@ impl WasiCall {
     /// `fd_write(fd=1, iovs=[14]) = 14 bytes (ESUCCESS) <0.000012s>`
     pub fn strace_line(&self) -> String {
         let args: Vec<String> = self.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let result = if self.func == "proc_exit" {
+        let exits = lookup(self.func).is_some_and(|f| f.result == ResultKind::Exit);
+        let result = if exits {
             "?".to_string()
         } else if self.errno != 0 {
             format!("-1 {} ({})", self.errno_name, self.errno)
@@ -323,71 +332,13 @@ impl WasiCtx {
     }
 }
 
-/// `i` = i32, `I` = i64, per parameter; every function but `proc_exit`
-/// returns an i32 errno.
-pub const FUNCTIONS: &[(&str, &str)] = &[
-    ("args_get", "ii"),
-    ("args_sizes_get", "ii"),
-    ("environ_get", "ii"),
-    ("environ_sizes_get", "ii"),
-    ("clock_res_get", "ii"),
-    ("clock_time_get", "iIi"),
-    ("fd_advise", "iIIi"),
-    ("fd_allocate", "iII"),
-    ("fd_close", "i"),
-    ("fd_datasync", "i"),
-    ("fd_fdstat_get", "ii"),
-    ("fd_fdstat_set_flags", "ii"),
-    ("fd_fdstat_set_rights", "iII"),
-    ("fd_filestat_get", "ii"),
-    ("fd_filestat_set_size", "iI"),
-    ("fd_filestat_set_times", "iIIi"),
-    ("fd_pread", "iiiIi"),
-    ("fd_prestat_get", "ii"),
-    ("fd_prestat_dir_name", "iii"),
-    ("fd_pwrite", "iiiIi"),
-    ("fd_read", "iiii"),
-    ("fd_readdir", "iiiIi"),
-    ("fd_renumber", "ii"),
-    ("fd_seek", "iIii"),
-    ("fd_sync", "i"),
-    ("fd_tell", "ii"),
-    ("fd_write", "iiii"),
-    ("path_create_directory", "iii"),
-    ("path_filestat_get", "iiiii"),
-    ("path_filestat_set_times", "iiiiIIi"),
-    ("path_link", "iiiiiii"),
-    ("path_open", "iiiiiIIii"),
-    ("path_readlink", "iiiiii"),
-    ("path_remove_directory", "iii"),
-    ("path_rename", "iiiiii"),
-    ("path_symlink", "iiiii"),
-    ("path_unlink_file", "iii"),
-    ("poll_oneoff", "iiii"),
-    ("proc_exit", "i"),
-    ("proc_raise", "i"),
-    ("sched_yield", ""),
-    ("random_get", "ii"),
-    ("sock_accept", "iii"),
-    ("sock_recv", "iiiiii"),
-    ("sock_send", "iiiii"),
-    ("sock_shutdown", "ii"),
-];
-
 /// The wasm type of a preview1 function, or `None` if it is not one.
 pub fn func_type(name: &str) -> Option<wasmparser::FuncType> {
-    let (_, sig) = FUNCTIONS.iter().find(|(n, _)| *n == name)?;
-    let params: Vec<ValType> = sig
-        .chars()
-        .map(|c| if c == 'I' { ValType::I64 } else { ValType::I32 })
-        .collect();
-    let results: &[ValType] = if name == "proc_exit" {
-        &[]
-    } else {
-        &[ValType::I32]
-    };
-    Some(wasmparser::FuncType::new(params, results.iter().copied()))
+    lookup(name).map(Func::wasm_type)
 }
+
+/// The most wasm parameters a preview1 function has (`path_open`).
+const MAX_PARAMS: usize = 9;
 
 /// Define every preview1 function in `linker`, sharing `ctx`.
 pub fn add_to_linker(
@@ -401,56 +352,57 @@ pub fn add_to_linker(
             .map_err(|_| Error::new(ErrorKind::Other, "WASI context lock poisoned"))?;
         c.interrupt = Some(store.interrupt_handle());
     }
-    for &(name, _) in FUNCTIONS {
-        let ty = func_type(name).expect("every listed function has a type");
+    for func in FUNCS {
         let ctx = ctx.clone();
         let f: crate::runtime::HostFunc = Arc::new(
             move |caller: &mut Caller<'_>, params: &[Value], results: &mut [Value]| {
-                call_host(&ctx, name, caller, params, results)
+                call_host(&ctx, func, caller, params, results)
             },
         );
-        linker.func(store, MODULE, name, ty, f);
+        linker.func(store, MODULE, func.name, func.wasm_type(), f);
     }
     Ok(())
 }
 
+/// One call of `func`: decode, run, record, and pause if `catch wasi` asks.
 fn call_host(
     ctx: &Mutex<WasiCtx>,
-    name: &'static str,
+    func: &'static Func,
     caller: &mut Caller<'_>,
     params: &[Value],
     results: &mut [Value],
 ) -> std::result::Result<(), HostError> {
-    let raw: Vec<u64> = params
-        .iter()
-        .map(|v| match *v {
+    let mut raw = [0u64; MAX_PARAMS];
+    for (r, v) in raw.iter_mut().zip(params) {
+        *r = match *v {
             Value::I32(x) => x as u32 as u64,
             Value::I64(x) => x as u64,
             _ => 0,
-        })
-        .collect();
+        };
+    }
+    let raw = &raw[..params.len().min(MAX_PARAMS)];
     let mut ctx = ctx
         .lock()
         .map_err(|_| HostError::Trap("WASI context lock poisoned".into()))?;
     let t0 = Instant::now();
     let start = t0.duration_since(ctx.created);
-    let mut args: Vec<(&'static str, String)> = Vec::new();
+    let mut args: Args = Vec::new();
     let mut empty: [u8; 0] = [];
     let memory: &mut [u8] = match caller.memory_mut() {
         Some(m) => m,
         None => &mut empty,
     };
     let mut mem = mem::GuestMem::new(memory);
-    let outcome = ctx.dispatch(name, &mut mem, &raw, &mut args);
+    let outcome = (func.call)(&mut ctx, &mut mem, raw, &mut args);
     let duration = t0.elapsed();
     let (errno, bytes, exit) = match outcome {
-        host::Outcome::Ok(bytes) => (0, bytes, None),
-        host::Outcome::Err(e) => (e, None, None),
-        host::Outcome::Exit(code) => (0, None, Some(code)),
+        Outcome::Ok(bytes) => (0, bytes, None),
+        Outcome::Err(e) => (e, None, None),
+        Outcome::Exit(code) => (0, None, Some(code)),
     };
     ctx.record(WasiCall {
         seq: 0,
-        func: name,
+        func: func.name,
         args,
         errno,
         errno_name: errno_name(errno),
@@ -465,7 +417,7 @@ fn call_host(
     if let Some(r) = results.first_mut() {
         *r = Value::I32(errno as i32);
     }
-    let pause = ctx.break_on.as_ref().is_some_and(|b| b.matches(name));
+    let pause = ctx.break_on.as_ref().is_some_and(|b| b.matches(func.name));
     drop(ctx);
     if pause {
         caller.request_pause();

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::abi::*;
-use super::host::Outcome;
 use super::mem::GuestMem;
+use super::table::Outcome;
 use super::*;
+use crate::value::ValType;
 
 const SECRET: &[u8] = b"top secret\n";
 
@@ -65,13 +66,20 @@ fn env() -> Env {
 
 impl Env {
     fn call(&mut self, name: &'static str, args: &[u64]) -> u16 {
+        self.call_traced(name, args).0
+    }
+
+    /// The errno and the arguments as the trace shows them.
+    fn call_traced(&mut self, name: &'static str, args: &[u64]) -> (u16, Vec<(&str, String)>) {
         let mut m = GuestMem::new(&mut self.mem);
         let mut t = Vec::new();
-        match self.ctx.dispatch(name, &mut m, args, &mut t) {
+        let func = lookup(name).expect("a preview1 function");
+        let errno = match (func.call)(&mut self.ctx, &mut m, args, &mut t) {
             Outcome::Ok(_) => 0,
             Outcome::Err(e) => e,
             Outcome::Exit(_) => panic!("unexpected exit"),
-        }
+        };
+        (errno, t)
     }
 
     /// Put a string at `at`; returns (ptr, len).
@@ -487,7 +495,7 @@ fn log_is_capped() {
     for _ in 0..LOG_CAP + 5 {
         let mut m = GuestMem::new(&mut e.mem);
         let mut t = Vec::new();
-        let _ = e.ctx.dispatch("sched_yield", &mut m, &[], &mut t);
+        let _ = (lookup("sched_yield").unwrap().call)(&mut e.ctx, &mut m, &[], &mut t);
         e.ctx.record(WasiCall {
             seq: 0,
             func: "sched_yield",
@@ -515,7 +523,125 @@ fn errno_names_and_types() {
     assert_eq!(t.results().len(), 1);
     assert!(func_type("proc_exit").unwrap().results().is_empty());
     assert_eq!(func_type("path_open").unwrap().params().len(), 9);
-    assert_eq!(FUNCTIONS.len(), 46);
+    assert_eq!(FUNCS.len(), 46);
+}
+
+/// The wasm signatures of `wasi_snapshot_preview1` as its witx gives them
+/// (`i` = i32, `I` = i64); every function but `proc_exit` returns an errno.
+const SNAPSHOT: &[(&str, &str)] = &[
+    ("args_get", "ii"),
+    ("args_sizes_get", "ii"),
+    ("environ_get", "ii"),
+    ("environ_sizes_get", "ii"),
+    ("clock_res_get", "ii"),
+    ("clock_time_get", "iIi"),
+    ("fd_advise", "iIIi"),
+    ("fd_allocate", "iII"),
+    ("fd_close", "i"),
+    ("fd_datasync", "i"),
+    ("fd_fdstat_get", "ii"),
+    ("fd_fdstat_set_flags", "ii"),
+    ("fd_fdstat_set_rights", "iII"),
+    ("fd_filestat_get", "ii"),
+    ("fd_filestat_set_size", "iI"),
+    ("fd_filestat_set_times", "iIIi"),
+    ("fd_pread", "iiiIi"),
+    ("fd_prestat_get", "ii"),
+    ("fd_prestat_dir_name", "iii"),
+    ("fd_pwrite", "iiiIi"),
+    ("fd_read", "iiii"),
+    ("fd_readdir", "iiiIi"),
+    ("fd_renumber", "ii"),
+    ("fd_seek", "iIii"),
+    ("fd_sync", "i"),
+    ("fd_tell", "ii"),
+    ("fd_write", "iiii"),
+    ("path_create_directory", "iii"),
+    ("path_filestat_get", "iiiii"),
+    ("path_filestat_set_times", "iiiiIIi"),
+    ("path_link", "iiiiiii"),
+    ("path_open", "iiiiiIIii"),
+    ("path_readlink", "iiiiii"),
+    ("path_remove_directory", "iii"),
+    ("path_rename", "iiiiii"),
+    ("path_symlink", "iiiii"),
+    ("path_unlink_file", "iii"),
+    ("poll_oneoff", "iiii"),
+    ("proc_exit", "i"),
+    ("proc_raise", "i"),
+    ("sched_yield", ""),
+    ("random_get", "ii"),
+    ("sock_accept", "iii"),
+    ("sock_recv", "iiiiii"),
+    ("sock_send", "iiiii"),
+    ("sock_shutdown", "ii"),
+];
+
+#[test]
+fn table_matches_the_snapshot() {
+    let names: Vec<&str> = FUNCS.iter().map(|f| f.name).collect();
+    let want: Vec<&str> = SNAPSHOT.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, want);
+    for (name, sig) in SNAPSHOT {
+        let ty = func_type(name).unwrap();
+        let params: String = ty
+            .params()
+            .iter()
+            .map(|t| if *t == ValType::I64 { 'I' } else { 'i' })
+            .collect();
+        assert_eq!(&params, sig, "{name}");
+        assert!(
+            ty.params()
+                .iter()
+                .all(|t| matches!(t, ValType::I32 | ValType::I64))
+        );
+        assert!(ty.params().len() <= MAX_PARAMS, "{name}");
+        let results = if *name == "proc_exit" { 0 } else { 1 };
+        assert_eq!(ty.results(), &[ValType::I32][..results], "{name}");
+    }
+    assert!(func_type("fd_writ").is_none());
+}
+
+#[test]
+fn trace_shows_the_table_params_decoded() {
+    let mut e = env();
+    let (p, l) = e.str_at(1000, "inside.txt");
+    let (errno, t) = e.call_traced(
+        "path_open",
+        &[3, 1, p, l, 1, RIGHT_FD_READ, u64::MAX, 1, 2000],
+    );
+    assert_eq!(errno, 0);
+    let shown: Vec<String> = t.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // fs_rights_inheriting and the result pointer are left out.
+    assert_eq!(
+        shown,
+        [
+            "fd=3",
+            "dirflags=SYMLINK_FOLLOW",
+            "path=\"inside.txt\"",
+            "oflags=CREAT",
+            "fs_rights_base=0x2",
+            "fdflags=APPEND",
+        ]
+    );
+    // An iovec array shows its buffer lengths; a failed call still shows
+    // every traced argument, and an unreadable path where it points.
+    e.mem[3000..3008].copy_from_slice(&[0xb8, 0x0b, 0, 0, 5, 0, 0, 0]);
+    let (errno, t) = e.call_traced("fd_write", &[1, 3000, 1, 3100]);
+    assert_eq!((errno, t[1].1.as_str()), (0, "[5]"));
+    let (errno, t) = e.call_traced("path_rename", &[99, 1000, 3, 3, 0xffff_fff0, 4]);
+    assert_eq!(errno, EBADF);
+    assert_eq!(
+        t,
+        [
+            ("fd", "99".to_string()),
+            ("old_path", "\"ins\"".to_string()),
+            ("new_fd", "3".to_string()),
+            ("new_path", "<0xfffffff0+4>".to_string()),
+        ]
+    );
+    let (_, t) = e.call_traced("fd_seek", &[3, (-5i64) as u64, 1, 4000]);
+    assert_eq!(t[1..], [("offset", "-5".into()), ("whence", "CUR".into())]);
 }
 
 #[test]
