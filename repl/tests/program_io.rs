@@ -214,6 +214,10 @@ fn a_script_gives_the_same_output_on_every_run() {
     let b = batch(state.path());
     assert_eq!(text(&a.stdout), text(&b.stdout));
     assert_eq!(text(&a.stdout), text(&first.stdout));
+    // `--batch -` reads the script from stdin, with the same output again.
+    let dash = piped(&["fixtures/fib.wasm", "--batch", "-"], script, state.path());
+    assert_eq!(dash.status.code(), Some(0), "{dash:?}");
+    assert_eq!(text(&dash.stdout), text(&first.stdout));
 }
 
 fn spawn_pty(state: &Path, args: &[&str]) -> OsSession {
