@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use wdb_engine::jit::{CompiledModule, OptLevel};
+use wdb_engine::jit::{CompileOptions, CompiledModule, OptLevel};
 use wdb_engine::module::Module;
 
 const MAGIC: &[u8; 10] = b"WDBCACHE1\0";
@@ -59,11 +59,16 @@ pub fn default_dir() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".cache").join("wdb").join("code"))
 }
 
-/// The entry file for `module` compiled at `opt` by this executable.
-pub fn entry_path(dir: &Path, module: &Module, opt: OptLevel) -> PathBuf {
+/// The entry file for `module` compiled at `opt` with `options` by this
+/// executable.
+pub fn entry_path(dir: &Path, module: &Module, opt: OptLevel, options: CompileOptions) -> PathBuf {
     let mut h = std::hash::DefaultHasher::new();
     module.bytes.hash(&mut h);
     wdb_engine::jit::fingerprint(opt).hash(&mut h);
+    // Plain code keeps the key it always had.
+    if options != CompileOptions::default() {
+        options.fingerprint_suffix().hash(&mut h);
+    }
     exe_identity().hash(&mut h);
     dir.join(format!("{:016x}.wdbcode", h.finish()))
 }
@@ -89,10 +94,11 @@ pub fn compile(
     dir: &Path,
     module: Arc<Module>,
     opt: OptLevel,
+    options: CompileOptions,
 ) -> Result<(CompiledModule, CacheUse), wdb_engine::Error> {
-    let path = entry_path(dir, &module, opt);
+    let path = entry_path(dir, &module, opt, options);
     if let Some(payload) = read_entry(&path, &module.bytes) {
-        match CompiledModule::load_aot_payload(module.clone(), payload.as_slice()) {
+        match CompiledModule::load_aot_payload(module.clone(), payload.as_slice(), options) {
             Ok(c) => {
                 touch(&path);
                 return Ok((c, CacheUse::Hit));
@@ -103,7 +109,7 @@ pub fn compile(
             }
         }
     }
-    let (compiled, payload) = CompiledModule::compile_with_payload(module.clone(), opt)?;
+    let (compiled, payload) = CompiledModule::compile_with_payload(module.clone(), opt, options)?;
     let used = match write_entry(dir, &path, &module.bytes, &payload) {
         Ok(()) => {
             evict(dir, MAX_BYTES, &path);
@@ -187,26 +193,62 @@ mod tests {
     fn miss_then_hit_then_damaged_entry_recompiles() {
         let dir = tempfile::tempdir().unwrap();
         let m = fib();
-        let (_, used) = compile(dir.path(), m.clone(), OptLevel::Speed).unwrap();
+        let (_, used) = compile(
+            dir.path(),
+            m.clone(),
+            OptLevel::Speed,
+            CompileOptions::default(),
+        )
+        .unwrap();
         assert_eq!(used, CacheUse::Stored);
-        let path = entry_path(dir.path(), &m, OptLevel::Speed);
+        let path = entry_path(dir.path(), &m, OptLevel::Speed, CompileOptions::default());
         assert!(path.exists());
-        let (c, used) = compile(dir.path(), m.clone(), OptLevel::Speed).unwrap();
+        let (c, used) = compile(
+            dir.path(),
+            m.clone(),
+            OptLevel::Speed,
+            CompileOptions::default(),
+        )
+        .unwrap();
         assert_eq!(used, CacheUse::Hit);
         assert_eq!(c.source, wdb_engine::jit::CodeSource::Cache);
 
         // Another opt level is another entry.
-        let (_, used) = compile(dir.path(), m.clone(), OptLevel::None).unwrap();
+        let (_, used) = compile(
+            dir.path(),
+            m.clone(),
+            OptLevel::None,
+            CompileOptions::default(),
+        )
+        .unwrap();
         assert_eq!(used, CacheUse::Stored);
+
+        // Code with fuel checks too, kept apart from plain code.
+        let fuel = CompileOptions {
+            fuel: true,
+            ..CompileOptions::default()
+        };
+        let (_, used) = compile(dir.path(), m.clone(), OptLevel::Speed, fuel).unwrap();
+        assert_eq!(used, CacheUse::Stored);
+        let (c, used) = compile(dir.path(), m.clone(), OptLevel::Speed, fuel).unwrap();
+        assert_eq!(used, CacheUse::Hit);
+        assert!(c.options.fuel);
+        assert_ne!(entry_path(dir.path(), &m, OptLevel::Speed, fuel), path);
 
         // A damaged payload is a recompile (and a fresh entry), not an error.
         let mut data = std::fs::read(&path).unwrap();
         let n = data.len();
         data.truncate(n - 10);
         std::fs::write(&path, &data).unwrap();
-        let (_, used) = compile(dir.path(), m.clone(), OptLevel::Speed).unwrap();
+        let (_, used) = compile(
+            dir.path(),
+            m.clone(),
+            OptLevel::Speed,
+            CompileOptions::default(),
+        )
+        .unwrap();
         assert_eq!(used, CacheUse::Stored);
-        let (_, used) = compile(dir.path(), m, OptLevel::Speed).unwrap();
+        let (_, used) = compile(dir.path(), m, OptLevel::Speed, CompileOptions::default()).unwrap();
         assert_eq!(used, CacheUse::Hit);
     }
 
@@ -214,13 +256,13 @@ mod tests {
     fn an_entry_for_other_bytes_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let m = fib();
-        let path = entry_path(dir.path(), &m, OptLevel::Speed);
+        let path = entry_path(dir.path(), &m, OptLevel::Speed, CompileOptions::default());
         // Same name, other module bytes (a collision or a foreign file).
         let mut other = m.bytes.to_vec();
         other[20] ^= 1;
         write_entry(dir.path(), &path, &other, b"junk").unwrap();
         assert_eq!(read_entry(&path, &m.bytes), None);
-        let (_, used) = compile(dir.path(), m, OptLevel::Speed).unwrap();
+        let (_, used) = compile(dir.path(), m, OptLevel::Speed, CompileOptions::default()).unwrap();
         assert_eq!(used, CacheUse::Stored);
     }
 

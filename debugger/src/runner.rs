@@ -53,10 +53,8 @@ impl Mode {
 
     /// What `--fuel N` counts in this mode.
     pub fn fuel_unit(self) -> &'static str {
-        match self {
-            Mode::Interp => "instructions",
-            Mode::Jit | Mode::Aot => "function entries and loop iterations",
-        }
+        // The same unit in every mode: JIT code charges the interpreter's.
+        "instructions"
     }
 }
 
@@ -71,8 +69,8 @@ pub struct RunConfig {
     /// Reactor mode: the export to call and its arguments as text.
     pub invoke: Option<(String, Vec<String>)>,
     pub wasi: WasiConfig,
-    /// Stop after this much fuel: instructions in the interpreter, function
-    /// entries + loop iterations in JIT/AOT code ([`Mode::fuel_unit`]).
+    /// Stop after this many wasm instructions (the interpreter's ops), at
+    /// the same instruction in every mode ([`Mode::fuel_unit`]).
     pub fuel: Option<u64>,
     /// Interrupt after this long.
     pub timeout: Option<Duration>,
@@ -354,8 +352,14 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // The code cache holds whole modules compiled eagerly: worth it for the
     // programs people run again and again, not for a module so big that the
     // lazy JIT compiling what runs beats compiling everything once.
+    // Plain code, and code with fuel checks (`--fuel`), are kept apart.
     let cache_dir = cfg.code_cache.as_ref().filter(|_| {
-        options == CompileOptions::default()
+        (options == CompileOptions::default()
+            || options
+                == CompileOptions {
+                    fuel: true,
+                    ..CompileOptions::default()
+                })
             && module.num_funcs() - module.num_imported_funcs <= code_cache::MAX_FUNCS
     });
     let mut cache_use = CacheUse::Off;
@@ -363,12 +367,12 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         Mode::Interp => None,
         Mode::Jit => {
             let c = match cache_dir {
-                Some(dir) => {
-                    code_cache::compile(dir, module.clone(), cfg.opt_level).map(|(c, u)| {
+                Some(dir) => code_cache::compile(dir, module.clone(), cfg.opt_level, options).map(
+                    |(c, u)| {
                         cache_use = u;
                         c
-                    })
-                }
+                    },
+                ),
                 None => compile(module.clone()),
             }
             .map_err(|e| {

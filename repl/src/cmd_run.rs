@@ -57,9 +57,8 @@ warning when the code was made for another machine or wdb version;
 --mode interp interprets. Traps, backtraces and exit codes are the same in
 every mode.
 
-Fuel: with --mode interp, --fuel N stops after N wasm instructions; with
---mode jit|aot it stops after N function entries + loop iterations (JIT code
-does not count instructions).
+Fuel: --fuel N stops after N wasm instructions, at the same instruction in
+every mode (JIT and AOT code count them per straight-line stretch).
 
 Examples:
   wdb run hello.wasm
@@ -78,7 +77,7 @@ pub struct RunArgs {
     pub invoke: Option<String>,
     #[command(flatten)]
     pub host: HostArgs,
-    /// Stop after N units of fuel: instructions (interp) or function entries + loop iterations (jit, aot)
+    /// Stop after N wasm instructions (at the same instruction in every mode)
     #[arg(long, value_name = "N")]
     pub fuel: Option<u64>,
     /// Interrupt the guest after DURATION (10s, 500ms, 2m)

@@ -85,23 +85,56 @@ fn traps_print_the_same_backtrace_in_every_mode() {
 }
 
 #[test]
-fn fuel_is_described_per_mode() {
-    let (_, e, s) = run(
-        "interp",
-        &["--fuel", "5", "--invoke", "fib", "fixtures/fib.wasm", "20"],
-    );
-    assert_eq!(s, 3);
-    assert!(e.contains("out of fuel after 5 instructions"), "{e}");
-    let (_, e, s) = run(
-        "jit",
-        &["--fuel", "5", "--invoke", "fib", "fixtures/fib.wasm", "20"],
-    );
-    assert_eq!(s, 3);
-    assert!(
-        e.contains("out of fuel after 5 function entries and loop iterations"),
-        "{e}"
-    );
-    assert!(!e.contains("instructions"), "{e}");
+fn fuel_runs_out_at_the_same_instruction_in_every_mode() {
+    // The interpreter's thresholds (found by bisection): the least fuel
+    // that gets the program's output out, and the least that finishes it.
+    // One less and one more than each stop the same way in every mode:
+    // JIT code charges the interpreter's unit, per straight-line stretch.
+    for args in [
+        vec!["fixtures/hello.wasm"],
+        vec!["fixtures/pi.wasm", "30"],
+        vec!["--invoke", "fib", "fixtures/fib.wasm", "12"],
+    ] {
+        let with = |n: u64| {
+            let mut a = vec!["--fuel".to_string(), n.to_string()];
+            a.extend(args.iter().map(|s| s.to_string()));
+            a
+        };
+        let interp = |n: u64| {
+            let a = with(n);
+            run("interp", &a.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        let least = |done: &dyn Fn(&(String, String, i32)) -> bool| {
+            let (mut lo, mut hi) = (0u64, 1u64 << 24);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if done(&interp(mid)) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            lo
+        };
+        let out = least(&|r| !r.0.is_empty());
+        let total = least(&|r| r.2 != 3);
+        assert!(
+            0 < out && out <= total && total < 1 << 24,
+            "{args:?}: {out} {total}"
+        );
+        assert_eq!(interp(total - 1).2, 3, "{args:?}");
+        for n in [out - 1, out, out + 1, total - 1, total] {
+            let a = with(n);
+            let (o, e, s) = same_in_every_mode(&a.iter().map(String::as_str).collect::<Vec<_>>());
+            if s == 3 {
+                assert!(
+                    e.contains(&format!("out of fuel after {n} instructions")),
+                    "{e}"
+                );
+            }
+            assert_eq!(o.is_empty(), n < out, "{args:?} --fuel {n}: {o}");
+        }
+    }
 }
 
 #[test]

@@ -126,8 +126,9 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 /// state), fuel checks only with `CompileOptions::fuel`. 3: no bounds checks
 /// (guard pages, `guard::GUARD_PAGES`). 4: shared objects too, with a code
 /// map. 5: wasm functions use the `tail` calling convention (tail calls).
-/// 6: `CatchTake` takes `keep`.
-const ABI: u32 = 6;
+/// 6: `CatchTake` takes `keep`. 7: fuel in the interpreter's unit, charged
+/// per straight-line stretch (was one per function entry and loop header).
+const ABI: u32 = 7;
 
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();

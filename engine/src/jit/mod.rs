@@ -21,8 +21,9 @@
 //! check at function entries and loop headers calls the hook with the
 //! function's locals spilled, and the JIT code resumes when it returns.
 //!
-//! Differences from the interpreter: fuel counts function entries and loop
-//! iterations (not instructions); `RunControl` counters, profiles and
+//! Differences from the interpreter: fuel counts the same unit (the
+//! interpreter's ops, one per wasm instruction) per straight-line stretch,
+//! and runs out at the same instruction; `RunControl` counters, profiles and
 //! watchpoints are not supported (use the interpreter for those); a host
 //! function's `request_pause` is ignored.
 
@@ -349,8 +350,8 @@ impl CompiledModule {
     pub fn compile_with_payload(
         module: Arc<Module>,
         opt: OptLevel,
+        options: CompileOptions,
     ) -> Result<(CompiledModule, Vec<u8>)> {
-        let options = CompileOptions::default();
         let (compiled, code) =
             Self::compile_all_keeping_code(module, opt, options, &mut |_, _| {})?;
         let payload =
@@ -388,15 +389,14 @@ impl CompiledModule {
 
     /// Load code from a `wdb.aot` payload kept apart from the module (a code
     /// cache entry made by [`CompiledModule::compile_with_payload`] for these
-    /// exact module bytes: the caller checks that). Errors as for
-    /// [`CompiledModule::load_aot`].
-    pub fn load_aot_payload(module: Arc<Module>, payload: &[u8]) -> Result<CompiledModule> {
-        Self::load_payload(
-            module,
-            payload,
-            CodeSource::Cache,
-            CompileOptions::default(),
-        )
+    /// exact module bytes and `options`: the caller checks that). Errors
+    /// as for [`CompiledModule::load_aot`].
+    pub fn load_aot_payload(
+        module: Arc<Module>,
+        payload: &[u8],
+        options: CompileOptions,
+    ) -> Result<CompiledModule> {
+        Self::load_payload(module, payload, CodeSource::Cache, options)
     }
 
     fn load_payload(

@@ -40,8 +40,8 @@ pub struct CompileOptions {
     /// the module docs). Such code needs a [`JitProfile`] attached to the
     /// engine that runs it.
     pub profile: bool,
-    /// Count fuel (`RunControl::fuel`: one unit per function entry and loop
-    /// iteration). Plain code has no fuel checks, as in wasmtime, where
+    /// Count fuel (`RunControl::fuel`: the interpreter's unit, its ops,
+    /// charged per straight-line stretch). Plain code has no fuel checks, as in wasmtime, where
     /// `consume_fuel` is a compile-time setting too: they keep a register and
     /// a load and store around every call, 12% of a call-heavy `-O0` build.
     /// Running code without them with `fuel` set is an error
@@ -86,7 +86,7 @@ impl CompileOptions {
 
     /// Appended to the AOT fingerprint, so an instrumented image is never
     /// loaded as a plain one or the other way round.
-    pub(crate) fn fingerprint_suffix(self) -> String {
+    pub fn fingerprint_suffix(self) -> String {
         let mut s = String::new();
         if self.profile {
             s.push_str(" +profile");

@@ -103,8 +103,8 @@ pub(crate) struct FuncEnv<'m> {
     pub call_conv: CallConv,
     /// Emit the profiling instrumentation (`super::prof`).
     pub profile: bool,
-    /// Count fuel at function entries and loop headers
-    /// (`CompileOptions::fuel`). Without it the fuel register and its
+    /// Count fuel in the interpreter's unit (`CompileOptions::fuel`,
+    /// `FuncTranslator::fuel_before`). Without it the fuel register and its
     /// loads and stores around calls are left out altogether.
     pub fuel: bool,
     /// Check the function's break flag at entry
@@ -210,6 +210,16 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     /// calls. A loop then pays a register decrement, not a memory
     /// read-modify-write chain, per iteration.
     fuel: Variable,
+    /// Fuel counts the interpreter's unit, its ops (one per wasm
+    /// instruction, see `fuel_before`): these many ran since fuel was last
+    /// charged, all of them without effects a stop could see (no trap, no
+    /// store, no call), so they are charged together before the next op
+    /// that has one, or where control flow merges.
+    fuel_pending: u32,
+    /// A conditional branch to the function's label pays the interpreter's
+    /// extra `return` op when taken: (block that charges it, exit block),
+    /// filled right after the branch (`fuel_fill_tramp`).
+    fuel_tramp: Option<(ir::Block, ir::Block)>,
     stack: Vec<ir::Value>,
     ctrl: Vec<Ctrl>,
     reachable: bool,
@@ -312,6 +322,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             mem_len,
             mem_loaded: false,
             fuel,
+            fuel_pending: 0,
+            fuel_tramp: None,
             stack: Vec::new(),
             ctrl: Vec::new(),
             reachable: true,
@@ -778,7 +790,8 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.b.def_var(self.fuel, fuel);
     }
 
-    /// Interrupt flag and fuel, at function entry and loop headers.
+    /// The interrupt flag, at function entry and loop headers (fuel is
+    /// charged per block: `fuel_before`).
     fn poll(&mut self, at_entry: bool) {
         let l = self.env.layout;
         let rt = self.load_rt();
@@ -801,14 +814,82 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         } else {
             self.trap_if(flag, trap_word::INTERRUPTED);
         }
-        if !self.env.fuel {
+    }
+
+    /// Fuel for operator `op` (reachable), in the interpreter's unit: the
+    /// ops its translator emits and runs for it (`translate/mod.rs`), so
+    /// `--fuel N` stops at the same instruction in every engine. An op
+    /// without visible effects adds to `fuel_pending`; any other op, a
+    /// branch or a merge point charges what is pending and its own ops
+    /// first (`fuel_charge`). Then an out-of-fuel stop comes before the
+    /// first op the interpreter would not have run, and the ops skipped
+    /// before it could not have trapped.
+    fn fuel_before(&mut self, op: &Operator<'_>) {
+        use Operator as O;
+        match op {
+            // No op of their own.
+            O::Nop | O::Block { .. } | O::Try { .. } | O::TryTable { .. } => {}
+            // A loop header is a branch target.
+            O::Loop { .. } => self.fuel_charge(0),
+            // A merge point; the body's own `end` is the interpreter's `return`.
+            O::End | O::Delegate { .. } => {
+                if self.reachable {
+                    let body = self.ctrl.len() == 1;
+                    self.fuel_charge(body as u32);
+                }
+            }
+            // Leaving the `then` (or `try`) part is a `br` to the end.
+            O::Else | O::Catch { .. } | O::CatchAll => {
+                if self.reachable {
+                    self.fuel_charge(1);
+                }
+            }
+            // `br_table` and then one of its `br` entries; a cast and a `br_if`.
+            O::BrTable { .. } | O::BrOnCast { .. } | O::BrOnCastFail { .. } => self.fuel_charge(2),
+            op if fuel_pure(op) => self.fuel_pending += 1,
+            _ => self.fuel_charge(1),
+        }
+    }
+
+    /// Charge the pending ops and `extra` more: out of fuel when less is left.
+    fn fuel_charge(&mut self, extra: u32) {
+        let n = std::mem::take(&mut self.fuel_pending) + extra;
+        if n == 0 {
             return;
         }
         let fuel = self.b.use_var(self.fuel);
-        let fuel1 = self.b.ins().iadd_imm_s(fuel, -1);
+        let fuel1 = self.b.ins().iadd_imm_s(fuel, -(n as i64));
         self.b.def_var(self.fuel, fuel1);
         let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel1, 0);
         self.trap_if(out, trap_word::OUT_OF_FUEL);
+    }
+
+    /// The target of a conditional branch to relative depth `depth`: with
+    /// fuel, a branch to the function's label goes through a block that
+    /// charges the interpreter's `return` op (filled by `fuel_fill_tramp`
+    /// once the branch is emitted).
+    pub(crate) fn cond_branch_target(&mut self, depth: u32) -> (ir::Block, Vec<ir::Value>) {
+        let (blk, args) = self.branch_target(depth);
+        if !self.env.fuel || self.ctrl.len() - 1 != depth as usize {
+            return (blk, args);
+        }
+        let tys = self.result_types.clone();
+        let tramp = self.new_block_with(&tys);
+        self.fuel_tramp = Some((tramp, blk));
+        (tramp, args)
+    }
+
+    /// Fill the block `cond_branch_target` made, if any (the current block
+    /// must be filled: call right after the branch).
+    pub(crate) fn fuel_fill_tramp(&mut self) {
+        let Some((tramp, exit)) = self.fuel_tramp.take() else {
+            return;
+        };
+        self.b.seal_block(tramp);
+        self.b.switch_to_block(tramp);
+        self.fuel_charge(1);
+        let ps = self.b.block_params(tramp).to_vec();
+        self.b.ins().jump(exit, &Self::args(&ps));
     }
 
     /// In an interrupt's slow path: save the live locals the loop writes
@@ -1484,6 +1565,9 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
         }
         use Operator as O;
+        if self.env.fuel {
+            self.fuel_before(&op);
+        }
         if matches!(
             op,
             O::Block { .. }
@@ -1753,9 +1837,10 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::BrIf { relative_depth } => {
                 let cond = self.pop();
-                let (blk, args) = self.branch_target(relative_depth);
+                let (blk, args) = self.cond_branch_target(relative_depth);
                 let cont = self.b.create_block();
                 self.b.ins().brif(cond, blk, &Self::args(&args), cont, &[]);
+                self.fuel_fill_tramp();
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
             }
@@ -1814,19 +1899,21 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             }
             O::BrOnNull { relative_depth } => {
                 let r = self.pop();
-                let (blk, args) = self.branch_target(relative_depth);
+                let (blk, args) = self.cond_branch_target(relative_depth);
                 let cont = self.b.create_block();
                 self.b.ins().brif(r, cont, &[], blk, &Self::args(&args));
+                self.fuel_fill_tramp();
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
                 self.push(r);
             }
             O::BrOnNonNull { relative_depth } => {
                 let r = *self.stack.last().expect("validated");
-                let (blk, args) = self.branch_target(relative_depth);
+                let (blk, args) = self.cond_branch_target(relative_depth);
                 self.pop();
                 let cont = self.b.create_block();
                 self.b.ins().brif(r, blk, &Self::args(&args), cont, &[]);
+                self.fuel_fill_tramp();
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
             }
@@ -2797,4 +2884,148 @@ fn le() -> MemFlagsData {
     MemFlagsData::new()
         .with_notrap()
         .with_endianness(ir::Endianness::Little)
+}
+
+/// Operators that can neither trap nor change what a stop could see
+/// outside the frame (memory, globals, tables, other calls): their fuel is
+/// charged later with the next op that can (`FuncTranslator::fuel_before`).
+fn fuel_pure(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::LocalGet { .. }
+            | O::LocalSet { .. }
+            | O::LocalTee { .. }
+            | O::GlobalGet { .. }
+            | O::I32Const { .. }
+            | O::I64Const { .. }
+            | O::F32Const { .. }
+            | O::F64Const { .. }
+            | O::Drop
+            | O::Select
+            | O::TypedSelect { .. }
+            | O::RefNull { .. }
+            | O::RefIsNull
+            | O::RefFunc { .. }
+            | O::I32Eqz
+            | O::I32Eq
+            | O::I32Ne
+            | O::I32LtS
+            | O::I32LtU
+            | O::I32GtS
+            | O::I32GtU
+            | O::I32LeS
+            | O::I32LeU
+            | O::I32GeS
+            | O::I32GeU
+            | O::I64Eqz
+            | O::I64Eq
+            | O::I64Ne
+            | O::I64LtS
+            | O::I64LtU
+            | O::I64GtS
+            | O::I64GtU
+            | O::I64LeS
+            | O::I64LeU
+            | O::I64GeS
+            | O::I64GeU
+            | O::F32Eq
+            | O::F32Ne
+            | O::F32Lt
+            | O::F32Gt
+            | O::F32Le
+            | O::F32Ge
+            | O::F64Eq
+            | O::F64Ne
+            | O::F64Lt
+            | O::F64Gt
+            | O::F64Le
+            | O::F64Ge
+            | O::I32Clz
+            | O::I32Ctz
+            | O::I32Popcnt
+            | O::I32Add
+            | O::I32Sub
+            | O::I32Mul
+            | O::I32And
+            | O::I32Or
+            | O::I32Xor
+            | O::I32Shl
+            | O::I32ShrS
+            | O::I32ShrU
+            | O::I32Rotl
+            | O::I32Rotr
+            | O::I64Clz
+            | O::I64Ctz
+            | O::I64Popcnt
+            | O::I64Add
+            | O::I64Sub
+            | O::I64Mul
+            | O::I64And
+            | O::I64Or
+            | O::I64Xor
+            | O::I64Shl
+            | O::I64ShrS
+            | O::I64ShrU
+            | O::I64Rotl
+            | O::I64Rotr
+            | O::F32Abs
+            | O::F32Neg
+            | O::F32Ceil
+            | O::F32Floor
+            | O::F32Trunc
+            | O::F32Nearest
+            | O::F32Sqrt
+            | O::F32Add
+            | O::F32Sub
+            | O::F32Mul
+            | O::F32Div
+            | O::F32Min
+            | O::F32Max
+            | O::F32Copysign
+            | O::F64Abs
+            | O::F64Neg
+            | O::F64Ceil
+            | O::F64Floor
+            | O::F64Trunc
+            | O::F64Nearest
+            | O::F64Sqrt
+            | O::F64Add
+            | O::F64Sub
+            | O::F64Mul
+            | O::F64Div
+            | O::F64Min
+            | O::F64Max
+            | O::F64Copysign
+            | O::I32WrapI64
+            | O::I64ExtendI32S
+            | O::I64ExtendI32U
+            | O::F32ConvertI32S
+            | O::F32ConvertI32U
+            | O::F32ConvertI64S
+            | O::F32ConvertI64U
+            | O::F32DemoteF64
+            | O::F64ConvertI32S
+            | O::F64ConvertI32U
+            | O::F64ConvertI64S
+            | O::F64ConvertI64U
+            | O::F64PromoteF32
+            | O::I32ReinterpretF32
+            | O::I64ReinterpretF64
+            | O::F32ReinterpretI32
+            | O::F64ReinterpretI64
+            | O::I32Extend8S
+            | O::I32Extend16S
+            | O::I64Extend8S
+            | O::I64Extend16S
+            | O::I64Extend32S
+            | O::I32TruncSatF32S
+            | O::I32TruncSatF32U
+            | O::I32TruncSatF64S
+            | O::I32TruncSatF64U
+            | O::I64TruncSatF32S
+            | O::I64TruncSatF32U
+            | O::I64TruncSatF64S
+            | O::I64TruncSatF64U
+    )
 }

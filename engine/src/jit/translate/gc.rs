@@ -394,9 +394,10 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
                     false,
                 );
                 self.push(r);
-                let (blk, args) = self.branch_target(relative_depth);
+                let (blk, args) = self.cond_branch_target(relative_depth);
                 let cont = self.b.create_block();
                 self.b.ins().brif(f[1], blk, &Self::args(&args), cont, &[]);
+                self.fuel_fill_tramp();
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
             }
