@@ -34,6 +34,8 @@ struct PendingCall {
 #[derive(Default)]
 pub struct ViewState {
     pub open_path: String,
+    /// The title last sent to the window (`fib.wasm - wdb`).
+    pub window_title: String,
     /// Export name -> argument texts.
     pub call_inputs: std::collections::HashMap<String, Vec<String>>,
     /// The engine chosen in the Exports panel (sent as `Command::SetMode`);
@@ -525,5 +527,20 @@ impl WdbApp {
 impl eframe::App for WdbApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         WdbApp::ui(self, ui);
+        // The window title names the module, as editors name the file.
+        let title = match &self.state.module {
+            Some(m) => {
+                let name = Path::new(&m.path)
+                    .file_name()
+                    .map_or_else(|| m.path.clone(), |n| n.to_string_lossy().into_owned());
+                format!("{name} - wdb")
+            }
+            None => "wdb".to_string(),
+        };
+        if self.view.window_title != title {
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.view.window_title = title;
+        }
     }
 }
