@@ -350,15 +350,29 @@ fn wasi_table_lists_calls_with_errno_and_bytes_and_breaks_on_one() {
 
 #[test]
 fn console_stdin_reaches_the_guest() {
-    // hello.wasm echoes nothing; what matters is that the line is queued for
-    // the guest and shown. The session-level test reads it back in a guest.
-    let mut h = harness("hello.wasm");
+    // readfile counts its stdin after reading the file named by argv[1]: a
+    // line typed and sent before Run is what the guest reads, then EOF.
+    let mut app = WdbApp::new(Prefs::default(), Box::new(SyncBackend::new()));
+    app.open(fixture("readfile.wasm"), vec!["/data/notes.txt".into()]);
+    app.send(wdb_debugger::api::Command::SetProgram(
+        wdb_debugger::api::ProgramConfig {
+            args: vec!["/data/notes.txt".into()],
+            dirs: vec!["../fixtures/data::/data".into()],
+            ..Default::default()
+        },
+    ));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_max_steps(64)
+        .build_ui_state(|ui, app: &mut WdbApp| app.ui(ui), app);
+    h.run();
     h.get_by_label("stdin:").focus();
     h.run();
     h.get_by_label("stdin:").type_text("typed line");
     h.run();
     h.get_by_label("Send").click();
     h.run();
+    // Shown in the console as typed input.
     assert!(
         h.state()
             .state
@@ -367,6 +381,22 @@ fn console_stdin_reaches_the_guest() {
             .any(|(fd, t)| *fd == 0 && t == "typed line\n"),
         "{:?}",
         h.state().state.console
+    );
+    h.get_by_label("Run").click();
+    h.run();
+    h.run();
+    let out: String = h
+        .state()
+        .state
+        .console
+        .iter()
+        .filter(|(fd, _)| *fd == 1)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert!(
+        out.contains("stdin: 1 lines, 2 words, 11 bytes\n"),
+        "the guest did not read the typed line: {out:?}; log {:?}",
+        h.state().state.log
     );
 }
 
