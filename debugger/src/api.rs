@@ -768,7 +768,11 @@ pub struct BreakLocation {
 
 #[derive(Debug, Clone)]
 pub struct MemoryView {
-    pub addr: u32,
+    /// The module's memory index (`x/4xb 1:0x10` reads memory 1).
+    pub memory: u32,
+    /// Whether that memory is 64-bit (addresses print with 16 digits).
+    pub memory64: bool,
+    pub addr: u64,
     pub format: ExamineFormat,
     /// Pre-formatted lines (`0x1000: 0x01 0x02 ...`).
     pub lines: Vec<String>,

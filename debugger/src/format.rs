@@ -66,8 +66,18 @@ fn char_literal(c: u8) -> String {
     }
 }
 
-/// `x/NFU` lines for `bytes` read at `addr` (`s` and `i` are handled by the caller).
-pub fn format_memory(addr: u32, bytes: &[u8], f: ExamineFormat) -> Vec<String> {
+/// An address as `x` prints it: 8 hex digits, 16 in a 64-bit memory.
+pub fn format_address(addr: u64, memory64: bool) -> String {
+    if memory64 {
+        format!("{addr:#018x}")
+    } else {
+        format!("{addr:#010x}")
+    }
+}
+
+/// `x/NFU` lines for `bytes` read at `addr` (`s` and `i` are handled by the
+/// caller); addresses in full for a 64-bit memory.
+pub fn format_memory(addr: u64, bytes: &[u8], f: ExamineFormat, memory64: bool) -> Vec<String> {
     let unit = f.unit.max(1) as usize;
     let per_line = match unit {
         1 => 8,
@@ -77,7 +87,10 @@ pub fn format_memory(addr: u32, bytes: &[u8], f: ExamineFormat) -> Vec<String> {
     };
     let mut lines = Vec::new();
     for (li, chunk) in bytes.chunks(unit * per_line).enumerate() {
-        let mut line = format!("{:#010x}:", addr as usize + li * unit * per_line);
+        let mut line = format!(
+            "{}:",
+            format_address(addr + (li * unit * per_line) as u64, memory64)
+        );
         for u in chunk.chunks(unit) {
             let mut buf = [0u8; 8];
             buf[..u.len()].copy_from_slice(u);
@@ -108,6 +121,11 @@ pub fn format_memory(addr: u32, bytes: &[u8], f: ExamineFormat) -> Vec<String> {
 
 /// A C string at `addr` for `x/s`: the bytes up to a NUL, escaped.
 pub fn format_c_string(addr: u32, bytes: &[u8]) -> String {
+    format_c_string_at(addr as u64, bytes, false)
+}
+
+/// [`format_c_string`] in a memory that may be 64-bit.
+pub fn format_c_string_at(addr: u64, bytes: &[u8], memory64: bool) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     let mut s = String::new();
     for &b in &bytes[..end] {
@@ -120,7 +138,7 @@ pub fn format_c_string(addr: u32, bytes: &[u8]) -> String {
             _ => s.push_str(&format!("\\{b:03o}")),
         }
     }
-    format!("{addr:#010x}:\t\"{s}\"")
+    format!("{}:\t\"{s}\"", format_address(addr, memory64))
 }
 
 #[cfg(test)]
@@ -152,15 +170,20 @@ mod tests {
             unit,
         };
         assert_eq!(
-            format_memory(0x1000, &bytes[..8], f(8, 'x', 1)),
+            format_memory(0x1_0000_0000, &bytes[..2], f(2, 'x', 1), true),
+            ["0x0000000100000000:\t0x00\t0x01"],
+            "a 64-bit memory's addresses in full"
+        );
+        assert_eq!(
+            format_memory(0x1000, &bytes[..8], f(8, 'x', 1), false),
             ["0x00001000:\t0x00\t0x01\t0x02\t0x03\t0x04\t0x05\t0x06\t0x07"]
         );
         assert_eq!(
-            format_memory(0x1000, &bytes[..8], f(2, 'd', 4)),
+            format_memory(0x1000, &bytes[..8], f(2, 'd', 4), false),
             ["0x00001000:\t50462976\t117835012"]
         );
         assert_eq!(
-            format_memory(0x10, &bytes, f(2, 'x', 8)),
+            format_memory(0x10, &bytes, f(2, 'x', 8), false),
             ["0x00000010:\t0x0706050403020100\t0x0f0e0d0c0b0a0908"]
         );
         assert_eq!(format_c_string(0x20, b"hi\n\0zz"), "0x00000020:\t\"hi\\n\"");

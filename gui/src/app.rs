@@ -220,7 +220,7 @@ impl WdbApp {
         let Some(save) = &self.view.mem_save_pending else {
             return;
         };
-        if m.addr != save.addr || m.bytes.len() != save.len as usize {
+        if m.addr != u64::from(save.addr) || m.bytes.len() != save.len as usize {
             return;
         }
         let save = self.view.mem_save_pending.take().expect("checked above");

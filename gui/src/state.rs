@@ -300,9 +300,10 @@ impl DebugState {
             } => self
                 .log
                 .push((LogKind::Info, format!("{number}: {expr} = {text}"))),
-            Event::Memory(view) => {
+            // The memory view's 32-bit window (a 64-bit memory's first 4 GiB).
+            Event::Memory(view) if u32::try_from(view.addr).is_ok() => {
                 self.memory_size = Some(view.memory_size);
-                let mut addr = view.addr;
+                let mut addr = view.addr as u32;
                 for chunk in view.bytes.chunks(MemoryCache::CHUNK as usize) {
                     let base = addr - addr % MemoryCache::CHUNK;
                     // Only whole chunks are cached: a shorter read (a
@@ -314,6 +315,7 @@ impl DebugState {
                     addr = addr.saturating_add(MemoryCache::CHUNK);
                 }
             }
+            Event::Memory(_) => {}
             Event::Disassembly(_) => {}
             Event::ModuleWat(funcs) => self.disassembly = Some(Disassembly::new(funcs)),
             Event::WasiCalls(calls) => self.wasi = calls,

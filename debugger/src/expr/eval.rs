@@ -361,6 +361,10 @@ impl Env<'_> {
                     .wasm_stack(*n)
                     .map(|v| super::gc::typed_value(self.cx, v, self.cx.wasm_stack_type(*n)))
                     .map_err(ExprError::no_symbol),
+                Dollar::Table(t) => err(
+                    ErrorKind::Type,
+                    format!("`$t{t}` is a table: read an element with `$t{t}[i]`"),
+                ),
                 Dollar::History(n) => self.history(None, Some(*n)),
                 Dollar::Back(k) => self.history(Some(*k), None),
             },
@@ -385,6 +389,19 @@ impl Env<'_> {
                     let v = self.eval(i, d)?;
                     self.int(&v)?
                 };
+                if let Expr::Dollar(Dollar::Table(t)) = &**b {
+                    let index = u64::try_from(idx).map_err(|_| {
+                        ExprError::new(
+                            ErrorKind::Memory,
+                            format!("table index {idx} is out of bounds"),
+                        )
+                    })?;
+                    let (v, ty) = self
+                        .cx
+                        .wasm_table(*t, index)
+                        .map_err(|m| ExprError::new(ErrorKind::Memory, m))?;
+                    return Ok(super::gc::typed_value(self.cx, v, ty));
+                }
                 let v = self.eval(b, d)?;
                 self.index(v, idx)
             }

@@ -120,6 +120,16 @@ pub(crate) trait EvalContext: FrameAccess {
         Err(format!("no operand stack to read $s{n} from"))
     }
 
+    /// Element `index` of table `table` and the table's declared element type.
+    fn wasm_table(
+        &self,
+        table: u32,
+        index: u64,
+    ) -> Result<(Value, Option<wdb_engine::ValType>), String> {
+        let _ = index;
+        Err(format!("no table $t{table} here"))
+    }
+
     /// The declared type of a local (exact: `(ref null $point)`), in
     /// [`EvalContext::wasm_module`]'s type indices.
     fn wasm_local_type(&self, r: &LocalRef) -> Option<wdb_engine::ValType> {

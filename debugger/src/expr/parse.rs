@@ -37,6 +37,8 @@ pub enum Dollar {
     Global(LocalRef),
     /// `$s0` is the top of the operand stack, `$s1` the one below.
     Stack(u32),
+    /// `$t0`: table 0, read by index (`$t0[3]`).
+    Table(u32),
     /// `$N`: value history entry N (1-based).
     History(u32),
     /// `$` (0), `$$` (1), `$$N` (N): N entries back from the last.
@@ -693,6 +695,8 @@ fn dollar(n: &str) -> Result<Dollar, String> {
         Dollar::Global(LocalRef::Index(i))
     } else if let Some(i) = idx("s") {
         Dollar::Stack(i)
+    } else if let Some(i) = idx("t").or_else(|| idx("table")) {
+        Dollar::Table(i)
     } else if let Some(g) = n.strip_prefix("g:") {
         Dollar::Global(LocalRef::Name(g.to_string()))
     } else {

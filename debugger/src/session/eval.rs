@@ -481,6 +481,32 @@ impl EvalContext for FrameCx<'_> {
             .ok_or_else(|| format!("the operand stack has {} values", s.len()))
     }
 
+    fn wasm_table(
+        &self,
+        table: u32,
+        index: u64,
+    ) -> Result<(Value, Option<wdb_engine::ValType>), String> {
+        let rt = self.rt.ok_or("The module is not instantiated yet.")?;
+        let n = self.module.tables.len() as u32;
+        if table >= n {
+            return Err(format!("no table $t{table}: the module has {n}"));
+        }
+        let t = rt.store.instance_table(rt.inst, table);
+        let size = rt.store.table_size(t);
+        let v = u32::try_from(index)
+            .ok()
+            .and_then(|i| rt.store.table_get(t, i))
+            .ok_or_else(|| {
+                format!("index {index} is out of bounds of table $t{table} of size {size}")
+            })?;
+        Ok((
+            v,
+            self.module
+                .declared_table_type(table)
+                .map(wdb_engine::ValType::Ref),
+        ))
+    }
+
     fn wasm_local_type(&self, r: &LocalRef) -> Option<wdb_engine::ValType> {
         let f = self.frame.as_ref()?;
         let i = local_index(self.module, f, r).ok()?;

@@ -132,14 +132,13 @@ impl Session {
                 for (i, m) in module.memories.iter().enumerate() {
                     let _ = write!(
                         out,
-                        "memory {i}: min {} pages, max {}",
+                        "memory {i}:{} min {} pages, max {}",
+                        if m.memory64 { " i64," } else { "" },
                         m.initial,
                         m.maximum.map_or("none".to_string(), |x| x.to_string())
                     );
-                    if let Some(rt) = &self.rt
-                        && let Some(a) = rt.store.instance_memory(rt.inst)
-                        && i == 0
-                    {
+                    if let Some(rt) = &self.rt {
+                        let a = rt.store.instance_memory_at(rt.inst, i as u32);
                         let len = rt.store.memory(a).len();
                         let _ = write!(out, ", current {} pages ({len} bytes)", len / 65536);
                     }
@@ -153,12 +152,9 @@ impl Session {
                 for (i, t) in module.tables.iter().enumerate() {
                     let _ = write!(
                         out,
-                        "table {i}: {} min {} max {}",
-                        if t.element_type.is_func_ref() {
-                            "funcref"
-                        } else {
-                            "externref"
-                        },
+                        "table {i}: {}{} min {} max {}",
+                        table_elem_text(&module, i as u32),
+                        if t.table64 { " i64" } else { "" },
                         t.initial,
                         t.maximum.map_or("none".to_string(), |x| x.to_string())
                     );
@@ -182,6 +178,19 @@ impl Session {
             InfoWhat::Mode => out = self.mode_text(),
         }
         Ok(vec![Event::Text(out.trim_end().to_string())])
+    }
+}
+
+/// `funcref`, `externref`, or the declared reference type (`(ref null $point)`).
+fn table_elem_text(module: &wdb_engine::Module, i: u32) -> String {
+    let r = module
+        .declared_table_type(i)
+        .or_else(|| module.tables.get(i as usize).map(|t| t.element_type));
+    match r {
+        Some(r) if r == wdb_engine::RefType::FUNCREF => "funcref".into(),
+        Some(r) if r == wdb_engine::RefType::EXTERNREF => "externref".into(),
+        Some(r) => crate::expr::gc::ref_type_text(Some(module), r),
+        None => "?".into(),
     }
 }
 

@@ -9,7 +9,7 @@ use wdb_engine::{Trap, Value};
 use super::{BpKind, Launch, Res, Runtime, Session, Stop, inline};
 use crate::api::*;
 use crate::disasm::Disasm;
-use crate::format::{format_c_string, format_memory, value_view};
+use crate::format::{format_c_string_at, format_memory, value_view};
 use crate::source::Source;
 
 impl Session {
@@ -391,9 +391,64 @@ impl Session {
         Ok((&rt.store, m))
     }
 
+    /// Memory `index` of the module (`None`: the instance's `memory`, else
+    /// memory 0): (store address, module index, whether it is 64-bit).
+    pub(super) fn memory_at(&self, index: Option<u32>) -> Res<(u32, u32, bool)> {
+        let module = self.module()?;
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let n = module.memories.len() as u32;
+        let (addr, index) = match index {
+            None => {
+                let a = rt
+                    .store
+                    .instance_memory(rt.inst)
+                    .ok_or("The module has no memory.")?;
+                let i = (0..n)
+                    .find(|&i| rt.store.instance_memory_at(rt.inst, i) == a)
+                    .unwrap_or(0);
+                (a, i)
+            }
+            Some(i) if i < n => (rt.store.instance_memory_at(rt.inst, i), i),
+            Some(i) => {
+                return Err(match n {
+                    0 => format!("No memory {i}: the module has no memory."),
+                    1 => format!("No memory {i}: the module has 1 memory (0)."),
+                    _ => format!(
+                        "No memory {i}: the module has {n} memories (0 to {}).",
+                        n - 1
+                    ),
+                });
+            }
+        };
+        Ok((addr, index, rt.store.memory_type(addr).memory64))
+    }
+
+    /// An address for `x`: `ADDR` (memory 0) or `N:ADDR` (memory N); a
+    /// 64-bit memory takes 64-bit addresses.
+    pub(super) fn memory_address(&self, text: &str) -> Res<(u32, u32, bool, u64)> {
+        let (index, text) = split_memory_index(text);
+        let (mem, index, memory64) = self.memory_at(index)?;
+        let a = if memory64 {
+            self.with_env(|env| -> Res<u64> {
+                let v = env.evaluate(text)?;
+                match env.number(&v) {
+                    Ok(crate::expr::Number::Int(i, _)) => Ok(i as u64),
+                    Ok(_) => Err("a float is not an address".into()),
+                    Err(_) => Ok(env.address_of(&v)?),
+                }
+            })??
+        } else {
+            self.eval_addr(text)? as u64
+        };
+        Ok((mem, index, memory64, a))
+    }
+
     pub(super) fn read_memory(&mut self, addr: &str, f: ExamineFormat) -> Res<Vec<Event>> {
-        let a = self.eval_addr(addr)?;
         if f.letter == 'i' {
+            let a = self.eval_addr(addr)?;
             let module = self.module()?;
             let mo = module.module_offset_from_code_offset(a);
             let lines: Vec<DisasmLine> = self
@@ -408,43 +463,50 @@ impl Session {
                 .collect();
             return Ok(vec![Event::Disassembly(lines)]);
         }
-        let (store, m) = self.memory()?;
+        let (m, memory, memory64, a) = self.memory_address(addr)?;
+        let store = &self.rt.as_ref().expect("memory_at checked it").store;
         let mem = store.memory(m);
+        let size = mem.len() as u64;
+        let show = |a: u64| crate::format::format_address(a, memory64);
         if f.letter == 's' {
             let mut lines = Vec::new();
-            let mut at = a as usize;
+            let mut at = a;
             for _ in 0..f.count {
-                if at >= mem.len() {
-                    return Err(format!("Cannot access memory at address {at:#x}"));
+                if at >= size {
+                    return Err(format!("Cannot access memory at address {}", show(at)));
                 }
-                let end = (at + 4096).min(mem.len());
-                let s = &mem[at..end];
-                lines.push(format_c_string(at as u32, s));
-                at += s.iter().position(|&b| b == 0).map_or(s.len(), |p| p + 1);
+                let end = (at + 4096).min(size);
+                let s = &mem[at as usize..end as usize];
+                lines.push(format_c_string_at(at, s, memory64));
+                at += s.iter().position(|&b| b == 0).map_or(s.len(), |p| p + 1) as u64;
             }
             return Ok(vec![Event::Memory(MemoryView {
+                memory,
+                memory64,
                 addr: a,
                 format: f,
                 lines,
                 bytes: vec![],
-                memory_size: mem.len() as u64,
+                memory_size: size,
             })]);
         }
-        let len = f.count as usize * f.unit as usize;
-        let end = a as usize + len;
-        if end > mem.len() {
+        let len = f.count as u64 * f.unit as u64;
+        let end = a.saturating_add(len);
+        if end > size {
             return Err(format!(
-                "Cannot access memory at address {:#x}",
-                a as usize + len.min(mem.len().saturating_sub(a as usize))
+                "Cannot access memory at address {}",
+                show(a.max(size))
             ));
         }
-        let bytes = mem[a as usize..end].to_vec();
+        let bytes = mem[a as usize..end as usize].to_vec();
         Ok(vec![Event::Memory(MemoryView {
+            memory,
+            memory64,
             addr: a,
             format: f,
-            lines: format_memory(a, &bytes, f),
+            lines: format_memory(a, &bytes, f, memory64),
             bytes,
-            memory_size: mem.len() as u64,
+            memory_size: size,
         })])
     }
 
@@ -621,4 +683,18 @@ pub(super) fn frame_view(
         inlined: false,
         jit: false,
     }
+}
+
+/// `1:0x100` -> (Some(1), "0x100"); anything else is an address in the
+/// default memory.
+pub(super) fn split_memory_index(text: &str) -> (Option<u32>, &str) {
+    let t = text.trim_start();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0
+        && t.as_bytes().get(digits) == Some(&b':')
+        && let Ok(i) = t[..digits].parse()
+    {
+        return (Some(i), &t[digits + 1..]);
+    }
+    (None, text)
 }
