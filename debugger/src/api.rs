@@ -184,6 +184,12 @@ pub enum InfoWhat {
     Variables,
     /// Source-level type names (DWARF).
     Types,
+    /// A component's graph: its (nested) components, core modules and
+    /// what it imports and exports.
+    Components,
+    /// A component's core instances: what each instantiates with what,
+    /// and what it exports.
+    Instances,
 }
 
 /// Everything a front end can ask of a session. Closed: a front end cannot
@@ -617,6 +623,12 @@ pub enum StopReason {
         number: u32,
         name: String,
     },
+    /// Catchpoint `number` stopped before a component's call of a WASI 0.2
+    /// import (`wasi:cli/stdout.get-stdout`): the call has not run yet.
+    WasiCallBefore {
+        number: u32,
+        name: String,
+    },
     /// A paused computation the user asked for, e.g. `until`/`finish` landing.
     Location,
 }
@@ -665,6 +677,10 @@ pub struct FrameView {
     /// A frame of native (JIT/AOT) code: `code_offset` is its call site or
     /// where it stopped; its args and locals are usually not available.
     pub jit: bool,
+    /// A canonical ABI boundary of a component, not code: `func_name` says
+    /// which (`[canon lower wasi:cli/stdout.get-stdout]`, `[canon lift
+    /// swap]`); no args, locals or source.
+    pub canon: bool,
 }
 
 /// Which values an [`Event::Values`] carries.
@@ -894,6 +910,64 @@ pub struct ModuleView {
     pub producers: Result<Vec<ProducerView>, String>,
     /// The first memory's initial size in bytes (None without a memory).
     pub memory_bytes: Option<u64>,
+    /// For a component: its graph. `exports`, `functions`... then describe
+    /// its main core module (the one with the program's code and DWARF).
+    pub component: Option<ComponentGraphView>,
+}
+
+/// A component as plain data: `info components`, `info instances`, the
+/// GUI's Module panel.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentGraphView {
+    /// The root component first, then nested ones in file order.
+    pub components: Vec<ComponentNodeView>,
+    /// Every core module, in file order.
+    pub core_modules: Vec<CoreModuleView>,
+    /// Index in `core_modules` of the main core module.
+    pub main_module: usize,
+    /// The root component's core instances, in order.
+    pub core_instances: Vec<CoreInstanceView>,
+    /// Functions the root component exports, with their types (`swap:
+    /// func(p: point) -> point`); `iface#name` for an exported instance's.
+    pub export_funcs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ComponentNodeView {
+    /// 0 for the root.
+    pub depth: usize,
+    pub name: String,
+    pub core_modules: usize,
+    pub core_instances: usize,
+    /// (name, kind): `wasi:cli/stdout@0.2.0`, `instance`.
+    pub imports: Vec<(String, String)>,
+    pub exports: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CoreModuleView {
+    pub index: usize,
+    pub name: String,
+    pub size: usize,
+    pub functions: u32,
+    /// `module::name` of each import.
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+    pub has_dwarf: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CoreInstanceView {
+    pub index: u32,
+    pub name: String,
+    /// The core module it instantiates (`None`: a bag of exports made of
+    /// other instances' items and canonical functions).
+    pub module: Option<usize>,
+    /// (import module name, core instance index) for `instantiate`.
+    pub args: Vec<(String, u32)>,
+    /// Export names (functions of a bag say what they are: `get-stdout =
+    /// canon lower wasi:cli/stdout@0.2.0#get-stdout`).
+    pub exports: Vec<String>,
 }
 
 /// The function a front end shows first, and its source line when DWARF

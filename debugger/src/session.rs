@@ -66,6 +66,8 @@ struct Loaded {
     disasm: Option<Result<Disasm, String>>,
     source: Source,
     state_file: Option<PathBuf>,
+    /// A component (WASI 0.2): `module` is its main core module.
+    component: Option<Arc<component::LoadedComponent>>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,9 @@ struct Runtime {
     patched: HashSet<(FuncAddr, u32)>,
     wasi: Arc<Mutex<WasiCtx>>,
     output: host::OutputBuffer,
+    /// A component's instance, WASI 0.2 host and the export being called
+    /// (`inst` is then its main core module's instance).
+    comp: Option<component::CompRuntime>,
 }
 
 /// A stop the debugger set for itself (`next` over a call, `finish`): a
@@ -357,8 +362,10 @@ impl Session {
                         "catch wasi needs the WASI host, which this build does not have yet".into(),
                     );
                 }
-                if let Some(n) = &name {
-                    Self::check_wasi_name(n)?;
+                match &name {
+                    Some(n) if self.is_component() => self.check_component_wasi_name(n)?,
+                    Some(n) => Self::check_wasi_name(n)?,
+                    None => {}
                 }
                 let bp = self.add_bp(BpKind::CatchWasi(name), false, None);
                 self.after_bp_change();
@@ -541,6 +548,7 @@ mod tests;
 mod breakpoints;
 pub(crate) mod callargs;
 mod checks;
+mod component;
 mod eval;
 mod info;
 mod inline;

@@ -362,6 +362,9 @@ pub fn stop_reason_text(r: &StopReason) -> String {
             format!("watchpoint {number} at {addr:#x}")
         }
         StopReason::WasiCall { number, name } => format!("catchpoint {number}: WASI call {name}"),
+        StopReason::WasiCallBefore { number, name } => {
+            format!("catchpoint {number}: before WASI call {name}")
+        }
         StopReason::Location => "location reached".into(),
     }
 }

@@ -74,6 +74,8 @@ pub fn candidates(
                     "sections",
                     "wasi",
                     "source",
+                    "components",
+                    "instances",
                 ];
                 return (
                     start,

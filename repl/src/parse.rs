@@ -294,7 +294,7 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["info", "i"],
-        usage: "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode",
+        usage: "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode|components|instances",
         help: "Show information.",
     },
     CmdInfo {
@@ -732,6 +732,8 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
                 Some("wasi") => InfoWhat::Wasi,
                 Some("source") => InfoWhat::Source,
                 Some("mode" | "engine") => InfoWhat::Mode,
+                Some("components" | "component") => InfoWhat::Components,
+                Some("instances") => InfoWhat::Instances,
                 Some("stack") => return cmd(C::Frames),
                 _ => return usage("info"),
             };

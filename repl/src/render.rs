@@ -74,6 +74,23 @@ impl Renderer {
     /// Text for one event; `failed` is set for a `CommandFailed`.
     pub fn render(&mut self, ev: &Event, out: &mut String, failed: &mut bool) {
         match ev {
+            Event::Loaded(m) if m.component.is_some() => {
+                let g = m.component.as_ref().expect("checked");
+                let _ = writeln!(
+                    out,
+                    "Reading {}: {}, {} bytes, {} core modules; main core module {}: {} functions, {} exports{}",
+                    m.path,
+                    m.kind,
+                    m.size,
+                    g.core_modules.len(),
+                    g.core_modules
+                        .get(g.main_module)
+                        .map_or("", |c| c.name.as_str()),
+                    m.functions.len(),
+                    m.exports.len(),
+                    if m.has_dwarf { ", with DWARF" } else { "" }
+                );
+            }
             Event::Loaded(m) => {
                 let _ = writeln!(
                     out,
@@ -333,6 +350,13 @@ impl Renderer {
                     self.frame_desc(f)
                 );
             }
+            StopReason::WasiCallBefore { number, name } => {
+                let _ = writeln!(
+                    out,
+                    "Catchpoint {number} (call to wasi {name}), {}",
+                    self.frame_desc(f)
+                );
+            }
             StopReason::Step | StopReason::Location => {
                 if !same_func || matches!(s.reason, StopReason::Location) {
                     let _ = writeln!(out, "{}", self.frame_desc(f));
@@ -396,6 +420,9 @@ impl Renderer {
 
     /// `fibArray (n=10) at src/fib.c:7` or `... at code_offset 0x1a3`.
     fn frame_desc(&self, f: &FrameView) -> String {
+        if f.canon {
+            return self.style.func(&f.func_name).to_string();
+        }
         let args: Vec<String> = f
             .args
             .iter()
@@ -590,6 +617,7 @@ mod tests {
             }),
             inlined: false,
             jit: false,
+            canon: false,
         }
     }
 

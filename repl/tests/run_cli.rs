@@ -730,12 +730,20 @@ fn a_component_is_named_as_one() {
         "{}",
         text(&out.stderr)
     );
-    let want = format!(
-        "{comp}: this is a WebAssembly component (WASI 0.2): `wdb run` runs it; the debugger opens core modules only"
-    );
+    // The debugger opens components too: this one has no code to debug.
+    let want = format!("{comp}: the component has no core module to debug");
     let out = wdb(&[&comp]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+    let out = wdb(&["fixtures/wasip2/lib.wasm"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stdout).starts_with(
+            "Reading fixtures/wasip2/lib.wasm: component (library), 860 bytes, 1 core modules; main core module m: 6 functions, 7 exports\n"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 /// A trap's backtrace names each frame's source line when DWARF has it.

@@ -767,6 +767,7 @@ impl Session {
             }
         }
         self.sync_break_checks();
+        self.sync_component_gate();
     }
 }
 

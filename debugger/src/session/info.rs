@@ -11,6 +11,9 @@ impl Session {
             .rt
             .as_ref()
             .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        if let Some(calls) = self.component_wasi_log() {
+            return Ok(vec![Event::WasiCalls(calls)]);
+        }
         let ctx = rt.wasi.lock().map_err(|_| "WASI context lock poisoned")?;
         let mut calls: Vec<WasiCallView> = Vec::new();
         for c in &ctx.log {
@@ -176,6 +179,8 @@ impl Session {
                 out = l.source.describe();
             }
             InfoWhat::Mode => out = self.mode_text(),
+            InfoWhat::Components => out = self.info_components()?,
+            InfoWhat::Instances => out = self.info_instances()?,
         }
         Ok(vec![Event::Text(out.trim_end().to_string())])
     }

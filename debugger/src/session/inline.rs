@@ -30,6 +30,9 @@ pub(super) struct VFrame {
     /// The line this frame is at: the pc's row for the innermost shown
     /// frame, the call site of the frame inside it otherwise.
     pub loc: Option<SourceLoc>,
+    /// A component's canonical ABI boundary (`[canon lower ...]`), shown as
+    /// a frame of its own beside the wasm frame `phys`.
+    pub canon: Option<String>,
 }
 
 /// Inlined frames hidden at a stop: valid only while the innermost wasm
@@ -75,6 +78,7 @@ pub(super) fn expand(source: &Source, phys: usize, info: &FrameInfo, hide: usize
             } else {
                 inl[j - 1].call_site.as_ref().and_then(api_loc)
             },
+            canon: None,
         })
         .collect()
 }
@@ -138,11 +142,35 @@ impl Session {
         let (frames, total) = self.frames_upto(n.saturating_add(1))?;
         let hide = self.hidden_now(&frames[0], total);
         let mut out = Vec::new();
+        let (lower, lift) = self.canon_frames();
+        let plain = |phys: usize, info: &FrameInfo, canon: Option<String>| VFrame {
+            phys,
+            info: info.clone(),
+            inline: None,
+            level: 0,
+            loc: None,
+            canon,
+        };
+        if let Some(c) = lower {
+            out.push(plain(0, &frames[0], Some(c)));
+        }
         for (i, f) in frames.iter().enumerate() {
             if out.len() > n {
                 break;
             }
+            if self.foreign_frame(f) {
+                // Another core module of a component: no DWARF of its own.
+                out.push(plain(i, f, None));
+                continue;
+            }
             out.extend(expand(&l.source, i, f, if i == 0 { hide } else { 0 }));
+        }
+        if let Some(c) = lift
+            && frames.len() == total
+            && out.len() <= n
+        {
+            let last = frames.len() - 1;
+            out.push(plain(last, &frames[last], Some(c)));
         }
         Ok(out)
     }
@@ -174,6 +202,23 @@ impl Session {
         i: usize,
         vf: &VFrame,
     ) -> crate::api::FrameView {
+        if let Some(c) = &vf.canon {
+            return crate::api::FrameView {
+                index: i,
+                func_index: vf.info.func_index,
+                func_name: c.clone(),
+                code_offset: vf.info.code_offset,
+                args: Vec::new(),
+                locals: Vec::new(),
+                source: None,
+                inlined: false,
+                jit: false,
+                canon: true,
+            };
+        }
+        if self.foreign_frame(&vf.info) {
+            return self.foreign_frame_view(i, &vf.info);
+        }
         let cx = FrameCx {
             module,
             rt: self.rt.as_ref(),
@@ -207,7 +252,7 @@ impl Session {
             .iter()
             .enumerate()
             .map(|(i, vf)| {
-                if i < full {
+                if i < full || vf.canon.is_some() || self.foreign_frame(&vf.info) {
                     return self.vframe_view(&module, &l.source, i, vf);
                 }
                 crate::api::FrameView {
@@ -220,6 +265,7 @@ impl Session {
                     source: vf.loc.clone(),
                     inlined: vf.inline.is_some(),
                     jit: vf.phys >= interp,
+                    canon: false,
                 }
             })
             .collect())

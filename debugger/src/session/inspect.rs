@@ -26,6 +26,10 @@ impl Session {
                 Ok(v) => vec![Event::Stopped(v)],
                 Err(e) => vec![Event::Warning(e)],
             },
+            // A component export: its result lifted and shown in WAVE.
+            Stop::Outcome(RunOutcome::Returned(values)) if self.component_running() => {
+                self.component_returned(values)
+            }
             // A command's `_start` returning is a normal exit (wasi-libc calls
             // proc_exit only for a non-zero status).
             Stop::Outcome(RunOutcome::Returned(_))
@@ -90,6 +94,13 @@ impl Session {
                 let reason = match p {
                     PauseReason::Step => StopReason::Step,
                     PauseReason::Interrupted => StopReason::Interrupted,
+                    PauseReason::HostRequested if self.pending_component_call().is_some() => {
+                        // Before a WASI 0.2 call: the guest frame making it
+                        // is selected (frame 0 is the canonical ABI's).
+                        self.selected = 1;
+                        self.component_catch_stop()
+                            .expect("a pending call has a gate")
+                    }
                     PauseReason::HostRequested => {
                         let name = self
                             .rt
@@ -199,6 +210,7 @@ impl Session {
                         .and_then(|co| self.loaded.as_ref()?.source.location(co)),
                     inlined: false,
                     jit: true,
+                    canon: false,
                 })
                 .collect::<Vec<_>>();
             backtrace.extend(jit);
@@ -632,6 +644,7 @@ pub(super) fn frame_view(
                 source: vf.loc.clone(),
                 inlined: vf.inline.is_some(),
                 jit: false,
+                canon: false,
             };
         }
     }
@@ -682,6 +695,7 @@ pub(super) fn frame_view(
         source: vf.loc.clone(),
         inlined: false,
         jit: false,
+        canon: false,
     }
 }
 

@@ -25,6 +25,9 @@ impl Session {
     }
 
     pub(super) fn load(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
+        if crate::component_run::file_is_component(path) {
+            return self.load_component(path, args);
+        }
         let mut module =
             Module::from_file(path).map_err(|e| crate::runner::load_error(path, &e))?;
         let mangled = demangle_names(&mut module.names.functions);
@@ -50,6 +53,7 @@ impl Session {
             disasm: None,
             source,
             state_file,
+            component: None,
         });
         self.abandon_jit();
         self.jit = None;
@@ -196,6 +200,7 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
         entry: None,
         producers: producers(m),
         memory_bytes: m.memories.first().map(|t| t.initial.saturating_mul(65536)),
+        component: None,
     }
 }
 

@@ -59,6 +59,9 @@ impl Session {
     }
 
     pub(super) fn instantiate(&mut self) -> Res<()> {
+        if self.is_component() {
+            return self.instantiate_component();
+        }
         let module = self.module()?;
         let l = self.loaded()?;
         let program = l.path.file_name().map_or_else(
@@ -110,6 +113,7 @@ impl Session {
             patched: HashSet::new(),
             wasi,
             output,
+            comp: None,
         };
         if let Some(start) = start {
             let mut exec = Execution::new(&mut rt.store, start, &[]).map_err(|e| e.to_string())?;
@@ -128,6 +132,9 @@ impl Session {
     }
 
     pub(super) fn launch(&mut self, launch: Launch) -> Res<Vec<Event>> {
+        if self.is_component() {
+            return self.launch_component(launch);
+        }
         let module = self.module()?;
         let mut events = Vec::new();
         // String and `&cell` arguments: checked now, placed in memory once

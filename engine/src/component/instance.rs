@@ -157,11 +157,73 @@ pub enum Func {
     Lifted(Arc<Lifted>),
 }
 
+/// Lets the embedder stop a guest *before* one of its imports runs (the
+/// debugger's `catch wasi`). Shared by every `canon lower` of an
+/// instantiation; costs one atomic load per host call while unarmed.
+#[derive(Default)]
+pub struct HostGate {
+    armed: std::sync::atomic::AtomicBool,
+    pause_before: Mutex<Option<PauseBefore>>,
+    /// The import whose call the guest is paused before: (interface, name).
+    pending: Mutex<Option<(String, String)>>,
+}
+
+/// Whether to pause before a call of `name` in `interface` (empty for a
+/// bare function import).
+pub type PauseBefore = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
+
+impl HostGate {
+    /// Pause before the calls `f` picks (`None`: never).
+    pub fn set_pause_before(&self, f: Option<PauseBefore>) {
+        self.armed
+            .store(f.is_some(), std::sync::atomic::Ordering::Relaxed);
+        *self.pause_before.lock().unwrap_or_else(|e| e.into_inner()) = f;
+        if !self.armed.load(std::sync::atomic::Ordering::Relaxed) {
+            self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+    }
+
+    /// The import the guest is paused before, if it is: (interface, name).
+    pub fn pending(&self) -> Option<(String, String)> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Called by every lowered import as it starts: whether it is put off.
+    fn defers(&self, c: &mut Caller<'_>, interface: &str, name: &str) -> bool {
+        if !self.armed.load(std::sync::atomic::Ordering::Relaxed) {
+            return false;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let stop = c.can_defer
+            && self
+                .pause_before
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .is_some_and(|f| f(interface, name));
+        if stop {
+            c.defer();
+            *pending = Some((interface.to_string(), name.to_string()));
+        } else {
+            *pending = None;
+        }
+        stop
+    }
+}
+
 /// An instantiated component.
 pub struct ComponentInstance {
     pub exports: HashMap<String, Item>,
     /// Every core instance created, in order (the inner modules).
     pub core_instances: Vec<InstanceId>,
+    /// The root component's core instances by index: the store instance
+    /// of each `instantiate`, `None` for a bag of exports.
+    pub root_core_instances: Vec<Option<InstanceId>>,
+    /// Pauses before imports (the debugger's `catch wasi`).
+    pub gate: Arc<HostGate>,
 }
 
 impl ComponentInstance {
@@ -252,11 +314,16 @@ pub fn instantiate(
         store,
         host,
         core_instances: Vec::new(),
+        depth: 0,
+        root_core: Vec::new(),
+        gate: Arc::default(),
     };
     let exports = cx.component(&c.root, &args)?;
     Ok(ComponentInstance {
         exports,
         core_instances: cx.core_instances,
+        root_core_instances: cx.root_core,
+        gate: cx.gate,
     })
 }
 
@@ -269,6 +336,10 @@ struct Inst<'s> {
     store: &'s mut Store,
     host: Arc<dyn ComponentHost>,
     core_instances: Vec<InstanceId>,
+    /// How deep in nested components the definitions being made are (1: the root).
+    depth: usize,
+    root_core: Vec<Option<InstanceId>>,
+    gate: Arc<HostGate>,
 }
 
 fn bad(m: impl Into<String>) -> Error {
@@ -296,6 +367,17 @@ fn lower_sig(ty: &FuncTy) -> (FuncType, Vec<ValType>) {
 
 impl Inst<'_> {
     fn component(
+        &mut self,
+        def: &ComponentDef,
+        args: &HashMap<String, Item>,
+    ) -> Result<HashMap<String, Item>> {
+        self.depth += 1;
+        let r = self.component_defs(def, args);
+        self.depth -= 1;
+        r
+    }
+
+    fn component_defs(
         &mut self,
         def: &ComponentDef,
         args: &HashMap<String, Item>,
@@ -487,6 +569,9 @@ impl Inst<'_> {
                         })?;
                     }
                     self.core_instances.push(id);
+                    if self.depth == 1 {
+                        self.root_core.push(Some(id));
+                    }
                     core_insts.push(CoreInst::Module(id));
                 }
                 Def::CoreInstance(CoreInstanceDef::Exports(list)) => {
@@ -507,6 +592,9 @@ impl Inst<'_> {
                                 bad(format!("core export `{name}`: index out of range"))
                             })?,
                         );
+                    }
+                    if self.depth == 1 {
+                        self.root_core.push(None);
                     }
                     core_insts.push(CoreInst::Bag(bag));
                 }
@@ -667,7 +755,11 @@ impl Inst<'_> {
         let tuple = Ty::Tuple(params.clone());
         let result = ty.result.clone();
         let st = state.clone();
+        let gate = self.gate.clone();
         let func = Arc::new(move |c: &mut Caller<'_>, a: &[Value], r: &mut [Value]| {
+            if gate.defers(c, &interface, &name) {
+                return Ok(());
+            }
             let bits: Vec<u64> = a.iter().map(abi::value_to_bits).collect();
             let mut cx = Cx {
                 store: c.store,

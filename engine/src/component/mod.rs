@@ -131,12 +131,57 @@ pub struct ComponentDef {
     pub exports: Vec<(String, ComponentExternalKind, u32)>,
     /// Resource types this component defines: key -> destructor (a core func index).
     pub resources: Vec<(u32, Option<u32>)>,
+    /// Names from the `component-name` custom section (for the debugger).
+    pub names: ComponentNames,
     // Index counts while parsing (component-level spaces only).
     n_funcs: u32,
     n_instances: u32,
     n_components: u32,
     n_core_funcs: u32,
     n_core_modules: u32,
+}
+
+/// Names a component's `component-name` section gives its index spaces
+/// (what `wasm-tools print` shows as `$main`, `$wasi:io/error@0.2.0`...).
+#[derive(Debug, Default, Clone)]
+pub struct ComponentNames {
+    pub component: Option<String>,
+    pub core_modules: std::collections::HashMap<u32, String>,
+    pub core_instances: std::collections::HashMap<u32, String>,
+    pub core_funcs: std::collections::HashMap<u32, String>,
+    pub components: std::collections::HashMap<u32, String>,
+    pub instances: std::collections::HashMap<u32, String>,
+    pub funcs: std::collections::HashMap<u32, String>,
+}
+
+impl ComponentNames {
+    /// Read a `component-name` section; a malformed one gives what was read
+    /// before the error (names are best-effort, like DWARF).
+    fn read(data: &[u8], offset: u64) -> ComponentNames {
+        use wasmparser::ComponentName;
+        let mut out = ComponentNames::default();
+        let reader = wasmparser::BinaryReader::new(data, offset);
+        let map = |m: wasmparser::NameMap<'_>| -> std::collections::HashMap<u32, String> {
+            m.into_iter()
+                .map_while(|n| n.ok())
+                .map(|n| (n.index, n.name.to_string()))
+                .collect()
+        };
+        for sub in wasmparser::ComponentNameSectionReader::new(reader) {
+            let Ok(sub) = sub else { break };
+            match sub {
+                ComponentName::Component { name, .. } => out.component = Some(name.to_string()),
+                ComponentName::CoreModules(m) => out.core_modules = map(m),
+                ComponentName::CoreInstances(m) => out.core_instances = map(m),
+                ComponentName::CoreFuncs(m) => out.core_funcs = map(m),
+                ComponentName::Components(m) => out.components = map(m),
+                ComponentName::Instances(m) => out.instances = map(m),
+                ComponentName::Funcs(m) => out.funcs = map(m),
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 /// A function a top-level import asks the host for.
@@ -616,6 +661,9 @@ impl Component {
                             _ => {}
                         }
                     }
+                }
+                Payload::CustomSection(c) if c.name() == "component-name" => {
+                    top(&mut stack).names = ComponentNames::read(c.data(), c.data_offset());
                 }
                 Payload::End(_) => {
                     let done = stack.pop().expect("End matches a Version");

@@ -254,6 +254,27 @@ impl Execution {
         out
     }
 
+    /// Make the host call a paused run put off ([`crate::runtime::Caller::defer`]),
+    /// now that it resumes: `Some` when that ends or pauses the run.
+    pub(super) fn complete_pending_host(&mut self, store: &mut Store) -> Option<RunOutcome> {
+        let (f, resume_pc) = self.pending_host.take()?;
+        let caller_func = self.frames.last().expect("a paused call has a frame").func;
+        let mut mem = Mem {
+            addr: NO_MEMORY,
+            data: LinearMemory::default(),
+        };
+        let r = self.call_host(store, &mut mem, caller_func, f, self.sp, resume_pc as usize, false);
+        mem.flush(store);
+        match r {
+            Ok(sp) => {
+                self.sp = sp;
+                self.frames.last_mut().expect("frame").pc = resume_pc;
+                None
+            }
+            Err(out) => Some(out),
+        }
+    }
+
     /// Write the loop's machine state back: `sp` and the current frame's
     /// `pc`. Out of line and cold, so the index arithmetic stays off the
     /// dispatch path (only pauses, traps and host calls need it).
@@ -483,6 +504,7 @@ impl Execution {
         f: u32,
         mut sp: usize,
         pc: usize,
+        can_defer: bool,
     ) -> Result<usize, RunOutcome> {
         let FuncKind::Host(h) = &store.funcs[f as usize].kind else {
             unreachable!("call_host is only called for host functions")
@@ -509,13 +531,23 @@ impl Execution {
             store: &mut *store,
             instance,
             pause_requested: false,
+            can_defer,
+            defer_requested: false,
         };
         let r = h(&mut caller, &args, &mut results);
         let pause = caller.pause_requested;
+        let deferred = caller.defer_requested;
         let save = |this: &mut Self, sp: usize, pc: usize| {
             this.sp = sp;
             this.frames.last_mut().expect("frame").pc = pc as u32;
         };
+        if deferred {
+            // Nothing ran: the arguments stay on the stack and the frame at
+            // the call, until `complete_pending_host` makes it.
+            save(self, sp + nslots, pc - 1);
+            self.pending_host = Some((f, pc as u32));
+            return Err(RunOutcome::Paused(PauseReason::HostRequested));
+        }
         match r {
             Ok(()) => {
                 let need: usize = ty.results().iter().map(|&t| Value::slots(t)).sum();
@@ -766,7 +798,7 @@ impl Execution {
                 }
                 let at = pc.pc(ops);
                 let fp_at = fp.idx(base);
-                match self.call_host(store, mem, func, f, sp.idx(base), at) {
+                match self.call_host(store, mem, func, f, sp.idx(base), at, true) {
                     Ok(new_sp) => {
                         base = self.stack.as_mut_ptr();
                         stack_len = self.stack.len();

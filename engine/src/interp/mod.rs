@@ -204,6 +204,9 @@ pub struct Execution {
     /// Set when the plain executor handed a run that counts per block to
     /// the debug executor, which counts exactly (`fuel.rs`).
     fuel_exact: bool,
+    /// A host call put off by [`crate::runtime::Caller::defer`]: the host
+    /// function and the pc after its call. Made when the run resumes.
+    pending_host: Option<(FuncAddr, u32)>,
 }
 
 impl Execution {
@@ -241,6 +244,7 @@ impl Execution {
             resume_bp: None,
             pending_throw: None,
             fuel_exact: false,
+            pending_host: None,
         })
     }
 
@@ -287,6 +291,7 @@ impl Execution {
             resume_bp: None,
             pending_throw: None,
             fuel_exact: false,
+            pending_host: None,
         })
     }
 
@@ -298,6 +303,9 @@ impl Execution {
         store.sync_watch(&ctl.watch);
         let blocks = ctl.block_counting();
         store.sync_fuel(blocks);
+        if let Some(out) = self.complete_pending_host(store) {
+            return out;
+        }
         if let Some(out) = self.throw_pending(store, ctl) {
             return out;
         }
@@ -320,10 +328,23 @@ impl Execution {
         if let Some(out) = self.start(store, ctl) {
             return out;
         }
+        // The call a pause put off is the instruction this step runs.
+        if self.pending_host.is_some() {
+            return self
+                .complete_pending_host(store)
+                .unwrap_or(RunOutcome::Paused(PauseReason::Step));
+        }
         if let Some(out) = self.throw_pending(store, ctl) {
             return out;
         }
         self.exec::<true>(store, ctl, Some(1))
+    }
+
+    /// Whether the run is paused before a host call it put off
+    /// ([`crate::runtime::Caller::defer`]): the innermost frame is at that
+    /// call, its arguments on the operand stack.
+    pub fn host_call_pending(&self) -> bool {
+        self.pending_host.is_some()
     }
 
     /// Throw the exception a `catch throw` stopped at, if any: `Some` when
@@ -392,6 +413,8 @@ impl Execution {
                 store,
                 instance: None,
                 pause_requested: false,
+                can_defer: false,
+                defer_requested: false,
             };
             return Some(match f(&mut caller, &self.args, &mut results) {
                 Ok(()) => RunOutcome::Returned(results),

@@ -1189,6 +1189,8 @@ impl JitEngine {
                 store,
                 instance: None,
                 pause_requested: false,
+                can_defer: false,
+                defer_requested: false,
             };
             return Ok(match f(&mut caller, args, &mut results) {
                 Ok(()) => RunOutcome::Returned(results),

@@ -806,6 +806,8 @@ extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
             store: c.store,
             instance: Some(instance),
             pause_requested: false,
+            can_defer: false,
+            defer_requested: false,
         };
         f(&mut caller, &args, &mut results)
     };

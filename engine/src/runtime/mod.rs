@@ -73,6 +73,11 @@ pub struct Caller<'a> {
     /// Set by [`Caller::request_pause`]; the executor stops after the call
     /// returns with `PauseReason::HostRequested`.
     pub pause_requested: bool,
+    /// Whether the caller can put this call off ([`Caller::defer`]): the
+    /// interpreter's calls from wasm code, the first time they are made.
+    pub can_defer: bool,
+    /// Set by [`Caller::defer`].
+    pub defer_requested: bool,
 }
 
 impl Caller<'_> {
@@ -86,6 +91,18 @@ impl Caller<'_> {
     /// Ask the executor to pause after this host call (the debugger's `catch wasi`).
     pub fn request_pause(&mut self) {
         self.pause_requested = true;
+    }
+
+    /// Pause *before* this call instead of making it (the debugger's `catch
+    /// wasi` on a component import): the host function returns at once
+    /// having done nothing, the executor pauses with
+    /// `PauseReason::HostRequested` at the call instruction with the
+    /// arguments still on the stack, and makes the call again (with
+    /// `can_defer` false) when the run resumes. Only when `can_defer`.
+    pub fn defer(&mut self) {
+        if self.can_defer {
+            self.defer_requested = true;
+        }
     }
 }
 
