@@ -777,3 +777,78 @@ fn a_breakpoint_inside_a_superinstruction_unfuses_only_what_spans_it() {
         assert_eq!(hits, want, "pc {pc}");
     }
 }
+
+/// `Caller::defer`: the run pauses *before* the host call, at the call
+/// instruction with its arguments on the stack; resuming (run or step)
+/// makes the call, which then cannot be put off again. An indirect call
+/// (wit-component's shims) works the same.
+#[test]
+fn a_deferred_host_call_pauses_before_it_and_runs_on_resume() {
+    use std::sync::atomic::AtomicU32;
+    let mut store = Store::new(StoreConfig::default());
+    let mut linker = Linker::new();
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = calls.clone();
+    linker.func(
+        &mut store,
+        "env",
+        "triple",
+        wasmparser::FuncType::new([wasmparser::ValType::I32], [wasmparser::ValType::I32]),
+        Arc::new(move |c, a, r| {
+            c.defer();
+            if c.defer_requested {
+                return Ok(());
+            }
+            seen.fetch_add(1, Ordering::SeqCst);
+            r[0] = Value::I32(a[0].as_i32().unwrap() * 3);
+            Ok(())
+        }),
+    );
+    let bytes = wat::parse_str(
+        r#"(module
+          (import "env" "triple" (func $triple (param i32) (result i32)))
+          (type $t (func (param i32) (result i32)))
+          (table 1 funcref) (elem (i32.const 0) $triple)
+          (func (export "direct") (result i32)
+            (i32.add (call $triple (i32.const 5)) (i32.const 1)))
+          (func (export "indirect") (result i32)
+            (i32.add (call_indirect (type $t) (i32.const 7) (i32.const 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let module = Arc::new(Module::new(bytes).unwrap());
+    let imports = linker.resolve(&store, &module).unwrap();
+    let (inst, _) = store.instantiate(module, &imports).unwrap();
+    let mut ctl = RunControl::default();
+    for (name, arg, want) in [("direct", 5, 16), ("indirect", 7, 22)] {
+        let f = export(&store, inst, name);
+        let mut exec = Execution::new(&mut store, f, &[]).unwrap();
+        let before = calls.load(Ordering::SeqCst);
+        assert_eq!(
+            exec.run(&mut store, &mut ctl),
+            RunOutcome::Paused(PauseReason::HostRequested),
+            "{name}"
+        );
+        assert!(exec.host_call_pending());
+        assert_eq!(calls.load(Ordering::SeqCst), before, "{name}: not called yet");
+        // The frame is at the call, its argument still on the operand
+        // stack (a `call_indirect`'s table index is gone: not shown).
+        let top = &exec.frames(&store)[0];
+        let co = top.code_offset;
+        if name == "direct" {
+            assert_eq!(exec.operand_stack(&store, 0), [Value::I32(arg)]);
+            // `step` makes the call and nothing more.
+            assert_eq!(
+                exec.step(&mut store, &mut ctl),
+                RunOutcome::Paused(PauseReason::Step)
+            );
+            assert!(!exec.host_call_pending());
+            assert!(exec.frames(&store)[0].code_offset > co);
+        }
+        assert_eq!(
+            exec.run(&mut store, &mut ctl),
+            RunOutcome::Returned(vec![Value::I32(want)]),
+            "{name}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), before + 1, "{name}");
+    }
+}
