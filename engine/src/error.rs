@@ -88,9 +88,14 @@ impl fmt::Display for Error {
             ErrorKind::Instantiate => "instantiation failed",
             ErrorKind::Usage => "usage",
             ErrorKind::Limit => "limit exceeded",
-            ErrorKind::Other => "error",
+            ErrorKind::Other => "",
         };
-        write!(f, "{what}: {}", self.message)?;
+        // `Other` has no word of its own: front ends say "error:" once.
+        if what.is_empty() {
+            f.write_str(&self.message)?;
+        } else {
+            write!(f, "{what}: {}", self.message)?;
+        }
         match (self.section, self.module_offset) {
             (Some(s), Some(o)) => write!(f, " (in {s} section at byte offset {o:#x})"),
             (None, Some(o)) => write!(f, " (at byte offset {o:#x})"),

@@ -678,6 +678,116 @@ fn errors_are_prefixed_once() {
         "{}",
         text(&out.stderr)
     );
+    // A module that cannot be read, in each subcommand that loads one
+    // (`wdb compile` said "error: loading X: error: cannot read X").
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("missing.wasm");
+    let missing = missing.to_str().expect("utf-8 path");
+    let out_path = dir.path().join("out.wasm");
+    for args in [
+        vec![
+            "compile",
+            missing,
+            "-o",
+            out_path.to_str().expect("utf-8 path"),
+        ],
+        vec!["run", missing],
+        vec!["profile", missing],
+    ] {
+        let out = wdb(&args);
+        let se = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {se}");
+        assert!(se.contains("cannot read"), "{args:?}: {se}");
+        assert_eq!(se.matches("error:").count(), 1, "{args:?}: {se}");
+    }
+}
+
+/// An uncaught wasm exception ends `wdb run` as a trap does (exit 134):
+/// its tag by name, its payload, and the backtrace of the throw site, in
+/// every mode.
+#[test]
+fn uncaught_exception_ends_the_run_like_a_trap() {
+    for mode in ["interp", "jit", "aot"] {
+        let out = wdb(&[
+            "run",
+            "--mode",
+            mode,
+            "--invoke",
+            "boom",
+            "fixtures/wasm3/eh.wasm",
+            "7",
+        ]);
+        check(
+            &out,
+            134,
+            "",
+            &[
+                "wdb: trap: uncaught exception fault(7, 2.5)\n",
+                "  #0 func[4] deep at code_offset 0x85\n",
+                "  #1 func[5] boom at code_offset 0x8c\n",
+            ],
+        );
+    }
+}
+
+/// The REPL ends a call that throws an uncaught exception as a trap, with
+/// the tag, its payload and the throw site's frames.
+#[test]
+fn uncaught_exception_in_the_repl_is_a_trap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("s.wdb");
+    std::fs::write(&script, "call boom 7\nbt\n").expect("write script");
+    let out = wdb(&[
+        "fixtures/wasm3/eh.wasm",
+        "--batch",
+        script.to_str().expect("utf-8 path"),
+    ]);
+    let so = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        so.contains("Program trapped: uncaught exception fault(7, 2.5)\n#0  deep (code=7) at code_offset 0x85\n#1  boom (code=7) at code_offset 0x8c"),
+        "{so}"
+    );
+}
+
+/// A module using a proposal beyond Wasm 3.0 is refused with an error that
+/// names it, at load, by every subcommand (no panic): threads (a shared
+/// memory, or an atomic instruction in a body), stack switching.
+#[test]
+fn features_beyond_wasm3_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("shared.wat", "(module (memory 1 1 shared))", "threads"),
+        (
+            "atomic.wat",
+            "(module (memory 1) (func (export \"f\") (result i32) (i32.atomic.load (i32.const 0))))",
+            "threads",
+        ),
+        (
+            "cont.wat",
+            "(module (type $f (func)) (type $c (cont $f)))",
+            "stack switching",
+        ),
+    ];
+    for (name, wat, feature) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, wat).expect("write module");
+        let p = path.to_str().expect("utf-8 path");
+        for args in [
+            vec!["run", "--invoke", "f", p],
+            vec!["compile", p, "-o", "/dev/null"],
+        ] {
+            let out = wdb(&args);
+            let se = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {se}");
+            assert!(
+                se.contains(&format!("the module uses {feature}"))
+                    && se.contains("beyond WebAssembly 3.0")
+                    && se.contains("byte offset"),
+                "{args:?}: {se}"
+            );
+            assert!(!se.contains("panicked"), "{se}");
+        }
+    }
 }
 
 /// A reactor without `--invoke` is initialised and done, as in wasmtime.
