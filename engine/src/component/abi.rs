@@ -242,11 +242,26 @@ impl HandleTable {
 /// a destructor, a start function), in the interpreter: the store is the
 /// same whichever engine made the outer call.
 pub fn call_wasm(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<Value>, HostError> {
-    use crate::interp::{Execution, PauseReason, RunControl, RunOutcome};
+    use crate::interp::{Execution, RunControl};
     let mut exec = Execution::new(store, f, args).map_err(|e| HostError::Trap(e.message))?;
     let mut ctl = RunControl::default();
+    // A run that counts fuel per block (`interp/fuel.rs`) may be waiting
+    // for this call: this run, which counts nothing, takes the block
+    // patches off; they go back for it afterwards.
+    let fuel_blocks = store.fuel_blocks;
+    let out = run_nested(store, &mut exec, &mut ctl);
+    store.sync_fuel(fuel_blocks);
+    out
+}
+
+fn run_nested(
+    store: &mut Store,
+    exec: &mut crate::interp::Execution,
+    ctl: &mut crate::interp::RunControl,
+) -> Result<Vec<Value>, HostError> {
+    use crate::interp::{PauseReason, RunOutcome};
     loop {
-        match exec.run(store, &mut ctl) {
+        match exec.run(store, ctl) {
             RunOutcome::Returned(v) => return Ok(v),
             RunOutcome::Exited(c) => return Err(HostError::Exit(c)),
             RunOutcome::Trapped(t) => return Err(HostError::Trap(t.message.clone())),
@@ -255,7 +270,7 @@ pub fn call_wasm(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<V
             // a canonical ABI call (`realloc`, a destructor): run its
             // original instruction and go on; such calls do not stop.
             RunOutcome::Paused(PauseReason::Breakpoint { .. }) => {
-                match exec.step(store, &mut ctl) {
+                match exec.step(store, ctl) {
                     RunOutcome::Paused(PauseReason::Step) => continue,
                     RunOutcome::Returned(v) => return Ok(v),
                     RunOutcome::Exited(c) => return Err(HostError::Exit(c)),
