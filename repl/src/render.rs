@@ -78,11 +78,12 @@ impl Renderer {
                 let g = m.component.as_ref().expect("checked");
                 let _ = writeln!(
                     out,
-                    "Reading {}: {}, {} bytes, {} core modules; main core module {}: {} functions, {} exports{}",
+                    "Reading {}: {}, {} bytes, {} core module{}; main core module {}: {} functions, {} exports{}",
                     m.path,
                     m.kind,
                     m.size,
                     g.core_modules.len(),
+                    if g.core_modules.len() == 1 { "" } else { "s" },
                     g.core_modules
                         .get(g.main_module)
                         .map_or("", |c| c.name.as_str()),

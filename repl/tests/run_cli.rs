@@ -849,7 +849,7 @@ fn a_component_is_named_as_one() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(
         text(&out.stdout).starts_with(
-            "Reading fixtures/wasip2/lib.wasm: component (library), 860 bytes, 1 core modules; main core module m: 6 functions, 7 exports\n"
+            "Reading fixtures/wasip2/lib.wasm: component (library), 860 bytes, 1 core module; main core module m: 6 functions, 7 exports\n"
         ),
         "{}",
         text(&out.stdout)

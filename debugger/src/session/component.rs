@@ -481,6 +481,31 @@ impl Session {
         }
     }
 
+    /// The instruction line of the selected frame `f`: none for a
+    /// canonical ABI frame, from its own module for another core module's.
+    pub(super) fn selected_instruction_line(&mut self, f: &FrameView) -> Option<DisasmLine> {
+        if f.canon {
+            return None;
+        }
+        let foreign = self
+            .selected_vframe()
+            .ok()
+            .filter(|v| self.foreign_frame(&v.info))
+            .and_then(|v| Some(self.rt.as_ref()?.store.instance_module(v.info.instance).clone()));
+        let Some(m) = foreign else {
+            return self.instruction_line(f.code_offset);
+        };
+        let d = crate::disasm::Disasm::new(&m).ok()?;
+        let text = d
+            .line_at(m.module_offset_from_code_offset(f.code_offset))?
+            .to_string();
+        Some(DisasmLine {
+            code_offset: Some(f.code_offset),
+            text,
+            current: true,
+        })
+    }
+
     /// The view of a frame of another core module than the main one.
     pub(super) fn foreign_frame_view(&self, index: usize, f: &FrameInfo) -> FrameView {
         let names = self.rt.as_ref().map(|rt| {

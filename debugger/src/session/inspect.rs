@@ -223,7 +223,7 @@ impl Session {
 
     pub(super) fn stop_view(&mut self, reason: StopReason) -> Res<StopView> {
         let frame = self.selected_frame_view()?;
-        let instruction = self.instruction_line(frame.code_offset);
+        let instruction = self.selected_instruction_line(&frame);
         let source = frame.source.as_ref().and_then(|loc| {
             let lines = self.loaded.as_ref()?.source.file_lines(&loc.file).ok()?;
             let text = lines.get((loc.line as usize).checked_sub(1)?)?;
@@ -330,7 +330,7 @@ impl Session {
             .into_iter()
             .nth(self.selected)
             .expect("checked above");
-        let instruction = self.instruction_line(f.code_offset);
+        let instruction = self.selected_instruction_line(&f);
         let mut ev = vec![Event::FrameSelected(f)];
         if let Some(i) = instruction {
             ev.push(Event::Disassembly(vec![i]));

@@ -569,10 +569,11 @@ impl Session {
     /// Run until the frame stack is back to `d` frames, at the return site
     /// of the call frame `d` is making.
     pub(super) fn run_until_depth(&mut self, d: usize) -> Res<Stop> {
-        let module = self.module()?;
         let rt = self.rt.as_mut().expect("live");
         let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
         let caller = &frames[frames.len() - d];
+        // The caller's own module (a component's frames are in several).
+        let module = rt.store.instance_module(caller.instance).clone();
         let ret = disasm::next_instruction(&module, caller.code_offset)
             .and_then(|co| rt.store.pc_from_code_offset(caller.func, co));
         match ret {
@@ -621,6 +622,12 @@ impl Session {
         let rt = self.rt.as_ref().expect("live");
         let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
         let f = &frames[sel];
+        // A component's other core modules have names of their own.
+        let module = if f.instance == rt.inst {
+            module
+        } else {
+            rt.store.instance_module(f.instance).clone()
+        };
         let name = module.display_func_name(f.func_index);
         let nres = module.func_type(f.func_index).results().len();
         let ret = self
