@@ -9,6 +9,7 @@ pub mod api;
 pub mod cli;
 pub mod code_cache;
 pub mod component_run;
+pub mod demangle;
 pub mod disasm;
 pub mod expr;
 pub mod format;

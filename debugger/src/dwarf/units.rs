@@ -981,22 +981,13 @@ impl Inlined {
 }
 
 fn demangle(linkage: &str, lang: Option<gimli::DwLang>) -> Option<String> {
-    let rust = lang == Some(gimli::DW_LANG_Rust) || linkage.starts_with("_R");
-    if rust && let Ok(d) = rustc_demangle::try_demangle(linkage) {
-        return Some(format!("{d:#}"));
-    }
-    if linkage.starts_with("_Z") {
-        if !rust
-            && let Ok(sym) = cpp_demangle::Symbol::new(linkage.as_bytes())
-            && let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default())
-        {
-            return Some(s);
-        }
-        if let Ok(d) = rustc_demangle::try_demangle(linkage) {
-            return Some(format!("{d:#}"));
-        }
-    }
-    None
+    use crate::demangle::Lang;
+    let lang = if lang == Some(gimli::DW_LANG_Rust) {
+        Lang::Rust
+    } else {
+        Lang::Other
+    };
+    crate::demangle::demangle(linkage, lang)
 }
 
 impl Lines {

@@ -387,23 +387,9 @@ fn display_name(module: &Module, index: u32) -> String {
         }
     }
     match module.func_name(index) {
-        Some(n) => demangle(n),
+        Some(n) => crate::demangle::display(n),
         None => format!("func[{index}]"),
     }
-}
-
-/// Rust (legacy and v0) and Itanium C++ names, shown demangled.
-pub fn demangle(name: &str) -> String {
-    if let Ok(d) = rustc_demangle::try_demangle(name) {
-        return format!("{d:#}");
-    }
-    if name.starts_with("_Z")
-        && let Ok(sym) = cpp_demangle::Symbol::new(name)
-        && let Ok(s) = sym.demangle(&cpp_demangle::DemangleOptions::default())
-    {
-        return s;
-    }
-    name.to_string()
 }
 
 fn run_instrumented(

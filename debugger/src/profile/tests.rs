@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::native::parse_times;
 use super::output::{ms, thousands};
-use super::{Stats, demangle, first_difference};
+use super::{Stats, first_difference};
 
 #[test]
 fn stats_median_min_max() {
@@ -64,14 +64,4 @@ fn output_differences_are_located() {
         ", one is a prefix of the other up to byte 2"
     );
     assert_eq!(first_difference(b"same", b"same"), "");
-}
-
-#[test]
-fn names_are_demangled() {
-    assert_eq!(
-        demangle("_ZN8rustprog4main17h0123456789abcdefE"),
-        "rustprog::main"
-    );
-    assert_eq!(demangle("_Z3fooi"), "foo(int)");
-    assert_eq!(demangle("fib"), "fib");
 }

@@ -281,16 +281,7 @@ pub(super) fn entry_view(m: &Module, source: &Source) -> Option<EntryView> {
 pub(super) fn demangle_names(names: &mut HashMap<u32, String>) -> HashMap<u32, String> {
     let mut originals = HashMap::new();
     for (&i, n) in names.iter_mut() {
-        let pretty = if let Ok(d) = rustc_demangle::try_demangle(n) {
-            Some(format!("{d:#}"))
-        } else if n.starts_with("_Z") {
-            cpp_demangle::Symbol::new(n.as_bytes())
-                .ok()
-                .map(|s| s.to_string())
-        } else {
-            None
-        };
-        if let Some(p) = pretty.filter(|p| p != n) {
+        if let Some(p) = crate::demangle::demangle(n, crate::demangle::Lang::Unknown) {
             originals.insert(i, std::mem::replace(n, p));
         }
     }
