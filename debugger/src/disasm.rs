@@ -163,42 +163,22 @@ type Trimmed = (Vec<u8>, Vec<(usize, usize)>);
 /// the trimmed bytes, bytes removed before it in all), sorted. `None` when
 /// there is nothing to remove or the section headers do not parse.
 fn without_debug_sections(bytes: &[u8]) -> Option<Trimmed> {
-    fn leb(bytes: &[u8], pos: &mut usize) -> Option<usize> {
-        let mut value: u64 = 0;
-        for shift in (0..35).step_by(7) {
-            let b = *bytes.get(*pos)?;
-            *pos += 1;
-            value |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return usize::try_from(value).ok();
-            }
-        }
-        None
-    }
-    let mut pos = 8;
     let mut kept: Vec<std::ops::Range<usize>> = Vec::new();
     let mut removed = 0;
     let mut cuts = Vec::new();
     let mut start = 0;
-    while pos < bytes.len() {
-        let section_start = pos;
-        let id = bytes[pos];
-        pos += 1;
-        let size = leb(bytes, &mut pos)?;
-        let end = pos.checked_add(size).filter(|&e| e <= bytes.len())?;
-        if id == 0 {
-            let mut p = pos;
-            let name_len = leb(bytes, &mut p)?;
-            let name = bytes.get(p..p.checked_add(name_len)?)?;
-            if name.starts_with(b".debug_") {
-                kept.push(start..section_start);
-                let at = section_start - removed;
-                removed += end - section_start;
-                cuts.push((at, removed));
-                start = end;
-            }
+    for section in crate::sections::sections(bytes)? {
+        if section
+            .custom
+            .as_ref()
+            .is_some_and(|(name, _)| name.starts_with(".debug_"))
+        {
+            kept.push(start..section.range.start);
+            let at = section.range.start - removed;
+            removed += section.range.len();
+            cuts.push((at, removed));
+            start = section.range.end;
         }
-        pos = end;
     }
     if cuts.is_empty() {
         return None;

@@ -29,3 +29,4 @@ pub use wdb_engine as engine;
 pub mod dwarf;
 pub mod profile;
 pub mod runner;
+mod sections;

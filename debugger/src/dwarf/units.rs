@@ -170,50 +170,12 @@ fn empty_reader() -> R {
 /// Custom sections of a wasm file as name -> payload range, for `.dwp`/`.dwo`
 /// files, which need not validate as modules.
 fn scan_custom_sections(bytes: &[u8]) -> Option<HashMap<String, Range<usize>>> {
-    fn leb(bytes: &[u8], pos: &mut usize) -> Option<u64> {
-        let mut result = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = *bytes.get(*pos)?;
-            *pos += 1;
-            if shift < 64 {
-                result |= u64::from(b & 0x7f) << shift;
-            }
-            shift += 7;
-            if b & 0x80 == 0 {
-                return Some(result);
-            }
-            if shift > 70 {
-                return None;
-            }
-        }
-    }
-    if bytes.get(0..4)? != b"\0asm" {
-        return None;
-    }
-    let mut out = HashMap::new();
-    let mut pos = 8;
-    while pos < bytes.len() {
-        let id = bytes[pos];
-        pos += 1;
-        let size = usize::try_from(leb(bytes, &mut pos)?).ok()?;
-        let end = pos.checked_add(size)?;
-        if end > bytes.len() {
-            return None;
-        }
-        if id == 0 {
-            let mut p = pos;
-            let name_len = usize::try_from(leb(bytes, &mut p)?).ok()?;
-            let name_end = p.checked_add(name_len)?;
-            if name_end > end {
-                return None;
-            }
-            let name = String::from_utf8_lossy(&bytes[p..name_end]).into_owned();
-            out.insert(name, name_end..end);
-        }
-        pos = end;
-    }
-    Some(out)
+    Some(
+        crate::sections::sections(bytes)?
+            .into_iter()
+            .filter_map(|s| s.custom)
+            .collect(),
+    )
 }
 
 fn reader_for(bytes: &Arc<[u8]>, sections: &HashMap<String, Range<usize>>, name: &str) -> R {

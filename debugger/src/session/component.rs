@@ -104,8 +104,7 @@ impl Session {
 
     pub(super) fn load_component(&mut self, path: &Path, args: Vec<String>) -> Res<Vec<Event>> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let comp =
-            Component::new(&bytes).map_err(|e| format!("{}: {}", path.display(), e))?;
+        let comp = Component::new(&bytes).map_err(|e| format!("{}: {}", path.display(), e))?;
         let main = main_module(&comp);
         let Some(core) = comp.modules.get(main) else {
             return Err(format!(
@@ -157,11 +156,11 @@ impl Session {
         self.last_launch = None;
         let mut view = super::module_view(path, &module, false);
         view.size = bytes.len();
-        view.kind = if graph
-            .components
-            .first()
-            .is_some_and(|c| c.exports.iter().any(|(n, _)| n.starts_with("wasi:cli/run@")))
-        {
+        view.kind = if graph.components.first().is_some_and(|c| {
+            c.exports
+                .iter()
+                .any(|(n, _)| n.starts_with("wasi:cli/run@"))
+        }) {
             "component (command)".into()
         } else {
             "component (library)".into()
@@ -203,8 +202,14 @@ impl Session {
         cfg.trace_sink = None;
         let host = P2Host::new(cfg).map_err(|e| crate::runner::engine_message(&e))?;
         let mut store = Store::new(StoreConfig::default());
-        let inst = component::instantiate(&mut store, &lc.comp, Arc::new(host.clone()))
-            .map_err(|e| format!("{}: {}", l.path.display(), crate::runner::engine_message(&e)))?;
+        let inst =
+            component::instantiate(&mut store, &lc.comp, Arc::new(host.clone())).map_err(|e| {
+                format!(
+                    "{}: {}",
+                    l.path.display(),
+                    crate::runner::engine_message(&e)
+                )
+            })?;
         let main = &lc.comp.modules[lc.main];
         let main_inst = inst
             .core_instances
@@ -491,7 +496,15 @@ impl Session {
             .selected_vframe()
             .ok()
             .filter(|v| self.foreign_frame(&v.info))
-            .and_then(|v| Some(self.rt.as_ref()?.store.instance_module(v.info.instance).clone()));
+            .and_then(|v| {
+                Some(
+                    self.rt
+                        .as_ref()?
+                        .store
+                        .instance_module(v.info.instance)
+                        .clone(),
+                )
+            });
         let Some(m) = foreign else {
             return self.instruction_line(f.code_offset);
         };
@@ -747,9 +760,7 @@ fn parse_call(
     }
     let mut vals = Vec::new();
     for ((pname, t), a) in l.ty.params.iter().zip(&wave_args) {
-        vals.push(
-            wave::parse(a, t).map_err(|e| format!("argument `{pname}` ({t}): {a}: {e}"))?,
-        );
+        vals.push(wave::parse(a, t).map_err(|e| format!("argument `{pname}` ({t}): {a}: {e}"))?);
     }
     let _ = full;
     Ok((name, l, vals))
@@ -839,7 +850,13 @@ fn kind_name(k: wasmparser::ComponentExternalKind) -> &'static str {
 }
 
 /// Record `def` (and the components nested in it) into `g`.
-fn walk(comp: &Component, def: &ComponentDef, depth: usize, name: &str, g: &mut ComponentGraphView) {
+fn walk(
+    comp: &Component,
+    def: &ComponentDef,
+    depth: usize,
+    name: &str,
+    g: &mut ComponentGraphView,
+) {
     let names = &def.names;
     let mut node = ComponentNodeView {
         depth,
@@ -884,10 +901,10 @@ fn walk(comp: &Component, def: &ComponentDef, depth: usize, name: &str, g: &mut 
             Def::Func(fd) => {
                 funcs.push(match fd {
                     FuncDef::Import(n) => n.clone(),
-                    FuncDef::Alias(i, n) => names
-                        .instances
-                        .get(i)
-                        .map_or_else(|| format!("instance{i}#{n}"), |iname| format!("{iname}#{n}")),
+                    FuncDef::Alias(i, n) => names.instances.get(i).map_or_else(
+                        || format!("instance{i}#{n}"),
+                        |iname| format!("{iname}#{n}"),
+                    ),
                     FuncDef::Lift { .. } => format!("lifted func {}", funcs.len()),
                     FuncDef::Same(i) => funcs.get(*i as usize).cloned().unwrap_or_default(),
                 });

@@ -269,15 +269,13 @@ fn run_nested(
             // A breakpoint the debugger patched into code that runs inside
             // a canonical ABI call (`realloc`, a destructor): run its
             // original instruction and go on; such calls do not stop.
-            RunOutcome::Paused(PauseReason::Breakpoint { .. }) => {
-                match exec.step(store, ctl) {
-                    RunOutcome::Paused(PauseReason::Step) => continue,
-                    RunOutcome::Returned(v) => return Ok(v),
-                    RunOutcome::Exited(c) => return Err(HostError::Exit(c)),
-                    RunOutcome::Trapped(t) => return Err(HostError::Trap(t.message.clone())),
-                    o => return trap(format!("stopped inside a canonical ABI call: {o:?}")),
-                }
-            }
+            RunOutcome::Paused(PauseReason::Breakpoint { .. }) => match exec.step(store, ctl) {
+                RunOutcome::Paused(PauseReason::Step) => continue,
+                RunOutcome::Returned(v) => return Ok(v),
+                RunOutcome::Exited(c) => return Err(HostError::Exit(c)),
+                RunOutcome::Trapped(t) => return Err(HostError::Trap(t.message.clone())),
+                o => return trap(format!("stopped inside a canonical ABI call: {o:?}")),
+            },
             RunOutcome::Paused(PauseReason::Interrupted) => return trap("interrupted"),
             o => return trap(format!("stopped inside a canonical ABI call: {o:?}")),
         }

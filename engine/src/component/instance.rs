@@ -179,7 +179,10 @@ impl HostGate {
             .store(f.is_some(), std::sync::atomic::Ordering::Relaxed);
         *self.pause_before.lock().unwrap_or_else(|e| e.into_inner()) = f;
         if !self.armed.load(std::sync::atomic::Ordering::Relaxed) {
-            self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+            self.pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
         }
     }
 

@@ -263,7 +263,15 @@ impl Execution {
             addr: NO_MEMORY,
             data: LinearMemory::default(),
         };
-        let r = self.call_host(store, &mut mem, caller_func, f, self.sp, resume_pc as usize, false);
+        let r = self.call_host(
+            store,
+            &mut mem,
+            caller_func,
+            f,
+            self.sp,
+            resume_pc as usize,
+            false,
+        );
         mem.flush(store);
         match r {
             Ok(sp) => {

@@ -829,7 +829,11 @@ fn a_deferred_host_call_pauses_before_it_and_runs_on_resume() {
             "{name}"
         );
         assert!(exec.host_call_pending());
-        assert_eq!(calls.load(Ordering::SeqCst), before, "{name}: not called yet");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            before,
+            "{name}: not called yet"
+        );
         // The frame is at the call, its argument still on the operand
         // stack (a `call_indirect`'s table index is gone: not shown).
         let top = &exec.frames(&store)[0];

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use super::super::*;
 
 fn fixture(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/wasip2").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/wasip2")
+        .join(name);
     assert!(p.exists(), "missing fixture {}", p.display());
     p
 }
@@ -95,18 +97,30 @@ fn a_library_component_is_called_with_wave_values() {
             args: vec!["\"a b\"".into()],
         },
     );
-    assert!(matches!(ev.last(), Some(Event::Returned { values, .. }) if values[0].text == "\"Hello, a b\""), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::Returned { values, .. }) if values[0].text == "\"Hello, a b\""),
+        "{ev:?}"
+    );
     let ev = run(&mut s, call("half(7)"));
-    assert!(matches!(ev.last(), Some(Event::Returned { values, .. }) if values[0].text == "err(\"odd\")"), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::Returned { values, .. }) if values[0].text == "err(\"odd\")"),
+        "{ev:?}"
+    );
     // Bad WAVE is an error naming the parameter and its type.
     let ev = run(&mut s, call("swap({x: 1})"));
     let Some(Event::CommandFailed { message, .. }) = ev.last() else {
         panic!("{ev:?}")
     };
-    assert!(message.starts_with("argument `p` (record {x: s32, y: s32})"), "{message}");
+    assert!(
+        message.starts_with("argument `p` (record {x: s32, y: s32})"),
+        "{message}"
+    );
     // `run` needs wasi:cli/run.
     let ev = run(&mut s, Command::Run { args: None });
-    assert!(matches!(ev.last(), Some(Event::CommandFailed { message, .. }) if message.contains("exports no wasi:cli/run")), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::CommandFailed { message, .. }) if message.contains("exports no wasi:cli/run")),
+        "{ev:?}"
+    );
 }
 
 #[test]
@@ -121,13 +135,19 @@ fn a_breakpoint_in_an_export_has_the_canon_lift_frame_below_it() {
         },
     );
     let ev = run(&mut s, call("swap({x: 3, y: 4})"));
-    assert!(matches!(stop(&ev).reason, StopReason::Breakpoint { number: 1, .. }));
+    assert!(matches!(
+        stop(&ev).reason,
+        StopReason::Breakpoint { number: 1, .. }
+    ));
     let f = frames(&mut s);
     let names: Vec<&str> = f.iter().map(|f| f.func_name.as_str()).collect();
     assert_eq!(names, ["swap", "[canon lift swap]"]);
     assert!(f[1].canon && !f[0].canon);
     let ev = run(&mut s, Command::Continue);
-    assert!(matches!(ev.last(), Some(Event::Returned { values, .. }) if values[0].text == "{x: 4, y: 3}"), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::Returned { values, .. }) if values[0].text == "{x: 4, y: 3}"),
+        "{ev:?}"
+    );
 }
 
 #[test]
@@ -144,7 +164,10 @@ fn a_rust_function_of_a_wasip2_program_stops_with_source_and_variables() {
             condition: None,
         },
     );
-    assert!(matches!(ev.first(), Some(Event::BreakpointSet(_))), "{ev:?}");
+    assert!(
+        matches!(ev.first(), Some(Event::BreakpointSet(_))),
+        "{ev:?}"
+    );
     let ev = run(&mut s, Command::Run { args: None });
     let v = stop(&ev);
     let src = v.frame.source.as_ref().expect("a source line");
@@ -158,20 +181,29 @@ fn a_rust_function_of_a_wasip2_program_stops_with_source_and_variables() {
     assert_eq!(args[1], ("scale".to_string(), "1".to_string()), "{args:?}");
     let f = frames(&mut s);
     assert_eq!(f[1].func_name, "p2debug::main");
-    assert_eq!(f.last().map(|f| f.func_name.as_str()), Some("[canon lift wasi:cli/run#run]"));
+    assert_eq!(
+        f.last().map(|f| f.func_name.as_str()),
+        Some("[canon lift wasi:cli/run#run]")
+    );
     let ev = run(&mut s, Command::Next);
     assert_eq!(stop(&ev).frame.source.as_ref().map(|l| l.line), Some(12));
     run(&mut s, Command::Delete(Some(1)));
     let ev = run(&mut s, Command::Continue);
     assert_eq!(output(&ev), "area 0 = 6\narea 1 = 80\ntotal 86\n");
-    assert!(matches!(ev.last(), Some(Event::Exited { code: 0 })), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::Exited { code: 0 })),
+        "{ev:?}"
+    );
 }
 
 #[test]
 fn catch_wasi_stops_before_a_wasi_0_2_call_under_its_canon_lower_frame() {
     let (mut s, _) = open("p2debug.wasm");
     let ev = run(&mut s, Command::CatchWasi(Some("fd_write".into())));
-    assert!(matches!(ev.last(), Some(Event::CommandFailed { message, .. }) if message.contains("imports no function `fd_write`")), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::CommandFailed { message, .. }) if message.contains("imports no function `fd_write`")),
+        "{ev:?}"
+    );
     for name in ["output-stream.write", "wasi:io/streams.output-stream.write"] {
         let ev = run(&mut s, Command::CatchWasi(Some(name.into())));
         assert!(matches!(ev.last(), Some(Event::BreakpointSet(_))), "{ev:?}");
@@ -187,7 +219,10 @@ fn catch_wasi_stops_before_a_wasi_0_2_call_under_its_canon_lower_frame() {
     // Nothing written yet: the call has not run.
     assert_eq!(output(&ev), "");
     let f = frames(&mut s);
-    assert_eq!(f[0].func_name, "[canon lower wasi:io/streams.output-stream.write]");
+    assert_eq!(
+        f[0].func_name,
+        "[canon lower wasi:io/streams.output-stream.write]"
+    );
     assert!(f[0].canon);
     // The guest frame making the call is a shim's (wit-component's).
     assert_eq!(
@@ -197,7 +232,10 @@ fn catch_wasi_stops_before_a_wasi_0_2_call_under_its_canon_lower_frame() {
     // Continuing makes the call, then stops before the next one.
     let ev = run(&mut s, Command::Continue);
     assert_eq!(output(&ev), "area 0 = 6\n");
-    assert!(matches!(stop(&ev).reason, StopReason::WasiCallBefore { .. }));
+    assert!(matches!(
+        stop(&ev).reason,
+        StopReason::WasiCallBefore { .. }
+    ));
     let ev = run(&mut s, Command::WasiLog);
     let Some(Event::WasiCalls(calls)) = ev.first() else {
         panic!("{ev:?}")
@@ -211,5 +249,8 @@ fn catch_wasi_stops_before_a_wasi_0_2_call_under_its_canon_lower_frame() {
     run(&mut s, Command::Delete(Some(1)));
     run(&mut s, Command::Delete(Some(2)));
     let ev = run(&mut s, Command::Continue);
-    assert!(matches!(ev.last(), Some(Event::Exited { code: 0 })), "{ev:?}");
+    assert!(
+        matches!(ev.last(), Some(Event::Exited { code: 0 })),
+        "{ev:?}"
+    );
 }
