@@ -164,7 +164,7 @@ pub(crate) fn collect_from(store: &mut Store, roots: &[u64]) {
 
 /// Give up this collection: ask again after as much allocation again.
 pub(crate) fn postpone(store: &mut Store) {
-    store.gc.next_gc = store.gc.bytes.saturating_mul(2);
+    store.gc.postpone();
 }
 
 /// Collect garbage now, with the roots of this execution (stopped at `pc`
@@ -189,9 +189,13 @@ pub(crate) fn run(
     x: &GcOp,
 ) -> Result<usize, TrapCode> {
     let alloc = |store: &mut Store, ty: u32, slots: Vec<u64>| {
+        let per = match store.gc_layouts[ty as usize].as_deref() {
+            Some(GcLayout::Array(s)) => Some(s.slots()),
+            _ => None,
+        };
         store
             .gc
-            .alloc(ty, slots)
+            .alloc(ty, per, &slots)
             .map_err(|_| TrapCode::GcHeapExhausted)
     };
     match *x {
@@ -251,15 +255,21 @@ pub(crate) fn run(
             if len.saturating_mul(k * 8) > gc::GC_HEAP_LIMIT {
                 return Err(TrapCode::GcHeapExhausted);
             }
+            let per = Some(k as u32);
             if default {
-                stack[sp - 1] = alloc(store, ty, vec![0; len * k])?;
+                stack[sp - 1] = store
+                    .gc
+                    .alloc_repeat(ty, per, &[0, 0][..k], len)
+                    .map_err(|_| TrapCode::GcHeapExhausted)?;
                 return Ok(sp);
             }
             let mut init: Vec<u64> = stack[sp - 1 - k..sp - 1].to_vec();
             init[0] = s.wrap(init[0]);
-            let v = init.repeat(len);
             let sp = sp - 1 - k;
-            stack[sp] = alloc(store, ty, v)?;
+            stack[sp] = store
+                .gc
+                .alloc_repeat(ty, per, &init, len)
+                .map_err(|_| TrapCode::GcHeapExhausted)?;
             Ok(sp + 1)
         }
         GcOp::ArrayNewFixed { ty, len } => {
@@ -390,9 +400,8 @@ pub(crate) fn run(
                 let o = store.gc.get_mut(dr).expect("checked");
                 o.slots.copy_within(si * k..(si + n) * k, di * k);
             } else {
-                let part = store.gc.get(sr).expect("checked").slots[si * k..(si + n) * k].to_vec();
-                let o = store.gc.get_mut(dr).expect("checked");
-                o.slots[di * k..(di + n) * k].copy_from_slice(&part);
+                let (d, s) = store.gc.get_two(dr, sr).expect("checked");
+                d.slots[di * k..(di + n) * k].copy_from_slice(&s.slots[si * k..(si + n) * k]);
             }
             Ok(sp - 5)
         }

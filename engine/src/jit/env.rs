@@ -20,6 +20,13 @@ pub(crate) struct VmLayout {
     pub vmctx_libcalls: i32,
     pub vmctx_break_funcs: i32,
     pub vmctx_entries: i32,
+    pub vmctx_gc: i32,
+    pub vmctx_type_ids: i32,
+    /// `runtime::gc::GcCtl` fields.
+    pub gc_base: i32,
+    pub gc_cursor: i32,
+    pub gc_limit: i32,
+    pub gc_parents: i32,
     pub rt_trap: i32,
     pub rt_depth: i32,
     pub rt_max_depth: i32,

@@ -1044,6 +1044,8 @@ impl JitEngine {
                     instance: i as u32,
                     break_funcs: std::ptr::null(),
                     entries: std::ptr::null(),
+                    gc: std::ptr::null_mut(),
+                    type_ids: std::ptr::null(),
                 },
                 globals: Vec::new(),
                 mems: Vec::new(),
@@ -1128,6 +1130,8 @@ impl JitEngine {
             ivm.vmctx.funcs = ivm.funcs.as_ptr();
             ivm.vmctx.libcalls = self.libcalls.as_ptr();
             ivm.vmctx.entries = self.entries.as_ptr();
+            ivm.vmctx.type_ids = store.instance(InstanceId(i as u32)).type_ids.as_ptr();
+            ivm.vmctx.gc = &mut *store.gc.ctl;
         }
         Ok(())
     }

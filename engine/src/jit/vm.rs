@@ -46,6 +46,10 @@ pub(crate) struct VmCtx {
     /// The engine's function entries, by store address (what a function
     /// reference names: `call_ref`).
     pub entries: *const FuncEntry,
+    /// The store's GC heap control block (bump allocation, object base).
+    pub gc: *mut crate::runtime::gc::GcCtl,
+    /// This instance's canonical type ids, by module type index.
+    pub type_ids: *const u32,
 }
 
 #[repr(C)]
@@ -112,6 +116,12 @@ pub(crate) fn layout() -> VmLayout {
         vmctx_libcalls: offset_of!(VmCtx, libcalls) as i32,
         vmctx_break_funcs: offset_of!(VmCtx, break_funcs) as i32,
         vmctx_entries: offset_of!(VmCtx, entries) as i32,
+        vmctx_gc: offset_of!(VmCtx, gc) as i32,
+        vmctx_type_ids: offset_of!(VmCtx, type_ids) as i32,
+        gc_base: offset_of!(crate::runtime::gc::GcCtl, base) as i32,
+        gc_cursor: offset_of!(crate::runtime::gc::GcCtl, cursor) as i32,
+        gc_limit: offset_of!(crate::runtime::gc::GcCtl, limit) as i32,
+        gc_parents: offset_of!(crate::runtime::gc::GcCtl, parents) as i32,
         rt_trap: offset_of!(RtState, trap) as i32,
         rt_depth: offset_of!(RtState, depth) as i32,
         rt_max_depth: offset_of!(RtState, max_depth) as i32,

@@ -439,9 +439,13 @@ impl Store {
                         }
                         _ => return Err(Error::instantiate("ill-typed constant expression")),
                     };
+                    let per = match &*layout {
+                        super::gc::GcLayout::Array(st) => Some(st.slots()),
+                        super::gc::GcLayout::Struct { .. } => None,
+                    };
                     let r = self
                         .gc
-                        .alloc(ty, slots)
+                        .alloc(ty, per, &slots)
                         .map_err(|_| Error::instantiate("GC heap exhausted"))?;
                     stack.push(Value::AnyRef(Some(r)));
                 }

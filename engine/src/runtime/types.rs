@@ -138,6 +138,7 @@ impl Store {
                 UnpackedIndex::Id(_) => None,
             });
             self.type_supers.push(sup);
+            self.gc.add_type(self.type_supers.len() as u32 - 1, sup);
             self.gc_layouts
                 .push(super::gc::layout_of(module, st).map(std::sync::Arc::new));
         }
@@ -214,6 +215,7 @@ impl Store {
         let id = self.types.len() as u32;
         self.types.push(ty.clone());
         self.type_supers.push(None);
+        self.gc.add_type(id, None);
         self.gc_layouts.push(None);
         self.type_groups.insert(key, id);
         id

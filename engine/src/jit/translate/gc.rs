@@ -1,8 +1,12 @@
-//! GC operators (Wasm 3.0 structs, arrays, i31, casts). `i31` and `ref.eq`
-//! are a few instructions inline; the rest is one `Libcall::Gc` each, which
-//! runs the interpreter's implementation (`interp/gc.rs`) on the operands
-//! spilled to a stack area in the interpreter's slot encoding, so the
-//! engines share one heap and one set of rules.
+//! GC operators (Wasm 3.0 structs, arrays, i31, casts). Inline: `struct.new`
+//! (bump allocation from the store's `GcCtl`, the libcall only when the
+//! free run is used up), `struct.get`/`set`, `array.get`/`set`/`len` (loads
+//! and stores at `base + reference` after the null and bounds checks),
+//! casts to concrete struct and array types (canonical id, then the
+//! supertype chain), `i31` and `ref.eq`. The rest is one `Libcall::Gc`
+//! each, which runs the interpreter's implementation (`interp/gc.rs`) on
+//! the operands spilled to a stack area in the interpreter's slot
+//! encoding, so the engines share one heap and one set of rules.
 //!
 //! Roots: in a module that can hold GC objects every `any` reference on the
 //! operand stack (types from a `FuncValidator` run alongside) and in a local
@@ -16,10 +20,13 @@ use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, StackSlotData, Stac
 use cranelift_module::Module as ClifModule;
 use wasmparser::{CompositeInnerType, FuncValidator, Operator, StorageType, ValidatorResources};
 
-use super::{FuncTranslator, clif_type};
+use cranelift_codegen::ir::BlockArg;
+
+use super::{FuncTranslator, clif_type, flags, readonly};
 use crate::error::{Error, ErrorKind, Result};
 use crate::jit::env::{Libcall, trap_word};
 use crate::module::Module;
+use crate::runtime::gc::{GcLayout, Storage, layout_of};
 
 /// Slots a GC op may write past its operands (`interp::gc::run` writes a
 /// result at most two slots above the operands' start, plus a v128's second).
@@ -123,17 +130,23 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         }
     }
 
-    fn struct_fields(&self, ty: u32) -> usize {
-        match &self.env.module.sub_types[ty as usize].composite_type.inner {
-            CompositeInnerType::Struct(s) => s.fields.len(),
-            _ => unreachable!("validated: a struct type"),
-        }
-    }
-
     fn array_elem(&self, ty: u32) -> ir::Type {
         match &self.env.module.sub_types[ty as usize].composite_type.inner {
             CompositeInnerType::Array(a) => field_type(a.0.element_type),
             _ => unreachable!("validated: an array type"),
+        }
+    }
+
+    /// The module type index of a concrete struct or array heap type.
+    fn concrete_gc(&self, hty: wasmparser::HeapType) -> Option<u32> {
+        use wasmparser::{HeapType, UnpackedIndex};
+        match hty {
+            HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i))
+                if self.is_gc_type(i) =>
+            {
+                Some(i)
+            }
+            _ => None,
         }
     }
 
@@ -169,6 +182,19 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     ) -> Vec<ir::Value> {
         let at = self.stack.len() - n;
         let operands: Vec<ir::Value> = self.stack.drain(at..).collect();
+        self.gc_call_with(kind, a, b, operands, results, traps)
+    }
+
+    /// `gc_call` on the given operands.
+    fn gc_call_with(
+        &mut self,
+        kind: u32,
+        a: u32,
+        b: u32,
+        operands: Vec<ir::Value>,
+        results: &[ir::Type],
+        traps: bool,
+    ) -> Vec<ir::Value> {
         let slots: usize = operands
             .iter()
             .map(|v| {
@@ -234,6 +260,267 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         out
     }
 
+    /// The store's `GcCtl` (its address never changes).
+    fn gc_ctl(&mut self) -> ir::Value {
+        self.b
+            .ins()
+            .load(types::I64, readonly(), self.vmctx, self.env.layout.vmctx_gc)
+    }
+
+    /// The arena's base address (it moves only in an allocation's slow path).
+    fn gc_base(&mut self) -> ir::Value {
+        let ctl = self.gc_ctl();
+        self.b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ctl, self.env.layout.gc_base)
+    }
+
+    /// Canonical type id of module type `t` (i32).
+    fn canon_id(&mut self, t: u32) -> ir::Value {
+        let ids = self.b.ins().load(
+            types::I64,
+            readonly(),
+            self.vmctx,
+            self.env.layout.vmctx_type_ids,
+        );
+        self.b.ins().load(types::I32, readonly(), ids, (t * 4) as i32)
+    }
+
+    fn gc_layout(&self, t: u32) -> GcLayout {
+        layout_of(self.env.module, &self.env.module.sub_types[t as usize])
+            .expect("validated: a struct or array type")
+    }
+
+    /// Address of `r`'s object (`r` an object reference, not null).
+    fn object_addr(&mut self, r: ir::Value) -> ir::Value {
+        let base = self.gc_base();
+        self.b.ins().iadd(base, r)
+    }
+
+    /// Store operand `v` as a slot of storage `s` at `p + off` (packed:
+    /// wrapped; 32-bit values zero-extended to the whole slot).
+    fn store_slot(&mut self, p: ir::Value, off: i32, v: ir::Value, s: Storage) {
+        let fl = MemFlagsData::trusted();
+        let v = match s {
+            Storage::I8 | Storage::I16 => {
+                let m = if s == Storage::I8 { 0xff } else { 0xffff };
+                let w = self.b.ins().band_imm_u(v, m);
+                self.b.ins().uextend(types::I64, w)
+            }
+            _ => match self.b.func.dfg.value_type(v) {
+                types::I32 => self.b.ins().uextend(types::I64, v),
+                types::F32 => {
+                    let i = self.b.ins().bitcast(types::I32, MemFlagsData::new(), v);
+                    self.b.ins().uextend(types::I64, i)
+                }
+                t if t.bytes() == 16 => {
+                    self.b.ins().store(flags(), v, p, off);
+                    return;
+                }
+                _ => v,
+            },
+        };
+        self.b.ins().store(fl, v, p, off);
+    }
+
+    /// Load a slot of storage `s` at `p + off` as an operand of type `ty`
+    /// (packed: sign- or zero-extended by `signed`).
+    fn load_slot(&mut self, p: ir::Value, off: i32, s: Storage, ty: ir::Type, signed: bool) -> ir::Value {
+        let fl = MemFlagsData::trusted();
+        match (s, signed) {
+            (Storage::I8, true) => self.b.ins().sload8(types::I32, fl, p, off),
+            (Storage::I8, false) => self.b.ins().uload8(types::I32, fl, p, off),
+            (Storage::I16, true) => self.b.ins().sload16(types::I32, fl, p, off),
+            (Storage::I16, false) => self.b.ins().uload16(types::I32, fl, p, off),
+            _ if ty.bytes() == 16 => self.b.ins().load(ty, flags(), p, off),
+            _ => self.b.ins().load(ty, fl, p, off),
+        }
+    }
+
+    /// `struct.new` (`default`: `struct.new_default`): bump-allocated
+    /// inline from the current free run; the libcall (which may collect)
+    /// only when the run is used up.
+    fn struct_new(&mut self, t: u32, default: bool) {
+        let GcLayout::Struct { fields, slots } = self.gc_layout(t) else {
+            unreachable!("validated: a struct type")
+        };
+        let operands: Vec<ir::Value> = if default {
+            Vec::new()
+        } else {
+            let at = self.stack.len() - fields.len();
+            self.stack.drain(at..).collect()
+        };
+        let size = 8 * (1 + slots as i64);
+        let l = self.env.layout;
+        let ctl = self.gc_ctl();
+        let fl = MemFlagsData::trusted();
+        let cur = self.b.ins().load(types::I64, fl, ctl, l.gc_cursor);
+        let lim = self.b.ins().load(types::I64, fl, ctl, l.gc_limit);
+        let end = self.b.ins().iadd_imm_s(cur, size);
+        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, lim);
+        let (fast, slow, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let r = self.b.append_block_param(join, types::I64);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(over, slow, &[], fast, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
+
+        self.b.switch_to_block(fast);
+        self.b.ins().store(fl, end, ctl, l.gc_cursor);
+        let base = self.b.ins().load(types::I64, fl, ctl, l.gc_base);
+        let p = self.b.ins().iadd(base, cur);
+        let id = self.canon_id(t);
+        let id = self.b.ins().uextend(types::I64, id);
+        let hdr = self.b.ins().bor_imm_u(id, (slots as i64) << 32);
+        self.b.ins().store(fl, hdr, p, 0);
+        if default {
+            let z = self.b.ins().iconst(types::I64, 0);
+            for i in 0..slots as i32 {
+                self.b.ins().store(fl, z, p, 8 + 8 * i);
+            }
+        } else {
+            for (&v, &(off, st)) in operands.iter().zip(&fields) {
+                self.store_slot(p, 8 + 8 * off as i32, v, st);
+            }
+        }
+        self.b.ins().jump(join, &[BlockArg::Value(cur)]);
+
+        self.b.switch_to_block(slow);
+        let v = self.gc_call_with(k::STRUCT_NEW, t, default as u32, operands, &[types::I64], true);
+        self.b.ins().jump(join, &[BlockArg::Value(v[0])]);
+        self.b.seal_block(join);
+        self.b.switch_to_block(join);
+        self.checked.clear();
+        self.push(r);
+    }
+
+    fn struct_get(&mut self, t: u32, f: u32, signed: bool) {
+        let GcLayout::Struct { fields, .. } = self.gc_layout(t) else {
+            unreachable!("validated: a struct type")
+        };
+        let (off, st) = fields[f as usize];
+        let ty = self.struct_field(t, f);
+        let r = self.pop();
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.trap_if(null, trap_word::NULL_STRUCT_REFERENCE);
+        let p = self.object_addr(r);
+        let v = self.load_slot(p, 8 + 8 * off as i32, st, ty, signed);
+        self.push(v);
+    }
+
+    fn struct_set(&mut self, t: u32, f: u32) {
+        let GcLayout::Struct { fields, .. } = self.gc_layout(t) else {
+            unreachable!("validated: a struct type")
+        };
+        let (off, st) = fields[f as usize];
+        let (r, v) = self.pop2();
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.trap_if(null, trap_word::NULL_STRUCT_REFERENCE);
+        let p = self.object_addr(r);
+        self.store_slot(p, 8 + 8 * off as i32, v, st);
+    }
+
+    /// The address of element `i` of array `r` of storage `st`, after the
+    /// null and bounds checks.
+    fn array_elem_addr(&mut self, r: ir::Value, i: ir::Value, st: Storage) -> ir::Value {
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.trap_if(null, trap_word::NULL_ARRAY_REFERENCE);
+        let p = self.object_addr(r);
+        let len = self.b.ins().load(types::I32, MemFlagsData::trusted(), p, 4);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
+        self.trap_if(oob, trap_word::ARRAY_OOB);
+        let i = self.b.ins().uextend(types::I64, i);
+        let scaled = self.b.ins().ishl_imm_u(i, if st.slots() == 2 { 4 } else { 3 });
+        self.b.ins().iadd(p, scaled)
+    }
+
+    fn array_get(&mut self, t: u32, signed: bool) {
+        let GcLayout::Array(st) = self.gc_layout(t) else {
+            unreachable!("validated: an array type")
+        };
+        let ty = self.array_elem(t);
+        let (r, i) = self.pop2();
+        let at = self.array_elem_addr(r, i, st);
+        let v = self.load_slot(at, 8, st, ty, signed);
+        self.push(v);
+    }
+
+    fn array_set(&mut self, t: u32) {
+        let GcLayout::Array(st) = self.gc_layout(t) else {
+            unreachable!("validated: an array type")
+        };
+        let v = self.pop();
+        let (r, i) = self.pop2();
+        let at = self.array_elem_addr(r, i, st);
+        self.store_slot(at, 8, v, st);
+    }
+
+    fn array_len(&mut self) {
+        let r = self.pop();
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        self.trap_if(null, trap_word::NULL_ARRAY_REFERENCE);
+        let p = self.object_addr(r);
+        let len = self.b.ins().load(types::I32, MemFlagsData::trusted(), p, 4);
+        self.push(len);
+    }
+
+    /// Whether module type `t` is a struct or array type (a concrete cast
+    /// target tested inline).
+    fn is_gc_type(&self, t: u32) -> bool {
+        matches!(
+            self.env.module.sub_types.get(t as usize).map(|s| &s.composite_type.inner),
+            Some(CompositeInnerType::Struct(_) | CompositeInnerType::Array(_))
+        )
+    }
+
+    /// Whether `r` is a (non-null) `t` or a subtype (i32 0/1), `nullable`
+    /// the answer for null: the object's canonical id, then its
+    /// supertypes' (`GcCtl::parents`), compared with `t`'s.
+    fn test_concrete(&mut self, r: ir::Value, t: u32, nullable: bool) -> ir::Value {
+        let l = self.env.layout;
+        let fl = MemFlagsData::trusted();
+        let done = self.b.create_block();
+        let res = self.b.append_block_param(done, types::I32);
+        let (obj, walk, up) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let tv = self.b.append_block_param(walk, types::I32);
+        let n = self.b.ins().iconst(types::I32, nullable as i64);
+        let zero = self.b.ins().iconst(types::I32, 0);
+        let one = self.b.ins().iconst(types::I32, 1);
+        // Null, i31 and external references are no struct or array.
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
+        let tagged = self.b.ins().band_imm_u(r, 3);
+        let not_obj = self.b.create_block();
+        self.b.ins().brif(null, done, &[BlockArg::Value(n)], not_obj, &[]);
+        self.b.seal_block(not_obj);
+        self.b.switch_to_block(not_obj);
+        self.b.ins().brif(tagged, done, &[BlockArg::Value(zero)], obj, &[]);
+        self.b.seal_block(obj);
+        self.b.switch_to_block(obj);
+        let p = self.object_addr(r);
+        let h = self.b.ins().load(types::I32, fl, p, 0);
+        let ty = self.b.ins().band_imm_u(h, 0x7fff_ffff);
+        let target = self.canon_id(t);
+        self.b.ins().jump(walk, &[BlockArg::Value(ty)]);
+        self.b.switch_to_block(walk);
+        let eq = self.b.ins().icmp(IntCC::Equal, tv, target);
+        self.b.ins().brif(eq, done, &[BlockArg::Value(one)], up, &[]);
+        self.b.seal_block(up);
+        self.b.switch_to_block(up);
+        let ctl = self.gc_ctl();
+        let parents = self.b.ins().load(types::I64, fl, ctl, l.gc_parents);
+        let i = self.b.ins().uextend(types::I64, tv);
+        let i = self.b.ins().ishl_imm_u(i, 2);
+        let a = self.b.ins().iadd(parents, i);
+        let parent = self.b.ins().load(types::I32, fl, a, 0);
+        let none = self.b.ins().icmp_imm_s(IntCC::Equal, parent, -1);
+        self.b.ins().brif(none, done, &[BlockArg::Value(zero)], walk, &[BlockArg::Value(parent)]);
+        self.b.seal_block(walk);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        self.checked.clear();
+        res
+    }
+
     fn gc_push(&mut self, kind: u32, a: u32, b: u32, n: usize, result: Option<ir::Type>) {
         let results: Vec<ir::Type> = result.into_iter().collect();
         for v in self.gc_call(kind, a, b, n, &results, true) {
@@ -248,13 +535,10 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         match *op {
             O::StructNew {
                 struct_type_index: t,
-            } => {
-                let n = self.struct_fields(t);
-                self.gc_push(k::STRUCT_NEW, t, 0, n, r);
-            }
+            } => self.struct_new(t, false),
             O::StructNewDefault {
                 struct_type_index: t,
-            } => self.gc_push(k::STRUCT_NEW, t, 1, 0, r),
+            } => self.struct_new(t, true),
             O::StructGet {
                 struct_type_index: t,
                 field_index: f,
@@ -262,21 +546,15 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             | O::StructGetU {
                 struct_type_index: t,
                 field_index: f,
-            } => {
-                let ty = self.struct_field(t, f);
-                self.gc_push(k::STRUCT_GET, t, f, 1, Some(ty));
-            }
+            } => self.struct_get(t, f, false),
             O::StructGetS {
                 struct_type_index: t,
                 field_index: f,
-            } => {
-                let ty = self.struct_field(t, f);
-                self.gc_push(k::STRUCT_GET, t, f | 1 << 31, 1, Some(ty));
-            }
+            } => self.struct_get(t, f, true),
             O::StructSet {
                 struct_type_index: t,
                 field_index: f,
-            } => self.gc_push(k::STRUCT_SET, t, f, 2, None),
+            } => self.struct_set(t, f),
             O::ArrayNew {
                 array_type_index: t,
             } => self.gc_push(k::ARRAY_NEW, t, 0, 2, r),
@@ -300,20 +578,14 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             }
             | O::ArrayGetU {
                 array_type_index: t,
-            } => {
-                let ty = self.array_elem(t);
-                self.gc_push(k::ARRAY_GET, t, 0, 2, Some(ty));
-            }
+            } => self.array_get(t, false),
             O::ArrayGetS {
                 array_type_index: t,
-            } => {
-                let ty = self.array_elem(t);
-                self.gc_push(k::ARRAY_GET, t, 1, 2, Some(ty));
-            }
+            } => self.array_get(t, true),
             O::ArraySet {
                 array_type_index: t,
-            } => self.gc_push(k::ARRAY_SET, t, 0, 3, None),
-            O::ArrayLen => self.gc_push(k::ARRAY_LEN, 0, 0, 1, Some(types::I32)),
+            } => self.array_set(t),
+            O::ArrayLen => self.array_len(),
             O::ArrayFill {
                 array_type_index: t,
             } => self.gc_push(k::ARRAY_FILL, t, 0, 4, None),
@@ -356,6 +628,23 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
                 let eq = self.b.ins().uextend(types::I32, eq);
                 self.push(eq);
             }
+            O::RefTestNonNull { hty } | O::RefTestNullable { hty }
+                if self.concrete_gc(hty).is_some() =>
+            {
+                let nullable = matches!(op, O::RefTestNullable { .. });
+                let r = self.pop();
+                let v = self.test_concrete(r, self.concrete_gc(hty).expect("tested"), nullable);
+                self.push(v);
+            }
+            O::RefCastNonNull { hty } | O::RefCastNullable { hty }
+                if self.concrete_gc(hty).is_some() =>
+            {
+                let nullable = matches!(op, O::RefCastNullable { .. });
+                let r = *self.stack.last().expect("validated");
+                let ok = self.test_concrete(r, self.concrete_gc(hty).expect("tested"), nullable);
+                let bad = self.b.ins().icmp_imm_s(IntCC::Equal, ok, 0);
+                self.trap_if(bad, trap_word::CAST_FAILURE);
+            }
             O::RefTestNonNull { hty } | O::RefTestNullable { hty } => {
                 let nullable = matches!(op, O::RefTestNullable { .. });
                 let code = Self::cast_code(hty);
@@ -382,21 +671,32 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             } => {
                 self.checked.clear();
                 let fail = matches!(op, O::BrOnCastFail { .. });
-                let code = Self::cast_code(to_ref_type.heap_type());
-                let flags = to_ref_type.is_nullable() as u32 | (fail as u32) << 1;
+                let hty = to_ref_type.heap_type();
                 let r = *self.stack.last().expect("validated");
-                let f = self.gc_call(
-                    k::CAST_FLAG,
-                    code,
-                    flags,
-                    1,
-                    &[types::I64, types::I32],
-                    false,
-                );
-                self.push(r);
+                let flag = if let Some(t) = self.concrete_gc(hty) {
+                    let ok = self.test_concrete(r, t, to_ref_type.is_nullable());
+                    if fail {
+                        self.b.ins().bxor_imm_u(ok, 1)
+                    } else {
+                        ok
+                    }
+                } else {
+                    let code = Self::cast_code(hty);
+                    let flags = to_ref_type.is_nullable() as u32 | (fail as u32) << 1;
+                    let f = self.gc_call(
+                        k::CAST_FLAG,
+                        code,
+                        flags,
+                        1,
+                        &[types::I64, types::I32],
+                        false,
+                    );
+                    self.push(r);
+                    f[1]
+                };
                 let (blk, args) = self.cond_branch_target(relative_depth);
                 let cont = self.b.create_block();
-                self.b.ins().brif(f[1], blk, &Self::args(&args), cont, &[]);
+                self.b.ins().brif(flag, blk, &Self::args(&args), cont, &[]);
                 self.fuel_fill_tramp();
                 self.b.seal_block(cont);
                 self.b.switch_to_block(cont);
