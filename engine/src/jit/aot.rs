@@ -187,22 +187,7 @@ fn encode(s: &Saved) -> Result<Vec<u8>> {
     // GC stack maps, only for a module that can hold GC objects (older
     // payloads end before them).
     if s.funcs.iter().any(|f| f.gc.is_some()) {
-        for f in &s.funcs {
-            let Some(g) = &f.gc else {
-                o.push(0);
-                continue;
-            };
-            o.push(1);
-            o.extend_from_slice(&g.frame_to_fp.to_le_bytes());
-            o.extend_from_slice(&(g.sites.len() as u32).to_le_bytes());
-            for (ret, offs) in &g.sites {
-                o.extend_from_slice(&ret.to_le_bytes());
-                o.extend_from_slice(&(offs.len() as u32).to_le_bytes());
-                for off in offs.iter() {
-                    o.extend_from_slice(&off.to_le_bytes());
-                }
-            }
-        }
+        encode_gc_maps(&s.funcs, &mut o);
     }
     let sum = checksum(&o);
     o.extend_from_slice(&sum.to_le_bytes());
@@ -386,8 +371,53 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
         }
     }
     if r.pos != body.len() {
-        for (i, f) in funcs.iter_mut().enumerate() {
+        let lens: Vec<usize> = funcs.iter().map(|f| f.bytes.len()).collect();
+        for (f, g) in funcs.iter_mut().zip(decode_gc_maps(&mut r, &lens)?) {
+            f.gc = g;
+        }
+    }
+    if r.pos != body.len() {
+        return Err(damaged(format!("{} trailing bytes", body.len() - r.pos)));
+    }
+    Ok(Saved {
+        fingerprint,
+        opt,
+        funcs,
+    })
+}
+
+/// Every function's GC stack map (a flag byte, then frame size and the
+/// call sites with their slots), as `wdb.aot` and a shared object's
+/// `wdb_gcmaps` carry them.
+fn encode_gc_maps(funcs: &[FuncCode], o: &mut Vec<u8>) {
+    for f in funcs {
+        let Some(g) = &f.gc else {
+            o.push(0);
+            continue;
+        };
+        o.push(1);
+        o.extend_from_slice(&g.frame_to_fp.to_le_bytes());
+        o.extend_from_slice(&(g.sites.len() as u32).to_le_bytes());
+        for (ret, offs) in &g.sites {
+            o.extend_from_slice(&ret.to_le_bytes());
+            o.extend_from_slice(&(offs.len() as u32).to_le_bytes());
+            for off in offs.iter() {
+                o.extend_from_slice(&off.to_le_bytes());
+            }
+        }
+    }
+}
+
+type GcMaps = Vec<Option<std::sync::Arc<compile::GcFrameMap>>>;
+
+/// The inverse of [`encode_gc_maps`], for functions of code lengths
+/// `lens`; an error when damaged.
+fn decode_gc_maps(r: &mut Reader<'_>, lens: &[usize]) -> Result<GcMaps> {
+    let mut out = Vec::with_capacity(lens.len());
+    for (i, &len) in lens.iter().enumerate() {
+        {
             if r.u8("stack map flag")? == 0 {
+                out.push(None);
                 continue;
             }
             let frame_to_fp = r.u32("frame size")?;
@@ -395,11 +425,11 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             let mut sites = Vec::new();
             for _ in 0..nsites {
                 let ret = r.u32("stack map site")?;
-                if ret as usize > f.bytes.len() {
+                if ret as usize > len {
                     return Err(damaged(format!("function {i}: bad stack map site")));
                 }
                 let n = r.u32("stack map length")?;
-                if n as usize > f.bytes.len() {
+                if n as usize > len {
                     return Err(damaged(format!("function {i}: bad stack map length")));
                 }
                 let offs = (0..n)
@@ -415,20 +445,26 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
             if !sites.is_sorted_by_key(|s| s.0) {
                 return Err(damaged(format!("function {i}: unsorted stack maps")));
             }
-            f.gc = Some(std::sync::Arc::new(compile::GcFrameMap {
+            out.push(Some(std::sync::Arc::new(compile::GcFrameMap {
                 frame_to_fp,
                 sites,
-            }));
+            })));
         }
     }
-    if r.pos != body.len() {
-        return Err(damaged(format!("{} trailing bytes", body.len() - r.pos)));
+    Ok(out)
+}
+
+/// A shared object's `wdb_gcmaps` (see [`encode_gc_maps`]).
+pub(crate) fn decode_gcmaps(b: &[u8], lens: &[usize]) -> Result<GcMaps> {
+    let mut r = Reader { b, pos: 0 };
+    let maps = decode_gc_maps(&mut r, lens)?;
+    if r.pos != b.len() {
+        return Err(damaged(format!(
+            "{} trailing bytes in the stack maps",
+            b.len() - r.pos
+        )));
     }
-    Ok(Saved {
-        fingerprint,
-        opt,
-        funcs,
-    })
+    Ok(maps)
 }
 
 /// Compile `module` into a native object with `cranelift-object` (PIC) and
@@ -437,7 +473,8 @@ pub(crate) fn decode(section: &[u8]) -> Result<Saved> {
 /// The object carries a code map (`wdb_codemap`): each defined function's
 /// code length and native-offset -> `code_offset` ranges, as the `wdb.aot`
 /// section does, so frames in it can be walked and a fault in it mapped
-/// (the code relies on guard pages like the rest).
+/// (the code relies on guard pages like the rest), and for a module that
+/// can hold GC objects its stack maps (`wdb_gcmaps`, as in `wdb.aot`).
 pub fn write_shared_object(
     module: &Arc<Module>,
     opt: OptLevel,
@@ -459,6 +496,10 @@ pub fn write_shared_object(
     let code = c.compile_all(module, &ids, progress)?;
     // Bodies come first, then the array-call wrappers (never in a frame walk).
     let codemap = encode_codemap(&code[..ids.bodies.len()]);
+    // GC stack maps (a flag byte per function without), so the frames of
+    // a module that can hold GC objects are read and it collects.
+    let mut gcmaps = Vec::new();
+    encode_gc_maps(&code[..ids.bodies.len()], &mut gcmaps);
     // The fingerprint, the wasm bytes and the code map travel inside the
     // object.
     for (name, bytes) in [
@@ -477,6 +518,11 @@ pub fn write_shared_object(
             (codemap.len() as u64).to_le_bytes().to_vec(),
         ),
         ("wdb_codemap", codemap),
+        (
+            "wdb_gcmaps_len",
+            (gcmaps.len() as u64).to_le_bytes().to_vec(),
+        ),
+        ("wdb_gcmaps", gcmaps),
     ] {
         let id = c
             .module

@@ -83,9 +83,18 @@ impl CompiledModule {
                 bodies.len()
             )));
         }
+        // GC stack maps: present (possibly empty) in every shared object
+        // this wdb writes; one without them (an older one) of a module
+        // that holds GC objects never collects.
+        let lens: Vec<usize> = codemap.iter().map(|(len, _)| *len).collect();
+        let gcmaps = match bytes_of(&lib, "wdb_gcmaps", "wdb_gcmaps_len") {
+            Ok(b) if !b.is_empty() => super::aot::decode_gcmaps(&b, &lens)?,
+            _ => vec![None; lens.len()],
+        };
         let maps = codemap
             .into_iter()
-            .map(|(len, ranges)| (len, std::sync::Arc::from(ranges), None))
+            .zip(gcmaps)
+            .map(|((len, ranges), gc)| (len, std::sync::Arc::from(ranges), gc))
             .collect();
         Ok(CompiledModule {
             module,

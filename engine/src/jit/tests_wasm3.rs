@@ -201,3 +201,47 @@ fn jit_frames_keep_their_gc_references_across_collections() {
         store.gc.bytes
     );
 }
+
+#[test]
+fn aot_code_and_shared_objects_keep_their_gc_references_and_collect() {
+    use super::{CompiledModule, aot};
+    let module = Arc::new(Module::new(wat::parse_str(GC_ROOTS).expect("wat")).expect("valid"));
+    let universal =
+        aot::compile_universal(&module, OptLevel::Speed, &mut |_, _| {}).expect("compiles");
+    let m2 = Arc::new(Module::new(universal).expect("valid"));
+    let aot_code = CompiledModule::load_aot(m2).expect("loads").expect("has code");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let so = dir.path().join("gc_roots.so");
+    aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {})
+        .expect("compiles and links");
+    let shared = CompiledModule::load_shared_object(&so).expect("loads");
+    for compiled in [aot_code, shared] {
+        let kind = compiled.source;
+        let mut store = Store::new(StoreConfig::default());
+        let (inst, _) = store
+            .instantiate(compiled.module().clone(), &[])
+            .expect("instantiates");
+        let mut jit = JitEngine::new(OptLevel::Speed);
+        jit.add_compiled(Arc::new(compiled));
+        let n = 200_000;
+        let want = n + (1..=20).sum::<i32>();
+        assert_eq!(
+            call(&mut jit, &mut store, inst, "deep", &[Value::I32(20), Value::I32(n)]),
+            [Value::I32(want)],
+            "{kind:?}"
+        );
+        let n = 20_000;
+        let want = (0..100).sum::<i32>() + 100 * n;
+        assert_eq!(
+            call(&mut jit, &mut store, inst, "array", &[Value::I32(n)]),
+            [Value::I32(want)],
+            "{kind:?}"
+        );
+        assert!(store.gc.collections > 1, "{kind:?}: collected");
+        assert!(
+            store.gc.bytes < 8 << 20,
+            "{kind:?}: garbage is freed: {} bytes held",
+            store.gc.bytes
+        );
+    }
+}
