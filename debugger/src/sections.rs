@@ -4,11 +4,10 @@
 
 use std::ops::Range;
 
-/// One section: its id, where the whole section lies (header included), and
-/// for a custom section its name (lossy UTF-8) and payload.
+/// One section: where the whole section lies (header included), and for a
+/// custom section its name (lossy UTF-8) and payload.
 #[derive(Debug, Clone)]
 pub(crate) struct Section {
-    pub id: u8,
     pub range: Range<usize>,
     pub custom: Option<(String, Range<usize>)>,
 }
@@ -38,7 +37,6 @@ pub(crate) fn sections(bytes: &[u8]) -> Option<Vec<Section>> {
         };
         reader.read_bytes(size).ok()?;
         out.push(Section {
-            id,
             range: start..end,
             custom,
         });
@@ -58,12 +56,9 @@ mod tests {
         m.extend_from_slice(&[0, 4, 2, b'a', b'b', 7, 1, 1, 0]);
         let s = sections(&m).expect("parses");
         assert_eq!(s.len(), 2);
-        assert_eq!((s[0].id, s[0].range.clone()), (0, 8..14));
+        assert_eq!(s[0].range, 8..14);
         assert_eq!(s[0].custom, Some(("ab".to_string(), 13..14)));
-        assert_eq!(
-            (s[1].id, s[1].range.clone(), s[1].custom.clone()),
-            (1, 14..17, None)
-        );
+        assert_eq!((s[1].range.clone(), s[1].custom.clone()), (14..17, None));
         // A size past the end, a name longer than its section, no magic.
         assert!(sections(&m[..16]).is_none());
         let mut bad = b"\0asm\x01\0\0\0".to_vec();

@@ -104,18 +104,14 @@ fn session_transcripts_match() {
             continue;
         }
         if got != want {
-            let diff_line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(got.lines().count().min(want.lines().count()));
+            let diff = similar::TextDiff::from_lines(&want, &got);
             failures.push(format!(
-                "{}: differs from {} at line {}:\n  got:  {:?}\n  want: {:?}",
+                "{} differs from {}:\n{}",
                 s.display(),
                 golden.display(),
-                diff_line + 1,
-                got.lines().nth(diff_line),
-                want.lines().nth(diff_line)
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&golden.display().to_string(), "this run")
             ));
         }
     }
