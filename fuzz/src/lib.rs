@@ -388,38 +388,46 @@ pub fn diff_exec_wasm(wasm: &[u8]) {
 // wasi_paths
 // ---------------------------------------------------------------------------
 
-/// (name, params) of the WASI functions the guest below wraps; every one
-/// returns an errno (i32).
-const WASI_FUNCS: &[(&str, &str)] = &[
-    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32"),
-    ("path_symlink", "i32 i32 i32 i32 i32"),
-    ("path_link", "i32 i32 i32 i32 i32 i32 i32"),
-    ("path_rename", "i32 i32 i32 i32 i32 i32"),
-    ("path_unlink_file", "i32 i32 i32"),
-    ("path_remove_directory", "i32 i32 i32"),
-    ("path_create_directory", "i32 i32 i32"),
-    ("path_readlink", "i32 i32 i32 i32 i32 i32"),
-    ("path_filestat_get", "i32 i32 i32 i32 i32"),
-    ("path_filestat_set_times", "i32 i32 i32 i32 i64 i64 i32"),
-    ("fd_read", "i32 i32 i32 i32"),
-    ("fd_write", "i32 i32 i32 i32"),
-    ("fd_close", "i32"),
-    ("fd_readdir", "i32 i32 i32 i64 i32"),
-    ("fd_renumber", "i32 i32"),
-    ("fd_filestat_set_size", "i32 i64"),
+/// The WASI functions the guest below wraps (their types come from the
+/// engine's preview1 table).
+const WASI_FUNCS: &[&str] = &[
+    "path_open",
+    "path_symlink",
+    "path_link",
+    "path_rename",
+    "path_unlink_file",
+    "path_remove_directory",
+    "path_create_directory",
+    "path_readlink",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "fd_read",
+    "fd_write",
+    "fd_close",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_filestat_set_size",
 ];
 
 /// A guest that re-exports each WASI function above through a wasm wrapper
 /// (so the host sees a real calling instance and its memory).
 pub fn wasi_guest_wat() -> String {
+    let sigs: Vec<(&str, String)> = WASI_FUNCS
+        .iter()
+        .map(|name| {
+            let ty = wdb_engine::wasi::func_type(name).expect("a preview1 function");
+            let params: Vec<String> = ty.params().iter().map(|t| t.to_string()).collect();
+            (*name, params.join(" "))
+        })
+        .collect();
     let mut s = String::from("(module\n");
-    for (name, params) in WASI_FUNCS {
+    for (name, params) in &sigs {
         s.push_str(&format!(
             "  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) (result i32)))\n"
         ));
     }
     s.push_str("  (memory (export \"memory\") 1)\n");
-    for (name, params) in WASI_FUNCS {
+    for (name, params) in &sigs {
         let gets: String = (0..params.split(' ').count())
             .map(|i| format!("local.get {i} "))
             .collect();

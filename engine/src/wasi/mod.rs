@@ -46,6 +46,25 @@ pub struct Preopen {
     pub guest: String,
 }
 
+impl Preopen {
+    /// The host directory made canonical (the sandbox compares resolved
+    /// paths against it), or an error naming it when it is missing or not
+    /// a directory. Both hosts (preview1 and 0.2) check their preopens so.
+    pub(crate) fn canonical_host(&self) -> Result<PathBuf> {
+        let fail = |why: String| {
+            Error::new(
+                ErrorKind::Other,
+                format!("cannot preopen {}: {why}", self.host.display()),
+            )
+        };
+        let host = std::fs::canonicalize(&self.host).map_err(|e| fail(e.to_string()))?;
+        if !host.is_dir() {
+            return Err(fail("not a directory".into()));
+        }
+        Ok(host)
+    }
+}
+
 /// Where the guest's stdin comes from.
 #[derive(Debug, Clone, Default)]
 pub enum Stdin {
@@ -255,24 +274,7 @@ impl WasiCtx {
             );
         }
         for (i, p) in cfg.preopens.iter().enumerate() {
-            let md = std::fs::metadata(&p.host).map_err(|e| {
-                Error::new(
-                    ErrorKind::Other,
-                    format!("cannot preopen {}: {e}", p.host.display()),
-                )
-            })?;
-            if !md.is_dir() {
-                return Err(Error::new(
-                    ErrorKind::Other,
-                    format!("cannot preopen {}: not a directory", p.host.display()),
-                ));
-            }
-            let host = std::fs::canonicalize(&p.host).map_err(|e| {
-                Error::new(
-                    ErrorKind::Other,
-                    format!("cannot preopen {}: {e}", p.host.display()),
-                )
-            })?;
+            let host = p.canonical_host()?;
             fds.insert(
                 3 + i as u32,
                 FdEntry {

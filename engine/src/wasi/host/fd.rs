@@ -10,7 +10,7 @@ use super::super::mem::{GuestMem, iovec_total};
 use super::super::sys::{self, TimeSpec};
 use super::super::table::{Done, Moved};
 use super::super::{FdKind, Output, Stdin, WasiCtx};
-use super::{IovsArg, io, stdio_filetype, times};
+use super::{IovsArg, io, times};
 
 impl WasiCtx {
     pub(in crate::wasi) fn fd_advise(
@@ -98,18 +98,11 @@ impl WasiCtx {
         fd: u32,
         out: u32,
     ) -> Done {
-        let inherited = [
-            matches!(self.stdin, Stdin::Inherit),
-            matches!(self.stdout, Output::Inherit),
-            matches!(self.stderr, Output::Inherit),
-        ];
-        let e = self.entry(fd)?;
+        let e = self.fds.get(&fd).ok_or(EBADF)?;
         let filetype = match &e.kind {
-            FdKind::Stdin => stdio_filetype(inherited[0], 0),
-            FdKind::Stdout => stdio_filetype(inherited[1], 1),
-            FdKind::Stderr => stdio_filetype(inherited[2], 2),
             FdKind::File { file } => fs::filetype_of(io(file.metadata())?.file_type()),
             FdKind::Dir { .. } => FILETYPE_DIRECTORY,
+            stdio => self.stdio_filetype(stdio),
         };
         let b = encode_fdstat(filetype, e.flags, e.rights_base, e.rights_inheriting);
         m.write(out, &b)
@@ -160,27 +153,15 @@ impl WasiCtx {
         fd: u32,
         out: u32,
     ) -> Done {
-        let inherited = [
-            matches!(self.stdin, Stdin::Inherit),
-            matches!(self.stdout, Output::Inherit),
-            matches!(self.stderr, Output::Inherit),
-        ];
-        let e = self.entry(fd)?;
+        let e = self.fds.get(&fd).ok_or(EBADF)?;
         let st = match &e.kind {
             FdKind::File { file } => fs::filestat_of(&io(file.metadata())?),
             FdKind::Dir { host, .. } => fs::filestat_of(&io(std::fs::metadata(host))?),
-            k => {
-                let i = match k {
-                    FdKind::Stdin => 0,
-                    FdKind::Stdout => 1,
-                    _ => 2,
-                };
-                Filestat {
-                    filetype: stdio_filetype(inherited[i], i as u8),
-                    nlink: 1,
-                    ..Filestat::default()
-                }
-            }
+            stdio => Filestat {
+                filetype: self.stdio_filetype(stdio),
+                nlink: 1,
+                ..Filestat::default()
+            },
         };
         m.write(out, &st.encode())
     }

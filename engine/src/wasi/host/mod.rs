@@ -16,7 +16,7 @@ use super::abi::*;
 use super::mem::GuestMem;
 use super::sys::{self, TimeSpec};
 use super::table::{Done, Exit, Iovs, Kind, Moved};
-use super::{FdEntry, FdKind, Stdin, WasiCtx};
+use super::{FdEntry, FdKind, Output, Stdin, WasiCtx};
 
 fn io<T>(r: std::io::Result<T>) -> Result<T, Errno> {
     r.map_err(|e| errno_from_io(&e))
@@ -114,6 +114,26 @@ impl WasiCtx {
                 Ok((host.clone(), *root))
             }
             _ => Err(ENOTDIR),
+        }
+    }
+
+    /// The filetype of stdin, stdout or stderr: a character device (a tty
+    /// to `isatty`) only when the stream is the host's own and that is a
+    /// terminal; pipes, files, buffers and sinks are `UNKNOWN`, as wasmtime
+    /// reports them.
+    fn stdio_filetype(&self, stdio: &FdKind) -> u8 {
+        use std::io::IsTerminal;
+        let tty = match stdio {
+            FdKind::Stdin => matches!(self.stdin, Stdin::Inherit) && std::io::stdin().is_terminal(),
+            FdKind::Stdout => {
+                matches!(self.stdout, Output::Inherit) && std::io::stdout().is_terminal()
+            }
+            _ => matches!(self.stderr, Output::Inherit) && std::io::stderr().is_terminal(),
+        };
+        if tty {
+            FILETYPE_CHARACTER_DEVICE
+        } else {
+            FILETYPE_UNKNOWN
         }
     }
 
@@ -354,24 +374,6 @@ impl WasiCtx {
 
     pub(in crate::wasi) fn sock_shutdown(&mut self, _: &mut GuestMem<'_>, fd: u32, _: u32) -> Done {
         self.sock(fd)
-    }
-}
-
-/// A character device (a tty to `isatty`) only when the stream is the
-/// host's own and that is a terminal; pipes, files, buffers and sinks are
-/// `UNKNOWN`, as wasmtime reports them.
-fn stdio_filetype(inherited: bool, fd: u8) -> u8 {
-    use std::io::IsTerminal;
-    let tty = inherited
-        && match fd {
-            0 => std::io::stdin().is_terminal(),
-            1 => std::io::stdout().is_terminal(),
-            _ => std::io::stderr().is_terminal(),
-        };
-    if tty {
-        FILETYPE_CHARACTER_DEVICE
-    } else {
-        FILETYPE_UNKNOWN
     }
 }
 

@@ -4,8 +4,9 @@
 //! (`super::fs::resolve`: paths resolved a component at a time, symlinks
 //! followed by us, no escape) and `--dir` spellings.
 //!
-//! Declarative: [`FUNCS`] has one entry per function (interface without
-//! version, name, handler); handlers take lifted [`Val`]s and return one.
+//! Declarative, as preview1's table is: [`FUNCS`] has one entry per
+//! function (interface without version, name, handler), bound once when a
+//! component is linked; handlers take lifted [`Val`]s and return one.
 //! Resources the host makes (streams, descriptors, pollables...) live in
 //! one table here, their `rep` an index into it.
 
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use super::{Output, Stdin, TraceSink, WasiConfig};
 use crate::component::types::wave;
 use crate::component::{ComponentHost, FuncTy, HostFn, Val};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::runtime::HostError;
 
 /// A resource the host made.
@@ -74,19 +75,7 @@ impl P2Ctx {
     pub fn new(cfg: WasiConfig) -> Result<P2Ctx> {
         let mut preopens = Vec::new();
         for p in &cfg.preopens {
-            let host = std::fs::canonicalize(&p.host).map_err(|e| {
-                Error::new(
-                    ErrorKind::Other,
-                    format!("cannot preopen {}: {e}", p.host.display()),
-                )
-            })?;
-            if !host.is_dir() {
-                return Err(Error::new(
-                    ErrorKind::Other,
-                    format!("cannot preopen {}: not a directory", p.host.display()),
-                ));
-            }
-            preopens.push((host, p.guest.clone()));
+            preopens.push((p.canonical_host()?, p.guest.clone()));
         }
         Ok(P2Ctx {
             args: cfg.args,
@@ -528,237 +517,129 @@ fn insecure_seed(_: &mut P2Ctx, _: &[Val]) -> R {
     Ok(Some(Val::Tuple(vec![Val::U64(lo), Val::U64(hi)])))
 }
 
-/// Every function of the host: (interface without version, name, handler).
-pub const FUNCS: &[(&str, &str, Handler)] = &[
-    ("wasi:cli/environment", "get-environment", get_environment),
-    ("wasi:cli/environment", "get-arguments", get_arguments),
-    ("wasi:cli/environment", "initial-cwd", initial_cwd),
-    ("wasi:cli/exit", "exit", exit),
-    ("wasi:cli/exit", "exit-with-code", exit_with_code),
-    ("wasi:cli/stdin", "get-stdin", get_stdin),
-    ("wasi:cli/stdout", "get-stdout", get_stdout),
-    ("wasi:cli/stderr", "get-stderr", get_stderr),
-    (
-        "wasi:cli/terminal-stdin",
-        "get-terminal-stdin",
-        get_terminal_stdin,
-    ),
-    (
-        "wasi:cli/terminal-stdout",
-        "get-terminal-stdout",
-        get_terminal_stdout,
-    ),
-    (
-        "wasi:cli/terminal-stderr",
-        "get-terminal-stderr",
-        get_terminal_stderr,
-    ),
-    (
-        "wasi:io/error",
-        "[method]error.to-debug-string",
-        error_to_debug_string,
-    ),
-    ("wasi:io/poll", "[method]pollable.ready", pollable_ready),
-    ("wasi:io/poll", "[method]pollable.block", pollable_block),
-    ("wasi:io/poll", "poll", poll),
-    ("wasi:io/streams", "[method]input-stream.read", input_read),
-    (
-        "wasi:io/streams",
-        "[method]input-stream.blocking-read",
-        input_read,
-    ),
-    ("wasi:io/streams", "[method]input-stream.skip", input_skip),
-    (
-        "wasi:io/streams",
-        "[method]input-stream.blocking-skip",
-        input_skip,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]input-stream.subscribe",
-        subscribe_ready,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.check-write",
-        output_check_write,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.write",
-        output_write,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.blocking-write-and-flush",
-        output_write,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.write-zeroes",
-        output_write_zeroes,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.blocking-write-zeroes-and-flush",
-        output_write_zeroes,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.flush",
-        output_flush,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.blocking-flush",
-        output_flush,
-    ),
-    (
-        "wasi:io/streams",
-        "[method]output-stream.subscribe",
-        subscribe_ready,
-    ),
-    ("wasi:clocks/wall-clock", "now", wall_now),
-    ("wasi:clocks/wall-clock", "resolution", wall_resolution),
-    ("wasi:clocks/monotonic-clock", "now", mono_now),
-    ("wasi:clocks/monotonic-clock", "resolution", mono_resolution),
-    (
-        "wasi:clocks/monotonic-clock",
-        "subscribe-instant",
-        subscribe_instant,
-    ),
-    (
-        "wasi:clocks/monotonic-clock",
-        "subscribe-duration",
-        subscribe_duration,
-    ),
-    ("wasi:random/random", "get-random-bytes", get_random_bytes),
-    ("wasi:random/random", "get-random-u64", get_random_u64),
-    (
-        "wasi:random/insecure",
-        "get-insecure-random-bytes",
-        get_random_bytes,
-    ),
-    (
-        "wasi:random/insecure",
-        "get-insecure-random-u64",
-        get_random_u64,
-    ),
-    ("wasi:random/insecure-seed", "insecure-seed", insecure_seed),
-    (
-        "wasi:filesystem/preopens",
-        "get-directories",
-        fs::get_directories,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.read-via-stream",
-        fs::read_via_stream,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.write-via-stream",
-        fs::write_via_stream,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.append-via-stream",
-        fs::append_via_stream,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.get-flags",
-        fs::get_flags,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.get-type",
-        fs::get_type,
-    ),
-    ("wasi:filesystem/types", "[method]descriptor.stat", fs::stat),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.stat-at",
-        fs::stat_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.open-at",
-        fs::open_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.read-directory",
-        fs::read_directory,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.create-directory-at",
-        fs::create_directory_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.remove-directory-at",
-        fs::remove_directory_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.unlink-file-at",
-        fs::unlink_file_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.rename-at",
-        fs::rename_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.metadata-hash",
-        fs::metadata_hash,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.metadata-hash-at",
-        fs::metadata_hash_at,
-    ),
-    ("wasi:filesystem/types", "[method]descriptor.read", fs::read),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.write",
-        fs::write,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.set-size",
-        fs::set_size,
-    ),
-    ("wasi:filesystem/types", "[method]descriptor.sync", fs::sync),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.sync-data",
-        fs::sync,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.readlink-at",
-        fs::readlink_at,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]descriptor.is-same-object",
-        fs::is_same_object,
-    ),
-    (
-        "wasi:filesystem/types",
-        "[method]directory-entry-stream.read-directory-entry",
-        fs::read_directory_entry,
-    ),
-    (
-        "wasi:filesystem/types",
-        "filesystem-error-code",
-        fs::filesystem_error_code,
-    ),
-];
+/// One function of the host.
+pub struct Func {
+    /// Without version (`wasi:cli/stdout`).
+    pub interface: &'static str,
+    pub name: &'static str,
+    /// Takes the lifted arguments, returns the result to lower. The
+    /// parameter and result types are the component's (its WIT), so the
+    /// entry does not repeat them.
+    pub(crate) call: Handler,
+}
+
+/// `"interface" { "name" => handler, ... }` becomes one [`Func`] per name.
+macro_rules! p2_funcs {
+    ($( $iface:literal { $( $name:literal => $call:path ),* $(,)? } )*) => {
+        /// Every function of the host, grouped by interface.
+        pub static FUNCS: &[Func] = &[$($(
+            Func { interface: $iface, name: $name, call: $call },
+        )*)*];
+    };
+}
+
+p2_funcs! {
+    "wasi:cli/environment" {
+        "get-environment" => get_environment,
+        "get-arguments" => get_arguments,
+        "initial-cwd" => initial_cwd,
+    }
+    "wasi:cli/exit" {
+        "exit" => exit,
+        "exit-with-code" => exit_with_code,
+    }
+    "wasi:cli/stdin" {
+        "get-stdin" => get_stdin,
+    }
+    "wasi:cli/stdout" {
+        "get-stdout" => get_stdout,
+    }
+    "wasi:cli/stderr" {
+        "get-stderr" => get_stderr,
+    }
+    "wasi:cli/terminal-stdin" {
+        "get-terminal-stdin" => get_terminal_stdin,
+    }
+    "wasi:cli/terminal-stdout" {
+        "get-terminal-stdout" => get_terminal_stdout,
+    }
+    "wasi:cli/terminal-stderr" {
+        "get-terminal-stderr" => get_terminal_stderr,
+    }
+    "wasi:io/error" {
+        "[method]error.to-debug-string" => error_to_debug_string,
+    }
+    "wasi:io/poll" {
+        "[method]pollable.ready" => pollable_ready,
+        "[method]pollable.block" => pollable_block,
+        "poll" => poll,
+    }
+    "wasi:io/streams" {
+        "[method]input-stream.read" => input_read,
+        "[method]input-stream.blocking-read" => input_read,
+        "[method]input-stream.skip" => input_skip,
+        "[method]input-stream.blocking-skip" => input_skip,
+        "[method]input-stream.subscribe" => subscribe_ready,
+        "[method]output-stream.check-write" => output_check_write,
+        "[method]output-stream.write" => output_write,
+        "[method]output-stream.blocking-write-and-flush" => output_write,
+        "[method]output-stream.write-zeroes" => output_write_zeroes,
+        "[method]output-stream.blocking-write-zeroes-and-flush" => output_write_zeroes,
+        "[method]output-stream.flush" => output_flush,
+        "[method]output-stream.blocking-flush" => output_flush,
+        "[method]output-stream.subscribe" => subscribe_ready,
+    }
+    "wasi:clocks/wall-clock" {
+        "now" => wall_now,
+        "resolution" => wall_resolution,
+    }
+    "wasi:clocks/monotonic-clock" {
+        "now" => mono_now,
+        "resolution" => mono_resolution,
+        "subscribe-instant" => subscribe_instant,
+        "subscribe-duration" => subscribe_duration,
+    }
+    "wasi:random/random" {
+        "get-random-bytes" => get_random_bytes,
+        "get-random-u64" => get_random_u64,
+    }
+    "wasi:random/insecure" {
+        "get-insecure-random-bytes" => get_random_bytes,
+        "get-insecure-random-u64" => get_random_u64,
+    }
+    "wasi:random/insecure-seed" {
+        "insecure-seed" => insecure_seed,
+    }
+    "wasi:filesystem/preopens" {
+        "get-directories" => fs::get_directories,
+    }
+    "wasi:filesystem/types" {
+        "[method]descriptor.read-via-stream" => fs::read_via_stream,
+        "[method]descriptor.write-via-stream" => fs::write_via_stream,
+        "[method]descriptor.append-via-stream" => fs::append_via_stream,
+        "[method]descriptor.get-flags" => fs::get_flags,
+        "[method]descriptor.get-type" => fs::get_type,
+        "[method]descriptor.stat" => fs::stat,
+        "[method]descriptor.stat-at" => fs::stat_at,
+        "[method]descriptor.open-at" => fs::open_at,
+        "[method]descriptor.read-directory" => fs::read_directory,
+        "[method]descriptor.create-directory-at" => fs::create_directory_at,
+        "[method]descriptor.remove-directory-at" => fs::remove_directory_at,
+        "[method]descriptor.unlink-file-at" => fs::unlink_file_at,
+        "[method]descriptor.rename-at" => fs::rename_at,
+        "[method]descriptor.metadata-hash" => fs::metadata_hash,
+        "[method]descriptor.metadata-hash-at" => fs::metadata_hash_at,
+        "[method]descriptor.read" => fs::read,
+        "[method]descriptor.write" => fs::write,
+        "[method]descriptor.set-size" => fs::set_size,
+        "[method]descriptor.sync" => fs::sync,
+        "[method]descriptor.sync-data" => fs::sync,
+        "[method]descriptor.readlink-at" => fs::readlink_at,
+        "[method]descriptor.is-same-object" => fs::is_same_object,
+        "[method]directory-entry-stream.read-directory-entry" => fs::read_directory_entry,
+        "filesystem-error-code" => fs::filesystem_error_code,
+    }
+}
 
 /// The WASI 0.2 host: a [`ComponentHost`] over a shared [`P2Ctx`].
 #[derive(Clone)]
@@ -786,7 +667,10 @@ fn unversioned(iface: &str) -> Option<&str> {
 impl ComponentHost for P2Host {
     fn func(&self, interface: &str, name: &str, ty: &FuncTy) -> Option<HostFn> {
         let iface = unversioned(interface)?;
-        let &(_, _, h) = FUNCS.iter().find(|(i, n, _)| *i == iface && *n == name)?;
+        let h = FUNCS
+            .iter()
+            .find(|f| f.interface == iface && f.name == name)?
+            .call;
         let ctx = self.ctx.clone();
         // `wasi:io/streams.output-stream.write`: the method's resource and name.
         let short = name
