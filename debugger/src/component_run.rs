@@ -223,8 +223,9 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
 
     let mut ctl = RunControl {
         fuel: cfg.fuel,
-        count_instructions: cfg.mode == Mode::Interp
-            && (cfg.count_instructions || cfg.fuel.is_some()),
+        // With fuel, what ran is what the fuel went down by (the same unit
+        // in every mode): no second counter.
+        count_instructions: cfg.mode == Mode::Interp && cfg.count_instructions,
         ..RunControl::default()
     };
     let t_run = Instant::now();
@@ -276,7 +277,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         component_result,
         exit_code,
         wasi_log: Vec::new(),
-        instructions: ctl.count_instructions.then_some(ctl.instructions),
+        instructions: if ctl.count_instructions {
+            Some(ctl.instructions)
+        } else {
+            cfg.fuel.map(|f| f - ctl.fuel.unwrap_or(0))
+        },
         fuel_left: ctl.fuel,
         mode: cfg.mode,
         notes,

@@ -120,8 +120,8 @@ pub struct RunReport {
     /// The guest's exit code: `proc_exit`'s, or 0 when `_start` returned.
     pub exit_code: Option<i32>,
     pub wasi_log: Vec<WasiCall>,
-    /// Executed instructions, with `count_instructions` or `fuel`
-    /// (interpreter only: JIT code does not count instructions).
+    /// Executed instructions: with `count_instructions` (interpreter
+    /// only), or with `fuel` (what it went down by, in every mode).
     pub instructions: Option<u64>,
     /// Fuel left at the end, with `fuel` (in the mode's unit).
     pub fuel_left: Option<u64>,
@@ -443,10 +443,9 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
 
     let mut ctl = RunControl {
         fuel: cfg.fuel,
-        // JIT code counts fuel per function entry and loop iteration, never
-        // instructions.
-        count_instructions: cfg.mode == Mode::Interp
-            && (cfg.count_instructions || cfg.fuel.is_some()),
+        // With fuel, what ran is what the fuel went down by (the same unit
+        // in every mode): no second counter.
+        count_instructions: cfg.mode == Mode::Interp && cfg.count_instructions,
         ..RunControl::default()
     };
     let mut results = Vec::new();
@@ -530,7 +529,11 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         component_result: None,
         exit_code,
         wasi_log,
-        instructions: ctl.count_instructions.then_some(ctl.instructions),
+        instructions: if ctl.count_instructions {
+            Some(ctl.instructions)
+        } else {
+            cfg.fuel.map(|f| f - ctl.fuel.unwrap_or(0))
+        },
         fuel_left: ctl.fuel,
         mode: cfg.mode,
         notes,
