@@ -179,7 +179,7 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<u8> {
     if args.json {
         writeln!(out, "{}", report.to_json())?;
     } else {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let color = crate::color::stdout();
         write!(out, "{}", report.render_table(color))?;
     }
     out.flush()?;

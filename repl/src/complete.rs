@@ -179,7 +179,7 @@ impl Hinter for WdbHelper {
 impl Highlighter for WdbHelper {
     fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
         if self.color {
-            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+            Cow::Owned(crate::color::paint(true, crate::color::HINT, hint))
         } else {
             Cow::Borrowed(hint)
         }

@@ -50,10 +50,6 @@ pub fn main(args: crate::cli::DebugArgs) -> anyhow::Result<u8> {
     interactive(&file, program, !args.no_state)
 }
 
-fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
 /// Something that runs one command and returns its events.
 trait Backend {
     fn run(&mut self, cmd: Command, sink: &mut dyn FnMut(&Event));
@@ -464,7 +460,7 @@ fn history_file() -> Option<PathBuf> {
 }
 
 fn interactive(file: &Path, program: ProgramConfig, persist: bool) -> anyhow::Result<u8> {
-    let color = use_color();
+    let color = crate::color::stdout();
     let (tx, rx, handle) = worker::spawn(SessionConfig {
         capture_output: false,
         persist,

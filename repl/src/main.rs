@@ -7,6 +7,7 @@ mod cmd_gui;
 mod cmd_profile;
 mod cmd_run;
 mod cmd_wast;
+mod color;
 mod complete;
 mod debug;
 mod highlight;

@@ -13,7 +13,7 @@ use crate::highlight::Highlighter;
 /// Frames shown with a trap message (deep recursion would flood the screen).
 const TRAP_FRAMES: usize = 12;
 
-/// Terminal styling: colours only on a terminal and never with `NO_COLOR`.
+/// Terminal styling, on when [`crate::color::stdout`] says so.
 pub struct Style {
     pub color: bool,
     pub highlighter: Option<Highlighter>,
@@ -27,24 +27,16 @@ impl Style {
         }
     }
 
-    fn paint(&self, code: &str, s: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{s}\x1b[0m")
-        } else {
-            s.to_string()
-        }
-    }
-
     fn func(&self, s: &str) -> String {
-        self.paint("33", s)
+        crate::color::paint(self.color, crate::color::FUNC, s)
     }
 
     fn addr(&self, s: &str) -> String {
-        self.paint("34", s)
+        crate::color::paint(self.color, crate::color::ADDR, s)
     }
 
     fn err(&self, s: &str) -> String {
-        self.paint("31", s)
+        crate::color::paint(self.color, crate::color::ERROR, s)
     }
 
     fn wat(&self, s: &str) -> String {
@@ -398,7 +390,7 @@ impl Renderer {
                 let mark = if current { "=>" } else { "  " };
                 let num = format!("{mark}{n:>4}");
                 let num = if current {
-                    self.style.paint("1;33", &num)
+                    crate::color::paint(self.style.color, crate::color::CURRENT_LINE, &num)
                 } else {
                     num
                 };
@@ -671,7 +663,11 @@ mod tests {
         let (mut s, mut failed) = (String::new(), false);
         r.render(&Event::Source(v), &mut s, &mut failed);
         let first = s.lines().next().expect("a line");
-        assert!(first.starts_with("\x1b[1;33m=>  11\x1b[0m\t"), "{first:?}");
+        // The current line's number is bold yellow, then reset.
+        assert!(
+            first.starts_with("\x1b[1m\x1b[33m=>  11\x1b[0m\t"),
+            "{first:?}"
+        );
         assert!(first.matches("\x1b[38;2;").count() >= 3, "{first:?}");
     }
 

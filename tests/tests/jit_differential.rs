@@ -20,10 +20,10 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Failed, Trial};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{JitEngine, OptLevel};
+use wdb_engine::module::ImportKind;
 use wdb_engine::runtime::{Extern, Linker, Store, StoreConfig};
 use wdb_engine::value::FuncAddr;
 use wdb_engine::wasi::{self, Output, WasiConfig, WasiCtx};
-use wdb_engine::module::ImportKind;
 use wdb_engine::{Module, Value};
 
 fn root() -> PathBuf {
@@ -135,10 +135,15 @@ fn run(eng: Eng, bytes: &[u8], calls: &Calls) -> Result<Observed, String> {
             continue;
         }
         let ext = match imp.kind {
-            ImportKind::Memory(ty) => Extern::Memory(store.add_memory(ty).map_err(|e| e.to_string())?),
+            ImportKind::Memory(ty) => {
+                Extern::Memory(store.add_memory(ty).map_err(|e| e.to_string())?)
+            }
             ImportKind::Table(ty) => Extern::Table(
                 store
-                    .add_table(ty, Value::default_for(wdb_engine::ValType::Ref(ty.element_type)))
+                    .add_table(
+                        ty,
+                        Value::default_for(wdb_engine::ValType::Ref(ty.element_type)),
+                    )
                     .map_err(|e| e.to_string())?,
             ),
             ImportKind::Global(ty) => Extern::Global(

@@ -209,7 +209,9 @@ fn aot_code_and_shared_objects_keep_their_gc_references_and_collect() {
     let universal =
         aot::compile_universal(&module, OptLevel::Speed, &mut |_, _| {}).expect("compiles");
     let m2 = Arc::new(Module::new(universal).expect("valid"));
-    let aot_code = CompiledModule::load_aot(m2).expect("loads").expect("has code");
+    let aot_code = CompiledModule::load_aot(m2)
+        .expect("loads")
+        .expect("has code");
     let dir = tempfile::tempdir().expect("temp dir");
     let so = dir.path().join("gc_roots.so");
     aot::write_shared_object(&module, OptLevel::Speed, &so, &mut |_, _| {})
@@ -226,7 +228,13 @@ fn aot_code_and_shared_objects_keep_their_gc_references_and_collect() {
         let n = 200_000;
         let want = n + (1..=20).sum::<i32>();
         assert_eq!(
-            call(&mut jit, &mut store, inst, "deep", &[Value::I32(20), Value::I32(n)]),
+            call(
+                &mut jit,
+                &mut store,
+                inst,
+                "deep",
+                &[Value::I32(20), Value::I32(n)]
+            ),
             [Value::I32(want)],
             "{kind:?}"
         );

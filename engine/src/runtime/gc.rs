@@ -344,7 +344,12 @@ impl GcHeap {
     /// Allocate an object of canonical type `ty` with `slots`; `per`: for
     /// an array, the slots of one element (1 or 2); `None` for a struct.
     /// Its `any` reference.
-    pub fn alloc(&mut self, ty: u32, per: Option<u32>, slots: &[u64]) -> Result<u64, HeapExhausted> {
+    pub fn alloc(
+        &mut self,
+        ty: u32,
+        per: Option<u32>,
+        slots: &[u64],
+    ) -> Result<u64, HeapExhausted> {
         let at = self.reserve(Self::size_of(slots.len()))?;
         let (tag, len) = match per {
             Some(2) => (ty | TWO_SLOTS, slots.len() / 2),
@@ -358,8 +363,18 @@ impl GcHeap {
 
     /// Allocate an object whose slots are all `init` repeated (`init.len()`
     /// slots per element), as [`alloc`](Self::alloc).
-    pub fn alloc_repeat(&mut self, ty: u32, per: Option<u32>, init: &[u64], n: usize) -> Result<u64, HeapExhausted> {
-        let total = init.len().checked_mul(n).filter(|&t| t * 8 < GC_HEAP_LIMIT).ok_or(HeapExhausted)?;
+    pub fn alloc_repeat(
+        &mut self,
+        ty: u32,
+        per: Option<u32>,
+        init: &[u64],
+        n: usize,
+    ) -> Result<u64, HeapExhausted> {
+        let total = init
+            .len()
+            .checked_mul(n)
+            .filter(|&t| t * 8 < GC_HEAP_LIMIT)
+            .ok_or(HeapExhausted)?;
         let at = self.reserve(Self::size_of(total))?;
         let (tag, len) = match per {
             Some(2) => (ty | TWO_SLOTS, total / 2),
@@ -421,14 +436,26 @@ impl GcHeap {
         if d.start < s.start {
             let (a, b) = self.words.split_at_mut(s.start);
             Some((
-                GcObjectMut { ty: dty, slots: &mut a[d] },
-                GcObject { ty: sty, slots: &b[..s.len()] },
+                GcObjectMut {
+                    ty: dty,
+                    slots: &mut a[d],
+                },
+                GcObject {
+                    ty: sty,
+                    slots: &b[..s.len()],
+                },
             ))
         } else {
             let (a, b) = self.words.split_at_mut(d.start);
             Some((
-                GcObjectMut { ty: dty, slots: &mut b[..d.len()] },
-                GcObject { ty: sty, slots: &a[s] },
+                GcObjectMut {
+                    ty: dty,
+                    slots: &mut b[..d.len()],
+                },
+                GcObject {
+                    ty: sty,
+                    slots: &a[s],
+                },
             ))
         }
     }
@@ -662,7 +689,9 @@ mod tests {
             if h.wants_collection(0) {
                 h.collect(&[last], &l);
             }
-            last = h.alloc(0, None, &[i & 0xff, last * (i % 3 != 0) as u64]).unwrap();
+            last = h
+                .alloc(0, None, &[i & 0xff, last * (i % 3 != 0) as u64])
+                .unwrap();
         }
         assert!(h.collections > 5);
         assert!(h.bytes < 8 << 20, "{} bytes", h.bytes);

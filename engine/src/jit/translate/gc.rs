@@ -141,7 +141,8 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     fn concrete_gc(&self, hty: wasmparser::HeapType) -> Option<u32> {
         use wasmparser::{HeapType, UnpackedIndex};
         match hty {
-            HeapType::Concrete(UnpackedIndex::Module(i)) | HeapType::Exact(UnpackedIndex::Module(i))
+            HeapType::Concrete(UnpackedIndex::Module(i))
+            | HeapType::Exact(UnpackedIndex::Module(i))
                 if self.is_gc_type(i) =>
             {
                 Some(i)
@@ -270,9 +271,12 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     /// The arena's base address (it moves only in an allocation's slow path).
     fn gc_base(&mut self) -> ir::Value {
         let ctl = self.gc_ctl();
-        self.b
-            .ins()
-            .load(types::I64, MemFlagsData::trusted(), ctl, self.env.layout.gc_base)
+        self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            ctl,
+            self.env.layout.gc_base,
+        )
     }
 
     /// Canonical type id of module type `t` (i32).
@@ -283,7 +287,9 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             self.vmctx,
             self.env.layout.vmctx_type_ids,
         );
-        self.b.ins().load(types::I32, readonly(), ids, (t * 4) as i32)
+        self.b
+            .ins()
+            .load(types::I32, readonly(), ids, (t * 4) as i32)
     }
 
     fn gc_layout(&self, t: u32) -> GcLayout {
@@ -325,7 +331,14 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
 
     /// Load a slot of storage `s` at `p + off` as an operand of type `ty`
     /// (packed: sign- or zero-extended by `signed`).
-    fn load_slot(&mut self, p: ir::Value, off: i32, s: Storage, ty: ir::Type, signed: bool) -> ir::Value {
+    fn load_slot(
+        &mut self,
+        p: ir::Value,
+        off: i32,
+        s: Storage,
+        ty: ir::Type,
+        signed: bool,
+    ) -> ir::Value {
         let fl = MemFlagsData::trusted();
         match (s, signed) {
             (Storage::I8, true) => self.b.ins().sload8(types::I32, fl, p, off),
@@ -358,7 +371,11 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         let lim = self.b.ins().load(types::I64, fl, ctl, l.gc_limit);
         let end = self.b.ins().iadd_imm_s(cur, size);
         let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, lim);
-        let (fast, slow, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let (fast, slow, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
         let r = self.b.append_block_param(join, types::I64);
         self.b.set_cold_block(slow);
         self.b.ins().brif(over, slow, &[], fast, &[]);
@@ -386,7 +403,14 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.b.ins().jump(join, &[BlockArg::Value(cur)]);
 
         self.b.switch_to_block(slow);
-        let v = self.gc_call_with(k::STRUCT_NEW, t, default as u32, operands, &[types::I64], true);
+        let v = self.gc_call_with(
+            k::STRUCT_NEW,
+            t,
+            default as u32,
+            operands,
+            &[types::I64],
+            true,
+        );
         self.b.ins().jump(join, &[BlockArg::Value(v[0])]);
         self.b.seal_block(join);
         self.b.switch_to_block(join);
@@ -430,7 +454,10 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(oob, trap_word::ARRAY_OOB);
         let i = self.b.ins().uextend(types::I64, i);
-        let scaled = self.b.ins().ishl_imm_u(i, if st.slots() == 2 { 4 } else { 3 });
+        let scaled = self
+            .b
+            .ins()
+            .ishl_imm_u(i, if st.slots() == 2 { 4 } else { 3 });
         self.b.ins().iadd(p, scaled)
     }
 
@@ -468,7 +495,11 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     /// target tested inline).
     fn is_gc_type(&self, t: u32) -> bool {
         matches!(
-            self.env.module.sub_types.get(t as usize).map(|s| &s.composite_type.inner),
+            self.env
+                .module
+                .sub_types
+                .get(t as usize)
+                .map(|s| &s.composite_type.inner),
             Some(CompositeInnerType::Struct(_) | CompositeInnerType::Array(_))
         )
     }
@@ -481,7 +512,11 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         let fl = MemFlagsData::trusted();
         let done = self.b.create_block();
         let res = self.b.append_block_param(done, types::I32);
-        let (obj, walk, up) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let (obj, walk, up) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
         let tv = self.b.append_block_param(walk, types::I32);
         let n = self.b.ins().iconst(types::I32, nullable as i64);
         let zero = self.b.ins().iconst(types::I32, 0);
@@ -490,10 +525,14 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         let null = self.b.ins().icmp_imm_s(IntCC::Equal, r, 0);
         let tagged = self.b.ins().band_imm_u(r, 3);
         let not_obj = self.b.create_block();
-        self.b.ins().brif(null, done, &[BlockArg::Value(n)], not_obj, &[]);
+        self.b
+            .ins()
+            .brif(null, done, &[BlockArg::Value(n)], not_obj, &[]);
         self.b.seal_block(not_obj);
         self.b.switch_to_block(not_obj);
-        self.b.ins().brif(tagged, done, &[BlockArg::Value(zero)], obj, &[]);
+        self.b
+            .ins()
+            .brif(tagged, done, &[BlockArg::Value(zero)], obj, &[]);
         self.b.seal_block(obj);
         self.b.switch_to_block(obj);
         let p = self.object_addr(r);
@@ -503,7 +542,9 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.b.ins().jump(walk, &[BlockArg::Value(ty)]);
         self.b.switch_to_block(walk);
         let eq = self.b.ins().icmp(IntCC::Equal, tv, target);
-        self.b.ins().brif(eq, done, &[BlockArg::Value(one)], up, &[]);
+        self.b
+            .ins()
+            .brif(eq, done, &[BlockArg::Value(one)], up, &[]);
         self.b.seal_block(up);
         self.b.switch_to_block(up);
         let ctl = self.gc_ctl();
@@ -513,7 +554,13 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         let a = self.b.ins().iadd(parents, i);
         let parent = self.b.ins().load(types::I32, fl, a, 0);
         let none = self.b.ins().icmp_imm_s(IntCC::Equal, parent, -1);
-        self.b.ins().brif(none, done, &[BlockArg::Value(zero)], walk, &[BlockArg::Value(parent)]);
+        self.b.ins().brif(
+            none,
+            done,
+            &[BlockArg::Value(zero)],
+            walk,
+            &[BlockArg::Value(parent)],
+        );
         self.b.seal_block(walk);
         self.b.seal_block(done);
         self.b.switch_to_block(done);
