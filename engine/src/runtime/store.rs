@@ -400,6 +400,14 @@ impl Store {
                         }
                         Ok(stack.split_off(stack.len() - n))
                     };
+                    // An array past the heap limit is refused before its
+                    // elements are made.
+                    let too_big = |n: usize, st: &super::gc::Storage| -> Result<()> {
+                        if n.saturating_mul(st.slots() as usize * 8) > super::gc::GC_HEAP_LIMIT {
+                            return Err(Error::instantiate("GC heap exhausted"));
+                        }
+                        Ok(())
+                    };
                     let slots = match (*op, &*layout) {
                         (ConstOp::StructNew(_), super::gc::GcLayout::Struct { fields, .. }) => {
                             let mut out = Vec::new();
@@ -419,6 +427,7 @@ impl Store {
                         (ConstOp::ArrayNew(_), super::gc::GcLayout::Array(st)) => {
                             let v = pop(2)?;
                             let n = v[1].as_i32().unwrap_or(0) as u32 as usize;
+                            too_big(n, st)?;
                             let mut one = Vec::new();
                             to_slots(v[0], &mut one);
                             one[0] = st.wrap(one[0]);
@@ -426,6 +435,7 @@ impl Store {
                         }
                         (ConstOp::ArrayNewDefault(_), super::gc::GcLayout::Array(st)) => {
                             let n = pop(1)?[0].as_i32().unwrap_or(0) as u32 as usize;
+                            too_big(n, st)?;
                             vec![0; n * st.slots() as usize]
                         }
                         (ConstOp::ArrayNewFixed(_, n), super::gc::GcLayout::Array(st)) => {
