@@ -40,8 +40,8 @@ use std::time::{Duration, Instant};
 
 use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{
-    AfterInterrupt, BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, JitStop, OptLevel,
-    PauseHandle,
+    AfterInterrupt, BreakFlags, CompiledModule, DebugHook, JitEngine, JitFrame, JitStop,
+    NativeCall, OptLevel, PauseHandle,
 };
 use wdb_engine::runtime::{Store, StoreConfig};
 use wdb_engine::value::FuncAddr;
@@ -68,6 +68,9 @@ enum JitMsg {
         /// A watchpoint (`PauseReason::Watchpoint`), or `None`: an interrupt.
         reason: Option<PauseReason>,
     },
+    /// A call the session had made as native code (`next` over a call in
+    /// an interpreted function: [`Session::jit_native_call`]) ended.
+    NativeReturned { store: Store, outcome: RunOutcome },
     /// The whole call ended.
     Done {
         store: Store,
@@ -87,6 +90,22 @@ struct Resume {
     /// Answering an interrupt whose call the interpreter took over:
     /// `Returned` holds that call's results.
     took_over: bool,
+    /// Not an answer yet: make this call as native code first, and report
+    /// it with `NativeReturned` (then the session answers again).
+    native: Option<NativeCall>,
+}
+
+/// An interpreted function waiting for a call that runs as native code
+/// ([`Session::jit_native_call`]), with the JIT frames below it.
+struct NativeLevel {
+    exec: Execution,
+    /// Its frames as `bt` shows them, innermost at the call.
+    frames: Vec<FrameInfo>,
+    below: Vec<JitFrame>,
+    took_over: bool,
+    /// A stop inside the call was shown meanwhile: when it returns, the
+    /// waiting function runs on (`continue`) rather than stopping there.
+    run_on: bool,
 }
 
 /// A JIT run in progress, suspended in the debug hook.
@@ -111,6 +130,8 @@ pub(super) struct JitRun {
     /// Breakpoint numbers of the run's watch list (`RunControl::watch` as
     /// the run started: JIT code keeps it for the whole run).
     watch_numbers: Vec<u32>,
+    /// Interpreted functions waiting for native calls, innermost last.
+    levels: Vec<NativeLevel>,
 }
 
 /// AOT code has no interrupt checks that can resume: at the interrupt flag
@@ -204,6 +225,8 @@ pub(super) struct JitPause {
 struct ChannelHook {
     tx: Sender<JitMsg>,
     rx: Receiver<Resume>,
+    /// A native call the session asked for, for the engine to make.
+    native: Option<NativeCall>,
 }
 
 impl DebugHook for ChannelHook {
@@ -268,6 +291,20 @@ impl DebugHook for ChannelHook {
             (other, _) => AfterInterrupt::Unwind(other),
         }
     }
+
+    fn native_call(&mut self) -> Option<NativeCall> {
+        self.native.take()
+    }
+
+    fn native_returned(
+        &mut self,
+        store: &mut Store,
+        outcome: RunOutcome,
+        flags: &mut BreakFlags<'_>,
+    ) -> (RunOutcome, bool) {
+        let s = std::mem::replace(store, Store::new(StoreConfig::default()));
+        self.exchange(store, JitMsg::NativeReturned { store: s, outcome }, flags)
+    }
 }
 
 impl ChannelHook {
@@ -280,7 +317,10 @@ impl ChannelHook {
         flags: &mut BreakFlags<'_>,
     ) -> (RunOutcome, bool) {
         if let Err(e) = self.tx.send(msg) {
-            if let JitMsg::Enter { store: s, .. } | JitMsg::Interrupted { store: s, .. } = e.0 {
+            if let JitMsg::Enter { store: s, .. }
+            | JitMsg::Interrupted { store: s, .. }
+            | JitMsg::NativeReturned { store: s, .. } = e.0
+            {
                 *store = s;
             }
             return (RunOutcome::Paused(PauseReason::Interrupted), false);
@@ -288,6 +328,7 @@ impl ChannelHook {
         match self.rx.recv() {
             Ok(r) => {
                 *store = r.store;
+                self.native = r.native;
                 if r.all {
                     flags.set_all();
                 } else {
@@ -429,7 +470,11 @@ impl Session {
         let thread = std::thread::Builder::new()
             .name("wdb-jit-run".into())
             .spawn(move || {
-                let mut hook = ChannelHook { tx, rx };
+                let mut hook = ChannelHook {
+                    tx,
+                    rx,
+                    native: None,
+                };
                 let mut ctl = RunControl {
                     watch,
                     ..RunControl::default()
@@ -456,6 +501,7 @@ impl Session {
             watch_stores,
             watch_loads,
             watch_numbers,
+            levels: Vec::new(),
         });
         Ok((self.wait_jit()?, note))
     }
@@ -553,6 +599,46 @@ impl Session {
                 self.clear_interrupt();
                 Ok(Stop::At(StopReason::Interrupted))
             }
+            Ok(JitMsg::NativeReturned { store, outcome }) => {
+                let level = run.levels.pop().ok_or("a native call returned to no caller")?;
+                run.below = level.below;
+                run.took_over = level.took_over;
+                run.pause = None;
+                let module = self.module()?;
+                let rt = self.rt.as_mut().ok_or("not instantiated")?;
+                rt.store = store;
+                let mut exec = level.exec;
+                self.selected = 0;
+                match outcome {
+                    RunOutcome::Returned(values) => {
+                        exec.complete_call(&values);
+                        rt.exec = Some(exec);
+                        if level.run_on {
+                            self.run_to_stop(None)
+                        } else {
+                            Ok(Stop::At(StopReason::Step))
+                        }
+                    }
+                    RunOutcome::Trapped(mut t) => {
+                        // The waiting function's frames, then the JIT
+                        // frames below it add theirs.
+                        t.backtrace
+                            .extend(exec.frames(&rt.store).into_iter().map(|f| {
+                                wdb_engine::trap::BacktraceFrame {
+                                    func_index: f.func_index,
+                                    func_name: module.func_name(f.func_index).map(str::to_string),
+                                    code_offset: Some(f.code_offset),
+                                }
+                            }));
+                        rt.exec = Some(exec);
+                        Ok(Stop::Outcome(RunOutcome::Trapped(t)))
+                    }
+                    other => {
+                        rt.exec = Some(exec);
+                        Ok(Stop::Outcome(other))
+                    }
+                }
+            }
             Ok(JitMsg::Done {
                 store,
                 jit,
@@ -627,12 +713,117 @@ impl Session {
             breaks,
             all,
             took_over,
+            native: None,
         }) {
             rt.store = e.0.store;
             self.finish_jit_thread();
             return Err("the JIT thread is gone".into());
         }
         self.wait_jit()
+    }
+
+    /// Whether a call from an interpreted function may run as native code
+    /// ([`Session::jit_native_call`]): in a JIT run whose code serves every
+    /// watchpoint, in a module without GC objects (the interpreted frames
+    /// would not be roots for the JIT's collector) or exceptions (a throw
+    /// would not reach the interpreted handlers).
+    fn native_calls_ok(&self) -> bool {
+        let Some(run) = self.jit_run.as_ref() else {
+            return false;
+        };
+        let (stores, loads) = self.jit_watch_checks();
+        let Some(l) = self.loaded.as_ref() else {
+            return false;
+        };
+        (!stores || run.watch_stores)
+            && (!loads || run.watch_loads)
+            && !l.module.uses_gc_refs()
+            && l.module.tags.is_empty()
+            && self.rt.as_ref().is_some_and(|rt| !rt.ctl.needs_debug())
+    }
+
+    /// Under a JIT run, the call the interpreted function just entered
+    /// (`next`, `finish`, `until` run over it): run it as native code,
+    /// nested in the JIT run (breakpoints and watchpoints in it stop as in
+    /// any JIT code), with the caller waiting after its call op. `None`
+    /// when it cannot (see [`Session::native_calls_ok`]): the interpreter
+    /// runs it. `Some(Stop::At(Step))`: it returned, the caller stands
+    /// after the call.
+    pub(super) fn jit_native_call(&mut self) -> Res<Option<Stop>> {
+        if !self.native_calls_ok() {
+            return Ok(None);
+        }
+        let depth = (self.interp_depth() + self.jit_frames().len()).saturating_sub(1) as u32;
+        let breaks = self.jit_break_funcs();
+        // A callee with a breakpoint would come straight back to the
+        // interpreter: it runs there at once.
+        if self.top_frame().is_none_or(|f| breaks.contains(&f.func)) {
+            return Ok(None);
+        }
+        let rt = self.rt.as_mut().ok_or("not instantiated")?;
+        let Some(exec) = rt.exec.as_mut() else {
+            return Ok(None);
+        };
+        let Some((func, args)) = exec.take_entered_call(&rt.store) else {
+            return Ok(None);
+        };
+        let exec = rt.exec.take().expect("checked above");
+        let mut frames = exec.frames(&rt.store);
+        if let Some(f) = frames.first_mut()
+            && let Some(co) = rt.store.code_offset_from_pc(f.func, f.pc.saturating_sub(1))
+        {
+            f.code_offset = co;
+        }
+        for f in &mut frames {
+            f.locals.clear();
+        }
+        let store = std::mem::replace(&mut rt.store, Store::new(StoreConfig::default()));
+        let run = self.jit_run.as_mut().ok_or("no JIT run")?;
+        run.levels.push(NativeLevel {
+            exec,
+            frames,
+            below: std::mem::take(&mut run.below),
+            took_over: std::mem::take(&mut run.took_over),
+            run_on: false,
+        });
+        run.pause = None;
+        let n = run.levels.len();
+        if let Err(e) = run.to_jit.send(Resume {
+            store,
+            outcome: RunOutcome::Returned(Vec::new()),
+            breaks,
+            all: false,
+            took_over: false,
+            native: Some(NativeCall { func, args, depth }),
+        }) {
+            let rt = self.rt.as_mut().ok_or("not instantiated")?;
+            rt.store = e.0.store;
+            self.finish_jit_thread();
+            return Err("the JIT thread is gone".into());
+        }
+        let mut stop = self.wait_jit()?;
+        loop {
+            let Some(run) = self.jit_run.as_mut() else {
+                return Ok(Some(stop));
+            };
+            if run.levels.len() < n {
+                return Ok(Some(stop));
+            }
+            match stop {
+                // A function entered from the native call ended: back to it.
+                Stop::Outcome(
+                    o @ (RunOutcome::Returned(_)
+                    | RunOutcome::Trapped(_)
+                    | RunOutcome::Exited(_)
+                    | RunOutcome::OutOfFuel),
+                ) => stop = self.back_to_jit(o)?,
+                other => {
+                    // A stop inside the call: the user goes on from there.
+                    run.levels[n - 1].run_on = true;
+                    return Ok(Some(other));
+                }
+            }
+        }
     }
 
     /// Abandon a suspended JIT run (kill, restart, a new launch): its frames
@@ -677,23 +868,35 @@ impl Session {
             Some(p) => (&p.frames, p.locals.as_ref()),
             None => (&run.below, None),
         };
-        frames
-            .iter()
-            .enumerate()
-            .map(|(i, f)| FrameInfo {
+        let jit = |(i, f): (usize, &JitFrame)| FrameInfo {
+            func: f.func,
+            instance: f.instance,
+            func_index: f.func_index,
+            // Not an interpreted frame: it has no internal pc.
+            pc: 0,
+            code_offset: f.code_offset,
+            // A local that is not live shows as such (`not_live_locals`).
+            locals: match (i, locals) {
+                (0, Some(l)) => l.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut out: Vec<FrameInfo> = frames.iter().enumerate().map(jit).collect();
+        // Interpreted functions waiting for native calls, and the JIT
+        // frames below each (shown as JIT frames: their variables are not
+        // read from here).
+        for level in run.levels.iter().rev() {
+            out.extend(level.frames.iter().cloned());
+            out.extend(level.below.iter().map(|f| FrameInfo {
                 func: f.func,
                 instance: f.instance,
                 func_index: f.func_index,
-                // Not an interpreted frame: it has no internal pc.
                 pc: 0,
                 code_offset: f.code_offset,
-                // A local that is not live shows as such (`not_live_locals`).
-                locals: match (i, locals) {
-                    (0, Some(l)) => l.clone(),
-                    _ => Vec::new(),
-                },
-            })
-            .collect()
+                locals: Vec::new(),
+            }));
+        }
+        out
     }
 
     /// Which locals of frame `index` of `frames()` the JIT code kept no

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use wdb_engine::Value;
-use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
+use wdb_engine::interp::{
+    BreakCheck, Execution, FrameInfo, PauseReason, RunControl, RunOutcome,
+};
 use wdb_engine::module::ExternKind;
 use wdb_engine::runtime::InterruptHandle;
 use wdb_engine::value::FuncAddr;
@@ -448,6 +450,7 @@ impl Session {
     pub(super) fn run_to_stop(&mut self, internal: Option<InternalStop>) -> Res<Stop> {
         self.internal = internal;
         self.sync_breakpoints();
+        let depth_check = self.internal_depth_check();
         let stop = loop {
             let out = self.engine_run();
             match out {
@@ -459,6 +462,9 @@ impl Session {
                 other => break Stop::from_step(other),
             }
         };
+        if let (Some((func, pc)), Some(rt)) = (depth_check, self.rt.as_mut()) {
+            rt.store.take_break_check(func, pc);
+        }
         self.internal = None;
         match stop.breakpoint_number() {
             Some(n) => self.hide_at_breakpoint(n),
@@ -468,6 +474,36 @@ impl Session {
         // Hit counts persist once per command, not once per hit.
         let _ = self.save_state();
         Ok(stop)
+    }
+
+    /// The internal stop of this run (the return site of a call that
+    /// `next` or `finish` runs over) pauses only at its depth: the engine
+    /// passes the hits of deeper frames (recursion) without coming back
+    /// here. Not where a user breakpoint or another stop shares the
+    /// location (the session decides those hits). The location, to take
+    /// the check off after the run.
+    fn internal_depth_check(&mut self) -> Option<(FuncAddr, u32)> {
+        let s = self.internal.as_ref()?;
+        let (func, pc, max_depth) = (s.func, s.pc, s.max_depth);
+        if self.extra_stops.iter().any(|e| e.func == func && e.pc == pc) {
+            return None;
+        }
+        let rt = self.rt.as_mut()?;
+        for b in self.bps.iter() {
+            for (func_index, code_offset) in b.live_locations() {
+                let f = rt.store.instance_func(rt.inst, func_index);
+                if f == func && rt.store.pc_from_code_offset(f, code_offset) == Some(pc) {
+                    return None;
+                }
+            }
+        }
+        if rt.store.break_check(func, pc).is_some() {
+            return None;
+        }
+        rt.store
+            .set_break_check(func, pc, BreakCheck::at_depth(max_depth))
+            .ok()
+            .map(|()| (func, pc))
     }
 
     /// Decide whether a breakpoint pause is a user-visible stop.
@@ -569,9 +605,20 @@ impl Session {
     /// Run until the frame stack is back to `d` frames, at the return site
     /// of the call frame `d` is making.
     pub(super) fn run_until_depth(&mut self, d: usize) -> Res<Stop> {
+        // A call just entered from an interpreted function of a JIT run:
+        // the callee runs as native code.
+        if self.depth() == d + 1
+            && let Some(stop) = self.jit_native_call()?
+        {
+            return Ok(stop);
+        }
         let rt = self.rt.as_mut().expect("live");
-        let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
-        let caller = &frames[frames.len() - d];
+        let exec = rt.exec.as_ref().expect("live");
+        // Only the frame that waits for the call is looked at.
+        let caller = exec
+            .frames_upto(&rt.store, exec.depth() - d + 1)
+            .pop()
+            .expect("a frame at depth d");
         // The caller's own module (a component's frames are in several).
         let module = rt.store.instance_module(caller.instance).clone();
         let ret = disasm::next_instruction(&module, caller.code_offset)

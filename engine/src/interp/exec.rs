@@ -1170,6 +1170,7 @@ impl Execution {
                                 store,
                                 func,
                                 at as u32,
+                                self.frames.len(),
                                 slots,
                                 &code!().local_offsets,
                                 &mem.data,
@@ -1249,6 +1250,7 @@ impl Execution {
                                 store,
                                 func,
                                 here,
+                                self.frames.len(),
                                 slots,
                                 &code!().local_offsets,
                                 &mem.data,
@@ -2445,13 +2447,15 @@ impl Execution {
 
 /// A breakpoint hit at `pc` of `func`: when it has a check that says not
 /// to pause (its condition is false, or the hit is ignored), the original
-/// op to run instead. `slots` is the frame from its base.
+/// op to run instead. `depth` is the number of frames, `slots` the
+/// frame from its base.
 #[cold]
 #[inline(never)]
 fn pass_break_check(
     store: &mut Store,
     func: FuncAddr,
     pc: u32,
+    depth: usize,
     slots: &[u64],
     local_offsets: &[u32],
     memory: &[u8],
@@ -2464,6 +2468,9 @@ fn pass_break_check(
         ..
     } = store;
     let (check, orig) = break_checks.map.get_mut(&(func, pc))?;
+    if check.max_depth.is_some_and(|m| depth > m) {
+        return Some(*orig);
+    }
     let instance = match &funcs[func as usize].kind {
         FuncKind::Wasm { instance, .. } => &instances[instance.0 as usize],
         FuncKind::Host(_) => return None,

@@ -442,6 +442,46 @@ impl Execution {
         None
     }
 
+    /// Undo the call just entered (the innermost frame has not run an
+    /// instruction and has a caller), so that other code can run it: the
+    /// callee and its arguments. The caller stands after its call op,
+    /// waiting for the results ([`Execution::complete_call`]). `None`
+    /// when the innermost frame is not a call just entered.
+    pub fn take_entered_call(&mut self, store: &Store) -> Option<(FuncAddr, Vec<Value>)> {
+        let n = self.frames.len();
+        let top = *self.frames.last()?;
+        if n < 2 || top.pc != 0 || self.resume_bp.is_some() || self.pending_throw.is_some() {
+            return None;
+        }
+        let code = store.compiled(top.func)?;
+        let params = store.func_type(top.func).params();
+        let args = params
+            .iter()
+            .zip(&code.local_offsets)
+            .map(|(&t, &off)| {
+                let at = top.fp as usize + off as usize;
+                Value::from_slots(t, &self.stack[at..at + Value::slots(t)])
+            })
+            .collect();
+        self.frames.pop();
+        self.sp = top.fp as usize;
+        Some((top.func, args))
+    }
+
+    /// Push the results of the call [`Execution::take_entered_call`]
+    /// handed out: the caller goes on after its call op.
+    pub fn complete_call(&mut self, results: &[Value]) {
+        let need: usize = results.iter().map(|v| Value::slots(v.ty())).sum();
+        if self.sp + need > self.stack.len() {
+            self.stack.resize(self.sp + need, 0);
+        }
+        for v in results {
+            let k = Value::slots(v.ty());
+            v.to_slots(&mut self.stack[self.sp..self.sp + k]);
+            self.sp += k;
+        }
+    }
+
     /// How many frames there are (cheap: [`Execution::frames`] builds them all).
     pub fn depth(&self) -> usize {
         self.frames.len()

@@ -559,6 +559,10 @@ pub struct BreakCheck {
     pub counted: bool,
     /// The last evaluation's error, when it paused for one.
     pub error: Option<PredError>,
+    /// Pass over (without evaluating or counting) a hit more than this
+    /// many frames deep: the return site of a call that `next` or
+    /// `finish` runs over, which recursion reaches in deeper frames first.
+    pub max_depth: Option<usize>,
 }
 
 impl BreakCheck {
@@ -569,6 +573,15 @@ impl BreakCheck {
             hits: 0,
             counted: false,
             error: None,
+            max_depth: None,
+        }
+    }
+
+    /// A check that pauses only at a depth of at most `max_depth` frames.
+    pub fn at_depth(max_depth: usize) -> BreakCheck {
+        BreakCheck {
+            max_depth: Some(max_depth),
+            ..BreakCheck::new(None, 0)
         }
     }
 

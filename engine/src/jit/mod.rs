@@ -629,6 +629,93 @@ fn ensure_compiled(
 
 /// What an uncaught exception's trap says (the interpreter's words):
 /// `uncaught exception NAME(payload...)`.
+/// What a run (or a call nested in one: `vm::nested_call`) ended with,
+/// from its trap word: `returned` gives the results of a normal return;
+/// `run.frames` is the trap's backtrace.
+fn run_outcome(
+    trap: u32,
+    run: &mut RunCtx,
+    debug_outcome: Option<RunOutcome>,
+    store: &Store,
+    returned: impl FnOnce() -> Vec<Value>,
+) -> Result<RunOutcome> {
+    if trap == trap_word::MEMORY_OOB
+        && let Some(first) = run.frames.first_mut()
+    {
+        let m = store.instance_module(InstanceId(first.0));
+        first.2 = guard::faulting_access(m, first.1, first.2);
+    }
+    let backtrace = || {
+        run.frames
+            .iter()
+            .map(|&(inst, func_index, code_offset)| {
+                let m = store.instance_module(InstanceId(inst));
+                BacktraceFrame {
+                    func_index,
+                    func_name: m.func_name(func_index).map(str::to_string),
+                    code_offset: Some(code_offset),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let trapped = |code: TrapCode| {
+        let mut t = Trap::new(code);
+        t.backtrace = backtrace();
+        RunOutcome::Trapped(t)
+    };
+    Ok(match trap {
+        0 => RunOutcome::Returned(returned()),
+        trap_word::INTERRUPTED => RunOutcome::Paused(PauseReason::Interrupted),
+        trap_word::OUT_OF_FUEL => RunOutcome::OutOfFuel,
+        trap_word::EXIT => RunOutcome::Exited(run.exit_code),
+        trap_word::DEBUG_OUTCOME => match debug_outcome {
+            Some(RunOutcome::Trapped(mut t)) => {
+                t.backtrace.extend(backtrace());
+                RunOutcome::Trapped(t)
+            }
+            Some(o) => o,
+            None => return Err(jit_error("a debug outcome went missing")),
+        },
+        trap_word::HOST => {
+            let mut t = Trap::host(run.host_message.clone().unwrap_or_default());
+            t.backtrace = backtrace();
+            RunOutcome::Trapped(t)
+        }
+        trap_word::UNREACHABLE => trapped(TrapCode::Unreachable),
+        trap_word::DIV_ZERO => trapped(TrapCode::IntegerDivideByZero),
+        trap_word::OVERFLOW => trapped(TrapCode::IntegerOverflow),
+        trap_word::BAD_CONVERSION => trapped(TrapCode::InvalidConversionToInteger),
+        trap_word::MEMORY_OOB => trapped(TrapCode::MemoryOutOfBounds),
+        trap_word::TABLE_OOB => trapped(TrapCode::TableOutOfBounds),
+        trap_word::INDIRECT_MISMATCH => trapped(TrapCode::IndirectCallTypeMismatch),
+        trap_word::UNDEFINED_ELEMENT => trapped(TrapCode::UndefinedElement),
+        trap_word::UNINITIALIZED_ELEMENT => trapped(TrapCode::UninitializedElement),
+        trap_word::NULL_REFERENCE => trapped(TrapCode::NullReference),
+        trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
+        trap_word::NULL_EXN_REFERENCE => trapped(TrapCode::NullExceptionReference),
+        trap_word::NULL_FUNC_REFERENCE => trapped(TrapCode::NullFunctionReference),
+        trap_word::NULL_STRUCT_REFERENCE => trapped(TrapCode::NullStructReference),
+        trap_word::NULL_ARRAY_REFERENCE => trapped(TrapCode::NullArrayReference),
+        trap_word::NULL_I31_REFERENCE => trapped(TrapCode::NullI31Reference),
+        trap_word::ARRAY_OOB => trapped(TrapCode::ArrayOutOfBounds),
+        trap_word::CAST_FAILURE => trapped(TrapCode::CastFailure),
+        trap_word::GC_HEAP_EXHAUSTED => trapped(TrapCode::GcHeapExhausted),
+        trap_word::DATA_OOB => trapped(TrapCode::MemoryOutOfBounds),
+        trap_word::EXCEPTION => {
+            let mut t = Trap::new(TrapCode::UncaughtException);
+            t.backtrace = backtrace();
+            if let Some(exn) = run.exception {
+                t.exception = store.exception_info(exn);
+            }
+            if let Some(info) = &t.exception {
+                t.message = uncaught_message(info);
+            }
+            RunOutcome::Trapped(t)
+        }
+        other => return Err(jit_error(format!("unknown trap word {other}"))),
+    })
+}
+
 fn uncaught_message(info: &crate::trap::ExceptionInfo) -> String {
     let name = info
         .tag_name
@@ -731,6 +818,41 @@ pub trait DebugHook {
         let _ = reason;
         self.interrupted(store, stop, flags)
     }
+
+    /// A wasm call the hook wants made as native code before it answers
+    /// (`next` over a call in a function the hook interprets), asked after
+    /// each answer of `enter`, `interrupted` and `watched`. While there is
+    /// one, the engine makes it, nested in the run (its entries of flagged
+    /// functions come to this hook again), and reports it to
+    /// [`DebugHook::native_returned`], whose answer replaces the one given.
+    fn native_call(&mut self) -> Option<NativeCall> {
+        None
+    }
+
+    /// The call [`DebugHook::native_call`] asked for ended with `outcome`.
+    /// The answer is to the hook call that asked for it: for `enter`, the
+    /// outcome; for `interrupted` and `watched`, with `true` the interpreter
+    /// took the call over (`AfterInterrupt::TookOver`), else `Returned`
+    /// resumes and anything else unwinds.
+    fn native_returned(
+        &mut self,
+        store: &mut Store,
+        outcome: RunOutcome,
+        flags: &mut BreakFlags<'_>,
+    ) -> (RunOutcome, bool) {
+        let _ = (store, flags);
+        (outcome, false)
+    }
+}
+
+/// A call a [`DebugHook`] has the engine make as native code.
+#[derive(Debug, Clone)]
+pub struct NativeCall {
+    pub func: FuncAddr,
+    pub args: Vec<Value>,
+    /// The call depth it starts at (the frames below it, interpreted and
+    /// native), for the depth limit.
+    pub depth: u32,
 }
 
 /// What JIT code does after [`DebugHook::interrupted`].
@@ -1359,86 +1481,12 @@ impl JitEngine {
         }
 
         let trap = self.rt.trap;
-        if trap == trap_word::MEMORY_OOB
-            && let Some(first) = run.frames.first_mut()
-        {
-            let m = store.instance_module(InstanceId(first.0));
-            first.2 = guard::faulting_access(m, first.1, first.2);
-        }
-        let backtrace = || {
-            run.frames
+        run_outcome(trap, &mut run, debug_outcome, store, || {
+            ty.results()
                 .iter()
-                .map(|&(inst, func_index, code_offset)| {
-                    let m = store.instance_module(InstanceId(inst));
-                    BacktraceFrame {
-                        func_index,
-                        func_name: m.func_name(func_index).map(str::to_string),
-                        code_offset: Some(code_offset),
-                    }
-                })
-                .collect::<Vec<_>>()
-        };
-        let trapped = |code: TrapCode| {
-            let mut t = Trap::new(code);
-            t.backtrace = backtrace();
-            RunOutcome::Trapped(t)
-        };
-        Ok(match trap {
-            0 => RunOutcome::Returned(
-                ty.results()
-                    .iter()
-                    .zip(&slots)
-                    .map(|(t, s)| vm::slot_to_value(*t, *s))
-                    .collect(),
-            ),
-            trap_word::INTERRUPTED => RunOutcome::Paused(PauseReason::Interrupted),
-            trap_word::OUT_OF_FUEL => RunOutcome::OutOfFuel,
-            trap_word::EXIT => RunOutcome::Exited(run.exit_code),
-            trap_word::DEBUG_OUTCOME => match debug_outcome {
-                Some(RunOutcome::Trapped(mut t)) => {
-                    t.backtrace.extend(backtrace());
-                    RunOutcome::Trapped(t)
-                }
-                Some(o) => o,
-                None => return Err(jit_error("a debug outcome went missing")),
-            },
-            trap_word::HOST => {
-                let mut t = Trap::host(run.host_message.clone().unwrap_or_default());
-                t.backtrace = backtrace();
-                RunOutcome::Trapped(t)
-            }
-            trap_word::UNREACHABLE => trapped(TrapCode::Unreachable),
-            trap_word::DIV_ZERO => trapped(TrapCode::IntegerDivideByZero),
-            trap_word::OVERFLOW => trapped(TrapCode::IntegerOverflow),
-            trap_word::BAD_CONVERSION => trapped(TrapCode::InvalidConversionToInteger),
-            trap_word::MEMORY_OOB => trapped(TrapCode::MemoryOutOfBounds),
-            trap_word::TABLE_OOB => trapped(TrapCode::TableOutOfBounds),
-            trap_word::INDIRECT_MISMATCH => trapped(TrapCode::IndirectCallTypeMismatch),
-            trap_word::UNDEFINED_ELEMENT => trapped(TrapCode::UndefinedElement),
-            trap_word::UNINITIALIZED_ELEMENT => trapped(TrapCode::UninitializedElement),
-            trap_word::NULL_REFERENCE => trapped(TrapCode::NullReference),
-            trap_word::STACK_EXHAUSTED => trapped(TrapCode::CallStackExhausted),
-            trap_word::NULL_EXN_REFERENCE => trapped(TrapCode::NullExceptionReference),
-            trap_word::NULL_FUNC_REFERENCE => trapped(TrapCode::NullFunctionReference),
-            trap_word::NULL_STRUCT_REFERENCE => trapped(TrapCode::NullStructReference),
-            trap_word::NULL_ARRAY_REFERENCE => trapped(TrapCode::NullArrayReference),
-            trap_word::NULL_I31_REFERENCE => trapped(TrapCode::NullI31Reference),
-            trap_word::ARRAY_OOB => trapped(TrapCode::ArrayOutOfBounds),
-            trap_word::CAST_FAILURE => trapped(TrapCode::CastFailure),
-            trap_word::GC_HEAP_EXHAUSTED => trapped(TrapCode::GcHeapExhausted),
-            trap_word::DATA_OOB => trapped(TrapCode::MemoryOutOfBounds),
-            trap_word::EXCEPTION => {
-                let mut t = Trap::new(TrapCode::UncaughtException);
-                t.backtrace = backtrace();
-                if let Some(exn) = run.exception {
-                    t.exception = store.exception_info(exn);
-                }
-                if let Some(info) = &t.exception {
-                    t.message = uncaught_message(info);
-                }
-                RunOutcome::Trapped(t)
-            }
-            other => return Err(jit_error(format!("unknown trap word {other}"))),
+                .zip(&slots)
+                .map(|(t, s)| vm::slot_to_value(*t, *s))
+                .collect()
         })
     }
 

@@ -924,38 +924,37 @@ pub(crate) fn walk_frames(rt: &RtState, run: &RunCtx, store: &Store, fp: u64) ->
 }
 
 extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128, fp: u64) {
-    let mut c = cx(vmctx);
+    let c = cx(vmctx);
     let frames = walk_frames(c.rt, c.run, c.store, fp);
     let addr = c.store.instance(c.instance).funcs[func_index as usize];
     let ty = c.store.func_type(addr).clone();
     let (np, nr) = (ty.params().len(), ty.results().len());
     // SAFETY: generated code passes an area of max(params, results, 1) slots.
-    let area = unsafe { std::slice::from_raw_parts_mut(slots, np.max(nr).max(1)) };
-    let args: Vec<Value> = ty
-        .params()
+    let args: Vec<Value> = unsafe { std::slice::from_raw_parts(slots, np.max(nr).max(1)) }
         .iter()
-        .zip(area.iter())
-        .map(|(t, s)| slot_to_value(*t, *s))
+        .zip(ty.params())
+        .map(|(s, t)| slot_to_value(*t, *s))
         .collect();
     let Some(hook) = c.run.hook else {
         // Flags are only set with a hook; without one, say so as a trap.
         c.run.host_message = Some("a debug entry without a debug hook".into());
-        return c.trap(trap_word::HOST);
+        return c.rt.trap = trap_word::HOST;
     };
     // SAFETY: `hook` and `break_tables` point at data borrowed by the
     // `JitEngine::call_debug` frame below us, which outlives this call; no
     // other reference to them is live while generated code is stopped here.
-    let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
+    let (hook_ref, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
     let mut flags = super::BreakFlags { tables };
     // The hook's interpreter cannot read the JIT frames below it.
     c.store.gc.foreign_frames += 1;
-    let outcome = hook.enter(c.store, addr, &args, &frames, &mut flags);
+    let outcome = hook_ref.enter(c.store, addr, &args, &frames, &mut flags);
     // Saturating: a `kill` under the hook resets the store it runs on.
     c.store.gc.foreign_frames = c.store.gc.foreign_frames.saturating_sub(1);
-    // The interpreter may have grown a memory; the hook may have set or
-    // cleared break flags.
-    c.refresh_mems();
-    c.sync_patches();
+    after_hook(vmctx);
+    let outcome = native_calls(vmctx, hook).map_or(outcome, |(o, _)| o);
+    let mut c = cx(vmctx);
+    // SAFETY: as above; the nested calls (if any) have ended.
+    let area = unsafe { std::slice::from_raw_parts_mut(slots, np.max(nr).max(1)) };
     match outcome {
         crate::interp::RunOutcome::Returned(vals) => {
             for (s, v) in area.iter_mut().zip(&vals) {
@@ -967,9 +966,99 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
             // frames below add theirs while unwinding.
             c.run.frames.clear();
             c.run.debug_outcome = Some(other);
-            c.rt.trap = trap_word::DEBUG_OUTCOME;
+            c.trap(trap_word::DEBUG_OUTCOME);
         }
     }
+}
+
+/// After the debug hook returned: the interpreter may have grown a memory;
+/// the hook may have set or cleared break flags.
+fn after_hook(vmctx: *mut VmCtx) {
+    let mut c = cx(vmctx);
+    c.refresh_mems();
+    c.sync_patches();
+}
+
+/// Make the calls the hook asks for as native code
+/// ([`super::DebugHook::native_call`]), each nested in this run, until it
+/// answers without asking for one more: that last answer, or `None` when
+/// it asked for none.
+fn native_calls(
+    vmctx: *mut VmCtx,
+    hook: *mut (dyn super::DebugHook + 'static),
+) -> Option<(RunOutcome, bool)> {
+    let mut answer = None;
+    loop {
+        // SAFETY: as in `lc_enter_debug`; each reference ends before the
+        // nested call, which makes its own.
+        let Some(call) = (unsafe { &mut *hook }).native_call() else {
+            return answer;
+        };
+        let outcome = nested_call(vmctx, call);
+        let c = cx(vmctx);
+        // SAFETY: as in `lc_enter_debug`.
+        let (hook_ref, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
+        let mut flags = super::BreakFlags { tables };
+        c.store.gc.foreign_frames += 1;
+        answer = Some(hook_ref.native_returned(c.store, outcome, &mut flags));
+        c.store.gc.foreign_frames = c.store.gc.foreign_frames.saturating_sub(1);
+        after_hook(vmctx);
+    }
+}
+
+/// Call wasm function `call.func` as native code from a debug hook's
+/// libcall, on this thread and in this run (its code, break flags, hook
+/// and watched ranges), starting at depth `call.depth`. Generated code
+/// below us waits in the libcall; what the run state says about a trap is
+/// this call's, and is put back as it was afterwards.
+fn nested_call(vmctx: *mut VmCtx, call: super::NativeCall) -> RunOutcome {
+    let mut c = cx(vmctx);
+    let f = call.func;
+    if let Err(e) = c.ensure_compiled(f) {
+        return RunOutcome::Trapped(Trap::host(e.message));
+    }
+    let ty = c.store.func_type(f).clone();
+    // SAFETY: the engine's entry and wrapper vectors, alive for the run;
+    // `ensure_compiled` sized them for every store function.
+    let (wrapper, callee_vmctx) = unsafe {
+        (
+            (&*c.run.wrappers).get(f as usize).copied(),
+            (&*c.run.entries).get(f as usize).map(|e| e.vmctx),
+        )
+    };
+    let (Some(wrapper), Some(callee_vmctx)) = (wrapper, callee_vmctx) else {
+        return RunOutcome::Trapped(Trap::host("no native code for this call"));
+    };
+    if wrapper.is_null() || callee_vmctx.is_null() {
+        return RunOutcome::Trapped(Trap::host("no native code for this call"));
+    }
+    let mut slots: Vec<u128> = vec![0; call.args.len().max(ty.results().len()).max(1)];
+    for (s, a) in slots.iter_mut().zip(&call.args) {
+        *s = value_to_slot(a);
+    }
+    let saved_depth = std::mem::replace(&mut c.rt.depth, call.depth);
+    let saved_frames = std::mem::take(&mut c.run.frames);
+    let saved_trap = std::mem::replace(&mut c.rt.trap, 0);
+    enter(&Entry {
+        wrapper,
+        vmctx: callee_vmctx,
+        slots: slots.as_mut_ptr(),
+    });
+    let c = cx(vmctx);
+    let trap = std::mem::replace(&mut c.rt.trap, saved_trap);
+    c.rt.depth = saved_depth;
+    let debug_outcome = c.run.debug_outcome.take();
+    let outcome = super::run_outcome(trap, c.run, debug_outcome, c.store, || {
+        ty.results()
+            .iter()
+            .zip(&slots)
+            .map(|(t, s)| slot_to_value(*t, *s))
+            .collect()
+    });
+    c.run.frames = saved_frames;
+    c.run.exception = None;
+    c.run.host_message = None;
+    outcome.unwrap_or_else(|e| RunOutcome::Trapped(Trap::host(e.message)))
 }
 
 /// The interrupt flag was seen at `code_offset` of `func_index`, whose
@@ -995,8 +1084,8 @@ fn pause_in_jit(
     area: *const u128,
     reason: Option<crate::interp::PauseReason>,
 ) -> u32 {
-    let mut c = cx(vmctx);
-    let Some(hook) = c.run.hook else {
+    let c = cx(vmctx);
+    let Some(hook_ptr) = c.run.hook else {
         c.run.frames.clear();
         c.rt.trap = trap_word::INTERRUPTED;
         return 1;
@@ -1032,7 +1121,7 @@ fn pause_in_jit(
     }];
     frames.extend(walk_frames(c.rt, c.run, c.store, fp));
     // SAFETY: as in `lc_enter_debug`.
-    let (hook, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
+    let (hook, tables) = unsafe { (&mut *hook_ptr, &mut *c.run.break_tables) };
     let mut flags = super::BreakFlags { tables };
     let takeover = c.rt.interrupt_site >> 62 & 1 != 0;
     let stop = JitStop {
@@ -1047,8 +1136,15 @@ fn pause_in_jit(
     };
     // Saturating: a `kill` under the hook resets the store it runs on.
     c.store.gc.foreign_frames = c.store.gc.foreign_frames.saturating_sub(1);
-    c.refresh_mems();
-    c.sync_patches();
+    after_hook(vmctx);
+    // Native calls asked for: the last answer replaces this one.
+    let outcome = match native_calls(vmctx, hook_ptr) {
+        None => outcome,
+        Some((o, true)) => super::AfterInterrupt::TookOver(o),
+        Some((RunOutcome::Returned(_), false)) => super::AfterInterrupt::Resume,
+        Some((o, false)) => super::AfterInterrupt::Unwind(o),
+    };
+    let c = cx(vmctx);
     match outcome {
         super::AfterInterrupt::Resume => 0,
         super::AfterInterrupt::TookOver(RunOutcome::Returned(values)) if takeover => {

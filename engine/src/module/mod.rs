@@ -294,6 +294,11 @@ impl Module {
             .and_then(|i| self.bodies.get(i as usize))
     }
 
+    /// Whether code of this module can hold GC objects (see the field).
+    pub fn uses_gc_refs(&self) -> bool {
+        self.uses_gc_refs
+    }
+
     /// A name for a function: the name section's, else an export's, else `None`.
     pub fn func_name(&self, func_index: u32) -> Option<&str> {
         if let Some(n) = self.names.functions.get(&func_index) {
