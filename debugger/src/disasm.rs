@@ -146,6 +146,33 @@ pub fn next_instruction(module: &Module, code_offset: u32) -> Option<u32> {
     (next < body.range.end).then(|| module.code_offset_from_module_offset(next))
 }
 
+/// The `code_offset`s of the calls a defined function makes and returns
+/// from (`call`, `call_indirect`, `call_ref`; not the tail calls).
+pub fn call_sites(module: &Module, func_index: u32) -> Vec<u32> {
+    let Some(body) = module.body(func_index) else {
+        return Vec::new();
+    };
+    let reader =
+        wasmparser::BinaryReader::new(&module.bytes[body.range.clone()], body.range.start as u64);
+    let Ok(mut ops) = wasmparser::FunctionBody::new(reader).get_operators_reader() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while !ops.eof() {
+        let at = ops.original_position();
+        match ops.read() {
+            Ok(
+                wasmparser::Operator::Call { .. }
+                | wasmparser::Operator::CallIndirect { .. }
+                | wasmparser::Operator::CallRef { .. },
+            ) => out.push(module.code_offset_from_module_offset(at as usize)),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    out
+}
+
 /// The `code_offset` of a defined function's first instruction (after its locals).
 pub fn first_instruction(module: &Module, func_index: u32) -> Option<u32> {
     let body = module.body(func_index)?;

@@ -600,7 +600,10 @@ impl Session {
                 Ok(Stop::At(StopReason::Interrupted))
             }
             Ok(JitMsg::NativeReturned { store, outcome }) => {
-                let level = run.levels.pop().ok_or("a native call returned to no caller")?;
+                let level = run
+                    .levels
+                    .pop()
+                    .ok_or("a native call returned to no caller")?;
                 run.below = level.below;
                 run.took_over = level.took_over;
                 run.pause = None;
@@ -826,6 +829,100 @@ impl Session {
         }
     }
 
+    /// `run_to_stop(internal)`, but under a JIT run every call that the
+    /// interpreted frames make (those there are now, not deeper ones) runs
+    /// as native code, as `next` makes it ([`Session::jit_native_call`]):
+    /// each call site of their functions is a stop, which the engine
+    /// passes in deeper frames. `finish`, `until` and `advance` run so.
+    pub(super) fn run_to_stop_calls_native(&mut self, internal: Option<InternalStop>) -> Res<Stop> {
+        if !self.native_calls_ok() {
+            return self.run_to_stop(internal);
+        }
+        let module = self.module()?;
+        let d = self.depth();
+        let rt = self.rt.as_mut().ok_or("not instantiated")?;
+        let Some(exec) = rt.exec.as_ref() else {
+            return self.run_to_stop(internal);
+        };
+        let mut funcs = exec.frame_funcs();
+        funcs.sort_unstable();
+        funcs.dedup();
+        let mut calls = HashSet::new();
+        for f in funcs {
+            let Some((_, index)) = rt.store.func_origin(f) else {
+                continue;
+            };
+            for co in crate::disasm::call_sites(&module, index) {
+                if let Some(pc) = rt.store.pc_from_code_offset(f, co) {
+                    calls.insert((f, pc));
+                }
+            }
+        }
+        let user_stops = std::mem::take(&mut self.extra_stops);
+        let call_stops: Vec<InternalStop> = calls
+            .iter()
+            .filter(|&&(func, pc)| {
+                !internal.is_some_and(|s| s.func == func && s.pc == pc)
+                    && !user_stops.iter().any(|s| s.func == func && s.pc == pc)
+            })
+            .map(|&(func, pc)| InternalStop {
+                func,
+                pc,
+                max_depth: d,
+            })
+            .collect();
+        let checked: Vec<InternalStop> = call_stops
+            .iter()
+            .copied()
+            .filter(|&s| self.depth_check(s))
+            .collect();
+        self.extra_stops = user_stops.clone();
+        self.extra_stops.extend(call_stops.iter().copied());
+        let result = loop {
+            let stop = match self.run_to_stop(internal) {
+                Ok(s) => s,
+                Err(e) => break Err(e),
+            };
+            let Stop::At(StopReason::Location) = stop else {
+                break Ok(stop);
+            };
+            let (Some(top), depth) = (self.top_frame(), self.depth()) else {
+                break Ok(stop);
+            };
+            let here =
+                |s: &InternalStop| s.func == top.func && s.pc == top.pc && depth <= s.max_depth;
+            if internal.as_ref().is_some_and(here)
+                || user_stops.iter().any(here)
+                || !call_stops.iter().any(here)
+            {
+                break Ok(stop);
+            }
+            // At a call: into it, and over it as native code.
+            match self.engine_step() {
+                RunOutcome::Paused(PauseReason::Step) => {}
+                other => break Ok(Stop::from_step(other)),
+            }
+            if self.depth() > depth {
+                match self.jit_native_call() {
+                    Ok(Some(Stop::At(StopReason::Step)) | None) => {}
+                    Ok(Some(other)) => break Ok(other),
+                    Err(e) => break Err(e),
+                }
+            }
+            if self.interrupted() {
+                break Ok(Stop::At(StopReason::Interrupted));
+            }
+        };
+        if let Some(rt) = self.rt.as_mut() {
+            for s in checked {
+                rt.store.take_break_check(s.func, s.pc);
+            }
+        }
+        self.extra_stops = user_stops;
+        self.sync_breakpoints();
+        result
+    }
+
     /// Abandon a suspended JIT run (kill, restart, a new launch): its frames
     /// unwind, the engine (compiled code) is kept, the store stays here.
     pub(super) fn abandon_jit(&mut self) {
@@ -936,9 +1033,9 @@ impl Session {
     pub(super) fn finish_into_jit(&mut self) -> Res<FinishIntoJit> {
         let caller = match self.jit_run.as_ref().and_then(|r| r.below.first()) {
             Some(f) => *f,
-            None => return Ok(Err(self.run_to_stop(None)?)),
+            None => return Ok(Err(self.run_to_stop_calls_native(None)?)),
         };
-        let stop = self.run_to_stop(None)?;
+        let stop = self.run_to_stop_calls_native(None)?;
         let Stop::Outcome(RunOutcome::Returned(values)) = stop else {
             return Ok(Err(stop));
         };

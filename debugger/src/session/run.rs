@@ -5,9 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use wdb_engine::Value;
-use wdb_engine::interp::{
-    BreakCheck, Execution, FrameInfo, PauseReason, RunControl, RunOutcome,
-};
+use wdb_engine::interp::{BreakCheck, Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
 use wdb_engine::module::ExternKind;
 use wdb_engine::runtime::InterruptHandle;
 use wdb_engine::value::FuncAddr;
@@ -479,31 +477,40 @@ impl Session {
     /// The internal stop of this run (the return site of a call that
     /// `next` or `finish` runs over) pauses only at its depth: the engine
     /// passes the hits of deeper frames (recursion) without coming back
-    /// here. Not where a user breakpoint or another stop shares the
-    /// location (the session decides those hits). The location, to take
-    /// the check off after the run.
+    /// here. The location, to take the check off after the run.
     fn internal_depth_check(&mut self) -> Option<(FuncAddr, u32)> {
-        let s = self.internal.as_ref()?;
-        let (func, pc, max_depth) = (s.func, s.pc, s.max_depth);
-        if self.extra_stops.iter().any(|e| e.func == func && e.pc == pc) {
+        let s = self.internal?;
+        if self
+            .extra_stops
+            .iter()
+            .any(|e| e.func == s.func && e.pc == s.pc)
+        {
             return None;
         }
-        let rt = self.rt.as_mut()?;
+        self.depth_check(s).then_some((s.func, s.pc))
+    }
+
+    /// Have the engine pass the hits of stop `s` deeper than its depth
+    /// (`BreakCheck::at_depth`), unless a user breakpoint or a check
+    /// shares the location (the session then decides each hit): whether
+    /// it was attached.
+    pub(super) fn depth_check(&mut self, s: InternalStop) -> bool {
+        let Some(rt) = self.rt.as_mut() else {
+            return false;
+        };
         for b in self.bps.iter() {
             for (func_index, code_offset) in b.live_locations() {
                 let f = rt.store.instance_func(rt.inst, func_index);
-                if f == func && rt.store.pc_from_code_offset(f, code_offset) == Some(pc) {
-                    return None;
+                if f == s.func && rt.store.pc_from_code_offset(f, code_offset) == Some(s.pc) {
+                    return false;
                 }
             }
         }
-        if rt.store.break_check(func, pc).is_some() {
-            return None;
-        }
-        rt.store
-            .set_break_check(func, pc, BreakCheck::at_depth(max_depth))
-            .ok()
-            .map(|()| (func, pc))
+        rt.store.break_check(s.func, s.pc).is_none()
+            && rt
+                .store
+                .set_break_check(s.func, s.pc, BreakCheck::at_depth(s.max_depth))
+                .is_ok()
     }
 
     /// Decide whether a breakpoint pause is a user-visible stop.
@@ -630,7 +637,7 @@ impl Session {
                     pc,
                     max_depth: d,
                 };
-                let s = self.run_to_stop(Some(stop))?;
+                let s = self.run_to_stop_calls_native(Some(stop))?;
                 Ok(match s {
                     Stop::At(StopReason::Location) => Stop::At(StopReason::Step),
                     other => other,

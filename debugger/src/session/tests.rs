@@ -1038,3 +1038,72 @@ fn a_deep_trap_reports_every_frame_with_the_innermost_variables() {
     };
     assert_eq!(frames[depth - 1].args[0].value.text, "1000000");
 }
+
+/// `next` from `main` to the line that calls `arctan` (line 119).
+fn pi_at_arctan_call(mode: Mode) -> Session {
+    let mut s = pi_debug_session(mode);
+    set_break(&mut s, "main");
+    run(&mut s, Command::Run { args: None });
+    run(&mut s, Command::Delete(None));
+    for _ in 0..9 {
+        run(&mut s, Command::Next);
+    }
+    let ev = run(&mut s, Command::Frames);
+    let Some(Event::Frames { frames, .. }) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(
+        frames[0].source.as_ref().map(|l| l.line),
+        Some(119),
+        "{mode:?}"
+    );
+    s
+}
+
+#[test]
+fn jit_next_runs_the_call_as_native_code_and_stops_at_a_breakpoint_inside() {
+    // `next` over `arctan(pi, 5, term, tmp)` with a breakpoint in `div`,
+    // which arctan calls: both modes stop in div with arctan and main
+    // below it; under the JIT, arctan ran as native code (a JIT frame),
+    // and main waits for it.
+    for mode in [Mode::Interp, Mode::Jit] {
+        let mut s = pi_at_arctan_call(mode);
+        set_break(&mut s, "div");
+        let ev = run(&mut s, Command::Next);
+        assert_eq!(stopped(&ev).frame.func_name, "div", "{mode:?}");
+        let f = frames(&mut s);
+        let names: Vec<&str> = f.iter().take(3).map(|f| f.func_name.as_str()).collect();
+        assert_eq!(names, ["div", "arctan", "main"], "{mode:?}");
+        let jit: Vec<bool> = f.iter().take(3).map(|f| f.jit).collect();
+        assert_eq!(
+            jit,
+            [false, mode == Mode::Jit, mode == Mode::Jit],
+            "{mode:?}"
+        );
+        // main waits at its call of arctan.
+        assert_eq!(f[2].source.as_ref().map(|l| l.line), Some(119), "{mode:?}");
+        // Without the breakpoint, the program runs on to its end.
+        run(&mut s, Command::Delete(None));
+        let ev = run(&mut s, Command::Continue);
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::Exited { code: 0 })),
+            "{mode:?}: {ev:?}"
+        );
+    }
+}
+
+#[test]
+fn next_over_calls_stops_at_the_same_lines_in_every_mode() {
+    let lines = |mode: Mode| {
+        let mut s = pi_at_arctan_call(mode);
+        (0..6)
+            .map(|_| {
+                let ev = run(&mut s, Command::Next);
+                stopped(&ev).frame.source.as_ref().map(|l| l.line)
+            })
+            .collect::<Vec<_>>()
+    };
+    let interp = lines(Mode::Interp);
+    assert_eq!(interp[0], Some(120));
+    assert_eq!(interp, lines(Mode::Jit));
+}

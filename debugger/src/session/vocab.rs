@@ -152,7 +152,7 @@ impl Session {
         let module = self.module()?;
         let d = self.depth();
         let rt = self.rt.as_mut().expect("live");
-        let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
+        let frames = rt.exec.as_ref().expect("live").frames_upto(&rt.store, 2);
         let mut stops = Vec::new();
         for (fi, co) in kind.code_locations() {
             let func = rt.store.instance_func(rt.inst, fi);
@@ -181,7 +181,7 @@ impl Session {
         self.clear_interrupt();
         self.selected = 0;
         self.extra_stops = stops;
-        let stop = self.run_to_stop(None);
+        let stop = self.run_to_stop_calls_native(None);
         self.extra_stops.clear();
         self.sync_breakpoints();
         let mut events = vec![Event::Running];

@@ -450,7 +450,7 @@ impl Execution {
     pub fn take_entered_call(&mut self, store: &Store) -> Option<(FuncAddr, Vec<Value>)> {
         let n = self.frames.len();
         let top = *self.frames.last()?;
-        if n < 2 || top.pc != 0 || self.resume_bp.is_some() || self.pending_throw.is_some() {
+        if n < 2 || top.pc != 0 || self.resume_bp == Some((n, 0)) || self.pending_throw.is_some() {
             return None;
         }
         let code = store.compiled(top.func)?;
@@ -480,6 +480,11 @@ impl Execution {
             v.to_slots(&mut self.stack[self.sp..self.sp + k]);
             self.sp += k;
         }
+    }
+
+    /// The function of every frame, innermost first (cheap: no locals).
+    pub fn frame_funcs(&self) -> Vec<FuncAddr> {
+        self.frames.iter().rev().map(|f| f.func).collect()
     }
 
     /// How many frames there are (cheap: [`Execution::frames`] builds them all).
