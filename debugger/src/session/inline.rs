@@ -9,8 +9,11 @@
 //! frame, as gdb does, so that `step` enters the inlined call (without
 //! running anything) and `next` runs over all of it.
 
+use std::collections::HashMap;
+
 use wdb_engine::interp::{FrameInfo, PauseReason, RunOutcome};
 use wdb_engine::module::Module;
+use wdb_engine::value::FuncAddr;
 
 use super::{FrameCx, Res, Session, Stop, frame_view};
 use crate::api::{BreakLocation, SourceLoc, StopReason};
@@ -136,7 +139,7 @@ impl Session {
 
     /// The frames up to number `n` at least (all when there are fewer):
     /// only the wasm frames needed are looked up in the DWARF.
-    fn vframes_upto(&self, n: usize) -> Res<Vec<VFrame>> {
+    pub(super) fn vframes_upto(&self, n: usize) -> Res<Vec<VFrame>> {
         let l = self.loaded()?;
         // Each wasm frame is at least one frame the user sees.
         let (frames, total) = self.frames_upto(n.saturating_add(1))?;
@@ -154,6 +157,8 @@ impl Session {
         if let Some(c) = lower {
             out.push(plain(0, &frames[0], Some(c)));
         }
+        // Recursion repeats its call sites: the DWARF of each is read once.
+        let mut seen: HashMap<(FuncAddr, u32), Vec<VFrame>> = HashMap::new();
         for (i, f) in frames.iter().enumerate() {
             if out.len() > n {
                 break;
@@ -163,7 +168,18 @@ impl Session {
                 out.push(plain(i, f, None));
                 continue;
             }
-            out.extend(expand(&l.source, i, f, if i == 0 { hide } else { 0 }));
+            if i == 0 {
+                out.extend(expand(&l.source, i, f, hide));
+                continue;
+            }
+            let same = seen
+                .entry((f.func, f.code_offset))
+                .or_insert_with(|| expand(&l.source, i, f, 0));
+            out.extend(same.iter().map(|v| VFrame {
+                phys: i,
+                info: f.clone(),
+                ..v.clone()
+            }));
         }
         if let Some(c) = lift
             && frames.len() == total

@@ -309,16 +309,18 @@ impl Session {
     }
 
     pub(super) fn select_frame(&mut self, n: i64, relative: bool) -> Res<Vec<Event>> {
-        let frames = self.frame_views()?;
         let target = if relative {
             self.selected as i64 + n
         } else {
             n
         };
         if target < 0 {
+            let _ = self.vframes_upto(0)?;
             return Err("Bottom (innermost) frame selected; you cannot go down.".into());
         }
-        if target as usize >= frames.len() {
+        // Only the frames up to the target are looked at (a stop thousands
+        // of frames deep selects a frame at once).
+        if target as usize >= self.vframes_upto(target as usize)?.len() {
             return Err(if relative {
                 "Initial frame selected; you cannot go up.".into()
             } else {
@@ -326,10 +328,7 @@ impl Session {
             });
         }
         self.selected = target as usize;
-        let f = frames
-            .into_iter()
-            .nth(self.selected)
-            .expect("checked above");
+        let f = self.frame_view_at(self.selected)?;
         let instruction = self.selected_instruction_line(&f);
         let mut ev = vec![Event::FrameSelected(f)];
         if let Some(i) = instruction {

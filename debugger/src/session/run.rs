@@ -663,7 +663,7 @@ impl Session {
     /// when it landed in the caller, what to say about the finished function.
     pub(super) fn finish(&mut self, selected: usize) -> Res<(Stop, Option<FinishInfo>)> {
         let vframe = self
-            .vframes()?
+            .vframes_upto(selected)?
             .into_iter()
             .nth(selected)
             .ok_or("No frame selected.")?;
@@ -674,7 +674,11 @@ impl Session {
         let d = self.depth();
         let sel = vframe.phys.min(d.saturating_sub(1));
         let rt = self.rt.as_ref().expect("live");
-        let frames = rt.exec.as_ref().expect("live").frames(&rt.store);
+        let frames = rt
+            .exec
+            .as_ref()
+            .expect("live")
+            .frames_upto(&rt.store, sel + 1);
         let f = &frames[sel];
         // A component's other core modules have names of their own.
         let module = if f.instance == rt.inst {
