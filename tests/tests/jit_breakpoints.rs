@@ -232,3 +232,193 @@ fn a_function_compiled_during_the_run_stops_too() {
     assert_eq!(hook.calls[0].0, sq2);
     assert_eq!(hook.calls[0].2, vec![3], "called from sq2_indirect");
 }
+
+const NESTED: &str = r#"
+(module
+  (func $sq (export "sq") (param i32) (result i32)
+    (i32.mul (local.get 0) (local.get 0)))
+  (func $twice_sq (export "twice_sq") (param i32) (result i32)
+    (i32.add (call $sq (local.get 0)) (call $sq (local.get 0))))
+  (func $boom (export "boom") (param i32) (result i32)
+    unreachable)
+  (func (export "outer") (param i32) (result i32)
+    (i32.add (i32.const 1000) (call $twice_sq (local.get 0))))
+)
+"#;
+
+/// At the entry of a flagged function other than `sq`, asks for a native
+/// call instead of interpreting it: `call` (the function and its argument) as native code,
+/// nested in the run; answers with the native result plus one. Entries of
+/// flagged functions inside that call come back here (`sq`: answered 7).
+struct NativeCaller {
+    call: Option<(FuncAddr, i32)>,
+    sq: FuncAddr,
+    returned: Vec<RunOutcome>,
+    nested_entries: Vec<FuncAddr>,
+    frames_at_nested: Vec<Vec<u32>>,
+    depth: u32,
+}
+
+impl DebugHook for NativeCaller {
+    fn enter(
+        &mut self,
+        _store: &mut Store,
+        func: FuncAddr,
+        _args: &[Value],
+        frames: &[JitFrame],
+        _flags: &mut BreakFlags<'_>,
+    ) -> RunOutcome {
+        if func == self.sq {
+            self.nested_entries.push(func);
+            self.frames_at_nested
+                .push(frames.iter().map(|f| f.func_index).collect());
+            return RunOutcome::Returned(vec![Value::I32(7)]);
+        }
+        // The answer that follows the native call replaces this one.
+        RunOutcome::Returned(vec![Value::I32(-1)])
+    }
+
+    fn native_call(&mut self) -> Option<wdb_engine::jit::NativeCall> {
+        let (func, arg) = self.call.take()?;
+        Some(wdb_engine::jit::NativeCall {
+            func,
+            args: vec![Value::I32(arg)],
+            depth: self.depth,
+        })
+    }
+
+    fn native_returned(
+        &mut self,
+        _store: &mut Store,
+        outcome: RunOutcome,
+        _flags: &mut BreakFlags<'_>,
+    ) -> (RunOutcome, bool) {
+        self.returned.push(outcome.clone());
+        match outcome {
+            RunOutcome::Returned(v) => match v[..] {
+                [Value::I32(x)] => (RunOutcome::Returned(vec![Value::I32(x + 1)]), false),
+                _ => panic!("{v:?}"),
+            },
+            other => (other, false),
+        }
+    }
+}
+
+fn nested_setup(compiled: &MakeCode) -> (Store, InstanceId, JitEngine) {
+    let bytes = wat::parse_str(NESTED).expect("parses");
+    let module = Arc::new(Module::new(bytes).expect("valid"));
+    let mut engine = JitEngine::new(OptLevel::Speed);
+    let module = match compiled(module.clone()) {
+        Some(c) => {
+            let m = c.module().clone();
+            engine.add_compiled(Arc::new(c));
+            m
+        }
+        None => module,
+    };
+    let mut store = Store::new(StoreConfig::default());
+    let (inst, _) = store.instantiate(module, &[]).expect("instantiates");
+    (store, inst, engine)
+}
+
+#[test]
+fn a_hook_has_calls_made_as_native_code_nested_in_the_run() {
+    for (what, make) in every_kind_of_code() {
+        let (mut store, inst, mut engine) = nested_setup(&make);
+        let [outer, twice, sq, boom] =
+            ["outer", "twice_sq", "sq", "boom"].map(|n| export(&store, inst, n));
+        // twice_sq is flagged; its hook has sq(5) made natively: 25, + 1.
+        let mut hook = NativeCaller {
+            call: Some((sq, 5)),
+            sq,
+            returned: Vec::new(),
+            nested_entries: Vec::new(),
+            frames_at_nested: Vec::new(),
+            depth: 2,
+        };
+        let out = engine
+            .call_debug(
+                &mut store,
+                outer,
+                &[Value::I32(3)],
+                &mut RunControl::default(),
+                &HashSet::from([twice]),
+                &mut hook,
+            )
+            .expect("runs");
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(1026)]), "{what}");
+        assert_eq!(
+            hook.returned,
+            [RunOutcome::Returned(vec![Value::I32(25)])],
+            "{what}"
+        );
+        assert!(hook.nested_entries.is_empty(), "{what}");
+
+        // Flagged functions inside the native call come to the hook, nested:
+        // at outer's entry (flagged), twice_sq(4) natively, whose two calls
+        // of sq (flagged) answer 7: outer's answer is 7 + 7 + 1.
+        let mut hook = NativeCaller {
+            call: Some((twice, 4)),
+            sq,
+            returned: Vec::new(),
+            nested_entries: Vec::new(),
+            frames_at_nested: Vec::new(),
+            depth: 2,
+        };
+        let out = engine
+            .call_debug(
+                &mut store,
+                outer,
+                &[Value::I32(3)],
+                &mut RunControl::default(),
+                &HashSet::from([outer, sq]),
+                &mut hook,
+            )
+            .expect("runs");
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(15)]), "{what}");
+        assert_eq!(hook.nested_entries, [sq, sq], "{what}");
+        // The native frames of the nested call (twice_sq), not those below
+        // the hook's own function.
+        assert_eq!(hook.frames_at_nested, [vec![1], vec![1]], "{what}");
+
+        // A trap in the native call is its outcome (with its backtrace),
+        // handed to the hook, which here passes it on: the run ends with it.
+        let mut hook = NativeCaller {
+            call: Some((boom, 0)),
+            sq,
+            returned: Vec::new(),
+            nested_entries: Vec::new(),
+            frames_at_nested: Vec::new(),
+            depth: 2,
+        };
+        let out = engine
+            .call_debug(
+                &mut store,
+                outer,
+                &[Value::I32(3)],
+                &mut RunControl::default(),
+                &HashSet::from([twice]),
+                &mut hook,
+            )
+            .expect("runs");
+        let RunOutcome::Trapped(t) = &out else {
+            panic!("{what}: {out:?}")
+        };
+        let RunOutcome::Trapped(nested) = &hook.returned[0] else {
+            panic!("{what}: {:?}", hook.returned)
+        };
+        assert_eq!(nested.backtrace.len(), 1, "{what}: {nested:?}");
+        assert_eq!(nested.backtrace[0].func_index, 2, "{what}");
+        assert_eq!(t.code, nested.code, "{what}");
+        // The engine runs normally afterwards.
+        let out = engine
+            .call(
+                &mut store,
+                outer,
+                &[Value::I32(2)],
+                &mut RunControl::default(),
+            )
+            .expect("runs");
+        assert_eq!(out, RunOutcome::Returned(vec![Value::I32(1008)]), "{what}");
+    }
+}
