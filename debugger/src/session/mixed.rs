@@ -838,7 +838,6 @@ impl Session {
         if !self.native_calls_ok() {
             return self.run_to_stop(internal);
         }
-        let module = self.module()?;
         let d = self.depth();
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
         let Some(exec) = rt.exec.as_ref() else {
@@ -849,9 +848,10 @@ impl Session {
         funcs.dedup();
         let mut calls = HashSet::new();
         for f in funcs {
-            let Some((_, index)) = rt.store.func_origin(f) else {
+            let Some((inst, index)) = rt.store.func_origin(f) else {
                 continue;
             };
+            let module = rt.store.instance_module(inst).clone();
             for co in crate::disasm::call_sites(&module, index) {
                 if let Some(pc) = rt.store.pc_from_code_offset(f, co) {
                     calls.insert((f, pc));
