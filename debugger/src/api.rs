@@ -910,6 +910,9 @@ pub struct ModuleView {
     pub producers: Result<Vec<ProducerView>, String>,
     /// The first memory's initial size in bytes (None without a memory).
     pub memory_bytes: Option<u64>,
+    /// Every memory's initial size in bytes, by memory index (Wasm 3.0
+    /// modules may have several; the GUI's memory view picks one).
+    pub memories: Vec<u64>,
     /// For a component: its graph. `exports`, `functions`... then describe
     /// its main core module (the one with the program's code and DWARF).
     pub component: Option<ComponentGraphView>,

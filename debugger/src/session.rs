@@ -346,9 +346,26 @@ impl Session {
             Command::Watch { addr, len, kind } => {
                 // `watch total`, `watch p->next->val`: the object (DWARF), as
                 // gdb; `watch $l4`, `watch 0x1000`: the address computed.
-                let (a, len) = self.watch_target(&addr, len)?;
-                self.check_watch_range(a, len)?;
-                let bp = self.add_bp(BpKind::Watch { addr: a, len, kind }, false, None);
+                // `watch 1:0x100`: an address in memory 1.
+                let (memory, addr) = inspect::split_memory_index(&addr);
+                if let Some(i) = memory {
+                    let n = self.module()?.memories.len() as u32;
+                    if i >= n {
+                        return Err(inspect::no_memory(i, n));
+                    }
+                }
+                let (a, len) = self.watch_target(addr, len)?;
+                self.check_watch_range(memory, a, len)?;
+                let bp = self.add_bp(
+                    BpKind::Watch {
+                        memory,
+                        addr: a,
+                        len,
+                        kind,
+                    },
+                    false,
+                    None,
+                );
                 self.after_bp_change();
                 let mut events = vec![Event::BreakpointSet(bp)];
                 if let Some(note) = self.jit_watch_note() {

@@ -58,6 +58,13 @@ pub struct MemoryCache {
 }
 
 impl MemoryCache {
+    /// Forget every byte (another memory is shown).
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.previous.clear();
+        self.requested.clear();
+    }
+
     pub const CHUNK: u32 = 256;
 
     pub fn byte(&self, addr: u32) -> Option<u8> {
@@ -128,6 +135,9 @@ pub struct DebugState {
     pub stop_generation: u64,
     /// The live memory's size in bytes, from the last read (None before one).
     pub memory_size: Option<u64>,
+    /// The memory the memory view shows (a module index; Wasm 3.0 modules
+    /// may have several). Reads of other memories are not cached.
+    pub memory_index: u32,
     /// The source files DWARF names (empty without DWARF).
     pub source_files: Vec<String>,
     /// Source texts fetched so far, by DWARF file name.
@@ -301,7 +311,9 @@ impl DebugState {
                 .log
                 .push((LogKind::Info, format!("{number}: {expr} = {text}"))),
             // The memory view's 32-bit window (a 64-bit memory's first 4 GiB).
-            Event::Memory(view) if u32::try_from(view.addr).is_ok() => {
+            Event::Memory(view)
+                if u32::try_from(view.addr).is_ok() && view.memory == self.memory_index =>
+            {
                 self.memory_size = Some(view.memory_size);
                 let mut addr = view.addr as u32;
                 for chunk in view.bytes.chunks(MemoryCache::CHUNK as usize) {

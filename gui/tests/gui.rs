@@ -18,6 +18,10 @@ use wdb_gui::{Prefs, WdbApp};
 #[path = "gui/polish.rs"]
 mod polish;
 
+/// Issue 15: Wasm 3.0 values (GC structs and arrays) and several memories.
+#[path = "gui/wasm3.rs"]
+mod wasm3;
+
 fn fixture(name: &str) -> PathBuf {
     // Relative to the package (cargo's working directory for tests), so
     // the path shown in the window, and so the snapshot, is the same on

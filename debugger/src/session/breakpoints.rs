@@ -24,6 +24,9 @@ pub(super) enum BpKind {
         more: Vec<(u32, u32)>,
     },
     Watch {
+        /// The module's memory index (`watch 1:0x10`); `None`: the default
+        /// memory (exported `memory`, else memory 0).
+        memory: Option<u32>,
         addr: u32,
         len: u32,
         kind: WatchKind,
@@ -57,8 +60,14 @@ impl BpKind {
     fn saved_spec(&self) -> String {
         match self {
             BpKind::Code { spec, .. } => spec.to_string(),
-            BpKind::Watch { addr, len, kind } => format!(
-                "watch:{addr:#x}:{len}:{}",
+            BpKind::Watch {
+                memory,
+                addr,
+                len,
+                kind,
+            } => format!(
+                "watch:{}{addr:#x}:{len}:{}",
+                memory.map_or(String::new(), |m| format!("{m}:")),
                 match kind {
                     WatchKind::Read => "r",
                     WatchKind::Access => "a",
@@ -79,15 +88,24 @@ impl BpKind {
     fn from_saved_spec(spec: &str) -> Option<Res<BpKind>> {
         if let Some(w) = spec.strip_prefix("watch:") {
             let parts: Vec<&str> = w.split(':').collect();
-            Some(match parts.as_slice() {
-                [a, l, k] => {
+            let (memory, parts) = match parts.as_slice() {
+                [m, rest @ ..] if rest.len() == 3 => (parse_u32(m).map(Some), rest),
+                all => (Some(None), all),
+            };
+            Some(match (memory, parts) {
+                (Some(memory), [a, l, k]) => {
                     let kind = match *k {
                         "r" => WatchKind::Read,
                         "a" => WatchKind::Access,
                         _ => WatchKind::Write,
                     };
                     match (parse_u32(a), parse_u32(l)) {
-                        (Some(addr), Some(len)) => Ok(BpKind::Watch { addr, len, kind }),
+                        (Some(addr), Some(len)) => Ok(BpKind::Watch {
+                            memory,
+                            addr,
+                            len,
+                            kind,
+                        }),
                         _ => Err("bad watchpoint".to_string()),
                     }
                 }
@@ -640,13 +658,22 @@ impl Session {
                 module.as_ref().map(|m| m.display_func_name(*func_index)),
                 Some(*code_offset),
             ),
-            BpKind::Watch { addr, len, kind } => (
+            BpKind::Watch {
+                memory,
+                addr,
+                len,
+                kind,
+            } => (
                 match kind {
                     WatchKind::Write => BreakpointKind::Watchpoint,
                     WatchKind::Read => BreakpointKind::ReadWatchpoint,
                     WatchKind::Access => BreakpointKind::AccessWatchpoint,
                 },
-                format!("{addr:#x} ({len} byte{})", if *len == 1 { "" } else { "s" }),
+                format!(
+                    "{}{addr:#x} ({len} byte{})",
+                    memory.map_or(String::new(), |m| format!("{m}:")),
+                    if *len == 1 { "" } else { "s" }
+                ),
                 None,
                 None,
             ),
@@ -749,21 +776,35 @@ impl Session {
         };
         rt.ctl.catch_throw = catches(false);
         rt.ctl.catch_catch = catches(true);
-        let mem = rt.store.instance_memory(rt.inst);
+        let default_mem = rt.store.instance_memory(rt.inst);
+        let memories = rt.store.instance_module(rt.inst).memories.len() as u32;
         rt.ctl.watch.clear();
         rt.watch_numbers.clear();
-        if let Some(memory) = mem {
-            for b in &self.bps {
-                if let (true, BpKind::Watch { addr, len, kind }) = (b.enabled, &b.kind) {
-                    rt.ctl.watch.push(WatchRange {
-                        memory,
-                        addr: *addr,
-                        len: *len,
-                        on_read: *kind != WatchKind::Write,
-                        on_write: *kind != WatchKind::Read,
-                    });
-                    rt.watch_numbers.push(b.number);
-                }
+        for b in &self.bps {
+            if let (
+                true,
+                BpKind::Watch {
+                    memory,
+                    addr,
+                    len,
+                    kind,
+                },
+            ) = (b.enabled, &b.kind)
+            {
+                let memory = match memory {
+                    Some(i) if *i < memories => Some(rt.store.instance_memory_at(rt.inst, *i)),
+                    Some(_) => None,
+                    None => default_mem,
+                };
+                let Some(memory) = memory else { continue };
+                rt.ctl.watch.push(WatchRange {
+                    memory,
+                    addr: *addr,
+                    len: *len,
+                    on_read: *kind != WatchKind::Write,
+                    on_write: *kind != WatchKind::Read,
+                });
+                rt.watch_numbers.push(b.number);
             }
         }
         self.sync_break_checks();

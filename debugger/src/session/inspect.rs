@@ -423,16 +423,7 @@ impl Session {
                 (a, i)
             }
             Some(i) if i < n => (rt.store.instance_memory_at(rt.inst, i), i),
-            Some(i) => {
-                return Err(match n {
-                    0 => format!("No memory {i}: the module has no memory."),
-                    1 => format!("No memory {i}: the module has 1 memory (0)."),
-                    _ => format!(
-                        "No memory {i}: the module has {n} memories (0 to {}).",
-                        n - 1
-                    ),
-                });
-            }
+            Some(i) => return Err(no_memory(i, n)),
         };
         Ok((addr, index, rt.store.memory_type(addr).memory64))
     }
@@ -710,4 +701,16 @@ pub(super) fn split_memory_index(text: &str) -> (Option<u32>, &str) {
         return (Some(i), &t[digits + 1..]);
     }
     (None, text)
+}
+
+/// Why memory `i` of a module with `n` memories does not exist.
+pub(super) fn no_memory(i: u32, n: u32) -> String {
+    match n {
+        0 => format!("No memory {i}: the module has no memory."),
+        1 => format!("No memory {i}: the module has 1 memory (0)."),
+        _ => format!(
+            "No memory {i}: the module has {n} memories (0 to {}).",
+            n - 1
+        ),
+    }
 }

@@ -200,6 +200,11 @@ pub fn module_view(path: &Path, m: &Module, has_dwarf: bool) -> ModuleView {
         entry: None,
         producers: producers(m),
         memory_bytes: m.memories.first().map(|t| t.initial.saturating_mul(65536)),
+        memories: m
+            .memories
+            .iter()
+            .map(|t| t.initial.saturating_mul(65536))
+            .collect(),
         component: None,
     }
 }

@@ -609,11 +609,19 @@ impl Session {
 
     /// `watch ADDR LEN`: inside the memory as it is now (or will be at
     /// instantiation).
-    pub(super) fn check_watch_range(&self, addr: u32, len: u32) -> Res<()> {
+    pub(super) fn check_watch_range(&self, memory: Option<u32>, addr: u32, len: u32) -> Res<()> {
         let module = self.module()?;
-        let size = match self.memory() {
-            Ok((store, m)) => store.memory(m).len() as u64,
-            Err(_) => match module.memories.first() {
+        let live = match memory {
+            None => self.memory().map(|(store, m)| store.memory(m).len() as u64),
+            Some(_) => self.memory_at(memory).map(|(m, _, _)| {
+                self.rt
+                    .as_ref()
+                    .map_or(0, |rt| rt.store.memory(m).len() as u64)
+            }),
+        };
+        let size = match live {
+            Ok(n) => n,
+            Err(_) => match module.memories.get(memory.unwrap_or(0) as usize) {
                 Some(m) => m.initial * 65536,
                 None => return Err("The module has no memory to watch.".into()),
             },

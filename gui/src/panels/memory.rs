@@ -13,12 +13,31 @@ const ROW_HEIGHT: f32 = 16.0;
 
 pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState) -> Vec<Command> {
     let mut out = Vec::new();
+    let count = state.module.as_ref().map_or(0, |m| m.memories.len()) as u32;
+    if state.memory_index >= count.max(1) {
+        select_memory(state, 0);
+    }
+    if count > 1 {
+        memory_selector_ui(ui, state, count);
+    }
     let size = memory_size(state);
     if size == 0 {
         ui.weak("(this module has no linear memory)");
         return out;
     }
     let can_read = !matches!(state.run_state(), RunState::Running | RunState::NoModule);
+    // `x N:ADDR`: the worker reads the selected memory.
+    // With several memories, always by index (the default is the one
+    // exported as `memory`).
+    let mem = state.memory_index;
+    let prefixed = count > 1;
+    let at = move |a: u64| {
+        if prefixed {
+            format!("{mem}:{a:#x}")
+        } else {
+            format!("{a:#x}")
+        }
+    };
 
     ui.horizontal(|ui| {
         let l = ui.label("Go to:");
@@ -55,10 +74,11 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
         let (lo, hi) = selection(view);
         if ui
             .add_enabled(
-                can_read,
+                can_read && mem == 0,
                 egui::Button::new(format!("Watch {} byte(s)", hi - lo + 1)),
             )
             .on_hover_text("Stop when the selection is written (shift-click extends it)")
+            .on_disabled_hover_text("Watchpoints watch memory 0 only")
             .clicked()
         {
             out.push(Command::Watch {
@@ -80,7 +100,7 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
         }
         ui.label(format!("{} KiB", size / 1024));
     });
-    if let Some(cmd) = save_form_ui(ui, view, size, can_read) {
+    if let Some(cmd) = save_form_ui(ui, view, size, can_read, prefixed.then_some(mem)) {
         out.push(cmd);
     }
     ui.separator();
@@ -160,7 +180,7 @@ pub fn memory_ui(ui: &mut egui::Ui, state: &mut DebugState, view: &mut ViewState
                             && state.memory.requested.insert(base)
                         {
                             out.push(Command::ReadMemory {
-                                addr: format!("{base:#x}"),
+                                addr: at(u64::from(base)),
                                 format: ExamineFormat {
                                     count: MemoryCache::CHUNK,
                                     letter: 'x',
@@ -263,6 +283,7 @@ fn save_form_ui(
     view: &mut ViewState,
     size: u64,
     can_read: bool,
+    mem: Option<u32>,
 ) -> Option<Command> {
     let form = view.mem_save.as_mut()?;
     let mut command = None;
@@ -293,7 +314,10 @@ fn save_form_ui(
                 path: std::path::PathBuf::from(form.path.trim()),
             });
             command = Some(Command::ReadMemory {
-                addr: format!("{addr:#x}"),
+                addr: match mem {
+                    Some(m) => format!("{m}:{addr:#x}"),
+                    None => format!("{addr:#x}"),
+                },
                 format: ExamineFormat {
                     count: len,
                     letter: 'x',
@@ -398,11 +422,44 @@ fn c_string(mem: &MemoryCache, addr: u32) -> Option<String> {
 }
 
 /// The live memory's size from the last read (it follows `memory.grow`),
-/// else the module's initial size.
+/// else the selected memory's initial size.
 pub fn memory_size(state: &DebugState) -> u64 {
     state
         .memory_size
-        .or_else(|| state.module.as_ref().and_then(|m| m.memory_bytes))
+        .or_else(|| {
+            let m = state.module.as_ref()?;
+            m.memories
+                .get(state.memory_index as usize)
+                .copied()
+                .or(m.memory_bytes)
+        })
         .unwrap_or(0)
         .min(1 << 32)
+}
+
+/// Show memory `index`: its bytes are read afresh.
+pub fn select_memory(state: &mut DebugState, index: u32) {
+    if state.memory_index != index {
+        state.memory_index = index;
+        state.memory.clear();
+        state.memory_size = None;
+    }
+}
+
+/// "Memory: [memory 1]" for a module with several memories.
+fn memory_selector_ui(ui: &mut egui::Ui, state: &mut DebugState, count: u32) {
+    let mut chosen = state.memory_index;
+    ui.horizontal(|ui| {
+        let l = ui.label("Memory:");
+        egui::ComboBox::from_id_salt("memory_index")
+            .selected_text(format!("memory {chosen}"))
+            .show_ui(ui, |ui| {
+                for i in 0..count {
+                    ui.selectable_value(&mut chosen, i, format!("memory {i}"));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+    });
+    select_memory(state, chosen);
 }

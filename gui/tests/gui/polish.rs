@@ -9,7 +9,7 @@ use wdb_gui::prefs::{BottomTab, CentralTab};
 
 use super::*;
 
-fn set_breakpoint(h: &mut Harness<'static, WdbApp>, spec: &str) {
+pub(super) fn set_breakpoint(h: &mut Harness<'static, WdbApp>, spec: &str) {
     h.state_mut().send(Command::SetBreakpoint {
         spec: BreakSpec::parse(spec).expect("a valid location"),
         temporary: false,
@@ -45,7 +45,7 @@ fn drag(h: &mut Harness<'static, WdbApp>, from: Pos2, to: Pos2) {
 
 /// A primary click at `pos` (where no widget has an accessible label, such
 /// as a tree node's arrow).
-fn click_at(h: &mut Harness<'static, WdbApp>, pos: Pos2) {
+pub(super) fn click_at(h: &mut Harness<'static, WdbApp>, pos: Pos2) {
     h.hover_at(pos);
     h.run();
     for pressed in [true, false] {

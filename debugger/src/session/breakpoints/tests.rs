@@ -13,7 +13,12 @@ fn code(co: u32) -> BpKind {
 }
 
 fn watch(addr: u32, kind: WatchKind) -> BpKind {
-    BpKind::Watch { addr, len: 4, kind }
+    BpKind::Watch {
+        memory: None,
+        addr,
+        len: 4,
+        kind,
+    }
 }
 
 fn numbers(bps: &Breakpoints) -> Vec<u32> {
@@ -163,8 +168,19 @@ fn a_malformed_saved_watchpoint_is_refused() {
     assert!(matches!(
         BpKind::from_saved_spec("watch:16:2:x"),
         Some(Ok(BpKind::Watch {
+            memory: None,
             addr: 16,
             len: 2,
+            kind: WatchKind::Write
+        }))
+    ));
+    // A watchpoint on memory 1 keeps its memory index.
+    assert!(matches!(
+        BpKind::from_saved_spec("watch:1:0x10:4:w"),
+        Some(Ok(BpKind::Watch {
+            memory: Some(1),
+            addr: 16,
+            len: 4,
             kind: WatchKind::Write
         }))
     ));
