@@ -101,6 +101,8 @@ fn memory_view_picks_one_of_several_memories() {
     );
     // Memory 1 is 2 pages: 128 KiB.
     h.get_by_label("128 KiB");
+    // The Exports panel shows the call's time: not in the snapshot.
+    h.state_mut().prefs.left_tab = wdb_gui::prefs::LeftTab::Module;
     h.hover_at(Pos2::new(5.0, 5.0));
     h.run();
     h.snapshot("memory_selector");
