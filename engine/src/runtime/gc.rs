@@ -212,10 +212,13 @@ pub struct GcHeap {
     holes: Vec<(u64, u64)>,
     /// Bytes of the arena in use (its size), against [`GC_HEAP_LIMIT`].
     pub(crate) bytes: usize,
-    /// Bytes of free runs (and new arena) handed to allocation since the
-    /// last collection.
+    /// Bytes allocated since the last collection, up to the start of the
+    /// current free run (`region_start`; what is bumped past it counts too).
     since_gc: usize,
-    /// A collection is due when `since_gc` passes this.
+    /// Byte offset where the current free run started.
+    region_start: u64,
+    /// A collection is due when the bytes allocated since the last one
+    /// pass this.
     pub(crate) next_gc: usize,
     /// Bytes live after the last collection.
     live: usize,
@@ -243,6 +246,7 @@ impl Default for GcHeap {
             holes: Vec::new(),
             bytes: 0,
             since_gc: 0,
+            region_start: 0,
             next_gc: MIN_GC_BYTES,
             live: 0,
             parents: Vec::new(),
@@ -273,7 +277,34 @@ impl GcHeap {
 
     /// Whether a collection is due before the next allocation.
     pub fn wants_collection(&self, _size: usize) -> bool {
-        self.since_gc > self.next_gc
+        self.allocated() > self.next_gc
+    }
+
+    /// Bytes allocated since the last collection.
+    fn allocated(&self) -> usize {
+        self.since_gc + (self.ctl.cursor - self.region_start) as usize
+    }
+
+    /// Make `lo..hi` the current free run, at most as much of it as the
+    /// allocation left before the next collection (at least `size` and
+    /// 64 KiB), so generated code, which only checks at the end of a run,
+    /// collects on time; the rest stays a free run for later.
+    fn take_run(&mut self, lo: u64, hi: u64, size: u64) {
+        self.since_gc = self.allocated();
+        let budget = (self.next_gc.saturating_sub(self.since_gc) as u64)
+            .max(size)
+            .max(64 << 10)
+            .next_multiple_of(8);
+        let end = if hi - lo > budget {
+            self.fill(lo + budget, hi);
+            self.holes.push((lo + budget, hi));
+            lo + budget
+        } else {
+            hi
+        };
+        self.region_start = lo;
+        self.ctl.cursor = lo;
+        self.ctl.limit = end;
     }
 
     /// Record canonical type `id`'s supertype (types are interned in id
@@ -298,11 +329,7 @@ impl GcHeap {
             // Leave the rest of this run walkable, take the next one.
             self.fill(self.ctl.cursor, self.ctl.limit);
             match self.holes.pop() {
-                Some((lo, hi)) => {
-                    self.since_gc += (hi - lo) as usize;
-                    self.ctl.cursor = lo;
-                    self.ctl.limit = hi;
-                }
+                Some((lo, hi)) => self.take_run(lo, hi, size),
                 None => {
                     // Grow the arena by a chunk (or the object).
                     let lo = self.words.len().max(HEAP_START / 8);
@@ -320,9 +347,7 @@ impl GcHeap {
                         self.grow_to(lo + grow);
                     }
                     let hi = self.words.len() as u64 * 8;
-                    self.since_gc += hi as usize - lo * 8;
-                    self.ctl.cursor = lo as u64 * 8;
-                    self.ctl.limit = hi;
+                    self.take_run(lo as u64 * 8, hi, size);
                 }
             }
         }
@@ -505,6 +530,7 @@ impl GcHeap {
         self.fill(self.ctl.cursor, self.ctl.limit);
         self.ctl.cursor = 0;
         self.ctl.limit = 0;
+        self.region_start = 0;
         let mut marks = vec![0u64; self.words.len().div_ceil(64)];
         let mut work: Vec<u64> = Vec::new();
         let words = &self.words;
@@ -576,7 +602,7 @@ impl GcHeap {
 
     /// Give up this collection: ask again after as much allocation again.
     pub(crate) fn postpone(&mut self) {
-        self.next_gc = self.since_gc.saturating_mul(2).max(MIN_GC_BYTES);
+        self.next_gc = self.allocated().saturating_mul(2).max(MIN_GC_BYTES);
     }
 }
 
