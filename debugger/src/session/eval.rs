@@ -28,6 +28,20 @@ impl Session {
     /// Run `f` with an evaluation environment for the selected frame (or
     /// no frame: globals, literals, casts and memory still work).
     pub(super) fn with_env<T>(&self, f: impl FnOnce(&Env<'_>) -> T) -> Res<T> {
+        self.with_env_in(None, f)
+    }
+
+    /// [`Session::with_env`] with memory reads from memory `memory` (a
+    /// module index; `print 1:*(int *)0x10`).
+    pub(super) fn with_env_in<T>(
+        &self,
+        memory: Option<u32>,
+        f: impl FnOnce(&Env<'_>) -> T,
+    ) -> Res<T> {
+        let memory = match memory {
+            Some(i) => Some(self.memory_at(Some(i))?.0),
+            None => None,
+        };
         let module = self.module()?;
         let vf = self.rt.as_ref().and_then(|_| self.selected_vframe().ok());
         let phys = vf.as_ref().map_or(self.selected, |v| v.phys);
@@ -41,6 +55,7 @@ impl Session {
             frame,
             depth: phys,
             not_live: self.not_live_locals(phys),
+            memory,
         };
         let debug = self
             .loaded
@@ -60,7 +75,9 @@ impl Session {
 
     /// Evaluate `text` and show it in `format`: (history number, text).
     pub(super) fn print(&mut self, text: &str, format: Format) -> Res<(u32, String)> {
-        let (val, shown) = self.with_env(|env| -> Res<(Val, String)> {
+        // `print 1:*(i32 *)0x10`: the expression reads memory 1.
+        let (memory, text) = super::inspect::split_memory_index(text);
+        let (val, shown) = self.with_env_in(memory, |env| -> Res<(Val, String)> {
             let v = env.evaluate(text)?;
             let shown = env.show(&v, format);
             Ok((v.snapshot(env), shown))
@@ -422,7 +439,7 @@ impl crate::dwarf::FrameAccess for FrameCx<'_> {
 
     fn read_memory(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
         let rt = self.rt?;
-        let m = rt.store.instance_memory(rt.inst)?;
+        let m = self.memory.or_else(|| rt.store.instance_memory(rt.inst))?;
         let mem = rt.store.memory(m);
         let start = usize::try_from(addr).ok()?;
         mem.get(start..start.checked_add(len)?).map(<[u8]>::to_vec)

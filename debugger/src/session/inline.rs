@@ -241,6 +241,7 @@ impl Session {
             frame: Some(vf.info.clone()),
             depth: vf.phys,
             not_live: self.not_live_locals(vf.phys),
+            memory: None,
         };
         let mut v = frame_view(module, source, i, vf, &cx);
         v.jit = vf.phys >= self.interp_depth();

@@ -578,6 +578,9 @@ pub(super) struct FrameCx<'a> {
     pub(super) depth: usize,
     /// Locals JIT code kept no value for where it stopped (by index).
     pub(super) not_live: Vec<bool>,
+    /// The memory expressions read (store address; `print 1:EXPR`), else
+    /// the instance's default memory.
+    pub(super) memory: Option<u32>,
 }
 
 impl FrameCx<'_> {
