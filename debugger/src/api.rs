@@ -97,6 +97,14 @@ pub fn check_call_arg(ty: wdb_engine::ValType, text: &str) -> Result<(), String>
     }
 }
 
+/// Whether `text` is a WAVE value of component type `ty` (an argument of
+/// a component export's `call`), with the parser's reason when not.
+pub fn check_component_arg(ty: &wdb_engine::component::Ty, text: &str) -> Result<(), String> {
+    wdb_engine::component::wave::parse(text.trim(), ty)
+        .map(|_| ())
+        .map_err(|why| format!("not a {ty}: {why}"))
+}
+
 /// An unsigned number as [`wdb_engine::literal`] reads it.
 pub fn parse_u64(s: &str) -> Option<u64> {
     wdb_engine::literal::parse_uint(s)
@@ -933,6 +941,18 @@ pub struct ComponentGraphView {
     /// Functions the root component exports, with their types (`swap:
     /// func(p: point) -> point`); `iface#name` for an exported instance's.
     pub export_funcs: Vec<(String, String)>,
+    /// The same functions with typed parameters, for argument forms: a
+    /// WAVE text per parameter checks with `engine::component::wave::parse`.
+    pub funcs: Vec<ComponentFuncView>,
+}
+
+/// A component export a front end can call (`Command::Call` with
+/// `export` = `NAME(WAVE, ...)`).
+#[derive(Debug, Clone)]
+pub struct ComponentFuncView {
+    pub name: String,
+    pub params: Vec<(String, wdb_engine::component::Ty)>,
+    pub result: Option<wdb_engine::component::Ty>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -22,6 +22,10 @@ mod polish;
 #[path = "gui/wasm3.rs"]
 mod wasm3;
 
+/// Components (WASI 0.2): typed WAVE forms, the component graph.
+#[path = "gui/components.rs"]
+mod components;
+
 fn fixture(name: &str) -> PathBuf {
     // Relative to the package (cargo's working directory for tests), so
     // the path shown in the window, and so the snapshot, is the same on

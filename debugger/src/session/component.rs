@@ -725,7 +725,7 @@ fn parse_call(
         text.push(' ');
         text.push_str(a);
     }
-    let (name, wave_args) = if text.contains('(') {
+    let (name, wave_args) = if export.contains('(') {
         wave::split_call(&text)?
     } else {
         (export.to_string(), args.to_vec())
@@ -967,7 +967,12 @@ fn walk(
             if *k == wasmparser::ComponentExternalKind::Func
                 && let Some(t) = lifted_type(def, *i)
             {
-                g.export_funcs.push((n.clone(), t));
+                g.export_funcs.push((n.clone(), t.to_string()));
+                g.funcs.push(ComponentFuncView {
+                    name: n.clone(),
+                    params: t.params.clone(),
+                    result: t.result.clone(),
+                });
             }
         }
     }
@@ -1003,7 +1008,7 @@ fn walk(
 
 /// The type of function `index` of `def` when it is a `canon lift` (or an
 /// export of one).
-fn lifted_type(def: &ComponentDef, index: u32) -> Option<String> {
+fn lifted_type(def: &ComponentDef, index: u32) -> Option<component::FuncTy> {
     let mut funcs: Vec<&FuncDef> = Vec::new();
     for d in &def.defs {
         if let Def::Func(f) = d {
@@ -1013,7 +1018,7 @@ fn lifted_type(def: &ComponentDef, index: u32) -> Option<String> {
     let mut i = index;
     for _ in 0..funcs.len() {
         match funcs.get(i as usize)? {
-            FuncDef::Lift { ty, .. } => return Some(ty.to_string()),
+            FuncDef::Lift { ty, .. } => return Some(ty.clone()),
             FuncDef::Same(j) => i = *j,
             _ => return None,
         }

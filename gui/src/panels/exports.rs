@@ -46,6 +46,10 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                 }
             });
             ui.separator();
+            if let Some(g) = &module.component {
+                out.extend(component_exports_ui(ui, g, view, busy));
+                return;
+            }
             for export in module.exports.iter().filter(|e| e.kind == "func") {
                 let params = &export.params;
                 let inputs = view
@@ -134,5 +138,74 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                 }
             }
         });
+    out
+}
+
+/// A component's exports: one WAVE field per parameter, labelled with its
+/// name and type and checked as you type (`{x: 1, y: 2}`, `"text"`,
+/// `[1, 2]`, `some(3)`), Call, and the lifted result.
+fn component_exports_ui(
+    ui: &mut egui::Ui,
+    g: &wdb_debugger::api::ComponentGraphView,
+    view: &mut ViewState,
+    busy: bool,
+) -> Vec<Command> {
+    let mut out = Vec::new();
+    if g.funcs.is_empty() {
+        ui.weak("The component exports no functions to call (a command: use Run).");
+    }
+    for f in &g.funcs {
+        let inputs = view
+            .call_inputs
+            .entry(f.name.clone())
+            .or_insert_with(|| vec![String::new(); f.params.len()]);
+        ui.group(|ui| {
+            ui.set_min_width(ui.available_width());
+            ui.horizontal_wrapped(|ui| {
+                ui.strong(&f.name);
+                if let Some(r) = &f.result {
+                    ui.monospace(format!("-> {r}"));
+                }
+            });
+            let mut all_ok = true;
+            for (i, ((pname, ty), text)) in f.params.iter().zip(inputs.iter_mut()).enumerate() {
+                ui.horizontal_wrapped(|ui| {
+                    let label = ui.label(format!("{pname}: {ty}"));
+                    let check = wdb_debugger::api::check_component_arg(ty, text);
+                    all_ok &= check.is_ok();
+                    let show_error = check.is_err() && !text.is_empty();
+                    let mut edit = egui::TextEdit::singleline(text)
+                        .desired_width(160.0)
+                        .id_salt((&f.name, i));
+                    if show_error {
+                        edit = edit.text_color(ui.visuals().error_fg_color);
+                    }
+                    let r = ui.add(edit).labelled_by(label.id);
+                    if let Err(e) = check {
+                        r.on_hover_text(e);
+                    }
+                });
+            }
+            let call = ui.add_enabled(all_ok && !busy, egui::Button::new("Call"));
+            let call = if busy {
+                call.on_disabled_hover_text("a call is already running or paused")
+            } else {
+                call
+            };
+            if call.clicked() {
+                out.push(Command::Call {
+                    export: f.name.clone(),
+                    args: inputs.iter().map(|s| s.trim().to_string()).collect(),
+                });
+            }
+            if let Some(last) = view.history.iter().rev().find(|c| c.export == f.name) {
+                ui.label(format!(
+                    "= {}   ({:.3} ms)",
+                    last.outcome,
+                    last.elapsed.as_secs_f64() * 1e3
+                ));
+            }
+        });
+    }
     out
 }

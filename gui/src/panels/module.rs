@@ -29,6 +29,9 @@ pub fn module_ui(ui: &mut egui::Ui, state: &DebugState) {
                     ui.label(if m.has_dwarf { "present" } else { "absent" });
                     ui.end_row();
                 });
+            if let Some(g) = &m.component {
+                component_ui(ui, g);
+            }
             egui::CollapsingHeader::new(format!("Sections ({})", m.sections.len()))
                 .default_open(true)
                 .show(ui, |ui| {
@@ -86,4 +89,79 @@ pub fn module_ui(ui: &mut egui::Ui, state: &DebugState) {
                 }
             }
         });
+}
+
+/// A component's graph: its components with their imports and exports, the
+/// core modules (the main one, whose code and DWARF the other views show,
+/// marked) and the root's core instances with what each instantiates.
+fn component_ui(ui: &mut egui::Ui, g: &wdb_debugger::api::ComponentGraphView) {
+    egui::CollapsingHeader::new(format!(
+        "Component ({} core modules, {} core instances)",
+        g.core_modules.len(),
+        g.core_instances.len()
+    ))
+    .default_open(true)
+    .show(ui, |ui| {
+        for c in &g.components {
+            let indent = c.depth as f32 * 12.0;
+            ui.horizontal(|ui| {
+                ui.add_space(indent);
+                ui.strong(format!("component {}", c.name));
+            });
+            for (n, k) in &c.imports {
+                ui.horizontal(|ui| {
+                    ui.add_space(indent + 12.0);
+                    ui.monospace(format!("import {k} {n}"));
+                });
+            }
+            for (n, k) in &c.exports {
+                ui.horizontal(|ui| {
+                    ui.add_space(indent + 12.0);
+                    ui.monospace(format!("export {k} {n}"));
+                });
+            }
+        }
+        egui::Grid::new("core_modules")
+            .striped(true)
+            .num_columns(4)
+            .show(ui, |ui| {
+                for m in &g.core_modules {
+                    ui.monospace(format!("module {} {}", m.index, m.name));
+                    ui.label(format!("{} B", m.size));
+                    ui.label(format!("{} functions", m.functions));
+                    ui.label(if m.index == g.main_module {
+                        if m.has_dwarf {
+                            "main (code, DWARF)"
+                        } else {
+                            "main (code)"
+                        }
+                    } else {
+                        ""
+                    });
+                    ui.end_row();
+                }
+            });
+        egui::CollapsingHeader::new(format!("Core instances ({})", g.core_instances.len())).show(
+            ui,
+            |ui| {
+                for ci in &g.core_instances {
+                    let what = match ci.module {
+                        Some(m) => format!(
+                            "instantiate module {m} {}",
+                            g.core_modules.get(m).map_or("", |x| x.name.as_str())
+                        ),
+                        None => format!("{} exports", ci.exports.len()),
+                    };
+                    ui.monospace(format!("instance {} {}: {what}", ci.index, ci.name))
+                        .on_hover_text(ci.exports.join("\n"));
+                    for (name, from) in &ci.args {
+                        ui.horizontal(|ui| {
+                            ui.add_space(12.0);
+                            ui.monospace(format!("with {name} = instance {from}"));
+                        });
+                    }
+                }
+            },
+        );
+    });
 }
