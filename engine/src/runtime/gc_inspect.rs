@@ -163,6 +163,11 @@ impl Store {
             .get(obj.ty as usize)
             .and_then(|l| l.as_deref())
         {
+            // A stale reference may land on words that are not this
+            // layout's object: never index past what is there.
+            Some(GcLayout::Struct { slots, .. }) if (*slots as usize) > obj.slots.len() => {
+                return GcRefInfo::Dangling;
+            }
             Some(GcLayout::Struct { fields, .. }) => {
                 let tys: Option<&[FieldType]> = match decl {
                     Some((_, CompositeInnerType::Struct(s))) => Some(&s.fields),
