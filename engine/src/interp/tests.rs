@@ -669,9 +669,10 @@ fn conditional_breakpoint_pauses_only_where_it_holds_with_exact_hits() {
             .set_break_check(f, 0, BreakCheck::new(Some(p), 2))
             .unwrap();
         let mut exec = Execution::new(&mut store, f, &[Value::I32(100)]).unwrap();
-        // The debug executor (fuel) decides the same way.
+        // The debug executor (a profile needs it) decides the same way.
         let mut ctl = RunControl {
             fuel: debug.then_some(u64::MAX),
+            profile: debug.then(FuncCounters::default),
             ..Default::default()
         };
         let (seen, out) = pauses(&mut store, &mut exec, &mut ctl);

@@ -180,7 +180,7 @@ fn a_store_inside_a_fused_op_is_caught_with_old_and_new_bytes() {
 
 #[test]
 fn plain_and_debug_executors_stop_at_the_same_accesses() {
-    // The debug executor (here because of fuel) checks every unfused op;
+    // The debug executor (here because of a profile) checks every unfused op;
     // the plain one runs patched fused code. Same pauses, same values,
     // reads too (`awatch`).
     let run = |fuel: Option<u64>| {
@@ -189,6 +189,7 @@ fn plain_and_debug_executors_stop_at_the_same_accesses() {
         let f = export(&store, inst, "fill");
         let mem = store.instance_memory(inst).unwrap();
         let mut ctl = RunControl {
+            profile: fuel.map(|_| FuncCounters::default()),
             fuel,
             watch: vec![
                 watch(mem, 8, 8, true, true),

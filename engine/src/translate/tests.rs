@@ -118,8 +118,11 @@ const LOOPS: &str = r#"(module
 
 fn run(store: &mut Store, f: FuncAddr, args: &[Value], debug: bool) -> RunOutcome {
     let mut exec = Execution::new(store, f, args).expect("arguments fit");
+    // A profile needs the debug executor, which runs the unfused ops (fuel
+    // and instruction counts alone no longer do: they count per block).
     let mut ctl = RunControl {
         count_instructions: debug,
+        profile: debug.then(crate::interp::FuncCounters::default),
         ..RunControl::default()
     };
     exec.run(store, &mut ctl)
