@@ -95,29 +95,32 @@ fn main() {
     // references, exceptions, tail calls, multiple memories, memory64,
     // extended constants), interpreter against JIT.
     for chunk in 0..8u64 {
-        trials.push(Trial::test(format!("diff_exec/generated/{chunk}"), move || {
-            let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ chunk;
-            for _ in 0..40 {
-                let data: Vec<u8> = (0..2048)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        x as u8
-                    })
-                    .collect();
-                let r = std::panic::catch_unwind(|| fuzz::diff_exec(&data));
-                if let Err(e) = r {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_else(|| "panic".into());
-                    return Err(msg.into());
+        trials.push(Trial::test(
+            format!("diff_exec/generated/{chunk}"),
+            move || {
+                let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ chunk;
+                for _ in 0..40 {
+                    let data: Vec<u8> = (0..2048)
+                        .map(|_| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            x as u8
+                        })
+                        .collect();
+                    let r = std::panic::catch_unwind(|| fuzz::diff_exec(&data));
+                    if let Err(e) = r {
+                        let msg = e
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "panic".into());
+                        return Err(msg.into());
+                    }
                 }
-            }
-            Ok(())
-        }));
+                Ok(())
+            },
+        ));
     }
     libtest_mimic::run(&args, trials).exit();
 }
