@@ -75,9 +75,7 @@ fn setup(wat: &str, name: &str) -> (Store, FuncAddr) {
     let mut store = Store::new(StoreConfig::default());
     let bytes = wat::parse_str(wat).expect("test module parses");
     let module = Arc::new(Module::new(bytes).expect("test module is valid"));
-    let imports = Linker::new()
-        .resolve(&store, &module)
-        .expect("no imports");
+    let imports = Linker::new().resolve(&store, &module).expect("no imports");
     let (inst, _) = store.instantiate(module, &imports).expect("instantiates");
     let Some(Extern::Func(f)) = store.instance_export(inst, name) else {
         panic!("no export {name}")
