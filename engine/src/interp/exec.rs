@@ -460,25 +460,28 @@ impl Execution {
         store: &mut Store,
         mem: &mut Mem,
         x: &crate::ir::MemOpX,
-        sp: usize,
+        (sp, base): (Slot, *mut u64),
         memory: Option<u32>,
     ) -> Result<usize, TrapCode> {
+        let sp = sp.idx(base);
         mem.flush(store);
         let r = super::memx::run(store, &mut self.stack, sp, x);
         mem.switch(store, memory);
         r
     }
 
-    /// Run a GC instruction (`Op::Gc`). The new `sp`, or the trap.
+    /// Run a GC instruction (`Op::Gc`) at `at`. The new `sp`, or the trap.
+    /// (The machine state comes raw: index arithmetic in the loop's arms
+    /// gets hoisted onto every op's dispatch.)
     #[cold]
     #[inline(never)]
     fn gc_x(
         &mut self,
         store: &mut Store,
         x: &crate::ir::GcOp,
-        sp: usize,
-        pc: u32,
+        (sp, base, at, ops): (Slot, *mut u64, Ip, *const Op),
     ) -> Result<usize, TrapCode> {
+        let (sp, pc) = (sp.idx(base), at.pc(ops) as u32);
         if !super::gc::allocates(x) {
             return super::gc::run(store, &mut self.stack, sp, x);
         }
@@ -633,8 +636,8 @@ impl Execution {
         let mut pc = Ip(ops) + top.pc as usize;
         mem.switch(store, code!().memory);
         let mut pending: Option<PendingWatch> = None;
-        // What patched memory ops check inline (see `watch.rs`).
-        let (watch_lo, watch_hi) = watch::bounding_box(&ctl.watch);
+        // What patched stores check inline (see `watch.rs`).
+        self.watch_box = watch::bounding_box(&ctl.watch);
 
         // Leave the loop with the machine state written back.
         macro_rules! save {
@@ -1239,82 +1242,42 @@ impl Execution {
                 match op {
                     Op::Unreachable => trap!(TrapCode::Unreachable),
                     Op::Breakpoint => {
-                        let here = (pc - 1).pc(ops) as u32;
-                        if take_resume(&mut self.resume_bp, self.frames.len(), here) {
-                            op = code!().patched[&here];
-                            continue 'dispatch;
-                        }
-                        if !store.break_checks.is_empty() {
-                            let slots = &stack!()[fp.idx(base)..];
-                            if let Some(orig) = pass_break_check(
-                                store,
-                                func,
-                                here,
-                                self.frames.len(),
-                                slots,
-                                &code!().local_offsets,
-                                &mem.data,
-                            ) {
+                        // Out of line, as `Op::Watched` (see `watched`).
+                        let machine = (sp, fp, base, stack_len, pc - 1, ops);
+                        match self.breakpoint(store, mem, func, code_ptr, machine) {
+                            Ok(orig) => {
                                 op = orig;
                                 continue 'dispatch;
                             }
+                            Err(out) => return out,
                         }
-                        save!(pc - 1);
-                        self.resume_bp = Some((self.frames.len(), here));
-                        return RunOutcome::Paused(PauseReason::Breakpoint { func, pc: here });
                     }
                     Op::Watched => {
-                        // A memory op patched for watchpoints (`watch.rs`):
-                        // a scalar access to memory 0 is checked here; the
-                        // rest, and every possible hit, out of line.
-                        let here = (pc - 1).pc(ops);
-                        let orig = code!().unfused[here];
-                        let maybe = match watch::scalar(orig) {
-                            Some((depth, len, _, off)) => {
-                                let a = (st!(sp - depth) as u32 as u64) + off as u64;
-                                a < watch_hi && a + len > watch_lo
+                        // A memory op patched for watchpoints (`watch.rs`),
+                        // checked out of line: no index arithmetic of its
+                        // own joins the dispatch path.
+                        let machine = (sp, base, stack_len, pc - 1, ops);
+                        match self.watched(store, ctl, mem, code_ptr, machine, DEBUG) {
+                            Ok(orig) => {
+                                op = orig;
+                                continue 'dispatch;
                             }
-                            None => true,
-                        };
-                        if maybe {
-                            let at_sp = sp.idx(base);
-                            let len_of = |m: u32| mem_len(store, mem, m);
-                            if watch::hit(&ctl.watch, store, code!(), orig, stack!(), at_sp, len_of)
-                                .is_some()
-                            {
-                                // Run it in the one-instruction debug
-                                // executor, which pauses right after it.
-                                save!(pc - 1);
-                                if code!().ops[here] == Op::Breakpoint {
-                                    self.resume_bp = Some((self.frames.len(), here as u32));
-                                }
-                                if !DEBUG && store.fuel_blocks {
-                                    self.fuel_before_debug(store, ctl);
-                                    self.fuel_exact = true;
-                                }
-                                return self.exec_inner::<true>(store, ctl, Some(1), mem);
-                            }
+                            Err(out) => return out,
                         }
-                        op = orig;
-                        continue 'dispatch;
                     }
                     Op::Fuel { len, orig } => {
                         // The first op of a block while the run counts per
                         // block (`fuel.rs`).
-                        let here = (pc - 1).pc(ops);
                         if DEBUG {
-                            op = code!().unfused[here];
+                            op = code!().unfused[(pc - 1).pc(ops)];
                             continue 'dispatch;
                         }
                         if !ctl.charge_block(len as u64) {
                             // Less fuel than the block needs: count it one
-                            // op at a time, to the exact instruction.
-                            save!(pc - 1);
-                            if code!().ops[here] == Op::Breakpoint {
-                                self.resume_bp = Some((self.frames.len(), here as u32));
-                            }
-                            self.fuel_exact = true;
-                            return self.exec_inner::<true>(store, ctl, None, mem);
+                            // op at a time, to the exact instruction (out
+                            // of line: see `watched` on index arithmetic).
+                            let machine = (sp, base, pc - 1, ops);
+                            return self.fuel_short(store, ctl, mem, code_ptr, machine);
                         }
                         op = code!().fuel.as_ref().expect("a fuel patch").orig[orig as usize];
                         continue 'dispatch;
@@ -1322,6 +1285,7 @@ impl Execution {
                     Op::WatchedStore { k, off } => {
                         let addr = st!(sp - 2);
                         let a = (addr as u32 as u64) + off as u64;
+                        let (watch_lo, watch_hi) = self.watch_box;
                         if a < watch_hi && a + k.len() > watch_lo {
                             // Perhaps watched: the exact check.
                             op = Op::Watched;
@@ -1455,14 +1419,13 @@ impl Execution {
                     }
                     Op::Gc(i) => {
                         let x = code!().gc_ops[i as usize];
-                        let here = (pc - 1).pc(ops) as u32;
-                        let at = tri!(self.gc_x(store, &x, sp.idx(base), here));
+                        let at = tri!(self.gc_x(store, &x, (sp, base, pc - 1, ops)));
                         sp = Slot(base) + at;
                     }
                     Op::MemX(i) => {
                         let x = code!().mem_ops[i as usize];
                         let memory = code!().memory;
-                        let at = tri!(self.mem_x(store, mem, &x, sp.idx(base), memory));
+                        let at = tri!(self.mem_x(store, mem, &x, (sp, base), memory));
                         sp = Slot(base) + at;
                     }
                     Op::Drop(n) => sp -= n as usize,
@@ -2445,6 +2408,132 @@ impl Execution {
     }
 }
 
+impl Execution {
+    /// The plain executor's breakpoint at `at` of `func` (the machine state
+    /// is `(sp, fp, base, stack_len, at, ops)`): the original op to run when
+    /// the run resumes from it or its check says not to pause; else the
+    /// pause. Out of line and cold, as `watched`: the check's slice of the
+    /// frame, inline, was hoisted onto every op's dispatch.
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)]
+    fn breakpoint(
+        &mut self,
+        store: &mut Store,
+        mem: &mut Mem,
+        func: FuncAddr,
+        code_ptr: *const Code,
+        (sp, fp, base, stack_len, at, ops): (Slot, Slot, *mut u64, usize, Ip, *const Op),
+    ) -> Result<Op, RunOutcome> {
+        // SAFETY: as in `watched`.
+        let code: &Code = unsafe { &*code_ptr };
+        let here = at.pc(ops) as u32;
+        if take_resume(&mut self.resume_bp, self.frames.len(), here) {
+            return Ok(code.patched[&here]);
+        }
+        if !store.break_checks.is_empty() {
+            // SAFETY: as in `watched`.
+            let stack: &[u64] = unsafe { std::slice::from_raw_parts(base, stack_len) };
+            let slots = &stack[fp.idx(base)..];
+            if let Some(orig) = pass_break_check(
+                store,
+                func,
+                here,
+                self.frames.len(),
+                slots,
+                &code.local_offsets,
+                &mem.data,
+            ) {
+                return Ok(orig);
+            }
+        }
+        self.save_state(sp, base, at, ops);
+        self.resume_bp = Some((self.frames.len(), here));
+        Err(RunOutcome::Paused(PauseReason::Breakpoint {
+            func,
+            pc: here,
+        }))
+    }
+
+    /// The plain executor's `Op::Fuel` at `at` when the run has less fuel
+    /// than the block needs: the debug executor counts it one op at a time,
+    /// to the exact instruction.
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)]
+    fn fuel_short(
+        &mut self,
+        store: &mut Store,
+        ctl: &mut RunControl,
+        mem: &mut Mem,
+        code_ptr: *const Code,
+        (sp, base, at, ops): (Slot, *mut u64, Ip, *const Op),
+    ) -> RunOutcome {
+        // SAFETY: as in `watched`.
+        let code: &Code = unsafe { &*code_ptr };
+        let here = at.pc(ops);
+        self.save_state(sp, base, at, ops);
+        if code.ops[here] == Op::Breakpoint {
+            self.resume_bp = Some((self.frames.len(), here as u32));
+        }
+        self.fuel_exact = true;
+        self.exec_inner::<true>(store, ctl, None, mem)
+    }
+
+    /// The plain executor's `Op::Watched` at `at` (the machine state is
+    /// `(sp, base, stack_len, at, ops)`): the original op to run when its
+    /// access hits no watchpoint; else it runs in the one-instruction debug
+    /// executor, which pauses right after it with the old and new bytes.
+    /// Out of line and cold: while nothing is watched the plain loop never
+    /// gets here, and its dispatch must not pay for this arm's arithmetic
+    /// (inline, it cost sha256-O2 1.3x).
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)]
+    fn watched(
+        &mut self,
+        store: &mut Store,
+        ctl: &mut RunControl,
+        mem: &mut Mem,
+        code_ptr: *const Code,
+        (sp, base, stack_len, at, ops): (Slot, *mut u64, usize, Ip, *const Op),
+        debug: bool,
+    ) -> Result<Op, RunOutcome> {
+        // SAFETY: `code_ptr` is the running function's live `Arc<Code>` (see
+        // `exec_inner`), not mutated while this reference is used.
+        let code: &Code = unsafe { &*code_ptr };
+        // SAFETY: `base`/`stack_len` are `self.stack`'s buffer (see
+        // `exec_inner`'s `stack!`); no other reference to it is live.
+        let stack: &[u64] = unsafe { std::slice::from_raw_parts(base, stack_len) };
+        let here = at.pc(ops);
+        let orig = code.unfused[here];
+        let at_sp = sp.idx(base);
+        let maybe = match watch::scalar(orig) {
+            Some((depth, len, _, off)) => {
+                let (lo, hi) = watch::bounding_box(&ctl.watch);
+                let a = (stack[at_sp - depth] as u32 as u64) + off as u64;
+                a < hi && a + len > lo
+            }
+            None => true,
+        };
+        if maybe {
+            let len_of = |m: u32| mem_len(store, mem, m);
+            if watch::hit(&ctl.watch, store, code, orig, stack, at_sp, len_of).is_some() {
+                self.save_state(sp, base, at, ops);
+                if code.ops[here] == Op::Breakpoint {
+                    self.resume_bp = Some((self.frames.len(), here as u32));
+                }
+                if !debug && store.fuel_blocks {
+                    self.fuel_before_debug(store, ctl);
+                    self.fuel_exact = true;
+                }
+                return Err(self.exec_inner::<true>(store, ctl, Some(1), mem));
+            }
+        }
+        Ok(orig)
+    }
+}
+
 /// A breakpoint hit at `pc` of `func`: when it has a check that says not
 /// to pause (its condition is false, or the hit is ignored), the original
 /// op to run instead. `depth` is the number of frames, `slots` the
@@ -2489,9 +2578,7 @@ fn pass_break_check(
 }
 
 /// Whether we are resuming from the breakpoint at (`depth`, `pc`): then the
-/// original op runs once. Out of line and cold: the plain loop only gets here
-/// on a patched op. (Moving the whole breakpoint arm out of line measured
-/// slower on pi-O2 and sieve-O0g: register allocation in the loop shifts.)
+/// original op runs once.
 #[cold]
 #[inline(never)]
 fn take_resume(resume: &mut Option<(usize, u32)>, depth: usize, pc: u32) -> bool {

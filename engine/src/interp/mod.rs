@@ -207,6 +207,10 @@ pub struct Execution {
     /// A host call put off by [`crate::runtime::Caller::defer`]: the host
     /// function and the pc after its call. Made when the run resumes.
     pending_host: Option<(FuncAddr, u32)>,
+    /// The run's watch bounding box (`watch::bounding_box`), set when the
+    /// plain executor starts: `Op::WatchedStore` reads it from here, so the
+    /// loop keeps no registers live for watchpoints it does not have.
+    pub(crate) watch_box: (u64, u64),
 }
 
 impl Execution {
@@ -245,6 +249,7 @@ impl Execution {
             pending_throw: None,
             fuel_exact: false,
             pending_host: None,
+            watch_box: (0, 0),
         })
     }
 
@@ -292,6 +297,7 @@ impl Execution {
             pending_throw: None,
             fuel_exact: false,
             pending_host: None,
+            watch_box: (0, 0),
         })
     }
 
