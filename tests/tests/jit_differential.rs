@@ -303,6 +303,10 @@ fn main() {
         // The argument is MiB; even 1 MiB is too slow for a debug-built interpreter.
         ("sha256", &["0"]),
         ("quicksort", &["20000"]),
+        // The programs kept out of the interpreter's tuning (issue 17).
+        ("bytecode", &["1"]),
+        ("deflate", &["4"]),
+        ("json", &["10"]),
     ];
     for (name, argv) in commands {
         for build in ["O2", "O0g"] {
@@ -330,6 +334,10 @@ fn main() {
             )
         }));
     }
+    let tinygo = bench.join("tinygo-O2.wasm");
+    trials.push(Trial::test("bench::tinygo-O2", move || {
+        compare(&tinygo, Calls::Invoke(vec![("bench".into(), vec![Value::I32(8)])]))
+    }));
     let fib = root.join("fixtures/fib.wasm");
     trials.push(Trial::test("fixtures::fib", move || {
         let module = Module::new(std::fs::read(&fib).map_err(|e| e.to_string())?)
