@@ -336,7 +336,10 @@ fn main() {
     }
     let tinygo = bench.join("tinygo-O2.wasm");
     trials.push(Trial::test("bench::tinygo-O2", move || {
-        compare(&tinygo, Calls::Invoke(vec![("bench".into(), vec![Value::I32(8)])]))
+        compare(
+            &tinygo,
+            Calls::Invoke(vec![("bench".into(), vec![Value::I32(8)])]),
+        )
     }));
     let fib = root.join("fixtures/fib.wasm");
     trials.push(Trial::test("fixtures::fib", move || {
