@@ -8,22 +8,15 @@ use std::time::{Duration, Instant};
 
 use wdb_engine::Trap;
 use wdb_engine::component::{self, Component, Val, wave};
-use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
+use wdb_engine::interp::{Execution, PauseReason, RunOutcome};
 use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine};
 use wdb_engine::runtime::{HostError, Store, StoreConfig};
 use wdb_engine::wasi::p2::P2Host;
 
 use crate::code_cache::CacheUse;
 use crate::runner::{
-    Mode, RunConfig, RunError, RunErrorKind, RunReport, engine_message, process_cpu,
+    Mode, RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, process_cpu,
 };
-
-fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
-    RunError {
-        kind,
-        message: message.into(),
-    }
-}
 
 /// Whether the file starts with a component's header.
 pub fn file_is_component(path: &std::path::Path) -> bool {
@@ -96,18 +89,6 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         err(kind, format!("{file}: {}", engine_message(&e)))
     })?;
     let instantiate_time = t_instantiate.elapsed();
-    let exported = |inst: &component::ComponentInstance| -> String {
-        let list: Vec<String> = inst
-            .exported_funcs()
-            .iter()
-            .map(|(n, l)| format!("{n}: {}", l.ty))
-            .collect();
-        if list.is_empty() {
-            "(none)".to_string()
-        } else {
-            list.join("\n  ")
-        }
-    };
     let mut call_args = Vec::new();
     let target = match &call {
         None => inst.cli_run(),
@@ -221,13 +202,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         Duration::ZERO
     };
 
-    let mut ctl = RunControl {
-        fuel: cfg.fuel,
-        // With fuel, what ran is what the fuel went down by (the same unit
-        // in every mode): no second counter.
-        count_instructions: cfg.mode == Mode::Interp && cfg.count_instructions,
-        ..RunControl::default()
-    };
+    let mut ctl = crate::runner::run_control(&cfg);
     let t_run = Instant::now();
     let cpu_run = process_cpu();
     let mut component_result = None;
@@ -301,5 +276,20 @@ fn host_outcome(e: HostError) -> RunOutcome {
     match e {
         HostError::Exit(c) => RunOutcome::Exited(c),
         HostError::Trap(m) => RunOutcome::Trapped(Trap::host(m)),
+    }
+}
+
+/// A component instance's exported functions with their types, one per
+/// line (`name: func(..) -> ..`), or `(none)`: for errors and `info`.
+pub(crate) fn exported(inst: &component::ComponentInstance) -> String {
+    let list: Vec<String> = inst
+        .exported_funcs()
+        .iter()
+        .map(|(n, l)| format!("{n}: {}", l.ty))
+        .collect();
+    if list.is_empty() {
+        "(none)".to_string()
+    } else {
+        list.join("\n  ")
     }
 }

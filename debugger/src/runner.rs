@@ -187,7 +187,7 @@ fn launch_error(e: LaunchError) -> RunError {
     err(kind, e.message)
 }
 
-fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
+pub(crate) fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
     RunError {
         kind,
         message: message.into(),
@@ -206,6 +206,17 @@ pub fn function_exports(module: &Module) -> Vec<String> {
 
 /// Load, link against WASI, instantiate and run. A component (WASI 0.2)
 /// goes to [`crate::component_run::run`].
+/// The engine's control for a run of `cfg`: its fuel, and instruction
+/// counting in the interpreter. With fuel, what ran is what the fuel went
+/// down by (the same unit in every mode): no second counter.
+pub(crate) fn run_control(cfg: &RunConfig) -> RunControl {
+    RunControl {
+        fuel: cfg.fuel,
+        count_instructions: cfg.mode == Mode::Interp && cfg.count_instructions,
+        ..RunControl::default()
+    }
+}
+
 pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     if cfg.module.is_none() && crate::component_run::file_is_component(&cfg.file) {
         return crate::component_run::run(cfg);
@@ -441,13 +452,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         Duration::ZERO
     };
 
-    let mut ctl = RunControl {
-        fuel: cfg.fuel,
-        // With fuel, what ran is what the fuel went down by (the same unit
-        // in every mode): no second counter.
-        count_instructions: cfg.mode == Mode::Interp && cfg.count_instructions,
-        ..RunControl::default()
-    };
+    let mut ctl = run_control(&cfg);
     let mut results = Vec::new();
     let mut outcome = RunOutcome::Returned(Vec::new());
     let mut steps: Vec<(FuncAddr, Vec<Value>)> = Vec::new();

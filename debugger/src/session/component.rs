@@ -281,7 +281,7 @@ impl Session {
                 let run = comp.inst.cli_run().ok_or_else(|| {
                     format!(
                         "the component exports no wasi:cli/run (a library component): use `call NAME(ARGS)`; it exports:\n  {}",
-                        exported(&comp.inst)
+                        crate::component_run::exported(&comp.inst)
                     )
                 })?;
                 ("wasi:cli/run#run".to_string(), run, true, Vec::new())
@@ -700,19 +700,6 @@ fn list(names: &[String]) -> String {
     format!("{}{tail}", v.join(", "))
 }
 
-fn exported(inst: &ComponentInstance) -> String {
-    let list: Vec<String> = inst
-        .exported_funcs()
-        .iter()
-        .map(|(n, l)| format!("{n}: {}", l.ty))
-        .collect();
-    if list.is_empty() {
-        "(none)".to_string()
-    } else {
-        list.join("\n  ")
-    }
-}
-
 /// `call swap({x: 1, y: -2})` (the REPL splits it at spaces: joined again)
 /// or `call greet "world"`: the export and its WAVE arguments, parsed by type.
 fn parse_call(
@@ -740,13 +727,13 @@ fn parse_call(
         [] => {
             return Err(format!(
                 "the component exports no function `{name}`; it exports:\n  {}",
-                exported(inst)
+                crate::component_run::exported(inst)
             ));
         }
         _ => {
             return Err(format!(
                 "`{name}` names several exports; use the full name:\n  {}",
-                exported(inst)
+                crate::component_run::exported(inst)
             ));
         }
     };
