@@ -120,6 +120,9 @@ fn proc_exit_mid_session_leaves_the_session_usable() {
     assert_no_panic(&out);
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(all.contains("[exited with code 3]"), "{all}");
+    // As in gdb, an exited program has no stack (a trap keeps its frames).
+    assert!(text(&out.stderr).contains("error: No stack."), "{all}");
+    assert!(!text(&out.stdout).contains("#0"), "{all}");
     assert!(all.contains("[seven returned 7]"), "{all}");
 }
 

@@ -61,7 +61,14 @@ impl Session {
                 events.extend(self.call_trapped());
                 events
             }
-            Stop::Outcome(RunOutcome::Exited(code)) => vec![Event::Exited { code }],
+            Stop::Outcome(RunOutcome::Exited(code)) => {
+                // The program is gone: as in gdb, no stack after an exit
+                // (a trap keeps its frames for inspection; an exit does not).
+                if let Some(rt) = &mut self.rt {
+                    rt.exec = None;
+                }
+                vec![Event::Exited { code }]
+            }
             Stop::Outcome(RunOutcome::OutOfFuel) => vec![Event::Warning("out of fuel".into())],
             Stop::Outcome(RunOutcome::Paused(PauseReason::Exception {
                 caught,
