@@ -78,6 +78,8 @@ fn every_opt_level_compiles_code_that_computes_the_same() {
 }
 
 /// Run a WASI command with Node's `node:wasi`, returning (stdout, status).
+/// Written for Node 18 (Debian 12's) as well as 20: `wasiImport`, not
+/// `getImportObject()` (19.8+); `version` is required from 20 and ignored by 18.
 fn node_wasi(module: &Path, args: &[&str]) -> (String, Option<i32>) {
     let script = r#"
 const { readFileSync } = require('node:fs');
@@ -85,7 +87,7 @@ const { WASI } = require('node:wasi');
 const [file, ...args] = process.argv.slice(1);
 const wasi = new WASI({ version: 'preview1', args: [file, ...args], env: {}, returnOnExit: true });
 const mod = new WebAssembly.Module(readFileSync(file));
-const inst = new WebAssembly.Instance(mod, wasi.getImportObject());
+const inst = new WebAssembly.Instance(mod, { wasi_snapshot_preview1: wasi.wasiImport });
 process.exitCode = wasi.start(inst);
 "#;
     let node = Command::new("node")
