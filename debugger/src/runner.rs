@@ -729,8 +729,9 @@ pub fn load_error(path: &Path, e: &wdb_engine::Error) -> String {
         .is_ok_and(|h| is_component_header(&h));
     if is_component {
         format!(
-            "{}: this is a WebAssembly component (WASI 0.2): `wdb run` runs it; the debugger opens core modules only",
-            path.display()
+            "{}: this is a WebAssembly component (WASI 0.2), opened here as a core module: {}",
+            path.display(),
+            engine_message(e)
         )
     } else if e.kind == wdb_engine::ErrorKind::Other {
         e.message.clone()

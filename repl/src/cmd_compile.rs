@@ -48,6 +48,13 @@ impl CompileArgs {
 
 pub fn main(args: CompileArgs) -> anyhow::Result<u8> {
     let opt = args.opt()?;
+    if wdb_debugger::component_run::file_is_component(&args.file) {
+        bail!(
+            "{}: this is a WebAssembly component (WASI 0.2): `wdb compile` takes core modules \
+             only for now; `wdb run` and the debugger run components",
+            args.file.display()
+        );
+    }
     let start = Instant::now();
     let module = Arc::new(
         Module::from_file(&args.file)

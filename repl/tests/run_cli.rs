@@ -845,6 +845,22 @@ fn a_component_is_named_as_one() {
     let out = wdb(&[&comp]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+    // Subcommands that take core modules only say so, not "beyond 3.0".
+    for sub in [
+        &["compile", "fixtures/wasip2/lib.wasm", "-o", "/dev/null"][..],
+        &["profile", "fixtures/wasip2/lib.wasm"],
+    ] {
+        let out = wdb(sub);
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "fixtures/wasip2/lib.wasm: this is a WebAssembly component (WASI 0.2): `wdb {}` takes core modules only for now",
+                sub[0]
+            )) && !err.contains("beyond"),
+            "{sub:?}: {err}"
+        );
+        assert_ne!(out.status.code(), Some(0), "{sub:?}");
+    }
     let out = wdb(&["fixtures/wasip2/lib.wasm"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(

@@ -680,6 +680,13 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
     let t_load = Instant::now();
     let module = match cfg.module.clone() {
         Some(m) => m,
+        None if crate::component_run::file_is_component(&cfg.file) => {
+            return Err(ProfileError(format!(
+                "{}: this is a WebAssembly component (WASI 0.2): `wdb profile` takes core \
+                 modules only for now; `wdb run` and the debugger run components",
+                cfg.file.display()
+            )));
+        }
         None => Arc::new(
             Module::from_file(&cfg.file)
                 .map_err(|e| ProfileError(format!("{}: {e}", cfg.file.display())))?,
