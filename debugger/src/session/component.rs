@@ -22,12 +22,10 @@ use wdb_engine::runtime::{HostError, InstanceId, Store, StoreConfig};
 use wdb_engine::wasi::p2::P2Host;
 use wdb_engine::wasi::{BreakOn, WasiConfig, WasiCtx};
 
-use super::{Launch, Loaded, Res, Resume, Runtime, Session, callargs};
+use super::{Launch, Res, Resume, Runtime, Session, callargs};
 use crate::api::*;
 use crate::format::value_view;
-use crate::host::{self, GuestIo};
-use crate::source::Source;
-use crate::state;
+use crate::host;
 
 /// A loaded component: the decoded graph and which core module is the main one.
 pub(super) struct LoadedComponent {
@@ -114,46 +112,16 @@ impl Session {
         };
         // A copy of the main module with demangled names (the component's
         // own copy, which the store runs, keeps the producer's).
-        let mut module = Module::new(core.bytes.clone())
+        let module = Module::new(core.bytes.clone())
             .map_err(|e| format!("{}: the main core module: {e}", path.display()))?;
-        let mangled = super::load::demangle_names(&mut module.names.functions);
-        let module = Arc::new(module);
-        let mut events = Vec::new();
-        let source = Source::new(&module, path);
-        if let Some(w) = source.warning() {
-            events.push(Event::Warning(w));
-        }
-        let state_file = if self.config.persist {
-            self.config
-                .state_dir
-                .clone()
-                .or_else(state::state_dir)
-                .map(|d| state::state_file(&d, path, &bytes))
-        } else {
-            None
-        };
         let graph = graph_view(&comp, main);
-        let aliases = alias_names(&comp.root);
-        self.loaded = Some(Loaded {
-            mangled,
-            path: path.to_path_buf(),
-            module: module.clone(),
-            disasm: None,
-            source,
-            state_file,
-            component: Some(Arc::new(LoadedComponent {
-                comp: Arc::new(comp),
-                main,
-                graph: graph.clone(),
-                aliases,
-            })),
+        let component = Arc::new(LoadedComponent {
+            aliases: alias_names(&comp.root),
+            comp: Arc::new(comp),
+            main,
+            graph: graph.clone(),
         });
-        self.abandon_jit();
-        self.jit = None;
-        self.rt = None;
-        self.bps.reset();
-        self.program.args = args;
-        self.last_launch = None;
+        let (module, mut events) = self.adopt(path, module, &bytes, Some(component), args);
         let mut view = super::module_view(path, &module, false);
         view.size = bytes.len();
         view.kind = if graph.components.first().is_some_and(|c| {
@@ -179,37 +147,19 @@ impl Session {
     /// Instantiate the component against our WASI 0.2 host.
     pub(super) fn instantiate_component(&mut self) -> Res<()> {
         let l = self.loaded()?;
-        let lc = l.component.clone().expect("a component is loaded");
-        let program = l.path.file_name().map_or_else(
-            || "component.wasm".to_string(),
-            |n| n.to_string_lossy().into_owned(),
+        let (lc, path) = (
+            l.component.clone().expect("a component is loaded"),
+            l.path.display().to_string(),
         );
-        let io = GuestIo {
-            program,
-            args: self.program.args.clone(),
-            capture_output: self.config.capture_output,
-            output_sink: self.config.output_sink.clone(),
-            inherit_stdin: self.config.inherit_stdin,
-            stdin_pipe: self.config.stdin_pipe.clone(),
-            env: self.program.env.clone(),
-            preopens: super::run::preopens(&self.program.dirs)?,
-            stdin_file: self.program.stdin.clone(),
-            stdout_file: self.program.stdout.clone(),
-        };
+        let io = self.guest_io("component.wasm")?;
         let (mut cfg, output) = host::wasi_config(&io)?;
         // The calls collect as trace lines: the session's WASI log.
         cfg.trace = true;
         cfg.trace_sink = None;
         let host = P2Host::new(cfg).map_err(|e| crate::runner::engine_message(&e))?;
         let mut store = Store::new(StoreConfig::default());
-        let inst =
-            component::instantiate(&mut store, &lc.comp, Arc::new(host.clone())).map_err(|e| {
-                format!(
-                    "{}: {}",
-                    l.path.display(),
-                    crate::runner::engine_message(&e)
-                )
-            })?;
+        let inst = component::instantiate(&mut store, &lc.comp, Arc::new(host.clone()))
+            .map_err(|e| format!("{}: {}", path, crate::runner::engine_message(&e)))?;
         let main = &lc.comp.modules[lc.main];
         let main_inst = inst
             .core_instances

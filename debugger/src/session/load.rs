@@ -28,8 +28,32 @@ impl Session {
         if crate::component_run::file_is_component(path) {
             return self.load_component(path, args);
         }
-        let mut module =
-            Module::from_file(path).map_err(|e| crate::runner::load_error(path, &e))?;
+        let module = Module::from_file(path).map_err(|e| crate::runner::load_error(path, &e))?;
+        let state_key = module.bytes.clone();
+        let (module, mut events) = self.adopt(path, module, &state_key, None, args);
+        let mut view = module_view(path, &module, false);
+        view.entry = self
+            .loaded
+            .as_ref()
+            .and_then(|l| entry_view(&module, &l.source));
+        events.insert(0, Event::Loaded(view));
+        events.insert(1, Event::Program(self.program.clone()));
+        events.extend(self.restore_state());
+        Ok(events)
+    }
+
+    /// Make `module` the session's program (a core module, or a component's
+    /// main core module): names demangled, source found, the state file
+    /// keyed by `state_key` (the file's bytes), and a fresh runtime and
+    /// breakpoint set. Returns the module and the source's warning, if any.
+    pub(super) fn adopt(
+        &mut self,
+        path: &Path,
+        mut module: Module,
+        state_key: &[u8],
+        component: Option<Arc<super::component::LoadedComponent>>,
+        args: Vec<String>,
+    ) -> (Arc<Module>, Vec<Event>) {
         let mangled = demangle_names(&mut module.names.functions);
         let module = Arc::new(module);
         let mut events = Vec::new();
@@ -42,7 +66,7 @@ impl Session {
                 .state_dir
                 .clone()
                 .or_else(state::state_dir)
-                .map(|d| state::state_file(&d, path, &module.bytes))
+                .map(|d| state::state_file(&d, path, state_key))
         } else {
             None
         };
@@ -53,7 +77,7 @@ impl Session {
             disasm: None,
             source,
             state_file,
-            component: None,
+            component,
         });
         self.abandon_jit();
         self.jit = None;
@@ -61,15 +85,7 @@ impl Session {
         self.bps.reset();
         self.program.args = args;
         self.last_launch = None;
-        let mut view = module_view(path, &module, false);
-        view.entry = self
-            .loaded
-            .as_ref()
-            .and_then(|l| entry_view(&module, &l.source));
-        events.insert(0, Event::Loaded(view));
-        events.insert(1, Event::Program(self.program.clone()));
-        events.extend(self.restore_state());
-        Ok(events)
+        (module, events)
     }
 
     pub(super) fn restore_state(&mut self) -> Vec<Event> {

@@ -58,18 +58,15 @@ impl Session {
             .collect()
     }
 
-    pub(super) fn instantiate(&mut self) -> Res<()> {
-        if self.is_component() {
-            return self.instantiate_component();
-        }
-        let module = self.module()?;
-        let l = self.loaded()?;
-        let program = l.path.file_name().map_or_else(
-            || "module.wasm".to_string(),
+    /// The guest's side of the host (argv[0] from the file name, else
+    /// `fallback`; arguments, environment, directories, stdio) for a run of
+    /// the loaded module or component.
+    pub(super) fn guest_io(&self, fallback: &str) -> Res<GuestIo> {
+        let program = self.loaded()?.path.file_name().map_or_else(
+            || fallback.to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let name = l.path.display().to_string();
-        let io = GuestIo {
+        Ok(GuestIo {
             program,
             args: self.program.args.clone(),
             capture_output: self.config.capture_output,
@@ -80,7 +77,16 @@ impl Session {
             preopens: preopens(&self.program.dirs)?,
             stdin_file: self.program.stdin.clone(),
             stdout_file: self.program.stdout.clone(),
-        };
+        })
+    }
+
+    pub(super) fn instantiate(&mut self) -> Res<()> {
+        if self.is_component() {
+            return self.instantiate_component();
+        }
+        let module = self.module()?;
+        let name = self.loaded()?.path.display().to_string();
+        let io = self.guest_io("module.wasm")?;
         let (wasi, output) = host::wasi_config(&io)?;
         // A function import nothing provides traps when it is called, so a
         // module with a stray import can still be debugged.
