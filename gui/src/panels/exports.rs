@@ -65,31 +65,14 @@ pub fn exports_ui(ui: &mut egui::Ui, state: &DebugState, view: &mut ViewState) -
                     let mut all_ok = true;
                     ui.horizontal_wrapped(|ui| {
                         for (i, (p, text)) in params.iter().zip(inputs.iter_mut()).enumerate() {
-                            let label = ui.label(format!(
+                            let label = format!(
                                 "{}:",
                                 wdb_debugger::engine::value::valtype_name(*p)
-                            ));
+                            );
                             let check = check_arg(*p, text);
-                            all_ok &= check.is_ok();
-                            let show_error = check.is_err() && !text.is_empty();
-                            let mut edit = egui::TextEdit::singleline(text)
-                                .desired_width(70.0)
-                                .id_salt((&export.name, i));
-                            if show_error {
-                                edit = edit.text_color(ui.visuals().error_fg_color);
-                            }
-                            let r = ui.add(edit).labelled_by(label.id);
-                            if let Err(e) = check {
-                                r.on_hover_text(e);
-                            }
+                            all_ok &= arg_field(ui, &label, text, check, 70.0, (&export.name, i));
                         }
-                        let call = ui.add_enabled(all_ok && !busy, egui::Button::new("Call"));
-                        let call = if busy {
-                            call.on_disabled_hover_text("a call is already running or paused")
-                        } else {
-                            call
-                        };
-                        if call.clicked() {
+                        if call_button(ui, all_ok, busy) {
                             out.push(Command::Call {
                                 export: export.name.clone(),
                                 args: inputs.iter().map(|s| s.trim().to_string()).collect(),
@@ -170,29 +153,12 @@ fn component_exports_ui(
             let mut all_ok = true;
             for (i, ((pname, ty), text)) in f.params.iter().zip(inputs.iter_mut()).enumerate() {
                 ui.horizontal_wrapped(|ui| {
-                    let label = ui.label(format!("{pname}: {ty}"));
                     let check = wdb_debugger::api::check_component_arg(ty, text);
-                    all_ok &= check.is_ok();
-                    let show_error = check.is_err() && !text.is_empty();
-                    let mut edit = egui::TextEdit::singleline(text)
-                        .desired_width(160.0)
-                        .id_salt((&f.name, i));
-                    if show_error {
-                        edit = edit.text_color(ui.visuals().error_fg_color);
-                    }
-                    let r = ui.add(edit).labelled_by(label.id);
-                    if let Err(e) = check {
-                        r.on_hover_text(e);
-                    }
+                    let label = format!("{pname}: {ty}");
+                    all_ok &= arg_field(ui, &label, text, check, 160.0, (&f.name, i));
                 });
             }
-            let call = ui.add_enabled(all_ok && !busy, egui::Button::new("Call"));
-            let call = if busy {
-                call.on_disabled_hover_text("a call is already running or paused")
-            } else {
-                call
-            };
-            if call.clicked() {
+            if call_button(ui, all_ok, busy) {
                 out.push(Command::Call {
                     export: f.name.clone(),
                     args: inputs.iter().map(|s| s.trim().to_string()).collect(),
@@ -208,4 +174,43 @@ fn component_exports_ui(
         });
     }
     out
+}
+
+/// One argument's label and text field, red with the reason on hover while
+/// what is typed does not parse (`check`). Returns whether it parses.
+fn arg_field(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &mut String,
+    check: Result<(), String>,
+    width: f32,
+    id: impl std::hash::Hash + std::fmt::Debug,
+) -> bool {
+    let label = ui.label(label);
+    let show_error = check.is_err() && !text.is_empty();
+    let mut edit = egui::TextEdit::singleline(text)
+        .desired_width(width)
+        .id_salt(id);
+    if show_error {
+        edit = edit.text_color(ui.visuals().error_fg_color);
+    }
+    let r = ui.add(edit).labelled_by(label.id);
+    match check {
+        Ok(()) => true,
+        Err(e) => {
+            r.on_hover_text(e);
+            false
+        }
+    }
+}
+
+/// The Call button: enabled when every argument parses and nothing runs.
+fn call_button(ui: &mut egui::Ui, args_ok: bool, busy: bool) -> bool {
+    let call = ui.add_enabled(args_ok && !busy, egui::Button::new("Call"));
+    let call = if busy {
+        call.on_disabled_hover_text("a call is already running or paused")
+    } else {
+        call
+    };
+    call.clicked()
 }
