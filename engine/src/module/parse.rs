@@ -132,6 +132,10 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
     };
     // The section we are in, so an error can name it.
     let mut current: &'static str = "header";
+    // Where the next section's id byte is: the parser fails on a section
+    // whose size runs past the end before it yields the section, so an
+    // error at or past here is in that next section, not in `current`.
+    let mut next_section_at = 8usize;
     let mut resources = None;
     let mut func_validators = Vec::new();
 
@@ -140,10 +144,16 @@ pub(super) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<Module> 
     let mut parser = Parser::new(0);
     parser.set_features(features);
     for payload in parser.parse_all(&bytes) {
-        let payload =
-            payload.map_err(|e| parser_error(ErrorKind::Malformed, &e).with_section(current))?;
+        let payload = payload.map_err(|e| {
+            let section = match bytes.get(next_section_at) {
+                Some(&id) if e.offset() >= next_section_at as u64 => section_name(id),
+                _ => current,
+            };
+            parser_error(ErrorKind::Malformed, &e).with_section(section)
+        })?;
         if let Some((id, range)) = payload.as_section() {
             current = section_name(id);
+            next_section_at = range.end as usize;
             let name = match &payload {
                 Payload::CustomSection(c) => format!("custom:{}", c.name()),
                 _ => current.to_string(),

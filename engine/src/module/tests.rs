@@ -7,6 +7,24 @@ fn malformed_module_names_offset() {
     assert!(err.module_offset.is_some(), "{err}");
 }
 
+/// A section whose size runs past the end fails before the parser yields
+/// it: the error names that section (it said "header" for the first, or the
+/// previous section's name for a later one).
+#[test]
+fn a_truncated_section_is_named() {
+    let header = [0, b'a', b's', b'm', 1, 0, 0, 0];
+    let mut first = header.to_vec();
+    first.extend([0x01, 0x05, 0x01, 0x60]);
+    let err = Module::new(first).unwrap_err();
+    assert_eq!(err.section, Some("type"), "{err}");
+    assert!(err.to_string().contains("in type section"), "{err}");
+    // A whole type section `(type (func))`, then a truncated function section.
+    let mut later = header.to_vec();
+    later.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x05, 0x01]);
+    let err = Module::new(later).unwrap_err();
+    assert_eq!(err.section, Some("function"), "{err}");
+}
+
 #[test]
 fn not_wasm_is_malformed() {
     let err = Module::new(b"hello world".to_vec()).unwrap_err();
