@@ -181,14 +181,20 @@ mod imp {
         "mov rsp, rdi",
         "mov eax, 1",
         "jmp 2b",
-        // A pause from another thread (`async_pause`): entered as if called
-        // from the interrupted pc, 128 bytes below its stack pointer (the
-        // red zone). Saves every register the call below may clobber, asks
+        // A pause from another thread (`async_pause`): entered with the
+        // stack pointer 128 bytes below the interrupted one (past the red
+        // zone) and the interrupted pc in `PAUSE_PC`. Makes the frame of a
+        // call from that pc (the return address written here, after the
+        // kernel's signal frame is gone: the handler must not write below
+        // the red zone, where that frame and its saved vector state live),
+        // saves every register the calls below may clobber, asks
         // `lc_async_pause(pc, fp)`, and returns to the pc with all of them
         // restored; or unwinds the run to the landing pad.
         ".globl wdb_async_pause",
         ".p2align 4",
         "wdb_async_pause:",
+        // `lea`, not `sub`: the flags are still the interrupted code's.
+        "lea rsp, [rsp - 8]",
         "push rbp",
         "mov rbp, rsp",
         "pushfq",
@@ -219,7 +225,9 @@ mod imp {
         "movdqu [rsp + 208], xmm13",
         "movdqu [rsp + 224], xmm14",
         "movdqu [rsp + 240], xmm15",
-        "mov rdi, [rbp + 8]",
+        "call {take_pc}",
+        "mov [rbp + 8], rax",
+        "mov rdi, rax",
         "mov rsi, [rbp]",
         "call {pause}",
         "test rax, rax",
@@ -257,7 +265,13 @@ mod imp {
         "mov rdi, rax",
         "jmp wdb_guard_landing",
         pause = sym super::super::vm::lc_async_pause,
+        take_pc = sym take_pause_pc,
     );
+
+    /// The pc `async_pause` interrupted, for `wdb_async_pause`.
+    extern "C" fn take_pause_pc() -> u64 {
+        PAUSE_PC.get()
+    }
 
     unsafe extern "C" {
         fn wdb_guarded_call(
@@ -274,6 +288,9 @@ mod imp {
         /// The stack pointer of the innermost `guarded_call` on this thread
         /// (0 outside one), and its run state.
         static GUARD: Cell<(u64, *mut RtState)> = const { Cell::new((0, std::ptr::null_mut())) };
+        /// The pc a pause interrupted, from the handler to `wdb_async_pause`
+        /// (const-initialised: no lazy setup inside a signal handler).
+        static PAUSE_PC: Cell<u64> = const { Cell::new(0) };
     }
 
     /// The handlers that were installed before ours, by signal.
@@ -349,6 +366,17 @@ mod imp {
         };
         if handled {
             return;
+        }
+        // A pause signal that finds no run of ours (the run ended after
+        // the request was sent) is stale: ignore it, as SIGURG's default
+        // does. Chaining to the default would reset the disposition and
+        // leave every later pause of the process unserved.
+        if sig == PAUSE_SIGNAL {
+            // SAFETY: written once before the handler was installed.
+            let prev = unsafe { (*std::ptr::addr_of!(PREVIOUS))[3] };
+            if prev.is_none_or(|p| p.sa_sigaction <= libc::SIG_IGN) {
+                return;
+            }
         }
         // SAFETY: chaining to the previous handler with the same arguments.
         unsafe { chain(sig, info, ctx) }
@@ -489,11 +517,13 @@ mod imp {
         pause
             .pending
             .store(false, std::sync::atomic::Ordering::SeqCst);
-        // Below the red zone: push the pc as the return address.
-        let sp = (gregs[libc::REG_RSP as usize] as u64).wrapping_sub(128 + 8);
-        // SAFETY: `sp` is on this thread's stack, below everything in use
-        // (the generated code's frames and its red zone).
-        unsafe { *(sp as *mut u64) = pc as u64 };
+        // Past the red zone; `wdb_async_pause` writes the pc there as its
+        // return address once this handler has returned. Writing it from
+        // here would land in the kernel's signal frame (just below the red
+        // zone: the saved vector state and its end marker), which
+        // sigreturn then restores from.
+        PAUSE_PC.set(pc as u64);
+        let sp = (gregs[libc::REG_RSP as usize] as u64).wrapping_sub(128);
         gregs[libc::REG_RSP as usize] = sp as i64;
         gregs[libc::REG_RIP as usize] = wdb_async_pause as *const () as i64;
         true
