@@ -4,13 +4,8 @@
 //! frame). The GUI never decodes or prints the module itself.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-use egui::text::{LayoutJob, TextFormat};
-use egui::{Color32, FontId};
-use syntect::easy::HighlightLines;
-use syntect::highlighting::{Theme, ThemeSet};
-use syntect::parsing::{SyntaxDefinition, SyntaxSet, SyntaxSetBuilder};
+use egui::text::LayoutJob;
 use wdb_debugger::api::{DisasmLine, FuncWatView};
 
 /// Every defined function's WAT, plus a highlight cache.
@@ -44,69 +39,8 @@ impl Disassembly {
     }
 }
 
-struct Syntax {
-    set: SyntaxSet,
-    dark: Theme,
-    light: Theme,
-}
-
-fn syntax() -> &'static Syntax {
-    static SYNTAX: OnceLock<Syntax> = OnceLock::new();
-    SYNTAX.get_or_init(|| {
-        let mut builder = SyntaxSetBuilder::new();
-        let def = SyntaxDefinition::load_from_str(
-            include_str!("../../assets/syntaxes/wat.sublime-syntax"),
-            true,
-            None,
-        )
-        .expect("the shipped WAT syntax is valid (a unit test loads it)");
-        builder.add(def);
-        let mut themes = ThemeSet::load_defaults().themes;
-        Syntax {
-            set: builder.build(),
-            dark: themes
-                .remove("base16-ocean.dark")
-                .expect("syntect ships base16-ocean.dark"),
-            light: themes
-                .remove("InspiredGitHub")
-                .expect("syntect ships InspiredGitHub"),
-        }
-    })
-}
-
 fn highlight_lines(lines: &[DisasmLine], dark: bool) -> Vec<LayoutJob> {
-    let s = syntax();
-    let syntax = s
-        .set
-        .find_syntax_by_extension("wat")
-        .expect("the WAT syntax was added above");
-    let mut h = HighlightLines::new(syntax, if dark { &s.dark } else { &s.light });
-    let font = FontId::monospace(12.0);
-    lines
-        .iter()
-        .map(|line| {
-            let mut job = LayoutJob::default();
-            let text = format!("{}\n", line.text);
-            match h.highlight_line(&text, &s.set) {
-                Ok(ranges) => {
-                    for (style, piece) in ranges {
-                        let c = style.foreground;
-                        job.append(
-                            piece.trim_end_matches('\n'),
-                            0.0,
-                            TextFormat::simple(font.clone(), Color32::from_rgb(c.r, c.g, c.b)),
-                        );
-                    }
-                }
-                Err(_) => job.append(
-                    &line.text,
-                    0.0,
-                    TextFormat::simple(font.clone(), Color32::GRAY),
-                ),
-            }
-            job
-        })
-        .collect()
+    crate::source::highlight_lines("wat", lines.iter().map(|l| l.text.as_str()), dark)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId};
 use syntect::easy::HighlightLines;
 use syntect::highlighting::{Theme, ThemeSet};
-use syntect::parsing::SyntaxSet;
+use syntect::parsing::{SyntaxDefinition, SyntaxSet};
 
 /// Highlighted lines per (file, dark theme), computed on first view.
 #[derive(Default)]
@@ -25,6 +25,8 @@ impl SourceCache {
     }
 }
 
+/// syntect's default syntaxes plus WAT (`assets/syntaxes/wat.sublime-syntax`,
+/// for the disassembly), and the two themes.
 struct Syntaxes {
     set: SyntaxSet,
     dark: Theme,
@@ -34,9 +36,17 @@ struct Syntaxes {
 fn syntaxes() -> &'static Syntaxes {
     static S: OnceLock<Syntaxes> = OnceLock::new();
     S.get_or_init(|| {
+        let mut builder = SyntaxSet::load_defaults_newlines().into_builder();
+        let wat = SyntaxDefinition::load_from_str(
+            include_str!("../../assets/syntaxes/wat.sublime-syntax"),
+            true,
+            None,
+        )
+        .expect("the shipped WAT syntax is valid (a unit test loads it)");
+        builder.add(wat);
         let mut themes = ThemeSet::load_defaults().themes;
         Syntaxes {
-            set: SyntaxSet::load_defaults_newlines(),
+            set: builder.build(),
             dark: themes
                 .remove("base16-ocean.dark")
                 .expect("syntect ships base16-ocean.dark"),
@@ -57,8 +67,19 @@ pub fn language(file: &str) -> &'static str {
 }
 
 fn highlight(file: &str, lines: &[String], dark: bool) -> Vec<LayoutJob> {
-    let s = syntaxes();
     let ext = file.rsplit('.').next().unwrap_or("");
+    highlight_lines(ext, lines.iter().map(String::as_str), dark)
+}
+
+/// One layout job per line, coloured by the syntax of the file extension
+/// `ext` (plain text when none fits); lines are highlighted in order, as
+/// syntect's parser state runs across them.
+pub(crate) fn highlight_lines<'a>(
+    ext: &str,
+    lines: impl IntoIterator<Item = &'a str>,
+    dark: bool,
+) -> Vec<LayoutJob> {
+    let s = syntaxes();
     let syntax = s
         .set
         .find_syntax_by_extension(ext)
@@ -71,7 +92,7 @@ fn highlight(file: &str, lines: &[String], dark: bool) -> Vec<LayoutJob> {
         Color32::from_gray(40)
     };
     lines
-        .iter()
+        .into_iter()
         .map(|line| {
             let mut job = LayoutJob::default();
             // Tabs as four spaces: egui draws a tab as one space.

@@ -8,12 +8,12 @@
 use egui::{Color32, Sense, Vec2};
 use wdb_debugger::api::{BreakSpec, Command};
 
+use super::{GUTTER, breakpoint_gutter, current_row_marker};
 use crate::app::ViewState;
 use crate::prefs::Prefs;
 use crate::state::DebugState;
 
 const ROW_HEIGHT: f32 = 16.0;
-const GUTTER: f32 = 18.0;
 
 pub fn code_ui(
     ui: &mut egui::Ui,
@@ -203,48 +203,23 @@ pub fn disasm_ui(
                 .painter()
                 .with_clip_rect(rect.expand2(Vec2::new(0.0, 1.0)).intersect(ui.clip_rect()));
             if Some(row) == current_row {
-                painter.rect_filled(rect, 0.0, current_bg);
-                // An arrow in the gutter, drawn (not a glyph: the default fonts lack one).
-                let tip = rect.left_center() + Vec2::new(GUTTER + 12.0, 0.0);
-                painter.add(egui::Shape::convex_polygon(
-                    vec![tip, tip + Vec2::new(-8.0, -5.0), tip + Vec2::new(-8.0, 5.0)],
-                    ui.visuals().warn_fg_color,
-                    egui::Stroke::NONE,
-                ));
+                current_row_marker(ui, &painter, rect, current_bg);
             }
             if let Some(off) = line.code_offset {
-                let gutter = egui::Rect::from_min_size(rect.min, Vec2::new(GUTTER, ROW_HEIGHT));
-                let resp = ui.interact(gutter, ui.scope_id().with(("bp", off)), Sense::click());
-                let label = format!("Toggle breakpoint at {off:#x}");
-                resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
                 let bp = breakpoints.iter().find(|b| {
                     b.code_offset == Some(off)
                         && b.kind == wdb_debugger::api::BreakpointKind::Breakpoint
                 });
-                let centre = gutter.center();
-                let red = Color32::from_rgb(220, 50, 50);
-                match bp {
-                    Some(b) if b.enabled => {
-                        painter.circle_filled(centre, 5.0, red);
-                    }
-                    Some(_) => {
-                        painter.circle_stroke(centre, 5.0, (1.5, red));
-                    }
-                    None if resp.hovered() => {
-                        painter.circle_filled(centre, 5.0, red.gamma_multiply(0.4));
-                    }
-                    None => {}
-                }
-                if resp.clicked() {
-                    out.push(match bp {
-                        Some(b) => Command::Delete(Some(b.number)),
-                        None => Command::SetBreakpoint {
-                            spec: BreakSpec::CodeOffset(off),
-                            temporary: false,
-                            condition: None,
-                        },
-                    });
-                }
+                let label = format!("Toggle breakpoint at {off:#x}");
+                out.extend(breakpoint_gutter(
+                    ui,
+                    &painter,
+                    rect,
+                    ("bp", off),
+                    &label,
+                    bp,
+                    || BreakSpec::CodeOffset(off),
+                ));
                 painter.text(
                     rect.left_center() + Vec2::new(GUTTER + 16.0, 0.0),
                     egui::Align2::LEFT_CENTER,

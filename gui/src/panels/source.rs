@@ -5,12 +5,12 @@
 use egui::{Color32, Sense, Vec2};
 use wdb_debugger::api::{BreakSpec, BreakpointKind, BreakpointView, Command};
 
+use super::{GUTTER, breakpoint_gutter, current_row_marker};
 use crate::app::ViewState;
 use crate::prefs::Prefs;
 use crate::state::DebugState;
 
 const ROW_HEIGHT: f32 = 16.0;
-const GUTTER: f32 = 18.0;
 
 /// Whether two spellings name the same file (`dwarf/structs.c` and
 /// `./dwarf/structs.c`, or a bare `structs.c`).
@@ -173,43 +173,19 @@ pub fn source_ui(
                 // For screen readers (and the tests): which line is current.
                 let label = format!("Current line {line}");
                 row_resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
-                painter.rect_filled(rect, 0.0, current_bg);
-                let tip = rect.left_center() + Vec2::new(GUTTER + 12.0, 0.0);
-                painter.add(egui::Shape::convex_polygon(
-                    vec![tip, tip + Vec2::new(-8.0, -5.0), tip + Vec2::new(-8.0, 5.0)],
-                    ui.visuals().warn_fg_color,
-                    egui::Stroke::NONE,
-                ));
+                current_row_marker(ui, &painter, rect, current_bg);
             }
-            let gutter = egui::Rect::from_min_size(rect.min, Vec2::new(GUTTER, ROW_HEIGHT));
-            let resp = ui.interact(gutter, ui.scope_id().with(("srcbp", line)), Sense::click());
-            let label = format!("Toggle breakpoint at line {line}");
-            resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
             let bp = breakpoint_at(&state.breakpoints, &file, line);
-            let centre = gutter.center();
-            let red = Color32::from_rgb(220, 50, 50);
-            match bp {
-                Some(b) if b.enabled => {
-                    painter.circle_filled(centre, 5.0, red);
-                }
-                Some(_) => {
-                    painter.circle_stroke(centre, 5.0, (1.5, red));
-                }
-                None if resp.hovered() => {
-                    painter.circle_filled(centre, 5.0, red.gamma_multiply(0.4));
-                }
-                None => {}
-            }
-            if resp.clicked() {
-                out.push(match bp {
-                    Some(b) => Command::Delete(Some(b.number)),
-                    None => Command::SetBreakpoint {
-                        spec: BreakSpec::Line(file.clone(), line),
-                        temporary: false,
-                        condition: None,
-                    },
-                });
-            }
+            let label = format!("Toggle breakpoint at line {line}");
+            out.extend(breakpoint_gutter(
+                ui,
+                &painter,
+                rect,
+                ("srcbp", line),
+                &label,
+                bp,
+                || BreakSpec::Line(file.clone(), line),
+            ));
             painter.text(
                 rect.left_center() + Vec2::new(GUTTER + 44.0, 0.0),
                 egui::Align2::RIGHT_CENTER,
