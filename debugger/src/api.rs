@@ -560,8 +560,11 @@ pub enum Event {
     Warning(String),
     /// The result of `Command::Profile`.
     Profile(Box<crate::profile::ProfileReport>),
+    /// The command failed: `kind` is for front ends to act on, `message`
+    /// for the user (the `Display` of the [`crate::SessionError`]).
     CommandFailed {
         id: u64,
+        kind: crate::ErrorKind,
         message: String,
     },
     /// The command is done: front ends waiting for a reply can stop here.

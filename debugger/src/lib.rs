@@ -11,6 +11,7 @@ pub mod code_cache;
 pub mod component_run;
 pub mod demangle;
 pub mod disasm;
+pub mod error;
 pub mod expr;
 pub mod format;
 pub mod host;
@@ -22,6 +23,7 @@ pub mod value_tree;
 pub mod worker;
 
 pub use api::{Command, Event, Request};
+pub use error::{ErrorKind, SessionError};
 pub use session::{Session, SessionConfig};
 
 /// The engine, re-exported so front ends depend on this crate only.

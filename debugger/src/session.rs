@@ -18,6 +18,7 @@ use wdb_engine::wasi::WasiCtx;
 
 use crate::api::*;
 use crate::disasm::Disasm;
+use crate::error::{ErrorKind::*, SessionError, err};
 use crate::host;
 use crate::runner::Mode;
 use crate::source::Source;
@@ -141,7 +142,12 @@ pub struct Session {
     next_display: u32,
 }
 
-type Res<T> = Result<T, String>;
+type Res<T> = Result<T, SessionError>;
+
+/// gdb's words when a command needs a run.
+fn not_being_run() -> SessionError {
+    err(NotRunning, "The program is not being run.")
+}
 
 impl Session {
     pub fn new(config: SessionConfig) -> Session {
@@ -206,7 +212,9 @@ impl Session {
         let r = std::panic::catch_unwind(AssertUnwindSafe(|| self.dispatch(req.command)));
         match r {
             Ok(Ok(evs)) => evs,
-            Ok(Err(message)) => vec![Event::CommandFailed { id, message }],
+            Ok(Err(SessionError { kind, message })) => {
+                vec![Event::CommandFailed { id, kind, message }]
+            }
             Err(p) => {
                 let what = p
                     .downcast_ref::<String>()
@@ -219,6 +227,7 @@ impl Session {
                 self.internal = None;
                 vec![Event::CommandFailed {
                     id,
+                    kind: Internal,
                     message: format!("internal error: {what} (the execution was discarded)"),
                 }]
             }
@@ -244,7 +253,10 @@ impl Session {
                     .iter()
                     .find(|(n, _)| n.is_empty() || n.contains('='))
                 {
-                    return Err(format!("`{name}` is not an environment variable name"));
+                    return Err(err(
+                        BadArgument,
+                        format!("`{name}` is not an environment variable name"),
+                    ));
                 }
                 self.program = program;
                 Ok(vec![Event::Program(self.program.clone())])
@@ -286,18 +298,17 @@ impl Session {
             Command::Kill => {
                 let in_jit = self.jit_paused();
                 self.abandon_jit();
-                let rt = self.rt.as_mut().ok_or("The program is not being run.")?;
+                let rt = self.rt.as_mut().ok_or_else(not_being_run)?;
                 if rt.exec.take().is_none() && !in_jit {
-                    return Err("The program is not being run.".into());
+                    return Err(not_being_run());
                 }
                 self.internal = None;
                 Ok(vec![Event::Text("[execution killed]".into())])
             }
             Command::Restart => {
-                let launch = self
-                    .last_launch
-                    .clone()
-                    .ok_or("nothing to restart: use `run` or `call` first")?;
+                let launch = self.last_launch.clone().ok_or_else(|| {
+                    err(NotRunning, "nothing to restart: use `run` or `call` first")
+                })?;
                 self.abandon_jit();
                 self.rt = None;
                 self.launch(launch)
@@ -305,7 +316,7 @@ impl Session {
             Command::Interrupt => {
                 self.interrupt
                     .lock()
-                    .map_err(|_| "interrupt lock poisoned")?
+                    .map_err(|_| err(Internal, "interrupt lock poisoned"))?
                     .store(true, Ordering::SeqCst);
                 Ok(vec![])
             }
@@ -351,7 +362,7 @@ impl Session {
                 if let Some(i) = memory {
                     let n = self.module()?.memories.len() as u32;
                     if i >= n {
-                        return Err(inspect::no_memory(i, n));
+                        return Err(err(NotFound, inspect::no_memory(i, n)));
                     }
                 }
                 let (a, len) = self.watch_target(addr, len)?;
@@ -375,9 +386,10 @@ impl Session {
             }
             Command::CatchWasi(name) => {
                 if !self.wasi_available() {
-                    return Err(
-                        "catch wasi needs the WASI host, which this build does not have yet".into(),
-                    );
+                    return Err(err(
+                        Unsupported,
+                        "catch wasi needs the WASI host, which this build does not have yet",
+                    ));
                 }
                 match &name {
                     Some(n) if self.is_component() => self.check_component_wasi_name(n)?,
@@ -519,7 +531,7 @@ impl Session {
                     &mut *self
                         .interrupt
                         .lock()
-                        .map_err(|_| "interrupt lock poisoned")?,
+                        .map_err(|_| err(Internal, "interrupt lock poisoned"))?,
                     cancel.clone(),
                 );
                 let report = self.profile(invoke, args, cancel);

@@ -12,7 +12,7 @@ use wdb_debugger::api::{Command, Event, Request};
 use crate::backend::Backend;
 use crate::panels;
 use crate::prefs::{BottomTab, CentralTab, LeftTab, Prefs};
-use crate::state::{DebugState, LogKind, RunState};
+use crate::state::{self, DebugState, LogKind, RunState};
 
 /// A finished call, re-runnable from the Exports panel.
 #[derive(Debug, Clone)]
@@ -409,7 +409,12 @@ impl WdbApp {
                         )
                         .truncate(),
                     )
-                    .on_hover_text(e);
+                    .on_hover_text(
+                        match self.state.error_kind.and_then(state::error_hint) {
+                            Some(hint) => format!("{e}\n\n{hint}"),
+                            None => e.clone(),
+                        },
+                    );
                 } else if let Some(n) = &self.state.notice {
                     ui.separator();
                     ui.add(egui::Label::new(egui::RichText::new(n).weak()).truncate());

@@ -9,6 +9,7 @@ use wdb_debugger::api::{
 };
 
 use crate::disasm::Disassembly;
+use wdb_debugger::ErrorKind;
 
 /// What the guest is doing, as the Controls panel shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +149,8 @@ pub struct DebugState {
     /// (a stop, a return, a new breakpoint...): the status line shows it
     /// only while it applies. The Log tab keeps every message.
     pub error: Option<String>,
+    /// The kind of `error`: what the status line suggests doing about it.
+    pub error_kind: Option<ErrorKind>,
     /// A note the status line shows until the session moves on ("saved 16
     /// bytes to memory.bin").
     pub notice: Option<String>,
@@ -204,6 +207,7 @@ impl DebugState {
                 | Event::BreakpointSet(_)
         ) {
             self.error = None;
+            self.error_kind = None;
             self.notice = None;
         }
         match event {
@@ -343,10 +347,11 @@ impl DebugState {
             }
             Event::Text(t) => self.log.push((LogKind::Info, t)),
             Event::Warning(w) => self.log.push((LogKind::Warning, w)),
-            Event::CommandFailed { id, message } => {
+            Event::CommandFailed { id, kind, message } => {
                 self.log
                     .push((LogKind::Error, format!("command {id}: {message}")));
                 self.error = Some(message);
+                self.error_kind = Some(kind);
             }
             Event::Program(p) => self.program = p,
             Event::Done { .. } => {}
@@ -362,6 +367,22 @@ pub fn frame_place(f: &FrameView) -> String {
     match &f.source {
         Some(s) => format!("{} at {}:{}", f.func_name, s.file, s.line),
         None => format!("{} at code_offset {:#x}", f.func_name, f.code_offset),
+    }
+}
+
+/// What the status line suggests for a failed command, by its kind.
+pub fn error_hint(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::NoProgram => Some("Open a module first (File > Open)."),
+        ErrorKind::NotRunning => Some("Start the program first: Run, or call an export."),
+        ErrorKind::Internal => Some("This is a wdb bug; the Log tab has the details."),
+        ErrorKind::NotFound
+        | ErrorKind::BadArgument
+        | ErrorKind::Unsupported
+        | ErrorKind::Load
+        | ErrorKind::Engine
+        | ErrorKind::Io
+        | ErrorKind::Failed => None,
     }
 }
 

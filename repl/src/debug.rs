@@ -93,6 +93,7 @@ impl Backend for WorkerBackend {
         if self.tx.send(Request { id, command: cmd }).is_err() {
             sink(&Event::CommandFailed {
                 id,
+                kind: wdb_debugger::ErrorKind::Internal,
                 message: "the session thread is gone".into(),
             });
             self.running.store(false, Ordering::SeqCst);
@@ -105,6 +106,7 @@ impl Backend for WorkerBackend {
                 Err(_) => {
                     sink(&Event::CommandFailed {
                         id,
+                        kind: wdb_debugger::ErrorKind::Internal,
                         message: "the session thread is gone".into(),
                     });
                     break;

@@ -684,6 +684,7 @@ mod tests {
         r.render(
             &Event::CommandFailed {
                 id: 1,
+                kind: wdb_debugger::ErrorKind::NotFound,
                 message: "nope".into(),
             },
             &mut s,

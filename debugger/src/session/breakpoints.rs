@@ -11,6 +11,7 @@ use wdb_engine::wasi::BreakOn;
 use super::{Res, Session};
 use crate::api::*;
 use crate::disasm;
+use crate::error::{ErrorKind::*, err};
 use crate::state::SavedBreakpoint;
 
 #[derive(Debug, Clone)]
@@ -106,10 +107,10 @@ impl BpKind {
                             len,
                             kind,
                         }),
-                        _ => Err("bad watchpoint".to_string()),
+                        _ => Err(err(BadArgument, "bad watchpoint")),
                     }
                 }
-                _ => Err("bad watchpoint".to_string()),
+                _ => Err(err(BadArgument, "bad watchpoint")),
             })
         } else if let Some(t) = spec.strip_prefix("catch-throw:") {
             Some(Ok(BpKind::CatchException {
@@ -240,7 +241,7 @@ impl Breakpoints {
         self.list
             .iter_mut()
             .find(|b| b.number == n)
-            .ok_or_else(|| format!("No breakpoint number {n}."))
+            .ok_or_else(|| err(NotFound, format!("No breakpoint number {n}.")))
     }
 
     /// `delete N`, or `delete` (all of them).
@@ -251,7 +252,7 @@ impl Breakpoints {
                 let before = self.list.len();
                 self.list.retain(|b| b.number != n);
                 if self.list.len() == before {
-                    return Err(format!("No breakpoint number {n}."));
+                    return Err(err(NotFound, format!("No breakpoint number {n}.")));
                 }
             }
         }
@@ -403,12 +404,15 @@ impl Session {
     pub(super) fn resolve_function(&self, module: &Module, name: &str) -> Res<u32> {
         match self.resolve_functions(module, name)?.as_slice() {
             [one] => Ok(*one),
-            many => Err(format!(
-                "\"{name}\" is ambiguous: {}",
-                many.iter()
-                    .map(|i| format!("func[{i}]"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            many => Err(err(
+                BadArgument,
+                format!(
+                    "\"{name}\" is ambiguous: {}",
+                    many.iter()
+                        .map(|i| format!("func[{i}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )),
         }
     }
@@ -476,12 +480,15 @@ impl Session {
                 cands.sort();
                 cands.dedup();
                 if cands.is_empty() {
-                    Err(format!("Function \"{name}\" not defined."))
+                    Err(err(NotFound, format!("Function \"{name}\" not defined.")))
                 } else {
                     cands.truncate(10);
-                    Err(format!(
-                        "Function \"{name}\" not defined. Did you mean: {}",
-                        cands.join(", ")
+                    Err(err(
+                        NotFound,
+                        format!(
+                            "Function \"{name}\" not defined. Did you mean: {}",
+                            cands.join(", ")
+                        ),
                     ))
                 }
             }
@@ -497,7 +504,7 @@ impl Session {
             disasm::first_instruction(module, f).ok_or("cannot decode the function body")?;
         let body = module
             .body(f)
-            .ok_or("an imported function has no code")?
+            .ok_or_else(|| err(Unsupported, "an imported function has no code"))?
             .range
             .clone();
         let info = &self.loaded()?.source.info;
@@ -555,8 +562,11 @@ impl Session {
                     .filter(|&f| module.body(f).is_some())
                     .collect();
                 let Some((&f, others)) = defined.split_first() else {
-                    return Err(format!(
-                        "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
+                    return Err(err(
+                        Unsupported,
+                        format!(
+                            "\"{name}\" is an imported function: use `catch wasi` to stop at host calls"
+                        ),
                     ));
                 };
                 for &g in others {
@@ -567,22 +577,28 @@ impl Session {
             }
             BreakSpec::FuncOffset(name, off) => {
                 let f = self.resolve_function(&module, name)?;
-                let body = module
-                    .body(f)
-                    .ok_or_else(|| format!("\"{name}\" is an imported function"))?;
+                let body = module.body(f).ok_or_else(|| {
+                    err(Unsupported, format!("\"{name}\" is an imported function"))
+                })?;
                 let co = module.code_offset_from_module_offset(body.range.start) + off;
                 if module.module_offset_from_code_offset(co) >= body.range.end {
-                    return Err(format!(
-                        "offset {off:#x} is past the end of {name} ({} bytes)",
-                        body.range.len()
+                    return Err(err(
+                        BadArgument,
+                        format!(
+                            "offset {off:#x} is past the end of {name} ({} bytes)",
+                            body.range.len()
+                        ),
                     ));
                 }
                 (f, co)
             }
             BreakSpec::CodeOffset(co) => {
-                let f = module
-                    .func_at_code_offset(*co)
-                    .ok_or_else(|| format!("code_offset {co:#x} is not inside a function body"))?;
+                let f = module.func_at_code_offset(*co).ok_or_else(|| {
+                    err(
+                        NotFound,
+                        format!("code_offset {co:#x} is not inside a function body"),
+                    )
+                })?;
                 // A function's start (its body, or its first instruction)
                 // means after its prologue, as `break FUNC`.
                 let body_start = module.code_offset_from_module_offset(
@@ -600,10 +616,10 @@ impl Session {
                 let offs = l.source.resolve_line(file, *line)?;
                 let co = *offs
                     .first()
-                    .ok_or_else(|| format!("no code for {file}:{line}"))?;
+                    .ok_or_else(|| err(NotFound, format!("no code for {file}:{line}")))?;
                 let f = module
                     .func_at_code_offset(co)
-                    .ok_or("line maps outside any function")?;
+                    .ok_or_else(|| err(NotFound, "line maps outside any function"))?;
                 // The opening line of a function starts at its prologue, where
                 // arguments are not yet in place: stop after it, as `break FUNC` does.
                 let co = l

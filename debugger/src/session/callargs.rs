@@ -12,6 +12,7 @@ use wdb_engine::runtime::Store;
 
 use super::{Res, Runtime, Session};
 use crate::api::Event;
+use crate::error::{ErrorKind::*, err};
 use crate::format::format_c_string;
 
 /// What `call` keeps between commands.
@@ -169,15 +170,18 @@ pub(super) fn split(
                 if let Some(&t) = params.get(i)
                     && t != ValType::I32
                 {
-                    return Err(format!(
-                        "{export}: argument {} is a {}, but that parameter is {}: strings and &cells go to i32 pointer parameters",
-                        i + 1,
-                        if matches!(other, CallArg::Cell(_)) {
-                            "&cell"
-                        } else {
-                            "string"
-                        },
-                        wdb_engine::value::valtype_name(t)
+                    return Err(err(
+                        BadArgument,
+                        format!(
+                            "{export}: argument {} is a {}, but that parameter is {}: strings and &cells go to i32 pointer parameters",
+                            i + 1,
+                            if matches!(other, CallArg::Cell(_)) {
+                                "&cell"
+                            } else {
+                                "string"
+                            },
+                            wdb_engine::value::valtype_name(t)
+                        ),
                     ));
                 }
                 plain.push("0".into());
@@ -250,19 +254,22 @@ impl Session {
                         true
                     }
                     _ => {
-                        return Err(format!(
-                            "the allocator `{name}` has the signature {}: it needs (param i32) (result i32) as malloc, or cabi_realloc's four i32",
-                            wdb_engine::module::signature_string(ty)
+                        return Err(err(
+                            BadArgument,
+                            format!(
+                                "the allocator `{name}` has the signature {}: it needs (param i32) (result i32) as malloc, or cabi_realloc's four i32",
+                                wdb_engine::module::signature_string(ty)
+                            ),
                         ));
                     }
                 };
                 return Ok((f, realloc));
             }
         }
-        Err(match &self.call.allocator {
+        Err(err(NotFound, match &self.call.allocator {
             Some(n) => format!("no exported function `{n}` to allocate string arguments with"),
             None => "string arguments need an allocator, and the module exports neither `malloc` nor `cabi_realloc`: name one with `set allocator EXPORT`".into(),
-        })
+        }))
     }
 
     /// Allocate and fill guest memory for the special arguments; returns
@@ -295,16 +302,22 @@ impl Session {
             } else {
                 vec![Value::I32(size)]
             };
-            let rt = self.rt.as_mut().ok_or("The module is not instantiated.")?;
+            let rt = self
+                .rt
+                .as_mut()
+                .ok_or_else(|| err(NotRunning, "The module is not instantiated."))?;
             let addr = match run_quietly(rt, alloc, &args)?.as_slice() {
                 [Value::I32(0)] => {
-                    return Err(format!(
-                        "the allocator {} returned NULL for {size} bytes",
-                        module.display_func_name(alloc)
+                    return Err(err(
+                        Engine,
+                        format!(
+                            "the allocator {} returned NULL for {size} bytes",
+                            module.display_func_name(alloc)
+                        ),
                     ));
                 }
                 [Value::I32(a)] => *a as u32,
-                other => return Err(format!("the allocator returned {other:?}")),
+                other => return Err(err(Engine, format!("the allocator returned {other:?}"))),
             };
             self.write_memory(addr, &bytes)?;
             plain[i] = addr.to_string();
@@ -432,11 +445,23 @@ fn run_quietly(rt: &mut Runtime, func_index: u32, args: &[Value]) -> Res<Vec<Val
                 match exec.step(&mut rt.store, &mut ctl) {
                     RunOutcome::Paused(PauseReason::Step) => {}
                     RunOutcome::Returned(v) => return Ok(v),
-                    other => return Err(format!("the allocator did not return: {other:?}")),
+                    other => {
+                        return Err(err(
+                            Engine,
+                            format!("the allocator did not return: {other:?}"),
+                        ));
+                    }
                 }
             }
-            RunOutcome::Trapped(t) => return Err(format!("the allocator trapped: {t}")),
-            other => return Err(format!("the allocator did not return: {other:?}")),
+            RunOutcome::Trapped(t) => {
+                return Err(err(Engine, format!("the allocator trapped: {t}")));
+            }
+            other => {
+                return Err(err(
+                    Engine,
+                    format!("the allocator did not return: {other:?}"),
+                ));
+            }
         }
     }
 }
@@ -636,6 +661,7 @@ mod tests {
         assert_eq!(plain, ["0", "0", "5"]);
         assert_eq!(special.len(), 2);
         let e = split("f", &[ValType::I64], &["\"x\"".into()]).unwrap_err();
-        assert!(e.contains("i32 pointer parameters"), "{e}");
+        assert!(e.message.contains("i32 pointer parameters"), "{e}");
+        assert_eq!(e.kind, crate::ErrorKind::BadArgument);
     }
 }

@@ -24,6 +24,7 @@ use wdb_engine::wasi::{BreakOn, WasiConfig, WasiCtx};
 
 use super::{Launch, Res, Resume, Runtime, Session, callargs};
 use crate::api::*;
+use crate::error::{ErrorKind::*, err};
 use crate::format::value_view;
 use crate::host;
 
@@ -105,9 +106,12 @@ impl Session {
         let comp = Component::new(&bytes).map_err(|e| format!("{}: {}", path.display(), e))?;
         let main = main_module(&comp);
         let Some(core) = comp.modules.get(main) else {
-            return Err(format!(
-                "{}: the component has no core module to debug",
-                path.display()
+            return Err(err(
+                Load,
+                format!(
+                    "{}: the component has no core module to debug",
+                    path.display()
+                ),
             ));
         };
         // A copy of the main module with demangled names (the component's
@@ -166,11 +170,16 @@ impl Session {
             .iter()
             .copied()
             .find(|&id| Arc::ptr_eq(store.instance_module(id), main))
-            .ok_or("the component never instantiates its main core module")?;
+            .ok_or_else(|| {
+                err(
+                    Load,
+                    "the component never instantiates its main core module",
+                )
+            })?;
         *self
             .interrupt
             .lock()
-            .map_err(|_| "interrupt lock poisoned")? = store.interrupt_handle();
+            .map_err(|_| err(Internal, "interrupt lock poisoned"))? = store.interrupt_handle();
         // Preview1's context stays empty: a component's calls are 0.2's.
         let wasi = WasiCtx::new(WasiConfig::default()).map_err(|e| e.to_string())?;
         self.rt = Some(Runtime {
@@ -243,9 +252,14 @@ impl Session {
         };
         let core_args = match lifted.lower_args(&mut rt.store, &vals) {
             Ok(a) => a,
-            Err(HostError::Trap(m)) => return Err(format!("lowering the arguments trapped: {m}")),
+            Err(HostError::Trap(m)) => {
+                return Err(err(Engine, format!("lowering the arguments trapped: {m}")));
+            }
             Err(HostError::Exit(c)) => {
-                return Err(format!("lowering the arguments exited with code {c}"));
+                return Err(err(
+                    Engine,
+                    format!("lowering the arguments exited with code {c}"),
+                ));
             }
         };
         rt.exec_func = rt
@@ -369,9 +383,12 @@ impl Session {
             .map(|f| call_label(&f.interface, &f.name))
             .collect();
         names.truncate(8);
-        Err(format!(
-            "the component imports no function `{pattern}` (e.g. {})",
-            names.join(", ")
+        Err(err(
+            NotFound,
+            format!(
+                "the component imports no function `{pattern}` (e.g. {})",
+                names.join(", ")
+            ),
         ))
     }
 
@@ -528,11 +545,12 @@ impl Session {
     /// `info components`.
     pub(super) fn info_components(&self) -> Res<String> {
         use std::fmt::Write as _;
-        let lc = self
-            .loaded()?
-            .component
-            .clone()
-            .ok_or("The program is a core module, not a component.")?;
+        let lc = self.loaded()?.component.clone().ok_or_else(|| {
+            err(
+                Unsupported,
+                "The program is a core module, not a component.",
+            )
+        })?;
         let g = &lc.graph;
         let mut out = String::new();
         for c in &g.components {
@@ -582,11 +600,12 @@ impl Session {
     /// `info instances`.
     pub(super) fn info_instances(&self) -> Res<String> {
         use std::fmt::Write as _;
-        let lc = self
-            .loaded()?
-            .component
-            .clone()
-            .ok_or("The program is a core module, not a component.")?;
+        let lc = self.loaded()?.component.clone().ok_or_else(|| {
+            err(
+                Unsupported,
+                "The program is a core module, not a component.",
+            )
+        })?;
         let g = &lc.graph;
         let ids: Option<&Vec<Option<InstanceId>>> = self
             .rt
@@ -675,24 +694,33 @@ fn parse_call(
     let (full, l) = match found.as_slice() {
         [(n, l)] => (n.clone(), l.clone()),
         [] => {
-            return Err(format!(
-                "the component exports no function `{name}`; it exports:\n  {}",
-                crate::component_run::exported(inst)
+            return Err(err(
+                NotFound,
+                format!(
+                    "the component exports no function `{name}`; it exports:\n  {}",
+                    crate::component_run::exported(inst)
+                ),
             ));
         }
         _ => {
-            return Err(format!(
-                "`{name}` names several exports; use the full name:\n  {}",
-                crate::component_run::exported(inst)
+            return Err(err(
+                BadArgument,
+                format!(
+                    "`{name}` names several exports; use the full name:\n  {}",
+                    crate::component_run::exported(inst)
+                ),
             ));
         }
     };
     if wave_args.len() != l.ty.params.len() {
-        return Err(format!(
-            "`{name}` takes {} argument(s): {}; given {}",
-            l.ty.params.len(),
-            l.ty,
-            wave_args.len()
+        return Err(err(
+            BadArgument,
+            format!(
+                "`{name}` takes {} argument(s): {}; given {}",
+                l.ty.params.len(),
+                l.ty,
+                wave_args.len()
+            ),
         ));
     }
     let mut vals = Vec::new();

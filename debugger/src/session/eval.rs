@@ -8,6 +8,7 @@ use wdb_engine::module::Module;
 
 use super::{FrameCx, Res, Session};
 use crate::api::{Event, Format};
+use crate::error::{ErrorKind::*, WithKind, err};
 use crate::expr::{self, Dollar, Env, EvalContext, Expr, LocalRef, Val};
 use crate::host;
 
@@ -139,7 +140,7 @@ impl Session {
 
     /// Check a condition's syntax as it is set (the grammar it is evaluated with).
     pub(super) fn check_condition(&self, text: &str) -> Res<()> {
-        expr::parse(text).map(|_| ()).map_err(|e| e.to_string())
+        expr::parse(text).map(|_| ()).kind(BadArgument)
     }
 
     /// An address for `x` and `watch`: an array's or struct's own address,
@@ -148,7 +149,8 @@ impl Session {
         self.with_env(|env| -> Res<u32> {
             let v = env.evaluate(text)?;
             let a = env.address_of(&v)?;
-            u32::try_from(a).map_err(|_| format!("`{text}` is not a valid address"))
+            u32::try_from(a)
+                .map_err(|_| err(BadArgument, format!("`{text}` is not a valid address")))
         })?
     }
 
@@ -160,7 +162,10 @@ impl Session {
             if let Some(a) = v.address() {
                 let size = v.ty().and_then(expr::Type::size).unwrap_or(4);
                 let len = if len == 0 { size as u32 } else { len };
-                return Ok((u32::try_from(a).map_err(|_| "not a 32-bit address")?, len));
+                return Ok((
+                    u32::try_from(a).map_err(|_| err(BadArgument, "not a 32-bit address"))?,
+                    len,
+                ));
             }
             if let Val::Obj { ty, .. } = &v
                 && text.chars().all(|c| c.is_alphanumeric() || c == '_')
@@ -170,7 +175,10 @@ impl Session {
                     expr::types::Kind::Scalar(_) | expr::types::Kind::Ptr(_)
                 )
             {
-                return Err(format!("`{text}` is not in linear memory"));
+                return Err(err(
+                    BadArgument,
+                    format!("`{text}` is not in linear memory"),
+                ));
             }
             let a = env.address_of(&v)?;
             Ok((
@@ -195,11 +203,16 @@ impl Session {
                 let module = self.module()?;
                 let frames = self.frames()?;
                 let depth = self.selected_phys();
-                let f = frames.get(depth).ok_or("No frame selected.")?;
+                let f = frames
+                    .get(depth)
+                    .ok_or_else(|| err(NotRunning, "No frame selected."))?;
                 match local_index(&module, f, &r) {
                     Ok(idx) => {
                         if depth >= self.interp_depth() {
-                            return Err("Locals of a JIT frame cannot be changed.".into());
+                            return Err(err(
+                                Unsupported,
+                                "Locals of a JIT frame cannot be changed.",
+                            ));
                         }
                         let ty = module.local_types(f.func_index)[idx as usize];
                         let v = host::convert(v, ty)?;
@@ -226,8 +239,9 @@ impl Session {
                 self.set_global(&r, v)?;
             }
             Expr::Dollar(_) => {
-                return Err(format!(
-                    "`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"
+                return Err(err(
+                    BadArgument,
+                    format!("`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"),
                 ));
             }
             target => {
@@ -240,22 +254,22 @@ impl Session {
                         ty.kind(),
                         expr::types::Kind::Array(..) | expr::types::Kind::Record
                     ) {
-                        return Err(format!(
+                        return Err(err(Unsupported, format!(
                             "cannot assign to `{lhs}` of type {}: use *(T*)ADDR",
                             ty.name()
-                        ));
+                        )));
                     }
                     let Some(addr) = t.address() else {
                         return Err(match target {
-                            Expr::Ident(_) => format!(
+                            Expr::Ident(_) => err(Unsupported, format!(
                                 "`{lhs}` does not live in linear memory here: assign its wasm local ($lN) instead"
-                            ),
-                            _ => format!("`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR"),
+                            )),
+                            _ => err(BadArgument, format!("`{lhs}` is not assignable: use $lN, $NAME, $gN or *(T*)ADDR")),
                         });
                     };
                     let v = env.evaluate(value)?;
                     let bytes = env.bytes_as(&v, &ty)?;
-                    Ok((u32::try_from(addr).map_err(|_| "not a 32-bit address")?, bytes))
+                    Ok((u32::try_from(addr).map_err(|_| err(BadArgument, "not a 32-bit address"))?, bytes))
                 })??;
                 self.write_memory(addr, &bytes)?;
             }
@@ -287,14 +301,14 @@ impl Session {
         let rt = self
             .rt
             .as_mut()
-            .ok_or("The module is not instantiated yet.")?;
+            .ok_or_else(|| err(NotRunning, "The module is not instantiated yet."))?;
         let addr = rt.store.instance_global(rt.inst, idx);
         let gt = rt.store.global_type(addr);
         if !gt.mutable {
-            return Err(format!("global {idx} is immutable"));
+            return Err(err(Unsupported, format!("global {idx} is immutable")));
         }
         let v = host::convert(v, gt.content_type)?;
-        rt.store.global_set(addr, v).map_err(|e| e.to_string())
+        rt.store.global_set(addr, v).kind(BadArgument)
     }
 
     /// The `display` lines for this stop (`1: n = 10`).
@@ -352,7 +366,7 @@ impl Session {
         }
         for n in numbers {
             if !self.displays.iter().any(|d| d.number == *n) {
-                return Err(format!("No display number {n}."));
+                return Err(err(NotFound, format!("No display number {n}.")));
             }
         }
         self.displays.retain(|d| !numbers.contains(&d.number));
@@ -381,26 +395,29 @@ impl Session {
 pub(super) fn local_index(module: &Module, f: &FrameInfo, r: &LocalRef) -> Res<u32> {
     match r {
         LocalRef::Index(i) if (*i as usize) < f.locals.len() => Ok(*i),
-        LocalRef::Index(i) => Err(format!(
-            "no local $l{i}: {} has {} locals",
-            module.display_func_name(f.func_index),
-            f.locals.len()
+        LocalRef::Index(i) => Err(err(
+            NotFound,
+            format!(
+                "no local $l{i}: {} has {} locals",
+                module.display_func_name(f.func_index),
+                f.locals.len()
+            ),
         )),
         LocalRef::Name(n) => module
             .names
             .locals
             .get(&f.func_index)
             .and_then(|m| m.iter().find(|(_, v)| *v == n).map(|(k, _)| *k))
-            .ok_or_else(|| format!("No symbol \"{n}\" in current context.")),
+            .ok_or_else(|| err(NotFound, format!("No symbol \"{n}\" in current context."))),
     }
 }
 
 pub(super) fn global_index(module: &Module, r: &LocalRef) -> Res<u32> {
     match r {
         LocalRef::Index(i) if (*i as usize) < module.globals.len() => Ok(*i),
-        LocalRef::Index(i) => Err(format!(
-            "no global $g{i}: the module has {}",
-            module.globals.len()
+        LocalRef::Index(i) => Err(err(
+            NotFound,
+            format!("no global $g{i}: the module has {}", module.globals.len()),
         )),
         LocalRef::Name(n) => module
             .names
@@ -408,7 +425,7 @@ pub(super) fn global_index(module: &Module, r: &LocalRef) -> Res<u32> {
             .iter()
             .find(|(_, v)| *v == n)
             .map(|(k, _)| *k)
-            .ok_or_else(|| format!("No global named \"{n}\".")),
+            .ok_or_else(|| err(NotFound, format!("No global named \"{n}\"."))),
     }
 }
 
@@ -468,7 +485,7 @@ impl EvalContext for FrameCx<'_> {
 
     fn wasm_local(&self, r: &LocalRef) -> Result<Value, String> {
         let f = self.frame.as_ref().ok_or("No frame selected.")?;
-        match local_index(self.module, f, r) {
+        match local_index(self.module, f, r).map_err(String::from) {
             Ok(i) if !self.is_live(i) => Err(format!(
                 "$l{i} is not live here: JIT code keeps no value for a local it never reads again before writing it"
             )),

@@ -4,17 +4,23 @@ use wdb_engine::module::{ExternKind, signature_string};
 
 use super::{BpKind, Res, Runtime, Session, module_view};
 use crate::api::*;
+use crate::error::{ErrorKind::*, err};
 
 impl Session {
     pub(super) fn wasi_log(&self) -> Res<Vec<Event>> {
-        let rt = self
-            .rt
-            .as_ref()
-            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let rt = self.rt.as_ref().ok_or_else(|| {
+            err(
+                NotRunning,
+                "The module is not instantiated yet: `run` or `call` first.",
+            )
+        })?;
         if let Some(calls) = self.component_wasi_log() {
             return Ok(vec![Event::WasiCalls(calls)]);
         }
-        let ctx = rt.wasi.lock().map_err(|_| "WASI context lock poisoned")?;
+        let ctx = rt
+            .wasi
+            .lock()
+            .map_err(|_| err(Internal, "WASI context lock poisoned"))?;
         let mut calls: Vec<WasiCallView> = Vec::new();
         for c in &ctx.log {
             // Without the timing, so transcripts are stable.

@@ -18,6 +18,7 @@ use wdb_engine::value::FuncAddr;
 use super::{FrameCx, Res, Session, Stop, frame_view};
 use crate::api::{BreakLocation, SourceLoc, StopReason};
 use crate::dwarf::InlineFrame;
+use crate::error::{ErrorKind::*, err};
 use crate::source::Source;
 
 /// One frame as the user sees it: a wasm frame, or an inlined call in it.
@@ -379,7 +380,9 @@ impl Session {
     /// runs over inlined calls, `step` stops at their call site and then
     /// enters them.
     pub(super) fn source_step(&mut self, over: bool) -> Res<Stop> {
-        let start = self.top_frame().ok_or("no frame")?;
+        let start = self
+            .top_frame()
+            .ok_or_else(|| err(NotRunning, "no frame"))?;
         let d0 = self.depth();
         let start_inl = self.inline_stack(start.code_offset);
         let h0 = self.hidden_now(&start, d0).min(start_inl.len());
@@ -427,14 +430,18 @@ impl Session {
             if self.interrupted() {
                 return Ok(Stop::At(StopReason::Interrupted));
             }
-            let mut f = self.top_frame().ok_or("no frame")?;
+            let mut f = self
+                .top_frame()
+                .ok_or_else(|| err(NotRunning, "no frame"))?;
             // `step` into a function without line information runs over it, as gdb does.
             if self.depth() > before && line_at(self, f.code_offset).is_none() {
                 stop = self.run_until_depth(before)?;
                 if !matches!(stop, Stop::At(StopReason::Step)) {
                     return Ok(stop);
                 }
-                f = self.top_frame().ok_or("no frame")?;
+                f = self
+                    .top_frame()
+                    .ok_or_else(|| err(NotRunning, "no frame"))?;
             }
             let co = f.code_offset;
             let here = line_at(self, co);
@@ -502,7 +509,9 @@ impl Session {
         }
         let visible: Vec<u64> = vf_chain(&self.inline_stack(vf.info.code_offset), &inl);
         loop {
-            let f = self.top_frame().ok_or("no frame")?;
+            let f = self
+                .top_frame()
+                .ok_or_else(|| err(NotRunning, "no frame"))?;
             if self.depth() < target {
                 return Ok(Some((Stop::At(StopReason::Location), None)));
             }

@@ -9,6 +9,7 @@ use wdb_engine::{Trap, Value};
 use super::{BpKind, Launch, Res, Runtime, Session, Stop, inline};
 use crate::api::*;
 use crate::disasm::Disasm;
+use crate::error::{ErrorKind::*, err};
 use crate::format::{format_c_string_at, format_memory, value_view};
 use crate::source::Source;
 
@@ -24,7 +25,7 @@ impl Session {
             }
             Stop::At(reason) => match self.stop_view(reason) {
                 Ok(v) => vec![Event::Stopped(v)],
-                Err(e) => vec![Event::Warning(e)],
+                Err(e) => vec![Event::Warning(e.message)],
             },
             // A component export: its result lifted and shown in WAVE.
             Stop::Outcome(RunOutcome::Returned(values)) if self.component_running() => {
@@ -261,7 +262,10 @@ impl Session {
     }
 
     pub(super) fn disasm(&mut self) -> Res<&Disasm> {
-        let l = self.loaded.as_mut().ok_or("No module loaded.")?;
+        let l = self
+            .loaded
+            .as_mut()
+            .ok_or_else(|| err(NoProgram, "No module loaded."))?;
         if l.disasm.is_none() {
             l.disasm = Some(Disasm::new(&l.module));
         }
@@ -269,7 +273,7 @@ impl Session {
             .as_ref()
             .expect("set above")
             .as_ref()
-            .map_err(Clone::clone)
+            .map_err(|e| err(Load, e.clone()))
     }
 
     pub(super) fn instruction_line(&mut self, code_offset: u32) -> Option<DisasmLine> {
@@ -294,14 +298,17 @@ impl Session {
     /// The `max` innermost frames (interpreted, then JIT) and how many
     /// there are in all: only those are read, at any depth.
     pub(super) fn frames_upto(&self, max: usize) -> Res<(Vec<FrameInfo>, usize)> {
-        let rt = self.rt.as_ref().ok_or("No stack.")?;
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or_else(|| err(NotRunning, "No stack."))?;
         let (mut f, interp) = match rt.exec.as_ref() {
             Some(exec) => (exec.frames_upto(&rt.store, max), exec.depth()),
             None if self.jit_paused() => (Vec::new(), 0),
-            None => return Err("No stack.".into()),
+            None => return Err(err(NotRunning, "No stack.")),
         };
         if f.is_empty() && !self.jit_paused() {
-            return Err("No stack.".into());
+            return Err(err(NotRunning, "No stack."));
         }
         let jit = self.jit_frames();
         let total = interp + jit.len();
@@ -323,16 +330,22 @@ impl Session {
         };
         if target < 0 {
             let _ = self.vframes_upto(0)?;
-            return Err("Bottom (innermost) frame selected; you cannot go down.".into());
+            return Err(err(
+                NotFound,
+                "Bottom (innermost) frame selected; you cannot go down.",
+            ));
         }
         // Only the frames up to the target are looked at (a stop thousands
         // of frames deep selects a frame at once).
         if target as usize >= self.vframes_upto(target as usize)?.len() {
-            return Err(if relative {
-                "Initial frame selected; you cannot go up.".into()
-            } else {
-                format!("No frame at level {n}.")
-            });
+            return Err(err(
+                NotFound,
+                if relative {
+                    "Initial frame selected; you cannot go up.".into()
+                } else {
+                    format!("No frame at level {n}.")
+                },
+            ));
         }
         self.selected = target as usize;
         let f = self.frame_view_at(self.selected)?;
@@ -345,8 +358,14 @@ impl Session {
     }
 
     pub(super) fn stack(&self) -> Res<Vec<Event>> {
-        let rt = self.rt.as_ref().ok_or("No stack.")?;
-        let exec = rt.exec.as_ref().ok_or("No stack.")?;
+        let rt = self
+            .rt
+            .as_ref()
+            .ok_or_else(|| err(NotRunning, "No stack."))?;
+        let exec = rt
+            .exec
+            .as_ref()
+            .ok_or_else(|| err(NotRunning, "No stack."))?;
         let _ = self.frames()?;
         let stack = exec.operand_stack_typed(&rt.store, self.selected_phys());
         let values = self.with_env(|env| {
@@ -369,10 +388,12 @@ impl Session {
 
     pub(super) fn globals(&self) -> Res<Vec<Event>> {
         let module = self.module()?;
-        let rt = self
-            .rt
-            .as_ref()
-            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let rt = self.rt.as_ref().ok_or_else(|| {
+            err(
+                NotRunning,
+                "The module is not instantiated yet: `run` or `call` first.",
+            )
+        })?;
         let values = self.with_env(|env| {
             (0..module.globals.len() as u32)
                 .map(|i| {
@@ -398,14 +419,16 @@ impl Session {
     }
 
     pub(super) fn memory(&self) -> Res<(&Store, u32)> {
-        let rt = self
-            .rt
-            .as_ref()
-            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let rt = self.rt.as_ref().ok_or_else(|| {
+            err(
+                NotRunning,
+                "The module is not instantiated yet: `run` or `call` first.",
+            )
+        })?;
         let m = rt
             .store
             .instance_memory(rt.inst)
-            .ok_or("The module has no memory.")?;
+            .ok_or_else(|| err(NotFound, "The module has no memory."))?;
         Ok((&rt.store, m))
     }
 
@@ -413,24 +436,26 @@ impl Session {
     /// memory 0): (store address, module index, whether it is 64-bit).
     pub(super) fn memory_at(&self, index: Option<u32>) -> Res<(u32, u32, bool)> {
         let module = self.module()?;
-        let rt = self
-            .rt
-            .as_ref()
-            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let rt = self.rt.as_ref().ok_or_else(|| {
+            err(
+                NotRunning,
+                "The module is not instantiated yet: `run` or `call` first.",
+            )
+        })?;
         let n = module.memories.len() as u32;
         let (addr, index) = match index {
             None => {
                 let a = rt
                     .store
                     .instance_memory(rt.inst)
-                    .ok_or("The module has no memory.")?;
+                    .ok_or_else(|| err(NotFound, "The module has no memory."))?;
                 let i = (0..n)
                     .find(|&i| rt.store.instance_memory_at(rt.inst, i) == a)
                     .unwrap_or(0);
                 (a, i)
             }
             Some(i) if i < n => (rt.store.instance_memory_at(rt.inst, i), i),
-            Some(i) => return Err(no_memory(i, n)),
+            Some(i) => return Err(err(NotFound, no_memory(i, n))),
         };
         Ok((addr, index, rt.store.memory_type(addr).memory64))
     }
@@ -445,7 +470,7 @@ impl Session {
                 let v = env.evaluate(text)?;
                 match env.number(&v) {
                     Ok(crate::expr::Number::Int(i, _)) => Ok(i as u64),
-                    Ok(_) => Err("a float is not an address".into()),
+                    Ok(_) => Err(err(BadArgument, "a float is not an address")),
                     Err(_) => Ok(env.address_of(&v)?),
                 }
             })??
@@ -482,7 +507,10 @@ impl Session {
             let mut at = a;
             for _ in 0..f.count {
                 if at >= size {
-                    return Err(format!("Cannot access memory at address {}", show(at)));
+                    return Err(err(
+                        BadArgument,
+                        format!("Cannot access memory at address {}", show(at)),
+                    ));
                 }
                 let end = (at + 4096).min(size);
                 let s = &mem[at as usize..end as usize];
@@ -502,9 +530,9 @@ impl Session {
         let len = f.count as u64 * f.unit as u64;
         let end = a.saturating_add(len);
         if end > size {
-            return Err(format!(
-                "Cannot access memory at address {}",
-                show(a.max(size))
+            return Err(err(
+                BadArgument,
+                format!("Cannot access memory at address {}", show(a.max(size))),
             ));
         }
         let bytes = mem[a as usize..end as usize].to_vec();
@@ -520,18 +548,23 @@ impl Session {
     }
 
     pub(super) fn write_memory(&mut self, addr: u32, bytes: &[u8]) -> Res<()> {
-        let rt = self
-            .rt
-            .as_mut()
-            .ok_or("The module is not instantiated yet: `run` or `call` first.")?;
+        let rt = self.rt.as_mut().ok_or_else(|| {
+            err(
+                NotRunning,
+                "The module is not instantiated yet: `run` or `call` first.",
+            )
+        })?;
         let m = rt
             .store
             .instance_memory(rt.inst)
-            .ok_or("The module has no memory.")?;
+            .ok_or_else(|| err(NotFound, "The module has no memory."))?;
         let mem = rt.store.memory_mut(m);
         let end = addr as usize + bytes.len();
         if end > mem.len() {
-            return Err(format!("Cannot access memory at address {addr:#x}"));
+            return Err(err(
+                BadArgument,
+                format!("Cannot access memory at address {addr:#x}"),
+            ));
         }
         mem[addr as usize..end].copy_from_slice(bytes);
         Ok(())
@@ -542,16 +575,19 @@ impl Session {
         let (func, current) = match around {
             Some(name) => (self.resolve_function(&module, name)?, None),
             None => {
-                let frames = self
-                    .frames()
-                    .map_err(|_| "No frame selected: `disassemble FUNC` works without one.")?;
+                let frames = self.frames().map_err(|_| {
+                    err(
+                        NotRunning,
+                        "No frame selected: `disassemble FUNC` works without one.",
+                    )
+                })?;
                 let f = &frames[self.selected_phys().min(frames.len() - 1)];
                 (f.func_index, Some(f.code_offset))
             }
         };
         let body = module
             .body(func)
-            .ok_or("an imported function has no code")?
+            .ok_or_else(|| err(Unsupported, "an imported function has no code"))?
             .range
             .clone();
         let cs = module.code_section_start;

@@ -10,6 +10,7 @@ use wdb_engine::value::valtype_name;
 
 use super::{Loaded, Res, Session};
 use crate::api::*;
+use crate::error::{ErrorKind::*, WithKind, err};
 use crate::source::Source;
 use crate::state::{self, SavedState};
 
@@ -17,7 +18,7 @@ impl Session {
     pub(super) fn loaded(&self) -> Res<&Loaded> {
         self.loaded
             .as_ref()
-            .ok_or_else(|| "No module loaded.".to_string())
+            .ok_or_else(|| err(NoProgram, "No module loaded."))
     }
 
     pub(super) fn module(&self) -> Res<Arc<Module>> {
@@ -28,7 +29,8 @@ impl Session {
         if crate::component_run::file_is_component(path) {
             return self.load_component(path, args);
         }
-        let module = Module::from_file(path).map_err(|e| crate::runner::load_error(path, &e))?;
+        let module =
+            Module::from_file(path).map_err(|e| err(Load, crate::runner::load_error(path, &e)))?;
         let state_key = module.bytes.clone();
         let (module, mut events) = self.adopt(path, module, &state_key, None, args);
         let mut view = module_view(path, &module, false);
@@ -99,7 +101,9 @@ impl Session {
         };
         let mut bps = std::mem::take(&mut self.bps);
         let (restored, warnings) = bps.restore(st.breakpoints, |spec| {
-            BreakSpec::parse(spec).and_then(|s| self.resolve_spec(&s))
+            BreakSpec::parse(spec)
+                .kind(BadArgument)
+                .and_then(|s| self.resolve_spec(&s))
         });
         self.bps = bps;
         let mut events: Vec<Event> = warnings.into_iter().map(Event::Warning).collect();

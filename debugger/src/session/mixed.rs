@@ -428,7 +428,9 @@ impl Session {
                     CompiledModule::compile_for_debugger(module, OptLevel::Speed)
                         .map_err(|e| e.to_string())?
                 }
-                Err(e) if e.kind == ErrorKind::Malformed => return Err(e.to_string()),
+                Err(e) if e.kind == ErrorKind::Malformed => {
+                    return Err(crate::error::err(crate::ErrorKind::Load, e.to_string()));
+                }
                 Err(e) => {
                     note = Some(format!("{}; compiling with the JIT instead", e.message));
                     CompiledModule::compile_for_debugger(module, OptLevel::Speed)

@@ -14,6 +14,7 @@ use super::load::module_kind;
 use super::{InternalStop, Launch, Res, Runtime, Session, callargs};
 use crate::api::*;
 use crate::disasm;
+use crate::error::{ErrorKind::*, err};
 use crate::format::value_view;
 use crate::host::{self, GuestIo};
 use crate::launch::{HostOptions, Prepared, UnknownImports};
@@ -40,7 +41,7 @@ impl Session {
             cancel: Some(cancel),
             ..Default::default()
         };
-        crate::profile::profile(cfg).map_err(|e| e.to_string())
+        crate::profile::profile(cfg).map_err(|e| err(Failed, e.to_string()))
     }
 
     pub(super) fn wasi_available(&self) -> bool {
@@ -107,7 +108,7 @@ impl Session {
         *self
             .interrupt
             .lock()
-            .map_err(|_| "interrupt lock poisoned")? = store.interrupt_handle();
+            .map_err(|_| err(Internal, "interrupt lock poisoned"))? = store.interrupt_handle();
         let mut rt = Runtime {
             store,
             inst,
@@ -125,8 +126,15 @@ impl Session {
             let mut exec = Execution::new(&mut rt.store, start, &[]).map_err(|e| e.to_string())?;
             match exec.run(&mut rt.store, &mut RunControl::default()) {
                 RunOutcome::Returned(_) => {}
-                RunOutcome::Trapped(t) => return Err(format!("the start function trapped: {t}")),
-                other => return Err(format!("the start function did not finish: {other:?}")),
+                RunOutcome::Trapped(t) => {
+                    return Err(err(Engine, format!("the start function trapped: {t}")));
+                }
+                other => {
+                    return Err(err(
+                        Engine,
+                        format!("the start function did not finish: {other:?}"),
+                    ));
+                }
             }
         }
         self.checks.reset();
@@ -149,9 +157,12 @@ impl Session {
         let (func_index, mut args) = match &launch {
             Launch::Start(args) => {
                 let f = module.exported_func("_start").ok_or_else(|| {
-                    format!(
-                        "the module has no _start (it is a {}): use `call EXPORT ARGS`",
-                        module_kind(&module)
+                    err(
+                        Unsupported,
+                        format!(
+                            "the module has no _start (it is a {}): use `call EXPORT ARGS`",
+                            module_kind(&module)
+                        ),
                     )
                 })?;
                 self.program.args = args.clone();
@@ -171,15 +182,18 @@ impl Session {
                         .filter(|e| e.kind == ExternKind::Func)
                         .map(|e| e.name.as_str())
                         .collect();
-                    format!(
-                        "no exported function `{export}`; exports: {}",
-                        names.join(", ")
+                    err(
+                        NotFound,
+                        format!(
+                            "no exported function `{export}`; exports: {}",
+                            names.join(", ")
+                        ),
                     )
                 })?;
                 let ty = module.func_type(f);
                 let (plain, sp) = callargs::split(export, ty.params(), args)?;
                 let vals = wdb_engine::args::parse_args_named(export, ty, &plain)
-                    .map_err(|e| e.message)?;
+                    .map_err(|e| err(BadArgument, e.message))?;
                 if !sp.is_empty() {
                     special = Some((export.clone(), plain, sp));
                 }
@@ -207,11 +221,18 @@ impl Session {
                         Execution::new(&mut rt.store, addr, &[]).map_err(|e| e.to_string())?;
                     match exec.run(&mut rt.store, &mut RunControl::default()) {
                         RunOutcome::Returned(_) => {}
-                        RunOutcome::Trapped(t) => return Err(format!("_initialize trapped: {t}")),
-                        RunOutcome::Exited(c) => {
-                            return Err(format!("_initialize exited with code {c}"));
+                        RunOutcome::Trapped(t) => {
+                            return Err(err(Engine, format!("_initialize trapped: {t}")));
                         }
-                        other => return Err(format!("_initialize did not finish: {other:?}")),
+                        RunOutcome::Exited(c) => {
+                            return Err(err(Engine, format!("_initialize exited with code {c}")));
+                        }
+                        other => {
+                            return Err(err(
+                                Engine,
+                                format!("_initialize did not finish: {other:?}"),
+                            ));
+                        }
                     }
                 }
             }
@@ -226,7 +247,7 @@ impl Session {
                     module.func_type(func_index),
                     &placed,
                 )
-                .map_err(|e| e.message)?;
+                .map_err(|e| err(BadArgument, e.message))?;
             }
         }
         self.internal = None;
@@ -256,7 +277,7 @@ impl Session {
     pub(super) fn live(&mut self) -> Res<&mut Runtime> {
         match self.rt.as_mut() {
             Some(rt) if rt.exec.as_ref().is_some_and(|e| !e.is_finished()) => Ok(rt),
-            _ => Err("The program is not being run.".into()),
+            _ => Err(err(NotRunning, "The program is not being run.")),
         }
     }
 
@@ -672,7 +693,7 @@ impl Session {
             .vframes_upto(selected)?
             .into_iter()
             .nth(selected)
-            .ok_or("No frame selected.")?;
+            .ok_or_else(|| err(NotRunning, "No frame selected."))?;
         if let Some((stop, done)) = self.finish_inline(&vframe)? {
             return Ok((stop, done.map(|(name, n)| FinishInfo::Top(name, n, None))));
         }
@@ -729,7 +750,9 @@ impl Session {
 
     /// `until`: the next instruction at a greater pc in this frame (leaves a loop).
     pub(super) fn until(&mut self) -> Res<Stop> {
-        let start = self.top_frame().ok_or("no frame")?;
+        let start = self
+            .top_frame()
+            .ok_or_else(|| err(NotRunning, "no frame"))?;
         let d = self.depth();
         loop {
             let s = self.next_instruction()?;
@@ -739,7 +762,9 @@ impl Session {
             if self.interrupted() {
                 return Ok(Stop::At(StopReason::Interrupted));
             }
-            let f = self.top_frame().ok_or("no frame")?;
+            let f = self
+                .top_frame()
+                .ok_or_else(|| err(NotRunning, "no frame"))?;
             let depth = self.depth();
             if depth < d {
                 return Ok(Stop::At(StopReason::Location));
@@ -807,6 +832,6 @@ impl Stop {
 /// check when they are set).
 pub(super) fn preopens(dirs: &[String]) -> Res<Vec<wdb_engine::wasi::Preopen>> {
     dirs.iter()
-        .map(|d| crate::runner::parse_dir(d).map_err(|e| format!("directory {e}")))
+        .map(|d| crate::runner::parse_dir(d).map_err(|e| err(Io, format!("directory {e}"))))
         .collect()
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::*;
+use crate::ErrorKind;
 use crate::state;
 use crate::worker;
 
@@ -1106,4 +1107,48 @@ fn next_over_calls_stops_at_the_same_lines_in_every_mode() {
     let interp = lines(Mode::Interp);
     assert_eq!(interp[0], Some(120));
     assert_eq!(interp, lines(Mode::Jit));
+}
+
+/// A front end acts on the kind of a failure, never on its text.
+#[test]
+fn failures_carry_a_kind() {
+    let kind_of = |ev: &[Event]| match ev {
+        [Event::CommandFailed { kind, .. }] => *kind,
+        other => panic!("expected one failure, got {other:?}"),
+    };
+    let mut empty = Session::new(SessionConfig::default());
+    assert_eq!(
+        kind_of(&run(&mut empty, Command::ModuleWat)),
+        ErrorKind::NoProgram
+    );
+    let mut s = session();
+    assert_eq!(
+        kind_of(&run(&mut s, Command::Frames)),
+        ErrorKind::NotRunning
+    );
+    assert_eq!(
+        kind_of(&run(&mut s, Command::Continue)),
+        ErrorKind::NotRunning
+    );
+    assert_eq!(
+        kind_of(&run(&mut s, Command::Delete(Some(42)))),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind_of(&run(&mut s, call("no_such_export", &[]))),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind_of(&run(&mut s, call("fibArray", &["x"]))),
+        ErrorKind::BadArgument
+    );
+    let ev = run(&mut s, Command::Condition(1, Some("n >".into())));
+    // No breakpoint 1 yet: the number is checked after the condition's syntax.
+    assert_eq!(kind_of(&ev), ErrorKind::BadArgument);
+    // The message is what the REPL prints after `error: `.
+    let ev = run(&mut s, Command::Delete(Some(42)));
+    let [Event::CommandFailed { message, .. }] = ev.as_slice() else {
+        unreachable!()
+    };
+    assert_eq!(message, "No breakpoint number 42.");
 }

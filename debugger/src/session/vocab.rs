@@ -10,6 +10,7 @@ use wdb_engine::module::ExternKind;
 use super::{BpKind, InternalStop, Res, Session};
 use crate::api::*;
 use crate::disasm;
+use crate::error::{ErrorKind::*, err};
 
 /// Lines `list` shows unless `set listsize N` says otherwise (gdb's 10).
 const LIST_LINES: u32 = 10;
@@ -56,7 +57,7 @@ impl Session {
                 | Command::NextInstruction
                 | Command::Finish
         ) {
-            return Err(format!("{cmd:?} takes no count"));
+            return Err(err(BadArgument, format!("{cmd:?} takes no count")));
         }
         let mut events = Vec::new();
         for i in 0..count.max(1) {
@@ -64,7 +65,7 @@ impl Session {
                 Ok(evs) => evs,
                 Err(e) if i == 0 => return Err(e),
                 Err(e) => {
-                    events.push(Event::Warning(e));
+                    events.push(Event::Warning(e.message));
                     break;
                 }
             };
@@ -98,16 +99,19 @@ impl Session {
         let b = self.bp_mut(number)?;
         let count = b.kind.code_locations().len() as u32;
         if location == 0 || location > count {
-            return Err(match count {
-                0 => format!("Breakpoint {number} has no code locations."),
-                1 => format!(
-                    "Bad breakpoint location number '{location}': breakpoint {number} has one location (use `{}able {number}`).",
-                    if on { "en" } else { "dis" }
-                ),
-                n => format!(
-                    "Bad breakpoint location number '{location}': breakpoint {number} has locations 1 to {n}."
-                ),
-            });
+            return Err(err(
+                NotFound,
+                match count {
+                    0 => format!("Breakpoint {number} has no code locations."),
+                    1 => format!(
+                        "Bad breakpoint location number '{location}': breakpoint {number} has one location (use `{}able {number}`).",
+                        if on { "en" } else { "dis" }
+                    ),
+                    n => format!(
+                        "Bad breakpoint location number '{location}': breakpoint {number} has locations 1 to {n}."
+                    ),
+                },
+            ));
         }
         let i = location as usize - 1;
         b.off.retain(|&x| x != i);
@@ -165,7 +169,7 @@ impl Session {
             }
         }
         if stops.is_empty() {
-            return Err(format!("no code at {spec}"));
+            return Err(err(NotFound, format!("no code at {spec}")));
         }
         // The current frame returning: the instruction after its call site.
         if let Some(caller) = frames.get(1)
@@ -220,7 +224,7 @@ impl Session {
             .find(|f| src.readable(f))
             .or(files.first())
             .cloned()
-            .ok_or_else(|| "No default source file: name one, as FILE:LINE.".to_string())
+            .ok_or_else(|| err(NotFound, "No default source file: name one, as FILE:LINE."))
     }
 
     fn function_location(&self, name: &str) -> Option<SourceLoc> {
@@ -274,9 +278,12 @@ impl Session {
                     .list
                     .pos
                     .clone()
-                    .ok_or("No previous listing: `list` first.")?;
+                    .ok_or_else(|| err(NotFound, "No previous listing: `list` first."))?;
                 if p.first <= 1 {
-                    return Err(format!("Already at the start of {}.", p.file));
+                    return Err(err(
+                        BadArgument,
+                        format!("Already at the start of {}.", p.file),
+                    ));
                 }
                 let last = p.first - 1;
                 (p.file, last.saturating_sub(size - 1).max(1), last, p.anchor)
@@ -285,15 +292,19 @@ impl Session {
                 let (a, b) = spec.split_once(',').expect("contains ,");
                 let (a, b) = (a.trim(), b.trim());
                 let num = |s: &str| -> Res<u32> {
-                    s.parse()
-                        .map_err(|_| format!("`{s}` is not a line number (list A,B takes two)"))
+                    s.parse().map_err(|_| {
+                        err(
+                            BadArgument,
+                            format!("`{s}` is not a line number (list A,B takes two)"),
+                        )
+                    })
                 };
                 let file = self.default_file()?;
                 match (a.is_empty(), b.is_empty()) {
                     (false, false) => (file, num(a)?, num(b)?, None),
                     (false, true) => (file, num(a)?, num(a)? + size - 1, None),
                     (true, false) => (file, num(b)?.saturating_sub(size - 1).max(1), num(b)?, None),
-                    (true, true) => return Err("usage: list A,B".into()),
+                    (true, true) => return Err(err(BadArgument, "usage: list A,B")),
                 }
             }
             Some(spec) => match BreakSpec::parse(spec)? {
@@ -315,12 +326,12 @@ impl Session {
                 }
                 other => {
                     let BpKind::Code { code_offset, .. } = self.resolve_spec(&other)? else {
-                        return Err("not a code location".into());
+                        return Err(err(BadArgument, "not a code location"));
                     };
                     let src = &self.loaded()?.source;
                     let loc = src
                         .location(code_offset)
-                        .ok_or("No source line for that location.")?;
+                        .ok_or_else(|| err(NotFound, "No source line for that location."))?;
                     // `list FUNC` centres on the function's declaration, as
                     // gdb (its first line after the prologue otherwise).
                     let decl = matches!(other, BreakSpec::Function(_))
@@ -342,13 +353,17 @@ impl Session {
         })?;
         let n = lines.len() as u32;
         if first > n {
-            return Err(format!(
-                "Line number {first} out of range; \"{file}\" has {n} lines."
+            return Err(err(
+                BadArgument,
+                format!("Line number {first} out of range; \"{file}\" has {n} lines."),
             ));
         }
         let last = last.min(n);
         if last < first {
-            return Err(format!("no lines between {first} and {last}"));
+            return Err(err(
+                BadArgument,
+                format!("no lines between {first} and {last}"),
+            ));
         }
         let current = here.filter(|h| h.file == file).map(|h| h.line);
         self.list.pos = Some(ListPos {
@@ -470,9 +485,12 @@ impl Session {
                         .filter(|e| e.kind == ExternKind::Func)
                         .map(|e| e.name.as_str())
                         .collect();
-                    return Err(format!(
-                        "no exported function `{value}`; exports: {}",
-                        names.join(", ")
+                    return Err(err(
+                        NotFound,
+                        format!(
+                            "no exported function `{value}`; exports: {}",
+                            names.join(", ")
+                        ),
                     ));
                 }
                 self.call.allocator = Some(value.to_string());
@@ -480,7 +498,10 @@ impl Session {
                     "String arguments of `call` are now allocated with {value}."
                 ))])
             }
-            other => Err(format!("No setting \"{other}\" in the session.")),
+            other => Err(err(
+                NotFound,
+                format!("No setting \"{other}\" in the session."),
+            )),
         }
     }
 
@@ -524,7 +545,7 @@ impl Session {
                 "Argument list to give program being debugged when it is started is \"{}\".",
                 self.program.args.join(" ")
             ),
-            other => return Err(format!("Undefined show command: \"{other}\".  Try \"help show\".")),
+            other => return Err(err(NotFound, format!("Undefined show command: \"{other}\".  Try \"help show\"."))),
         };
         Ok(vec![Event::Text(text)])
     }
@@ -546,7 +567,7 @@ impl Session {
                     .filter(|d| !d.is_empty())
                     .collect();
                 if let Some(d) = dirs.iter().find(|d| !std::path::Path::new(d).is_dir()) {
-                    return Err(format!("{d}: No such directory."));
+                    return Err(err(Io, format!("{d}: No such directory.")));
                 }
                 for d in dirs.iter().rev() {
                     src.add_directory(std::path::PathBuf::from(d));
@@ -566,15 +587,21 @@ impl Session {
         let a = self.eval_addr(start)?;
         let b = self.eval_addr(end)?;
         if b < a {
-            return Err(format!("the end {b:#x} is before the start {a:#x}"));
+            return Err(err(
+                BadArgument,
+                format!("the end {b:#x} is before the start {a:#x}"),
+            ));
         }
         let (store, m) = self.memory()?;
         let mem = store.memory(m);
         if b as usize > mem.len() {
-            return Err(format!(
-                "Cannot access memory at address {:#x} (the memory has {:#x} bytes)",
-                mem.len().max(a as usize),
-                mem.len()
+            return Err(err(
+                BadArgument,
+                format!(
+                    "Cannot access memory at address {:#x} (the memory has {:#x} bytes)",
+                    mem.len().max(a as usize),
+                    mem.len()
+                ),
             ));
         }
         let bytes = &mem[a as usize..b as usize];
@@ -597,14 +624,17 @@ impl Session {
             .map(|n| (edit_distance(name, n), *n))
             .min()
             .filter(|(d, n)| *d <= 3.max(n.len() / 3));
-        Err(match best {
-            Some((_, n)) => {
-                format!("`{name}` is not a WASI preview1 function.  Did you mean \"{n}\"?")
-            }
-            None => format!(
-                "`{name}` is not a WASI preview1 function (e.g. fd_write, path_open, proc_exit)."
-            ),
-        })
+        Err(err(
+            NotFound,
+            match best {
+                Some((_, n)) => {
+                    format!("`{name}` is not a WASI preview1 function.  Did you mean \"{n}\"?")
+                }
+                None => format!(
+                    "`{name}` is not a WASI preview1 function (e.g. fd_write, path_open, proc_exit)."
+                ),
+            },
+        ))
     }
 
     /// `watch ADDR LEN`: inside the memory as it is now (or will be at
@@ -623,13 +653,14 @@ impl Session {
             Ok(n) => n,
             Err(_) => match module.memories.get(memory.unwrap_or(0) as usize) {
                 Some(m) => m.initial * 65536,
-                None => return Err("The module has no memory to watch.".into()),
+                None => return Err(err(NotFound, "The module has no memory to watch.")),
             },
         };
         let end = u64::from(addr) + u64::from(len);
         if end > size {
-            return Err(format!(
-                "Cannot watch [{addr:#x}, {end:#x}): the memory has {size:#x} bytes"
+            return Err(err(
+                BadArgument,
+                format!("Cannot watch [{addr:#x}, {end:#x}): the memory has {size:#x} bytes"),
             ));
         }
         Ok(())

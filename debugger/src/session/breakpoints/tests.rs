@@ -43,11 +43,9 @@ fn numbers_are_never_reused_until_reset() {
 fn unknown_numbers_are_errors() {
     let mut bps = Breakpoints::default();
     bps.add(code(0x10), false, None);
-    assert_eq!(bps.delete(Some(7)), Err("No breakpoint number 7.".into()));
-    assert_eq!(
-        bps.get_mut(7).map(|b| b.number),
-        Err("No breakpoint number 7.".into())
-    );
+    let missing = err(NotFound, "No breakpoint number 7.");
+    assert_eq!(bps.delete(Some(7)), Err(missing.clone()));
+    assert_eq!(bps.get_mut(7).map(|b| b.number), Err(missing));
     assert_eq!(numbers(&bps), [1]);
     assert!(bps.get(1).is_some() && bps.get(2).is_none());
 }
@@ -144,7 +142,7 @@ fn saved_breakpoints_come_back_once_each() {
     let mut back = Breakpoints::default();
     let (n, warnings) = back.restore(twice, |spec| match spec {
         "*0x10" => Ok(code(0x10)),
-        other => Err(format!("Function \"{other}\" not defined.")),
+        other => Err(format!("Function \"{other}\" not defined.").into()),
     });
     assert_eq!(n, 5);
     assert_eq!(
@@ -160,7 +158,7 @@ fn a_malformed_saved_watchpoint_is_refused() {
     for spec in ["watch:0x10:4", "watch:zz:4:w", "watch:0x10:four:w"] {
         assert_eq!(
             BpKind::from_saved_spec(spec).map(|k| k.map(|_| ())),
-            Some(Err("bad watchpoint".into())),
+            Some(Err(err(BadArgument, "bad watchpoint"))),
             "{spec}"
         );
     }
