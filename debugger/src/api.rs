@@ -555,6 +555,10 @@ pub enum Event {
     SourceText(SourceTextView),
     /// Source lines around a location (`list`), for front ends to colour.
     Source(SourceView),
+    /// `info frame|exports|imports|functions|sections|memory|tables`.
+    Info(InfoView),
+    /// What a breakpoint command did besides setting one.
+    BreakpointNote(BreakpointNote),
     /// Free-form text (info listings, notes, warnings).
     Text(String),
     Warning(String),
@@ -1065,4 +1069,69 @@ mod tests {
         assert!(BreakSpec::parse("").is_err());
         assert!(BreakSpec::parse("f+q").is_err());
     }
+}
+
+/// `info` about the module and the run, as data: the REPL lays it out as
+/// gdb's tables, the GUI has panels of its own for most of it.
+#[derive(Debug, Clone)]
+pub enum InfoView {
+    /// `info frame`: the selected frame and its function's signature.
+    Frame {
+        frame: FrameView,
+        /// `(param i32) (result i32)`.
+        signature: String,
+    },
+    Exports(Vec<ExportView>),
+    Imports(Vec<ImportView>),
+    /// `info functions`, and `info functions REGEX` (`matching`).
+    Functions {
+        matching: Option<String>,
+        functions: Vec<FunctionView>,
+    },
+    Sections(Vec<SectionView>),
+    Memories(Vec<MemoryInfoView>),
+    Tables(Vec<TableInfoView>),
+}
+
+/// One memory of `info memory`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryInfoView {
+    pub index: u32,
+    pub memory64: bool,
+    /// In 64 KiB pages.
+    pub initial: u64,
+    pub maximum: Option<u64>,
+    /// The live size in bytes, once the module is instantiated.
+    pub current_bytes: Option<u64>,
+}
+
+/// One table of `info tables`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfoView {
+    pub index: u32,
+    /// `funcref`, `externref`, `(ref null $point)`.
+    pub element: String,
+    pub table64: bool,
+    pub initial: u64,
+    pub maximum: Option<u64>,
+    /// The live size in elements, once instantiated (table 0 only).
+    pub current_size: Option<u64>,
+}
+
+/// What a breakpoint command did besides setting a new breakpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakpointNote {
+    /// `break FILE:LINE` on a line without code: the next line with some.
+    LineMoved {
+        file: String,
+        requested: u32,
+        line: u32,
+    },
+    /// The same breakpoint was set again; `enabled`: it was disabled and
+    /// is on again.
+    AlreadySet { number: u32, enabled: bool },
+    /// `condition N [EXPR]`: `conditional` false when it was removed.
+    Condition { number: u32, conditional: bool },
+    /// `ignore N COUNT`.
+    Ignore { number: u32, count: u32 },
 }

@@ -342,17 +342,18 @@ impl Session {
                 let bp = self.bp_mut(n)?;
                 bp.condition = c.clone();
                 self.after_bp_change();
-                Ok(vec![Event::Text(match c {
-                    Some(_) => format!("Condition set on breakpoint {n}."),
-                    None => format!("Breakpoint {n} now unconditional."),
+                Ok(vec![Event::BreakpointNote(BreakpointNote::Condition {
+                    number: n,
+                    conditional: c.is_some(),
                 })])
             }
             Command::Ignore(n, count) => {
                 self.bp_mut(n)?.ignore = count;
                 self.after_bp_change();
-                Ok(vec![Event::Text(format!(
-                    "Will ignore next {count} crossings of breakpoint {n}."
-                ))])
+                Ok(vec![Event::BreakpointNote(BreakpointNote::Ignore {
+                    number: n,
+                    count,
+                })])
             }
             Command::Watch { addr, len, kind } => {
                 // `watch total`, `watch p->next->val`: the object (DWARF), as
@@ -588,7 +589,6 @@ mod run;
 mod vocab;
 
 use breakpoints::{BpKind, Breakpoints};
-pub(crate) use info::function_row;
 use inspect::{FrameCx, frame_view};
 pub use load::module_view;
 use run::{Resume, Stop};

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use wdb_debugger::api::{
-    BreakpointView, Event, FrameView, ModuleView, NamedValue, SourceTextView, StopReason, StopView,
-    ValueView, ValuesKind, WasiCallView,
+    BreakpointNote, BreakpointView, Event, FrameView, ModuleView, NamedValue, SourceTextView,
+    StopReason, StopView, ValueView, ValuesKind, WasiCallView,
 };
 
 use crate::disasm::Disassembly;
@@ -345,6 +345,9 @@ impl DebugState {
             Event::SourceText(text) => {
                 self.sources.insert(text.file.clone(), text);
             }
+            // The Module panel shows these from the `ModuleView`.
+            Event::Info(_) => {}
+            Event::BreakpointNote(n) => self.log.push((LogKind::Info, note_text(&n))),
             Event::Text(t) => self.log.push((LogKind::Info, t)),
             Event::Warning(w) => self.log.push((LogKind::Warning, w)),
             Event::CommandFailed { id, kind, message } => {
@@ -367,6 +370,31 @@ pub fn frame_place(f: &FrameView) -> String {
     match &f.source {
         Some(s) => format!("{} at {}:{}", f.func_name, s.file, s.line),
         None => format!("{} at code_offset {:#x}", f.func_name, f.code_offset),
+    }
+}
+
+/// A breakpoint note for the Log tab.
+pub fn note_text(n: &BreakpointNote) -> String {
+    match n {
+        BreakpointNote::LineMoved {
+            file,
+            requested,
+            line,
+        } => format!("{file}:{requested} has no code: the breakpoint is on line {line}"),
+        BreakpointNote::AlreadySet { number, enabled } => format!(
+            "breakpoint {number} was already set there{}",
+            if *enabled { " (enabled again)" } else { "" }
+        ),
+        BreakpointNote::Condition {
+            number,
+            conditional,
+        } => format!(
+            "breakpoint {number}: condition {}",
+            if *conditional { "set" } else { "removed" }
+        ),
+        BreakpointNote::Ignore { number, count } => {
+            format!("breakpoint {number}: the next {count} hits are ignored")
+        }
     }
 }
 

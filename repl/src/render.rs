@@ -10,6 +10,8 @@ use wdb_debugger::api::{
 
 use crate::highlight::Highlighter;
 
+mod info;
+
 /// Frames shown with a trap message (deep recursion would flood the screen).
 const TRAP_FRAMES: usize = 12;
 
@@ -279,6 +281,10 @@ impl Renderer {
                 for line in self.source_lines(v) {
                     let _ = writeln!(out, "{line}");
                 }
+            }
+            Event::Info(v) => info::info(v, out),
+            Event::BreakpointNote(n) => {
+                let _ = writeln!(out, "{}", info::note(n));
             }
             Event::Text(t) => {
                 for l in t.lines() {

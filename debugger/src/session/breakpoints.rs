@@ -374,10 +374,11 @@ impl Session {
             && let Ok(m) = self.loaded()?.source.info.resolve_line(file, *line)
             && m.line != m.requested_line
         {
-            events.push(Event::Text(format!(
-                "Line {} of {file} has no code; using line {}.",
-                m.requested_line, m.line
-            )));
+            events.push(Event::BreakpointNote(BreakpointNote::LineMoved {
+                file: file.clone(),
+                requested: m.requested_line,
+                line: m.line,
+            }));
         }
         // The same breakpoint again (a script run twice: breakpoints
         // are remembered between sessions) is the one already there,
@@ -389,10 +390,10 @@ impl Session {
             if !was {
                 self.after_bp_change();
             }
-            events.push(Event::Text(format!(
-                "Breakpoint {n} is already set there{}.",
-                if was { "" } else { "; enabled it" }
-            )));
+            events.push(Event::BreakpointNote(BreakpointNote::AlreadySet {
+                number: n,
+                enabled: !was,
+            }));
             return Ok(events);
         }
         let bp = self.add_bp(kind, temporary, condition);

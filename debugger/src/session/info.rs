@@ -61,9 +61,7 @@ impl Session {
 
     pub(super) fn info(&mut self, what: InfoWhat) -> Res<Vec<Event>> {
         let module = self.module()?;
-        let mut out = String::new();
-        use std::fmt::Write as _;
-        match what {
+        let out = match what {
             InfoWhat::Breakpoints => {
                 return Ok(vec![Event::Breakpoints(
                     self.bps.iter().map(|b| self.bp_view(b)).collect(),
@@ -88,106 +86,74 @@ impl Session {
             InfoWhat::Args => return self.dispatch(Command::Args),
             InfoWhat::Globals => return self.globals(),
             InfoWhat::Frame => {
-                let f = self.selected_frame_view()?;
-                let _ = writeln!(
-                    out,
-                    "Stack level {}, func[{}] {} at code_offset {:#x}",
-                    f.index, f.func_index, f.func_name, f.code_offset
-                );
-                let _ = writeln!(
-                    out,
-                    " signature: {}",
-                    signature_string(module.func_type(f.func_index))
-                );
-                if let Some(s) = &f.source {
-                    let _ = writeln!(out, " source: {}:{}", s.file, s.line);
-                }
-                let _ = write!(out, " args: {}, locals: {}", f.args.len(), f.locals.len());
+                let frame = self.selected_frame_view()?;
+                let signature = signature_string(module.func_type(frame.func_index));
+                return Ok(vec![Event::Info(InfoView::Frame { frame, signature })]);
             }
             InfoWhat::Exports => {
                 let v = module_view(&self.loaded()?.path, &module, false);
-                for e in v.exports {
-                    let _ = writeln!(out, "{:<8} {:<24} {}", e.kind, e.name, e.signature);
-                }
+                return Ok(vec![Event::Info(InfoView::Exports(v.exports))]);
             }
             InfoWhat::Imports => {
                 let v = module_view(&self.loaded()?.path, &module, false);
-                for i in v.imports {
-                    let _ = writeln!(
-                        out,
-                        "{:<8} {}::{} {}",
-                        i.kind, i.module, i.name, i.signature
-                    );
-                }
+                return Ok(vec![Event::Info(InfoView::Imports(v.imports))]);
             }
             InfoWhat::Functions => {
                 let v = module_view(&self.loaded()?.path, &module, false);
-                for f in &v.functions {
-                    let _ = writeln!(out, "{}", function_row(f));
-                }
+                return Ok(vec![Event::Info(InfoView::Functions {
+                    matching: None,
+                    functions: v.functions,
+                })]);
             }
             InfoWhat::Sections => {
-                for s in &module.sections {
-                    let _ = writeln!(
-                        out,
-                        "{:<24} module_offset {:#08x} size {}",
-                        s.name,
-                        s.range.start,
-                        s.range.len()
-                    );
-                }
+                let v = module_view(&self.loaded()?.path, &module, false);
+                return Ok(vec![Event::Info(InfoView::Sections(v.sections))]);
             }
             InfoWhat::Memory => {
-                for (i, m) in module.memories.iter().enumerate() {
-                    let _ = write!(
-                        out,
-                        "memory {i}:{} min {} pages, max {}",
-                        if m.memory64 { " i64," } else { "" },
-                        m.initial,
-                        m.maximum.map_or("none".to_string(), |x| x.to_string())
-                    );
-                    if let Some(rt) = &self.rt {
-                        let a = rt.store.instance_memory_at(rt.inst, i as u32);
-                        let len = rt.store.memory(a).len();
-                        let _ = write!(out, ", current {} pages ({len} bytes)", len / 65536);
-                    }
-                    out.push('\n');
-                }
-                if module.memories.is_empty() {
-                    out.push_str("no memory\n");
-                }
+                let memories = module
+                    .memories
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| MemoryInfoView {
+                        index: i as u32,
+                        memory64: m.memory64,
+                        initial: m.initial,
+                        maximum: m.maximum,
+                        current_bytes: self.rt.as_ref().map(|rt| {
+                            let a = rt.store.instance_memory_at(rt.inst, i as u32);
+                            rt.store.memory(a).len() as u64
+                        }),
+                    })
+                    .collect();
+                return Ok(vec![Event::Info(InfoView::Memories(memories))]);
             }
             InfoWhat::Tables => {
-                for (i, t) in module.tables.iter().enumerate() {
-                    let _ = write!(
-                        out,
-                        "table {i}: {}{} min {} max {}",
-                        table_elem_text(&module, i as u32),
-                        if t.table64 { " i64" } else { "" },
-                        t.initial,
-                        t.maximum.map_or("none".to_string(), |x| x.to_string())
-                    );
-                    if let Some(rt) = &self.rt
-                        && let Some(Some(wdb_engine::runtime::Extern::Table(a))) =
-                            (i == 0).then(|| first_table(rt))
-                    {
-                        let _ = write!(out, ", current size {}", rt.store.table_size(a));
-                    }
-                    out.push('\n');
-                }
-                if module.tables.is_empty() {
-                    out.push_str("no table\n");
-                }
+                let tables = module
+                    .tables
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| TableInfoView {
+                        index: i as u32,
+                        element: table_elem_text(&module, i as u32),
+                        table64: t.table64,
+                        initial: t.initial,
+                        maximum: t.maximum,
+                        current_size: self.rt.as_ref().and_then(|rt| match first_table(rt) {
+                            Some(wdb_engine::runtime::Extern::Table(a)) if i == 0 => {
+                                Some(rt.store.table_size(a) as u64)
+                            }
+                            _ => None,
+                        }),
+                    })
+                    .collect();
+                return Ok(vec![Event::Info(InfoView::Tables(tables))]);
             }
             InfoWhat::Wasi => return self.dispatch(Command::WasiLog),
-            InfoWhat::Source => {
-                let l = self.loaded()?;
-                out = l.source.describe();
-            }
-            InfoWhat::Mode => out = self.mode_text(),
-            InfoWhat::Components => out = self.info_components()?,
-            InfoWhat::Instances => out = self.info_instances()?,
-        }
+            InfoWhat::Source => self.loaded()?.source.describe(),
+            InfoWhat::Mode => self.mode_text(),
+            InfoWhat::Components => self.info_components()?,
+            InfoWhat::Instances => self.info_instances()?,
+        };
         Ok(vec![Event::Text(out.trim_end().to_string())])
     }
 }
@@ -211,23 +177,4 @@ pub(super) fn first_table(rt: &Runtime) -> Option<wdb_engine::runtime::Extern> {
         .iter()
         .find(|e| e.kind == ExternKind::Table)
         .and_then(|e| rt.store.instance_export(rt.inst, &e.name))
-}
-
-/// One row of `info functions`: index, name, signature, and where its body is.
-pub(crate) fn function_row(f: &FunctionView) -> String {
-    format!(
-        "{:>5} {:<32} {}{}",
-        f.index,
-        f.name,
-        f.signature,
-        if f.imported {
-            "  (imported)".to_string()
-        } else {
-            format!(
-                "  @ code_offset {:#x}, {} bytes",
-                f.code_offset.unwrap_or(0),
-                f.size
-            )
-        }
-    )
 }

@@ -351,7 +351,13 @@ fn breakpoints_persist_per_module() {
     };
     let ev = again(&mut s2);
     assert!(
-        matches!(ev.as_slice(), [Event::Text(t)] if t.contains("already set") && t.contains("enabled it")),
+        matches!(
+            ev.as_slice(),
+            [Event::BreakpointNote(BreakpointNote::AlreadySet {
+                enabled: true,
+                ..
+            })]
+        ),
         "{ev:?}"
     );
     again(&mut s2);

@@ -396,11 +396,12 @@ impl Session {
         };
         match what {
             InfoWhat::Functions => {
-                let v = super::module_view(&self.loaded()?.path, &module, false);
-                let _ = writeln!(out, "{}", header("functions"));
-                for f in v.functions.iter().filter(|f| keep(&f.name)) {
-                    let _ = writeln!(out, "{}", super::function_row(f));
-                }
+                let mut v = super::module_view(&self.loaded()?.path, &module, false);
+                v.functions.retain(|f| keep(&f.name));
+                return Ok(vec![Event::Info(InfoView::Functions {
+                    matching: regex.map(str::to_string),
+                    functions: v.functions,
+                })]);
             }
             InfoWhat::Variables => {
                 let src = &self.loaded()?.source;
