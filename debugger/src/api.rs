@@ -200,6 +200,79 @@ pub enum InfoWhat {
     Instances,
 }
 
+/// `info`'s usage line (`help info`).
+pub const INFO_USAGE: &str = "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode|components|instances";
+
+/// The `info` subcommands a front end completes.
+pub const INFO_WORDS: &[&str] = &[
+    "breakpoints",
+    "watchpoints",
+    "frame",
+    "locals",
+    "args",
+    "exports",
+    "imports",
+    "functions",
+    "variables",
+    "types",
+    "globals",
+    "memory",
+    "tables",
+    "sections",
+    "wasi",
+    "source",
+    "components",
+    "instances",
+];
+
+impl InfoWhat {
+    /// The command for the words after `info` (`["functions", "^sum"]`);
+    /// `None` when they name no subcommand (the front end shows
+    /// [`INFO_USAGE`]). The one place `info` subcommands are spelled, so a
+    /// new one is an arm here, its answer in `session/info.rs` and, when it
+    /// has a view of its own, its layout in the REPL's `render/info.rs`.
+    pub fn parse(words: &[&str]) -> Option<Command> {
+        let what = match words {
+            ["functions", re @ ..] | ["variables", re @ ..] | ["types", re @ ..]
+                if !re.is_empty() =>
+            {
+                let what = match words[0] {
+                    "functions" => InfoWhat::Functions,
+                    "variables" => InfoWhat::Variables,
+                    _ => InfoWhat::Types,
+                };
+                return Some(Command::InfoMatching {
+                    what,
+                    regex: Some(re.join(" ")),
+                });
+            }
+            [_, _, ..] => return None,
+            ["breakpoints" | "break" | "b"] => InfoWhat::Breakpoints,
+            ["watchpoints"] => InfoWhat::Watchpoints,
+            ["variables"] => InfoWhat::Variables,
+            ["types"] => InfoWhat::Types,
+            ["frame" | "f"] => InfoWhat::Frame,
+            ["locals"] => InfoWhat::Locals,
+            ["args"] => InfoWhat::Args,
+            ["exports"] => InfoWhat::Exports,
+            ["imports"] => InfoWhat::Imports,
+            ["functions"] => InfoWhat::Functions,
+            ["globals"] => InfoWhat::Globals,
+            ["memory"] => InfoWhat::Memory,
+            ["tables"] => InfoWhat::Tables,
+            ["sections"] => InfoWhat::Sections,
+            ["wasi"] => InfoWhat::Wasi,
+            ["source"] => InfoWhat::Source,
+            ["mode" | "engine"] => InfoWhat::Mode,
+            ["components" | "component"] => InfoWhat::Components,
+            ["instances"] => InfoWhat::Instances,
+            ["stack"] => return Some(Command::Frames),
+            _ => return None,
+        };
+        Some(Command::Info(what))
+    }
+}
+
 /// Everything a front end can ask of a session. Closed: a front end cannot
 /// reach the engine any other way.
 #[derive(Debug, Clone)]

@@ -57,26 +57,7 @@ pub fn candidates(
             "break" | "b" | "br" | "tbreak" | "disassemble" | "disas" | "until" | "u"
             | "advance" | "list" | "l" => functions,
             "info" | "i" => {
-                let subs = [
-                    "breakpoints",
-                    "watchpoints",
-                    "frame",
-                    "locals",
-                    "args",
-                    "exports",
-                    "imports",
-                    "functions",
-                    "variables",
-                    "types",
-                    "globals",
-                    "memory",
-                    "tables",
-                    "sections",
-                    "wasi",
-                    "source",
-                    "components",
-                    "instances",
-                ];
+                let subs = wdb_debugger::api::INFO_WORDS;
                 return (
                     start,
                     subs.iter()

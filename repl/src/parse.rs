@@ -294,7 +294,7 @@ pub const COMMANDS: &[CmdInfo] = &[
     },
     CmdInfo {
         names: &["info", "i"],
-        usage: "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode|components|instances",
+        usage: wdb_debugger::api::INFO_USAGE,
         help: "Show information.",
     },
     CmdInfo {
@@ -701,44 +701,10 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         "list" | "l" => cmd(C::List {
             around: words.first().map(|s| s.to_string()),
         }),
-        "info" | "i" if words.len() >= 2 => {
-            let what = match words[0] {
-                "functions" => InfoWhat::Functions,
-                "variables" => InfoWhat::Variables,
-                "types" => InfoWhat::Types,
-                _ => return usage("info"),
-            };
-            cmd(C::InfoMatching {
-                what,
-                regex: Some(words[1..].join(" ")),
-            })
-        }
-        "info" | "i" => {
-            let what = match words.first().copied() {
-                Some("breakpoints" | "break" | "b") => InfoWhat::Breakpoints,
-                Some("watchpoints") => InfoWhat::Watchpoints,
-                Some("variables") => InfoWhat::Variables,
-                Some("types") => InfoWhat::Types,
-                Some("frame" | "f") => InfoWhat::Frame,
-                Some("locals") => InfoWhat::Locals,
-                Some("args") => InfoWhat::Args,
-                Some("exports") => InfoWhat::Exports,
-                Some("imports") => InfoWhat::Imports,
-                Some("functions") => InfoWhat::Functions,
-                Some("globals") => InfoWhat::Globals,
-                Some("memory") => InfoWhat::Memory,
-                Some("tables") => InfoWhat::Tables,
-                Some("sections") => InfoWhat::Sections,
-                Some("wasi") => InfoWhat::Wasi,
-                Some("source") => InfoWhat::Source,
-                Some("mode" | "engine") => InfoWhat::Mode,
-                Some("components" | "component") => InfoWhat::Components,
-                Some("instances") => InfoWhat::Instances,
-                Some("stack") => return cmd(C::Frames),
-                _ => return usage("info"),
-            };
-            cmd(C::Info(what))
-        }
+        "info" | "i" => match InfoWhat::parse(&words) {
+            Some(c) => cmd(c),
+            None => usage("info"),
+        },
         "wasi" => cmd(C::WasiLog),
         "profile" => match words.as_slice() {
             ["run", args @ ..] => cmd(C::Profile {
