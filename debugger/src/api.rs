@@ -198,10 +198,12 @@ pub enum InfoWhat {
     /// A component's core instances: what each instantiates with what,
     /// and what it exports.
     Instances,
+    /// `info symbol CODE_OFFSET`: the function a code offset is in.
+    Symbol(u32),
 }
 
 /// `info`'s usage line (`help info`).
-pub const INFO_USAGE: &str = "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode|components|instances";
+pub const INFO_USAGE: &str = "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode|components|instances|symbol ADDR";
 
 /// The `info` subcommands a front end completes.
 pub const INFO_WORDS: &[&str] = &[
@@ -223,6 +225,7 @@ pub const INFO_WORDS: &[&str] = &[
     "source",
     "components",
     "instances",
+    "symbol",
 ];
 
 impl InfoWhat {
@@ -246,6 +249,7 @@ impl InfoWhat {
                     regex: Some(re.join(" ")),
                 });
             }
+            ["symbol", addr] => InfoWhat::Symbol(parse_u32(addr.trim_start_matches('*'))?),
             [_, _, ..] => return None,
             ["breakpoints" | "break" | "b"] => InfoWhat::Breakpoints,
             ["watchpoints"] => InfoWhat::Watchpoints,
@@ -1162,6 +1166,14 @@ pub enum InfoView {
         functions: Vec<FunctionView>,
     },
     Sections(Vec<SectionView>),
+    /// `info symbol`: `func` is `None` when no function body holds
+    /// `code_offset`; `offset` is from the body's first byte (`break
+    /// FUNC+OFFSET`).
+    Symbol {
+        code_offset: u32,
+        func: Option<String>,
+        offset: u32,
+    },
     Memories(Vec<MemoryInfoView>),
     Tables(Vec<TableInfoView>),
 }

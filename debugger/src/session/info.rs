@@ -109,6 +109,18 @@ impl Session {
                 let v = module_view(&self.loaded()?.path, &module, false);
                 return Ok(vec![Event::Info(InfoView::Sections(v.sections))]);
             }
+            InfoWhat::Symbol(code_offset) => {
+                let at = module.func_at_code_offset(code_offset).and_then(|f| {
+                    let body = module.body(f)?;
+                    let start = module.code_offset_from_module_offset(body.range.start);
+                    Some((module.display_func_name(f), code_offset - start))
+                });
+                return Ok(vec![Event::Info(InfoView::Symbol {
+                    code_offset,
+                    offset: at.as_ref().map_or(0, |a| a.1),
+                    func: at.map(|a| a.0),
+                })]);
+            }
             InfoWhat::Memory => {
                 let memories = module
                     .memories

@@ -55,6 +55,22 @@ pub(super) fn info(v: &InfoView, out: &mut String) {
                 );
             }
         }
+        // gdb's words: `main + 4 in section .text`.
+        InfoView::Symbol {
+            code_offset,
+            func,
+            offset,
+        } => match func {
+            Some(f) if *offset == 0 => {
+                let _ = write!(o, "{f} in section code");
+            }
+            Some(f) => {
+                let _ = write!(o, "{f} + {offset} in section code");
+            }
+            None => {
+                let _ = write!(o, "No symbol matches {code_offset:#x}.");
+            }
+        },
         InfoView::Memories(memories) => {
             for m in memories {
                 let _ = write!(
