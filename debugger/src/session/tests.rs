@@ -1158,3 +1158,17 @@ fn failures_carry_a_kind() {
     };
     assert_eq!(message, "No breakpoint number 42.");
 }
+
+#[test]
+fn info_symbol_names_the_function_and_the_offset_in_its_body() {
+    let mut s = session();
+    let symbol = |s: &mut Session, co| match run(s, Command::Info(InfoWhat::Symbol(co))).as_slice()
+    {
+        [Event::Info(InfoView::Symbol { func, offset, .. })] => (func.clone(), *offset),
+        other => panic!("{other:?}"),
+    };
+    // fibArray's body starts at code_offset 0xf (`info functions`).
+    assert_eq!(symbol(&mut s, 0x10), (Some("fibArray".into()), 1));
+    assert_eq!(symbol(&mut s, 0xf), (Some("fibArray".into()), 0));
+    assert_eq!(symbol(&mut s, 0), (None, 0));
+}
