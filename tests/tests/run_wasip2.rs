@@ -390,3 +390,56 @@ fn invoke_a_library_component_with_wave_values() {
         assert!(e.message.contains(why), "{call}: {}", e.message);
     }
 }
+
+/// The wit-bindgen library component (`fixtures/src/wasip2/lib`): every
+/// export called with `--invoke 'f(WAVE)'` in every mode prints what
+/// `wasmtime run --invoke` printed (strings, records, lists, options,
+/// results, variants, enums, flags, tuples, floats, chars, and a resource
+/// made, used and dropped with its destructor inside `count-to`).
+#[test]
+fn invoke_a_wit_bindgen_component_like_wasmtime() {
+    let calls = std::fs::read_to_string(fixtures().join("p2lib-calls.txt")).unwrap();
+    let want = std::fs::read_to_string(fixtures().join("expected/p2lib-invoke.stdout")).unwrap();
+    for mode in [Mode::Interp, Mode::Jit, Mode::Aot] {
+        for (call, want) in calls.lines().zip(want.lines()) {
+            let cfg = RunConfig {
+                file: fixtures().join("p2lib.wasm"),
+                mode,
+                invoke: Some((call.to_string(), Vec::new())),
+                wasi: WasiConfig {
+                    stdout: Output::Sink(Arc::new(|_: &[u8]| {})),
+                    stderr: Output::Sink(Arc::new(|_: &[u8]| {})),
+                    ..WasiConfig::default()
+                },
+                ..RunConfig::default()
+            };
+            let r = runner::run(cfg).unwrap_or_else(|e| panic!("{mode:?}: {call}: {e}"));
+            assert_eq!(
+                r.component_result.as_deref(),
+                Some(want),
+                "{mode:?}: {call}: {:?}",
+                r.outcome
+            );
+        }
+    }
+}
+
+/// Two components composed into one graph (`fixtures/src/wasip2/compose`,
+/// `wasm-tools compose`): the command's `canon lower` of the other
+/// component's lifted exports moves strings and lists between their
+/// memories, in every mode, with wasmtime's output.
+#[test]
+fn composed_components_call_each_other() {
+    for mode in [Mode::Interp, Mode::Jit, Mode::Aot] {
+        let r = run_file(
+            &fixtures().join("composed.wasm"),
+            mode,
+            &["1000"],
+            &[],
+            Stdin::Null,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        check("composed", &r);
+    }
+}

@@ -239,9 +239,14 @@ impl HandleTable {
 }
 
 /// Run wasm function `f` to completion from inside a host call (`realloc`,
-/// a destructor, a start function), in the interpreter: the store is the
-/// same whichever engine made the outer call.
+/// a destructor, another component's export, a start function): in native
+/// code when JIT code made the host call (a plain run, see
+/// `jit::call_from_host`), else in the interpreter. The store is the same
+/// whichever engine runs it.
 pub fn call_wasm(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<Value>, HostError> {
+    if let Some(r) = crate::jit::call_from_host(f, args) {
+        return r;
+    }
     use crate::interp::{Execution, RunControl};
     let mut exec = Execution::new(store, f, args).map_err(|e| HostError::Trap(e.message))?;
     let mut ctl = RunControl::default();

@@ -51,6 +51,12 @@ pub struct Lifted {
     pub post_return: Option<FuncAddr>,
     pub encoding: StringEncoding,
     pub state: Arc<CompState>,
+    /// The parameters' core types, flattened (worked out once: every
+    /// call of a composed component's export lowers through them).
+    flat_params: Vec<ValType>,
+    /// The parameter types as one tuple (passed in memory when they
+    /// flatten to more than `MAX_FLAT_PARAMS` values).
+    params_tuple: Ty,
 }
 
 impl std::fmt::Debug for Lifted {
@@ -60,6 +66,31 @@ impl std::fmt::Debug for Lifted {
 }
 
 impl Lifted {
+    fn new(
+        core: FuncAddr,
+        ty: FuncTy,
+        (memory, realloc, post_return): (Option<u32>, Option<FuncAddr>, Option<FuncAddr>),
+        encoding: StringEncoding,
+        state: Arc<CompState>,
+    ) -> Lifted {
+        let mut flat_params = Vec::new();
+        for (_, t) in &ty.params {
+            abi::flatten(t, &mut flat_params);
+        }
+        let params_tuple = Ty::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect());
+        Lifted {
+            core,
+            ty,
+            memory,
+            realloc,
+            post_return,
+            encoding,
+            state,
+            flat_params,
+            params_tuple,
+        }
+    }
+
     fn cx<'a>(&'a self, store: &'a mut Store) -> Cx<'a> {
         Cx {
             store,
@@ -85,26 +116,22 @@ impl Lifted {
                 args.len()
             ));
         }
-        let tys: Vec<Ty> = self.ty.params.iter().map(|(_, t)| t.clone()).collect();
-        let mut flat_tys = Vec::new();
-        for t in &tys {
-            abi::flatten(t, &mut flat_tys);
-        }
         let mut cx = self.cx(store);
-        if flat_tys.len() <= MAX_FLAT_PARAMS {
-            let mut bits = Vec::new();
-            for (t, v) in tys.iter().zip(args) {
+        if self.flat_params.len() <= MAX_FLAT_PARAMS {
+            let mut bits = Vec::with_capacity(self.flat_params.len());
+            for ((_, t), v) in self.ty.params.iter().zip(args) {
                 cx.lower_flat(t, v, &mut bits)?;
             }
-            Ok(flat_tys
+            Ok(self
+                .flat_params
                 .iter()
                 .zip(bits)
                 .map(|(t, b)| abi::bits_to_value(*t, b))
                 .collect())
         } else {
-            let tuple = Ty::Tuple(tys);
-            let p = cx.alloc(abi::align(&tuple), abi::size(&tuple))?;
-            cx.store(&tuple, &Val::Tuple(args.to_vec()), p)?;
+            let tuple = &self.params_tuple;
+            let p = cx.alloc(abi::align(tuple), abi::size(tuple))?;
+            cx.store(tuple, &Val::Tuple(args.to_vec()), p)?;
             Ok(vec![Value::I32(p as i32)])
         }
     }
@@ -638,17 +665,13 @@ impl Inst<'_> {
                             let core = *core_funcs
                                 .get(*core_func as usize)
                                 .ok_or_else(|| bad("core function index out of range"))?;
-                            let (memory, realloc, post_return) =
-                                resolve_opts(opts, &core_funcs, &mems)?;
-                            Func::Lifted(Arc::new(Lifted {
+                            Func::Lifted(Arc::new(Lifted::new(
                                 core,
-                                ty: ty.clone(),
-                                memory,
-                                realloc,
-                                post_return,
-                                encoding: opts.encoding,
-                                state: state.clone(),
-                            }))
+                                ty.clone(),
+                                resolve_opts(opts, &core_funcs, &mems)?,
+                                opts.encoding,
+                                state.clone(),
+                            )))
                         }
                         FuncDef::Same(i) => funcs
                             .get(*i as usize)
@@ -736,20 +759,21 @@ impl Inst<'_> {
         mems: &[u32],
         state: &Arc<CompState>,
     ) -> Result<FuncAddr> {
-        let (interface, name) = match f {
-            Func::Host { interface, name } => (interface, name),
-            Func::Lifted(_) => {
-                return Err(Error::new(
-                    crate::error::ErrorKind::Other,
-                    "a component calling another component's export (canon lower of a lifted function) is not supported yet",
-                ));
+        // What the lowered function calls: a host function, or another
+        // component's lifted export (components composed into one graph):
+        // its arguments are lifted out of this component's memory, lowered
+        // into the callee's, and its result back the other way.
+        let (interface, name, target) = match f {
+            Func::Host { interface, name } => {
+                let hostfn = self.host.func(&interface, &name, ty).ok_or_else(|| {
+                    Error::link(format!(
+                        "the host does not provide {interface}: {name}: {ty}"
+                    ))
+                })?;
+                (interface, name, Target::Host(hostfn))
             }
+            Func::Lifted(l) => (String::new(), String::new(), Target::Lifted(l)),
         };
-        let hostfn = self.host.func(&interface, &name, ty).ok_or_else(|| {
-            Error::link(format!(
-                "the host does not provide {interface}: {name}: {ty}"
-            ))
-        })?;
         let (memory, realloc, _) = resolve_opts(opts, core_funcs, mems)?;
         let encoding = opts.encoding;
         let (core_ty, results) = lower_sig(ty);
@@ -760,7 +784,7 @@ impl Inst<'_> {
         let st = state.clone();
         let gate = self.gate.clone();
         let func = Arc::new(move |c: &mut Caller<'_>, a: &[Value], r: &mut [Value]| {
-            if gate.defers(c, &interface, &name) {
+            if matches!(target, Target::Host(_)) && gate.defers(c, &interface, &name) {
                 return Ok(());
             }
             let bits: Vec<u64> = a.iter().map(abi::value_to_bits).collect();
@@ -784,7 +808,14 @@ impl Inst<'_> {
                     _ => Vec::new(),
                 }
             };
-            let out = hostfn(args)?;
+            let out = match &target {
+                Target::Host(f) => f(args)?,
+                Target::Lifted(l) => {
+                    let core_args = l.lower_args(cx.store, &args)?;
+                    let results = call_wasm(cx.store, l.core, &core_args)?;
+                    l.lift_results(cx.store, &results)?
+                }
+            };
             match (&result, out) {
                 (None, _) => Ok(()),
                 (Some(t), Some(v)) => {
@@ -805,6 +836,12 @@ impl Inst<'_> {
         });
         Ok(self.store.add_host_func(core_ty, func))
     }
+}
+
+/// What a `canon lower`ed function calls.
+enum Target {
+    Host(HostFn),
+    Lifted(Arc<Lifted>),
 }
 
 fn resolve_opts(

@@ -39,6 +39,7 @@ pub mod prof;
 mod tests_wasm3;
 mod translate;
 mod vm;
+pub(crate) use vm::call_from_host;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;

@@ -829,6 +829,9 @@ extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
                 *s = value_to_slot(v);
             }
         }
+        // A wasm call this host function made (`call_from_host`) trapped
+        // or exited: its trap word, message and frames stand.
+        Err(_) if c.rt.trap != 0 => {}
         Err(HostError::Trap(msg)) => {
             c.run.host_message = Some(msg);
             c.run.frames.clear();
@@ -840,6 +843,73 @@ extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
             c.trap(trap_word::EXIT);
         }
     }
+}
+
+/// Call wasm function `addr` from inside a host function that generated
+/// code on this thread called (a component's `canon lower` calling another
+/// component's export, `realloc`, `post-return`, a destructor), in native
+/// code on the same run: its fuel, interrupt flag, stack limit and trap
+/// word. `None` when no plain JIT run is on this thread (no run, a debug
+/// run with its hook, or a host function at `addr`): the caller runs the
+/// call in the interpreter. A trap leaves the run's trap word set (and its
+/// message or exit code in the run state), so the host call that made this
+/// call ends the run with it as a wasm-to-wasm call's trap would.
+pub(crate) fn call_from_host(
+    addr: u32,
+    args: &[Value],
+) -> Option<std::result::Result<Vec<Value>, HostError>> {
+    let rt = RUNNING.get();
+    if rt.is_null() {
+        return None;
+    }
+    // SAFETY: `RUNNING` is the run state of the run on this thread (set by
+    // `enter` around it); a host function is running inside it, so
+    // `rt.run` points at the live `RunCtx` and its store. The host
+    // function's own `&mut Store` is not used while this call runs.
+    let (run, trap) = unsafe { (&mut *(*rt).run, (*rt).trap) };
+    if run.hook.is_some() || run.store.is_null() {
+        return None;
+    }
+    // SAFETY: as above; the store outlives the run.
+    let store = unsafe { &mut *run.store };
+    let FuncKind::Wasm { .. } = store.funcs.get(addr as usize)?.kind else {
+        return None;
+    };
+    if trap != 0 {
+        return Some(Err(HostError::Trap("a nested call trapped".into())));
+    }
+    let ty = store.func_type(addr).clone();
+    // SAFETY: the engine's entry vector, alive for the run.
+    let vmctx = unsafe { (&*run.entries)[addr as usize].vmctx };
+    let mut c = cx(vmctx);
+    if let Err(e) = c.ensure_compiled(addr) {
+        return Some(Err(HostError::Trap(e.message)));
+    }
+    let mut slots: Vec<u128> = vec![0; args.len().max(ty.results().len()).max(1)];
+    for (s, a) in slots.iter_mut().zip(args) {
+        *s = value_to_slot(a);
+    }
+    // SAFETY: as for `entries` in `lc_resolve_indirect`.
+    let wrapper = unsafe { (&*c.run.wrappers)[addr as usize] };
+    enter(&Entry {
+        wrapper,
+        vmctx,
+        slots: slots.as_mut_ptr(),
+    });
+    let c = cx(vmctx);
+    Some(match c.rt.trap {
+        0 => Ok(ty
+            .results()
+            .iter()
+            .zip(&slots)
+            .map(|(t, s)| slot_to_value(*t, *s))
+            .collect()),
+        trap_word::EXIT => Err(HostError::Exit(c.run.exit_code)),
+        trap_word::HOST => Err(HostError::Trap(
+            c.run.host_message.clone().unwrap_or_default(),
+        )),
+        _ => Err(HostError::Trap("a nested call trapped".into())),
+    })
 }
 
 pub(crate) fn value_to_slot(v: &Value) -> u128 {
