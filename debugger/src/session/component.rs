@@ -227,12 +227,6 @@ impl Session {
         if self.rt.is_none() {
             self.instantiate()?;
         }
-        if self.mode != crate::runner::Mode::Interp {
-            events.push(Event::Warning(format!(
-                "mode {}: under the debugger a component runs in the interpreter",
-                self.mode.name()
-            )));
-        }
         let rt = self.rt.as_mut().expect("instantiated above");
         let comp = rt.comp.as_mut().expect("a component runtime");
         let (name, lifted, is_run, vals) = match &launch {
@@ -267,14 +261,28 @@ impl Session {
             .func_origin(lifted.core)
             .filter(|(i, _)| *i == rt.inst)
             .map(|(_, f)| f);
-        rt.exec = Some(
-            Execution::new(&mut rt.store, lifted.core, &core_args).map_err(|e| e.to_string())?,
-        );
+        let core = lifted.core;
         rt.comp.as_mut().expect("a component runtime").running = Some((name, lifted, is_run));
         self.last_launch = Some(launch);
         self.internal = None;
         self.selected = 0;
         self.sync_breakpoints();
+        if self.uses_jit() {
+            // The core modules run as native code until a function with a
+            // breakpoint is entered, as a core module's do.
+            let rt = self.rt.as_mut().expect("instantiated above");
+            rt.exec = None;
+            self.clear_interrupt();
+            events.push(Event::Running);
+            let (stop, note) = self.start_jit(core, core_args)?;
+            if let Some(n) = note {
+                events.push(Event::Warning(n));
+            }
+            events.extend(self.report_stop(stop)?);
+            return Ok(events);
+        }
+        let rt = self.rt.as_mut().expect("instantiated above");
+        rt.exec = Some(Execution::new(&mut rt.store, core, &core_args).map_err(|e| e.to_string())?);
         events.extend(self.resume(Resume::Continue)?);
         Ok(events)
     }

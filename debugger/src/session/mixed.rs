@@ -393,7 +393,30 @@ impl Session {
 
     /// The engine for this session's module, compiled (or loaded) once.
     fn take_jit(&mut self) -> Res<(Box<JitEngine>, Option<String>)> {
-        let module = self.module()?;
+        // A component's core modules (the store runs the component's own
+        // copies; the session's module is the main one with demangled names).
+        let component = self.loaded()?.component.clone();
+        let (module, others) = match &component {
+            Some(lc) => (
+                lc.comp.modules[lc.main].clone(),
+                lc.comp
+                    .modules
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| i != lc.main)
+                    .map(|(_, m)| m.clone())
+                    .collect(),
+            ),
+            None => (self.module()?, Vec::new()),
+        };
+        let add_others = |jit: &mut JitEngine| -> Res<()> {
+            for m in &others {
+                let c = CompiledModule::compile_for_debugger(m.clone(), OptLevel::Speed)
+                    .map_err(|e| e.to_string())?;
+                jit.add_compiled(std::sync::Arc::new(c));
+            }
+            Ok(())
+        };
         // Watchpoints need code with watch checks (compiled for them, only
         // while they exist); AOT code has none, so the JIT serves them.
         let (watch_stores, watch_loads) = self.jit_watch_checks();
@@ -413,6 +436,7 @@ impl Session {
             )
             .map_err(|e| e.to_string())?;
             jit.add_compiled(std::sync::Arc::new(compiled));
+            add_others(&mut jit)?;
             let note = (self.mode == Mode::Aot).then(|| {
                 "watchpoints: AOT code has no watch checks; running JIT code compiled with them"
                     .to_string()
@@ -441,6 +465,7 @@ impl Session {
                 .map_err(|e| e.to_string())?,
         };
         jit.add_compiled(std::sync::Arc::new(compiled));
+        add_others(&mut jit)?;
         Ok((jit, note))
     }
 
