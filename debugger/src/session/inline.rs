@@ -384,6 +384,7 @@ impl Session {
             .top_frame()
             .ok_or_else(|| err(NotRunning, "no frame"))?;
         let d0 = self.depth();
+        let deopts = self.deopt_count();
         let start_inl = self.inline_stack(start.code_offset);
         let h0 = self.hidden_now(&start, d0).min(start_inl.len());
         self.hidden_inline = None;
@@ -449,8 +450,9 @@ impl Session {
                 .loaded
                 .as_ref()
                 .is_some_and(|l| l.source.is_stmt_boundary(co));
-            if self.depth() != d0 {
-                // Entered a function (`step`) or returned to the caller.
+            if self.depth() != d0 || self.deopt_count() != deopts {
+                // Entered a function (`step`) or returned to the caller
+                // (an interpreted one, or a JIT one that went on interpreted).
                 if here.is_some() && boundary {
                     return Ok(stop);
                 }

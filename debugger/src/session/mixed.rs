@@ -8,14 +8,20 @@
 //!
 //! The JIT frames below an interpreted function come from the hook (a walk
 //! of the native frame-pointer chain), so `bt` shows them with their call
-//! sites. Two more ways to stop in JIT code itself, with no interpreted
-//! frame: an interrupt (Ctrl-C) seen at a function entry or loop header, and
-//! `finish` out of the outermost interpreted function (it stops in its JIT
-//! caller). `continue` resumes the JIT code from there. Stepping from a loop
-//! header hands the rest of that call to the interpreter (the JIT spilled
-//! its live locals: `Execution::at_loop_header`), which returns its results
-//! to the JIT caller; from elsewhere `step` runs the JIT code to the next
-//! function entry, which the interpreter runs.
+//! sites. When the outermost interpreted function returns to a JIT caller
+//! during `finish`, a step, `until` or `advance`, and that caller's code
+//! keeps its locals for the debugger (modules with DWARF: `JitFrame::deopt`),
+//! the caller hands its frame to the interpreter right after the call
+//! ([`Session::deopt_caller`]): stepping goes on there at source-line level,
+//! as in `mode interp`, and its results go back to its own JIT caller.
+//! Other ways to stop in JIT code itself, with no interpreted frame: an
+//! interrupt (Ctrl-C) seen at a function entry or loop header, a watchpoint
+//! hit in JIT code, and `finish` into a JIT caller that keeps no locals (it
+//! stops in that caller). `continue` resumes the JIT code from there.
+//! Stepping from a loop header hands the rest of that call to the
+//! interpreter (the JIT spilled its live locals: `Execution::at_loop_header`),
+//! which returns its results to the JIT caller; from elsewhere `step` runs
+//! the JIT code to the next function entry, which the interpreter runs.
 //!
 //! Which functions go to the interpreter: those containing a code
 //! breakpoint (a function breakpoint at its entry, or a line/address one
@@ -93,6 +99,9 @@ struct Resume {
     /// Not an answer yet: make this call as native code first, and report
     /// it with `NativeReturned` (then the session answers again).
     native: Option<NativeCall>,
+    /// With `Returned`: the JIT caller hands its frame to the interpreter
+    /// right after the call (`DebugHook::deopt_caller`).
+    deopt: bool,
 }
 
 /// An interpreted function waiting for a call that runs as native code
@@ -132,6 +141,12 @@ pub(super) struct JitRun {
     watch_numbers: Vec<u32>,
     /// Interpreted functions waiting for native calls, innermost last.
     levels: Vec<NativeLevel>,
+    /// The results of the call whose JIT caller was asked to hand its
+    /// frame over ([`Session::deopt_caller`]): pushed on its operand stack.
+    deopt_results: Option<Vec<Value>>,
+    /// How many JIT callers handed their frames over: a stepping command
+    /// sees that it returned into a caller (the interpreted depth stays).
+    deopts: u64,
 }
 
 /// AOT code has no interrupt checks that can resume: at the interrupt flag
@@ -227,6 +242,8 @@ struct ChannelHook {
     rx: Receiver<Resume>,
     /// A native call the session asked for, for the engine to make.
     native: Option<NativeCall>,
+    /// The last answer asked the caller to hand its frame over.
+    deopt: bool,
 }
 
 impl DebugHook for ChannelHook {
@@ -296,6 +313,10 @@ impl DebugHook for ChannelHook {
         self.native.take()
     }
 
+    fn deopt_caller(&mut self) -> bool {
+        std::mem::take(&mut self.deopt)
+    }
+
     fn native_returned(
         &mut self,
         store: &mut Store,
@@ -329,6 +350,7 @@ impl ChannelHook {
             Ok(r) => {
                 *store = r.store;
                 self.native = r.native;
+                self.deopt = r.deopt;
                 if r.all {
                     flags.set_all();
                 } else {
@@ -501,6 +523,7 @@ impl Session {
                     tx,
                     rx,
                     native: None,
+                    deopt: false,
                 };
                 let mut ctl = RunControl {
                     watch,
@@ -529,6 +552,8 @@ impl Session {
             watch_loads,
             watch_numbers,
             levels: Vec::new(),
+            deopt_results: None,
+            deopts: 0,
         });
         Ok((self.wait_jit()?, note))
     }
@@ -567,6 +592,61 @@ impl Session {
                     });
                 }
                 self.run_to_stop(None)
+            }
+            Ok(JitMsg::Interrupted {
+                store,
+                stop,
+                reason: _,
+            }) if stop.operands.is_some() => {
+                // The JIT caller of the call that returned hands its frame
+                // over (`Session::deopt_caller`): it runs on interpreted.
+                let results = run.deopt_results.take().unwrap_or_default();
+                let top = stop.frames[0];
+                run.below = stop.frames[1..].to_vec();
+                run.pause = None;
+                run.stop_at_entry = false;
+                run.took_over = true;
+                let rt = self.rt.as_mut().ok_or("not instantiated")?;
+                rt.store = store;
+                let types = rt
+                    .store
+                    .instance_module(top.instance)
+                    .local_types(top.func_index);
+                let locals: Vec<Value> = stop
+                    .locals
+                    .iter()
+                    .zip(types)
+                    .map(|(v, t)| v.unwrap_or(Value::default_for(t)))
+                    .collect();
+                let exec = Execution::after_call(
+                    &mut rt.store,
+                    top.func,
+                    top.code_offset,
+                    &locals,
+                    stop.operands.as_deref().unwrap_or_default(),
+                    &results,
+                );
+                self.selected = 0;
+                match exec {
+                    Ok(exec) => {
+                        rt.exec = Some(exec);
+                        run.deopts += 1;
+                        Ok(Stop::At(StopReason::Step))
+                    }
+                    Err(e) => {
+                        // A wdb bug: stay in JIT code; `continue` unwinds.
+                        let msg = format!("cannot run the JIT caller on interpreted: {}", e.message);
+                        rt.exec = None;
+                        run.pause = Some(JitPause {
+                            frames: stop.frames,
+                            locals: None,
+                            not_live: Vec::new(),
+                            pending: RunOutcome::Trapped(wdb_engine::trap::Trap::host(msg.clone())),
+                            takeover: false,
+                        });
+                        Ok(Stop::Warned(msg, Box::new(Stop::At(StopReason::Interrupted))))
+                    }
+                }
             }
             Ok(JitMsg::Interrupted {
                 store,
@@ -726,6 +806,12 @@ impl Session {
     }
 
     fn send_to_jit(&mut self, outcome: RunOutcome, all: bool) -> Res<Stop> {
+        self.answer_jit(outcome, all, false)
+    }
+
+    /// Answer the JIT thread and wait for its next report; with `deopt`,
+    /// the caller of the call that returned hands its frame over.
+    fn answer_jit(&mut self, outcome: RunOutcome, all: bool, deopt: bool) -> Res<Stop> {
         let breaks = self.jit_break_funcs();
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
         // A trapped execution stays for post-mortem frames (with arguments).
@@ -744,6 +830,7 @@ impl Session {
             all,
             took_over,
             native: None,
+            deopt,
         }) {
             rt.store = e.0.store;
             self.finish_jit_thread();
@@ -825,6 +912,7 @@ impl Session {
             all: false,
             took_over: false,
             native: Some(NativeCall { func, args, depth }),
+            deopt: false,
         }) {
             let rt = self.rt.as_mut().ok_or("not instantiated")?;
             rt.store = e.0.store;
@@ -1105,6 +1193,32 @@ impl Session {
             pc,
             max_depth: 1,
         })
+    }
+
+    /// Whether the outermost interpreted function's JIT caller can run on
+    /// interpreted once the call returns ([`Session::deopt_caller`]).
+    pub(super) fn can_deopt_caller(&self) -> bool {
+        self.jit_run
+            .as_ref()
+            .is_some_and(|r| r.pause.is_none() && r.below.first().is_some_and(|f| f.deopt))
+    }
+
+    /// How many JIT callers have handed their frames over in this run.
+    pub(super) fn deopt_count(&self) -> u64 {
+        self.jit_run.as_ref().map_or(0, |r| r.deopts)
+    }
+
+    /// The outermost interpreted function returned `values` to its JIT
+    /// caller ([`Session::can_deopt_caller`]): that caller hands its frame
+    /// over right after the call (the JIT spills its live locals and
+    /// operand stack there, `wdb_engine::jit::DebugHook::deopt_caller`), and
+    /// the interpreter runs the rest of its call from there, with the
+    /// results on its stack, so every stepping command goes on in it. The
+    /// stop: `Stop::At(Step)` once it did, or what happened instead.
+    pub(super) fn deopt_caller(&mut self, values: Vec<Value>) -> Res<Stop> {
+        let run = self.jit_run.as_mut().ok_or("no JIT run")?;
+        run.deopt_results = Some(values.clone());
+        self.answer_jit(RunOutcome::Returned(values), false, true)
     }
 
     /// Whether stepping from this JIT pause can hand the call to the

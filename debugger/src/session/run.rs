@@ -309,7 +309,25 @@ impl Session {
     }
 
     /// One engine step, stepping off a patched breakpoint first if needed.
+    /// A step that returns from the outermost interpreted function to a
+    /// JIT caller that can run on interpreted goes on there
+    /// ([`Session::deopt_caller`]), as if that caller had been interpreted.
     pub(super) fn engine_step(&mut self) -> RunOutcome {
+        let out = self.engine_step_here();
+        match out {
+            RunOutcome::Returned(values) if self.can_deopt_caller() => {
+                match self.deopt_caller(values) {
+                    Ok(Stop::At(StopReason::Step)) => RunOutcome::Paused(PauseReason::Step),
+                    Ok(Stop::Outcome(o)) => o,
+                    Ok(_) | Err(_) => RunOutcome::Paused(PauseReason::Interrupted),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// One engine step in the running execution.
+    fn engine_step_here(&mut self) -> RunOutcome {
         let rt = self.rt.as_mut().expect("live runtime");
         let exec = rt.exec.as_mut().expect("live execution");
         exec.step(&mut rt.store, &mut rt.ctl)
@@ -323,7 +341,7 @@ impl Session {
                 .is_some_and(|rt| rt.patched.contains(&(f.func, f.pc)))
         });
         if at_patched {
-            match self.engine_step() {
+            match self.engine_step_here() {
                 RunOutcome::Paused(PauseReason::Step) => {}
                 other => return other,
             }
@@ -722,7 +740,24 @@ impl Session {
             .and_then(|l| l.source.info.return_type(vframe.info.code_offset));
         if sel + 1 >= d {
             // The outermost frame: finishing it returns from the call, or
-            // under a JIT run to its JIT caller, where it stops.
+            // under a JIT run to its JIT caller, where it stops: the caller
+            // runs on interpreted from there when its code can hand its
+            // frame over, else it stops in JIT code.
+            if self.can_deopt_caller() {
+                let stop = self.run_to_stop_calls_native(None)?;
+                if let Stop::Outcome(RunOutcome::Returned(values)) = &stop
+                    && self.can_deopt_caller()
+                {
+                    return Ok(match self.deopt_caller(values.clone())? {
+                        Stop::At(StopReason::Step) => (
+                            Stop::At(StopReason::Location),
+                            Some(FinishInfo::Top(name, nres, ret)),
+                        ),
+                        other => (other, None),
+                    });
+                }
+                return Ok((stop, None));
+            }
             if self.in_jit_run() {
                 return Ok(match self.finish_into_jit()? {
                     Ok((stop, caller, values)) => (
@@ -754,6 +789,7 @@ impl Session {
             .top_frame()
             .ok_or_else(|| err(NotRunning, "no frame"))?;
         let d = self.depth();
+        let deopts = self.deopt_count();
         loop {
             let s = self.next_instruction()?;
             if !matches!(s, Stop::At(StopReason::Step)) {
@@ -766,7 +802,9 @@ impl Session {
                 .top_frame()
                 .ok_or_else(|| err(NotRunning, "no frame"))?;
             let depth = self.depth();
-            if depth < d {
+            // Returned to the caller (an interpreted one, or a JIT one that
+            // went on interpreted).
+            if depth < d || self.deopt_count() != deopts {
                 return Ok(Stop::At(StopReason::Location));
             }
             // With DWARF, `until` is `next` that never goes backwards: stop

@@ -588,7 +588,11 @@ fn jit_frames_below_an_interpreted_function_match_the_interpreters() {
 }
 
 #[test]
-fn jit_finish_stops_in_the_jit_caller_then_continue_resumes() {
+fn jit_finish_into_a_jit_caller_runs_it_on_interpreted_from_the_call() {
+    // `finish` out of `is_zero`, whose caller `arctan` is JIT code: arctan
+    // hands its frame over right after the call (its live locals and
+    // operand stack), so it stops there interpreted, with its arguments,
+    // locals and the result on its stack, as in `mode interp`.
     let mut s = pi_debug_session(Mode::Jit);
     set_break(&mut s, "is_zero");
     let ev = run(&mut s, Command::Run { args: None });
@@ -604,22 +608,18 @@ fn jit_finish_stops_in_the_jit_caller_then_continue_resumes() {
     assert_eq!(values.len(), 1, "is_zero returns an int");
     let v = stopped(&ev);
     assert_eq!(v.reason, StopReason::Location);
-    assert!(v.frame.jit, "{v:?}");
+    assert!(!v.frame.jit, "{v:?}");
     assert_eq!(v.frame.func_name, "arctan");
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::Text(t) if t.contains("Returned to JIT code in arctan"))),
-        "{ev:?}"
-    );
-    // Locals of a JIT frame are not available; finish cannot go further.
+    let f = frames(&mut s);
+    assert!(!f[0].jit && f[1].jit && f[1].func_name == "main", "{f:?}");
     let ev = run(&mut s, Command::Locals);
     assert!(
-        matches!(&ev[0], Event::Text(t) if t.contains("Not available (JIT frame)")),
+        ev.iter().any(|e| matches!(e, Event::Values { values, .. }
+            if values.iter().any(|v| v.name == "m2" && v.value.text == "25"))),
         "{ev:?}"
     );
-    let ev = run(&mut s, Command::Finish);
-    assert!(matches!(&ev[0], Event::CommandFailed { .. }), "{ev:?}");
-    // `continue` hands the result back to the JIT code, which calls is_zero again.
+    // `continue` runs arctan on in the interpreter, then main's JIT code,
+    // which calls is_zero again.
     let ev = run(&mut s, Command::Continue);
     assert_eq!(stopped(&ev).frame.func_name, "is_zero");
     run(&mut s, Command::Delete(None));
@@ -628,6 +628,58 @@ fn jit_finish_stops_in_the_jit_caller_then_continue_resumes() {
         ev.iter().any(|e| matches!(e, Event::Exited { code: 0 })),
         "{ev:?}"
     );
+}
+
+#[test]
+fn line_steps_in_a_jit_caller_after_finish_match_the_interpreter() {
+    // `finish` out of div into its JIT caller arctan, then `next` line by
+    // line through arctan (over calls, into the next div by its
+    // breakpoint), `step`, `until`, `stepi` and `finish` again: the same
+    // functions, lines and stacks as `mode interp`, and every stop is in
+    // an interpreted frame.
+    let mut commands = vec![Command::Finish];
+    commands.extend(std::iter::repeat_n(Command::Next, 8));
+    commands.push(Command::Step);
+    commands.push(Command::Until);
+    commands.push(Command::StepInstruction);
+    commands.push(Command::Finish);
+    commands.extend(std::iter::repeat_n(Command::Next, 3));
+    // Out of arctan into main (JIT code until then), and on in main.
+    commands.push(Command::Finish);
+    commands.extend(std::iter::repeat_n(Command::Next, 3));
+    let run_all = |mode: Mode| {
+        let mut s = pi_debug_session(mode);
+        set_break(&mut s, "div");
+        let ev = run(&mut s, Command::Run { args: None });
+        assert_eq!(stopped(&ev).frame.func_name, "div", "{mode:?}");
+        run(&mut s, Command::Delete(None));
+        commands
+            .iter()
+            .map(|c| {
+                let ev = run(&mut s, c.clone());
+                let v = stopped(&ev);
+                let names: Vec<String> =
+                    frames(&mut s).into_iter().map(|f| f.func_name).collect();
+                (
+                    v.frame.func_name.clone(),
+                    v.frame.source.as_ref().map(|l| l.line),
+                    v.frame.jit,
+                    names,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let interp = run_all(Mode::Interp);
+    let jit = run_all(Mode::Jit);
+    assert_eq!(interp.len(), jit.len());
+    for (i, (a, b)) in interp.iter().zip(&jit).enumerate() {
+        assert_eq!((&a.0, a.1), (&b.0, b.1), "stop {i}: {interp:?}\n{jit:?}");
+        assert_eq!(a.3, b.3, "stop {i}: the stack");
+        assert!(!b.2, "stop {i} is interpreted: {b:?}");
+    }
+    // It went through arctan and main (finish out of arctan).
+    assert!(jit.iter().any(|s| s.0 == "arctan"), "{jit:?}");
+    assert!(jit.iter().any(|s| s.0 == "main"), "{jit:?}");
 }
 
 /// Set the session's interrupt flag from another thread after `ms`.
@@ -733,35 +785,6 @@ fn jit_interrupt_at_a_function_entry_resumes_by_calling_it_again() {
     run(&mut s, Command::Delete(None));
     let ev = run(&mut s, Command::Continue);
     assert_eq!(returned(&ev), ["102334155"], "{ev:?}");
-}
-
-#[test]
-fn jit_step_from_an_interrupt_stops_at_the_next_function_entry() {
-    let mut s = pi_debug_session(Mode::Jit);
-    // Stop in main's digit loop by an interrupt is timing-dependent; a
-    // `finish` into the JIT caller stops in JIT code deterministically.
-    set_break(&mut s, "is_zero");
-    run(&mut s, Command::Run { args: None });
-    run(&mut s, Command::Finish);
-    run(&mut s, Command::Delete(None));
-    let ev = run(&mut s, Command::Step);
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::Warning(w) if w.contains("next function entry"))),
-        "{ev:?}"
-    );
-    let v = stopped(&ev);
-    assert_eq!(v.reason, StopReason::Step);
-    assert!(!v.frame.jit, "the entered function is interpreted: {v:?}");
-    // Below it: arctan (the JIT caller) and the rest.
-    let f = frames(&mut s);
-    assert_eq!(f[1].func_name, "arctan");
-    assert!(f[1].jit);
-    let ev = run(&mut s, Command::Continue);
-    assert!(
-        ev.iter().any(|e| matches!(e, Event::Exited { code: 0 })),
-        "{ev:?}"
-    );
 }
 
 /// A loop with a `.debug_info` section (so the JIT keeps its live locals

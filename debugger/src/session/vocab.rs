@@ -5,9 +5,10 @@
 
 use std::fmt::Write as _;
 
+use wdb_engine::interp::RunOutcome;
 use wdb_engine::module::ExternKind;
 
-use super::{BpKind, InternalStop, Res, Session};
+use super::{BpKind, InternalStop, Res, Session, Stop};
 use crate::api::*;
 use crate::disasm;
 use crate::error::{ErrorKind::*, err};
@@ -145,6 +146,10 @@ impl Session {
     /// `until LOCATION` / `advance LOCATION`: run to the location (for
     /// `until`, only in this frame or a caller), or until this frame returns.
     pub(super) fn run_to(&mut self, spec: &BreakSpec, advance: bool) -> Res<Vec<Event>> {
+        if self.jit_paused() && self.jit_pause_can_take_over() {
+            // From a JIT loop header: the interpreter runs the rest of that call.
+            self.take_over_jit_pause()?;
+        }
         if self.jit_paused() {
             return Err(
                 "Stopped in JIT code, which `until` and `advance` cannot follow: set a breakpoint there and `continue`."
@@ -185,7 +190,19 @@ impl Session {
         self.clear_interrupt();
         self.selected = 0;
         self.extra_stops = stops;
-        let stop = self.run_to_stop_calls_native(None);
+        let deopt = self.can_deopt_caller();
+        let mut stop = self.run_to_stop_calls_native(None);
+        // The current frame returned to a JIT caller that can run on
+        // interpreted: stop there, as at an interpreted caller.
+        if deopt
+            && let Ok(Stop::Outcome(RunOutcome::Returned(values))) = &stop
+            && self.can_deopt_caller()
+        {
+            stop = self.deopt_caller(values.clone()).map(|s| match s {
+                Stop::At(StopReason::Step) => Stop::At(StopReason::Location),
+                other => other,
+            });
+        }
         self.extra_stops.clear();
         self.sync_breakpoints();
         let mut events = vec![Event::Running];

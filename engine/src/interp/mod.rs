@@ -301,6 +301,50 @@ impl Execution {
         })
     }
 
+    /// The rest of a call of `func` that other code (JIT code handing its
+    /// frame over) ran up to the call at `call_offset`, which returned
+    /// `results`: `locals` (params first) and the operand stack below the
+    /// results (`operands`, untyped slots, bottom first) as they were
+    /// there. It goes on after the call op; running it finishes that call.
+    pub fn after_call(
+        store: &mut Store,
+        func: FuncAddr,
+        call_offset: u32,
+        locals: &[Value],
+        operands: &[u64],
+        results: &[Value],
+    ) -> Result<Execution> {
+        let (at_call, after) = {
+            let code = store
+                .code(func)
+                .map_err(|e| Error::usage(format!("cannot take over: {e}")))?;
+            (
+                code.offsets.partition_point(|&o| o < call_offset),
+                code.offsets.partition_point(|&o| o <= call_offset),
+            )
+        };
+        let mut exec = Self::at_loop_header(store, func, call_offset, locals).map_err(|_| {
+            Error::usage(format!(
+                "cannot take over after the call at code_offset {call_offset:#x}: no such call, or locals that do not match"
+            ))
+        })?;
+        let code = store.code(func).map_err(|e| Error::usage(e.to_string()))?;
+        if at_call == after || after >= code.offsets.len() {
+            return Err(Error::usage(format!(
+                "cannot take over after code_offset {call_offset:#x}: no call there"
+            )));
+        }
+        exec.frames[0].pc = after as u32;
+        let need = exec.sp + operands.len() + results.len() * 2;
+        if need > exec.stack.len() {
+            exec.stack.resize(need, 0);
+        }
+        exec.stack[exec.sp..exec.sp + operands.len()].copy_from_slice(operands);
+        exec.sp += operands.len();
+        exec.complete_call(results);
+        Ok(exec)
+    }
+
     /// Run until return, trap, breakpoint, interrupt, out of fuel, exit or a pause request.
     pub fn run(&mut self, store: &mut Store, ctl: &mut RunControl) -> RunOutcome {
         if let Some(out) = self.start(store, ctl) {

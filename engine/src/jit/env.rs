@@ -215,4 +215,11 @@ pub(crate) mod trap_word {
     /// `array.new_data`/`array.init_data` past its data segment (no memory
     /// access: the trap is where the instruction is).
     pub const DATA_OOB: u32 = 28;
+    /// Not a trap: the debug hook ran a call (or the rest of one) and asks
+    /// the JIT caller to hand its frame to the interpreter right after the
+    /// call (`DebugHook::deopt_caller`). The callee returns zeros without
+    /// adding a frame; the caller's check after the call sees the word and
+    /// takes its deopt path (`translate/deopt.rs`), which only code for the
+    /// debugger with the caller's locals has (`JitFrame::deopt`).
+    pub const DEOPT: u32 = 29;
 }

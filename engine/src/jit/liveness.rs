@@ -1,6 +1,7 @@
-//! Which locals are live at a function's entry and at each loop header:
-//! the locals an interrupt there spills for the debugger (see
-//! `FuncTranslator::call_interrupt_hook`).
+//! Which locals are live at a function's entry, at each loop header and
+//! right after each call: the locals an interrupt there spills for the
+//! debugger (see `FuncTranslator::call_interrupt_hook`), and those a frame
+//! hands to the interpreter after a call (`translate/deopt.rs`).
 //!
 //! Spilling every local at every loop header keeps dead ones (an `-O0`
 //! build's many temporaries) alive through the whole loop, which made
@@ -34,6 +35,9 @@ pub(crate) struct Liveness {
     pub entry: LocalSet,
     /// At each loop header, by the loop's `code_offset`.
     pub loops: HashMap<u32, LoopLocals>,
+    /// Right after each call that returns here (`call`, `call_indirect`,
+    /// `call_ref`), by the call's `code_offset`.
+    pub after_calls: HashMap<u32, LocalSet>,
 }
 
 impl Liveness {
@@ -193,6 +197,8 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Livenes
     let mut loops: Vec<(u32, u32, Option<usize>)> = Vec::new();
     let mut written: Vec<LocalSet> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
+    // (code_offset, the block that starts after it) of each call.
+    let mut calls: Vec<(u32, u32)> = Vec::new();
     let target = |ctrl: &[Frame], depth: u32| ctrl[ctrl.len() - 1 - depth as usize].target();
     while !ops.eof() {
         let (op, module_offset) = ops.read_with_offset().map_err(malformed)?;
@@ -289,6 +295,16 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Livenes
                 }
                 cur = g.new_block();
             }
+            // A call ends a block, so the live set after it is a block's.
+            O::Call { .. } | O::CallIndirect { .. } | O::CallRef { .. } => {
+                let next = g.new_block();
+                g.edge(cur, next);
+                cur = next;
+                calls.push((
+                    module.code_offset_from_module_offset(module_offset as usize),
+                    next,
+                ));
+            }
             O::Return
             | O::Unreachable
             | O::ReturnCall { .. }
@@ -308,6 +324,10 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Livenes
     };
     Ok(Some(Liveness {
         entry: live[entry as usize].clone(),
+        after_calls: calls
+            .iter()
+            .map(|&(code_offset, b)| (code_offset, live[b as usize].clone()))
+            .collect(),
         loops: (0..loops.len())
             .map(|l| {
                 let (code_offset, h, parent) = loops[l];
@@ -434,6 +454,24 @@ mod tests {
         assert_eq!(set(&inner.live, 4), vec![0, 1, 2, 3]);
         assert_eq!(set(&inner.varying, 4), vec![3]);
         assert_eq!(set(&inner.save_on_entry, 4), vec![2]);
+    }
+
+    #[test]
+    fn after_a_call_only_what_is_read_later_is_live() {
+        // $a is read after the call, $t is written before its next read,
+        // $dead is never read again.
+        let (l, _) = live(
+            r#"(module
+                (func (param $a i32) (result i32) (local $t i32) (local $dead i32)
+                (local.set $dead (local.get $a))
+                (local.set $t (call $f))
+                (local.set $t (i32.const 2))
+                (i32.add (local.get $a) (local.get $t)))
+                (func $f (result i32) (i32.const 1)))"#,
+        );
+        assert_eq!(l.after_calls.len(), 1);
+        let after = l.after_calls.values().next().expect("one call");
+        assert_eq!(set(after, 3), vec![0]);
     }
 
     #[test]

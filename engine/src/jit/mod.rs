@@ -844,6 +844,17 @@ pub trait DebugHook {
         let _ = (store, flags);
         (outcome, false)
     }
+
+    /// Asked once the hook answered `enter` with `Returned`, or
+    /// `interrupted` with `TookOver(Returned)` (after any native calls):
+    /// with `true`, the JIT caller of that call does not go on with the
+    /// results but hands its frame to the hook right after the call, as an
+    /// interrupt there with `JitStop::operands` (the hook then takes the
+    /// rest of it over, `Execution::after_call`). Only for a caller with
+    /// [`JitFrame::deopt`] set.
+    fn deopt_caller(&mut self) -> bool {
+        false
+    }
 }
 
 /// A call a [`DebugHook`] has the engine make as native code.
@@ -878,6 +889,10 @@ pub struct JitFrame {
     pub func_index: u32,
     /// The instruction in progress: a call site, or where an interrupt was seen.
     pub code_offset: u32,
+    /// Code for the debugger that keeps this frame's locals: when the call
+    /// it is making returns, the frame can hand the rest of its call to the
+    /// interpreter ([`DebugHook::deopt_caller`]).
+    pub deopt: bool,
 }
 
 /// Where JIT code stopped for an interrupt.
@@ -895,6 +910,12 @@ pub struct JitStop {
     /// `locals`): `Execution::at_loop_header`, then
     /// [`AfterInterrupt::TookOver`].
     pub takeover: bool,
+    /// Stopped right after the call at `frames[0].code_offset` returned
+    /// ([`DebugHook::deopt_caller`]): the operand stack below that call's
+    /// results, in the interpreter's slots (a `v128` takes two), bottom
+    /// first. The results are the ones the hook returned. `takeover` is
+    /// set; the answer must be `TookOver`.
+    pub operands: Option<Vec<u64>>,
 }
 
 /// The per-function break flags of a run, to change them from a hook.

@@ -73,8 +73,10 @@ pub(crate) struct RtState {
     pub prof: *const super::prof::ProfState,
     /// Where the debugger's interrupt check fired, written by its slow path
     /// (the trampoline takes no arguments): `func_index | code_offset <<
-    /// 32`, bit 62 set when the interpreter may take the call over there,
-    /// bit 63 when the frame's locals slot holds its live locals.
+    /// 32`, bit 61 set when it is the deopt after a call (the locals slot
+    /// then holds the operand stack too: `translate/deopt.rs`), bit 62 set
+    /// when the interpreter may take the call over there, bit 63 when the
+    /// frame's locals slot holds its live locals.
     pub interrupt_site: u64,
     /// The results of a call the interpreter took over (`TAKEN_OVER`), one
     /// slot each.
@@ -87,6 +89,11 @@ pub(crate) struct RtState {
 
 /// `RtState::results`: a call with more results is not taken over.
 pub(crate) const RESULT_SLOTS: usize = 16;
+
+/// The `code_offset` bits of `RtState::interrupt_site` (after `>> 32`).
+pub(crate) const SITE_CODE_OFFSET: u32 = 0x1fff_ffff;
+/// `RtState::interrupt_site`: the deopt after a call.
+pub(crate) const SITE_AFTER_CALL: u64 = 1 << 61;
 
 #[repr(C)]
 pub(crate) struct MemCell {
@@ -312,7 +319,7 @@ extern "C" fn lc_interrupt_at(fp: u64, pc: u64) {
         )
     };
     let func_index = site as u32;
-    let code_offset = (site >> 32) as u32 & 0x3fff_ffff;
+    let code_offset = (site >> 32) as u32 & SITE_CODE_OFFSET;
     let area = match locals_at {
         Some(off) if site >> 63 != 0 => (fp as i64 + off as i64) as *const u128,
         _ => std::ptr::null(),
@@ -978,11 +985,14 @@ pub(crate) fn walk_frames(rt: &RtState, run: &RunCtx, store: &Store, fp: u64) ->
         // A resumed function entry calling itself again: the same wasm call
         // as the frame above it, not a frame of its own.
         if code_offset != super::translate::RESTART_SITE {
+            let module = store.instance_module(instance);
             frames.push(JitFrame {
                 func: store.instance(instance).funcs[r.func_index as usize],
                 instance,
                 func_index: r.func_index,
                 code_offset,
+                deopt: r.locals_at.is_some()
+                    && super::translate::deopt::capable(module, r.func_index),
             });
         }
         if next <= fp {
@@ -1022,6 +1032,8 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
     c.store.gc.foreign_frames = c.store.gc.foreign_frames.saturating_sub(1);
     after_hook(vmctx);
     let outcome = native_calls(vmctx, hook).map_or(outcome, |(o, _)| o);
+    // SAFETY: as above; the nested calls (if any) have ended.
+    let deopt = matches!(outcome, RunOutcome::Returned(_)) && unsafe { &mut *hook }.deopt_caller();
     let mut c = cx(vmctx);
     // SAFETY: as above; the nested calls (if any) have ended.
     let area = unsafe { std::slice::from_raw_parts_mut(slots, np.max(nr).max(1)) };
@@ -1029,6 +1041,11 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
         crate::interp::RunOutcome::Returned(vals) => {
             for (s, v) in area.iter_mut().zip(&vals) {
                 *s = value_to_slot(v);
+            }
+            if deopt {
+                // The caller hands its frame over after this call.
+                c.run.frames.clear();
+                c.trap(trap_word::DEOPT);
             }
         }
         other => {
@@ -1183,11 +1200,23 @@ fn pause_in_jit(
             .map(|(i, (t, s))| super::liveness::contains(&mask, i).then(|| slot_to_value(*t, *s)))
             .collect()
     };
+    let operands = (!area.is_null() && c.rt.interrupt_site & SITE_AFTER_CALL != 0).then(|| {
+        let n = types.len();
+        // SAFETY: a deopt site's locals slot holds, after the locals and
+        // their mask, the operand count and that many 8-byte slots
+        // (`FuncTranslator::deopt_after_call` lays it out and sizes the slot).
+        unsafe {
+            let at = area.cast::<u8>().add(n * 16 + n.div_ceil(64) * 8).cast::<u64>();
+            let count = at.read_unaligned() as usize;
+            (0..count).map(|i| at.add(1 + i).read_unaligned()).collect()
+        }
+    });
     let mut frames = vec![JitFrame {
         func: c.store.instance(c.instance).funcs[func_index as usize],
         instance: c.instance,
         func_index,
         code_offset,
+        deopt: false,
     }];
     frames.extend(walk_frames(c.rt, c.run, c.store, fp));
     // SAFETY: as in `lc_enter_debug`.
@@ -1198,6 +1227,7 @@ fn pause_in_jit(
         frames,
         locals,
         takeover,
+        operands,
     };
     c.store.gc.foreign_frames += 1;
     let outcome = match reason {
@@ -1214,9 +1244,21 @@ fn pause_in_jit(
         Some((RunOutcome::Returned(_), false)) => super::AfterInterrupt::Resume,
         Some((o, false)) => super::AfterInterrupt::Unwind(o),
     };
+    // SAFETY: as above; the nested calls (if any) have ended.
+    let deopt = matches!(
+        outcome,
+        super::AfterInterrupt::TookOver(RunOutcome::Returned(_))
+    ) && takeover
+        && unsafe { &mut *hook_ptr }.deopt_caller();
     let c = cx(vmctx);
     match outcome {
         super::AfterInterrupt::Resume => 0,
+        // The caller hands its frame over after this call.
+        super::AfterInterrupt::TookOver(RunOutcome::Returned(_)) if deopt => {
+            c.run.frames.clear();
+            c.rt.trap = trap_word::DEOPT;
+            1
+        }
         super::AfterInterrupt::TookOver(RunOutcome::Returned(values)) if takeover => {
             for (slot, v) in c.rt.results.iter_mut().zip(&values) {
                 *slot = value_to_slot(v);
