@@ -131,7 +131,11 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     }
 
     pub(super) fn after_call(&mut self, results: Vec<ir::Value>) {
-        self.check_trap();
+        if self.deopts() {
+            self.check_trap_or_deopt();
+        } else {
+            self.check_trap();
+        }
         self.reload_memory();
         self.stack.extend(results);
     }

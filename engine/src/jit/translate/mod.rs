@@ -23,6 +23,7 @@ use wasmparser::{BlockType, FuncType, Operator, OperatorsReader, ValType};
 
 mod call;
 mod debug;
+pub(crate) mod deopt;
 mod fuel;
 mod gc;
 mod memory;
