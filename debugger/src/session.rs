@@ -121,6 +121,9 @@ pub struct Session {
     jit: Option<Box<wdb_engine::jit::JitEngine>>,
     /// A JIT call suspended while an interpreted function it entered runs.
     jit_run: Option<mixed::JitRun>,
+    /// After a trap in JIT code: its JIT frames (from the trap's backtrace,
+    /// below the interpreted ones), for post-mortem `bt` and `frame`.
+    jit_post_mortem: Vec<wdb_engine::interp::FrameInfo>,
     /// Inlined frames hidden at this stop (the user sees their call site).
     hidden_inline: Option<inline::Hidden>,
     /// The breakpoint of the last stop (`continue N`).
@@ -164,6 +167,7 @@ impl Session {
             mode: Mode::Interp,
             jit: None,
             jit_run: None,
+            jit_post_mortem: Vec::new(),
             hidden_inline: None,
             last_stop_bp: None,
             extra_stops: Vec::new(),
@@ -296,7 +300,7 @@ impl Session {
             Command::Finish => self.resume(Resume::Finish),
             Command::Until => self.resume(Resume::Until),
             Command::Kill => {
-                let in_jit = self.jit_paused();
+                let in_jit = self.jit_paused() || !self.jit_post_mortem.is_empty();
                 self.abandon_jit();
                 let rt = self.rt.as_mut().ok_or_else(not_being_run)?;
                 if rt.exec.take().is_none() && !in_jit {

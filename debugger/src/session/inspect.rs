@@ -304,10 +304,10 @@ impl Session {
             .ok_or_else(|| err(NotRunning, "No stack."))?;
         let (mut f, interp) = match rt.exec.as_ref() {
             Some(exec) => (exec.frames_upto(&rt.store, max), exec.depth()),
-            None if self.jit_paused() => (Vec::new(), 0),
+            None if self.jit_paused() || !self.jit_post_mortem.is_empty() => (Vec::new(), 0),
             None => return Err(err(NotRunning, "No stack.")),
         };
-        if f.is_empty() && !self.jit_paused() {
+        if f.is_empty() && !self.jit_paused() && self.jit_post_mortem.is_empty() {
             return Err(err(NotRunning, "No stack."));
         }
         let jit = self.jit_frames();

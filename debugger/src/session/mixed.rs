@@ -762,6 +762,31 @@ impl Session {
                 if !matches!(outcome, RunOutcome::Trapped(_)) {
                     rt.exec = None;
                 }
+                // Post-mortem frames: the trap's backtrace below the
+                // interpreted frames (if any) is JIT code's.
+                if let RunOutcome::Trapped(t) = &outcome {
+                    let interp = rt
+                        .exec
+                        .as_ref()
+                        .filter(|e| e.depth() > 0)
+                        .map_or(0, Execution::depth);
+                    if interp == 0 {
+                        rt.exec = None;
+                    }
+                    self.jit_post_mortem = t
+                        .backtrace
+                        .iter()
+                        .skip(interp)
+                        .map(|f| FrameInfo {
+                            func: rt.store.instance_func(rt.inst, f.func_index),
+                            instance: rt.inst,
+                            func_index: f.func_index,
+                            pc: 0,
+                            code_offset: f.code_offset.unwrap_or(0),
+                            locals: Vec::new(),
+                        })
+                        .collect();
+                }
                 Ok(match outcome {
                     // AOT code (`wdb compile`) unwinds on an interrupt.
                     RunOutcome::Paused(PauseReason::Interrupted) => Stop::Warned(
@@ -1041,6 +1066,7 @@ impl Session {
     /// Abandon a suspended JIT run (kill, restart, a new launch): its frames
     /// unwind, the engine (compiled code) is kept, the store stays here.
     pub(super) fn abandon_jit(&mut self) {
+        self.jit_post_mortem.clear();
         let Some(run) = self.jit_run.take() else {
             return;
         };
@@ -1074,7 +1100,7 @@ impl Session {
     /// its locals.
     pub(super) fn jit_frames(&self) -> Vec<FrameInfo> {
         let Some(run) = self.jit_run.as_ref() else {
-            return Vec::new();
+            return self.jit_post_mortem.clone();
         };
         let (frames, locals) = match &run.pause {
             Some(p) => (&p.frames, p.locals.as_ref()),

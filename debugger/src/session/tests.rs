@@ -1195,3 +1195,44 @@ fn info_symbol_names_the_function_and_the_offset_in_its_body() {
     assert_eq!(symbol(&mut s, 0xf), (Some("fibArray".into()), 0));
     assert_eq!(symbol(&mut s, 0), (None, 0));
 }
+
+#[test]
+fn a_trap_in_jit_code_keeps_its_frames_for_post_mortem_bt_and_frame() {
+    // `divide 7 0` traps: in `mode jit` in JIT code, whose frames (from
+    // the trap's backtrace) stay for `bt` as the interpreter's do, the same
+    // functions at the same code_offsets, until `kill`.
+    let mut stacks = Vec::new();
+    for mode in [Mode::Interp, Mode::Jit] {
+        let mut s = session();
+        run(&mut s, Command::SetMode(mode));
+        let ev = run(
+            &mut s,
+            Command::Call {
+                export: "divide".into(),
+                args: vec!["7".into(), "0".into()],
+            },
+        );
+        assert!(
+            ev.iter().any(|e| matches!(e, Event::Text(t) if t.contains("Its frames stay"))),
+            "{mode:?}: {ev:?}"
+        );
+        let f = frames(&mut s);
+        assert_eq!(f[0].func_name, "divide", "{mode:?}");
+        assert_eq!(f[0].jit, mode == Mode::Jit, "{mode:?}");
+        stacks.push(
+            f.iter()
+                .map(|f| (f.func_name.clone(), f.code_offset))
+                .collect::<Vec<_>>(),
+        );
+        let ev = run(&mut s, Command::Kill);
+        assert!(
+            matches!(ev.first(), Some(Event::Text(t)) if t.contains("killed")),
+            "{mode:?}: {ev:?}"
+        );
+        assert!(matches!(
+            run(&mut s, Command::Frames).first(),
+            Some(Event::CommandFailed { .. })
+        ));
+    }
+    assert_eq!(stacks[0], stacks[1]);
+}
