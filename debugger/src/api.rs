@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 mod event;
+mod info;
 mod module;
 pub use event::*;
+pub use info::*;
 pub use module::*;
 
 /// A command with the id the front end chose; every event it causes that can
@@ -171,114 +173,6 @@ impl Default for ExamineFormat {
             letter: 'x',
             unit: 4,
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InfoWhat {
-    Exports,
-    Imports,
-    Functions,
-    Globals,
-    Memory,
-    Tables,
-    Sections,
-    Wasi,
-    Breakpoints,
-    Frame,
-    Locals,
-    Args,
-    Source,
-    /// The engine `run`/`call` use (`info mode`).
-    Mode,
-    /// Watchpoints only (`info watchpoints`).
-    Watchpoints,
-    /// Source-level global variables (DWARF), else the wasm globals.
-    Variables,
-    /// Source-level type names (DWARF).
-    Types,
-    /// A component's graph: its (nested) components, core modules and
-    /// what it imports and exports.
-    Components,
-    /// A component's core instances: what each instantiates with what,
-    /// and what it exports.
-    Instances,
-    /// `info symbol CODE_OFFSET`: the function a code offset is in.
-    Symbol(u32),
-}
-
-/// `info`'s usage line (`help info`).
-pub const INFO_USAGE: &str = "info breakpoints|watchpoints|frame|locals|args|exports|imports|functions [RE]|variables [RE]|types [RE]|globals|memory|tables|sections|wasi|source|mode|components|instances|symbol ADDR";
-
-/// The `info` subcommands a front end completes.
-pub const INFO_WORDS: &[&str] = &[
-    "breakpoints",
-    "watchpoints",
-    "frame",
-    "locals",
-    "args",
-    "exports",
-    "imports",
-    "functions",
-    "variables",
-    "types",
-    "globals",
-    "memory",
-    "tables",
-    "sections",
-    "wasi",
-    "source",
-    "components",
-    "instances",
-    "symbol",
-];
-
-impl InfoWhat {
-    /// The command for the words after `info` (`["functions", "^sum"]`);
-    /// `None` when they name no subcommand (the front end shows
-    /// [`INFO_USAGE`]). The one place `info` subcommands are spelled, so a
-    /// new one is an arm here, its answer in `session/info.rs` and, when it
-    /// has a view of its own, its layout in the REPL's `render/info.rs`.
-    pub fn parse(words: &[&str]) -> Option<Command> {
-        let what = match words {
-            ["functions", re @ ..] | ["variables", re @ ..] | ["types", re @ ..]
-                if !re.is_empty() =>
-            {
-                let what = match words[0] {
-                    "functions" => InfoWhat::Functions,
-                    "variables" => InfoWhat::Variables,
-                    _ => InfoWhat::Types,
-                };
-                return Some(Command::InfoMatching {
-                    what,
-                    regex: Some(re.join(" ")),
-                });
-            }
-            ["symbol", addr] => InfoWhat::Symbol(parse_u32(addr.trim_start_matches('*'))?),
-            [_, _, ..] => return None,
-            ["breakpoints" | "break" | "b"] => InfoWhat::Breakpoints,
-            ["watchpoints"] => InfoWhat::Watchpoints,
-            ["variables"] => InfoWhat::Variables,
-            ["types"] => InfoWhat::Types,
-            ["frame" | "f"] => InfoWhat::Frame,
-            ["locals"] => InfoWhat::Locals,
-            ["args"] => InfoWhat::Args,
-            ["exports"] => InfoWhat::Exports,
-            ["imports"] => InfoWhat::Imports,
-            ["functions"] => InfoWhat::Functions,
-            ["globals"] => InfoWhat::Globals,
-            ["memory"] => InfoWhat::Memory,
-            ["tables"] => InfoWhat::Tables,
-            ["sections"] => InfoWhat::Sections,
-            ["wasi"] => InfoWhat::Wasi,
-            ["source"] => InfoWhat::Source,
-            ["mode" | "engine"] => InfoWhat::Mode,
-            ["components" | "component"] => InfoWhat::Components,
-            ["instances"] => InfoWhat::Instances,
-            ["stack"] => return Some(Command::Frames),
-            _ => return None,
-        };
-        Some(Command::Info(what))
     }
 }
 

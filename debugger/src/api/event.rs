@@ -329,61 +329,6 @@ pub struct MemoryView {
     pub memory_size: u64,
 }
 
-/// `info` about the module and the run, as data: the REPL lays it out as
-/// gdb's tables, the GUI has panels of its own for most of it.
-#[derive(Debug, Clone)]
-pub enum InfoView {
-    /// `info frame`: the selected frame and its function's signature.
-    Frame {
-        frame: FrameView,
-        /// `(param i32) (result i32)`.
-        signature: String,
-    },
-    Exports(Vec<ExportView>),
-    Imports(Vec<ImportView>),
-    /// `info functions`, and `info functions REGEX` (`matching`).
-    Functions {
-        matching: Option<String>,
-        functions: Vec<FunctionView>,
-    },
-    Sections(Vec<SectionView>),
-    /// `info symbol`: `func` is `None` when no function body holds
-    /// `code_offset`; `offset` is from the body's first byte (`break
-    /// FUNC+OFFSET`).
-    Symbol {
-        code_offset: u32,
-        func: Option<String>,
-        offset: u32,
-    },
-    Memories(Vec<MemoryInfoView>),
-    Tables(Vec<TableInfoView>),
-}
-
-/// One memory of `info memory`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemoryInfoView {
-    pub index: u32,
-    pub memory64: bool,
-    /// In 64 KiB pages.
-    pub initial: u64,
-    pub maximum: Option<u64>,
-    /// The live size in bytes, once the module is instantiated.
-    pub current_bytes: Option<u64>,
-}
-
-/// One table of `info tables`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableInfoView {
-    pub index: u32,
-    /// `funcref`, `externref`, `(ref null $point)`.
-    pub element: String,
-    pub table64: bool,
-    pub initial: u64,
-    pub maximum: Option<u64>,
-    /// The live size in elements, once instantiated (table 0 only).
-    pub current_size: Option<u64>,
-}
-
 /// What a breakpoint command did besides setting a new breakpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BreakpointNote {
