@@ -460,6 +460,8 @@ pub struct ProgramConfig {
     pub stdin: Option<PathBuf>,
     /// The guest's stdout goes to this file, truncated at each run.
     pub stdout: Option<PathBuf>,
+    /// WASI 0.2 sockets reach the host's network (`--inherit-network`).
+    pub inherit_network: bool,
 }
 
 #[cfg(test)]

@@ -19,6 +19,10 @@ pub struct HostArgs {
     /// The guest reads its stdin from FILE
     #[arg(long, value_name = "FILE")]
     pub stdin: Option<PathBuf>,
+    /// Let a WASI 0.2 guest use the host's network: TCP, UDP, name lookups
+    /// (without it every socket operation is denied, access-denied)
+    #[arg(long)]
+    pub inherit_network: bool,
 }
 
 impl HostArgs {
@@ -65,6 +69,7 @@ impl HostArgs {
             dirs: self.dirs.clone(),
             stdin: self.stdin.clone(),
             stdout: None,
+            inherit_network: self.inherit_network,
         })
     }
 }

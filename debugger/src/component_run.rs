@@ -166,6 +166,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         .clone()
         .map(|c| crate::runner::forward_interrupt(c, store.interrupt_handle()));
     let timer = crate::runner::Timeout::start(cfg.timeout, store.interrupt_handle());
+    host.interruptible(store.interrupt_handle());
 
     // The inner core modules run on the chosen engine; AOT sections are not
     // made for components yet, so `aot` compiles now, as for a plain module.

@@ -32,6 +32,8 @@ pub struct GuestIo {
     pub stdin_file: Option<PathBuf>,
     /// Guest stdout written to this file, truncated (wins over `output_sink`).
     pub stdout_file: Option<PathBuf>,
+    /// WASI 0.2 sockets reach the host's network.
+    pub inherit_network: bool,
 }
 
 /// Receives guest output as it is written: (fd, bytes).
@@ -106,6 +108,7 @@ pub fn wasi_config(opts: &GuestIo) -> Result<(WasiConfig, OutputBuffer), String>
         } else {
             Stdin::Null
         },
+        inherit_network: opts.inherit_network,
         ..Default::default()
     };
     Ok((cfg, output))

@@ -184,6 +184,7 @@ pub fn config(args: &RunArgs) -> anyhow::Result<RunConfig> {
             stderr: Output::Inherit,
             trace: args.trace_wasi,
             trace_sink,
+            inherit_network: args.host.inherit_network,
         },
         fuel: args.fuel,
         timeout,

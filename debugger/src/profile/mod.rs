@@ -297,6 +297,7 @@ impl ProfileConfig {
             stderr: Output::Sink(Arc::new(|_: &[u8]| {})),
             trace: false,
             trace_sink: None,
+            inherit_network: false,
         }
     }
 

@@ -180,6 +180,7 @@ impl Session {
             .interrupt
             .lock()
             .map_err(|_| err(Internal, "interrupt lock poisoned"))? = store.interrupt_handle();
+        host.interruptible(store.interrupt_handle());
         // Preview1's context stays empty: a component's calls are 0.2's.
         let wasi = WasiCtx::new(WasiConfig::default()).map_err(|e| e.to_string())?;
         self.rt = Some(Runtime {

@@ -78,6 +78,7 @@ impl Session {
             preopens: preopens(&self.program.dirs)?,
             stdin_file: self.program.stdin.clone(),
             stdout_file: self.program.stdout.clone(),
+            inherit_network: self.program.inherit_network,
         })
     }
 

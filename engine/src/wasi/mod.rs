@@ -121,6 +121,9 @@ pub struct WasiConfig {
     /// With `trace`: receives each line as it happens (the CLI prints it to
     /// stderr). Without a sink the lines collect in [`WasiCtx::trace_lines`].
     pub trace_sink: Option<TraceSink>,
+    /// `--inherit-network`: WASI 0.2 sockets and name lookups reach the
+    /// host's network (without it each is `access-denied`).
+    pub inherit_network: bool,
 }
 
 /// Receives strace-like lines.

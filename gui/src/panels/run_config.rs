@@ -20,6 +20,9 @@ pub struct RunConfigForm {
     pub stdin: String,
     /// Empty: the Console.
     pub stdout: String,
+    /// `--inherit-network` (WASI 0.2 sockets reach the host's network),
+    /// kept as the command line set it: the dialog has no field for it.
+    pub inherit_network: bool,
 }
 
 impl RunConfigForm {
@@ -42,6 +45,7 @@ impl RunConfigForm {
                 .stdout
                 .as_ref()
                 .map_or(String::new(), |p| p.display().to_string()),
+            inherit_network: c.inherit_network,
         }
     }
 
@@ -68,6 +72,7 @@ impl RunConfigForm {
             dirs: lines(&self.dirs).map(str::to_string).collect(),
             stdin: file(&self.stdin),
             stdout: file(&self.stdout),
+            inherit_network: self.inherit_network,
         })
     }
 }
@@ -198,6 +203,7 @@ mod tests {
             dirs: "data\n/tmp::/scratch".into(),
             stdin: " input.txt ".into(),
             stdout: String::new(),
+            inherit_network: true,
         };
         let c = form.to_config().expect("valid");
         assert_eq!(c.args, ["in.txt", "two words", "x y"]);
@@ -211,6 +217,7 @@ mod tests {
         assert_eq!(c.dirs, ["data", "/tmp::/scratch"]);
         assert_eq!(c.stdin, Some(PathBuf::from("input.txt")));
         assert_eq!(c.stdout, None);
+        assert!(c.inherit_network);
         assert_eq!(RunConfigForm::from_config(&c).to_config(), Ok(c));
     }
 

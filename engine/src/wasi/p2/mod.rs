@@ -1,5 +1,6 @@
 //! A WASI 0.2 host of our own for components: `wasi:cli`, `wasi:io`,
-//! `wasi:clocks`, `wasi:random` and `wasi:filesystem`, with wasmtime's
+//! `wasi:clocks`, `wasi:random`, `wasi:filesystem` and `wasi:sockets`
+//! (`net`: denied unless `--inherit-network`), with wasmtime's
 //! behaviour as the reference. The filesystem follows preview1's sandbox
 //! (`super::fs::resolve`: paths resolved a component at a time, symlinks
 //! followed by us, no escape) and `--dir` spellings.
@@ -11,6 +12,7 @@
 //! one table here, their `rep` an index into it.
 
 mod fs;
+mod net;
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -28,17 +30,28 @@ use crate::runtime::HostError;
 pub(crate) enum Res {
     Input(InStream),
     Output(OutStream),
+    /// A timer (`None`: ready now).
     Pollable(Option<Instant>),
+    /// Ready when the resource with this rep is (a socket, a socket's
+    /// stream): see `net::wait`.
+    IoPollable(u32),
     Error(String),
     TerminalInput,
     TerminalOutput,
     Descriptor(fs::Desc),
     DirStream(VecDeque<(String, u8)>),
+    Network,
+    Tcp(net::Tcp),
+    Udp(net::Udp),
+    DatagramsIn(net::Datagrams),
+    DatagramsOut(net::Datagrams),
+    Resolved(net::Resolved),
 }
 
 pub(crate) enum InStream {
     Stdin,
     File { file: Arc<std::fs::File>, pos: u64 },
+    Tcp(Arc<std::net::TcpStream>),
 }
 
 pub(crate) enum OutStream {
@@ -46,6 +59,7 @@ pub(crate) enum OutStream {
     Stderr,
     File { file: Arc<std::fs::File>, pos: u64 },
     Append(Arc<std::fs::File>),
+    Tcp(Box<net::TcpOut>),
 }
 
 /// One guest's WASI 0.2 state.
@@ -65,6 +79,11 @@ pub struct P2Ctx {
     /// Trace lines (with `trace` and no sink).
     pub trace_lines: Vec<String>,
     trace_on: bool,
+    /// `--inherit-network`: without it every socket operation is
+    /// `access-denied`.
+    network: bool,
+    /// The store's interrupt flag (see [`P2Host::interruptible`]).
+    interrupt: Option<crate::runtime::InterruptHandle>,
 }
 
 type R = std::result::Result<Option<Val>, HostError>;
@@ -91,6 +110,8 @@ impl P2Ctx {
             trace_on: cfg.trace,
             trace: cfg.trace_sink,
             trace_lines: Vec::new(),
+            network: cfg.inherit_network,
+            interrupt: None,
         })
     }
 
@@ -113,8 +134,14 @@ impl P2Ctx {
 
     fn drop_rep(&mut self, rep: u32) {
         if let Some(slot) = self.res.get_mut(rep as usize)
-            && slot.take().is_some()
+            && let Some(r) = slot.take()
         {
+            // What the guest wrote to a connection still reaches the peer
+            // (best effort: a connection that fails loses it).
+            if let Res::Output(OutStream::Tcp(mut o)) = r {
+                let stop = self.interrupt.clone();
+                let _ = o.flush_blocking(stop.as_deref());
+            }
             self.free.push(rep);
         }
     }
@@ -298,30 +325,12 @@ fn error_to_debug_string(c: &mut P2Ctx, a: &[Val]) -> R {
 }
 
 fn pollable_ready(c: &mut P2Ctx, a: &[Val]) -> R {
-    match c.get(rep(a, 0)?)? {
-        Res::Pollable(at) => Ok(Some(Val::Bool(at.is_none_or(|t| Instant::now() >= t)))),
-        _ => trap("not a pollable"),
-    }
-}
-
-fn block_until(at: Option<Instant>) {
-    if let Some(t) = at {
-        let now = Instant::now();
-        if t > now {
-            std::thread::sleep(t - now);
-        }
-    }
+    Ok(Some(Val::Bool(net::ready_now(c, rep(a, 0)?)?)))
 }
 
 fn pollable_block(c: &mut P2Ctx, a: &[Val]) -> R {
-    match c.get(rep(a, 0)?)? {
-        Res::Pollable(at) => {
-            let at = *at;
-            block_until(at);
-            Ok(None)
-        }
-        _ => trap("not a pollable"),
-    }
+    net::wait(c, &[rep(a, 0)?])?;
+    Ok(None)
 }
 
 fn poll(c: &mut P2Ctx, a: &[Val]) -> R {
@@ -331,33 +340,15 @@ fn poll(c: &mut P2Ctx, a: &[Val]) -> R {
     if items.is_empty() {
         return trap("poll: an empty list of pollables");
     }
-    let mut ats = Vec::new();
+    let mut reps = Vec::with_capacity(items.len());
     for it in items {
         match it {
-            Val::Borrow(r) | Val::Own(r) => match c.get(*r)? {
-                Res::Pollable(at) => ats.push(*at),
-                _ => return trap("poll: not a pollable"),
-            },
+            Val::Borrow(r) | Val::Own(r) => reps.push(*r),
             _ => return trap("poll: not a pollable"),
         }
     }
-    let ready = |now: Instant| -> Vec<Val> {
-        ats.iter()
-            .enumerate()
-            .filter(|(_, at)| at.is_none_or(|t| now >= t))
-            .map(|(i, _)| Val::U32(i as u32))
-            .collect()
-    };
-    let now = Instant::now();
-    let r = ready(now);
-    if !r.is_empty() {
-        return Ok(Some(Val::List(r)));
-    }
-    let first = ats.iter().flatten().min().copied();
-    block_until(first);
-    Ok(Some(Val::List(ready(
-        Instant::now().max(first.unwrap_or(now)),
-    ))))
+    let ready = net::wait(c, &reps)?;
+    Ok(Some(Val::List(ready.into_iter().map(Val::U32).collect())))
 }
 
 fn stream_err(c: &mut P2Ctx, e: std::io::Error) -> Val {
@@ -370,9 +361,24 @@ fn closed() -> Val {
 }
 
 fn input_read(c: &mut P2Ctx, a: &[Val]) -> R {
+    read(c, a, false)
+}
+
+fn input_blocking_read(c: &mut P2Ctx, a: &[Val]) -> R {
+    read(c, a, true)
+}
+
+fn read(c: &mut P2Ctx, a: &[Val], blocking: bool) -> R {
     let len = u64a(a, 1)?.min(1 << 20) as usize;
     let r = rep(a, 0)?;
+    let stop = c.interrupt.clone();
     let got = match c.get(r)? {
+        // Empty: nothing yet (a file's or stdin's empty read is its end).
+        Res::Input(InStream::Tcp(s)) => match net::tcp_read(s, len, blocking, stop.as_deref()) {
+            Ok(Some(b)) => return Ok(Some(Val::ok(Some(Val::Bytes(b))))),
+            Ok(None) => return Ok(Some(closed())),
+            Err(e) => Err(e),
+        },
         Res::Input(InStream::Stdin) => c.read_stdin(len),
         Res::Input(InStream::File { file, pos }) => {
             use std::os::unix::fs::FileExt;
@@ -396,7 +402,15 @@ fn input_read(c: &mut P2Ctx, a: &[Val]) -> R {
 }
 
 fn input_skip(c: &mut P2Ctx, a: &[Val]) -> R {
-    let r = input_read(c, a)?;
+    skip(c, a, false)
+}
+
+fn input_blocking_skip(c: &mut P2Ctx, a: &[Val]) -> R {
+    skip(c, a, true)
+}
+
+fn skip(c: &mut P2Ctx, a: &[Val], blocking: bool) -> R {
+    let r = read(c, a, blocking)?;
     Ok(r.map(|v| match v {
         Val::Result(Ok(Some(b))) => match *b {
             Val::Bytes(b) => Val::ok(Some(Val::U64(b.len() as u64))),
@@ -406,21 +420,43 @@ fn input_skip(c: &mut P2Ctx, a: &[Val]) -> R {
     }))
 }
 
-fn subscribe_ready(c: &mut P2Ctx, _: &[Val]) -> R {
-    Ok(Some(Val::Own(c.add(Res::Pollable(None)))))
+/// A stream's pollable: a connection's is ready when the socket is; the
+/// others always are.
+fn subscribe_stream(c: &mut P2Ctx, a: &[Val]) -> R {
+    let r = rep(a, 0)?;
+    let p = match c.get(r)? {
+        Res::Input(InStream::Tcp(_)) | Res::Output(OutStream::Tcp(_)) => Res::IoPollable(r),
+        _ => Res::Pollable(None),
+    };
+    Ok(Some(Val::Own(c.add(p))))
 }
 
 fn output_check_write(c: &mut P2Ctx, a: &[Val]) -> R {
-    match c.get(rep(a, 0)?)? {
-        Res::Output(_) => Ok(Some(Val::ok(Some(Val::U64(1 << 20))))),
-        _ => trap("not an output-stream"),
-    }
+    let res = match c.get(rep(a, 0)?)? {
+        Res::Output(OutStream::Tcp(o)) => net::tcp_check_write(o),
+        Res::Output(_) => Ok(1 << 20),
+        _ => return trap("not an output-stream"),
+    };
+    Ok(Some(match res {
+        Ok(n) => Val::ok(Some(Val::U64(n))),
+        Err(e) => stream_err(c, e),
+    }))
 }
 
 fn output_write(c: &mut P2Ctx, a: &[Val]) -> R {
+    write(c, a, false)
+}
+
+fn output_blocking_write(c: &mut P2Ctx, a: &[Val]) -> R {
+    write(c, a, true)
+}
+
+fn write(c: &mut P2Ctx, a: &[Val], flush: bool) -> R {
     let data = bytes(a, 1)?;
     let r = rep(a, 0)?;
+    let stop = c.interrupt.clone();
     let res = match c.get(r)? {
+        Res::Output(OutStream::Tcp(o)) => net::tcp_write(o, data, flush, stop.as_deref()),
         Res::Output(OutStream::File { file, pos }) => {
             use std::os::unix::fs::FileExt;
             let r = file.write_all_at(data, *pos);
@@ -442,14 +478,33 @@ fn output_write(c: &mut P2Ctx, a: &[Val]) -> R {
 
 fn output_write_zeroes(c: &mut P2Ctx, a: &[Val]) -> R {
     let n = u64a(a, 1)?.min(1 << 24) as usize;
-    output_write(c, &[a[0].clone(), Val::Bytes(vec![0; n])])
+    write(c, &[a[0].clone(), Val::Bytes(vec![0; n])], false)
+}
+
+fn output_blocking_write_zeroes(c: &mut P2Ctx, a: &[Val]) -> R {
+    let n = u64a(a, 1)?.min(1 << 24) as usize;
+    write(c, &[a[0].clone(), Val::Bytes(vec![0; n])], true)
 }
 
 fn output_flush(c: &mut P2Ctx, a: &[Val]) -> R {
-    match c.get(rep(a, 0)?)? {
-        Res::Output(_) => Ok(Some(Val::ok(None))),
-        _ => trap("not an output-stream"),
-    }
+    flush(c, a, false)
+}
+
+fn output_blocking_flush(c: &mut P2Ctx, a: &[Val]) -> R {
+    flush(c, a, true)
+}
+
+fn flush(c: &mut P2Ctx, a: &[Val], blocking: bool) -> R {
+    let stop = c.interrupt.clone();
+    let res = match c.get(rep(a, 0)?)? {
+        Res::Output(OutStream::Tcp(o)) => net::tcp_flush(o, blocking, stop.as_deref()),
+        Res::Output(_) => Ok(()),
+        _ => return trap("not an output-stream"),
+    };
+    Ok(Some(match res {
+        Ok(()) => Val::ok(None),
+        Err(e) => stream_err(c, e),
+    }))
 }
 
 // ---- wasi:clocks, wasi:random ------------------------------------------
@@ -576,18 +631,18 @@ p2_funcs! {
     }
     "wasi:io/streams" {
         "[method]input-stream.read" => input_read,
-        "[method]input-stream.blocking-read" => input_read,
+        "[method]input-stream.blocking-read" => input_blocking_read,
         "[method]input-stream.skip" => input_skip,
-        "[method]input-stream.blocking-skip" => input_skip,
-        "[method]input-stream.subscribe" => subscribe_ready,
+        "[method]input-stream.blocking-skip" => input_blocking_skip,
+        "[method]input-stream.subscribe" => subscribe_stream,
         "[method]output-stream.check-write" => output_check_write,
         "[method]output-stream.write" => output_write,
-        "[method]output-stream.blocking-write-and-flush" => output_write,
+        "[method]output-stream.blocking-write-and-flush" => output_blocking_write,
         "[method]output-stream.write-zeroes" => output_write_zeroes,
-        "[method]output-stream.blocking-write-zeroes-and-flush" => output_write_zeroes,
+        "[method]output-stream.blocking-write-zeroes-and-flush" => output_blocking_write_zeroes,
         "[method]output-stream.flush" => output_flush,
-        "[method]output-stream.blocking-flush" => output_flush,
-        "[method]output-stream.subscribe" => subscribe_ready,
+        "[method]output-stream.blocking-flush" => output_blocking_flush,
+        "[method]output-stream.subscribe" => subscribe_stream,
     }
     "wasi:clocks/wall-clock" {
         "now" => wall_now,
@@ -639,6 +694,70 @@ p2_funcs! {
         "[method]directory-entry-stream.read-directory-entry" => fs::read_directory_entry,
         "filesystem-error-code" => fs::filesystem_error_code,
     }
+    "wasi:sockets/instance-network" {
+        "instance-network" => net::instance_network,
+    }
+    "wasi:sockets/tcp-create-socket" {
+        "create-tcp-socket" => net::create_tcp_socket,
+    }
+    "wasi:sockets/tcp" {
+        "[method]tcp-socket.start-bind" => net::tcp_start_bind,
+        "[method]tcp-socket.finish-bind" => net::tcp_finish_bind,
+        "[method]tcp-socket.start-connect" => net::tcp_start_connect,
+        "[method]tcp-socket.finish-connect" => net::tcp_finish_connect,
+        "[method]tcp-socket.start-listen" => net::tcp_start_listen,
+        "[method]tcp-socket.finish-listen" => net::tcp_finish_listen,
+        "[method]tcp-socket.accept" => net::tcp_accept,
+        "[method]tcp-socket.local-address" => net::tcp_local_address,
+        "[method]tcp-socket.remote-address" => net::tcp_remote_address,
+        "[method]tcp-socket.is-listening" => net::tcp_is_listening,
+        "[method]tcp-socket.address-family" => net::tcp_address_family,
+        "[method]tcp-socket.set-listen-backlog-size" => net::tcp_set_listen_backlog_size,
+        "[method]tcp-socket.keep-alive-enabled" => net::tcp_keep_alive_enabled,
+        "[method]tcp-socket.set-keep-alive-enabled" => net::tcp_set_keep_alive_enabled,
+        "[method]tcp-socket.keep-alive-idle-time" => net::tcp_keep_alive_idle_time,
+        "[method]tcp-socket.set-keep-alive-idle-time" => net::tcp_set_keep_alive_idle_time,
+        "[method]tcp-socket.keep-alive-interval" => net::tcp_keep_alive_interval,
+        "[method]tcp-socket.set-keep-alive-interval" => net::tcp_set_keep_alive_interval,
+        "[method]tcp-socket.keep-alive-count" => net::tcp_keep_alive_count,
+        "[method]tcp-socket.set-keep-alive-count" => net::tcp_set_keep_alive_count,
+        "[method]tcp-socket.hop-limit" => net::tcp_hop_limit,
+        "[method]tcp-socket.set-hop-limit" => net::tcp_set_hop_limit,
+        "[method]tcp-socket.receive-buffer-size" => net::tcp_receive_buffer_size,
+        "[method]tcp-socket.set-receive-buffer-size" => net::tcp_set_receive_buffer_size,
+        "[method]tcp-socket.send-buffer-size" => net::tcp_send_buffer_size,
+        "[method]tcp-socket.set-send-buffer-size" => net::tcp_set_send_buffer_size,
+        "[method]tcp-socket.subscribe" => net::subscribe,
+        "[method]tcp-socket.shutdown" => net::tcp_shutdown,
+    }
+    "wasi:sockets/udp-create-socket" {
+        "create-udp-socket" => net::create_udp_socket,
+    }
+    "wasi:sockets/udp" {
+        "[method]udp-socket.start-bind" => net::udp_start_bind,
+        "[method]udp-socket.finish-bind" => net::udp_finish_bind,
+        "[method]udp-socket.stream" => net::udp_stream,
+        "[method]udp-socket.local-address" => net::udp_local_address,
+        "[method]udp-socket.remote-address" => net::udp_remote_address,
+        "[method]udp-socket.address-family" => net::udp_address_family,
+        "[method]udp-socket.unicast-hop-limit" => net::udp_unicast_hop_limit,
+        "[method]udp-socket.set-unicast-hop-limit" => net::udp_set_unicast_hop_limit,
+        "[method]udp-socket.receive-buffer-size" => net::udp_receive_buffer_size,
+        "[method]udp-socket.set-receive-buffer-size" => net::udp_set_receive_buffer_size,
+        "[method]udp-socket.send-buffer-size" => net::udp_send_buffer_size,
+        "[method]udp-socket.set-send-buffer-size" => net::udp_set_send_buffer_size,
+        "[method]udp-socket.subscribe" => net::subscribe,
+        "[method]incoming-datagram-stream.receive" => net::udp_receive,
+        "[method]incoming-datagram-stream.subscribe" => net::subscribe,
+        "[method]outgoing-datagram-stream.check-send" => net::udp_check_send,
+        "[method]outgoing-datagram-stream.send" => net::udp_send,
+        "[method]outgoing-datagram-stream.subscribe" => net::subscribe,
+    }
+    "wasi:sockets/ip-name-lookup" {
+        "resolve-addresses" => net::resolve_addresses,
+        "[method]resolve-address-stream.resolve-next-address" => net::resolve_next_address,
+        "[method]resolve-address-stream.subscribe" => net::subscribe,
+    }
 }
 
 /// The WASI 0.2 host: a [`ComponentHost`] over a shared [`P2Ctx`].
@@ -652,6 +771,13 @@ impl P2Host {
         Ok(P2Host {
             ctx: Arc::new(Mutex::new(P2Ctx::new(cfg)?)),
         })
+    }
+
+    /// A guest waiting in the host (`poll`, a blocking socket read) stops
+    /// waiting when `flag` goes up (`--timeout`, Ctrl-C): it looks at the
+    /// flag every 100 ms while it waits.
+    pub fn interruptible(&self, flag: crate::runtime::InterruptHandle) {
+        self.ctx.lock().unwrap_or_else(|e| e.into_inner()).interrupt = Some(flag);
     }
 }
 
