@@ -147,6 +147,9 @@ pub(super) struct JitRun {
     /// How many JIT callers handed their frames over: a stepping command
     /// sees that it returned into a caller (the interpreted depth stays).
     deopts: u64,
+    /// Functions of the locations `until`/`advance LOCATION` runs to: JIT
+    /// code enters them through the debug hook, as with a breakpoint.
+    stop_funcs: HashSet<FuncAddr>,
 }
 
 /// AOT code has no interrupt checks that can resume: at the interrupt flag
@@ -406,11 +409,24 @@ impl Session {
         let Some(rt) = self.rt.as_ref() else {
             return HashSet::new();
         };
-        self.bps
+        let mut funcs: HashSet<FuncAddr> = self
+            .bps
             .iter()
             .flat_map(|b| b.live_locations())
             .map(|(func_index, _)| rt.store.instance_func(rt.inst, func_index))
-            .collect()
+            .collect();
+        if let Some(run) = self.jit_run.as_ref() {
+            funcs.extend(run.stop_funcs.iter().copied());
+        }
+        funcs
+    }
+
+    /// The functions `until`/`advance LOCATION` stops in, for the rest of
+    /// that command: their calls from JIT code come to the interpreter.
+    pub(super) fn set_jit_stop_funcs(&mut self, funcs: HashSet<FuncAddr>) {
+        if let Some(run) = self.jit_run.as_mut() {
+            run.stop_funcs = funcs;
+        }
     }
 
     /// The engine for this session's module, compiled (or loaded) once.
@@ -554,6 +570,7 @@ impl Session {
             levels: Vec::new(),
             deopt_results: None,
             deopts: 0,
+            stop_funcs: HashSet::new(),
         });
         Ok((self.wait_jit()?, note))
     }

@@ -619,3 +619,27 @@ fn a_trap_in_jit_code_keeps_its_frames_for_post_mortem_bt_and_frame() {
     }
     assert_eq!(stacks[0], stacks[1]);
 }
+
+#[test]
+fn advance_to_a_function_that_jit_code_calls_stops_there_in_every_mode() {
+    // From main (interpreted), `advance div`: div is called by arctan,
+    // which main's `next`-style native call runs as JIT code; the location
+    // makes JIT code enter div through the interpreter, as a breakpoint does.
+    for mode in [Mode::Interp, Mode::Jit] {
+        let mut s = pi_debug_session(mode);
+        set_break(&mut s, "main");
+        run(&mut s, Command::Run { args: None });
+        run(&mut s, Command::Delete(None));
+        let ev = run(
+            &mut s,
+            Command::RunTo {
+                spec: BreakSpec::parse("div").expect("spec"),
+                advance: true,
+            },
+        );
+        assert_eq!(stopped(&ev).frame.func_name, "div", "{mode:?}: {ev:?}");
+        let f = frames(&mut s);
+        let names: Vec<&str> = f.iter().take(3).map(|f| f.func_name.as_str()).collect();
+        assert_eq!(names, ["div", "arctan", "main"], "{mode:?}");
+    }
+}

@@ -163,8 +163,10 @@ impl Session {
         let rt = self.rt.as_mut().expect("live");
         let frames = rt.exec.as_ref().expect("live").frames_upto(&rt.store, 2);
         let mut stops = Vec::new();
+        let mut kind_funcs = std::collections::HashSet::new();
         for (fi, co) in kind.code_locations() {
             let func = rt.store.instance_func(rt.inst, fi);
+            kind_funcs.insert(func);
             if let Some(pc) = rt.store.pc_from_code_offset(func, co) {
                 stops.push(InternalStop {
                     func,
@@ -191,7 +193,11 @@ impl Session {
         self.selected = 0;
         self.extra_stops = stops;
         let deopt = self.can_deopt_caller();
+        // JIT code (a native call, or the JIT callers) reaches the location
+        // through the interpreter.
+        self.set_jit_stop_funcs(kind_funcs);
         let mut stop = self.run_to_stop_calls_native(None);
+        self.set_jit_stop_funcs(Default::default());
         // The current frame returned to a JIT caller that can run on
         // interpreted: stop there, as at an interpreted caller.
         if deopt
