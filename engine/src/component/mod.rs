@@ -10,7 +10,11 @@
 //! into a [`Store`](crate::runtime::Store); `abi.rs` is the canonical ABI.
 
 pub mod abi;
+mod call;
+mod gate;
+mod handles;
 pub mod instance;
+mod lifted;
 pub mod types;
 pub mod wave;
 
