@@ -77,6 +77,47 @@ fn printed(s: &mut Session, expr: &str, format: Format) -> String {
     text.clone()
 }
 
+fn frames(s: &mut Session) -> Vec<FrameView> {
+    let ev = run(s, Command::Frames);
+    let Some(Event::Frames { frames, .. }) = ev.into_iter().next() else {
+        panic!("no frames")
+    };
+    frames
+}
+
+fn pi_debug_session(mode: Mode) -> Session {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pi-debug.wasm");
+    assert!(p.exists(), "missing fixture {}", p.display());
+    let mut s = Session::new(SessionConfig {
+        capture_output: true,
+        persist: false,
+        inherit_stdin: false,
+        ..Default::default()
+    });
+    let ev = run(
+        &mut s,
+        Command::Load {
+            path: p,
+            args: vec!["20".into()],
+        },
+    );
+    assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+    run(&mut s, Command::SetMode(mode));
+    s
+}
+
+fn set_break(s: &mut Session, func: &str) {
+    let ev = run(
+        s,
+        Command::SetBreakpoint {
+            spec: BreakSpec::parse(func).expect("spec"),
+            temporary: false,
+            condition: None,
+        },
+    );
+    assert!(matches!(ev.last(), Some(Event::BreakpointSet(_))), "{ev:?}");
+}
+
 fn returned(ev: &[Event]) -> Vec<String> {
     ev.iter()
         .find_map(|e| {
@@ -596,7 +637,8 @@ fn a_trap_in_jit_code_keeps_its_frames_for_post_mortem_bt_and_frame() {
             },
         );
         assert!(
-            ev.iter().any(|e| matches!(e, Event::Text(t) if t.contains("Its frames stay"))),
+            ev.iter()
+                .any(|e| matches!(e, Event::Text(t) if t.contains("Its frames stay"))),
             "{mode:?}: {ev:?}"
         );
         let f = frames(&mut s);

@@ -3,47 +3,6 @@
 
 use super::*;
 
-fn pi_debug_session(mode: Mode) -> Session {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pi-debug.wasm");
-    assert!(p.exists(), "missing fixture {}", p.display());
-    let mut s = Session::new(SessionConfig {
-        capture_output: true,
-        persist: false,
-        inherit_stdin: false,
-        ..Default::default()
-    });
-    let ev = run(
-        &mut s,
-        Command::Load {
-            path: p,
-            args: vec!["20".into()],
-        },
-    );
-    assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
-    run(&mut s, Command::SetMode(mode));
-    s
-}
-
-fn frames(s: &mut Session) -> Vec<FrameView> {
-    let ev = run(s, Command::Frames);
-    let Some(Event::Frames { frames, .. }) = ev.into_iter().next() else {
-        panic!("no frames")
-    };
-    frames
-}
-
-fn set_break(s: &mut Session, func: &str) {
-    let ev = run(
-        s,
-        Command::SetBreakpoint {
-            spec: BreakSpec::parse(func).expect("spec"),
-            temporary: false,
-            condition: None,
-        },
-    );
-    assert!(matches!(ev.last(), Some(Event::BreakpointSet(_))), "{ev:?}");
-}
-
 #[test]
 fn jit_frames_below_an_interpreted_function_match_the_interpreters() {
     // Every frame of `bt` at the second stop in `div`: the same functions
