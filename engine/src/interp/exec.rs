@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::ops::*;
 use super::{Execution, Frame, PauseReason, RunControl, RunOutcome, State, bump, simd, watch};
-use crate::ir::{BinKind, Code, DivKind, HandlerKind, LoadKind, Op, StoreKind};
+use crate::ir::{Code, HandlerKind, Op, StoreKind, sem};
 use crate::runtime::memory::LinearMemory;
 use crate::runtime::store::{FuncKind, PAGE_SIZE, grow_memory};
 use crate::runtime::{Caller, HostError, Store};
@@ -166,24 +166,6 @@ fn write_bytes<const N: usize>(data: &mut [u8], a: usize, bytes: [u8; N]) {
             .cast::<[u8; N]>()
             .write_unaligned(bytes)
     }
-}
-
-#[inline(always)]
-fn load_kind(k: LoadKind, addr: u64, off: u32, data: &[u8]) -> Result<u64, TrapCode> {
-    Ok(match k {
-        LoadKind::I32 => u32::from_le_bytes(read_bytes(data, ea(addr, off, 4, data.len())?)) as u64,
-        LoadKind::I64 => u64::from_le_bytes(read_bytes(data, ea(addr, off, 8, data.len())?)),
-        LoadKind::I32_8S => {
-            read_bytes::<1>(data, ea(addr, off, 1, data.len())?)[0] as i8 as i32 as u32 as u64
-        }
-        LoadKind::I32_8U => read_bytes::<1>(data, ea(addr, off, 1, data.len())?)[0] as u64,
-        LoadKind::I32_16S => {
-            i16::from_le_bytes(read_bytes(data, ea(addr, off, 2, data.len())?)) as i32 as u32 as u64
-        }
-        LoadKind::I32_16U => {
-            u16::from_le_bytes(read_bytes(data, ea(addr, off, 2, data.len())?)) as u64
-        }
-    })
 }
 
 #[inline(always)]
@@ -1008,147 +990,269 @@ impl Execution {
                 }
             }};
         }
-        // Superinstruction shapes, shared by the generic op (`$k` a field)
-        // and its specialized ops (`$k` a constant, so `eval` folds).
-        macro_rules! h_bin_l_l_br_nez {
-            ($k:expr, $a:expr, $b:expr, $t:expr) => {{
-                pc += 3;
-                if $k.eval(st!(fp + $a as usize), st!(fp + $b as usize)) as u32 != 0 {
-                    branch!($t);
-                }
+        // Loads and stores of the fused ops: the effective address, then
+        // the access; `Err` on an out-of-bounds access.
+        macro_rules! mem_load {
+            ($n:literal, $conv:expr, $addr:expr, $off:expr) => {
+                ea($addr, $off, $n, mem.data.len()).map(|i| $conv(read_bytes::<$n>(&mem.data, i)))
+            };
+        }
+        macro_rules! mem_store {
+            ($n:literal, $conv:expr, $addr:expr, $off:expr, $v:expr) => {{
+                let v: u64 = $v;
+                ea($addr, $off, $n, mem.data.len()).map(|i| write_bytes(&mut mem.data, i, $conv(v)))
             }};
         }
-        macro_rules! h_bin_s {
-            ($k:expr, $d:expr) => {{
-                let b = st!(sp - 1);
-                let a = st!(sp - 2);
-                sp -= 2;
-                st!(fp + $d as usize) = $k.eval(a, b);
-                pc += 1;
-            }};
-        }
-        macro_rules! h_bin_t {
-            ($k:expr, $d:expr) => {{
-                let b = st!(sp - 1);
-                let a = st!(sp - 2);
-                sp -= 1;
-                let v = $k.eval(a, b);
-                st!(sp - 1) = v;
-                st!(fp + $d as usize) = v;
-                pc += 1;
-            }};
-        }
-        macro_rules! h_bin_br_nez {
-            ($k:expr, $t:expr) => {{
-                let b = st!(sp - 1);
-                let a = st!(sp - 2);
-                sp -= 2;
-                pc += 1;
-                if $k.eval(a, b) as u32 != 0 {
-                    branch!($t);
-                }
-            }};
-        }
-        macro_rules! h_bin_l_l_t {
-            ($k:expr, $a:expr, $b:expr, $d:expr) => {{
-                let v = $k.eval(st!(fp + $a as usize), st!(fp + $b as usize));
-                st!(fp + $d as usize) = v;
-                st!(sp) = v;
-                sp += 1;
-                pc += 3;
-            }};
-        }
-        macro_rules! h_bin_l_i_t {
-            ($k:expr, $a:expr, $imm:expr, $d:expr) => {{
-                let v = $k.eval(st!(fp + $a as usize), sext($imm));
-                st!(fp + $d as usize) = v;
-                st!(sp) = v;
-                sp += 1;
-                pc += 3;
-            }};
-        }
-        macro_rules! h_bin_l {
-            ($k:expr, $b:expr) => {{
-                st!(sp - 1) = $k.eval(st!(sp - 1), st!(fp + $b as usize));
-                pc += 1;
-            }};
-        }
-        macro_rules! h_bin_i {
-            ($k:expr, $imm:expr) => {{
-                st!(sp - 1) = $k.eval(st!(sp - 1), sext($imm));
-                pc += 1;
-            }};
-        }
-        macro_rules! h_bin_i_br_nez {
-            ($k:expr, $imm:expr, $t:expr) => {{
-                sp -= 1;
-                pc += 2;
-                if $k.eval(st!(sp), sext($imm)) as u32 != 0 {
-                    branch!($t);
-                }
-            }};
-        }
-        macro_rules! h_store_l_i {
-            ($k:expr, $a:expr, $imm:expr, $off:expr) => {{
-                pc += 2;
-                let addr = st!(fp + $a as usize);
-                ftri!(
-                    store_kind($k, addr, $off, sext($imm), &mut mem.data),
-                    [addr, sext($imm)]
-                );
-            }};
-        }
-        macro_rules! h_bin_l_i_upd_br_nez {
-            ($k:expr, $a:expr, $imm:expr, $t:expr) => {{
-                let v = $k.eval(st!(fp + $a as usize), sext($imm));
-                st!(fp + $a as usize) = v;
-                pc += 4;
-                if v as u32 != 0 {
-                    branch!($t);
-                }
-            }};
-        }
-        macro_rules! h_div_l {
-            ($k:expr, $b:expr) => {{
-                pc += 1;
-                let y = st!(fp + $b as usize);
-                st!(sp - 1) = ftri!($k.eval(st!(sp - 1), y), [y]);
-            }};
-        }
-        macro_rules! h_div_l_l {
-            ($k:expr, $a:expr, $b:expr) => {{
-                pc += 2;
-                let (x, y) = (st!(fp + $a as usize), st!(fp + $b as usize));
-                st!(sp) = ftri!($k.eval(x, y), [x, y]);
-                sp += 1;
-            }};
-        }
-        macro_rules! h_load_l_i {
-            ($k:expr, $a:expr, $imm:expr, $off:expr) => {{
-                pc += 3;
-                let addr = BinKind::I32Add.eval(st!(fp + $a as usize), sext($imm));
-                st!(sp) = ftri!(load_kind($k, addr, $off, &mem.data), [addr]);
-                sp += 1;
-            }};
-        }
-        macro_rules! h_get_l_load {
-            ($k:expr, $a:expr, $b:expr, $off:expr) => {{
-                pc += 2;
-                let (x, addr) = (st!(fp + $a as usize), st!(fp + $b as usize));
-                st!(sp + 1) = ftri!(load_kind($k, addr, $off, &mem.data), [x, addr]);
-                st!(sp) = x;
-                sp += 2;
-            }};
-        }
-        macro_rules! h_tee_store {
-            ($k:expr, $d:expr, $off:expr) => {{
-                pc += 1;
-                let v = st!(sp - 1);
-                st!(fp + $d as usize) = v;
-                // On a trap both operands are still on the stack, as unfused.
-                tri!(store_kind($k, st!(sp - 2), $off, v, &mut mem.data));
-                sp -= 2;
-            }};
+        // The dispatch `match`: the hand-written arms passed in, then the
+        // arms of every fusable operator (`ir/fusable.rs`) in each shape,
+        // the operator folded into its own arm (one dispatch per op). On
+        // entry `pc` is the op's pc + 1; a fused op moves `pc` past its
+        // originals, and before a trap past the original that traps.
+        macro_rules! dispatch {
+            (
+                { ($op:ident) $($hand:tt)* }
+                bin { $($b:ident($ba:ident, $bb:ident) => $be:expr;)* }
+                cmp { $($c:ident)* }
+                div { $($dv:ident($da:ident, $db:ident) => $de:expr;)* }
+                un { $($u:ident($ua:ident) => $ue:expr;)* }
+                load { $($l:ident[$ln:literal]($lb:ident) => $le:expr;)* }
+                store { $($s:ident[$sn:literal]($sv:ident) => $se:expr;)* }
+            ) => { paste::paste! { match $op {
+                $($hand)*
+                $(
+                    Op::$b => {
+                        let y = st!(sp - 1);
+                        let x = st!(sp - 2);
+                        sp -= 1;
+                        st!(sp - 1) = sem::$b(x, y);
+                    }
+                    Op::[<$b LL>] { a, b } => {
+                        st!(sp) = sem::$b(st!(fp + a as usize), st!(fp + b as usize));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::[<$b LI>] { a, imm } => {
+                        st!(sp) = sem::$b(st!(fp + a as usize), sext(imm));
+                        sp += 1;
+                        pc += 2;
+                    }
+                    Op::[<$b LLS>] { a, b, d } => {
+                        st!(fp + d as usize) = sem::$b(st!(fp + a as usize), st!(fp + b as usize));
+                        pc += 3;
+                    }
+                    Op::[<$b LIS>] { a, imm, d } => {
+                        st!(fp + d as usize) = sem::$b(st!(fp + a as usize), sext(imm));
+                        pc += 3;
+                    }
+                    Op::[<$b LLT>] { a, b, d } => {
+                        let v = sem::$b(st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::[<$b LIT>] { a, imm, d } => {
+                        let v = sem::$b(st!(fp + a as usize), sext(imm));
+                        st!(fp + d as usize) = v;
+                        st!(sp) = v;
+                        sp += 1;
+                        pc += 3;
+                    }
+                    Op::[<$b S>] { d } => {
+                        let y = st!(sp - 1);
+                        let x = st!(sp - 2);
+                        sp -= 2;
+                        st!(fp + d as usize) = sem::$b(x, y);
+                        pc += 1;
+                    }
+                    Op::[<$b T>] { d } => {
+                        let y = st!(sp - 1);
+                        let x = st!(sp - 2);
+                        sp -= 1;
+                        let v = sem::$b(x, y);
+                        st!(sp - 1) = v;
+                        st!(fp + d as usize) = v;
+                        pc += 1;
+                    }
+                    Op::[<$b L>] { b } => {
+                        st!(sp - 1) = sem::$b(st!(sp - 1), st!(fp + b as usize));
+                        pc += 1;
+                    }
+                    Op::[<$b I>] { imm } => {
+                        st!(sp - 1) = sem::$b(st!(sp - 1), sext(imm));
+                        pc += 1;
+                    }
+                    Op::[<$b LS>] { b, d } => {
+                        sp -= 1;
+                        st!(fp + d as usize) = sem::$b(st!(sp), st!(fp + b as usize));
+                        pc += 2;
+                    }
+                    Op::[<$b IS>] { imm, d } => {
+                        sp -= 1;
+                        st!(fp + d as usize) = sem::$b(st!(sp), sext(imm));
+                        pc += 2;
+                    }
+                )*
+                $(
+                    Op::[<$c LLBrNez>] { a, b, t } => {
+                        pc += 3;
+                        if sem::$c(st!(fp + a as usize), st!(fp + b as usize)) != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c LLBrEqz>] { a, b, t } => {
+                        pc += 3;
+                        if sem::$c(st!(fp + a as usize), st!(fp + b as usize)) == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c LIBrNez>] { a, imm, t } => {
+                        pc += 3;
+                        if sem::$c(st!(fp + a as usize), sext(imm)) != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c LIBrEqz>] { a, imm, t } => {
+                        pc += 3;
+                        if sem::$c(st!(fp + a as usize), sext(imm)) == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c BrNez>] { t } => {
+                        let y = st!(sp - 1);
+                        let x = st!(sp - 2);
+                        sp -= 2;
+                        pc += 1;
+                        if sem::$c(x, y) != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c BrEqz>] { t } => {
+                        let y = st!(sp - 1);
+                        let x = st!(sp - 2);
+                        sp -= 2;
+                        pc += 1;
+                        if sem::$c(x, y) == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c LBrNez>] { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if sem::$c(st!(sp), st!(fp + b as usize)) != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c LBrEqz>] { b, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if sem::$c(st!(sp), st!(fp + b as usize)) == 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c IBrNez>] { imm, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if sem::$c(st!(sp), sext(imm)) != 0 {
+                            branch!(t);
+                        }
+                    }
+                    Op::[<$c IBrEqz>] { imm, t } => {
+                        sp -= 1;
+                        pc += 2;
+                        if sem::$c(st!(sp), sext(imm)) == 0 {
+                            branch!(t);
+                        }
+                    }
+                )*
+                $(
+                    Op::$dv => {
+                        let y = st!(sp - 1);
+                        let x = st!(sp - 2);
+                        let v = tri!(sem::$dv(x, y));
+                        sp -= 1;
+                        st!(sp - 1) = v;
+                    }
+                    Op::[<$dv L>] { b } => {
+                        pc += 1;
+                        let y = st!(fp + b as usize);
+                        st!(sp - 1) = ftri!(sem::$dv(st!(sp - 1), y), [y]);
+                    }
+                    Op::[<$dv LL>] { a, b } => {
+                        pc += 2;
+                        let (x, y) = (st!(fp + a as usize), st!(fp + b as usize));
+                        st!(sp) = ftri!(sem::$dv(x, y), [x, y]);
+                        sp += 1;
+                    }
+                    Op::[<$dv LLS>] { a, b, d } => {
+                        pc += 2;
+                        let (x, y) = (st!(fp + a as usize), st!(fp + b as usize));
+                        st!(fp + d as usize) = ftri!(sem::$dv(x, y), [x, y]);
+                        pc += 1;
+                    }
+                )*
+                $(
+                    Op::$u => st!(sp - 1) = sem::$u(st!(sp - 1)),
+                    Op::[<$u L>] { a } => {
+                        st!(sp) = sem::$u(st!(fp + a as usize));
+                        sp += 1;
+                        pc += 1;
+                    }
+                    Op::[<$u LS>] { a, d } => {
+                        st!(fp + d as usize) = sem::$u(st!(fp + a as usize));
+                        pc += 2;
+                    }
+                )*
+                $(
+                    Op::$l(o) => load!(o, $ln, sem::$l),
+                    Op::[<$l L>] { a, off } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(sp) = ftri!(mem_load!($ln, sem::$l, addr, off), [addr]);
+                        sp += 1;
+                    }
+                    Op::[<$l LS>] { a, off, d } => {
+                        pc += 1;
+                        let addr = st!(fp + a as usize);
+                        st!(fp + d as usize) = ftri!(mem_load!($ln, sem::$l, addr, off), [addr]);
+                        pc += 1;
+                    }
+                    Op::[<$l LI>] { a, imm, off } => {
+                        pc += 3;
+                        let addr = sem::I32Add(st!(fp + a as usize), sext(imm));
+                        st!(sp) = ftri!(mem_load!($ln, sem::$l, addr, off), [addr]);
+                        sp += 1;
+                    }
+                    Op::[<$l GetL>] { a, b, off } => {
+                        pc += 2;
+                        let (x, addr) = (st!(fp + a as usize), st!(fp + b as usize));
+                        st!(sp + 1) = ftri!(mem_load!($ln, sem::$l, addr, off), [x, addr]);
+                        st!(sp) = x;
+                        sp += 2;
+                    }
+                )*
+                $(
+                    Op::$s(o) => store_!(o, $sn, sem::$s),
+                    Op::[<$s LL>] { a, b, off } => {
+                        pc += 2;
+                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
+                        ftri!(mem_store!($sn, sem::$s, addr, off, v), [addr, v]);
+                    }
+                    Op::[<$s LI>] { a, imm, off } => {
+                        pc += 2;
+                        let addr = st!(fp + a as usize);
+                        ftri!(mem_store!($sn, sem::$s, addr, off, sext(imm)), [addr, sext(imm)]);
+                    }
+                    Op::[<$s Tee>] { d, off } => {
+                        pc += 1;
+                        let v = st!(sp - 1);
+                        st!(fp + d as usize) = v;
+                        // On a trap both operands are still on the stack, as unfused.
+                        tri!(mem_store!($sn, sem::$s, st!(sp - 2), off, v));
+                        sp -= 2;
+                    }
+                )*
+            } } };
         }
         loop {
             debug_assert!(pc.pc(ops) < code!().ops.len(), "pc past the code");
@@ -1239,7 +1343,8 @@ impl Execution {
             }
             pc += 1;
             'dispatch: loop {
-                match op {
+                crate::ir::fusable::for_each_fusable!(dispatch! {
+                    (op)
                     Op::Unreachable => trap!(TrapCode::Unreachable),
                     Op::Breakpoint => {
                         // Out of line, as `Op::Watched` (see `watched`).
@@ -1486,27 +1591,6 @@ impl Execution {
                         sp -= 2;
                         store.globals[g as usize].bits = [st!(sp), st!(sp + 1)];
                     }
-                    Op::I32Load(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
-                    Op::I64Load(o) => load!(o, 8, u64::from_le_bytes),
-                    Op::I32Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
-                    Op::I32Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
-                    Op::I32Load16S(o) => {
-                        load!(o, 2, |b| i16::from_le_bytes(b) as i32 as u32 as u64)
-                    }
-                    Op::I32Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
-                    Op::I64Load8S(o) => load!(o, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
-                    Op::I64Load8U(o) => load!(o, 1, |b: [u8; 1]| b[0] as u64),
-                    Op::I64Load16S(o) => load!(o, 2, |b| i16::from_le_bytes(b) as i64 as u64),
-                    Op::I64Load16U(o) => load!(o, 2, |b| u16::from_le_bytes(b) as u64),
-                    Op::I64Load32S(o) => load!(o, 4, |b| i32::from_le_bytes(b) as i64 as u64),
-                    Op::I64Load32U(o) => load!(o, 4, |b| u32::from_le_bytes(b) as u64),
-                    Op::I32Store(o) => store_!(o, 4, |v: u64| (v as u32).to_le_bytes()),
-                    Op::I64Store(o) => store_!(o, 8, |v: u64| v.to_le_bytes()),
-                    Op::I32Store8(o) | Op::I64Store8(o) => store_!(o, 1, |v: u64| [v as u8]),
-                    Op::I32Store16(o) | Op::I64Store16(o) => {
-                        store_!(o, 2, |v: u64| (v as u16).to_le_bytes())
-                    }
-                    Op::I64Store32(o) => store_!(o, 4, |v: u64| (v as u32).to_le_bytes()),
                     Op::MemorySize => {
                         st!(sp) = mem.data.len() as u64 / PAGE_SIZE;
                         sp += 1;
@@ -1659,189 +1743,25 @@ impl Execution {
                     }
                     Op::ElemDrop(e) => store.elems[e as usize] = Arc::from([]),
 
-                    Op::I32Eqz => un!(i32v, b2s, |a: i32| a == 0),
-                    Op::I32Eq => bin!(i32v, b2s, |a, b| a == b),
-                    Op::I32Ne => bin!(i32v, b2s, |a, b| a != b),
-                    Op::I32LtS => bin!(i32v, b2s, |a, b| a < b),
-                    Op::I32LtU => bin!(u32v, b2s, |a, b| a < b),
-                    Op::I32GtS => bin!(i32v, b2s, |a, b| a > b),
-                    Op::I32GtU => bin!(u32v, b2s, |a, b| a > b),
-                    Op::I32LeS => bin!(i32v, b2s, |a, b| a <= b),
-                    Op::I32LeU => bin!(u32v, b2s, |a, b| a <= b),
-                    Op::I32GeS => bin!(i32v, b2s, |a, b| a >= b),
-                    Op::I32GeU => bin!(u32v, b2s, |a, b| a >= b),
-                    Op::I64Eqz => un!(i64v, b2s, |a: i64| a == 0),
-                    Op::I64Eq => bin!(i64v, b2s, |a, b| a == b),
-                    Op::I64Ne => bin!(i64v, b2s, |a, b| a != b),
-                    Op::I64LtS => bin!(i64v, b2s, |a, b| a < b),
-                    Op::I64LtU => bin!(u64v, b2s, |a, b| a < b),
-                    Op::I64GtS => bin!(i64v, b2s, |a, b| a > b),
-                    Op::I64GtU => bin!(u64v, b2s, |a, b| a > b),
-                    Op::I64LeS => bin!(i64v, b2s, |a, b| a <= b),
-                    Op::I64LeU => bin!(u64v, b2s, |a, b| a <= b),
-                    Op::I64GeS => bin!(i64v, b2s, |a, b| a >= b),
-                    Op::I64GeU => bin!(u64v, b2s, |a, b| a >= b),
-                    Op::F32Eq => bin!(f32v, b2s, |a, b| a == b),
-                    Op::F32Ne => bin!(f32v, b2s, |a, b| a != b),
-                    Op::F32Lt => bin!(f32v, b2s, |a, b| a < b),
-                    Op::F32Gt => bin!(f32v, b2s, |a, b| a > b),
-                    Op::F32Le => bin!(f32v, b2s, |a, b| a <= b),
-                    Op::F32Ge => bin!(f32v, b2s, |a, b| a >= b),
-                    Op::F64Eq => bin!(f64v, b2s, |a, b| a == b),
-                    Op::F64Ne => bin!(f64v, b2s, |a, b| a != b),
-                    Op::F64Lt => bin!(f64v, b2s, |a, b| a < b),
-                    Op::F64Gt => bin!(f64v, b2s, |a, b| a > b),
-                    Op::F64Le => bin!(f64v, b2s, |a, b| a <= b),
-                    Op::F64Ge => bin!(f64v, b2s, |a, b| a >= b),
-                    Op::I32Clz => un!(u32v, s32, |a: u32| a.leading_zeros()),
-                    Op::I32Ctz => un!(u32v, s32, |a: u32| a.trailing_zeros()),
-                    Op::I32Popcnt => un!(u32v, s32, |a: u32| a.count_ones()),
-                    Op::I32Add => bin!(u32v, s32, u32::wrapping_add),
-                    Op::I32Sub => bin!(u32v, s32, u32::wrapping_sub),
-                    Op::I32Mul => bin!(u32v, s32, u32::wrapping_mul),
-                    Op::I32DivS => {
-                        let b = i32v(st!(sp - 1));
-                        let a = i32v(st!(sp - 2));
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        if a == i32::MIN && b == -1 {
-                            trap!(TrapCode::IntegerOverflow);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = a.wrapping_div(b) as u32 as u64;
-                    }
-                    Op::I32DivU => {
-                        let b = u32v(st!(sp - 1));
-                        let a = u32v(st!(sp - 2));
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = (a / b) as u64;
-                    }
-                    Op::I32RemS => {
-                        let b = i32v(st!(sp - 1));
-                        let a = i32v(st!(sp - 2));
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = a.wrapping_rem(b) as u32 as u64;
-                    }
-                    Op::I32RemU => {
-                        let b = u32v(st!(sp - 1));
-                        let a = u32v(st!(sp - 2));
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = (a % b) as u64;
-                    }
-                    Op::I32And => bin!(u32v, s32, |a, b| a & b),
-                    Op::I32Or => bin!(u32v, s32, |a, b| a | b),
-                    Op::I32Xor => bin!(u32v, s32, |a, b| a ^ b),
-                    Op::I32Shl => bin!(u32v, s32, |a: u32, b: u32| a.wrapping_shl(b)),
-                    Op::I32ShrS => bin!(u32v, s32, |a: u32, b: u32| (a as i32).wrapping_shr(b)
-                        as u32),
-                    Op::I32ShrU => bin!(u32v, s32, |a: u32, b: u32| a.wrapping_shr(b)),
-                    Op::I32Rotl => bin!(u32v, s32, |a: u32, b: u32| a.rotate_left(b % 32)),
-                    Op::I32Rotr => bin!(u32v, s32, |a: u32, b: u32| a.rotate_right(b % 32)),
-                    Op::I64Clz => un!(u64v, s64, |a: u64| a.leading_zeros() as u64),
-                    Op::I64Ctz => un!(u64v, s64, |a: u64| a.trailing_zeros() as u64),
-                    Op::I64Popcnt => un!(u64v, s64, |a: u64| a.count_ones() as u64),
-                    Op::I64Add => bin!(u64v, s64, u64::wrapping_add),
-                    Op::I64Sub => bin!(u64v, s64, u64::wrapping_sub),
-                    Op::I64Mul => bin!(u64v, s64, u64::wrapping_mul),
-                    Op::I64DivS => {
-                        let b = i64v(st!(sp - 1));
-                        let a = i64v(st!(sp - 2));
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        if a == i64::MIN && b == -1 {
-                            trap!(TrapCode::IntegerOverflow);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = a.wrapping_div(b) as u64;
-                    }
-                    Op::I64DivU => {
-                        let b = st!(sp - 1);
-                        let a = st!(sp - 2);
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = a / b;
-                    }
-                    Op::I64RemS => {
-                        let b = i64v(st!(sp - 1));
-                        let a = i64v(st!(sp - 2));
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = a.wrapping_rem(b) as u64;
-                    }
-                    Op::I64RemU => {
-                        let b = st!(sp - 1);
-                        let a = st!(sp - 2);
-                        if b == 0 {
-                            trap!(TrapCode::IntegerDivideByZero);
-                        }
-                        sp -= 1;
-                        st!(sp - 1) = a % b;
-                    }
-                    Op::I64And => bin!(u64v, s64, |a, b| a & b),
-                    Op::I64Or => bin!(u64v, s64, |a, b| a | b),
-                    Op::I64Xor => bin!(u64v, s64, |a, b| a ^ b),
-                    Op::I64Shl => bin!(u64v, s64, |a: u64, b: u64| a.wrapping_shl(b as u32)),
-                    Op::I64ShrS => {
-                        bin!(
-                            u64v,
-                            s64,
-                            |a: u64, b: u64| (a as i64).wrapping_shr(b as u32) as u64
-                        )
-                    }
-                    Op::I64ShrU => bin!(u64v, s64, |a: u64, b: u64| a.wrapping_shr(b as u32)),
-                    Op::I64Rotl => bin!(u64v, s64, |a: u64, b: u64| a.rotate_left((b % 64) as u32)),
-                    Op::I64Rotr => {
-                        bin!(u64v, s64, |a: u64, b: u64| a.rotate_right((b % 64) as u32))
-                    }
-                    Op::F32Abs => un!(u32v, s32, |a: u32| a & 0x7fff_ffff),
-                    Op::F32Neg => un!(u32v, s32, |a: u32| a ^ 0x8000_0000),
                     Op::F32Ceil => un!(f32v, sf32, |a| f32_round(a, f32::ceil)),
                     Op::F32Floor => un!(f32v, sf32, |a| f32_round(a, f32::floor)),
                     Op::F32Trunc => un!(f32v, sf32, |a| f32_round(a, f32::trunc)),
                     Op::F32Nearest => un!(f32v, sf32, f32_nearest),
-                    Op::F32Sqrt => un!(f32v, sf32, f32::sqrt),
-                    Op::F32Add => bin!(f32v, sf32, |a, b| a + b),
-                    Op::F32Sub => bin!(f32v, sf32, |a, b| a - b),
-                    Op::F32Mul => bin!(f32v, sf32, |a, b| a * b),
-                    Op::F32Div => bin!(f32v, sf32, |a, b| a / b),
                     Op::F32Min => bin!(f32v, sf32, f32_min),
                     Op::F32Max => bin!(f32v, sf32, f32_max),
                     Op::F32Copysign => {
                         bin!(u32v, s32, |a: u32, b: u32| (a & 0x7fff_ffff)
                             | (b & 0x8000_0000))
                     }
-                    Op::F64Abs => un!(u64v, s64, |a: u64| a & 0x7fff_ffff_ffff_ffff),
-                    Op::F64Neg => un!(u64v, s64, |a: u64| a ^ 0x8000_0000_0000_0000),
                     Op::F64Ceil => un!(f64v, sf64, |a| f64_round(a, f64::ceil)),
                     Op::F64Floor => un!(f64v, sf64, |a| f64_round(a, f64::floor)),
                     Op::F64Trunc => un!(f64v, sf64, |a| f64_round(a, f64::trunc)),
                     Op::F64Nearest => un!(f64v, sf64, f64_nearest),
-                    Op::F64Sqrt => un!(f64v, sf64, f64::sqrt),
-                    Op::F64Add => bin!(f64v, sf64, |a, b| a + b),
-                    Op::F64Sub => bin!(f64v, sf64, |a, b| a - b),
-                    Op::F64Mul => bin!(f64v, sf64, |a, b| a * b),
-                    Op::F64Div => bin!(f64v, sf64, |a, b| a / b),
                     Op::F64Min => bin!(f64v, sf64, f64_min),
                     Op::F64Max => bin!(f64v, sf64, f64_max),
                     Op::F64Copysign => bin!(u64v, s64, |a: u64, b: u64| (a
                         & 0x7fff_ffff_ffff_ffff)
                         | (b & 0x8000_0000_0000_0000)),
-                    Op::I32WrapI64 => un!(u64v, s64, |a: u64| a as u32 as u64),
                     Op::I32TruncF32S => {
                         let v = tri!(i32_trunc_f32_s(f32v(st!(sp - 1))));
                         st!(sp - 1) = v as u32 as u64;
@@ -1858,8 +1778,6 @@ impl Execution {
                         let v = tri!(i32_trunc_f64_u(f64v(st!(sp - 1))));
                         st!(sp - 1) = v as u64;
                     }
-                    Op::I64ExtendI32S => un!(i32v, s64, |a: i32| a as i64 as u64),
-                    Op::I64ExtendI32U => un!(u32v, s64, |a: u32| a as u64),
                     Op::I64TruncF32S => {
                         let v = tri!(i64_trunc_f32_s(f32v(st!(sp - 1))));
                         st!(sp - 1) = v as u64;
@@ -1875,106 +1793,6 @@ impl Execution {
                     Op::I64TruncF64U => {
                         let v = tri!(i64_trunc_f64_u(f64v(st!(sp - 1))));
                         st!(sp - 1) = v;
-                    }
-                    Op::F32ConvertI32S => un!(i32v, sf32, |a: i32| a as f32),
-                    Op::F32ConvertI32U => un!(u32v, sf32, |a: u32| a as f32),
-                    Op::F32ConvertI64S => un!(i64v, sf32, |a: i64| a as f32),
-                    Op::F32ConvertI64U => un!(u64v, sf32, |a: u64| a as f32),
-                    Op::F32DemoteF64 => un!(f64v, sf32, |a: f64| a as f32),
-                    Op::F64ConvertI32S => un!(i32v, sf64, |a: i32| a as f64),
-                    Op::F64ConvertI32U => un!(u32v, sf64, |a: u32| a as f64),
-                    Op::F64ConvertI64S => un!(i64v, sf64, |a: i64| a as f64),
-                    Op::F64ConvertI64U => un!(u64v, sf64, |a: u64| a as f64),
-                    Op::F64PromoteF32 => un!(f32v, sf64, |a: f32| a as f64),
-                    Op::I32Extend8S => un!(u32v, s32, |a: u32| a as i8 as i32 as u32),
-                    Op::I32Extend16S => un!(u32v, s32, |a: u32| a as i16 as i32 as u32),
-                    Op::I64Extend8S => un!(u64v, s64, |a: u64| a as i8 as i64 as u64),
-                    Op::I64Extend16S => un!(u64v, s64, |a: u64| a as i16 as i64 as u64),
-                    Op::I64Extend32S => un!(u64v, s64, |a: u64| a as i32 as i64 as u64),
-                    Op::I32TruncSatF32S => un!(f32v, s32, |a: f32| a as i32 as u32),
-                    Op::I32TruncSatF32U => un!(f32v, s32, |a: f32| a as u32),
-                    Op::I32TruncSatF64S => un!(f64v, s32, |a: f64| a as i32 as u32),
-                    Op::I32TruncSatF64U => un!(f64v, s32, |a: f64| a as u32),
-                    Op::I64TruncSatF32S => un!(f32v, s64, |a: f32| a as i64 as u64),
-                    Op::I64TruncSatF32U => un!(f32v, s64, |a: f32| a as u64),
-                    Op::I64TruncSatF64S => un!(f64v, s64, |a: f64| a as i64 as u64),
-                    Op::I64TruncSatF64U => un!(f64v, s64, |a: f64| a as u64),
-                    // Superinstructions (plain path only; see `translate::fuse`).
-                    // On entry `pc` is the fused op's pc + 1; a trap first
-                    // moves `pc` past the original op that traps.
-                    Op::BinLL { k, a, b } => {
-                        st!(sp) = k.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        sp += 1;
-                        pc += 2;
-                    }
-                    Op::BinLI { k, a, imm } => {
-                        st!(sp) = k.eval(st!(fp + a as usize), sext(imm));
-                        sp += 1;
-                        pc += 2;
-                    }
-                    Op::BinLLS { k, a, b, d } => {
-                        st!(fp + d as usize) = k.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::BinLIS { k, a, imm, d } => {
-                        st!(fp + d as usize) = k.eval(st!(fp + a as usize), sext(imm));
-                        pc += 3;
-                    }
-                    Op::BinLLBrNez { k, a, b, t } => h_bin_l_l_br_nez!(k, a, b, t),
-                    Op::I32LeSLLBrNez { a, b, t } => h_bin_l_l_br_nez!(BinKind::I32LeS, a, b, t),
-                    Op::BinLLBrEqz { k, a, b, t } => {
-                        pc += 3;
-                        if k.eval(st!(fp + a as usize), st!(fp + b as usize)) as u32 == 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::BinLIBrNez { k, a, imm, t } => {
-                        pc += 3;
-                        if k.eval(st!(fp + a as usize), sext(imm)) as u32 != 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::BinLIBrEqz { k, a, imm, t } => {
-                        pc += 3;
-                        if k.eval(st!(fp + a as usize), sext(imm)) as u32 == 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::BinS { k, d } => h_bin_s!(k, d),
-                    Op::I32AddS { d } => h_bin_s!(BinKind::I32Add, d),
-                    Op::I32SubS { d } => h_bin_s!(BinKind::I32Sub, d),
-                    Op::BinT { k, d } => h_bin_t!(k, d),
-                    Op::F64SubT { d } => h_bin_t!(BinKind::F64Sub, d),
-                    Op::F64DivT { d } => h_bin_t!(BinKind::F64Div, d),
-                    Op::BinBrNez { k, t } => h_bin_br_nez!(k, t),
-                    Op::I32NeBrNez { t } => h_bin_br_nez!(BinKind::I32Ne, t),
-                    Op::I32EqBrNez { t } => h_bin_br_nez!(BinKind::I32Eq, t),
-                    Op::I32GtSBrNez { t } => h_bin_br_nez!(BinKind::I32GtS, t),
-                    Op::BinBrEqz { k, t } => {
-                        let b = st!(sp - 1);
-                        let a = st!(sp - 2);
-                        sp -= 2;
-                        pc += 1;
-                        if k.eval(a, b) as u32 == 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::LoadL { k, a, off } => {
-                        pc += 1;
-                        let addr = st!(fp + a as usize);
-                        st!(sp) = ftri!(load_kind(k, addr, off, &mem.data), [addr]);
-                        sp += 1;
-                    }
-                    Op::LoadLS { k, a, off, d } => {
-                        pc += 1;
-                        let addr = st!(fp + a as usize);
-                        st!(fp + d as usize) = ftri!(load_kind(k, addr, off, &mem.data), [addr]);
-                        pc += 1;
-                    }
-                    Op::StoreLL { k, a, b, off } => {
-                        pc += 2;
-                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
-                        ftri!(store_kind(k, addr, off, v, &mut mem.data), [addr, v]);
                     }
                     Op::Const32S { v, d } => {
                         st!(fp + d as usize) = v as u64;
@@ -1995,48 +1813,6 @@ impl Execution {
                         st!(sp - 1) = st!(fp + b as usize);
                         pc += 1;
                     }
-                    Op::BinLLT { k, a, b, d } => h_bin_l_l_t!(k, a, b, d),
-                    Op::I32AddLLT { a, b, d } => h_bin_l_l_t!(BinKind::I32Add, a, b, d),
-                    Op::BinLIT { k, a, imm, d } => h_bin_l_i_t!(k, a, imm, d),
-                    Op::I64AddLIT { a, imm, d } => h_bin_l_i_t!(BinKind::I64Add, a, imm, d),
-                    Op::BinL { k, b } => h_bin_l!(k, b),
-                    Op::I32MulL { b } => h_bin_l!(BinKind::I32Mul, b),
-                    Op::BinLS { k, b, d } => {
-                        sp -= 1;
-                        st!(fp + d as usize) = k.eval(st!(sp), st!(fp + b as usize));
-                        pc += 2;
-                    }
-                    Op::BinLBrNez { k, b, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if k.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::BinLBrEqz { k, b, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if k.eval(st!(sp), st!(fp + b as usize)) as u32 == 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::BinI { k, imm } => h_bin_i!(k, imm),
-                    Op::I32MulI { imm } => h_bin_i!(BinKind::I32Mul, imm),
-                    Op::I32ShlI { imm } => h_bin_i!(BinKind::I32Shl, imm),
-                    Op::BinIS { k, imm, d } => {
-                        sp -= 1;
-                        st!(fp + d as usize) = k.eval(st!(sp), sext(imm));
-                        pc += 2;
-                    }
-                    Op::BinIBrNez { k, imm, t } => h_bin_i_br_nez!(k, imm, t),
-                    Op::I32GtUIBrNez { imm, t } => h_bin_i_br_nez!(BinKind::I32GtU, imm, t),
-                    Op::BinIBrEqz { k, imm, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if k.eval(st!(sp), sext(imm)) as u32 == 0 {
-                            branch!(t);
-                        }
-                    }
                     Op::TeeBrNez { d, t } => {
                         sp -= 1;
                         let v = st!(sp);
@@ -2054,18 +1830,6 @@ impl Execution {
                         if v as u32 == 0 {
                             branch!(t);
                         }
-                    }
-                    Op::StoreLI { k, a, imm, off } => h_store_l_i!(k, a, imm, off),
-                    Op::I32Store8LI { a, imm, off } => h_store_l_i!(StoreKind::I32_8, a, imm, off),
-                    Op::I32StoreLI { a, imm, off } => h_store_l_i!(StoreKind::I32, a, imm, off),
-                    Op::UnL { k, a } => {
-                        st!(sp) = k.eval(st!(fp + a as usize));
-                        sp += 1;
-                        pc += 1;
-                    }
-                    Op::UnLS { k, a, d } => {
-                        st!(fp + d as usize) = k.eval(st!(fp + a as usize));
-                        pc += 2;
                     }
                     Op::EqzBrNez { t } => {
                         sp -= 1;
@@ -2093,19 +1857,13 @@ impl Execution {
                             branch!(t);
                         }
                     }
-                    Op::BinLIUpdBrNez { k, a, imm, t } => h_bin_l_i_upd_br_nez!(k, a, imm, t),
                     Op::I32AddLIUpdBrNez { a, imm, t } => {
-                        h_bin_l_i_upd_br_nez!(BinKind::I32Add, a, imm, t)
-                    }
-                    Op::DivL { k, b } => h_div_l!(k, b),
-                    Op::I32DivSL { b } => h_div_l!(DivKind::I32DivS, b),
-                    Op::DivLL { k, a, b } => h_div_l_l!(k, a, b),
-                    Op::I32RemSLL { a, b } => h_div_l_l!(DivKind::I32RemS, a, b),
-                    Op::DivLLS { k, a, b, d } => {
-                        pc += 2;
-                        let (x, y) = (st!(fp + a as usize), st!(fp + b as usize));
-                        st!(fp + d as usize) = ftri!(k.eval(x, y), [x, y]);
-                        pc += 1;
+                        let v = sem::I32Add(st!(fp + a as usize), sext(imm));
+                        st!(fp + a as usize) = v;
+                        pc += 4;
+                        if v != 0 {
+                            branch!(t);
+                        }
                     }
                     Op::BrNezL { a, t } => {
                         pc += 1;
@@ -2119,209 +1877,34 @@ impl Execution {
                             branch!(t);
                         }
                     }
-                    Op::I32AddLIS { a, imm, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
-                        pc += 3;
-                    }
-                    Op::I32AddLIT { a, imm, d } => {
-                        let v = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
-                        st!(fp + d as usize) = v;
-                        st!(sp) = v;
-                        sp += 1;
-                        pc += 3;
-                    }
-                    Op::I32AddLI { a, imm } => {
-                        st!(sp) = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
-                        sp += 1;
-                        pc += 2;
-                    }
-                    Op::I32AddLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I32Add.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::I32SubLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I32Sub.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::I32AndLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I32And.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::I32ShlLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I32Shl.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::I32LtSLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I32LtS.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::I64AddLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::I64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::F64AddLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::F64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::F64MulLLS { a, b, d } => {
-                        st!(fp + d as usize) =
-                            BinKind::F64Mul.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        pc += 3;
-                    }
-                    Op::F64MulLL { a, b } => {
-                        st!(sp) = BinKind::F64Mul.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        sp += 1;
-                        pc += 2;
-                    }
-                    Op::F64MulL { b } => {
-                        st!(sp - 1) = BinKind::F64Mul.eval(st!(sp - 1), st!(fp + b as usize));
-                        pc += 1;
-                    }
-                    Op::I32AddL { b } => {
-                        st!(sp - 1) = BinKind::I32Add.eval(st!(sp - 1), st!(fp + b as usize));
-                        pc += 1;
-                    }
-                    Op::I32AddT { d } => {
-                        let b = st!(sp - 1);
-                        let a = st!(sp - 2);
-                        sp -= 1;
-                        let v = BinKind::I32Add.eval(a, b);
-                        st!(sp - 1) = v;
-                        st!(fp + d as usize) = v;
-                        pc += 1;
-                    }
-                    Op::I32AddI { imm } => {
-                        st!(sp - 1) = BinKind::I32Add.eval(st!(sp - 1), sext(imm));
-                        pc += 1;
-                    }
-                    Op::I32LtSLBrNez { b, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if BinKind::I32LtS.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::I32GtSLBrNez { b, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if BinKind::I32GtS.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::I64LtULBrNez { b, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if BinKind::I64LtU.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::I64NeLBrNez { b, t } => {
-                        sp -= 1;
-                        pc += 2;
-                        if BinKind::I64Ne.eval(st!(sp), st!(fp + b as usize)) as u32 != 0 {
-                            branch!(t);
-                        }
-                    }
-                    Op::I64AddLLT { a, b, d } => {
-                        let v = BinKind::I64Add.eval(st!(fp + a as usize), st!(fp + b as usize));
-                        st!(fp + d as usize) = v;
-                        st!(sp) = v;
-                        sp += 1;
-                        pc += 3;
-                    }
-                    Op::I32LoadLS { a, off, d } => {
-                        pc += 1;
-                        let addr = st!(fp + a as usize);
-                        st!(fp + d as usize) =
-                            ftri!(load_kind(LoadKind::I32, addr, off, &mem.data), [addr]);
-                        pc += 1;
-                    }
-                    Op::I64LoadLS { a, off, d } => {
-                        pc += 1;
-                        let addr = st!(fp + a as usize);
-                        st!(fp + d as usize) =
-                            ftri!(load_kind(LoadKind::I64, addr, off, &mem.data), [addr]);
-                        pc += 1;
-                    }
-                    Op::I32LoadL { a, off } => {
-                        pc += 1;
-                        let addr = st!(fp + a as usize);
-                        st!(sp) = ftri!(load_kind(LoadKind::I32, addr, off, &mem.data), [addr]);
-                        sp += 1;
-                    }
-                    Op::I64LoadL { a, off } => {
-                        pc += 1;
-                        let addr = st!(fp + a as usize);
-                        st!(sp) = ftri!(load_kind(LoadKind::I64, addr, off, &mem.data), [addr]);
-                        sp += 1;
-                    }
-                    Op::I32StoreLL { a, b, off } => {
-                        pc += 2;
-                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
-                        ftri!(
-                            store_kind(StoreKind::I32, addr, off, v, &mut mem.data),
-                            [addr, v]
-                        );
-                    }
-                    Op::I64StoreLL { a, b, off } => {
-                        pc += 2;
-                        let (addr, v) = (st!(fp + a as usize), st!(fp + b as usize));
-                        ftri!(
-                            store_kind(StoreKind::I64, addr, off, v, &mut mem.data),
-                            [addr, v]
-                        );
-                    }
-                    Op::LoadLI { k, a, imm, off } => h_load_l_i!(k, a, imm, off),
-                    Op::I32LoadLI { a, imm, off } => h_load_l_i!(LoadKind::I32, a, imm, off),
-                    Op::I64LoadLI { a, imm, off } => h_load_l_i!(LoadKind::I64, a, imm, off),
-                    Op::GetLLoad { k, a, b, off } => h_get_l_load!(k, a, b, off),
-                    Op::I32GetLLoad { a, b, off } => h_get_l_load!(LoadKind::I32, a, b, off),
-                    Op::I64GetLLoad { a, b, off } => h_get_l_load!(LoadKind::I64, a, b, off),
-                    Op::TeeStore { k, d, off } => h_tee_store!(k, d, off),
-                    Op::I32TeeStore { d, off } => h_tee_store!(StoreKind::I32, d, off),
-                    Op::I64TeeStore { d, off } => h_tee_store!(StoreKind::I64, d, off),
                     Op::I32AddLTeeStore { b, d, off } => {
                         pc += 3;
-                        let v = BinKind::I32Add.eval(st!(sp - 1), st!(fp + b as usize));
+                        let v = sem::I32Add(st!(sp - 1), st!(fp + b as usize));
                         st!(sp - 1) = v;
                         st!(fp + d as usize) = v;
                         // On a trap both operands are still on the stack, as unfused.
-                        tri!(store_kind(
-                            StoreKind::I32,
-                            st!(sp - 2),
-                            off,
-                            v,
-                            &mut mem.data
-                        ));
+                        tri!(mem_store!(4, sem::I32Store, st!(sp - 2), off, v));
                         sp -= 2;
                     }
                     Op::I32AddLITLoad { a, imm, d } => {
                         pc += 4;
-                        let addr = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        let addr = sem::I32Add(st!(fp + a as usize), sext(imm));
                         st!(fp + d as usize) = addr;
-                        st!(sp) = ftri!(load_kind(LoadKind::I32, addr, 0, &mem.data), [addr]);
+                        st!(sp) = ftri!(mem_load!(4, sem::I32Load, addr, 0), [addr]);
                         sp += 1;
                     }
                     Op::I32MulIAddT { imm, d } => {
                         let x = st!(sp - 1);
                         let y = st!(sp - 2);
                         sp -= 1;
-                        let v = BinKind::I32Add.eval(y, BinKind::I32Mul.eval(x, sext(imm)));
+                        let v = sem::I32Add(y, sem::I32Mul(x, sext(imm)));
                         st!(sp - 1) = v;
                         st!(fp + d as usize) = v;
                         pc += 3;
                     }
                     Op::I32MulLIAddT { a, imm, d } => {
-                        let x = BinKind::I32Mul.eval(st!(fp + a as usize), sext(imm));
-                        let v = BinKind::I32Add.eval(st!(sp - 1), x);
+                        let x = sem::I32Mul(st!(fp + a as usize), sext(imm));
+                        let v = sem::I32Add(st!(sp - 1), x);
                         st!(sp - 1) = v;
                         st!(fp + d as usize) = v;
                         pc += 4;
@@ -2329,17 +1912,11 @@ impl Execution {
                     Op::I32DivSLStore { b, off } => {
                         pc += 1;
                         let y = st!(fp + b as usize);
-                        let q = ftri!(DivKind::I32DivS.eval(st!(sp - 1), y), [y]);
+                        let q = ftri!(sem::I32DivS(st!(sp - 1), y), [y]);
                         st!(sp - 1) = q;
                         pc += 1;
                         // On a trap both operands are still on the stack, as unfused.
-                        tri!(store_kind(
-                            StoreKind::I32,
-                            st!(sp - 2),
-                            off,
-                            q,
-                            &mut mem.data
-                        ));
+                        tri!(mem_store!(4, sem::I32Store, st!(sp - 2), off, q));
                         sp -= 2;
                     }
                     Op::I64AddLLTLtULBr { a, b, d, c, t } => {
@@ -2351,7 +1928,7 @@ impl Execution {
                         }
                     }
                     Op::I32AddLITNeLBr { a, d, c, imm, t } => {
-                        let v = BinKind::I32Add.eval(st!(fp + a as usize), sext(imm));
+                        let v = sem::I32Add(st!(fp + a as usize), sext(imm));
                         st!(fp + d as usize) = v;
                         pc += 6;
                         if v as u32 != st!(fp + c as usize) as u32 {
@@ -2386,7 +1963,7 @@ impl Execution {
                         let at = tri!(simd::exec(s, stack!(), sp.idx(base), &mut mem.data));
                         sp = Slot(base) + at;
                     }
-                }
+                });
                 break 'dispatch;
             }
             if DEBUG && let Some(w) = pending.take() {
@@ -2591,16 +2168,8 @@ fn take_resume(resume: &mut Option<(usize, u32)>, depth: usize, pc: u32) -> bool
 }
 
 #[inline(always)]
-fn i32v(x: u64) -> i32 {
-    x as u32 as i32
-}
-#[inline(always)]
 fn u32v(x: u64) -> u32 {
     x as u32
-}
-#[inline(always)]
-fn i64v(x: u64) -> i64 {
-    x as i64
 }
 #[inline(always)]
 fn u64v(x: u64) -> u64 {
@@ -2613,10 +2182,6 @@ fn f32v(x: u64) -> f32 {
 #[inline(always)]
 fn f64v(x: u64) -> f64 {
     f64::from_bits(x)
-}
-#[inline(always)]
-fn b2s(b: bool) -> u64 {
-    b as u64
 }
 #[inline(always)]
 fn s32(v: u32) -> u64 {

@@ -171,7 +171,7 @@ pub(crate) fn patch(code: &mut Code) {
     // No superinstruction may run over the start of another block.
     for p in 0..n {
         let op = code.ops[p];
-        let span = crate::translate::fuse::span(op);
+        let span = op.span();
         if span > 1 && (p + 1..(p + span).min(n)).any(|j| is_start[j]) {
             fb.fused.push((p as u32, op));
             code.ops[p] = code.unfused[p];
@@ -202,7 +202,7 @@ pub(crate) fn unpatch(code: &mut Code) {
         }
     }
     for &(p, op) in fb.fused.iter().rev() {
-        let span = crate::translate::fuse::span(op) as u32;
+        let span = op.span() as u32;
         // Unless a breakpoint was set in its span meanwhile.
         if code.ops[p as usize] == code.unfused[p as usize]
             && (p..p + span).all(|j| !code.patched.contains_key(&j))

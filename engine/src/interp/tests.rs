@@ -747,7 +747,7 @@ fn a_breakpoint_inside_a_superinstruction_unfuses_only_what_spans_it() {
         // Nothing fused still covers the breakpoint...
         for p in 0..pc as usize {
             assert!(
-                p + crate::translate::fuse::span(code.ops[p]) <= pc as usize,
+                p + code.ops[p].span() <= pc as usize,
                 "pc {pc}: the op at {p} runs over it"
             );
         }

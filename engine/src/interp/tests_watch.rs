@@ -6,7 +6,6 @@ use std::sync::Arc;
 use super::*;
 use crate::module::Module;
 use crate::runtime::{Extern, Linker, StoreConfig};
-use crate::translate::fuse::span;
 
 fn instantiate(store: &mut Store, wat: &str) -> InstanceId {
     let bytes = wat::parse_str(wat).expect("test module parses");
@@ -86,8 +85,8 @@ fn a_watch_patches_memory_ops_and_puts_fused_ones_back() {
     let before = store.code(f).unwrap();
     let fused_stores = (0..before.ops.len())
         .filter(|&i| {
-            span(before.ops[i]) > 1
-                && (i..i + span(before.ops[i]))
+            before.ops[i].span() > 1
+                && (i..i + before.ops[i].span())
                     .any(|j| matches!(before.unfused[j], Op::I32Store(_) | Op::I32Store8(_)))
         })
         .count();
@@ -113,9 +112,9 @@ fn a_watch_patches_memory_ops_and_puts_fused_ones_back() {
                 "store at {i} not patched: {op:?}"
             );
         }
-        if span(op) > 1 {
+        if op.span() > 1 {
             assert!(
-                !(i..i + span(op))
+                !(i..i + op.span())
                     .any(|j| matches!(code.unfused[j], Op::I32Store(_) | Op::I32Store8(_))),
                 "fused {op:?} at {i} still hides a store"
             );
@@ -135,8 +134,8 @@ fn a_watch_patches_memory_ops_and_puts_fused_ones_back() {
     assert!(!code.ops.iter().any(|op| op.is_watch_patch()));
     let refused = (0..code.ops.len())
         .filter(|&i| {
-            span(code.ops[i]) > 1
-                && (i..i + span(code.ops[i]))
+            code.ops[i].span() > 1
+                && (i..i + code.ops[i].span())
                     .any(|j| matches!(code.unfused[j], Op::I32Store(_) | Op::I32Store8(_)))
         })
         .count();

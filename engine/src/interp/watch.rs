@@ -337,7 +337,7 @@ fn patch(code: &mut Code, p: WatchPatch) {
     let mut i = 0;
     while i < n {
         let op = code.ops[i];
-        let span = crate::translate::fuse::span(op);
+        let span = op.span();
         if span > 1 && (i..(i + span).min(n)).any(|j| p.covers(code, code.unfused[j])) {
             code.watch_fused.push((i as u32, op));
             code.ops[i] = code.unfused[i];

@@ -11,7 +11,7 @@
 //! `Code::unfused`, and patching a breakpoint unfuses the function
 //! (`Code::unfuse`), so stepping and breakpoints see every instruction.
 
-use crate::ir::{BinKind, DivKind, LoadKind, Op, StoreKind, UnKind};
+use crate::ir::{Bin, BrShape, Div, Load, Op, Store, Un};
 
 /// A 32-bit immediate that sign-extends back to the constant `op` pushes.
 fn imm(op: Op) -> Option<u32> {
@@ -86,133 +86,93 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
     let at = |j: usize| ops.get(i + j).copied();
     let a = match at(0)? {
         Op::LocalGet(a) => a,
-        op => {
-            if let Some(k) = BinKind::of(op) {
-                return Some(match at(1)? {
-                    Op::LocalSet(d) => Op::BinS { k, d },
-                    Op::LocalTee(d) => Op::BinT { k, d },
-                    Op::BrIfNez(t) => Op::BinBrNez { k, t },
-                    Op::BrIfEqz(t) => Op::BinBrEqz { k, t },
-                    _ => return None,
-                });
-            }
-            if let Some(imm) = imm(op)
-                && at(1) == Some(Op::I32Mul)
-                && at(2) == Some(Op::I32Add)
-                && let Some(Op::LocalTee(d)) = at(3)
-            {
-                return Some(Op::I32MulIAddT { imm, d });
-            }
-            if let Some(imm) = imm(op)
-                && let Some(k) = at(1).and_then(BinKind::of)
-            {
-                return Some(match at(2) {
-                    Some(Op::LocalSet(d)) => Op::BinIS { k, imm, d },
-                    Some(Op::BrIfNez(t)) => Op::BinIBrNez { k, imm, t },
-                    Some(Op::BrIfEqz(t)) => Op::BinIBrEqz { k, imm, t },
-                    _ => Op::BinI { k, imm },
-                });
-            }
-            if let Op::LocalTee(d) = op
-                && let Some((k, off)) = at(1).and_then(StoreKind::of)
-            {
-                return Some(Op::TeeStore { k, d, off });
-            }
-            return match (op, at(1)?) {
-                (Op::I32Eqz, Op::BrIfNez(t)) => Some(Op::EqzBrNez { t }),
-                (Op::I32Eqz, Op::BrIfEqz(t)) => Some(Op::EqzBrEqz { t }),
-                (Op::Const32(v), Op::LocalSet(d)) => Some(Op::Const32S { v, d }),
-                (Op::LocalTee(d), Op::BrIfNez(t)) => Some(Op::TeeBrNez { d, t }),
-                (Op::LocalTee(d), Op::BrIfEqz(t)) => Some(Op::TeeBrEqz { d, t }),
-                (Op::LocalSet(a), Op::LocalGet(b)) => Some(Op::SetGetL { a, b }),
-                _ => None,
-            };
-        }
+        op => return fuse_stack(op, at(1)?, &at),
     };
     let op1 = at(1)?;
-    // local.get a; local.get b; bin [; local.set d | br_if]
+    // local.get a; local.get b; op [; local.set d | local.tee d | br_if | if]
     if let Op::LocalGet(b) = op1 {
-        if let Some(k) = at(2).and_then(BinKind::of) {
+        if let Some(k) = at(2).and_then(Bin::of) {
             return Some(match at(3) {
-                Some(Op::LocalSet(d)) => Op::BinLLS { k, a, b, d },
-                Some(Op::LocalTee(d)) => Op::BinLLT { k, a, b, d },
-                Some(Op::BrIfNez(t)) => Op::BinLLBrNez { k, a, b, t },
-                Some(Op::BrIfEqz(t)) => Op::BinLLBrEqz { k, a, b, t },
-                _ => Op::BinLL { k, a, b },
+                Some(Op::LocalSet(d)) => k.lls(a, b, d),
+                Some(Op::LocalTee(d)) => k.llt(a, b, d),
+                Some(Op::BrIfNez(t)) if k.is_cmp() => k.br(BrShape::LL { a, b }, true, t)?,
+                Some(Op::BrIfEqz(t)) if k.is_cmp() => k.br(BrShape::LL { a, b }, false, t)?,
+                _ => k.ll(a, b),
             });
         }
-        if let Some((k, off)) = at(2).and_then(StoreKind::of) {
-            return Some(Op::StoreLL { k, a, b, off });
+        if let Some((k, off)) = at(2).and_then(Store::of) {
+            return Some(k.ll(a, b, off));
         }
-        if let Some((k, off)) = at(2).and_then(LoadKind::of) {
-            return Some(Op::GetLLoad { k, a, b, off });
+        if let Some((k, off)) = at(2).and_then(Load::of) {
+            return Some(k.get_l(a, b, off));
         }
-        if let Some(k) = at(2).and_then(DivKind::of) {
+        if let Some(k) = at(2).and_then(Div::of) {
             return Some(match at(3) {
-                Some(Op::LocalSet(d)) => Op::DivLLS { k, a, b, d },
-                _ => Op::DivLL { k, a, b },
+                Some(Op::LocalSet(d)) => k.lls(a, b, d),
+                _ => k.ll(a, b),
             });
         }
         // A longer group starting at `local.get b` saves more dispatches:
         // leave `local.get a` plain and let the next pc fuse.
-        if fuse_at(ops, i + 1).is_some_and(|op| span(op) >= 3) {
+        if fuse_at(ops, i + 1).is_some_and(|op| op.span() >= 3) {
             return None;
         }
         return Some(Op::GetLL { a, b });
     }
-    // local.get a; const; bin [; local.set d | br_if]
+    // local.get a; const; op [; local.set d | local.tee d | br_if | if]
     if let Some(imm) = imm(op1)
-        && let Some(k) = at(2).and_then(BinKind::of)
+        && let Some(k) = at(2).and_then(Bin::of)
     {
-        if k == BinKind::I32Mul
+        if k == Bin::I32Mul
             && at(3) == Some(Op::I32Add)
             && let Some(Op::LocalTee(d)) = at(4)
         {
             return Some(Op::I32MulLIAddT { a, imm, d });
         }
-        if k == BinKind::I32Add
+        if k == Bin::I32Add
             && let Some(Op::LocalTee(d)) = at(3)
             && at(4) == Some(Op::I32Load(0))
         {
             return Some(Op::I32AddLITLoad { a, imm, d });
         }
-        if k == BinKind::I32Add
-            && let Some((k, off)) = at(3).and_then(LoadKind::of)
+        if k == Bin::I32Add
+            && let Some((k, off)) = at(3).and_then(Load::of)
         {
-            return Some(Op::LoadLI { k, a, imm, off });
+            return Some(k.li(a, imm, off));
         }
-        if at(3) == Some(Op::LocalTee(a))
+        if k == Bin::I32Add
+            && at(3) == Some(Op::LocalTee(a))
             && let Some(Op::BrIfNez(t)) = at(4)
         {
-            return Some(Op::BinLIUpdBrNez { k, a, imm, t });
+            return Some(Op::I32AddLIUpdBrNez { a, imm, t });
         }
         return Some(match at(3) {
-            Some(Op::LocalSet(d)) => Op::BinLIS { k, a, imm, d },
-            Some(Op::LocalTee(d)) => Op::BinLIT { k, a, imm, d },
-            Some(Op::BrIfNez(t)) => Op::BinLIBrNez { k, a, imm, t },
-            Some(Op::BrIfEqz(t)) => Op::BinLIBrEqz { k, a, imm, t },
-            _ => Op::BinLI { k, a, imm },
+            Some(Op::LocalSet(d)) => k.lis(a, imm, d),
+            Some(Op::LocalTee(d)) => k.lit(a, imm, d),
+            Some(Op::BrIfNez(t)) if k.is_cmp() => k.br(BrShape::LI { a, imm }, true, t)?,
+            Some(Op::BrIfEqz(t)) if k.is_cmp() => k.br(BrShape::LI { a, imm }, false, t)?,
+            _ => k.li(a, imm),
         });
     }
     if let Some(imm) = imm(op1)
-        && let Some((k, off)) = at(2).and_then(StoreKind::of)
+        && let Some((k, off)) = at(2).and_then(Store::of)
     {
-        return Some(Op::StoreLI { k, a, imm, off });
+        return Some(k.li(a, imm, off));
     }
-    // local.get b; bin: the left operand is already on the stack.
+    // local.get b; op: the left operand is already on the stack.
     if op1 == Op::I32Add
         && let Some(Op::LocalTee(d)) = at(2)
         && let Some(Op::I32Store(off)) = at(3)
     {
         return Some(Op::I32AddLTeeStore { b: a, d, off });
     }
-    if let Some(k) = BinKind::of(op1) {
+    if let Some(k) = Bin::of(op1) {
         let b = a;
         return Some(match at(2) {
-            Some(Op::LocalSet(d)) => Op::BinLS { k, b, d },
-            Some(Op::BrIfNez(t)) => Op::BinLBrNez { k, b, t },
-            Some(Op::BrIfEqz(t)) => Op::BinLBrEqz { k, b, t },
-            _ => Op::BinL { k, b },
+            Some(Op::LocalSet(d)) => k.ls(b, d),
+            Some(Op::BrIfNez(t)) if k.is_cmp() => k.br(BrShape::L { b }, true, t)?,
+            Some(Op::BrIfEqz(t)) if k.is_cmp() => k.br(BrShape::L { b }, false, t)?,
+            _ => k.l(b),
         });
     }
     if op1 == Op::I32DivS
@@ -220,8 +180,8 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
     {
         return Some(Op::I32DivSLStore { b: a, off });
     }
-    if let Some(k) = DivKind::of(op1) {
-        return Some(Op::DivL { k, b: a });
+    if let Some(k) = Div::of(op1) {
+        return Some(k.l(a));
     }
     if op1 == Op::I32Eqz {
         match at(2) {
@@ -230,16 +190,16 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
             _ => {}
         }
     }
-    if let Some(k) = UnKind::of(op1) {
+    if let Some(k) = Un::of(op1) {
         return Some(match at(2) {
-            Some(Op::LocalSet(d)) => Op::UnLS { k, a, d },
-            _ => Op::UnL { k, a },
+            Some(Op::LocalSet(d)) => k.ls(a, d),
+            _ => k.l(a),
         });
     }
-    if let Some((k, off)) = LoadKind::of(op1) {
+    if let Some((k, off)) = Load::of(op1) {
         return Some(match at(2) {
-            Some(Op::LocalSet(d)) => Op::LoadLS { k, a, off, d },
-            _ => Op::LoadL { k, a, off },
+            Some(Op::LocalSet(d)) => k.ls(a, off, d),
+            _ => k.l(a, off),
         });
     }
     match op1 {
@@ -250,74 +210,58 @@ fn fuse_at(ops: &[Op], i: usize) -> Option<Op> {
     }
 }
 
+/// The fused op for a sequence whose first op `op` (followed by `op1`)
+/// is not a `local.get`: its operands are on the stack or immediates.
+fn fuse_stack(op: Op, op1: Op, at: &dyn Fn(usize) -> Option<Op>) -> Option<Op> {
+    if let Some(k) = Bin::of(op) {
+        return Some(match op1 {
+            Op::LocalSet(d) => k.s(d),
+            Op::LocalTee(d) => k.t(d),
+            Op::BrIfNez(t) => k.br(BrShape::Stack, true, t)?,
+            Op::BrIfEqz(t) => k.br(BrShape::Stack, false, t)?,
+            _ => return None,
+        });
+    }
+    if let Some(imm) = imm(op) {
+        if op1 == Op::I32Mul
+            && at(2) == Some(Op::I32Add)
+            && let Some(Op::LocalTee(d)) = at(3)
+        {
+            return Some(Op::I32MulIAddT { imm, d });
+        }
+        if let Some(k) = Bin::of(op1) {
+            return Some(match at(2) {
+                Some(Op::LocalSet(d)) => k.is(imm, d),
+                Some(Op::BrIfNez(t)) if k.is_cmp() => k.br(BrShape::I { imm }, true, t)?,
+                Some(Op::BrIfEqz(t)) if k.is_cmp() => k.br(BrShape::I { imm }, false, t)?,
+                _ => k.i(imm),
+            });
+        }
+    }
+    if let Op::LocalTee(d) = op
+        && let Some((k, off)) = Store::of(op1)
+    {
+        return Some(k.tee(d, off));
+    }
+    match (op, op1) {
+        (Op::I32Eqz, Op::BrIfNez(t)) => Some(Op::EqzBrNez { t }),
+        (Op::I32Eqz, Op::BrIfEqz(t)) => Some(Op::EqzBrEqz { t }),
+        (Op::Const32(v), Op::LocalSet(d)) => Some(Op::Const32S { v, d }),
+        (Op::LocalTee(d), Op::BrIfNez(t)) => Some(Op::TeeBrNez { d, t }),
+        (Op::LocalTee(d), Op::BrIfEqz(t)) => Some(Op::TeeBrEqz { d, t }),
+        (Op::LocalSet(a), Op::LocalGet(b)) => Some(Op::SetGetL { a, b }),
+        _ => None,
+    }
+}
+
 /// Fuse `ops` in place; returns the unfused ops (parallel to `ops`).
 pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
     let unfused = ops.to_vec();
     for (i, op) in ops.iter_mut().enumerate() {
         if let Some(f) = fuse_at(&unfused, i) {
-            debug_assert!(span(f) <= MAX_SPAN, "{f:?} spans more than MAX_SPAN");
-            *op = f.specialize();
+            debug_assert!(f.span() <= crate::ir::MAX_SPAN, "{f:?} spans more than MAX_SPAN");
+            *op = f;
         }
     }
     unfused
-}
-
-/// The most original ops one superinstruction stands for (see [`span`]).
-pub const MAX_SPAN: usize = 7;
-
-/// How many original ops the op at `pc` stands for (1 for a plain op).
-pub fn span(op: Op) -> usize {
-    match op.generic() {
-        Op::I64AddLLTLtULBr { .. } | Op::I32AddLITNeLBr { .. } | Op::I64AddLITNeLBr { .. } => 7,
-        Op::I32AddLITLoad { .. } | Op::I32MulLIAddT { .. } => 5,
-        Op::LoadLI { .. } | Op::I32AddLTeeStore { .. } | Op::I32MulIAddT { .. } => 4,
-        Op::I32DivSLStore { .. } => 3,
-        Op::GetLLoad { .. } => 3,
-        Op::TeeStore { .. } => 2,
-        Op::BinLLS { .. }
-        | Op::BinLIS { .. }
-        | Op::BinLLBrNez { .. }
-        | Op::BinLLBrEqz { .. }
-        | Op::BinLIBrNez { .. }
-        | Op::BinLIBrEqz { .. }
-        | Op::BinLLT { .. }
-        | Op::BinLIT { .. }
-        | Op::DivLLS { .. } => 4,
-        Op::BinLIUpdBrNez { .. } => 5,
-        Op::BinLL { .. }
-        | Op::BinLI { .. }
-        | Op::LoadLS { .. }
-        | Op::StoreLL { .. }
-        | Op::StoreLI { .. }
-        | Op::BinLS { .. }
-        | Op::BinLBrNez { .. }
-        | Op::BinLBrEqz { .. }
-        | Op::BinIS { .. }
-        | Op::BinIBrNez { .. }
-        | Op::BinIBrEqz { .. }
-        | Op::UnLS { .. }
-        | Op::DivLL { .. }
-        | Op::EqzLBrNez { .. }
-        | Op::EqzLBrEqz { .. } => 3,
-        Op::BinS { .. }
-        | Op::BinT { .. }
-        | Op::BinBrNez { .. }
-        | Op::BinBrEqz { .. }
-        | Op::LoadL { .. }
-        | Op::Const32S { .. }
-        | Op::CopyL { .. }
-        | Op::GetLL { .. }
-        | Op::SetGetL { .. }
-        | Op::BinL { .. }
-        | Op::UnL { .. }
-        | Op::DivL { .. }
-        | Op::EqzBrNez { .. }
-        | Op::EqzBrEqz { .. }
-        | Op::BinI { .. }
-        | Op::TeeBrNez { .. }
-        | Op::TeeBrEqz { .. }
-        | Op::BrNezL { .. }
-        | Op::BrEqzL { .. } => 2,
-        _ => 1,
-    }
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::fuse::span;
 use crate::interp::{Execution, RunControl, RunOutcome};
 use crate::ir::Op;
 use crate::module::Module;
@@ -141,10 +140,10 @@ fn fused_ops_keep_the_originals_after_them() {
         if op != orig {
             fused += 1;
             assert!(
-                span(op) > 1,
+                op.span() > 1,
                 "{op:?} at {i} replaced {orig:?} but is not fused"
             );
-            assert!(span(orig) == 1, "unfused op {orig:?} at {i}");
+            assert!(orig.span() == 1, "unfused op {orig:?} at {i}");
         }
     }
     assert!(
@@ -154,17 +153,17 @@ fn fused_ops_keep_the_originals_after_them() {
     assert!(
         code.ops
             .iter()
-            .any(|op| matches!(op.generic(), Op::BinLLBrNez { .. }))
+            .any(|op| matches!(op, Op::I32GeSLLBrNez { .. }))
     );
     assert!(
         code.ops
             .iter()
-            .any(|op| matches!(op.generic(), Op::LoadL { .. }))
+            .any(|op| matches!(op, Op::I32LoadGetL { .. }))
     );
     assert!(
         code.ops
             .iter()
-            .any(|op| matches!(op.generic(), Op::StoreLL { .. }))
+            .any(|op| matches!(op, Op::I32StoreLL { .. }))
     );
 }
 
@@ -215,7 +214,7 @@ fn a_trap_inside_a_fused_op_reports_the_trapping_instruction() {
     let f = export(&store, inst, "oob");
     let code = store.code(f).expect("translates");
     assert!(
-        matches!(code.ops[0].generic(), Op::LoadL { .. }),
+        matches!(code.ops[0], Op::I32LoadL { .. }),
         "{:?}",
         code.ops
     );
@@ -241,10 +240,10 @@ fn a_breakpoint_inside_a_fused_sequence_is_hit() {
         .ops
         .iter()
         .enumerate()
-        .find(|(_, op)| span(**op) >= 3)
+        .find(|(_, op)| op.span() >= 3)
         .map(|(i, op)| (i, *op))
         .expect("a long superinstruction");
-    let inside = (i + span(op) - 1) as u32;
+    let inside = (i + op.span() - 1) as u32;
     store.set_breakpoint(f, inside).expect("sets");
     let mut exec = Execution::new(&mut store, f, &[Value::I32(10)]).expect("arguments fit");
     let out = exec.run(&mut store, &mut RunControl::default());
@@ -293,8 +292,8 @@ fn loop_steps_loads_and_tee_stores_fuse() {
             "no {want} in {steps:?}"
         );
     }
-    assert!(fused_ops("tee_oob").contains(&Op::I32TeeStore { d: 1, off: 4 }));
-    assert!(fused_ops("getload_oob").contains(&Op::I32GetLLoad { a: 0, b: 1, off: 0 }));
+    assert!(fused_ops("tee_oob").contains(&Op::I32StoreTee { d: 1, off: 4 }));
+    assert!(fused_ops("getload_oob").contains(&Op::I32LoadGetL { a: 0, b: 1, off: 0 }));
 }
 
 #[test]
