@@ -9,6 +9,8 @@
 pub mod fuse;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fusable;
 
 use std::collections::HashMap;
 
