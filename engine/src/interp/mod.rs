@@ -33,7 +33,7 @@ mod watch;
 
 pub use pred::{BreakCheck, NumTy, Pred, PredBin, PredError, PredOp, PredUn};
 pub use profile::StackProfile;
-pub use simd::SimdOp;
+pub use crate::ir::SimdOp;
 pub(crate) use watch::WatchPatch;
 
 use std::sync::Arc;

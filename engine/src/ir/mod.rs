@@ -14,8 +14,9 @@ mod tests;
 use std::collections::HashMap;
 
 pub mod fusable;
+pub mod simd;
 
-use crate::interp::SimdOp;
+pub use simd::SimdOp;
 use crate::value::ValType;
 pub use fusable::BrShape;
 use fusable::{define_fusable, for_each_fusable};
@@ -200,7 +201,7 @@ for_each_fusable!(define_fusable! {
     V128Const(u32),
     /// `i8x16.shuffle`: the lane bytes are `Code::v128_pool[i]`.
     I8x16Shuffle(u32),
-    /// A fixed-width SIMD instruction, executed by [`crate::interp::simd`].
+    /// A fixed-width SIMD instruction (`interp/simd.rs` runs it).
     Simd(SimdOp),
 
     // Superinstructions (see `crate::translate::fuse`). A fused op at `pc`

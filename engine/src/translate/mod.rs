@@ -19,7 +19,7 @@ use wasmparser::{
 };
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::SimdOp;
+use crate::ir::SimdOp;
 use crate::ir::{CastHeap, CastTarget, Catch, Code, GcOp, Handler, HandlerKind, MemOpX, Op};
 use crate::module::Module;
 use crate::runtime::store::InstanceData;
