@@ -168,31 +168,68 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     let timer = crate::runner::Timeout::start(cfg.timeout, store.interrupt_handle());
     host.interruptible(store.interrupt_handle());
 
-    // The inner core modules run on the chosen engine; AOT sections are not
-    // made for components yet, so `aot` compiles now, as for a plain module.
+    // The inner core modules run on the chosen engine. In `aot` each loads
+    // the code `wdb compile` put in its own `wdb.aot` section (a module
+    // without one, or with code for another machine, is compiled now).
     let t_compile = Instant::now();
     let options = CompileOptions {
         fuel: cfg.fuel.is_some(),
         ..CompileOptions::default()
     };
-    if cfg.mode == Mode::Aot {
-        note(format!(
-            "wdb: note: {file} is a component: AOT code is not saved for components yet; compiling now"
-        ));
-    }
     let mut jit = match cfg.mode {
         Mode::Interp => None,
         Mode::Jit | Mode::Aot => {
             let mut j = JitEngine::new(cfg.opt_level);
             j.fuel = options.fuel;
-            for m in &comp.modules {
-                let c = if cfg.eager_jit {
+            let compile = |m: &Arc<wdb_engine::Module>| {
+                if cfg.eager_jit {
                     CompiledModule::compile_with(m.clone(), cfg.opt_level, options, &mut |_, _| {})
                 } else {
                     CompiledModule::compile_lazy_with(m.clone(), cfg.opt_level, options)
                 }
-                .map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))?;
+                .map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))
+            };
+            let mut missing = 0;
+            for (i, m) in comp.modules.iter().enumerate() {
+                let c = if cfg.mode == Mode::Aot {
+                    // As for a module: `wdb compile` builds breakpoint checks in.
+                    let aot = CompiledModule::load_aot_with(
+                        m.clone(),
+                        CompileOptions {
+                            breakpoints: CompileOptions::AOT.breakpoints,
+                            ..options
+                        },
+                    );
+                    match aot {
+                        Ok(Some(c)) => c,
+                        Ok(None) => {
+                            missing += 1;
+                            compile(m)?
+                        }
+                        Err(e) if e.kind == wdb_engine::ErrorKind::Malformed => {
+                            return Err(err(
+                                RunErrorKind::Load,
+                                format!("{file}: core module {i}: {e}"),
+                            ));
+                        }
+                        Err(e) => {
+                            note(format!(
+                                "wdb: warning: {file}: core module {i}: {}; compiling with the JIT instead",
+                                e.message
+                            ));
+                            compile(m)?
+                        }
+                    }
+                } else {
+                    compile(m)?
+                };
                 j.add_compiled(Arc::new(c));
+            }
+            if missing > 0 {
+                note(format!(
+                    "wdb: note: {file} has no AOT section in {missing} of its {} core modules: compiling them now; use `wdb compile`",
+                    comp.modules.len()
+                ));
             }
             Some(j)
         }

@@ -4,6 +4,9 @@
 //!   plus a `wdb.aot` custom section with the native code; it still runs
 //!   anywhere, and wdb loads the code instead of compiling it.
 //! - `OUT.so`: a shared object (`cranelift-object` + `cc -shared`).
+//!
+//! A component (WASI 0.2) compiles to its universal form only: each core
+//! module in it becomes a universal module (`aot::compile_component_universal`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,29 +52,14 @@ impl CompileArgs {
 pub fn main(args: CompileArgs) -> anyhow::Result<u8> {
     let opt = args.opt()?;
     if wdb_debugger::component_run::file_is_component(&args.file) {
-        bail!(
-            "{}: this is a WebAssembly component (WASI 0.2): `wdb compile` takes core modules \
-             only for now; `wdb run` and the debugger run components",
-            args.file.display()
-        );
+        return compile_component(&args, opt);
     }
     let start = Instant::now();
     let module = Arc::new(
         Module::from_file(&args.file)
             .with_context(|| format!("loading {}", args.file.display()))?,
     );
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new(0);
-        b.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} functions ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        b.set_message(format!("compiling {}", args.file.display()));
-        b
-    };
+    let bar = progress_bar(&args);
     let mut progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
@@ -93,6 +81,57 @@ pub fn main(args: CompileArgs) -> anyhow::Result<u8> {
             args.output.display(),
             if so { "shared object" } else { "universal" },
             module.bodies.len(),
+            opt,
+            start.elapsed()
+        );
+    }
+    Ok(0)
+}
+
+fn progress_bar(args: &CompileArgs) -> ProgressBar {
+    if args.quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(0);
+    b.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} functions ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    b.set_message(format!("compiling {}", args.file.display()));
+    b
+}
+
+/// A component: its universal form, each core module with its code.
+fn compile_component(args: &CompileArgs, opt: OptLevel) -> anyhow::Result<u8> {
+    if args.output.extension().is_some_and(|e| e == "so") {
+        bail!(
+            "{}: this is a WebAssembly component (WASI 0.2): it compiles to a universal \
+             component (`-o OUT.wasm`), not a shared object",
+            args.file.display()
+        );
+    }
+    let start = Instant::now();
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let comp = wdb_debugger::engine::component::Component::new(&bytes)
+        .with_context(|| format!("loading {}", args.file.display()))?;
+    let modules = comp.modules.len();
+    let funcs: usize = comp.modules.iter().map(|m| m.bodies.len()).sum();
+    let bar = progress_bar(args);
+    let mut progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let out = aot::compile_component_universal(&bytes, opt, &mut progress)
+        .with_context(|| format!("compiling {}", args.file.display()))?;
+    std::fs::write(&args.output, out)
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    bar.finish_and_clear();
+    if !args.quiet {
+        eprintln!(
+            "wrote {} (universal component, {modules} core modules, {funcs} functions, opt-level {:?}) in {:.2?}",
+            args.output.display(),
             opt,
             start.elapsed()
         );

@@ -132,3 +132,125 @@ fn a_universal_module_runs_unchanged_in_another_runtime() {
         assert!(!theirs.is_empty(), "{src} printed nothing");
     }
 }
+
+/// An unsigned LEB128 u32 at `b` and its length.
+fn leb(b: &[u8]) -> (usize, usize) {
+    let mut v = 0usize;
+    for (i, byte) in b.iter().enumerate() {
+        v |= ((byte & 0x7f) as usize) << (7 * i);
+        if byte & 0x80 == 0 {
+            return (v, i + 1);
+        }
+    }
+    panic!("a bad LEB128");
+}
+
+fn push_section(out: &mut Vec<u8>, id: u8, payload: &[u8]) {
+    out.push(id);
+    let mut n = payload.len();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(payload);
+}
+
+/// `bytes` (a component or a core module) without any `wdb.aot` custom
+/// section, in core modules at any depth: (the stripped bytes, how many
+/// sections went).
+fn strip_aot(bytes: &[u8]) -> (Vec<u8>, usize) {
+    let component = bytes[4..8] != [1, 0, 0, 0];
+    let mut out = bytes[..8].to_vec();
+    let mut dropped = 0;
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = bytes[pos];
+        let (size, n) = leb(&bytes[pos + 1..]);
+        let (start, end) = (pos + 1 + n, pos + 1 + n + size);
+        let payload = &bytes[start..end];
+        if !component && id == 0 {
+            let (len, m) = leb(payload);
+            if &payload[m..m + len] == b"wdb.aot" {
+                dropped += 1;
+                pos = end;
+                continue;
+            }
+        }
+        if component && (id == 1 || id == 4) {
+            let (inner, d) = strip_aot(payload);
+            dropped += d;
+            push_section(&mut out, id, &inner);
+        } else {
+            out.extend_from_slice(&bytes[pos..end]);
+        }
+        pos = end;
+    }
+    (out, dropped)
+}
+
+/// A component (WASI 0.2) compiles to its universal form: each core module
+/// carries its code, `--mode aot` runs it without compiling and prints what
+/// the interpreter prints, and without the `wdb.aot` sections it is the
+/// original component byte for byte (other runtimes ignore them: `wasmtime
+/// run` runs it).
+#[test]
+fn a_component_compiles_to_a_universal_component() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = root().join("fixtures/wasip2/p2cli.wasm");
+    // The same file name: argv[0] is the file's name.
+    let out = dir.path().join("p2cli.wasm");
+    let o = out.to_string_lossy().to_string();
+    let r = wdb(&["compile", src.to_str().unwrap(), "-o", &o], &root());
+    assert!(r.status.success(), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("universal component, 3 core modules"),
+        "{}",
+        text(&r.stderr)
+    );
+    let original = std::fs::read(&src).expect("read the component");
+    let compiled = std::fs::read(&out).expect("read the output");
+    let (stripped, sections) = strip_aot(&compiled);
+    assert_eq!(sections, 3, "one wdb.aot section per core module");
+    assert!(
+        stripped == original,
+        "the component changed beyond its wdb.aot sections"
+    );
+    let interp = wdb(
+        &["run", "--mode", "interp", src.to_str().unwrap(), "5", "x"],
+        &root(),
+    );
+    let ours = wdb(&["run", "--mode", "aot", &o, "5", "x"], &root());
+    assert!(
+        !text(&ours.stderr).contains("no AOT section"),
+        "{}",
+        text(&ours.stderr)
+    );
+    // `exit(5)` is wasi:cli/exit's `err`: status 1, as in wasmtime.
+    assert_eq!(ours.status.code(), Some(1), "{}", text(&ours.stderr));
+    assert_eq!(ours.status.code(), interp.status.code());
+    assert_eq!(text(&ours.stdout), text(&interp.stdout));
+    assert!(text(&ours.stdout).contains("arg[1] \"5\""));
+    // A shared object is for core modules only: a usage error, no file.
+    let so = dir.path().join("p2cli.so");
+    let r = wdb(
+        &[
+            "compile",
+            src.to_str().unwrap(),
+            "-o",
+            &so.to_string_lossy(),
+        ],
+        &root(),
+    );
+    assert!(!r.status.success());
+    assert!(
+        text(&r.stderr).contains("universal component"),
+        "{}",
+        text(&r.stderr)
+    );
+    assert!(!so.exists());
+}

@@ -5,6 +5,9 @@
 //!   runtime can still run the module; wdb loads the code instead of compiling.
 //! - shared object: `cranelift-object` + `cc -shared` (see [`write_shared_object`]).
 //!
+//! A component's universal form ([`compile_component_universal`]) is the
+//! component with each core module replaced by its universal module.
+//!
 //! Section layout (little-endian): magic `WDBAOT1\0`, fingerprint (u32 len +
 //! UTF-8), opt level (u8), function count (u32), then per function: align
 //! (u64), code (u32 len + bytes), relocation count (u32), per relocation:
@@ -98,6 +101,94 @@ pub fn compile_universal_with(
     leb(&mut out, body.len() as u64);
     out.extend_from_slice(&body);
     Ok(out)
+}
+
+/// A component's universal form: every core module in it (nested
+/// components' too) replaced by its universal module ([`compile_universal`]:
+/// the same bytes plus a `wdb.aot` section), everything else byte for byte.
+/// Other runtimes ignore the custom sections; wdb's AOT mode loads each
+/// module's code from its own. `progress` counts each module's functions
+/// in turn, as for a module.
+pub fn compile_component_universal(
+    bytes: &[u8],
+    opt: OptLevel,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<u8>> {
+    // Decode and validate it whole first: errors name the byte offset.
+    crate::component::Component::new(bytes)?;
+    let mut out = Vec::with_capacity(bytes.len() * 3);
+    rewrite_component(bytes, 0, opt, progress, &mut out)?;
+    Ok(out)
+}
+
+/// The sections of the component at `bytes` (at `base` in the file) into
+/// `out`, with core modules compiled.
+fn rewrite_component(
+    bytes: &[u8],
+    base: usize,
+    opt: OptLevel,
+    progress: &mut dyn FnMut(usize, usize),
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let bad = |at: usize, what: &str| {
+        Error::at(
+            ErrorKind::Malformed,
+            format!("malformed component: {what}"),
+            base + at,
+        )
+    };
+    let header = bytes.get(..8).ok_or_else(|| bad(0, "no header"))?;
+    out.extend_from_slice(header);
+    let mut pos = 8;
+    while pos < bytes.len() {
+        let id = bytes[pos];
+        let (size, n) =
+            read_leb_u32(&bytes[pos + 1..]).ok_or_else(|| bad(pos + 1, "a bad section size"))?;
+        let start = pos + 1 + n;
+        let end = start
+            .checked_add(size as usize)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(|| bad(pos, "a section runs past the end"))?;
+        let payload = &bytes[start..end];
+        match id {
+            // A core module.
+            1 => {
+                let m = Arc::new(Module::new(payload.to_vec()).map_err(|mut e| {
+                    e.module_offset = e.module_offset.map(|o| o + base + start);
+                    e
+                })?);
+                let compiled = compile_universal(&m, opt, progress)?;
+                section(out, 1, &compiled);
+            }
+            // A nested component.
+            4 => {
+                let mut inner = Vec::with_capacity(payload.len() * 3);
+                rewrite_component(payload, base + start, opt, progress, &mut inner)?;
+                section(out, 4, &inner);
+            }
+            _ => out.extend_from_slice(&bytes[pos..end]),
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
+fn section(out: &mut Vec<u8>, id: u8, payload: &[u8]) {
+    out.push(id);
+    leb(out, payload.len() as u64);
+    out.extend_from_slice(payload);
+}
+
+/// An unsigned LEB128 u32 and its length.
+fn read_leb_u32(b: &[u8]) -> Option<(u32, usize)> {
+    let mut v: u64 = 0;
+    for (i, &byte) in b.iter().enumerate().take(5) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return u32::try_from(v).ok().map(|v| (v, i + 1));
+        }
+    }
+    None
 }
 
 /// A `wdb.aot` section payload for compiled functions.
