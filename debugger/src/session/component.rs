@@ -361,8 +361,13 @@ impl Session {
     /// The stop for a pause before a WASI 0.2 call, counting the catchpoint's hit.
     pub(super) fn component_catch_stop(&mut self) -> Option<StopReason> {
         let rt = self.rt.as_ref()?;
-        let (i, n) = rt.comp.as_ref()?.inst.gate.pending()?;
-        let name = call_label(&i, &n);
+        let gate = &rt.comp.as_ref()?.inst.gate;
+        let (i, n) = gate.pending()?;
+        // The call with its arguments in WAVE, as the WASI log writes it.
+        let name = match gate.pending_args() {
+            Some(a) => format!("{}({a})", call_label(&i, &n)),
+            None => call_label(&i, &n),
+        };
         let hit = self.bps.iter_mut().find(|b| {
             b.enabled
                 && matches!(&b.kind, super::BpKind::CatchWasi(p) if p.as_ref().is_none_or(|p| name_matches(p, &i, &n)))

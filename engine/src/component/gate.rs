@@ -14,6 +14,8 @@ pub struct HostGate {
     pause_before: Mutex<Option<PauseBefore>>,
     /// The import whose call the guest is paused before: (interface, name).
     pending: Mutex<Option<(String, String)>>,
+    /// Its arguments in WAVE, comma-separated.
+    pending_args: Mutex<Option<String>>,
 }
 
 /// Whether to pause before a call of `name` in `interface` (empty for a
@@ -42,8 +44,24 @@ impl HostGate {
             .clone()
     }
 
-    /// Called by every lowered import as it starts: whether it is put off.
-    pub(super) fn defers(&self, c: &mut Caller<'_>, interface: &str, name: &str) -> bool {
+    /// The arguments of the call the guest is paused before, in WAVE
+    /// (`borrow<1>, [104, 105]`).
+    pub fn pending_args(&self) -> Option<String> {
+        self.pending_args
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Called by every lowered import as it starts: whether it is put off
+    /// (`args` describes its arguments then, without side effects).
+    pub(super) fn defers(
+        &self,
+        c: &mut Caller<'_>,
+        interface: &str,
+        name: &str,
+        args: &dyn Fn(&mut Caller<'_>) -> String,
+    ) -> bool {
         if !self.armed.load(std::sync::atomic::Ordering::Relaxed) {
             return false;
         }
@@ -58,6 +76,7 @@ impl HostGate {
         if stop {
             c.defer();
             *pending = Some((interface.to_string(), name.to_string()));
+            *self.pending_args.lock().unwrap_or_else(|e| e.into_inner()) = Some(args(c));
         } else {
             *pending = None;
         }

@@ -2,7 +2,7 @@
 
 /// A resource handle table: one per component instance. Index 0 is never
 /// a handle.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct HandleTable {
     slots: Vec<Option<Handle>>,
     free: Vec<u32>,

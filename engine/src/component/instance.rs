@@ -601,7 +601,41 @@ impl Inst<'_> {
         let st = state.clone();
         let gate = self.gate.clone();
         let func = Arc::new(move |c: &mut Caller<'_>, a: &[Value], r: &mut [Value]| {
-            if matches!(target, Target::Host(_)) && gate.defers(c, &interface, &name) {
+            if matches!(target, Target::Host(_))
+                && gate.defers(c, &interface, &name, &|c: &mut Caller<'_>| {
+                    // Lifted against a copy of the handle table: lifting an
+                    // `own` takes the handle, and the call is made later.
+                    let scratch =
+                        Mutex::new(st.handles.lock().unwrap_or_else(|e| e.into_inner()).clone());
+                    let mut cx = Cx {
+                        store: c.store,
+                        memory,
+                        realloc,
+                        encoding,
+                        handles: &scratch,
+                    };
+                    let bits: Vec<u64> = a.iter().map(abi::value_to_bits).collect();
+                    let vals = if nflat <= MAX_FLAT_PARAMS {
+                        let mut it = bits.iter();
+                        params.iter().map(|t| cx.lift_flat(t, &mut it)).collect()
+                    } else {
+                        cx.load(&tuple, bits.first().copied().unwrap_or(0) as u32)
+                            .map(|v| match v {
+                                Val::Tuple(v) => v,
+                                _ => Vec::new(),
+                            })
+                    };
+                    match vals {
+                        Ok(v) => v
+                            .iter()
+                            .zip(&params)
+                            .map(|(v, t)| super::types::wave(v, t))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        Err(_) => "?".to_string(),
+                    }
+                })
+            {
                 return Ok(());
             }
             let bits: Vec<u64> = a.iter().map(abi::value_to_bits).collect();
