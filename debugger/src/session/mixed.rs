@@ -25,7 +25,10 @@
 //!
 //! Which functions go to the interpreter: those containing a code
 //! breakpoint (a function breakpoint at its entry, or a line/address one
-//! inside it). `catch wasi` needs every host call, so with it the whole run
+//! inside it), except where every breakpoint in the function has a
+//! condition or ignore count the engine decides (`checks`): the JIT runs
+//! such a function's checked version, which stops in the JIT frame, with
+//! its locals, only when a check says so (`PauseReason::Breakpoint`). `catch wasi` needs every host call, so with it the whole run
 //! is interpreted. Watchpoints run JIT code compiled with watch checks
 //! (`CompiledModule::compile_for_debugger_with`: a compare and branch per
 //! store, or per access for `rwatch`/`awatch`, against the watched ranges'
@@ -695,6 +698,19 @@ impl Session {
                 rt.store = store;
                 rt.exec = None;
                 self.selected = 0;
+                // A breakpoint check compiled into JIT code stopped (see
+                // `wdb_engine::jit::patch`): decide the hit as in the
+                // interpreter; go on when no breakpoint takes it.
+                if let Some(PauseReason::Breakpoint { func, pc }) = reason {
+                    return match self.breakpoint_hit(func, pc)? {
+                        Some(stop) => {
+                            // The engine's counts into the breakpoints.
+                            self.sync_breakpoints();
+                            Ok(stop)
+                        }
+                        None => self.send_to_jit(RunOutcome::Returned(Vec::new()), false),
+                    };
+                }
                 if let Some(PauseReason::Watchpoint {
                     index,
                     addr,

@@ -218,7 +218,7 @@ impl<M: ClifModule> Compiler<M> {
         let direct = |f: u32| ids.bodies.get(f.checked_sub(imports)? as usize).copied();
         for (i, id) in ids.bodies.iter().enumerate() {
             let func_index = wasm.num_imported_funcs + i as u32;
-            self.translate_body(wasm, *id, func_index, &direct)?;
+            self.translate_body(wasm, *id, func_index, &direct, &[])?;
             out.push(self.finish(*id)?);
             progress(out.len(), total);
         }
@@ -255,6 +255,7 @@ impl<M: ClifModule> Compiler<M> {
         id: FuncId,
         func_index: u32,
         direct: &dyn Fn(u32) -> Option<FuncId>,
+        break_sites: &[super::translate::BreakSite],
     ) -> Result<()> {
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = wasm_signature(wasm.func_type(func_index));
@@ -274,6 +275,7 @@ impl<M: ClifModule> Compiler<M> {
                 .filter(|_| self.resumable_interrupts),
             watch_stores: self.options.watch_stores,
             watch_loads: self.options.watch_loads,
+            break_sites,
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         let translated =
@@ -294,6 +296,29 @@ impl<M: ClifModule> Compiler<M> {
                 ),
             )
         })
+    }
+
+    /// Define the checked version of `func_index` (breakpoint checks at
+    /// `sites`, see `translate::breakcheck`), with the code options of the
+    /// module's other code (`self.options`); its calls go through the
+    /// function table. The caller finalizes.
+    pub(crate) fn compile_checked(
+        &mut self,
+        wasm: &Module,
+        func_index: u32,
+        sites: &[super::translate::BreakSite],
+    ) -> Result<(FuncId, FuncCode)> {
+        self.resumable_interrupts = true;
+        if self.interrupt_trampoline.is_none() {
+            self.interrupt_trampoline = Some(self.define_interrupt_trampoline()?);
+        }
+        let id = self
+            .module
+            .declare_anonymous_function(&wasm_signature(wasm.func_type(func_index)))
+            .map_err(jit_error)?;
+        self.translate_body(wasm, id, func_index, &|_| None, sites)?;
+        let code = self.finish(id)?;
+        Ok((id, code))
     }
 
     /// Define a debug stub for `func_index` (see
@@ -319,6 +344,7 @@ impl<M: ClifModule> Compiler<M> {
             resumable_interrupts: None,
             watch_stores: false,
             watch_loads: false,
+            break_sites: &[],
         };
         let builder = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
         FuncTranslator::new(builder, &env, &mut self.module, func_index).translate_debug_stub()?;
@@ -373,7 +399,7 @@ impl<M: ClifModule> Compiler<M> {
         let mut out = Vec::with_capacity(batch.len());
         for &f in batch {
             let (body, wrapper) = ids[(f - imports) as usize].expect("declared above");
-            self.translate_body(wasm, body, f, &direct)?;
+            self.translate_body(wasm, body, f, &direct, &[])?;
             out.push(self.finish(body)?);
             self.build_wrapper(wasm, body, f);
             self.finish(wrapper)?;

@@ -118,9 +118,14 @@ pub(crate) enum Libcall {
     /// (site, fp) -> unwind?: the watched access was made; the debug hook
     /// pauses right after it (site: `func_index | code_offset << 32`).
     WatchAfter,
+    /// (site, locals area, check cell, fp) -> unwind?: a compiled
+    /// breakpoint check decided to stop (`translate::breakcheck`); the
+    /// debug hook pauses there (site: `func_index | code_offset << 32`;
+    /// the area holds every local, then their mask).
+    BreakHit,
 }
 
-pub(crate) const NUM_LIBCALLS: usize = Libcall::WatchAfter as usize + 1;
+pub(crate) const NUM_LIBCALLS: usize = Libcall::BreakHit as usize + 1;
 
 impl Libcall {
     /// Parameter types after the vmctx, and the result type.
@@ -155,6 +160,7 @@ impl Libcall {
             Libcall::Gc => (&[I32, I32, I32, I64, I32, I64], None),
             Libcall::WatchBefore => (&[I64, I32, I32], Some(I32)),
             Libcall::WatchAfter => (&[I64, I64], Some(I32)),
+            Libcall::BreakHit => (&[I64, I64, I64, I64], Some(I32)),
         }
     }
 

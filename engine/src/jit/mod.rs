@@ -932,7 +932,7 @@ impl BreakFlags<'_> {
     /// Flag every function: the next entry of any goes to the hook.
     pub fn set_all(&mut self) {
         for t in self.tables.iter_mut() {
-            t.fill(1);
+            t.fill(patch::FLAG_ALL);
         }
     }
 }
@@ -1383,7 +1383,14 @@ impl JitEngine {
         // checks): set now, undone when the run ends.
         let patching = patch::PATCHED_BREAKPOINTS && hook.is_some();
         if patching {
-            patch::sync(&mut self.patches, &self.instances, &self.break_tables)?;
+            patch::sync(
+                &mut self.patches,
+                &self.instances,
+                &self.break_tables,
+                store,
+                &mut self.code_map,
+                true,
+            )?;
         }
         let mut run = RunCtx {
             store: store as *mut Store,
@@ -1490,6 +1497,7 @@ impl JitEngine {
                 .map(|h| h.join())
         });
         if patching {
+            self.patches.flush_checks(store);
             self.patches.clear();
         }
         joined

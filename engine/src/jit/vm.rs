@@ -405,6 +405,7 @@ pub(crate) fn libcall_table() -> [usize; NUM_LIBCALLS] {
     t[Libcall::Gc as usize] = lc_gc as *const () as usize;
     t[Libcall::WatchBefore as usize] = lc_watch_before as *const () as usize;
     t[Libcall::WatchAfter as usize] = lc_watch_after as *const () as usize;
+    t[Libcall::BreakHit as usize] = lc_break_hit as *const () as usize;
     t
 }
 
@@ -480,6 +481,28 @@ extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, fp: u64) -> u32 {
     )
 }
 
+/// A compiled breakpoint check stops (`translate::breakcheck`): pause in
+/// the hook with the breakpoint's pause reason and the frame's locals.
+extern "C" fn lc_break_hit(vmctx: *mut VmCtx, site: u64, area: u64, cell: u64, fp: u64) -> u32 {
+    let mut c = cx(vmctx);
+    // SAFETY: the code passes the address of its check's cell, which the
+    // engine's patches keep for as long as the engine (and its code) lives.
+    let (func, pc) = unsafe {
+        let cell = &*(cell as *const super::patch::CheckCell);
+        (cell.func, cell.pc)
+    };
+    c.flush_checks();
+    c.rt.interrupt_site = 0;
+    pause_in_jit(
+        vmctx,
+        site as u32,
+        (site >> 32) as u32,
+        fp,
+        area as *const u128,
+        Some(crate::interp::PauseReason::Breakpoint { func, pc }),
+    )
+}
+
 /// The pieces a libcall works with.
 struct Cx<'a> {
     rt: &'a mut RtState,
@@ -533,28 +556,41 @@ impl Cx<'_> {
             )
         };
         super::ensure_compiled(instances, entries, wrappers, code_map, self.store, addr)?;
-        self.sync_patches();
+        self.sync_patches(false);
         Ok(())
+    }
+
+    /// Hand the compiled breakpoint checks' counts to the store (before
+    /// the hook runs: see `patch::Patches::flush_checks`).
+    fn flush_checks(&mut self) {
+        if self.run.patches.is_null() {
+            return;
+        }
+        // SAFETY: the engine's patches, alive for the run; generated code
+        // writes only the cells, and it is stopped in this libcall.
+        unsafe { &mut *self.run.patches }.flush_checks(self.store);
     }
 
     /// Keep the entry patches in step with the break flags (in a debug run
     /// that patches entries), after the hook or the lazy JIT changed
     /// either. A failure traps.
-    fn sync_patches(&mut self) {
+    fn sync_patches(&mut self, reload: bool) {
         if self.run.patches.is_null() {
             return;
         }
         // SAFETY: the engine's patches, instances and flag tables, alive for
         // the run; generated code never touches them, and the references
         // end with this call.
-        let (patches, instances, tables) = unsafe {
+        let (patches, instances, tables, code_map) = unsafe {
             (
                 &mut *self.run.patches,
                 &*self.run.instances,
                 &*self.run.break_tables,
+                &mut *self.run.code_map,
             )
         };
-        if let Err(e) = super::patch::sync(patches, instances, tables) {
+        if let Err(e) = super::patch::sync(patches, instances, tables, self.store, code_map, reload)
+        {
             self.run.host_message = Some(e.message);
             self.run.frames.clear();
             self.trap(trap_word::HOST);
@@ -1004,7 +1040,8 @@ pub(crate) fn walk_frames(rt: &RtState, run: &RunCtx, store: &Store, fp: u64) ->
 }
 
 extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u128, fp: u64) {
-    let c = cx(vmctx);
+    let mut c = cx(vmctx);
+    c.flush_checks();
     let frames = walk_frames(c.rt, c.run, c.store, fp);
     let addr = c.store.instance(c.instance).funcs[func_index as usize];
     let ty = c.store.func_type(addr).clone();
@@ -1063,7 +1100,7 @@ extern "C" fn lc_enter_debug(vmctx: *mut VmCtx, func_index: u32, slots: *mut u12
 fn after_hook(vmctx: *mut VmCtx) {
     let mut c = cx(vmctx);
     c.refresh_mems();
-    c.sync_patches();
+    c.sync_patches(true);
 }
 
 /// Make the calls the hook asks for as native code
@@ -1082,7 +1119,8 @@ fn native_calls(
             return answer;
         };
         let outcome = nested_call(vmctx, call);
-        let c = cx(vmctx);
+        let mut c = cx(vmctx);
+        c.flush_checks();
         // SAFETY: as in `lc_enter_debug`.
         let (hook_ref, tables) = unsafe { (&mut *hook, &mut *c.run.break_tables) };
         let mut flags = super::BreakFlags { tables };
@@ -1171,12 +1209,13 @@ fn pause_in_jit(
     area: *const u128,
     reason: Option<crate::interp::PauseReason>,
 ) -> u32 {
-    let c = cx(vmctx);
+    let mut c = cx(vmctx);
     let Some(hook_ptr) = c.run.hook else {
         c.run.frames.clear();
         c.rt.trap = trap_word::INTERRUPTED;
         return 1;
     };
+    c.flush_checks();
     let types = c.store.instance_module(c.instance).local_types(func_index);
     let locals = if area.is_null() {
         Vec::new()

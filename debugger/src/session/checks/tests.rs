@@ -1,6 +1,7 @@
 //! Conditions and ignore counts decided in the engine: the same stops and
 //! hit counts as the session's own evaluation, in the interpreter and in
-//! `mode jit` (where a function with a breakpoint runs in the interpreter).
+//! `mode jit` (where a function whose breakpoints all have such checks
+//! stays native code, the checks compiled in).
 
 use std::path::PathBuf;
 
@@ -124,12 +125,49 @@ fn condition_true_on_the_nth_hit_stops_there_with_exact_hits() {
     }
 }
 
+/// In `mode jit` the function stays native code: the stop is in its JIT
+/// frame, with the variables as they are there and exact hit counts.
+#[test]
+fn jit_conditional_breakpoint_stops_in_native_code() {
+    let mut s = session(Mode::Jit);
+    // Line 21 (`composite[j] = 1`): j is 12 once for i = 2 and once for 3.
+    break_line(&mut s, 21, Some("j == 12"));
+    let mut ev = run(
+        &mut s,
+        Command::Run {
+            args: Some(vec!["2000".into()]),
+        },
+    );
+    for (i, n) in [("2", 1), ("3", 2)] {
+        let reason = ev.iter().find_map(|e| match e {
+            Event::Stopped(v) => Some(v.reason.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            reason,
+            Some(StopReason::Breakpoint {
+                number: 1,
+                temporary: false
+            }),
+            "{ev:?}"
+        );
+        assert!(s.condition_in_engine(1));
+        assert!(s.jit_paused(), "the stop is not in JIT code");
+        assert_eq!(value_of(&mut s, "j"), "12");
+        assert_eq!(value_of(&mut s, "i"), i);
+        assert_eq!(hits(&mut s, 1), (n, 0));
+        ev = run(&mut s, Command::Continue);
+    }
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Exited { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(hits(&mut s, 1), (2, 0));
+}
+
 #[test]
 fn ignore_count_passes_hits_in_the_engine() {
-    // Not in `mode jit` yet: after `ignore`, `continue` there underflows
-    // `GcHeap::foreign_frames` in `lc_enter_debug` (engine/src/jit/vm.rs),
-    // a panic that cannot unwind out of the JIT's libcall.
-    for mode in [Mode::Interp] {
+    for mode in [Mode::Interp, Mode::Jit] {
         let mut s = session(mode);
         break_line(&mut s, LINE, Some("i > 2"));
         run(&mut s, Command::Ignore(1, 3));
@@ -208,6 +246,10 @@ fn compiled_conditions_agree_with_the_evaluator() {
         let want = stops(&mut slow, 2000);
         assert!(!slow.condition_in_engine(1), "sizeof was compiled");
         assert_eq!(got, want, "{c}");
+        // Compiled into JIT code: the same stops.
+        let mut jit = session(Mode::Jit);
+        break_line(&mut jit, LINE, Some(c));
+        assert_eq!(stops(&mut jit, 2000), want, "mode jit: {c}");
         // Every one of these compiles (`&x - y` is a pointer difference,
         // which stays with the session).
         assert_eq!(compiled, !c.starts_with('&'), "{c}");

@@ -21,6 +21,7 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_module::{FuncId, Module as ClifModule};
 use wasmparser::{BlockType, FuncType, Operator, OperatorsReader, ValType};
 
+mod breakcheck;
 mod call;
 mod debug;
 pub(crate) mod deopt;
@@ -34,6 +35,7 @@ mod trap;
 
 use memory::{Ext, le};
 
+pub(crate) use breakcheck::{BreakSite, lowerable};
 pub(crate) use gc::{GC_RESULT_SLOTS, gc_kind};
 
 use super::env::{Libcall, VmLayout, trap_word};
@@ -136,6 +138,9 @@ pub(crate) struct FuncEnv<'m> {
     /// (`CompileOptions::watch_stores`, `watch_loads`).
     pub watch_stores: bool,
     pub watch_loads: bool,
+    /// Compiled breakpoint checks, by `code_offset` (`breakcheck`): only
+    /// in a function's checked version.
+    pub break_sites: &'m [BreakSite],
 }
 
 /// No arguments, no results, clobbering no register: the site is in the
@@ -416,7 +421,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 _ => self.spill_locals = false,
             }
         }
-        if self.spill_locals {
+        if self.spill_locals || !self.env.break_sites.is_empty() {
             let n = local_types.len();
             let slot_size = self.env.layout.slot_size as usize;
             let size = n * slot_size + n.div_ceil(64) * 8;
@@ -567,6 +572,18 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 .read_with_offset()
                 .map_err(|e| Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize))?;
             self.set_offset(offset as usize);
+            if self.reachable
+                && let Some(site) = self
+                    .env
+                    .break_sites
+                    .iter()
+                    .find(|s| s.code_offset == self.code_offset)
+            {
+                if self.env.fuel {
+                    self.fuel_charge(0);
+                }
+                self.break_check(site);
+            }
             match &mut gc {
                 None => self.op(op)?,
                 Some(g) => {
