@@ -310,8 +310,11 @@ impl DebugHook for ChannelHook {
             reason: Some(reason),
         };
         match self.exchange(store, msg, flags) {
-            (RunOutcome::Returned(_), _) => AfterInterrupt::Resume,
-            (other, _) => AfterInterrupt::Unwind(other),
+            // A compiled breakpoint check's stop, which the interpreter
+            // took over (`Session::take_over_jit_pause`).
+            (outcome, true) => AfterInterrupt::TookOver(outcome),
+            (RunOutcome::Returned(_), false) => AfterInterrupt::Resume,
+            (other, false) => AfterInterrupt::Unwind(other),
         }
     }
 
@@ -704,6 +707,12 @@ impl Session {
                 if let Some(PauseReason::Breakpoint { func, pc }) = reason {
                     return match self.breakpoint_hit(func, pc)? {
                         Some(stop) => {
+                            // The interpreter runs the rest of the call
+                            // from the breakpoint (its frame then shows as
+                            // before, and so do its callees' callers).
+                            if self.jit_pause_can_take_over() {
+                                self.take_over_jit_pause(true)?;
+                            }
                             // The engine's counts into the breakpoints.
                             self.sync_breakpoints();
                             Ok(stop)
@@ -1289,18 +1298,23 @@ impl Session {
             .is_some_and(|p| p.takeover)
     }
 
-    /// Stopped at a loop header in JIT code: run the rest of that call in
-    /// the interpreter, from there, with the locals the JIT spilled. The
-    /// JIT code waits in the hook and returns the call's results to its
+    /// Stopped at a loop header in JIT code (or at a breakpoint its check
+    /// stopped at, `at_breakpoint`): run the rest of that call in the
+    /// interpreter, from there, with the locals the JIT spilled. The JIT
+    /// code waits in the hook and returns the call's results to its
     /// caller.
-    pub(super) fn take_over_jit_pause(&mut self) -> Res<()> {
+    pub(super) fn take_over_jit_pause(&mut self, at_breakpoint: bool) -> Res<()> {
         let run = self.jit_run.as_mut().ok_or("not stopped in JIT code")?;
         let pause = run.pause.take().ok_or("not stopped in JIT code")?;
         let top = pause.frames[0];
         let rt = self.rt.as_mut().ok_or("not instantiated")?;
         let locals = pause.locals.unwrap_or_default();
-        let exec = Execution::at_loop_header(&mut rt.store, top.func, top.code_offset, &locals)
-            .map_err(|e| e.to_string())?;
+        let exec = if at_breakpoint {
+            Execution::at_breakpoint(&mut rt.store, top.func, top.code_offset, &locals)
+        } else {
+            Execution::at_loop_header(&mut rt.store, top.func, top.code_offset, &locals)
+        }
+        .map_err(|e| e.to_string())?;
         rt.exec = Some(exec);
         run.below = pause.frames[1..].to_vec();
         run.took_over = true;

@@ -356,7 +356,7 @@ impl Session {
         if self.jit_paused() && !matches!(how, Resume::Continue) && self.jit_pause_can_take_over() {
             // Stepping from a JIT loop header: the interpreter runs the rest
             // of that call, so every stepping command works from here.
-            self.take_over_jit_pause()?;
+            self.take_over_jit_pause(false)?;
         }
         if self.jit_paused() {
             return match how {

@@ -345,6 +345,21 @@ impl Execution {
         Ok(exec)
     }
 
+    /// As [`Execution::at_loop_header`], at the breakpoint on the
+    /// instruction at `code_offset` whose pause other code (JIT code with
+    /// a compiled check) already made: running it goes on past that
+    /// breakpoint, as after the interpreter's own pause there.
+    pub fn at_breakpoint(
+        store: &mut Store,
+        func: FuncAddr,
+        code_offset: u32,
+        locals: &[Value],
+    ) -> Result<Execution> {
+        let mut exec = Self::at_loop_header(store, func, code_offset, locals)?;
+        exec.resume_bp = Some((1, exec.frames[0].pc));
+        Ok(exec)
+    }
+
     /// Run until return, trap, breakpoint, interrupt, out of fuel, exit or a pause request.
     pub fn run(&mut self, store: &mut Store, ctl: &mut RunControl) -> RunOutcome {
         if let Some(out) = self.start(store, ctl) {

@@ -482,7 +482,9 @@ extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, fp: u64) -> u32 {
 }
 
 /// A compiled breakpoint check stops (`translate::breakcheck`): pause in
-/// the hook with the breakpoint's pause reason and the frame's locals.
+/// the hook with the breakpoint's pause reason and the frame's locals
+/// (site: `func_index | code_offset << 32`, bit 62 when the interpreter may
+/// take the call over there).
 extern "C" fn lc_break_hit(vmctx: *mut VmCtx, site: u64, area: u64, cell: u64, fp: u64) -> u32 {
     let mut c = cx(vmctx);
     // SAFETY: the code passes the address of its check's cell, which the
@@ -492,11 +494,12 @@ extern "C" fn lc_break_hit(vmctx: *mut VmCtx, site: u64, area: u64, cell: u64, f
         (cell.func, cell.pc)
     };
     c.flush_checks();
-    c.rt.interrupt_site = 0;
+    // Bit 62: the interpreter may take the call over here.
+    c.rt.interrupt_site = site & 1 << 62;
     pause_in_jit(
         vmctx,
         site as u32,
-        (site >> 32) as u32,
+        (site >> 32) as u32 & 0x3fff_ffff,
         fp,
         area as *const u128,
         Some(crate::interp::PauseReason::Breakpoint { func, pc }),

@@ -20,7 +20,7 @@ use cranelift_module::Module as ClifModule;
 
 use super::{FuncTranslator, flags, le};
 use crate::interp::pred::{NumTy, Pred, PredBin, PredOp, PredUn};
-use crate::jit::env::Libcall;
+use crate::jit::env::{Libcall, trap_word};
 
 /// One compiled check: before the instruction at `code_offset`.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,12 +104,36 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
                 .stack_store(types::I64, m, ss, n as i32 * l.slot_size + w as i32 * 8);
         }
         let area = self.b.ins().stack_addr(types::I64, ss, 0);
-        let site = self.func_index as u64 | (self.code_offset as u64) << 32;
+        // The interpreter can run the rest of the call from here
+        // (`JitStop::takeover`): nothing on the operand stack (a statement
+        // boundary), results that fit `RtState::results`.
+        let takeover = self.stack.is_empty()
+            && self.result_types.len() <= crate::jit::vm::RESULT_SLOTS
+            && !self.env.module.uses_gc_refs;
+        let site =
+            self.func_index as u64 | (self.code_offset as u64) << 32 | (takeover as u64) << 62;
         let site = self.b.ins().iconst(types::I64, site as i64);
         let fp = self.b.ins().get_frame_pointer(types::I64);
         let unwind = self
             .libcall(Libcall::BreakHit, &[site, area, cell, fp])
             .expect("BreakHit answers");
+        if takeover {
+            // The interpreter ran the rest of the call: return its results,
+            // or unwind without this frame (its backtrace has it).
+            let word = self.trap_word();
+            let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
+            let returned = is(self, trap_word::TAKEN_OVER);
+            self.if_cold(returned, Self::return_taken_over);
+            let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
+            self.if_cold(unwound, |t| {
+                let rt = t.load_rt();
+                let w =
+                    t.b.ins()
+                        .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
+                t.b.ins().store(flags(), w, rt, t.env.layout.rt_trap);
+                t.return_zeros();
+            });
+        }
         // The hook may have written memory and globals; the locals are the
         // frame's own (the hook does not change them).
         self.reload_memory();
