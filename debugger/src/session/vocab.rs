@@ -148,7 +148,7 @@ impl Session {
     pub(super) fn run_to(&mut self, spec: &BreakSpec, advance: bool) -> Res<Vec<Event>> {
         if self.jit_paused() && self.jit_pause_can_take_over() {
             // From a JIT loop header: the interpreter runs the rest of that call.
-            self.take_over_jit_pause()?;
+            self.take_over_jit_pause(false)?;
         }
         if self.jit_paused() {
             return Err(

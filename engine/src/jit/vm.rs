@@ -1248,7 +1248,10 @@ fn pause_in_jit(
         // their mask, the operand count and that many 8-byte slots
         // (`FuncTranslator::deopt_after_call` lays it out and sizes the slot).
         unsafe {
-            let at = area.cast::<u8>().add(n * 16 + n.div_ceil(64) * 8).cast::<u64>();
+            let at = area
+                .cast::<u8>()
+                .add(n * 16 + n.div_ceil(64) * 8)
+                .cast::<u64>();
             let count = at.read_unaligned() as usize;
             (0..count).map(|i| at.add(1 + i).read_unaligned()).collect()
         }

@@ -124,6 +124,10 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
             let returned = is(self, trap_word::TAKEN_OVER);
             self.if_cold(returned, Self::return_taken_over);
+            // The hook hands this frame's caller to the interpreter too
+            // (`deopt.rs`): return zeros without a frame, leaving the word.
+            let deopt = is(self, trap_word::DEOPT);
+            self.if_cold(deopt, Self::return_zeros);
             let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
             self.if_cold(unwound, |t| {
                 let rt = t.load_rt();

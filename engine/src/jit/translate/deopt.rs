@@ -56,10 +56,9 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     pub(super) fn check_trap_or_deopt(&mut self) {
         let w = self.trap_word();
         self.if_cold(w, |t| {
-            let asked = t
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::Equal, w, trap_word::DEOPT as i64);
+            let asked =
+                t.b.ins()
+                    .icmp_imm_s(IntCC::Equal, w, trap_word::DEOPT as i64);
             t.if_cold(asked, Self::deopt_after_call);
             t.unwind_and_return(0);
         });
@@ -88,7 +87,9 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         let base = n as i32 * l.slot_size;
         for (w, bits) in live.iter().enumerate() {
             let m = self.b.ins().iconst(types::I64, *bits as i64);
-            self.b.ins().stack_store(types::I64, m, ss, base + w as i32 * 8);
+            self.b
+                .ins()
+                .stack_store(types::I64, m, ss, base + w as i32 * 8);
         }
         // The operand stack below the results, in the interpreter's slots:
         // a count, then the values zero-extended to 64 bits (a v128 in two).
@@ -162,8 +163,12 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             let w =
                 t.b.ins()
                     .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
-            t.b.ins()
-                .store(ir::MemFlagsData::new().with_notrap(), w, rt, t.env.layout.rt_trap);
+            t.b.ins().store(
+                ir::MemFlagsData::new().with_notrap(),
+                w,
+                rt,
+                t.env.layout.rt_trap,
+            );
             t.return_zeros();
         });
         // Anything else unwinds (the run was abandoned), adding this frame.

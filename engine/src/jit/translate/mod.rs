@@ -425,12 +425,20 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             let n = local_types.len();
             let slot_size = self.env.layout.slot_size as usize;
             let size = n * slot_size + n.div_ceil(64) * 8;
-            self.locals_slot = Some(self.b.create_sized_stack_slot(StackSlotData::new_with_key(
-                StackSlotKind::ExplicitSlot,
-                size as u32,
-                4,
-                ir::StackSlotKey::new(LOCALS_SLOT_KEY),
-            )));
+            // Only a function that keeps its locals for interrupts (and
+            // deopts) names the slot for the runtime; a checked version
+            // that does not passes it to `BreakHit` itself.
+            let data = if self.spill_locals {
+                StackSlotData::new_with_key(
+                    StackSlotKind::ExplicitSlot,
+                    size as u32,
+                    4,
+                    ir::StackSlotKey::new(LOCALS_SLOT_KEY),
+                )
+            } else {
+                StackSlotData::new(StackSlotKind::ExplicitSlot, size as u32, 4)
+            };
+            self.locals_slot = Some(self.b.create_sized_stack_slot(data));
         }
         let slots = [params.len(), self.result_types.len(), 1]
             .into_iter()
