@@ -144,7 +144,9 @@ impl Session {
         let l = self.loaded()?;
         // Each wasm frame is at least one frame the user sees.
         let (frames, total) = self.frames_upto(n.saturating_add(1))?;
-        let hide = self.hidden_now(&frames[0], total);
+        // Hidden frames are kept by the interpreted depth (`set_hidden`):
+        // JIT frames below do not count.
+        let hide = self.hidden_now(&frames[0], self.interp_depth());
         let mut out = Vec::new();
         let (lower, lift) = self.canon_frames();
         let plain = |phys: usize, info: &FrameInfo, canon: Option<String>| VFrame {

@@ -718,6 +718,23 @@ impl Session {
         }
         let module = self.module()?;
         let d = self.depth();
+        if vframe.phys >= d && d > 0 && self.can_deopt_caller() {
+            // A JIT frame selected: the frames above it return first, each
+            // JIT caller going on interpreted (`deopt_caller`), until it is
+            // the outermost interpreted frame; then it is finished.
+            for _ in 0..vframe.phys + 1 - d {
+                match self.run_to_stop_calls_native(None)? {
+                    Stop::Outcome(RunOutcome::Returned(values)) if self.can_deopt_caller() => {
+                        match self.deopt_caller(values)? {
+                            Stop::At(StopReason::Step) => {}
+                            other => return Ok((other, None)),
+                        }
+                    }
+                    other => return Ok((other, None)),
+                }
+            }
+            return self.finish(0);
+        }
         let sel = vframe.phys.min(d.saturating_sub(1));
         let rt = self.rt.as_ref().expect("live");
         let frames = rt

@@ -579,3 +579,35 @@ fn next_over_calls_stops_at_the_same_lines_in_every_mode() {
     assert_eq!(interp[0], Some(120));
     assert_eq!(interp, lines(Mode::Jit));
 }
+
+#[test]
+fn finish_with_a_jit_frame_selected_finishes_that_frame_in_every_mode() {
+    // Stopped in div; `frame 1` selects arctan (a JIT frame in `mode
+    // jit`); `finish` runs until arctan returns and stops in main, with
+    // arctan's frames above it gone, as in `mode interp`.
+    let stop = |mode: Mode| {
+        let mut s = pi_debug_session(mode);
+        set_break(&mut s, "div");
+        run(&mut s, Command::Run { args: None });
+        run(&mut s, Command::Delete(None));
+        run(&mut s, Command::SelectFrame(1));
+        let ev = run(&mut s, Command::Finish);
+        let v = stopped(&ev);
+        let names: Vec<String> = frames(&mut s)
+            .into_iter()
+            .take(2)
+            .map(|f| f.func_name)
+            .collect();
+        (
+            v.frame.func_name.clone(),
+            v.frame.source.as_ref().map(|l| l.line),
+            v.frame.jit,
+            names,
+        )
+    };
+    let interp = stop(Mode::Interp);
+    assert_eq!(interp.0, "main");
+    let jit = stop(Mode::Jit);
+    assert_eq!((&interp.0, interp.1, &interp.3), (&jit.0, jit.1, &jit.3));
+    assert!(!jit.2, "main goes on interpreted: {jit:?}");
+}
