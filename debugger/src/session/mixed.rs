@@ -800,6 +800,10 @@ impl Session {
                 self.jit = Some(jit);
                 let rt = self.rt.as_mut().ok_or("not instantiated")?;
                 rt.store = store;
+                // The counts of checks compiled into JIT code that never
+                // stopped into the breakpoints.
+                self.sync_break_checks();
+                let rt = self.rt.as_mut().ok_or("not instantiated")?;
                 let outcome = outcome?;
                 if !matches!(outcome, RunOutcome::Trapped(_)) {
                     rt.exec = None;
