@@ -13,6 +13,7 @@ pub mod component;
 pub mod error;
 pub mod interp;
 pub mod ir;
+#[cfg(feature = "jit")]
 pub mod jit;
 pub mod literal;
 pub mod module;
@@ -24,6 +25,9 @@ pub mod value;
 pub mod wasi;
 
 pub use error::{Error, ErrorKind};
+
+/// What a request for the JIT or AOT says in a build without them.
+pub const NO_JIT: &str = "this wdb was built without the JIT (feature `jit`)";
 pub use module::Module;
 pub use trap::{BacktraceFrame, Trap, TrapCode};
 pub use value::{RefType, ValType, Value};

@@ -1,14 +1,15 @@
-//! Helpers shared by the integration tests in `tests/tests`.
+//! Helpers shared by the test binaries in `tests/tests` (`corpus` and
+//! `integration`).
 
 use std::path::{Path, PathBuf};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 
 /// The files with extension `ext` in a corpus directory, sorted. When the
-/// directory is missing or holds no such file, run a single failing trial
-/// named `{what}_corpus_present` that says where it looked, and exit: a
-/// missing or empty corpus never passes with zero trials.
-pub fn corpus_files_or_exit(args: &Arguments, dir: &Path, ext: &str, what: &str) -> Vec<PathBuf> {
+/// directory is missing or holds no such file, a single failing trial named
+/// `{trial}_corpus_present` that says where it looked: a missing or empty
+/// corpus never passes with zero trials.
+pub fn corpus_files(dir: &Path, ext: &str, trial: &str) -> Result<Vec<PathBuf>, Trial> {
     let problem = match std::fs::read_dir(dir) {
         Ok(rd) => {
             let mut files: Vec<PathBuf> = rd
@@ -17,14 +18,18 @@ pub fn corpus_files_or_exit(args: &Arguments, dir: &Path, ext: &str, what: &str)
                 .collect();
             if !files.is_empty() {
                 files.sort();
-                return files;
+                return Ok(files);
             }
-            format!("{what} corpus empty: no .{ext} file in {}", dir.display())
+            format!("corpus empty: no .{ext} file in {}", dir.display())
         }
-        Err(e) => format!("{what} corpus missing: looked in {} ({e})", dir.display()),
+        Err(e) => format!("corpus missing: looked in {} ({e})", dir.display()),
     };
-    let t = Trial::test(format!("{what}_corpus_present"), move || {
+    Err(missing_corpus(trial, problem))
+}
+
+/// The failing trial `{trial}_corpus_present` that says what is missing.
+pub fn missing_corpus(trial: &str, problem: String) -> Trial {
+    Trial::test(format!("{trial}_corpus_present"), move || {
         Err(Failed::from(problem))
-    });
-    libtest_mimic::run(args, vec![t]).exit();
+    })
 }

@@ -11,11 +11,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
-use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::{
-    QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat,
+    QuoteWat, QuoteWatTest, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat,
 };
 
 use crate::interp::{Execution, RunControl, RunOutcome};
@@ -23,6 +22,12 @@ use crate::module::Module;
 use crate::runtime::{Extern, HostFunc, InstanceId, Linker, Store, StoreConfig};
 use crate::trap::TrapCode;
 use crate::value::{FuncAddr, Value};
+
+mod check;
+mod legacy;
+
+use check::{arg, check_custom_sections, matches_ret, trap_matches};
+use legacy::unfold_legacy_try;
 
 /// Which engine runs the scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,155 +70,6 @@ pub fn run_wast_file_with(
             failures: vec![format!("cannot read {}: {e}", path.display())],
         },
     }
-}
-
-/// The folded form of the legacy `try` (`(try (do ..) (catch $t ..) ..)`),
-/// which the `wast` crate no longer reads, written as the flat form it
-/// still reads (`try .. catch $t .. end`, `try .. delegate N`). Other text
-/// is kept byte for byte (strings and comments included).
-fn unfold_legacy_try(text: &str) -> String {
-    /// A parsed s-expression: an atom (or comment, whitespace) kept as
-    /// text, or a list of items with the byte range it had.
-    enum Item {
-        Text(String),
-        List(Vec<Item>),
-    }
-    fn parse(b: &[u8], i: &mut usize, out: &mut Vec<Item>) {
-        while *i < b.len() {
-            let start = *i;
-            match b[*i] {
-                b'(' if b.get(*i + 1) == Some(&b';') => {
-                    // Block comment, nested.
-                    let mut depth = 0;
-                    while *i < b.len() {
-                        if b[*i..].starts_with(b"(;") {
-                            depth += 1;
-                            *i += 2;
-                        } else if b[*i..].starts_with(b";)") {
-                            depth -= 1;
-                            *i += 2;
-                            if depth == 0 {
-                                break;
-                            }
-                        } else {
-                            *i += 1;
-                        }
-                    }
-                }
-                b'(' => {
-                    *i += 1;
-                    let mut inner = Vec::new();
-                    parse(b, i, &mut inner);
-                    *i += 1; // ')'
-                    out.push(Item::List(inner));
-                    continue;
-                }
-                b')' => return,
-                b';' if b.get(*i + 1) == Some(&b';') => {
-                    while *i < b.len() && b[*i] != b'\n' {
-                        *i += 1;
-                    }
-                }
-                b'"' => {
-                    *i += 1;
-                    while *i < b.len() && b[*i] != b'"' {
-                        *i += if b[*i] == b'\\' { 2 } else { 1 };
-                    }
-                    *i += 1;
-                }
-                c if c.is_ascii_whitespace() => {
-                    while *i < b.len() && b[*i].is_ascii_whitespace() {
-                        *i += 1;
-                    }
-                }
-                _ => {
-                    while *i < b.len()
-                        && !b[*i].is_ascii_whitespace()
-                        && !matches!(b[*i], b'(' | b')' | b'"')
-                        && !b[*i..].starts_with(b";;")
-                    {
-                        *i += 1;
-                    }
-                }
-            }
-            let end = (*i).min(b.len());
-            out.push(Item::Text(
-                String::from_utf8_lossy(&b[start..end]).into_owned(),
-            ));
-        }
-    }
-    fn head(items: &[Item]) -> Option<&str> {
-        items.iter().find_map(|it| match it {
-            Item::Text(t) if !t.trim().is_empty() && !t.starts_with(";;") => Some(t.as_str()),
-            _ => None,
-        })
-    }
-    fn write(items: &[Item], out: &mut String) {
-        for it in items {
-            match it {
-                Item::Text(t) => out.push_str(t),
-                Item::List(inner) if head(inner) == Some("try") => unfold(inner, out),
-                Item::List(inner) => {
-                    out.push('(');
-                    write(inner, out);
-                    out.push(')');
-                }
-            }
-        }
-    }
-    /// `(try BT (do I*) (catch $t I*)* (catch_all I*)?)` or `.. (delegate N))`.
-    fn unfold(items: &[Item], out: &mut String) {
-        let mut ended = false;
-        let mut seen_head = false;
-        for it in items {
-            match it {
-                Item::Text(t) if !seen_head && t == "try" => {
-                    seen_head = true;
-                    out.push_str(" try ");
-                }
-                Item::List(inner) => match head(inner) {
-                    Some(h @ ("do" | "catch" | "catch_all" | "delegate")) => {
-                        let mut skipped = false;
-                        let mut rest = Vec::new();
-                        for x in inner {
-                            match x {
-                                Item::Text(t) if !skipped && t == h => skipped = true,
-                                other => rest.push(other),
-                            }
-                        }
-                        if h != "do" {
-                            out.push(' ');
-                            out.push_str(h);
-                            out.push(' ');
-                        }
-                        ended |= h == "delegate";
-                        for x in rest {
-                            write(std::slice::from_ref(x), out);
-                        }
-                    }
-                    _ => write(std::slice::from_ref(it), out),
-                },
-                other => write(std::slice::from_ref(other), out),
-            }
-        }
-        if !ended {
-            out.push_str(" end ");
-        }
-    }
-    let mut items = Vec::new();
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        parse(b, &mut i, &mut items);
-        if i < b.len() {
-            // An unbalanced ')': keep it and go on.
-            items.push(Item::Text(")".into()));
-            i += 1;
-        }
-    }
-    let mut out = String::with_capacity(text.len());
-    write(&items, &mut out);
-    out
 }
 
 /// Run a `.wast` script given as text.
@@ -290,6 +146,7 @@ struct Runner {
     named: HashMap<String, InstanceId>,
     definitions: HashMap<String, Vec<u8>>,
     last: Option<InstanceId>,
+    #[cfg(feature = "jit")]
     jit: crate::jit::JitEngine,
     features: wasmparser::WasmFeatures,
 }
@@ -377,6 +234,7 @@ impl Runner {
             named: HashMap::new(),
             definitions: HashMap::new(),
             last: None,
+            #[cfg(feature = "jit")]
             jit: crate::jit::JitEngine::new(crate::jit::OptLevel::Speed),
             features,
         }
@@ -389,10 +247,13 @@ impl Runner {
                     Execution::new(&mut self.store, func, args).map_err(|e| e.to_string())?;
                 Ok(exec.run(&mut self.store, &mut RunControl::default()))
             }
+            #[cfg(feature = "jit")]
             Engine::Jit | Engine::Aot => self
                 .jit
                 .call(&mut self.store, func, args, &mut RunControl::default())
                 .map_err(|e| e.to_string()),
+            #[cfg(not(feature = "jit"))]
+            Engine::Jit | Engine::Aot => Err(crate::NO_JIT.to_string()),
         }
     }
 
@@ -400,6 +261,7 @@ impl Runner {
     fn instantiate(&mut self, bytes: Vec<u8>) -> Result<InstanceId, String> {
         let mut module =
             Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
+        #[cfg(feature = "jit")]
         if self.engine == Engine::Aot {
             // Compile to a universal module, decode that, and load its code.
             let aot = crate::jit::aot::compile_universal(
@@ -633,202 +495,5 @@ fn encode(m: &mut QuoteWat<'_>) -> Result<Vec<u8>, String> {
     match m.to_test().map_err(|e| e.to_string())? {
         QuoteWatTest::Binary(b) => Ok(b),
         QuoteWatTest::Text(t) => parse_text(&t),
-    }
-}
-
-/// The spec's trap messages are prefixes of ours or vice versa
-/// (`"uninitialized element 2"` vs `"uninitialized element"`).
-fn trap_matches(got: &str, want: &str) -> bool {
-    got.starts_with(want) || want.starts_with(got) || got.contains(want)
-}
-
-fn arg(a: &WastArg<'_>) -> Result<Value, String> {
-    let WastArg::Core(a) = a else {
-        return Err("component arguments are not supported".into());
-    };
-    Ok(match a {
-        WastArgCore::I32(v) => Value::I32(*v),
-        WastArgCore::I64(v) => Value::I64(*v),
-        WastArgCore::F32(v) => Value::F32(v.bits),
-        WastArgCore::F64(v) => Value::F64(v.bits),
-        WastArgCore::V128(v) => Value::V128(u128::from_le_bytes(v.to_le_bytes())),
-        WastArgCore::RefNull(HeapType::Abstract { ty, .. }) => match ty {
-            AbstractHeapType::Func | AbstractHeapType::NoFunc => Value::FuncRef(None),
-            AbstractHeapType::Extern | AbstractHeapType::NoExtern => Value::ExternRef(None),
-            AbstractHeapType::Exn | AbstractHeapType::NoExn => Value::ExnRef(None),
-            _ => Value::AnyRef(None),
-        },
-        WastArgCore::RefNull(HeapType::Concrete(_) | HeapType::Exact(_)) => Value::FuncRef(None),
-        WastArgCore::RefExtern(n) => Value::ExternRef(Some(*n)),
-        WastArgCore::RefHost(n) => Value::AnyRef(Some(host_ref(*n))),
-    })
-}
-
-/// The custom sections the spec defines checked as the `custom/` scripts
-/// expect (a module stays valid without them; this is for
-/// `assert_invalid_custom`): every branch hint (`metadata.code.branch_hint`)
-/// must name a defined function and point at an `if` or `br_if` in it.
-fn check_custom_sections(bytes: &[u8]) -> Result<(), String> {
-    use wasmparser::{KnownCustom, Operator, Parser, Payload};
-    let mut imported = 0u32;
-    let mut bodies = Vec::new();
-    let mut hints: Vec<(u32, Vec<u32>)> = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload.map_err(|e| e.to_string())? {
-            Payload::ImportSection(r) => {
-                for imp in r.into_imports() {
-                    if matches!(
-                        imp.map_err(|e| e.to_string())?.ty,
-                        wasmparser::TypeRef::Func(_)
-                    ) {
-                        imported += 1;
-                    }
-                }
-            }
-            Payload::CodeSectionEntry(body) => bodies.push(body),
-            Payload::CustomSection(c) => {
-                if let KnownCustom::BranchHints(r) = c.as_known() {
-                    for f in r {
-                        let f = f.map_err(|e| e.to_string())?;
-                        let mut offs = Vec::new();
-                        for h in f.hints {
-                            offs.push(h.map_err(|e| e.to_string())?.func_offset);
-                        }
-                        hints.push((f.func, offs));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    for (func, offs) in hints {
-        let body = func
-            .checked_sub(imported)
-            .and_then(|i| bodies.get(i as usize))
-            .ok_or_else(|| format!("branch hint for function {func}, which has no body"))?;
-        let start = body.range().start;
-        let mut ops = body.get_operators_reader().map_err(|e| e.to_string())?;
-        let mut targets = Vec::new();
-        while !ops.eof() {
-            let (op, at) = ops.read_with_offset().map_err(|e| e.to_string())?;
-            if matches!(op, Operator::If { .. } | Operator::BrIf { .. }) {
-                targets.push((at - start) as u32);
-            }
-        }
-        if let Some(o) = offs.iter().find(|o| !targets.contains(o)) {
-            return Err(format!(
-                "branch hint at offset {o} of function {func}: not an if or br_if"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The spec harness's `(ref.host N)`: host reference N made internal
-/// (`any.convert_extern` of `(ref.extern N)`).
-fn host_ref(n: u32) -> u64 {
-    crate::runtime::gc::any_from_extern(n as u64 + 1)
-}
-
-fn f32_matches(bits: u32, p: &NanPattern<wast::token::F32>) -> bool {
-    match p {
-        NanPattern::CanonicalNan => bits & 0x7fff_ffff == 0x7fc0_0000,
-        NanPattern::ArithmeticNan => bits & 0x7fc0_0000 == 0x7fc0_0000,
-        NanPattern::Value(v) => v.bits == bits,
-    }
-}
-
-fn f64_matches(bits: u64, p: &NanPattern<wast::token::F64>) -> bool {
-    match p {
-        NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-        NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
-        NanPattern::Value(v) => v.bits == bits,
-    }
-}
-
-fn matches_ret(store: &Store, got: &Value, want: &WastRetCore<'_>) -> bool {
-    use crate::runtime::gc;
-    match (got, want) {
-        (Value::I32(g), WastRetCore::I32(w)) => g == w,
-        (Value::I64(g), WastRetCore::I64(w)) => g == w,
-        (Value::F32(g), WastRetCore::F32(p)) => f32_matches(*g, p),
-        (Value::F64(g), WastRetCore::F64(p)) => f64_matches(*g, p),
-        (Value::V128(g), WastRetCore::V128(p)) => {
-            let b = g.to_le_bytes();
-            match p {
-                V128Pattern::I8x16(l) => l.iter().enumerate().all(|(i, &v)| b[i] == v as u8),
-                V128Pattern::I16x8(l) => l
-                    .iter()
-                    .enumerate()
-                    .all(|(i, &v)| i16::from_le_bytes([b[2 * i], b[2 * i + 1]]) == v),
-                V128Pattern::I32x4(l) => l.iter().enumerate().all(|(i, &v)| {
-                    i32::from_le_bytes(b[4 * i..4 * i + 4].try_into().expect("4 bytes")) == v
-                }),
-                V128Pattern::I64x2(l) => l.iter().enumerate().all(|(i, &v)| {
-                    i64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8 bytes")) == v
-                }),
-                V128Pattern::F32x4(l) => l.iter().enumerate().all(|(i, p)| {
-                    f32_matches(
-                        u32::from_le_bytes(b[4 * i..4 * i + 4].try_into().expect("4")),
-                        p,
-                    )
-                }),
-                V128Pattern::F64x2(l) => l.iter().enumerate().all(|(i, p)| {
-                    f64_matches(
-                        u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().expect("8")),
-                        p,
-                    )
-                }),
-            }
-        }
-        (
-            Value::FuncRef(None)
-            | Value::ExternRef(None)
-            | Value::ExnRef(None)
-            | Value::AnyRef(None),
-            WastRetCore::RefNull(_),
-        ) => true,
-        (Value::ExternRef(Some(g)), WastRetCore::RefExtern(w)) => w.is_none_or(|w| w == *g),
-        (Value::FuncRef(Some(_)), WastRetCore::RefFunc(_)) => true,
-        (_, WastRetCore::Either(alts)) => alts.iter().any(|a| matches_ret(store, got, a)),
-        (Value::AnyRef(Some(r)), WastRetCore::RefHost(n)) => *r == host_ref(*n),
-        (Value::ExternRef(Some(g)), WastRetCore::RefHost(n)) => g == n,
-        (Value::AnyRef(Some(r)), WastRetCore::RefExtern(w)) => {
-            gc::is_extern_in_any(*r) && w.is_none_or(|w| *r == host_ref(w))
-        }
-        (Value::AnyRef(Some(_)), WastRetCore::RefAny) => true,
-        (Value::AnyRef(Some(r)), WastRetCore::RefEq) => {
-            gc::i31_value(*r).is_some() || store.gc_object_is_array(*r).is_some()
-        }
-        (Value::AnyRef(Some(r)), WastRetCore::RefI31) => gc::i31_value(*r).is_some(),
-        (Value::AnyRef(Some(r)), WastRetCore::RefStruct) => {
-            store.gc_object_is_array(*r) == Some(false)
-        }
-        (Value::AnyRef(Some(r)), WastRetCore::RefArray) => {
-            store.gc_object_is_array(*r) == Some(true)
-        }
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod custom_tests {
-    use super::check_custom_sections;
-
-    #[test]
-    fn branch_hints_must_point_at_if_or_br_if() {
-        let good = wat::parse_str(
-            r#"(module (func (param i32)
-                 (@metadata.code.branch_hint "\01") (if (local.get 0) (then))
-                 (block (@metadata.code.branch_hint "\00") (br_if 0 (local.get 0)))))"#,
-        )
-        .expect("valid text");
-        assert_eq!(check_custom_sections(&good), Ok(()));
-        let bad = wat::parse_str(
-            r#"(module (func (param i32) (result i32)
-                 local.get 0 local.get 0 (@metadata.code.branch_hint "\01") i32.eq))"#,
-        )
-        .expect("valid text");
-        assert!(check_custom_sections(&bad).is_err());
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use super::commands::edit_distance;
 use wdb_debugger::runner::Mode;
 
 /// Table test: each line parses to a command whose Debug form contains the text.

@@ -111,16 +111,18 @@ fn run(
         .expect("runs")
 }
 
-fn main() {
-    let args = libtest_mimic::Arguments::from_args();
+pub fn trials() -> Vec<libtest_mimic::Trial> {
     // Pauses from another thread need x86-64 Linux; elsewhere the trial is
     // reported as ignored rather than passing without running.
-    let trial = libtest_mimic::Trial::test("paused_and_resumed_code_computes_the_same", || {
-        paused_and_resumed_code_computes_the_same();
-        Ok(())
-    })
+    let trial = libtest_mimic::Trial::test(
+        "jit_pause::paused_and_resumed_code_computes_the_same",
+        || {
+            paused_and_resumed_code_computes_the_same();
+            Ok(())
+        },
+    )
     .with_ignored_flag(!PauseHandle::supported());
-    libtest_mimic::run(&args, vec![trial]).exit();
+    vec![trial]
 }
 
 fn paused_and_resumed_code_computes_the_same() {

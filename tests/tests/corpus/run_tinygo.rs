@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use wdb_debugger::engine::interp::RunOutcome;
 use wdb_debugger::engine::runtime::{Caller, HostError};
 use wdb_debugger::engine::value::{ValType, Value};
@@ -430,26 +430,28 @@ fn wasmparser_functype(params: &[ValType], results: &[ValType]) -> wasmparser::F
     wasmparser::FuncType::new(params.iter().copied(), results.iter().copied())
 }
 
-fn main() {
-    let args = Arguments::from_args();
+/// The trials, named `run_tinygo::wasmtime/MODE/CASE`,
+/// `run_tinygo::reactor/allocation-greet` and `run_tinygo::command/bench-case`.
+pub fn trials() -> Vec<Trial> {
     let mut trials = Vec::new();
     if !corpus().join("SOURCES.md").exists() {
         let at = corpus();
-        trials.push(Trial::test("corpus-present", move || {
-            Err(format!("TinyGo corpus not found: looked in {}", at.display()).into())
-        }));
+        trials.push(wdb_tests::missing_corpus(
+            "run_tinygo",
+            format!("TinyGo corpus not found: looked in {}", at.display()),
+        ));
     } else {
         // Every engine must give wasmtime's output.
         for mode in [Mode::Interp, Mode::Jit, Mode::Aot] {
             for case in DIFF_CASES {
                 trials.push(Trial::test(
-                    format!("wasmtime/{}/{}", mode.name(), case.name),
+                    format!("run_tinygo::wasmtime/{}/{}", mode.name(), case.name),
                     move || diff_case(case, mode),
                 ));
             }
         }
-        trials.push(Trial::test("reactor/allocation-greet", greet));
-        trials.push(Trial::test("command/bench-case", bench_case));
+        trials.push(Trial::test("run_tinygo::reactor/allocation-greet", greet));
+        trials.push(Trial::test("run_tinygo::command/bench-case", bench_case));
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use serde_json::Value as Json;
 use wdb_debugger::engine::interp::RunOutcome;
 use wdb_debugger::engine::wasi::{Output, Preopen, Stdin, WasiConfig};
@@ -215,8 +215,8 @@ fn run_one(wasm: &Path, mode: Mode) -> Result<(), Failed> {
     Ok(())
 }
 
-fn main() {
-    let args = Arguments::from_args();
+/// One trial per program and engine, named `wasi_testsuite::MODE/SUITE/NAME`.
+pub fn trials() -> Vec<Trial> {
     let root = corpus();
     let mut trials = Vec::new();
     let mut found = 0;
@@ -245,29 +245,27 @@ fn main() {
             // Every engine runs every test, with the same expectations.
             for mode in [Mode::Interp, Mode::Jit, Mode::Aot] {
                 let wasm = wasm.clone();
-                trials.push(Trial::test(format!("{}/{name}", mode.name()), move || match (run_one(&wasm, mode), expected_fail) {
-                (Ok(()), None) => Ok(()),
-                (Err(e), None) => Err(e),
-                (Err(_), Some(_)) => Ok(()),
-                (Ok(()), Some(reason)) => Err(format!(
-                    "listed as an expected failure ({reason}) but passes: remove it from EXPECTED_FAILURES"
-                )
-                .into()),
-            }));
+                let trial = format!("wasi_testsuite::{}/{name}", mode.name());
+                trials.push(Trial::test(trial, move || {
+                    match (run_one(&wasm, mode), expected_fail) {
+                        (Ok(()), None) => Ok(()),
+                        (Err(e), None) => Err(e),
+                        (Err(_), Some(_)) => Ok(()),
+                        (Ok(()), Some(reason)) => Err(format!(
+                            "listed as an expected failure ({reason}) but passes: \
+                             remove it from EXPECTED_FAILURES"
+                        )
+                        .into()),
+                    }
+                }));
             }
         }
     }
     if found == 0 {
-        trials.push(Trial::test("corpus-present", move || {
-            Err(format!("no WASI testsuite found: looked in {}", root.display()).into())
-        }));
+        trials.push(wdb_tests::missing_corpus(
+            "wasi_testsuite",
+            format!("no WASI testsuite found: looked in {}", root.display()),
+        ));
     }
-    let total = trials.len();
-    let conclusion = libtest_mimic::run(&args, trials);
-    eprintln!(
-        "wasi-testsuite-p1: {} of {total} passed ({} expected failures listed)",
-        conclusion.num_passed,
-        EXPECTED_FAILURES.len()
-    );
-    conclusion.exit();
+    trials
 }

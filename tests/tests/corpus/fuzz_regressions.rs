@@ -1,16 +1,14 @@
 //! Replays the fuzz targets' inputs as plain tests: the committed seed
 //! corpora (`fuzz/corpus/<target>/seed-*`) and every input that once crashed
 //! a target (`tests/data/regressions/<target>/*`), through the same checks
-//! the fuzz targets run (`fuzz/src/lib.rs`, included here as a module). One
-//! trial per input, named `<target>/<file>`.
+//! the fuzz targets run (`fuzz/src/lib.rs`, included as the module `crate::fuzz`). One
+//! trial per input, named `fuzz_regressions::<target>/<kind>/<file>`.
 
 use std::path::{Path, PathBuf};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 
-#[path = "../../fuzz/src/lib.rs"]
-#[allow(dead_code)]
-mod fuzz;
+use crate::fuzz;
 
 const TARGETS: &[&str] = &["decode", "diff_exec", "wasi_paths", "repl_parse"];
 
@@ -43,8 +41,10 @@ fn check(target: &str, path: &Path) -> Result<(), Failed> {
     })
 }
 
-fn main() {
-    let args = Arguments::from_args();
+/// One trial per input, named `fuzz_regressions::TARGET/{seed,regression}/FILE`,
+/// a `fuzz_regressions::TARGET/has_seeds` per target and
+/// `fuzz_regressions::diff_exec/generated/N`.
+pub fn trials() -> Vec<Trial> {
     let mut trials = Vec::new();
     for target in TARGETS {
         let seeds = root().join("fuzz/corpus").join(target);
@@ -68,7 +68,7 @@ fn main() {
                 found += 1;
                 let kind = if dir == &seeds { "seed" } else { "regression" };
                 let name = format!(
-                    "{target}/{kind}/{}",
+                    "fuzz_regressions::{target}/{kind}/{}",
                     f.file_name().expect("file name").to_string_lossy()
                 );
                 let t = target.to_string();
@@ -77,7 +77,7 @@ fn main() {
         }
         // The seed corpus is part of the repository: its absence is an error.
         let t = target.to_string();
-        trials.push(Trial::test(format!("{target}/has_seeds"), move || {
+        trials.push(Trial::test(format!("fuzz_regressions::{target}/has_seeds"), move || {
             if found == 0 {
                 Err(format!(
                     "no inputs for {t} in {} or {}",
@@ -96,7 +96,7 @@ fn main() {
     // extended constants), interpreter against JIT.
     for chunk in 0..8u64 {
         trials.push(Trial::test(
-            format!("diff_exec/generated/{chunk}"),
+            format!("fuzz_regressions::diff_exec/generated/{chunk}"),
             move || {
                 let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ chunk;
                 for _ in 0..40 {
@@ -122,5 +122,5 @@ fn main() {
             },
         ));
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }

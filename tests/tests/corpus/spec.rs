@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use wdb_engine::spec::{Engine, run_wast_file, run_wast_file_with};
 
 fn corpus_dir() -> PathBuf {
@@ -49,12 +49,16 @@ fn pending3() -> Vec<(String, String)> {
 }
 
 /// The spec-wasm3 trials: every script of the root, `legacy/` and `custom/`.
-fn wasm3_trials(args: &Arguments) -> Vec<Trial> {
+fn wasm3_trials() -> Vec<Trial> {
     let dir = corpus3_dir();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for sub in ["", "legacy", "custom"] {
         let d = dir.join(sub);
-        for p in wdb_tests::corpus_files_or_exit(args, &d, "wast", "spec-wasm3") {
+        let found = match wdb_tests::corpus_files(&d, "wast", "spec::wasm3") {
+            Ok(found) => found,
+            Err(missing) => return vec![missing],
+        };
+        for p in found {
             let name = p.file_name().expect("file name").to_string_lossy();
             let rel = if sub.is_empty() {
                 name.to_string()
@@ -73,7 +77,7 @@ fn wasm3_trials(args: &Arguments) -> Vec<Trial> {
             let (rel, path) = (rel.clone(), path.clone());
             let stem = rel.trim_end_matches(".wast").replace('/', "::");
             trials.push(Trial::test(
-                format!("{engine:?}::wasm3::{stem}"),
+                format!("spec::{engine:?}::wasm3::{stem}"),
                 move || {
                     let report = run_wast_file(&path, engine);
                     println!("{rel}: {} passed, {} failed", report.passed, report.failed);
@@ -96,10 +100,14 @@ fn wasm3_trials(args: &Arguments) -> Vec<Trial> {
     trials
 }
 
-fn main() {
-    let args = Arguments::from_args();
+/// One trial per script and engine, named `spec::ENGINE::FILE` (spec-wasm2)
+/// and `spec::ENGINE::wasm3::FILE`.
+pub fn trials() -> Vec<Trial> {
     let dir = corpus_dir();
-    let files = wdb_tests::corpus_files_or_exit(&args, &dir, "wast", "spec");
+    let files = match wdb_tests::corpus_files(&dir, "wast", "spec") {
+        Ok(files) => files,
+        Err(missing) => return vec![missing],
+    };
     let skips = skips();
     let mut trials = Vec::new();
     for engine in [Engine::Interp, Engine::Jit, Engine::Aot] {
@@ -111,7 +119,7 @@ fn main() {
                 .to_string();
             let path = path.clone();
             let skips = skips.clone();
-            trials.push(Trial::test(format!("{engine:?}::{name}"), move || {
+            trials.push(Trial::test(format!("spec::{engine:?}::{name}"), move || {
                 let file = path
                     .file_name()
                     .expect("file name")
@@ -143,6 +151,6 @@ fn main() {
             }));
         }
     }
-    trials.extend(wasm3_trials(&args));
-    libtest_mimic::run(&args, trials).exit();
+    trials.extend(wasm3_trials());
+    trials
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
 use wdb_engine::jit::{JitEngine, OptLevel};
 use wdb_engine::module::ImportKind;
@@ -290,8 +290,8 @@ const TAIL_TRAP_WAT: &str = r#"(module
   (func $exh2 (param $n i64) (result i64) (i64.add (i64.const 1) (call $exh (local.get $n))))
   (func (export "exhaust") (param $n i64) (result i64) (call $exh (local.get $n))))"#;
 
-fn main() {
-    let args = Arguments::from_args();
+/// One trial per program, named `jit_differential::{bench,fixtures,wasm3,fuzz}::NAME`.
+pub fn trials() -> Vec<Trial> {
     let root = root();
     let mut trials = Vec::new();
     let bench = root.join("fixtures/bench");
@@ -314,14 +314,14 @@ fn main() {
             let mut a = vec![format!("{name}.wasm")];
             a.extend(argv.iter().map(|s| s.to_string()));
 
-            trials.push(Trial::test(format!("bench::{name}-{build}"), move || {
+            trials.push(Trial::test(format!("jit_differential::bench::{name}-{build}"), move || {
                 compare(&path, Calls::Command(a))
             }));
         }
     }
     for build in ["O2", "O0g"] {
         let path = bench.join(format!("fibarray-{build}.wasm"));
-        trials.push(Trial::test(format!("bench::fibarray-{build}"), move || {
+        trials.push(Trial::test(format!("jit_differential::bench::fibarray-{build}"), move || {
             compare(
                 &path,
                 Calls::Invoke(vec![
@@ -335,14 +335,14 @@ fn main() {
         }));
     }
     let tinygo = bench.join("tinygo-O2.wasm");
-    trials.push(Trial::test("bench::tinygo-O2", move || {
+    trials.push(Trial::test("jit_differential::bench::tinygo-O2", move || {
         compare(
             &tinygo,
             Calls::Invoke(vec![("bench".into(), vec![Value::I32(8)])]),
         )
     }));
     let fib = root.join("fixtures/fib.wasm");
-    trials.push(Trial::test("fixtures::fib", move || {
+    trials.push(Trial::test("jit_differential::fixtures::fib", move || {
         let module = Module::new(std::fs::read(&fib).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
         let mut calls = Vec::new();
@@ -468,7 +468,7 @@ fn main() {
         let calls: Vec<(String, Vec<Value>)> =
             calls.into_iter().map(|(n, a)| (n.to_string(), a)).collect();
         // The shared object too: its code is linked by `cc`, not by us.
-        trials.push(Trial::test(format!("wasm3::{name}"), move || {
+        trials.push(Trial::test(format!("jit_differential::wasm3::{name}"), move || {
             compare_on(&path, Calls::Invoke(calls), &[Eng::Jit, Eng::Aot, Eng::So])
         }));
     }
@@ -484,7 +484,7 @@ fn main() {
     ];
     for (name, export, args) in bench3 {
         let path = gcbench.join(format!("{name}.wasm"));
-        trials.push(Trial::test(format!("wasm3::bench::{name}"), move || {
+        trials.push(Trial::test(format!("jit_differential::wasm3::bench::{name}"), move || {
             compare_on(
                 &path,
                 Calls::Invoke(vec![(export.to_string(), args)]),
@@ -502,7 +502,7 @@ fn main() {
         ("exhaust", Value::I64(1)),
     ] {
         trials.push(Trial::test(
-            format!("wasm3::tail_trap::{export}"),
+            format!("jit_differential::wasm3::tail_trap::{export}"),
             move || {
                 let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
                 let path = dir.path().join("tail_trap.wasm");
@@ -518,24 +518,17 @@ fn main() {
     }
 
     let fuzz = root.join("../shared/corpus/regressions/wazero-fuzzcases");
-    match std::fs::read_dir(&fuzz) {
-        Ok(rd) => {
-            let mut files: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-                .collect();
-            files.sort();
+    match wdb_tests::corpus_files(&fuzz, "wasm", "jit_differential::fuzz") {
+        Ok(files) => {
             for p in files {
                 let name = p.file_stem().expect("name").to_string_lossy().to_string();
-                trials.push(Trial::test(format!("fuzz::{name}"), move || {
-                    compare(&p, Calls::AllExports)
-                }));
+                trials.push(Trial::test(
+                    format!("jit_differential::fuzz::{name}"),
+                    move || compare(&p, Calls::AllExports),
+                ));
             }
         }
-        Err(e) => {
-            let msg = format!("fuzz corpus missing: looked in {} ({e})", fuzz.display());
-            trials.push(Trial::test("fuzz_corpus_present", move || Err(msg.into())));
-        }
+        Err(missing) => trials.push(missing),
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }

@@ -17,9 +17,7 @@ use wdb_engine::runtime::{Extern, InstanceId, Linker, Store, StoreConfig};
 use wdb_engine::wasi::{self, Output, Preopen, WasiConfig, WasiCtx};
 use wdb_engine::{Module, Value};
 
-#[path = "../../fuzz/src/lib.rs"]
-#[allow(dead_code)]
-mod fuzz;
+use crate::fuzz;
 
 // WASI errno values (preview1).
 const EBADF: i32 = 8;
