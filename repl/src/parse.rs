@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 pub use commands::{COMMANDS, find_command, help, unknown};
 pub use program::{ProgramEdit, Then, args_text};
-pub use words::{breakpoint_list, parse_examine, split_call_args, unescape_echo};
 use wdb_debugger::api::{
     BreakSpec, Command, ExamineFormat, Format, InfoWhat, WatchKind, parse_u32,
 };
+pub use words::{breakpoint_list, parse_examine, split_call_args, unescape_echo};
 
 /// What the REPL does itself, without the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -584,7 +584,7 @@ fn parse_break(rest: &str, temporary: bool) -> Result<Parsed, ParseError> {
 mod commands;
 #[path = "parse/program.rs"]
 mod program;
-#[path = "parse/words.rs"]
-mod words;
 #[cfg(test)]
 mod tests;
+#[path = "parse/words.rs"]
+mod words;

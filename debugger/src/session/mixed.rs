@@ -658,7 +658,8 @@ impl Session {
                     }
                     Err(e) => {
                         // A wdb bug: stay in JIT code; `continue` unwinds.
-                        let msg = format!("cannot run the JIT caller on interpreted: {}", e.message);
+                        let msg =
+                            format!("cannot run the JIT caller on interpreted: {}", e.message);
                         rt.exec = None;
                         run.pause = Some(JitPause {
                             frames: stop.frames,
@@ -667,7 +668,10 @@ impl Session {
                             pending: RunOutcome::Trapped(wdb_engine::trap::Trap::host(msg.clone())),
                             takeover: false,
                         });
-                        Ok(Stop::Warned(msg, Box::new(Stop::At(StopReason::Interrupted))))
+                        Ok(Stop::Warned(
+                            msg,
+                            Box::new(Stop::At(StopReason::Interrupted)),
+                        ))
                     }
                 }
             }

@@ -31,9 +31,9 @@ mod tests_wasm3;
 mod tests_watch;
 mod watch;
 
+pub use crate::ir::SimdOp;
 pub use pred::{BreakCheck, NumTy, Pred, PredBin, PredError, PredOp, PredUn};
 pub use profile::StackProfile;
-pub use crate::ir::SimdOp;
 pub(crate) use watch::WatchPatch;
 
 use std::sync::Arc;

@@ -528,10 +528,20 @@ pub(crate) use define_fusable;
 /// The operand shape of a branch-fused compare (see [`Bin::br`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BrShape {
-    LL { a: u32, b: u32 },
-    LI { a: u32, imm: u32 },
+    LL {
+        a: u32,
+        b: u32,
+    },
+    LI {
+        a: u32,
+        imm: u32,
+    },
     /// Both operands on the stack.
     Stack,
-    L { b: u32 },
-    I { imm: u32 },
+    L {
+        b: u32,
+    },
+    I {
+        imm: u32,
+    },
 }

@@ -16,10 +16,10 @@ use std::collections::HashMap;
 pub mod fusable;
 pub mod simd;
 
-pub use simd::SimdOp;
 use crate::value::ValType;
 pub use fusable::BrShape;
 use fusable::{define_fusable, for_each_fusable};
+pub use simd::SimdOp;
 
 for_each_fusable!(define_fusable! {
     /// One internal instruction. Kept at 16 bytes (asserted by a test).

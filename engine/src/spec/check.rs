@@ -2,8 +2,8 @@
 //! results (NaN patterns, lanes, references), trap messages and the custom
 //! sections a module must get right.
 
-use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::WastArg;
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 
 use crate::runtime::Store;
 use crate::value::Value;

@@ -13,9 +13,7 @@ use std::sync::Arc;
 
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
-use wast::{
-    QuoteWat, QuoteWatTest, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat,
-};
+use wast::{QuoteWat, QuoteWatTest, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 
 use crate::interp::{Execution, RunControl, RunOutcome};
 use crate::module::Module;

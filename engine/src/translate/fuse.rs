@@ -259,7 +259,10 @@ pub(crate) fn fuse(ops: &mut [Op]) -> Vec<Op> {
     let unfused = ops.to_vec();
     for (i, op) in ops.iter_mut().enumerate() {
         if let Some(f) = fuse_at(&unfused, i) {
-            debug_assert!(f.span() <= crate::ir::MAX_SPAN, "{f:?} spans more than MAX_SPAN");
+            debug_assert!(
+                f.span() <= crate::ir::MAX_SPAN,
+                "{f:?} spans more than MAX_SPAN"
+            );
             *op = f;
         }
     }

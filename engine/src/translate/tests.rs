@@ -213,11 +213,7 @@ fn a_trap_inside_a_fused_op_reports_the_trapping_instruction() {
     let inst = instantiate(&mut store, LOOPS);
     let f = export(&store, inst, "oob");
     let code = store.code(f).expect("translates");
-    assert!(
-        matches!(code.ops[0], Op::I32LoadL { .. }),
-        "{:?}",
-        code.ops
-    );
+    assert!(matches!(code.ops[0], Op::I32LoadL { .. }), "{:?}", code.ops);
     let load_offset = code.offsets[1];
     let mut exec = Execution::new(&mut store, f, &[Value::I32(65534)]).expect("arguments fit");
     let out = exec.run(&mut store, &mut RunControl::default());

@@ -91,14 +91,26 @@ fn args(t: &str) -> Vec<[Value; 2]> {
             [Value::I64(0), Value::I64(0)],
         ],
         "F32" => vec![
-            [Value::F32(1.5f32.to_bits()), Value::F32((-2.0f32).to_bits())],
+            [
+                Value::F32(1.5f32.to_bits()),
+                Value::F32((-2.0f32).to_bits()),
+            ],
             [Value::F32(f32::NAN.to_bits()), Value::F32(1.0f32.to_bits())],
-            [Value::F32(0.0f32.to_bits()), Value::F32((-0.0f32).to_bits())],
+            [
+                Value::F32(0.0f32.to_bits()),
+                Value::F32((-0.0f32).to_bits()),
+            ],
         ],
         _ => vec![
-            [Value::F64(1.5f64.to_bits()), Value::F64((-2.0f64).to_bits())],
+            [
+                Value::F64(1.5f64.to_bits()),
+                Value::F64((-2.0f64).to_bits()),
+            ],
             [Value::F64(f64::NAN.to_bits()), Value::F64(1.0f64.to_bits())],
-            [Value::F64(0.0f64.to_bits()), Value::F64((-0.0f64).to_bits())],
+            [
+                Value::F64(0.0f64.to_bits()),
+                Value::F64((-0.0f64).to_bits()),
+            ],
         ],
     }
 }
@@ -130,15 +142,21 @@ fn check(wat: &str, cases: &[(String, String, Vec<Value>)]) {
         let mut outs = Vec::new();
         for debug in [false, true] {
             let mut store = Store::new(StoreConfig::default());
-            let imports = Linker::new().resolve(&mut store, &module).expect("no imports");
-            let (inst, _) = store.instantiate(module.clone(), &imports).expect("instantiates");
+            let imports = Linker::new()
+                .resolve(&mut store, &module)
+                .expect("no imports");
+            let (inst, _) = store
+                .instantiate(module.clone(), &imports)
+                .expect("instantiates");
             let Some(Extern::Func(f)) = store.instance_export(inst, name) else {
                 panic!("no export {name}");
             };
             if !debug {
                 let code = store.code(f).expect("translates");
                 assert!(
-                    code.ops.iter().any(|op| format!("{op:?}").starts_with(want.as_str())),
+                    code.ops
+                        .iter()
+                        .any(|op| format!("{op:?}").starts_with(want.as_str())),
                     "{name}: no {want} in {:?}",
                     code.ops
                 );
@@ -193,17 +211,45 @@ fn every_binary_operator_in_every_shape_runs_as_unfused() {
         let gs = "(global.get $ga) (global.get $gb)";
         add("LL", r, format!("{la} {lb} ({w})"));
         add("LI", r, format!("{la} {imm} ({w})"));
-        add("LLS", r, format!("{la} {lb} ({w}) (local.set $d) (local.get $d)"));
-        add("LIS", r, format!("{la} {k} ({w}) (local.set $d) (local.get $d)"));
+        add(
+            "LLS",
+            r,
+            format!("{la} {lb} ({w}) (local.set $d) (local.get $d)"),
+        );
+        add(
+            "LIS",
+            r,
+            format!("{la} {k} ({w}) (local.set $d) (local.get $d)"),
+        );
         let two = format!("{r} {r}");
-        add("LLT", &two, format!("{la} {lb} ({w}) (local.tee $d) (local.get $d)"));
-        add("LIT", &two, format!("{la} {imm} ({w}) (local.tee $d) (local.get $d)"));
+        add(
+            "LLT",
+            &two,
+            format!("{la} {lb} ({w}) (local.tee $d) (local.get $d)"),
+        );
+        add(
+            "LIT",
+            &two,
+            format!("{la} {imm} ({w}) (local.tee $d) (local.get $d)"),
+        );
         add("S", r, format!("{gs} ({w}) (local.set $d) (local.get $d)"));
-        add("T", &two, format!("{gs} ({w}) (local.tee $d) (local.get $d)"));
+        add(
+            "T",
+            &two,
+            format!("{gs} ({w}) (local.tee $d) (local.get $d)"),
+        );
         add("L", r, format!("(global.get $ga) {lb} ({w})"));
         add("I", r, format!("(global.get $ga) {k} ({w})"));
-        add("LS", r, format!("(global.get $ga) {lb} ({w}) (local.set $d) (local.get $d)"));
-        add("IS", r, format!("(global.get $ga) {imm} ({w}) (local.set $d) (local.get $d)"));
+        add(
+            "LS",
+            r,
+            format!("(global.get $ga) {lb} ({w}) (local.set $d) (local.get $d)"),
+        );
+        add(
+            "IS",
+            r,
+            format!("(global.get $ga) {imm} ({w}) (local.set $d) (local.get $d)"),
+        );
         if cmp {
             for (shape, operands) in [
                 ("LL", format!("{la} {lb}")),
@@ -216,7 +262,9 @@ fn every_binary_operator_in_every_shape_runs_as_unfused() {
                     "(block $out {operands} ({w}) (br_if $out) (return (i32.const 2))) (i32.const 1)"
                 );
                 add(&format!("{shape}BrNez"), "i32", br);
-                let iff = format!("{operands} ({w}) (if (result i32) (then (i32.const 1)) (else (i32.const 2)))");
+                let iff = format!(
+                    "{operands} ({w}) (if (result i32) (then (i32.const 1)) (else (i32.const 2)))"
+                );
                 add(&format!("{shape}BrEqz"), "i32", iff);
             }
         }
@@ -234,7 +282,10 @@ fn every_division_unary_load_and_store_in_every_shape_runs_as_unfused() {
         for (shape, body) in [
             ("L", format!("(global.get $ga) (local.get $b) ({w})")),
             ("LL", format!("(local.get $a) (local.get $b) ({w})")),
-            ("LLS", format!("(local.get $a) (local.get $b) ({w}) (local.set $d) (local.get $d)")),
+            (
+                "LLS",
+                format!("(local.get $a) (local.get $b) ({w}) (local.set $d) (local.get $d)"),
+            ),
         ] {
             let name = format!("{op}{shape}");
             funcs += &func(&name, &t, &t, &t, &body);
@@ -247,12 +298,19 @@ fn every_division_unary_load_and_store_in_every_shape_runs_as_unfused() {
     for &op in &names.un {
         let from = un_operand(op);
         let (t, r, w) = (ty(from), ty(&op[..3]), wat_name(op));
-        let r = if op.ends_with("Eqz") { "i32".to_string() } else { r };
+        let r = if op.ends_with("Eqz") {
+            "i32".to_string()
+        } else {
+            r
+        };
         let mut funcs = String::new();
         let mut cases = Vec::new();
         for (shape, body) in [
             ("L", format!("(local.get $a) ({w})")),
-            ("LS", format!("(local.get $a) ({w}) (local.set $d) (local.get $d)")),
+            (
+                "LS",
+                format!("(local.get $a) ({w}) (local.set $d) (local.get $d)"),
+            ),
         ] {
             let name = format!("{op}{shape}");
             funcs += &func(&name, &t, &r, &r, &body);
@@ -270,9 +328,21 @@ fn every_division_unary_load_and_store_in_every_shape_runs_as_unfused() {
         let mut cases = Vec::new();
         for (shape, results, body) in [
             ("L", r.clone(), format!("(local.get $a) ({w} offset=1)")),
-            ("LS", r.clone(), format!("(local.get $a) ({w} offset=1) (local.set $d) (local.get $d)")),
-            ("LI", r.clone(), format!("(local.get $a) (i32.const -2) (i32.add) ({w} offset=1)")),
-            ("GetL", format!("i32 {r}"), format!("(local.get $b) (local.get $a) ({w})")),
+            (
+                "LS",
+                r.clone(),
+                format!("(local.get $a) ({w} offset=1) (local.set $d) (local.get $d)"),
+            ),
+            (
+                "LI",
+                r.clone(),
+                format!("(local.get $a) (i32.const -2) (i32.add) ({w} offset=1)"),
+            ),
+            (
+                "GetL",
+                format!("i32 {r}"),
+                format!("(local.get $b) (local.get $a) ({w})"),
+            ),
         ] {
             let name = format!("{op}{shape}");
             funcs += &func(&name, "i32", &r, &results, &body);
@@ -290,9 +360,18 @@ fn every_division_unary_load_and_store_in_every_shape_runs_as_unfused() {
         // Read back the 8 aligned bytes around the store.
         let get = "(i64.load (i32.and (i32.add (local.get $a) (i32.const 2)) (i32.const 0xfff8)))";
         for (shape, body) in [
-            ("LL", format!("(local.get $a) (local.get $b) ({w} offset=2) {get}")),
-            ("LI", format!("(local.get $a) ({v}.const -7) ({w} offset=2) {get}")),
-            ("Tee", format!("(local.get $a) (global.get $gb) (local.tee $d) ({w} offset=2) {get}")),
+            (
+                "LL",
+                format!("(local.get $a) (local.get $b) ({w} offset=2) {get}"),
+            ),
+            (
+                "LI",
+                format!("(local.get $a) ({v}.const -7) ({w} offset=2) {get}"),
+            ),
+            (
+                "Tee",
+                format!("(local.get $a) (global.get $gb) (local.tee $d) ({w} offset=2) {get}"),
+            ),
         ] {
             let name = format!("{op}{shape}");
             // The address is `a` (i32), the value `b` (of type `v`).
@@ -310,9 +389,7 @@ fn every_division_unary_load_and_store_in_every_shape_runs_as_unfused() {
                 cases.push(case(&name, &format!("{op}{shape} "), &a, 2));
             }
         }
-        let wat = format!(
-            "(module (memory 1) (global $gb (mut {v}) ({v}.const 0))\n{funcs})"
-        );
+        let wat = format!("(module (memory 1) (global $gb (mut {v}) ({v}.const 0))\n{funcs})");
         check(&wat, &cases);
     }
 }

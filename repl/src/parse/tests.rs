@@ -1,5 +1,5 @@
-use super::*;
 use super::commands::edit_distance;
+use super::*;
 use wdb_debugger::runner::Mode;
 
 /// Table test: each line parses to a command whose Debug form contains the text.

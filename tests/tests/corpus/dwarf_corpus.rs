@@ -237,9 +237,9 @@ fn has_debug_info(path: &Path) -> bool {
     let Ok(bytes) = std::fs::read(path) else {
         return false;
     };
-    wasmparser::Parser::new(0).parse_all(&bytes).any(|p| {
-        matches!(p, Ok(wasmparser::Payload::CustomSection(c)) if c.name() == ".debug_info")
-    })
+    wasmparser::Parser::new(0).parse_all(&bytes).any(
+        |p| matches!(p, Ok(wasmparser::Payload::CustomSection(c)) if c.name() == ".debug_info"),
+    )
 }
 
 pub fn trials() -> Vec<Trial> {
@@ -295,10 +295,19 @@ pub fn trials() -> Vec<Trial> {
         }
         println!("{totals:?}");
         if !failed.is_empty() {
-            return Err(format!("{} modules failed:\n  {}", failed.len(), failed.join("\n  ")).into());
+            return Err(format!(
+                "{} modules failed:\n  {}",
+                failed.len(),
+                failed.join("\n  ")
+            )
+            .into());
         }
         if totals.modules < 60 {
-            return Err(format!("expected at least 60 DWARF modules, found {}", totals.modules).into());
+            return Err(format!(
+                "expected at least 60 DWARF modules, found {}",
+                totals.modules
+            )
+            .into());
         }
         let ratio = totals.mapped as f64 / totals.with_subprogram.max(1) as f64;
         if ratio < 0.9 {

@@ -77,18 +77,21 @@ pub fn trials() -> Vec<Trial> {
         }
         // The seed corpus is part of the repository: its absence is an error.
         let t = target.to_string();
-        trials.push(Trial::test(format!("fuzz_regressions::{target}/has_seeds"), move || {
-            if found == 0 {
-                Err(format!(
-                    "no inputs for {t} in {} or {}",
-                    seeds.display(),
-                    regressions.display()
-                )
-                .into())
-            } else {
-                Ok(())
-            }
-        }));
+        trials.push(Trial::test(
+            format!("fuzz_regressions::{target}/has_seeds"),
+            move || {
+                if found == 0 {
+                    Err(format!(
+                        "no inputs for {t} in {} or {}",
+                        seeds.display(),
+                        regressions.display()
+                    )
+                    .into())
+                } else {
+                    Ok(())
+                }
+            },
+        ));
     }
     // diff_exec on inputs from a fixed pseudo-random sequence: wasm-smith
     // modules with every 3.0 feature it makes (GC, typed function

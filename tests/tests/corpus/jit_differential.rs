@@ -314,33 +314,40 @@ pub fn trials() -> Vec<Trial> {
             let mut a = vec![format!("{name}.wasm")];
             a.extend(argv.iter().map(|s| s.to_string()));
 
-            trials.push(Trial::test(format!("jit_differential::bench::{name}-{build}"), move || {
-                compare(&path, Calls::Command(a))
-            }));
+            trials.push(Trial::test(
+                format!("jit_differential::bench::{name}-{build}"),
+                move || compare(&path, Calls::Command(a)),
+            ));
         }
     }
     for build in ["O2", "O0g"] {
         let path = bench.join(format!("fibarray-{build}.wasm"));
-        trials.push(Trial::test(format!("jit_differential::bench::fibarray-{build}"), move || {
-            compare(
-                &path,
-                Calls::Invoke(vec![
-                    ("fibArray".into(), vec![Value::I32(10)]),
-                    (
-                        "fibArrayRepeat".into(),
-                        vec![Value::I32(1000), Value::I32(50)],
-                    ),
-                ]),
-            )
-        }));
+        trials.push(Trial::test(
+            format!("jit_differential::bench::fibarray-{build}"),
+            move || {
+                compare(
+                    &path,
+                    Calls::Invoke(vec![
+                        ("fibArray".into(), vec![Value::I32(10)]),
+                        (
+                            "fibArrayRepeat".into(),
+                            vec![Value::I32(1000), Value::I32(50)],
+                        ),
+                    ]),
+                )
+            },
+        ));
     }
     let tinygo = bench.join("tinygo-O2.wasm");
-    trials.push(Trial::test("jit_differential::bench::tinygo-O2", move || {
-        compare(
-            &tinygo,
-            Calls::Invoke(vec![("bench".into(), vec![Value::I32(8)])]),
-        )
-    }));
+    trials.push(Trial::test(
+        "jit_differential::bench::tinygo-O2",
+        move || {
+            compare(
+                &tinygo,
+                Calls::Invoke(vec![("bench".into(), vec![Value::I32(8)])]),
+            )
+        },
+    ));
     let fib = root.join("fixtures/fib.wasm");
     trials.push(Trial::test("jit_differential::fixtures::fib", move || {
         let module = Module::new(std::fs::read(&fib).map_err(|e| e.to_string())?)
@@ -468,9 +475,10 @@ pub fn trials() -> Vec<Trial> {
         let calls: Vec<(String, Vec<Value>)> =
             calls.into_iter().map(|(n, a)| (n.to_string(), a)).collect();
         // The shared object too: its code is linked by `cc`, not by us.
-        trials.push(Trial::test(format!("jit_differential::wasm3::{name}"), move || {
-            compare_on(&path, Calls::Invoke(calls), &[Eng::Jit, Eng::Aot, Eng::So])
-        }));
+        trials.push(Trial::test(
+            format!("jit_differential::wasm3::{name}"),
+            move || compare_on(&path, Calls::Invoke(calls), &[Eng::Jit, Eng::Aot, Eng::So]),
+        ));
     }
 
     // The GC and exception benchmarks (fixtures/bench/gc), small.
@@ -484,13 +492,16 @@ pub fn trials() -> Vec<Trial> {
     ];
     for (name, export, args) in bench3 {
         let path = gcbench.join(format!("{name}.wasm"));
-        trials.push(Trial::test(format!("jit_differential::wasm3::bench::{name}"), move || {
-            compare_on(
-                &path,
-                Calls::Invoke(vec![(export.to_string(), args)]),
-                &[Eng::Jit, Eng::Aot, Eng::So],
-            )
-        }));
+        trials.push(Trial::test(
+            format!("jit_differential::wasm3::bench::{name}"),
+            move || {
+                compare_on(
+                    &path,
+                    Calls::Invoke(vec![(export.to_string(), args)]),
+                    &[Eng::Jit, Eng::Aot, Eng::So],
+                )
+            },
+        ));
     }
 
     // Traps below a tail call: the backtrace has the frames that remain (a

@@ -119,36 +119,39 @@ pub fn trials() -> Vec<Trial> {
                 .to_string();
             let path = path.clone();
             let skips = skips.clone();
-            trials.push(Trial::test(format!("spec::{engine:?}::{name}"), move || {
-                let file = path
-                    .file_name()
-                    .expect("file name")
-                    .to_string_lossy()
-                    .to_string();
-                let report = run_wast_file_with(&path, engine, wasmparser::WasmFeatures::WASM2);
-                let mut unexpected = Vec::new();
-                for f in &report.failures {
-                    let line: Option<usize> = f
-                        .strip_prefix("line ")
-                        .and_then(|r| r.split(':').next())
-                        .and_then(|n| n.parse().ok());
-                    let skipped = line.is_some_and(|l| skips.contains(&(file.clone(), l)));
-                    if !skipped {
-                        unexpected.push(f.clone());
+            trials.push(Trial::test(
+                format!("spec::{engine:?}::{name}"),
+                move || {
+                    let file = path
+                        .file_name()
+                        .expect("file name")
+                        .to_string_lossy()
+                        .to_string();
+                    let report = run_wast_file_with(&path, engine, wasmparser::WasmFeatures::WASM2);
+                    let mut unexpected = Vec::new();
+                    for f in &report.failures {
+                        let line: Option<usize> = f
+                            .strip_prefix("line ")
+                            .and_then(|r| r.split(':').next())
+                            .and_then(|n| n.parse().ok());
+                        let skipped = line.is_some_and(|l| skips.contains(&(file.clone(), l)));
+                        if !skipped {
+                            unexpected.push(f.clone());
+                        }
                     }
-                }
-                println!("{file}: {} passed, {} failed", report.passed, report.failed);
-                if unexpected.is_empty() {
-                    Ok(())
-                } else {
-                    Err(Failed::from(format!(
-                        "{file}: {} passed, {} failed:\n  {}",
-                        report.passed,
-                        report.failed,
-                        unexpected.join("\n  ")
-                    )))
-                }
-            }));
+                    println!("{file}: {} passed, {} failed", report.passed, report.failed);
+                    if unexpected.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(Failed::from(format!(
+                            "{file}: {} passed, {} failed:\n  {}",
+                            report.passed,
+                            report.failed,
+                            unexpected.join("\n  ")
+                        )))
+                    }
+                },
+            ));
         }
     }
     trials.extend(wasm3_trials());
