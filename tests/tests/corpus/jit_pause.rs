@@ -79,6 +79,15 @@ impl DebugHook for Pauser {
 
 /// Keep asking `pause` until taken, for up to a few seconds.
 fn pause_once(pause: &PauseHandle) -> bool {
+    // The run may not have entered its debug call yet (lazy compiling on a
+    // loaded machine takes more than the pauser's head start): wait for it,
+    // up to 10 s; the run lasts longer than that head start many times over.
+    for _ in 0..5000 {
+        if pause.request() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
     for _ in 0..2000 {
         if !pause.request() {
             return false;
