@@ -10,6 +10,7 @@ use crate::value::{FuncAddr, Value};
 /// `jit::call_from_host`), else in the interpreter. The store is the same
 /// whichever engine runs it.
 pub fn call_wasm(store: &mut Store, f: FuncAddr, args: &[Value]) -> Result<Vec<Value>, HostError> {
+    #[cfg(feature = "jit")]
     if let Some(r) = crate::jit::call_from_host(f, args) {
         return r;
     }

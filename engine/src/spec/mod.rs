@@ -257,6 +257,7 @@ impl Runner {
 
     /// Decode, link, instantiate and run the start function.
     fn instantiate(&mut self, bytes: Vec<u8>) -> Result<InstanceId, String> {
+        #[cfg_attr(not(feature = "jit"), allow(unused_mut))]
         let mut module =
             Arc::new(Module::with_features(bytes, self.features).map_err(|e| e.to_string())?);
         #[cfg(feature = "jit")]
