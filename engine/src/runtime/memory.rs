@@ -108,6 +108,7 @@ impl LinearMemory {
 
     /// Whether accesses past the end fault (the memory is a whole
     /// reservation, and its base never moves): what JIT code relies on.
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     pub(crate) fn guarded(&self) -> bool {
         self.guarded
     }
@@ -155,6 +156,7 @@ impl LinearMemory {
         true
     }
 
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
         self.base
     }
