@@ -20,7 +20,7 @@ use cranelift_module::Module as ClifModule;
 
 use super::{FuncTranslator, flags, le};
 use crate::interp::pred::{NumTy, Pred, PredBin, PredOp, PredUn};
-use crate::jit::env::{Libcall, trap_word};
+use crate::jit::env::Libcall;
 
 /// One compiled check: before the instruction at `code_offset`.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,25 +118,8 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
             .libcall(Libcall::BreakHit, &[site, area, cell, fp])
             .expect("BreakHit answers");
         if takeover {
-            // The interpreter ran the rest of the call: return its results,
-            // or unwind without this frame (its backtrace has it).
             let word = self.trap_word();
-            let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
-            let returned = is(self, trap_word::TAKEN_OVER);
-            self.if_cold(returned, Self::return_taken_over);
-            // The hook hands this frame's caller to the interpreter too
-            // (`deopt.rs`): return zeros without a frame, leaving the word.
-            let deopt = is(self, trap_word::DEOPT);
-            self.if_cold(deopt, Self::return_zeros);
-            let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
-            self.if_cold(unwound, |t| {
-                let rt = t.load_rt();
-                let w =
-                    t.b.ins()
-                        .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
-                t.b.ins().store(flags(), w, rt, t.env.layout.rt_trap);
-                t.return_zeros();
-            });
+            self.answer_takeover(word);
         }
         // The hook may have written memory and globals; the locals are the
         // frame's own (the hook does not change them).

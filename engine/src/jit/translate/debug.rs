@@ -245,24 +245,7 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.b.seal_block(cont);
         self.b.switch_to_block(stop);
         if takeover {
-            // The interpreter ran the rest of the call: return its results,
-            // or unwind without this frame (its backtrace has it).
-            let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
-            let returned = is(self, trap_word::TAKEN_OVER);
-            self.if_cold(returned, Self::return_taken_over);
-            // The debug hook hands this frame's caller to the interpreter
-            // too (`deopt.rs`): return zeros without a frame, leaving the word.
-            let deopt = is(self, trap_word::DEOPT);
-            self.if_cold(deopt, Self::return_zeros);
-            let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
-            self.if_cold(unwound, |t| {
-                let rt = t.load_rt();
-                let w =
-                    t.b.ins()
-                        .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
-                t.b.ins().store(flags(), w, rt, t.env.layout.rt_trap);
-                t.return_zeros();
-            });
+            self.answer_takeover(word);
         }
         self.unwind_and_return(0);
         self.b.switch_to_block(cont);
@@ -320,5 +303,31 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
     pub(super) fn return_if_trapped_adding_no_frame(&mut self) {
         let w = self.trap_word();
         self.if_cold(w, Self::return_zeros);
+    }
+}
+
+impl<M: ClifModule> FuncTranslator<'_, '_, M> {
+    /// After the debug hook answered a stop with `word` (the run's trap
+    /// word), in a function the interpreter can take over: when it ran the
+    /// rest of the call (`TAKEN_OVER`), return its results; when it hands
+    /// this frame's caller to the interpreter too (`DEOPT`, `deopt.rs`),
+    /// return zeros without a frame, leaving the word; when it unwound
+    /// (`TAKEN_OVER_UNWOUND`), return zeros with the debug outcome (its
+    /// backtrace has this frame). Anything else falls through.
+    pub(super) fn answer_takeover(&mut self, word: ir::Value) {
+        let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
+        let returned = is(self, trap_word::TAKEN_OVER);
+        self.if_cold(returned, Self::return_taken_over);
+        let deopt = is(self, trap_word::DEOPT);
+        self.if_cold(deopt, Self::return_zeros);
+        let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
+        self.if_cold(unwound, |t| {
+            let rt = t.load_rt();
+            let w =
+                t.b.ins()
+                    .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
+            t.b.ins().store(flags(), w, rt, t.env.layout.rt_trap);
+            t.return_zeros();
+        });
     }
 }

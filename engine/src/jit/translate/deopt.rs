@@ -150,27 +150,7 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.b.ins().call(fref, &[]);
         self.reload_fuel();
         let word = self.trap_word();
-        let is = |t: &mut Self, w: u32| t.b.ins().icmp_imm_s(IntCC::Equal, word, w as i64);
-        let returned = is(self, trap_word::TAKEN_OVER);
-        self.if_cold(returned, Self::return_taken_over);
-        // The hook hands this frame's caller over too: return zeros
-        // without a frame, leaving the word.
-        let deopt = is(self, trap_word::DEOPT);
-        self.if_cold(deopt, Self::return_zeros);
-        let unwound = is(self, trap_word::TAKEN_OVER_UNWOUND);
-        self.if_cold(unwound, |t| {
-            let rt = t.load_rt();
-            let w =
-                t.b.ins()
-                    .iconst(types::I32, trap_word::DEBUG_OUTCOME as i64);
-            t.b.ins().store(
-                ir::MemFlagsData::new().with_notrap(),
-                w,
-                rt,
-                t.env.layout.rt_trap,
-            );
-            t.return_zeros();
-        });
+        self.answer_takeover(word);
         // Anything else unwinds (the run was abandoned), adding this frame.
         self.unwind_and_return(0);
     }
