@@ -155,6 +155,16 @@ pub fn run_config_ui(
                     )
                     .labelled_by(l.id);
                     ui.end_row();
+                    ui.label("Network:");
+                    ui.checkbox(
+                        &mut form.inherit_network,
+                        "Inherit the host's network (--inherit-network)",
+                    )
+                    .on_hover_text(
+                        "WASI 0.2 sockets may connect, listen and look names up; \
+                         without it every socket call is access-denied",
+                    );
+                    ui.end_row();
                 });
             if let Err(e) = &parsed {
                 ui.add(

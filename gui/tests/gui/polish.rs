@@ -422,6 +422,9 @@ fn run_configuration_passes_args_env_dirs_and_stdin() {
         h.get_by_label(label).type_text(text);
         h.run();
     }
+    h.get_by_label("Inherit the host's network (--inherit-network)")
+        .click();
+    h.run();
     h.snapshot("run_configuration");
     h.get_by_label("Apply and run").click();
     h.run();
@@ -435,6 +438,7 @@ fn run_configuration_passes_args_env_dirs_and_stdin() {
     let program = &h.state().state.program;
     assert_eq!(program.args, ["/data/notes.txt", "two words"]);
     assert_eq!(program.env, [("GREETING".to_string(), "hi".to_string())]);
+    assert!(program.inherit_network, "the Network checkbox reached the program");
     let out: String = h
         .state()
         .state
