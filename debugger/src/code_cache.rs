@@ -14,14 +14,22 @@
 //! concurrent runs never see half an entry. When the directory grows past
 //! [`MAX_BYTES`] the oldest entries are removed.
 
+//! Built without the `jit` feature, only [`CacheUse`], [`default_dir`] and
+//! [`evict`] are here: nothing compiles code to cache.
+
+#[cfg(feature = "jit")]
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+#[cfg(feature = "jit")]
 use std::sync::Arc;
 use std::time::SystemTime;
 
+#[cfg(feature = "jit")]
 use wdb_engine::jit::{CompileOptions, CompiledModule, OptLevel};
+#[cfg(feature = "jit")]
 use wdb_engine::module::Module;
 
+#[cfg(feature = "jit")]
 const MAGIC: &[u8; 10] = b"WDBCACHE1\0";
 
 /// Modules with more defined functions than this are not cached: the lazy
@@ -61,6 +69,7 @@ pub fn default_dir() -> Option<PathBuf> {
 
 /// The entry file for `module` compiled at `opt` with `options` by this
 /// executable.
+#[cfg(feature = "jit")]
 pub fn entry_path(dir: &Path, module: &Module, opt: OptLevel, options: CompileOptions) -> PathBuf {
     let mut h = std::hash::DefaultHasher::new();
     module.bytes.hash(&mut h);
@@ -75,6 +84,7 @@ pub fn entry_path(dir: &Path, module: &Module, opt: OptLevel, options: CompileOp
 
 /// Size and modification time of the running executable: a rebuilt wdb
 /// gets new entries.
+#[cfg(feature = "jit")]
 fn exe_identity() -> (u64, u128) {
     std::env::current_exe()
         .and_then(std::fs::metadata)
@@ -90,6 +100,7 @@ fn exe_identity() -> (u64, u128) {
 }
 
 /// Load `module`'s code from the cache, or compile it and store it there.
+#[cfg(feature = "jit")]
 pub fn compile(
     dir: &Path,
     module: Arc<Module>,
@@ -121,6 +132,7 @@ pub fn compile(
 }
 
 /// The payload of the entry at `path` if it holds exactly `bytes`.
+#[cfg(feature = "jit")]
 fn read_entry(path: &Path, bytes: &[u8]) -> Option<Vec<u8>> {
     let data = std::fs::read(path).ok()?;
     let rest = data.strip_prefix(MAGIC.as_slice())?;
@@ -132,6 +144,7 @@ fn read_entry(path: &Path, bytes: &[u8]) -> Option<Vec<u8>> {
     Some(rest[len..].to_vec())
 }
 
+#[cfg(feature = "jit")]
 fn write_entry(dir: &Path, path: &Path, bytes: &[u8], payload: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut data = Vec::with_capacity(MAGIC.len() + 8 + bytes.len() + payload.len());
@@ -147,6 +160,7 @@ fn write_entry(dir: &Path, path: &Path, bytes: &[u8], payload: &[u8]) -> std::io
 }
 
 /// Mark an entry as recently used (eviction removes the oldest first).
+#[cfg(feature = "jit")]
 fn touch(path: &Path) {
     if let Ok(f) = std::fs::File::options().append(true).open(path) {
         let _ = f.set_modified(SystemTime::now());
@@ -183,12 +197,14 @@ pub fn evict(dir: &Path, max: u64, keep: &Path) {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "jit")]
     fn fib() -> Arc<Module> {
         let bytes =
             std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/fib.wasm")).unwrap();
         Arc::new(Module::new(bytes).unwrap())
     }
 
+    #[cfg(feature = "jit")]
     #[test]
     fn miss_then_hit_then_damaged_entry_recompiles() {
         let dir = tempfile::tempdir().unwrap();
@@ -252,6 +268,7 @@ mod tests {
         assert_eq!(used, CacheUse::Hit);
     }
 
+    #[cfg(feature = "jit")]
     #[test]
     fn an_entry_for_other_bytes_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();

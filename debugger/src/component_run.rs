@@ -9,13 +9,12 @@ use std::time::{Duration, Instant};
 use wdb_engine::Trap;
 use wdb_engine::component::{self, Component, Val, wave};
 use wdb_engine::interp::{Execution, PauseReason, RunOutcome};
-use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine};
 use wdb_engine::runtime::{HostError, Store, StoreConfig};
 use wdb_engine::wasi::p2::P2Host;
 
 use crate::code_cache::CacheUse;
 use crate::runner::{
-    Mode, RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, process_cpu,
+    RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, process_cpu,
 };
 
 /// Whether the file starts with a component's header.
@@ -65,6 +64,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
             ))
         }
     };
+    #[cfg(feature = "jit")]
     if cfg.jit_profile.is_some() {
         return Err(err(
             RunErrorKind::Unavailable,
@@ -172,68 +172,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     // the code `wdb compile` put in its own `wdb.aot` section (a module
     // without one, or with code for another machine, is compiled now).
     let t_compile = Instant::now();
-    let options = CompileOptions {
-        fuel: cfg.fuel.is_some(),
-        ..CompileOptions::default()
-    };
-    let mut jit = match cfg.mode {
-        Mode::Interp => None,
-        Mode::Jit | Mode::Aot => {
-            let mut j = JitEngine::new(cfg.opt_level);
-            j.fuel = options.fuel;
-            let compile = |m: &Arc<wdb_engine::Module>| {
-                if cfg.eager_jit {
-                    CompiledModule::compile_with(m.clone(), cfg.opt_level, options, &mut |_, _| {})
-                } else {
-                    CompiledModule::compile_lazy_with(m.clone(), cfg.opt_level, options)
-                }
-                .map_err(|e| err(RunErrorKind::Load, format!("{file}: {e}")))
-            };
-            let mut missing = 0;
-            for (i, m) in comp.modules.iter().enumerate() {
-                let c = if cfg.mode == Mode::Aot {
-                    // As for a module: `wdb compile` builds breakpoint checks in.
-                    let aot = CompiledModule::load_aot_with(
-                        m.clone(),
-                        CompileOptions {
-                            breakpoints: CompileOptions::AOT.breakpoints,
-                            ..options
-                        },
-                    );
-                    match aot {
-                        Ok(Some(c)) => c,
-                        Ok(None) => {
-                            missing += 1;
-                            compile(m)?
-                        }
-                        Err(e) if e.kind == wdb_engine::ErrorKind::Malformed => {
-                            return Err(err(
-                                RunErrorKind::Load,
-                                format!("{file}: core module {i}: {e}"),
-                            ));
-                        }
-                        Err(e) => {
-                            note(format!(
-                                "wdb: warning: {file}: core module {i}: {}; compiling with the JIT instead",
-                                e.message
-                            ));
-                            compile(m)?
-                        }
-                    }
-                } else {
-                    compile(m)?
-                };
-                j.add_compiled(Arc::new(c));
-            }
-            if missing > 0 {
-                note(format!(
-                    "wdb: note: {file} has no AOT section in {missing} of its {} core modules: compiling them now; use `wdb compile`",
-                    comp.modules.len()
-                ));
-            }
-            Some(j)
-        }
-    };
+    let mut jit = crate::runner::native::component_engine(&cfg, &comp.modules, &file, &mut note)?;
     let compile_time = if jit.is_some() {
         t_compile.elapsed()
     } else {

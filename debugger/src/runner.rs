@@ -10,17 +10,19 @@ use std::time::{Duration, Instant};
 
 use wdb_engine::args::{format_signature, parse_args_named};
 use wdb_engine::interp::{Execution, PauseReason, RunControl, RunOutcome};
-use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine, JitProfile, OptLevel};
+#[cfg(feature = "jit")]
+use wdb_engine::jit::{JitProfile, OptLevel};
 use wdb_engine::module::{ExternKind, Module};
 use wdb_engine::runtime::{Extern, Store, StoreConfig};
 use wdb_engine::value::{FuncAddr, Value};
 use wdb_engine::wasi::{self, TraceSink, WasiCall, WasiConfig};
 
-use crate::code_cache::{self, CacheUse};
+use crate::code_cache::CacheUse;
 pub use crate::launch::{HostImport, UnknownImports, unsupported_imports};
 use crate::launch::{HostOptions, LaunchError, LaunchErrorKind, Prepared};
 
 mod interrupt;
+pub(crate) mod native;
 mod text;
 pub(crate) use interrupt::Timeout;
 pub use interrupt::{ForwardInterrupt, forward_interrupt, process_cpu};
@@ -30,9 +32,12 @@ pub use text::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
     /// The interpreter: exact fuel (instructions), counters, profiles.
+    /// The default in a build without the JIT.
+    #[cfg_attr(not(feature = "jit"), default)]
     Interp,
     /// Cranelift JIT, compiled when the run starts (compile time included).
-    #[default]
+    /// The default, in a build with the JIT (feature `jit`).
+    #[cfg_attr(feature = "jit", default)]
     Jit,
     /// Native code saved by `wdb compile` (a universal module or a `.so`).
     Aot,
@@ -86,6 +91,7 @@ pub struct RunConfig {
     /// interpreter only, ignored by JIT/AOT).
     pub count_instructions: bool,
     /// Cranelift optimisation level for `Mode::Jit` (and an AOT fallback).
+    #[cfg(feature = "jit")]
     pub opt_level: OptLevel,
     /// `Mode::Jit`: keep compiled code in this directory and reuse it on the
     /// next run of the same module (see [`crate::code_cache`]); `None`
@@ -100,6 +106,7 @@ pub struct RunConfig {
     /// JIT/AOT: run the profiling build of the native code (compiled now,
     /// or an AOT section made with `CompileOptions::profile`), counting
     /// into this (see `wdb_engine::jit::prof`). `wdb profile` only.
+    #[cfg(feature = "jit")]
     pub jit_profile: Option<Arc<JitProfile>>,
     /// JIT: compile every function before the run instead of each on its
     /// first call, so `RunReport::compile_time` holds all of it (`wdb profile`).
@@ -260,12 +267,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
                     ),
                 ));
             }
-            let c = CompiledModule::load_shared_object(&cfg.file).map_err(|e| {
-                err(
-                    RunErrorKind::Load,
-                    format!("{}: {}", cfg.file.display(), engine_message(&e)),
-                )
-            })?;
+            let c = native::load_shared_object(&cfg.file)?;
             let m = c.module().clone();
             precompiled = Some(c);
             m
@@ -348,110 +350,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         .map(|c| forward_interrupt(c, store.interrupt_handle()));
     let timer = Timeout::start(cfg.timeout, store.interrupt_handle());
 
-    // Native code: compiled now (JIT, compile time counts in the run) or
-    // loaded (AOT); a module without an AOT section is compiled with a note,
-    // one made for another machine falls back to the JIT with a warning.
     let t_compile = Instant::now();
-    let options = CompileOptions {
-        profile: cfg.jit_profile.is_some(),
-        fuel: cfg.fuel.is_some(),
-        ..CompileOptions::default()
-    };
-    // Lazy (each function on its first call, inside the run) unless asked
-    // to compile everything first.
-    let compile = |m: Arc<Module>| {
-        if cfg.eager_jit {
-            CompiledModule::compile_with(m, cfg.opt_level, options, &mut |_, _| {})
-        } else {
-            CompiledModule::compile_lazy_with(m, cfg.opt_level, options)
-        }
-    };
-    // The code cache holds whole modules compiled eagerly: worth it for the
-    // programs people run again and again, not for a module so big that the
-    // lazy JIT compiling what runs beats compiling everything once.
-    // Plain code, and code with fuel checks (`--fuel`), are kept apart.
-    let cache_dir = cfg.code_cache.as_ref().filter(|_| {
-        (options == CompileOptions::default()
-            || options
-                == CompileOptions {
-                    fuel: true,
-                    ..CompileOptions::default()
-                })
-            && module.num_funcs() - module.num_imported_funcs <= code_cache::MAX_FUNCS
-    });
-    let mut cache_use = CacheUse::Off;
-    let mut jit = match cfg.mode {
-        Mode::Interp => None,
-        Mode::Jit => {
-            let c = match cache_dir {
-                Some(dir) => code_cache::compile(dir, module.clone(), cfg.opt_level, options).map(
-                    |(c, u)| {
-                        cache_use = u;
-                        c
-                    },
-                ),
-                None => compile(module.clone()),
-            }
-            .map_err(|e| {
-                err(
-                    RunErrorKind::Load,
-                    format!("{}: {}", cfg.file.display(), engine_message(&e)),
-                )
-            })?;
-            Some(c)
-        }
-        Mode::Aot => Some(match precompiled.take() {
-            Some(c) => c,
-            // `wdb compile` builds breakpoint checks in (for the debugger's
-            // `mode aot`); profiling images (`wdb profile`) have none.
-            None => match CompiledModule::load_aot_with(
-                module.clone(),
-                CompileOptions {
-                    breakpoints: CompileOptions::AOT.breakpoints && !options.profile,
-                    ..options
-                },
-            ) {
-                Ok(Some(c)) => c,
-                Ok(None) => {
-                    note(format!(
-                        "wdb: note: {} has no AOT section: compiling now; use `wdb compile`",
-                        cfg.file.display()
-                    ));
-                    compile(module.clone()).map_err(|e| {
-                        err(
-                            RunErrorKind::Load,
-                            format!("{}: {}", cfg.file.display(), engine_message(&e)),
-                        )
-                    })?
-                }
-                Err(e) if e.kind == wdb_engine::ErrorKind::Malformed => {
-                    return Err(err(
-                        RunErrorKind::Load,
-                        format!("{}: {e}", cfg.file.display()),
-                    ));
-                }
-                Err(e) => {
-                    note(format!(
-                        "wdb: warning: {}; compiling with the JIT instead",
-                        e.message
-                    ));
-                    compile(module.clone()).map_err(|e| {
-                        err(
-                            RunErrorKind::Load,
-                            format!("{}: {}", cfg.file.display(), engine_message(&e)),
-                        )
-                    })?
-                }
-            },
-        }),
-    }
-    .map(|c| {
-        let mut j = JitEngine::new(cfg.opt_level);
-        j.set_profile(cfg.jit_profile.clone());
-        j.fuel = options.fuel;
-        j.add_compiled(Arc::new(c));
-        j
-    });
+    let (mut jit, cache_use) = native::engine(&cfg, &module, precompiled, &mut note)?;
     let compile_time = if jit.is_some() {
         t_compile.elapsed()
     } else {

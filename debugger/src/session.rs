@@ -118,7 +118,7 @@ pub struct Session {
     /// The engine for `run`/`call` (`mode`); breakpoints still stop in jit/aot.
     mode: Mode,
     /// Compiled code for the loaded module (jit/aot), kept between runs.
-    jit: Option<Box<wdb_engine::jit::JitEngine>>,
+    jit: Option<Box<JitEngine>>,
     /// A JIT call suspended while an interpreted function it entered runs.
     jit_run: Option<mixed::JitRun>,
     /// After a trap in JIT code: its JIT frames (from the trap's backtrace,
@@ -146,6 +146,11 @@ pub struct Session {
 }
 
 type Res<T> = Result<T, SessionError>;
+
+#[cfg(not(feature = "jit"))]
+use mixed::JitEngine;
+#[cfg(feature = "jit")]
+use wdb_engine::jit::JitEngine;
 
 /// gdb's words when a command needs a run.
 fn not_being_run() -> SessionError {
@@ -520,6 +525,8 @@ impl Session {
                 self.info_matching(what, None)
             }
             Command::Info(what) => self.info(what),
+            #[cfg(not(feature = "jit"))]
+            Command::SetMode(Mode::Jit | Mode::Aot) => Err(err(Unsupported, wdb_engine::NO_JIT)),
             Command::SetMode(m) => {
                 if m != self.mode {
                     self.jit = None;
@@ -588,6 +595,10 @@ mod info;
 mod inline;
 mod inspect;
 mod load;
+#[cfg(feature = "jit")]
+mod mixed;
+#[cfg(not(feature = "jit"))]
+#[path = "session/nojit.rs"]
 mod mixed;
 mod run;
 mod vocab;

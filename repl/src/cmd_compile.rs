@@ -7,15 +7,24 @@
 //!
 //! A component (WASI 0.2) compiles to its universal form only: each core
 //! module in it becomes a universal module (`aot::compile_component_universal`).
+//!
+//! Built without the `jit` feature, `wdb compile` says so and fails.
 
 use std::path::PathBuf;
+#[cfg(feature = "jit")]
 use std::sync::Arc;
+#[cfg(feature = "jit")]
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+#[cfg(feature = "jit")]
+use anyhow::Context;
+use anyhow::bail;
 use clap::Args;
+#[cfg(feature = "jit")]
 use indicatif::{ProgressBar, ProgressStyle};
+#[cfg(feature = "jit")]
 use wdb_debugger::engine::Module;
+#[cfg(feature = "jit")]
 use wdb_debugger::engine::jit::{OptLevel, aot};
 
 #[derive(Args, Debug)]
@@ -36,6 +45,7 @@ pub struct CompileArgs {
     pub quiet: bool,
 }
 
+#[cfg(feature = "jit")]
 impl CompileArgs {
     fn opt(&self) -> anyhow::Result<OptLevel> {
         let s = self.o.as_deref().unwrap_or(&self.opt_level);
@@ -49,6 +59,12 @@ impl CompileArgs {
     }
 }
 
+#[cfg(not(feature = "jit"))]
+pub fn main(_args: CompileArgs) -> anyhow::Result<u8> {
+    bail!("{}", wdb_debugger::engine::NO_JIT)
+}
+
+#[cfg(feature = "jit")]
 pub fn main(args: CompileArgs) -> anyhow::Result<u8> {
     let opt = args.opt()?;
     if wdb_debugger::component_run::file_is_component(&args.file) {
@@ -88,6 +104,7 @@ pub fn main(args: CompileArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+#[cfg(feature = "jit")]
 fn progress_bar(args: &CompileArgs) -> ProgressBar {
     if args.quiet {
         return ProgressBar::hidden();
@@ -103,6 +120,7 @@ fn progress_bar(args: &CompileArgs) -> ProgressBar {
 }
 
 /// A component: its universal form, each core module with its code.
+#[cfg(feature = "jit")]
 fn compile_component(args: &CompileArgs, opt: OptLevel) -> anyhow::Result<u8> {
     if args.output.extension().is_some_and(|e| e == "so") {
         bail!(

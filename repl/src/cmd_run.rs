@@ -23,9 +23,10 @@ pub const EXIT_TIMEOUT: u8 = 124;
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModeArg {
     /// The interpreter (exact --fuel in instructions)
+    #[cfg_attr(not(feature = "jit"), default)]
     Interp,
     /// Cranelift JIT, compiled at start (compile time is part of the run; cached, see --no-cache)
-    #[default]
+    #[cfg_attr(feature = "jit", default)]
     Jit,
     /// Native code from `wdb compile FILE -o OUT.wasm` (or OUT.so); a plain module is compiled now
     Aot,
@@ -90,7 +91,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub trace_wasi: bool,
     /// Execution engine
-    #[arg(long, value_enum, default_value_t = ModeArg::Jit)]
+    #[arg(long, value_enum, default_value_t = ModeArg::default())]
     pub mode: ModeArg,
     /// With --mode jit: compile every time, neither reading nor writing the code cache
     #[arg(long)]

@@ -12,16 +12,25 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+#[cfg(feature = "jit")]
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "jit")]
+use std::time::Instant;
 
 use serde::Serialize;
-use wdb_engine::jit::JitProfile;
+#[cfg(feature = "jit")]
+use wdb_engine::jit::{CompileOptions, JitProfile, OptLevel, aot};
 use wdb_engine::module::Module;
+#[cfg(feature = "jit")]
 use wdb_engine::runtime::StoreConfig;
 
-use super::{ProfileConfig, ProfileError, capture, outcome_text, take};
-use crate::runner::{self, Mode};
+use super::{ProfileConfig, ProfileError};
+#[cfg(feature = "jit")]
+use super::{capture, outcome_text, take};
+#[cfg(feature = "jit")]
+use crate::runner;
+use crate::runner::Mode;
 
 /// How often the sampler reads the shadow stack.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
@@ -74,8 +83,10 @@ pub struct NativeProfile {
 }
 
 /// Sampled stacks: function indexes outermost first -> (nanoseconds, samples).
+#[cfg(feature = "jit")]
 type Stacks = HashMap<Vec<u32>, (u64, u64)>;
 
+#[cfg(feature = "jit")]
 fn sampler(prof: Arc<JitProfile>, stop: Arc<AtomicBool>) -> Stacks {
     let mut stacks = Stacks::new();
     let mut buf = Vec::new();
@@ -103,6 +114,7 @@ fn sampler(prof: Arc<JitProfile>, stop: Arc<AtomicBool>) -> Stacks {
 /// Run `mode` `runs` times on the profiling build of `module` (for AOT: a
 /// module whose `wdb.aot` section holds the profiling build), sampling all
 /// of them; `each` is told when a run ends.
+#[cfg(feature = "jit")]
 pub(super) fn run(
     cfg: &ProfileConfig,
     module: &Arc<Module>,
@@ -244,4 +256,47 @@ pub(super) fn run(
         stdout,
         funcs,
     })
+}
+
+/// Without the JIT there is no profiling build to run.
+#[cfg(not(feature = "jit"))]
+pub(super) fn run(
+    _cfg: &ProfileConfig,
+    _module: &Arc<Module>,
+    _mode: Mode,
+    _code: String,
+    _runs: u32,
+    _names: &dyn Fn(u32) -> String,
+    _each: &mut dyn FnMut(u32),
+) -> Result<NativeProfile, ProfileError> {
+    Err(ProfileError(wdb_engine::NO_JIT.to_string()))
+}
+
+/// Whether `module` carries a `wdb.aot` section (`wdb compile`'s).
+#[cfg(feature = "jit")]
+pub(super) fn has_aot_section(module: &Module) -> bool {
+    module.custom_section(aot::SECTION).is_some()
+}
+
+/// A `wdb.aot` image of `module` compiled in memory: the plain build, or
+/// with `profiling` the instrumented one ([`CompileOptions::PROFILE`]).
+#[cfg(feature = "jit")]
+pub(super) fn aot_image(module: &Arc<Module>, profiling: bool) -> Result<Vec<u8>, String> {
+    let options = if profiling {
+        CompileOptions::PROFILE
+    } else {
+        CompileOptions::AOT
+    };
+    aot::compile_universal_with(module, OptLevel::default(), options, &mut |_, _| {})
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "jit"))]
+pub(super) fn has_aot_section(_module: &Module) -> bool {
+    false
+}
+
+#[cfg(not(feature = "jit"))]
+pub(super) fn aot_image(_module: &Arc<Module>, _profiling: bool) -> Result<Vec<u8>, String> {
+    Err(wdb_engine::NO_JIT.to_string())
 }

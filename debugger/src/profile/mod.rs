@@ -48,13 +48,13 @@ use wdb_engine::runtime::{Extern, Store};
 use wdb_engine::value::{FuncAddr, Value};
 use wdb_engine::wasi::{self, Output, Stdin, WasiConfig};
 
-use wdb_engine::jit::{CompileOptions, OptLevel, aot};
-
 use crate::launch::{HostOptions, Prepared};
 
 use crate::runner::{self, Mode, RunConfig, RunErrorKind};
 
-use instrument::{display_name, folded, folded_name, function_rows, run_instrumented};
+#[cfg(feature = "jit")]
+use instrument::folded_name;
+use instrument::{display_name, folded, function_rows, run_instrumented};
 use merge::{first_difference, merge_native};
 
 pub use jit::{NativeFunc, NativeProfile};
@@ -419,14 +419,15 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
     // here, in memory, once (its compile time is reported apart).
     let mut aot_compile_ms = None;
     let mut aot_code = String::new();
-    let aot_module = if cfg.modes.contains(&Mode::Aot) {
-        if module.custom_section(aot::SECTION).is_some() {
+    // (Without the JIT, AOT runs are "not available in this build".)
+    let aot_module = if cfg!(feature = "jit") && cfg.modes.contains(&Mode::Aot) {
+        if jit::has_aot_section(&module) {
             aot_code = "loaded from the file's wdb.aot section".into();
             Some(module.clone())
         } else {
             progress("aot: compiling an image in memory", done, total_steps);
             let t = Instant::now();
-            let bytes = aot::compile_universal(&module, OptLevel::default(), &mut |_, _| {})
+            let bytes = jit::aot_image(&module, false)
                 .map_err(|e| ProfileError(format!("aot mode: compiling the image: {e}")))?;
             let m = Module::new(bytes)
                 .map_err(|e| ProfileError(format!("aot mode: the compiled image: {e}")))?;
@@ -591,13 +592,7 @@ pub fn profile(cfg: ProfileConfig) -> Result<ProfileReport, ProfileError> {
         let (prof_module, code) = match mode {
             Mode::Aot => {
                 let t = Instant::now();
-                let bytes = aot::compile_universal_with(
-                    &module,
-                    OptLevel::default(),
-                    CompileOptions::PROFILE,
-                    &mut |_, _| {},
-                )
-                .map_err(|e| {
+                let bytes = jit::aot_image(&module, true).map_err(|e| {
                     ProfileError(format!("aot mode: compiling the profiling image: {e}"))
                 })?;
                 let m = Module::new(bytes)

@@ -9,6 +9,7 @@ use crate::ErrorKind;
 use crate::state;
 use crate::worker;
 
+#[cfg(feature = "jit")]
 mod modes;
 
 fn fib_path() -> PathBuf {
@@ -58,25 +59,6 @@ fn stopped(ev: &[Event]) -> &StopView {
         .unwrap_or_else(|| panic!("no stop in {ev:?}"))
 }
 
-fn print(s: &mut Session, expr: &str, format: Format) -> Vec<Event> {
-    run(
-        s,
-        Command::Print {
-            expr: expr.into(),
-            format,
-        },
-    )
-}
-
-/// The text `print` shows for `expr`, which must succeed.
-fn printed(s: &mut Session, expr: &str, format: Format) -> String {
-    let ev = print(s, expr, format);
-    let Some(Event::Printed { text, .. }) = ev.first() else {
-        panic!("{ev:?}")
-    };
-    text.clone()
-}
-
 fn frames(s: &mut Session) -> Vec<FrameView> {
     let ev = run(s, Command::Frames);
     let Some(Event::Frames { frames, .. }) = ev.into_iter().next() else {
@@ -102,8 +84,24 @@ fn pi_debug_session(mode: Mode) -> Session {
         },
     );
     assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
-    run(&mut s, Command::SetMode(mode));
+    set_mode(&mut s, mode);
     s
+}
+
+/// The modes a test that runs in every mode runs in: without the `jit`
+/// feature, the interpreter only.
+#[cfg(feature = "jit")]
+pub(super) const MODES: [Mode; 2] = [Mode::Interp, Mode::Jit];
+#[cfg(not(feature = "jit"))]
+pub(super) const MODES: [Mode; 1] = [Mode::Interp];
+
+/// `mode M`, which must succeed: a test never runs in a mode it did not ask for.
+pub(super) fn set_mode(s: &mut Session, mode: Mode) {
+    let ev = run(s, Command::SetMode(mode));
+    assert!(
+        !matches!(ev.first(), Some(Event::CommandFailed { .. })),
+        "mode {mode:?}: {ev:?}"
+    );
 }
 
 fn set_break(s: &mut Session, func: &str) {
@@ -620,15 +618,16 @@ fn info_symbol_names_the_function_and_the_offset_in_its_body() {
     assert_eq!(symbol(&mut s, 0), (None, 0));
 }
 
+#[cfg(feature = "jit")]
 #[test]
 fn a_trap_in_jit_code_keeps_its_frames_for_post_mortem_bt_and_frame() {
     // `divide 7 0` traps: in `mode jit` in JIT code, whose frames (from
     // the trap's backtrace) stay for `bt` as the interpreter's do, the same
     // functions at the same code_offsets, until `kill`.
     let mut stacks = Vec::new();
-    for mode in [Mode::Interp, Mode::Jit] {
+    for mode in MODES {
         let mut s = session();
-        run(&mut s, Command::SetMode(mode));
+        set_mode(&mut s, mode);
         let ev = run(
             &mut s,
             Command::Call {
@@ -667,7 +666,7 @@ fn advance_to_a_function_that_jit_code_calls_stops_there_in_every_mode() {
     // From main (interpreted), `advance div`: div is called by arctan,
     // which main's `next`-style native call runs as JIT code; the location
     // makes JIT code enter div through the interpreter, as a breakpoint does.
-    for mode in [Mode::Interp, Mode::Jit] {
+    for mode in MODES {
         let mut s = pi_debug_session(mode);
         set_break(&mut s, "main");
         run(&mut s, Command::Run { args: None });

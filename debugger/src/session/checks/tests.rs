@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::super::*;
 use crate::runner::Mode;
+use crate::session::tests::{MODES, set_mode};
 
 fn sieve() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bench/sieve-O0g.wasm");
@@ -29,7 +30,7 @@ fn session(mode: Mode) -> Session {
         },
     );
     assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
-    run(&mut s, Command::SetMode(mode));
+    set_mode(&mut s, mode);
     s
 }
 
@@ -113,7 +114,7 @@ const LINE: u32 = 20;
 
 #[test]
 fn condition_true_on_the_nth_hit_stops_there_with_exact_hits() {
-    for mode in [Mode::Interp, Mode::Jit] {
+    for mode in MODES {
         let mut s = session(mode);
         break_line(&mut s, LINE, Some("i >= 7 && i < 12"));
         let got = stops(&mut s, 2000);
@@ -128,6 +129,7 @@ fn condition_true_on_the_nth_hit_stops_there_with_exact_hits() {
 /// In `mode jit` the function stays native code until the check stops it;
 /// the interpreter then runs the rest of that call from the breakpoint,
 /// with the variables as they were there, and the hit counts are exact.
+#[cfg(feature = "jit")]
 #[test]
 fn jit_conditional_breakpoint_stops_in_native_code() {
     let mut s = session(Mode::Jit);
@@ -168,7 +170,7 @@ fn jit_conditional_breakpoint_stops_in_native_code() {
 
 #[test]
 fn ignore_count_passes_hits_in_the_engine() {
-    for mode in [Mode::Interp, Mode::Jit] {
+    for mode in MODES {
         let mut s = session(mode);
         break_line(&mut s, LINE, Some("i > 2"));
         run(&mut s, Command::Ignore(1, 3));
@@ -248,9 +250,12 @@ fn compiled_conditions_agree_with_the_evaluator() {
         assert!(!slow.condition_in_engine(1), "sizeof was compiled");
         assert_eq!(got, want, "{c}");
         // Compiled into JIT code: the same stops.
-        let mut jit = session(Mode::Jit);
-        break_line(&mut jit, LINE, Some(c));
-        assert_eq!(stops(&mut jit, 2000), want, "mode jit: {c}");
+        #[cfg(feature = "jit")]
+        {
+            let mut jit = session(Mode::Jit);
+            break_line(&mut jit, LINE, Some(c));
+            assert_eq!(stops(&mut jit, 2000), want, "mode jit: {c}");
+        }
         // Every one of these compiles (`&x - y` is a pointer difference,
         // which stays with the session).
         assert_eq!(compiled, !c.starts_with('&'), "{c}");

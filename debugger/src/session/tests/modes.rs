@@ -3,6 +3,25 @@
 
 use super::*;
 
+fn print(s: &mut Session, expr: &str, format: Format) -> Vec<Event> {
+    run(
+        s,
+        Command::Print {
+            expr: expr.into(),
+            format,
+        },
+    )
+}
+
+/// The text `print` shows for `expr`, which must succeed.
+fn printed(s: &mut Session, expr: &str, format: Format) -> String {
+    let ev = print(s, expr, format);
+    let Some(Event::Printed { text, .. }) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    text.clone()
+}
+
 #[test]
 fn jit_frames_below_an_interpreted_function_match_the_interpreters() {
     // Every frame of `bt` at the second stop in `div`: the same functions
