@@ -13,9 +13,11 @@
 //! - Breakpoints patch the internal op at a `pc`; hitting one pauses *before*
 //!   that instruction runs, and resuming executes the original op.
 
+mod breakpoints;
 mod exec;
 mod fuel;
 pub(crate) mod gc;
+mod inspect;
 mod memx;
 mod ops;
 pub mod pred;
@@ -25,6 +27,8 @@ pub mod simd;
 mod tests;
 #[cfg(test)]
 mod tests_fuel;
+#[cfg(test)]
+mod tests_pred;
 #[cfg(test)]
 mod tests_wasm3;
 #[cfg(test)]
@@ -36,15 +40,12 @@ pub use pred::{BreakCheck, NumTy, Pred, PredBin, PredError, PredOp, PredUn};
 pub use profile::StackProfile;
 pub(crate) use watch::WatchPatch;
 
-use std::sync::Arc;
-
 use crate::error::{Error, Result};
-use crate::ir::{Code, Op};
-use crate::module::{Module, signature_string};
+use crate::module::signature_string;
 use crate::runtime::store::FuncKind;
 use crate::runtime::{InstanceId, Store};
 use crate::trap::Trap;
-use crate::trap::{BacktraceFrame, TrapCode};
+use crate::trap::TrapCode;
 use crate::value::{FuncAddr, ValType, Value};
 
 /// Why a computation stopped without finishing.
@@ -546,151 +547,6 @@ impl Execution {
             self.sp += k;
         }
     }
-
-    /// The function of every frame, innermost first (cheap: no locals).
-    pub fn frame_funcs(&self) -> Vec<FuncAddr> {
-        self.frames.iter().rev().map(|f| f.func).collect()
-    }
-
-    /// How many frames there are (cheap: [`Execution::frames`] builds them all).
-    pub fn depth(&self) -> usize {
-        self.frames.len()
-    }
-
-    /// Frames, innermost first (post-mortem after a trap too).
-    pub fn frames(&self, store: &Store) -> Vec<FrameInfo> {
-        self.frames_upto(store, usize::MAX)
-    }
-
-    /// The `max` innermost frames (all when there are fewer), innermost
-    /// first: what a stop shows costs the same at any stack depth.
-    pub fn frames_upto(&self, store: &Store, max: usize) -> Vec<FrameInfo> {
-        let n = self.frames.len();
-        let mut out = Vec::with_capacity(n.min(max));
-        for (i, f) in self.frames.iter().enumerate().rev().take(max) {
-            let Some(code) = store.compiled(f.func) else {
-                continue;
-            };
-            let (instance, func_index) = store
-                .func_origin(f.func)
-                .expect("frames are wasm functions");
-            let pc = if i + 1 == n {
-                f.pc
-            } else {
-                f.pc.saturating_sub(1)
-            };
-            let locals = code
-                .local_types
-                .iter()
-                .zip(&code.local_offsets)
-                .map(|(&t, &off)| {
-                    let at = f.fp as usize + off as usize;
-                    Value::from_slots(t, &self.stack[at..at + Value::slots(t)])
-                })
-                .collect();
-            out.push(FrameInfo {
-                func: f.func,
-                instance,
-                func_index,
-                pc,
-                code_offset: code.offsets.get(pc as usize).copied().unwrap_or(0),
-                locals,
-            });
-        }
-        out
-    }
-
-    /// The operand stack of frame `depth` (0 = innermost), bottom first, typed.
-    pub fn operand_stack(&self, store: &Store, depth: usize) -> Vec<Value> {
-        self.operand_stack_typed(store, depth)
-            .into_iter()
-            .map(|(v, _)| v)
-            .collect()
-    }
-
-    /// The operand stack of frame `depth` with each value's static type as
-    /// the validator knows it there (concrete type indices of the frame's
-    /// module; `None` when the types could not be recomputed).
-    pub fn operand_stack_typed(
-        &self,
-        store: &Store,
-        depth: usize,
-    ) -> Vec<(Value, Option<ValType>)> {
-        let n = self.frames.len();
-        if depth >= n {
-            return Vec::new();
-        }
-        let i = n - 1 - depth;
-        let f = self.frames[i];
-        let Some(code) = store.compiled(f.func) else {
-            return Vec::new();
-        };
-        let base = f.fp as usize + code.locals_slots as usize;
-        let (top, pc, drop_params) = if depth == 0 {
-            (self.sp, f.pc, 0)
-        } else {
-            let callee = self.frames[i + 1];
-            let params = store.func_type(callee.func).params().len();
-            (callee.fp as usize, f.pc.saturating_sub(1), params)
-        };
-        let slots = &self.stack[base.min(top)..top];
-        let (inst, index) = store
-            .func_origin(f.func)
-            .expect("frames are wasm functions");
-        let module = store.instance_module(inst);
-        let code_offset = code.offsets.get(pc as usize).copied().unwrap_or(0);
-        let types = crate::translate::operand_types_at(module, index, code_offset);
-        decode_slots(
-            module,
-            slots,
-            types.map(|mut t| {
-                t.truncate(t.len().saturating_sub(drop_params));
-                t
-            }),
-        )
-    }
-
-    pub fn set_local(&mut self, store: &Store, depth: usize, local: u32, v: Value) -> Result<()> {
-        let n = self.frames.len();
-        if depth >= n {
-            return Err(Error::usage(format!("no frame {depth}")));
-        }
-        let f = self.frames[n - 1 - depth];
-        let code = store
-            .compiled(f.func)
-            .ok_or_else(|| Error::usage("frame has no code"))?;
-        let Some(&ty) = code.local_types.get(local as usize) else {
-            return Err(Error::usage(format!(
-                "no local {local} (the function has {})",
-                code.local_types.len()
-            )));
-        };
-        if !v.fits(ty) {
-            return Err(Error::usage(format!(
-                "local {local} is {}, not {}",
-                crate::value::valtype_name(ty),
-                crate::value::valtype_name(v.ty())
-            )));
-        }
-        let at = f.fp as usize + code.local_offsets[local as usize] as usize;
-        v.to_slots(&mut self.stack[at..at + Value::slots(ty)]);
-        Ok(())
-    }
-
-    /// A trap with a backtrace from the current frames.
-    fn backtrace(&self, store: &Store) -> Vec<BacktraceFrame> {
-        self.frames(store)
-            .into_iter()
-            .map(|f| {
-                let module = store.instance_module(f.instance);
-                BacktraceFrame {
-                    func_index: f.func_index,
-                    func_name: module.func_name(f.func_index).map(str::to_string),
-                    code_offset: Some(f.code_offset),
-                }
-            })
-            .collect()
-    }
 }
 
 fn bump(v: &mut Vec<u64>, i: FuncAddr) {
@@ -699,167 +555,6 @@ fn bump(v: &mut Vec<u64>, i: FuncAddr) {
         v.resize(i + 1, 0);
     }
     v[i] += 1;
-}
-
-/// Typed values from raw slots; without types, every slot as an `i64`.
-fn decode_slots(
-    module: &Module,
-    slots: &[u64],
-    types: Option<Vec<ValType>>,
-) -> Vec<(Value, Option<ValType>)> {
-    if let Some(types) = types {
-        let need: usize = types.iter().map(|&t| Value::slots(t)).sum();
-        if need == slots.len() {
-            let mut at = 0;
-            return types
-                .into_iter()
-                .map(|t| {
-                    let n = Value::slots(t);
-                    let s = &slots[at..at + n];
-                    at += n;
-                    // The validator's types are exact: a reference to a
-                    // struct or array type is an `any` reference.
-                    let v = match t {
-                        ValType::Ref(r)
-                            if crate::runtime::gc_inspect::ref_class_in(module, r)
-                                == crate::value::RefClass::Any =>
-                        {
-                            Value::AnyRef((s[0] != 0).then_some(s[0]))
-                        }
-                        _ => Value::from_slots(t, s),
-                    };
-                    (v, Some(t))
-                })
-                .collect();
-        }
-    }
-    slots
-        .iter()
-        .map(|&s| (Value::I64(s as i64), None))
-        .collect()
-}
-
-/// Breakpoint and pc-map services on the store's translated code.
-impl Store {
-    /// The translated code of wasm function `func`, translating it now if needed.
-    pub(crate) fn code(&mut self, func: FuncAddr) -> Result<Arc<Code>> {
-        let f = self
-            .funcs
-            .get(func as usize)
-            .ok_or_else(|| Error::usage(format!("no function at address {func}")))?;
-        match &f.kind {
-            FuncKind::Wasm { code: Some(c), .. } => Ok(c.clone()),
-            FuncKind::Wasm {
-                instance, index, ..
-            } => {
-                let mut code =
-                    crate::translate::translate(&self.instances[instance.0 as usize], *index)?;
-                self.patch_new_code(&mut code);
-                let code = Arc::new(code);
-                if let FuncKind::Wasm { code: slot, .. } = &mut self.funcs[func as usize].kind {
-                    *slot = Some(code.clone());
-                }
-                Ok(code)
-            }
-            FuncKind::Host(_) => Err(Error::usage(format!(
-                "function {func} is a host function and has no code"
-            ))),
-        }
-    }
-
-    /// Already-translated code, if any.
-    pub(crate) fn compiled(&self, func: FuncAddr) -> Option<&Arc<Code>> {
-        match &self.funcs.get(func as usize)?.kind {
-            FuncKind::Wasm { code, .. } => code.as_ref(),
-            FuncKind::Host(_) => None,
-        }
-    }
-
-    fn code_mut(&mut self, func: FuncAddr) -> Result<&mut Code> {
-        self.code(func)?;
-        match &mut self.funcs[func as usize].kind {
-            FuncKind::Wasm { code: Some(c), .. } => Ok(Arc::make_mut(c)),
-            _ => unreachable!("code() translated it"),
-        }
-    }
-
-    /// The translated code of wasm function `func` (translating it if
-    /// needed), for tools that look at the IR (op statistics, benches).
-    pub fn translated_code(&mut self, func: FuncAddr) -> Result<Arc<Code>> {
-        self.code(func)
-    }
-
-    /// Number of IR ops of a wasm function (translating it if needed).
-    pub fn code_len(&mut self, func: FuncAddr) -> Result<u32> {
-        Ok(self.code(func)?.ops.len() as u32)
-    }
-
-    /// Patch a breakpoint at `pc` of wasm function `func` (translating it first if needed).
-    pub fn set_breakpoint(&mut self, func: FuncAddr, pc: u32) -> Result<()> {
-        let code = self.code_mut(func)?;
-        // No superinstruction may run past a breakpoint.
-        code.unfuse_at(pc);
-        let Some(op) = code.ops.get(pc as usize).copied() else {
-            return Err(Error::usage(format!(
-                "pc {pc} is past the end of the function ({} ops)",
-                code.ops.len()
-            )));
-        };
-        if op != Op::Breakpoint {
-            code.patched.insert(pc, op);
-            code.ops[pc as usize] = Op::Breakpoint;
-        }
-        Ok(())
-    }
-    pub fn clear_breakpoint(&mut self, func: FuncAddr, pc: u32) {
-        if self.compiled(func).is_none() {
-            return;
-        }
-        if let Ok(code) = self.code_mut(func)
-            && let Some(op) = code.patched.remove(&pc)
-        {
-            code.ops[pc as usize] = op;
-        }
-        self.break_checks.map.remove(&(func, pc));
-    }
-
-    /// Attach a condition and ignore count to the breakpoint patched at
-    /// `pc` of `func`: the executor then decides its hits itself (see
-    /// [`pred`]) and pauses only when the check says so. Replaces an
-    /// earlier check; clearing the breakpoint removes it.
-    pub fn set_break_check(&mut self, func: FuncAddr, pc: u32, check: BreakCheck) -> Result<()> {
-        let Some(&orig) = self.compiled(func).and_then(|c| c.patched.get(&pc)) else {
-            return Err(Error::usage(format!(
-                "no breakpoint at pc {pc} of function {func} to attach a check to"
-            )));
-        };
-        self.break_checks.map.insert((func, pc), (check, orig));
-        Ok(())
-    }
-
-    /// Remove the check of the breakpoint at `pc` of `func` (the breakpoint
-    /// stays and pauses every time), returning it with its counts.
-    pub fn take_break_check(&mut self, func: FuncAddr, pc: u32) -> Option<BreakCheck> {
-        self.break_checks.map.remove(&(func, pc)).map(|(c, _)| c)
-    }
-
-    pub fn break_check(&self, func: FuncAddr, pc: u32) -> Option<&BreakCheck> {
-        self.break_checks.map.get(&(func, pc)).map(|(c, _)| c)
-    }
-
-    pub fn break_check_mut(&mut self, func: FuncAddr, pc: u32) -> Option<&mut BreakCheck> {
-        self.break_checks.map.get_mut(&(func, pc)).map(|(c, _)| c)
-    }
-    /// `code_offset` of the instruction at `pc`.
-    pub fn code_offset_from_pc(&mut self, func: FuncAddr, pc: u32) -> Option<u32> {
-        self.code(func).ok()?.offsets.get(pc as usize).copied()
-    }
-    /// The first `pc` whose `code_offset` is >= `code_offset` within `func`.
-    pub fn pc_from_code_offset(&mut self, func: FuncAddr, code_offset: u32) -> Option<u32> {
-        let code = self.code(func).ok()?;
-        let i = code.offsets.partition_point(|&o| o < code_offset);
-        (i < code.offsets.len()).then_some(i as u32)
-    }
 }
 
 #[allow(dead_code)]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::ir::Op;
 use crate::module::Module;
 use crate::runtime::{Extern, Linker, StoreConfig};
 
