@@ -724,7 +724,8 @@ pub(crate) use imp::{current_thread, guard_sp, guarded_call, install, signal_pau
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use super::super::{JitEngine, OptLevel, RunControl, RunOutcome};
+    use super::super::{JitEngine, OptLevel};
+    use crate::interp::{RunControl, RunOutcome};
     use crate::module::Module;
     use crate::runtime::{Extern, Store, StoreConfig};
 

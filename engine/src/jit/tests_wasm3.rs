@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{JitEngine, OptLevel};
-use super::{RunControl, RunOutcome};
+use crate::interp::{RunControl, RunOutcome};
 use crate::module::Module;
 use crate::runtime::{Extern, Store, StoreConfig};
 use crate::value::Value;
