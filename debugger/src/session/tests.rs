@@ -1,5 +1,5 @@
 //! Session tests through the synchronous API and the worker (the REPL's
-//! golden transcripts in `repl/tests` cover rendering end to end).
+//! golden transcripts in `repl/tests/cli` cover rendering end to end).
 
 use std::path::PathBuf;
 use std::time::Duration;

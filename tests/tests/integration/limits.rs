@@ -5,7 +5,7 @@
 //! segment, a 10,000,000-element table, 10,000 nested blocks) load and run
 //! or fail cleanly. Big modules are generated here, not committed.
 //!
-//! The limits seen through the `wdb` binary are in `repl/tests/limits_cli.rs`.
+//! The limits seen through the `wdb` binary are in `repl/tests/cli/limits_cli.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

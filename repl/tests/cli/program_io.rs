@@ -4,23 +4,13 @@
 //! in interactive sessions, and the terminal's quit confirmation and Ctrl-C
 //! during `profile` (on a pty).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use crate::{text, workspace};
 use expectrl::session::OsSession;
 use expectrl::{ControlCode, Expect, Session};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repl/ is inside the workspace")
-        .to_path_buf()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// `wdb ARGS` with `script` on stdin (a piped session).
 fn piped(args: &[&str], script: &str, state: &Path) -> Output {

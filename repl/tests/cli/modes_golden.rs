@@ -3,18 +3,11 @@
 //! only in their `mode` line, and so must their transcripts, except for the
 //! lines listed here (each says why).
 
-use std::path::{Path, PathBuf};
+use crate::workspace;
 use std::process::Command;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repl/ is inside the workspace")
-        .to_path_buf()
-}
-
 fn transcript(script: &str) -> String {
-    let root = workspace_root();
+    let root = workspace();
     let state = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_wdb"))
         .current_dir(&root)

@@ -3,22 +3,16 @@
 //! rustyline redraws lines with escape codes, so we match output lines the
 //! program prints (`\r\n<text>\r\n`), not the echoed input.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::workspace;
 use expectrl::session::OsSession;
 use expectrl::{ControlCode, Expect, Session};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repl/ is inside the workspace")
-        .to_path_buf()
-}
-
 fn spawn(state: &Path) -> OsSession {
-    let root = workspace_root();
+    let root = workspace();
     let fib = root.join("fixtures/fib.wasm");
     assert!(fib.exists(), "missing {}", fib.display());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wdb"));

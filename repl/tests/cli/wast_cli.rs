@@ -3,12 +3,9 @@
 //!
 //! The binary is the one Cargo built for this test run (`CARGO_BIN_EXE_wdb`).
 
+use crate::workspace;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn wdb(args: &[&str], cache: &Path) -> Output {
     Command::new(PathBuf::from(env!("CARGO_BIN_EXE_wdb")))

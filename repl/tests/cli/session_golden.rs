@@ -7,16 +7,10 @@
 //! `# options: --dir fixtures/data::/data --env GREETING=hi`. Paths are relative to the
 //! workspace root (the corpus lives at `../shared/corpus`).
 
+use crate::workspace;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repl/ is inside the workspace")
-        .to_path_buf()
-}
 
 fn header<'a>(script: &'a str, key: &str) -> Option<&'a str> {
     script
@@ -71,7 +65,7 @@ fn run_script(root: &Path, script_path: &Path) -> String {
 
 #[test]
 fn session_transcripts_match() {
-    let root = workspace_root();
+    let root = workspace();
     let dir = root.join("fixtures/sessions");
     let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))

@@ -3,10 +3,12 @@
 //! `--max-memory` end or bound a guest with their documented exit codes, and a
 //! 100 MB module opens in the debugger.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+#[cfg(feature = "jit")]
+use std::time::Duration;
+use std::time::Instant;
 
+use crate::{wdb_path, workspace};
 use wasm_encoder as we;
 
 const LOOPS: &str = r#"(module
@@ -23,14 +25,6 @@ fn module_bytes(build: impl FnOnce(&mut we::Module)) -> Vec<u8> {
     m.finish()
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn wdb_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_wdb"))
-}
-
 fn wdb(args: &[&str]) -> std::process::Output {
     Command::new(wdb_path())
         .current_dir(workspace())
@@ -40,6 +34,7 @@ fn wdb(args: &[&str]) -> std::process::Output {
         .expect("run wdb")
 }
 
+#[cfg(feature = "jit")]
 #[test]
 fn wdb_run_timeout_and_fuel_end_loop_forever_with_documented_codes() {
     let t0 = Instant::now();

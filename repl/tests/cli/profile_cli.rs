@@ -1,19 +1,12 @@
 //! `wdb profile` as a user runs it: the command-line spellings, the exit
 //! status, the files it writes, and no colour when stdout is not a terminal.
 
-use std::path::{Path, PathBuf};
+use crate::workspace;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repl/ is inside the workspace")
-        .to_path_buf()
-}
 
 fn wdb(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_wdb"))
-        .current_dir(root())
+        .current_dir(workspace())
         .args(args)
         .output()
         .expect("wdb runs");

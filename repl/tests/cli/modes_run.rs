@@ -1,15 +1,9 @@
 //! `wdb run --mode interp|jit|aot` through the binary: the same stdout,
 //! stderr (trap message and wasm backtrace) and exit status in every mode.
 
-use std::path::{Path, PathBuf};
+use crate::workspace;
+use std::path::PathBuf;
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
 
 fn wdb() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_wdb"))
@@ -18,7 +12,7 @@ fn wdb() -> PathBuf {
 /// (stdout, stderr, status) of `wdb run --mode MODE ARGS...`.
 fn run(mode: &str, args: &[&str]) -> (String, String, i32) {
     let out = Command::new(wdb())
-        .current_dir(root())
+        .current_dir(workspace())
         .arg("run")
         .arg("--mode")
         .arg(mode)
@@ -142,7 +136,7 @@ fn universal_module_runs_with_aot_and_plain_module_gets_a_note() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("fib.aot.wasm");
     let st = Command::new(wdb())
-        .current_dir(root())
+        .current_dir(workspace())
         .args(["compile", "fixtures/fib.wasm", "-o"])
         .arg(&out)
         .status()
@@ -166,7 +160,7 @@ fn shared_object_named_without_a_directory_runs_from_the_current_directory() {
     let st = Command::new(wdb())
         .current_dir(dir.path())
         .args(["compile", "-q"])
-        .arg(root().join("fixtures/fib.wasm"))
+        .arg(workspace().join("fixtures/fib.wasm"))
         .args(["-o", "fib.so"])
         .status()
         .expect("wdb compile");

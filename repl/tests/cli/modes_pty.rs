@@ -3,22 +3,15 @@
 //! JIT frame, the spilled locals are readable, `continue` resumes the native
 //! code where it was and `kill` unwinds it.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::workspace;
 use expectrl::{ControlCode, Expect, Session};
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repl/ is inside the workspace")
-        .to_path_buf()
-}
 
 #[test]
 fn ctrl_c_in_jit_code_stops_continues_and_kills() {
-    let root = workspace_root();
+    let root = workspace();
     assert!(
         root.join("fixtures/fib.wasm").exists(),
         "missing fixtures/fib.wasm under {}",

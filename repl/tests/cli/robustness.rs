@@ -6,12 +6,9 @@
 //! The REPL fuzz corpus (`fuzz/corpus/repl_parse`) and its regressions are
 //! replayed through the binary: no line may panic it.
 
+use crate::{text, workspace};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn run_batch(module: &Path, script: &str, state_dir: &Path) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -26,10 +23,6 @@ fn run_batch(module: &Path, script: &str, state_dir: &Path) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run wdb")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn assert_no_panic(out: &Output) {

@@ -2,12 +2,9 @@
 //! that runs and computes the same, and a universal module stays a plain Wasm
 //! module that another runtime (Node's V8 with `node:wasi`) runs unchanged.
 
-use std::path::{Path, PathBuf};
+use crate::{text, workspace};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn wdb(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wdb"))
@@ -18,16 +15,12 @@ fn wdb(args: &[&str], cwd: &Path) -> Output {
         .expect("run wdb")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 fn compile(src: &str, out: &Path, extra: &[&str]) {
     let mut args = vec!["compile", "-q", src, "-o"];
     let o = out.to_string_lossy().to_string();
     args.push(&o);
     args.extend_from_slice(extra);
-    let r = wdb(&args, &root());
+    let r = wdb(&args, &workspace());
     assert!(
         r.status.success(),
         "wdb {args:?}: {}{}",
@@ -46,7 +39,7 @@ fn every_opt_level_compiles_code_that_computes_the_same() {
         let o = out.to_string_lossy().to_string();
         let r = wdb(
             &["run", "--mode", "aot", "--invoke", "fib", &o, "25"],
-            &root(),
+            &workspace(),
         );
         assert_eq!(
             (text(&r.stdout).as_str(), r.status.code()),
@@ -71,7 +64,7 @@ fn every_opt_level_compiles_code_that_computes_the_same() {
             "-o",
             &out.to_string_lossy(),
         ],
-        &root(),
+        &workspace(),
     );
     assert_eq!(r.status.code(), Some(2), "{}", text(&r.stderr));
     assert!(!out.exists());
@@ -124,7 +117,7 @@ fn a_universal_module_runs_unchanged_in_another_runtime() {
         let o = out.to_string_lossy().to_string();
         let mut run_args = vec!["run", "--mode", "aot", &o];
         run_args.extend_from_slice(args);
-        let ours = wdb(&run_args, &root());
+        let ours = wdb(&run_args, &workspace());
         assert_eq!(ours.status.code(), Some(0), "{}", text(&ours.stderr));
         let (theirs, status) = node_wasi(&out, args);
         assert_eq!(status, Some(0), "{src} in node");
@@ -201,11 +194,11 @@ fn strip_aot(bytes: &[u8]) -> (Vec<u8>, usize) {
 #[test]
 fn a_component_compiles_to_a_universal_component() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let src = root().join("fixtures/wasip2/p2cli.wasm");
+    let src = workspace().join("fixtures/wasip2/p2cli.wasm");
     // The same file name: argv[0] is the file's name.
     let out = dir.path().join("p2cli.wasm");
     let o = out.to_string_lossy().to_string();
-    let r = wdb(&["compile", src.to_str().unwrap(), "-o", &o], &root());
+    let r = wdb(&["compile", src.to_str().unwrap(), "-o", &o], &workspace());
     assert!(r.status.success(), "{}", text(&r.stderr));
     assert!(
         text(&r.stderr).contains("universal component, 3 core modules"),
@@ -222,9 +215,9 @@ fn a_component_compiles_to_a_universal_component() {
     );
     let interp = wdb(
         &["run", "--mode", "interp", src.to_str().unwrap(), "5", "x"],
-        &root(),
+        &workspace(),
     );
-    let ours = wdb(&["run", "--mode", "aot", &o, "5", "x"], &root());
+    let ours = wdb(&["run", "--mode", "aot", &o, "5", "x"], &workspace());
     assert!(
         !text(&ours.stderr).contains("no AOT section"),
         "{}",
@@ -244,7 +237,7 @@ fn a_component_compiles_to_a_universal_component() {
             "-o",
             &so.to_string_lossy(),
         ],
-        &root(),
+        &workspace(),
     );
     assert!(!r.status.success());
     assert!(
