@@ -601,6 +601,7 @@ mod mixed;
 #[path = "session/nojit.rs"]
 mod mixed;
 mod run;
+mod stepping;
 mod vocab;
 
 use breakpoints::{BpKind, Breakpoints};
