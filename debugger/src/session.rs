@@ -520,7 +520,6 @@ impl Session {
             Command::Display { expr: None, .. } => Ok(self.display_events()),
             Command::Undisplay(numbers) => self.undisplay(&numbers),
             Command::Disassemble { around } => self.disassemble(around.as_deref()),
-            Command::Info(InfoWhat::Mode) => Ok(vec![Event::Text(self.mode_text())]),
             Command::Info(what @ (InfoWhat::Variables | InfoWhat::Types)) => {
                 self.info_matching(what, None)
             }

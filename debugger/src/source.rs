@@ -195,13 +195,9 @@ impl Source {
         self.file_lines(file).is_ok()
     }
 
-    pub fn describe(&self) -> String {
-        if self.available() {
-            let files = self.info.source_files();
-            format!("DWARF debug information: {} source files.", files.len())
-        } else {
-            "No DWARF debug information: debugging at the WebAssembly instruction level.".into()
-        }
+    /// How many source files DWARF names (`info source`); `None` without DWARF.
+    pub fn file_count(&self) -> Option<usize> {
+        self.available().then(|| self.info.source_files().len())
     }
 }
 

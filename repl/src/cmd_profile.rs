@@ -180,7 +180,7 @@ pub fn main(args: ProfileArgs) -> anyhow::Result<u8> {
         writeln!(out, "{}", report.to_json())?;
     } else {
         let color = crate::color::stdout();
-        write!(out, "{}", report.render_table(color))?;
+        write!(out, "{}", crate::render::profile::table(&report, color))?;
     }
     out.flush()?;
     if !report.stdout_mismatches.is_empty() {

@@ -11,6 +11,7 @@ use wdb_debugger::api::{
 use crate::highlight::Highlighter;
 
 mod info;
+pub mod profile;
 
 /// Frames shown with a trap message (deep recursion would flood the screen).
 const TRAP_FRAMES: usize = 12;
@@ -291,7 +292,7 @@ impl Renderer {
                     let _ = writeln!(out, "{}", l.trim_end());
                 }
             }
-            Event::Profile(report) => out.push_str(&report.render_table(self.style.color)),
+            Event::Profile(report) => out.push_str(&profile::table(report, self.style.color)),
             Event::Warning(w) => {
                 let _ = writeln!(out, "warning: {w}");
             }

@@ -141,6 +141,23 @@ pub enum InfoView {
     },
     Memories(Vec<MemoryInfoView>),
     Tables(Vec<TableInfoView>),
+    /// `info source`: how many source files DWARF names (`None`: the
+    /// module has no DWARF).
+    Source {
+        dwarf_files: Option<usize>,
+    },
+    /// `info mode`: the engine `run` and `call` use.
+    Mode(crate::runner::Mode),
+    /// `info components`: the component's graph.
+    Components(ComponentGraphView),
+    /// `info instances`: the root component's core instances; with a
+    /// run, the store instance of each (`store_instances[i]`, by index in
+    /// `graph.core_instances`) and which is the main core module's.
+    Instances {
+        graph: ComponentGraphView,
+        store_instances: Vec<Option<u32>>,
+        main: Option<u32>,
+    },
 }
 
 /// One memory of `info memory`.

@@ -60,6 +60,7 @@ use merge::{first_difference, merge_native};
 pub use jit::{NativeFunc, NativeProfile};
 pub use lines::{HotLine, LinesReport};
 pub use native::NativeReport;
+pub use output::{ms, overhead, thousands};
 
 /// Every mode, in table order.
 pub const ALL_MODES: [Mode; 3] = [Mode::Interp, Mode::Jit, Mode::Aot];

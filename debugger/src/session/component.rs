@@ -556,131 +556,36 @@ impl Session {
         (lower, lift)
     }
 
-    /// `info components`.
-    pub(super) fn info_components(&self) -> Res<String> {
-        use std::fmt::Write as _;
+    /// The loaded component's graph (`info components`, `info instances`).
+    pub(super) fn component_graph(&self) -> Res<ComponentGraphView> {
         let lc = self.loaded()?.component.clone().ok_or_else(|| {
             err(
                 Unsupported,
                 "The program is a core module, not a component.",
             )
         })?;
-        let g = &lc.graph;
-        let mut out = String::new();
-        for c in &g.components {
-            let pad = "  ".repeat(c.depth);
-            let _ = writeln!(
-                out,
-                "{pad}component {}{}: {} core module(s), {} core instance(s)",
-                c.name,
-                if c.depth == 0 { " (root)" } else { "" },
-                c.core_modules,
-                c.core_instances
-            );
-            for (n, k) in &c.imports {
-                let _ = writeln!(out, "{pad}  import {k} {n}");
-            }
-            for (n, k) in &c.exports {
-                let _ = writeln!(out, "{pad}  export {k} {n}");
-            }
-        }
-        for m in &g.core_modules {
-            let _ = writeln!(
-                out,
-                "core module {} {}: {} bytes, {} functions, {} imports, {} exports{}{}",
-                m.index,
-                m.name,
-                m.size,
-                m.functions,
-                m.imports.len(),
-                m.exports.len(),
-                if m.has_dwarf { ", with DWARF" } else { "" },
-                if m.index == g.main_module {
-                    "  <- main (source, breakpoints)"
-                } else {
-                    ""
-                }
-            );
-        }
-        if !g.export_funcs.is_empty() {
-            let _ = writeln!(out, "exported functions:");
-            for (n, t) in &g.export_funcs {
-                let _ = writeln!(out, "  {n}: {t}");
-            }
-        }
-        Ok(out)
+        Ok(lc.graph.clone())
     }
 
     /// `info instances`.
-    pub(super) fn info_instances(&self) -> Res<String> {
-        use std::fmt::Write as _;
-        let lc = self.loaded()?.component.clone().ok_or_else(|| {
-            err(
-                Unsupported,
-                "The program is a core module, not a component.",
-            )
-        })?;
-        let g = &lc.graph;
+    pub(super) fn info_instances(&self) -> Res<InfoView> {
+        let graph = self.component_graph()?;
         let ids: Option<&Vec<Option<InstanceId>>> = self
             .rt
             .as_ref()
             .and_then(|r| r.comp.as_ref())
             .map(|c| &c.inst.root_core_instances);
-        let main = self.rt.as_ref().map(|r| r.inst);
-        let mut out = String::new();
-        for ci in &g.core_instances {
-            let id = ids.and_then(|v| v.get(ci.index as usize).copied().flatten());
-            let at = match id {
-                Some(id) if Some(id) == main => format!(" (store instance {}, main)", id.0),
-                Some(id) => format!(" (store instance {})", id.0),
-                None => String::new(),
-            };
-            match ci.module {
-                Some(m) => {
-                    let mname = g.core_modules.get(m).map_or("", |m| m.name.as_str());
-                    let _ = writeln!(
-                        out,
-                        "core instance {} {}: instantiate core module {m} {mname}{at}",
-                        ci.index, ci.name
-                    );
-                    for (name, from) in &ci.args {
-                        let fname = g
-                            .core_instances
-                            .get(*from as usize)
-                            .map_or("", |c| c.name.as_str());
-                        let _ = writeln!(out, "  with {name} = core instance {from} {fname}");
-                    }
-                    let _ = writeln!(out, "  exports: {}", list(&ci.exports));
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "core instance {} {}: exports {}",
-                        ci.index,
-                        ci.name,
-                        list(&ci.exports)
-                    );
-                }
-            }
-        }
-        Ok(out)
+        let store_instances = graph
+            .core_instances
+            .iter()
+            .map(|ci| Some(ids?.get(ci.index as usize).copied().flatten()?.0))
+            .collect();
+        Ok(InfoView::Instances {
+            graph,
+            store_instances,
+            main: self.rt.as_ref().map(|r| r.inst.0),
+        })
     }
-}
-
-/// At most 8 names, then how many more.
-fn list(names: &[String]) -> String {
-    if names.is_empty() {
-        return "(none)".into();
-    }
-    let mut v: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
-    let more = names.len().saturating_sub(8);
-    let tail = if more > 0 {
-        format!(", ... ({more} more)")
-    } else {
-        String::new()
-    };
-    v.dedup();
-    format!("{}{tail}", v.join(", "))
 }
 
 /// `call swap({x: 1, y: -2})` (the REPL splits it at spaces: joined again)

@@ -161,12 +161,14 @@ impl Session {
                 return Ok(vec![Event::Info(InfoView::Tables(tables))]);
             }
             InfoWhat::Wasi => return self.dispatch(Command::WasiLog),
-            InfoWhat::Source => self.loaded()?.source.describe(),
-            InfoWhat::Mode => self.mode_text(),
-            InfoWhat::Components => self.info_components()?,
+            InfoWhat::Source => InfoView::Source {
+                dwarf_files: self.loaded()?.source.file_count(),
+            },
+            InfoWhat::Mode => InfoView::Mode(self.mode),
+            InfoWhat::Components => InfoView::Components(self.component_graph()?),
             InfoWhat::Instances => self.info_instances()?,
         };
-        Ok(vec![Event::Text(out.trim_end().to_string())])
+        Ok(vec![Event::Info(out)])
     }
 }
 

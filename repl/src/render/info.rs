@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use wdb_debugger::api::{BreakpointNote, FunctionView, InfoView};
+use wdb_debugger::api::{BreakpointNote, ComponentGraphView, FunctionView, InfoView};
+use wdb_debugger::runner::Mode;
 
 /// The lines of one `info` answer, each without trailing blanks (a padded
 /// column may end a line).
@@ -110,10 +111,138 @@ pub(super) fn info(v: &InfoView, out: &mut String) {
                 o.push_str("no table\n");
             }
         }
+        InfoView::Source { dwarf_files } => match dwarf_files {
+            Some(n) => {
+                let _ = write!(o, "DWARF debug information: {n} source files.");
+            }
+            None => o.push_str(
+                "No DWARF debug information: debugging at the WebAssembly instruction level.",
+            ),
+        },
+        InfoView::Mode(mode) => o.push_str(&mode_line(*mode)),
+        InfoView::Components(g) => components(g, &mut o),
+        InfoView::Instances {
+            graph,
+            store_instances,
+            main,
+        } => instances(graph, store_instances, *main, &mut o),
     }
     for l in o.trim_end().lines() {
         let _ = writeln!(out, "{}", l.trim_end());
     }
+}
+
+/// `info mode`: the engine and what it runs.
+fn mode_line(mode: Mode) -> String {
+    let what = match mode {
+        Mode::Interp => "the interpreter",
+        Mode::Jit => "JIT code until a function with a breakpoint is entered, then the interpreter",
+        Mode::Aot => {
+            "AOT code (the module's wdb.aot section) until a function with a breakpoint is entered, then the interpreter"
+        }
+    };
+    format!("Engine: {} ({what})", mode.name())
+}
+
+/// `info components`: each component with its imports and exports, the
+/// core modules, the exported functions.
+fn components(g: &ComponentGraphView, out: &mut String) {
+    for c in &g.components {
+        let pad = "  ".repeat(c.depth);
+        let _ = writeln!(
+            out,
+            "{pad}component {}{}: {} core module(s), {} core instance(s)",
+            c.name,
+            if c.depth == 0 { " (root)" } else { "" },
+            c.core_modules,
+            c.core_instances
+        );
+        for (n, k) in &c.imports {
+            let _ = writeln!(out, "{pad}  import {k} {n}");
+        }
+        for (n, k) in &c.exports {
+            let _ = writeln!(out, "{pad}  export {k} {n}");
+        }
+    }
+    for m in &g.core_modules {
+        let _ = writeln!(
+            out,
+            "core module {} {}: {} bytes, {} functions, {} imports, {} exports{}{}",
+            m.index,
+            m.name,
+            m.size,
+            m.functions,
+            m.imports.len(),
+            m.exports.len(),
+            if m.has_dwarf { ", with DWARF" } else { "" },
+            if m.index == g.main_module {
+                "  <- main (source, breakpoints)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !g.export_funcs.is_empty() {
+        let _ = writeln!(out, "exported functions:");
+        for (n, t) in &g.export_funcs {
+            let _ = writeln!(out, "  {n}: {t}");
+        }
+    }
+}
+
+/// `info instances`: what each core instance instantiates with what, and
+/// its exports; with a run, its store instance.
+fn instances(g: &ComponentGraphView, ids: &[Option<u32>], main: Option<u32>, out: &mut String) {
+    for (i, ci) in g.core_instances.iter().enumerate() {
+        let at = match ids.get(i).copied().flatten() {
+            Some(id) if Some(id) == main => format!(" (store instance {id}, main)"),
+            Some(id) => format!(" (store instance {id})"),
+            None => String::new(),
+        };
+        match ci.module {
+            Some(m) => {
+                let mname = g.core_modules.get(m).map_or("", |m| m.name.as_str());
+                let _ = writeln!(
+                    out,
+                    "core instance {} {}: instantiate core module {m} {mname}{at}",
+                    ci.index, ci.name
+                );
+                for (name, from) in &ci.args {
+                    let fname = g
+                        .core_instances
+                        .get(*from as usize)
+                        .map_or("", |c| c.name.as_str());
+                    let _ = writeln!(out, "  with {name} = core instance {from} {fname}");
+                }
+                let _ = writeln!(out, "  exports: {}", list(&ci.exports));
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "core instance {} {}: exports {}",
+                    ci.index,
+                    ci.name,
+                    list(&ci.exports)
+                );
+            }
+        }
+    }
+}
+
+/// At most 8 names, then how many more.
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "(none)".into();
+    }
+    let mut v: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
+    let more = names.len().saturating_sub(8);
+    let tail = if more > 0 {
+        format!(", ... ({more} more)")
+    } else {
+        String::new()
+    };
+    v.dedup();
+    format!("{}{tail}", v.join(", "))
 }
 
 /// One row of `info functions`: index, name, signature, and where its body is.

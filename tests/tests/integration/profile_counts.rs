@@ -156,10 +156,7 @@ fn fib_20_makes_21891_calls() {
         init.incl_instructions + fib.self_instructions,
         r.instructions
     );
-    let table = r.render_table(false);
-    assert!(table.contains("21,891"), "{table}");
-    assert!(!table.contains('\x1b'), "no colour asked for:\n{table}");
-    assert!(r.render_table(true).contains("\x1b[1m"));
+    // The terminal table of this report: `repl/src/render/profile.rs`'s tests.
 }
 
 #[test]
@@ -351,11 +348,6 @@ fn differing_guest_output_is_reported() {
     // 64 random bits: the chance that all three runs match is 3 * 2^-64.
     assert_eq!(r.stdout_mismatches.len(), 3, "{:?}", r.stdout_mismatches);
     assert!(r.stdout_mismatches[0].starts_with("interp run 1: guest stdout differs"));
-    let table = r.render_table(false);
-    assert!(
-        table.contains("GUEST OUTPUT DIFFERS BETWEEN MODES"),
-        "{table}"
-    );
     // Host calls appear as leaf contexts with calls and no instructions.
     let w = func(&r, "wasi_snapshot_preview1::fd_write");
     assert_eq!((w.calls, w.self_instructions), (1, 0));
