@@ -52,6 +52,19 @@ impl Mode {
         }
     }
 
+    /// What the debugger runs in this mode (`info mode`).
+    pub fn debugger_description(self) -> &'static str {
+        match self {
+            Mode::Interp => "the interpreter",
+            Mode::Jit => {
+                "JIT code until a function with a breakpoint is entered, then the interpreter"
+            }
+            Mode::Aot => {
+                "AOT code (the module's wdb.aot section) until a function with a breakpoint is entered, then the interpreter"
+            }
+        }
+    }
+
     /// `interp|jit|aot` (also `interpreter`).
     pub fn parse(s: &str) -> Option<Mode> {
         match s {

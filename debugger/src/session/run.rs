@@ -16,7 +16,6 @@ use crate::error::{ErrorKind::*, err};
 use crate::format::value_view;
 use crate::host::{self, GuestIo};
 use crate::launch::{HostOptions, Prepared, UnknownImports};
-use crate::runner::Mode;
 
 impl Session {
     /// `profile`: the same work in every engine, with the program's
@@ -475,17 +474,14 @@ impl Session {
         Ok(events)
     }
 
+    /// What `mode M` and `show mode` answer (`info mode` is
+    /// `InfoView::Mode`, the same words laid out by the REPL).
     pub(super) fn mode_text(&self) -> String {
-        let what = match self.mode {
-            Mode::Interp => "the interpreter",
-            Mode::Jit => {
-                "JIT code until a function with a breakpoint is entered, then the interpreter"
-            }
-            Mode::Aot => {
-                "AOT code (the module's wdb.aot section) until a function with a breakpoint is entered, then the interpreter"
-            }
-        };
-        format!("Engine: {} ({what})", self.mode.name())
+        format!(
+            "Engine: {} ({})",
+            self.mode.name(),
+            self.mode.debugger_description()
+        )
     }
 }
 

@@ -134,14 +134,7 @@ pub(super) fn info(v: &InfoView, out: &mut String) {
 
 /// `info mode`: the engine and what it runs.
 fn mode_line(mode: Mode) -> String {
-    let what = match mode {
-        Mode::Interp => "the interpreter",
-        Mode::Jit => "JIT code until a function with a breakpoint is entered, then the interpreter",
-        Mode::Aot => {
-            "AOT code (the module's wdb.aot section) until a function with a breakpoint is entered, then the interpreter"
-        }
-    };
-    format!("Engine: {} ({what})", mode.name())
+    format!("Engine: {} ({})", mode.name(), mode.debugger_description())
 }
 
 /// `info components`: each component with its imports and exports, the
