@@ -489,7 +489,10 @@ impl EvalContext for FrameCx<'_> {
             Ok(i) if !self.is_live(i) => Err(format!(
                 "$l{i} is not live here: JIT code keeps no value for a local it never reads again before writing it"
             )),
-            Ok(i) => Ok(f.locals[i as usize]),
+            // A JIT frame that kept no locals (`info locals` says so too).
+            Ok(i) => f.locals.get(i as usize).copied().ok_or_else(|| {
+                format!("$l{i} is not available (JIT frame): native code keeps no locals here")
+            }),
             // `$__stack_pointer` and friends: a global by name.
             Err(e) => match r {
                 LocalRef::Name(_) => self.wasm_global(r).map_err(|_| e),

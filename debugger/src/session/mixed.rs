@@ -38,7 +38,10 @@
 //! the same with JIT code: AOT images carry no watch checks. The code is
 //! chosen when a run starts: a watchpoint set during a JIT run that has no
 //! checks (or only store checks, for `rwatch`) serves the interpreted
-//! functions at once and JIT code from the next run.
+//! functions at once, and each JIT caller they return to hands its frame
+//! to the interpreter where it can (`Session::back_to_jit`); other JIT code
+//! (a pause in JIT code, callers that keep no locals) gets checks from the
+//! next run, and setting the watchpoint says so.
 
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, Sender};

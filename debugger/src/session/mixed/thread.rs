@@ -14,7 +14,7 @@ use wdb_engine::{ErrorKind, Value};
 
 use super::super::{BpKind, Res, Session, Stop};
 use super::*;
-use crate::api::WatchKind;
+use crate::api::{StopReason, WatchKind};
 use crate::runner::Mode;
 
 impl Session {
@@ -27,13 +27,27 @@ impl Session {
     }
 
     /// Said when a watchpoint is set while JIT code without the checks it
-    /// needs runs (see the module documentation).
+    /// needs runs, and some of that code would run on: a pause in JIT
+    /// code, or a JIT frame below that cannot hand its frame over when its
+    /// call returns ([`Session::back_to_jit`]; see the module documentation).
     pub(in crate::session) fn jit_watch_note(&self) -> Option<String> {
         let run = self.jit_run.as_ref()?;
-        let (stores, loads) = self.jit_watch_checks();
-        ((stores && !run.watch_stores) || (loads && !run.watch_loads)).then(|| {
+        let runs_on = run.pause.is_some()
+            || !run.levels.is_empty()
+            || run.below.iter().any(|f| !f.deopt);
+        (self.jit_lacks_watch_checks() && runs_on).then(|| {
             "the JIT code of this run has no checks for this watchpoint: it applies to interpreted functions now and to JIT code from the next run".to_string()
         })
+    }
+
+    /// The run's JIT code lacks checks an enabled watchpoint needs (it was
+    /// set during the run).
+    pub(super) fn jit_lacks_watch_checks(&self) -> bool {
+        let Some(run) = self.jit_run.as_ref() else {
+            return false;
+        };
+        let (stores, loads) = self.jit_watch_checks();
+        (stores && !run.watch_stores) || (loads && !run.watch_loads)
     }
 
     /// The watch checks JIT code needs for the enabled watchpoints:
@@ -239,9 +253,23 @@ impl Session {
     }
 
     /// The interpreted function ended (`Returned`, trap, exit): give its
-    /// outcome back to the JIT code and wait for the next report.
+    /// outcome back to the JIT code and wait for the next report. While a
+    /// watchpoint needs checks this run's JIT code lacks, a JIT caller that
+    /// can hands its frame over instead ([`Session::deopt_caller`]) and
+    /// runs on interpreted, so the watchpoint sees its accesses; so does
+    /// each caller below it in turn.
     pub(in crate::session) fn back_to_jit(&mut self, outcome: RunOutcome) -> Res<Stop> {
-        self.send_to_jit(outcome, false)
+        match outcome {
+            RunOutcome::Returned(values)
+                if self.jit_lacks_watch_checks() && self.can_deopt_caller() =>
+            {
+                match self.deopt_caller(values)? {
+                    Stop::At(StopReason::Step) => self.run_to_stop(None),
+                    other => Ok(other),
+                }
+            }
+            other => self.send_to_jit(other, false),
+        }
     }
 
     pub(super) fn send_to_jit(&mut self, outcome: RunOutcome, all: bool) -> Res<Stop> {

@@ -630,3 +630,29 @@ fn finish_with_a_jit_frame_selected_finishes_that_frame_in_every_mode() {
     assert_eq!((&interp.0, interp.1, &interp.3), (&jit.0, jit.1, &jit.3));
     assert!(!jit.2, "main goes on interpreted: {jit:?}");
 }
+
+#[test]
+fn printing_a_local_of_a_jit_frame_without_locals_is_an_error_not_a_panic() {
+    // gc_values has no DWARF: `shapes`, the JIT caller of the interpreted
+    // `inspect`, keeps no locals, so `$ps` in its frame has no value.
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/wasm3/gc_values.wasm");
+    let mut s = Session::new(SessionConfig {
+        capture_output: true,
+        persist: false,
+        inherit_stdin: false,
+        ..Default::default()
+    });
+    let ev = run(&mut s, Command::Load { path: p, args: vec![] });
+    assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+    set_mode(&mut s, Mode::Jit);
+    set_break(&mut s, "inspect");
+    let ev = run(&mut s, call("shapes", &["3", "4"]));
+    assert_eq!(stopped(&ev).frame.func_name, "inspect");
+    run(&mut s, Command::MoveFrame(1));
+    assert!(frames(&mut s)[1].jit);
+    let ev = print(&mut s, "$ps[2]", Format::Natural);
+    let Some(Event::CommandFailed { message, .. }) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    assert!(message.contains("not available (JIT frame)"), "{message}");
+}
