@@ -656,3 +656,46 @@ fn printing_a_local_of_a_jit_frame_without_locals_is_an_error_not_a_panic() {
     };
     assert!(message.contains("not available (JIT frame)"), "{message}");
 }
+
+#[test]
+fn a_watchpoint_set_during_a_jit_run_stops_in_code_its_jit_callers_run_after_returning() {
+    // Stopped in `is_zero` (interpreted), whose JIT callers' code has no
+    // watch checks: `watch` pi[2], which `sub` (called by `arctan` after
+    // `is_zero` returns) writes. Each JIT caller hands its frame to the
+    // interpreter as its callee returns, so the write stops, as in
+    // `mode interp`, and no warning says the JIT code ignores it.
+    let stop = |mode: Mode| {
+        let mut s = pi_debug_session(mode);
+        set_break(&mut s, "is_zero");
+        let ev = run(&mut s, Command::Run { args: None });
+        assert_eq!(stopped(&ev).frame.func_name, "is_zero", "{mode:?}");
+        run(&mut s, Command::Delete(None));
+        let ev = run(
+            &mut s,
+            Command::Watch {
+                addr: "0x10ad8".into(),
+                len: 4,
+                kind: WatchKind::Write,
+            },
+        );
+        assert!(
+            !ev.iter().any(|e| matches!(e, Event::Warning(_))),
+            "{mode:?}: {ev:?}"
+        );
+        let ev = run(&mut s, Command::Continue);
+        let v = stopped(&ev);
+        let StopReason::Watchpoint { old, new, .. } = &v.reason else {
+            panic!("{mode:?}: {ev:?}")
+        };
+        (
+            v.frame.func_name.clone(),
+            v.frame.code_offset,
+            v.frame.jit,
+            old.clone(),
+            new.clone(),
+        )
+    };
+    let interp = stop(Mode::Interp);
+    assert_eq!(interp.0, "sub");
+    assert_eq!(stop(Mode::Jit), interp);
+}
