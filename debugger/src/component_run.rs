@@ -14,7 +14,7 @@ use wdb_engine::wasi::p2::P2Host;
 
 use crate::code_cache::CacheUse;
 use crate::runner::{
-    RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, process_cpu,
+    RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, exit_code, process_cpu,
 };
 
 /// Whether the file starts with a component's header.
@@ -216,13 +216,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     };
     let run_time = t_run.elapsed();
     let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
-    let timed_out =
-        timer.fired() && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
-    let exit_code = match &outcome {
-        RunOutcome::Exited(c) => Some(*c),
-        RunOutcome::Returned(_) => Some(0),
-        _ => None,
-    };
+    let timed_out = timer.fired_for(&outcome);
+    let exit_code = exit_code(&outcome);
     Ok(RunReport {
         outcome,
         results: Vec::new(),

@@ -220,6 +220,16 @@ pub(crate) fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
     }
 }
 
+/// The guest's exit code for a run that ended so: `proc_exit`'s, or 0 when
+/// it returned; `None` for a trap, a pause or running out of fuel.
+pub(crate) fn exit_code(outcome: &RunOutcome) -> Option<i32> {
+    match outcome {
+        RunOutcome::Exited(c) => Some(*c),
+        RunOutcome::Returned(_) => Some(0),
+        _ => None,
+    }
+}
+
 /// `  name (param ..) (result ..)` for every exported function.
 pub fn function_exports(module: &Module) -> Vec<String> {
     module
@@ -436,13 +446,8 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
     }
     let run_time = t_run.elapsed();
     let run_cpu = process_cpu().zip(cpu_run).map(|(b, a)| b.saturating_sub(a));
-    let timed_out =
-        timer.fired() && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted));
-    let exit_code = match &outcome {
-        RunOutcome::Exited(c) => Some(*c),
-        RunOutcome::Returned(_) => Some(0),
-        _ => None,
-    };
+    let timed_out = timer.fired_for(&outcome);
+    let exit_code = exit_code(&outcome);
     let wasi_log = ctx
         .lock()
         .map(|c| c.log.iter().cloned().collect())

@@ -157,6 +157,14 @@ fn not_being_run() -> SessionError {
     err(NotRunning, "The program is not being run.")
 }
 
+/// When a command needs the module's instance (memory, globals, the WASI log).
+fn not_instantiated() -> SessionError {
+    err(
+        NotRunning,
+        "The module is not instantiated yet: `run` or `call` first.",
+    )
+}
+
 impl Session {
     pub fn new(config: SessionConfig) -> Session {
         Session {

@@ -50,6 +50,12 @@ impl Timeout {
         let _ = self.cancel.send(());
         self.thread.is_some_and(|t| t.join().unwrap_or(false))
     }
+
+    /// Stop the clock: whether a run that ended with `outcome` timed out
+    /// (the time ran out and the run stopped for it).
+    pub(crate) fn fired_for(self, outcome: &RunOutcome) -> bool {
+        self.fired() && matches!(outcome, RunOutcome::Paused(PauseReason::Interrupted))
+    }
 }
 
 /// Watch `from` (polled every 20 ms) and raise `to` when it goes up: an

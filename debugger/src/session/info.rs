@@ -2,18 +2,13 @@
 
 use wdb_engine::module::{ExternKind, signature_string};
 
-use super::{BpKind, Res, Runtime, Session, module_view};
+use super::{BpKind, Res, Runtime, Session, module_view, not_instantiated};
 use crate::api::*;
 use crate::error::{ErrorKind::*, err};
 
 impl Session {
     pub(super) fn wasi_log(&self) -> Res<Vec<Event>> {
-        let rt = self.rt.as_ref().ok_or_else(|| {
-            err(
-                NotRunning,
-                "The module is not instantiated yet: `run` or `call` first.",
-            )
-        })?;
+        let rt = self.rt.as_ref().ok_or_else(not_instantiated)?;
         if let Some(calls) = self.component_wasi_log() {
             return Ok(vec![Event::WasiCalls(calls)]);
         }

@@ -6,7 +6,7 @@ use wdb_engine::module::{Module, signature_string};
 use wdb_engine::runtime::Store;
 use wdb_engine::{Trap, Value};
 
-use super::{BpKind, Launch, Res, Runtime, Session, Stop, inline};
+use super::{BpKind, Launch, Res, Runtime, Session, Stop, inline, not_instantiated};
 use crate::api::*;
 use crate::disasm::Disasm;
 use crate::error::{ErrorKind::*, err};
@@ -388,12 +388,7 @@ impl Session {
 
     pub(super) fn globals(&self) -> Res<Vec<Event>> {
         let module = self.module()?;
-        let rt = self.rt.as_ref().ok_or_else(|| {
-            err(
-                NotRunning,
-                "The module is not instantiated yet: `run` or `call` first.",
-            )
-        })?;
+        let rt = self.rt.as_ref().ok_or_else(not_instantiated)?;
         let values = self.with_env(|env| {
             (0..module.globals.len() as u32)
                 .map(|i| {
@@ -419,29 +414,15 @@ impl Session {
     }
 
     pub(super) fn memory(&self) -> Res<(&Store, u32)> {
-        let rt = self.rt.as_ref().ok_or_else(|| {
-            err(
-                NotRunning,
-                "The module is not instantiated yet: `run` or `call` first.",
-            )
-        })?;
-        let m = rt
-            .store
-            .instance_memory(rt.inst)
-            .ok_or_else(|| err(NotFound, "The module has no memory."))?;
-        Ok((&rt.store, m))
+        let rt = self.rt.as_ref().ok_or_else(not_instantiated)?;
+        Ok((&rt.store, instance_memory(rt)?))
     }
 
     /// Memory `index` of the module (`None`: the instance's `memory`, else
     /// memory 0): (store address, module index, whether it is 64-bit).
     pub(super) fn memory_at(&self, index: Option<u32>) -> Res<(u32, u32, bool)> {
         let module = self.module()?;
-        let rt = self.rt.as_ref().ok_or_else(|| {
-            err(
-                NotRunning,
-                "The module is not instantiated yet: `run` or `call` first.",
-            )
-        })?;
+        let rt = self.rt.as_ref().ok_or_else(not_instantiated)?;
         let n = module.memories.len() as u32;
         let (addr, index) = match index {
             None => {
@@ -548,16 +529,8 @@ impl Session {
     }
 
     pub(super) fn write_memory(&mut self, addr: u32, bytes: &[u8]) -> Res<()> {
-        let rt = self.rt.as_mut().ok_or_else(|| {
-            err(
-                NotRunning,
-                "The module is not instantiated yet: `run` or `call` first.",
-            )
-        })?;
-        let m = rt
-            .store
-            .instance_memory(rt.inst)
-            .ok_or_else(|| err(NotFound, "The module has no memory."))?;
+        let rt = self.rt.as_mut().ok_or_else(not_instantiated)?;
+        let m = instance_memory(rt)?;
         let mem = rt.store.memory_mut(m);
         let end = addr as usize + bytes.len();
         if end > mem.len() {
@@ -759,4 +732,11 @@ pub(super) fn no_memory(i: u32, n: u32) -> String {
             n - 1
         ),
     }
+}
+
+/// The instance's memory (its exported `memory`, else memory 0).
+fn instance_memory(rt: &Runtime) -> Res<u32> {
+    rt.store
+        .instance_memory(rt.inst)
+        .ok_or_else(|| err(NotFound, "The module has no memory."))
 }

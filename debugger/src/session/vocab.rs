@@ -645,7 +645,7 @@ impl Session {
         }
         let best = names
             .iter()
-            .map(|n| (edit_distance(name, n), *n))
+            .map(|n| (strsim::levenshtein(name, n), *n))
             .min()
             .filter(|(d, n)| *d <= 3.max(n.len() / 3));
         Err(err(
@@ -699,18 +699,4 @@ impl Session {
             other => other.clone(),
         })
     }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

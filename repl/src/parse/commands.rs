@@ -267,7 +267,7 @@ pub fn unknown(name: &str) -> String {
     let best = COMMANDS
         .iter()
         .flat_map(|c| c.names.iter())
-        .map(|n| (edit_distance(name, n), *n))
+        .map(|n| (strsim::levenshtein(name, n), *n))
         .filter(|(d, n)| *d <= 2.max(n.len() / 3))
         .min();
     match best {
@@ -276,20 +276,6 @@ pub fn unknown(name: &str) -> String {
         }
         None => format!("Undefined command: \"{name}\".  Try \"help\"."),
     }
-}
-
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// `help` and `help CMD`.

@@ -1,4 +1,3 @@
-use super::commands::edit_distance;
 use super::*;
 use wdb_debugger::runner::Mode;
 
@@ -355,5 +354,4 @@ fn help_texts() {
     assert!(help(None).unwrap().contains("x/NFU ADDR"));
     assert!(help(Some("bt")).unwrap().starts_with("usage: backtrace"));
     assert!(help(Some("nope")).is_err());
-    assert_eq!(edit_distance("kitten", "sitting"), 3);
 }
