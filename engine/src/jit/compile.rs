@@ -129,8 +129,8 @@ pub(crate) fn host_isa(opt: OptLevel, pic: bool) -> Result<OwnedTargetIsa> {
 /// 6: `CatchTake` takes `keep`. 7: fuel in the interpreter's unit, charged
 /// per straight-line stretch (was one per function entry and loop header).
 /// 8: GC objects in an arena, allocated and accessed inline (`VmCtx::gc`,
-/// `VmCtx::type_ids`).
-const ABI: u32 = 8;
+/// `VmCtx::type_ids`). 9: `WatchAfter` takes the frame's locals area.
+const ABI: u32 = 9;
 
 pub(crate) fn fingerprint(isa: &dyn cranelift_codegen::isa::TargetIsa, opt: OptLevel) -> String {
     let features: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();

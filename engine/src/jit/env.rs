@@ -115,8 +115,10 @@ pub(crate) enum Libcall {
     /// box: is it a watched one? If so its old bytes are kept for
     /// `WatchAfter`.
     WatchBefore,
-    /// (site, fp) -> unwind?: the watched access was made; the debug hook
-    /// pauses right after it (site: `func_index | code_offset << 32`).
+    /// (site, locals area or 0, fp) -> unwind?: the watched access was
+    /// made; the debug hook pauses right after it (site: `func_index |
+    /// code_offset << 32`, bit 62 when the interpreter may take the call
+    /// over from the next instruction; the area as `BreakHit`'s).
     WatchAfter,
     /// (site, locals area, check cell, fp) -> unwind?: a compiled
     /// breakpoint check decided to stop (`translate::breakcheck`); the
@@ -159,7 +161,7 @@ impl Libcall {
             Libcall::CatchTake => (&[I64, I32, I32], Some(I64)),
             Libcall::Gc => (&[I32, I32, I32, I64, I32, I64], None),
             Libcall::WatchBefore => (&[I64, I32, I32], Some(I32)),
-            Libcall::WatchAfter => (&[I64, I64], Some(I32)),
+            Libcall::WatchAfter => (&[I64, I64, I64], Some(I32)),
             Libcall::BreakHit => (&[I64, I64, I64, I64], Some(I32)),
         }
     }

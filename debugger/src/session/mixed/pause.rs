@@ -202,6 +202,23 @@ impl Session {
         Ok(())
     }
 
+    /// Stopped in JIT code right after a watched store that the
+    /// interpreter can take over ([`Session::jit_pause_can_take_over`]):
+    /// it runs the rest of the call from the next instruction.
+    pub(in crate::session) fn take_over_after_watched_access(&mut self) -> Res<()> {
+        let rt = self.rt.as_ref().ok_or("not instantiated")?;
+        let Some(pause) = self.jit_run.as_mut().and_then(|r| r.pause.as_mut()) else {
+            return Ok(());
+        };
+        let top = &mut pause.frames[0];
+        let module = rt.store.instance_module(top.instance).clone();
+        let Some(next) = crate::disasm::next_instruction(&module, top.code_offset) else {
+            return Ok(());
+        };
+        top.code_offset = next;
+        self.take_over_jit_pause(false)
+    }
+
     /// `continue`/`step`/... while stopped in JIT code.
     pub(in crate::session) fn resume_jit_pause(&mut self, step: bool) -> Res<Vec<Event>> {
         let pending = self

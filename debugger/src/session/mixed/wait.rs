@@ -177,10 +177,16 @@ impl Session {
                             b.number == n && b.enabled && matches!(b.kind, BpKind::Watch { .. })
                         })
                     });
-                    return match number.filter(|_| live) {
-                        Some(n) => Ok(Stop::At(self.numbered_watch_stop(n, addr, write, old, new))),
-                        None => self.send_to_jit(RunOutcome::Returned(Vec::new()), false),
+                    let Some(n) = number.filter(|_| live) else {
+                        return self.send_to_jit(RunOutcome::Returned(Vec::new()), false);
                     };
+                    // After a store in a function that kept its locals:
+                    // the interpreter runs the rest of the call from the
+                    // next instruction, where `mode interp` stops too.
+                    if self.jit_pause_can_take_over() {
+                        self.take_over_after_watched_access()?;
+                    }
+                    return Ok(Stop::At(self.numbered_watch_stop(n, addr, write, old, new)));
                 }
                 self.clear_interrupt();
                 Ok(Stop::At(StopReason::Interrupted))

@@ -84,9 +84,9 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.b.switch_to_block(cont);
     }
 
-    /// Save every local and its mask to the locals slot and pause in the
-    /// hook (`Libcall::BreakHit`); unwind when it says so.
-    fn stop_at_break(&mut self, cell: ir::Value) {
+    /// Save every local and its mask to the locals slot (which must
+    /// exist): its address, for the runtime to read them from.
+    pub(super) fn save_every_local(&mut self) -> ir::Value {
         let l = self.env.layout;
         let ss = self.locals_slot.expect("made for functions with checks");
         let n = self.locals.len();
@@ -103,7 +103,13 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
                 .ins()
                 .stack_store(types::I64, m, ss, n as i32 * l.slot_size + w as i32 * 8);
         }
-        let area = self.b.ins().stack_addr(types::I64, ss, 0);
+        self.b.ins().stack_addr(types::I64, ss, 0)
+    }
+
+    /// Save every local and its mask to the locals slot and pause in the
+    /// hook (`Libcall::BreakHit`); unwind when it says so.
+    fn stop_at_break(&mut self, cell: ir::Value) {
+        let area = self.save_every_local();
         // The interpreter can run the rest of the call from here
         // (`JitStop::takeover`): nothing on the operand stack (a statement
         // boundary), results that fit `RtState::results`.

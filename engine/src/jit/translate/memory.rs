@@ -255,12 +255,34 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         self.b.ins().brif(hit, after, &[], done, &args);
         self.b.seal_block(after);
         self.b.switch_to_block(after);
-        let site = self.func_index as u64 | (self.code_offset as u64) << 32;
+        // A function that keeps its locals for the debugger (or has
+        // compiled breakpoint checks) shows them at the stop, and after a
+        // store (nothing on the operand stack: a statement boundary) the
+        // interpreter can run the rest of the call from the next
+        // instruction (`JitStop::takeover`), as after a breakpoint check's
+        // stop; a load's value is not on the stack yet, so not after one.
+        let (area, takeover) = match self.locals_slot {
+            Some(_) => (
+                self.save_every_local(),
+                write
+                    && !takes
+                    && self.stack.is_empty()
+                    && self.result_types.len() <= crate::jit::vm::RESULT_SLOTS
+                    && !self.env.module.uses_gc_refs,
+            ),
+            None => (self.b.ins().iconst(types::I64, 0), false),
+        };
+        let site =
+            self.func_index as u64 | (self.code_offset as u64) << 32 | (takeover as u64) << 62;
         let site = self.b.ins().iconst(types::I64, site as i64);
         let fp = self.b.ins().get_frame_pointer(types::I64);
         let unwind = self
-            .libcall(Libcall::WatchAfter, &[site, fp])
+            .libcall(Libcall::WatchAfter, &[site, area, fp])
             .expect("WatchAfter answers");
+        if takeover {
+            let word = self.trap_word();
+            self.answer_takeover(word);
+        }
         self.trap_if(unwind, 0);
         self.reload_fuel();
         self.b.ins().jump(done, &args);

@@ -154,7 +154,7 @@ pub(super) extern "C" fn lc_watch_before(vmctx: *mut VmCtx, at: u64, len: u32, w
 /// The watched access [`lc_watch_before`] saw was made at `site`
 /// (`func_index | code_offset << 32`) of the function whose frame is `fp`:
 /// pause there for the debug hook. Returns 0 to go on, nonzero to unwind.
-pub(super) extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, fp: u64) -> u32 {
+pub(super) extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, area: u64, fp: u64) -> u32 {
     let c = cx(vmctx);
     let Some(w) = c.run.watch_pending.take() else {
         return 0;
@@ -164,7 +164,8 @@ pub(super) extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, fp: u64) -
         .get(w.addr as usize..w.addr as usize + w.len as usize)
         .map(<[u8]>::to_vec)
         .unwrap_or_default();
-    c.rt.interrupt_site = 0;
+    // Bit 62: the interpreter may take the call over after the access.
+    c.rt.interrupt_site = site & 1 << 62;
     let reason = crate::interp::PauseReason::Watchpoint {
         index: w.index,
         addr: w.addr,
@@ -176,9 +177,9 @@ pub(super) extern "C" fn lc_watch_after(vmctx: *mut VmCtx, site: u64, fp: u64) -
     pause_in_jit(
         vmctx,
         site as u32,
-        (site >> 32) as u32,
+        (site >> 32) as u32 & 0x3fff_ffff,
         fp,
-        std::ptr::null(),
+        area as *const u128,
         Some(reason),
     )
 }
@@ -379,7 +380,8 @@ pub(super) extern "C" fn lc_interrupt(
     pause_in_jit(vmctx, func_index, code_offset, fp, area, None)
 }
 
-/// [`lc_interrupt`], or with `reason` a watched access (no locals): ask
+/// [`lc_interrupt`], or with `reason` a watched access or a compiled
+/// breakpoint check (with the locals when `area` is not null): ask
 /// the hook, then go on (0) or unwind (nonzero, the trap word set).
 fn pause_in_jit(
     vmctx: *mut VmCtx,
