@@ -16,7 +16,8 @@
 //! as in `mode interp`, and its results go back to its own JIT caller.
 //! Other ways to stop in JIT code itself, with no interpreted frame: an
 //! interrupt (Ctrl-C) seen at a function entry or loop header, a watchpoint
-//! hit in JIT code, and `finish` into a JIT caller that keeps no locals (it
+//! hit in JIT code that keeps no locals or after a load, and `finish` into a
+//! JIT caller that keeps no locals (it
 //! stops in that caller). `continue` resumes the JIT code from there.
 //! Stepping from a loop header hands the rest of that call to the
 //! interpreter (the JIT spilled its live locals: `Execution::at_loop_header`),
@@ -33,8 +34,12 @@
 //! (`CompiledModule::compile_for_debugger_with`: a compare and branch per
 //! store, or per access for `rwatch`/`awatch`, against the watched ranges'
 //! bounding box; only while watchpoints exist): a watched access stops right
-//! after it, in JIT code, as an interrupt does but with the old and new
-//! bytes (`DebugHook::watched`), and `continue` resumes it. `mode aot` does
+//! after it, as an interrupt does but with the old and new bytes
+//! (`DebugHook::watched`). After a store in a function that keeps its
+//! locals (DWARF), the interpreter runs the rest of that call from the next
+//! instruction (`Session::take_over_after_watched_access`), so the stop,
+//! its arguments and stepping from it are the interpreter's; elsewhere it
+//! stops in JIT code and `continue` resumes it. `mode aot` does
 //! the same with JIT code: AOT images carry no watch checks. The code is
 //! chosen when a run starts: a watchpoint set during a JIT run that has no
 //! checks (or only store checks, for `rwatch`) serves the interpreted
