@@ -14,7 +14,8 @@ use wdb_engine::wasi::p2::P2Host;
 
 use crate::code_cache::CacheUse;
 use crate::runner::{
-    RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, exit_code, process_cpu,
+    RunConfig, RunError, RunErrorKind, RunReport, engine_message, err, exit_code, instructions_run,
+    process_cpu,
 };
 
 /// Whether the file starts with a component's header.
@@ -224,11 +225,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         component_result,
         exit_code,
         wasi_log: Vec::new(),
-        instructions: if ctl.count_instructions {
-            Some(ctl.instructions)
-        } else {
-            cfg.fuel.map(|f| f - ctl.fuel.unwrap_or(0))
-        },
+        instructions: instructions_run(&cfg, &ctl),
         fuel_left: ctl.fuel,
         mode: cfg.mode,
         notes,

@@ -220,6 +220,16 @@ pub(crate) fn err(kind: RunErrorKind, message: impl Into<String>) -> RunError {
     }
 }
 
+/// What ran, by the control of a run of `cfg`: the instructions counted,
+/// or with fuel what the fuel went down by.
+pub(crate) fn instructions_run(cfg: &RunConfig, ctl: &RunControl) -> Option<u64> {
+    if ctl.count_instructions {
+        Some(ctl.instructions)
+    } else {
+        cfg.fuel.map(|f| f - ctl.fuel.unwrap_or(0))
+    }
+}
+
 /// The guest's exit code for a run that ended so: `proc_exit`'s, or 0 when
 /// it returned; `None` for a trap, a pause or running out of fuel.
 pub(crate) fn exit_code(outcome: &RunOutcome) -> Option<i32> {
@@ -458,11 +468,7 @@ pub fn run(cfg: RunConfig) -> Result<RunReport, RunError> {
         component_result: None,
         exit_code,
         wasi_log,
-        instructions: if ctl.count_instructions {
-            Some(ctl.instructions)
-        } else {
-            cfg.fuel.map(|f| f - ctl.fuel.unwrap_or(0))
-        },
+        instructions: instructions_run(&cfg, &ctl),
         fuel_left: ctl.fuel,
         mode: cfg.mode,
         notes,

@@ -4,24 +4,11 @@
 //! (Rust), and from the corpus `wasmtime-debug/fib-wasm-dwarf5.wasm`
 //! (DWARF 5) and `fib-wasm-split4.wasm` + `.dwp` (split DWARF).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::{corpus, workspace};
 use wdb_debugger::dwarf::{DebugInfo, FrameAccess, SourceLoc, VarValue};
 use wdb_engine::{Module, Value};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn corpus() -> PathBuf {
-    let c = workspace().join("../shared/corpus");
-    assert!(
-        c.join("dwarf").is_dir(),
-        "corpus missing: looked for {}/dwarf",
-        c.display()
-    );
-    c
-}
 
 fn load(path: &Path) -> (Module, DebugInfo) {
     let module = Module::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

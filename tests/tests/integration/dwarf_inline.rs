@@ -7,24 +7,11 @@
 //! and the variables of the frames partition the variables in scope.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::{corpus, workspace};
 use wdb_debugger::dwarf::DebugInfo;
 use wdb_engine::Module;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn corpus() -> PathBuf {
-    let c = workspace().join("../shared/corpus");
-    assert!(
-        c.join("dwarf").is_dir(),
-        "corpus missing: looked for {}/dwarf",
-        c.display()
-    );
-    c
-}
 
 fn load(path: &Path) -> (Module, DebugInfo) {
     let module = Module::from_file(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -41,3 +41,22 @@ mod run_wasip2;
 mod sandbox_escape;
 /// The debugger's `catch wasi`.
 mod wasi_catch;
+
+/// The workspace root.
+fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// The shared corpus beside the checkout, which these tests need.
+fn corpus() -> std::path::PathBuf {
+    let c = workspace().join("../shared/corpus");
+    assert!(
+        c.is_dir(),
+        "the shared corpus is missing: looked for {}",
+        c.display()
+    );
+    c
+}

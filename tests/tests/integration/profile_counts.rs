@@ -2,29 +2,13 @@
 //! interpreter's call-stack profile, checked against counts made by hand,
 //! and the renderings (table, JSON, folded stacks, flame graph, speedscope).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::{corpus, workspace};
 use wdb_debugger::engine::module::Module;
 use wdb_debugger::profile::{self, FuncRow, ProfileConfig, ProfileReport};
 use wdb_debugger::runner::Mode;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
-
-fn corpus() -> PathBuf {
-    let c = root().join("../shared/corpus");
-    assert!(
-        c.is_dir(),
-        "the shared corpus is missing: looked for {}",
-        c.display()
-    );
-    c
-}
 
 fn wat(text: &str) -> Arc<Module> {
     let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
@@ -143,7 +127,7 @@ fn recursion_is_counted_once_in_inclusive_figures() {
 
 #[test]
 fn fib_20_makes_21891_calls() {
-    let mut cfg = interp_only(root().join("fixtures/fib.wasm"));
+    let mut cfg = interp_only(workspace().join("fixtures/fib.wasm"));
     cfg.invoke = Some(("fib".into(), vec!["20".into()]));
     let r = profile::profile(cfg).expect("profiles");
     assert_eq!(r.modes[0].outcome.as_deref(), Some("returned 6765"));
@@ -193,7 +177,7 @@ fn renderings_are_well_formed() {
 
 #[test]
 fn unavailable_modes_say_so_and_never_fake_numbers() {
-    let mut cfg = interp_only(root().join("fixtures/fib.wasm"));
+    let mut cfg = interp_only(workspace().join("fixtures/fib.wasm"));
     cfg.invoke = Some(("fib".into(), vec!["10".into()]));
     cfg.modes = vec![Mode::Interp, Mode::Jit, Mode::Aot];
     let r = profile::profile(cfg).expect("profiles");
@@ -216,7 +200,7 @@ fn unavailable_modes_say_so_and_never_fake_numbers() {
 
 #[test]
 fn command_stdout_is_captured_and_compared_across_runs() {
-    let mut cfg = interp_only(root().join("fixtures/bench/pi-O2.wasm"));
+    let mut cfg = interp_only(workspace().join("fixtures/bench/pi-O2.wasm"));
     cfg.args = vec!["50".into()];
     cfg.runs = 2;
     let r = profile::profile(cfg).expect("profiles");
@@ -237,7 +221,7 @@ fn command_stdout_is_captured_and_compared_across_runs() {
 
 #[test]
 fn lines_attribute_counts_to_c_source_with_text() {
-    let mut cfg = interp_only(root().join("fixtures/pi-debug.wasm"));
+    let mut cfg = interp_only(workspace().join("fixtures/pi-debug.wasm"));
     cfg.args = vec!["100".into()];
     cfg.lines = true;
     let r = profile::profile(cfg).expect("profiles");
@@ -259,7 +243,7 @@ fn lines_attribute_counts_to_c_source_with_text() {
 
 #[test]
 fn lines_on_rust_with_dwarf_say_where_sources_were_looked_for() {
-    let mut cfg = interp_only(root().join("fixtures/dwarf/rustprog.wasm"));
+    let mut cfg = interp_only(workspace().join("fixtures/dwarf/rustprog.wasm"));
     cfg.lines = true;
     let r = profile::profile(cfg).expect("profiles");
     let l = r.lines.as_ref().expect("--lines");
@@ -323,7 +307,7 @@ fn bad_invocations_are_errors() {
     cfg.invoke = Some(("nope".into(), vec![]));
     let e = profile::profile(cfg).expect_err("no such export");
     assert!(e.0.contains("nope"), "{e}");
-    let cfg = interp_only(root().join("fixtures/does-not-exist.wasm"));
+    let cfg = interp_only(workspace().join("fixtures/does-not-exist.wasm"));
     assert!(profile::profile(cfg).is_err());
 }
 

@@ -3,22 +3,16 @@
 //! stack a sampler can read; `profile()` puts those figures beside the
 //! interpreter's and splits compile time from run time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use crate::workspace;
 use wdb_debugger::profile::{self, FuncRow, ProfileConfig, ProfileReport};
 use wdb_debugger::runner::Mode;
 use wdb_engine::interp::{RunControl, RunOutcome};
 use wdb_engine::jit::{CompileOptions, CompiledModule, JitEngine, JitProfile, OptLevel, aot};
 use wdb_engine::runtime::{Extern, HostFunc, InstanceId, Linker, Store, StoreConfig};
 use wdb_engine::{Module, Value};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the workspace")
-        .to_path_buf()
-}
 
 fn func<'a>(r: &'a ProfileReport, name: &str) -> &'a FuncRow {
     r.functions
@@ -38,7 +32,7 @@ fn all_modes(file: PathBuf) -> ProfileConfig {
 
 #[test]
 fn fib_20_makes_21891_calls_in_every_mode() {
-    let mut cfg = all_modes(root().join("fixtures/fib.wasm"));
+    let mut cfg = all_modes(workspace().join("fixtures/fib.wasm"));
     cfg.invoke = Some(("fib".into(), vec!["20".into()]));
     let r = profile::profile(cfg).expect("profiles");
     assert!(r.stdout_mismatches.is_empty(), "{:?}", r.stdout_mismatches);
@@ -81,7 +75,8 @@ fn fib_20_makes_21891_calls_in_every_mode() {
 
 #[test]
 fn a_universal_module_is_loaded_not_recompiled() {
-    let module = Arc::new(Module::from_file(&root().join("fixtures/fib.wasm")).expect("loads"));
+    let module =
+        Arc::new(Module::from_file(&workspace().join("fixtures/fib.wasm")).expect("loads"));
     let bytes = aot::compile_universal(&module, OptLevel::default(), &mut |_, _| {}).expect("aot");
     let mut cfg = all_modes(PathBuf::from("fib.aot.wasm"));
     cfg.module = Some(Arc::new(Module::new(bytes).expect("valid")));
@@ -100,7 +95,7 @@ fn a_universal_module_is_loaded_not_recompiled() {
 
 #[test]
 fn pi_command_counts_agree_in_every_mode() {
-    let mut cfg = all_modes(root().join("fixtures/bench/pi-O2.wasm"));
+    let mut cfg = all_modes(workspace().join("fixtures/bench/pi-O2.wasm"));
     cfg.args = vec!["100".into()];
     let r = profile::profile(cfg).expect("profiles");
     assert!(r.stdout_mismatches.is_empty(), "{:?}", r.stdout_mismatches);
@@ -122,7 +117,7 @@ fn pi_command_counts_agree_in_every_mode() {
 
 #[test]
 fn flame_graphs_and_speedscope_per_mode() {
-    let mut cfg = all_modes(root().join("fixtures/fib.wasm"));
+    let mut cfg = all_modes(workspace().join("fixtures/fib.wasm"));
     cfg.invoke = Some(("fib".into(), vec!["10".into()]));
     let r = profile::profile(cfg).expect("profiles");
     let svg = r.flamegraph_svg_for("interp").expect("interp svg");

@@ -32,9 +32,8 @@ impl Session {
     /// call returns ([`Session::back_to_jit`]; see the module documentation).
     pub(in crate::session) fn jit_watch_note(&self) -> Option<String> {
         let run = self.jit_run.as_ref()?;
-        let runs_on = run.pause.is_some()
-            || !run.levels.is_empty()
-            || run.below.iter().any(|f| !f.deopt);
+        let runs_on =
+            run.pause.is_some() || !run.levels.is_empty() || run.below.iter().any(|f| !f.deopt);
         (self.jit_lacks_watch_checks() && runs_on).then(|| {
             "the JIT code of this run has no checks for this watchpoint: it applies to interpreted functions now and to JIT code from the next run".to_string()
         })

@@ -642,7 +642,13 @@ fn printing_a_local_of_a_jit_frame_without_locals_is_an_error_not_a_panic() {
         inherit_stdin: false,
         ..Default::default()
     });
-    let ev = run(&mut s, Command::Load { path: p, args: vec![] });
+    let ev = run(
+        &mut s,
+        Command::Load {
+            path: p,
+            args: vec![],
+        },
+    );
     assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
     set_mode(&mut s, Mode::Jit);
     set_break(&mut s, "inspect");
