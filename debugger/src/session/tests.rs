@@ -19,19 +19,18 @@ fn fib_path() -> PathBuf {
 }
 
 fn session() -> Session {
+    loaded(fib_path(), Vec::new())
+}
+
+/// A session (output captured, nothing persisted) with `path` loaded.
+pub(super) fn loaded(path: PathBuf, args: Vec<String>) -> Session {
     let mut s = Session::new(SessionConfig {
         capture_output: true,
         persist: false,
         inherit_stdin: false,
         ..Default::default()
     });
-    let ev = s.handle(Request {
-        id: 1,
-        command: Command::Load {
-            path: fib_path(),
-            args: vec![],
-        },
-    });
+    let ev = run(&mut s, Command::Load { path, args });
     assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
     s
 }
@@ -70,20 +69,7 @@ fn frames(s: &mut Session) -> Vec<FrameView> {
 fn pi_debug_session(mode: Mode) -> Session {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/pi-debug.wasm");
     assert!(p.exists(), "missing fixture {}", p.display());
-    let mut s = Session::new(SessionConfig {
-        capture_output: true,
-        persist: false,
-        inherit_stdin: false,
-        ..Default::default()
-    });
-    let ev = run(
-        &mut s,
-        Command::Load {
-            path: p,
-            args: vec!["20".into()],
-        },
-    );
-    assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+    let mut s = loaded(p, vec!["20".into()]);
     set_mode(&mut s, mode);
     s
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::super::*;
 use crate::runner::Mode;
-use crate::session::tests::{MODES, set_mode};
+use crate::session::tests::{MODES, loaded, set_mode};
 
 fn sieve() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bench/sieve-O0g.wasm");
@@ -16,20 +16,7 @@ fn sieve() -> PathBuf {
 }
 
 fn session(mode: Mode) -> Session {
-    let mut s = Session::new(SessionConfig {
-        capture_output: true,
-        persist: false,
-        inherit_stdin: false,
-        ..Default::default()
-    });
-    let ev = run(
-        &mut s,
-        Command::Load {
-            path: sieve(),
-            args: vec![],
-        },
-    );
-    assert!(matches!(ev.first(), Some(Event::Loaded(_))), "{ev:?}");
+    let mut s = loaded(sieve(), Vec::new());
     set_mode(&mut s, mode);
     s
 }
