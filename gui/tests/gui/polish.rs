@@ -438,7 +438,10 @@ fn run_configuration_passes_args_env_dirs_and_stdin() {
     let program = &h.state().state.program;
     assert_eq!(program.args, ["/data/notes.txt", "two words"]);
     assert_eq!(program.env, [("GREETING".to_string(), "hi".to_string())]);
-    assert!(program.inherit_network, "the Network checkbox reached the program");
+    assert!(
+        program.inherit_network,
+        "the Network checkbox reached the program"
+    );
     let out: String = h
         .state()
         .state
