@@ -20,7 +20,7 @@ pub(crate) fn trap<T>(m: impl Into<String>) -> Result<T, HostError> {
     Err(HostError::Trap(m.into()))
 }
 
-fn align_to(x: u32, a: u32) -> u32 {
+pub(super) fn align_to(x: u32, a: u32) -> u32 {
     x.div_ceil(a) * a
 }
 
@@ -34,7 +34,7 @@ pub fn disc_size(n: usize) -> u32 {
     }
 }
 
-fn flags_size(n: usize) -> u32 {
+pub(super) fn flags_size(n: usize) -> u32 {
     match n {
         0 => 0,
         1..=8 => 1,
@@ -44,7 +44,7 @@ fn flags_size(n: usize) -> u32 {
 }
 
 /// The cases of a variant-like type (variant, enum, option, result).
-fn cases(t: &Ty) -> Option<Vec<Option<&Ty>>> {
+pub(super) fn cases(t: &Ty) -> Option<Vec<Option<&Ty>>> {
     Some(match t {
         Ty::Variant(c) => c.iter().map(|(_, t)| t.as_ref()).collect(),
         Ty::Enum(c) => c.iter().map(|_| None).collect(),
@@ -97,7 +97,7 @@ pub fn size(t: &Ty) -> u32 {
     }
 }
 
-fn fields(t: &Ty) -> Vec<&Ty> {
+pub(super) fn fields(t: &Ty) -> Vec<&Ty> {
     match t {
         Ty::Record(f) => f.iter().map(|(_, t)| t).collect(),
         Ty::Tuple(f) => f.iter().collect(),
@@ -191,6 +191,48 @@ pub fn bits_to_value(t: ValType, b: u64) -> Value {
 pub use super::call::call_wasm;
 pub use super::handles::{Handle, HandleTable};
 
+/// `realloc(0, 0, align, size)` of the options (`realloc`, `memory`),
+/// checked: an aligned block inside the memory.
+pub(super) fn alloc(
+    store: &mut Store,
+    realloc: Option<FuncAddr>,
+    memory: Option<u32>,
+    align: u32,
+    size: u32,
+) -> Result<u32, HostError> {
+    let Some(f) = realloc else {
+        return trap("canonical ABI: a string or list is returned without a `realloc` option");
+    };
+    let r = call_wasm(
+        store,
+        f,
+        &[
+            Value::I32(0),
+            Value::I32(0),
+            Value::I32(align as i32),
+            Value::I32(size as i32),
+        ],
+    )?;
+    let ptr = match r.first() {
+        Some(Value::I32(p)) => *p as u32,
+        _ => return trap("canonical ABI: realloc did not return an i32"),
+    };
+    if !ptr.is_multiple_of(align) {
+        return trap(format!(
+            "canonical ABI: realloc returned {ptr:#x}, not aligned to {align}"
+        ));
+    }
+    let Some(m) = memory else {
+        return trap("canonical ABI: a string or list crosses without a `memory` option");
+    };
+    if ptr as u64 + size as u64 > store.memory(m).len() as u64 {
+        return trap(format!(
+            "canonical ABI: realloc returned {ptr:#x}, out of bounds for {size} bytes"
+        ));
+    }
+    Ok(ptr)
+}
+
 /// What lifting and lowering need: the store, the options' memory,
 /// `realloc` and string encoding, and the component instance's handles.
 pub struct Cx<'a> {
@@ -255,34 +297,7 @@ impl Cx<'_> {
 
     /// `realloc(0, 0, align, size)`, checked.
     pub fn alloc(&mut self, align: u32, size: u32) -> Result<u32, HostError> {
-        let Some(f) = self.realloc else {
-            return trap("canonical ABI: a string or list is returned without a `realloc` option");
-        };
-        let r = call_wasm(
-            self.store,
-            f,
-            &[
-                Value::I32(0),
-                Value::I32(0),
-                Value::I32(align as i32),
-                Value::I32(size as i32),
-            ],
-        )?;
-        let ptr = match r.first() {
-            Some(Value::I32(p)) => *p as u32,
-            _ => return trap("canonical ABI: realloc did not return an i32"),
-        };
-        if !ptr.is_multiple_of(align) {
-            return trap(format!(
-                "canonical ABI: realloc returned {ptr:#x}, not aligned to {align}"
-            ));
-        }
-        if ptr as u64 + size as u64 > self.mem()?.len() as u64 {
-            return trap(format!(
-                "canonical ABI: realloc returned {ptr:#x}, out of bounds for {size} bytes"
-            ));
-        }
-        Ok(ptr)
+        alloc(self.store, self.realloc, self.memory, align, size)
     }
 
     fn handles(&self) -> std::sync::MutexGuard<'_, HandleTable> {
@@ -707,7 +722,7 @@ impl Cx<'_> {
     }
 }
 
-fn mask(n: usize) -> u32 {
+pub(super) fn mask(n: usize) -> u32 {
     if n >= 32 { u32::MAX } else { (1u32 << n) - 1 }
 }
 
@@ -715,7 +730,7 @@ fn mismatch<T>(t: &Ty, v: &Val) -> Result<T, HostError> {
     trap(format!("canonical ABI: value {v} does not have type {t}"))
 }
 
-fn char_of(c: u32) -> Result<char, HostError> {
+pub(super) fn char_of(c: u32) -> Result<char, HostError> {
     char::from_u32(c).map_or_else(
         || {
             trap(format!(

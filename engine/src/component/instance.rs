@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use wasmparser::{ComponentExternalKind, ExternalKind, FuncType, ValType};
 
 use super::abi::{self, Cx, Handle, HandleTable, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, call_wasm};
+use super::fused::Fused;
 use super::types::{FuncTy, Ty, Val};
 use super::{
     CanonOpts, Component, ComponentDef, CoreFuncDef, CoreInstanceDef, Def, FuncDef, InstanceDef,
@@ -134,6 +135,20 @@ pub fn instantiate(
     c: &Component,
     host: Arc<dyn ComponentHost>,
 ) -> Result<ComponentInstance> {
+    instantiate_with(store, c, host, true)
+}
+
+/// [`instantiate`], choosing how a `canon lower` of another component's
+/// export copies its values: through a fused adapter where its plan covers
+/// the type (`fuse`, what [`instantiate`] does), or always by lifting them
+/// into [`Val`]s and lowering them again (the reference the tests compare
+/// the adapters with).
+pub fn instantiate_with(
+    store: &mut Store,
+    c: &Component,
+    host: Arc<dyn ComponentHost>,
+    fuse: bool,
+) -> Result<ComponentInstance> {
     let missing = missing_imports(c, host.as_ref());
     if !missing.is_empty() {
         return Err(Error::link(format!(
@@ -164,6 +179,7 @@ pub fn instantiate(
         depth: 0,
         root_core: Vec::new(),
         gate: Arc::default(),
+        fuse,
     };
     let exports = cx.component(&c.root, &args)?;
     Ok(ComponentInstance {
@@ -187,6 +203,8 @@ struct Inst<'s> {
     depth: usize,
     root_core: Vec<Option<InstanceId>>,
     gate: Arc<HostGate>,
+    /// Fused adapters between composed components (see [`instantiate_with`]).
+    fuse: bool,
 }
 
 fn bad(m: impl Into<String>) -> Error {
@@ -593,6 +611,18 @@ impl Inst<'_> {
         };
         let (memory, realloc, _) = resolve_opts(opts, core_funcs, mems)?;
         let encoding = opts.encoding;
+        // Another component's export: copied memory to memory by a fused
+        // adapter when its plan covers the type (`fused.rs`).
+        if let Target::Lifted(l) = &target
+            && self.fuse
+            && let Some(fused) = Fused::plan(ty, (memory, realloc, encoding), l)
+        {
+            let (core_ty, _) = lower_sig(ty);
+            let func = Arc::new(move |c: &mut Caller<'_>, a: &[Value], r: &mut [Value]| {
+                fused.call(c.store, a, r)
+            });
+            return Ok(self.store.add_host_func(core_ty, func));
+        }
         let (core_ty, results) = lower_sig(ty);
         let params: Vec<Ty> = ty.params.iter().map(|(_, t)| t.clone()).collect();
         let nflat: usize = params.iter().map(abi::flat_count).sum();

@@ -11,6 +11,7 @@
 
 pub mod abi;
 mod call;
+mod fused;
 mod gate;
 mod handles;
 pub mod instance;
@@ -30,7 +31,9 @@ use wasmparser::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 
-pub use instance::{ComponentHost, ComponentInstance, HostFn, Item, Lifted, instantiate};
+pub use instance::{
+    ComponentHost, ComponentInstance, HostFn, Item, Lifted, instantiate, instantiate_with,
+};
 pub use types::{FuncTy, Ty, Val};
 
 /// `\0asm` with a component's version and layer (0x0d 0x00 0x01 0x00).
