@@ -503,19 +503,23 @@ impl Fused {
     /// The lowered function's body: core arguments `a` of the caller, its
     /// results into `r`.
     pub(super) fn call(&self, store: &mut Store, a: &[Value], r: &mut [Value]) -> R<()> {
-        let bits: Vec<u64> = a.iter().map(abi::value_to_bits).collect();
-        let core_args: Vec<Value> = if self.params_flat {
+        // At most MAX_FLAT_PARAMS flat values and a return pointer: on the stack.
+        let mut buf = [0u64; MAX_FLAT_PARAMS + 1];
+        for (b, v) in buf.iter_mut().zip(a) {
+            *b = abi::value_to_bits(v);
+        }
+        let bits = &buf[..a.len().min(buf.len())];
+        let mut args_buf = [Value::I32(0); MAX_FLAT_PARAMS];
+        let core_args: &[Value] = if self.params_flat {
             let mut out = Vec::with_capacity(self.callee.flat_params.len());
             let mut it = bits.iter();
             for p in &self.params {
                 self.args.flat(store, p, &mut it, &mut out)?;
             }
-            self.callee
-                .flat_params
-                .iter()
-                .zip(out)
-                .map(|(t, b)| abi::bits_to_value(*t, b))
-                .collect()
+            for ((c, t), b) in args_buf.iter_mut().zip(&self.callee.flat_params).zip(out) {
+                *c = abi::bits_to_value(*t, b);
+            }
+            &args_buf[..self.callee.flat_params.len()]
         } else {
             let sp = bits.first().copied().unwrap_or(0) as u32;
             aligned(sp, self.tuple_align)?;
@@ -525,11 +529,12 @@ impl Fused {
                 .to
                 .alloc(store, self.tuple_align, self.tuple_size)?;
             self.args.mem(store, &self.tuple, sp, dp)?;
-            vec![Value::I32(dp as i32)]
+            args_buf[0] = Value::I32(dp as i32);
+            &args_buf[..1]
         };
-        let results = call_wasm(store, self.callee.core, &core_args)?;
+        let results = call_wasm(store, self.callee.core, core_args)?;
         if let Some((p, one, core, size, align)) = &self.result {
-            let rb: Vec<u64> = results.iter().map(abi::value_to_bits).collect();
+            let rb = [results.first().map_or(0, abi::value_to_bits)];
             if *one {
                 let mut out = Vec::with_capacity(1);
                 self.results.flat(store, p, &mut rb.iter(), &mut out)?;

@@ -253,8 +253,10 @@ pub(super) extern "C" fn lc_resolve_indirect(
 pub(super) extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut u128) {
     let mut c = cx(vmctx);
     let addr = addr as u32;
-    let ty = c.store.func_type(addr).clone();
-    let (np, nr) = (ty.params().len(), ty.results().len());
+    let (np, nr) = {
+        let ty = c.store.func_type(addr);
+        (ty.params().len(), ty.results().len())
+    };
     // SAFETY: generated code passes an area of max(params, results, 1) slots.
     let area = unsafe { std::slice::from_raw_parts_mut(slots, np.max(nr).max(1)) };
     let f = match &c.store.funcs[addr as usize].kind {
@@ -278,17 +280,29 @@ pub(super) extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut 
             return;
         }
     };
-    let args: Vec<Value> = ty
-        .params()
-        .iter()
-        .zip(area.iter())
-        .map(|(t, s)| slot_to_value(*t, *s))
-        .collect();
-    let mut results: Vec<Value> = ty
-        .results()
-        .iter()
-        .map(|t| Value::default_for(*t))
-        .collect();
+    // Arguments and results on the stack for the usual arities (every
+    // WASI call and `canon lower` goes through here).
+    let (mut arg_buf, mut res_buf) = ([Value::I32(0); SMALL], [Value::I32(0); SMALL]);
+    let (mut arg_vec, mut res_vec) = (Vec::new(), Vec::new());
+    let ty = c.store.func_type(addr);
+    let args: &mut [Value] = if np <= SMALL {
+        &mut arg_buf[..np]
+    } else {
+        arg_vec.resize(np, Value::I32(0));
+        &mut arg_vec
+    };
+    for ((a, t), s) in args.iter_mut().zip(ty.params()).zip(area.iter()) {
+        *a = slot_to_value(*t, *s);
+    }
+    let results: &mut [Value] = if nr <= SMALL {
+        &mut res_buf[..nr]
+    } else {
+        res_vec.resize(nr, Value::I32(0));
+        &mut res_vec
+    };
+    for (r, t) in results.iter_mut().zip(ty.results()) {
+        *r = Value::default_for(*t);
+    }
     let instance = c.instance;
     let r = {
         let mut caller = Caller {
@@ -298,13 +312,13 @@ pub(super) extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut 
             can_defer: false,
             defer_requested: false,
         };
-        f(&mut caller, &args, &mut results)
+        f(&mut caller, args, results)
     };
     let mut c = cx(vmctx);
     c.refresh_mems();
     match r {
         Ok(()) => {
-            for (s, v) in area.iter_mut().zip(&results) {
+            for (s, v) in area.iter_mut().zip(results.iter()) {
                 *s = value_to_slot(v);
             }
         }
@@ -323,6 +337,9 @@ pub(super) extern "C" fn lc_call_host(vmctx: *mut VmCtx, addr: u64, slots: *mut 
         }
     }
 }
+
+/// Arities up to this keep a host call's values on the stack.
+const SMALL: usize = 8;
 
 /// Call wasm function `addr` from inside a host function that generated
 /// code on this thread called (a component's `canon lower` calling another
@@ -357,14 +374,22 @@ pub(crate) fn call_from_host(
     if trap != 0 {
         return Some(Err(HostError::Trap("a nested call trapped".into())));
     }
-    let ty = store.func_type(addr).clone();
+    let nr = store.func_type(addr).results().len();
     // SAFETY: the engine's entry vector, alive for the run.
     let vmctx = unsafe { (&*run.entries)[addr as usize].vmctx };
     let mut c = cx(vmctx);
     if let Err(e) = c.ensure_compiled(addr) {
         return Some(Err(HostError::Trap(e.message)));
     }
-    let mut slots: Vec<u128> = vec![0; args.len().max(ty.results().len()).max(1)];
+    // The slots on the stack for the usual arities (`realloc` has 4).
+    let n = args.len().max(nr).max(1);
+    let (mut buf, mut vec) = ([0u128; SMALL], Vec::new());
+    let slots: &mut [u128] = if n <= SMALL {
+        &mut buf[..n]
+    } else {
+        vec.resize(n, 0);
+        &mut vec
+    };
     for (s, a) in slots.iter_mut().zip(args) {
         *s = value_to_slot(a);
     }
@@ -377,10 +402,12 @@ pub(crate) fn call_from_host(
     });
     let c = cx(vmctx);
     Some(match c.rt.trap {
-        0 => Ok(ty
+        0 => Ok(c
+            .store
+            .func_type(addr)
             .results()
             .iter()
-            .zip(&slots)
+            .zip(slots.iter())
             .map(|(t, s)| slot_to_value(*t, *s))
             .collect()),
         trap_word::EXIT => Err(HostError::Exit(c.run.exit_code)),
