@@ -16,13 +16,13 @@ use wdb_engine::component::{
     self, Component, ComponentDef, ComponentInstance, CoreInstanceDef, Def, FuncDef, Lifted, Val,
     wave,
 };
-use wdb_engine::interp::{Execution, FrameInfo, RunControl};
+use wdb_engine::interp::{FrameInfo, RunControl};
 use wdb_engine::module::{ImportKind, Module};
 use wdb_engine::runtime::{HostError, InstanceId, Store, StoreConfig};
 use wdb_engine::wasi::p2::P2Host;
 use wdb_engine::wasi::{BreakOn, WasiConfig, WasiCtx};
 
-use super::{Launch, Res, Resume, Runtime, Session, callargs};
+use super::{Launch, Res, Runtime, Session, callargs};
 use crate::api::*;
 use crate::error::{ErrorKind::*, err};
 use crate::format::value_view;
@@ -268,23 +268,9 @@ impl Session {
         self.internal = None;
         self.selected = 0;
         self.sync_breakpoints();
-        if self.uses_jit() {
-            // The core modules run as native code until a function with a
-            // breakpoint is entered, as a core module's do.
-            let rt = self.rt.as_mut().expect("instantiated above");
-            rt.exec = None;
-            self.clear_interrupt();
-            events.push(Event::Running);
-            let (stop, note) = self.start_jit(core, core_args)?;
-            if let Some(n) = note {
-                events.push(Event::Warning(n));
-            }
-            events.extend(self.report_stop(stop)?);
-            return Ok(events);
-        }
-        let rt = self.rt.as_mut().expect("instantiated above");
-        rt.exec = Some(Execution::new(&mut rt.store, core, &core_args).map_err(|e| e.to_string())?);
-        events.extend(self.resume(Resume::Continue)?);
+        // The core modules run as native code until a function with a
+        // breakpoint is entered, as a core module's do.
+        self.start_call(core, core_args, &mut events)?;
         Ok(events)
     }
 

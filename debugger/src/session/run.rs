@@ -8,6 +8,7 @@ use wdb_engine::Value;
 use wdb_engine::interp::{Execution, FrameInfo, PauseReason, RunControl, RunOutcome};
 use wdb_engine::module::ExternKind;
 use wdb_engine::runtime::InterruptHandle;
+use wdb_engine::value::FuncAddr;
 
 use super::load::module_kind;
 use super::{Launch, Res, Runtime, Session, callargs};
@@ -250,13 +251,28 @@ impl Session {
         }
         self.internal = None;
         self.sync_breakpoints();
-        let use_jit = self.uses_jit();
         let rt = self.rt.as_mut().expect("instantiated above");
         let addr = rt.store.instance_func(rt.inst, func_index);
         rt.exec_func = Some(func_index);
         self.selected = 0;
+        self.start_call(addr, args, &mut events)?;
+        Ok(events)
+    }
+
+    /// Start running `addr(args)` in the instantiated runtime, up to the
+    /// first stop or the end: as native code until a function with a
+    /// breakpoint is entered when the session's mode uses the JIT, else in
+    /// the interpreter. Shared by calls of exports, `run` and component
+    /// exports.
+    pub(super) fn start_call(
+        &mut self,
+        addr: FuncAddr,
+        args: Vec<Value>,
+        events: &mut Vec<Event>,
+    ) -> Res<()> {
+        let use_jit = self.uses_jit();
+        let rt = self.rt.as_mut().expect("instantiated");
         if use_jit {
-            // Native code until a function with a breakpoint is entered.
             rt.exec = None;
             self.clear_interrupt();
             events.push(Event::Running);
@@ -265,11 +281,11 @@ impl Session {
                 events.push(Event::Warning(n));
             }
             events.extend(self.report_stop(stop)?);
-            return Ok(events);
+            return Ok(());
         }
         rt.exec = Some(Execution::new(&mut rt.store, addr, &args).map_err(|e| e.to_string())?);
         events.extend(self.resume(Resume::Continue)?);
-        Ok(events)
+        Ok(())
     }
 
     pub(super) fn live(&mut self) -> Res<&mut Runtime> {
