@@ -1,7 +1,10 @@
-//! Which locals are live at a function's entry, at each loop header and
-//! right after each call: the locals an interrupt there spills for the
-//! debugger (see `FuncTranslator::call_interrupt_hook`), and those a frame
-//! hands to the interpreter after a call (`translate/deopt.rs`).
+//! Which locals are live at a function's entry, at each loop header, right
+//! after each call and before each compiled breakpoint check: the locals an
+//! interrupt there spills for the debugger (see
+//! `FuncTranslator::call_interrupt_hook`), those a frame hands to the
+//! interpreter after a call (`translate/deopt.rs`), and those a breakpoint
+//! check's stop saves (`translate/breakcheck.rs`: saving every local there
+//! kept all of an `-O0` function's temporaries alive through its loops).
 //!
 //! Spilling every local at every loop header keeps dead ones (an `-O0`
 //! build's many temporaries) alive through the whole loop, which made
@@ -38,6 +41,9 @@ pub(crate) struct Liveness {
     /// Right after each call that returns here (`call`, `call_indirect`,
     /// `call_ref`), by the call's `code_offset`.
     pub after_calls: HashMap<u32, LocalSet>,
+    /// Before the instruction at each `code_offset` asked for (`analyze`'s
+    /// `sites`).
+    pub at_sites: HashMap<u32, LocalSet>,
 }
 
 impl Liveness {
@@ -169,8 +175,9 @@ impl Graph {
 
 /// The live locals of defined function `func_index` (a validated body);
 /// `None` when it handles exceptions (edges from every throwing site to its
-/// handlers, which this analysis does not follow).
-pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Liveness>> {
+/// handlers, which this analysis does not follow). `sites`: the
+/// `code_offset`s whose live set `Liveness::at_sites` gives.
+pub(crate) fn analyze(module: &Module, func_index: u32, sites: &[u32]) -> Result<Option<Liveness>> {
     let malformed = |e: wasmparser::BinaryReaderError| {
         Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize)
     };
@@ -199,9 +206,22 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Livenes
     let mut open: Vec<usize> = Vec::new();
     // (code_offset, the block that starts after it) of each call.
     let mut calls: Vec<(u32, u32)> = Vec::new();
+    // (code_offset, the block that starts there) of each site.
+    let mut at_sites: Vec<(u32, u32)> = Vec::new();
     let target = |ctrl: &[Frame], depth: u32| ctrl[ctrl.len() - 1 - depth as usize].target();
     while !ops.eof() {
         let (op, module_offset) = ops.read_with_offset().map_err(malformed)?;
+        if !sites.is_empty() {
+            // A site starts a block of its own, whose live-in set is the
+            // answer (splitting a block changes no other block's sets).
+            let code_offset = module.code_offset_from_module_offset(module_offset as usize);
+            if sites.contains(&code_offset) {
+                let next = g.new_block();
+                g.edge(cur, next);
+                cur = next;
+                at_sites.push((code_offset, next));
+            }
+        }
         use Operator as O;
         match op {
             O::LocalGet { local_index } => g.read(cur, local_index),
@@ -328,6 +348,10 @@ pub(crate) fn analyze(module: &Module, func_index: u32) -> Result<Option<Livenes
             .iter()
             .map(|&(code_offset, b)| (code_offset, live[b as usize].clone()))
             .collect(),
+        at_sites: at_sites
+            .iter()
+            .map(|&(code_offset, b)| (code_offset, live[b as usize].clone()))
+            .collect(),
         loops: (0..loops.len())
             .map(|l| {
                 let (code_offset, h, parent) = loops[l];
@@ -361,7 +385,12 @@ mod tests {
         let bytes = wat::parse_str(wat).expect("valid wat");
         let m = std::sync::Arc::new(Module::new(bytes).expect("valid module"));
         let f = m.num_imported_funcs;
-        (analyze(&m, f).expect("analyzes").expect("no exceptions"), m)
+        (
+            analyze(&m, f, &[])
+                .expect("analyzes")
+                .expect("no exceptions"),
+            m,
+        )
     }
 
     fn set(s: &LocalSet, n: usize) -> Vec<usize> {
@@ -472,6 +501,45 @@ mod tests {
         assert_eq!(l.after_calls.len(), 1);
         let after = l.after_calls.values().next().expect("one call");
         assert_eq!(set(after, 3), vec![0]);
+    }
+
+    #[test]
+    fn at_a_breakpoint_site_only_what_is_read_later_is_live() {
+        // At the `nop`: $t is read later; $dead is written before its next
+        // read; $a is never read again.
+        let bytes = wat::parse_str(
+            r#"(module (func (param $a i32) (result i32) (local $t i32) (local $dead i32)
+                (local.set $t (local.get $a))
+                (local.set $dead (i32.const 5))
+                (nop)
+                (local.set $dead (local.get $t))
+                (local.get $dead)))"#,
+        )
+        .expect("valid wat");
+        let m = std::sync::Arc::new(Module::new(bytes).expect("valid module"));
+        let f = m.num_imported_funcs;
+        let body = m.body(f).expect("defined");
+        let reader =
+            wasmparser::BinaryReader::new(&m.bytes[body.range.clone()], body.range.start as u64);
+        let mut ops = wasmparser::FunctionBody::new(reader)
+            .get_operators_reader()
+            .expect("operators");
+        let nop = loop {
+            let (op, at) = ops.read_with_offset().expect("an op");
+            if matches!(op, Operator::Nop) {
+                break m.code_offset_from_module_offset(at as usize);
+            }
+        };
+        let l = analyze(&m, f, &[nop])
+            .expect("analyzes")
+            .expect("no exceptions");
+        assert_eq!(set(&l.at_sites[&nop], 3), vec![1]);
+        // Asking for a site changes no other answer.
+        let plain = analyze(&m, f, &[])
+            .expect("analyzes")
+            .expect("no exceptions");
+        assert_eq!(plain.entry, l.entry);
+        assert!(plain.at_sites.is_empty());
     }
 
     #[test]

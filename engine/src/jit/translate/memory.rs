@@ -263,7 +263,7 @@ impl<M: ClifModule> FuncTranslator<'_, '_, M> {
         // stop; a load's value is not on the stack yet, so not after one.
         let (area, takeover) = match self.locals_slot {
             Some(_) => (
-                self.save_every_local(),
+                self.save_locals_for_stop(),
                 write
                     && !takes
                     && self.stack.is_empty()

@@ -258,6 +258,10 @@ pub(crate) struct FuncTranslator<'a, 'b, M: ClifModule> {
     spill_locals: bool,
     /// With `spill_locals`: which locals are live at entry and loop headers.
     live: Option<super::liveness::Liveness>,
+    /// The locals live before each compiled breakpoint check, by its
+    /// `code_offset` (`breakcheck`: its stop saves only those); a site
+    /// missing here (a body the analysis does not follow) saves every local.
+    break_live: HashMap<u32, super::liveness::LocalSet>,
     /// The interrupt trampoline, once declared in this function.
     interrupt_trampoline: Option<ir::FuncRef>,
     /// With `spill_locals`: where an interrupted frame's locals are, one
@@ -354,6 +358,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             area: None,
             spill_locals: false,
             live: None,
+            break_live: HashMap::new(),
             interrupt_trampoline: None,
             locals_slot: None,
             scopes: Vec::new(),
@@ -407,6 +412,7 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
         self.spill_locals = self.env.resumable_interrupts.is_some()
             && local_types.len() <= MAX_SPILLED_LOCALS
             && module.custom_section(".debug_info").is_some();
+        let sites: Vec<u32> = self.env.break_sites.iter().map(|s| s.code_offset).collect();
         if self.spill_locals {
             // `None`: the body handles exceptions, whose edges the analysis
             // does not follow; such a function keeps no locals.
@@ -416,10 +422,21 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             // compiling it was most of the debugger's start-up. `-O0`
             // code keeps its variables in memory and a local or two per
             // loop.
-            match super::liveness::analyze(module, self.func_index)? {
-                Some(live) if live.saves() <= MAX_LOOP_SAVES => self.live = Some(live),
-                _ => self.spill_locals = false,
+            match super::liveness::analyze(module, self.func_index, &sites)? {
+                Some(live) if live.saves() <= MAX_LOOP_SAVES => {
+                    self.break_live = live.at_sites.clone();
+                    self.live = Some(live);
+                }
+                Some(live) => {
+                    self.break_live = live.at_sites;
+                    self.spill_locals = false;
+                }
+                None => self.spill_locals = false,
             }
+        } else if !sites.is_empty()
+            && let Some(live) = super::liveness::analyze(module, self.func_index, &sites)?
+        {
+            self.break_live = live.at_sites;
         }
         if self.spill_locals || !self.env.break_sites.is_empty() {
             let n = local_types.len();
