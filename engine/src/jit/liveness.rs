@@ -178,6 +178,61 @@ impl Graph {
 /// handlers, which this analysis does not follow). `sites`: the
 /// `code_offset`s whose live set `Liveness::at_sites` gives.
 pub(crate) fn analyze(module: &Module, func_index: u32, sites: &[u32]) -> Result<Option<Liveness>> {
+    analyze_with(module, func_index, sites, Watched::default())
+}
+
+/// The memory accesses that are sites too (their live sets in
+/// `Liveness::at_sites`): the ones code compiled with watch checks can stop
+/// after, where the stop saves the locals live there.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Watched {
+    pub stores: bool,
+    pub loads: bool,
+}
+
+impl Watched {
+    fn covers(self, op: &Operator<'_>) -> bool {
+        use Operator as O;
+        match op {
+            O::I32Store { .. }
+            | O::I64Store { .. }
+            | O::F32Store { .. }
+            | O::F64Store { .. }
+            | O::I32Store8 { .. }
+            | O::I32Store16 { .. }
+            | O::I64Store8 { .. }
+            | O::I64Store16 { .. }
+            | O::I64Store32 { .. }
+            | O::V128Store { .. } => self.stores,
+            O::I32Load { .. }
+            | O::I64Load { .. }
+            | O::F32Load { .. }
+            | O::F64Load { .. }
+            | O::I32Load8S { .. }
+            | O::I32Load8U { .. }
+            | O::I32Load16S { .. }
+            | O::I32Load16U { .. }
+            | O::I64Load8S { .. }
+            | O::I64Load8U { .. }
+            | O::I64Load16S { .. }
+            | O::I64Load16U { .. }
+            | O::I64Load32S { .. }
+            | O::I64Load32U { .. }
+            | O::V128Load { .. } => self.loads,
+            _ => false,
+        }
+    }
+}
+
+/// [`analyze`], with the accesses `watched` as sites too.
+pub(crate) fn analyze_with(
+    module: &Module,
+    func_index: u32,
+    sites: &[u32],
+    watched: Watched,
+) -> Result<Option<Liveness>> {
+    let sites: std::collections::HashSet<u32> = sites.iter().copied().collect();
+    let any_watched = watched.stores || watched.loads;
     let malformed = |e: wasmparser::BinaryReaderError| {
         Error::at(ErrorKind::Malformed, e.message(), e.offset() as usize)
     };
@@ -211,11 +266,13 @@ pub(crate) fn analyze(module: &Module, func_index: u32, sites: &[u32]) -> Result
     let target = |ctrl: &[Frame], depth: u32| ctrl[ctrl.len() - 1 - depth as usize].target();
     while !ops.eof() {
         let (op, module_offset) = ops.read_with_offset().map_err(malformed)?;
-        if !sites.is_empty() {
+        if !sites.is_empty() || any_watched {
             // A site starts a block of its own, whose live-in set is the
-            // answer (splitting a block changes no other block's sets).
+            // answer (splitting a block changes no other block's sets). A
+            // memory access reads no local, so the set before it is also
+            // the set after it, where a watch stop is.
             let code_offset = module.code_offset_from_module_offset(module_offset as usize);
-            if sites.contains(&code_offset) {
+            if sites.contains(&code_offset) || watched.covers(&op) {
                 let next = g.new_block();
                 g.edge(cur, next);
                 cur = next;
@@ -540,6 +597,54 @@ mod tests {
             .expect("no exceptions");
         assert_eq!(plain.entry, l.entry);
         assert!(plain.at_sites.is_empty());
+    }
+
+    #[test]
+    fn at_a_watched_store_only_what_is_read_later_is_live() {
+        // At the store (where a watch stop saves the locals): $t is read
+        // later, $dead is written before its next read, $a never read again.
+        let bytes = wat::parse_str(
+            r#"(module (memory 1) (func (param $a i32) (result i32) (local $t i32) (local $dead i32)
+                (local.set $t (local.get $a))
+                (local.set $dead (i32.const 5))
+                (i32.store (i32.const 0) (i32.const 1))
+                (local.set $dead (local.get $t))
+                (local.get $dead)))"#,
+        )
+        .expect("valid wat");
+        let m = std::sync::Arc::new(Module::new(bytes).expect("valid module"));
+        let f = m.num_imported_funcs;
+        let body = m.body(f).expect("defined");
+        let reader =
+            wasmparser::BinaryReader::new(&m.bytes[body.range.clone()], body.range.start as u64);
+        let mut ops = wasmparser::FunctionBody::new(reader)
+            .get_operators_reader()
+            .expect("operators");
+        let store = loop {
+            let (op, at) = ops.read_with_offset().expect("an op");
+            if matches!(op, Operator::I32Store { .. }) {
+                break m.code_offset_from_module_offset(at as usize);
+            }
+        };
+        let watched = Watched {
+            stores: true,
+            loads: false,
+        };
+        let l = analyze_with(&m, f, &[], watched)
+            .expect("analyzes")
+            .expect("no exceptions");
+        assert_eq!(set(&l.at_sites[&store], 3), vec![1]);
+        let loads_only = Watched {
+            stores: false,
+            loads: true,
+        };
+        let plain = analyze_with(&m, f, &[], loads_only)
+            .expect("analyzes")
+            .expect("no exceptions");
+        assert!(
+            plain.at_sites.is_empty(),
+            "a store is no site when only loads are watched"
+        );
     }
 
     #[test]

@@ -422,7 +422,11 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
             // compiling it was most of the debugger's start-up. `-O0`
             // code keeps its variables in memory and a local or two per
             // loop.
-            match super::liveness::analyze(module, self.func_index, &sites)? {
+            let watched = super::liveness::Watched {
+                stores: self.env.watch_stores,
+                loads: self.env.watch_loads,
+            };
+            match super::liveness::analyze_with(module, self.func_index, &sites, watched)? {
                 Some(live) if live.saves() <= MAX_LOOP_SAVES => {
                     self.break_live = live.at_sites.clone();
                     self.live = Some(live);
@@ -434,7 +438,15 @@ impl<'a, 'b, M: ClifModule> FuncTranslator<'a, 'b, M> {
                 None => self.spill_locals = false,
             }
         } else if !sites.is_empty()
-            && let Some(live) = super::liveness::analyze(module, self.func_index, &sites)?
+            && let Some(live) = super::liveness::analyze_with(
+                module,
+                self.func_index,
+                &sites,
+                super::liveness::Watched {
+                    stores: self.env.watch_stores,
+                    loads: self.env.watch_loads,
+                },
+            )?
         {
             self.break_live = live.at_sites;
         }
