@@ -64,7 +64,7 @@ pub(crate) fn faulting_access(module: &Module, func_index: u32, code_offset: u32
         };
         if at as usize == target {
             return match last_load {
-                Some(l) if !accesses_memory(&op) => module.code_offset_from_module_offset(l),
+                Some(l) if memory_access(&op).is_none() => module.code_offset_from_module_offset(l),
                 _ => code_offset,
             };
         }
@@ -88,56 +88,66 @@ fn foldable_load(op: &wasmparser::Operator<'_>) -> bool {
     )
 }
 
-/// Whether `op` reads or writes linear memory.
-fn accesses_memory(op: &wasmparser::Operator<'_>) -> bool {
+/// What an instruction does to linear memory: [`Access::Store`] when it
+/// writes (bulk copies too), [`Access::Load`] when it only reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Load,
+    Store,
+}
+
+/// Whether `op` reads or writes linear memory, and which.
+pub(crate) fn memory_access(op: &wasmparser::Operator<'_>) -> Option<Access> {
     use wasmparser::Operator as O;
-    foldable_load(op)
-        || matches!(
-            op,
-            O::I32Load8S { .. }
-                | O::I32Load8U { .. }
-                | O::I32Load16S { .. }
-                | O::I32Load16U { .. }
-                | O::I64Load8S { .. }
-                | O::I64Load8U { .. }
-                | O::I64Load16S { .. }
-                | O::I64Load16U { .. }
-                | O::I64Load32S { .. }
-                | O::I64Load32U { .. }
-                | O::I32Store { .. }
-                | O::I64Store { .. }
-                | O::F32Store { .. }
-                | O::F64Store { .. }
-                | O::I32Store8 { .. }
-                | O::I32Store16 { .. }
-                | O::I64Store8 { .. }
-                | O::I64Store16 { .. }
-                | O::I64Store32 { .. }
-                | O::V128Load8x8S { .. }
-                | O::V128Load8x8U { .. }
-                | O::V128Load16x4S { .. }
-                | O::V128Load16x4U { .. }
-                | O::V128Load32x2S { .. }
-                | O::V128Load32x2U { .. }
-                | O::V128Load8Splat { .. }
-                | O::V128Load16Splat { .. }
-                | O::V128Load32Splat { .. }
-                | O::V128Load64Splat { .. }
-                | O::V128Load32Zero { .. }
-                | O::V128Load64Zero { .. }
-                | O::V128Store { .. }
-                | O::V128Load8Lane { .. }
-                | O::V128Load16Lane { .. }
-                | O::V128Load32Lane { .. }
-                | O::V128Load64Lane { .. }
-                | O::V128Store8Lane { .. }
-                | O::V128Store16Lane { .. }
-                | O::V128Store32Lane { .. }
-                | O::V128Store64Lane { .. }
-                | O::MemoryFill { .. }
-                | O::MemoryCopy { .. }
-                | O::MemoryInit { .. }
-        )
+    if foldable_load(op) {
+        return Some(Access::Load);
+    }
+    match op {
+        O::I32Load8S { .. }
+        | O::I32Load8U { .. }
+        | O::I32Load16S { .. }
+        | O::I32Load16U { .. }
+        | O::I64Load8S { .. }
+        | O::I64Load8U { .. }
+        | O::I64Load16S { .. }
+        | O::I64Load16U { .. }
+        | O::I64Load32S { .. }
+        | O::I64Load32U { .. }
+        | O::V128Load8x8S { .. }
+        | O::V128Load8x8U { .. }
+        | O::V128Load16x4S { .. }
+        | O::V128Load16x4U { .. }
+        | O::V128Load32x2S { .. }
+        | O::V128Load32x2U { .. }
+        | O::V128Load8Splat { .. }
+        | O::V128Load16Splat { .. }
+        | O::V128Load32Splat { .. }
+        | O::V128Load64Splat { .. }
+        | O::V128Load32Zero { .. }
+        | O::V128Load64Zero { .. }
+        | O::V128Load8Lane { .. }
+        | O::V128Load16Lane { .. }
+        | O::V128Load32Lane { .. }
+        | O::V128Load64Lane { .. } => Some(Access::Load),
+        O::I32Store { .. }
+        | O::I64Store { .. }
+        | O::F32Store { .. }
+        | O::F64Store { .. }
+        | O::I32Store8 { .. }
+        | O::I32Store16 { .. }
+        | O::I64Store8 { .. }
+        | O::I64Store16 { .. }
+        | O::I64Store32 { .. }
+        | O::V128Store { .. }
+        | O::V128Store8Lane { .. }
+        | O::V128Store16Lane { .. }
+        | O::V128Store32Lane { .. }
+        | O::V128Store64Lane { .. }
+        | O::MemoryFill { .. }
+        | O::MemoryCopy { .. }
+        | O::MemoryInit { .. } => Some(Access::Store),
+        _ => None,
+    }
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

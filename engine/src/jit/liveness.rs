@@ -192,34 +192,10 @@ pub(crate) struct Watched {
 
 impl Watched {
     fn covers(self, op: &Operator<'_>) -> bool {
-        use Operator as O;
-        match op {
-            O::I32Store { .. }
-            | O::I64Store { .. }
-            | O::F32Store { .. }
-            | O::F64Store { .. }
-            | O::I32Store8 { .. }
-            | O::I32Store16 { .. }
-            | O::I64Store8 { .. }
-            | O::I64Store16 { .. }
-            | O::I64Store32 { .. }
-            | O::V128Store { .. } => self.stores,
-            O::I32Load { .. }
-            | O::I64Load { .. }
-            | O::F32Load { .. }
-            | O::F64Load { .. }
-            | O::I32Load8S { .. }
-            | O::I32Load8U { .. }
-            | O::I32Load16S { .. }
-            | O::I32Load16U { .. }
-            | O::I64Load8S { .. }
-            | O::I64Load8U { .. }
-            | O::I64Load16S { .. }
-            | O::I64Load16U { .. }
-            | O::I64Load32S { .. }
-            | O::I64Load32U { .. }
-            | O::V128Load { .. } => self.loads,
-            _ => false,
+        match super::guard::memory_access(op) {
+            Some(super::guard::Access::Store) => self.stores,
+            Some(super::guard::Access::Load) => self.loads,
+            None => false,
         }
     }
 }
@@ -450,6 +426,23 @@ mod tests {
         )
     }
 
+    /// The `code_offset` of the first instruction of function `f` that
+    /// `is` picks.
+    fn first_offset(m: &Module, f: u32, is: impl Fn(&Operator<'_>) -> bool) -> u32 {
+        let body = m.body(f).expect("defined");
+        let reader =
+            wasmparser::BinaryReader::new(&m.bytes[body.range.clone()], body.range.start as u64);
+        let mut ops = wasmparser::FunctionBody::new(reader)
+            .get_operators_reader()
+            .expect("operators");
+        loop {
+            let (op, at) = ops.read_with_offset().expect("an op");
+            if is(&op) {
+                return m.code_offset_from_module_offset(at as usize);
+            }
+        }
+    }
+
     fn set(s: &LocalSet, n: usize) -> Vec<usize> {
         (0..n).filter(|i| contains(s, *i)).collect()
     }
@@ -575,18 +568,7 @@ mod tests {
         .expect("valid wat");
         let m = std::sync::Arc::new(Module::new(bytes).expect("valid module"));
         let f = m.num_imported_funcs;
-        let body = m.body(f).expect("defined");
-        let reader =
-            wasmparser::BinaryReader::new(&m.bytes[body.range.clone()], body.range.start as u64);
-        let mut ops = wasmparser::FunctionBody::new(reader)
-            .get_operators_reader()
-            .expect("operators");
-        let nop = loop {
-            let (op, at) = ops.read_with_offset().expect("an op");
-            if matches!(op, Operator::Nop) {
-                break m.code_offset_from_module_offset(at as usize);
-            }
-        };
+        let nop = first_offset(&m, f, |op| matches!(op, Operator::Nop));
         let l = analyze(&m, f, &[nop])
             .expect("analyzes")
             .expect("no exceptions");
@@ -614,18 +596,7 @@ mod tests {
         .expect("valid wat");
         let m = std::sync::Arc::new(Module::new(bytes).expect("valid module"));
         let f = m.num_imported_funcs;
-        let body = m.body(f).expect("defined");
-        let reader =
-            wasmparser::BinaryReader::new(&m.bytes[body.range.clone()], body.range.start as u64);
-        let mut ops = wasmparser::FunctionBody::new(reader)
-            .get_operators_reader()
-            .expect("operators");
-        let store = loop {
-            let (op, at) = ops.read_with_offset().expect("an op");
-            if matches!(op, Operator::I32Store { .. }) {
-                break m.code_offset_from_module_offset(at as usize);
-            }
-        };
+        let store = first_offset(&m, f, |op| matches!(op, Operator::I32Store { .. }));
         let watched = Watched {
             stores: true,
             loads: false,
